@@ -1,0 +1,318 @@
+#!/usr/bin/env bash
+# The lab: a stand-in for the production EC2 host, on loopback.
+#
+# Why it exists: every test, demo and newcomer needs a host that behaves like the policy's
+# production box (sshd, Docker with compose v2, the project as a git clone, four services in
+# the `aws` profile) without touching any real network. Everything here comes from Debian
+# packages; images are built locally and served by a registry on 127.0.0.1, so
+# `docker compose --profile aws pull` is real.
+#
+# Usage: tests/lab/lab.sh up | down | status | env
+#   up      install what is missing, start everything, (re)write lab.json; idempotent
+#   down    stop the services, sshd, registry and the Docker engine the lab started
+#   status  one line per part; exit 0 when all is up
+#   env     print shell exports describing the lab (SHIPSHAPE_LAB=...)
+#
+# Needs root (it installs packages, creates the `ubuntu` user, starts daemons).
+set -euo pipefail
+
+LAB_DIR=${SHIPSHAPE_LAB_DIR:-/var/lib/shipshape-lab}
+SSH_PORT=${SHIPSHAPE_LAB_SSH_PORT:-2222}
+REGISTRY=127.0.0.1:${SHIPSHAPE_LAB_REGISTRY_PORT:-5000}
+LAB_USER=ubuntu
+PROJECT_DIR=/home/$LAB_USER/automated-trading-platform
+ORIGIN_DIR=$LAB_DIR/origin.git
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+log() { printf '[lab] %s\n' "$*" >&2; }
+die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }
+
+need_root() { [ "$(id -u)" = 0 ] || die "run as root (it installs packages and starts sshd and dockerd)"; }
+
+# --- packages ---------------------------------------------------------------------------
+
+apt_updated=0
+apt_install() {
+  if [ $apt_updated = 0 ]; then apt-get update -qq; apt_updated=1; fi
+  log "installing Debian packages: $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+ensure_packages() {
+  local missing=()
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  command -v docker-registry >/dev/null || missing+=(docker-registry)
+  command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+  command -v ssh-keygen >/dev/null || missing+=(openssh-client)
+  [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd || missing+=(busybox-static)
+  command -v git >/dev/null || missing+=(git)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v iptables >/dev/null || missing+=(iptables)
+  ((${#missing[@]} == 0)) || apt_install "${missing[@]}"
+}
+
+# Debian 12 ships no compose v2 plugin; Debian 13's package carries one. Fetch it with apt
+# pointed at a private state dir (the machine's own apt sources stay untouched), using the
+# mirror this machine is already configured with.
+ensure_compose_v2() {
+  docker compose version >/dev/null 2>&1 && return 0
+  log "installing the docker compose v2 plugin from Debian 13's docker-compose package"
+  local mirror work
+  mirror=$(grep -hoE '^URIs: *[^ ]+' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -n1 | awk '{print $2}')
+  [ -n "$mirror" ] || mirror=$(grep -hoE '^deb +[^ ]+' /etc/apt/sources.list 2>/dev/null | grep -v security | head -n1 | awk '{print $2}')
+  [ -n "$mirror" ] || die "no Debian mirror found in /etc/apt sources"
+  work=$(mktemp -d)
+  mkdir -p "$work"/etc/sources.list.d "$work"/state/lists/partial "$work"/cache/archives/partial
+  printf 'Types: deb\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+    "$mirror" >"$work/etc/sources.list.d/trixie.sources"
+  local opts=(-o "Dir::Etc=$work/etc" -o Dir::Etc::sourcelist=/dev/null
+    -o "Dir::Etc::sourceparts=$work/etc/sources.list.d" -o "Dir::State=$work/state"
+    -o "Dir::Cache=$work/cache" -o Dir::State::status=/dev/null -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
+  apt-get "${opts[@]}" update -qq
+  (cd "$work" && apt-get "${opts[@]}" download docker-compose >/dev/null 2>&1)
+  dpkg-deb -x "$work"/docker-compose_*.deb "$work/x"
+  install -D -m 755 "$work/x/usr/libexec/docker/cli-plugins/docker-compose" \
+    /usr/local/lib/docker/cli-plugins/docker-compose
+  rm -rf "$work"
+  docker compose version >/dev/null || die "compose v2 plugin did not install"
+}
+
+# --- daemons ----------------------------------------------------------------------------
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+wait_for() { # seconds, description, command...
+  local n=$1 what=$2; shift 2
+  for _ in $(seq $((n * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  die "$what did not come up (see $LAB_DIR/*.log)"
+}
+
+ensure_dockerd() {
+  docker info >/dev/null 2>&1 && return 0
+  log "starting the Docker engine (log: $LAB_DIR/dockerd.log)"
+  setsid nohup dockerd >"$LAB_DIR/dockerd.log" 2>&1 </dev/null &
+  echo $! >"$LAB_DIR/dockerd.pid"
+  wait_for 60 dockerd docker info
+}
+
+ensure_registry() {
+  curl -fsS "http://$REGISTRY/v2/" >/dev/null 2>&1 && return 0
+  mkdir -p "$LAB_DIR/registry"
+  cat >"$LAB_DIR/registry.yml" <<EOF
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $LAB_DIR/registry
+  delete:
+    enabled: true
+http:
+  addr: $REGISTRY
+log:
+  level: warn
+EOF
+  log "starting the image registry on $REGISTRY"
+  setsid nohup docker-registry serve "$LAB_DIR/registry.yml" >"$LAB_DIR/registry.log" 2>&1 </dev/null &
+  echo $! >"$LAB_DIR/registry.pid"
+  wait_for 20 registry curl -fsS "http://$REGISTRY/v2/"
+}
+
+ensure_user() {
+  if ! id "$LAB_USER" >/dev/null 2>&1; then
+    log "creating user $LAB_USER"
+    useradd -m -s /bin/bash "$LAB_USER"
+  fi
+  # '*' rather than the locked '!': sshd without PAM refuses locked accounts even for keys.
+  usermod -p '*' "$LAB_USER"
+  getent group docker >/dev/null || groupadd docker
+  usermod -aG docker "$LAB_USER"
+  install -d -m 700 -o "$LAB_USER" -g "$LAB_USER" "/home/$LAB_USER/.ssh"
+}
+
+ensure_keys() {
+  install -d -m 755 "$LAB_DIR/ssh"
+  [ -f "$LAB_DIR/ssh/ssh_host_ed25519_key" ] ||
+    ssh-keygen -q -t ed25519 -N '' -C shipshape-lab-host -f "$LAB_DIR/ssh/ssh_host_ed25519_key"
+  # The operator's key for the lab, like a user's ~/.ssh/id_ed25519. Shipshape imports it
+  # into the OS keyring on first run; its own data dir never holds it.
+  install -d -m 700 "$LAB_DIR/client"
+  [ -f "$LAB_DIR/client/id_ed25519" ] ||
+    ssh-keygen -q -t ed25519 -N '' -C shipshape-lab-operator -f "$LAB_DIR/client/id_ed25519"
+  if [ -n "${SUDO_USER:-}" ]; then chown -R "$SUDO_USER" "$LAB_DIR/client"; fi
+  local auth=/home/$LAB_USER/.ssh/authorized_keys
+  touch "$auth"
+  grep -qF "$(cut -d' ' -f2 "$LAB_DIR/client/id_ed25519.pub")" "$auth" || cat "$LAB_DIR/client/id_ed25519.pub" >>"$auth"
+  chown "$LAB_USER:$LAB_USER" "$auth"
+  chmod 600 "$auth"
+}
+
+ensure_sshd() {
+  pid_alive "$LAB_DIR/sshd.pid" && return 0
+  mkdir -p /run/sshd
+  chmod 755 "$LAB_DIR"
+  cat >"$LAB_DIR/sshd_config" <<EOF
+# The lab's own sshd: loopback only, keys only, one user.
+Port $SSH_PORT
+ListenAddress 127.0.0.1
+HostKey $LAB_DIR/ssh/ssh_host_ed25519_key
+PidFile $LAB_DIR/sshd.pid
+AllowUsers $LAB_USER
+PermitRootLogin no
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+# DEBUG1 logs every userauth request: tests read it to prove none was made.
+LogLevel DEBUG1
+MaxStartups 100:30:200
+Subsystem sftp internal-sftp
+EOF
+  log "starting sshd on 127.0.0.1:$SSH_PORT (log: $LAB_DIR/sshd.log)"
+  /usr/sbin/sshd -t -f "$LAB_DIR/sshd_config"
+  /usr/sbin/sshd -f "$LAB_DIR/sshd_config" -E "$LAB_DIR/sshd.log"
+  wait_for 10 sshd pid_alive "$LAB_DIR/sshd.pid"
+}
+
+# --- images -----------------------------------------------------------------------------
+
+# One busybox root file system, imported once per service with its own command, so each
+# service has an image (and digest) of its own in the registry.
+build_images() {
+  local tag=${1:-lab}
+  if [ "$tag" = lab ] && curl -fsS "http://$REGISTRY/v2/atp/market-updater/tags/list" 2>/dev/null | grep -q '"lab"'; then
+    return 0
+  fi
+  log "building the service images from busybox and pushing them to $REGISTRY (tag $tag)"
+  local root
+  root=$(mktemp -d)
+  mkdir -p "$root"/{bin,etc,tmp,www/api,srv/www,usr/local/bin,var/log}
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"; done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+  printf '{"status":"ok","service":"backend-aws","build":"%s"}\n' "$tag" >"$root/www/api/health"
+  printf '<!doctype html><title>Automated Trading Platform</title><h1>ATP lab frontend (%s)</h1>\n' "$tag" >"$root/srv/www/index.html"
+  install -m 755 "$HERE/images/gunicorn" "$HERE/images/market-updater" "$HERE/images/postgres" \
+    "$HERE/images/next-start" "$root/usr/local/bin/"
+  local image cmd
+  for spec in 'backend:["/usr/local/bin/gunicorn","app.main:app","--workers","2","--bind","0.0.0.0:8002"]' \
+    'frontend:["/usr/local/bin/next-start"]' 'db:["/usr/local/bin/postgres"]' \
+    'market-updater:["/usr/local/bin/market-updater"]'; do
+    image=${spec%%:*}
+    cmd=${spec#*:}
+    tar -C "$root" -c . | docker import -c "CMD $cmd" -c 'ENV PATH=/usr/local/bin:/bin' \
+      - "$REGISTRY/atp/$image:$tag" >/dev/null
+    docker push -q "$REGISTRY/atp/$image:$tag" >/dev/null
+  done
+  rm -rf "$root"
+}
+
+# --- project ----------------------------------------------------------------------------
+
+as_user() { runuser -u "$LAB_USER" -- "$@"; }
+
+ensure_project() {
+  if [ ! -d "$ORIGIN_DIR" ]; then
+    log "creating the project's git origin at $ORIGIN_DIR"
+    install -d -o "$LAB_USER" -g "$LAB_USER" "$ORIGIN_DIR"
+    as_user git init -q --bare -b main "$ORIGIN_DIR"
+    local seed
+    seed=$(as_user mktemp -d)
+    cp -r "$HERE/project/." "$seed/"
+    sed -i "s#@REGISTRY@#$REGISTRY#g" "$seed/docker-compose.yml"
+    chown -R "$LAB_USER:$LAB_USER" "$seed"
+    (cd "$seed" && as_user git init -q -b main &&
+      as_user git -c user.name='Lab Seed' -c user.email=lab@example.invalid add -A &&
+      as_user git -c user.name='Lab Seed' -c user.email=lab@example.invalid commit -q -m 'Seed the lab project' &&
+      as_user git push -q "$ORIGIN_DIR" main)
+    rm -rf "$seed"
+  fi
+  if [ ! -d "$PROJECT_DIR/.git" ]; then
+    log "cloning the project into $PROJECT_DIR"
+    as_user git clone -q "$ORIGIN_DIR" "$PROJECT_DIR"
+  fi
+  if [ ! -f "$PROJECT_DIR/.env.aws" ]; then
+    install -m 600 -o "$LAB_USER" -g "$LAB_USER" "$HERE/env.aws.example" "$PROJECT_DIR/.env.aws"
+  fi
+}
+
+compose() { (cd "$PROJECT_DIR" && as_user docker compose --profile aws "$@"); }
+
+ensure_services() {
+  local running
+  running=$(compose ps --status running --services 2>/dev/null | wc -l)
+  [ "$running" -ge 4 ] && return 0
+  log "starting the project's services (docker compose --profile aws up -d)"
+  compose up -d --quiet-pull >/dev/null 2>&1 || compose up -d
+}
+
+host_fingerprint() { ssh-keygen -l -E sha256 -f "$LAB_DIR/ssh/ssh_host_ed25519_key.pub" | awk '{print $2}'; }
+
+write_descriptor() {
+  cat >"$LAB_DIR/lab.json" <<EOF
+{
+  "name": "Local lab",
+  "host": "127.0.0.1",
+  "port": $SSH_PORT,
+  "user": "$LAB_USER",
+  "project_dir": "$PROJECT_DIR",
+  "host_key_fingerprint": "$(host_fingerprint)",
+  "client_key": "$LAB_DIR/client/id_ed25519",
+  "registry": "$REGISTRY",
+  "origin": "$ORIGIN_DIR",
+  "sshd_log": "$LAB_DIR/sshd.log"
+}
+EOF
+  chmod 644 "$LAB_DIR/lab.json"
+}
+
+cmd_up() {
+  need_root
+  local t0=$SECONDS
+  install -d -m 755 "$LAB_DIR"
+  ensure_packages
+  ensure_dockerd
+  ensure_compose_v2
+  ensure_registry
+  ensure_user
+  ensure_keys
+  ensure_sshd
+  build_images lab
+  ensure_project
+  ensure_services
+  write_descriptor
+  log "up in $((SECONDS - t0)) s: ssh $LAB_USER@127.0.0.1 -p $SSH_PORT, project $PROJECT_DIR"
+}
+
+cmd_down() {
+  need_root
+  if [ -d "$PROJECT_DIR" ] && docker info >/dev/null 2>&1; then compose down >/dev/null 2>&1 || true; fi
+  for name in sshd registry dockerd; do
+    if pid_alive "$LAB_DIR/$name.pid"; then
+      log "stopping $name"
+      kill "$(cat "$LAB_DIR/$name.pid")" 2>/dev/null || true
+      for _ in $(seq 50); do pid_alive "$LAB_DIR/$name.pid" || break; sleep 0.2; done
+    fi
+    rm -f "$LAB_DIR/$name.pid"
+  done
+}
+
+cmd_status() {
+  local ok=0
+  check() { if "${@:2}" >/dev/null 2>&1; then printf '%-10s up\n' "$1"; else printf '%-10s down\n' "$1"; ok=1; fi; }
+  check docker docker info
+  check compose docker compose version
+  check registry curl -fsS "http://$REGISTRY/v2/"
+  check sshd pid_alive "$LAB_DIR/sshd.pid"
+  check project test -d "$PROJECT_DIR/.git"
+  check services test "$(compose ps --status running --services 2>/dev/null | wc -l)" -ge 4
+  check health curl -fsS http://127.0.0.1:8002/api/health
+  return $ok
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  env) echo "export SHIPSHAPE_LAB=$LAB_DIR/lab.json" ;;
+  *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+esac
