@@ -1,0 +1,123 @@
+//! The core's front door for adapters (the Tauri app, the CLI): targets, connections
+//! and operations behind a few domain-named async methods. It holds one live SSH
+//! connection per target and reuses it until it drops.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::sync::Mutex;
+use ts_rs::TS;
+
+use crate::error::{Error, Result};
+use crate::operations::{self, StatusReport};
+use crate::settings::Settings;
+use crate::ssh::{Connection, Endpoint, CONNECT_TIMEOUT};
+use crate::target::{self, Target};
+use crate::trust::KnownHosts;
+use crate::{keys, lab, paths};
+
+/// A target as the console lists it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TargetSummary {
+    pub target: Target,
+    pub address: String,
+    /// The pinned host key fingerprint, if the host is trusted.
+    pub host_key: Option<String>,
+}
+
+pub struct Console {
+    settings: Arc<dyn Settings>,
+    known_hosts_path: PathBuf,
+    connections: Mutex<HashMap<String, Arc<Connection>>>,
+}
+
+impl Console {
+    pub fn new(settings: Arc<dyn Settings>) -> Self {
+        Console {
+            settings,
+            known_hosts_path: paths::known_hosts_file(),
+            connections: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn known_hosts(&self) -> Result<KnownHosts> {
+        KnownHosts::load(&self.known_hosts_path)
+    }
+
+    /// If `SHIPSHAPE_LAB` names a lab descriptor, makes sure its target exists.
+    pub async fn ensure_lab_from_env(&self) -> Result<Option<Target>> {
+        let Some(path) = std::env::var_os("SHIPSHAPE_LAB").filter(|p| !p.is_empty()) else {
+            return Ok(None);
+        };
+        let settings = self.settings.clone();
+        let mut known_hosts = self.known_hosts()?;
+        let target = tokio::task::spawn_blocking(move || {
+            lab::ensure_lab_target(settings.as_ref(), &mut known_hosts, std::path::Path::new(&path))
+        })
+        .await
+        .expect("lab setup does not panic")?;
+        Ok(Some(target))
+    }
+
+    pub fn targets(&self) -> Result<Vec<TargetSummary>> {
+        let known_hosts = self.known_hosts()?;
+        Ok(target::list(self.settings.as_ref())?
+            .into_iter()
+            .map(|target| TargetSummary {
+                address: target.address(),
+                host_key: known_hosts.pinned(&target.host, target.port).map(str::to_string),
+                target,
+            })
+            .collect())
+    }
+
+    /// The live connection to `name`, opened (and host-verified) if there is none.
+    pub async fn connect(&self, name: &str) -> Result<Arc<Connection>> {
+        let target = target::find(self.settings.as_ref(), name)?;
+        let mut connections = self.connections.lock().await;
+        if let Some(existing) = connections.get(name) {
+            if !existing.is_closed() {
+                return Ok(existing.clone());
+            }
+        }
+        let pin = self.known_hosts()?.pinned(&target.host, target.port).map(str::to_string);
+        let key_name = target.key.clone();
+        let key = tokio::task::spawn_blocking(move || {
+            let secret = keys::load(&key_name)?;
+            keys::decode(&key_name, &secret, None)
+        })
+        .await
+        .expect("keyring access does not panic")?;
+        let endpoint = Endpoint {
+            host: target.host.clone(),
+            port: target.port,
+            user: target.user.clone(),
+        };
+        let connection = Arc::new(Connection::open(&endpoint, pin.as_deref(), &key, CONNECT_TIMEOUT).await?);
+        connections.insert(name.to_string(), connection.clone());
+        Ok(connection)
+    }
+
+    pub async fn disconnect(&self, name: &str) {
+        if let Some(connection) = self.connections.lock().await.remove(name) {
+            connection.close().await;
+        }
+    }
+
+    /// `docker compose --profile aws ps` on the target, one row per service.
+    pub async fn service_status(&self, name: &str) -> Result<StatusReport> {
+        let target = target::find(self.settings.as_ref(), name)?;
+        let connection = self.connect(name).await?;
+        match operations::service_status(&connection, &target).await {
+            // A dropped connection is reopened once; anything else is the answer.
+            Err(Error::ConnectionLost { .. }) => {
+                self.disconnect(name).await;
+                let connection = self.connect(name).await?;
+                operations::service_status(&connection, &target).await
+            }
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! First-run setup for the built-in lab (tests/lab/lab.sh). The lab writes a descriptor,
+//! `lab.json`; pointing `SHIPSHAPE_LAB` at it makes Shipshape create the "Local lab"
+//! target, pin the lab's host key (read from the lab's own files, an out-of-band channel
+//! like the EC2 console's output) and move the lab's client key into the OS keyring.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::keys;
+use crate::secret::Secret;
+use crate::settings::Settings;
+use crate::target::{self, Target};
+use crate::trust::KnownHosts;
+
+/// The keyring name of the lab's client key.
+pub const LAB_KEY: &str = "local-lab";
+
+#[derive(Debug, Deserialize)]
+pub struct LabDescriptor {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub project_dir: String,
+    pub host_key_fingerprint: String,
+    pub client_key: String,
+}
+
+impl LabDescriptor {
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::storage(path, e))?;
+        serde_json::from_str(&text).map_err(|e| Error::storage(path, format!("not a lab descriptor: {e}")))
+    }
+}
+
+/// Makes sure the lab's target, host pin and key exist. Idempotent; returns the target.
+pub fn ensure_lab_target(settings: &dyn Settings, known_hosts: &mut KnownHosts, descriptor: &Path) -> Result<Target> {
+    let lab = LabDescriptor::read(descriptor)?;
+    let wanted = Target {
+        name: lab.name.clone(),
+        host: lab.host.clone(),
+        port: lab.port,
+        user: lab.user.clone(),
+        project_dir: lab.project_dir.clone(),
+        key: LAB_KEY.to_string(),
+    };
+    if target::find(settings, &wanted.name).ok().as_ref() != Some(&wanted) {
+        target::save(settings, wanted.clone())?;
+    }
+    if known_hosts.pinned(&lab.host, lab.port).is_none() {
+        known_hosts.pin(&lab.host, lab.port, &lab.host_key_fingerprint)?;
+    }
+    if !keys::exists(LAB_KEY)? {
+        let path = Path::new(&lab.client_key);
+        let text = std::fs::read_to_string(path).map_err(|e| Error::storage(path, e))?;
+        keys::store(LAB_KEY, &Secret::new(text))?;
+    }
+    Ok(wanted)
+}

@@ -1,0 +1,27 @@
+//! Where Shipshape keeps its own files. One function so the console, the CLI and the
+//! tests agree; `SHIPSHAPE_HOME` moves everything (tests give each run its own).
+
+use std::path::PathBuf;
+
+/// The data directory: settings, known hosts, history. Never secrets.
+pub fn data_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("SHIPSHAPE_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(home);
+    }
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("shipshape")
+}
+
+/// The settings file shared by the console (tauri-plugin-store) and the CLI.
+pub fn settings_file() -> PathBuf {
+    data_dir().join("settings.json")
+}
+
+/// Shipshape's own known-hosts file (pinned host keys), separate from `~/.ssh/known_hosts`.
+pub fn known_hosts_file() -> PathBuf {
+    data_dir().join("known_hosts")
+}

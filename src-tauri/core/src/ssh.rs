@@ -1,0 +1,228 @@
+//! One SSH connection per target (russh), multiplexing every command as its own channel.
+//! The server's key is compared with the pinned fingerprint inside the key exchange, so a
+//! host that fails the check is dropped before our key or user name is ever sent.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use russh::client::{self, Handle};
+use russh::keys::{HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
+use russh::ChannelMsg;
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::error::{Error, Result};
+use crate::shell::RemoteCommand;
+
+/// Where to connect and as whom.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+}
+
+/// The outcome of one remote command, kept whole as evidence.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CommandOutput {
+    /// Exactly the text that was sent to the host.
+    pub command: String,
+    pub stdout: String,
+    pub stderr: String,
+    /// `None` when the command ended without an exit status (killed by a signal).
+    pub exit_code: Option<i64>,
+    pub started_at: String,
+    #[ts(type = "number")]
+    pub duration_ms: u64,
+}
+
+impl CommandOutput {
+    pub fn succeeded(&self) -> bool {
+        self.exit_code == Some(0)
+    }
+}
+
+/// What the server presented during key exchange.
+#[derive(Debug, Clone)]
+struct SeenKey {
+    key_type: String,
+    fingerprint: String,
+}
+
+/// Accepts the server only if its key matches the pin; remembers what it saw either way.
+struct PinnedHostKey {
+    expected: Option<String>,
+    seen: Arc<Mutex<Option<SeenKey>>>,
+}
+
+impl client::Handler for PinnedHostKey {
+    type Error = russh::Error;
+
+    async fn check_server_key(&mut self, key: &PublicKeyOrCertificate) -> Result<bool, Self::Error> {
+        let PublicKeyOrCertificate::PublicKey { key, .. } = key else {
+            return Ok(false); // host certificates are not part of the trust model (yet)
+        };
+        let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
+        let matches = self.expected.as_deref() == Some(fingerprint.as_str());
+        *self.seen.lock().unwrap() = Some(SeenKey {
+            key_type: key.algorithm().to_string(),
+            fingerprint,
+        });
+        Ok(matches)
+    }
+}
+
+pub struct Connection {
+    handle: Handle<PinnedHostKey>,
+    host: String,
+    host_key: String,
+}
+
+/// How long to wait for the TCP connection, key exchange and authentication together.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
+impl Connection {
+    /// Connects, verifies the host key against `pinned_fingerprint`, then authenticates
+    /// with `key`. With no pin, fails with [`Error::HostKeyUnknown`] carrying what the
+    /// host offered, so the operator can compare and pin it.
+    pub async fn open(
+        endpoint: &Endpoint,
+        pinned_fingerprint: Option<&str>,
+        key: &PrivateKey,
+        timeout: Duration,
+    ) -> Result<Connection> {
+        let seconds = timeout.as_secs();
+        tokio::time::timeout(timeout, Self::open_inner(endpoint, pinned_fingerprint, key))
+            .await
+            .map_err(|_| Error::Timeout {
+                what: format!("Connecting to {}:{}", endpoint.host, endpoint.port),
+                seconds,
+            })?
+    }
+
+    async fn open_inner(endpoint: &Endpoint, pinned: Option<&str>, key: &PrivateKey) -> Result<Connection> {
+        let host = endpoint.host.clone();
+        let addresses: Vec<_> = tokio::net::lookup_host((host.as_str(), endpoint.port))
+            .await
+            .map_err(|_| Error::NameNotResolved { host: host.clone() })?
+            .collect();
+        if addresses.is_empty() {
+            return Err(Error::NameNotResolved { host });
+        }
+        let stream = tokio::net::TcpStream::connect(&addresses[..]).await.map_err(|e| match e.kind() {
+            std::io::ErrorKind::ConnectionRefused => Error::ConnectionRefused {
+                host: host.clone(),
+                port: endpoint.port,
+            },
+            _ => Error::Protocol(format!("could not reach {host}:{}: {e}", endpoint.port)),
+        })?;
+        stream.set_nodelay(true).ok();
+
+        let config = Arc::new(client::Config {
+            keepalive_interval: Some(Duration::from_secs(15)),
+            keepalive_max: 3,
+            inactivity_timeout: None,
+            ..Default::default()
+        });
+        let seen = Arc::new(Mutex::new(None));
+        let verifier = PinnedHostKey {
+            expected: pinned.map(str::to_string),
+            seen: seen.clone(),
+        };
+        let mut handle = match client::connect_stream(config, stream, verifier).await {
+            Ok(handle) => handle,
+            Err(error) => {
+                let seen = seen.lock().unwrap().clone();
+                return Err(match (error, seen, pinned) {
+                    (russh::Error::UnknownKey, Some(seen), Some(expected)) => Error::HostKeyMismatch {
+                        host: format!("{host}:{}", endpoint.port),
+                        expected: expected.to_string(),
+                        actual: seen.fingerprint,
+                    },
+                    (russh::Error::UnknownKey, Some(seen), None) => Error::HostKeyUnknown {
+                        host: format!("{host}:{}", endpoint.port),
+                        key_type: seen.key_type,
+                        fingerprint: seen.fingerprint,
+                    },
+                    (error, _, _) => protocol_error(&host, error),
+                });
+            }
+        };
+        let host_key = seen
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|s| s.fingerprint.clone())
+            .unwrap_or_default();
+
+        let hash = handle
+            .best_supported_rsa_hash()
+            .await
+            .map_err(|e| protocol_error(&host, e))?
+            .flatten();
+        let auth = handle
+            .authenticate_publickey(&endpoint.user, PrivateKeyWithHashAlg::new(Arc::new(key.clone()), hash))
+            .await
+            .map_err(|e| protocol_error(&host, e))?;
+        if !auth.success() {
+            return Err(Error::AuthRejected {
+                host,
+                user: endpoint.user.clone(),
+                key: key.public_key().to_openssh().unwrap_or_default(),
+            });
+        }
+        Ok(Connection { handle, host, host_key })
+    }
+
+    /// The fingerprint the server proved it holds.
+    pub fn host_key(&self) -> &str {
+        &self.host_key
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.handle.is_closed()
+    }
+
+    /// Runs one command on its own channel and collects its output and exit status.
+    pub async fn exec(&self, command: &RemoteCommand) -> Result<CommandOutput> {
+        let text = command.render();
+        let started_at = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
+        let clock = Instant::now();
+        let lost = |_| Error::ConnectionLost { host: self.host.clone() };
+        let mut channel = self.handle.channel_open_session().await.map_err(lost)?;
+        channel.exec(true, text.as_bytes()).await.map_err(lost)?;
+        let (mut stdout, mut stderr, mut exit_code) = (Vec::new(), Vec::new(), None);
+        while let Some(message) = channel.wait().await {
+            match message {
+                ChannelMsg::Data { data } => stdout.extend_from_slice(&data),
+                ChannelMsg::ExtendedData { data, ext: 1 } => stderr.extend_from_slice(&data),
+                ChannelMsg::ExitStatus { exit_status } => exit_code = Some(i64::from(exit_status)),
+                _ => {}
+            }
+        }
+        Ok(CommandOutput {
+            command: text,
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+            exit_code,
+            started_at,
+            duration_ms: clock.elapsed().as_millis() as u64,
+        })
+    }
+
+    pub async fn close(&self) {
+        let _ = self
+            .handle
+            .disconnect(russh::Disconnect::ByApplication, "", "en")
+            .await;
+    }
+}
+
+fn protocol_error(host: &str, error: russh::Error) -> Error {
+    match error {
+        russh::Error::Disconnect | russh::Error::HUP | russh::Error::SendError => {
+            Error::ConnectionLost { host: host.to_string() }
+        }
+        other => Error::Protocol(other.to_string()),
+    }
+}

@@ -1,0 +1,122 @@
+//! Host trust: the SHA256 fingerprint each host must present, pinned in Shipshape's own
+//! known-hosts file. The SSH layer compares the server's key with the pin during key
+//! exchange, before any authentication, so a wrong host never sees our key.
+//!
+//! File format, one pin per line: `[host]:port SHA256:<base64>`; `#` starts a comment.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct KnownHosts {
+    path: PathBuf,
+    pins: Vec<(String, String)>,
+}
+
+/// The host pattern of a pin, as OpenSSH writes non-standard ports.
+pub fn host_pattern(host: &str, port: u16) -> String {
+    if port == 22 {
+        host.to_string()
+    } else {
+        format!("[{host}]:{port}")
+    }
+}
+
+/// Checks the shape of a SHA256 fingerprint as `ssh-keygen -l -E sha256` prints it.
+pub fn parse_fingerprint(text: &str) -> Result<String> {
+    let text = text.trim();
+    let digest = text.strip_prefix("SHA256:").unwrap_or(text);
+    let valid = digest.len() == 43
+        && digest.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/');
+    if valid {
+        Ok(format!("SHA256:{digest}"))
+    } else {
+        Err(Error::BadInput(format!(
+            "\"{text}\" is not a SHA256 host key fingerprint (expected SHA256: followed by 43 base64 characters)."
+        )))
+    }
+}
+
+impl KnownHosts {
+    pub fn load(path: impl Into<PathBuf>) -> Result<Self> {
+        let path = path.into();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(Error::storage(&path, e)),
+        };
+        let pins = text
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .filter_map(|line| {
+                let mut fields = line.split_whitespace();
+                Some((fields.next()?.to_string(), fields.next()?.to_string()))
+            })
+            .collect();
+        Ok(KnownHosts { path, pins })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The pinned fingerprint for `host:port`, if any.
+    pub fn pinned(&self, host: &str, port: u16) -> Option<&str> {
+        let pattern = host_pattern(host, port);
+        self.pins
+            .iter()
+            .find(|(p, _)| *p == pattern)
+            .map(|(_, fp)| fp.as_str())
+    }
+
+    /// Pins `fingerprint` for `host:port`, replacing any earlier pin, and saves the file.
+    pub fn pin(&mut self, host: &str, port: u16, fingerprint: &str) -> Result<()> {
+        let fingerprint = parse_fingerprint(fingerprint)?;
+        let pattern = host_pattern(host, port);
+        self.pins.retain(|(p, _)| *p != pattern);
+        self.pins.push((pattern, fingerprint));
+        self.save()
+    }
+
+    fn save(&self) -> Result<()> {
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::storage(dir, e))?;
+        }
+        let mut text = String::from("# Shipshape's pinned host keys: [host]:port SHA256:fingerprint\n");
+        for (pattern, fingerprint) in &self.pins {
+            text.push_str(&format!("{pattern} {fingerprint}\n"));
+        }
+        let temp = self.path.with_extension("tmp");
+        std::fs::write(&temp, text).map_err(|e| Error::storage(&temp, e))?;
+        std::fs::rename(&temp, &self.path).map_err(|e| Error::storage(&self.path, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FP: &str = "SHA256:+p+Z1VF9qrvl6Q0eYxxgc0DZGe5A045pT/o8rvqfmJk";
+
+    #[test]
+    fn pins_round_trip_and_replace() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut hosts = KnownHosts::load(dir.path().join("known_hosts")).unwrap();
+        assert_eq!(hosts.pinned("127.0.0.1", 2222), None);
+        hosts.pin("127.0.0.1", 2222, "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").unwrap();
+        hosts.pin("127.0.0.1", 2222, FP).unwrap();
+        let again = KnownHosts::load(hosts.path()).unwrap();
+        assert_eq!(again.pinned("127.0.0.1", 2222), Some(FP));
+        assert_eq!(again.pinned("127.0.0.1", 22), None);
+    }
+
+    #[test]
+    fn malformed_fingerprints_are_refused() {
+        for bad in ["", "SHA256:short", "MD5:aa:bb", "SHA256:+p+Z1VF9qrvl6Q0eYxxgc0DZGe5A045pT/o8rvqfmJ;"] {
+            assert!(parse_fingerprint(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_fingerprint(&FP[7..]).unwrap(), FP);
+    }
+}

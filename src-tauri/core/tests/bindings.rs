@@ -1,0 +1,49 @@
+//! The UI's TypeScript types are generated from the core's Rust types and committed.
+//! This test fails when the committed file is stale; `SHIPSHAPE_BLESS=1` rewrites it.
+
+use shipshape_core::compose::{RunState, ServiceState};
+use shipshape_core::operations::StatusReport;
+use shipshape_core::ssh::CommandOutput;
+use shipshape_core::target::Target;
+use shipshape_core::{ErrorCode, ErrorReport, TargetSummary};
+use ts_rs::{Config, TS};
+
+const HEADER: &str = "// Generated from shipshape-core's Rust types by src-tauri/core/tests/bindings.rs.\n\
+// Do not edit. After changing those types run:\n\
+//   SHIPSHAPE_BLESS=1 cargo test -p shipshape-core --test bindings\n";
+
+fn render() -> String {
+    let cfg = Config::new().with_large_int("number");
+    let declarations = [
+        ErrorCode::decl(&cfg),
+        ErrorReport::decl(&cfg),
+        Target::decl(&cfg),
+        TargetSummary::decl(&cfg),
+        RunState::decl(&cfg),
+        ServiceState::decl(&cfg),
+        StatusReport::decl(&cfg),
+        CommandOutput::decl(&cfg),
+    ];
+    let mut text = String::from(HEADER);
+    for declaration in declarations {
+        text.push_str("\nexport ");
+        text.push_str(&declaration);
+        text.push('\n');
+    }
+    text
+}
+
+#[test]
+fn typescript_bindings_are_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings.ts");
+    let fresh = render();
+    if std::env::var_os("SHIPSHAPE_BLESS").is_some() {
+        std::fs::write(&path, &fresh).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "ui/src/lib/bindings.ts is stale: run SHIPSHAPE_BLESS=1 cargo test -p shipshape-core --test bindings"
+    );
+}

@@ -1,0 +1,18 @@
+use shipshape_core::operations::StatusReport;
+use shipshape_core::ErrorReport;
+use tauri::State;
+
+use crate::AppState;
+
+/// Connects if needed (verifying the host key first) and runs the policy's
+/// `docker compose --profile aws ps`.
+#[tauri::command]
+pub async fn service_status(state: State<'_, AppState>, target: String) -> Result<StatusReport, ErrorReport> {
+    Ok(state.console.service_status(&target).await?)
+}
+
+#[tauri::command]
+pub async fn disconnect(state: State<'_, AppState>, target: String) -> Result<(), ErrorReport> {
+    state.console.disconnect(&target).await;
+    Ok(())
+}

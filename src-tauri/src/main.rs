@@ -1,0 +1,44 @@
+//! Shipshape's desktop console: a thin Tauri shell. Commands parse their arguments, call
+//! `shipshape-core`, and return typed results or an `ErrorReport` with a code.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod settings_store;
+
+use std::sync::Arc;
+
+use shipshape_core::{paths, Console, ErrorReport};
+use tauri::Manager;
+
+/// What the app holds for its commands.
+pub struct AppState {
+    pub console: Console,
+    /// Problems found at start-up (keyring unreachable, lab not set up), shown as banners.
+    pub startup_problems: Vec<ErrorReport>,
+}
+
+fn main() {
+    tauri::Builder::default()
+        .plugin(tauri_plugin_store::Builder::new().build())
+        .setup(|app| {
+            let settings = settings_store::PluginSettings::open(app.handle(), paths::settings_file())?;
+            let console = Console::new(Arc::new(settings));
+            let mut startup_problems = Vec::new();
+            if let Err(error) = tauri::async_runtime::block_on(console.ensure_lab_from_env()) {
+                startup_problems.push(ErrorReport::from(error));
+            }
+            app.manage(AppState {
+                console,
+                startup_problems,
+            });
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::targets::list_targets,
+            commands::targets::startup_problems,
+            commands::status::service_status,
+            commands::status::disconnect,
+        ])
+        .run(tauri::generate_context!())
+        .expect("Shipshape could not start its window");
+}

@@ -1,0 +1,59 @@
+// Generated from shipshape-core's Rust types by src-tauri/core/tests/bindings.rs.
+// Do not edit. After changing those types run:
+//   SHIPSHAPE_BLESS=1 cargo test -p shipshape-core --test bindings
+
+export type ErrorCode = "host_key_mismatch" | "host_key_unknown" | "auth_rejected" | "name_not_resolved" | "connection_refused" | "timeout" | "connection_lost" | "keyring_unavailable" | "key_not_found" | "key_invalid" | "target_not_found" | "bad_input" | "remote_failed" | "storage" | "protocol";
+
+export type ErrorReport = { code: ErrorCode, message: string, detail: string | null, };
+
+export type Target = { name: string, host: string, port: number, user: string, project_dir: string, 
+/**
+ * The name of the SSH key in the keyring used to log in.
+ */
+key: string, };
+
+export type TargetSummary = { target: Target, address: string, 
+/**
+ * The pinned host key fingerprint, if the host is trusted.
+ */
+host_key: string | null, };
+
+export type RunState = "running" | "restarting" | "paused" | "created" | "exited" | "dead" | "removing" | "missing" | "unknown";
+
+export type ServiceState = { service: string, container: string | null, state: RunState, 
+/**
+ * `healthy`, `unhealthy`, `starting`, or `None` when the service has no health check.
+ */
+health: string | null, 
+/**
+ * Docker's own summary, e.g. "Up 5 minutes (healthy)".
+ */
+status: string, image: string | null, exit_code: number | null, 
+/**
+ * Published ports, e.g. "127.0.0.1:8002->8002/tcp".
+ */
+ports: Array<string>, };
+
+export type StatusReport = { target: string, 
+/**
+ * `user@host:port`
+ */
+address: string, 
+/**
+ * The SHA256 fingerprint the host proved it holds.
+ */
+host_key: string, 
+/**
+ * The exact command that produced `services`.
+ */
+command: string, checked_at: string, services: Array<ServiceState>, };
+
+export type CommandOutput = { 
+/**
+ * Exactly the text that was sent to the host.
+ */
+command: string, stdout: string, stderr: string, 
+/**
+ * `None` when the command ended without an exit status (killed by a signal).
+ */
+exit_code: number | null, started_at: string, duration_ms: number, };

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import type { ServiceState } from "./bindings";
+import { presentState, shortFingerprint, summarize } from "./status";
+
+function service(state: ServiceState["state"], health: string | null = null): ServiceState {
+  return { service: "backend-aws", container: "c", state, health, status: "", image: null, exit_code: null, ports: [] };
+}
+
+describe("presentState", () => {
+  it("never relies on colour alone: every state has an icon and a word", () => {
+    for (const state of ["running", "restarting", "paused", "created", "exited", "dead", "removing", "missing", "unknown"] as const) {
+      const look = presentState(service(state));
+      expect(look.icon.length).toBeGreaterThan(0);
+      expect(look.label.length).toBeGreaterThan(0);
+    }
+  });
+
+  it("shows a running but unhealthy service as bad", () => {
+    expect(presentState(service("running", "unhealthy")).tone).toBe("bad");
+    expect(presentState(service("running", "healthy")).tone).toBe("ok");
+  });
+
+  it("calls an exited service stopped", () => {
+    expect(presentState(service("exited")).label).toBe("Stopped");
+  });
+});
+
+describe("summarize", () => {
+  it("counts running services and takes the worst tone", () => {
+    expect(summarize([service("running"), service("exited")])).toEqual({ text: "1 of 2 services running", tone: "bad" });
+    expect(summarize([service("running")]).tone).toBe("ok");
+    expect(summarize([]).tone).toBe("unknown");
+  });
+});
+
+describe("shortFingerprint", () => {
+  it("keeps the prefix and twelve characters", () => {
+    expect(shortFingerprint("SHA256:+p+Z1VF9qrvl6Q0eYxxgc0DZGe5A045pT/o8rvqfmJk")).toBe("SHA256:+p+Z1VF9qrvl…");
+    expect(shortFingerprint(null)).toBe("not pinned");
+  });
+});

@@ -1,0 +1,49 @@
+// How a service's state reads at a glance: a tone (colour), an icon and a word, so state
+// never depends on colour alone.
+import type { RunState, ServiceState } from "./bindings";
+
+export type Tone = "ok" | "warn" | "bad" | "unknown";
+
+export interface Presentation {
+  tone: Tone;
+  icon: string;
+  label: string;
+}
+
+const STATES: Record<RunState, Presentation> = {
+  running: { tone: "ok", icon: "●", label: "Running" },
+  restarting: { tone: "warn", icon: "↻", label: "Restarting" },
+  paused: { tone: "warn", icon: "❚❚", label: "Paused" },
+  created: { tone: "warn", icon: "○", label: "Created" },
+  exited: { tone: "bad", icon: "■", label: "Stopped" },
+  dead: { tone: "bad", icon: "✖", label: "Dead" },
+  removing: { tone: "warn", icon: "…", label: "Removing" },
+  missing: { tone: "bad", icon: "∅", label: "Not created" },
+  unknown: { tone: "unknown", icon: "?", label: "Unknown" },
+};
+
+export function presentState(service: ServiceState): Presentation {
+  const base = STATES[service.state];
+  if (service.state === "running" && service.health === "unhealthy") {
+    return { tone: "bad", icon: "✖", label: "Running, unhealthy" };
+  }
+  if (service.state === "running" && service.health === "starting") {
+    return { tone: "warn", icon: "◐", label: "Starting" };
+  }
+  return base;
+}
+
+/** "3 of 4 running" plus the worst tone, for the dashboard's headline. */
+export function summarize(services: ServiceState[]): { text: string; tone: Tone } {
+  const running = services.filter((s) => presentState(s).tone === "ok").length;
+  const tones = services.map((s) => presentState(s).tone);
+  const tone: Tone = tones.includes("bad") ? "bad" : tones.includes("warn") ? "warn" : services.length ? "ok" : "unknown";
+  return { text: `${running} of ${services.length} services running`, tone };
+}
+
+/** The first characters of a fingerprint, enough to compare by eye in the status strip. */
+export function shortFingerprint(fingerprint: string | null | undefined): string {
+  if (!fingerprint) return "not pinned";
+  const digest = fingerprint.replace(/^SHA256:/, "");
+  return `SHA256:${digest.slice(0, 12)}…`;
+}
