@@ -1,0 +1,98 @@
+//! What the lab tests share: the lab's descriptor, the `shipshape` binary run with a
+//! data dir of its own, and a lock so tests that read sshd's log or stop services never
+//! overlap.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard};
+
+use serde_json::Value;
+
+static LAB_LOCK: Mutex<()> = Mutex::new(());
+
+/// Serializes tests that share the lab's state (its sshd log, its containers).
+pub fn exclusive() -> MutexGuard<'static, ()> {
+    LAB_LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The lab as `tests/lab/lab.sh up` described it in `lab.json`.
+pub struct Lab {
+    pub descriptor: PathBuf,
+    pub json: Value,
+}
+
+impl Lab {
+    pub fn from_env() -> Lab {
+        let descriptor = std::env::var_os("SHIPSHAPE_LAB").map(PathBuf::from).expect(
+            "SHIPSHAPE_LAB is not set: run these tests through tests/run-all.sh, which starts the lab",
+        );
+        let text = std::fs::read_to_string(&descriptor).expect("the lab descriptor is readable");
+        Lab { descriptor, json: serde_json::from_str(&text).expect("the lab descriptor is JSON") }
+    }
+
+    pub fn field(&self, name: &str) -> String {
+        match &self.json[name] {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn sshd_log(&self) -> PathBuf {
+        PathBuf::from(self.field("sshd_log"))
+    }
+
+    /// The container of `service` in the lab project, as Docker names it.
+    pub fn container(&self, service: &str) -> String {
+        let project = Path::new(&self.field("project_dir")).file_name().unwrap().to_string_lossy().into_owned();
+        format!("{project}-{service}-1")
+    }
+}
+
+/// The `shipshape` CLI built beside this test binary (tests/run-all.sh builds it).
+pub fn shipshape_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let binary = dir.join("shipshape");
+    assert!(binary.exists(), "{} is missing: run `cargo build -p shipshape-cli` first", binary.display());
+    binary
+}
+
+/// Runs `shipshape ARGS` with its own data dir `home`.
+pub fn shipshape(lab: &Lab, home: &Path, args: &[&str]) -> Output {
+    shipshape_with(lab, home, args, |_| {})
+}
+
+pub fn shipshape_with(lab: &Lab, home: &Path, args: &[&str], adjust: impl FnOnce(&mut Command)) -> Output {
+    let mut command = Command::new(shipshape_binary());
+    command.args(args).env("SHIPSHAPE_HOME", home).env("SHIPSHAPE_LAB", &lab.descriptor);
+    adjust(&mut command);
+    command.output().expect("shipshape runs")
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs a command on this machine (docker, as the lab's operator would) and returns stdout.
+pub fn run(program: &str, args: &[&str]) -> String {
+    let output = Command::new(program).args(args).output().expect("command runs");
+    assert!(output.status.success(), "{program} {args:?} failed: {}", text(&output.stderr));
+    text(&output.stdout)
+}
+
+/// Every file below `dir`, recursively.
+pub fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
