@@ -1,0 +1,39 @@
+// The skeleton chain in the real window: the lab target appears on first run, Connect
+// lists the four services, and a service stopped behind the console's back shows as
+// stopped after a refresh.
+import { container, docker, row, screenshot, waitForState } from "./support.mjs";
+
+const SERVICES = ["backend-aws", "frontend-aws", "db", "market-updater-aws"];
+
+describe("dashboard", () => {
+  after(() => {
+    docker("start", container("backend-aws"));
+  });
+
+  it("lists the Local lab target on first run", async () => {
+    const target = await $('[data-testid="target"]');
+    await target.waitForDisplayed();
+    expect(await target.getText()).toContain("Local lab");
+    expect(await $('[data-testid="planned-command"]').getText()).toBe(
+      "cd /home/ubuntu/automated-trading-platform && docker compose --profile aws ps --all --format json",
+    );
+  });
+
+  it("connects and shows the four services running", async () => {
+    await $('[data-testid="connect"]').click();
+    for (const service of SERVICES) await waitForState(service, "running");
+    expect(await (await row("backend-aws")).getText()).toContain("Running");
+    expect(await $('[data-testid="summary"]').getText()).toContain("4 of 4 services running");
+    expect(await $('[data-testid="connection-state"]').getAttribute("data-state")).toBe("connected");
+    await screenshot("dashboard-running");
+  });
+
+  it("shows backend-aws stopped after it is stopped through Docker and refreshed", async () => {
+    docker("stop", "-t", "2", container("backend-aws"));
+    await $('[data-testid="connect"]').click(); // now labelled Refresh
+    await waitForState("backend-aws", "exited");
+    expect(await (await row("backend-aws")).getText()).toContain("Stopped");
+    expect(await $('[data-testid="summary"]').getText()).toContain("3 of 4 services running");
+    await screenshot("dashboard-backend-stopped");
+  });
+});
