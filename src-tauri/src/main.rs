@@ -21,7 +21,8 @@ fn main() {
     tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::new().build())
         .setup(|app| {
-            let settings = settings_store::PluginSettings::open(app.handle(), paths::settings_file())?;
+            let settings =
+                settings_store::PluginSettings::open(app.handle(), paths::settings_file())?;
             let console = Console::new(Arc::new(settings));
             let mut startup_problems = Vec::new();
             if let Err(error) = tauri::async_runtime::block_on(console.ensure_lab_from_env()) {

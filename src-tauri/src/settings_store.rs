@@ -16,7 +16,10 @@ pub struct PluginSettings {
 }
 
 impl PluginSettings {
-    pub fn open(app: &AppHandle, path: PathBuf) -> std::result::Result<Self, Box<dyn std::error::Error>> {
+    pub fn open(
+        app: &AppHandle,
+        path: PathBuf,
+    ) -> std::result::Result<Self, Box<dyn std::error::Error>> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }

@@ -8,7 +8,11 @@ use shipshape_tests::*;
 
 fn ps_json(lab: &Lab, home: &std::path::Path) -> Value {
     let output = shipshape(lab, home, &["ps", "Local lab", "--json"]);
-    assert!(output.status.success(), "shipshape ps failed: {}", text(&output.stderr));
+    assert!(
+        output.status.success(),
+        "shipshape ps failed: {}",
+        text(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).expect("ps --json prints JSON")
 }
 
@@ -51,15 +55,26 @@ fn the_private_key_never_lands_in_the_data_dir() {
     ps_json(&lab, home.path());
     let key = std::fs::read_to_string(lab.field("client_key")).unwrap();
     // Every base64 line of the private key body, and the PEM markers.
-    let needles: Vec<&str> = key.lines().filter(|l| !l.starts_with("-----") && l.len() > 20).collect();
+    let needles: Vec<&str> = key
+        .lines()
+        .filter(|l| !l.starts_with("-----") && l.len() > 20)
+        .collect();
     assert!(!needles.is_empty());
     let files = files_below(home.path());
     assert!(!files.is_empty(), "the session wrote no files at all");
     for file in files {
         let content = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
-        assert!(!content.contains("PRIVATE KEY"), "{} holds a private key", file.display());
+        assert!(
+            !content.contains("PRIVATE KEY"),
+            "{} holds a private key",
+            file.display()
+        );
         for needle in &needles {
-            assert!(!content.contains(needle), "{} holds private key bytes", file.display());
+            assert!(
+                !content.contains(needle),
+                "{} holds private key bytes",
+                file.display()
+            );
         }
     }
 }
@@ -70,28 +85,65 @@ fn a_wrong_pin_is_refused_before_any_authentication() {
     let lab = Lab::from_env();
     let home = tempfile::tempdir().unwrap();
     let port = lab.field("port");
-    let added = shipshape(&lab, home.path(), &["target", "add", "impostor", "--host", "127.0.0.1", "--port", &port, "--key", "local-lab"]);
+    let added = shipshape(
+        &lab,
+        home.path(),
+        &[
+            "target",
+            "add",
+            "impostor",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--key",
+            "local-lab",
+        ],
+    );
     assert!(added.status.success(), "{}", text(&added.stderr));
     let wrong = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     // The lab's own pin is written on first run; overwrite it with a wrong one.
-    std::fs::write(home.path().join("known_hosts"), format!("[127.0.0.1]:{port} {wrong}\n")).unwrap();
+    std::fs::write(
+        home.path().join("known_hosts"),
+        format!("[127.0.0.1]:{port} {wrong}\n"),
+    )
+    .unwrap();
 
     let log = lab.sshd_log();
     let before = std::fs::metadata(&log).unwrap().len() as usize;
     let output = shipshape_with(&lab, home.path(), &["ps", "impostor"], |c| {
         c.env_remove("SHIPSHAPE_LAB"); // keep the lab's pin from being restored
     });
-    assert_eq!(output.status.code(), Some(3), "stderr: {}", text(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "stderr: {}",
+        text(&output.stderr)
+    );
     let stderr = text(&output.stderr);
     assert!(stderr.contains("does not match"), "{stderr}");
-    assert!(stderr.contains(&lab.field("host_key_fingerprint")), "{stderr}");
+    assert!(
+        stderr.contains(&lab.field("host_key_fingerprint")),
+        "{stderr}"
+    );
 
     // sshd logs a connection line at once; give it a moment to log the close too.
     std::thread::sleep(Duration::from_millis(300));
     let logged = String::from_utf8_lossy(&std::fs::read(&log).unwrap()[before..]).into_owned();
-    assert!(logged.contains("Connection from 127.0.0.1"), "sshd saw no connection at all:\n{logged}");
-    for marker in ["userauth-request", "Accepted publickey", "Failed publickey", "Postponed publickey"] {
-        assert!(!logged.contains(marker), "sshd logged an authentication attempt ({marker}):\n{logged}");
+    assert!(
+        logged.contains("Connection from 127.0.0.1"),
+        "sshd saw no connection at all:\n{logged}"
+    );
+    for marker in [
+        "userauth-request",
+        "Accepted publickey",
+        "Failed publickey",
+        "Postponed publickey",
+    ] {
+        assert!(
+            !logged.contains(marker),
+            "sshd logged an authentication attempt ({marker}):\n{logged}"
+        );
     }
 }
 
@@ -101,7 +153,10 @@ fn without_a_keyring_the_error_names_the_cause_and_the_fix() {
     let lab = Lab::from_env();
     let home = tempfile::tempdir().unwrap();
     let output = shipshape_with(&lab, home.path(), &["ps", "Local lab"], |c| {
-        c.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/shipshape-test-bus");
+        c.env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/shipshape-test-bus",
+        );
     });
     assert_eq!(output.status.code(), Some(3));
     let stderr = text(&output.stderr);

@@ -12,7 +12,9 @@ static LAB_LOCK: Mutex<()> = Mutex::new(());
 
 /// Serializes tests that share the lab's state (its sshd log, its containers).
 pub fn exclusive() -> MutexGuard<'static, ()> {
-    LAB_LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    LAB_LOCK
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The lab as `tests/lab/lab.sh up` described it in `lab.json`.
@@ -27,7 +29,10 @@ impl Lab {
             "SHIPSHAPE_LAB is not set: run these tests through tests/run-all.sh, which starts the lab",
         );
         let text = std::fs::read_to_string(&descriptor).expect("the lab descriptor is readable");
-        Lab { descriptor, json: serde_json::from_str(&text).expect("the lab descriptor is JSON") }
+        Lab {
+            descriptor,
+            json: serde_json::from_str(&text).expect("the lab descriptor is JSON"),
+        }
     }
 
     pub fn field(&self, name: &str) -> String {
@@ -43,7 +48,11 @@ impl Lab {
 
     /// The container of `service` in the lab project, as Docker names it.
     pub fn container(&self, service: &str) -> String {
-        let project = Path::new(&self.field("project_dir")).file_name().unwrap().to_string_lossy().into_owned();
+        let project = Path::new(&self.field("project_dir"))
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         format!("{project}-{service}-1")
     }
 }
@@ -53,7 +62,11 @@ pub fn shipshape_binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(Path::parent).unwrap();
     let binary = dir.join("shipshape");
-    assert!(binary.exists(), "{} is missing: run `cargo build -p shipshape-cli` first", binary.display());
+    assert!(
+        binary.exists(),
+        "{} is missing: run `cargo build -p shipshape-cli` first",
+        binary.display()
+    );
     binary
 }
 
@@ -62,9 +75,17 @@ pub fn shipshape(lab: &Lab, home: &Path, args: &[&str]) -> Output {
     shipshape_with(lab, home, args, |_| {})
 }
 
-pub fn shipshape_with(lab: &Lab, home: &Path, args: &[&str], adjust: impl FnOnce(&mut Command)) -> Output {
+pub fn shipshape_with(
+    lab: &Lab,
+    home: &Path,
+    args: &[&str],
+    adjust: impl FnOnce(&mut Command),
+) -> Output {
     let mut command = Command::new(shipshape_binary());
-    command.args(args).env("SHIPSHAPE_HOME", home).env("SHIPSHAPE_LAB", &lab.descriptor);
+    command
+        .args(args)
+        .env("SHIPSHAPE_HOME", home)
+        .env("SHIPSHAPE_LAB", &lab.descriptor);
     adjust(&mut command);
     command.output().expect("shipshape runs")
 }
@@ -75,8 +96,15 @@ pub fn text(bytes: &[u8]) -> String {
 
 /// Runs a command on this machine (docker, as the lab's operator would) and returns stdout.
 pub fn run(program: &str, args: &[&str]) -> String {
-    let output = Command::new(program).args(args).output().expect("command runs");
-    assert!(output.status.success(), "{program} {args:?} failed: {}", text(&output.stderr));
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .expect("command runs");
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed: {}",
+        text(&output.stderr)
+    );
     text(&output.stdout)
 }
 

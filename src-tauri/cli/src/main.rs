@@ -11,7 +11,11 @@ use shipshape_core::target::{self, Target};
 use shipshape_core::{paths, Console, Error};
 
 #[derive(Parser)]
-#[command(name = "shipshape", version, about = "Deploy and verify the platform exactly as the deployment policy says.")]
+#[command(
+    name = "shipshape",
+    version,
+    about = "Deploy and verify the platform exactly as the deployment policy says."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -82,29 +86,57 @@ async fn run(cli: Cli) -> Result<(), Error> {
     let console = Console::new(settings.clone());
     console.ensure_lab_from_env().await?;
     match cli.command {
-        Command::Target(TargetCommand::Add { name, host, port, user, dir, key }) => {
-            let target = Target { name, host, port, user, project_dir: dir, key };
+        Command::Target(TargetCommand::Add {
+            name,
+            host,
+            port,
+            user,
+            dir,
+            key,
+        }) => {
+            let target = Target {
+                name,
+                host,
+                port,
+                user,
+                project_dir: dir,
+                key,
+            };
             target::save(settings.as_ref(), target)?;
         }
         Command::Target(TargetCommand::List { json }) => {
             let targets = console.targets()?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&targets).expect("targets serialize"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&targets).expect("targets serialize")
+                );
             } else {
                 for t in targets {
                     let trust = t.host_key.as_deref().unwrap_or("host key not pinned");
-                    println!("{}\t{}\t{}\tkey {}\t{}", t.target.name, t.address, t.target.project_dir, t.target.key, trust);
+                    println!(
+                        "{}\t{}\t{}\tkey {}\t{}",
+                        t.target.name, t.address, t.target.project_dir, t.target.key, trust
+                    );
                 }
             }
         }
         Command::Ps { name, json } => {
             let report = console.service_status(&name).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report).expect("reports serialize"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).expect("reports serialize")
+                );
             } else {
                 eprintln!("$ {}", report.command);
                 for s in &report.services {
-                    println!("{:<20} {:<10} {}", s.service, format!("{:?}", s.state).to_lowercase(), s.status);
+                    println!(
+                        "{:<20} {:<10} {}",
+                        s.service,
+                        format!("{:?}", s.state).to_lowercase(),
+                        s.status
+                    );
                 }
             }
         }

@@ -105,8 +105,17 @@ pub fn parse_ps(output: &str, expected: &[&str]) -> Result<Vec<ServiceState>> {
             rows.push(ServiceState::missing(name));
         }
     }
-    let rank = |service: &str| expected.iter().position(|e| *e == service).unwrap_or(expected.len());
-    rows.sort_by(|a, b| rank(&a.service).cmp(&rank(&b.service)).then(a.service.cmp(&b.service)));
+    let rank = |service: &str| {
+        expected
+            .iter()
+            .position(|e| *e == service)
+            .unwrap_or(expected.len())
+    };
+    rows.sort_by(|a, b| {
+        rank(&a.service)
+            .cmp(&rank(&b.service))
+            .then(a.service.cmp(&b.service))
+    });
     Ok(rows)
 }
 
@@ -140,7 +149,12 @@ impl From<PsEntry> for ServiceState {
             .unwrap_or_default()
             .into_iter()
             .filter(|p| p.published_port != 0)
-            .map(|p| format!("{}:{}->{}/{}", p.url, p.published_port, p.target_port, p.protocol))
+            .map(|p| {
+                format!(
+                    "{}:{}->{}/{}",
+                    p.url, p.published_port, p.target_port, p.protocol
+                )
+            })
             .collect();
         ServiceState {
             service: entry.service,
@@ -169,7 +183,11 @@ mod tests {
         let names: Vec<_> = rows.iter().map(|r| (r.service.as_str(), r.state)).collect();
         assert_eq!(
             names,
-            [("backend-aws", RunState::Running), ("frontend-aws", RunState::Missing), ("db", RunState::Exited)]
+            [
+                ("backend-aws", RunState::Running),
+                ("frontend-aws", RunState::Missing),
+                ("db", RunState::Exited)
+            ]
         );
         assert_eq!(rows[0].ports, ["127.0.0.1:8002->8002/tcp"]);
         assert_eq!(rows[0].health.as_deref(), Some("healthy"));

@@ -54,7 +54,11 @@ impl Console {
         let settings = self.settings.clone();
         let mut known_hosts = self.known_hosts()?;
         let target = tokio::task::spawn_blocking(move || {
-            lab::ensure_lab_target(settings.as_ref(), &mut known_hosts, std::path::Path::new(&path))
+            lab::ensure_lab_target(
+                settings.as_ref(),
+                &mut known_hosts,
+                std::path::Path::new(&path),
+            )
         })
         .await
         .expect("lab setup does not panic")?;
@@ -67,7 +71,9 @@ impl Console {
             .into_iter()
             .map(|target| TargetSummary {
                 address: target.address(),
-                host_key: known_hosts.pinned(&target.host, target.port).map(str::to_string),
+                host_key: known_hosts
+                    .pinned(&target.host, target.port)
+                    .map(str::to_string),
                 target,
             })
             .collect())
@@ -82,7 +88,10 @@ impl Console {
                 return Ok(existing.clone());
             }
         }
-        let pin = self.known_hosts()?.pinned(&target.host, target.port).map(str::to_string);
+        let pin = self
+            .known_hosts()?
+            .pinned(&target.host, target.port)
+            .map(str::to_string);
         let key_name = target.key.clone();
         let key = tokio::task::spawn_blocking(move || {
             let secret = keys::load(&key_name)?;
@@ -95,7 +104,8 @@ impl Console {
             port: target.port,
             user: target.user.clone(),
         };
-        let connection = Arc::new(Connection::open(&endpoint, pin.as_deref(), &key, CONNECT_TIMEOUT).await?);
+        let connection =
+            Arc::new(Connection::open(&endpoint, pin.as_deref(), &key, CONNECT_TIMEOUT).await?);
         connections.insert(name.to_string(), connection.clone());
         Ok(connection)
     }

@@ -71,11 +71,15 @@ pub enum Error {
         user: String,
         key: String,
     },
-    #[error("The name {host} could not be resolved. Check the host name or IP address of the target.")]
+    #[error(
+        "The name {host} could not be resolved. Check the host name or IP address of the target."
+    )]
     NameNotResolved { host: String },
     #[error("{host}:{port} refused the connection. Check that sshd runs there and that the port is right.")]
     ConnectionRefused { host: String, port: u16 },
-    #[error("{what} timed out after {seconds} s. Check the network path to the host and try again.")]
+    #[error(
+        "{what} timed out after {seconds} s. Check the network path to the host and try again."
+    )]
     Timeout { what: String, seconds: u64 },
     #[error("The connection to {host} was lost. Reconnect and try again.")]
     ConnectionLost { host: String },
@@ -122,7 +126,10 @@ impl Error {
         }
     }
 
-    pub(crate) fn storage(path: impl AsRef<std::path::Path>, cause: impl std::fmt::Display) -> Self {
+    pub(crate) fn storage(
+        path: impl AsRef<std::path::Path>,
+        cause: impl std::fmt::Display,
+    ) -> Self {
         Error::Storage {
             path: path.as_ref().display().to_string(),
             cause: cause.to_string(),
@@ -133,7 +140,9 @@ impl Error {
     pub fn detail(&self) -> Option<String> {
         match self {
             Error::RemoteFailed { detail, .. } if !detail.is_empty() => Some(detail.clone()),
-            Error::HostKeyMismatch { expected, actual, .. } => Some(format!(
+            Error::HostKeyMismatch {
+                expected, actual, ..
+            } => Some(format!(
                 "pinned: {expected}\noffered: {actual}\nNo authentication was attempted."
             )),
             _ => None,

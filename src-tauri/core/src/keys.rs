@@ -19,7 +19,9 @@ fn entry(name: &str) -> Result<Entry> {
 /// The key is decoded first, so the keyring never holds something unusable.
 pub fn store(name: &str, private_key: &Secret) -> Result<()> {
     decode(name, private_key, None)?;
-    entry(name)?.set_password(private_key.expose()).map_err(keyring_error)
+    entry(name)?
+        .set_password(private_key.expose())
+        .map_err(keyring_error)
 }
 
 /// Loads the private key named `name`.
@@ -42,13 +44,15 @@ pub fn exists(name: &str) -> Result<bool> {
 
 /// Decodes an OpenSSH private key; the passphrase is only needed for encrypted keys.
 pub fn decode(name: &str, private_key: &Secret, passphrase: Option<&Secret>) -> Result<PrivateKey> {
-    russh::keys::decode_secret_key(private_key.expose(), passphrase.map(Secret::expose)).map_err(|e| {
-        // The decoder's messages never quote key material; keep only its text.
-        Error::KeyInvalid {
-            name: name.to_string(),
-            cause: e.to_string(),
-        }
-    })
+    russh::keys::decode_secret_key(private_key.expose(), passphrase.map(Secret::expose)).map_err(
+        |e| {
+            // The decoder's messages never quote key material; keep only its text.
+            Error::KeyInvalid {
+                name: name.to_string(),
+                cause: e.to_string(),
+            }
+        },
+    )
 }
 
 /// Maps keyring failures to a cause and a fix. Only variant names and platform messages

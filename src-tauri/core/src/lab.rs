@@ -31,12 +31,17 @@ pub struct LabDescriptor {
 impl LabDescriptor {
     pub fn read(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::storage(path, e))?;
-        serde_json::from_str(&text).map_err(|e| Error::storage(path, format!("not a lab descriptor: {e}")))
+        serde_json::from_str(&text)
+            .map_err(|e| Error::storage(path, format!("not a lab descriptor: {e}")))
     }
 }
 
 /// Makes sure the lab's target, host pin and key exist. Idempotent; returns the target.
-pub fn ensure_lab_target(settings: &dyn Settings, known_hosts: &mut KnownHosts, descriptor: &Path) -> Result<Target> {
+pub fn ensure_lab_target(
+    settings: &dyn Settings,
+    known_hosts: &mut KnownHosts,
+    descriptor: &Path,
+) -> Result<Target> {
     let lab = LabDescriptor::read(descriptor)?;
     let wanted = Target {
         name: lab.name.clone(),

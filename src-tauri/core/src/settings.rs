@@ -30,7 +30,12 @@ impl JsonFileSettings {
             Ok(text) if text.trim().is_empty() => Map::new(),
             Ok(text) => match serde_json::from_str::<Value>(&text) {
                 Ok(Value::Object(map)) => map,
-                Ok(_) => return Err(Error::storage(&path, "the settings file is not a JSON object")),
+                Ok(_) => {
+                    return Err(Error::storage(
+                        &path,
+                        "the settings file is not a JSON object",
+                    ))
+                }
                 Err(e) => return Err(Error::storage(&path, format!("invalid JSON: {e}"))),
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Map::new(),

@@ -36,7 +36,12 @@ impl RemoteCommand {
 
     /// The exact text sent to the host, also what the UI shows.
     pub fn render(&self) -> String {
-        let command = self.words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ");
+        let command = self
+            .words
+            .iter()
+            .map(|w| quote(w))
+            .collect::<Vec<_>>()
+            .join(" ");
         match &self.dir {
             Some(dir) => format!("cd {} && {command}", quote(dir)),
             None => command,
@@ -82,11 +87,29 @@ mod tests {
     #[test]
     fn hostile_words_become_one_inert_argument() {
         // Run through a real sh: every hostile word must come back as exactly one argument.
-        let hostile = ["; touch /tmp/x", "$(id)", "`id`", "a && b", "it's", "", "\n", "*", "-rf"];
+        let hostile = [
+            "; touch /tmp/x",
+            "$(id)",
+            "`id`",
+            "a && b",
+            "it's",
+            "",
+            "\n",
+            "*",
+            "-rf",
+        ];
         for word in hostile {
             let line = RemoteCommand::new("printf").arg("%s\\0").arg(word).render();
-            let out = std::process::Command::new("sh").arg("-c").arg(&line).output().unwrap();
-            assert_eq!(String::from_utf8(out.stdout).unwrap(), format!("{word}\0"), "{line}");
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(&line)
+                .output()
+                .unwrap();
+            assert_eq!(
+                String::from_utf8(out.stdout).unwrap(),
+                format!("{word}\0"),
+                "{line}"
+            );
         }
     }
 }

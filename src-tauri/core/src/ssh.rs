@@ -58,7 +58,10 @@ struct PinnedHostKey {
 impl client::Handler for PinnedHostKey {
     type Error = russh::Error;
 
-    async fn check_server_key(&mut self, key: &PublicKeyOrCertificate) -> Result<bool, Self::Error> {
+    async fn check_server_key(
+        &mut self,
+        key: &PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
         let PublicKeyOrCertificate::PublicKey { key, .. } = key else {
             return Ok(false); // host certificates are not part of the trust model (yet)
         };
@@ -100,7 +103,11 @@ impl Connection {
             })?
     }
 
-    async fn open_inner(endpoint: &Endpoint, pinned: Option<&str>, key: &PrivateKey) -> Result<Connection> {
+    async fn open_inner(
+        endpoint: &Endpoint,
+        pinned: Option<&str>,
+        key: &PrivateKey,
+    ) -> Result<Connection> {
         let host = endpoint.host.clone();
         let addresses: Vec<_> = tokio::net::lookup_host((host.as_str(), endpoint.port))
             .await
@@ -109,13 +116,15 @@ impl Connection {
         if addresses.is_empty() {
             return Err(Error::NameNotResolved { host });
         }
-        let stream = tokio::net::TcpStream::connect(&addresses[..]).await.map_err(|e| match e.kind() {
-            std::io::ErrorKind::ConnectionRefused => Error::ConnectionRefused {
-                host: host.clone(),
-                port: endpoint.port,
-            },
-            _ => Error::Protocol(format!("could not reach {host}:{}: {e}", endpoint.port)),
-        })?;
+        let stream = tokio::net::TcpStream::connect(&addresses[..])
+            .await
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::ConnectionRefused => Error::ConnectionRefused {
+                    host: host.clone(),
+                    port: endpoint.port,
+                },
+                _ => Error::Protocol(format!("could not reach {host}:{}: {e}", endpoint.port)),
+            })?;
         stream.set_nodelay(true).ok();
 
         let config = Arc::new(client::Config {
@@ -134,11 +143,13 @@ impl Connection {
             Err(error) => {
                 let seen = seen.lock().unwrap().clone();
                 return Err(match (error, seen, pinned) {
-                    (russh::Error::UnknownKey, Some(seen), Some(expected)) => Error::HostKeyMismatch {
-                        host: format!("{host}:{}", endpoint.port),
-                        expected: expected.to_string(),
-                        actual: seen.fingerprint,
-                    },
+                    (russh::Error::UnknownKey, Some(seen), Some(expected)) => {
+                        Error::HostKeyMismatch {
+                            host: format!("{host}:{}", endpoint.port),
+                            expected: expected.to_string(),
+                            actual: seen.fingerprint,
+                        }
+                    }
                     (russh::Error::UnknownKey, Some(seen), None) => Error::HostKeyUnknown {
                         host: format!("{host}:{}", endpoint.port),
                         key_type: seen.key_type,
@@ -161,7 +172,10 @@ impl Connection {
             .map_err(|e| protocol_error(&host, e))?
             .flatten();
         let auth = handle
-            .authenticate_publickey(&endpoint.user, PrivateKeyWithHashAlg::new(Arc::new(key.clone()), hash))
+            .authenticate_publickey(
+                &endpoint.user,
+                PrivateKeyWithHashAlg::new(Arc::new(key.clone()), hash),
+            )
             .await
             .map_err(|e| protocol_error(&host, e))?;
         if !auth.success() {
@@ -171,7 +185,11 @@ impl Connection {
                 key: key.public_key().to_openssh().unwrap_or_default(),
             });
         }
-        Ok(Connection { handle, host, host_key })
+        Ok(Connection {
+            handle,
+            host,
+            host_key,
+        })
     }
 
     /// The fingerprint the server proved it holds.
@@ -188,7 +206,9 @@ impl Connection {
         let text = command.render();
         let started_at = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
         let clock = Instant::now();
-        let lost = |_| Error::ConnectionLost { host: self.host.clone() };
+        let lost = |_| Error::ConnectionLost {
+            host: self.host.clone(),
+        };
         let mut channel = self.handle.channel_open_session().await.map_err(lost)?;
         channel.exec(true, text.as_bytes()).await.map_err(lost)?;
         let (mut stdout, mut stderr, mut exit_code) = (Vec::new(), Vec::new(), None);
@@ -221,7 +241,9 @@ impl Connection {
 fn protocol_error(host: &str, error: russh::Error) -> Error {
     match error {
         russh::Error::Disconnect | russh::Error::HUP | russh::Error::SendError => {
-            Error::ConnectionLost { host: host.to_string() }
+            Error::ConnectionLost {
+                host: host.to_string(),
+            }
         }
         other => Error::Protocol(other.to_string()),
     }

@@ -45,13 +45,22 @@ impl Target {
         if self.name.trim().is_empty() {
             return bad("A target needs a name.");
         }
-        if self.host.is_empty() || self.host.starts_with('-') || self.host.chars().any(|c| c.is_whitespace()) {
+        if self.host.is_empty()
+            || self.host.starts_with('-')
+            || self.host.chars().any(|c| c.is_whitespace())
+        {
             return bad("The host must be a host name or an IP address, without spaces.");
         }
         if self.port == 0 {
             return bad("The port must be between 1 and 65535.");
         }
-        if self.user.is_empty() || self.user.starts_with('-') || !self.user.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+        if self.user.is_empty()
+            || self.user.starts_with('-')
+            || !self
+                .user
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        {
             return bad("The user must be a plain login name (letters, digits, . _ -).");
         }
         if !self.project_dir.starts_with('/') {
@@ -68,8 +77,12 @@ impl Target {
 pub fn list(settings: &dyn Settings) -> Result<Vec<Target>> {
     match settings.get(SETTINGS_KEY) {
         None => Ok(Vec::new()),
-        Some(value) => serde_json::from_value(value)
-            .map_err(|e| Error::storage("settings.json", format!("the targets list is unreadable: {e}"))),
+        Some(value) => serde_json::from_value(value).map_err(|e| {
+            Error::storage(
+                "settings.json",
+                format!("the targets list is unreadable: {e}"),
+            )
+        }),
     }
 }
 
@@ -88,7 +101,10 @@ pub fn save(settings: &dyn Settings, target: Target) -> Result<()> {
         Some(existing) => *existing = target,
         None => targets.push(target),
     }
-    settings.set(SETTINGS_KEY, serde_json::to_value(targets).expect("targets serialize"))
+    settings.set(
+        SETTINGS_KEY,
+        serde_json::to_value(targets).expect("targets serialize"),
+    )
 }
 
 #[cfg(test)]
@@ -105,7 +121,10 @@ mod tests {
         changed.port = 2200;
         save(&settings, changed.clone()).unwrap();
         assert_eq!(list(&settings).unwrap(), vec![changed]);
-        assert_eq!(find(&settings, "nope").unwrap_err().code(), crate::ErrorCode::TargetNotFound);
+        assert_eq!(
+            find(&settings, "nope").unwrap_err().code(),
+            crate::ErrorCode::TargetNotFound
+        );
     }
 
     #[test]
@@ -119,7 +138,11 @@ mod tests {
             let mut t = Target::new("t", host, "k");
             t.user = user.into();
             t.project_dir = dir.into();
-            assert_eq!(t.validate().unwrap_err().code(), crate::ErrorCode::BadInput, "{host} {user} {dir}");
+            assert_eq!(
+                t.validate().unwrap_err().code(),
+                crate::ErrorCode::BadInput,
+                "{host} {user} {dir}"
+            );
         }
     }
 }

@@ -28,7 +28,9 @@ pub fn parse_fingerprint(text: &str) -> Result<String> {
     let text = text.trim();
     let digest = text.strip_prefix("SHA256:").unwrap_or(text);
     let valid = digest.len() == 43
-        && digest.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/');
+        && digest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/');
     if valid {
         Ok(format!("SHA256:{digest}"))
     } else {
@@ -84,7 +86,8 @@ impl KnownHosts {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::storage(dir, e))?;
         }
-        let mut text = String::from("# Shipshape's pinned host keys: [host]:port SHA256:fingerprint\n");
+        let mut text =
+            String::from("# Shipshape's pinned host keys: [host]:port SHA256:fingerprint\n");
         for (pattern, fingerprint) in &self.pins {
             text.push_str(&format!("{pattern} {fingerprint}\n"));
         }
@@ -105,7 +108,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut hosts = KnownHosts::load(dir.path().join("known_hosts")).unwrap();
         assert_eq!(hosts.pinned("127.0.0.1", 2222), None);
-        hosts.pin("127.0.0.1", 2222, "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").unwrap();
+        hosts
+            .pin(
+                "127.0.0.1",
+                2222,
+                "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            )
+            .unwrap();
         hosts.pin("127.0.0.1", 2222, FP).unwrap();
         let again = KnownHosts::load(hosts.path()).unwrap();
         assert_eq!(again.pinned("127.0.0.1", 2222), Some(FP));
@@ -114,7 +123,12 @@ mod tests {
 
     #[test]
     fn malformed_fingerprints_are_refused() {
-        for bad in ["", "SHA256:short", "MD5:aa:bb", "SHA256:+p+Z1VF9qrvl6Q0eYxxgc0DZGe5A045pT/o8rvqfmJ;"] {
+        for bad in [
+            "",
+            "SHA256:short",
+            "MD5:aa:bb",
+            "SHA256:+p+Z1VF9qrvl6Q0eYxxgc0DZGe5A045pT/o8rvqfmJ;",
+        ] {
             assert!(parse_fingerprint(bad).is_err(), "{bad}");
         }
         assert_eq!(parse_fingerprint(&FP[7..]).unwrap(), FP);

@@ -8,7 +8,8 @@ use shipshape_core::target::Target;
 use shipshape_core::{ErrorCode, ErrorReport, TargetSummary};
 use ts_rs::{Config, TS};
 
-const HEADER: &str = "// Generated from shipshape-core's Rust types by src-tauri/core/tests/bindings.rs.\n\
+const HEADER: &str =
+    "// Generated from shipshape-core's Rust types by src-tauri/core/tests/bindings.rs.\n\
 // Do not edit. After changing those types run:\n\
 //   SHIPSHAPE_BLESS=1 cargo test -p shipshape-core --test bindings\n";
 
@@ -35,7 +36,8 @@ fn render() -> String {
 
 #[test]
 fn typescript_bindings_are_current() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings.ts");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings.ts");
     let fresh = render();
     if std::env::var_os("SHIPSHAPE_BLESS").is_some() {
         std::fs::write(&path, &fresh).unwrap();

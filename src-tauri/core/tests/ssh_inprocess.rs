@@ -31,14 +31,32 @@ impl server::Handler for TestServer {
         Ok(Auth::reject())
     }
 
-    async fn auth_publickey_offered(&mut self, _user: &str, offer: server::PublicKeyOffer<'_>) -> Result<Auth, Self::Error> {
+    async fn auth_publickey_offered(
+        &mut self,
+        _user: &str,
+        offer: server::PublicKeyOffer<'_>,
+    ) -> Result<Auth, Self::Error> {
         self.auth_requests.fetch_add(1, Ordering::SeqCst);
-        Ok(if offer.public_key.key_data() == self.authorized.key_data() { Auth::Accept } else { Auth::reject() })
+        Ok(
+            if offer.public_key.key_data() == self.authorized.key_data() {
+                Auth::Accept
+            } else {
+                Auth::reject()
+            },
+        )
     }
 
-    async fn auth_publickey(&mut self, _user: &str, key: server::VerifiedPublicKey<'_>) -> Result<Auth, Self::Error> {
+    async fn auth_publickey(
+        &mut self,
+        _user: &str,
+        key: server::VerifiedPublicKey<'_>,
+    ) -> Result<Auth, Self::Error> {
         self.auth_requests.fetch_add(1, Ordering::SeqCst);
-        Ok(if key.public_key.key_data() == self.authorized.key_data() { Auth::Accept } else { Auth::reject() })
+        Ok(if key.public_key.key_data() == self.authorized.key_data() {
+            Auth::Accept
+        } else {
+            Auth::reject()
+        })
     }
 
     async fn channel_open_session(
@@ -52,7 +70,12 @@ impl server::Handler for TestServer {
     }
 
     /// Echoes the command it was given; exits 3 when the command mentions `fail`.
-    async fn exec_request(&mut self, channel: ChannelId, data: &[u8], session: &mut Session) -> Result<(), Self::Error> {
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
         let command = String::from_utf8_lossy(data).into_owned();
         session.channel_success(channel)?;
         session.data(channel, format!("ran: {command}"))?;
@@ -73,7 +96,10 @@ struct Fixture {
 async fn start_server() -> Fixture {
     let host_key = ed25519();
     let client_key = ed25519();
-    let host_key_fingerprint = host_key.public_key().fingerprint(HashAlg::Sha256).to_string();
+    let host_key_fingerprint = host_key
+        .public_key()
+        .fingerprint(HashAlg::Sha256)
+        .to_string();
     let auth_requests = Arc::new(AtomicUsize::new(0));
     let handler = TestServer {
         authorized: client_key.public_key().clone(),
@@ -98,11 +124,20 @@ async fn start_server() -> Fixture {
             });
         }
     });
-    Fixture { port, host_key_fingerprint, client_key, auth_requests }
+    Fixture {
+        port,
+        host_key_fingerprint,
+        client_key,
+        auth_requests,
+    }
 }
 
 fn endpoint(port: u16) -> Endpoint {
-    Endpoint { host: "127.0.0.1".into(), port, user: "ubuntu".into() }
+    Endpoint {
+        host: "127.0.0.1".into(),
+        port,
+        user: "ubuntu".into(),
+    }
 }
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -110,11 +145,18 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 #[tokio::test]
 async fn a_pinned_host_runs_commands_on_one_multiplexed_connection() {
     let f = start_server().await;
-    let connection = Connection::open(&endpoint(f.port), Some(&f.host_key_fingerprint), &f.client_key, TIMEOUT)
-        .await
-        .unwrap();
+    let connection = Connection::open(
+        &endpoint(f.port),
+        Some(&f.host_key_fingerprint),
+        &f.client_key,
+        TIMEOUT,
+    )
+    .await
+    .unwrap();
     assert_eq!(connection.host_key(), f.host_key_fingerprint);
-    let command = RemoteCommand::new("docker").args(["compose", "ps"]).in_dir("/srv/my app");
+    let command = RemoteCommand::new("docker")
+        .args(["compose", "ps"])
+        .in_dir("/srv/my app");
     let failing = RemoteCommand::new("fail");
     let (a, b) = tokio::join!(connection.exec(&command), connection.exec(&failing));
     let (a, b) = (a.unwrap(), b.unwrap());
@@ -133,7 +175,9 @@ async fn a_wrong_pin_is_refused_before_any_authentication() {
         .err()
         .expect("a wrong host key must not connect");
     match &error {
-        Error::HostKeyMismatch { expected, actual, .. } => {
+        Error::HostKeyMismatch {
+            expected, actual, ..
+        } => {
             assert_eq!(expected, wrong);
             assert_eq!(actual, &f.host_key_fingerprint);
         }
@@ -141,15 +185,26 @@ async fn a_wrong_pin_is_refused_before_any_authentication() {
     }
     assert_eq!(error.code().exit_code(), 3);
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(f.auth_requests.load(Ordering::SeqCst), 0, "the server saw an authentication request");
+    assert_eq!(
+        f.auth_requests.load(Ordering::SeqCst),
+        0,
+        "the server saw an authentication request"
+    );
 }
 
 #[tokio::test]
 async fn an_unpinned_host_reports_what_it_offered_and_is_not_trusted() {
     let f = start_server().await;
-    let error = Connection::open(&endpoint(f.port), None, &f.client_key, TIMEOUT).await.err().unwrap();
+    let error = Connection::open(&endpoint(f.port), None, &f.client_key, TIMEOUT)
+        .await
+        .err()
+        .unwrap();
     match error {
-        Error::HostKeyUnknown { fingerprint, key_type, .. } => {
+        Error::HostKeyUnknown {
+            fingerprint,
+            key_type,
+            ..
+        } => {
             assert_eq!(fingerprint, f.host_key_fingerprint);
             assert_eq!(key_type, "ssh-ed25519");
         }
@@ -162,12 +217,19 @@ async fn an_unpinned_host_reports_what_it_offered_and_is_not_trusted() {
 async fn a_key_the_server_does_not_know_is_rejected_with_its_public_line() {
     let f = start_server().await;
     let stranger = ed25519();
-    let error = Connection::open(&endpoint(f.port), Some(&f.host_key_fingerprint), &stranger, TIMEOUT)
-        .await
-        .err()
-        .unwrap();
+    let error = Connection::open(
+        &endpoint(f.port),
+        Some(&f.host_key_fingerprint),
+        &stranger,
+        TIMEOUT,
+    )
+    .await
+    .err()
+    .unwrap();
     assert_eq!(error.code(), ErrorCode::AuthRejected);
-    assert!(error.to_string().contains(&stranger.public_key().to_openssh().unwrap()));
+    assert!(error
+        .to_string()
+        .contains(&stranger.public_key().to_openssh().unwrap()));
     assert!(f.auth_requests.load(Ordering::SeqCst) > 0);
 }
 
@@ -176,6 +238,9 @@ async fn a_closed_port_is_connection_refused() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    let error = Connection::open(&endpoint(port), None, &ed25519(), TIMEOUT).await.err().unwrap();
+    let error = Connection::open(&endpoint(port), None, &ed25519(), TIMEOUT)
+        .await
+        .err()
+        .unwrap();
     assert_eq!(error.code(), ErrorCode::ConnectionRefused);
 }

@@ -7,7 +7,10 @@ use crate::AppState;
 /// Connects if needed (verifying the host key first) and runs the policy's
 /// `docker compose --profile aws ps`.
 #[tauri::command]
-pub async fn service_status(state: State<'_, AppState>, target: String) -> Result<StatusReport, ErrorReport> {
+pub async fn service_status(
+    state: State<'_, AppState>,
+    target: String,
+) -> Result<StatusReport, ErrorReport> {
     Ok(state.console.service_status(&target).await?)
 }
 
