@@ -1,6 +1,6 @@
 // The data dir each spec's app starts with, keyed by spec name. Runs in the test worker
 // before the app starts; returns extra environment for the app (undefined removes a var).
-import { writeFileSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const WRONG_FINGERPRINT = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
@@ -21,6 +21,8 @@ const homes = {
     };
     writeFileSync(join(home, "settings.json"), JSON.stringify({ targets: [target] }, null, 2));
     writeFileSync(join(home, "known_hosts"), `[${lab.host}]:${lab.port} ${WRONG_FINGERPRINT}\n`);
+    // Everything sshd logs from here on was caused by this spec's app.
+    process.env.SHIPSHAPE_E2E_SSHD_LOG_OFFSET = String(statSync(lab.sshd_log).size);
     return { SHIPSHAPE_LAB: undefined };
   },
 };

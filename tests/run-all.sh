@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Command 2: the whole test suite, from a fresh clone. Installs what is missing
+# (tests/setup.sh), starts the lab (tests/lab/lab.sh up), runs the static checks, builds
+# the UI, the CLI and the console, then runs inside a private Secret Service and a
+# virtual display (if there is none): Rust unit and integration tests, UI unit tests, and
+# end-to-end tests of the real window. Ends with one line: "all: N passed, N failed".
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/shipshape/target}
+export CARGO_TERM_COLOR=never NO_COLOR=1 FORCE_COLOR=0
+step() { printf '\n==> %s\n' "$*"; }
+
+if [ -z "${SHIPSHAPE_SUITE_INNER:-}" ]; then
+  t0=$SECONDS
+  step "setup: Debian and npm packages, tauri-driver"
+  tests/setup.sh
+  step "lab: sshd, Docker + compose v2, registry, git origin, the four aws services"
+  tests/lab/lab.sh up
+  eval "$(tests/lab/lab.sh env)"
+  step "static checks: rustfmt, svelte-check, clippy"
+  cargo fmt --all -- --check
+  (cd ui && npm run --silent check)
+  step "build: UI, CLI, console"
+  (cd ui && npm run --silent build)
+  cargo clippy --workspace --all-targets --quiet -- -D warnings
+  cargo build --workspace --quiet
+  display_pid=
+  if [ -z "${DISPLAY:-}" ]; then
+    export DISPLAY=:${SHIPSHAPE_XVFB_DISPLAY:-97}
+    Xvfb "$DISPLAY" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+    display_pid=$!
+    for _ in $(seq 50); do [ -S "/tmp/.X11-unix/X${DISPLAY#:}" ] && break; sleep 0.1; done
+  fi
+  keyring_dir=$(mktemp -d)
+  status=0
+  SHIPSHAPE_SUITE_INNER=1 SHIPSHAPE_KEYRING_DIR=$keyring_dir tests/with-keyring.sh "$0" || status=$?
+  [ -z "$display_pid" ] || kill "$display_pid" 2>/dev/null || true
+  rm -rf "$keyring_dir"
+  echo "(whole run: $((SECONDS - t0)) s)"
+  exit $status
+fi
+
+# --- inside the private Secret Service session -------------------------------------------
+export NO_AT_BRIDGE=1 # no accessibility bus daemons left behind by the app under test
+logs=$(mktemp -d)
+passed=0 failed=0 broken=()
+count() { # suite passed failed
+  printf '%s: %s passed, %s failed\n' "$1" "$2" "$3" >>"$logs/summary"
+  passed=$((passed + $2)) failed=$((failed + $3))
+}
+
+step "Rust unit and integration tests (real sshd, Docker, Secret Service)"
+if ! timeout 1200 cargo test --workspace 2>&1 | tee "$logs/cargo.log"; then broken+=("cargo test"); fi
+results=$(grep -E '^test result:' "$logs/cargo.log" || true)
+count rust "$(grep -oE '[0-9]+ passed' <<<"$results" | awk '{s+=$1} END {print s+0}')" \
+  "$(grep -oE '[0-9]+ failed' <<<"$results" | awk '{s+=$1} END {print s+0}')"
+
+step "UI unit tests (vitest)"
+if ! (cd ui && timeout 300 npx vitest run --reporter=default --reporter=json --outputFile.json="$logs/vitest.json"); then
+  broken+=("vitest")
+fi
+read -r ui_passed ui_failed < <(node -e 'try { const r = require(process.argv[1]); console.log(r.numPassedTests || 0, (r.numFailedTests || 0) + (r.numFailedTestSuites || 0)) } catch { console.log(0, 1) }' "$logs/vitest.json")
+count ui "$ui_passed" "$ui_failed"
+
+step "End-to-end tests of the real window (tauri-driver + WebKitWebDriver)"
+export SHIPSHAPE_E2E_APP=$CARGO_TARGET_DIR/debug/shipshape-console
+export SHIPSHAPE_E2E_SCREENSHOTS=${SHIPSHAPE_E2E_SCREENSHOTS:-$logs/screenshots}
+mkdir -p "$SHIPSHAPE_E2E_SCREENSHOTS"
+if ! (cd tests/e2e && timeout 600 npx wdio run ./wdio.conf.mjs) 2>&1 | grep -v -e '^dbus-daemon' -e SpiRegistry | tee "$logs/e2e.log"; then
+  broken+=("e2e")
+fi
+count e2e "$(grep -oE '[0-9]+ passing' "$logs/e2e.log" | awk '{s+=$1} END {print s+0}')" \
+  "$(grep -oE '[0-9]+ failing' "$logs/e2e.log" | awk '{s+=$1} END {print s+0}')"
+echo "screenshots: $SHIPSHAPE_E2E_SCREENSHOTS"
+
+step "summary"
+cat "$logs/summary"
+if ((${#broken[@]})) && [ "$failed" = 0 ]; then failed=${#broken[@]}; fi
+((${#broken[@]} == 0)) || echo "failed suites: ${broken[*]}"
+echo "all: $passed passed, $failed failed"
+[ "$failed" = 0 ] && ((${#broken[@]} == 0))

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what building and testing Shipshape needs on Debian/Ubuntu, skipping what is
+# already there: the Tauri/WebKitGTK build libraries, Xvfb and WebKitWebDriver for the
+# real window, D-Bus and gnome-keyring for a real Secret Service, tauri-driver (from
+# crates.io), and the UI's and end-to-end tests' npm packages. The lab installs its own
+# parts (tests/lab/lab.sh). Needs root for apt-get.
+#
+# Usage: tests/setup.sh [--build-only]   (--build-only: what the console needs, no test tools)
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+build_packages=(build-essential pkg-config curl libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
+  librsvg2-dev libxdo-dev dbus gnome-keyring xvfb)
+test_packages=(webkit2gtk-driver xauth)
+packages=("${build_packages[@]}")
+[ "${1:-}" = --build-only ] || packages+=("${test_packages[@]}")
+command -v node >/dev/null || packages+=(nodejs npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  [ "$(id -u)" = 0 ] || { echo "[setup] run as root to install: ${missing[*]}" >&2; exit 1; }
+  log "installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "${1:-}" != --build-only ] && ! command -v tauri-driver >/dev/null; then
+  log "installing tauri-driver 2.1 from crates.io"
+  cargo install tauri-driver --locked --version '~2.1' --quiet
+fi
+
+npm_install() { # dir
+  local dir=$1
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    log "installing npm packages in ${dir#"$ROOT"/}"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+npm_install "$ROOT/ui"
+[ "${1:-}" = --build-only ] || npm_install "$ROOT/tests/e2e"
