@@ -20,6 +20,10 @@ if [ -z "${SHIPSHAPE_SUITE_INNER:-}" ]; then
   eval "$(tests/lab/lab.sh env)"
   step "static checks: rustfmt, svelte-check, clippy"
   cargo fmt --all -- --check
+  if cargo tree -p shipshape-core -e normal --prefix none --format '{p}' | grep -E '^tauri'; then
+    echo "shipshape-core must not depend on tauri" >&2
+    exit 1
+  fi
   (cd ui && npm run --silent check)
   step "build: UI, CLI, console"
   (cd ui && npm run --silent build)
