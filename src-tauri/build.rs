@@ -4,6 +4,16 @@ fn main() {
     let manifest = tauri_build::AppManifest::new().commands(&[
         "list_targets",
         "startup_problems",
+        "save_target",
+        "remove_target",
+        "probe_host_key",
+        "trust_host",
+        "trust_from_known_hosts",
+        "list_keys",
+        "key_files",
+        "import_key",
+        "generate_key",
+        "remove_key",
         "service_status",
         "disconnect",
     ]);

@@ -78,6 +78,9 @@ count e2e "$(grep -oE '[0-9]+ passing' "$logs/e2e.log" | awk '{s+=$1} END {print
   "$(grep -oE '[0-9]+ failing' "$logs/e2e.log" | awk '{s+=$1} END {print s+0}')"
 echo "screenshots: $SHIPSHAPE_E2E_SCREENSHOTS"
 
+step "benchmarks (figures only; they never fail the suite)"
+SHIPSHAPE_BENCH_ROUNDS=${SHIPSHAPE_BENCH_ROUNDS:-20} timeout 300 "$CARGO_TARGET_DIR/debug/bench-connect" || echo "bench-connect did not finish"
+
 step "summary"
 cat "$logs/summary"
 if ((${#broken[@]})) && [ "$failed" = 0 ]; then failed=${#broken[@]}; fi

@@ -37,6 +37,16 @@ fn main() {
         .invoke_handler(tauri::generate_handler![
             commands::targets::list_targets,
             commands::targets::startup_problems,
+            commands::targets::save_target,
+            commands::targets::remove_target,
+            commands::trust::probe_host_key,
+            commands::trust::trust_host,
+            commands::trust::trust_from_known_hosts,
+            commands::keys::list_keys,
+            commands::keys::key_files,
+            commands::keys::import_key,
+            commands::keys::generate_key,
+            commands::keys::remove_key,
             commands::status::service_status,
             commands::status::disconnect,
         ])

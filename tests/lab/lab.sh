@@ -18,6 +18,9 @@ set -euo pipefail
 
 LAB_DIR=${SHIPSHAPE_LAB_DIR:-/var/lib/shipshape-lab}
 SSH_PORT=${SHIPSHAPE_LAB_SSH_PORT:-2222}
+# A second sshd for the same host with another host key: "the host after a rebuild" (or an
+# impostor). Tests of changed host keys and of first-contact trust use it.
+REBUILT_PORT=${SHIPSHAPE_LAB_REBUILT_PORT:-2223}
 REGISTRY=127.0.0.1:${SHIPSHAPE_LAB_REGISTRY_PORT:-5000}
 LAB_USER=ubuntu
 PROJECT_DIR=/home/$LAB_USER/automated-trading-platform
@@ -132,6 +135,8 @@ ensure_keys() {
   install -d -m 755 "$LAB_DIR/ssh"
   [ -f "$LAB_DIR/ssh/ssh_host_ed25519_key" ] ||
     ssh-keygen -q -t ed25519 -N '' -C shipshape-lab-host -f "$LAB_DIR/ssh/ssh_host_ed25519_key"
+  [ -f "$LAB_DIR/ssh/rebuilt_host_ed25519_key" ] ||
+    ssh-keygen -q -t ed25519 -N '' -C shipshape-lab-rebuilt-host -f "$LAB_DIR/ssh/rebuilt_host_ed25519_key"
   # The operator's key for the lab, like a user's ~/.ssh/id_ed25519. Shipshape imports it
   # into the OS keyring on first run; its own data dir never holds it.
   install -d -m 700 "$LAB_DIR/client"
@@ -145,16 +150,17 @@ ensure_keys() {
   chmod 600 "$auth"
 }
 
-ensure_sshd() {
-  pid_alive "$LAB_DIR/sshd.pid" && return 0
+start_sshd() { # name port host-key
+  local name=$1 port=$2 key=$3
+  pid_alive "$LAB_DIR/$name.pid" && return 0
   mkdir -p /run/sshd
   chmod 755 "$LAB_DIR"
-  cat >"$LAB_DIR/sshd_config" <<EOF
+  cat >"$LAB_DIR/$name.conf" <<EOF
 # The lab's own sshd: loopback only, keys only, one user.
-Port $SSH_PORT
+Port $port
 ListenAddress 127.0.0.1
-HostKey $LAB_DIR/ssh/ssh_host_ed25519_key
-PidFile $LAB_DIR/sshd.pid
+HostKey $key
+PidFile $LAB_DIR/$name.pid
 AllowUsers $LAB_USER
 PermitRootLogin no
 PubkeyAuthentication yes
@@ -166,10 +172,15 @@ LogLevel DEBUG1
 MaxStartups 100:30:200
 Subsystem sftp internal-sftp
 EOF
-  log "starting sshd on 127.0.0.1:$SSH_PORT (log: $LAB_DIR/sshd.log)"
-  /usr/sbin/sshd -t -f "$LAB_DIR/sshd_config"
-  /usr/sbin/sshd -f "$LAB_DIR/sshd_config" -E "$LAB_DIR/sshd.log"
-  wait_for 10 sshd pid_alive "$LAB_DIR/sshd.pid"
+  log "starting $name on 127.0.0.1:$port (log: $LAB_DIR/$name.log)"
+  /usr/sbin/sshd -t -f "$LAB_DIR/$name.conf"
+  /usr/sbin/sshd -f "$LAB_DIR/$name.conf" -E "$LAB_DIR/$name.log"
+  wait_for 10 "$name" pid_alive "$LAB_DIR/$name.pid"
+}
+
+ensure_sshd() {
+  start_sshd sshd "$SSH_PORT" "$LAB_DIR/ssh/ssh_host_ed25519_key"
+  start_sshd sshd-rebuilt "$REBUILT_PORT" "$LAB_DIR/ssh/rebuilt_host_ed25519_key"
 }
 
 # --- images -----------------------------------------------------------------------------
@@ -245,7 +256,7 @@ ensure_services() {
   compose up -d --quiet-pull >/dev/null 2>&1 || compose up -d
 }
 
-host_fingerprint() { ssh-keygen -l -E sha256 -f "$LAB_DIR/ssh/ssh_host_ed25519_key.pub" | awk '{print $2}'; }
+fingerprint_of() { ssh-keygen -l -E sha256 -f "$1" | awk '{print $2}'; }
 
 write_descriptor() {
   cat >"$LAB_DIR/lab.json" <<EOF
@@ -255,11 +266,15 @@ write_descriptor() {
   "port": $SSH_PORT,
   "user": "$LAB_USER",
   "project_dir": "$PROJECT_DIR",
-  "host_key_fingerprint": "$(host_fingerprint)",
+  "host_key_fingerprint": "$(fingerprint_of "$LAB_DIR/ssh/ssh_host_ed25519_key.pub")",
+  "rebuilt_port": $REBUILT_PORT,
+  "rebuilt_host_key_fingerprint": "$(fingerprint_of "$LAB_DIR/ssh/rebuilt_host_ed25519_key.pub")",
+  "authorized_keys": "/home/$LAB_USER/.ssh/authorized_keys",
   "client_key": "$LAB_DIR/client/id_ed25519",
   "registry": "$REGISTRY",
   "origin": "$ORIGIN_DIR",
-  "sshd_log": "$LAB_DIR/sshd.log"
+  "sshd_log": "$LAB_DIR/sshd.log",
+  "rebuilt_sshd_log": "$LAB_DIR/sshd-rebuilt.log"
 }
 EOF
   chmod 644 "$LAB_DIR/lab.json"
@@ -286,7 +301,7 @@ cmd_up() {
 cmd_down() {
   need_root
   if [ -d "$PROJECT_DIR" ] && docker info >/dev/null 2>&1; then compose down >/dev/null 2>&1 || true; fi
-  for name in sshd registry dockerd; do
+  for name in sshd sshd-rebuilt registry dockerd; do
     if pid_alive "$LAB_DIR/$name.pid"; then
       log "stopping $name"
       kill "$(cat "$LAB_DIR/$name.pid")" 2>/dev/null || true
@@ -298,11 +313,12 @@ cmd_down() {
 
 cmd_status() {
   local ok=0
-  check() { if "${@:2}" >/dev/null 2>&1; then printf '%-10s up\n' "$1"; else printf '%-10s down\n' "$1"; ok=1; fi; }
+  check() { if "${@:2}" >/dev/null 2>&1; then printf '%-13s up\n' "$1"; else printf '%-13s down\n' "$1"; ok=1; fi; }
   check docker docker info
   check compose docker compose version
   check registry curl -fsS "http://$REGISTRY/v2/"
   check sshd pid_alive "$LAB_DIR/sshd.pid"
+  check sshd-rebuilt pid_alive "$LAB_DIR/sshd-rebuilt.pid"
   check project test -d "$PROJECT_DIR/.git"
   check services test "$(compose ps --status running --services 2>/dev/null | wc -l)" -ge 4
   check health curl -fsS http://127.0.0.1:8002/api/health

@@ -47,22 +47,104 @@ fn first_run_creates_the_lab_target_and_lists_the_four_services_running() {
     assert_eq!(targets[0]["host_key"], lab.field("host_key_fingerprint"));
 }
 
+/// The base64 body lines of an OpenSSH private key: what must never appear anywhere.
+fn private_key_lines(key: &str) -> Vec<String> {
+    key.lines()
+        .filter(|l| !l.starts_with("-----") && l.len() > 20)
+        .map(str::to_string)
+        .collect()
+}
+
+/// The private key the keyring holds under `name`, read back through the Secret Service.
+fn from_keyring(name: &str) -> String {
+    run(
+        "secret-tool",
+        &[
+            "lookup",
+            "service",
+            "shipshape",
+            "username",
+            &format!("ssh-key:{name}"),
+        ],
+    )
+}
+
 #[test]
-fn the_private_key_never_lands_in_the_data_dir() {
+fn no_private_key_bytes_outside_the_keyring_after_a_full_session() {
     let _lab_lock = exclusive();
     let lab = Lab::from_env();
+    let data = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();
-    ps_json(&lab, home.path());
-    let key = std::fs::read_to_string(lab.field("client_key")).unwrap();
-    // Every base64 line of the private key body, and the PEM markers.
-    let needles: Vec<&str> = key
-        .lines()
-        .filter(|l| !l.starts_with("-----") && l.len() > 20)
-        .collect();
-    assert!(!needles.is_empty());
-    let files = files_below(home.path());
-    assert!(!files.is_empty(), "the session wrote no files at all");
-    for file in files {
+    let keys = tempfile::tempdir().unwrap();
+    let imported = keys.path().join("id_import");
+    run(
+        "ssh-keygen",
+        &[
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-f",
+            imported.to_str().unwrap(),
+        ],
+    );
+    let session: &[&[&str]] = &[
+        &["ps", "Local lab", "--json"],
+        &["key", "generate", "generated"],
+        &["key", "import", "imported", imported.to_str().unwrap()],
+        &["key", "list"],
+        &["key", "public", "imported"],
+        &[
+            "target",
+            "add",
+            "second",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &lab.field("rebuilt_port"),
+            "--key",
+            "generated",
+        ],
+        &[
+            "target",
+            "trust",
+            "second",
+            "--fingerprint",
+            &lab.field("rebuilt_host_key_fingerprint"),
+        ],
+        &["target", "list", "--json"],
+        &["ps", "second"], // refused: the generated key is not installed; the error shows its public line
+    ];
+    let mut printed = String::new();
+    for args in session {
+        let output = shipshape_with(&lab, data.path(), args, |c| {
+            c.env("HOME", home.path()).env_remove("XDG_DATA_HOME");
+        });
+        printed.push_str(&text(&output.stdout));
+        printed.push_str(&text(&output.stderr));
+    }
+
+    let mut needles = Vec::new();
+    for secret in [
+        std::fs::read_to_string(lab.field("client_key")).unwrap(),
+        std::fs::read_to_string(&imported).unwrap(),
+        from_keyring("local-lab"),
+        from_keyring("generated"),
+        from_keyring("imported"),
+    ] {
+        let lines = private_key_lines(&secret);
+        assert!(
+            !lines.is_empty(),
+            "a key is missing from the keyring or its file"
+        );
+        needles.extend(lines);
+    }
+    let mut scanned = 0;
+    for file in files_below(data.path())
+        .into_iter()
+        .chain(files_below(home.path()))
+    {
         let content = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
         assert!(
             !content.contains("PRIVATE KEY"),
@@ -71,11 +153,23 @@ fn the_private_key_never_lands_in_the_data_dir() {
         );
         for needle in &needles {
             assert!(
-                !content.contains(needle),
+                !content.contains(needle.as_str()),
                 "{} holds private key bytes",
                 file.display()
             );
         }
+        scanned += 1;
+    }
+    assert!(
+        scanned >= 2,
+        "the session wrote only {scanned} files: is the data dir used at all?"
+    );
+    assert!(!printed.contains("PRIVATE KEY"));
+    for needle in &needles {
+        assert!(
+            !printed.contains(needle.as_str()),
+            "the CLI printed private key bytes"
+        );
     }
 }
 

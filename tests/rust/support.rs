@@ -124,3 +124,39 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
     }
     files
 }
+
+/// Public keys appended to the lab user's authorized_keys for one test, removed on drop.
+pub struct AuthorizedKeys {
+    path: PathBuf,
+    lines: Vec<String>,
+}
+
+impl AuthorizedKeys {
+    pub fn install(lab: &Lab, public_key_files: &[&Path]) -> AuthorizedKeys {
+        let path = PathBuf::from(lab.field("authorized_keys"));
+        let lines: Vec<String> = public_key_files
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap().trim().to_string())
+            .collect();
+        let mut content = std::fs::read_to_string(&path).unwrap();
+        for line in &lines {
+            content.push_str(line);
+            content.push('\n');
+        }
+        std::fs::write(&path, content).unwrap(); // rewriting in place keeps owner and mode
+        AuthorizedKeys { path, lines }
+    }
+}
+
+impl Drop for AuthorizedKeys {
+    fn drop(&mut self) {
+        if let Ok(content) = std::fs::read_to_string(&self.path) {
+            let kept: String = content
+                .lines()
+                .filter(|l| !self.lines.iter().any(|added| added == l.trim()))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            let _ = std::fs::write(&self.path, kept);
+        }
+    }
+}

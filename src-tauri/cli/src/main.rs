@@ -2,12 +2,15 @@
 //! settings file. Exit codes (DESIGN.md): 0 ok, 1 a remote command or check failed,
 //! 2 bad usage or input, 3 connection, host-trust or authentication failure.
 
+mod keys;
+mod operations;
+mod targets;
+
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use shipshape_core::settings::JsonFileSettings;
-use shipshape_core::target::{self, Target};
 use shipshape_core::{paths, Console, Error};
 
 #[derive(Parser)]
@@ -23,35 +26,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Manage targets (the hosts Shipshape deploys to).
+    /// Manage targets (the hosts Shipshape deploys to) and their trusted host keys.
     #[command(subcommand)]
-    Target(TargetCommand),
+    Target(targets::TargetCommand),
+    /// Manage SSH keys, kept in the OS keyring.
+    #[command(subcommand)]
+    Key(keys::KeyCommand),
     /// `docker compose --profile aws ps` on the target: one line per service.
     Ps {
         name: String,
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum TargetCommand {
-    /// Add a target, or replace the one with the same name.
-    Add {
-        name: String,
-        #[arg(long)]
-        host: String,
-        #[arg(long, default_value_t = 22)]
-        port: u16,
-        #[arg(long, default_value = "ubuntu")]
-        user: String,
-        #[arg(long, default_value = shipshape_core::policy::PROJECT_DIR)]
-        dir: String,
-        #[arg(long)]
-        key: String,
-    },
-    /// List targets.
-    List {
         #[arg(long)]
         json: bool,
     },
@@ -86,60 +69,16 @@ async fn run(cli: Cli) -> Result<(), Error> {
     let console = Console::new(settings.clone());
     console.ensure_lab_from_env().await?;
     match cli.command {
-        Command::Target(TargetCommand::Add {
-            name,
-            host,
-            port,
-            user,
-            dir,
-            key,
-        }) => {
-            let target = Target {
-                name,
-                host,
-                port,
-                user,
-                project_dir: dir,
-                key,
-            };
-            target::save(settings.as_ref(), target)?;
-        }
-        Command::Target(TargetCommand::List { json }) => {
-            let targets = console.targets()?;
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&targets).expect("targets serialize")
-                );
-            } else {
-                for t in targets {
-                    let trust = t.host_key.as_deref().unwrap_or("host key not pinned");
-                    println!(
-                        "{}\t{}\t{}\tkey {}\t{}",
-                        t.target.name, t.address, t.target.project_dir, t.target.key, trust
-                    );
-                }
-            }
-        }
-        Command::Ps { name, json } => {
-            let report = console.service_status(&name).await?;
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&report).expect("reports serialize")
-                );
-            } else {
-                eprintln!("$ {}", report.command);
-                for s in &report.services {
-                    println!(
-                        "{:<20} {:<10} {}",
-                        s.service,
-                        format!("{:?}", s.state).to_lowercase(),
-                        s.status
-                    );
-                }
-            }
-        }
+        Command::Target(command) => targets::run(&console, command).await,
+        Command::Key(command) => keys::run(&console, command).await,
+        Command::Ps { name, json } => operations::ps(&console, &name, json).await,
     }
-    Ok(())
+}
+
+/// Prints `value` as pretty JSON on stdout.
+fn print_json(value: &impl serde::Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("core types serialize")
+    );
 }

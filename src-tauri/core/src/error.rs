@@ -23,8 +23,11 @@ pub enum ErrorCode {
     /// The OS keyring (Secret Service, Keychain, Credential Manager) is unreachable or locked.
     KeyringUnavailable,
     KeyNotFound,
-    /// A key could not be read (bad format, wrong passphrase).
+    /// A key could not be read (bad format).
     KeyInvalid,
+    /// The key is encrypted: ask for its passphrase.
+    PassphraseRequired,
+    PassphraseWrong,
     TargetNotFound,
     /// Input that fails validation before anything runs.
     BadInput,
@@ -44,7 +47,8 @@ impl ErrorCode {
         match self {
             HostKeyMismatch | HostKeyUnknown | AuthRejected | NameNotResolved
             | ConnectionRefused | Timeout | ConnectionLost | Protocol => 3,
-            BadInput | TargetNotFound | KeyNotFound | KeyInvalid => 2,
+            BadInput | TargetNotFound | KeyNotFound | KeyInvalid | PassphraseRequired
+            | PassphraseWrong => 2,
             KeyringUnavailable => 3,
             RemoteFailed | Storage => 1,
         }
@@ -89,6 +93,10 @@ pub enum Error {
     KeyNotFound(String),
     #[error("The key {name} could not be read: {cause}")]
     KeyInvalid { name: String, cause: String },
+    #[error("The key {0} is protected by a passphrase. Enter it to import the key.")]
+    PassphraseRequired(String),
+    #[error("The passphrase for the key {0} is wrong. Try again.")]
+    PassphraseWrong(String),
     #[error("No target named {0}.")]
     TargetNotFound(String),
     #[error("{0}")]
@@ -118,6 +126,8 @@ impl Error {
             Error::KeyringUnavailable { .. } => ErrorCode::KeyringUnavailable,
             Error::KeyNotFound(_) => ErrorCode::KeyNotFound,
             Error::KeyInvalid { .. } => ErrorCode::KeyInvalid,
+            Error::PassphraseRequired(_) => ErrorCode::PassphraseRequired,
+            Error::PassphraseWrong(_) => ErrorCode::PassphraseWrong,
             Error::TargetNotFound(_) => ErrorCode::TargetNotFound,
             Error::BadInput(_) => ErrorCode::BadInput,
             Error::RemoteFailed { .. } => ErrorCode::RemoteFailed,

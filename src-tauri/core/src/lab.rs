@@ -49,7 +49,7 @@ pub fn ensure_lab_target(
         port: lab.port,
         user: lab.user.clone(),
         project_dir: lab.project_dir.clone(),
-        key: LAB_KEY.to_string(),
+        key: Some(LAB_KEY.to_string()),
     };
     if target::find(settings, &wanted.name).ok().as_ref() != Some(&wanted) {
         target::save(settings, wanted.clone())?;
@@ -57,10 +57,14 @@ pub fn ensure_lab_target(
     if known_hosts.pinned(&lab.host, lab.port).is_none() {
         known_hosts.pin(&lab.host, lab.port, &lab.host_key_fingerprint)?;
     }
-    if !keys::exists(LAB_KEY)? {
+    let listed = keys::find(settings, LAB_KEY).is_ok();
+    if !(listed && keys::in_keyring(LAB_KEY)?) {
+        if listed {
+            keys::remove(settings, LAB_KEY)?;
+        }
         let path = Path::new(&lab.client_key);
         let text = std::fs::read_to_string(path).map_err(|e| Error::storage(path, e))?;
-        keys::store(LAB_KEY, &Secret::new(text))?;
+        keys::import(settings, LAB_KEY, &Secret::new(text), None)?;
     }
     Ok(wanted)
 }

@@ -9,6 +9,7 @@ pub mod compose;
 pub mod console;
 pub mod error;
 pub mod keys;
+pub mod known_hosts_import;
 pub mod lab;
 pub mod operations;
 pub mod paths;
@@ -17,6 +18,7 @@ pub mod secret;
 pub mod settings;
 pub mod shell;
 pub mod ssh;
+pub mod ssh_config;
 pub mod target;
 pub mod trust;
 

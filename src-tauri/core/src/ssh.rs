@@ -43,16 +43,18 @@ impl CommandOutput {
 }
 
 /// What the server presented during key exchange.
-#[derive(Debug, Clone)]
-struct SeenKey {
-    key_type: String,
-    fingerprint: String,
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct HostKeyOffer {
+    /// e.g. `ssh-ed25519`
+    pub key_type: String,
+    /// `SHA256:...`
+    pub fingerprint: String,
 }
 
 /// Accepts the server only if its key matches the pin; remembers what it saw either way.
 struct PinnedHostKey {
     expected: Option<String>,
-    seen: Arc<Mutex<Option<SeenKey>>>,
+    seen: Arc<Mutex<Option<HostKeyOffer>>>,
 }
 
 impl client::Handler for PinnedHostKey {
@@ -67,7 +69,7 @@ impl client::Handler for PinnedHostKey {
         };
         let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
         let matches = self.expected.as_deref() == Some(fingerprint.as_str());
-        *self.seen.lock().unwrap() = Some(SeenKey {
+        *self.seen.lock().unwrap() = Some(HostKeyOffer {
             key_type: key.algorithm().to_string(),
             fingerprint,
         });
@@ -190,6 +192,30 @@ impl Connection {
             host,
             host_key,
         })
+    }
+
+    /// Asks the server for its host key and hangs up during key exchange: nothing about
+    /// us (user, key) is ever sent. Used to show an operator what to compare before trusting.
+    pub async fn probe_host_key(host: &str, port: u16, timeout: Duration) -> Result<HostKeyOffer> {
+        let endpoint = Endpoint {
+            host: host.to_string(),
+            port,
+            user: String::new(),
+        };
+        let never_used = PrivateKey::random(&mut rand::rng(), russh::keys::Algorithm::Ed25519)
+            .map_err(|e| Error::Protocol(e.to_string()))?;
+        match Self::open(&endpoint, None, &never_used, timeout).await {
+            Err(Error::HostKeyUnknown {
+                key_type,
+                fingerprint,
+                ..
+            }) => Ok(HostKeyOffer {
+                key_type,
+                fingerprint,
+            }),
+            Err(other) => Err(other),
+            Ok(_) => unreachable!("an unpinned host is never accepted"),
+        }
     }
 
     /// The fingerprint the server proved it holds.

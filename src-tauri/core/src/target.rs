@@ -18,19 +18,19 @@ pub struct Target {
     pub user: String,
     pub project_dir: String,
     /// The name of the SSH key in the keyring used to log in.
-    pub key: String,
+    pub key: Option<String>,
 }
 
 impl Target {
     /// A target with the policy's defaults for everything but name, host and key.
-    pub fn new(name: &str, host: &str, key: &str) -> Self {
+    pub fn new(name: &str, host: &str, key: Option<&str>) -> Self {
         Target {
             name: name.to_string(),
             host: host.to_string(),
             port: 22,
             user: policy::DEFAULT_USER.to_string(),
             project_dir: policy::PROJECT_DIR.to_string(),
-            key: key.to_string(),
+            key: key.map(str::to_string),
         }
     }
 
@@ -66,8 +66,8 @@ impl Target {
         if !self.project_dir.starts_with('/') {
             return bad("The project directory must be an absolute path on the host.");
         }
-        if self.key.trim().is_empty() {
-            return bad("A target needs the name of a key in the keyring.");
+        if let Some(key) = &self.key {
+            crate::keys::validate_name(key)?;
         }
         Ok(())
     }
@@ -93,6 +93,20 @@ pub fn find(settings: &dyn Settings, name: &str) -> Result<Target> {
         .ok_or_else(|| Error::TargetNotFound(name.to_string()))
 }
 
+/// Removes the target named `name`.
+pub fn remove(settings: &dyn Settings, name: &str) -> Result<()> {
+    let mut targets = list(settings)?;
+    let before = targets.len();
+    targets.retain(|t| t.name != name);
+    if targets.len() == before {
+        return Err(Error::TargetNotFound(name.to_string()));
+    }
+    settings.set(
+        SETTINGS_KEY,
+        serde_json::to_value(targets).expect("targets serialize"),
+    )
+}
+
 /// Adds a target, or replaces the one with the same name.
 pub fn save(settings: &dyn Settings, target: Target) -> Result<()> {
     target.validate()?;
@@ -116,11 +130,21 @@ mod tests {
     fn saved_targets_are_listed_and_replaced_by_name() {
         let dir = tempfile::tempdir().unwrap();
         let settings = JsonFileSettings::open(dir.path().join("s.json")).unwrap();
-        save(&settings, Target::new("prod", "ec2.example.invalid", "ops")).unwrap();
-        let mut changed = Target::new("prod", "10.0.0.9", "ops");
+        save(
+            &settings,
+            Target::new("prod", "ec2.example.invalid", Some("ops")),
+        )
+        .unwrap();
+        let mut changed = Target::new("prod", "10.0.0.9", Some("ops"));
         changed.port = 2200;
         save(&settings, changed.clone()).unwrap();
         assert_eq!(list(&settings).unwrap(), vec![changed]);
+        remove(&settings, "prod").unwrap();
+        assert!(list(&settings).unwrap().is_empty());
+        assert_eq!(
+            remove(&settings, "prod").unwrap_err().code(),
+            crate::ErrorCode::TargetNotFound
+        );
         assert_eq!(
             find(&settings, "nope").unwrap_err().code(),
             crate::ErrorCode::TargetNotFound
@@ -135,7 +159,7 @@ mod tests {
             ("h", "u;rm", "/srv"),
             ("h", "ubuntu", "relative"),
         ] {
-            let mut t = Target::new("t", host, "k");
+            let mut t = Target::new("t", host, Some("k"));
             t.user = user.into();
             t.project_dir = dir.into();
             assert_eq!(

@@ -2,8 +2,10 @@
 //! This test fails when the committed file is stale; `SHIPSHAPE_BLESS=1` rewrites it.
 
 use shipshape_core::compose::{RunState, ServiceState};
+use shipshape_core::console::{HostTrust, KeyFile};
+use shipshape_core::keys::KeyInfo;
 use shipshape_core::operations::StatusReport;
-use shipshape_core::ssh::CommandOutput;
+use shipshape_core::ssh::{CommandOutput, HostKeyOffer};
 use shipshape_core::target::Target;
 use shipshape_core::{ErrorCode, ErrorReport, TargetSummary};
 use ts_rs::{Config, TS};
@@ -24,6 +26,10 @@ fn render() -> String {
         ServiceState::decl(&cfg),
         StatusReport::decl(&cfg),
         CommandOutput::decl(&cfg),
+        HostKeyOffer::decl(&cfg),
+        HostTrust::decl(&cfg),
+        KeyInfo::decl(&cfg),
+        KeyFile::decl(&cfg),
     ];
     let mut text = String::from(HEADER);
     for declaration in declarations {

@@ -1,5 +1,7 @@
 //! One module per domain. Every command returns `Result<T, ErrorReport>`: the UI reads
-//! `code` to decide what to show.
+//! `code` to decide what to show. Arguments are typed values, never command text.
 
+pub mod keys;
 pub mod status;
 pub mod targets;
+pub mod trust;

@@ -1,3 +1,4 @@
+use shipshape_core::target::Target;
 use shipshape_core::{ErrorReport, TargetSummary};
 use tauri::State;
 
@@ -11,4 +12,22 @@ pub fn list_targets(state: State<'_, AppState>) -> Result<Vec<TargetSummary>, Er
 #[tauri::command]
 pub fn startup_problems(state: State<'_, AppState>) -> Vec<ErrorReport> {
     state.startup_problems.clone()
+}
+
+/// Adds a target (`previous_name` empty) or updates/renames the one named `previous_name`.
+#[tauri::command]
+pub async fn save_target(
+    state: State<'_, AppState>,
+    target: Target,
+    previous_name: Option<String>,
+) -> Result<TargetSummary, ErrorReport> {
+    Ok(state
+        .console
+        .save_target(target, previous_name.as_deref())
+        .await?)
+}
+
+#[tauri::command]
+pub async fn remove_target(state: State<'_, AppState>, name: String) -> Result<(), ErrorReport> {
+    Ok(state.console.remove_target(&name).await?)
 }

@@ -1,13 +1,37 @@
 // The data dir each spec's app starts with, keyed by spec name. Runs in the test worker
 // before the app starts; returns extra environment for the app (undefined removes a var).
+import { execFileSync } from "node:child_process";
 import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const WRONG_FINGERPRINT = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+export const KEY_PASSPHRASE = "e2e lab passphrase, not a secret";
+
+function rebuiltTarget(lab, name) {
+  return { name, host: lab.host, port: lab.rebuilt_port, user: lab.user, project_dir: lab.project_dir, key: "local-lab" };
+}
 
 const homes = {
   // First run: the app creates "Local lab" from SHIPSHAPE_LAB.
   dashboard: () => ({}),
+
+  // First run on the lab; the spec adds a target for the "rebuilt" host and trusts it.
+  targets: () => ({}),
+
+  // A passphrase-protected key made by ssh-keygen, for the import dialog.
+  keys: (home) => {
+    const file = join(home, "id_ed25519_e2e");
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", KEY_PASSPHRASE, "-C", "e2e", "-f", file]);
+    process.env.SHIPSHAPE_E2E_KEY_FILE = file;
+    return {};
+  },
+
+  // A target pinned to the lab's key, but its host now offers another: a changed key.
+  "changed-key": (home, lab) => {
+    writeFileSync(join(home, "settings.json"), JSON.stringify({ targets: [rebuiltTarget(lab, "Rebuilt lab")] }, null, 2));
+    writeFileSync(join(home, "known_hosts"), `[${lab.host}]:${lab.rebuilt_port} ${lab.host_key_fingerprint}\n`);
+    return {};
+  },
 
   // Only a target whose pinned fingerprint is wrong; no lab bootstrap to restore the pin.
   "wrong-host-key": (home, lab) => {

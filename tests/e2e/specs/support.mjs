@@ -35,5 +35,7 @@ export async function waitForState(service, state, timeout = 30000) {
 
 export async function screenshot(name) {
   const dir = process.env.SHIPSHAPE_E2E_SCREENSHOTS;
-  if (dir) await browser.saveScreenshot(`${dir}/${name}.png`);
+  if (!dir) return;
+  await browser.pause(250); // let WebKit paint the last change before it is captured
+  await browser.saveScreenshot(`${dir}/${name}.png`);
 }

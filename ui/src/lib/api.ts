@@ -1,7 +1,17 @@
 // Typed calls into the Rust core. Types come from the generated bindings; every failure
-// arrives as an ErrorReport whose `code` decides what the UI shows.
+// arrives as an ErrorReport whose `code` decides what the UI shows. Arguments are typed
+// values: no call carries command text, and no call carries a private key.
 import { invoke } from "@tauri-apps/api/core";
-import type { ErrorReport, StatusReport, TargetSummary } from "./bindings";
+import type {
+  ErrorReport,
+  HostKeyOffer,
+  HostTrust,
+  KeyFile,
+  KeyInfo,
+  StatusReport,
+  Target,
+  TargetSummary,
+} from "./bindings";
 
 export function isErrorReport(value: unknown): value is ErrorReport {
   return typeof value === "object" && value !== null && "code" in value && "message" in value;
@@ -24,6 +34,21 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 export const api = {
   listTargets: () => call<TargetSummary[]>("list_targets"),
   startupProblems: () => call<ErrorReport[]>("startup_problems"),
+  saveTarget: (target: Target, previousName: string | null) =>
+    call<TargetSummary>("save_target", { target, previousName }),
+  removeTarget: (name: string) => call<null>("remove_target", { name }),
+
+  probeHostKey: (target: string) => call<HostTrust>("probe_host_key", { target }),
+  trustHost: (target: string, fingerprint: string) => call<HostKeyOffer>("trust_host", { target, fingerprint }),
+  trustFromKnownHosts: (target: string) => call<HostKeyOffer>("trust_from_known_hosts", { target }),
+
+  listKeys: () => call<KeyInfo[]>("list_keys"),
+  keyFiles: () => call<KeyFile[]>("key_files"),
+  importKey: (name: string, path: string, passphrase: string | null) =>
+    call<KeyInfo>("import_key", { name, path, passphrase }),
+  generateKey: (name: string, comment: string) => call<KeyInfo>("generate_key", { name, comment }),
+  removeKey: (name: string) => call<null>("remove_key", { name }),
+
   serviceStatus: (target: string) => call<StatusReport>("service_status", { target }),
   disconnect: (target: string) => call<null>("disconnect", { target }),
 };

@@ -2,7 +2,7 @@
 // Do not edit. After changing those types run:
 //   SHIPSHAPE_BLESS=1 cargo test -p shipshape-core --test bindings
 
-export type ErrorCode = "host_key_mismatch" | "host_key_unknown" | "auth_rejected" | "name_not_resolved" | "connection_refused" | "timeout" | "connection_lost" | "keyring_unavailable" | "key_not_found" | "key_invalid" | "target_not_found" | "bad_input" | "remote_failed" | "storage" | "protocol";
+export type ErrorCode = "host_key_mismatch" | "host_key_unknown" | "auth_rejected" | "name_not_resolved" | "connection_refused" | "timeout" | "connection_lost" | "keyring_unavailable" | "key_not_found" | "key_invalid" | "passphrase_required" | "passphrase_wrong" | "target_not_found" | "bad_input" | "remote_failed" | "storage" | "protocol";
 
 export type ErrorReport = { code: ErrorCode, message: string, detail: string | null, };
 
@@ -10,7 +10,7 @@ export type Target = { name: string, host: string, port: number, user: string, p
 /**
  * The name of the SSH key in the keyring used to log in.
  */
-key: string, };
+key: string | null, };
 
 export type TargetSummary = { target: Target, address: string, 
 /**
@@ -57,3 +57,39 @@ command: string, stdout: string, stderr: string,
  * `None` when the command ended without an exit status (killed by a signal).
  */
 exit_code: number | null, started_at: string, duration_ms: number, };
+
+export type HostKeyOffer = { 
+/**
+ * e.g. `ssh-ed25519`
+ */
+key_type: string, 
+/**
+ * `SHA256:...`
+ */
+fingerprint: string, };
+
+export type HostTrust = { target: string, offered: HostKeyOffer, pinned: string | null, 
+/**
+ * True if a pin exists and the host's key matches it.
+ */
+matches: boolean, };
+
+export type KeyInfo = { name: string, 
+/**
+ * e.g. `ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`
+ */
+algorithm: string, 
+/**
+ * `SHA256:...`, as `ssh-keygen -l` prints it.
+ */
+fingerprint: string, comment: string, created_at: string, 
+/**
+ * The `authorized_keys` line to install on a host.
+ */
+public_key: string, };
+
+export type KeyFile = { path: string, 
+/**
+ * From the file name, e.g. `id_ed25519`.
+ */
+suggested_name: string, };

@@ -40,7 +40,9 @@ const GUIDANCE: Record<ErrorCode, Guidance> = {
     severity: "error",
   },
   key_not_found: { title: "Key not in the keyring", todo: "Import or generate the key on the Keys screen.", severity: "error" },
-  key_invalid: { title: "The key could not be read", todo: "Check the key file and its passphrase.", severity: "error" },
+  key_invalid: { title: "The key could not be read", todo: "Check that the file is an OpenSSH private key.", severity: "error" },
+  passphrase_required: { title: "This key needs its passphrase", todo: "Enter the passphrase, then import again.", severity: "error" },
+  passphrase_wrong: { title: "Wrong passphrase", todo: "Check the passphrase and try again.", severity: "error" },
   target_not_found: { title: "Unknown target", todo: "Pick a target from the list.", severity: "error" },
   bad_input: { title: "That input is not valid", todo: "Correct the highlighted value and try again.", severity: "error" },
   remote_failed: {

@@ -6,26 +6,23 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde::Serialize;
 use tokio::sync::Mutex;
-use ts_rs::TS;
 
 use crate::error::{Error, Result};
 use crate::operations::{self, StatusReport};
 use crate::settings::Settings;
 use crate::ssh::{Connection, Endpoint, CONNECT_TIMEOUT};
 use crate::target::{self, Target};
+
 use crate::trust::KnownHosts;
 use crate::{keys, lab, paths};
+pub use key_custody::KeyFile;
+pub use targets::TargetSummary;
+pub use trust::HostTrust;
 
-/// A target as the console lists it.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct TargetSummary {
-    pub target: Target,
-    pub address: String,
-    /// The pinned host key fingerprint, if the host is trusted.
-    pub host_key: Option<String>,
-}
+mod key_custody;
+mod targets;
+mod trust;
 
 pub struct Console {
     settings: Arc<dyn Settings>,
@@ -39,6 +36,14 @@ impl Console {
             settings,
             known_hosts_path: paths::known_hosts_file(),
             connections: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A console whose pins live in `known_hosts` rather than the data dir's file.
+    pub fn with_known_hosts(settings: Arc<dyn Settings>, known_hosts: PathBuf) -> Self {
+        Console {
+            known_hosts_path: known_hosts,
+            ..Console::new(settings)
         }
     }
 
@@ -65,20 +70,6 @@ impl Console {
         Ok(Some(target))
     }
 
-    pub fn targets(&self) -> Result<Vec<TargetSummary>> {
-        let known_hosts = self.known_hosts()?;
-        Ok(target::list(self.settings.as_ref())?
-            .into_iter()
-            .map(|target| TargetSummary {
-                address: target.address(),
-                host_key: known_hosts
-                    .pinned(&target.host, target.port)
-                    .map(str::to_string),
-                target,
-            })
-            .collect())
-    }
-
     /// The live connection to `name`, opened (and host-verified) if there is none.
     pub async fn connect(&self, name: &str) -> Result<Arc<Connection>> {
         let target = target::find(self.settings.as_ref(), name)?;
@@ -92,13 +83,12 @@ impl Console {
             .known_hosts()?
             .pinned(&target.host, target.port)
             .map(str::to_string);
-        let key_name = target.key.clone();
-        let key = tokio::task::spawn_blocking(move || {
-            let secret = keys::load(&key_name)?;
-            keys::decode(&key_name, &secret, None)
-        })
-        .await
-        .expect("keyring access does not panic")?;
+        let key_name = target.key.clone().ok_or_else(|| {
+            Error::BadInput(format!(
+                "The target {name} has no key. Choose one on the Targets screen."
+            ))
+        })?;
+        let key = blocking(move || keys::load(&key_name)).await?;
         let endpoint = Endpoint {
             host: target.host.clone(),
             port: target.port,
@@ -130,4 +120,13 @@ impl Console {
             other => other,
         }
     }
+}
+
+/// Runs keyring and file work off the async runtime (the keyring's calls block).
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|e| Err(Error::Protocol(format!("a background task failed: {e}"))))
 }

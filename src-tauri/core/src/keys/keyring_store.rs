@@ -1,9 +1,8 @@
-//! Key custody: private keys live only in the OS keyring (Secret Service on Linux,
-//! Keychain on macOS, Credential Manager on Windows, via the `keyring` crate). They are
-//! read into a [`Secret`] just long enough to decode and sign; nothing else stores them.
+//! The OS keyring as the only home of private keys (Secret Service on Linux, Keychain
+//! on macOS, Credential Manager on Windows, via the `keyring` crate). Calls block: async
+//! callers run them on a blocking thread.
 
 use keyring::Entry;
-use russh::keys::PrivateKey;
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -16,16 +15,14 @@ fn entry(name: &str) -> Result<Entry> {
 }
 
 /// Stores an (unencrypted) OpenSSH private key under `name`, replacing any earlier one.
-/// The key is decoded first, so the keyring never holds something unusable.
-pub fn store(name: &str, private_key: &Secret) -> Result<()> {
-    decode(name, private_key, None)?;
+pub(super) fn store(name: &str, private_key: &Secret) -> Result<()> {
     entry(name)?
         .set_password(private_key.expose())
         .map_err(keyring_error)
 }
 
 /// Loads the private key named `name`.
-pub fn load(name: &str) -> Result<Secret> {
+pub(super) fn load(name: &str) -> Result<Secret> {
     match entry(name)?.get_password() {
         Ok(text) => Ok(Secret::new(text)),
         Err(keyring::Error::NoEntry) => Err(Error::KeyNotFound(name.to_string())),
@@ -34,7 +31,7 @@ pub fn load(name: &str) -> Result<Secret> {
 }
 
 /// True if a key named `name` is in the keyring.
-pub fn exists(name: &str) -> Result<bool> {
+pub(super) fn exists(name: &str) -> Result<bool> {
     match load(name) {
         Ok(_) => Ok(true),
         Err(Error::KeyNotFound(_)) => Ok(false),
@@ -42,17 +39,12 @@ pub fn exists(name: &str) -> Result<bool> {
     }
 }
 
-/// Decodes an OpenSSH private key; the passphrase is only needed for encrypted keys.
-pub fn decode(name: &str, private_key: &Secret, passphrase: Option<&Secret>) -> Result<PrivateKey> {
-    russh::keys::decode_secret_key(private_key.expose(), passphrase.map(Secret::expose)).map_err(
-        |e| {
-            // The decoder's messages never quote key material; keep only its text.
-            Error::KeyInvalid {
-                name: name.to_string(),
-                cause: e.to_string(),
-            }
-        },
-    )
+/// Deletes the key named `name`; deleting a missing key is not an error.
+pub(super) fn delete(name: &str) -> Result<()> {
+    match entry(name)?.delete_credential() {
+        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+        Err(e) => Err(keyring_error(e)),
+    }
 }
 
 /// Maps keyring failures to a cause and a fix. Only variant names and platform messages
@@ -60,6 +52,14 @@ pub fn decode(name: &str, private_key: &Secret, passphrase: Option<&Secret>) -> 
 fn keyring_error(error: keyring::Error) -> Error {
     use keyring::Error as K;
     let fix = "Unlock your keyring, or start a Secret Service (for example gnome-keyring) in your desktop session, then try again.".to_string();
+    let no_session = |e: &dyn std::fmt::Display| {
+        let text = e.to_string();
+        if text.contains("Failed to connect") || text.contains("DBUS_SESSION_BUS_ADDRESS") {
+            format!("no D-Bus session is running, so no Secret Service can answer ({text})")
+        } else {
+            format!("no keyring could be opened ({text})")
+        }
+    };
     let cause = match &error {
         K::NoStorageAccess(e) => format!("access was refused ({e})"),
         K::PlatformFailure(e) => format!("the keyring service failed ({e})"),
@@ -71,7 +71,7 @@ fn keyring_error(error: keyring::Error) -> Error {
             }
         }
         _ => match Entry::store_status() {
-            Err(e) => format!("no keyring could be opened ({e})"),
+            Err(e) => no_session(e),
             Ok(()) => "the keyring refused the request".to_string(),
         },
     };

@@ -1,0 +1,148 @@
+//! `shipshape target ...`: targets and host trust. Nothing is ever trusted silently: an
+//! unpinned host fails (exit 3) until `target trust` pins it.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use shipshape_core::target::Target;
+use shipshape_core::{Console, Error};
+
+#[derive(Subcommand)]
+pub enum TargetCommand {
+    /// Add a target.
+    Add {
+        name: String,
+        #[arg(long)]
+        host: String,
+        #[arg(long, default_value_t = 22)]
+        port: u16,
+        #[arg(long, default_value = shipshape_core::policy::DEFAULT_USER)]
+        user: String,
+        #[arg(long, default_value = shipshape_core::policy::PROJECT_DIR)]
+        dir: String,
+        /// The keyring key used to log in.
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// List targets with their pinned host keys.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a target (its host pin stays in known_hosts).
+    Remove { name: String },
+    /// Pin the host key of a target. With --fingerprint, pins only if the host offers
+    /// exactly that key; with --known-hosts, only if that file vouches for it; with
+    /// neither, shows the key and asks (on a terminal only).
+    Trust {
+        name: String,
+        #[arg(long)]
+        fingerprint: Option<String>,
+        #[arg(long, conflicts_with = "fingerprint")]
+        known_hosts: Option<PathBuf>,
+    },
+}
+
+pub async fn run(console: &Console, command: TargetCommand) -> Result<(), Error> {
+    match command {
+        TargetCommand::Add {
+            name,
+            host,
+            port,
+            user,
+            dir,
+            key,
+        } => {
+            let target = Target {
+                name,
+                host,
+                port,
+                user,
+                project_dir: dir,
+                key,
+            };
+            let saved = console.save_target(target, None).await?;
+            println!(
+                "added {} ({}); next: shipshape target trust {}",
+                saved.target.name, saved.address, saved.target.name
+            );
+        }
+        TargetCommand::List { json } => {
+            let targets = console.targets()?;
+            if json {
+                crate::print_json(&targets);
+            } else {
+                for t in targets {
+                    let trust = t.host_key.as_deref().unwrap_or("host key not pinned");
+                    let key = t.target.key.as_deref().unwrap_or("-");
+                    println!(
+                        "{}\t{}\t{}\tkey {}\t{}",
+                        t.target.name, t.address, t.target.project_dir, key, trust
+                    );
+                }
+            }
+        }
+        TargetCommand::Remove { name } => {
+            console.remove_target(&name).await?;
+            println!("removed {name}");
+        }
+        TargetCommand::Trust {
+            name,
+            fingerprint: Some(fingerprint),
+            ..
+        } => {
+            let offer = console.trust_host(&name, &fingerprint).await?;
+            println!("pinned {} {} for {name}", offer.key_type, offer.fingerprint);
+        }
+        TargetCommand::Trust {
+            name,
+            known_hosts: Some(file),
+            ..
+        } => {
+            let offer = console.trust_from_known_hosts(&name, &file).await?;
+            println!(
+                "pinned {} {} for {name} (vouched for by {})",
+                offer.key_type,
+                offer.fingerprint,
+                file.display()
+            );
+        }
+        TargetCommand::Trust { name, .. } => {
+            let trust = console.probe_host_key(&name).await?;
+            let offer = &trust.offered;
+            eprintln!(
+                "{name} offers a {} host key with fingerprint\n  {}",
+                offer.key_type, offer.fingerprint
+            );
+            if let Some(pinned) = &trust.pinned {
+                eprintln!(
+                    "currently pinned: {pinned}{}",
+                    if trust.matches {
+                        " (same)"
+                    } else {
+                        " (DIFFERENT)"
+                    }
+                );
+            }
+            eprintln!("Compare it with the fingerprint from the host's console output (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub).");
+            if !std::io::stdin().is_terminal() {
+                return Err(Error::HostKeyUnknown {
+                    host: name.clone(),
+                    key_type: offer.key_type.clone(),
+                    fingerprint: offer.fingerprint.clone(),
+                });
+            }
+            eprint!("Type yes to trust it: ");
+            std::io::stderr().flush().ok();
+            let mut answer = String::new();
+            std::io::stdin().lock().read_line(&mut answer).ok();
+            if answer.trim() != "yes" {
+                return Err(Error::BadInput("Not trusted: you did not type yes.".into()));
+            }
+            let offer = console.trust_host(&name, &offer.fingerprint).await?;
+            println!("pinned {} {} for {name}", offer.key_type, offer.fingerprint);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! Keys as the console manages them. Key files are read here, in the core, from a path
+//! the operator chose: the private key never crosses IPC or reaches the UI.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use super::{blocking, Console};
+use crate::error::{Error, Result};
+use crate::keys::{self, KeyInfo};
+use crate::secret::Secret;
+use crate::target;
+
+/// A file in `~/.ssh` that looks like a private key, offered for import.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct KeyFile {
+    pub path: String,
+    /// From the file name, e.g. `id_ed25519`.
+    pub suggested_name: String,
+}
+
+impl Console {
+    pub fn keys(&self) -> Result<Vec<KeyInfo>> {
+        keys::list(self.settings.as_ref())
+    }
+
+    /// Imports the OpenSSH private key at `path` under `name`.
+    pub async fn import_key_file(
+        &self,
+        name: &str,
+        path: &Path,
+        passphrase: Option<Secret>,
+    ) -> Result<KeyInfo> {
+        keys::validate_name(name)?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::storage(path, e))?;
+        let secret = Secret::new(text);
+        let (settings, name) = (self.settings.clone(), name.to_string());
+        blocking(move || keys::import(settings.as_ref(), &name, &secret, passphrase.as_ref())).await
+    }
+
+    pub async fn generate_key(&self, name: &str, comment: &str) -> Result<KeyInfo> {
+        let (settings, name, comment) =
+            (self.settings.clone(), name.to_string(), comment.to_string());
+        blocking(move || keys::generate(settings.as_ref(), &name, &comment)).await
+    }
+
+    /// Removes a key that no target uses.
+    pub async fn remove_key(&self, name: &str) -> Result<()> {
+        let users: Vec<String> = target::list(self.settings.as_ref())?
+            .into_iter()
+            .filter(|t| t.key.as_deref() == Some(name))
+            .map(|t| t.name)
+            .collect();
+        if !users.is_empty() {
+            return Err(Error::BadInput(format!(
+                "The key {name} is used by {}. Give those targets another key first.",
+                users.join(", ")
+            )));
+        }
+        let (settings, name) = (self.settings.clone(), name.to_string());
+        blocking(move || keys::remove(settings.as_ref(), &name)).await
+    }
+
+    /// Private key files in `~/.ssh`, for the import dialog.
+    pub fn key_files(&self) -> Vec<KeyFile> {
+        let Some(home) = std::env::var_os("HOME") else {
+            return Vec::new();
+        };
+        let mut files: Vec<KeyFile> = std::fs::read_dir(PathBuf::from(home).join(".ssh"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| looks_like_private_key(path))
+            .map(|path| KeyFile {
+                suggested_name: path
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+                path: path.display().to_string(),
+            })
+            .collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        files
+    }
+}
+
+/// Reads only the first line: enough to recognise a PEM/OpenSSH private key.
+fn looks_like_private_key(path: &Path) -> bool {
+    use std::io::{BufRead, BufReader, Read};
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut first = String::new();
+    let _ = BufReader::new(file).take(100).read_line(&mut first);
+    first.starts_with("-----BEGIN") && first.contains("PRIVATE KEY")
+}

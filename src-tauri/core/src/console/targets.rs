@@ -1,0 +1,77 @@
+//! Targets as the console lists and edits them.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use super::Console;
+use crate::error::{Error, Result};
+use crate::keys;
+use crate::target::{self, Target};
+
+/// A target as the console lists it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TargetSummary {
+    pub target: Target,
+    pub address: String,
+    /// The pinned host key fingerprint, if the host is trusted.
+    pub host_key: Option<String>,
+}
+
+impl Console {
+    pub fn targets(&self) -> Result<Vec<TargetSummary>> {
+        let known_hosts = self.known_hosts()?;
+        Ok(target::list(self.settings.as_ref())?
+            .into_iter()
+            .map(|target| TargetSummary {
+                address: target.address(),
+                host_key: known_hosts
+                    .pinned(&target.host, target.port)
+                    .map(str::to_string),
+                target,
+            })
+            .collect())
+    }
+
+    /// Adds a target, or updates the one named `previous_name` (which may rename it).
+    pub async fn save_target(
+        &self,
+        target: Target,
+        previous_name: Option<&str>,
+    ) -> Result<TargetSummary> {
+        target.validate()?;
+        if let Some(key) = &target.key {
+            keys::find(self.settings.as_ref(), key)?;
+        }
+        let existing = target::list(self.settings.as_ref())?;
+        let renamed_from = previous_name.filter(|p| *p != target.name);
+        if previous_name.is_none() && existing.iter().any(|t| t.name == target.name) {
+            return Err(Error::BadInput(format!(
+                "A target named {} already exists.",
+                target.name
+            )));
+        }
+        if renamed_from.is_some() && existing.iter().any(|t| t.name == target.name) {
+            return Err(Error::BadInput(format!(
+                "A target named {} already exists.",
+                target.name
+            )));
+        }
+        if let Some(old) = previous_name {
+            self.disconnect(old).await;
+        }
+        if let Some(old) = renamed_from {
+            target::remove(self.settings.as_ref(), old)?;
+        }
+        let name = target.name.clone();
+        target::save(self.settings.as_ref(), target)?;
+        self.targets()?
+            .into_iter()
+            .find(|t| t.target.name == name)
+            .ok_or(Error::TargetNotFound(name))
+    }
+
+    pub async fn remove_target(&self, name: &str) -> Result<()> {
+        self.disconnect(name).await;
+        target::remove(self.settings.as_ref(), name)
+    }
+}

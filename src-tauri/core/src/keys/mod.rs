@@ -1,0 +1,185 @@
+//! Key custody. A key's private half lives only in the OS keyring ([`keyring_store`]);
+//! its public facts (type, fingerprint, comment, public line) are kept in the settings
+//! document so lists and the "copy public key" button never touch the secret.
+//! Passphrase-protected keys are decrypted once, at import, and stored decrypted inside
+//! the keyring, which is itself encrypted and unlocked with the operator's session.
+
+mod keyring_store;
+
+use russh::keys::ssh_key::LineEnding;
+use russh::keys::{Algorithm, HashAlg, PrivateKey};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::settings::Settings;
+
+const SETTINGS_KEY: &str = "keys";
+
+/// The public facts of a key in the keyring.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct KeyInfo {
+    pub name: String,
+    /// e.g. `ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`
+    pub algorithm: String,
+    /// `SHA256:...`, as `ssh-keygen -l` prints it.
+    pub fingerprint: String,
+    pub comment: String,
+    pub created_at: String,
+    /// The `authorized_keys` line to install on a host.
+    pub public_key: String,
+}
+
+/// Checks a key name: it becomes part of a keyring entry and a CLI argument.
+pub fn validate_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        && !name.starts_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::BadInput(format!(
+            "\"{name}\" is not a valid key name: use 1 to 64 letters, digits, dots, dashes or underscores."
+        )))
+    }
+}
+
+/// Decodes an OpenSSH (or PEM RSA) private key, decrypting it with `passphrase` if needed.
+pub fn decode(name: &str, private_key: &Secret, passphrase: Option<&Secret>) -> Result<PrivateKey> {
+    let passphrase = passphrase.map(Secret::expose).filter(|p| !p.is_empty());
+    match russh::keys::decode_secret_key(private_key.expose(), passphrase) {
+        Ok(key) => Ok(key),
+        Err(russh::keys::Error::KeyIsEncrypted) => Err(Error::PassphraseRequired(name.to_string())),
+        Err(error) if passphrase.is_some() && is_decryption_failure(&error) => {
+            Err(Error::PassphraseWrong(name.to_string()))
+        }
+        // The decoder's messages never quote key material; keep only its text.
+        Err(error) => Err(Error::KeyInvalid {
+            name: name.to_string(),
+            cause: error.to_string(),
+        }),
+    }
+}
+
+fn is_decryption_failure(error: &russh::keys::Error) -> bool {
+    let text = error.to_string().to_lowercase();
+    ["crypt", "checkint", "padding", "decode", "invalid"]
+        .iter()
+        .any(|w| text.contains(w))
+}
+
+fn info_for(name: &str, key: &PrivateKey) -> Result<KeyInfo> {
+    let public = key.public_key();
+    Ok(KeyInfo {
+        name: name.to_string(),
+        algorithm: public.algorithm().to_string(),
+        fingerprint: public.fingerprint(HashAlg::Sha256).to_string(),
+        comment: key.comment().to_string(),
+        created_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        public_key: public.to_openssh().map_err(|e| Error::KeyInvalid {
+            name: name.to_string(),
+            cause: e.to_string(),
+        })?,
+    })
+}
+
+/// Puts `key` in the keyring (unencrypted OpenSSH form) and records its public facts.
+fn keep(settings: &dyn Settings, name: &str, key: &PrivateKey) -> Result<KeyInfo> {
+    let text = key
+        .to_openssh(LineEnding::LF)
+        .map_err(|e| Error::KeyInvalid {
+            name: name.to_string(),
+            cause: e.to_string(),
+        })?;
+    keyring_store::store(name, &Secret::new(text.to_string()))?;
+    let info = info_for(name, key)?;
+    let mut infos = list(settings)?;
+    infos.retain(|k| k.name != name);
+    infos.push(info.clone());
+    settings.set(
+        SETTINGS_KEY,
+        serde_json::to_value(&infos).expect("key infos serialize"),
+    )?;
+    Ok(info)
+}
+
+/// Imports an OpenSSH private key. Refuses to overwrite an existing key of that name.
+pub fn import(
+    settings: &dyn Settings,
+    name: &str,
+    private_key: &Secret,
+    passphrase: Option<&Secret>,
+) -> Result<KeyInfo> {
+    validate_name(name)?;
+    if find(settings, name).is_ok() {
+        return Err(Error::BadInput(format!(
+            "A key named {name} already exists. Remove it first or choose another name."
+        )));
+    }
+    let key = decode(name, private_key, passphrase)?;
+    keep(settings, name, &key)
+}
+
+/// Generates a new ed25519 key in the keyring.
+pub fn generate(settings: &dyn Settings, name: &str, comment: &str) -> Result<KeyInfo> {
+    validate_name(name)?;
+    if find(settings, name).is_ok() {
+        return Err(Error::BadInput(format!(
+            "A key named {name} already exists."
+        )));
+    }
+    let mut key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).map_err(|e| {
+        Error::KeyInvalid {
+            name: name.to_string(),
+            cause: e.to_string(),
+        }
+    })?;
+    key.set_comment(comment);
+    keep(settings, name, &key)
+}
+
+pub fn list(settings: &dyn Settings) -> Result<Vec<KeyInfo>> {
+    match settings.get(SETTINGS_KEY) {
+        None => Ok(Vec::new()),
+        Some(value) => serde_json::from_value(value).map_err(|e| {
+            Error::storage("settings.json", format!("the keys list is unreadable: {e}"))
+        }),
+    }
+}
+
+pub fn find(settings: &dyn Settings, name: &str) -> Result<KeyInfo> {
+    list(settings)?
+        .into_iter()
+        .find(|k| k.name == name)
+        .ok_or_else(|| Error::KeyNotFound(name.to_string()))
+}
+
+/// Removes the key from the keyring and from the list. The caller checks first that no
+/// target still uses it.
+pub fn remove(settings: &dyn Settings, name: &str) -> Result<()> {
+    find(settings, name)?;
+    keyring_store::delete(name)?;
+    let infos: Vec<KeyInfo> = list(settings)?
+        .into_iter()
+        .filter(|k| k.name != name)
+        .collect();
+    settings.set(
+        SETTINGS_KEY,
+        serde_json::to_value(&infos).expect("key infos serialize"),
+    )
+}
+
+/// True if the keyring holds a key named `name` (whether or not it is listed).
+pub fn in_keyring(name: &str) -> Result<bool> {
+    keyring_store::exists(name)
+}
+
+/// Loads and decodes the key named `name` for signing.
+pub fn load(name: &str) -> Result<PrivateKey> {
+    let secret = keyring_store::load(name)?;
+    decode(name, &secret, None)
+}

@@ -1,0 +1,322 @@
+//! ssh reads the config top to bottom once, switching blocks on and off as `Host` and
+//! `Match` lines come, and keeps the first value it meets for each keyword. The order of
+//! files (and so which value wins) depends on `Include`s being read where they stand, so
+//! this walks the files the same way rather than building a tree first.
+
+use std::path::Path;
+
+use super::pattern::{hostname_matches_list, pattern_list_match, wildcard_match, ListMatch};
+use super::syntax::{read_config_file, ConfigFile, ConfigLine};
+use super::{include, jump, shown_path};
+use crate::error::{Error, Result};
+
+/// OpenSSH refuses to nest `Include`s deeper than this (READCONF_MAX_DEPTH).
+pub(super) const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// Who is asking about which host.
+pub(super) struct Request<'a> {
+    pub alias: &'a str,
+    pub home: &'a Path,
+    pub local_user: &'a str,
+}
+
+/// A value and the "file line N" it came from, for errors found when it is expanded.
+#[derive(Debug, Clone)]
+pub(super) struct Sourced {
+    pub value: String,
+    pub origin: String,
+}
+
+/// The raw values that applied to the host, first one wins (IdentityFile accumulates).
+#[derive(Debug, Default)]
+pub(super) struct Settings {
+    pub hostname: Option<Sourced>,
+    pub user: Option<String>,
+    pub port: Option<u16>,
+    pub identity_files: Vec<Sourced>,
+    /// `Some(None)` once `ProxyJump none` applied: later ProxyJump lines are then ignored.
+    pub proxy_jump: Option<Option<String>>,
+    /// A ProxyCommand that applied first makes ssh ignore ProxyJump.
+    pub proxy_command_set: bool,
+}
+
+pub(super) fn collect_settings(config: &Path, request: &Request) -> Result<Settings> {
+    let mut walk = Walk {
+        request,
+        settings: Settings::default(),
+    };
+    let mut active = true;
+    walk.read(config, 0, &mut active, false)?;
+    Ok(walk.settings)
+}
+
+struct Walk<'a> {
+    request: &'a Request<'a>,
+    settings: Settings,
+}
+
+impl Walk<'_> {
+    /// Reads one file. `active` is shared with the including file, as in ssh; with
+    /// `never_match` (an Include inside a block that did not apply) nothing in the file
+    /// applies, but it is still checked for errors.
+    fn read(
+        &mut self,
+        path: &Path,
+        depth: usize,
+        active: &mut bool,
+        never_match: bool,
+    ) -> Result<()> {
+        let file = read_config_file(path, shown_path(path, self.request.home))?;
+        for line in &file.lines {
+            let origin = file.locate(line);
+            match line.keyword.as_str() {
+                "host" => *active = !never_match && self.host_line_applies(line, &origin)?,
+                "match" => *active = self.match_line_applies(line, &origin)? && !never_match,
+                "include" => self.include(&file, line, depth, active, never_match)?,
+                "hostname" => {
+                    let value = single_argument(line, &origin)?;
+                    if *active && self.settings.hostname.is_none() {
+                        self.settings.hostname = Some(Sourced { value, origin });
+                    }
+                }
+                "user" => {
+                    let value = single_argument(line, &origin)?;
+                    if *active && self.settings.user.is_none() {
+                        self.settings.user = Some(value);
+                    }
+                }
+                "port" => {
+                    let value = single_argument(line, &origin)?;
+                    let port = parse_port(&value).ok_or_else(|| {
+                        Error::BadInput(format!(
+                            "{origin}: Port must be a number between 1 and 65535."
+                        ))
+                    })?;
+                    if *active && self.settings.port.is_none() {
+                        self.settings.port = Some(port);
+                    }
+                }
+                "identityfile" => {
+                    let value = single_argument(line, &origin)?;
+                    let files = &mut self.settings.identity_files;
+                    if *active && !files.iter().any(|known| known.value == value) {
+                        files.push(Sourced { value, origin });
+                    }
+                }
+                "proxyjump" => {
+                    let value = line.args.first().cloned().unwrap_or_default();
+                    let parsed = jump::parse_jump_list(&value).map_err(|()| {
+                        Error::BadInput(format!(
+                            "{origin}: ProxyJump {value} is not a list of [user@]host[:port]."
+                        ))
+                    })?;
+                    let settings = &mut self.settings;
+                    if *active && settings.proxy_jump.is_none() && !settings.proxy_command_set {
+                        settings.proxy_jump = Some(parsed);
+                    }
+                }
+                "proxycommand" if *active && self.settings.proxy_jump.is_none() => {
+                    self.settings.proxy_command_set = true;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn include(
+        &mut self,
+        file: &ConfigFile,
+        line: &ConfigLine,
+        depth: usize,
+        active: &mut bool,
+        never_match: bool,
+    ) -> Result<()> {
+        let outer_active = *active;
+        for argument in &line.args {
+            for included in include::included_files(argument, self.request.home) {
+                if depth + 1 > MAX_INCLUDE_DEPTH {
+                    return Err(too_deep(file, line));
+                }
+                self.read(&included, depth + 1, active, never_match || !outer_active)?;
+                // A Host or Match inside the included file ends where that file ends.
+                *active = outer_active;
+            }
+        }
+        Ok(())
+    }
+
+    /// A `Host` line applies if some pattern matches the name as given (case-sensitively)
+    /// and no `!pattern` does.
+    fn host_line_applies(&self, line: &ConfigLine, origin: &str) -> Result<bool> {
+        let mut applies = false;
+        for pattern in &line.args {
+            if pattern.is_empty() {
+                return Err(Error::BadInput(format!(
+                    "{origin}: Host has an empty pattern."
+                )));
+            }
+            match pattern.strip_prefix('!') {
+                Some(negated) if wildcard_match(self.request.alias, negated) => return Ok(false),
+                Some(_) => {}
+                None => applies |= wildcard_match(self.request.alias, pattern),
+            }
+        }
+        Ok(applies)
+    }
+
+    /// Evaluates `Match` criteria against what is known so far: `host` sees the HostName
+    /// already set (with `%h` expanded), `user` the User already set or the local user.
+    /// Criteria that need a command, DNS or a second pass (`exec`, `canonical`, `final`
+    /// and newer ones) are not evaluated: a block using them is treated as not matching.
+    fn match_line_applies(&self, line: &ConfigLine, origin: &str) -> Result<bool> {
+        let bad_input = |problem: String| Error::BadInput(format!("{origin}: {problem}"));
+        if line.args.is_empty() {
+            return Err(bad_input("Match needs at least one criterion.".into()));
+        }
+        let mut applies = true;
+        let mut unsupported = false;
+        let mut criteria_seen = 0;
+        let mut args = line.args.iter().peekable();
+        while let Some(word) = args.next() {
+            let (negated, criterion) = match word.strip_prefix('!') {
+                Some(rest) => (true, rest.to_ascii_lowercase()),
+                None => (false, word.to_ascii_lowercase()),
+            };
+            if criterion == "all" {
+                if criteria_seen > 1 || args.peek().is_some() {
+                    return Err(bad_input(format!(
+                        "Match {word} cannot be combined with other criteria."
+                    )));
+                }
+                applies &= !negated;
+                break;
+            }
+            criteria_seen += 1;
+            if criterion == "canonical" || criterion == "final" {
+                unsupported = true;
+                continue;
+            }
+            let argument = match args.next() {
+                Some(argument) if !argument.is_empty() => argument,
+                _ => return Err(bad_input(format!("Match {word} needs a value."))),
+            };
+            let holds = match criterion.as_str() {
+                "host" => hostname_matches_list(&self.current_host_name()?, argument),
+                "originalhost" => hostname_matches_list(self.request.alias, argument),
+                "user" => {
+                    let user = self
+                        .settings
+                        .user
+                        .as_deref()
+                        .unwrap_or(self.request.local_user);
+                    pattern_list_match(user, argument, false) == ListMatch::Positive
+                }
+                "localuser" => {
+                    pattern_list_match(self.request.local_user, argument, false)
+                        == ListMatch::Positive
+                }
+                "exec" | "tagged" | "localnetwork" | "sessiontype" | "command" | "version" => {
+                    unsupported = true;
+                    continue;
+                }
+                _ => {
+                    return Err(bad_input(format!(
+                        "Match does not know the criterion {word}."
+                    )))
+                }
+            };
+            applies &= holds != negated;
+        }
+        Ok(applies && !unsupported)
+    }
+
+    fn current_host_name(&self) -> Result<String> {
+        match &self.settings.hostname {
+            Some(hostname) => super::expand::expand_host_name(
+                &hostname.value,
+                self.request.alias,
+                &hostname.origin,
+            ),
+            None => Ok(self.request.alias.to_string()),
+        }
+    }
+}
+
+fn too_deep(file: &ConfigFile, line: &ConfigLine) -> Error {
+    Error::BadInput(format!(
+        "{}: Include nests more than {MAX_INCLUDE_DEPTH} files deep; does a file include itself?",
+        file.locate(line)
+    ))
+}
+
+/// Aliases a config names literally, for the import picker; see [`super::list_aliases`].
+pub(super) fn collect_aliases(config: &Path, home: &Path) -> Result<Vec<String>> {
+    let mut aliases = Vec::new();
+    collect_aliases_from(config, home, 0, &mut aliases)?;
+    Ok(aliases)
+}
+
+fn collect_aliases_from(
+    path: &Path,
+    home: &Path,
+    depth: usize,
+    aliases: &mut Vec<String>,
+) -> Result<()> {
+    let file = read_config_file(path, shown_path(path, home))?;
+    for line in &file.lines {
+        match line.keyword.as_str() {
+            "host" => {
+                let literal = line
+                    .args
+                    .iter()
+                    .filter(|a| !a.is_empty() && !a.starts_with('!') && !a.contains(['*', '?']));
+                for alias in literal {
+                    if !aliases.contains(alias) {
+                        aliases.push(alias.clone());
+                    }
+                }
+            }
+            "include" => {
+                for argument in &line.args {
+                    for included in include::included_files(argument, home) {
+                        if depth + 1 > MAX_INCLUDE_DEPTH {
+                            return Err(too_deep(&file, line));
+                        }
+                        collect_aliases_from(&included, home, depth + 1, aliases)?;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn single_argument(line: &ConfigLine, origin: &str) -> Result<String> {
+    let keyword = match line.keyword.as_str() {
+        "hostname" => "HostName",
+        "user" => "User",
+        "port" => "Port",
+        "identityfile" => "IdentityFile",
+        other => other,
+    };
+    match line.args.as_slice() {
+        [value] => Ok(value.clone()),
+        [] => Err(Error::BadInput(format!(
+            "{origin}: {keyword} needs a value."
+        ))),
+        _ => Err(Error::BadInput(format!(
+            "{origin}: {keyword} takes one value; quote it if it contains spaces."
+        ))),
+    }
+}
+
+/// As ssh's a2port: a whole number 1..=65535, leading blanks allowed. (ssh also accepts
+/// service names from /etc/services, such as `ssh`; Shipshape does not.)
+fn parse_port(text: &str) -> Option<u16> {
+    text.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c'])
+        .parse::<u16>()
+        .ok()
+        .filter(|&port| port > 0)
+}

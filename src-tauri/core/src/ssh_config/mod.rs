@@ -1,0 +1,109 @@
+//! Operators already describe their hosts in `~/.ssh/config`; importing from it is only
+//! trustworthy if Shipshape reaches the same host, user, port and keys that `ssh` would.
+//! So this resolves a host the way OpenSSH's own `ssh -G` does (first value wins, `Host`
+//! and `Match` blocks switch on and off in file order, `Include` is read where it stands),
+//! and an integration test compares the two on a corpus of configs.
+//!
+//! Known differences from OpenSSH, all on purpose:
+//! - `Match exec`, `canonical`, `final` (and newer criteria such as `tagged`) are never
+//!   evaluated; a block that uses them is treated as not matching. `CanonicalizeHostname`
+//!   is ignored, so nothing here touches DNS or runs commands.
+//! - `Port` must be numeric; ssh would also look up service names such as `ssh`.
+//! - Include file permissions are not checked, and unknown keywords are ignored rather
+//!   than refused, so an import is not blocked by options Shipshape does not use.
+//! - Tokens that depend on the machine or the connection (`%C`, `%L`, `%l`, `%i`, `%k`,
+//!   `%j`) are refused in `IdentityFile`, as is `~otheruser/`.
+
+mod address;
+mod evaluate;
+mod expand;
+mod include;
+mod jump;
+pub(crate) mod pattern;
+mod syntax;
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+use crate::error::Result;
+
+/// What ssh would use to reach one host of the config.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ResolvedHost {
+    /// The name that was asked for.
+    pub alias: String,
+    /// `HostName` with `%h` expanded, or the alias; lowercased (numeric addresses put in
+    /// canonical form) as ssh does.
+    pub hostname: String,
+    /// `None` if the config sets no `User`; the caller picks the default.
+    pub user: Option<String>,
+    /// `None` if the config sets no `Port`; the caller picks the default.
+    pub port: Option<u16>,
+    /// Every `IdentityFile` that applied, in order and without repeats, with `~`,
+    /// `%`-tokens and `${VARIABLE}`s expanded. Empty if none applied (ssh would then try
+    /// its default key files).
+    pub identity_files: Vec<String>,
+    /// Shown to the operator only, never used: `[user@]host[:port]` hops as `ssh -G`
+    /// writes them; `None` if unset or `none`.
+    pub proxy_jump: Option<String>,
+}
+
+/// Host aliases written literally in `Host` lines (no wildcards/negations), in file order
+/// incl. Included files, deduplicated — for an import picker. Relative `Include`s are
+/// read from `$HOME/.ssh`, as ssh reads them.
+pub fn list_aliases(config: &Path) -> Result<Vec<String>> {
+    let home = std::env::home_dir().unwrap_or_default();
+    list_aliases_with_home(config, &home)
+}
+
+/// [`list_aliases`] with relative `Include`s read from `home/.ssh`.
+pub fn list_aliases_with_home(config: &Path, home: &Path) -> Result<Vec<String>> {
+    evaluate::collect_aliases(config, home)
+}
+
+/// Resolve `alias` as `ssh -G -F config alias` would. `home` is the user's home dir (for
+/// ~ and relative Include), `local_user` the local login name (default user for %r/%u).
+pub fn resolve(config: &Path, alias: &str, home: &Path, local_user: &str) -> Result<ResolvedHost> {
+    let request = evaluate::Request {
+        alias,
+        home,
+        local_user,
+    };
+    let settings = evaluate::collect_settings(config, &request)?;
+    let hostname = match &settings.hostname {
+        Some(written) => expand::expand_host_name(&written.value, alias, &written.origin)?,
+        None => alias.to_string(),
+    };
+    let hostname = address::canonical_host_name(&hostname);
+    let tokens = expand::IdentityTokens {
+        home,
+        local_user,
+        hostname: &hostname,
+        remote_user: settings.user.as_deref().unwrap_or(local_user),
+        port: settings.port.unwrap_or(22),
+        alias,
+    };
+    let identity_files = settings
+        .identity_files
+        .iter()
+        .map(|file| expand::expand_identity_file(&file.value, &tokens, &file.origin))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(ResolvedHost {
+        alias: alias.to_string(),
+        hostname,
+        user: settings.user,
+        port: settings.port,
+        identity_files,
+        proxy_jump: settings.proxy_jump.flatten(),
+    })
+}
+
+/// How messages name a file: `~/.ssh/config` rather than the full path when it is under
+/// the home directory.
+fn shown_path(path: &Path, home: &Path) -> String {
+    match path.strip_prefix(home) {
+        Ok(inside) if !home.as_os_str().is_empty() => format!("~/{}", inside.display()),
+        _ => path.display().to_string(),
+    }
+}

@@ -1,0 +1,40 @@
+// Add a target → trust its host key by pasting the expected fingerprint → connect.
+import { lab, waitForState, screenshot } from "./support.mjs";
+
+describe("targets", () => {
+  it("adds a target, trusts its host key and connects", async () => {
+    await $('[data-testid="nav-targets"]').click();
+    await $('[data-testid="add-target"]').click();
+    await $('[data-testid="target-name"]').setValue("Rebuilt lab");
+    await $('[data-testid="target-host"]').setValue(lab.host);
+    await $('[data-testid="target-port"]').setValue(String(lab.rebuilt_port));
+    await $('[data-testid="target-key"]').selectByVisibleText("local-lab (ssh-ed25519)");
+    await $('[data-testid="save-target"]').click();
+
+    // A new, untrusted host: the trust dialog opens with what the host offers.
+    const offered = await $('[data-testid="offered-fingerprint"]');
+    await offered.waitForDisplayed();
+    expect(await offered.getText()).toBe(lab.rebuilt_host_key_fingerprint);
+    const confirm = await $('[data-testid="trust-confirm"]');
+    expect(await confirm.isEnabled()).toBe(false);
+
+    await $('[data-testid="expected-fingerprint"]').setValue("SHA256:" + "B".repeat(43));
+    expect(await $('[data-testid="fingerprint-comparison"]').getText()).toContain("Does not match");
+    expect(await confirm.isEnabled()).toBe(false);
+
+    await $('[data-testid="expected-fingerprint"]').setValue(lab.rebuilt_host_key_fingerprint);
+    expect(await $('[data-testid="fingerprint-comparison"]').getText()).toContain("Matches");
+    await screenshot("trust-dialog");
+    await confirm.click();
+    await $('[data-testid="trust-dialog"]').waitForDisplayed({ reverse: true });
+
+    const row = await $('[data-testid="target-row"][data-target="Rebuilt lab"]');
+    expect(await row.getText()).toContain("SHA256:");
+
+    await $('//button[@data-testid="target"][contains(., "Rebuilt lab")]').click();
+    await $('[data-testid="connect"]').click();
+    for (const service of ["backend-aws", "frontend-aws", "db", "market-updater-aws"]) {
+      await waitForState(service, "running");
+    }
+  });
+});
