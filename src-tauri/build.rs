@@ -6,6 +6,8 @@ fn main() {
         "startup_problems",
         "save_target",
         "remove_target",
+        "ssh_config_hosts",
+        "import_ssh_config_host",
         "probe_host_key",
         "trust_host",
         "trust_from_known_hosts",

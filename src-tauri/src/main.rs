@@ -39,6 +39,8 @@ fn main() {
             commands::targets::startup_problems,
             commands::targets::save_target,
             commands::targets::remove_target,
+            commands::targets::ssh_config_hosts,
+            commands::targets::import_ssh_config_host,
             commands::trust::probe_host_key,
             commands::trust::trust_host,
             commands::trust::trust_from_known_hosts,

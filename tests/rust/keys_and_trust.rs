@@ -462,3 +462,59 @@ fn a_swapped_host_key_is_refused_before_authentication() {
         "sshd saw an authentication attempt:\n{logged}"
     );
 }
+
+#[test]
+fn a_target_imported_from_ssh_config_resolves_like_ssh_and_connects() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let data = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let ssh_dir = home.path().join(".ssh");
+    std::fs::create_dir_all(ssh_dir.join("conf.d")).unwrap();
+    std::fs::copy(lab.field("client_key"), ssh_dir.join("lab_key")).unwrap();
+    std::fs::write(
+        ssh_dir.join("config"),
+        "Include conf.d/*.conf\nHost *\n  User nobody-by-default\n  Port 22\n",
+    )
+    .unwrap();
+    let port = lab.field("rebuilt_port");
+    std::fs::write(
+        ssh_dir.join("conf.d/lab.conf"),
+        format!("Host lab-via-config\n  HostName 127.0.0.1\n  Port {port}\n  User ubuntu\n  IdentityFile ~/.ssh/lab_key\n"),
+    )
+    .unwrap();
+    let with_home = |args: &[&str]| {
+        shipshape_with(&lab, data.path(), args, |c| {
+            c.env("HOME", home.path());
+        })
+    };
+
+    let listed: Value =
+        serde_json::from_str(&ok(&with_home(&["target", "ssh-config", "--json"]))).unwrap();
+    let host = &listed.as_array().unwrap()[0];
+    assert_eq!(host["alias"], "lab-via-config");
+    assert_eq!(host["user"], "ubuntu"); // first value wins: the Include comes before Host *
+    assert_eq!(host["port"].to_string(), port);
+
+    ok(&with_home(&[
+        "target",
+        "import-ssh-config",
+        "lab-via-config",
+    ]));
+    let keys: Value = serde_json::from_str(&ok(&with_home(&["key", "list", "--json"]))).unwrap();
+    assert!(
+        keys.as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["name"] == "lab-via-config"),
+        "{keys}"
+    );
+    ok(&with_home(&[
+        "target",
+        "trust",
+        "lab-via-config",
+        "--fingerprint",
+        &lab.field("rebuilt_host_key_fingerprint"),
+    ]));
+    ok(&with_home(&["ps", "lab-via-config"]));
+}

@@ -89,7 +89,7 @@ pub async fn run(console: &Console, command: KeyCommand) -> Result<(), Error> {
     Ok(())
 }
 
-fn read_passphrase() -> Result<Secret, Error> {
+pub fn read_passphrase() -> Result<Secret, Error> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         eprint!("Passphrase (input is shown; prefer piping it): ");

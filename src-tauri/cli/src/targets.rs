@@ -30,6 +30,23 @@ pub enum TargetCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List the hosts of ~/.ssh/config (or --config), resolved as `ssh -G` resolves them.
+    SshConfig {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a target from a Host of ~/.ssh/config (HostName, User, Port); its
+    /// IdentityFile, if any, is imported into the keyring under the alias's name.
+    ImportSshConfig {
+        alias: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Read the IdentityFile's passphrase from standard input.
+        #[arg(long)]
+        passphrase_stdin: bool,
+    },
     /// Remove a target (its host pin stays in known_hosts).
     Remove { name: String },
     /// Pin the host key of a target. With --fingerprint, pins only if the host offers
@@ -82,6 +99,54 @@ pub async fn run(console: &Console, command: TargetCommand) -> Result<(), Error>
                     );
                 }
             }
+        }
+        TargetCommand::SshConfig { config, json } => {
+            let hosts = console.ssh_config_hosts(config.as_deref())?;
+            if json {
+                crate::print_json(&hosts);
+            } else {
+                for h in hosts {
+                    let user = h.user.as_deref().unwrap_or("-");
+                    let port = h.port.map(|p| p.to_string()).unwrap_or_else(|| "-".into());
+                    let jump = h
+                        .proxy_jump
+                        .as_deref()
+                        .map(|j| format!("\tvia {j}"))
+                        .unwrap_or_default();
+                    println!(
+                        "{}\t{}@{}:{}\t{}{}",
+                        h.alias,
+                        user,
+                        h.hostname,
+                        port,
+                        h.identity_files.join(","),
+                        jump
+                    );
+                }
+            }
+        }
+        TargetCommand::ImportSshConfig {
+            alias,
+            config,
+            passphrase_stdin,
+        } => {
+            let passphrase = if passphrase_stdin {
+                Some(crate::keys::read_passphrase()?)
+            } else {
+                None
+            };
+            let saved = console
+                .import_ssh_config_host(config.as_deref(), &alias, passphrase)
+                .await?;
+            let key = saved
+                .target
+                .key
+                .as_deref()
+                .unwrap_or("none: choose one with shipshape target add");
+            println!(
+                "added {} ({}, key {key}); next: shipshape target trust {}",
+                saved.target.name, saved.address, saved.target.name
+            );
         }
         TargetCommand::Remove { name } => {
             console.remove_target(&name).await?;

@@ -6,6 +6,7 @@ use shipshape_core::console::{HostTrust, KeyFile};
 use shipshape_core::keys::KeyInfo;
 use shipshape_core::operations::StatusReport;
 use shipshape_core::ssh::{CommandOutput, HostKeyOffer};
+use shipshape_core::ssh_config::ResolvedHost;
 use shipshape_core::target::Target;
 use shipshape_core::{ErrorCode, ErrorReport, TargetSummary};
 use ts_rs::{Config, TS};
@@ -30,6 +31,7 @@ fn render() -> String {
         HostTrust::decl(&cfg),
         KeyInfo::decl(&cfg),
         KeyFile::decl(&cfg),
+        ResolvedHost::decl(&cfg),
     ];
     let mut text = String::from(HEADER);
     for declaration in declarations {

@@ -1,3 +1,5 @@
+use shipshape_core::secret::Secret;
+use shipshape_core::ssh_config::ResolvedHost;
 use shipshape_core::target::Target;
 use shipshape_core::{ErrorReport, TargetSummary};
 use tauri::State;
@@ -30,4 +32,24 @@ pub async fn save_target(
 #[tauri::command]
 pub async fn remove_target(state: State<'_, AppState>, name: String) -> Result<(), ErrorReport> {
     Ok(state.console.remove_target(&name).await?)
+}
+
+/// The hosts of the operator's `~/.ssh/config`, resolved as `ssh -G` resolves them.
+#[tauri::command]
+pub fn ssh_config_hosts(state: State<'_, AppState>) -> Result<Vec<ResolvedHost>, ErrorReport> {
+    Ok(state.console.ssh_config_hosts(None)?)
+}
+
+/// Adds the target for a `~/.ssh/config` alias, importing its IdentityFile into the keyring.
+#[tauri::command]
+pub async fn import_ssh_config_host(
+    state: State<'_, AppState>,
+    alias: String,
+    passphrase: Option<String>,
+) -> Result<TargetSummary, ErrorReport> {
+    let passphrase = passphrase.filter(|p| !p.is_empty()).map(Secret::new);
+    Ok(state
+        .console
+        .import_ssh_config_host(None, &alias, passphrase)
+        .await?)
 }

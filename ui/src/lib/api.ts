@@ -8,6 +8,7 @@ import type {
   HostTrust,
   KeyFile,
   KeyInfo,
+  ResolvedHost,
   StatusReport,
   Target,
   TargetSummary,
@@ -37,6 +38,9 @@ export const api = {
   saveTarget: (target: Target, previousName: string | null) =>
     call<TargetSummary>("save_target", { target, previousName }),
   removeTarget: (name: string) => call<null>("remove_target", { name }),
+  sshConfigHosts: () => call<ResolvedHost[]>("ssh_config_hosts"),
+  importSshConfigHost: (alias: string, passphrase: string | null) =>
+    call<TargetSummary>("import_ssh_config_host", { alias, passphrase }),
 
   probeHostKey: (target: string) => call<HostTrust>("probe_host_key", { target }),
   trustHost: (target: string, fingerprint: string) => call<HostKeyOffer>("trust_host", { target, fingerprint }),

@@ -93,3 +93,33 @@ export type KeyFile = { path: string,
  * From the file name, e.g. `id_ed25519`.
  */
 suggested_name: string, };
+
+export type ResolvedHost = { 
+/**
+ * The name that was asked for.
+ */
+alias: string, 
+/**
+ * `HostName` with `%h` expanded, or the alias; lowercased (numeric addresses put in
+ * canonical form) as ssh does.
+ */
+hostname: string, 
+/**
+ * `None` if the config sets no `User`; the caller picks the default.
+ */
+user: string | null, 
+/**
+ * `None` if the config sets no `Port`; the caller picks the default.
+ */
+port: number | null, 
+/**
+ * Every `IdentityFile` that applied, in order and without repeats, with `~`,
+ * `%`-tokens and `${VARIABLE}`s expanded. Empty if none applied (ssh would then try
+ * its default key files).
+ */
+identity_files: Array<string>, 
+/**
+ * Shown to the operator only, never used: `[user@]host[:port]` hops as `ssh -G`
+ * writes them; `None` if unset or `none`.
+ */
+proxy_jump: string | null, };

@@ -21,6 +21,7 @@ pub use targets::TargetSummary;
 pub use trust::HostTrust;
 
 mod key_custody;
+mod ssh_config_import;
 mod targets;
 mod trust;
 

@@ -29,7 +29,7 @@ use std::path::Path;
 use crate::error::Result;
 
 /// What ssh would use to reach one host of the config.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 pub struct ResolvedHost {
     /// The name that was asked for.
     pub alias: String,
