@@ -1,0 +1,118 @@
+//! The policy's approved operations as typed values, and nothing else: the console and
+//! the CLI can only ask for one of these, never send a command line. Each operation
+//! builds its exact command with [`RemoteCommand`] (so every word is quoted), always
+//! in the project directory and always with the policy's profile, and is validated
+//! against the policy and the host before it runs.
+
+mod operation;
+mod output;
+#[cfg(test)]
+mod tests;
+mod validate;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::compose::{self, ServiceState};
+use crate::error::{Error, Result};
+use crate::policy;
+use crate::shell::RemoteCommand;
+use crate::ssh::Connection;
+use crate::target::Target;
+
+pub use operation::{Operation, DEFAULT_LOG_LINES, HEALTH_TIMEOUT_SECONDS};
+pub use output::{
+    parse_changed_files, parse_health, parse_incoming_commits, parse_migration_list,
+    parse_service_list, ChangedFile, HealthResponse, IncomingCommit,
+};
+pub use validate::{
+    validate_lines, validate_migration, validate_service, validate_since, HostFacts, MAX_LOG_LINES,
+};
+
+/// Which Compose the host has: the v2 plugin (`docker compose`, what the policy writes)
+/// or the older standalone v1 (`docker-compose`). Both take `--profile aws`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum Compose {
+    #[default]
+    V2,
+    V1,
+}
+
+impl Compose {
+    /// The words that start every compose command.
+    pub fn program_words(self) -> &'static [&'static str] {
+        match self {
+            Compose::V2 => &["docker", "compose"],
+            Compose::V1 => &["docker-compose"],
+        }
+    }
+
+    /// `docker compose --profile aws` in `project_dir`: the start of every compose
+    /// operation. The profile is the policy's constant, never a field that could change.
+    pub fn command(self, project_dir: &str) -> RemoteCommand {
+        let (program, rest) = self
+            .program_words()
+            .split_first()
+            .expect("a compose program has at least one word");
+        RemoteCommand::new(program)
+            .args(rest.iter().copied())
+            .args(["--profile", policy::PROFILE])
+            .in_dir(project_dir)
+    }
+
+    /// Asks the host whether this Compose is installed (`docker compose version --short`).
+    pub fn version_command(self) -> RemoteCommand {
+        let (program, rest) = self
+            .program_words()
+            .split_first()
+            .expect("a compose program has at least one word");
+        RemoteCommand::new(program)
+            .args(rest.iter().copied())
+            .args(["version", "--short"])
+    }
+}
+
+/// `docker compose --profile aws ...` in the target's project directory.
+pub fn compose(target: &Target) -> RemoteCommand {
+    Compose::V2.command(&target.project_dir)
+}
+
+/// The policy's `docker compose --profile aws ps`, asking for every container (stopped
+/// ones too) in JSON so each service's state can be shown.
+pub fn ps_command(target: &Target) -> RemoteCommand {
+    compose(target).args(["ps", "--all", "--format", "json"])
+}
+
+/// The dashboard's view of a target: who answered, what ran, and each service's state.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct StatusReport {
+    pub target: String,
+    /// `user@host:port`
+    pub address: String,
+    /// The SHA256 fingerprint the host proved it holds.
+    pub host_key: String,
+    /// The exact command that produced `services`.
+    pub command: String,
+    pub checked_at: String,
+    pub services: Vec<ServiceState>,
+}
+
+pub async fn service_status(connection: &Connection, target: &Target) -> Result<StatusReport> {
+    let output = connection.exec(&ps_command(target)).await?;
+    if !output.succeeded() {
+        return Err(Error::RemoteFailed {
+            what: "docker compose ps".into(),
+            exit_code: output.exit_code.unwrap_or(-1),
+            detail: output.stderr.trim().to_string(),
+        });
+    }
+    Ok(StatusReport {
+        target: target.name.clone(),
+        address: target.address(),
+        host_key: connection.host_key().to_string(),
+        command: output.command,
+        checked_at: output.started_at,
+        services: compose::parse_ps(&output.stdout, &policy::SERVICES)?,
+    })
+}
