@@ -26,6 +26,8 @@ LAB_USER=ubuntu
 PROJECT_DIR=/home/$LAB_USER/automated-trading-platform
 ORIGIN_DIR=$LAB_DIR/origin.git
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# Bump when the service images change: `up` rebuilds images of an older version.
+LAB_IMAGE_VERSION=2
 
 log() { printf '[lab] %s\n' "$*" >&2; }
 die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }
@@ -187,11 +189,15 @@ ensure_sshd() {
 
 # One busybox root file system, imported once per service with its own command, so each
 # service has an image (and digest) of its own in the registry.
+images_changed=0
 build_images() {
   local tag=${1:-lab}
-  if [ "$tag" = lab ] && curl -fsS "http://$REGISTRY/v2/atp/market-updater/tags/list" 2>/dev/null | grep -q '"lab"'; then
+  if [ "$tag" = lab ] && [ "$(docker image inspect -f '{{index .Config.Labels "shipshape.lab.version"}}' \
+    "$REGISTRY/atp/backend:lab" 2>/dev/null)" = "$LAB_IMAGE_VERSION" ] &&
+    curl -fsS "http://$REGISTRY/v2/atp/market-updater/tags/list" 2>/dev/null | grep -q '"lab"'; then
     return 0
   fi
+  images_changed=1
   log "building the service images from busybox and pushing them to $REGISTRY (tag $tag)"
   local root
   root=$(mktemp -d)
@@ -203,7 +209,7 @@ build_images() {
   printf '{"status":"ok","service":"backend-aws","build":"%s"}\n' "$tag" >"$root/www/api/health"
   printf '<!doctype html><title>Automated Trading Platform</title><h1>ATP lab frontend (%s)</h1>\n' "$tag" >"$root/srv/www/index.html"
   install -m 755 "$HERE/images/gunicorn" "$HERE/images/market-updater" "$HERE/images/postgres" \
-    "$HERE/images/next-start" "$root/usr/local/bin/"
+    "$HERE/images/next-start" "$HERE/images/python" "$root/usr/local/bin/"
   local image cmd
   for spec in 'backend:["/usr/local/bin/gunicorn","app.main:app","--workers","2","--bind","0.0.0.0:8002"]' \
     'frontend:["/usr/local/bin/next-start"]' 'db:["/usr/local/bin/postgres"]' \
@@ -211,6 +217,7 @@ build_images() {
     image=${spec%%:*}
     cmd=${spec#*:}
     tar -C "$root" -c . | docker import -c "CMD $cmd" -c 'ENV PATH=/usr/local/bin:/bin' \
+      -c "LABEL shipshape.lab.version=$LAB_IMAGE_VERSION" \
       - "$REGISTRY/atp/$image:$tag" >/dev/null
     docker push -q "$REGISTRY/atp/$image:$tag" >/dev/null
   done
@@ -241,9 +248,29 @@ ensure_project() {
     log "cloning the project into $PROJECT_DIR"
     as_user git clone -q "$ORIGIN_DIR" "$PROJECT_DIR"
   fi
+  update_project_files
   if [ ! -f "$PROJECT_DIR/.env.aws" ]; then
     install -m 600 -o "$LAB_USER" -g "$LAB_USER" "$HERE/env.aws.example" "$PROJECT_DIR/.env.aws"
   fi
+}
+
+# A lab made by an older version of this script gets the seed's current compose file as a
+# commit on its origin, pulled into the project, so old labs keep matching the tests.
+project_changed=0
+update_project_files() {
+  local wanted
+  wanted=$(sed "s#@REGISTRY@#$REGISTRY#g" "$HERE/project/docker-compose.yml")
+  [ "$wanted" = "$(cat "$PROJECT_DIR/docker-compose.yml" 2>/dev/null)" ] && return 0
+  log "updating the lab project's docker-compose.yml (a commit on its origin)"
+  local work
+  work=$(as_user mktemp -d)
+  as_user git clone -q "$ORIGIN_DIR" "$work/p"
+  printf '%s\n' "$wanted" | as_user tee "$work/p/docker-compose.yml" >/dev/null
+  (cd "$work/p" && as_user git -c user.name='Lab Seed' -c user.email=lab@example.invalid commit -q -am 'Lab: update docker-compose.yml' &&
+    as_user git push -q origin main)
+  rm -rf "$work"
+  (cd "$PROJECT_DIR" && as_user git pull -q --ff-only origin main)
+  project_changed=1
 }
 
 compose() { (cd "$PROJECT_DIR" && as_user docker compose --profile aws "$@"); }
@@ -251,7 +278,7 @@ compose() { (cd "$PROJECT_DIR" && as_user docker compose --profile aws "$@"); }
 ensure_services() {
   local running
   running=$(compose ps --status running --services 2>/dev/null | wc -l)
-  [ "$running" -ge 4 ] && return 0
+  [ "$running" -ge 4 ] && [ "$project_changed" = 0 ] && [ "$images_changed" = 0 ] && return 0
   log "starting the project's services (docker compose --profile aws up -d)"
   compose up -d --quiet-pull >/dev/null 2>&1 || compose up -d
 }

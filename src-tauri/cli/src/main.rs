@@ -32,9 +32,10 @@ enum Command {
     /// Manage SSH keys, kept in the OS keyring.
     #[command(subcommand)]
     Key(keys::KeyCommand),
-    /// `docker compose --profile aws ps` on the target: one line per service.
-    Ps {
-        name: String,
+    #[command(flatten)]
+    Operation(operations::OperationCommand),
+    /// Everything Shipshape ran: target, operator, command, times, exit code, output hash.
+    History {
         #[arg(long)]
         json: bool,
     },
@@ -71,7 +72,25 @@ async fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Target(command) => targets::run(&console, command).await,
         Command::Key(command) => keys::run(&console, command).await,
-        Command::Ps { name, json } => operations::ps(&console, &name, json).await,
+        Command::Operation(command) => operations::run(&console, command).await,
+        Command::History { json } => {
+            let records = console.history()?;
+            if json {
+                print_json(&records);
+            } else {
+                for r in records {
+                    let exit = r
+                        .exit_code
+                        .map(|c| c.to_string())
+                        .unwrap_or_else(|| "-".into());
+                    println!(
+                        "{}\t{}\t{}\t{}\texit {}\t{}",
+                        r.started_at, r.target, r.operator, r.title, exit, r.command
+                    );
+                }
+            }
+            Ok(())
+        }
     }
 }
 

@@ -1,8 +1,112 @@
-//! The policy's operations on a target.
+//! The policy's operations on a target. Each prints the exact command it ran (on stderr),
+//! then the host's output; a command that fails on the host exits 1.
 
+use clap::Subcommand;
+use shipshape_core::operations::{Operation, DEFAULT_LOG_LINES};
 use shipshape_core::{Console, Error};
 
-pub async fn ps(console: &Console, name: &str, json: bool) -> Result<(), Error> {
+#[derive(Subcommand)]
+pub enum OperationCommand {
+    /// `docker compose --profile aws ps` on the target: one line per service.
+    Ps {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// `docker compose --profile aws logs -n N SERVICE`.
+    Logs {
+        name: String,
+        service: String,
+        #[arg(short = 'n', long = "lines", default_value_t = DEFAULT_LOG_LINES)]
+        lines: u32,
+        /// Only lines since a time: `10m`, `2h`, or an RFC 3339 timestamp.
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(short = 't', long)]
+        timestamps: bool,
+    },
+    /// `docker compose --profile aws restart SERVICE`.
+    Restart { name: String, service: String },
+    /// `docker compose --profile aws stop [SERVICE]` (every service without one).
+    Stop {
+        name: String,
+        service: Option<String>,
+    },
+    /// `docker compose --profile aws pull`.
+    Pull { name: String },
+    /// `docker compose --profile aws up -d --remove-orphans`.
+    Up { name: String },
+    /// `docker compose --profile aws down` (needs --yes).
+    Down {
+        name: String,
+        #[arg(long)]
+        yes: bool,
+    },
+    /// `git pull origin main` in the project directory.
+    GitPull { name: String },
+    /// The policy's health probe, `curl http://localhost:8002/api/health`, on the host.
+    Health { name: String },
+    /// `docker compose --profile aws exec backend-aws python scripts/SCRIPT`.
+    Migrate { name: String, script: String },
+}
+
+pub async fn run(console: &Console, command: OperationCommand) -> Result<(), Error> {
+    use OperationCommand as C;
+    let (name, operation) = match command {
+        C::Ps { name, json } => return ps(console, &name, json).await,
+        C::Logs {
+            name,
+            service,
+            lines,
+            since,
+            timestamps,
+        } => (
+            name,
+            Operation::Logs {
+                service,
+                lines,
+                follow: false,
+                since,
+                timestamps,
+            },
+        ),
+        C::Restart { name, service } => (
+            name,
+            Operation::Restart {
+                service: Some(service),
+            },
+        ),
+        C::Stop { name, service } => (name, Operation::Stop { service }),
+        C::Pull { name } => (name, Operation::Pull),
+        C::Up { name } => (name, Operation::Up),
+        C::Down { name, yes } => {
+            if !yes {
+                return Err(Error::BadInput(format!(
+                    "`down` stops and removes every service of {name}. Run it again with --yes to confirm."
+                )));
+            }
+            (name, Operation::Down)
+        }
+        C::GitPull { name } => (name, Operation::GitPull),
+        C::Health { name } => (name, Operation::Health),
+        C::Migrate { name, script } => (name, Operation::Migrate { script }),
+    };
+    let outcome = console.run_operation(&name, &operation).await?;
+    eprintln!("$ {}", outcome.output.command);
+    print!("{}", outcome.output.stdout);
+    eprint!("{}", outcome.output.stderr);
+    if outcome.succeeded() {
+        Ok(())
+    } else {
+        Err(Error::RemoteFailed {
+            what: outcome.title,
+            exit_code: outcome.output.exit_code.unwrap_or(-1),
+            detail: String::new(),
+        })
+    }
+}
+
+async fn ps(console: &Console, name: &str, json: bool) -> Result<(), Error> {
     let report = console.service_status(name).await?;
     if json {
         crate::print_json(&report);

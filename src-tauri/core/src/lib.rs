@@ -8,6 +8,7 @@
 pub mod compose;
 pub mod console;
 pub mod error;
+pub mod history;
 pub mod keys;
 pub mod known_hosts_import;
 pub mod lab;

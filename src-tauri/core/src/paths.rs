@@ -21,6 +21,11 @@ pub fn settings_file() -> PathBuf {
     data_dir().join("settings.json")
 }
 
+/// The record of every operation run (JSON lines).
+pub fn history_file() -> PathBuf {
+    data_dir().join("history.jsonl")
+}
+
 /// Shipshape's own known-hosts file (pinned host keys), separate from `~/.ssh/known_hosts`.
 pub fn known_hosts_file() -> PathBuf {
     data_dir().join("known_hosts")

@@ -17,10 +17,12 @@ use crate::target::{self, Target};
 use crate::trust::KnownHosts;
 use crate::{keys, lab, paths};
 pub use key_custody::KeyFile;
+pub use operate::{host_facts, OperationOutcome};
 pub use targets::TargetSummary;
 pub use trust::HostTrust;
 
 mod key_custody;
+mod operate;
 mod ssh_config_import;
 mod targets;
 mod trust;
@@ -28,6 +30,7 @@ mod trust;
 pub struct Console {
     settings: Arc<dyn Settings>,
     known_hosts_path: PathBuf,
+    history_path: PathBuf,
     connections: Mutex<HashMap<String, Arc<Connection>>>,
 }
 
@@ -36,6 +39,7 @@ impl Console {
         Console {
             settings,
             known_hosts_path: paths::known_hosts_file(),
+            history_path: paths::history_file(),
             connections: Mutex::new(HashMap::new()),
         }
     }

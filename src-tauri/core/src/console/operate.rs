@@ -1,0 +1,168 @@
+//! Running the policy's operations on a target: refuse bad input against the policy
+//! before connecting, learn the host's facts (compose v2 or v1, its services, the
+//! migration scripts present), check the operation against them, run the exact command,
+//! and record it in the history.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use super::Console;
+use crate::error::{Error, Result};
+use crate::history::{History, HistoryRecord};
+use crate::operations::{
+    parse_migration_list, parse_service_list, validate_service, Compose, HostFacts, Operation,
+};
+use crate::policy::Policy;
+use crate::ssh::{CommandOutput, Connection};
+use crate::target::{self, Target};
+
+/// What an operation did, as the console and the CLI show it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct OperationOutcome {
+    pub title: String,
+    pub output: CommandOutput,
+    pub record_id: String,
+}
+
+impl OperationOutcome {
+    pub fn succeeded(&self) -> bool {
+        self.output.succeeded()
+    }
+}
+
+/// Checks what can be checked without the host: names must be the policy's.
+fn precheck(operation: &Operation, policy: &Policy) -> Result<()> {
+    let service = |name: &str| validate_service(name, policy, &policy.services);
+    match operation {
+        Operation::Logs { service: name, .. }
+        | Operation::Restart {
+            service: Some(name),
+        }
+        | Operation::Stop {
+            service: Some(name),
+        }
+        | Operation::UpService { service: name } => service(name),
+        Operation::Migrate { script }
+            if !policy.matches_migration(&policy.migration_path(script)) =>
+        {
+            Err(Error::BadInput(format!(
+                "\"{script}\" is not a migration script of the policy ({}).",
+                policy.migration_glob
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn run_checked(
+    connection: &Connection,
+    operation: &Operation,
+    policy: &Policy,
+    target: &Target,
+    compose: Compose,
+) -> Result<CommandOutput> {
+    let output = connection
+        .exec(&operation.command(policy, &target.project_dir, compose))
+        .await?;
+    if output.succeeded() {
+        Ok(output)
+    } else {
+        Err(Error::RemoteFailed {
+            what: operation.title(),
+            exit_code: output.exit_code.unwrap_or(-1),
+            detail: output.stderr.trim().to_string(),
+        })
+    }
+}
+
+/// Asks the host which compose it has, which services its project defines and which
+/// migration scripts exist. Read-only commands.
+pub async fn host_facts(
+    connection: &Connection,
+    policy: &Policy,
+    target: &Target,
+) -> Result<HostFacts> {
+    let compose = if connection
+        .exec(&Compose::V2.version_command())
+        .await?
+        .succeeded()
+    {
+        Compose::V2
+    } else if connection
+        .exec(&Compose::V1.version_command())
+        .await?
+        .succeeded()
+    {
+        Compose::V1
+    } else {
+        return Err(Error::RemoteFailed {
+            what: "Finding Docker Compose on the host".into(),
+            exit_code: 127,
+            detail: "neither `docker compose` (v2) nor `docker-compose` (v1) runs there".into(),
+        });
+    };
+    let services = run_checked(
+        connection,
+        &Operation::ComposeServices,
+        policy,
+        target,
+        compose,
+    )
+    .await?;
+    // A project without a scripts directory simply has no migrations.
+    let migrations = connection
+        .exec(&Operation::ListMigrations.command(policy, &target.project_dir, compose))
+        .await?;
+    Ok(HostFacts {
+        compose,
+        services: parse_service_list(&services.stdout),
+        migrations: if migrations.succeeded() {
+            parse_migration_list(&migrations.stdout, policy)
+        } else {
+            Vec::new()
+        },
+    })
+}
+
+impl Console {
+    /// Runs one of the policy's operations on `target`. A command that runs and fails is
+    /// an outcome (with its output), not an error; bad input is refused before anything runs.
+    pub async fn run_operation(
+        &self,
+        target: &str,
+        operation: &Operation,
+    ) -> Result<OperationOutcome> {
+        let policy = Policy::builtin();
+        precheck(operation, &policy)?;
+        // `migrate NAME apply_migration_x.py` means the policy's scripts/apply_migration_x.py.
+        let normalized;
+        let operation = match operation {
+            Operation::Migrate { script } => {
+                normalized = Operation::Migrate {
+                    script: policy.migration_path(script),
+                };
+                &normalized
+            }
+            other => other,
+        };
+        let target = target::find(self.settings.as_ref(), target)?;
+        let connection = self.connect(&target.name).await?;
+        let facts = host_facts(&connection, &policy, &target).await?;
+        operation.validate(&policy, &facts)?;
+        let output = connection
+            .exec(&operation.command(&policy, &target.project_dir, facts.compose))
+            .await?;
+        let title = operation.title();
+        let record = HistoryRecord::of(&target.name, &title, &output);
+        History::at(self.history_path.clone()).append(&record)?;
+        Ok(OperationOutcome {
+            title,
+            output,
+            record_id: record.id,
+        })
+    }
+
+    pub fn history(&self) -> Result<Vec<HistoryRecord>> {
+        History::at(self.history_path.clone()).records()
+    }
+}
