@@ -18,6 +18,10 @@ fn main() {
         "remove_key",
         "service_status",
         "disconnect",
+        "plan_operation",
+        "run_operation",
+        "list_migrations",
+        "history",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri build step failed");

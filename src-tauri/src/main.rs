@@ -51,6 +51,10 @@ fn main() {
             commands::keys::remove_key,
             commands::status::service_status,
             commands::status::disconnect,
+            commands::operations::plan_operation,
+            commands::operations::run_operation,
+            commands::operations::list_migrations,
+            commands::operations::history,
         ])
         .run(tauri::generate_context!())
         .expect("Shipshape could not start its window");

@@ -2,9 +2,11 @@
 //! This test fails when the committed file is stale; `SHIPSHAPE_BLESS=1` rewrites it.
 
 use shipshape_core::compose::{RunState, ServiceState};
-use shipshape_core::console::{HostTrust, KeyFile};
+use shipshape_core::console::{HostTrust, KeyFile, OperationOutcome, PlannedOperation};
+use shipshape_core::history::HistoryRecord;
 use shipshape_core::keys::KeyInfo;
 use shipshape_core::operations::StatusReport;
+use shipshape_core::operations::{Compose, Operation};
 use shipshape_core::ssh::{CommandOutput, HostKeyOffer};
 use shipshape_core::ssh_config::ResolvedHost;
 use shipshape_core::target::Target;
@@ -32,6 +34,11 @@ fn render() -> String {
         KeyInfo::decl(&cfg),
         KeyFile::decl(&cfg),
         ResolvedHost::decl(&cfg),
+        Operation::decl(&cfg),
+        Compose::decl(&cfg),
+        PlannedOperation::decl(&cfg),
+        OperationOutcome::decl(&cfg),
+        HistoryRecord::decl(&cfg),
     ];
     let mut text = String::from(HEADER);
     for declaration in declarations {

@@ -2,6 +2,7 @@
 //! `code` to decide what to show. Arguments are typed values, never command text.
 
 pub mod keys;
+pub mod operations;
 pub mod status;
 pub mod targets;
 pub mod trust;

@@ -14,6 +14,7 @@ function rebuiltTarget(lab, name) {
 const homes = {
   // First run: the app creates "Local lab" from SHIPSHAPE_LAB.
   dashboard: () => ({}),
+  operations: () => ({}),
 
   // First run on the lab; the spec adds a target for the "rebuilt" host and trusts it.
   targets: () => ({}),

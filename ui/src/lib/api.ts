@@ -7,7 +7,11 @@ import type {
   HostKeyOffer,
   HostTrust,
   KeyFile,
+  HistoryRecord,
   KeyInfo,
+  Operation,
+  OperationOutcome,
+  PlannedOperation,
   ResolvedHost,
   StatusReport,
   Target,
@@ -54,5 +58,9 @@ export const api = {
   removeKey: (name: string) => call<null>("remove_key", { name }),
 
   serviceStatus: (target: string) => call<StatusReport>("service_status", { target }),
+  planOperation: (target: string, operation: Operation) => call<PlannedOperation>("plan_operation", { target, operation }),
+  runOperation: (target: string, operation: Operation) => call<OperationOutcome>("run_operation", { target, operation }),
+  listMigrations: (target: string) => call<string[]>("list_migrations", { target }),
+  history: () => call<HistoryRecord[]>("history"),
   disconnect: (target: string) => call<null>("disconnect", { target }),
 };

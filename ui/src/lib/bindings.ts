@@ -123,3 +123,45 @@ identity_files: Array<string>,
  * writes them; `None` if unset or `none`.
  */
 proxy_jump: string | null, };
+
+export type Operation = { "op": "ps" } | { "op": "logs", service: string, lines: number, follow: boolean, since: string | null, timestamps: boolean, } | { "op": "restart", service: string | null, } | { "op": "stop", service: string | null, } | { "op": "pull" } | { "op": "up" } | { "op": "up_service", service: string, } | { "op": "down" } | { "op": "git_fetch" } | { "op": "git_incoming" } | { "op": "git_incoming_files" } | { "op": "git_pull" } | { "op": "health" } | { "op": "migrate", script: string, } | { "op": "list_migrations" } | { "op": "compose_services" };
+
+export type Compose = "v2" | "v1";
+
+export type PlannedOperation = { target: string, 
+/**
+ * `user@host:port`
+ */
+address: string, title: string, 
+/**
+ * Exactly the text that will be sent to the host.
+ */
+command: string, 
+/**
+ * Stops, removes or changes something: the UI asks to confirm.
+ */
+destructive: boolean, 
+/**
+ * So disruptive that the operator confirms by typing the target's name (`down`).
+ */
+confirm_by_name: boolean, };
+
+export type OperationOutcome = { title: string, output: CommandOutput, record_id: string, };
+
+export type HistoryRecord = { id: string, target: string, 
+/**
+ * The local account that ran it.
+ */
+operator: string, 
+/**
+ * Plain words, e.g. "Restart backend-aws".
+ */
+title: string, 
+/**
+ * Exactly the text sent to the host.
+ */
+command: string, started_at: string, finished_at: string, duration_ms: number, exit_code: number | null, 
+/**
+ * SHA-256 of stdout followed by stderr, hex.
+ */
+output_sha256: string, output_bytes: number, };

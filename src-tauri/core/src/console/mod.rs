@@ -17,7 +17,7 @@ use crate::target::{self, Target};
 use crate::trust::KnownHosts;
 use crate::{keys, lab, paths};
 pub use key_custody::KeyFile;
-pub use operate::{host_facts, OperationOutcome};
+pub use operate::{host_facts, OperationOutcome, PlannedOperation};
 pub use targets::TargetSummary;
 pub use trust::HostTrust;
 
@@ -31,6 +31,8 @@ pub struct Console {
     settings: Arc<dyn Settings>,
     known_hosts_path: PathBuf,
     history_path: PathBuf,
+    /// What each connected host reported about itself (compose version, services).
+    facts: Mutex<HashMap<String, crate::operations::HostFacts>>,
     connections: Mutex<HashMap<String, Arc<Connection>>>,
 }
 
@@ -40,6 +42,7 @@ impl Console {
             settings,
             known_hosts_path: paths::known_hosts_file(),
             history_path: paths::history_file(),
+            facts: Mutex::new(HashMap::new()),
             connections: Mutex::new(HashMap::new()),
         }
     }
@@ -106,6 +109,7 @@ impl Console {
     }
 
     pub async fn disconnect(&self, name: &str) {
+        self.facts.lock().await.remove(name);
         if let Some(connection) = self.connections.lock().await.remove(name) {
             connection.close().await;
         }

@@ -16,6 +16,21 @@ use crate::policy::Policy;
 use crate::ssh::{CommandOutput, Connection};
 use crate::target::{self, Target};
 
+/// What an operation will do, shown before it runs: the exact command and where.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PlannedOperation {
+    pub target: String,
+    /// `user@host:port`
+    pub address: String,
+    pub title: String,
+    /// Exactly the text that will be sent to the host.
+    pub command: String,
+    /// Stops, removes or changes something: the UI asks to confirm.
+    pub destructive: bool,
+    /// So disruptive that the operator confirms by typing the target's name (`down`).
+    pub confirm_by_name: bool,
+}
+
 /// What an operation did, as the console and the CLI show it.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct OperationOutcome {
@@ -125,6 +140,84 @@ pub async fn host_facts(
 }
 
 impl Console {
+    /// Checks `operation` against the policy and the host, and returns the connection,
+    /// the operation as it will run, and its exact command.
+    async fn prepare(
+        &self,
+        target: &str,
+        operation: &Operation,
+    ) -> Result<(
+        Target,
+        std::sync::Arc<Connection>,
+        Operation,
+        crate::shell::RemoteCommand,
+    )> {
+        let policy = Policy::builtin();
+        precheck(operation, &policy)?;
+        // `migrate NAME apply_migration_x.py` means the policy's scripts/apply_migration_x.py.
+        let operation = match operation {
+            Operation::Migrate { script } => Operation::Migrate {
+                script: policy.migration_path(script),
+            },
+            other => other.clone(),
+        };
+        let target = target::find(self.settings.as_ref(), target)?;
+        let connection = self.connect(&target.name).await?;
+        let facts = self.facts_for(&target, &connection, &policy).await?;
+        operation.validate(&policy, &facts)?;
+        let command = operation.command(&policy, &target.project_dir, facts.compose);
+        Ok((target, connection, operation, command))
+    }
+
+    /// The host's facts, learned once per connection.
+    async fn facts_for(
+        &self,
+        target: &Target,
+        connection: &Connection,
+        policy: &Policy,
+    ) -> Result<HostFacts> {
+        if let Some(facts) = self.facts.lock().await.get(&target.name) {
+            return Ok(facts.clone());
+        }
+        let facts = host_facts(connection, policy, target).await?;
+        self.facts
+            .lock()
+            .await
+            .insert(target.name.clone(), facts.clone());
+        Ok(facts)
+    }
+
+    /// What `operation` would run on `target`, checked, without running it.
+    pub async fn plan_operation(
+        &self,
+        target: &str,
+        operation: &Operation,
+    ) -> Result<PlannedOperation> {
+        let (target, _, operation, command) = self.prepare(target, operation).await?;
+        Ok(PlannedOperation {
+            address: target.address(),
+            target: target.name,
+            title: operation.title(),
+            command: command.render(),
+            destructive: operation.is_destructive(),
+            confirm_by_name: matches!(
+                operation,
+                Operation::Down | Operation::Stop { service: None }
+            ),
+        })
+    }
+
+    /// The migration scripts present on the host, as the policy selects them.
+    pub async fn migrations(&self, target: &str) -> Result<Vec<String>> {
+        let policy = Policy::builtin();
+        let target = target::find(self.settings.as_ref(), target)?;
+        let connection = self.connect(&target.name).await?;
+        Ok(self
+            .facts_for(&target, &connection, &policy)
+            .await?
+            .migrations)
+    }
+
     /// Runs one of the policy's operations on `target`. A command that runs and fails is
     /// an outcome (with its output), not an error; bad input is refused before anything runs.
     pub async fn run_operation(
@@ -132,26 +225,20 @@ impl Console {
         target: &str,
         operation: &Operation,
     ) -> Result<OperationOutcome> {
-        let policy = Policy::builtin();
-        precheck(operation, &policy)?;
-        // `migrate NAME apply_migration_x.py` means the policy's scripts/apply_migration_x.py.
-        let normalized;
-        let operation = match operation {
-            Operation::Migrate { script } => {
-                normalized = Operation::Migrate {
-                    script: policy.migration_path(script),
-                };
-                &normalized
-            }
-            other => other,
-        };
-        let target = target::find(self.settings.as_ref(), target)?;
-        let connection = self.connect(&target.name).await?;
-        let facts = host_facts(&connection, &policy, &target).await?;
-        operation.validate(&policy, &facts)?;
-        let output = connection
-            .exec(&operation.command(&policy, &target.project_dir, facts.compose))
-            .await?;
+        if matches!(operation, Operation::Logs { follow: true, .. }) {
+            return Err(Error::BadInput(
+                "Following logs never ends: use the log viewer (follow_logs) for that.".into(),
+            ));
+        }
+        let (target, connection, operation, command) = self.prepare(target, operation).await?;
+        let output = connection.exec(&command).await?;
+        if matches!(
+            operation,
+            Operation::GitPull | Operation::Pull | Operation::Up | Operation::Down
+        ) {
+            // The project's services or scripts may have changed: learn them again.
+            self.facts.lock().await.remove(&target.name);
+        }
         let title = operation.title();
         let record = HistoryRecord::of(&target.name, &title, &output);
         History::at(self.history_path.clone()).append(&record)?;

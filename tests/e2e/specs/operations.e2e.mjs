@@ -1,0 +1,62 @@
+// Operations from the dashboard: the exact command is shown before it runs, the row
+// shows the restart in progress and then the real state without a manual refresh, and
+// `down` cannot run until the target's name is typed.
+import { container, docker, row, screenshot, waitForState } from "./support.mjs";
+
+function startedAt(service) {
+  return docker("inspect", "-f", "{{.State.StartedAt}}", container(service)).trim();
+}
+
+describe("operations", () => {
+  it("restarts backend-aws from its row, showing the command first", async () => {
+    await waitForState("backend-aws", "running"); // the console checks the lab on open
+    const before = startedAt("backend-aws");
+
+    await (await row("backend-aws")).$('[data-testid="restart-service"]').click();
+    const command = await $('[data-testid="operation-command"]');
+    await command.waitForDisplayed();
+    expect(await command.getText()).toBe(
+      "cd /home/ubuntu/automated-trading-platform && docker compose --profile aws restart backend-aws",
+    );
+    await screenshot("operation-confirm");
+    await $('[data-testid="operation-run"]').click();
+
+    // While the restart runs, the row says so; afterwards it shows the real state.
+    await browser.waitUntil(async () => (await (await row("backend-aws")).getText()).includes("Restarting"), {
+      timeout: 10000, interval: 50, timeoutMsg: "the row never showed the restart in progress",
+    });
+    const result = await $('[data-testid="operation-result"]');
+    await result.waitForDisplayed({ timeout: 60000 });
+    expect(await result.getAttribute("data-exit")).toBe("0");
+    await waitForState("backend-aws", "running");
+    expect(await (await row("backend-aws")).getText()).not.toContain("Restarting");
+    expect(startedAt("backend-aws")).not.toBe(before);
+    await browser.keys("Escape");
+  });
+
+  it("asks for the target's name before `down` and runs nothing when cancelled", async () => {
+    await $('[data-testid="action-down"]').click();
+    const command = await $('[data-testid="operation-command"]');
+    await command.waitForDisplayed();
+    expect(await command.getText()).toBe("cd /home/ubuntu/automated-trading-platform && docker compose --profile aws down");
+    const run = await $('[data-testid="operation-run"]');
+    expect(await run.isEnabled()).toBe(false);
+    await $('[data-testid="confirm-input"]').setValue("Local la");
+    expect(await run.isEnabled()).toBe(false);
+    await $('[data-testid="confirm-input"]').setValue("Local lab");
+    expect(await run.isEnabled()).toBe(true);
+    await browser.keys("Escape"); // cancel: nothing runs
+    await $('[data-testid="operation-dialog"]').waitForDisplayed({ reverse: true });
+    expect(docker("inspect", "-f", "{{.State.Status}}", container("db")).trim()).toBe("running");
+  });
+
+  it("runs the health check and shows its output", async () => {
+    await $('[data-testid="action-health"]').click();
+    await $('[data-testid="operation-run"]').waitForEnabled();
+    await $('[data-testid="operation-run"]').click();
+    const output = await $('[data-testid="operation-output"]');
+    await output.waitForDisplayed({ timeout: 30000 });
+    expect(await output.getText()).toContain('"status":"ok"');
+    await browser.keys("Escape");
+  });
+});
