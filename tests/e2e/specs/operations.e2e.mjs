@@ -59,4 +59,15 @@ describe("operations", () => {
     expect(await output.getText()).toContain('"status":"ok"');
     await browser.keys("Escape");
   });
+
+  it("records what ran in the history", async () => {
+    await $('[data-testid="nav-history"]').click();
+    await $('[data-testid="history-table"]').waitForDisplayed();
+    const rows = await $$('[data-testid="history-row"]');
+    expect(rows.length).toBe(2); // the restart and the health check; the cancelled down never ran
+    expect(await rows[0].getText()).toContain("curl -fsS -m 10");
+    expect(await rows[1].getText()).toContain("docker compose --profile aws restart backend-aws");
+    await $('[data-testid="history-filter"]').setValue("restart");
+    expect((await $$('[data-testid="history-row"]')).length).toBe(1);
+  });
 });
