@@ -12,7 +12,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 build_packages=(build-essential pkg-config curl libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
   librsvg2-dev libxdo-dev dbus gnome-keyring xvfb)
-test_packages=(webkit2gtk-driver xauth)
+test_packages=(webkit2gtk-driver xauth libsecret-tools openssh-client)
 packages=("${build_packages[@]}")
 [ "${1:-}" = --build-only ] || packages+=("${test_packages[@]}")
 command -v node >/dev/null || packages+=(nodejs npm)
