@@ -22,6 +22,11 @@ fn main() {
         "run_operation",
         "list_migrations",
         "history",
+        "watch_status",
+        "stop_watch",
+        "follow_logs",
+        "stop_logs",
+        "save_log",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri build step failed");

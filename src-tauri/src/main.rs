@@ -28,6 +28,8 @@ fn main() {
             if let Err(error) = tauri::async_runtime::block_on(console.ensure_lab_from_env()) {
                 startup_problems.push(ErrorReport::from(error));
             }
+            app.manage(commands::live::LiveWatches::default());
+            app.manage(commands::logs::LogFollows::default());
             app.manage(AppState {
                 console,
                 startup_problems,
@@ -55,6 +57,11 @@ fn main() {
             commands::operations::run_operation,
             commands::operations::list_migrations,
             commands::operations::history,
+            commands::live::watch_status,
+            commands::live::stop_watch,
+            commands::logs::follow_logs,
+            commands::logs::stop_logs,
+            commands::logs::save_log,
         ])
         .run(tauri::generate_context!())
         .expect("Shipshape could not start its window");

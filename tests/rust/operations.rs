@@ -7,17 +7,6 @@ use std::path::Path;
 use serde_json::Value;
 use shipshape_tests::*;
 
-fn ok(output: &std::process::Output) -> String {
-    assert!(
-        output.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        output.status.code(),
-        text(&output.stdout),
-        text(&output.stderr)
-    );
-    text(&output.stdout)
-}
-
 fn inspect(container: &str, format: &str) -> String {
     run("docker", &["inspect", "-f", format, container])
         .trim()

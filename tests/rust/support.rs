@@ -42,6 +42,18 @@ impl Lab {
         }
     }
 
+    /// The lab's state directory (host keys, logs, pid files).
+    pub fn dir(&self) -> PathBuf {
+        self.sshd_log().parent().unwrap().to_path_buf()
+    }
+
+    /// A known_hosts line for `[127.0.0.1]:port` with the lab host key in `ssh/FILE`.
+    pub fn known_hosts_line(&self, port: &str, public_key_file: &str) -> String {
+        let key = std::fs::read_to_string(self.dir().join("ssh").join(public_key_file)).unwrap();
+        let fields: Vec<&str> = key.split_whitespace().take(2).collect();
+        format!("[127.0.0.1]:{port} {}\n", fields.join(" "))
+    }
+
     pub fn sshd_log(&self) -> PathBuf {
         PathBuf::from(self.field("sshd_log"))
     }
@@ -88,6 +100,18 @@ pub fn shipshape_with(
         .env("SHIPSHAPE_LAB", &lab.descriptor);
     adjust(&mut command);
     command.output().expect("shipshape runs")
+}
+
+/// Asserts that `shipshape` succeeded and returns its standard output.
+pub fn ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        output.status.code(),
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    text(&output.stdout)
 }
 
 pub fn text(bytes: &[u8]) -> String {

@@ -1,18 +1,26 @@
 //! One SSH connection per target (russh), multiplexing every command as its own channel.
 //! The server's key is compared with the pinned fingerprint inside the key exchange, so a
 //! host that fails the check is dropped before our key or user name is ever sent.
+//!
+//! Most commands finish and are kept whole as evidence ([`Connection::exec`]); a few
+//! (`logs -f`) never finish by themselves, so [`Connection::exec_streaming`] hands their
+//! output over as it arrives and ends them on request — signalling the remote process,
+//! because without a terminal sshd leaves it running until its next write fails.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use russh::client::{self, Handle};
+use russh::client::{self, Handle, Msg};
 use russh::keys::{HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
-use russh::ChannelMsg;
+use russh::{Channel, ChannelMsg, Sig};
 use serde::Serialize;
 use ts_rs::TS;
 
 use crate::error::{Error, Result};
 use crate::shell::RemoteCommand;
+
+/// Ends a streamed command ([`Connection::exec_streaming`]); cloned freely, cancelled once.
+pub use tokio_util::sync::CancellationToken;
 
 /// Where to connect and as whom.
 #[derive(Debug, Clone)]
@@ -227,6 +235,40 @@ impl Connection {
         self.handle.is_closed()
     }
 
+    /// Starts `command` on its own channel without waiting for output, so a failure to
+    /// start (a lost connection, a refused channel) is known before anything streams.
+    pub async fn start_streaming(&self, command: &RemoteCommand) -> Result<StreamingCommand> {
+        let text = command.render();
+        let started_at = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
+        let clock = Instant::now();
+        let lost = |_| Error::ConnectionLost {
+            host: self.host.clone(),
+        };
+        let channel = self.handle.channel_open_session().await.map_err(lost)?;
+        channel.exec(true, text.as_bytes()).await.map_err(lost)?;
+        Ok(StreamingCommand {
+            channel,
+            command: text,
+            started_at,
+            clock,
+        })
+    }
+
+    /// Runs `command` on its own channel, handing each piece of output to `sink` as it
+    /// arrives, until the command ends or `cancel` fires; see [`StreamingCommand::pump`].
+    pub async fn exec_streaming(
+        &self,
+        command: &RemoteCommand,
+        sink: impl FnMut(StreamChunk<'_>) + Send,
+        cancel: &CancellationToken,
+    ) -> Result<CommandOutputSummary> {
+        Ok(self
+            .start_streaming(command)
+            .await?
+            .pump(sink, cancel)
+            .await)
+    }
+
     /// Runs one command on its own channel and collects its output and exit status.
     pub async fn exec(&self, command: &RemoteCommand) -> Result<CommandOutput> {
         let text = command.render();
@@ -261,6 +303,120 @@ impl Connection {
             .handle
             .disconnect(russh::Disconnect::ByApplication, "", "en")
             .await;
+    }
+}
+
+/// One piece of a streamed command's output, exactly as it arrived: not split into
+/// lines, and not necessarily whole UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamChunk<'a> {
+    Stdout(&'a [u8]),
+    Stderr(&'a [u8]),
+}
+
+/// How a streamed command ended. Its output went to the sink as it came, so only its
+/// size is kept here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandOutputSummary {
+    /// Exactly the text that was sent to the host.
+    pub command: String,
+    /// `None` when the command ended without an exit status: killed by a signal,
+    /// cancelled before it reported one, or cut off with the connection.
+    pub exit_code: Option<i64>,
+    /// The caller cancelled it (rather than the command ending by itself).
+    pub cancelled: bool,
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub stdout_bytes: u64,
+    pub stderr_bytes: u64,
+}
+
+/// How long a cancelled command may take to wind down before we stop waiting for it.
+pub const CANCEL_GRACE: Duration = Duration::from_secs(2);
+
+/// A command running on its own channel whose output has not been read yet.
+pub struct StreamingCommand {
+    channel: Channel<Msg>,
+    command: String,
+    started_at: String,
+    clock: Instant,
+}
+
+impl StreamingCommand {
+    /// Exactly the text that was sent to the host.
+    pub fn command(&self) -> &str {
+        &self.command
+    }
+
+    /// Hands output to `sink` as it arrives until the command ends or `cancel` fires.
+    /// On cancel the remote process gets SIGTERM (OpenSSH delivers it to the command,
+    /// which the login shell has exec'd) and this returns when the host closes the
+    /// channel after it exits; a host that has not within [`CANCEL_GRACE`] (no signal
+    /// support, a command that ignores it) has the channel closed on it. Closing first
+    /// would be quicker but loses the host's close, leaving the channel half-open in the
+    /// session. Nothing reaches `sink` after the cancel.
+    pub async fn pump(
+        mut self,
+        mut sink: impl FnMut(StreamChunk<'_>) + Send,
+        cancel: &CancellationToken,
+    ) -> CommandOutputSummary {
+        let (mut stdout_bytes, mut stderr_bytes, mut exit_code) = (0u64, 0u64, None);
+        // Set once cancelled: when to stop waiting for the host to confirm.
+        let mut wind_down: Option<tokio::time::Instant> = None;
+        loop {
+            let message = tokio::select! {
+                biased;
+                () = cancel.cancelled(), if wind_down.is_none() => {
+                    wind_down = Some(tokio::time::Instant::now() + CANCEL_GRACE);
+                    // Best effort each: the channel may already be closing. The host
+                    // closes the channel once the command has exited.
+                    let _ = self.channel.signal(Sig::TERM).await;
+                    let _ = self.channel.eof().await;
+                    continue;
+                }
+                message = next_message(&mut self.channel, wind_down) => message,
+            };
+            let Some(message) = message else { break };
+            match message {
+                ChannelMsg::Data { data } if wind_down.is_none() => {
+                    stdout_bytes += data.len() as u64;
+                    sink(StreamChunk::Stdout(&data[..]));
+                }
+                ChannelMsg::ExtendedData { data, ext: 1 } if wind_down.is_none() => {
+                    stderr_bytes += data.len() as u64;
+                    sink(StreamChunk::Stderr(&data[..]));
+                }
+                ChannelMsg::ExitStatus { exit_status } => exit_code = Some(i64::from(exit_status)),
+                _ => {}
+            }
+        }
+        CommandOutputSummary {
+            command: self.command,
+            exit_code,
+            cancelled: wind_down.is_some(),
+            started_at: self.started_at,
+            duration_ms: self.clock.elapsed().as_millis() as u64,
+            stdout_bytes,
+            stderr_bytes,
+        }
+    }
+}
+
+/// The channel's next message; `None` once it is closed. Past `deadline`, closes the
+/// channel from our side and gives up on it.
+async fn next_message(
+    channel: &mut Channel<Msg>,
+    deadline: Option<tokio::time::Instant>,
+) -> Option<ChannelMsg> {
+    let Some(deadline) = deadline else {
+        return channel.wait().await;
+    };
+    match tokio::time::timeout_at(deadline, channel.wait()).await {
+        Ok(message) => message,
+        Err(_) => {
+            let _ = channel.close().await;
+            None
+        }
     }
 }
 

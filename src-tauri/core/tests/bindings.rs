@@ -2,7 +2,8 @@
 //! This test fails when the committed file is stale; `SHIPSHAPE_BLESS=1` rewrites it.
 
 use shipshape_core::compose::{RunState, ServiceState};
-use shipshape_core::console::{HostTrust, KeyFile, OperationOutcome, PlannedOperation};
+use shipshape_core::console::{HostTrust, KeyFile, LiveStatus, OperationOutcome, PlannedOperation};
+use shipshape_core::console::{LogEvent, LogFollowStarted};
 use shipshape_core::history::HistoryRecord;
 use shipshape_core::keys::KeyInfo;
 use shipshape_core::operations::StatusReport;
@@ -39,6 +40,9 @@ fn render() -> String {
         PlannedOperation::decl(&cfg),
         OperationOutcome::decl(&cfg),
         HistoryRecord::decl(&cfg),
+        LiveStatus::decl(&cfg),
+        LogEvent::decl(&cfg),
+        LogFollowStarted::decl(&cfg),
     ];
     let mut text = String::from(HEADER);
     for declaration in declarations {

@@ -59,6 +59,14 @@ impl server::Handler for TestServer {
         })
     }
 
+    async fn channel_close(
+        &mut self,
+        _channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
     async fn channel_open_session(
         &mut self,
         _channel: Channel<Msg>,
@@ -78,6 +86,19 @@ impl server::Handler for TestServer {
     ) -> Result<(), Self::Error> {
         let command = String::from_utf8_lossy(data).into_owned();
         session.channel_success(channel)?;
+        if command.contains("forever") {
+            // Like `logs -f`: a line every 10 ms until the client closes the channel.
+            let handle = session.handle();
+            tokio::spawn(async move {
+                for i in 0.. {
+                    if handle.data(channel, format!("line {i}\n")).await.is_err() {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            });
+            return Ok(());
+        }
         session.data(channel, format!("ran: {command}"))?;
         session.exit_status_request(channel, if command.contains("fail") { 3 } else { 0 })?;
         session.eof(channel)?;
@@ -243,4 +264,54 @@ async fn a_closed_port_is_connection_refused() {
         .err()
         .unwrap();
     assert_eq!(error.code(), ErrorCode::ConnectionRefused);
+}
+
+#[tokio::test]
+async fn a_streamed_command_delivers_output_as_it_comes_and_stops_on_cancel() {
+    let f = start_server().await;
+    let connection = Connection::open(
+        &endpoint(f.port),
+        Some(&f.host_key_fingerprint),
+        &f.client_key,
+        TIMEOUT,
+    )
+    .await
+    .unwrap();
+    let cancel = shipshape_core::ssh::CancellationToken::new();
+    let received = Arc::new(std::sync::Mutex::new(String::new()));
+    let (sink, stopper) = (received.clone(), cancel.clone());
+    let watcher = tokio::spawn(async move {
+        // Cancel once a few lines have arrived, while the command is still running.
+        loop {
+            if sink.lock().unwrap().matches('\n').count() >= 5 {
+                stopper.cancel();
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    });
+    let into = received.clone();
+    let end = tokio::time::timeout(
+        Duration::from_secs(10),
+        connection.exec_streaming(
+            &RemoteCommand::new("logs").arg("forever"),
+            move |chunk| {
+                if let shipshape_core::ssh::StreamChunk::Stdout(bytes) = chunk {
+                    into.lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(bytes));
+                }
+            },
+            &cancel,
+        ),
+    )
+    .await
+    .expect("cancel ends the stream promptly")
+    .unwrap();
+    watcher.await.unwrap();
+    assert!(end.cancelled);
+    assert!(received.lock().unwrap().starts_with("line 0\nline 1\n"));
+    // The connection stays usable for other commands after a cancelled stream.
+    let after = connection.exec(&RemoteCommand::new("echo")).await.unwrap();
+    assert_eq!(after.exit_code, Some(0));
 }

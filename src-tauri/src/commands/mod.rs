@@ -2,6 +2,8 @@
 //! `code` to decide what to show. Arguments are typed values, never command text.
 
 pub mod keys;
+pub mod live;
+pub mod logs;
 pub mod operations;
 pub mod status;
 pub mod targets;

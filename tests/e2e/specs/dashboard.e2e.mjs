@@ -7,7 +7,7 @@ const SERVICES = ["backend-aws", "frontend-aws", "db", "market-updater-aws"];
 
 describe("dashboard", () => {
   after(() => {
-    docker("start", container("backend-aws"));
+    docker("start", container("backend-aws"), container("market-updater-aws"));
   });
 
   it("lists the Local lab target on first run", async () => {
@@ -35,5 +35,16 @@ describe("dashboard", () => {
     expect(await (await row("backend-aws")).getText()).toContain("Stopped");
     expect(await $('[data-testid="summary"]').getText()).toContain("3 of 4 services running");
     await screenshot("dashboard-backend-stopped");
+    docker("start", container("backend-aws"));
+  });
+
+  it("follows changes live, without a refresh, once connected", async () => {
+    await waitForState("backend-aws", "running", 60000); // restarted after the previous test
+    await $('[data-testid="live"]').waitForDisplayed();
+    docker("stop", "-t", "2", container("market-updater-aws"));
+    await waitForState("market-updater-aws", "exited");
+    docker("start", container("market-updater-aws"));
+    await waitForState("market-updater-aws", "running");
+    await screenshot("dashboard-live");
   });
 });

@@ -15,6 +15,7 @@ const homes = {
   // First run: the app creates "Local lab" from SHIPSHAPE_LAB.
   dashboard: () => ({}),
   operations: () => ({}),
+  logs: () => ({}),
 
   // First run on the lab; the spec adds a target for the "rebuilt" host and trusts it.
   targets: () => ({}),

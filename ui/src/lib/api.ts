@@ -1,7 +1,7 @@
 // Typed calls into the Rust core. Types come from the generated bindings; every failure
 // arrives as an ErrorReport whose `code` decides what the UI shows. Arguments are typed
 // values: no call carries command text, and no call carries a private key.
-import { invoke } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   ErrorReport,
   HostKeyOffer,
@@ -9,6 +9,9 @@ import type {
   KeyFile,
   HistoryRecord,
   KeyInfo,
+  LiveStatus,
+  LogEvent,
+  LogFollowStarted,
   Operation,
   OperationOutcome,
   PlannedOperation,
@@ -62,5 +65,21 @@ export const api = {
   runOperation: (target: string, operation: Operation) => call<OperationOutcome>("run_operation", { target, operation }),
   listMigrations: (target: string) => call<string[]>("list_migrations", { target }),
   history: () => call<HistoryRecord[]>("history"),
+  /** Starts pushing the target's service states to `onStatus`; returns the watch's id. */
+  watchStatus: (target: string, onStatus: (status: LiveStatus) => void) => {
+    const channel = new Channel<LiveStatus>();
+    channel.onmessage = onStatus;
+    return call<number>("watch_status", { target, onStatus: channel });
+  },
+  stopWatch: (id: number) => call<null>("stop_watch", { id }),
+  /** Starts following a service's logs; lines (then one `ended`) arrive on `onEvent`. */
+  followLogs: (target: string, service: string, lines: number, timestamps: boolean, onEvent: (event: LogEvent) => void) => {
+    const channel = new Channel<LogEvent>();
+    channel.onmessage = onEvent;
+    return call<LogFollowStarted>("follow_logs", { target, service, lines, timestamps, onEvent: channel });
+  },
+  stopLogs: (id: number) => call<null>("stop_logs", { id }),
+  /** Saves the lines as plain text in the Downloads directory; returns the file's path. */
+  saveLog: (target: string, service: string, lines: string[]) => call<string>("save_log", { target, service, lines }),
   disconnect: (target: string) => call<null>("disconnect", { target }),
 };

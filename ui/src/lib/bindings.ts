@@ -165,3 +165,17 @@ command: string, started_at: string, finished_at: string, duration_ms: number, e
  * SHA-256 of stdout followed by stderr, hex.
  */
 output_sha256: string, output_bytes: number, };
+
+export type LiveStatus = { "kind": "snapshot", report: StatusReport, } | { "kind": "ended", error: ErrorReport | null, };
+
+export type LogEvent = { "event": "lines", lines: Array<string>, } | { "event": "ended", cancelled: boolean, exit_code: number | null, error: ErrorReport | null, };
+
+export type LogFollowStarted = { id: number, target: string, service: string, 
+/**
+ * `user@host:port`
+ */
+address: string, 
+/**
+ * Exactly the text sent to the host.
+ */
+command: string, };

@@ -17,11 +17,15 @@ use crate::target::{self, Target};
 use crate::trust::KnownHosts;
 use crate::{keys, lab, paths};
 pub use key_custody::KeyFile;
+pub use live_status::{events_command, LiveStatus};
+pub use logs::{LogEvent, LogFollow, LogFollowEnd, LogFollowStarted};
 pub use operate::{host_facts, OperationOutcome, PlannedOperation};
 pub use targets::TargetSummary;
 pub use trust::HostTrust;
 
 mod key_custody;
+mod live_status;
+mod logs;
 mod operate;
 mod ssh_config_import;
 mod targets;

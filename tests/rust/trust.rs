@@ -1,262 +1,16 @@
-//! Key custody and host trust against the lab's real sshd and a real Secret Service,
-//! through the `shipshape` CLI: keys made by ssh-keygen (passphrase too), generated keys,
-//! trust by fingerprint and from hashed known_hosts, and a swapped host key.
+//! Host trust against the lab's real sshd, through the `shipshape` CLI: nothing trusted
+//! silently, trust by fingerprint or from a hashed known_hosts file, a swapped host key
+//! refused before authentication, and targets imported from ~/.ssh/config.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 use shipshape_tests::*;
 
 const WRONG: &str = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
-fn ok(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        output.status.code(),
-        text(&output.stdout),
-        text(&output.stderr)
-    );
-    text(&output.stdout)
-}
-
 fn ssh_keygen(args: &[&str]) -> String {
     run("ssh-keygen", args)
-}
-
-fn fingerprint_of(public_key_file: &Path) -> String {
-    ssh_keygen(&[
-        "-l",
-        "-E",
-        "sha256",
-        "-f",
-        public_key_file.to_str().unwrap(),
-    ])
-    .split_whitespace()
-    .nth(1)
-    .unwrap()
-    .to_string()
-}
-
-/// Runs `shipshape` with `stdin` piped in.
-fn shipshape_stdin(lab: &Lab, home: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(shipshape_binary())
-        .args(args)
-        .env("SHIPSHAPE_HOME", home)
-        .env("SHIPSHAPE_LAB", &lab.descriptor)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-#[test]
-fn passphrase_protected_ed25519_and_rsa_keys_from_ssh_keygen_import_and_connect() {
-    let _lab_lock = exclusive();
-    let lab = Lab::from_env();
-    let home = tempfile::tempdir().unwrap();
-    let keys = tempfile::tempdir().unwrap();
-    let ed = keys.path().join("id_ed25519");
-    let rsa = keys.path().join("id_rsa");
-    ssh_keygen(&[
-        "-q",
-        "-t",
-        "ed25519",
-        "-N",
-        "correct horse lab",
-        "-C",
-        "ed-test",
-        "-f",
-        ed.to_str().unwrap(),
-    ]);
-    ssh_keygen(&[
-        "-q",
-        "-t",
-        "rsa",
-        "-b",
-        "3072",
-        "-N",
-        "",
-        "-C",
-        "rsa-test",
-        "-f",
-        rsa.to_str().unwrap(),
-    ]);
-    let _installed = AuthorizedKeys::install(
-        &lab,
-        &[&ed.with_extension("pub"), &rsa.with_extension("pub")],
-    );
-
-    let without = shipshape(
-        &lab,
-        home.path(),
-        &["key", "import", "ed", ed.to_str().unwrap()],
-    );
-    assert_eq!(without.status.code(), Some(2));
-    assert!(
-        text(&without.stderr).contains("protected by a passphrase"),
-        "{}",
-        text(&without.stderr)
-    );
-    let wrong = shipshape_stdin(
-        &lab,
-        home.path(),
-        &[
-            "key",
-            "import",
-            "ed",
-            ed.to_str().unwrap(),
-            "--passphrase-stdin",
-        ],
-        "wrong\n",
-    );
-    assert_eq!(wrong.status.code(), Some(2));
-    assert!(
-        text(&wrong.stderr).contains("passphrase for the key ed is wrong"),
-        "{}",
-        text(&wrong.stderr)
-    );
-
-    ok(&shipshape_stdin(
-        &lab,
-        home.path(),
-        &[
-            "key",
-            "import",
-            "ed",
-            ed.to_str().unwrap(),
-            "--passphrase-stdin",
-        ],
-        "correct horse lab\n",
-    ));
-    ok(&shipshape(
-        &lab,
-        home.path(),
-        &["key", "import", "rsa", rsa.to_str().unwrap()],
-    ));
-
-    let listed: Value = serde_json::from_str(&ok(&shipshape(
-        &lab,
-        home.path(),
-        &["key", "list", "--json"],
-    )))
-    .unwrap();
-    let find = |name: &str| {
-        listed
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|k| k["name"] == name)
-            .unwrap()
-            .clone()
-    };
-    assert_eq!(
-        find("ed")["fingerprint"],
-        fingerprint_of(&ed.with_extension("pub"))
-    );
-    assert_eq!(find("ed")["algorithm"], "ssh-ed25519");
-    assert_eq!(
-        find("rsa")["fingerprint"],
-        fingerprint_of(&rsa.with_extension("pub"))
-    );
-    assert_eq!(find("rsa")["algorithm"], "ssh-rsa");
-
-    let port = lab.field("port");
-    for key in ["ed", "rsa"] {
-        let name = format!("with-{key}");
-        ok(&shipshape(
-            &lab,
-            home.path(),
-            &[
-                "target",
-                "add",
-                &name,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                &port,
-                "--key",
-                key,
-            ],
-        ));
-        let report: Value =
-            serde_json::from_str(&ok(&shipshape(&lab, home.path(), &["ps", &name, "--json"])))
-                .unwrap();
-        assert_eq!(report["services"].as_array().unwrap().len(), 4, "{key}");
-    }
-}
-
-#[test]
-fn a_generated_key_connects_once_its_public_line_is_in_authorized_keys() {
-    let _lab_lock = exclusive();
-    let lab = Lab::from_env();
-    let home = tempfile::tempdir().unwrap();
-    let public_line = ok(&shipshape(
-        &lab,
-        home.path(),
-        &["key", "generate", "fresh", "--comment", "made-by-test"],
-    ));
-    assert!(public_line.starts_with("ssh-ed25519 "), "{public_line}");
-    assert_eq!(
-        ok(&shipshape(&lab, home.path(), &["key", "public", "fresh"])),
-        public_line
-    );
-    let port = lab.field("port");
-    ok(&shipshape(
-        &lab,
-        home.path(),
-        &[
-            "target",
-            "add",
-            "gen",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port,
-            "--key",
-            "fresh",
-        ],
-    ));
-
-    let refused = shipshape(&lab, home.path(), &["ps", "gen"]);
-    assert_eq!(refused.status.code(), Some(3));
-    let stderr = text(&refused.stderr);
-    assert!(
-        stderr.contains("refused the key") && stderr.contains(public_line.trim()),
-        "{stderr}"
-    );
-
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("fresh.pub");
-    std::fs::write(&file, &public_line).unwrap();
-    let _installed = AuthorizedKeys::install(&lab, &[&file]);
-    ok(&shipshape(&lab, home.path(), &["ps", "gen"]));
-
-    // A key in use cannot be removed; once the target is gone it can.
-    assert_eq!(
-        shipshape(&lab, home.path(), &["key", "remove", "fresh"])
-            .status
-            .code(),
-        Some(2)
-    );
-    ok(&shipshape(&lab, home.path(), &["target", "remove", "gen"]));
-    ok(&shipshape(&lab, home.path(), &["key", "remove", "fresh"]));
-    assert_eq!(
-        shipshape(&lab, home.path(), &["key", "public", "fresh"])
-            .status
-            .code(),
-        Some(2)
-    );
 }
 
 fn add_rebuilt_target(lab: &Lab, home: &Path, name: &str) {
@@ -350,21 +104,9 @@ fn trust_is_imported_from_a_hashed_known_hosts_file() {
     add_rebuilt_target(&lab, home.path(), "from-known-hosts");
     let dir = tempfile::tempdir().unwrap();
     let known_hosts = dir.path().join("known_hosts");
-    let host_key = std::fs::read_to_string(
-        Path::new(&lab.field("sshd_log"))
-            .parent()
-            .unwrap()
-            .join("ssh/rebuilt_host_ed25519_key.pub"),
-    )
-    .unwrap();
-    let key_fields: Vec<&str> = host_key.split_whitespace().take(2).collect();
     std::fs::write(
         &known_hosts,
-        format!(
-            "[127.0.0.1]:{} {}\n",
-            lab.field("rebuilt_port"),
-            key_fields.join(" ")
-        ),
+        lab.known_hosts_line(&lab.field("rebuilt_port"), "rebuilt_host_ed25519_key.pub"),
     )
     .unwrap();
     ssh_keygen(&["-q", "-H", "-f", known_hosts.to_str().unwrap()]);
@@ -393,21 +135,9 @@ fn trust_is_imported_from_a_hashed_known_hosts_file() {
     // A known_hosts file that vouches for another key pins nothing.
     let other_home = tempfile::tempdir().unwrap();
     add_rebuilt_target(&lab, other_home.path(), "vouched-wrongly");
-    let lab_key = std::fs::read_to_string(
-        Path::new(&lab.field("sshd_log"))
-            .parent()
-            .unwrap()
-            .join("ssh/ssh_host_ed25519_key.pub"),
-    )
-    .unwrap();
-    let fields: Vec<&str> = lab_key.split_whitespace().take(2).collect();
     std::fs::write(
         &known_hosts,
-        format!(
-            "[127.0.0.1]:{} {}\n",
-            lab.field("rebuilt_port"),
-            fields.join(" ")
-        ),
+        lab.known_hosts_line(&lab.field("rebuilt_port"), "ssh_host_ed25519_key.pub"),
     )
     .unwrap();
     let refused = shipshape(

@@ -1,0 +1,322 @@
+//! Following a service's logs for the log viewer. `logs -f` never ends by itself, so
+//! it runs on its own channel of the target's shared connection, reaches the adapter as
+//! batches of whole lines ([`lines`]), and ends when the operator stops it — with the
+//! remote process signalled, so nothing keeps running on the host.
+//!
+//! The command is the policy's own, word for word: no `--no-color` (the viewer renders
+//! ANSI colours) and no `--no-log-prefix` (the `service-1  | ` prefix tells replicas
+//! apart, and keeps the viewer identical to what `docker compose logs` shows in a
+//! terminal).
+
+mod file;
+mod lines;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::sync::mpsc::unbounded_channel;
+use ts_rs::TS;
+
+use super::Console;
+use crate::error::{Error, ErrorReport, Result};
+use crate::operations::{validate_lines, validate_service, Compose, Operation};
+use crate::policy::Policy;
+use crate::ssh::{CancellationToken, Connection, StreamChunk, StreamingCommand};
+use crate::target;
+
+/// What the log viewer receives on its channel, in order: batches of lines, then
+/// exactly one `ended`.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum LogEvent {
+    /// Whole lines, oldest first, ANSI escapes kept as the host sent them.
+    Lines { lines: Vec<String> },
+    /// The follow is over. `error` says why when it was not the operator's choice.
+    Ended {
+        cancelled: bool,
+        exit_code: Option<i64>,
+        error: Option<ErrorReport>,
+    },
+}
+
+/// A follow that has started on the host: the id that stops it, and what runs where.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct LogFollowStarted {
+    pub id: u32,
+    pub target: String,
+    pub service: String,
+    /// `user@host:port`
+    pub address: String,
+    /// Exactly the text sent to the host.
+    pub command: String,
+}
+
+/// How a follow ended on its own terms (errors are the `Err` side).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogFollowEnd {
+    pub service: String,
+    pub exit_code: Option<i64>,
+    /// The operator stopped it.
+    pub cancelled: bool,
+    /// Lines delivered.
+    pub lines: u64,
+    pub duration_ms: u64,
+    /// The end of what compose wrote to stderr.
+    pub stderr_tail: String,
+}
+
+impl LogEvent {
+    /// The last event of a follow: a stop the operator asked for is not an error; a
+    /// follow that ended by itself with a failure, or lost its connection, is.
+    pub fn ended(outcome: &Result<LogFollowEnd>) -> LogEvent {
+        match outcome {
+            Ok(end) => LogEvent::Ended {
+                cancelled: end.cancelled,
+                exit_code: end.exit_code,
+                error: (!end.cancelled && end.exit_code.is_some_and(|code| code != 0)).then(|| {
+                    ErrorReport::from(Error::RemoteFailed {
+                        what: format!("Following the logs of {}", end.service),
+                        exit_code: end.exit_code.unwrap_or(-1),
+                        detail: end.stderr_tail.clone(),
+                    })
+                }),
+            },
+            Err(error) => LogEvent::Ended {
+                cancelled: false,
+                exit_code: None,
+                error: Some(ErrorReport::from(error)),
+            },
+        }
+    }
+}
+
+/// `logs -f` running on the host, its output not read yet.
+pub struct LogFollow {
+    /// Held so the connection outlives the follow even if the console lets it go.
+    connection: Arc<Connection>,
+    host: String,
+    stream: StreamingCommand,
+    target: String,
+    service: String,
+    address: String,
+}
+
+impl LogFollow {
+    pub fn started(&self, id: u32) -> LogFollowStarted {
+        LogFollowStarted {
+            id,
+            target: self.target.clone(),
+            service: self.service.clone(),
+            address: self.address.clone(),
+            command: self.stream.command().to_string(),
+        }
+    }
+
+    /// Delivers the output to `on_lines` in batches until the command ends or `cancel`
+    /// fires; see [`lines::deliver_in_batches`].
+    pub async fn run(
+        self,
+        on_lines: impl FnMut(Vec<String>) + Send,
+        cancel: &CancellationToken,
+    ) -> Result<LogFollowEnd> {
+        let (chunks, received) = unbounded_channel();
+        let pump = self.stream.pump(
+            move |chunk| {
+                let _ = chunks.send(match chunk {
+                    StreamChunk::Stdout(bytes) => (lines::Source::Stdout, bytes.to_vec()),
+                    StreamChunk::Stderr(bytes) => (lines::Source::Stderr, bytes.to_vec()),
+                });
+            },
+            cancel,
+        );
+        // The pump owns the sender: when it finishes, delivery drains and finishes too.
+        let (summary, delivered) =
+            tokio::join!(pump, lines::deliver_in_batches(received, on_lines));
+        if !summary.cancelled && summary.exit_code.is_none() && self.connection.is_closed() {
+            return Err(Error::ConnectionLost { host: self.host });
+        }
+        Ok(LogFollowEnd {
+            service: self.service,
+            exit_code: summary.exit_code,
+            cancelled: summary.cancelled,
+            lines: delivered.lines,
+            duration_ms: summary.duration_ms,
+            stderr_tail: delivered.stderr_tail,
+        })
+    }
+}
+
+impl Console {
+    /// Checks the request against the policy (before anything connects), then starts
+    /// `docker compose --profile aws logs -n LINES [-t] -f SERVICE` on `target`. A
+    /// connection that turns out to be dead is reopened once.
+    pub async fn start_logs(
+        &self,
+        target: &str,
+        service: &str,
+        lines: u32,
+        timestamps: bool,
+    ) -> Result<LogFollow> {
+        let policy = Policy::builtin();
+        validate_service(service, &policy, &policy.services)?;
+        validate_lines(lines)?;
+        let target = target::find(self.settings.as_ref(), target)?;
+        let command = Operation::Logs {
+            service: service.to_string(),
+            lines,
+            follow: true,
+            since: None,
+            timestamps,
+        }
+        .command(&policy, &target.project_dir, Compose::V2);
+        let mut connection = self.connect(&target.name).await?;
+        let stream = match connection.start_streaming(&command).await {
+            Err(Error::ConnectionLost { .. }) => {
+                self.disconnect(&target.name).await;
+                connection = self.connect(&target.name).await?;
+                connection.start_streaming(&command).await?
+            }
+            other => other?,
+        };
+        Ok(LogFollow {
+            connection,
+            host: target.host.clone(),
+            stream,
+            address: target.address(),
+            target: target.name,
+            service: service.to_string(),
+        })
+    }
+
+    /// Follows `service`'s logs on `target` until they end or `cancel` fires, handing
+    /// `on_lines` batches of whole lines. Starting and running in one call, for adapters
+    /// that need no id in between.
+    pub async fn follow_logs(
+        &self,
+        target: &str,
+        service: &str,
+        lines: u32,
+        timestamps: bool,
+        on_lines: impl FnMut(Vec<String>) + Send,
+        cancel: &CancellationToken,
+    ) -> Result<LogFollowEnd> {
+        self.start_logs(target, service, lines, timestamps)
+            .await?
+            .run(on_lines, cancel)
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::error::ErrorCode;
+    use crate::settings::JsonFileSettings;
+    use crate::target::Target;
+
+    fn console_with_lab_target(dir: &std::path::Path) -> Console {
+        let settings = JsonFileSettings::open(dir.join("settings.json")).unwrap();
+        target::save(&settings, Target::new("Local lab", "127.0.0.1", Some("k"))).unwrap();
+        Console::with_known_hosts(Arc::new(settings), dir.join("known_hosts"))
+    }
+
+    #[tokio::test]
+    async fn hostile_or_unknown_services_are_refused_before_anything_connects() {
+        let dir = tempfile::tempdir().unwrap();
+        let console = console_with_lab_target(dir.path());
+        let cancel = CancellationToken::new();
+        for service in ["db; rm -rf /", "$(id)", "-f", "", "worker", "db\n"] {
+            let error = console
+                .follow_logs("Local lab", service, 200, false, |_| {}, &cancel)
+                .await
+                .expect_err("refused");
+            assert_eq!(error.code(), ErrorCode::BadInput, "{service:?}: {error}");
+        }
+        // Refused before the target is even looked up.
+        let error = console
+            .start_logs("no such target", "`id`", 200, false)
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(error.code(), ErrorCode::BadInput);
+        let error = console
+            .start_logs("Local lab", "db", 0, false)
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(error.code(), ErrorCode::BadInput);
+    }
+
+    #[test]
+    fn a_stop_is_no_error_but_a_failure_or_a_lost_connection_is() {
+        let end = |cancelled, exit_code| LogFollowEnd {
+            service: "db".into(),
+            exit_code,
+            cancelled,
+            lines: 3,
+            duration_ms: 10,
+            stderr_tail: "no such service: db".into(),
+        };
+        let json = |event: LogEvent| serde_json::to_value(event).unwrap();
+        let stopped = json(LogEvent::ended(&Ok(end(true, None))));
+        assert_eq!(stopped["event"], "ended");
+        assert_eq!(stopped["cancelled"], true);
+        assert!(stopped["error"].is_null());
+        assert!(json(LogEvent::ended(&Ok(end(false, Some(0)))))["error"].is_null());
+        let failed = json(LogEvent::ended(&Ok(end(false, Some(1)))));
+        assert_eq!(failed["error"]["code"], "remote_failed");
+        assert_eq!(failed["error"]["detail"], "no such service: db");
+        let lost = json(LogEvent::ended(&Err(Error::ConnectionLost {
+            host: "h".into(),
+        })));
+        assert_eq!(lost["error"]["code"], "connection_lost");
+        let lines = json(LogEvent::Lines {
+            lines: vec!["tick 1".into()],
+        });
+        assert_eq!(
+            lines,
+            serde_json::json!({"event": "lines", "lines": ["tick 1"]})
+        );
+    }
+
+    #[test]
+    fn a_saved_log_is_plain_text_in_a_new_private_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let console = console_with_lab_target(dir.path());
+        let downloads = dir.path().join("Downloads");
+        let lines = [
+            "\x1b[2Kmarket-updater-aws-1  | tick 1".to_string(),
+            "tick 2".into(),
+        ];
+        let first = console
+            .save_log(&downloads, "Local lab", "market-updater-aws", &lines)
+            .unwrap();
+        let second = console
+            .save_log(&downloads, "Local lab", "market-updater-aws", &lines)
+            .unwrap();
+        assert_ne!(first, second, "an existing file is never replaced");
+        assert_eq!(first.parent(), Some(downloads.as_path()));
+        let name = first.file_name().unwrap().to_str().unwrap();
+        assert!(
+            name.starts_with("shipshape-Local-lab-market-updater-aws-"),
+            "{name}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&first).unwrap(),
+            "market-updater-aws-1  | tick 1\ntick 2\n"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&first).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let error = console
+            .save_log(&downloads, "Local lab", "../../etc", &lines)
+            .err()
+            .unwrap();
+        assert_eq!(error.code(), ErrorCode::BadInput);
+    }
+}

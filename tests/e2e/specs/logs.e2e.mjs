@@ -1,0 +1,125 @@
+// The log viewer on the lab's market-updater-aws (a line a second): lines keep coming
+// while following, pausing freezes the view but not the stream, search marks matches,
+// timestamps re-follow with -t, the saved file holds the lines as plain text, and
+// stopping ends `docker compose logs -f` on the host.
+import { execFileSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { container, docker, screenshot } from "./support.mjs";
+
+const SERVICE = "market-updater-aws";
+const COMMAND = `cd /home/ubuntu/automated-trading-platform && docker compose --profile aws logs -n 200 -f ${SERVICE}`;
+
+const view = () => $('[data-testid="log-view"]');
+const received = async () => Number(await $('[data-testid="log-line-count"]').getAttribute("data-count"));
+const lastShown = async () => Number(await (await view()).getAttribute("data-last-seq"));
+const lastLine = () => $('[data-testid="log-view"] [data-testid="log-line"]:last-child');
+
+/** The host's `docker compose logs -f` processes for the service (the lab runs on this machine). */
+function remoteFollows() {
+  try {
+    return execFileSync("pgrep", ["-f", `compose --profile aws logs .*-f ${SERVICE}`], { encoding: "utf8" }).trim();
+  } catch {
+    return ""; // pgrep exits 1 when nothing matches
+  }
+}
+
+async function waitForState(state, timeout = 30000) {
+  await browser.waitUntil(async () => (await $('[data-testid="log-state"]').getAttribute("data-state")) === state, {
+    timeout,
+    timeoutMsg: `the viewer never showed ${state}`,
+  });
+}
+
+describe("logs", () => {
+  before(() => {
+    docker("start", container(SERVICE)); // a stopped service's log stream ends at once
+  });
+
+  it("follows market-updater-aws and keeps receiving its lines", async () => {
+    await $('[data-testid="target"]').waitForDisplayed();
+    await $('[data-testid="nav-logs"]').click();
+    await $(`[data-testid="log-service-${SERVICE}"]`).click();
+    await waitForState("following");
+    expect(await $('[data-testid="log-command"]').getText()).toBe(COMMAND);
+    await browser.waitUntil(async () => (await received()) > 0, { timeoutMsg: "no line arrived" });
+    const before = await received();
+    await browser.pause(3200);
+    expect(await received()).toBeGreaterThan(before);
+    expect(await lastShown()).toBe(await received());
+    expect(await lastLine().getText()).toMatch(/tick \d+/);
+    expect(remoteFollows()).not.toBe("");
+    await screenshot("logs-following");
+  });
+
+  it("pausing freezes the view while lines keep arriving", async () => {
+    await $('[data-testid="log-pause"]').click();
+    const frozen = await lastShown();
+    const receivedWhenPaused = await received();
+    await browser.pause(2500);
+    expect(await lastShown()).toBe(frozen);
+    expect(await received()).toBeGreaterThan(receivedWhenPaused);
+    expect(await $('[data-testid="log-new-while-paused"]').getText()).toMatch(/^\d+ new while paused$/);
+    await $('[data-testid="log-pause"]').click(); // resume
+    await browser.waitUntil(async () => (await lastShown()) > frozen, { timeoutMsg: "resuming did not show new lines" });
+  });
+
+  it("search marks the matching text and narrows to matching lines", async () => {
+    const tick = (await lastLine().getText()).match(/tick \d+/)[0];
+    await $('[data-testid="log-search"]').setValue(tick.toUpperCase());
+    await browser.waitUntil(async () => (await $('[data-testid="log-match-count"]').isExisting()));
+    expect(await $('[data-testid="log-match-count"]').getText()).toMatch(/^[1-9]\d* matching$/);
+    const mark = await $('[data-testid="log-view"] [data-testid="log-match"]');
+    expect(await mark.getText()).toBe(tick); // the line's own text, highlighted
+    const rendered = await (await view()).getAttribute("data-rendered");
+    expect(Number(rendered)).toBeGreaterThanOrEqual(1);
+    expect(await $('[data-testid="log-match-count"]').getText()).toBe(`${rendered} matching`);
+    await screenshot("logs-search");
+    await $('[data-testid="log-search"]').clearValue();
+    await $('[data-testid="log-errors-only"]').click(); // the updater logs no errors
+    await browser.waitUntil(async () => (await (await view()).getAttribute("data-rendered")) === "0");
+    await $('[data-testid="log-errors-only"]').click();
+  });
+
+  it("timestamps re-follow the service with -t", async () => {
+    await $('[data-testid="log-timestamps"]').click();
+    await browser.waitUntil(async () => (await $('[data-testid="log-command"]').getText()).includes(" -t -f "), {
+      timeoutMsg: "the command never gained -t",
+    });
+    await waitForState("following");
+    expect(await $('[data-testid="log-command"]').getText()).toBe(COMMAND.replace(" -f ", " -t -f "));
+    await browser.waitUntil(async () => /\| \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z /.test(await lastLine().getText()), {
+      timeoutMsg: "lines never showed docker's timestamps",
+    });
+  });
+
+  it("saves the lines it holds to a plain-text file in Downloads", async () => {
+    const shown = await lastLine().getText();
+    const heldBefore = await received(); // far below the buffer's capacity: nothing dropped
+    await $('[data-testid="log-download"]').click();
+    const saved = await $('[data-testid="log-saved-path"]');
+    await saved.waitForDisplayed();
+    const path = await saved.getText();
+    expect(path).toMatch(/\/Downloads\/shipshape-Local-lab-market-updater-aws-\d{8}T\d{6}Z(-\d+)?\.log$/);
+    const text = readFileSync(path, "utf8");
+    rmSync(path);
+    const lines = text.trimEnd().split("\n");
+    expect(lines.length).toBeGreaterThanOrEqual(heldBefore); // every line held when clicked
+    expect(lines.length).toBeLessThanOrEqual(await received());
+    expect(text).not.toContain("\x1b");
+    const squeeze = (line) => line.replace(/\s+/g, " ").trim();
+    expect(lines.map(squeeze)).toContain(squeeze(shown));
+  });
+
+  it("stop ends the follow on the host", async () => {
+    await $('[data-testid="log-stop"]').click();
+    await waitForState("stopped", 10000);
+    await browser.waitUntil(async () => remoteFollows() === "", {
+      timeout: 5000,
+      timeoutMsg: "docker compose logs -f still runs on the host",
+    });
+    const count = await received();
+    await browser.pause(1500);
+    expect(await received()).toBe(count);
+    expect(await $('[data-testid="log-follow"]').isEnabled()).toBe(true);
+  });
+});

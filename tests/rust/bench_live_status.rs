@@ -1,0 +1,194 @@
+//! Benchmark, not a test: host CPU spent keeping the dashboard current for a while,
+//! Shipshape's live view (one `docker events` stream, a `ps` only after a change) against
+//! a poller running `docker compose --profile aws ps` every 2 s, in the same run, against
+//! the lab. Halfway through each window one service is restarted, so both must notice a
+//! change. Host CPU = the lab sshd's cgroup (every remote command it spawns, exited ones
+//! included) + the Docker daemons' own CPU.
+//!
+//! Run as root (it uses a cpuacct cgroup): tests/with-keyring.sh cargo run -p
+//! shipshape-tests --bin bench-live-status   (SHIPSHAPE_BENCH_SECONDS, default 60)
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use shipshape_core::settings::JsonFileSettings;
+use shipshape_core::ssh::CancellationToken;
+use shipshape_core::Console;
+use shipshape_tests::{run, Lab};
+
+const CGROUP_ROOT: &str = "/sys/fs/cgroup/cpuacct";
+const POLL_EVERY: Duration = Duration::from_secs(2);
+
+/// The lab sshd moved into a cgroup of its own for the benchmark, moved back on drop.
+struct MeasuredSshd {
+    dir: PathBuf,
+    pid: String,
+}
+
+impl MeasuredSshd {
+    fn start(lab: &Lab) -> Option<MeasuredSshd> {
+        let pid_file = Path::new(&lab.field("sshd_log")).with_file_name("sshd.pid");
+        let pid = std::fs::read_to_string(pid_file).ok()?.trim().to_string();
+        let dir = PathBuf::from(CGROUP_ROOT).join("shipshape-bench-sshd");
+        std::fs::create_dir_all(&dir).ok()?;
+        std::fs::write(dir.join("cgroup.procs"), &pid).ok()?;
+        Some(MeasuredSshd { dir, pid })
+    }
+
+    fn nanos(&self) -> u64 {
+        std::fs::read_to_string(self.dir.join("cpuacct.usage"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    }
+}
+
+impl Drop for MeasuredSshd {
+    fn drop(&mut self) {
+        let _ = std::fs::write(Path::new(CGROUP_ROOT).join("cgroup.procs"), &self.pid);
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+/// CPU nanoseconds used so far by the Docker daemons (user + system).
+fn docker_daemons_nanos() -> u64 {
+    let ticks_per_second = 100; // USER_HZ on Linux
+    ["dockerd", "containerd"]
+        .iter()
+        .filter_map(|name| {
+            run("pgrep", &["-x", name])
+                .lines()
+                .next()
+                .map(str::to_string)
+        })
+        .map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+            let fields: Vec<&str> = stat
+                .rsplit(')')
+                .next()
+                .unwrap()
+                .split_whitespace()
+                .collect();
+            let ticks: u64 =
+                fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+            ticks * 1_000_000_000 / ticks_per_second
+        })
+        .sum()
+}
+
+struct Window {
+    host_cpu: Duration,
+    snapshots: usize,
+}
+
+fn measure(
+    sshd: &MeasuredSshd,
+    lab: &Lab,
+    seconds: u64,
+    work: impl FnOnce(Duration) -> usize,
+) -> Window {
+    let (ssh0, docker0) = (sshd.nanos(), docker_daemons_nanos());
+    let container = lab.container("market-updater-aws");
+    let restarter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(seconds / 2));
+        run("docker", &["restart", "-t", "1", &container]);
+    });
+    let snapshots = work(Duration::from_secs(seconds));
+    restarter.join().unwrap();
+    std::thread::sleep(Duration::from_millis(500)); // let exited processes be accounted
+    Window {
+        host_cpu: Duration::from_nanos(sshd.nanos() - ssh0 + docker_daemons_nanos() - docker0),
+        snapshots,
+    }
+}
+
+fn main() {
+    let lab = Lab::from_env();
+    let seconds: u64 = std::env::var("SHIPSHAPE_BENCH_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    let Some(sshd) = MeasuredSshd::start(&lab) else {
+        println!("live status benchmark skipped: no writable cpuacct cgroup (needs root and cgroup v1 cpuacct)");
+        return;
+    };
+    let scratch = tempfile::tempdir().unwrap();
+    std::env::set_var("SHIPSHAPE_HOME", scratch.path());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let console = Arc::new(Console::new(Arc::new(
+        JsonFileSettings::open(scratch.path().join("settings.json")).unwrap(),
+    )));
+    let target = runtime
+        .block_on(console.ensure_lab_from_env())
+        .unwrap()
+        .expect("SHIPSHAPE_LAB names the lab")
+        .name;
+    runtime.block_on(console.connect(&target)).unwrap(); // both windows start connected
+
+    // What the lab costs with nobody watching (health checks, the restart itself).
+    let idle = measure(&sshd, &lab, seconds, |length| {
+        std::thread::sleep(length);
+        0
+    });
+
+    let live = measure(&sshd, &lab, seconds, |length| {
+        runtime.block_on(async {
+            let cancel = CancellationToken::new();
+            let count = Arc::new(AtomicUsize::new(0));
+            let stopper = cancel.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(length).await;
+                stopper.cancel();
+            });
+            let seen = count.clone();
+            console
+                .watch_status(
+                    &target,
+                    move |_| {
+                        seen.fetch_add(1, Ordering::Relaxed);
+                    },
+                    &cancel,
+                )
+                .await
+                .unwrap();
+            count.load(Ordering::Relaxed)
+        })
+    });
+
+    let polled = measure(&sshd, &lab, seconds, |length| {
+        runtime.block_on(async {
+            let (started, mut count) = (Instant::now(), 0);
+            while started.elapsed() < length {
+                console.service_status(&target).await.unwrap();
+                count += 1;
+                tokio::time::sleep(POLL_EVERY).await;
+            }
+            count
+        })
+    });
+    runtime.block_on(console.disconnect(&target));
+
+    let above_idle = |w: &Window| (w.host_cpu.as_secs_f64() - idle.host_cpu.as_secs_f64()).max(0.0);
+    println!("host CPU keeping the dashboard current for {seconds} s (one restart midway), above an idle window:");
+    println!(
+        "  idle window (nobody watching)            {:7.3} s CPU",
+        idle.host_cpu.as_secs_f64()
+    );
+    println!(
+        "  live view (docker events, ps on change)  {:7.3} s CPU, {} snapshots",
+        above_idle(&live),
+        live.snapshots
+    );
+    println!(
+        "  poller (compose ps every 2 s)            {:7.3} s CPU, {} snapshots",
+        above_idle(&polled),
+        polled.snapshots
+    );
+    println!(
+        "  ratio live / poller                       {:7.2}",
+        above_idle(&live) / above_idle(&polled).max(f64::EPSILON)
+    );
+}

@@ -1,0 +1,93 @@
+import { describe, expect, it } from "vitest";
+import { findRanges, isErrorLine, lineFilter, LogBuffer, pieces, type Filter } from "./logbuffer";
+
+const ticks = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `tick ${from + i}`);
+const noFilter: Filter = { query: "", matchesOnly: true, errorsOnly: false, upToSeq: null };
+
+describe("LogBuffer", () => {
+  it("keeps the newest lines up to its capacity and counts the dropped ones", () => {
+    const buffer = new LogBuffer(3);
+    buffer.push(ticks(1, 2));
+    expect(buffer.raw()).toEqual(["tick 1", "tick 2"]);
+    buffer.push(ticks(3, 5));
+    expect(buffer.raw()).toEqual(["tick 3", "tick 4", "tick 5"]);
+    expect([buffer.length, buffer.dropped, buffer.received, buffer.lastSeq]).toEqual([3, 2, 5, 5]);
+    buffer.clear();
+    expect([buffer.length, buffer.dropped]).toEqual([0, 0]);
+  });
+
+  it("gives the newest matching lines for the view, oldest first, with the total", () => {
+    const buffer = new LogBuffer(100);
+    buffer.push(ticks(1, 30));
+    const { lines, matching } = buffer.tail(lineFilter({ ...noFilter, query: "tick 2" }), 3);
+    expect(lines.map((l) => l.raw)).toEqual(["tick 27", "tick 28", "tick 29"]);
+    expect(matching).toBe(11); // tick 2, tick 20..29
+  });
+
+  it("freezes the view at a line while paused", () => {
+    const buffer = new LogBuffer(100);
+    buffer.push(ticks(1, 5));
+    const frozen = buffer.lastSeq;
+    buffer.push(ticks(6, 9));
+    const { lines } = buffer.tail(lineFilter({ ...noFilter, upToSeq: frozen }), 100);
+    expect(lines.map((l) => l.raw)).toEqual(ticks(1, 5));
+  });
+
+  it("filters error lines, and searches without filtering when asked", () => {
+    const buffer = new LogBuffer(100);
+    buffer.push(["INFO ok", "\x1b[31mERROR\x1b[0m boom", "INFO fine"]);
+    expect(buffer.tail(lineFilter({ ...noFilter, errorsOnly: true }), 10).lines.map((l) => l.text)).toEqual(["ERROR boom"]);
+    expect(buffer.tail(lineFilter({ ...noFilter, query: "fine", matchesOnly: false }), 10).matching).toBe(3);
+  });
+});
+
+describe("isErrorLine", () => {
+  it("finds levels, exceptions, tracebacks and HTTP 5xx", () => {
+    for (const line of [
+      "2024-06-01 ERROR database unreachable",
+      'time=1 level=error msg="boom"',
+      '{"level":"error","msg":"x"}',
+      "Traceback (most recent call last):",
+      "java.lang.IllegalStateException: bad",
+      "ValueError: invalid literal",
+      '127.0.0.1 - - [01/Jun/2024] "GET /api HTTP/1.1" 502 12',
+      "[::1]:4000: response:500",
+      "upstream status=503",
+    ]) {
+      expect(isErrorLine(line), line).toBe(true);
+    }
+  });
+
+  it("leaves ordinary lines alone, including numbers that merely look like 5xx", () => {
+    for (const line of [
+      "INFO market-updater: tick 500 BTC-USD price updated",
+      "[::1]:4000: response:200",
+      "0 errors, 12 warnings",
+      '"GET / HTTP/1.1" 200 512',
+      "LOG:  database system is ready to accept connections",
+    ]) {
+      expect(isErrorLine(line), line).toBe(false);
+    }
+  });
+});
+
+describe("search highlighting", () => {
+  it("finds every match case-insensitively", () => {
+    expect(findRanges("Tick tick TICK", "tick")).toEqual([[0, 4], [5, 9], [10, 14]]);
+    expect(findRanges("abc", "")).toEqual([]);
+  });
+
+  it("marks matches across colour boundaries without losing the colours", () => {
+    const buffer = new LogBuffer(10);
+    buffer.push(["\x1b[32mtic\x1b[0mk 1"]);
+    expect(pieces(buffer.at(0), "TICK")).toEqual([
+      { text: "tic", cls: "fg2", mark: true },
+      { text: "k", cls: "", mark: true },
+      { text: " 1", cls: "", mark: false },
+    ]);
+    expect(pieces(buffer.at(0), "")).toEqual([
+      { text: "tic", cls: "fg2", mark: false },
+      { text: "k 1", cls: "", mark: false },
+    ]);
+  });
+});
