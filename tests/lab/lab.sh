@@ -21,6 +21,9 @@ SSH_PORT=${SHIPSHAPE_LAB_SSH_PORT:-2222}
 # A second sshd for the same host with another host key: "the host after a rebuild" (or an
 # impostor). Tests of changed host keys and of first-contact trust use it.
 REBUILT_PORT=${SHIPSHAPE_LAB_REBUILT_PORT:-2223}
+# The same host seen through a login whose PATH hides the compose v2 plugin: a host with
+# only docker-compose v1 (Debian 12's 1.29), for the v1 code paths.
+V1_PORT=${SHIPSHAPE_LAB_V1_PORT:-2224}
 REGISTRY=127.0.0.1:${SHIPSHAPE_LAB_REGISTRY_PORT:-5000}
 LAB_USER=ubuntu
 PROJECT_DIR=/home/$LAB_USER/automated-trading-platform
@@ -52,6 +55,7 @@ ensure_packages() {
   # The images need the static build: a dynamic busybox would not run inside them.
   dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q "install ok installed" || missing+=(busybox-static)
   command -v git >/dev/null || missing+=(git)
+  [ -x /usr/bin/docker-compose ] || missing+=(docker-compose)
   command -v curl >/dev/null || missing+=(curl)
   command -v iptables >/dev/null || missing+=(iptables)
   ((${#missing[@]} == 0)) || apt_install "${missing[@]}"
@@ -153,8 +157,8 @@ ensure_keys() {
   chmod 600 "$auth"
 }
 
-start_sshd() { # name port host-key
-  local name=$1 port=$2 key=$3
+start_sshd() { # name port host-key [extra config line]
+  local name=$1 port=$2 key=$3 extra=${4:-}
   pid_alive "$LAB_DIR/$name.pid" && return 0
   mkdir -p /run/sshd
   chmod 755 "$LAB_DIR"
@@ -174,6 +178,7 @@ UsePAM no
 LogLevel DEBUG1
 MaxStartups 100:30:200
 Subsystem sftp internal-sftp
+$extra
 EOF
   log "starting $name on 127.0.0.1:$port (log: $LAB_DIR/$name.log)"
   /usr/sbin/sshd -t -f "$LAB_DIR/$name.conf"
@@ -184,6 +189,18 @@ EOF
 ensure_sshd() {
   start_sshd sshd "$SSH_PORT" "$LAB_DIR/ssh/ssh_host_ed25519_key"
   start_sshd sshd-rebuilt "$REBUILT_PORT" "$LAB_DIR/ssh/rebuilt_host_ed25519_key"
+  install -d -m 755 "$LAB_DIR/v1-bin"
+  local real_docker
+  real_docker=$(PATH=/usr/local/bin:/usr/bin:/bin command -v docker)
+  cat >"$LAB_DIR/v1-bin/docker" <<EOF
+#!/bin/sh
+# The lab's v1-only login: docker without its compose v2 plugin.
+if [ "\$1" = compose ]; then echo "docker: 'compose' is not a docker command." >&2; exit 1; fi
+exec $real_docker "\$@"
+EOF
+  chmod 755 "$LAB_DIR/v1-bin/docker"
+  start_sshd sshd-v1 "$V1_PORT" "$LAB_DIR/ssh/ssh_host_ed25519_key" \
+    "SetEnv PATH=$LAB_DIR/v1-bin:/usr/local/bin:/usr/bin:/bin"
 }
 
 # --- images -----------------------------------------------------------------------------
@@ -296,6 +313,7 @@ write_descriptor() {
   "project_dir": "$PROJECT_DIR",
   "host_key_fingerprint": "$(fingerprint_of "$LAB_DIR/ssh/ssh_host_ed25519_key.pub")",
   "rebuilt_port": $REBUILT_PORT,
+  "v1_port": $V1_PORT,
   "rebuilt_host_key_fingerprint": "$(fingerprint_of "$LAB_DIR/ssh/rebuilt_host_ed25519_key.pub")",
   "authorized_keys": "/home/$LAB_USER/.ssh/authorized_keys",
   "client_key": "$LAB_DIR/client/id_ed25519",
@@ -329,7 +347,7 @@ cmd_up() {
 cmd_down() {
   need_root
   if [ -d "$PROJECT_DIR" ] && docker info >/dev/null 2>&1; then compose down >/dev/null 2>&1 || true; fi
-  for name in sshd sshd-rebuilt registry dockerd; do
+  for name in sshd sshd-rebuilt sshd-v1 registry dockerd; do
     if pid_alive "$LAB_DIR/$name.pid"; then
       log "stopping $name"
       kill "$(cat "$LAB_DIR/$name.pid")" 2>/dev/null || true
@@ -347,6 +365,8 @@ cmd_status() {
   check registry curl -fsS "http://$REGISTRY/v2/"
   check sshd pid_alive "$LAB_DIR/sshd.pid"
   check sshd-rebuilt pid_alive "$LAB_DIR/sshd-rebuilt.pid"
+  check sshd-v1 pid_alive "$LAB_DIR/sshd-v1.pid"
+  check compose-v1 test -x /usr/bin/docker-compose
   check project test -d "$PROJECT_DIR/.git"
   check services test "$(compose ps --status running --services 2>/dev/null | wc -l)" -ge 4
   check health curl -fsS http://127.0.0.1:8002/api/health

@@ -1,5 +1,6 @@
 //! Reading `docker compose ps --format json`. Compose v2 prints one JSON object per line
-//! (2.21 and later) or one JSON array (earlier); both are accepted.
+//! (2.21 and later) or one JSON array (earlier); both are accepted. Hosts that only have
+//! `docker-compose` v1 print a table instead, read by [`parse_ps_table`].
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -119,6 +120,105 @@ pub fn parse_ps(output: &str, expected: &[&str]) -> Result<Vec<ServiceState>> {
     Ok(rows)
 }
 
+/// Parses the table `docker-compose ps --all` (v1) prints: `Name  Command  State  Ports`,
+/// columns separated by runs of spaces. Each container is matched to one of
+/// `host_services` by its name (`project-service-N`, or v1's `project_service_N`).
+pub fn parse_ps_table(
+    output: &str,
+    expected: &[&str],
+    host_services: &[String],
+) -> Result<Vec<ServiceState>> {
+    let mut lines = output
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("Name"));
+    let header = lines.next().ok_or_else(|| Error::RemoteFailed {
+        what: "Reading the output of docker-compose ps".into(),
+        exit_code: 0,
+        detail: "no table header".into(),
+    })?;
+    if !header.contains("State") {
+        return Err(Error::RemoteFailed {
+            what: "Reading the output of docker-compose ps".into(),
+            exit_code: 0,
+            detail: format!("unexpected header: {header}"),
+        });
+    }
+    let mut rows = Vec::new();
+    for line in lines.filter(|l| !l.trim().is_empty() && !l.starts_with("---")) {
+        let fields: Vec<&str> = line
+            .split("  ")
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .collect();
+        if fields.len() < 3 {
+            continue;
+        }
+        let (name, state) = (fields[0], fields[2]);
+        let Some(service) = host_services.iter().find(|s| {
+            [format!("-{s}-"), format!("_{s}_")].iter().any(|tag| {
+                name.rfind(tag.as_str())
+                    .is_some_and(|at| name[at + tag.len()..].chars().all(|c| c.is_ascii_digit()))
+            })
+        }) else {
+            continue;
+        };
+        rows.push(table_row(
+            service,
+            name,
+            state,
+            fields.get(3).copied().unwrap_or(""),
+        ));
+    }
+    let mut services: Vec<ServiceState> = rows;
+    for name in expected {
+        if !services.iter().any(|row| row.service == *name) {
+            services.push(ServiceState::missing(name));
+        }
+    }
+    let rank = |service: &str| {
+        expected
+            .iter()
+            .position(|e| *e == service)
+            .unwrap_or(expected.len())
+    };
+    services.sort_by(|a, b| {
+        rank(&a.service)
+            .cmp(&rank(&b.service))
+            .then(a.service.cmp(&b.service))
+    });
+    Ok(services)
+}
+
+/// One row of v1's table: `Up (healthy)`, `Exit 137`, `Restarting`, `Paused`...
+fn table_row(service: &str, container: &str, state: &str, ports: &str) -> ServiceState {
+    let health = state
+        .strip_prefix("Up (")
+        .and_then(|rest| rest.strip_suffix(')'))
+        .map(|h| h.trim_start_matches("health: ").to_string());
+    let (run_state, exit_code) = if state.starts_with("Up") {
+        (RunState::Running, None)
+    } else if let Some(code) = state.strip_prefix("Exit ") {
+        (RunState::Exited, code.trim().parse().ok())
+    } else {
+        (RunState::parse(&state.to_lowercase()), None)
+    };
+    ServiceState {
+        service: service.to_string(),
+        container: Some(container.to_string()),
+        state: run_state,
+        health,
+        status: state.to_string(),
+        image: None,
+        exit_code,
+        ports: ports
+            .split(", ")
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect(),
+    }
+}
+
 fn unreadable(error: serde_json::Error) -> Error {
     Error::RemoteFailed {
         what: "Reading the output of docker compose ps".into(),
@@ -198,6 +298,44 @@ mod tests {
     fn an_array_is_read_too() {
         let array = format!("[{}]", LINES.trim().replace('\n', ","));
         assert_eq!(parse_ps(&array, &[]).unwrap().len(), 2);
+    }
+
+    /// Captured from docker-compose 1.29.2 against the lab (v2-named containers), plus a
+    /// v1-named stopped one.
+    const TABLE: &str = "                     Name                                    Command                  State                Ports          
+--------------------------------------------------------------------------------------------------------------------------
+automated-trading-platform-backend-aws-1          /usr/local/bin/gunicorn ap ...   Up (healthy)   127.0.0.1:8002->8002/tcp
+automated-trading-platform_db_1                   /usr/local/bin/postgres          Exit 137                               
+automated-trading-platform-market-updater-aws-1   /usr/local/bin/market-updater    Up                                     
+";
+
+    #[test]
+    fn the_v1_table_becomes_the_same_rows() {
+        let host: Vec<String> = ["db", "backend-aws", "frontend-aws", "market-updater-aws"]
+            .map(String::from)
+            .to_vec();
+        let rows = parse_ps_table(
+            TABLE,
+            &["backend-aws", "frontend-aws", "db", "market-updater-aws"],
+            &host,
+        )
+        .unwrap();
+        let summary: Vec<_> = rows
+            .iter()
+            .map(|r| (r.service.as_str(), r.state, r.exit_code))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("backend-aws", RunState::Running, None),
+                ("frontend-aws", RunState::Missing, None),
+                ("db", RunState::Exited, Some(137)),
+                ("market-updater-aws", RunState::Running, None)
+            ]
+        );
+        assert_eq!(rows[0].health.as_deref(), Some("healthy"));
+        assert_eq!(rows[0].ports, ["127.0.0.1:8002->8002/tcp"]);
+        assert!(parse_ps_table("permission denied", &[], &host).is_err());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use ts_rs::TS;
 use super::Console;
 use crate::error::{Error, ErrorReport, Result};
 use crate::operations::{self, StatusReport};
+use crate::policy::Policy;
 use crate::shell::RemoteCommand;
 use crate::ssh::{CancellationToken, StreamChunk};
 use crate::target::{self, Target};
@@ -72,7 +73,10 @@ impl Console {
     ) -> Result<()> {
         let target = target::find(self.settings.as_ref(), target)?;
         let connection = self.connect(&target.name).await?;
-        on_snapshot(operations::service_status(&connection, &target).await?);
+        let facts = self
+            .facts_for(&target, &connection, &Policy::builtin())
+            .await?;
+        on_snapshot(operations::service_status_with(&connection, &target, &facts).await?);
 
         let (changed, mut changes) = mpsc::unbounded_channel::<()>();
         let watch = events_command(&target);
@@ -91,7 +95,7 @@ impl Console {
             while changes.recv().await.is_some() {
                 tokio::time::sleep(SETTLE).await;
                 while changes.try_recv().is_ok() {}
-                on_snapshot(operations::service_status(&connection, &target).await?);
+                on_snapshot(operations::service_status_with(&connection, &target, &facts).await?);
             }
             Ok::<(), Error>(())
         };

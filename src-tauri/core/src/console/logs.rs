@@ -19,7 +19,7 @@ use ts_rs::TS;
 
 use super::Console;
 use crate::error::{Error, ErrorReport, Result};
-use crate::operations::{validate_lines, validate_service, Compose, Operation};
+use crate::operations::{validate_lines, validate_service, Operation};
 use crate::policy::Policy;
 use crate::ssh::{CancellationToken, Connection, StreamChunk, StreamingCommand};
 use crate::target;
@@ -161,6 +161,9 @@ impl Console {
         validate_service(service, &policy, &policy.services)?;
         validate_lines(lines)?;
         let target = target::find(self.settings.as_ref(), target)?;
+        let mut connection = self.connect(&target.name).await?;
+        // v2's `docker compose` or v1's `docker-compose`, whichever the host has.
+        let compose = self.facts_for(&target, &connection, &policy).await?.compose;
         let command = Operation::Logs {
             service: service.to_string(),
             lines,
@@ -168,8 +171,7 @@ impl Console {
             since: None,
             timestamps,
         }
-        .command(&policy, &target.project_dir, Compose::V2);
-        let mut connection = self.connect(&target.name).await?;
+        .command(&policy, &target.project_dir, compose);
         let stream = match connection.start_streaming(&command).await {
             Err(Error::ConnectionLost { .. }) => {
                 self.disconnect(&target.name).await;

@@ -10,6 +10,7 @@ use tokio::sync::Mutex;
 
 use crate::error::{Error, Result};
 use crate::operations::{self, StatusReport};
+use crate::policy::Policy;
 use crate::settings::Settings;
 use crate::ssh::{Connection, Endpoint, CONNECT_TIMEOUT};
 use crate::target::{self, Target};
@@ -122,13 +123,22 @@ impl Console {
     /// `docker compose --profile aws ps` on the target, one row per service.
     pub async fn service_status(&self, name: &str) -> Result<StatusReport> {
         let target = target::find(self.settings.as_ref(), name)?;
-        let connection = self.connect(name).await?;
-        match operations::service_status(&connection, &target).await {
+        let status = async {
+            let connection = self.connect(name).await?;
+            let facts = self
+                .facts_for(&target, &connection, &Policy::builtin())
+                .await?;
+            operations::service_status_with(&connection, &target, &facts).await
+        };
+        match status.await {
             // A dropped connection is reopened once; anything else is the answer.
             Err(Error::ConnectionLost { .. }) => {
                 self.disconnect(name).await;
                 let connection = self.connect(name).await?;
-                operations::service_status(&connection, &target).await
+                let facts = self
+                    .facts_for(&target, &connection, &Policy::builtin())
+                    .await?;
+                operations::service_status_with(&connection, &target, &facts).await
             }
             other => other,
         }

@@ -170,7 +170,7 @@ impl Console {
     }
 
     /// The host's facts, learned once per connection.
-    async fn facts_for(
+    pub(super) async fn facts_for(
         &self,
         target: &Target,
         connection: &Connection,

@@ -99,7 +99,22 @@ pub struct StatusReport {
 }
 
 pub async fn service_status(connection: &Connection, target: &Target) -> Result<StatusReport> {
-    let output = connection.exec(&ps_command(target)).await?;
+    service_status_with(connection, target, &HostFacts::default()).await
+}
+
+/// [`service_status`] on a host whose facts are known: with `docker-compose` v1 it reads
+/// v1's table instead of JSON.
+pub async fn service_status_with(
+    connection: &Connection,
+    target: &Target,
+    facts: &HostFacts,
+) -> Result<StatusReport> {
+    let command = Operation::Ps.command(
+        &crate::policy::Policy::builtin(),
+        &target.project_dir,
+        facts.compose,
+    );
+    let output = connection.exec(&command).await?;
     if !output.succeeded() {
         return Err(Error::RemoteFailed {
             what: "docker compose ps".into(),
@@ -113,6 +128,11 @@ pub async fn service_status(connection: &Connection, target: &Target) -> Result<
         host_key: connection.host_key().to_string(),
         command: output.command,
         checked_at: output.started_at,
-        services: compose::parse_ps(&output.stdout, &policy::SERVICES)?,
+        services: match facts.compose {
+            Compose::V2 => compose::parse_ps(&output.stdout, &policy::SERVICES)?,
+            Compose::V1 => {
+                compose::parse_ps_table(&output.stdout, &policy::SERVICES, &facts.services)?
+            }
+        },
     })
 }
