@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use shipshape_core::settings::JsonFileSettings;
 use shipshape_core::ssh::CancellationToken;
 use shipshape_core::Console;
-use shipshape_tests::{run, Lab};
+use shipshape_tests::{exclusive, run, Lab};
 
 const CGROUP_ROOT: &str = "/sys/fs/cgroup/cpuacct";
 const POLL_EVERY: Duration = Duration::from_secs(2);
@@ -106,6 +106,7 @@ fn measure(
 }
 
 fn main() {
+    let _lab_lock = exclusive(); // no test may restart the lab's services meanwhile
     let lab = Lab::from_env();
     let seconds: u64 = std::env::var("SHIPSHAPE_BENCH_SECONDS")
         .ok()

@@ -10,11 +10,37 @@ use serde_json::Value;
 
 static LAB_LOCK: Mutex<()> = Mutex::new(());
 
-/// Serializes tests that share the lab's state (its sshd log, its containers).
-pub fn exclusive() -> MutexGuard<'static, ()> {
-    LAB_LOCK
+/// Held while a test uses the lab's shared state (its sshd logs, its containers): the
+/// mutex orders the tests of one binary, the file lock those of other processes (another
+/// test binary, a benchmark, a developer's second run).
+pub struct LabGuard {
+    _in_process: MutexGuard<'static, ()>,
+    _across_processes: Option<std::fs::File>,
+}
+
+/// Serializes tests that share the lab's state.
+pub fn exclusive() -> LabGuard {
+    let in_process = LAB_LOCK
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let lock_file = std::env::var_os("SHIPSHAPE_LAB")
+        .map(PathBuf::from)
+        .and_then(|descriptor| descriptor.parent().map(|dir| dir.join("tests.lock")))
+        .and_then(|path| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(path)
+                .ok()
+        });
+    if let Some(file) = &lock_file {
+        file.lock().expect("the lab's test lock can be taken");
+    }
+    LabGuard {
+        _in_process: in_process,
+        _across_processes: lock_file,
+    }
 }
 
 /// The lab as `tests/lab/lab.sh up` described it in `lab.json`.
