@@ -24,9 +24,11 @@ fn main() {
         "history",
         "watch_status",
         "stop_watch",
+        "cancel_operation",
         "follow_logs",
         "stop_logs",
         "save_log",
+        "review_incoming",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri build step failed");

@@ -20,6 +20,9 @@ pub struct AppState {
 fn main() {
     tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::new().build())
+        // Used from Rust only (no UI permission): "a long operation ended" while the
+        // window is in the background.
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             let settings =
                 settings_store::PluginSettings::open(app.handle(), paths::settings_file())?;
@@ -29,6 +32,7 @@ fn main() {
                 startup_problems.push(ErrorReport::from(error));
             }
             app.manage(commands::live::LiveWatches::default());
+            app.manage(commands::operations::RunningOperations::default());
             app.manage(commands::logs::LogFollows::default());
             app.manage(AppState {
                 console,
@@ -59,9 +63,11 @@ fn main() {
             commands::operations::history,
             commands::live::watch_status,
             commands::live::stop_watch,
+            commands::operations::cancel_operation,
             commands::logs::follow_logs,
             commands::logs::stop_logs,
             commands::logs::save_log,
+            commands::git_review::review_incoming,
         ])
         .run(tauri::generate_context!())
         .expect("Shipshape could not start its window");

@@ -30,7 +30,7 @@ PROJECT_DIR=/home/$LAB_USER/automated-trading-platform
 ORIGIN_DIR=$LAB_DIR/origin.git
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # Bump when the service images change: `up` rebuilds images of an older version.
-LAB_IMAGE_VERSION=2
+LAB_IMAGE_VERSION=3
 
 log() { printf '[lab] %s\n' "$*" >&2; }
 die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }
@@ -276,15 +276,24 @@ ensure_project() {
 # commit on its origin, pulled into the project, so old labs keep matching the tests.
 project_changed=0
 update_project_files() {
-  local wanted
-  wanted=$(sed "s#@REGISTRY@#$REGISTRY#g" "$HERE/project/docker-compose.yml")
-  [ "$wanted" = "$(cat "$PROJECT_DIR/docker-compose.yml" 2>/dev/null)" ] && return 0
-  log "updating the lab project's docker-compose.yml (a commit on its origin)"
+  local rendered
+  rendered=$(mktemp -d)
+  cp -r "$HERE/project/." "$rendered/"
+  sed -i "s#@REGISTRY@#$REGISTRY#g" "$rendered/docker-compose.yml"
+  local stale=0 file
+  while IFS= read -r file; do
+    cmp -s "$rendered/$file" "$PROJECT_DIR/$file" || stale=1
+  done < <(cd "$rendered" && find . -type f | sed 's#^\./##')
+  if [ "$stale" = 0 ]; then rm -rf "$rendered"; return 0; fi
+  log "updating the lab project's files from the seed (a commit on its origin)"
   local work
   work=$(as_user mktemp -d)
   as_user git clone -q "$ORIGIN_DIR" "$work/p"
-  printf '%s\n' "$wanted" | as_user tee "$work/p/docker-compose.yml" >/dev/null
-  (cd "$work/p" && as_user git -c user.name='Lab Seed' -c user.email=lab@example.invalid commit -q -am 'Lab: update docker-compose.yml' &&
+  chmod -R a+rX "$rendered"
+  as_user cp -r "$rendered/." "$work/p/"
+  rm -rf "$rendered"
+  (cd "$work/p" && as_user git add -A &&
+    as_user git -c user.name='Lab Seed' -c user.email=lab@example.invalid commit -q -m 'Lab: update the project from its seed' &&
     as_user git push -q origin main)
   rm -rf "$work"
   (cd "$PROJECT_DIR" && as_user git pull -q --ff-only origin main)

@@ -2,6 +2,7 @@
 //! then the host's output; a command that fails on the host exits 1.
 
 use clap::Subcommand;
+use shipshape_core::console::IncomingReview;
 use shipshape_core::operations::{Operation, DEFAULT_LOG_LINES};
 use shipshape_core::{Console, Error};
 
@@ -44,6 +45,13 @@ pub enum OperationCommand {
     },
     /// `git pull origin main` in the project directory.
     GitPull { name: String },
+    /// What `git pull origin main` would bring: fetches, then lists the incoming commits
+    /// and the files they change. Changes nothing the services run.
+    GitReview {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// The policy's health probe, `curl http://localhost:8002/api/health`, on the host.
     Health { name: String },
     /// `docker compose --profile aws exec backend-aws python scripts/SCRIPT`.
@@ -54,6 +62,7 @@ pub async fn run(console: &Console, command: OperationCommand) -> Result<(), Err
     use OperationCommand as C;
     let (name, operation) = match command {
         C::Ps { name, json } => return ps(console, &name, json).await,
+        C::GitReview { name, json } => return git_review(console, &name, json).await,
         C::Logs {
             name,
             service,
@@ -123,4 +132,60 @@ async fn ps(console: &Console, name: &str, json: bool) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// Prints the review: the commands that ran (stderr, like every operation), then the
+/// incoming commits and the files they change.
+async fn git_review(console: &Console, name: &str, json: bool) -> Result<(), Error> {
+    let review = console.review_incoming(name).await?;
+    if json {
+        crate::print_json(&review);
+        return Ok(());
+    }
+    for command in &review.commands {
+        eprintln!("$ {command}");
+    }
+    print!("{}", review_text(&review));
+    Ok(())
+}
+
+/// How many hex digits of a commit hash the review shows, as `git log --oneline` does.
+const SHORT_HASH: usize = 7;
+
+fn review_text(review: &IncomingReview) -> String {
+    if review.is_up_to_date() {
+        return format!(
+            "Already up to date: HEAD {} has everything on {}.\n",
+            review.head, review.upstream
+        );
+    }
+    let mut text = format!(
+        "HEAD {} → {}: {}\n",
+        review.head,
+        review.upstream,
+        counted(review.commits.len(), "incoming commit")
+    );
+    for commit in &review.commits {
+        let hash = commit.hash.get(..SHORT_HASH).unwrap_or(&commit.hash);
+        text.push_str(&format!(
+            "  {hash}  {}  {}  {}\n",
+            commit.author, commit.date, commit.subject
+        ));
+    }
+    text.push_str(&format!(
+        "{}:\n",
+        counted(review.files.len(), "changed file")
+    ));
+    for file in &review.files {
+        match &file.from {
+            Some(from) => text.push_str(&format!("  {}  {from} → {}\n", file.status, file.path)),
+            None => text.push_str(&format!("  {}  {}\n", file.status, file.path)),
+        }
+    }
+    text
+}
+
+/// `1 changed file`, `2 changed files`.
+fn counted(count: usize, noun: &str) -> String {
+    format!("{count} {noun}{}", if count == 1 { "" } else { "s" })
 }

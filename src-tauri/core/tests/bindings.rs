@@ -2,11 +2,13 @@
 //! This test fails when the committed file is stale; `SHIPSHAPE_BLESS=1` rewrites it.
 
 use shipshape_core::compose::{RunState, ServiceState};
+use shipshape_core::console::IncomingReview;
 use shipshape_core::console::{HostTrust, KeyFile, LiveStatus, OperationOutcome, PlannedOperation};
 use shipshape_core::console::{LogEvent, LogFollowStarted};
 use shipshape_core::history::HistoryRecord;
 use shipshape_core::keys::KeyInfo;
 use shipshape_core::operations::StatusReport;
+use shipshape_core::operations::{ChangedFile, IncomingCommit};
 use shipshape_core::operations::{Compose, Operation};
 use shipshape_core::ssh::{CommandOutput, HostKeyOffer};
 use shipshape_core::ssh_config::ResolvedHost;
@@ -43,6 +45,9 @@ fn render() -> String {
         LiveStatus::decl(&cfg),
         LogEvent::decl(&cfg),
         LogFollowStarted::decl(&cfg),
+        IncomingCommit::decl(&cfg),
+        ChangedFile::decl(&cfg),
+        IncomingReview::decl(&cfg),
     ];
     let mut text = String::from(HEADER);
     for declaration in declarations {

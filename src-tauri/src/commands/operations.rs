@@ -1,8 +1,14 @@
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use shipshape_core::console::{OperationOutcome, PlannedOperation};
 use shipshape_core::history::HistoryRecord;
 use shipshape_core::operations::Operation;
+use shipshape_core::ssh::CancellationToken;
 use shipshape_core::ErrorReport;
-use tauri::State;
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Manager, State};
+use tauri_plugin_notification::NotificationExt;
 
 use crate::AppState;
 
@@ -17,15 +23,78 @@ pub async fn plan_operation(
     Ok(state.console.plan_operation(&target, &operation).await?)
 }
 
-/// Runs one of the policy's typed operations. The UI sends an `Operation` value, never
-/// command text; the core builds and quotes the command.
+/// Operations running now, by the id the UI gave them, so it can cancel one.
+#[derive(Default)]
+pub struct RunningOperations(Mutex<HashMap<u32, CancellationToken>>);
+
+/// Runs one of the policy's typed operations, streaming its output to `on_output` as it
+/// comes. The UI sends an `Operation` value, never command text; the core builds and
+/// quotes the command.
 #[tauri::command]
 pub async fn run_operation(
+    app: AppHandle,
     state: State<'_, AppState>,
+    running: State<'_, RunningOperations>,
     target: String,
     operation: Operation,
+    run_id: u32,
+    on_output: Channel<String>,
 ) -> Result<OperationOutcome, ErrorReport> {
-    Ok(state.console.run_operation(&target, &operation).await?)
+    let cancel = CancellationToken::new();
+    running.0.lock().unwrap().insert(run_id, cancel.clone());
+    let outcome = state
+        .console
+        .run_operation_streaming(
+            &target,
+            &operation,
+            |text| {
+                let _ = on_output.send(text.to_string());
+            },
+            &cancel,
+        )
+        .await;
+    running.0.lock().unwrap().remove(&run_id);
+    let outcome = outcome?;
+    notify_if_unseen(&app, &target, &outcome);
+    Ok(outcome)
+}
+
+/// Operations that take at least this long are announced when they end unwatched.
+const LONG_OPERATION_MS: u64 = 10_000;
+
+/// A desktop notification when a long operation ends while the window is in the
+/// background; nothing if it is in front (the dialog shows the result) or if the desktop
+/// has no notification service.
+fn notify_if_unseen(app: &AppHandle, target: &str, outcome: &OperationOutcome) {
+    let in_front = app
+        .get_webview_window("main")
+        .and_then(|window| window.is_focused().ok())
+        .unwrap_or(true);
+    if in_front || outcome.output.duration_ms < LONG_OPERATION_MS {
+        return;
+    }
+    let verdict = match outcome.output.exit_code {
+        Some(0) => "finished",
+        None => "stopped",
+        Some(_) => "failed",
+    };
+    let _ = app
+        .notification()
+        .builder()
+        .title(format!("{} {verdict}", outcome.title))
+        .body(format!(
+            "{target}, after {} s",
+            outcome.output.duration_ms / 1000
+        ))
+        .show();
+}
+
+/// Stops the operation the UI started as `run_id` (its remote command gets SIGTERM).
+#[tauri::command]
+pub fn cancel_operation(running: State<'_, RunningOperations>, run_id: u32) {
+    if let Some(cancel) = running.0.lock().unwrap().get(&run_id) {
+        cancel.cancel();
+    }
 }
 
 #[tauri::command]

@@ -16,6 +16,7 @@ const homes = {
   dashboard: () => ({}),
   operations: () => ({}),
   logs: () => ({}),
+  "git-review": () => ({}),
 
   // First run on the lab; the spec adds a target for the "rebuilt" host and trusts it.
   targets: () => ({}),

@@ -60,13 +60,44 @@ describe("operations", () => {
     await browser.keys("Escape");
   });
 
+  it("shows pull's progress per service", async () => {
+    await $('[data-testid="action-pull"]').click();
+    await $('[data-testid="operation-run"]').waitForEnabled();
+    await $('[data-testid="operation-run"]').click();
+    await $('[data-testid="operation-result"]').waitForDisplayed({ timeout: 60000 });
+    for (const service of ["backend-aws", "frontend-aws", "db", "market-updater-aws"]) {
+      expect(await $(`[data-testid="operation-progress"] [data-service="${service}"]`).getAttribute("data-stage")).toBe("done");
+    }
+    await browser.keys("Escape");
+  });
+
+  it("streams a long migration's output and stops it on request", async () => {
+    await $('[data-testid="action-migrate"]').click();
+    await $('//button[@data-testid="migration-script"][contains(., "backfill_prices")]').click();
+    await $('[data-testid="operation-run"]').waitForEnabled();
+    await $('[data-testid="operation-run"]').click();
+    const live = await $('[data-testid="operation-live-output"]');
+    await browser.waitUntil(async () => (await live.isExisting()) && (await live.getText()).includes("backfill progress: 2"), {
+      timeout: 20000, timeoutMsg: "the migration's output did not stream",
+    });
+    await $('[data-testid="operation-cancel"]').click();
+    const result = await $('[data-testid="operation-result"]');
+    await result.waitForDisplayed({ timeout: 10000 });
+    expect(await result.getText()).toContain("Stopped on request");
+    await browser.keys("Escape");
+  });
+
   it("records what ran in the history", async () => {
     await $('[data-testid="nav-history"]').click();
     await $('[data-testid="history-table"]').waitForDisplayed();
     const rows = await $$('[data-testid="history-row"]');
-    expect(rows.length).toBe(2); // the restart and the health check; the cancelled down never ran
-    expect(await rows[0].getText()).toContain("curl -fsS -m 10");
-    expect(await rows[1].getText()).toContain("docker compose --profile aws restart backend-aws");
+    // Newest first: the stopped migration, the pull, the health check, the restart; the
+    // cancelled `down` never ran.
+    expect(rows.length).toBe(4);
+    expect(await rows[0].getText()).toContain("(cancelled)");
+    expect(await rows[1].getText()).toContain("docker compose --profile aws pull");
+    expect(await rows[2].getText()).toContain("curl -fsS -m 10");
+    expect(await rows[3].getText()).toContain("docker compose --profile aws restart backend-aws");
     await $('[data-testid="history-filter"]').setValue("restart");
     expect((await $$('[data-testid="history-row"]')).length).toBe(1);
   });

@@ -8,6 +8,7 @@ import type {
   HostTrust,
   KeyFile,
   HistoryRecord,
+  IncomingReview,
   KeyInfo,
   LiveStatus,
   LogEvent,
@@ -62,9 +63,17 @@ export const api = {
 
   serviceStatus: (target: string) => call<StatusReport>("service_status", { target }),
   planOperation: (target: string, operation: Operation) => call<PlannedOperation>("plan_operation", { target, operation }),
-  runOperation: (target: string, operation: Operation) => call<OperationOutcome>("run_operation", { target, operation }),
+  /** Runs an operation, handing its output to `onOutput` as it comes; `runId` lets `cancelOperation` stop it. */
+  runOperation: (target: string, operation: Operation, runId: number, onOutput: (text: string) => void) => {
+    const channel = new Channel<string>();
+    channel.onmessage = onOutput;
+    return call<OperationOutcome>("run_operation", { target, operation, runId, onOutput: channel });
+  },
+  cancelOperation: (runId: number) => call<null>("cancel_operation", { runId }),
   listMigrations: (target: string) => call<string[]>("list_migrations", { target }),
   history: () => call<HistoryRecord[]>("history"),
+  /** Fetches, then lists the commits and files `git pull origin main` would bring. */
+  reviewIncoming: (target: string) => call<IncomingReview>("review_incoming", { target }),
   /** Starts pushing the target's service states to `onStatus`; returns the watch's id. */
   watchStatus: (target: string, onStatus: (status: LiveStatus) => void) => {
     const channel = new Channel<LiveStatus>();

@@ -124,7 +124,7 @@ identity_files: Array<string>,
  */
 proxy_jump: string | null, };
 
-export type Operation = { "op": "ps" } | { "op": "logs", service: string, lines: number, follow: boolean, since: string | null, timestamps: boolean, } | { "op": "restart", service: string | null, } | { "op": "stop", service: string | null, } | { "op": "pull" } | { "op": "up" } | { "op": "up_service", service: string, } | { "op": "down" } | { "op": "git_fetch" } | { "op": "git_incoming" } | { "op": "git_incoming_files" } | { "op": "git_pull" } | { "op": "health" } | { "op": "migrate", script: string, } | { "op": "list_migrations" } | { "op": "compose_services" };
+export type Operation = { "op": "ps" } | { "op": "logs", service: string, lines: number, follow: boolean, since: string | null, timestamps: boolean, } | { "op": "restart", service: string | null, } | { "op": "stop", service: string | null, } | { "op": "pull" } | { "op": "up" } | { "op": "up_service", service: string, } | { "op": "down" } | { "op": "git_fetch" } | { "op": "git_incoming" } | { "op": "git_incoming_files" } | { "op": "git_head" } | { "op": "git_pull" } | { "op": "health" } | { "op": "migrate", script: string, } | { "op": "list_migrations" } | { "op": "compose_services" };
 
 export type Compose = "v2" | "v1";
 
@@ -179,3 +179,37 @@ address: string,
  * Exactly the text sent to the host.
  */
 command: string, };
+
+export type IncomingCommit = { hash: string, author: string, 
+/**
+ * Author date, strict ISO 8601.
+ */
+date: string, subject: string, };
+
+export type ChangedFile = { 
+/**
+ * git's letter: `A` added, `M` modified, `D` deleted, `R` renamed, `C` copied, ...
+ */
+status: string, path: string, 
+/**
+ * The old path of a renamed or copied file.
+ */
+from: string | null, };
+
+export type IncomingReview = { target: string, 
+/**
+ * The short hash of the commit the project is on.
+ */
+head: string, 
+/**
+ * The branch a pull merges, e.g. `origin/main`.
+ */
+upstream: string, 
+/**
+ * Newest first.
+ */
+commits: Array<IncomingCommit>, files: Array<ChangedFile>, 
+/**
+ * Exactly the text sent to the host for each step, in the order they ran.
+ */
+commands: Array<string>, };

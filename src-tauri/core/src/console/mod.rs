@@ -17,6 +17,7 @@ use crate::target::{self, Target};
 
 use crate::trust::KnownHosts;
 use crate::{keys, lab, paths};
+pub use git_review::IncomingReview;
 pub use key_custody::KeyFile;
 pub use live_status::{events_command, LiveStatus};
 pub use logs::{LogEvent, LogFollow, LogFollowEnd, LogFollowStarted};
@@ -24,6 +25,7 @@ pub use operate::{host_facts, OperationOutcome, PlannedOperation};
 pub use targets::TargetSummary;
 pub use trust::HostTrust;
 
+mod git_review;
 mod key_custody;
 mod live_status;
 mod logs;

@@ -13,7 +13,7 @@ use crate::operations::{
     parse_migration_list, parse_service_list, validate_service, Compose, HostFacts, Operation,
 };
 use crate::policy::Policy;
-use crate::ssh::{CommandOutput, Connection};
+use crate::ssh::{CancellationToken, CommandOutput, Connection, StreamChunk};
 use crate::target::{self, Target};
 
 /// What an operation will do, shown before it runs: the exact command and where.
@@ -225,13 +225,46 @@ impl Console {
         target: &str,
         operation: &Operation,
     ) -> Result<OperationOutcome> {
+        self.run_operation_streaming(target, operation, |_| {}, &CancellationToken::new())
+            .await
+    }
+
+    /// [`Console::run_operation`], handing its output to `on_output` as it arrives (pull
+    /// progress, up's container lines) and stopping it if `cancel` fires. A cancelled
+    /// operation is an outcome without an exit code, and is recorded like any other.
+    pub async fn run_operation_streaming(
+        &self,
+        target: &str,
+        operation: &Operation,
+        mut on_output: impl FnMut(&str) + Send,
+        cancel: &CancellationToken,
+    ) -> Result<OperationOutcome> {
         if matches!(operation, Operation::Logs { follow: true, .. }) {
             return Err(Error::BadInput(
                 "Following logs never ends: use the log viewer (follow_logs) for that.".into(),
             ));
         }
         let (target, connection, operation, command) = self.prepare(target, operation).await?;
-        let output = connection.exec(&command).await?;
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let end = connection
+            .exec_streaming(
+                &command,
+                |chunk| {
+                    let bytes = match chunk {
+                        StreamChunk::Stdout(bytes) => {
+                            stdout.extend_from_slice(bytes);
+                            bytes
+                        }
+                        StreamChunk::Stderr(bytes) => {
+                            stderr.extend_from_slice(bytes);
+                            bytes
+                        }
+                    };
+                    on_output(&String::from_utf8_lossy(bytes));
+                },
+                cancel,
+            )
+            .await?;
         if matches!(
             operation,
             Operation::GitPull | Operation::Pull | Operation::Up | Operation::Down
@@ -239,7 +272,19 @@ impl Console {
             // The project's services or scripts may have changed: learn them again.
             self.facts.lock().await.remove(&target.name);
         }
-        let title = operation.title();
+        let output = CommandOutput {
+            command: end.command,
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+            exit_code: end.exit_code,
+            started_at: end.started_at,
+            duration_ms: end.duration_ms,
+        };
+        let title = if end.cancelled {
+            format!("{} (cancelled)", operation.title())
+        } else {
+            operation.title()
+        };
         let record = HistoryRecord::of(&target.name, &title, &output);
         History::at(self.history_path.clone()).append(&record)?;
         Ok(OperationOutcome {

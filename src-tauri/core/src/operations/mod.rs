@@ -23,7 +23,7 @@ use crate::target::Target;
 pub use operation::{Operation, DEFAULT_LOG_LINES, HEALTH_TIMEOUT_SECONDS};
 pub use output::{
     parse_changed_files, parse_health, parse_incoming_commits, parse_migration_list,
-    parse_service_list, ChangedFile, HealthResponse, IncomingCommit,
+    parse_service_list, parse_short_hash, ChangedFile, HealthResponse, IncomingCommit,
 };
 pub use validate::{
     validate_lines, validate_migration, validate_service, validate_since, HostFacts, MAX_LOG_LINES,

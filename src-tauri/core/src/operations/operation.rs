@@ -50,6 +50,8 @@ pub enum Operation {
     GitIncoming,
     /// The files those commits change.
     GitIncomingFiles,
+    /// `git rev-parse --short HEAD`: the commit the project is on, for the review.
+    GitHead,
     /// `git pull origin main`.
     GitPull,
     /// The policy's health probe, `curl http://localhost:8002/api/health`, on the host.
@@ -129,6 +131,7 @@ impl Operation {
                 "--name-status",
                 &format!("HEAD...{upstream}"),
             ]),
+            Operation::GitHead => git().args(["rev-parse", "--short", "HEAD"]),
             Operation::GitPull => git().args(["pull", &policy.remote, &policy.branch]),
             Operation::Health => RemoteCommand::new("curl")
                 .args(["-fsS", "-m", &HEALTH_TIMEOUT_SECONDS.to_string()])
@@ -178,6 +181,7 @@ impl Operation {
             Operation::GitFetch => "Fetch the latest code".into(),
             Operation::GitIncoming => "List the incoming commits".into(),
             Operation::GitIncomingFiles => "List the files the incoming commits change".into(),
+            Operation::GitHead => "Show the current commit".into(),
             Operation::GitPull => "Pull the latest code".into(),
             Operation::Health => "Check the health endpoint".into(),
             Operation::Migrate { script } => format!("Run the migration {script}"),

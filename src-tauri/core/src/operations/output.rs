@@ -124,3 +124,11 @@ pub fn parse_changed_files(stdout: &str) -> Vec<ChangedFile> {
         })
         .collect()
 }
+
+/// Reads [`super::Operation::GitHead`]'s abbreviated hash, or `None` when the output is
+/// not one (git abbreviates to at least 4 hex digits, at most the full 40 or 64).
+pub fn parse_short_hash(stdout: &str) -> Option<String> {
+    let hash = stdout.trim();
+    ((4..=64).contains(&hash.len()) && hash.chars().all(|c| c.is_ascii_hexdigit()))
+        .then(|| hash.to_string())
+}

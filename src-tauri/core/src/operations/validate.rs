@@ -260,6 +260,7 @@ impl Operation {
             | Operation::GitFetch
             | Operation::GitIncoming
             | Operation::GitIncomingFiles
+            | Operation::GitHead
             | Operation::GitPull
             | Operation::Health
             | Operation::ListMigrations

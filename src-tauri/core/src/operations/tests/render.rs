@@ -139,6 +139,10 @@ fn git_health_and_listing_render_the_policys_commands() {
             format!("{CD}git diff --no-color --name-status HEAD...origin/main")
         );
         assert_eq!(
+            render(Operation::GitHead),
+            format!("{CD}git rev-parse --short HEAD")
+        );
+        assert_eq!(
             render(Operation::Health),
             format!(
                 "{CD}curl -fsS -m 10 -w '\\n%{{http_code}}\\n' http://localhost:8002/api/health"
@@ -220,6 +224,8 @@ fn destructive_operations_are_marked() {
         Operation::Pull,
         Operation::GitFetch,
         Operation::GitIncoming,
+        Operation::GitIncomingFiles,
+        Operation::GitHead,
         Operation::Health,
         Operation::ListMigrations,
         Operation::ComposeServices,

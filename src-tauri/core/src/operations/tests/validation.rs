@@ -229,4 +229,7 @@ fn host_output_is_read_strictly() {
     assert_eq!(files[1].path, "new.py");
     assert_eq!(files[1].from.as_deref(), Some("old.py"));
     assert_eq!(files.len(), 3);
+    assert_eq!(parse_short_hash("1a2b3c4\n").as_deref(), Some("1a2b3c4"));
+    assert_eq!(parse_short_hash("fatal: not a git repository\n"), None);
+    assert_eq!(parse_short_hash(""), None);
 }
