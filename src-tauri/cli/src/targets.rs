@@ -24,6 +24,9 @@ pub enum TargetCommand {
         /// The keyring key used to log in.
         #[arg(long)]
         key: Option<String>,
+        /// A policy file (TOML) overriding the builtin policy for this target.
+        #[arg(long)]
+        policy: Option<PathBuf>,
     },
     /// List targets with their pinned host keys.
     List {
@@ -70,6 +73,7 @@ pub async fn run(console: &Console, command: TargetCommand) -> Result<(), Error>
             user,
             dir,
             key,
+            policy,
         } => {
             let target = Target {
                 name,
@@ -78,6 +82,8 @@ pub async fn run(console: &Console, command: TargetCommand) -> Result<(), Error>
                 user,
                 project_dir: dir,
                 key,
+                policy_file: policy
+                    .map(|p| std::path::absolute(&p).unwrap_or(p).display().to_string()),
             };
             let saved = console.save_target(target, None).await?;
             println!(

@@ -50,6 +50,7 @@ pub fn ensure_lab_target(
         user: lab.user.clone(),
         project_dir: lab.project_dir.clone(),
         key: Some(LAB_KEY.to_string()),
+        policy_file: None,
     };
     if target::find(settings, &wanted.name).ok().as_ref() != Some(&wanted) {
         target::save(settings, wanted.clone())?;

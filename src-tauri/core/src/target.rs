@@ -19,6 +19,9 @@ pub struct Target {
     pub project_dir: String,
     /// The name of the SSH key in the keyring used to log in.
     pub key: Option<String>,
+    /// A policy file (TOML) overriding the builtin policy for this target; never the profile.
+    #[serde(default)]
+    pub policy_file: Option<String>,
 }
 
 impl Target {
@@ -31,6 +34,7 @@ impl Target {
             user: policy::DEFAULT_USER.to_string(),
             project_dir: policy::PROJECT_DIR.to_string(),
             key: key.map(str::to_string),
+            policy_file: None,
         }
     }
 
@@ -68,6 +72,13 @@ impl Target {
         }
         if let Some(key) = &self.key {
             crate::keys::validate_name(key)?;
+        }
+        if self
+            .policy_file
+            .as_deref()
+            .is_some_and(|p| !p.starts_with('/'))
+        {
+            return bad("The policy file must be given as an absolute path.");
         }
         Ok(())
     }

@@ -10,7 +10,11 @@ export type Target = { name: string, host: string, port: number, user: string, p
 /**
  * The name of the SSH key in the keyring used to log in.
  */
-key: string | null, };
+key: string | null, 
+/**
+ * A policy file (TOML) overriding the builtin policy for this target; never the profile.
+ */
+policy_file: string | null, };
 
 export type TargetSummary = { target: Target, address: string, 
 /**

@@ -12,7 +12,6 @@ use crate::operations::{
     parse_changed_files, parse_incoming_commits, parse_short_hash, ChangedFile, IncomingCommit,
     Operation,
 };
-use crate::policy::Policy;
 
 /// What `git pull` would bring to a target's project, with the commands that found out.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -39,7 +38,7 @@ impl Console {
     /// Fetches the policy's branch on `target` and reports the commits and files between
     /// the project's HEAD and it. Changes nothing the services run.
     pub async fn review_incoming(&self, target: &str) -> Result<IncomingReview> {
-        let policy = Policy::builtin();
+        let (_, policy) = self.target_and_policy(target)?;
         let mut commands = Vec::new();
         self.review_step(target, &Operation::GitFetch, &mut commands)
             .await

@@ -12,7 +12,6 @@ use ts_rs::TS;
 use super::Console;
 use crate::error::{Error, ErrorReport, Result};
 use crate::operations::{self, StatusReport};
-use crate::policy::Policy;
 use crate::shell::RemoteCommand;
 use crate::ssh::{CancellationToken, StreamChunk};
 use crate::target::{self, Target};
@@ -72,11 +71,10 @@ impl Console {
         cancel: &CancellationToken,
     ) -> Result<()> {
         let target = target::find(self.settings.as_ref(), target)?;
+        let policy = self.policy_for(&target)?;
         let connection = self.connect(&target.name).await?;
-        let facts = self
-            .facts_for(&target, &connection, &Policy::builtin())
-            .await?;
-        on_snapshot(operations::service_status_with(&connection, &target, &facts).await?);
+        let facts = self.facts_for(&target, &connection, &policy).await?;
+        on_snapshot(operations::service_status_with(&connection, &target, &policy, &facts).await?);
 
         let (changed, mut changes) = mpsc::unbounded_channel::<()>();
         let watch = events_command(&target);
@@ -95,7 +93,9 @@ impl Console {
             while changes.recv().await.is_some() {
                 tokio::time::sleep(SETTLE).await;
                 while changes.try_recv().is_ok() {}
-                on_snapshot(operations::service_status_with(&connection, &target, &facts).await?);
+                on_snapshot(
+                    operations::service_status_with(&connection, &target, &policy, &facts).await?,
+                );
             }
             Ok::<(), Error>(())
         };

@@ -20,9 +20,7 @@ use ts_rs::TS;
 use super::Console;
 use crate::error::{Error, ErrorReport, Result};
 use crate::operations::{validate_lines, validate_service, Operation};
-use crate::policy::Policy;
 use crate::ssh::{CancellationToken, Connection, StreamChunk, StreamingCommand};
-use crate::target;
 
 /// What the log viewer receives on its channel, in order: batches of lines, then
 /// exactly one `ended`.
@@ -157,10 +155,9 @@ impl Console {
         lines: u32,
         timestamps: bool,
     ) -> Result<LogFollow> {
-        let policy = Policy::builtin();
+        let (target, policy) = self.target_and_policy(target)?;
         validate_service(service, &policy, &policy.services)?;
         validate_lines(lines)?;
-        let target = target::find(self.settings.as_ref(), target)?;
         let mut connection = self.connect(&target.name).await?;
         // v2's `docker compose` or v1's `docker-compose`, whichever the host has.
         let compose = self.facts_for(&target, &connection, &policy).await?.compose;
@@ -220,7 +217,7 @@ mod tests {
 
     fn console_with_lab_target(dir: &std::path::Path) -> Console {
         let settings = JsonFileSettings::open(dir.join("settings.json")).unwrap();
-        target::save(&settings, Target::new("Local lab", "127.0.0.1", Some("k"))).unwrap();
+        crate::target::save(&settings, Target::new("Local lab", "127.0.0.1", Some("k"))).unwrap();
         Console::with_known_hosts(Arc::new(settings), dir.join("known_hosts"))
     }
 
@@ -236,13 +233,13 @@ mod tests {
                 .expect_err("refused");
             assert_eq!(error.code(), ErrorCode::BadInput, "{service:?}: {error}");
         }
-        // Refused before the target is even looked up.
+        // The target (and so its policy) is looked up locally first: still nothing connects.
         let error = console
             .start_logs("no such target", "`id`", 200, false)
             .await
             .err()
             .unwrap();
-        assert_eq!(error.code(), ErrorCode::BadInput);
+        assert_eq!(error.code(), ErrorCode::TargetNotFound);
         let error = console
             .start_logs("Local lab", "db", 0, false)
             .await

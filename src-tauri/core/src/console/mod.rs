@@ -122,25 +122,42 @@ impl Console {
         }
     }
 
+    /// The target named `name` and the policy that governs it, both read locally: checks
+    /// against the policy happen before anything connects.
+    pub fn target_and_policy(&self, name: &str) -> Result<(Target, Policy)> {
+        let target = target::find(self.settings.as_ref(), name)?;
+        let policy = self.policy_for(&target)?;
+        Ok((target, policy))
+    }
+
+    /// The policy that governs `target`: the builtin one, or the target's policy file
+    /// laid over it (validated; a bad file is a clear error naming its line and field).
+    pub fn policy_for(&self, target: &Target) -> Result<Policy> {
+        match &target.policy_file {
+            None => Ok(Policy::builtin()),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| Error::storage(path, e))?;
+                Policy::from_toml(&text, path)
+            }
+        }
+    }
+
     /// `docker compose --profile aws ps` on the target, one row per service.
     pub async fn service_status(&self, name: &str) -> Result<StatusReport> {
         let target = target::find(self.settings.as_ref(), name)?;
+        let policy = self.policy_for(&target)?;
         let status = async {
             let connection = self.connect(name).await?;
-            let facts = self
-                .facts_for(&target, &connection, &Policy::builtin())
-                .await?;
-            operations::service_status_with(&connection, &target, &facts).await
+            let facts = self.facts_for(&target, &connection, &policy).await?;
+            operations::service_status_with(&connection, &target, &policy, &facts).await
         };
         match status.await {
             // A dropped connection is reopened once; anything else is the answer.
             Err(Error::ConnectionLost { .. }) => {
                 self.disconnect(name).await;
                 let connection = self.connect(name).await?;
-                let facts = self
-                    .facts_for(&target, &connection, &Policy::builtin())
-                    .await?;
-                operations::service_status_with(&connection, &target, &facts).await
+                let facts = self.facts_for(&target, &connection, &policy).await?;
+                operations::service_status_with(&connection, &target, &policy, &facts).await
             }
             other => other,
         }

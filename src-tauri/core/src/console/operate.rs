@@ -14,7 +14,7 @@ use crate::operations::{
 };
 use crate::policy::Policy;
 use crate::ssh::{CancellationToken, CommandOutput, Connection, StreamChunk};
-use crate::target::{self, Target};
+use crate::target::Target;
 
 /// What an operation will do, shown before it runs: the exact command and where.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -152,7 +152,7 @@ impl Console {
         Operation,
         crate::shell::RemoteCommand,
     )> {
-        let policy = Policy::builtin();
+        let (target, policy) = self.target_and_policy(target)?;
         precheck(operation, &policy)?;
         // `migrate NAME apply_migration_x.py` means the policy's scripts/apply_migration_x.py.
         let operation = match operation {
@@ -161,7 +161,6 @@ impl Console {
             },
             other => other.clone(),
         };
-        let target = target::find(self.settings.as_ref(), target)?;
         let connection = self.connect(&target.name).await?;
         let facts = self.facts_for(&target, &connection, &policy).await?;
         operation.validate(&policy, &facts)?;
@@ -209,8 +208,7 @@ impl Console {
 
     /// The migration scripts present on the host, as the policy selects them.
     pub async fn migrations(&self, target: &str) -> Result<Vec<String>> {
-        let policy = Policy::builtin();
-        let target = target::find(self.settings.as_ref(), target)?;
+        let (target, policy) = self.target_and_policy(target)?;
         let connection = self.connect(&target.name).await?;
         Ok(self
             .facts_for(&target, &connection, &policy)

@@ -63,6 +63,7 @@ impl Console {
                 .unwrap_or_else(|| policy::DEFAULT_USER.to_string()),
             project_dir: policy::PROJECT_DIR.to_string(),
             key,
+            policy_file: None,
         })
     }
 }

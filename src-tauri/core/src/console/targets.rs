@@ -39,6 +39,9 @@ impl Console {
         previous_name: Option<&str>,
     ) -> Result<TargetSummary> {
         target.validate()?;
+        // A policy file that does not read is refused now, with its line and field,
+        // rather than at the first operation.
+        self.policy_for(&target)?;
         if let Some(key) = &target.key {
             keys::find(self.settings.as_ref(), key)?;
         }

@@ -15,7 +15,7 @@ use ts_rs::TS;
 
 use crate::compose::{self, ServiceState};
 use crate::error::{Error, Result};
-use crate::policy;
+use crate::policy::{self, Policy};
 use crate::shell::RemoteCommand;
 use crate::ssh::Connection;
 use crate::target::Target;
@@ -99,7 +99,13 @@ pub struct StatusReport {
 }
 
 pub async fn service_status(connection: &Connection, target: &Target) -> Result<StatusReport> {
-    service_status_with(connection, target, &HostFacts::default()).await
+    service_status_with(
+        connection,
+        target,
+        &Policy::builtin(),
+        &HostFacts::default(),
+    )
+    .await
 }
 
 /// [`service_status`] on a host whose facts are known: with `docker-compose` v1 it reads
@@ -107,13 +113,11 @@ pub async fn service_status(connection: &Connection, target: &Target) -> Result<
 pub async fn service_status_with(
     connection: &Connection,
     target: &Target,
+    policy: &Policy,
     facts: &HostFacts,
 ) -> Result<StatusReport> {
-    let command = Operation::Ps.command(
-        &crate::policy::Policy::builtin(),
-        &target.project_dir,
-        facts.compose,
-    );
+    let command = Operation::Ps.command(policy, &target.project_dir, facts.compose);
+    let expected: Vec<&str> = policy.services.iter().map(String::as_str).collect();
     let output = connection.exec(&command).await?;
     if !output.succeeded() {
         return Err(Error::RemoteFailed {
@@ -129,10 +133,8 @@ pub async fn service_status_with(
         command: output.command,
         checked_at: output.started_at,
         services: match facts.compose {
-            Compose::V2 => compose::parse_ps(&output.stdout, &policy::SERVICES)?,
-            Compose::V1 => {
-                compose::parse_ps_table(&output.stdout, &policy::SERVICES, &facts.services)?
-            }
+            Compose::V2 => compose::parse_ps(&output.stdout, &expected)?,
+            Compose::V1 => compose::parse_ps_table(&output.stdout, &expected, &facts.services)?,
         },
     })
 }

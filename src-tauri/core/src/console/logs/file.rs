@@ -11,8 +11,6 @@ use std::time::SystemTime;
 use super::super::Console;
 use crate::error::{Error, Result};
 use crate::operations::validate_service;
-use crate::policy::Policy;
-use crate::target;
 
 /// The longest a name part (target or service) may be in a file name.
 const NAME_PART_MAX: usize = 48;
@@ -28,9 +26,8 @@ impl Console {
         service: &str,
         lines: &[String],
     ) -> Result<PathBuf> {
-        let policy = Policy::builtin();
+        let (target, policy) = self.target_and_policy(target)?;
         validate_service(service, &policy, &policy.services)?;
-        let target = target::find(self.settings.as_ref(), target)?;
         std::fs::create_dir_all(dir).map_err(|e| Error::storage(dir, e))?;
         let stem = log_file_stem(&target.name, service, SystemTime::now());
         let mut text = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());

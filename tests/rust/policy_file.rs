@@ -1,0 +1,84 @@
+//! A target governed by its own policy file: the file narrows what may run (here, the
+//! frontend is not the policy's), and a file that tries another profile is refused when
+//! the target is added, naming the line and the field.
+
+use shipshape_tests::*;
+
+#[test]
+fn a_policy_file_narrows_the_operations_and_can_never_change_the_profile() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let narrow = files.path().join("narrow.toml");
+    std::fs::write(&narrow, "# only these may be operated\nservices = [\"backend-aws\", \"db\", \"market-updater-aws\"]\n").unwrap();
+    let port = lab.field("port");
+    ok(&shipshape(
+        &lab,
+        home.path(),
+        &[
+            "target",
+            "add",
+            "narrow",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--key",
+            "local-lab",
+            "--policy",
+            narrow.to_str().unwrap(),
+        ],
+    ));
+
+    let refused = shipshape(&lab, home.path(), &["restart", "narrow", "frontend-aws"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert!(ok(&shipshape(&lab, home.path(), &["health", "narrow"])).contains("\"status\":\"ok\""));
+    let report: serde_json::Value = serde_json::from_str(&ok(&shipshape(
+        &lab,
+        home.path(),
+        &["ps", "narrow", "--json"],
+    )))
+    .unwrap();
+    let listed: Vec<&str> = report["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["service"].as_str().unwrap())
+        .collect();
+    assert!(
+        listed.starts_with(&["backend-aws", "db", "market-updater-aws"]),
+        "{listed:?}"
+    );
+
+    let other_profile = files.path().join("dev.toml");
+    std::fs::write(&other_profile, "services = [\"db\"]\nprofile = \"dev\"\n").unwrap();
+    let bad = shipshape(
+        &lab,
+        home.path(),
+        &[
+            "target",
+            "add",
+            "dev",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--key",
+            "local-lab",
+            "--policy",
+            other_profile.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = text(&bad.stderr);
+    assert!(
+        stderr.contains("line 2") && stderr.contains("profile"),
+        "{stderr}"
+    );
+    let targets = ok(&shipshape(&lab, home.path(), &["target", "list"]));
+    assert!(
+        !targets.contains("dev\t"),
+        "a refused target was saved: {targets}"
+    );
+}
