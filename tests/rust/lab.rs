@@ -279,3 +279,47 @@ fn a_service_stopped_through_docker_shows_as_stopped() {
         std::thread::sleep(Duration::from_millis(500));
     }
 }
+
+#[test]
+fn status_shows_image_ids_and_counts_restarts_docker_made_on_its_own() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    let restarts_of = |report: &Value| {
+        report["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["service"] == "market-updater-aws")
+            .unwrap()["restarts"]
+            .as_u64()
+            .expect("restarts is a number")
+    };
+    let before = ps_json(&lab, home.path());
+    for service in before["services"].as_array().unwrap() {
+        let image_id = service["image_id"].as_str().unwrap_or_default();
+        assert!(
+            image_id.starts_with("sha256:") && image_id.len() == 19,
+            "{service}"
+        );
+    }
+    // The service's main process ends by itself; its restart policy brings it back.
+    run(
+        "docker",
+        &["exec", &lab.container("market-updater-aws"), "kill", "1"],
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = ps_json(&lab, home.path());
+        if restarts_of(&now) > restarts_of(&before)
+            && state_of(&now, "market-updater-aws") == "running"
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the restart was never counted: {now}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}

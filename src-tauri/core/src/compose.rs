@@ -52,6 +52,10 @@ pub struct ServiceState {
     pub exit_code: Option<i64>,
     /// Published ports, e.g. "127.0.0.1:8002->8002/tcp".
     pub ports: Vec<String>,
+    /// The image the container runs, by content (`sha256:` + 12 hex), from `docker inspect`.
+    pub image_id: Option<String>,
+    /// How often Docker restarted the container on its own (restart policy).
+    pub restarts: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -216,6 +220,44 @@ fn table_row(service: &str, container: &str, state: &str, ports: &str) -> Servic
             .filter(|p| !p.is_empty())
             .map(str::to_string)
             .collect(),
+        image_id: None,
+        restarts: None,
+    }
+}
+
+/// The output format asked of `docker inspect` for [`apply_inspect`]: name, restart
+/// count and image ID, one container a line.
+pub const INSPECT_FORMAT: &str = "{{.Name}} {{.RestartCount}} {{.Image}}";
+
+/// A container name as compose makes them, safe to pass to `docker inspect`.
+pub fn is_container_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+}
+
+/// Fills each row's restart count and image ID from `docker inspect --format
+/// INSPECT_FORMAT` output; rows it does not mention are left as they are.
+pub fn apply_inspect(rows: &mut [ServiceState], output: &str) {
+    for line in output.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(name), Some(restarts), Some(image)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        let name = name.trim_start_matches('/');
+        if let Some(row) = rows
+            .iter_mut()
+            .find(|r| r.container.as_deref() == Some(name))
+        {
+            row.restarts = restarts.parse().ok();
+            row.image_id = image
+                .strip_prefix("sha256:")
+                .map(|hex| format!("sha256:{}", &hex[..hex.len().min(12)]));
+        }
     }
 }
 
@@ -238,6 +280,8 @@ impl ServiceState {
             image: None,
             exit_code: None,
             ports: Vec::new(),
+            image_id: None,
+            restarts: None,
         }
     }
 }
@@ -265,6 +309,8 @@ impl From<PsEntry> for ServiceState {
             image: Some(entry.image).filter(|i| !i.is_empty()),
             exit_code: entry.exit_code,
             ports,
+            image_id: None,
+            restarts: None,
         }
     }
 }
@@ -336,6 +382,21 @@ automated-trading-platform-market-updater-aws-1   /usr/local/bin/market-updater 
         assert_eq!(rows[0].health.as_deref(), Some("healthy"));
         assert_eq!(rows[0].ports, ["127.0.0.1:8002->8002/tcp"]);
         assert!(parse_ps_table("permission denied", &[], &host).is_err());
+    }
+
+    #[test]
+    fn inspect_output_adds_restarts_and_image_ids() {
+        let mut rows = parse_ps(LINES, &[]).unwrap();
+        apply_inspect(
+            &mut rows,
+            "/atp-backend-aws-1 3 sha256:e6df23a972f917bacc78fa409fb2231e9ce01fc8ba91901fa562b072d7bd0eff\nnoise\n",
+        );
+        assert_eq!(rows[0].restarts, Some(3));
+        assert_eq!(rows[0].image_id.as_deref(), Some("sha256:e6df23a972f9"));
+        assert_eq!(rows[1].restarts, None);
+        assert!(
+            is_container_name("atp-db-1") && !is_container_name("-f") && !is_container_name("a;b")
+        );
     }
 
     #[test]

@@ -36,7 +36,15 @@ status: string, image: string | null, exit_code: number | null,
 /**
  * Published ports, e.g. "127.0.0.1:8002->8002/tcp".
  */
-ports: Array<string>, };
+ports: Array<string>, 
+/**
+ * The image the container runs, by content (`sha256:` + 12 hex), from `docker inspect`.
+ */
+image_id: string | null, 
+/**
+ * How often Docker restarted the container on its own (restart policy).
+ */
+restarts: number | null, };
 
 export type StatusReport = { target: string, 
 /**

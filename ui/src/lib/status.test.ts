@@ -3,7 +3,7 @@ import type { ServiceState } from "./bindings";
 import { presentState, shortFingerprint, summarize } from "./status";
 
 function service(state: ServiceState["state"], health: string | null = null): ServiceState {
-  return { service: "backend-aws", container: "c", state, health, status: "", image: null, exit_code: null, ports: [] };
+  return { service: "backend-aws", container: "c", state, health, status: "", image: null, exit_code: null, ports: [], image_id: null, restarts: null };
 }
 
 describe("presentState", () => {

@@ -126,15 +126,31 @@ pub async fn service_status_with(
             detail: output.stderr.trim().to_string(),
         });
     }
+    let mut services = match facts.compose {
+        Compose::V2 => compose::parse_ps(&output.stdout, &expected)?,
+        Compose::V1 => compose::parse_ps_table(&output.stdout, &expected, &facts.services)?,
+    };
+    // Restart counts and image IDs are not in `ps`: one `docker inspect` of the
+    // project's own containers adds them. Best effort: the status stands without them.
+    let names: Vec<String> = services
+        .iter()
+        .filter_map(|s| s.container.clone())
+        .filter(|n| compose::is_container_name(n))
+        .collect();
+    if !names.is_empty() {
+        let inspect = RemoteCommand::new("docker")
+            .args(["inspect", "--format", compose::INSPECT_FORMAT])
+            .args(names);
+        if let Ok(details) = connection.exec(&inspect).await {
+            compose::apply_inspect(&mut services, &details.stdout);
+        }
+    }
     Ok(StatusReport {
         target: target.name.clone(),
         address: target.address(),
         host_key: connection.host_key().to_string(),
         command: output.command,
         checked_at: output.started_at,
-        services: match facts.compose {
-            Compose::V2 => compose::parse_ps(&output.stdout, &expected)?,
-            Compose::V1 => compose::parse_ps_table(&output.stdout, &expected, &facts.services)?,
-        },
+        services,
     })
 }
