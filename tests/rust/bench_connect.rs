@@ -6,15 +6,11 @@
 //! Run: tests/with-keyring.sh cargo run -p shipshape-tests --bin bench-connect
 //! (SHIPSHAPE_LAB must point at the lab; SHIPSHAPE_BENCH_ROUNDS, default 20).
 
-use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use shipshape_core::settings::JsonFileSettings;
 use shipshape_core::shell::RemoteCommand;
-use shipshape_core::Console;
-use shipshape_tests::Lab;
+use shipshape_tests::{lab_console, Lab, LabConsole};
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -34,20 +30,10 @@ fn main() {
     let scratch = tempfile::tempdir().unwrap();
 
     // OpenSSH: a fresh process and connection per round, strict host key checking.
-    let lab_dir = Path::new(&lab.field("sshd_log"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let host_key = std::fs::read_to_string(lab_dir.join("ssh/ssh_host_ed25519_key.pub")).unwrap();
     let known_hosts = scratch.path().join("known_hosts");
-    let key_fields: Vec<&str> = host_key.split_whitespace().take(2).collect();
     std::fs::write(
         &known_hosts,
-        format!(
-            "[127.0.0.1]:{} {}\n",
-            lab.field("port"),
-            key_fields.join(" ")
-        ),
+        lab.known_hosts_line(&lab.field("port"), "ssh_host_ed25519_key.pub"),
     )
     .unwrap();
     let ssh_round = || {
@@ -80,22 +66,19 @@ fn main() {
     };
 
     // Shipshape: the core's console, a new connection per round (disconnected after).
-    std::env::set_var("SHIPSHAPE_HOME", scratch.path().join("data"));
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let settings =
-        Arc::new(JsonFileSettings::open(scratch.path().join("data/settings.json")).unwrap());
-    let console = Console::new(settings);
-    let target = runtime
-        .block_on(console.ensure_lab_from_env())
-        .unwrap()
-        .expect("SHIPSHAPE_LAB names the lab");
+    let LabConsole {
+        runtime,
+        console,
+        target,
+        data: _data,
+    } = lab_console();
     let shipshape_round = || {
         runtime.block_on(async {
             let started = Instant::now();
-            let connection = console.connect(&target.name).await.unwrap();
+            let connection = console.connect(&target).await.unwrap();
             let output = connection.exec(&RemoteCommand::new("true")).await.unwrap();
             assert!(output.succeeded());
-            console.disconnect(&target.name).await;
+            console.disconnect(&target).await;
             started.elapsed()
         })
     };

@@ -13,10 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use shipshape_core::settings::JsonFileSettings;
+use shipshape_core::operations::{Compose, Operation};
 use shipshape_core::ssh::CancellationToken;
-use shipshape_core::Console;
-use shipshape_tests::{exclusive, run, Lab};
+use shipshape_tests::{exclusive, lab_console, run, Lab, LabConsole};
 
 const CGROUP_ROOT: &str = "/sys/fs/cgroup/cpuacct";
 const POLL_EVERY: Duration = Duration::from_secs(2);
@@ -116,18 +115,12 @@ fn main() {
         println!("live status benchmark skipped: no writable cpuacct cgroup (needs root and cgroup v1 cpuacct)");
         return;
     };
-    let scratch = tempfile::tempdir().unwrap();
-    std::env::set_var("SHIPSHAPE_HOME", scratch.path());
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let console = Arc::new(Console::new(Arc::new(
-        JsonFileSettings::open(scratch.path().join("settings.json")).unwrap(),
-    )));
-    let target = runtime
-        .block_on(console.ensure_lab_from_env())
-        .unwrap()
-        .expect("SHIPSHAPE_LAB names the lab")
-        .name;
-    runtime.block_on(console.connect(&target)).unwrap(); // both windows start connected
+    let LabConsole {
+        runtime,
+        console,
+        target,
+        data: _data,
+    } = lab_console(); // both windows start connected
 
     // What the lab costs with nobody watching (health checks, the restart itself).
     let idle = measure(&sshd, &lab, seconds, |length| {
@@ -160,7 +153,8 @@ fn main() {
     });
 
     let connection = runtime.block_on(console.connect(&target)).unwrap();
-    let ps = shipshape_core::operations::ps_command(&console.target_and_policy(&target).unwrap().0);
+    let (lab_target, policy) = console.target_and_policy(&target).unwrap();
+    let ps = Operation::Ps.command(&policy, &lab_target.project_dir, Compose::V2);
     let polled = measure(&sshd, &lab, seconds, |length| {
         runtime.block_on(async {
             let (started, mut count) = (Instant::now(), 0);

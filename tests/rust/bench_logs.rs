@@ -14,10 +14,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use shipshape_core::settings::JsonFileSettings;
 use shipshape_core::ssh::CancellationToken;
-use shipshape_core::Console;
-use shipshape_tests::{exclusive, run, Lab};
+use shipshape_tests::{exclusive, lab_console, run, Lab, LabConsole};
 
 /// This process's resident set, in bytes.
 fn rss_bytes() -> u64 {
@@ -59,18 +57,12 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
-    let scratch = tempfile::tempdir().unwrap();
-    std::env::set_var("SHIPSHAPE_HOME", scratch.path());
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let console = Console::new(Arc::new(
-        JsonFileSettings::open(scratch.path().join("settings.json")).unwrap(),
-    ));
-    let target = runtime
-        .block_on(console.ensure_lab_from_env())
-        .unwrap()
-        .expect("SHIPSHAPE_LAB names the lab")
-        .name;
-    runtime.block_on(console.connect(&target)).unwrap();
+    let LabConsole {
+        runtime,
+        console,
+        target,
+        data: _data,
+    } = lab_console();
     let rss_before = rss_bytes();
 
     let received = Arc::new(Mutex::new(Received::default()));

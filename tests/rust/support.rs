@@ -210,3 +210,36 @@ impl Drop for AuthorizedKeys {
         }
     }
 }
+
+/// A console on a scratch data dir with the lab's target set up (its key in the keyring,
+/// its host key pinned) and connected, for the benchmarks.
+pub struct LabConsole {
+    pub runtime: tokio::runtime::Runtime,
+    pub console: shipshape_core::Console,
+    /// The lab target's name.
+    pub target: String,
+    /// The scratch data dir: bind it (`data: _data`) so it outlives the console.
+    pub data: tempfile::TempDir,
+}
+
+pub fn lab_console() -> LabConsole {
+    let data = tempfile::tempdir().unwrap();
+    std::env::set_var("SHIPSHAPE_HOME", data.path());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let settings =
+        shipshape_core::settings::JsonFileSettings::open(data.path().join("settings.json"))
+            .unwrap();
+    let console = shipshape_core::Console::new(std::sync::Arc::new(settings));
+    let target = runtime
+        .block_on(console.ensure_lab_from_env())
+        .unwrap()
+        .expect("SHIPSHAPE_LAB names the lab")
+        .name;
+    runtime.block_on(console.connect(&target)).unwrap();
+    LabConsole {
+        runtime,
+        console,
+        target,
+        data,
+    }
+}

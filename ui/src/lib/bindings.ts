@@ -20,7 +20,11 @@ export type TargetSummary = { target: Target, address: string,
 /**
  * The pinned host key fingerprint, if the host is trusted.
  */
-host_key: string | null, };
+host_key: string | null, 
+/**
+ * The services its policy governs, in the policy's order (what the UI offers).
+ */
+services: Array<string>, };
 
 export type RunState = "running" | "restarting" | "paused" | "created" | "exited" | "dead" | "removing" | "missing" | "unknown";
 

@@ -74,7 +74,7 @@ impl Console {
         let policy = self.policy_for(&target)?;
         let connection = self.connect(&target.name).await?;
         let facts = self.facts_for(&target, &connection, &policy).await?;
-        on_snapshot(operations::service_status_with(&connection, &target, &policy, &facts).await?);
+        on_snapshot(operations::service_status(&connection, &target, &policy, &facts).await?);
 
         let (changed, mut changes) = mpsc::unbounded_channel::<()>();
         let watch = events_command(&target);
@@ -94,7 +94,7 @@ impl Console {
                 tokio::time::sleep(SETTLE).await;
                 while changes.try_recv().is_ok() {}
                 on_snapshot(
-                    operations::service_status_with(&connection, &target, &policy, &facts).await?,
+                    operations::service_status(&connection, &target, &policy, &facts).await?,
                 );
             }
             Ok::<(), Error>(())

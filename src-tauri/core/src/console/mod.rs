@@ -142,25 +142,23 @@ impl Console {
         }
     }
 
-    /// `docker compose --profile aws ps` on the target, one row per service.
+    /// `docker compose --profile aws ps` on the target, one row per service. A connection
+    /// that turns out to have dropped is reopened once.
     pub async fn service_status(&self, name: &str) -> Result<StatusReport> {
-        let target = target::find(self.settings.as_ref(), name)?;
-        let policy = self.policy_for(&target)?;
-        let status = async {
-            let connection = self.connect(name).await?;
-            let facts = self.facts_for(&target, &connection, &policy).await?;
-            operations::service_status_with(&connection, &target, &policy, &facts).await
-        };
-        match status.await {
-            // A dropped connection is reopened once; anything else is the answer.
+        let (target, policy) = self.target_and_policy(name)?;
+        match self.status_once(&target, &policy).await {
             Err(Error::ConnectionLost { .. }) => {
                 self.disconnect(name).await;
-                let connection = self.connect(name).await?;
-                let facts = self.facts_for(&target, &connection, &policy).await?;
-                operations::service_status_with(&connection, &target, &policy, &facts).await
+                self.status_once(&target, &policy).await
             }
             other => other,
         }
+    }
+
+    async fn status_once(&self, target: &Target, policy: &Policy) -> Result<StatusReport> {
+        let connection = self.connect(&target.name).await?;
+        let facts = self.facts_for(target, &connection, policy).await?;
+        operations::service_status(&connection, target, policy, &facts).await
     }
 }
 

@@ -6,6 +6,7 @@ use ts_rs::TS;
 use super::Console;
 use crate::error::{Error, Result};
 use crate::keys;
+use crate::policy::Policy;
 use crate::target::{self, Target};
 
 /// A target as the console lists it.
@@ -15,6 +16,8 @@ pub struct TargetSummary {
     pub address: String,
     /// The pinned host key fingerprint, if the host is trusted.
     pub host_key: Option<String>,
+    /// The services its policy governs, in the policy's order (what the UI offers).
+    pub services: Vec<String>,
 }
 
 impl Console {
@@ -27,6 +30,12 @@ impl Console {
                 host_key: known_hosts
                     .pinned(&target.host, target.port)
                     .map(str::to_string),
+                // An unreadable policy file is reported when the target is used; the
+                // list still shows the target, with the builtin policy's services.
+                services: self
+                    .policy_for(&target)
+                    .unwrap_or_else(|_| Policy::builtin())
+                    .services,
                 target,
             })
             .collect())

@@ -73,17 +73,6 @@ impl Compose {
     }
 }
 
-/// `docker compose --profile aws ...` in the target's project directory.
-pub fn compose(target: &Target) -> RemoteCommand {
-    Compose::V2.command(&target.project_dir)
-}
-
-/// The policy's `docker compose --profile aws ps`, asking for every container (stopped
-/// ones too) in JSON so each service's state can be shown.
-pub fn ps_command(target: &Target) -> RemoteCommand {
-    compose(target).args(["ps", "--all", "--format", "json"])
-}
-
 /// The dashboard's view of a target: who answered, what ran, and each service's state.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct StatusReport {
@@ -98,19 +87,10 @@ pub struct StatusReport {
     pub services: Vec<ServiceState>,
 }
 
-pub async fn service_status(connection: &Connection, target: &Target) -> Result<StatusReport> {
-    service_status_with(
-        connection,
-        target,
-        &Policy::builtin(),
-        &HostFacts::default(),
-    )
-    .await
-}
-
-/// [`service_status`] on a host whose facts are known: with `docker-compose` v1 it reads
-/// v1's table instead of JSON.
-pub async fn service_status_with(
+/// The policy's `docker compose --profile aws ps` (stopped containers too, as JSON; v1's
+/// table on a `docker-compose` v1 host), one row per service of the policy and any others
+/// the host runs, plus restart counts and image IDs.
+pub async fn service_status(
     connection: &Connection,
     target: &Target,
     policy: &Policy,

@@ -181,19 +181,12 @@ fn commands_follow_the_policy_and_the_targets_directory() {
 }
 
 #[test]
-fn the_existing_helpers_still_render_the_same() {
-    let target = crate::target::Target::new("prod", "ec2.example.invalid", None);
+fn ps_and_version_commands_render_exactly() {
     assert_eq!(
-        ps_command(&target).render(),
+        Operation::Ps
+            .command(&Policy::builtin(), DIR, Compose::V2)
+            .render(),
         format!("{CD}docker compose --profile aws ps --all --format json")
-    );
-    assert_eq!(
-        ps_command(&target),
-        Operation::Ps.command(&Policy::builtin(), DIR, Compose::V2)
-    );
-    assert_eq!(
-        compose(&target).render(),
-        format!("{CD}docker compose --profile aws")
     );
     assert_eq!(Compose::V1.program_words(), ["docker-compose"]);
     assert_eq!(
