@@ -1,35 +1,31 @@
+// The commands are read from their `#[tauri::command]` functions (see command_list.rs), so
+// registering one takes no list to keep in step by hand.
+#[allow(dead_code)] // the build reads names only; the command_list test reads the rest
+#[path = "command_list.rs"]
+mod command_list;
+
+use std::path::{Path, PathBuf};
+
 fn main() {
-    // Declaring the app's commands makes Tauri generate a permission for each, so the
+    let commands_dir = Path::new("src/commands");
+    println!("cargo:rerun-if-changed=src/commands");
+    println!("cargo:rerun-if-changed=command_list.rs");
+    let commands = command_list::scan(commands_dir).unwrap_or_else(|e| panic!("{e}"));
+
+    // The handler list main.rs includes: `commands::<module>::<name>` for each.
+    let paths: Vec<String> = commands
+        .iter()
+        .map(|c| format!("    commands::{}::{},\n", c.module, c.name))
+        .collect();
+    let handlers = format!("tauri::generate_handler![\n{}]\n", paths.concat());
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    std::fs::write(out_dir.join("handlers.rs"), handlers).expect("writing handlers.rs");
+
+    // Declaring the commands makes Tauri generate a permission for each, so the
     // capability file can grant the window exactly these and nothing else.
-    let manifest = tauri_build::AppManifest::new().commands(&[
-        "list_targets",
-        "startup_problems",
-        "save_target",
-        "remove_target",
-        "ssh_config_hosts",
-        "import_ssh_config_host",
-        "probe_host_key",
-        "trust_host",
-        "trust_from_known_hosts",
-        "list_keys",
-        "key_files",
-        "import_key",
-        "generate_key",
-        "remove_key",
-        "service_status",
-        "disconnect",
-        "plan_operation",
-        "run_operation",
-        "list_migrations",
-        "history",
-        "watch_status",
-        "stop_watch",
-        "cancel_operation",
-        "follow_logs",
-        "stop_logs",
-        "save_log",
-        "review_incoming",
-    ]);
+    // tauri-build takes `'static` names; leaking them costs nothing in a build script.
+    let names: Vec<&'static str> = commands.into_iter().map(|c| &*c.name.leak()).collect();
+    let manifest = tauri_build::AppManifest::new().commands(names.leak());
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri build step failed");
 }

@@ -40,35 +40,9 @@ fn main() {
             });
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::targets::list_targets,
-            commands::targets::startup_problems,
-            commands::targets::save_target,
-            commands::targets::remove_target,
-            commands::targets::ssh_config_hosts,
-            commands::targets::import_ssh_config_host,
-            commands::trust::probe_host_key,
-            commands::trust::trust_host,
-            commands::trust::trust_from_known_hosts,
-            commands::keys::list_keys,
-            commands::keys::key_files,
-            commands::keys::import_key,
-            commands::keys::generate_key,
-            commands::keys::remove_key,
-            commands::status::service_status,
-            commands::status::disconnect,
-            commands::operations::plan_operation,
-            commands::operations::run_operation,
-            commands::operations::list_migrations,
-            commands::operations::history,
-            commands::live::watch_status,
-            commands::live::stop_watch,
-            commands::operations::cancel_operation,
-            commands::logs::follow_logs,
-            commands::logs::stop_logs,
-            commands::logs::save_log,
-            commands::git_review::review_incoming,
-        ])
+        // `generate_handler![..]` over every `#[tauri::command]` in `commands/`, written
+        // by build.rs from the functions themselves.
+        .invoke_handler(include!(concat!(env!("OUT_DIR"), "/handlers.rs")))
         .run(tauri::generate_context!())
         .expect("Shipshape could not start its window");
 }

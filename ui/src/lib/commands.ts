@@ -1,0 +1,220 @@
+// Generated from the #[tauri::command] functions in src-tauri/src/commands/ by
+// src-tauri/tests/command_list.rs. Do not edit. After changing a command run:
+//   SHIPSHAPE_BLESS=1 cargo test -p shipshape-app --test command_list
+// Every call rejects with an ErrorReport.
+import type {
+  ErrorReport,
+  HistoryRecord,
+  HostKeyOffer,
+  HostTrust,
+  IncomingReview,
+  KeyFile,
+  KeyInfo,
+  LiveStatus,
+  LogEvent,
+  LogFollowStarted,
+  Operation,
+  OperationOutcome,
+  PlannedOperation,
+  ResolvedHost,
+  StatusReport,
+  Target,
+  TargetSummary,
+} from "./bindings";
+import { call, channel } from "./ipc";
+
+// src-tauri/src/commands/git_review.rs
+
+/**
+ * Fetches and lists what `git pull origin main` would bring, so the operator reviews
+ * the commits and files before pulling. Each command it runs lands in the history.
+ */
+export function reviewIncoming(args: { target: string }): Promise<IncomingReview> {
+  return call<IncomingReview>("review_incoming", args);
+}
+
+// src-tauri/src/commands/keys.rs
+
+export function listKeys(): Promise<KeyInfo[]> {
+  return call<KeyInfo[]>("list_keys");
+}
+
+export function keyFiles(): Promise<KeyFile[]> {
+  return call<KeyFile[]>("key_files");
+}
+
+/**
+ * Imports the key file at `path`; the core reads it, so the private key never crosses IPC.
+ * The passphrase, typed by the operator, is wrapped at once in a zeroizing `Secret`.
+ */
+export function importKey(args: {
+  name: string;
+  path: string;
+  passphrase: string | null;
+}): Promise<KeyInfo> {
+  return call<KeyInfo>("import_key", args);
+}
+
+export function generateKey(args: { name: string; comment: string }): Promise<KeyInfo> {
+  return call<KeyInfo>("generate_key", args);
+}
+
+export function removeKey(args: { name: string }): Promise<null> {
+  return call<null>("remove_key", args);
+}
+
+// src-tauri/src/commands/live.rs
+
+export function watchStatus(args: {
+  target: string;
+  onStatus: (message: LiveStatus) => void;
+}): Promise<number> {
+  return call<number>("watch_status", { ...args, onStatus: channel(args.onStatus) });
+}
+
+export function stopWatch(args: { id: number }): Promise<null> {
+  return call<null>("stop_watch", args);
+}
+
+// src-tauri/src/commands/logs.rs
+
+/**
+ * Starts `docker compose --profile aws logs -n LINES [-t] -f SERVICE` on `target`.
+ * Lines arrive on `onEvent` in batches, then one `ended`.
+ */
+export function followLogs(args: {
+  target: string;
+  service: string;
+  lines: number;
+  timestamps: boolean;
+  onEvent: (message: LogEvent) => void;
+}): Promise<LogFollowStarted> {
+  return call<LogFollowStarted>("follow_logs", { ...args, onEvent: channel(args.onEvent) });
+}
+
+/**
+ * Stops a follow; its channel then receives `ended`. Stopping one that already ended
+ * does nothing.
+ */
+export function stopLogs(args: { id: number }): Promise<null> {
+  return call<null>("stop_logs", args);
+}
+
+/**
+ * Saves `lines` as plain text to a new file in the user's Downloads directory and
+ * returns its path. The UI names no path: the file name is made from the target, the
+ * service and the time.
+ */
+export function saveLog(args: {
+  target: string;
+  service: string;
+  lines: string[];
+}): Promise<string> {
+  return call<string>("save_log", args);
+}
+
+// src-tauri/src/commands/operations.rs
+
+/**
+ * The exact command an operation will run, checked against the policy and the host,
+ * for the confirmation the UI shows before running it.
+ */
+export function planOperation(args: {
+  target: string;
+  operation: Operation;
+}): Promise<PlannedOperation> {
+  return call<PlannedOperation>("plan_operation", args);
+}
+
+/**
+ * Runs one of the policy's typed operations, streaming its output to `onOutput` as it
+ * comes. The UI sends an `Operation` value, never command text; the core builds and
+ * quotes the command.
+ */
+export function runOperation(args: {
+  target: string;
+  operation: Operation;
+  runId: number;
+  onOutput: (message: string) => void;
+}): Promise<OperationOutcome> {
+  return call<OperationOutcome>("run_operation", { ...args, onOutput: channel(args.onOutput) });
+}
+
+/** Stops the operation the UI started as `runId` (its remote command gets SIGTERM). */
+export function cancelOperation(args: { runId: number }): Promise<null> {
+  return call<null>("cancel_operation", args);
+}
+
+export function listMigrations(args: { target: string }): Promise<string[]> {
+  return call<string[]>("list_migrations", args);
+}
+
+export function history(): Promise<HistoryRecord[]> {
+  return call<HistoryRecord[]>("history");
+}
+
+// src-tauri/src/commands/status.rs
+
+/**
+ * Connects if needed (verifying the host key first) and runs the policy's
+ * `docker compose --profile aws ps`.
+ */
+export function serviceStatus(args: { target: string }): Promise<StatusReport> {
+  return call<StatusReport>("service_status", args);
+}
+
+export function disconnect(args: { target: string }): Promise<null> {
+  return call<null>("disconnect", args);
+}
+
+// src-tauri/src/commands/targets.rs
+
+export function listTargets(): Promise<TargetSummary[]> {
+  return call<TargetSummary[]>("list_targets");
+}
+
+export function startupProblems(): Promise<ErrorReport[]> {
+  return call<ErrorReport[]>("startup_problems");
+}
+
+/** Adds a target (`previousName` empty) or updates/renames the one named `previousName`. */
+export function saveTarget(args: {
+  target: Target;
+  previousName: string | null;
+}): Promise<TargetSummary> {
+  return call<TargetSummary>("save_target", args);
+}
+
+export function removeTarget(args: { name: string }): Promise<null> {
+  return call<null>("remove_target", args);
+}
+
+/** The hosts of the operator's `~/.ssh/config`, resolved as `ssh -G` resolves them. */
+export function sshConfigHosts(): Promise<ResolvedHost[]> {
+  return call<ResolvedHost[]>("ssh_config_hosts");
+}
+
+/** Adds the target for a `~/.ssh/config` alias, importing its IdentityFile into the keyring. */
+export function importSshConfigHost(args: {
+  alias: string;
+  passphrase: string | null;
+}): Promise<TargetSummary> {
+  return call<TargetSummary>("import_ssh_config_host", args);
+}
+
+// src-tauri/src/commands/trust.rs
+
+/** What the target's host offers now (no authentication), beside its pin. */
+export function probeHostKey(args: { target: string }): Promise<HostTrust> {
+  return call<HostTrust>("probe_host_key", args);
+}
+
+/** Pins `fingerprint` only if the host offers exactly that key now. */
+export function trustHost(args: { target: string; fingerprint: string }): Promise<HostKeyOffer> {
+  return call<HostKeyOffer>("trust_host", args);
+}
+
+/** Pins the host key if the operator's `~/.ssh/known_hosts` already vouches for it. */
+export function trustFromKnownHosts(args: { target: string }): Promise<HostKeyOffer> {
+  return call<HostKeyOffer>("trust_from_known_hosts", args);
+}

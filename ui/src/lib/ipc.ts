@@ -1,0 +1,30 @@
+// The one way from the UI into the Rust core. commands.ts, generated from the
+// #[tauri::command] functions, calls through here, so whatever a call throws — the
+// core's ErrorReport, or a failure of IPC itself — the UI gets an ErrorReport whose
+// `code` decides what it shows.
+import { Channel, invoke, type InvokeArgs } from "@tauri-apps/api/core";
+import type { ErrorReport } from "./bindings";
+
+export function isErrorReport(value: unknown): value is ErrorReport {
+  return typeof value === "object" && value !== null && "code" in value && "message" in value;
+}
+
+/** Turns whatever a call threw into an ErrorReport, so the UI has one shape to show. */
+export function asErrorReport(value: unknown): ErrorReport {
+  if (isErrorReport(value)) return value;
+  return { code: "protocol", message: String(value), detail: null };
+}
+
+/** Invokes `command`; rejects with an ErrorReport. */
+export async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (error) {
+    throw asErrorReport(error);
+  }
+}
+
+/** The channel a streaming command pushes its messages on, handing each to `onMessage`. */
+export function channel<T>(onMessage: (message: T) => void): Channel<T> {
+  return new Channel<T>(onMessage);
+}
