@@ -83,16 +83,26 @@ fn render_doc(doc: &[String]) -> String {
     }
 }
 
-fn render_function(command: &Command) -> String {
+/// `command`'s function in the client; `all` are every command, whose names its doc may
+/// mention.
+fn render_function(command: &Command, all: &[Command]) -> String {
     let name = camel_case(&command.name);
     let returns = ts_type(&command.returns);
-    // The doc names arguments as Rust does; the client's caller knows them by their keys.
+    // The doc names arguments and commands as Rust does; the client's caller knows them
+    // by their keys and function names.
+    let renames: Vec<(String, String)> = command
+        .args
+        .iter()
+        .map(|a| (a.name.clone(), a.key.clone()))
+        .chain(all.iter().map(|c| (c.name.clone(), camel_case(&c.name))))
+        .map(|(rust, client)| (format!("`{rust}`"), format!("`{client}`")))
+        .collect();
     let doc: Vec<String> = command
         .doc
         .iter()
         .map(|line| {
-            command.args.iter().fold(line.clone(), |line, arg| {
-                line.replace(&format!("`{}`", arg.name), &format!("`{}`", arg.key))
+            renames.iter().fold(line.clone(), |line, (rust, client)| {
+                line.replace(rust, client)
             })
         })
         .collect();
@@ -169,7 +179,7 @@ fn render_client(commands: &[Command]) -> String {
             text += &format!("\n// src-tauri/src/commands/{module}.rs\n");
         }
         text.push('\n');
-        text += &render_function(command);
+        text += &render_function(command, commands);
     }
     text
 }
@@ -273,7 +283,7 @@ fn the_scanner_reads_what_the_ui_sends_and_gets() {
     let source = r#"
         use tauri::{ipc::Channel, AppHandle, State};
 
-        /// Does a thing, then tells `on_event`.
+        /// Does a thing, then tells `on_event`; `stop_thing` ends it.
         ///
         /// In two paragraphs.
         #[tauri::command]
@@ -289,7 +299,7 @@ fn the_scanner_reads_what_the_ui_sends_and_gets() {
         }
 
         #[tauri::command(rename_all = "snake_case")]
-        pub fn stop(follow_id: u32) {}
+        pub fn stop_thing(follow_id: u32) {}
 
         pub fn not_a_command(x: u32) {}
     "#;
@@ -303,7 +313,7 @@ fn the_scanner_reads_what_the_ui_sends_and_gets() {
     assert_eq!(
         thing.doc,
         [
-            "Does a thing, then tells `on_event`.",
+            "Does a thing, then tells `on_event`; `stop_thing` ends it.",
             "",
             "In two paragraphs."
         ]
@@ -312,17 +322,17 @@ fn the_scanner_reads_what_the_ui_sends_and_gets() {
     assert_eq!(keys, ["runId", "previousName", "lines", "onEvent"]);
     assert_eq!(thing.permission(), "allow-do-thing");
     assert_eq!(
-        render_function(thing),
-        "/**\n * Does a thing, then tells `onEvent`.\n *\n * In two paragraphs.\n */\n\
+        render_function(thing, &commands),
+        "/**\n * Does a thing, then tells `onEvent`; `stopThing` ends it.\n *\n * In two paragraphs.\n */\n\
          export function doThing(args: {\n  runId: number;\n  previousName: string | null;\n  \
          lines: (string | null)[];\n  onEvent: (message: LogEvent) => void;\n\
          }): Promise<TargetSummary[]> {\n  \
          return call<TargetSummary[]>(\"do_thing\", { ...args, onEvent: channel(args.onEvent) });\n}\n"
     );
     assert_eq!(
-        render_function(&commands[1]),
-        "export function stop(args: { follow_id: number }): Promise<null> {\n  \
-         return call<null>(\"stop\", args);\n}\n"
+        render_function(&commands[1], &commands),
+        "export function stopThing(args: { follow_id: number }): Promise<null> {\n  \
+         return call<null>(\"stop_thing\", args);\n}\n"
     );
 }
 
