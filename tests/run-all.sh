@@ -15,8 +15,8 @@ if [ -z "${SHIPSHAPE_SUITE_INNER:-}" ]; then
   t0=$SECONDS
   step "setup: Debian and npm packages, tauri-driver"
   tests/setup.sh
-  step "lab: sshd, Docker + compose v2, registry, git origin, the four aws services"
-  tests/lab/lab.sh up
+  step "lab: sshd, Docker + compose v2, registry, git origin, the four aws services (reset to the seed)"
+  tests/lab/lab.sh reset
   eval "$(tests/lab/lab.sh env)"
   step "static checks: rustfmt, svelte-check, clippy"
   cargo fmt --all -- --check
@@ -55,10 +55,19 @@ count() { # suite passed failed
 }
 
 step "Rust unit and integration tests (real sshd, Docker, Secret Service)"
-if ! timeout 1200 cargo test --workspace 2>&1 | tee "$logs/cargo.log"; then broken+=("cargo test"); fi
+# --no-fail-fast: a failing test binary must not hide the ones after it.
+if ! timeout 1500 cargo test --workspace --no-fail-fast 2>&1 | tee "$logs/cargo.log"; then broken+=("cargo test"); fi
 results=$(grep -E '^test result:' "$logs/cargo.log" || true)
-count rust "$(grep -oE '[0-9]+ passed' <<<"$results" | awk '{s+=$1} END {print s+0}')" \
-  "$(grep -oE '[0-9]+ failed' <<<"$results" | awk '{s+=$1} END {print s+0}')"
+binaries=$(grep -cE '^ +(Running|Doc-tests) ' "$logs/cargo.log" || true)
+finished=$(grep -cE '^test result:' "$logs/cargo.log" || true)
+rust_failed=$(grep -oE '[0-9]+ failed' <<<"$results" | awk '{s+=$1} END {print s+0}')
+if [ "$finished" -lt "$binaries" ]; then
+  # A test binary that crashed or hung reports no result: each counts as a failure.
+  echo "test binaries that reported no result: $((binaries - finished)) of $binaries" >&2
+  rust_failed=$((rust_failed + binaries - finished))
+fi
+echo "test binaries run: $binaries, with results: $finished" >>"$logs/summary"
+count rust "$(grep -oE '[0-9]+ passed' <<<"$results" | awk '{s+=$1} END {print s+0}')" "$rust_failed"
 
 step "UI unit tests (vitest)"
 if ! (cd ui && timeout 300 npx vitest run --reporter=default --reporter=json --outputFile.json="$logs/vitest.json"); then

@@ -7,8 +7,10 @@
 # packages; images are built locally and served by a registry on 127.0.0.1, so
 # `docker compose --profile aws pull` is real.
 #
-# Usage: tests/lab/lab.sh up | down | status | env
+# Usage: tests/lab/lab.sh up | reset | down | status | env
 #   up      install what is missing, start everything, (re)write lab.json; idempotent
+#   reset   up, from the seed: the project, its origin, the registry's images and the
+#           authorized keys as on a fresh machine (tests/run-all.sh starts with it)
 #   down    stop the services, sshd, registry and the Docker engine the lab started
 #   status  one line per part; exit 0 when all is up
 #   env     print shell exports describing the lab (SHIPSHAPE_LAB=...)
@@ -353,6 +355,25 @@ cmd_up() {
   log "up in $((SECONDS - t0)) s: ssh $LAB_USER@127.0.0.1 -p $SSH_PORT, project $PROJECT_DIR"
 }
 
+# What tests change (commits on origin, images in the registry, keys allowed in) is put
+# back to the seed, so every suite run is a fresh machine's run and no test passes on
+# what an earlier one left behind. Host keys and the client key stay: they are the lab.
+cmd_reset() {
+  need_root
+  log "resetting the project, its origin, the registry and authorized_keys to the seed"
+  if [ -d "$PROJECT_DIR" ] && docker info >/dev/null 2>&1; then
+    compose down --remove-orphans >/dev/null 2>&1 || true
+  fi
+  if pid_alive "$LAB_DIR/registry.pid"; then
+    kill "$(cat "$LAB_DIR/registry.pid")" 2>/dev/null || true
+    for _ in $(seq 50); do pid_alive "$LAB_DIR/registry.pid" || break; sleep 0.2; done
+  fi
+  rm -f "$LAB_DIR/registry.pid"
+  rm -rf "$ORIGIN_DIR" "$PROJECT_DIR" "$LAB_DIR/registry" "$LAB_DIR/tests.lock"
+  rm -f "/home/$LAB_USER/.ssh/authorized_keys"
+  cmd_up
+}
+
 cmd_down() {
   need_root
   if [ -d "$PROJECT_DIR" ] && docker info >/dev/null 2>&1; then compose down >/dev/null 2>&1 || true; fi
@@ -384,8 +405,9 @@ cmd_status() {
 
 case "${1:-}" in
   up) cmd_up ;;
+  reset) cmd_reset ;;
   down) cmd_down ;;
   status) cmd_status ;;
   env) echo "export SHIPSHAPE_LAB=$LAB_DIR/lab.json" ;;
-  *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+  *) echo "usage: $0 up|reset|down|status|env" >&2; exit 2 ;;
 esac

@@ -98,7 +98,13 @@ fn review_lists_exactly_what_was_pushed_and_the_pull_brings_it() {
     let cli = |args: &[&str]| ok(&shipshape(&lab, home.path(), args));
     let project = PathBuf::from(lab.field("project_dir"));
 
-    // Start level with origin, so the review can only show this test's commits.
+    // The notes file this test modifies exists on origin (a fresh lab has none), and
+    // the project starts level with origin, so the review can only show this test's
+    // commits.
+    let setup = OriginClone::new(&lab);
+    setup.commit("DEPLOY_NOTES.md", "Deploy notes", "Start the deploy notes");
+    git_as_lab_user(&setup.dir, &["push", "-q", "origin", "main"]);
+    drop(setup);
     cli(&["git-pull", "Local lab"]);
     let head = git_as_lab_user(&project, &["rev-parse", "HEAD"]);
 

@@ -42,6 +42,8 @@ describe("git review", () => {
 
   it("lists a pushed commit and its file without changing the project", async () => {
     await waitForState("backend-aws", "running"); // the console checks the lab on open
+    // Level with origin first, so the only incoming commit is this test's own.
+    git(lab.project_dir, "pull", "-q", "--ff-only", "origin", "main");
     headBefore = git(lab.project_dir, "rev-parse", "HEAD");
     pushed = pushCommit(file, subject);
 
