@@ -3,46 +3,79 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
-mod settings_store;
 
 use std::sync::Arc;
 
-use shipshape_core::{paths, Console, ErrorReport};
-use tauri::Manager;
+use shipshape_core::settings::JsonFileSettings;
+use shipshape_core::{diagnostics, paths, Console, ErrorReport};
+use tauri::{Manager, RunEvent};
 
 /// What the app holds for its commands.
 pub struct AppState {
-    pub console: Console,
-    /// Problems found at start-up (keyring unreachable, lab not set up), shown as banners.
+    pub console: Arc<Console>,
+    /// Problems found at start-up (keyring unreachable, settings damaged, lab not set
+    /// up), shown as banners.
     pub startup_problems: Vec<ErrorReport>,
+    /// Where the diagnostic log is written, shown so an operator can attach it.
+    pub log_dir: String,
 }
 
 fn main() {
+    let log_dir = diagnostics::init("console");
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "console starting");
     tauri::Builder::default()
+        // Window and UI preferences only; targets and keys live in the core's own
+        // locked settings file, which the CLI shares.
         .plugin(tauri_plugin_store::Builder::new().build())
         // Used from Rust only (no UI permission): "a long operation ended" while the
         // window is in the background.
         .plugin(tauri_plugin_notification::init())
-        .setup(|app| {
-            let settings =
-                settings_store::PluginSettings::open(app.handle(), paths::settings_file())?;
-            let console = Console::new(Arc::new(settings));
+        .setup(move |app| {
+            let settings = JsonFileSettings::open(paths::settings_file())?;
+            let console = Arc::new(Console::new(Arc::new(settings)));
             let mut startup_problems = Vec::new();
-            if let Err(error) = tauri::async_runtime::block_on(console.ensure_lab_from_env()) {
+            if let Err(error) = console.check_settings() {
+                startup_problems.push(ErrorReport::from(error));
+            } else if let Err(error) = tauri::async_runtime::block_on(console.ensure_lab_from_env())
+            {
                 startup_problems.push(ErrorReport::from(error));
             }
-            app.manage(commands::live::LiveWatches::default());
-            app.manage(commands::operations::RunningOperations::default());
-            app.manage(commands::logs::LogFollows::default());
+            for problem in &startup_problems {
+                tracing::warn!(code = ?problem.code, "{}", problem.message);
+            }
+            end_on_sigterm(app.handle().clone());
             app.manage(AppState {
                 console,
                 startup_problems,
+                log_dir: log_dir.display().to_string(),
             });
             Ok(())
         })
         // `generate_handler![..]` over every `#[tauri::command]` in `commands/`, written
         // by build.rs from the functions themselves.
         .invoke_handler(include!(concat!(env!("OUT_DIR"), "/handlers.rs")))
-        .run(tauri::generate_context!())
-        .expect("Shipshape could not start its window");
+        .build(tauri::generate_context!())
+        .expect("Shipshape could not start its window")
+        .run(|app, event| {
+            if let RunEvent::Exit = event {
+                // Window closed, or SIGTERM: stop every stream and close every
+                // connection, so nothing started here keeps running on a host.
+                let console = app.state::<AppState>().console.clone();
+                tauri::async_runtime::block_on(console.shut_down());
+            }
+        });
+}
+
+/// SIGTERM (a logout, `kill`, a service manager) closes the console as the window's
+/// close button does, rather than cutting it off mid-stream.
+fn end_on_sigterm(app: tauri::AppHandle) {
+    #[cfg(unix)]
+    tauri::async_runtime::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            terminate.recv().await;
+            tracing::info!("SIGTERM: closing");
+            app.exit(0);
+        }
+    });
 }

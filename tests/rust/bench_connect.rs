@@ -10,6 +10,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use shipshape_core::shell::RemoteCommand;
+use shipshape_core::ssh::Deadline;
+
+const READ: Deadline = Deadline::Total(std::time::Duration::from_secs(30));
 use shipshape_tests::{lab_console, Lab, LabConsole};
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -76,7 +79,10 @@ fn main() {
         runtime.block_on(async {
             let started = Instant::now();
             let connection = console.connect(&target).await.unwrap();
-            let output = connection.exec(&RemoteCommand::new("true")).await.unwrap();
+            let output = connection
+                .exec(&RemoteCommand::new("true"), READ)
+                .await
+                .unwrap();
             assert!(output.succeeded());
             console.disconnect(&target).await;
             started.elapsed()

@@ -161,7 +161,10 @@ fn main() {
             while started.elapsed() < length {
                 // Exactly `docker compose --profile aws ps` (the live view's snapshots
                 // also inspect the containers; the poller is spared that).
-                let output = connection.exec(&ps).await.unwrap();
+                let output = connection
+                    .exec(&ps, Operation::Ps.deadline(&policy))
+                    .await
+                    .unwrap();
                 assert!(output.succeeded());
                 count += 1;
                 tokio::time::sleep(POLL_EVERY).await;

@@ -1,6 +1,7 @@
 //! `shipshape`: the console's operations from a terminal or a script, same core, same
 //! settings file. Exit codes (DESIGN.md): 0 ok, 1 a remote command or check failed,
-//! 2 bad usage or input, 3 connection, host-trust or authentication failure.
+//! 2 bad usage or input (a damaged settings file too), 3 connection, host-trust or
+//! authentication failure, a lost connection or a command past its deadline, 4 busy.
 
 mod keys;
 mod operations;
@@ -10,6 +11,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use shipshape_core::history::RunOutcome;
 use shipshape_core::settings::JsonFileSettings;
 use shipshape_core::{paths, Console, Error};
 
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    shipshape_core::diagnostics::init("cli");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
+            tracing::warn!(code = ?error.code(), "{error}");
             eprintln!("shipshape: {error}");
             if let Some(detail) = error.detail() {
                 eprintln!("{detail}");
@@ -79,13 +83,16 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 print_json(&records);
             } else {
                 for r in records {
-                    let exit = r
-                        .exit_code
-                        .map(|c| c.to_string())
-                        .unwrap_or_else(|| "-".into());
+                    let end = match (r.outcome, r.exit_code) {
+                        (RunOutcome::Exited, Some(code)) => format!("exit {code}"),
+                        (RunOutcome::Exited, None) => "exit -".into(),
+                        (RunOutcome::Cancelled, _) => "cancelled".into(),
+                        (RunOutcome::TimedOut, _) => "timed out".into(),
+                        (RunOutcome::Interrupted, _) => "interrupted".into(),
+                    };
                     println!(
-                        "{}\t{}\t{}\t{}\texit {}\t{}",
-                        r.started_at, r.target, r.operator, r.title, exit, r.command
+                        "{}\t{}\t{}\t{}\t{}\t{}",
+                        r.started_at, r.target, r.operator, r.title, end, r.command
                     );
                 }
             }

@@ -4,6 +4,7 @@
 use clap::Subcommand;
 use shipshape_core::console::IncomingReview;
 use shipshape_core::operations::{Operation, DEFAULT_LOG_LINES};
+use shipshape_core::ssh::CancellationToken;
 use shipshape_core::{Console, Error};
 
 #[derive(Subcommand)]
@@ -25,6 +26,9 @@ pub enum OperationCommand {
         since: Option<String>,
         #[arg(short = 't', long)]
         timestamps: bool,
+        /// Keep following new lines until interrupted (Ctrl-C).
+        #[arg(short = 'f', long)]
+        follow: bool,
     },
     /// `docker compose --profile aws restart SERVICE`.
     Restart { name: String, service: String },
@@ -67,8 +71,17 @@ pub async fn run(console: &Console, command: OperationCommand) -> Result<(), Err
             name,
             service,
             lines,
+            timestamps,
+            follow: true,
+            ..
+        } => return follow_logs(console, &name, &service, lines, timestamps).await,
+        C::Logs {
+            name,
+            service,
+            lines,
             since,
             timestamps,
+            follow: false,
         } => (
             name,
             Operation::Logs {
@@ -115,8 +128,51 @@ pub async fn run(console: &Console, command: OperationCommand) -> Result<(), Err
     }
 }
 
+/// Prints the service's lines as they come until Ctrl-C (which ends the command on the
+/// host too) or the follow ends by itself.
+async fn follow_logs(
+    console: &Console,
+    name: &str,
+    service: &str,
+    lines: u32,
+    timestamps: bool,
+) -> Result<(), Error> {
+    let follow = console.start_logs(name, service, lines, timestamps).await?;
+    eprintln!("$ {}", follow.started(0).command);
+    let cancel = CancellationToken::new();
+    let stop = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            stop.cancel();
+        }
+    });
+    let end = follow
+        .run(
+            |batch| {
+                for line in batch {
+                    println!("{line}");
+                }
+            },
+            &cancel,
+        )
+        .await?;
+    match end.exit_code {
+        Some(code) if code != 0 && !end.cancelled => Err(Error::RemoteFailed {
+            what: format!("Following the logs of {service}"),
+            exit_code: code,
+            detail: end.stderr_tail,
+        }),
+        _ => Ok(()),
+    }
+}
+
 async fn ps(console: &Console, name: &str, json: bool) -> Result<(), Error> {
-    let report = console.service_status(name).await?;
+    // The table needs only `ps` (one compose process on the host); JSON adds restart
+    // counts and image IDs.
+    let report = match json {
+        true => console.service_status(name).await?,
+        false => console.service_states(name).await?,
+    };
     if json {
         crate::print_json(&report);
     } else {

@@ -17,9 +17,12 @@ pub enum ErrorCode {
     AuthRejected,
     NameNotResolved,
     ConnectionRefused,
+    /// Connecting, or a remote command, took longer than its deadline.
     Timeout,
-    /// The connection broke after it was established.
+    /// The connection broke (or stopped answering) after it was established.
     ConnectionLost,
+    /// Another change is already running on the target.
+    Busy,
     /// The OS keyring (Secret Service, Keychain, Credential Manager) is unreachable or locked.
     KeyringUnavailable,
     KeyNotFound,
@@ -35,6 +38,8 @@ pub enum ErrorCode {
     RemoteFailed,
     /// A local file could not be read or written.
     Storage,
+    /// The settings file is damaged: Shipshape reads nothing from it and never writes it.
+    SettingsDamaged,
     /// Anything the SSH library reports that fits none of the above.
     Protocol,
 }
@@ -50,6 +55,8 @@ impl ErrorCode {
             BadInput | TargetNotFound | KeyNotFound | KeyInvalid | PassphraseRequired
             | PassphraseWrong => 2,
             KeyringUnavailable => 3,
+            Busy => 4,
+            SettingsDamaged => 2,
             RemoteFailed | Storage => 1,
         }
     }
@@ -85,8 +92,18 @@ pub enum Error {
         "{what} timed out after {seconds} s. Check the network path to the host and try again."
     )]
     Timeout { what: String, seconds: u64 },
+    #[error("{host} did not finish `{command}` within {seconds} s, so Shipshape ended it. The host may be overloaded or Docker may be stuck: check the host, then try again.")]
+    CommandTimeout {
+        host: String,
+        command: String,
+        seconds: u64,
+    },
     #[error("The connection to {host} was lost. Reconnect and try again.")]
     ConnectionLost { host: String },
+    #[error("The connection to {host} was lost while `{command}` ran: it may or may not have finished there. Reconnect and check the status before running it again.")]
+    Interrupted { host: String, command: String },
+    #[error("{target} is busy: {running} is still running. Wait for it to end, or stop it, then try again.")]
+    Busy { target: String, running: String },
     #[error("The OS keyring is not reachable: {cause}. {fix}")]
     KeyringUnavailable { cause: String, fix: String },
     #[error("No key named {0} is in the keyring. Import or generate it on the Keys screen.")]
@@ -109,6 +126,12 @@ pub enum Error {
     },
     #[error("Could not use {path}: {cause}")]
     Storage { path: String, cause: String },
+    #[error("The settings file {path} is damaged (line {line}: {problem}). Shipshape will not change it: repair it, or move it aside to start afresh, then try again.")]
+    SettingsDamaged {
+        path: String,
+        line: usize,
+        problem: String,
+    },
     #[error("SSH error: {0}")]
     Protocol(String),
 }
@@ -121,8 +144,9 @@ impl Error {
             Error::AuthRejected { .. } => ErrorCode::AuthRejected,
             Error::NameNotResolved { .. } => ErrorCode::NameNotResolved,
             Error::ConnectionRefused { .. } => ErrorCode::ConnectionRefused,
-            Error::Timeout { .. } => ErrorCode::Timeout,
-            Error::ConnectionLost { .. } => ErrorCode::ConnectionLost,
+            Error::Timeout { .. } | Error::CommandTimeout { .. } => ErrorCode::Timeout,
+            Error::ConnectionLost { .. } | Error::Interrupted { .. } => ErrorCode::ConnectionLost,
+            Error::Busy { .. } => ErrorCode::Busy,
             Error::KeyringUnavailable { .. } => ErrorCode::KeyringUnavailable,
             Error::KeyNotFound(_) => ErrorCode::KeyNotFound,
             Error::KeyInvalid { .. } => ErrorCode::KeyInvalid,
@@ -132,6 +156,7 @@ impl Error {
             Error::BadInput(_) => ErrorCode::BadInput,
             Error::RemoteFailed { .. } => ErrorCode::RemoteFailed,
             Error::Storage { .. } => ErrorCode::Storage,
+            Error::SettingsDamaged { .. } => ErrorCode::SettingsDamaged,
             Error::Protocol(_) => ErrorCode::Protocol,
         }
     }

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use ts_rs::TS;
 
 use crate::error::{Error, Result};
-use crate::ssh::CommandOutput;
+use crate::ssh::{CommandEnd, CommandOutput};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct HistoryRecord {
@@ -28,10 +28,37 @@ pub struct HistoryRecord {
     #[ts(type = "number")]
     pub duration_ms: u64,
     pub exit_code: Option<i64>,
+    /// How it ended: ran to its end (see `exit_code`), cancelled, timed out, or
+    /// interrupted by a lost connection (it may or may not have finished on the host).
+    #[serde(default)]
+    pub outcome: RunOutcome,
     /// SHA-256 of stdout followed by stderr, hex.
     pub output_sha256: String,
     #[ts(type = "number")]
     pub output_bytes: u64,
+}
+
+/// How a run ended, as the history, the console and the CLI report it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RunOutcome {
+    /// It ran to its end on the host; its exit code says how that went.
+    #[default]
+    Exited,
+    Cancelled,
+    TimedOut,
+    Interrupted,
+}
+
+impl From<CommandEnd> for RunOutcome {
+    fn from(end: CommandEnd) -> Self {
+        match end {
+            CommandEnd::Exited(_) => RunOutcome::Exited,
+            CommandEnd::Cancelled => RunOutcome::Cancelled,
+            CommandEnd::TimedOut => RunOutcome::TimedOut,
+            CommandEnd::ConnectionLost => RunOutcome::Interrupted,
+        }
+    }
 }
 
 /// The name of the local account, for the `operator` field: from the environment, or
@@ -60,7 +87,12 @@ fn account_of_this_process() -> Option<String> {
 }
 
 impl HistoryRecord {
-    pub fn of(target: &str, title: &str, output: &CommandOutput) -> HistoryRecord {
+    pub fn of(
+        target: &str,
+        title: &str,
+        output: &CommandOutput,
+        outcome: RunOutcome,
+    ) -> HistoryRecord {
         let mut hash = Sha256::new();
         hash.update(output.stdout.as_bytes());
         hash.update(output.stderr.as_bytes());
@@ -82,6 +114,7 @@ impl HistoryRecord {
             finished_at: humantime::format_rfc3339_millis(finished).to_string(),
             duration_ms: output.duration_ms,
             exit_code: output.exit_code,
+            outcome,
             output_sha256: data_encoding::HEXLOWER.encode(&hash.finalize()),
             output_bytes: (output.stdout.len() + output.stderr.len()) as u64,
         }
@@ -149,7 +182,12 @@ mod tests {
     fn records_round_trip_with_the_output_hash_and_survive_a_torn_line() {
         let dir = tempfile::tempdir().unwrap();
         let history = History::at(dir.path().join("history.jsonl"));
-        let record = HistoryRecord::of("prod", "Restart backend-aws", &output("abc"));
+        let record = HistoryRecord::of(
+            "prod",
+            "Restart backend-aws",
+            &output("abc"),
+            RunOutcome::Exited,
+        );
         // sha256("abc")
         assert_eq!(
             record.output_sha256,

@@ -7,6 +7,7 @@
 
 pub mod compose;
 pub mod console;
+pub mod diagnostics;
 pub mod error;
 pub mod history;
 pub mod keys;

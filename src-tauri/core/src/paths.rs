@@ -30,3 +30,14 @@ pub fn history_file() -> PathBuf {
 pub fn known_hosts_file() -> PathBuf {
     data_dir().join("known_hosts")
 }
+
+/// What Shipshape learned about each target's host (compose version, services), reused
+/// while the host's compose file is unchanged. Not a secret, only a cache.
+pub fn facts_cache_file() -> PathBuf {
+    data_dir().join("facts.json")
+}
+
+/// The diagnostic log's directory (rotated daily, a week kept).
+pub fn log_dir() -> PathBuf {
+    data_dir().join("logs")
+}

@@ -1,9 +1,15 @@
-//! Non-secret settings as a key/value document. The console keeps it in
-//! tauri-plugin-store; the CLI and tests use [`JsonFileSettings`] on the same file, so
-//! both read the same targets. The core only sees the [`Settings`] trait.
+//! Non-secret settings as a key/value JSON document that the console and the CLI share,
+//! possibly at the same moment. So no one keeps a private copy to write back later:
+//! every read sees the file as it is now (re-read whenever it changed), and every write
+//! is a read-modify-write of one key under a file lock, written atomically (temp file,
+//! fsync, rename). A damaged file is never overwritten: reads say where it is broken,
+//! writes refuse, and the operator's file stays byte for byte as it was.
 
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::SystemTime;
 
 use serde_json::{Map, Value};
 
@@ -11,63 +17,193 @@ use crate::error::{Error, Result};
 
 /// A key/value settings document. Values are JSON; nothing secret is ever stored here.
 pub trait Settings: Send + Sync {
-    fn get(&self, key: &str) -> Option<Value>;
-    /// Sets `key` and persists the document.
-    fn set(&self, key: &str, value: Value) -> Result<()>;
+    /// The value of `key` as the document holds it now.
+    fn get(&self, key: &str) -> Result<Option<Value>>;
+
+    /// Replaces `key` with what `change` makes of its current value, atomically with
+    /// respect to every other writer.
+    fn update(
+        &self,
+        key: &str,
+        change: &mut dyn FnMut(Option<Value>) -> Result<Value>,
+    ) -> Result<()>;
+
+    /// Reads the document as it is now: `Ok` if it is usable.
+    fn check(&self) -> Result<()> {
+        self.get("").map(|_| ())
+    }
+
+    /// Changes whenever anyone writes the document, so a watcher can reload.
+    fn version(&self) -> String {
+        String::new()
+    }
+
+    /// Sets `key`, whatever it held.
+    fn set(&self, key: &str, value: Value) -> Result<()> {
+        let mut value = Some(value);
+        self.update(key, &mut |_| Ok(value.take().unwrap_or(Value::Null)))
+    }
 }
 
-/// Settings in a JSON file, in the same layout tauri-plugin-store writes.
+/// An exclusive lock on `PATH.lock`, held until dropped. A lock file beside the data
+/// (not the data file itself) because the data file is replaced by rename.
+pub struct FileLock {
+    _file: File,
+}
+
+impl FileLock {
+    pub fn take(path: &Path) -> Result<FileLock> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::storage(dir, e))?;
+        }
+        let lock_path = with_suffix(path, ".lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| Error::storage(&lock_path, e))?;
+        file.lock().map_err(|e| Error::storage(&lock_path, e))?;
+        Ok(FileLock { _file: file })
+    }
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Writes `bytes` to `path` so that readers see the old file or the new one, never a
+/// part: a temp file in the same directory, flushed to disk, renamed over, and the
+/// directory flushed so the rename itself survives a crash.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::storage(dir, e))?;
+    let temp = with_suffix(path, &format!(".tmp-{}", std::process::id()));
+    let written = (|| {
+        let mut file = File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)?;
+        if let Ok(dir) = File::open(dir) {
+            dir.sync_all().ok();
+        }
+        Ok::<(), std::io::Error>(())
+    })();
+    written.map_err(|e| {
+        std::fs::remove_file(&temp).ok();
+        Error::storage(path, e)
+    })
+}
+
+/// What identifies one version of the file on disk, so an unchanged file is not re-read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Version {
+    modified: Option<SystemTime>,
+    len: u64,
+    #[cfg(unix)]
+    inode: u64,
+}
+
+fn version_of(path: &Path) -> Result<Option<Version>> {
+    match std::fs::metadata(path) {
+        Ok(meta) => Ok(Some(Version {
+            modified: meta.modified().ok(),
+            len: meta.len(),
+            #[cfg(unix)]
+            inode: std::os::unix::fs::MetadataExt::ino(&meta),
+        })),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::storage(path, e)),
+    }
+}
+
+/// A version of the file (`None`: absent) and what it held.
+type Seen = (Option<Version>, Map<String, Value>);
+
+/// The settings file (`settings.json` in the data dir), shared by the console and CLI.
 pub struct JsonFileSettings {
     path: PathBuf,
-    document: Mutex<Map<String, Value>>,
+    /// The last version read, so unchanged files cost one `stat`.
+    seen: Mutex<Option<Seen>>,
 }
 
 impl JsonFileSettings {
-    /// Opens the file, or starts empty if it does not exist yet.
+    /// Settings in `path`. Reads nothing yet: a damaged file is reported by the first
+    /// read (or [`JsonFileSettings::check`]), never "fixed".
     pub fn open(path: impl Into<PathBuf>) -> Result<Self> {
-        let path = path.into();
-        let document = match std::fs::read_to_string(&path) {
-            Ok(text) if text.trim().is_empty() => Map::new(),
-            Ok(text) => match serde_json::from_str::<Value>(&text) {
-                Ok(Value::Object(map)) => map,
-                Ok(_) => {
-                    return Err(Error::storage(
-                        &path,
-                        "the settings file is not a JSON object",
-                    ))
-                }
-                Err(e) => return Err(Error::storage(&path, format!("invalid JSON: {e}"))),
-            },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Map::new(),
-            Err(e) => return Err(Error::storage(&path, e)),
-        };
         Ok(JsonFileSettings {
-            path,
-            document: Mutex::new(document),
+            path: path.into(),
+            seen: Mutex::new(None),
         })
     }
 
-    fn save(&self, document: &Map<String, Value>) -> Result<()> {
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::storage(dir, e))?;
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn current(&self) -> Result<Map<String, Value>> {
+        let version = version_of(&self.path)?;
+        let mut seen = self.seen.lock().unwrap();
+        if let Some((seen_version, document)) = seen.as_ref() {
+            if *seen_version == version {
+                return Ok(document.clone());
+            }
         }
-        let text = serde_json::to_string_pretty(document).expect("a JSON map always serializes");
-        // Write then rename, so a crash never leaves half a settings file.
-        let temp = self.path.with_extension("json.tmp");
-        std::fs::write(&temp, text).map_err(|e| Error::storage(&temp, e))?;
-        std::fs::rename(&temp, &self.path).map_err(|e| Error::storage(&self.path, e))
+        let document = self.read()?;
+        *seen = Some((version, document.clone()));
+        Ok(document)
+    }
+
+    fn read(&self) -> Result<Map<String, Value>> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Map::new()),
+            Err(e) => return Err(Error::storage(&self.path, e)),
+        };
+        if text.trim().is_empty() {
+            return Ok(Map::new());
+        }
+        match serde_json::from_str::<Value>(&text) {
+            Ok(Value::Object(map)) => Ok(map),
+            Ok(_) => Err(Error::SettingsDamaged {
+                path: self.path.display().to_string(),
+                line: 1,
+                problem: "it is not a JSON object".into(),
+            }),
+            Err(e) => Err(Error::SettingsDamaged {
+                path: self.path.display().to_string(),
+                line: e.line(),
+                problem: e.to_string(),
+            }),
+        }
     }
 }
 
 impl Settings for JsonFileSettings {
-    fn get(&self, key: &str) -> Option<Value> {
-        self.document.lock().unwrap().get(key).cloned()
+    fn get(&self, key: &str) -> Result<Option<Value>> {
+        Ok(self.current()?.get(key).cloned())
     }
 
-    fn set(&self, key: &str, value: Value) -> Result<()> {
-        let mut document = self.document.lock().unwrap();
+    fn version(&self) -> String {
+        format!("{:?}", version_of(&self.path).ok().flatten())
+    }
+
+    fn update(
+        &self,
+        key: &str,
+        change: &mut dyn FnMut(Option<Value>) -> Result<Value>,
+    ) -> Result<()> {
+        let _lock = FileLock::take(&self.path)?;
+        // Under the lock, the file as it is now: another process may have just written.
+        let mut document = self.read()?;
+        let value = change(document.get(key).cloned())?;
         document.insert(key.to_string(), value);
-        self.save(&document)
+        let text = serde_json::to_string_pretty(&document).expect("a JSON map always serializes");
+        write_atomically(&self.path, text.as_bytes())?;
+        *self.seen.lock().unwrap() = Some((version_of(&self.path)?, document));
+        Ok(())
     }
 }
 
@@ -82,16 +218,61 @@ mod tests {
         let settings = JsonFileSettings::open(&path).unwrap();
         settings.set("answer", Value::from(42)).unwrap();
         let again = JsonFileSettings::open(&path).unwrap();
-        assert_eq!(again.get("answer"), Some(Value::from(42)));
+        assert_eq!(again.get("answer").unwrap(), Some(Value::from(42)));
     }
 
     #[test]
-    fn a_corrupt_file_is_a_clear_error_and_is_left_alone() {
+    fn a_damaged_file_is_reported_with_its_line_and_never_overwritten() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("settings.json");
-        std::fs::write(&path, "{not json").unwrap();
-        let error = JsonFileSettings::open(&path).err().unwrap();
-        assert!(error.to_string().contains("invalid JSON"), "{error}");
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{not json");
+        let damaged = "{\n  \"targets\": [\n    {\"name\": \"prod\",";
+        std::fs::write(&path, damaged).unwrap();
+        let settings = JsonFileSettings::open(&path).unwrap();
+        let error = settings.get("targets").unwrap_err();
+        assert_eq!(error.code(), crate::ErrorCode::SettingsDamaged);
+        assert!(error.to_string().contains("line 3"), "{error}");
+        assert!(error.to_string().contains("settings.json"), "{error}");
+        assert!(settings.set("keys", Value::Array(vec![])).is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), damaged);
+    }
+
+    #[test]
+    fn two_writers_each_keep_the_others_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        let console = JsonFileSettings::open(&path).unwrap();
+        let cli = JsonFileSettings::open(&path).unwrap();
+        console.set("a", Value::from(1)).unwrap();
+        assert_eq!(cli.get("a").unwrap(), Some(Value::from(1)));
+        cli.set("b", Value::from(2)).unwrap();
+        // The console sees the CLI's change without reopening, and its next write keeps it.
+        assert_eq!(console.get("b").unwrap(), Some(Value::from(2)));
+        console.set("a", Value::from(3)).unwrap();
+        let fresh = JsonFileSettings::open(&path).unwrap();
+        assert_eq!(fresh.get("a").unwrap(), Some(Value::from(3)));
+        assert_eq!(fresh.get("b").unwrap(), Some(Value::from(2)));
+    }
+
+    #[test]
+    fn concurrent_updates_from_many_threads_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                let path = path.clone();
+                scope.spawn(move || {
+                    let settings = JsonFileSettings::open(&path).unwrap();
+                    for _ in 0..20 {
+                        settings
+                            .update("count", &mut |v| {
+                                Ok(Value::from(v.and_then(|v| v.as_u64()).unwrap_or(0) + 1))
+                            })
+                            .unwrap();
+                    }
+                });
+            }
+        });
+        let settings = JsonFileSettings::open(&path).unwrap();
+        assert_eq!(settings.get("count").unwrap(), Some(Value::from(160)));
     }
 }

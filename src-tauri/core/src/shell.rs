@@ -1,5 +1,10 @@
 //! The only way a remote command is made: typed arguments, each quoted for POSIX `sh`.
 //! Nothing from the UI is ever pasted into a command line; it becomes one quoted word.
+//!
+//! Every command also runs under a small supervisor ([`RemoteCommand::supervised`]):
+//! without a terminal, sshd leaves a command running when its client goes away (killed,
+//! crashed, network gone), and a `docker events` or `logs -f` would then live on the
+//! production host until its next write fails, which for a quiet stream is never.
 
 use std::fmt;
 
@@ -49,6 +54,54 @@ impl RemoteCommand {
     }
 }
 
+/// The supervisor, a constant script for POSIX `sh` (the command arrives as `$1`, never
+/// pasted in). It starts the command in a process group of its own with no input,
+/// then watches its own input: the channel's end of input, which comes when Shipshape
+/// cancels or the connection closes for any reason, ends the whole group (TERM, then
+/// KILL 2 s later). SIGTERM from the client does the same. When the command ends by
+/// itself, the watcher is ended and the command's exit status is passed on.
+const SUPERVISOR: &str = r#"S=setsid; command -v setsid >/dev/null 2>&1 || S=
+$S sh -c 'eval "$1"' shipshape-command "$1" </dev/null & c=$!
+end() { kill -TERM -"$c" 2>/dev/null || kill -TERM "$c" 2>/dev/null; }
+trap 'end; exit 143' TERM HUP INT
+exec 3<&0
+$S sh -c 'cat >/dev/null 2>&1; kill -TERM -"$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null; sleep 2; kill -KILL -"$1" 2>/dev/null' shipshape-watch "$c" <&3 >/dev/null 2>&1 & w=$!
+exec 3<&-
+wait "$c"; s=$?
+kill -TERM -"$w" 2>/dev/null || kill -TERM "$w" 2>/dev/null
+exit "$s""#;
+
+/// The name the supervisor gives itself (`$0`), so it can be recognised on the host.
+pub const SUPERVISOR_NAME: &str = "shipshape-supervisor";
+
+impl RemoteCommand {
+    /// The text actually sent to the host: [`RemoteCommand::render`] run under the
+    /// supervisor. What the operator is shown stays `render()`, the command itself.
+    pub fn supervised(&self) -> String {
+        format!(
+            "sh -c {} {SUPERVISOR_NAME} {}",
+            quote(SUPERVISOR),
+            quote(&self.render())
+        )
+    }
+}
+
+/// The command inside a [`RemoteCommand::supervised`] text, for hosts that answer
+/// commands from a table (the in-process test host). `None` if it is not one.
+pub fn unsupervised(text: &str) -> Option<String> {
+    let prefix = format!("sh -c {} {SUPERVISOR_NAME} ", quote(SUPERVISOR));
+    unquote(text.strip_prefix(&prefix)?)
+}
+
+/// The inverse of [`quote`] for a single word it produced.
+fn unquote(word: &str) -> Option<String> {
+    let Some(inner) = word.strip_prefix('\'').and_then(|w| w.strip_suffix('\'')) else {
+        return (quote(word) == word).then(|| word.to_string());
+    };
+    let text = inner.replace(r"'\''", "'");
+    (quote(&text) == word).then_some(text)
+}
+
 impl fmt::Display for RemoteCommand {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.render())
@@ -82,6 +135,86 @@ mod tests {
             command.render(),
             "cd /home/ubuntu/automated-trading-platform && docker compose --profile aws ps"
         );
+    }
+
+    #[test]
+    fn the_supervised_text_runs_the_command_and_keeps_its_output_and_status() {
+        let command = RemoteCommand::new("sh")
+            .arg("-c")
+            .arg("printf 'out %s' \"$1\"; printf err >&2; exit 7")
+            .arg("x")
+            .arg("it's $(id)");
+        // The channel's input stays open while the command runs, as over SSH.
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(command.supervised())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let _input_open = child.stdin.take();
+        let status = child.wait().unwrap();
+        let read = |pipe: &mut dyn std::io::Read| {
+            let mut text = String::new();
+            pipe.read_to_string(&mut text).unwrap();
+            text
+        };
+        assert_eq!(read(child.stdout.as_mut().unwrap()), "out it's $(id)");
+        assert_eq!(read(child.stderr.as_mut().unwrap()), "err");
+        assert_eq!(status.code(), Some(7));
+        assert_eq!(
+            unsupervised(&command.supervised()).as_deref(),
+            Some(command.render().as_str())
+        );
+        assert_eq!(unsupervised("echo hi"), None);
+    }
+
+    #[test]
+    fn the_end_of_input_ends_the_supervised_command_and_its_children() {
+        use std::io::Read;
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("child");
+        // A command whose child outlives it unless its process group is ended.
+        let command = RemoteCommand::new("sh").arg("-c").arg(format!(
+            "sleep 30 & echo $! > {}; wait",
+            quote(marker.to_str().unwrap())
+        ));
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(command.supervised())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !marker.exists() || std::fs::read_to_string(&marker).unwrap().trim().is_empty() {
+            assert!(std::time::Instant::now() < deadline, "the command started");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let sleeper = std::fs::read_to_string(&marker).unwrap().trim().to_string();
+        drop(child.stdin.take()); // the channel closes
+        let status = child.wait().unwrap();
+        let mut rest = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut rest)
+            .unwrap();
+        assert!(!status.success());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::path::Path::new(&format!("/proc/{sleeper}")).exists()
+            && !std::fs::read_to_string(format!("/proc/{sleeper}/stat"))
+                .unwrap_or_default()
+                .contains(") Z ")
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the command's child {sleeper} still runs"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 
     #[test]

@@ -86,7 +86,11 @@ impl Target {
 
 /// All targets, in the order the operator added them.
 pub fn list(settings: &dyn Settings) -> Result<Vec<Target>> {
-    match settings.get(SETTINGS_KEY) {
+    parse(settings.get(SETTINGS_KEY)?)
+}
+
+fn parse(value: Option<serde_json::Value>) -> Result<Vec<Target>> {
+    match value {
         None => Ok(Vec::new()),
         Some(value) => serde_json::from_value(value).map_err(|e| {
             Error::storage(
@@ -104,32 +108,41 @@ pub fn find(settings: &dyn Settings, name: &str) -> Result<Target> {
         .ok_or_else(|| Error::TargetNotFound(name.to_string()))
 }
 
+/// Changes the list of targets under the settings' lock, so a change made meanwhile by
+/// another process (the CLI, a second console) is kept.
+fn change(
+    settings: &dyn Settings,
+    mut edit: impl FnMut(&mut Vec<Target>) -> Result<()>,
+) -> Result<()> {
+    settings.update(SETTINGS_KEY, &mut |value| {
+        let mut targets = parse(value)?;
+        edit(&mut targets)?;
+        Ok(serde_json::to_value(targets).expect("targets serialize"))
+    })
+}
+
 /// Removes the target named `name`.
 pub fn remove(settings: &dyn Settings, name: &str) -> Result<()> {
-    let mut targets = list(settings)?;
-    let before = targets.len();
-    targets.retain(|t| t.name != name);
-    if targets.len() == before {
-        return Err(Error::TargetNotFound(name.to_string()));
-    }
-    settings.set(
-        SETTINGS_KEY,
-        serde_json::to_value(targets).expect("targets serialize"),
-    )
+    change(settings, |targets| {
+        let before = targets.len();
+        targets.retain(|t| t.name != name);
+        if targets.len() == before {
+            return Err(Error::TargetNotFound(name.to_string()));
+        }
+        Ok(())
+    })
 }
 
 /// Adds a target, or replaces the one with the same name.
 pub fn save(settings: &dyn Settings, target: Target) -> Result<()> {
     target.validate()?;
-    let mut targets = list(settings)?;
-    match targets.iter_mut().find(|t| t.name == target.name) {
-        Some(existing) => *existing = target,
-        None => targets.push(target),
-    }
-    settings.set(
-        SETTINGS_KEY,
-        serde_json::to_value(targets).expect("targets serialize"),
-    )
+    change(settings, |targets| {
+        match targets.iter_mut().find(|t| t.name == target.name) {
+            Some(existing) => *existing = target.clone(),
+            None => targets.push(target.clone()),
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use shipshape_core::compose::{RunState, ServiceState};
 use shipshape_core::console::IncomingReview;
 use shipshape_core::console::{HostTrust, KeyFile, LiveStatus, OperationOutcome, PlannedOperation};
 use shipshape_core::console::{LogEvent, LogFollowStarted};
-use shipshape_core::history::HistoryRecord;
+use shipshape_core::history::{HistoryRecord, RunOutcome};
 use shipshape_core::keys::KeyInfo;
 use shipshape_core::operations::StatusReport;
 use shipshape_core::operations::{ChangedFile, IncomingCommit};
@@ -42,6 +42,7 @@ fn render() -> String {
         PlannedOperation::decl(&cfg),
         OperationOutcome::decl(&cfg),
         HistoryRecord::decl(&cfg),
+        RunOutcome::decl(&cfg),
         LiveStatus::decl(&cfg),
         LogEvent::decl(&cfg),
         LogFollowStarted::decl(&cfg),

@@ -10,7 +10,7 @@ use russh::keys::{HashAlg, PrivateKey, PublicKey};
 use russh::server::{self, Auth, Msg, Session};
 use russh::{Channel, ChannelId};
 use shipshape_core::shell::RemoteCommand;
-use shipshape_core::ssh::{Connection, Endpoint};
+use shipshape_core::ssh::{Connection, Deadline, Endpoint};
 use shipshape_core::{Error, ErrorCode};
 
 fn ed25519() -> PrivateKey {
@@ -84,7 +84,8 @@ impl server::Handler for TestServer {
         data: &[u8],
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        let command = String::from_utf8_lossy(data).into_owned();
+        let sent = String::from_utf8_lossy(data).into_owned();
+        let command = shipshape_core::shell::unsupervised(&sent).expect("commands run supervised");
         session.channel_success(channel)?;
         if command.contains("forever") {
             // Like `logs -f`: a line every 10 ms until the client closes the channel.
@@ -162,6 +163,7 @@ fn endpoint(port: u16) -> Endpoint {
 }
 
 const TIMEOUT: Duration = Duration::from_secs(10);
+const LONG: Deadline = Deadline::Total(Duration::from_secs(10));
 
 #[tokio::test]
 async fn a_pinned_host_runs_commands_on_one_multiplexed_connection() {
@@ -179,7 +181,10 @@ async fn a_pinned_host_runs_commands_on_one_multiplexed_connection() {
         .args(["compose", "ps"])
         .in_dir("/srv/my app");
     let failing = RemoteCommand::new("fail");
-    let (a, b) = tokio::join!(connection.exec(&command), connection.exec(&failing));
+    let (a, b) = tokio::join!(
+        connection.exec(&command, LONG),
+        connection.exec(&failing, LONG)
+    );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.stdout, "ran: cd '/srv/my app' && docker compose ps");
     assert_eq!(a.exit_code, Some(0));
@@ -295,6 +300,7 @@ async fn a_streamed_command_delivers_output_as_it_comes_and_stops_on_cancel() {
         Duration::from_secs(10),
         connection.exec_streaming(
             &RemoteCommand::new("logs").arg("forever"),
+            Deadline::Unbounded,
             move |chunk| {
                 if let shipshape_core::ssh::StreamChunk::Stdout(bytes) = chunk {
                     into.lock()
@@ -309,9 +315,12 @@ async fn a_streamed_command_delivers_output_as_it_comes_and_stops_on_cancel() {
     .expect("cancel ends the stream promptly")
     .unwrap();
     watcher.await.unwrap();
-    assert!(end.cancelled);
+    assert!(end.cancelled());
     assert!(received.lock().unwrap().starts_with("line 0\nline 1\n"));
     // The connection stays usable for other commands after a cancelled stream.
-    let after = connection.exec(&RemoteCommand::new("echo")).await.unwrap();
+    let after = connection
+        .exec(&RemoteCommand::new("echo"), LONG)
+        .await
+        .unwrap();
     assert_eq!(after.exit_code, Some(0));
 }

@@ -3,31 +3,19 @@
 //! command runs on the host, so a refused service or an untrusted host is the call's
 //! error, not a message on the channel.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Mutex;
 
 use shipshape_core::console::{LogEvent, LogFollowStarted};
-use shipshape_core::ssh::CancellationToken;
 use shipshape_core::{Error, ErrorReport};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 
 use crate::AppState;
 
-/// Running follows by id, so the UI can stop the one it started.
-#[derive(Default)]
-pub struct LogFollows {
-    next_id: AtomicU32,
-    running: Mutex<HashMap<u32, CancellationToken>>,
-}
-
 /// Starts `docker compose --profile aws logs -n LINES [-t] -f SERVICE` on `target`.
 /// Lines arrive on `on_event` in batches, then one `ended`.
 #[tauri::command]
 pub async fn follow_logs(
-    app: AppHandle,
     state: State<'_, AppState>,
     target: String,
     service: String,
@@ -35,45 +23,19 @@ pub async fn follow_logs(
     timestamps: bool,
     on_event: Channel<LogEvent>,
 ) -> Result<LogFollowStarted, ErrorReport> {
-    let follow = state
+    Ok(state
         .console
-        .start_logs(&target, &service, lines, timestamps)
-        .await?;
-    let follows = app.state::<LogFollows>();
-    let id = follows.next_id.fetch_add(1, Ordering::Relaxed);
-    let started = follow.started(id);
-    let cancel = CancellationToken::new();
-    follows.running.lock().unwrap().insert(id, cancel.clone());
-    tauri::async_runtime::spawn(async move {
-        let (sent, gone) = (on_event.clone(), cancel.clone());
-        let outcome = follow
-            .run(
-                move |lines| {
-                    // The viewer is gone (window reloaded or closed): stop following.
-                    if sent.send(LogEvent::Lines { lines }).is_err() {
-                        gone.cancel();
-                    }
-                },
-                &cancel,
-            )
-            .await;
-        let _ = on_event.send(LogEvent::ended(&outcome));
-        app.state::<LogFollows>()
-            .running
-            .lock()
-            .unwrap()
-            .remove(&id);
-    });
-    Ok(started)
+        .start_log_follow(&target, &service, lines, timestamps, move |event| {
+            on_event.send(event).is_ok()
+        })
+        .await?)
 }
 
 /// Stops a follow; its channel then receives `ended`. Stopping one that already ended
 /// does nothing.
 #[tauri::command]
-pub fn stop_logs(follows: State<'_, LogFollows>, id: u32) {
-    if let Some(cancel) = follows.running.lock().unwrap().remove(&id) {
-        cancel.cancel();
-    }
+pub fn stop_logs(state: State<'_, AppState>, id: u32) {
+    state.console.tasks.cancel(id);
 }
 
 /// Saves `lines` as plain text to a new file in the user's Downloads directory and

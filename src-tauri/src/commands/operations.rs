@@ -1,10 +1,6 @@
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use shipshape_core::console::{OperationOutcome, PlannedOperation};
-use shipshape_core::history::HistoryRecord;
+use shipshape_core::history::{HistoryRecord, RunOutcome};
 use shipshape_core::operations::Operation;
-use shipshape_core::ssh::CancellationToken;
 use shipshape_core::ErrorReport;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
@@ -23,38 +19,25 @@ pub async fn plan_operation(
     Ok(state.console.plan_operation(&target, &operation).await?)
 }
 
-/// Operations running now, by the id the UI gave them, so it can cancel one.
-#[derive(Default)]
-pub struct RunningOperations(Mutex<HashMap<u32, CancellationToken>>);
-
 /// Runs one of the policy's typed operations, streaming its output to `on_output` as it
 /// comes. The UI sends an `Operation` value, never command text; the core builds and
-/// quotes the command.
+/// quotes the command. `request` is the UI's name for this run: a repeat of it never
+/// runs again, and `cancel_operation` stops it.
 #[tauri::command]
 pub async fn run_operation(
     app: AppHandle,
     state: State<'_, AppState>,
-    running: State<'_, RunningOperations>,
+    request: String,
     target: String,
     operation: Operation,
-    run_id: u32,
     on_output: Channel<String>,
 ) -> Result<OperationOutcome, ErrorReport> {
-    let cancel = CancellationToken::new();
-    running.0.lock().unwrap().insert(run_id, cancel.clone());
     let outcome = state
         .console
-        .run_operation_streaming(
-            &target,
-            &operation,
-            |text| {
-                let _ = on_output.send(text.to_string());
-            },
-            &cancel,
-        )
-        .await;
-    running.0.lock().unwrap().remove(&run_id);
-    let outcome = outcome?;
+        .run_requested_operation(&request, &target, &operation, |text| {
+            let _ = on_output.send(text.to_string());
+        })
+        .await?;
     notify_if_unseen(&app, &target, &outcome);
     Ok(outcome)
 }
@@ -73,10 +56,10 @@ fn notify_if_unseen(app: &AppHandle, target: &str, outcome: &OperationOutcome) {
     if in_front || outcome.output.duration_ms < LONG_OPERATION_MS {
         return;
     }
-    let verdict = match outcome.output.exit_code {
-        Some(0) => "finished",
-        None => "stopped",
-        Some(_) => "failed",
+    let verdict = match (outcome.outcome, outcome.output.exit_code) {
+        (RunOutcome::Cancelled, _) => "stopped",
+        (_, Some(0)) => "finished",
+        _ => "failed",
     };
     let _ = app
         .notification()
@@ -89,12 +72,10 @@ fn notify_if_unseen(app: &AppHandle, target: &str, outcome: &OperationOutcome) {
         .show();
 }
 
-/// Stops the operation the UI started as `run_id` (its remote command gets SIGTERM).
+/// Stops the run the UI named `request` (its remote command is ended on the host).
 #[tauri::command]
-pub fn cancel_operation(running: State<'_, RunningOperations>, run_id: u32) {
-    if let Some(cancel) = running.0.lock().unwrap().get(&run_id) {
-        cancel.cancel();
-    }
+pub fn cancel_operation(state: State<'_, AppState>, request: String) {
+    state.console.tasks.cancel_request(&request);
 }
 
 #[tauri::command]

@@ -11,9 +11,23 @@ pub fn list_targets(state: State<'_, AppState>) -> Result<Vec<TargetSummary>, Er
     Ok(state.console.targets()?)
 }
 
+/// Problems found at start-up, plus the settings file's if it is damaged now.
 #[tauri::command]
 pub fn startup_problems(state: State<'_, AppState>) -> Vec<ErrorReport> {
-    state.startup_problems.clone()
+    let mut problems = state.startup_problems.clone();
+    if let Err(error) = state.console.check_settings() {
+        let now = ErrorReport::from(error);
+        if !problems.iter().any(|p| p.code == now.code) {
+            problems.push(now);
+        }
+    }
+    problems
+}
+
+/// Where the diagnostic log is written, to attach to a bug report.
+#[tauri::command]
+pub fn diagnostic_log_dir(state: State<'_, AppState>) -> String {
+    state.log_dir.clone()
 }
 
 /// Adds a target (`previous_name` empty) or updates/renames the one named `previous_name`.

@@ -2,7 +2,7 @@
 // Do not edit. After changing those types run:
 //   SHIPSHAPE_BLESS=1 cargo test -p shipshape-core --test bindings
 
-export type ErrorCode = "host_key_mismatch" | "host_key_unknown" | "auth_rejected" | "name_not_resolved" | "connection_refused" | "timeout" | "connection_lost" | "keyring_unavailable" | "key_not_found" | "key_invalid" | "passphrase_required" | "passphrase_wrong" | "target_not_found" | "bad_input" | "remote_failed" | "storage" | "protocol";
+export type ErrorCode = "host_key_mismatch" | "host_key_unknown" | "auth_rejected" | "name_not_resolved" | "connection_refused" | "timeout" | "connection_lost" | "busy" | "keyring_unavailable" | "key_not_found" | "key_invalid" | "passphrase_required" | "passphrase_wrong" | "target_not_found" | "bad_input" | "remote_failed" | "storage" | "settings_damaged" | "protocol";
 
 export type ErrorReport = { code: ErrorCode, message: string, detail: string | null, };
 
@@ -162,7 +162,12 @@ destructive: boolean,
  */
 confirm_by_name: boolean, };
 
-export type OperationOutcome = { title: string, output: CommandOutput, record_id: string, };
+export type OperationOutcome = { title: string, 
+/**
+ * Ran to its end (see the exit code) or was cancelled; timeouts and lost
+ * connections are errors, recorded in the history first.
+ */
+outcome: RunOutcome, output: CommandOutput, record_id: string, };
 
 export type HistoryRecord = { id: string, target: string, 
 /**
@@ -178,9 +183,16 @@ title: string,
  */
 command: string, started_at: string, finished_at: string, duration_ms: number, exit_code: number | null, 
 /**
+ * How it ended: ran to its end (see `exit_code`), cancelled, timed out, or
+ * interrupted by a lost connection (it may or may not have finished on the host).
+ */
+outcome: RunOutcome, 
+/**
  * SHA-256 of stdout followed by stderr, hex.
  */
 output_sha256: string, output_bytes: number, };
+
+export type RunOutcome = "exited" | "cancelled" | "timed_out" | "interrupted";
 
 export type LiveStatus = { "kind": "snapshot", report: StatusReport, } | { "kind": "ended", error: ErrorReport | null, };
 

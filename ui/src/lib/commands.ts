@@ -65,6 +65,7 @@ export function removeKey(args: { name: string }): Promise<null> {
 
 // src-tauri/src/commands/live.rs
 
+/** Starts pushing `target`'s service states to `onStatus`; returns the watch's id. */
 export function watchStatus(args: {
   target: string;
   onStatus: (message: LiveStatus) => void;
@@ -74,6 +75,14 @@ export function watchStatus(args: {
 
 export function stopWatch(args: { id: number }): Promise<null> {
   return call<null>("stop_watch", args);
+}
+
+/**
+ * Tells the UI (on `onChange`) whenever the settings file changes on disk, say when
+ * the CLI adds a target, so the console shows it without a restart.
+ */
+export function watchSettings(args: { onChange: (message: null) => void }): Promise<number> {
+  return call<number>("watch_settings", { ...args, onChange: channel(args.onChange) });
 }
 
 // src-tauri/src/commands/logs.rs
@@ -129,19 +138,20 @@ export function planOperation(args: {
 /**
  * Runs one of the policy's typed operations, streaming its output to `onOutput` as it
  * comes. The UI sends an `Operation` value, never command text; the core builds and
- * quotes the command.
+ * quotes the command. `request` is the UI's name for this run: a repeat of it never
+ * runs again, and `cancelOperation` stops it.
  */
 export function runOperation(args: {
+  request: string;
   target: string;
   operation: Operation;
-  runId: number;
   onOutput: (message: string) => void;
 }): Promise<OperationOutcome> {
   return call<OperationOutcome>("run_operation", { ...args, onOutput: channel(args.onOutput) });
 }
 
-/** Stops the operation the UI started as `runId` (its remote command gets SIGTERM). */
-export function cancelOperation(args: { runId: number }): Promise<null> {
+/** Stops the run the UI named `request` (its remote command is ended on the host). */
+export function cancelOperation(args: { request: string }): Promise<null> {
   return call<null>("cancel_operation", args);
 }
 
@@ -173,8 +183,14 @@ export function listTargets(): Promise<TargetSummary[]> {
   return call<TargetSummary[]>("list_targets");
 }
 
+/** Problems found at start-up, plus the settings file's if it is damaged now. */
 export function startupProblems(): Promise<ErrorReport[]> {
   return call<ErrorReport[]>("startup_problems");
+}
+
+/** Where the diagnostic log is written, to attach to a bug report. */
+export function diagnosticLogDir(): Promise<string> {
+  return call<string>("diagnostic_log_dir");
 }
 
 /** Adds a target (`previousName` empty) or updates/renames the one named `previousName`. */

@@ -32,8 +32,26 @@ const GUIDANCE: Record<ErrorCode, Guidance> = {
     todo: "Check that sshd is running on the host and that the port is right.",
     severity: "error",
   },
-  timeout: { title: "No answer in time", todo: "Check the network path (VPN, security group) and try again.", severity: "error" },
-  connection_lost: { title: "Connection lost", todo: "Connect again.", severity: "error" },
+  timeout: {
+    title: "No answer in time",
+    todo: "Shipshape gave up waiting and ended the command on the host. Check the network path (VPN, security group) or whether Docker on the host responds, then reconnect and try again.",
+    severity: "error",
+  },
+  connection_lost: {
+    title: "Connection lost",
+    todo: "Reconnect. If a change was running, check the service status before running it again: it may or may not have finished on the host.",
+    severity: "error",
+  },
+  busy: {
+    title: "Another change is running",
+    todo: "Wait for it to finish (or stop it), then try again. One change runs on a target at a time.",
+    severity: "error",
+  },
+  settings_damaged: {
+    title: "The settings file is damaged",
+    todo: "Shipshape will not change it, so nothing is lost. Repair the line named below in a text editor, or move the file aside to start afresh, then reopen Shipshape.",
+    severity: "danger",
+  },
   keyring_unavailable: {
     title: "The OS keyring is not available",
     todo: "Unlock your keyring or start your desktop's Secret Service, then restart Shipshape.",

@@ -34,11 +34,11 @@ describe("the generated commands", () => {
       return null;
     });
     await commands.saveTarget({ target, previousName: null });
-    await commands.cancelOperation({ runId: 7 });
+    await commands.cancelOperation({ request: "r7" });
     await commands.listTargets();
     expect(calls).toEqual([
       ["save_target", { target, previousName: null }],
-      ["cancel_operation", { runId: 7 }],
+      ["cancel_operation", { request: "r7" }],
       ["list_targets", {}],
     ]);
   });
@@ -62,9 +62,9 @@ describe("the generated commands", () => {
       return { title: "Restart" };
     });
     const outcome = await commands.runOperation({
+      request: "r1",
       target: "t",
       operation: { op: "restart", service: "db" },
-      runId: 1,
       onOutput: (text) => texts.push(text),
     });
     expect(outcome).toEqual({ title: "Restart" });

@@ -3,17 +3,18 @@
 //! and to state changes, runs on the shared connection; each burst of events triggers a
 //! single `ps`, whose snapshot is pushed to the caller. Nothing runs while nothing changes.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
 use tokio::sync::mpsc;
 use ts_rs::TS;
 
-use super::Console;
+use super::{Console, TaskId};
 use crate::error::{Error, ErrorReport, Result};
-use crate::operations::{self, StatusReport};
+use crate::operations::StatusReport;
 use crate::shell::RemoteCommand;
-use crate::ssh::{CancellationToken, StreamChunk};
+use crate::ssh::{CancellationToken, Deadline, StreamChunk};
 use crate::target::{self, Target};
 
 /// Container events that change what the dashboard shows. Health checks run as `exec_*`
@@ -63,7 +64,8 @@ pub fn events_command(target: &Target) -> RemoteCommand {
 
 impl Console {
     /// Pushes a snapshot of `target`'s services now and after every change, until
-    /// `cancel` fires or the connection fails.
+    /// `cancel` fires, the event stream ends or a refresh fails (the error says which;
+    /// the adapter shows it and may watch again).
     pub async fn watch_status(
         &self,
         target: &str,
@@ -71,15 +73,16 @@ impl Console {
         cancel: &CancellationToken,
     ) -> Result<()> {
         let target = target::find(self.settings.as_ref(), target)?;
-        let policy = self.policy_for(&target)?;
+        on_snapshot(self.service_status(&target.name).await?);
         let connection = self.connect(&target.name).await?;
-        let facts = self.facts_for(&target, &connection, &policy).await?;
-        on_snapshot(operations::service_status(&connection, &target, &policy, &facts).await?);
 
+        // A failed refresh stops the event stream too: the watch ends as one.
+        let stop = cancel.child_token();
         let (changed, mut changes) = mpsc::unbounded_channel::<()>();
         let watch = events_command(&target);
         let events = connection.exec_streaming(
             &watch,
+            Deadline::Unbounded,
             move |chunk| {
                 if let StreamChunk::Stdout(bytes) = chunk {
                     if bytes.contains(&b'\n') {
@@ -87,29 +90,70 @@ impl Console {
                     }
                 }
             },
-            cancel,
+            &stop,
         );
         let refresh = async {
             while changes.recv().await.is_some() {
                 tokio::time::sleep(SETTLE).await;
                 while changes.try_recv().is_ok() {}
-                on_snapshot(
-                    operations::service_status(&connection, &target, &policy, &facts).await?,
-                );
+                match self.service_status(&target.name).await {
+                    Ok(report) => on_snapshot(report),
+                    Err(error) => {
+                        stop.cancel();
+                        return Err(error);
+                    }
+                }
             }
             Ok::<(), Error>(())
         };
         let (ended, refreshed) = tokio::join!(events, refresh);
         refreshed?;
         let ended = ended?;
-        if ended.cancelled {
-            Ok(())
-        } else {
-            Err(Error::RemoteFailed {
-                what: "Watching the services (docker events)".into(),
-                exit_code: ended.exit_code.unwrap_or(-1),
-                detail: "the event stream ended; reconnect to resume live updates".into(),
-            })
+        if cancel.is_cancelled() {
+            return Ok(());
         }
+        connection.ended_as_error(&ended, Deadline::Unbounded)?;
+        Err(Error::RemoteFailed {
+            what: "Watching the services (docker events)".into(),
+            exit_code: ended.exit_code.unwrap_or(-1),
+            detail: "the event stream ended; live updates resume when the watch restarts".into(),
+        })
+    }
+
+    /// [`Console::watch_status`] as a task the console owns: `on_status` gets each
+    /// snapshot, then one `Ended`, and returns false once nobody listens (which ends
+    /// the watch). Returns the task's id, which stops it.
+    pub fn start_watch(
+        self: &Arc<Self>,
+        target: String,
+        on_status: impl Fn(LiveStatus) -> bool + Send + Sync + 'static,
+    ) -> TaskId {
+        let console = self.clone();
+        let handle = self.tasks.start(format!("live status of {target}"));
+        let id = handle.id;
+        let cancel = handle.cancel.clone();
+        // The task owns its registration: it leaves the registry when the watch ends.
+        tokio::spawn(async move {
+            let _registered = handle;
+            let on_status = Arc::new(on_status);
+            let sent = on_status.clone();
+            let gone = cancel.clone();
+            let result = console
+                .watch_status(
+                    &target,
+                    move |report| {
+                        // Nobody listens any more (the window reloaded): stop watching.
+                        if !sent(LiveStatus::Snapshot { report }) {
+                            gone.cancel();
+                        }
+                    },
+                    &cancel,
+                )
+                .await;
+            on_status(LiveStatus::Ended {
+                error: result.err().map(ErrorReport::from),
+            });
+        });
+        id
     }
 }

@@ -17,10 +17,12 @@ use serde::Serialize;
 use tokio::sync::mpsc::unbounded_channel;
 use ts_rs::TS;
 
-use super::Console;
+use super::{Console, TaskId};
 use crate::error::{Error, ErrorReport, Result};
 use crate::operations::{validate_lines, validate_service, Operation};
-use crate::ssh::{CancellationToken, Connection, StreamChunk, StreamingCommand};
+use crate::ssh::{
+    CancellationToken, CommandEnd, Connection, Deadline, StreamChunk, StreamingCommand,
+};
 
 /// What the log viewer receives on its channel, in order: batches of lines, then
 /// exactly one `ended`.
@@ -92,7 +94,6 @@ impl LogEvent {
 pub struct LogFollow {
     /// Held so the connection outlives the follow even if the console lets it go.
     connection: Arc<Connection>,
-    host: String,
     stream: StreamingCommand,
     target: String,
     service: String,
@@ -100,7 +101,7 @@ pub struct LogFollow {
 }
 
 impl LogFollow {
-    pub fn started(&self, id: u32) -> LogFollowStarted {
+    pub fn started(&self, id: TaskId) -> LogFollowStarted {
         LogFollowStarted {
             id,
             target: self.target.clone(),
@@ -130,13 +131,15 @@ impl LogFollow {
         // The pump owns the sender: when it finishes, delivery drains and finishes too.
         let (summary, delivered) =
             tokio::join!(pump, lines::deliver_in_batches(received, on_lines));
-        if !summary.cancelled && summary.exit_code.is_none() && self.connection.is_closed() {
-            return Err(Error::ConnectionLost { host: self.host });
+        if summary.end == CommandEnd::ConnectionLost {
+            return Err(Error::ConnectionLost {
+                host: self.connection.host().to_string(),
+            });
         }
         Ok(LogFollowEnd {
             service: self.service,
             exit_code: summary.exit_code,
-            cancelled: summary.cancelled,
+            cancelled: summary.cancelled(),
             lines: delivered.lines,
             duration_ms: summary.duration_ms,
             stderr_tail: delivered.stderr_tail,
@@ -159,8 +162,8 @@ impl Console {
         validate_service(service, &policy, &policy.services)?;
         validate_lines(lines)?;
         let mut connection = self.connect(&target.name).await?;
-        // v2's `docker compose` or v1's `docker-compose`, whichever the host has.
-        let compose = self.facts_for(&target, &connection, &policy).await?.compose;
+        // v2's `docker compose` or v1's `docker-compose`, whichever the host answers to.
+        let compose = self.compose_for(&target);
         let command = Operation::Logs {
             service: service.to_string(),
             lines,
@@ -169,17 +172,21 @@ impl Console {
             timestamps,
         }
         .command(&policy, &target.project_dir, compose);
-        let stream = match connection.start_streaming(&command).await {
+        let stream = match connection
+            .start_streaming(&command, Deadline::Unbounded)
+            .await
+        {
             Err(Error::ConnectionLost { .. }) => {
-                self.disconnect(&target.name).await;
+                self.drop_connection(&target.name, &connection).await;
                 connection = self.connect(&target.name).await?;
-                connection.start_streaming(&command).await?
+                connection
+                    .start_streaming(&command, Deadline::Unbounded)
+                    .await?
             }
             other => other?,
         };
         Ok(LogFollow {
             connection,
-            host: target.host.clone(),
             stream,
             address: target.address(),
             target: target.name,
@@ -203,6 +210,43 @@ impl Console {
             .await?
             .run(on_lines, cancel)
             .await
+    }
+}
+
+impl Console {
+    /// Starts following as a task the console owns: returns once the command runs on
+    /// the host (so a refused service or an untrusted host is this call's error), then
+    /// hands `on_event` batches of lines and one `Ended`. `on_event` returns false when
+    /// nobody listens any more (the viewer was closed), which stops the follow.
+    pub async fn start_log_follow(
+        self: &Arc<Self>,
+        target: &str,
+        service: &str,
+        lines: u32,
+        timestamps: bool,
+        on_event: impl Fn(LogEvent) -> bool + Send + Sync + 'static,
+    ) -> Result<LogFollowStarted> {
+        let follow = self.start_logs(target, service, lines, timestamps).await?;
+        let handle = self.tasks.start(format!("logs of {service} on {target}"));
+        let started = follow.started(handle.id);
+        tokio::spawn(async move {
+            let cancel = handle.cancel.clone();
+            let on_event = Arc::new(on_event);
+            let (sent, gone) = (on_event.clone(), cancel.clone());
+            let outcome = follow
+                .run(
+                    move |lines| {
+                        if !sent(LogEvent::Lines { lines }) {
+                            gone.cancel();
+                        }
+                    },
+                    &cancel,
+                )
+                .await;
+            on_event(LogEvent::ended(&outcome));
+            drop(handle);
+        });
+        Ok(started)
     }
 }
 

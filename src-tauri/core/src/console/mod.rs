@@ -1,47 +1,56 @@
 //! The core's front door for adapters (the Tauri app, the CLI): targets, connections
-//! and operations behind a few domain-named async methods. It holds one live SSH
-//! connection per target and reuses it until it drops.
+//! and operations behind a few domain-named async methods. It holds one session per
+//! target ([`session`]: connection, facts, the change running) and the long tasks it
+//! runs for adapters ([`tasks`]), so adapters stay one line per command.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
-
-use tokio::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
-use crate::operations::{self, StatusReport};
+use crate::operations::{self, Compose, StatusReport};
 use crate::policy::Policy;
 use crate::settings::Settings;
-use crate::ssh::{Connection, Endpoint, CONNECT_TIMEOUT};
 use crate::target::{self, Target};
 
 use crate::trust::KnownHosts;
-use crate::{keys, lab, paths};
+use crate::{lab, paths};
 pub use git_review::IncomingReview;
 pub use key_custody::KeyFile;
 pub use live_status::{events_command, LiveStatus};
 pub use logs::{LogEvent, LogFollow, LogFollowEnd, LogFollowStarted};
-pub use operate::{host_facts, OperationOutcome, PlannedOperation};
+pub use operate::{OperationOutcome, PlannedOperation};
 pub use targets::TargetSummary;
+pub use tasks::{TaskId, Tasks};
 pub use trust::HostTrust;
 
+mod facts;
 mod git_review;
 mod key_custody;
 mod live_status;
 mod logs;
 mod operate;
+mod session;
 mod ssh_config_import;
 mod targets;
+mod tasks;
 mod trust;
 
 pub struct Console {
     settings: Arc<dyn Settings>,
     known_hosts_path: PathBuf,
     history_path: PathBuf,
-    /// What each connected host reported about itself (compose version, services).
-    facts: Mutex<HashMap<String, crate::operations::HostFacts>>,
-    connections: Mutex<HashMap<String, Arc<Connection>>>,
+    facts_cache_path: PathBuf,
+    /// One per target, by name; this lock is held only to look one up.
+    sessions: Mutex<HashMap<String, Arc<session::Session>>>,
+    /// Long work running for adapters (live watches, log follows, operations).
+    pub tasks: Tasks,
+    /// Where private keys come from: the OS keyring ([`crate::keys::load`]).
+    key_loader: KeyLoader,
 }
+
+/// Loads a private key by name; blocking.
+pub type KeyLoader = Arc<dyn Fn(&str) -> Result<russh::keys::PrivateKey> + Send + Sync + 'static>;
 
 impl Console {
     pub fn new(settings: Arc<dyn Settings>) -> Self {
@@ -49,8 +58,19 @@ impl Console {
             settings,
             known_hosts_path: paths::known_hosts_file(),
             history_path: paths::history_file(),
-            facts: Mutex::new(HashMap::new()),
-            connections: Mutex::new(HashMap::new()),
+            facts_cache_path: paths::facts_cache_file(),
+            sessions: Mutex::new(HashMap::new()),
+            tasks: Tasks::default(),
+            key_loader: Arc::new(crate::keys::load),
+        }
+    }
+
+    /// A console that takes private keys from `loader` instead of the OS keyring: for
+    /// tests of flows against an in-process host, which need no Secret Service.
+    pub fn with_key_loader(self, loader: KeyLoader) -> Self {
+        Console {
+            key_loader: loader,
+            ..self
         }
     }
 
@@ -85,43 +105,6 @@ impl Console {
         Ok(Some(target))
     }
 
-    /// The live connection to `name`, opened (and host-verified) if there is none.
-    pub async fn connect(&self, name: &str) -> Result<Arc<Connection>> {
-        let target = target::find(self.settings.as_ref(), name)?;
-        let mut connections = self.connections.lock().await;
-        if let Some(existing) = connections.get(name) {
-            if !existing.is_closed() {
-                return Ok(existing.clone());
-            }
-        }
-        let pin = self
-            .known_hosts()?
-            .pinned(&target.host, target.port)
-            .map(str::to_string);
-        let key_name = target.key.clone().ok_or_else(|| {
-            Error::BadInput(format!(
-                "The target {name} has no key. Choose one on the Targets screen."
-            ))
-        })?;
-        let key = blocking(move || keys::load(&key_name)).await?;
-        let endpoint = Endpoint {
-            host: target.host.clone(),
-            port: target.port,
-            user: target.user.clone(),
-        };
-        let connection =
-            Arc::new(Connection::open(&endpoint, pin.as_deref(), &key, CONNECT_TIMEOUT).await?);
-        connections.insert(name.to_string(), connection.clone());
-        Ok(connection)
-    }
-
-    pub async fn disconnect(&self, name: &str) {
-        self.facts.lock().await.remove(name);
-        if let Some(connection) = self.connections.lock().await.remove(name) {
-            connection.close().await;
-        }
-    }
-
     /// The target named `name` and the policy that governs it, both read locally: checks
     /// against the policy happen before anything connects.
     pub fn target_and_policy(&self, name: &str) -> Result<(Target, Policy)> {
@@ -142,23 +125,125 @@ impl Console {
         }
     }
 
-    /// `docker compose --profile aws ps` on the target, one row per service. A connection
-    /// that turns out to have dropped is reopened once.
-    pub async fn service_status(&self, name: &str) -> Result<StatusReport> {
-        let (target, policy) = self.target_and_policy(name)?;
-        match self.status_once(&target, &policy).await {
-            Err(Error::ConnectionLost { .. }) => {
-                self.disconnect(name).await;
-                self.status_once(&target, &policy).await
+    /// Problems with the settings file (damaged), for the console's banner.
+    pub fn check_settings(&self) -> Result<()> {
+        self.settings.check()
+    }
+
+    /// Calls `on_change` whenever the settings change on disk (a target added with the
+    /// CLI, say), until it returns false or `cancel` fires. Polls the file's version:
+    /// one `stat` every half second.
+    pub async fn watch_settings(
+        &self,
+        on_change: impl Fn() -> bool + Send,
+        cancel: &crate::ssh::CancellationToken,
+    ) {
+        let mut seen = self.settings.version();
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
             }
-            other => other,
+            let now = self.settings.version();
+            if now != seen {
+                seen = now;
+                tracing::debug!("settings changed on disk");
+                if !on_change() {
+                    return;
+                }
+            }
         }
     }
 
-    async fn status_once(&self, target: &Target, policy: &Policy) -> Result<StatusReport> {
-        let connection = self.connect(&target.name).await?;
-        let facts = self.facts_for(target, &connection, policy).await?;
-        operations::service_status(&connection, target, policy, &facts).await
+    /// [`Console::watch_settings`] as a task the console owns; returns its id.
+    pub fn start_settings_watch(
+        self: &Arc<Self>,
+        on_change: impl Fn() -> bool + Send + Sync + 'static,
+    ) -> TaskId {
+        let console = self.clone();
+        let handle = self.tasks.start("settings watch");
+        let id = handle.id;
+        tokio::spawn(async move {
+            console.watch_settings(on_change, &handle.cancel).await;
+            drop(handle);
+        });
+        id
+    }
+
+    /// Stops everything the console runs and closes its connections: it is closing.
+    pub async fn shut_down(&self) {
+        self.tasks.cancel_all();
+        // Each stream ends its remote command and waits for the host to confirm.
+        for _ in 0..60 {
+            if self.tasks.running() == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        self.disconnect_all().await;
+        tracing::info!("console shut down");
+    }
+
+    /// `docker compose --profile aws ps` on the target, one row per service, with
+    /// restart counts and image IDs. A dropped connection is reopened once.
+    pub async fn service_status(&self, name: &str) -> Result<StatusReport> {
+        self.status(name, true).await
+    }
+
+    /// [`Console::service_status`] without restarts and image IDs: exactly one `ps`,
+    /// one compose process on the host.
+    pub async fn service_states(&self, name: &str) -> Result<StatusReport> {
+        self.status(name, false).await
+    }
+
+    async fn status(&self, name: &str, with_details: bool) -> Result<StatusReport> {
+        let (target, policy) = self.target_and_policy(name)?;
+        self.read_with_retry(name, |connection| {
+            let (target, policy) = (&target, &policy);
+            async move {
+                let compose = self.compose_for(target);
+                let services = match compose {
+                    // v1's table needs the host's service names to be read.
+                    Compose::V1 => self.facts_for(target, &connection, policy).await?.services,
+                    Compose::V2 => Vec::new(),
+                };
+                let ps = operations::service_status(
+                    &connection,
+                    target,
+                    policy,
+                    compose,
+                    &services,
+                    with_details,
+                );
+                match ps.await {
+                    Err(Error::RemoteFailed {
+                        detail, exit_code, ..
+                    }) if operations::compose_missing(&detail, Some(exit_code)) => {
+                        // Not the Compose we assumed: learn which it is, then ask again.
+                        self.session(name).forget_facts();
+                        let facts = self.facts_for(target, &connection, policy).await?;
+                        if facts.compose == compose {
+                            return Err(Error::RemoteFailed {
+                                what: "docker compose ps".into(),
+                                exit_code,
+                                detail,
+                            });
+                        }
+                        operations::service_status(
+                            &connection,
+                            target,
+                            policy,
+                            facts.compose,
+                            &facts.services,
+                            with_details,
+                        )
+                        .await
+                    }
+                    other => other,
+                }
+            }
+        })
+        .await
     }
 }
 

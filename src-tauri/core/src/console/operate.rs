@@ -1,19 +1,18 @@
 //! Running the policy's operations on a target: refuse bad input against the policy
-//! before connecting, learn the host's facts (compose v2 or v1, its services, the
-//! migration scripts present), check the operation against them, run the exact command,
-//! and record it in the history.
+//! before connecting, check the operation against the host's facts where it names
+//! something of the host's, run the exact command under its deadline, and record in
+//! the history how it ended: exited, cancelled, timed out, or interrupted.
 
 use serde::Serialize;
 use ts_rs::TS;
 
 use super::Console;
 use crate::error::{Error, Result};
-use crate::history::{History, HistoryRecord};
-use crate::operations::{
-    parse_migration_list, parse_service_list, validate_service, Compose, HostFacts, Operation,
-};
+use crate::history::{History, HistoryRecord, RunOutcome};
+use crate::operations::{validate_service, Operation};
 use crate::policy::Policy;
-use crate::ssh::{CancellationToken, CommandOutput, Connection, StreamChunk};
+use crate::shell::RemoteCommand;
+use crate::ssh::{CancellationToken, CommandEnd, CommandOutput, StreamChunk};
 use crate::target::Target;
 
 /// What an operation will do, shown before it runs: the exact command and where.
@@ -35,6 +34,9 @@ pub struct PlannedOperation {
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct OperationOutcome {
     pub title: String,
+    /// Ran to its end (see the exit code) or was cancelled; timeouts and lost
+    /// connections are errors, recorded in the history first.
+    pub outcome: RunOutcome,
     pub output: CommandOutput,
     pub record_id: String,
 }
@@ -69,89 +71,19 @@ fn precheck(operation: &Operation, policy: &Policy) -> Result<()> {
     }
 }
 
-async fn run_checked(
-    connection: &Connection,
-    operation: &Operation,
-    policy: &Policy,
-    target: &Target,
-    compose: Compose,
-) -> Result<CommandOutput> {
-    let output = connection
-        .exec(&operation.command(policy, &target.project_dir, compose))
-        .await?;
-    if output.succeeded() {
-        Ok(output)
-    } else {
-        Err(Error::RemoteFailed {
-            what: operation.title(),
-            exit_code: output.exit_code.unwrap_or(-1),
-            detail: output.stderr.trim().to_string(),
-        })
-    }
-}
-
-/// Asks the host which compose it has, which services its project defines and which
-/// migration scripts exist. Read-only commands.
-pub async fn host_facts(
-    connection: &Connection,
-    policy: &Policy,
-    target: &Target,
-) -> Result<HostFacts> {
-    let compose = if connection
-        .exec(&Compose::V2.version_command())
-        .await?
-        .succeeded()
-    {
-        Compose::V2
-    } else if connection
-        .exec(&Compose::V1.version_command())
-        .await?
-        .succeeded()
-    {
-        Compose::V1
-    } else {
-        return Err(Error::RemoteFailed {
-            what: "Finding Docker Compose on the host".into(),
-            exit_code: 127,
-            detail: "neither `docker compose` (v2) nor `docker-compose` (v1) runs there".into(),
-        });
-    };
-    let services = run_checked(
-        connection,
-        &Operation::ComposeServices,
-        policy,
-        target,
-        compose,
-    )
-    .await?;
-    // A project without a scripts directory simply has no migrations.
-    let migrations = connection
-        .exec(&Operation::ListMigrations.command(policy, &target.project_dir, compose))
-        .await?;
-    Ok(HostFacts {
-        compose,
-        services: parse_service_list(&services.stdout),
-        migrations: if migrations.succeeded() {
-            parse_migration_list(&migrations.stdout, policy)
-        } else {
-            Vec::new()
-        },
-    })
+/// An operation checked and rendered, ready to run.
+struct Prepared {
+    target: Target,
+    policy: Policy,
+    operation: Operation,
+    command: RemoteCommand,
 }
 
 impl Console {
-    /// Checks `operation` against the policy and the host, and returns the connection,
-    /// the operation as it will run, and its exact command.
-    async fn prepare(
-        &self,
-        target: &str,
-        operation: &Operation,
-    ) -> Result<(
-        Target,
-        std::sync::Arc<Connection>,
-        Operation,
-        crate::shell::RemoteCommand,
-    )> {
+    /// Checks `operation` against the policy (before anything connects) and, only if
+    /// it names something of the host's (a service, a migration script), against the
+    /// host's facts; then renders its exact command for the Compose the host has.
+    async fn prepare(&self, target: &str, operation: &Operation) -> Result<Prepared> {
         let (target, policy) = self.target_and_policy(target)?;
         precheck(operation, &policy)?;
         // `migrate NAME apply_migration_x.py` means the policy's scripts/apply_migration_x.py.
@@ -161,29 +93,25 @@ impl Console {
             },
             other => other.clone(),
         };
-        let connection = self.connect(&target.name).await?;
-        let facts = self.facts_for(&target, &connection, &policy).await?;
-        operation.validate(&policy, &facts)?;
-        let command = operation.command(&policy, &target.project_dir, facts.compose);
-        Ok((target, connection, operation, command))
-    }
-
-    /// The host's facts, learned once per connection.
-    pub(super) async fn facts_for(
-        &self,
-        target: &Target,
-        connection: &Connection,
-        policy: &Policy,
-    ) -> Result<HostFacts> {
-        if let Some(facts) = self.facts.lock().await.get(&target.name) {
-            return Ok(facts.clone());
-        }
-        let facts = host_facts(connection, policy, target).await?;
-        self.facts
-            .lock()
-            .await
-            .insert(target.name.clone(), facts.clone());
-        Ok(facts)
+        let compose = if operation.needs_facts() {
+            let facts = self
+                .read_with_retry(&target.name, |connection| {
+                    let (target, policy) = (&target, &policy);
+                    async move { self.facts_for(target, &connection, policy).await }
+                })
+                .await?;
+            operation.validate(&policy, &facts)?;
+            facts.compose
+        } else {
+            self.compose_for(&target)
+        };
+        let command = operation.command(&policy, &target.project_dir, compose);
+        Ok(Prepared {
+            target,
+            policy,
+            operation,
+            command,
+        })
     }
 
     /// What `operation` would run on `target`, checked, without running it.
@@ -192,12 +120,13 @@ impl Console {
         target: &str,
         operation: &Operation,
     ) -> Result<PlannedOperation> {
-        let (target, _, operation, command) = self.prepare(target, operation).await?;
+        let prepared = self.prepare(target, operation).await?;
+        let operation = &prepared.operation;
         Ok(PlannedOperation {
-            address: target.address(),
-            target: target.name,
+            address: prepared.target.address(),
+            target: prepared.target.name,
             title: operation.title(),
-            command: command.render(),
+            command: prepared.command.render(),
             destructive: operation.is_destructive(),
             confirm_by_name: matches!(
                 operation,
@@ -209,11 +138,13 @@ impl Console {
     /// The migration scripts present on the host, as the policy selects them.
     pub async fn migrations(&self, target: &str) -> Result<Vec<String>> {
         let (target, policy) = self.target_and_policy(target)?;
-        let connection = self.connect(&target.name).await?;
-        Ok(self
-            .facts_for(&target, &connection, &policy)
-            .await?
-            .migrations)
+        let facts = self
+            .read_with_retry(&target.name, |connection| {
+                let (target, policy) = (&target, &policy);
+                async move { self.facts_for(target, &connection, policy).await }
+            })
+            .await?;
+        Ok(facts.migrations)
     }
 
     /// Runs one of the policy's operations on `target`. A command that runs and fails is
@@ -229,7 +160,11 @@ impl Console {
 
     /// [`Console::run_operation`], handing its output to `on_output` as it arrives (pull
     /// progress, up's container lines) and stopping it if `cancel` fires. A cancelled
-    /// operation is an outcome without an exit code, and is recorded like any other.
+    /// operation is an outcome, recorded like any other. One past its deadline is ended
+    /// on the host and is an error ([`Error::CommandTimeout`]); one whose connection
+    /// broke is [`Error::Interrupted`] if it changes the host (never re-run: it may have
+    /// happened), and is run once more on a new connection if it only reads. Either is
+    /// recorded in the history as timed out or interrupted first.
     pub async fn run_operation_streaming(
         &self,
         target: &str,
@@ -242,54 +177,136 @@ impl Console {
                 "Following logs never ends: use the log viewer (follow_logs) for that.".into(),
             ));
         }
-        let (target, connection, operation, command) = self.prepare(target, operation).await?;
-        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-        let end = connection
-            .exec_streaming(
-                &command,
-                |chunk| {
-                    let bytes = match chunk {
-                        StreamChunk::Stdout(bytes) => {
-                            stdout.extend_from_slice(bytes);
-                            bytes
-                        }
-                        StreamChunk::Stderr(bytes) => {
-                            stderr.extend_from_slice(bytes);
-                            bytes
-                        }
-                    };
-                    on_output(&String::from_utf8_lossy(bytes));
-                },
-                cancel,
-            )
-            .await?;
+        let prepared = self.prepare(target, operation).await?;
+        let Prepared {
+            target,
+            policy,
+            operation,
+            command,
+        } = &prepared;
+        let _change = match operation.changes_host() {
+            true => Some(
+                self.session(&target.name)
+                    .begin_change(&target.name, &operation.title())?,
+            ),
+            false => None,
+        };
+        let deadline = operation.deadline(policy);
+        let mut attempts = 0;
+        let (connection, end, stdout, stderr) = loop {
+            attempts += 1;
+            let connection = self.connect(&target.name).await?;
+            let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+            let started = connection
+                .exec_streaming(
+                    command,
+                    deadline,
+                    |chunk| {
+                        let bytes = match chunk {
+                            StreamChunk::Stdout(bytes) => {
+                                stdout.extend_from_slice(bytes);
+                                bytes
+                            }
+                            StreamChunk::Stderr(bytes) => {
+                                stderr.extend_from_slice(bytes);
+                                bytes
+                            }
+                        };
+                        on_output(&String::from_utf8_lossy(bytes));
+                    },
+                    cancel,
+                )
+                .await;
+            // A read that lost its connection before saying anything is asked again, once.
+            let retry = !operation.changes_host()
+                && attempts == 1
+                && match &started {
+                    Err(Error::ConnectionLost { .. }) => true,
+                    Ok(end) => end.end == CommandEnd::ConnectionLost && end.stdout_bytes == 0,
+                    Err(_) => false,
+                };
+            if retry {
+                tracing::info!(target = %target.name, "connection lost during a read; retrying once");
+                self.drop_connection(&target.name, &connection).await;
+                continue;
+            }
+            match started {
+                Ok(end) => break (connection, end, stdout, stderr),
+                Err(error) => return Err(error),
+            }
+        };
         if matches!(
             operation,
             Operation::GitPull | Operation::Pull | Operation::Up | Operation::Down
         ) {
             // The project's services or scripts may have changed: learn them again.
-            self.facts.lock().await.remove(&target.name);
+            self.forget_facts(&target.name);
         }
         let output = CommandOutput {
-            command: end.command,
+            command: end.command.clone(),
             stdout: String::from_utf8_lossy(&stdout).into_owned(),
             stderr: String::from_utf8_lossy(&stderr).into_owned(),
             exit_code: end.exit_code,
-            started_at: end.started_at,
+            started_at: end.started_at.clone(),
             duration_ms: end.duration_ms,
         };
-        let title = if end.cancelled {
-            format!("{} (cancelled)", operation.title())
-        } else {
-            operation.title()
+        let outcome = RunOutcome::from(end.end);
+        let title = match outcome {
+            RunOutcome::Exited => operation.title(),
+            RunOutcome::Cancelled => format!("{} (cancelled)", operation.title()),
+            RunOutcome::TimedOut => format!("{} (timed out)", operation.title()),
+            RunOutcome::Interrupted => format!("{} (interrupted)", operation.title()),
         };
-        let record = HistoryRecord::of(&target.name, &title, &output);
+        let record = HistoryRecord::of(&target.name, &title, &output, outcome);
         History::at(self.history_path.clone()).append(&record)?;
-        Ok(OperationOutcome {
-            title,
-            output,
-            record_id: record.id,
-        })
+        tracing::info!(
+            target = %target.name,
+            command = %output.command,
+            exit_code = ?output.exit_code,
+            outcome = ?outcome,
+            duration_ms = output.duration_ms,
+            "operation ended"
+        );
+        match end.end {
+            CommandEnd::ConnectionLost => {
+                self.drop_connection(&target.name, &connection).await;
+                Err(match operation.changes_host() {
+                    true => Error::Interrupted {
+                        host: target.host.clone(),
+                        command: output.command,
+                    },
+                    false => Error::ConnectionLost {
+                        host: target.host.clone(),
+                    },
+                })
+            }
+            _ => {
+                connection.ended_as_error(&end, deadline)?;
+                Ok(OperationOutcome {
+                    title,
+                    outcome,
+                    output,
+                    record_id: record.id,
+                })
+            }
+        }
+    }
+
+    /// [`Console::run_operation_streaming`] for a request the adapter named: run once
+    /// however often the request arrives, and stoppable with
+    /// [`super::Tasks::cancel_request`] under that name.
+    pub async fn run_requested_operation(
+        &self,
+        request: &str,
+        target: &str,
+        operation: &Operation,
+        on_output: impl FnMut(&str) + Send,
+    ) -> Result<OperationOutcome> {
+        let task = self
+            .tasks
+            .start_once(request, format!("{} on {target}", operation.title()))?;
+        self.run_operation_streaming(target, operation, on_output, &task.cancel)
+            .await
     }
 
     pub fn history(&self) -> Result<Vec<HistoryRecord>> {

@@ -97,13 +97,10 @@ fn keep(settings: &dyn Settings, name: &str, key: &PrivateKey) -> Result<KeyInfo
         })?;
     keyring_store::store(name, &Secret::new(text.to_string()))?;
     let info = info_for(name, key)?;
-    let mut infos = list(settings)?;
-    infos.retain(|k| k.name != name);
-    infos.push(info.clone());
-    settings.set(
-        SETTINGS_KEY,
-        serde_json::to_value(&infos).expect("key infos serialize"),
-    )?;
+    change(settings, |infos| {
+        infos.retain(|k| k.name != name);
+        infos.push(info.clone());
+    })?;
     Ok(info)
 }
 
@@ -143,7 +140,20 @@ pub fn generate(settings: &dyn Settings, name: &str, comment: &str) -> Result<Ke
 }
 
 pub fn list(settings: &dyn Settings) -> Result<Vec<KeyInfo>> {
-    match settings.get(SETTINGS_KEY) {
+    parse(settings.get(SETTINGS_KEY)?)
+}
+
+/// Changes the list of keys under the settings' lock.
+fn change(settings: &dyn Settings, mut edit: impl FnMut(&mut Vec<KeyInfo>)) -> Result<()> {
+    settings.update(SETTINGS_KEY, &mut |value| {
+        let mut infos = parse(value)?;
+        edit(&mut infos);
+        Ok(serde_json::to_value(&infos).expect("key infos serialize"))
+    })
+}
+
+fn parse(value: Option<serde_json::Value>) -> Result<Vec<KeyInfo>> {
+    match value {
         None => Ok(Vec::new()),
         Some(value) => serde_json::from_value(value).map_err(|e| {
             Error::storage("settings.json", format!("the keys list is unreadable: {e}"))
@@ -163,14 +173,7 @@ pub fn find(settings: &dyn Settings, name: &str) -> Result<KeyInfo> {
 pub fn remove(settings: &dyn Settings, name: &str) -> Result<()> {
     find(settings, name)?;
     keyring_store::delete(name)?;
-    let infos: Vec<KeyInfo> = list(settings)?
-        .into_iter()
-        .filter(|k| k.name != name)
-        .collect();
-    settings.set(
-        SETTINGS_KEY,
-        serde_json::to_value(&infos).expect("key infos serialize"),
-    )
+    change(settings, |infos| infos.retain(|k| k.name != name))
 }
 
 /// True if the keyring holds a key named `name` (whether or not it is listed).

@@ -88,17 +88,21 @@ pub struct StatusReport {
 }
 
 /// The policy's `docker compose --profile aws ps` (stopped containers too, as JSON; v1's
-/// table on a `docker-compose` v1 host), one row per service of the policy and any others
-/// the host runs, plus restart counts and image IDs.
+/// table on a `docker-compose` v1 host, whose `v1_services` name the rows), one row per
+/// service of the policy and any others the host runs; `with_details` adds restart
+/// counts and image IDs (one `docker inspect`).
 pub async fn service_status(
     connection: &Connection,
     target: &Target,
     policy: &Policy,
-    facts: &HostFacts,
+    compose: Compose,
+    v1_services: &[String],
+    with_details: bool,
 ) -> Result<StatusReport> {
-    let command = Operation::Ps.command(policy, &target.project_dir, facts.compose);
+    let command = Operation::Ps.command(policy, &target.project_dir, compose);
+    let deadline = Operation::Ps.deadline(policy);
     let expected: Vec<&str> = policy.services.iter().map(String::as_str).collect();
-    let output = connection.exec(&command).await?;
+    let output = connection.exec(&command, deadline).await?;
     if !output.succeeded() {
         return Err(Error::RemoteFailed {
             what: "docker compose ps".into(),
@@ -106,9 +110,9 @@ pub async fn service_status(
             detail: output.stderr.trim().to_string(),
         });
     }
-    let mut services = match facts.compose {
+    let mut services = match compose {
         Compose::V2 => compose::parse_ps(&output.stdout, &expected)?,
-        Compose::V1 => compose::parse_ps_table(&output.stdout, &expected, &facts.services)?,
+        Compose::V1 => compose::parse_ps_table(&output.stdout, &expected, v1_services)?,
     };
     // Restart counts and image IDs are not in `ps`: one `docker inspect` of the
     // project's own containers adds them. Best effort: the status stands without them.
@@ -117,12 +121,16 @@ pub async fn service_status(
         .filter_map(|s| s.container.clone())
         .filter(|n| compose::is_container_name(n))
         .collect();
-    if !names.is_empty() {
+    if with_details && !names.is_empty() {
         let inspect = RemoteCommand::new("docker")
             .args(["inspect", "--format", compose::INSPECT_FORMAT])
             .args(names);
-        if let Ok(details) = connection.exec(&inspect).await {
-            compose::apply_inspect(&mut services, &details.stdout);
+        match connection.exec(&inspect, deadline).await {
+            Ok(details) => compose::apply_inspect(&mut services, &details.stdout),
+            Err(error @ (Error::ConnectionLost { .. } | Error::CommandTimeout { .. })) => {
+                return Err(error)
+            }
+            Err(_) => {}
         }
     }
     Ok(StatusReport {
@@ -133,4 +141,13 @@ pub async fn service_status(
         checked_at: output.started_at,
         services,
     })
+}
+
+/// Whether a failed `ps` says the host has no such Compose (v2's plugin missing, or
+/// no `docker-compose`), rather than that the project is broken.
+pub fn compose_missing(stderr: &str, exit_code: Option<i64>) -> bool {
+    exit_code == Some(127)
+        || stderr.contains("is not a docker command")
+        || stderr.contains("unknown command")
+        || stderr.contains("not found")
 }

@@ -4,9 +4,12 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use std::time::Duration;
+
 use super::Compose;
 use crate::policy::Policy;
 use crate::shell::RemoteCommand;
+use crate::ssh::Deadline;
 
 /// The policy's `logs -n 200`.
 pub const DEFAULT_LOG_LINES: u32 = 200;
@@ -145,6 +148,52 @@ impl Operation {
                 .in_dir(project_dir),
             Operation::ComposeServices => compose_cmd().args(["config", "--services"]),
         }
+    }
+
+    /// How long this operation may run on the host ([`Policy::deadlines`]).
+    pub fn deadline(&self, policy: &Policy) -> Deadline {
+        let limits = &policy.deadlines;
+        let seconds = |s: u32| Duration::from_secs(u64::from(s));
+        match self {
+            Operation::Logs { follow: true, .. } => Deadline::Unbounded,
+            Operation::Pull => Deadline::Idle(seconds(limits.pull_idle_seconds)),
+            Operation::Migrate { .. } => Deadline::Total(seconds(limits.migrate_seconds)),
+            Operation::Health => Deadline::Total(seconds(limits.health_seconds)),
+            // Fetching changes only git's view of origin, but waits on the network.
+            Operation::GitFetch => Deadline::Total(seconds(limits.change_seconds)),
+            _ if self.changes_host() => Deadline::Total(seconds(limits.change_seconds)),
+            _ => Deadline::Total(seconds(limits.read_seconds)),
+        }
+    }
+
+    /// Whether running it changes anything on the host. Such an operation is never
+    /// re-run behind the operator's back (a read is retried once on a new connection),
+    /// and only one runs on a target at a time.
+    pub fn changes_host(&self) -> bool {
+        matches!(
+            self,
+            Operation::Restart { .. }
+                | Operation::Stop { .. }
+                | Operation::Pull
+                | Operation::Up
+                | Operation::UpService { .. }
+                | Operation::Down
+                | Operation::GitPull
+                | Operation::Migrate { .. }
+        )
+    }
+
+    /// Whether checking it needs the host's facts (its services, its migration
+    /// scripts), beyond which Compose it has. Health and git need neither.
+    pub fn needs_facts(&self) -> bool {
+        matches!(
+            self,
+            Operation::Logs { .. }
+                | Operation::Restart { service: Some(_) }
+                | Operation::Stop { service: Some(_) }
+                | Operation::UpService { .. }
+                | Operation::Migrate { .. }
+        )
     }
 
     /// Operations that stop, restart or change what runs, which the console asks the

@@ -8,7 +8,7 @@ use toml::Spanned;
 use super::{rules, Policy};
 use crate::error::{Error, Result};
 
-const FIELDS: [&str; 11] = [
+const FIELDS: [&str; 16] = [
     "profile",
     "project_dir",
     "remote",
@@ -20,6 +20,11 @@ const FIELDS: [&str; 11] = [
     "migration_service",
     "production_ports",
     "forbidden_patterns",
+    "deadline_read_seconds",
+    "deadline_health_seconds",
+    "deadline_change_seconds",
+    "deadline_pull_idle_seconds",
+    "deadline_migrate_seconds",
 ];
 
 impl Policy {
@@ -124,6 +129,21 @@ impl PolicyFile<'_> {
                 rules::ports(&ports).map_err(|r| self.refuse(line, field, r))?;
                 policy.production_ports = ports;
             }
+            "deadline_read_seconds" => {
+                policy.deadlines.read_seconds = self.seconds(field, value)?
+            }
+            "deadline_health_seconds" => {
+                policy.deadlines.health_seconds = self.seconds(field, value)?
+            }
+            "deadline_change_seconds" => {
+                policy.deadlines.change_seconds = self.seconds(field, value)?
+            }
+            "deadline_pull_idle_seconds" => {
+                policy.deadlines.pull_idle_seconds = self.seconds(field, value)?
+            }
+            "deadline_migrate_seconds" => {
+                policy.deadlines.migrate_seconds = self.seconds(field, value)?
+            }
             _ => unreachable!("every name in FIELDS is handled"),
         }
         Ok(())
@@ -152,6 +172,25 @@ impl PolicyFile<'_> {
                 other => Err(self.wrong_type(field, item, "a string in the list", other)),
             })
             .collect()
+    }
+
+    /// A deadline: whole seconds, from 1 s to a day.
+    fn seconds(&self, field: &str, value: &Spanned<DeValue>) -> Result<u32> {
+        let line = self.line(value.span().start);
+        match value.get_ref() {
+            DeValue::Integer(number) => i64::from_str_radix(number.as_str(), number.radix())
+                .ok()
+                .filter(|n| (1..=86_400).contains(n))
+                .map(|n| n as u32)
+                .ok_or_else(|| {
+                    self.refuse(
+                        line,
+                        field,
+                        format!("{number} is not a deadline: give whole seconds from 1 to 86400."),
+                    )
+                }),
+            other => Err(self.wrong_type(field, value, "a number of seconds", other)),
+        }
     }
 
     fn ports(&self, field: &str, value: &Spanned<DeValue>) -> Result<Vec<u16>> {

@@ -46,6 +46,37 @@ pub struct Policy {
     pub production_ports: Vec<u16>,
     /// Text that must never appear in the running services' commands.
     pub forbidden_patterns: Vec<String>,
+    /// How long each kind of remote command may take.
+    pub deadlines: Deadlines,
+}
+
+/// How long each kind of remote command may take, in seconds. A command past its
+/// deadline is ended on the host and reported as a timeout, never left hanging.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+pub struct Deadlines {
+    /// Reading state: `ps`, `config`, `logs -n`, git's log and diff, listings.
+    pub read_seconds: u32,
+    /// The health probe (curl itself gives up after 10 s).
+    pub health_seconds: u32,
+    /// Changing what runs: restart, stop, up, down, git fetch and pull.
+    pub change_seconds: u32,
+    /// `pull` may run long on a slow registry, so it ends only after this long
+    /// *without any progress*.
+    pub pull_idle_seconds: u32,
+    /// A migration script.
+    pub migrate_seconds: u32,
+}
+
+impl Default for Deadlines {
+    fn default() -> Self {
+        Deadlines {
+            read_seconds: 30,
+            health_seconds: 20,
+            change_seconds: 300,
+            pull_idle_seconds: 120,
+            migrate_seconds: 1800,
+        }
+    }
 }
 
 impl Default for Policy {
@@ -69,6 +100,7 @@ impl Policy {
             migration_service: "backend-aws".into(),
             production_ports: vec![8002, 3000],
             forbidden_patterns: vec!["uvicorn --reload".into(), rules::ALWAYS_FORBIDDEN.into()],
+            deadlines: Deadlines::default(),
         }
     }
 

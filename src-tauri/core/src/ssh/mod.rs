@@ -4,20 +4,26 @@
 //!
 //! Most commands finish and are kept whole as evidence ([`Connection::exec`]); a few
 //! (`logs -f`) never finish by themselves, so [`Connection::exec_streaming`] hands their
-//! output over as it arrives and ends them on request — signalling the remote process,
-//! because without a terminal sshd leaves it running until its next write fails.
+//! output over as it arrives. Every command has a deadline and runs under a supervisor
+//! that ends it when its channel closes: without a terminal, sshd would otherwise leave
+//! it running on the host after the console is gone ([`run`]).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use russh::client::{self, Handle, Msg};
+use russh::client::{self, Handle};
 use russh::keys::{HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
-use russh::{Channel, ChannelMsg, Sig};
 use serde::Serialize;
 use ts_rs::TS;
 
 use crate::error::{Error, Result};
 use crate::shell::RemoteCommand;
+
+mod run;
+
+pub use run::{
+    CommandEnd, CommandOutputSummary, Deadline, StreamChunk, StreamingCommand, CANCEL_GRACE,
+};
 
 /// Ends a streamed command ([`Connection::exec_streaming`]); cloned freely, cancelled once.
 pub use tokio_util::sync::CancellationToken;
@@ -60,7 +66,7 @@ pub struct HostKeyOffer {
 }
 
 /// Accepts the server only if its key matches the pin; remembers what it saw either way.
-struct PinnedHostKey {
+pub(crate) struct PinnedHostKey {
     expected: Option<String>,
     seen: Arc<Mutex<Option<HostKeyOffer>>>,
 }
@@ -86,13 +92,19 @@ impl client::Handler for PinnedHostKey {
 }
 
 pub struct Connection {
-    handle: Handle<PinnedHostKey>,
+    handle: Arc<Handle<PinnedHostKey>>,
     host: String,
     host_key: String,
 }
 
 /// How long to wait for the TCP connection, key exchange and authentication together.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A host silent this long is asked whether it is still there...
+pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(4);
+/// ...and after this many unanswered asks the connection counts as lost: a host that
+/// stops answering mid-command is noticed within about 12 s.
+pub const KEEPALIVE_MAX: usize = 2;
 
 impl Connection {
     /// Connects, verifies the host key against `pinned_fingerprint`, then authenticates
@@ -138,8 +150,8 @@ impl Connection {
         stream.set_nodelay(true).ok();
 
         let config = Arc::new(client::Config {
-            keepalive_interval: Some(Duration::from_secs(15)),
-            keepalive_max: 3,
+            keepalive_interval: Some(KEEPALIVE_INTERVAL),
+            keepalive_max: KEEPALIVE_MAX,
             inactivity_timeout: None,
             ..Default::default()
         });
@@ -196,7 +208,7 @@ impl Connection {
             });
         }
         Ok(Connection {
-            handle,
+            handle: Arc::new(handle),
             host,
             host_key,
         })
@@ -231,13 +243,22 @@ impl Connection {
         &self.host_key
     }
 
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
     pub fn is_closed(&self) -> bool {
         self.handle.is_closed()
     }
 
-    /// Starts `command` on its own channel without waiting for output, so a failure to
-    /// start (a lost connection, a refused channel) is known before anything streams.
-    pub async fn start_streaming(&self, command: &RemoteCommand) -> Result<StreamingCommand> {
+    /// Starts `command` on its own channel, under its supervisor, without waiting for
+    /// output, so a failure to start (a lost connection, a refused channel) is known
+    /// before anything streams.
+    pub async fn start_streaming(
+        &self,
+        command: &RemoteCommand,
+        deadline: Deadline,
+    ) -> Result<StreamingCommand> {
         let text = command.render();
         let started_at = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
         let clock = Instant::now();
@@ -245,57 +266,78 @@ impl Connection {
             host: self.host.clone(),
         };
         let channel = self.handle.channel_open_session().await.map_err(lost)?;
-        channel.exec(true, text.as_bytes()).await.map_err(lost)?;
+        channel
+            .exec(true, command.supervised().as_bytes())
+            .await
+            .map_err(lost)?;
+        tracing::debug!(host = %self.host, command = %text, "started");
         Ok(StreamingCommand {
             channel,
+            handle: self.handle.clone(),
             command: text,
             started_at,
             clock,
+            deadline,
         })
     }
 
     /// Runs `command` on its own channel, handing each piece of output to `sink` as it
-    /// arrives, until the command ends or `cancel` fires; see [`StreamingCommand::pump`].
+    /// arrives, until it ends, `cancel` fires or `deadline` passes; the summary says
+    /// which ([`StreamingCommand::pump`]).
     pub async fn exec_streaming(
         &self,
         command: &RemoteCommand,
+        deadline: Deadline,
         sink: impl FnMut(StreamChunk<'_>) + Send,
         cancel: &CancellationToken,
     ) -> Result<CommandOutputSummary> {
         Ok(self
-            .start_streaming(command)
+            .start_streaming(command, deadline)
             .await?
             .pump(sink, cancel)
             .await)
     }
 
-    /// Runs one command on its own channel and collects its output and exit status.
-    pub async fn exec(&self, command: &RemoteCommand) -> Result<CommandOutput> {
-        let text = command.render();
-        let started_at = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
-        let clock = Instant::now();
-        let lost = |_| Error::ConnectionLost {
-            host: self.host.clone(),
-        };
-        let mut channel = self.handle.channel_open_session().await.map_err(lost)?;
-        channel.exec(true, text.as_bytes()).await.map_err(lost)?;
-        let (mut stdout, mut stderr, mut exit_code) = (Vec::new(), Vec::new(), None);
-        while let Some(message) = channel.wait().await {
-            match message {
-                ChannelMsg::Data { data } => stdout.extend_from_slice(&data),
-                ChannelMsg::ExtendedData { data, ext: 1 } => stderr.extend_from_slice(&data),
-                ChannelMsg::ExitStatus { exit_status } => exit_code = Some(i64::from(exit_status)),
-                _ => {}
-            }
-        }
+    /// Runs one command on its own channel and collects its output and exit status. A
+    /// command past `deadline` is ended and is an [`Error::CommandTimeout`]; one whose
+    /// connection broke is an [`Error::ConnectionLost`].
+    pub async fn exec(&self, command: &RemoteCommand, deadline: Deadline) -> Result<CommandOutput> {
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let summary = self
+            .exec_streaming(
+                command,
+                deadline,
+                |chunk| match chunk {
+                    StreamChunk::Stdout(bytes) => stdout.extend_from_slice(bytes),
+                    StreamChunk::Stderr(bytes) => stderr.extend_from_slice(bytes),
+                },
+                &CancellationToken::new(),
+            )
+            .await?;
+        self.ended_as_error(&summary, deadline)?;
         Ok(CommandOutput {
-            command: text,
+            command: summary.command,
             stdout: String::from_utf8_lossy(&stdout).into_owned(),
             stderr: String::from_utf8_lossy(&stderr).into_owned(),
-            exit_code,
-            started_at,
-            duration_ms: clock.elapsed().as_millis() as u64,
+            exit_code: summary.exit_code,
+            started_at: summary.started_at,
+            duration_ms: summary.duration_ms,
         })
+    }
+
+    /// The error a command's end amounts to, if it did not simply exit (or get cancelled).
+    pub fn ended_as_error(&self, summary: &CommandOutputSummary, deadline: Deadline) -> Result<()> {
+        match summary.end {
+            CommandEnd::TimedOut => Err(Error::CommandTimeout {
+                host: self.host.clone(),
+                command: summary.command.clone(),
+                seconds: deadline.seconds(),
+            }),
+            CommandEnd::ConnectionLost => Err(Error::ConnectionLost {
+                host: self.host.clone(),
+            }),
+            CommandEnd::Exited(_) | CommandEnd::Cancelled => Ok(()),
+        }
     }
 
     pub async fn close(&self) {
@@ -303,120 +345,6 @@ impl Connection {
             .handle
             .disconnect(russh::Disconnect::ByApplication, "", "en")
             .await;
-    }
-}
-
-/// One piece of a streamed command's output, exactly as it arrived: not split into
-/// lines, and not necessarily whole UTF-8.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StreamChunk<'a> {
-    Stdout(&'a [u8]),
-    Stderr(&'a [u8]),
-}
-
-/// How a streamed command ended. Its output went to the sink as it came, so only its
-/// size is kept here.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommandOutputSummary {
-    /// Exactly the text that was sent to the host.
-    pub command: String,
-    /// `None` when the command ended without an exit status: killed by a signal,
-    /// cancelled before it reported one, or cut off with the connection.
-    pub exit_code: Option<i64>,
-    /// The caller cancelled it (rather than the command ending by itself).
-    pub cancelled: bool,
-    pub started_at: String,
-    pub duration_ms: u64,
-    pub stdout_bytes: u64,
-    pub stderr_bytes: u64,
-}
-
-/// How long a cancelled command may take to wind down before we stop waiting for it.
-pub const CANCEL_GRACE: Duration = Duration::from_secs(2);
-
-/// A command running on its own channel whose output has not been read yet.
-pub struct StreamingCommand {
-    channel: Channel<Msg>,
-    command: String,
-    started_at: String,
-    clock: Instant,
-}
-
-impl StreamingCommand {
-    /// Exactly the text that was sent to the host.
-    pub fn command(&self) -> &str {
-        &self.command
-    }
-
-    /// Hands output to `sink` as it arrives until the command ends or `cancel` fires.
-    /// On cancel the remote process gets SIGTERM (OpenSSH delivers it to the command,
-    /// which the login shell has exec'd) and this returns when the host closes the
-    /// channel after it exits; a host that has not within [`CANCEL_GRACE`] (no signal
-    /// support, a command that ignores it) has the channel closed on it. Closing first
-    /// would be quicker but loses the host's close, leaving the channel half-open in the
-    /// session. Nothing reaches `sink` after the cancel.
-    pub async fn pump(
-        mut self,
-        mut sink: impl FnMut(StreamChunk<'_>) + Send,
-        cancel: &CancellationToken,
-    ) -> CommandOutputSummary {
-        let (mut stdout_bytes, mut stderr_bytes, mut exit_code) = (0u64, 0u64, None);
-        // Set once cancelled: when to stop waiting for the host to confirm.
-        let mut wind_down: Option<tokio::time::Instant> = None;
-        loop {
-            let message = tokio::select! {
-                biased;
-                () = cancel.cancelled(), if wind_down.is_none() => {
-                    wind_down = Some(tokio::time::Instant::now() + CANCEL_GRACE);
-                    // Best effort each: the channel may already be closing. The host
-                    // closes the channel once the command has exited.
-                    let _ = self.channel.signal(Sig::TERM).await;
-                    let _ = self.channel.eof().await;
-                    continue;
-                }
-                message = next_message(&mut self.channel, wind_down) => message,
-            };
-            let Some(message) = message else { break };
-            match message {
-                ChannelMsg::Data { data } if wind_down.is_none() => {
-                    stdout_bytes += data.len() as u64;
-                    sink(StreamChunk::Stdout(&data[..]));
-                }
-                ChannelMsg::ExtendedData { data, ext: 1 } if wind_down.is_none() => {
-                    stderr_bytes += data.len() as u64;
-                    sink(StreamChunk::Stderr(&data[..]));
-                }
-                ChannelMsg::ExitStatus { exit_status } => exit_code = Some(i64::from(exit_status)),
-                _ => {}
-            }
-        }
-        CommandOutputSummary {
-            command: self.command,
-            exit_code,
-            cancelled: wind_down.is_some(),
-            started_at: self.started_at,
-            duration_ms: self.clock.elapsed().as_millis() as u64,
-            stdout_bytes,
-            stderr_bytes,
-        }
-    }
-}
-
-/// The channel's next message; `None` once it is closed. Past `deadline`, closes the
-/// channel from our side and gives up on it.
-async fn next_message(
-    channel: &mut Channel<Msg>,
-    deadline: Option<tokio::time::Instant>,
-) -> Option<ChannelMsg> {
-    let Some(deadline) = deadline else {
-        return channel.wait().await;
-    };
-    match tokio::time::timeout_at(deadline, channel.wait()).await {
-        Ok(message) => message,
-        Err(_) => {
-            let _ = channel.close().await;
-            None
-        }
     }
 }
 

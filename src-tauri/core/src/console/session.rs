@@ -1,0 +1,161 @@
+//! One session per target: its connection, what the host said about itself, and the
+//! change running on it. Each target has its own locks, so connecting to (or timing out
+//! on) one host never makes the operator wait on another; the console's map of sessions
+//! is only ever held for a lookup.
+//!
+//! The retry policy lives here too, in one place: a *read* whose connection turns out
+//! to have dropped is run once more on a new connection; a *change* never is, because
+//! nobody can tell from here whether it already happened on the host.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use super::Console;
+use crate::error::{Error, Result};
+use crate::operations::{Compose, HostFacts};
+use crate::ssh::{Connection, Endpoint, CONNECT_TIMEOUT};
+use crate::target;
+
+#[derive(Default)]
+pub(super) struct Session {
+    /// Held while this target connects, and only by this target.
+    connection: tokio::sync::Mutex<Option<Arc<Connection>>>,
+    /// The host's facts, learned on this connection (or proved current from the cache).
+    pub(super) facts: Mutex<Option<HostFacts>>,
+    /// Which Compose the host answered to last, for commands that need nothing more.
+    pub(super) compose: Mutex<Option<Compose>>,
+    /// The change running now, by title: one at a time per target.
+    change: Mutex<Option<String>>,
+}
+
+/// Marks a change as running on its target until dropped.
+pub(super) struct ChangeGuard {
+    session: Arc<Session>,
+}
+
+impl Drop for ChangeGuard {
+    fn drop(&mut self) {
+        *self.session.change.lock().unwrap() = None;
+    }
+}
+
+impl Session {
+    pub(super) fn begin_change(self: &Arc<Self>, target: &str, title: &str) -> Result<ChangeGuard> {
+        let mut running = self.change.lock().unwrap();
+        if let Some(running) = running.as_ref() {
+            return Err(Error::Busy {
+                target: target.to_string(),
+                running: running.clone(),
+            });
+        }
+        *running = Some(title.to_string());
+        Ok(ChangeGuard {
+            session: self.clone(),
+        })
+    }
+
+    /// Forgets what was learned on a connection that is gone or was replaced.
+    pub(super) fn forget_facts(&self) {
+        *self.facts.lock().unwrap() = None;
+    }
+}
+
+impl Console {
+    pub(super) fn session(&self, name: &str) -> Arc<Session> {
+        self.sessions
+            .lock()
+            .unwrap()
+            .entry(name.to_string())
+            .or_default()
+            .clone()
+    }
+
+    /// The live connection to `name`, opened (and host-verified) if there is none.
+    pub async fn connect(&self, name: &str) -> Result<Arc<Connection>> {
+        let target = target::find(self.settings.as_ref(), name)?;
+        let session = self.session(name);
+        let mut slot = session.connection.lock().await;
+        if let Some(existing) = slot.as_ref() {
+            if !existing.is_closed() {
+                return Ok(existing.clone());
+            }
+            tracing::info!(target = name, "connection closed; reconnecting");
+        }
+        let pin = self
+            .known_hosts()?
+            .pinned(&target.host, target.port)
+            .map(str::to_string);
+        let key_name = target.key.clone().ok_or_else(|| {
+            Error::BadInput(format!(
+                "The target {name} has no key. Choose one on the Targets screen."
+            ))
+        })?;
+        let loader = self.key_loader.clone();
+        let key = super::blocking(move || loader(&key_name)).await?;
+        let endpoint = Endpoint {
+            host: target.host.clone(),
+            port: target.port,
+            user: target.user.clone(),
+        };
+        let opened = Connection::open(&endpoint, pin.as_deref(), &key, CONNECT_TIMEOUT).await;
+        match &opened {
+            Ok(_) => tracing::info!(target = name, address = %target.address(), "connected"),
+            Err(error) => tracing::warn!(target = name, code = ?error.code(), "{error}"),
+        }
+        let connection = Arc::new(opened?);
+        session.forget_facts();
+        *slot = Some(connection.clone());
+        Ok(connection)
+    }
+
+    /// Closes the connection to `name` and forgets what it learned there.
+    pub async fn disconnect(&self, name: &str) {
+        let session = self.sessions.lock().unwrap().remove(name);
+        if let Some(session) = session {
+            if let Some(connection) = session.connection.lock().await.take() {
+                connection.close().await;
+            }
+        }
+    }
+
+    /// Closes every connection: the console is going away.
+    pub async fn disconnect_all(&self) {
+        let names: Vec<String> = self.sessions.lock().unwrap().keys().cloned().collect();
+        for name in names {
+            self.disconnect(&name).await;
+        }
+    }
+
+    /// Runs a *read* on `name`'s connection; if the connection turns out to have
+    /// dropped, runs it once more on a new one.
+    pub(super) async fn read_with_retry<T, F, Fut>(&self, name: &str, read: F) -> Result<T>
+    where
+        F: Fn(Arc<Connection>) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let connection = self.connect(name).await?;
+        match read(connection.clone()).await {
+            Err(Error::ConnectionLost { .. }) => {
+                tracing::info!(
+                    target = name,
+                    "connection lost during a read; retrying once"
+                );
+                self.drop_connection(name, &connection).await;
+                read(self.connect(name).await?).await
+            }
+            other => other,
+        }
+    }
+
+    /// Lets go of `connection` if it is still `name`'s current one.
+    pub(super) async fn drop_connection(&self, name: &str, connection: &Arc<Connection>) {
+        let session = self.session(name);
+        let mut slot = session.connection.lock().await;
+        if slot.as_ref().is_some_and(|c| Arc::ptr_eq(c, connection)) {
+            *slot = None;
+            session.forget_facts();
+        }
+        drop(slot);
+        connection.close().await;
+    }
+}

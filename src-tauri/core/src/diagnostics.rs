@@ -1,0 +1,40 @@
+//! The diagnostic log: what Shipshape did and why it failed, for an operator to attach
+//! to a bug report. Files under the data dir (`logs/console.YYYY-MM-DD.log`, one a day,
+//! a week kept), written by both the console and the CLI. Only what is safe to share:
+//! targets, commands (which never carry a secret: secrets travel only in the keyring),
+//! durations, outcomes and error codes; never key material, passphrases or output.
+
+use std::path::PathBuf;
+
+use tracing_subscriber::EnvFilter;
+
+use crate::paths;
+
+/// How many daily files are kept.
+const KEPT_FILES: usize = 7;
+
+/// Starts logging to `logs/COMPONENT.DATE.log` (`SHIPSHAPE_LOG` sets the filter, e.g.
+/// `debug`; default `info`). Returns the directory, to show the operator. Logging is
+/// best effort: a data dir that cannot be written must not stop the console.
+pub fn init(component: &str) -> PathBuf {
+    let dir = paths::log_dir();
+    if std::fs::create_dir_all(&dir).is_err() {
+        return dir;
+    }
+    let appender = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix(component)
+        .filename_suffix("log")
+        .max_log_files(KEPT_FILES)
+        .build(&dir);
+    if let Ok(appender) = appender {
+        let filter = EnvFilter::try_from_env("SHIPSHAPE_LOG")
+            .unwrap_or_else(|_| EnvFilter::new("info,russh=warn"));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::sync::Mutex::new(appender))
+            .with_ansi(false)
+            .try_init();
+    }
+    dir
+}

@@ -1,0 +1,254 @@
+//! Faults against the real lab: a Docker engine that stops answering, an sshd session
+//! that freezes mid-command, a client killed mid-stream. Each must end as a typed error
+//! (exit 3, never 0 or 1) within its deadline, and leave nothing running on the host.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use shipshape_tests::*;
+
+/// Sends SIGCONT to `pid` when dropped, so a failing test never leaves the lab frozen.
+struct Stopped(String);
+
+impl Stopped {
+    fn stop(pid: &str) -> Stopped {
+        run("kill", &["-STOP", pid]);
+        Stopped(pid.to_string())
+    }
+}
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-CONT", &self.0]).status();
+    }
+}
+
+/// The host's processes of the lab user that Shipshape started (its supervisor, the
+/// watcher, or compose commands), one `pid command` line each.
+fn shipshape_processes_on_host() -> Vec<String> {
+    let out = Command::new("pgrep")
+        .args(["-u", "ubuntu", "-af", "shipshape-|logs -f|docker events"])
+        .output()
+        .unwrap();
+    text(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    done()
+}
+
+/// A policy file with short deadlines, so a hung command ends within seconds.
+fn quick_policy(home: &Path) -> String {
+    let path = home.join("quick-policy.toml");
+    std::fs::write(&path, "deadline_read_seconds = 3\n").unwrap();
+    path.display().to_string()
+}
+
+fn spawn_cli(lab: &Lab, home: &Path, args: &[&str]) -> Child {
+    Command::new(shipshape_binary())
+        .args(args)
+        .env("SHIPSHAPE_HOME", home)
+        .env("SHIPSHAPE_LAB", &lab.descriptor)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn a_hung_docker_engine_ends_ps_by_its_deadline_with_exit_3_and_then_works_again() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    let policy = quick_policy(home.path());
+    ok(&shipshape(
+        &lab,
+        home.path(),
+        &[
+            "target",
+            "add",
+            "quick",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &lab.field("port"),
+            "--dir",
+            &lab.field("project_dir"),
+            "--key",
+            "local-lab",
+            "--policy",
+            &policy,
+        ],
+    ));
+    ok(&shipshape(
+        &lab,
+        home.path(),
+        &[
+            "target",
+            "trust",
+            "quick",
+            "--fingerprint",
+            &lab.field("host_key_fingerprint"),
+        ],
+    ));
+    ok(&shipshape(&lab, home.path(), &["ps", "quick"]));
+
+    let dockerd = run("pgrep", &["-xo", "dockerd"]);
+    let frozen = Stopped::stop(dockerd.trim());
+    let started = Instant::now();
+    let out = shipshape(&lab, home.path(), &["ps", "quick"]);
+    let took = started.elapsed();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("within 3 s"), "{stderr}");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    drop(frozen);
+
+    ok(&shipshape(&lab, home.path(), &["ps", "quick"]));
+    assert!(
+        wait_until(Duration::from_secs(5), || shipshape_processes_on_host()
+            .is_empty()),
+        "left on the host: {:?}",
+        shipshape_processes_on_host()
+    );
+}
+
+#[test]
+fn a_frozen_sshd_session_during_a_migration_exits_3_and_is_recorded_as_interrupted() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    let mut migrate = spawn_cli(
+        &lab,
+        home.path(),
+        &["migrate", "Local lab", "apply_migration_backfill_prices.py"],
+    );
+    // The supervisor of the migration, and the sshd process serving its session.
+    let mut supervisor = String::new();
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            supervisor = text(
+                &Command::new("pgrep")
+                    .args([
+                        "-u",
+                        "ubuntu",
+                        "-f",
+                        "shipshape-supervisor.*apply_migration",
+                    ])
+                    .output()
+                    .unwrap()
+                    .stdout,
+            )
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+            !supervisor.is_empty()
+        }),
+        "the migration started"
+    );
+    // Up from the supervisor to the first sshd: the session process.
+    let mut session = supervisor.clone();
+    for _ in 0..5 {
+        session = run("ps", &["-o", "ppid=", "-p", &session])
+            .trim()
+            .to_string();
+        if run("ps", &["-o", "args=", "-p", &session]).contains("sshd") {
+            break;
+        }
+    }
+    assert!(
+        run("ps", &["-o", "args=", "-p", &session]).contains("sshd"),
+        "an sshd session serves the supervisor"
+    );
+    let frozen = Stopped::stop(&session);
+    let started = Instant::now();
+    let status = wait_for_exit(&mut migrate, Duration::from_secs(30));
+    let took = started.elapsed();
+    let stderr = {
+        let mut text_err = String::new();
+        std::io::Read::read_to_string(migrate.stderr.as_mut().unwrap(), &mut text_err).unwrap();
+        text_err
+    };
+    drop(frozen);
+    assert_eq!(status, Some(3), "{stderr}");
+    assert!(took <= Duration::from_secs(15), "noticed after {took:?}");
+    assert!(stderr.contains("was lost while"), "{stderr}");
+
+    let history: Value =
+        serde_json::from_str(&ok(&shipshape(&lab, home.path(), &["history", "--json"]))).unwrap();
+    let last = history.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["outcome"], "interrupted", "{last:#}");
+    assert!(last["exit_code"].is_null());
+    // The frozen session, once thawed, finds its client gone: the supervisor ends the
+    // migration's command.
+    assert!(
+        wait_until(Duration::from_secs(10), || shipshape_processes_on_host()
+            .is_empty()),
+        "left on the host: {:?}",
+        shipshape_processes_on_host()
+    );
+}
+
+fn wait_for_exit(child: &mut Child, limit: Duration) -> Option<i32> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().ok();
+    None
+}
+
+/// A follow killed with `signal` leaves nothing behind on the host within 5 s.
+fn killed_follow_leaves_nothing(signal: &str) {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    let mut follow = spawn_cli(
+        &lab,
+        home.path(),
+        &["logs", "Local lab", "market-updater-aws", "-n", "1", "-f"],
+    );
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            shipshape_processes_on_host()
+                .iter()
+                .any(|p| p.contains("compose --profile aws logs"))
+        }),
+        "the follow started"
+    );
+    run("kill", &[signal, &follow.id().to_string()]);
+    wait_for_exit(&mut follow, Duration::from_secs(5));
+    assert!(
+        wait_until(Duration::from_secs(5), || shipshape_processes_on_host()
+            .is_empty()),
+        "5 s after {signal}, left on the host: {:?}",
+        shipshape_processes_on_host()
+    );
+}
+
+#[test]
+fn a_follow_killed_with_sigterm_leaves_nothing_on_the_host() {
+    killed_follow_leaves_nothing("-TERM");
+}
+
+#[test]
+fn a_follow_killed_with_sigkill_leaves_nothing_on_the_host() {
+    killed_follow_leaves_nothing("-KILL");
+}
