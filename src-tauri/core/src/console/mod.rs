@@ -74,6 +74,17 @@ impl Console {
         }
     }
 
+    /// A console whose own files (pins, history, facts cache) live in `dir` rather than
+    /// the data dir: tests give each console its own.
+    pub fn in_dir(settings: Arc<dyn Settings>, dir: &std::path::Path) -> Self {
+        Console {
+            known_hosts_path: dir.join("known_hosts"),
+            history_path: dir.join("history.jsonl"),
+            facts_cache_path: dir.join("facts.json"),
+            ..Console::new(settings)
+        }
+    }
+
     /// A console whose pins live in `known_hosts` rather than the data dir's file.
     pub fn with_known_hosts(settings: Arc<dyn Settings>, known_hosts: PathBuf) -> Self {
         Console {

@@ -1,0 +1,321 @@
+//! Console flows against the in-process host: sessions, the retry policy, deadlines,
+//! lost connections, run-once requests and the reuse of the host's facts — each in
+//! seconds, with no lab and no keyring.
+
+mod host;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use host::{FakeHost, Reply};
+use shipshape_core::history::RunOutcome;
+use shipshape_core::operations::Operation;
+use shipshape_core::settings::JsonFileSettings;
+use shipshape_core::target::{self, Target};
+use shipshape_core::trust::KnownHosts;
+use shipshape_core::{Console, ErrorCode};
+
+const PROJECT: &str = "/home/ubuntu/automated-trading-platform";
+
+const FACTS: &str = "== stamp\n1111 42\n== migrations\napply_migration_001.py\n\
+                     == compose v2\nbackend-aws\nfrontend-aws\ndb\nmarket-updater-aws\n";
+const STAMP: &str = "== stamp\n1111 42\n== migrations\napply_migration_001.py\n";
+
+fn ps_json() -> String {
+    ["backend-aws", "frontend-aws", "db", "market-updater-aws"]
+        .iter()
+        .map(|s| {
+            format!(
+                r#"{{"Service":"{s}","Name":"atp-{s}-1","State":"running","Health":"","Status":"Up 1 minute","Image":"img","ExitCode":0,"Publishers":null}}"#
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The usual answers: facts, the stamp, `ps`.
+fn answer_as_a_healthy_host(host: &FakeHost) {
+    host.answer("config --services", Reply::ok(FACTS), None);
+    host.answer("shipshape-facts", Reply::ok(STAMP), None);
+    host.answer("ps --all --format json", Reply::ok(&ps_json()), None);
+}
+
+/// A console in `dir` with the target `name` at `port`, pinned, keyed with `key`.
+fn console(
+    dir: &Path,
+    targets: &[(&str, u16, &str)],
+    host: &FakeHost,
+    policy: Option<&str>,
+) -> Arc<Console> {
+    let settings = JsonFileSettings::open(dir.join("settings.json")).unwrap();
+    let mut pins = KnownHosts::load(dir.join("known_hosts")).unwrap();
+    for (name, port, fingerprint) in targets {
+        let mut target = Target::new(name, "127.0.0.1", Some("k"));
+        target.port = *port;
+        target.project_dir = PROJECT.into();
+        if let Some(text) = policy {
+            let path = dir.join("policy.toml");
+            std::fs::write(&path, text).unwrap();
+            target.policy_file = Some(path.display().to_string());
+        }
+        target::save(&settings, target).unwrap();
+        if pins.pinned("127.0.0.1", *port).is_none() {
+            pins.pin("127.0.0.1", *port, fingerprint).unwrap();
+        }
+    }
+    let key = host.client_key.clone();
+    Arc::new(
+        Console::in_dir(Arc::new(settings), dir)
+            .with_key_loader(Arc::new(move |_| Ok(key.clone()))),
+    )
+}
+
+fn one(host: &FakeHost, dir: &Path, policy: Option<&str>) -> Arc<Console> {
+    console(dir, &[("fake", host.port, &host.fingerprint)], host, policy)
+}
+
+#[tokio::test]
+async fn a_hung_command_ends_by_its_deadline_as_a_timeout_and_the_host_is_told() {
+    let host = FakeHost::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let console = one(&host, dir.path(), Some("deadline_read_seconds = 1\n"));
+    host.answer("ps --all", Reply::Hang, Some(1));
+    answer_as_a_healthy_host(&host);
+
+    let started = Instant::now();
+    let error = console.service_states("fake").await.unwrap_err();
+    assert_eq!(error.code(), ErrorCode::Timeout, "{error}");
+    assert_eq!(error.code().exit_code(), 3);
+    assert!(error.to_string().contains("within 1 s"), "{error}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    // The host saw the end of the command's input: its supervisor ends it there.
+    assert_eq!(host.ended_by_client().len(), 1);
+    assert!(host.ended_by_client()[0].contains("ps --all"));
+
+    // The same console works again at once.
+    let report = console.service_states("fake").await.unwrap();
+    assert_eq!(report.services.len(), 4);
+}
+
+#[tokio::test]
+async fn a_host_that_stops_answering_mid_change_is_an_interrupted_change_within_15_s() {
+    let host = FakeHost::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let console = one(&host, dir.path(), None);
+    answer_as_a_healthy_host(&host);
+    host.answer("apply_migration", Reply::Hang, None);
+
+    let running = {
+        let console = console.clone();
+        tokio::spawn(async move {
+            let migrate = Operation::Migrate {
+                script: "apply_migration_001.py".into(),
+            };
+            console.run_operation("fake", &migrate).await
+        })
+    };
+    while host.received_containing("apply_migration") == 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    host.freeze();
+    let frozen_at = Instant::now();
+    let error = running.await.unwrap().unwrap_err();
+    let took = frozen_at.elapsed();
+    assert_eq!(error.code(), ErrorCode::ConnectionLost, "{error}");
+    assert_eq!(error.code().exit_code(), 3);
+    assert!(error.to_string().contains("was lost while"), "{error}");
+    assert!(took <= Duration::from_secs(15), "noticed after {took:?}");
+    let last = console.history().unwrap().pop().unwrap();
+    assert_eq!(last.outcome, RunOutcome::Interrupted);
+    assert_eq!(last.exit_code, None);
+    host.thaw();
+    assert_eq!(
+        host.received_containing("apply_migration"),
+        1,
+        "a change is never re-run"
+    );
+}
+
+#[tokio::test]
+async fn a_read_is_asked_once_more_on_a_new_connection_and_a_change_never_is() {
+    let host = FakeHost::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let console = one(&host, dir.path(), None);
+    host.answer("ps --all", Reply::Drop, Some(1));
+    host.answer("compose --profile aws restart", Reply::Drop, Some(1));
+    answer_as_a_healthy_host(&host);
+
+    let report = console.service_states("fake").await.unwrap();
+    assert_eq!(report.services.len(), 4);
+    assert_eq!(host.received_containing("ps --all"), 2);
+
+    let restart = Operation::Restart {
+        service: Some("db".into()),
+    };
+    let error = console.run_operation("fake", &restart).await.unwrap_err();
+    assert_eq!(error.code(), ErrorCode::ConnectionLost, "{error}");
+    assert_eq!(host.received_containing("restart db"), 1);
+    assert_eq!(
+        console.history().unwrap().pop().unwrap().outcome,
+        RunOutcome::Interrupted
+    );
+}
+
+#[tokio::test]
+async fn one_unreachable_target_does_not_delay_another() {
+    let host = FakeHost::start().await;
+    answer_as_a_healthy_host(&host);
+    // Accepts connections and never says a word.
+    let hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hole_port = hole.local_addr().unwrap().port();
+    let _held = tokio::spawn(async move {
+        let mut kept = Vec::new();
+        while let Ok((socket, _)) = hole.accept().await {
+            kept.push(socket);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let console = console(
+        dir.path(),
+        &[
+            (
+                "hole",
+                hole_port,
+                "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            ),
+            ("fake", host.port, &host.fingerprint),
+        ],
+        &host,
+        None,
+    );
+    let stuck = {
+        let console = console.clone();
+        tokio::spawn(async move { console.connect("hole").await.map(|_| ()) })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    console.service_states("fake").await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the lab target waited {:?}",
+        started.elapsed()
+    );
+    assert!(
+        !stuck.is_finished(),
+        "the unreachable target is still connecting"
+    );
+    stuck.abort();
+}
+
+#[tokio::test]
+async fn facts_are_learned_once_and_reused_while_the_compose_file_is_unchanged() {
+    let host = FakeHost::start().await;
+    answer_as_a_healthy_host(&host);
+    let dir = tempfile::tempdir().unwrap();
+    let restart = Operation::Restart {
+        service: Some("db".into()),
+    };
+
+    // Like a CLI run: a console, one restart.
+    let first = one(&host, dir.path(), None);
+    first.run_operation("fake", &restart).await.unwrap();
+    assert_eq!(host.received_containing("config --services"), 1);
+    drop(first);
+
+    // The next run proves the cache current with the stamp alone: no compose process.
+    host.forget_received();
+    let second = one(&host, dir.path(), None);
+    second.run_operation("fake", &restart).await.unwrap();
+    let sent = host.received();
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+    assert!(sent[0].contains("shipshape-facts") && !sent[0].contains("config"));
+    assert!(sent[1].ends_with("restart db"));
+
+    // `ps` and `health` need no facts: one command each.
+    host.forget_received();
+    let third = one(&host, dir.path(), None);
+    third.service_states("fake").await.unwrap();
+    third
+        .run_operation("fake", &Operation::Health)
+        .await
+        .unwrap();
+    let sent = host.received();
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+    assert!(sent[0].ends_with("ps --all --format json"));
+    assert!(sent[1].contains("curl"));
+
+    // A changed compose file means learning them again.
+    host.clear_answers();
+    host.answer("config --services", Reply::ok(FACTS), None);
+    host.answer(
+        "shipshape-facts",
+        Reply::ok(&STAMP.replace("1111", "2222")),
+        None,
+    );
+    host.forget_received();
+    let fourth = one(&host, dir.path(), None);
+    fourth.run_operation("fake", &restart).await.unwrap();
+    assert_eq!(host.received_containing("config --services"), 1);
+}
+
+#[tokio::test]
+async fn a_named_request_runs_once() {
+    let host = FakeHost::start().await;
+    answer_as_a_healthy_host(&host);
+    let dir = tempfile::tempdir().unwrap();
+    let console = one(&host, dir.path(), None);
+    let restart = Operation::Restart {
+        service: Some("db".into()),
+    };
+    console
+        .run_requested_operation("req-7", "fake", &restart, |_| {})
+        .await
+        .unwrap();
+    let again = console
+        .run_requested_operation("req-7", "fake", &restart, |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), ErrorCode::BadInput);
+    assert_eq!(host.received_containing("restart db"), 1);
+}
+
+#[tokio::test]
+async fn a_second_change_on_a_busy_target_is_refused() {
+    let host = FakeHost::start().await;
+    host.answer(
+        "restart db",
+        Reply::Exit {
+            stdout: String::new(),
+            exit: 0,
+            delay: Duration::from_millis(800),
+        },
+        None,
+    );
+    answer_as_a_healthy_host(&host);
+    let dir = tempfile::tempdir().unwrap();
+    let console = one(&host, dir.path(), None);
+    let restart = Operation::Restart {
+        service: Some("db".into()),
+    };
+    let first = {
+        let (console, restart) = (console.clone(), restart.clone());
+        tokio::spawn(async move { console.run_operation("fake", &restart).await })
+    };
+    while host.received_containing("restart db") == 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let error = console
+        .run_operation("fake", &Operation::Up)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), ErrorCode::Busy, "{error}");
+    assert_eq!(error.code().exit_code(), 4);
+    first.await.unwrap().unwrap();
+    // Reads go on meanwhile, and the next change runs once the first is done.
+    console.run_operation("fake", &Operation::Up).await.unwrap();
+}

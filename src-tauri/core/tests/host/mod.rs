@@ -1,0 +1,336 @@
+//! An in-process host for console flows: a russh server on 127.0.0.1 that answers the
+//! commands Shipshape renders from a table (output, exit code, delay, a hang, a dropped
+//! connection), behind a TCP proxy that can freeze (a host that stops answering, like a
+//! SIGSTOPped sshd) or cut the line. Fast and hermetic: no lab, no keyring.
+
+#![allow(dead_code)] // each test file uses its own part of it
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use russh::keys::{HashAlg, PrivateKey};
+use russh::server::{self, Auth, Msg, Session};
+use russh::{Channel, ChannelId};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// How the host answers a command.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// Prints `stdout`, then exits with `exit`, after `delay`.
+    Exit {
+        stdout: String,
+        exit: u32,
+        delay: Duration,
+    },
+    /// Never answers; ends (as the supervisor would end it) when its input ends.
+    Hang,
+    /// Drops the whole connection.
+    Drop,
+}
+
+impl Reply {
+    pub fn ok(stdout: &str) -> Reply {
+        Reply::Exit {
+            stdout: stdout.to_string(),
+            exit: 0,
+            delay: Duration::ZERO,
+        }
+    }
+}
+
+struct Rule {
+    /// Applies to commands containing this text.
+    contains: String,
+    reply: Reply,
+    /// How many more times it applies; `None`: always.
+    times: Option<usize>,
+}
+
+#[derive(Default)]
+struct State {
+    rules: Vec<Rule>,
+    /// Every command received, as Shipshape rendered it (without its supervisor).
+    received: Vec<String>,
+    /// Hanging commands whose input the client ended (cancel, deadline, disconnect).
+    ended_by_client: Vec<String>,
+    hanging: HashMap<ChannelId, String>,
+}
+
+#[derive(Clone)]
+struct Handler {
+    state: Arc<Mutex<State>>,
+    authorized: russh::keys::PublicKey,
+}
+
+impl server::Handler for Handler {
+    type Error = russh::Error;
+
+    async fn auth_publickey_offered(
+        &mut self,
+        _user: &str,
+        offer: server::PublicKeyOffer<'_>,
+    ) -> Result<Auth, Self::Error> {
+        Ok(
+            if offer.public_key.key_data() == self.authorized.key_data() {
+                Auth::Accept
+            } else {
+                Auth::reject()
+            },
+        )
+    }
+
+    async fn auth_publickey(
+        &mut self,
+        _user: &str,
+        key: server::VerifiedPublicKey<'_>,
+    ) -> Result<Auth, Self::Error> {
+        Ok(if key.public_key.key_data() == self.authorized.key_data() {
+            Auth::Accept
+        } else {
+            Auth::reject()
+        })
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        _channel: Channel<Msg>,
+        reply: server::ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        reply.accept().await;
+        Ok(())
+    }
+
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let sent = String::from_utf8_lossy(data).into_owned();
+        let command = shipshape_core::shell::unsupervised(&sent).expect("commands run supervised");
+        let reply = {
+            let mut state = self.state.lock().unwrap();
+            state.received.push(command.clone());
+            let found = state
+                .rules
+                .iter()
+                .position(|rule| command.contains(&rule.contains));
+            match found {
+                Some(at) => {
+                    let rule = &mut state.rules[at];
+                    let reply = rule.reply.clone();
+                    if let Some(times) = rule.times.as_mut() {
+                        *times -= 1;
+                        if *times == 0 {
+                            state.rules.remove(at);
+                        }
+                    }
+                    reply
+                }
+                None => Reply::ok(""),
+            }
+        };
+        session.channel_success(channel)?;
+        match reply {
+            Reply::Drop => return Err(russh::Error::Disconnect),
+            Reply::Hang => {
+                self.state.lock().unwrap().hanging.insert(channel, command);
+            }
+            Reply::Exit {
+                stdout,
+                exit,
+                delay,
+            } => {
+                let handle = session.handle();
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    let _ = handle.data(channel, stdout.into_bytes()).await;
+                    let _ = handle.exit_status_request(channel, exit).await;
+                    let _ = handle.eof(channel).await;
+                    let _ = handle.close(channel).await;
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn channel_eof(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let ended = self.state.lock().unwrap().hanging.remove(&channel);
+        if let Some(command) = ended {
+            // What the supervisor does on the real host: the command ends.
+            self.state.lock().unwrap().ended_by_client.push(command);
+            session.exit_status_request(channel, 143)?;
+            session.eof(channel)?;
+            session.close(channel)?;
+        }
+        Ok(())
+    }
+}
+
+/// A running in-process host.
+pub struct FakeHost {
+    /// The port to connect to (the proxy's).
+    pub port: u16,
+    pub fingerprint: String,
+    pub client_key: PrivateKey,
+    state: Arc<Mutex<State>>,
+    frozen: Arc<AtomicBool>,
+    cut: Arc<AtomicBool>,
+}
+
+impl FakeHost {
+    pub async fn start() -> FakeHost {
+        let random =
+            || PrivateKey::random(&mut rand::rng(), russh::keys::Algorithm::Ed25519).unwrap();
+        let (host_key, client_key) = (random(), random());
+        let fingerprint = host_key
+            .public_key()
+            .fingerprint(HashAlg::Sha256)
+            .to_string();
+        let state = Arc::new(Mutex::new(State::default()));
+        let handler = Handler {
+            state: state.clone(),
+            authorized: client_key.public_key().clone(),
+        };
+        let config = Arc::new(server::Config {
+            keys: vec![host_key],
+            auth_rejection_time: Duration::from_millis(1),
+            auth_rejection_time_initial: Some(Duration::ZERO),
+            ..Default::default()
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server_port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let (config, handler) = (config.clone(), handler.clone());
+                tokio::spawn(async move {
+                    if let Ok(session) = server::run_stream(config, socket, handler).await {
+                        let _ = session.await;
+                    }
+                });
+            }
+        });
+        let (frozen, cut) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let port = proxy(server_port, frozen.clone(), cut.clone()).await;
+        FakeHost {
+            port,
+            fingerprint,
+            client_key,
+            state,
+            frozen,
+            cut,
+        }
+    }
+
+    /// Answers commands containing `contains` with `reply`, `times` times (or always).
+    /// Earlier rules win.
+    pub fn answer(&self, contains: &str, reply: Reply, times: Option<usize>) {
+        self.state.lock().unwrap().rules.push(Rule {
+            contains: contains.to_string(),
+            reply,
+            times,
+        });
+    }
+
+    /// Forgets every rule.
+    pub fn clear_answers(&self) {
+        self.state.lock().unwrap().rules.clear();
+    }
+
+    pub fn received(&self) -> Vec<String> {
+        self.state.lock().unwrap().received.clone()
+    }
+
+    pub fn received_containing(&self, text: &str) -> usize {
+        self.received().iter().filter(|c| c.contains(text)).count()
+    }
+
+    pub fn forget_received(&self) {
+        self.state.lock().unwrap().received.clear();
+    }
+
+    pub fn ended_by_client(&self) -> Vec<String> {
+        self.state.lock().unwrap().ended_by_client.clone()
+    }
+
+    /// The host stops answering: nothing passes either way, and nothing is closed.
+    pub fn freeze(&self) {
+        self.frozen.store(true, Ordering::SeqCst);
+    }
+
+    pub fn thaw(&self) {
+        self.frozen.store(false, Ordering::SeqCst);
+    }
+
+    /// Cuts every connection now.
+    pub fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A TCP proxy to `port` that passes nothing while `frozen` and closes all on `cut`.
+async fn proxy(port: u16, frozen: Arc<AtomicBool>, cut: Arc<AtomicBool>) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_port = listener.local_addr().unwrap().port();
+    cut.store(false, Ordering::SeqCst);
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
+                continue;
+            };
+            let (client_read, client_write) = client.into_split();
+            let (server_read, server_write) = server.into_split();
+            for (from, to) in [
+                (
+                    Box::new(client_read) as Box<dyn tokio::io::AsyncRead + Unpin + Send>,
+                    Box::new(server_write) as Box<dyn tokio::io::AsyncWrite + Unpin + Send>,
+                ),
+                (Box::new(server_read), Box::new(client_write)),
+            ] {
+                tokio::spawn(pass(from, to, frozen.clone(), cut.clone()));
+            }
+        }
+    });
+    proxy_port
+}
+
+async fn pass(
+    mut from: Box<dyn tokio::io::AsyncRead + Unpin + Send>,
+    mut to: Box<dyn tokio::io::AsyncWrite + Unpin + Send>,
+    frozen: Arc<AtomicBool>,
+    cut: Arc<AtomicBool>,
+) {
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        if cut.load(Ordering::SeqCst) {
+            let _ = to.shutdown().await;
+            return;
+        }
+        if frozen.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            continue;
+        }
+        match tokio::time::timeout(Duration::from_millis(20), from.read(&mut buffer)).await {
+            Err(_) => continue,
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                let _ = to.shutdown().await;
+                return;
+            }
+            Ok(Ok(n)) => {
+                if to.write_all(&buffer[..n]).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
