@@ -49,7 +49,7 @@ const GUIDANCE: Record<ErrorCode, Guidance> = {
   },
   settings_damaged: {
     title: "The settings file is damaged",
-    todo: "Shipshape will not change it, so nothing is lost. Repair the line named below in a text editor, or move the file aside to start afresh, then reopen Shipshape.",
+    todo: "Shipshape will not change it, so nothing is lost. Repair the line named above in a text editor, or move the file aside to start afresh, then reopen Shipshape.",
     severity: "danger",
   },
   keyring_unavailable: {
