@@ -138,7 +138,7 @@ async fn follow_logs(
     timestamps: bool,
 ) -> Result<(), Error> {
     let follow = console.start_logs(name, service, lines, timestamps).await?;
-    eprintln!("$ {}", follow.started(0).command);
+    eprintln!("$ {}", follow.command());
     let cancel = CancellationToken::new();
     let stop = cancel.clone();
     tokio::spawn(async move {

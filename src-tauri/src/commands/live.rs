@@ -23,15 +23,3 @@ pub async fn watch_status(
 pub fn stop_watch(state: State<'_, AppState>, id: u32) {
     state.console.tasks.cancel(id);
 }
-
-/// Tells the UI (on `on_change`) whenever the settings file changes on disk, say when
-/// the CLI adds a target, so the console shows it without a restart.
-#[tauri::command]
-pub async fn watch_settings(
-    state: State<'_, AppState>,
-    on_change: Channel<()>,
-) -> Result<u32, shipshape_core::ErrorReport> {
-    Ok(state
-        .console
-        .start_settings_watch(move || on_change.send(()).is_ok()))
-}

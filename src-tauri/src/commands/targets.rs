@@ -2,6 +2,7 @@ use shipshape_core::secret::Secret;
 use shipshape_core::ssh_config::ResolvedHost;
 use shipshape_core::target::Target;
 use shipshape_core::{ErrorReport, TargetSummary};
+use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::AppState;
@@ -66,4 +67,16 @@ pub async fn import_ssh_config_host(
         .console
         .import_ssh_config_host(None, &alias, passphrase)
         .await?)
+}
+
+/// Tells the UI (on `on_change`) whenever the settings file changes on disk, say when
+/// the CLI adds a target, so the console shows it without a restart.
+#[tauri::command]
+pub async fn watch_settings(
+    state: State<'_, AppState>,
+    on_change: Channel<()>,
+) -> Result<u32, shipshape_core::ErrorReport> {
+    Ok(state
+        .console
+        .start_settings_watch(move || on_change.send(()).is_ok()))
 }

@@ -77,14 +77,6 @@ export function stopWatch(args: { id: number }): Promise<null> {
   return call<null>("stop_watch", args);
 }
 
-/**
- * Tells the UI (on `onChange`) whenever the settings file changes on disk, say when
- * the CLI adds a target, so the console shows it without a restart.
- */
-export function watchSettings(args: { onChange: (message: null) => void }): Promise<number> {
-  return call<number>("watch_settings", { ...args, onChange: channel(args.onChange) });
-}
-
 // src-tauri/src/commands/logs.rs
 
 /**
@@ -216,6 +208,14 @@ export function importSshConfigHost(args: {
   passphrase: string | null;
 }): Promise<TargetSummary> {
   return call<TargetSummary>("import_ssh_config_host", args);
+}
+
+/**
+ * Tells the UI (on `onChange`) whenever the settings file changes on disk, say when
+ * the CLI adds a target, so the console shows it without a restart.
+ */
+export function watchSettings(args: { onChange: (message: null) => void }): Promise<number> {
+  return call<number>("watch_settings", { ...args, onChange: channel(args.onChange) });
 }
 
 // src-tauri/src/commands/trust.rs

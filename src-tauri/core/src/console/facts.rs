@@ -132,6 +132,21 @@ impl Console {
             .unwrap_or_default()
     }
 
+    /// Remembers which Compose `target` answered to, so the next command needs no look
+    /// at the cache file.
+    pub(super) fn remember_compose(&self, target: &Target, compose: Compose) {
+        *self.session(&target.name).compose.lock().unwrap() = Some(compose);
+    }
+
+    /// The host's facts on `target`'s connection ([`Console::facts_for`]); a dropped
+    /// connection is reopened once (a read).
+    pub(super) async fn host_facts(&self, target: &Target, policy: &Policy) -> Result<HostFacts> {
+        self.read_with_retry(&target.name, |connection| async move {
+            self.facts_for(target, &connection, policy).await
+        })
+        .await
+    }
+
     /// The host's facts: from this connection's memory, else from the cache if the
     /// compose file is unchanged, else asked for (one round trip, one compose process).
     pub(super) async fn facts_for(
@@ -140,41 +155,50 @@ impl Console {
         connection: &Connection,
         policy: &Policy,
     ) -> Result<HostFacts> {
-        let session = self.session(&target.name);
-        if let Some(facts) = session.facts.lock().unwrap().clone() {
+        if let Some(facts) = self.session(&target.name).facts.lock().unwrap().clone() {
             return Ok(facts);
         }
-        let deadline = Operation::ComposeServices.deadline(policy);
         let cached = FactsCache::load(&self.facts_cache_path)
             .targets
             .get(&target.name)
             .filter(|c| c.host_key == connection.host_key() && c.project_dir == target.project_dir)
             .cloned();
-        let facts = match cached {
-            Some(cached) => {
-                let output = connection
-                    .exec(&script(STAMP_SCRIPT.into(), target, policy), deadline)
-                    .await?;
-                let parts = sections(&output.stdout);
-                let stamp = parts.get("stamp").map(|s| s.trim());
-                if stamp == Some(cached.stamp.as_str()) {
-                    tracing::debug!(target = %target.name, "facts reused: compose file unchanged");
-                    HostFacts {
-                        migrations: parse_migration_list(
-                            parts.get("migrations").map_or("", |s| s),
-                            policy,
-                        ),
-                        ..cached.facts
-                    }
-                } else {
-                    self.learn_facts(target, connection, policy).await?
-                }
-            }
-            None => self.learn_facts(target, connection, policy).await?,
+        let Some(cached) = cached else {
+            return self.relearn_facts(target, connection, policy).await;
         };
-        *session.facts.lock().unwrap() = Some(facts.clone());
-        *session.compose.lock().unwrap() = Some(facts.compose);
+        let deadline = Operation::ComposeServices.deadline(policy);
+        let output = connection
+            .exec(&script(STAMP_SCRIPT.into(), target, policy), deadline)
+            .await?;
+        let parts = sections(&output.stdout);
+        if parts.get("stamp").map(|s| s.trim()) != Some(cached.stamp.as_str()) {
+            return self.relearn_facts(target, connection, policy).await;
+        }
+        tracing::debug!(target = %target.name, "facts reused: compose file unchanged");
+        let facts = HostFacts {
+            migrations: parse_migration_list(parts.get("migrations").map_or("", |s| s), policy),
+            ..cached.facts
+        };
+        self.keep_facts(target, &facts);
         Ok(facts)
+    }
+
+    /// Asks the host for its facts, whatever the cache holds (it may be what was wrong),
+    /// and keeps them on the session and in the cache.
+    pub(super) async fn relearn_facts(
+        &self,
+        target: &Target,
+        connection: &Connection,
+        policy: &Policy,
+    ) -> Result<HostFacts> {
+        let facts = self.learn_facts(target, connection, policy).await?;
+        self.keep_facts(target, &facts);
+        Ok(facts)
+    }
+
+    fn keep_facts(&self, target: &Target, facts: &HostFacts) {
+        *self.session(&target.name).facts.lock().unwrap() = Some(facts.clone());
+        self.remember_compose(target, facts.compose);
     }
 
     async fn learn_facts(

@@ -101,6 +101,11 @@ pub struct LogFollow {
 }
 
 impl LogFollow {
+    /// Exactly the text sent to the host.
+    pub fn command(&self) -> &str {
+        self.stream.command()
+    }
+
     pub fn started(&self, id: TaskId) -> LogFollowStarted {
         LogFollowStarted {
             id,
@@ -161,7 +166,6 @@ impl Console {
         let (target, policy) = self.target_and_policy(target)?;
         validate_service(service, &policy, &policy.services)?;
         validate_lines(lines)?;
-        let mut connection = self.connect(&target.name).await?;
         // v2's `docker compose` or v1's `docker-compose`, whichever the host answers to.
         let compose = self.compose_for(&target);
         let command = Operation::Logs {
@@ -172,19 +176,15 @@ impl Console {
             timestamps,
         }
         .command(&policy, &target.project_dir, compose);
-        let stream = match connection
-            .start_streaming(&command, Deadline::Unbounded)
-            .await
-        {
-            Err(Error::ConnectionLost { .. }) => {
-                self.drop_connection(&target.name, &connection).await;
-                connection = self.connect(&target.name).await?;
-                connection
-                    .start_streaming(&command, Deadline::Unbounded)
-                    .await?
-            }
-            other => other?,
-        };
+        let command = &command;
+        let (connection, stream) = self
+            .read_with_retry(&target.name, |connection| async move {
+                let stream = connection
+                    .start_streaming(command, Deadline::Unbounded)
+                    .await?;
+                Ok((connection, stream))
+            })
+            .await?;
         Ok(LogFollow {
             connection,
             stream,
@@ -262,7 +262,7 @@ mod tests {
     fn console_with_lab_target(dir: &std::path::Path) -> Console {
         let settings = JsonFileSettings::open(dir.join("settings.json")).unwrap();
         crate::target::save(&settings, Target::new("Local lab", "127.0.0.1", Some("k"))).unwrap();
-        Console::with_known_hosts(Arc::new(settings), dir.join("known_hosts"))
+        Console::in_dir(Arc::new(settings), dir)
     }
 
     #[tokio::test]

@@ -85,14 +85,6 @@ impl Console {
         }
     }
 
-    /// A console whose pins live in `known_hosts` rather than the data dir's file.
-    pub fn with_known_hosts(settings: Arc<dyn Settings>, known_hosts: PathBuf) -> Self {
-        Console {
-            known_hosts_path: known_hosts,
-            ..Console::new(settings)
-        }
-    }
-
     fn known_hosts(&self) -> Result<KnownHosts> {
         KnownHosts::load(&self.known_hosts_path)
     }
@@ -209,49 +201,47 @@ impl Console {
 
     async fn status(&self, name: &str, with_details: bool) -> Result<StatusReport> {
         let (target, policy) = self.target_and_policy(name)?;
-        self.read_with_retry(name, |connection| {
-            let (target, policy) = (&target, &policy);
-            async move {
-                let compose = self.compose_for(target);
-                let services = match compose {
-                    // v1's table needs the host's service names to be read.
-                    Compose::V1 => self.facts_for(target, &connection, policy).await?.services,
-                    Compose::V2 => Vec::new(),
-                };
-                let ps = operations::service_status(
-                    &connection,
-                    target,
-                    policy,
-                    compose,
-                    &services,
-                    with_details,
-                );
-                match ps.await {
-                    Err(Error::RemoteFailed {
-                        detail, exit_code, ..
-                    }) if operations::compose_missing(&detail, Some(exit_code)) => {
-                        // Not the Compose we assumed: learn which it is, then ask again.
-                        self.session(name).forget_facts();
-                        let facts = self.facts_for(target, &connection, policy).await?;
-                        if facts.compose == compose {
-                            return Err(Error::RemoteFailed {
-                                what: "docker compose ps".into(),
-                                exit_code,
-                                detail,
-                            });
-                        }
-                        operations::service_status(
-                            &connection,
-                            target,
-                            policy,
-                            facts.compose,
-                            &facts.services,
-                            with_details,
-                        )
-                        .await
-                    }
-                    other => other,
+        let (target, policy) = (&target, &policy);
+        self.read_with_retry(name, |connection| async move {
+            let ps = |compose, services: Vec<String>| {
+                let connection = connection.clone();
+                async move {
+                    let report = operations::service_status(
+                        &connection,
+                        target,
+                        policy,
+                        compose,
+                        &services,
+                        with_details,
+                    )
+                    .await?;
+                    self.remember_compose(target, compose);
+                    Ok::<_, Error>(report)
                 }
+            };
+            let compose = self.compose_for(target);
+            let services = match compose {
+                // v1's table needs the host's service names to be read.
+                Compose::V1 => self.facts_for(target, &connection, policy).await?.services,
+                Compose::V2 => Vec::new(),
+            };
+            match ps(compose, services).await {
+                Err(Error::RemoteFailed {
+                    detail, exit_code, ..
+                }) if operations::compose_missing(&detail, exit_code) => {
+                    // Not the Compose we assumed: ask the host which it has (not the
+                    // cache, which may be what was wrong), then ask again.
+                    let facts = self.relearn_facts(target, &connection, policy).await?;
+                    if facts.compose == compose {
+                        return Err(Error::RemoteFailed {
+                            what: "docker compose ps".into(),
+                            exit_code,
+                            detail,
+                        });
+                    }
+                    ps(facts.compose, facts.services).await
+                }
+                other => other,
             }
         })
         .await

@@ -94,12 +94,7 @@ impl Console {
             other => other.clone(),
         };
         let compose = if operation.needs_facts() {
-            let facts = self
-                .read_with_retry(&target.name, |connection| {
-                    let (target, policy) = (&target, &policy);
-                    async move { self.facts_for(target, &connection, policy).await }
-                })
-                .await?;
+            let facts = self.host_facts(&target, &policy).await?;
             operation.validate(&policy, &facts)?;
             facts.compose
         } else {
@@ -138,13 +133,7 @@ impl Console {
     /// The migration scripts present on the host, as the policy selects them.
     pub async fn migrations(&self, target: &str) -> Result<Vec<String>> {
         let (target, policy) = self.target_and_policy(target)?;
-        let facts = self
-            .read_with_retry(&target.name, |connection| {
-                let (target, policy) = (&target, &policy);
-                async move { self.facts_for(target, &connection, policy).await }
-            })
-            .await?;
-        Ok(facts.migrations)
+        Ok(self.host_facts(&target, &policy).await?.migrations)
     }
 
     /// Runs one of the policy's operations on `target`. A command that runs and fails is

@@ -145,8 +145,8 @@ pub async fn service_status(
 
 /// Whether a failed `ps` says the host has no such Compose (v2's plugin missing, or
 /// no `docker-compose`), rather than that the project is broken.
-pub fn compose_missing(stderr: &str, exit_code: Option<i64>) -> bool {
-    exit_code == Some(127)
+pub fn compose_missing(stderr: &str, exit_code: i64) -> bool {
+    exit_code == 127
         || stderr.contains("is not a docker command")
         || stderr.contains("unknown command")
         || stderr.contains("not found")

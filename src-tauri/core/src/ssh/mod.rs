@@ -21,9 +21,7 @@ use crate::shell::RemoteCommand;
 
 mod run;
 
-pub use run::{
-    CommandEnd, CommandOutputSummary, Deadline, StreamChunk, StreamingCommand, CANCEL_GRACE,
-};
+pub use run::{CommandEnd, CommandOutputSummary, Deadline, StreamChunk, StreamingCommand};
 
 /// Ends a streamed command ([`Connection::exec_streaming`]); cloned freely, cancelled once.
 pub use tokio_util::sync::CancellationToken;

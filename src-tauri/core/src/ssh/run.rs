@@ -81,7 +81,7 @@ impl CommandOutputSummary {
 }
 
 /// How long an ended command may take to wind down before we stop waiting for it.
-pub const CANCEL_GRACE: Duration = Duration::from_secs(2);
+const CANCEL_GRACE: Duration = Duration::from_secs(2);
 
 /// A command running on its own channel whose output has not been read yet.
 pub struct StreamingCommand {

@@ -1,4 +1,4 @@
-//! An in-process host for console flows: a russh server on 127.0.0.1 that answers the
+//! An in-process host for SSH and console flows: a russh server on 127.0.0.1 that answers the
 //! commands Shipshape renders from a table (output, exit code, delay, a hang, a dropped
 //! connection), behind a TCP proxy that can freeze (a host that stops answering, like a
 //! SIGSTOPped sshd) or cut the line. Fast and hermetic: no lab, no keyring.
@@ -6,7 +6,7 @@
 #![allow(dead_code)] // each test file uses its own part of it
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,6 +28,8 @@ pub enum Reply {
     Hang,
     /// Drops the whole connection.
     Drop,
+    /// Like `logs -f`: `line N` every `every`, until the client ends its input.
+    Stream { every: Duration },
 }
 
 impl Reply {
@@ -62,16 +64,24 @@ struct State {
 struct Handler {
     state: Arc<Mutex<State>>,
     authorized: russh::keys::PublicKey,
+    /// Every authentication request received, of any kind.
+    auth_requests: Arc<AtomicUsize>,
 }
 
 impl server::Handler for Handler {
     type Error = russh::Error;
+
+    async fn auth_none(&mut self, _user: &str) -> Result<Auth, Self::Error> {
+        self.auth_requests.fetch_add(1, Ordering::SeqCst);
+        Ok(Auth::reject())
+    }
 
     async fn auth_publickey_offered(
         &mut self,
         _user: &str,
         offer: server::PublicKeyOffer<'_>,
     ) -> Result<Auth, Self::Error> {
+        self.auth_requests.fetch_add(1, Ordering::SeqCst);
         Ok(
             if offer.public_key.key_data() == self.authorized.key_data() {
                 Auth::Accept
@@ -86,6 +96,7 @@ impl server::Handler for Handler {
         _user: &str,
         key: server::VerifiedPublicKey<'_>,
     ) -> Result<Auth, Self::Error> {
+        self.auth_requests.fetch_add(1, Ordering::SeqCst);
         Ok(if key.public_key.key_data() == self.authorized.key_data() {
             Auth::Accept
         } else {
@@ -139,6 +150,18 @@ impl server::Handler for Handler {
             Reply::Hang => {
                 self.state.lock().unwrap().hanging.insert(channel, command);
             }
+            Reply::Stream { every } => {
+                self.state.lock().unwrap().hanging.insert(channel, command);
+                let handle = session.handle();
+                tokio::spawn(async move {
+                    for i in 0.. {
+                        if handle.data(channel, format!("line {i}\n")).await.is_err() {
+                            break;
+                        }
+                        tokio::time::sleep(every).await;
+                    }
+                });
+            }
             Reply::Exit {
                 stdout,
                 exit,
@@ -181,6 +204,7 @@ pub struct FakeHost {
     pub fingerprint: String,
     pub client_key: PrivateKey,
     state: Arc<Mutex<State>>,
+    auth_requests: Arc<AtomicUsize>,
     frozen: Arc<AtomicBool>,
     cut: Arc<AtomicBool>,
 }
@@ -195,9 +219,11 @@ impl FakeHost {
             .fingerprint(HashAlg::Sha256)
             .to_string();
         let state = Arc::new(Mutex::new(State::default()));
+        let auth_requests = Arc::new(AtomicUsize::new(0));
         let handler = Handler {
             state: state.clone(),
             authorized: client_key.public_key().clone(),
+            auth_requests: auth_requests.clone(),
         };
         let config = Arc::new(server::Config {
             keys: vec![host_key],
@@ -227,6 +253,7 @@ impl FakeHost {
             fingerprint,
             client_key,
             state,
+            auth_requests,
             frozen,
             cut,
         }
@@ -240,6 +267,11 @@ impl FakeHost {
             reply,
             times,
         });
+    }
+
+    /// How many authentication requests the host has received.
+    pub fn auth_requests(&self) -> usize {
+        self.auth_requests.load(Ordering::SeqCst)
     }
 
     /// Forgets every rule.
