@@ -58,17 +58,19 @@ impl RemoteCommand {
 /// pasted in). It starts the command in a process group of its own with no input,
 /// then watches its own input: the channel's end of input, which comes when Shipshape
 /// cancels or the connection closes for any reason, ends the whole group (TERM, then
-/// KILL 2 s later). SIGTERM from the client does the same. When the command ends by
-/// itself, the watcher is ended and the command's exit status is passed on.
+/// KILL if it still runs 2 s later). SIGTERM from the client ends the group and the
+/// watcher at once. When the command ends by itself, the watcher is ended and the
+/// command's exit status is passed on.
 const SUPERVISOR: &str = r#"S=setsid; command -v setsid >/dev/null 2>&1 || S=
 $S sh -c 'eval "$1"' shipshape-command "$1" </dev/null & c=$!
-end() { kill -TERM -"$c" 2>/dev/null || kill -TERM "$c" 2>/dev/null; }
-trap 'end; exit 143' TERM HUP INT
+w=
+end() { kill -TERM -"$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null; }
+trap 'end "$c"; [ -z "$w" ] || end "$w"; exit 143' TERM HUP INT
 exec 3<&0
-$S sh -c 'cat >/dev/null 2>&1; kill -TERM -"$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null; sleep 2; kill -KILL -"$1" 2>/dev/null' shipshape-watch "$c" <&3 >/dev/null 2>&1 & w=$!
+$S sh -c 'cat >/dev/null 2>&1; kill -TERM -"$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null; for i in 1 2; do kill -0 -"$1" 2>/dev/null || kill -0 "$1" 2>/dev/null || exit 0; sleep 1; done; kill -KILL -"$1" 2>/dev/null || kill -KILL "$1" 2>/dev/null' shipshape-watch "$c" <&3 >/dev/null 2>&1 & w=$!
 exec 3<&-
 wait "$c"; s=$?
-kill -TERM -"$w" 2>/dev/null || kill -TERM "$w" 2>/dev/null
+end "$w"
 exit "$s""#;
 
 /// The name the supervisor gives itself (`$0`), so it can be recognised on the host.
