@@ -29,6 +29,7 @@ if [ -z "${SHIPSHAPE_SUITE_INNER:-}" ]; then
   (cd ui && npm run --silent build)
   cargo clippy --workspace --all-targets --quiet -- -D warnings
   cargo build --workspace --quiet
+  cargo build --release -p shipshape-cli --quiet # measured by bench-cli
   display_pid=
   if [ -z "${DISPLAY:-}" ]; then
     export DISPLAY=:${SHIPSHAPE_XVFB_DISPLAY:-97}
@@ -89,6 +90,7 @@ echo "screenshots: $SHIPSHAPE_E2E_SCREENSHOTS"
 
 step "benchmarks (figures only; they never fail the suite)"
 SHIPSHAPE_BENCH_ROUNDS=${SHIPSHAPE_BENCH_ROUNDS:-20} timeout 300 "$CARGO_TARGET_DIR/debug/bench-connect" || echo "bench-connect did not finish"
+SHIPSHAPE_BENCH_ROUNDS=${SHIPSHAPE_BENCH_ROUNDS:-20} timeout 300 "$CARGO_TARGET_DIR/debug/bench-cli" || echo "bench-cli did not finish"
 SHIPSHAPE_BENCH_SECONDS=${SHIPSHAPE_BENCH_SECONDS:-60} timeout 600 "$CARGO_TARGET_DIR/debug/bench-live-status" || echo "bench-live-status did not finish"
 SHIPSHAPE_BENCH_SECONDS=${SHIPSHAPE_BENCH_SECONDS:-60} timeout 300 "$CARGO_TARGET_DIR/debug/bench-logs" || echo "bench-logs did not finish"
 

@@ -8,75 +8,16 @@
 //! Run as root (it uses a cpuacct cgroup): tests/with-keyring.sh cargo run -p
 //! shipshape-tests --bin bench-live-status   (SHIPSHAPE_BENCH_SECONDS, default 60)
 
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use shipshape_core::operations::{Compose, Operation};
 use shipshape_core::ssh::CancellationToken;
+use shipshape_tests::host_cpu::MeasuredSshd;
 use shipshape_tests::{exclusive, lab_console, run, Lab, LabConsole};
 
-const CGROUP_ROOT: &str = "/sys/fs/cgroup/cpuacct";
 const POLL_EVERY: Duration = Duration::from_secs(2);
-
-/// The lab sshd moved into a cgroup of its own for the benchmark, moved back on drop.
-struct MeasuredSshd {
-    dir: PathBuf,
-    pid: String,
-}
-
-impl MeasuredSshd {
-    fn start(lab: &Lab) -> Option<MeasuredSshd> {
-        let pid_file = Path::new(&lab.field("sshd_log")).with_file_name("sshd.pid");
-        let pid = std::fs::read_to_string(pid_file).ok()?.trim().to_string();
-        let dir = PathBuf::from(CGROUP_ROOT).join("shipshape-bench-sshd");
-        std::fs::create_dir_all(&dir).ok()?;
-        std::fs::write(dir.join("cgroup.procs"), &pid).ok()?;
-        Some(MeasuredSshd { dir, pid })
-    }
-
-    fn nanos(&self) -> u64 {
-        std::fs::read_to_string(self.dir.join("cpuacct.usage"))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap()
-    }
-}
-
-impl Drop for MeasuredSshd {
-    fn drop(&mut self) {
-        let _ = std::fs::write(Path::new(CGROUP_ROOT).join("cgroup.procs"), &self.pid);
-        let _ = std::fs::remove_dir(&self.dir);
-    }
-}
-
-/// CPU nanoseconds used so far by the Docker daemons (user + system).
-fn docker_daemons_nanos() -> u64 {
-    let ticks_per_second = 100; // USER_HZ on Linux
-    ["dockerd", "containerd"]
-        .iter()
-        .filter_map(|name| {
-            run("pgrep", &["-x", name])
-                .lines()
-                .next()
-                .map(str::to_string)
-        })
-        .map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-            let fields: Vec<&str> = stat
-                .rsplit(')')
-                .next()
-                .unwrap()
-                .split_whitespace()
-                .collect();
-            let ticks: u64 =
-                fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-            ticks * 1_000_000_000 / ticks_per_second
-        })
-        .sum()
-}
 
 struct Window {
     host_cpu: Duration,
@@ -89,7 +30,7 @@ fn measure(
     seconds: u64,
     work: impl FnOnce(Duration) -> usize,
 ) -> Window {
-    let (ssh0, docker0) = (sshd.nanos(), docker_daemons_nanos());
+    let before = sshd.used();
     let container = lab.container("market-updater-aws");
     let restarter = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_secs(seconds / 2));
@@ -99,7 +40,7 @@ fn measure(
     restarter.join().unwrap();
     std::thread::sleep(Duration::from_millis(500)); // let exited processes be accounted
     Window {
-        host_cpu: Duration::from_nanos(sshd.nanos() - ssh0 + docker_daemons_nanos() - docker0),
+        host_cpu: sshd.used() - before,
         snapshots,
     }
 }

@@ -8,6 +8,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde_json::Value;
 
+pub mod host_cpu;
+
 static LAB_LOCK: Mutex<()> = Mutex::new(());
 
 /// Held while a test uses the lab's shared state (its sshd logs, its containers): the

@@ -55,22 +55,22 @@ impl RemoteCommand {
 }
 
 /// The supervisor, a constant script for POSIX `sh` (the command arrives as `$1`, never
-/// pasted in). It starts the command in a process group of its own with no input,
-/// then watches its own input: the channel's end of input, which comes when Shipshape
-/// cancels or the connection closes for any reason, ends the whole group (TERM, then
-/// KILL if it still runs 2 s later). SIGTERM from the client ends the group and the
-/// watcher at once. When the command ends by itself, the watcher is ended and the
-/// command's exit status is passed on.
+/// pasted in). It starts the command in a process group of its own with no input, then
+/// watches its own input with the shell's `read` (a fork, no program to start: each one
+/// would cost host CPU on every command). The end of that input, which comes when
+/// Shipshape cancels or the connection closes for any reason, ends the whole group
+/// (TERM, then KILL if it still runs 2 s later). SIGTERM from the client ends the group
+/// and the watcher at once. When the command ends by itself, the watcher is ended and
+/// the command's exit status is passed on.
 const SUPERVISOR: &str = r#"S=setsid; command -v setsid >/dev/null 2>&1 || S=
 $S sh -c 'eval "$1"' shipshape-command "$1" </dev/null & c=$!
-w=
-end() { kill -TERM -"$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null; }
-trap 'end "$c"; [ -z "$w" ] || end "$w"; exit 143' TERM HUP INT
+end() { kill -"${2:-TERM}" -"$1" 2>/dev/null || kill -"${2:-TERM}" "$1" 2>/dev/null; }
 exec 3<&0
-$S sh -c 'cat >/dev/null 2>&1; kill -TERM -"$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null; for i in 1 2; do kill -0 -"$1" 2>/dev/null || kill -0 "$1" 2>/dev/null || exit 0; sleep 1; done; kill -KILL -"$1" 2>/dev/null || kill -KILL "$1" 2>/dev/null' shipshape-watch "$c" <&3 >/dev/null 2>&1 & w=$!
+(while read -r _; do :; done; end "$c"; for i in 1 2; do kill -0 -"$c" 2>/dev/null || kill -0 "$c" 2>/dev/null || exit 0; sleep 1; done; end "$c" KILL) <&3 >/dev/null 2>&1 & w=$!
 exec 3<&-
+trap 'end "$c"; kill "$w" 2>/dev/null; exit 143' TERM HUP INT
 wait "$c"; s=$?
-end "$w"
+kill "$w" 2>/dev/null
 exit "$s""#;
 
 /// The name the supervisor gives itself (`$0`), so it can be recognised on the host.

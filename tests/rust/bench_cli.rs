@@ -1,0 +1,182 @@
+//! Benchmark, not a test: the whole `shipshape ps` and `shipshape health` processes (a
+//! release build: start, read settings, key from the keyring, connect, verify the host,
+//! run, print) against OpenSSH running the same command (`ssh host CMD`, no
+//! multiplexing), in the same run, against the lab. Figures: median wall time per run,
+//! and host CPU per run (the lab sshd's cgroup + the Docker daemons, above the idle
+//! rate measured just before). Goals: <= 0.8 x the wall time, <= 1.1 x the host CPU.
+//!
+//! Run as root: tests/with-keyring.sh cargo run -p shipshape-tests --bin bench-cli
+//! (SHIPSHAPE_BENCH_ROUNDS, default 20; SHIPSHAPE_BENCH_CLI, default the release build
+//! beside this binary's target dir).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use shipshape_core::operations::{Compose, Operation};
+use shipshape_core::policy::Policy;
+use shipshape_tests::host_cpu::MeasuredSshd;
+use shipshape_tests::{exclusive, ok, Lab};
+
+/// The release `shipshape`: `target/release/shipshape` beside `target/debug/`.
+fn release_cli() -> PathBuf {
+    if let Some(path) = std::env::var_os("SHIPSHAPE_BENCH_CLI") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().unwrap();
+    let target_dir = exe.parent().and_then(Path::parent).unwrap();
+    target_dir.join("release").join("shipshape")
+}
+
+struct Side {
+    wall: Vec<Duration>,
+    host_cpu: Duration,
+}
+
+impl Side {
+    fn median(&self) -> Duration {
+        let mut sorted = self.wall.clone();
+        sorted.sort();
+        sorted[sorted.len() / 2]
+    }
+
+    fn cpu_per_run(&self) -> f64 {
+        self.host_cpu.as_secs_f64() / self.wall.len() as f64
+    }
+}
+
+/// Runs `command` `rounds` times; each must succeed. Host CPU is counted above `idle`
+/// (CPU per second of wall time with nobody connected).
+fn measure(
+    sshd: &MeasuredSshd,
+    idle: f64,
+    rounds: usize,
+    mut command: impl FnMut() -> Command,
+) -> Side {
+    let before = sshd.used();
+    let started = Instant::now();
+    let wall = (0..rounds)
+        .map(|_| {
+            let clock = Instant::now();
+            let out = command().output().expect("the command runs");
+            let took = clock.elapsed();
+            ok(&out);
+            took
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300)); // let exited processes be accounted
+    let used = (sshd.used() - before).as_secs_f64() - idle * started.elapsed().as_secs_f64();
+    Side {
+        wall,
+        host_cpu: Duration::from_secs_f64(used.max(0.0)),
+    }
+}
+
+fn main() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let rounds: usize = std::env::var("SHIPSHAPE_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let cli = release_cli();
+    if !cli.exists() {
+        println!("cli benchmark skipped: no release build at {} (cargo build --release -p shipshape-cli)", cli.display());
+        return;
+    }
+    let Some(sshd) = MeasuredSshd::start(&lab) else {
+        println!(
+            "cli benchmark skipped: no writable cpuacct cgroup (needs root and cgroup v1 cpuacct)"
+        );
+        return;
+    };
+
+    // Shipshape's side: its own data dir, the lab target set up and trusted, the facts
+    // learned once (as after any first use).
+    let home = tempfile::tempdir().unwrap();
+    let shipshape = |args: &[&str]| {
+        let mut command = Command::new(&cli);
+        command
+            .args(args)
+            .env("SHIPSHAPE_HOME", home.path())
+            .env("SHIPSHAPE_LAB", &lab.descriptor);
+        command
+    };
+    ok(&shipshape(&["ps", "Local lab"]).output().unwrap());
+    ok(&shipshape(&["health", "Local lab"]).output().unwrap());
+
+    // OpenSSH's side: the same key, the same pinned host key, the same command text.
+    let known_hosts = home.path().join("openssh_known_hosts");
+    std::fs::write(
+        &known_hosts,
+        lab.known_hosts_line(&lab.field("port"), "ssh_host_ed25519_key.pub"),
+    )
+    .unwrap();
+    let client_key = lab.field("client_key");
+    let policy = Policy::builtin();
+    let project = lab.field("project_dir");
+    let ssh = |remote: String| {
+        let known_hosts = known_hosts.clone();
+        let (client_key, port) = (client_key.clone(), lab.field("port"));
+        move || {
+            let mut command = Command::new("ssh");
+            command.args([
+                "-o",
+                "ControlMaster=no",
+                "-o",
+                "ControlPath=none",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "StrictHostKeyChecking=yes",
+                "-o",
+                &format!("UserKnownHostsFile={}", known_hosts.display()),
+                "-o",
+                "IdentitiesOnly=yes",
+                "-i",
+                &client_key,
+                "-p",
+                &port,
+                "ubuntu@127.0.0.1",
+                &remote,
+            ]);
+            command
+        }
+    };
+    let ps_text = Operation::Ps
+        .command(&policy, &project, Compose::V2)
+        .render();
+    let health_text = Operation::Health
+        .command(&policy, &project, Compose::V2)
+        .render();
+    ok(&ssh(ps_text.clone())().output().unwrap());
+
+    let idle_window = Duration::from_secs(3);
+    let idle_before = sshd.used();
+    std::thread::sleep(idle_window);
+    let idle = (sshd.used() - idle_before).as_secs_f64() / idle_window.as_secs_f64();
+
+    println!("whole-process `ps` and `health`, {rounds} runs each, release build; host CPU above idle ({:.3} s/s):", idle);
+    for (name, args, remote) in [
+        ("ps", ["ps", "Local lab"], ps_text),
+        ("health", ["health", "Local lab"], health_text),
+    ] {
+        let openssh = measure(&sshd, idle, rounds, ssh(remote.clone()));
+        let ours = measure(&sshd, idle, rounds, || shipshape(&args));
+        let row = |who: &str, side: &Side| {
+            println!(
+                "  {name:<7} {who:<34} wall {:7.1} ms   host CPU {:6.1} ms/run",
+                side.median().as_secs_f64() * 1e3,
+                side.cpu_per_run() * 1e3
+            )
+        };
+        row("openssh (ssh host CMD, no mux)", &openssh);
+        row(&format!("shipshape {name} (release)"), &ours);
+        println!(
+            "  {name:<7} {:<34} wall {:7.2}      host CPU {:6.2}      (goals <= 0.80, <= 1.10)",
+            "ratio shipshape / openssh",
+            ours.median().as_secs_f64() / openssh.median().as_secs_f64(),
+            ours.cpu_per_run() / openssh.cpu_per_run().max(f64::EPSILON)
+        );
+    }
+}
