@@ -31,6 +31,20 @@ pub async fn follow_logs(
         .await?)
 }
 
+/// The exact command `follow_logs` would run with these arguments, without running it.
+#[tauri::command]
+pub fn preview_log_follow(
+    state: State<'_, AppState>,
+    target: String,
+    service: String,
+    lines: u32,
+    timestamps: bool,
+) -> Result<String, ErrorReport> {
+    Ok(state
+        .console
+        .log_follow_command(&target, &service, lines, timestamps)?)
+}
+
 /// Stops a follow; its channel then receives `ended`. Stopping one that already ended
 /// does nothing.
 #[tauri::command]

@@ -31,6 +31,12 @@ pub fn diagnostic_log_dir(state: State<'_, AppState>) -> String {
     state.log_dir.clone()
 }
 
+/// A new target with the policy's defaults (user, port, project directory).
+#[tauri::command]
+pub fn target_draft(state: State<'_, AppState>) -> Target {
+    state.console.target_draft()
+}
+
 /// Adds a target (`previous_name` empty) or updates/renames the one named `previous_name`.
 #[tauri::command]
 pub async fn save_target(

@@ -24,7 +24,12 @@ host_key: string | null,
 /**
  * The services its policy governs, in the policy's order (what the UI offers).
  */
-services: Array<string>, };
+services: Array<string>, 
+/**
+ * Exactly what checking its services runs (`docker-compose` on a v1 host), shown
+ * before the first check.
+ */
+status_command: string, };
 
 export type RunState = "running" | "restarting" | "paused" | "created" | "exited" | "dead" | "removing" | "missing" | "unknown";
 

@@ -93,6 +93,16 @@ export function followLogs(args: {
   return call<LogFollowStarted>("follow_logs", { ...args, onEvent: channel(args.onEvent) });
 }
 
+/** The exact command `followLogs` would run with these arguments, without running it. */
+export function previewLogFollow(args: {
+  target: string;
+  service: string;
+  lines: number;
+  timestamps: boolean;
+}): Promise<string> {
+  return call<string>("preview_log_follow", args);
+}
+
 /**
  * Stops a follow; its channel then receives `ended`. Stopping one that already ended
  * does nothing.
@@ -183,6 +193,11 @@ export function startupProblems(): Promise<ErrorReport[]> {
 /** Where the diagnostic log is written, to attach to a bug report. */
 export function diagnosticLogDir(): Promise<string> {
   return call<string>("diagnostic_log_dir");
+}
+
+/** A new target with the policy's defaults (user, port, project directory). */
+export function targetDraft(): Promise<Target> {
+  return call<Target>("target_draft");
 }
 
 /** Adds a target (`previousName` empty) or updates/renames the one named `previousName`. */

@@ -119,8 +119,9 @@ impl Console {
     /// Which Compose `target` answers to: what it said last, else v2 (the policy's).
     /// Costs no round trip.
     pub(super) fn compose_for(&self, target: &Target) -> Compose {
-        let session = self.session(&target.name);
-        let remembered = *session.compose.lock().unwrap();
+        let remembered = self
+            .existing_session(&target.name)
+            .and_then(|session| *session.compose.lock().unwrap());
         remembered
             .or_else(|| {
                 FactsCache::load(&self.facts_cache_path)

@@ -20,9 +20,11 @@ use ts_rs::TS;
 use super::{Console, TaskId};
 use crate::error::{Error, ErrorReport, Result};
 use crate::operations::{validate_lines, validate_service, Operation};
+use crate::shell::RemoteCommand;
 use crate::ssh::{
     CancellationToken, CommandEnd, Connection, Deadline, StreamChunk, StreamingCommand,
 };
+use crate::target::Target;
 
 /// What the log viewer receives on its channel, in order: batches of lines, then
 /// exactly one `ended`.
@@ -153,6 +155,43 @@ impl LogFollow {
 }
 
 impl Console {
+    /// The exact `logs -f` command a follow of `service` would run on `target`, checked
+    /// against the policy, without connecting: what the log viewer shows before it starts.
+    pub fn log_follow_command(
+        &self,
+        target: &str,
+        service: &str,
+        lines: u32,
+        timestamps: bool,
+    ) -> Result<String> {
+        Ok(self
+            .log_follow(target, service, lines, timestamps)?
+            .1
+            .render())
+    }
+
+    fn log_follow(
+        &self,
+        target: &str,
+        service: &str,
+        lines: u32,
+        timestamps: bool,
+    ) -> Result<(Target, RemoteCommand)> {
+        let (target, policy) = self.target_and_policy(target)?;
+        validate_service(service, &policy, &policy.services)?;
+        validate_lines(lines)?;
+        // v2's `docker compose` or v1's `docker-compose`, whichever the host answers to.
+        let command = Operation::Logs {
+            service: service.to_string(),
+            lines,
+            follow: true,
+            since: None,
+            timestamps,
+        }
+        .command(&policy, &target.project_dir, self.compose_for(&target));
+        Ok((target, command))
+    }
+
     /// Checks the request against the policy (before anything connects), then starts
     /// `docker compose --profile aws logs -n LINES [-t] -f SERVICE` on `target`. A
     /// connection that turns out to be dead is reopened once.
@@ -163,19 +202,7 @@ impl Console {
         lines: u32,
         timestamps: bool,
     ) -> Result<LogFollow> {
-        let (target, policy) = self.target_and_policy(target)?;
-        validate_service(service, &policy, &policy.services)?;
-        validate_lines(lines)?;
-        // v2's `docker compose` or v1's `docker-compose`, whichever the host answers to.
-        let compose = self.compose_for(&target);
-        let command = Operation::Logs {
-            service: service.to_string(),
-            lines,
-            follow: true,
-            since: None,
-            timestamps,
-        }
-        .command(&policy, &target.project_dir, compose);
+        let (target, command) = self.log_follow(target, service, lines, timestamps)?;
         let command = &command;
         let (connection, stream) = self
             .read_with_retry(&target.name, |connection| async move {

@@ -70,6 +70,12 @@ impl Console {
             .clone()
     }
 
+    /// `name`'s session if it has one, without making one (for lookups that should
+    /// leave no trace, like listing targets).
+    pub(super) fn existing_session(&self, name: &str) -> Option<Arc<Session>> {
+        self.sessions.lock().unwrap().get(name).cloned()
+    }
+
     /// The live connection to `name`, opened (and host-verified) if there is none.
     pub async fn connect(&self, name: &str) -> Result<Arc<Connection>> {
         let target = target::find(self.settings.as_ref(), name)?;

@@ -6,6 +6,7 @@ use ts_rs::TS;
 use super::Console;
 use crate::error::{Error, Result};
 use crate::keys;
+use crate::operations::Operation;
 use crate::policy::Policy;
 use crate::target::{self, Target};
 
@@ -18,6 +19,9 @@ pub struct TargetSummary {
     pub host_key: Option<String>,
     /// The services its policy governs, in the policy's order (what the UI offers).
     pub services: Vec<String>,
+    /// Exactly what checking its services runs (`docker-compose` on a v1 host), shown
+    /// before the first check.
+    pub status_command: String,
 }
 
 impl Console {
@@ -25,20 +29,31 @@ impl Console {
         let known_hosts = self.known_hosts()?;
         Ok(target::list(self.settings.as_ref())?
             .into_iter()
-            .map(|target| TargetSummary {
-                address: target.address(),
-                host_key: known_hosts
-                    .pinned(&target.host, target.port)
-                    .map(str::to_string),
+            .map(|target| {
                 // An unreadable policy file is reported when the target is used; the
-                // list still shows the target, with the builtin policy's services.
-                services: self
+                // list still shows the target, with the builtin policy.
+                let policy = self
                     .policy_for(&target)
-                    .unwrap_or_else(|_| Policy::builtin())
-                    .services,
-                target,
+                    .unwrap_or_else(|_| Policy::builtin());
+                TargetSummary {
+                    address: target.address(),
+                    host_key: known_hosts
+                        .pinned(&target.host, target.port)
+                        .map(str::to_string),
+                    status_command: Operation::Ps
+                        .command(&policy, &target.project_dir, self.compose_for(&target))
+                        .render(),
+                    services: policy.services,
+                    target,
+                }
             })
             .collect())
+    }
+
+    /// A new target as the policy would have it: its user, port and project directory;
+    /// the operator fills in the name, host and key.
+    pub fn target_draft(&self) -> Target {
+        Target::new("", "", None)
     }
 
     /// Adds a target, or updates the one named `previous_name` (which may rename it).
