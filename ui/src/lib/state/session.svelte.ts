@@ -1,0 +1,101 @@
+// The console's session with its targets: the list, the one selected, its connection,
+// its last status report and its live watch. It lives here rather than in a screen so
+// that switching screens keeps the live watch running, and keyboard shortcuts act on
+// the same state the dashboard shows.
+import * as commands from "../commands";
+import type { ErrorReport, LiveStatus, StatusReport, TargetSummary } from "../bindings";
+
+export type Connection = "disconnected" | "connecting" | "connected" | "failed";
+
+/** Errors after which the live view subscribes again by itself; not trust problems. */
+const RESUBSCRIBE_ON: ErrorReport["code"][] = ["connection_lost", "timeout", "remote_failed"];
+export const RESUBSCRIBE_AFTER_MS = 5000;
+
+export class TargetSession {
+  targets = $state<TargetSummary[]>([]);
+  selected = $state<string | null>(null);
+  connection = $state<Connection>("disconnected");
+  report = $state<StatusReport | null>(null);
+  error = $state<ErrorReport | null>(null);
+  /** The live watch: "starting" until the core answers with its id. */
+  watch = $state<number | "starting" | null>(null);
+  readonly current = $derived(this.targets.find((t) => t.target.name === this.selected) ?? null);
+  #resubscribe: ReturnType<typeof setTimeout> | undefined;
+
+  /** Reads the targets again (after a change here, or by the CLI on disk). */
+  async loadTargets() {
+    this.targets = await commands.listTargets();
+    if (!this.targets.some((t) => t.target.name === this.selected)) this.select(this.targets[0]?.target.name ?? null);
+  }
+
+  select(name: string | null) {
+    if (name === this.selected) return;
+    this.stopWatch();
+    this.selected = name;
+    this.report = null;
+    this.error = null;
+    this.connection = "disconnected";
+  }
+
+  /** Connects if needed (the core checks the host key first), reads the services, then
+   *  keeps them current through the live watch. */
+  async refresh() {
+    const name = this.selected;
+    if (name === null || this.connection === "connecting") return;
+    this.connection = "connecting";
+    this.error = null;
+    try {
+      const result = await commands.serviceStatus({ target: name });
+      if (this.selected !== name) return;
+      this.report = result;
+      this.connection = "connected";
+      void this.#startWatch(name);
+    } catch (e) {
+      if (this.selected !== name) return;
+      this.error = e as ErrorReport;
+      this.connection = "failed";
+      this.report = null;
+    }
+  }
+
+  async #startWatch(name: string) {
+    if (this.watch !== null) return;
+    this.watch = "starting";
+    try {
+      const id = await commands.watchStatus({ target: name, onStatus: (status) => this.#onStatus(name, status) });
+      if (this.watch === "starting" && this.selected === name) this.watch = id;
+      else void commands.stopWatch({ id }); // stopped, or another target chosen, meanwhile
+    } catch {
+      this.watch = null;
+    }
+  }
+
+  #onStatus(name: string, status: LiveStatus) {
+    if (this.selected !== name) return;
+    if (status.kind === "snapshot") {
+      this.report = status.report;
+      this.connection = "connected";
+      return;
+    }
+    this.watch = null;
+    if (!status.error) return;
+    // The live view ended visibly; it tries again on its own a little later (a
+    // reconnect), unless the host's identity is in question.
+    this.error = status.error;
+    this.connection = "failed";
+    if (RESUBSCRIBE_ON.includes(status.error.code)) {
+      clearTimeout(this.#resubscribe);
+      this.#resubscribe = setTimeout(() => {
+        if (this.selected === name) void this.refresh();
+      }, RESUBSCRIBE_AFTER_MS);
+    }
+  }
+
+  stopWatch() {
+    clearTimeout(this.#resubscribe);
+    if (typeof this.watch === "number") void commands.stopWatch({ id: this.watch });
+    this.watch = null;
+  }
+}
+
+export const session = new TargetSession();

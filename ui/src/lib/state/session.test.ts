@@ -1,0 +1,108 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { Channel } from "@tauri-apps/api/core";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import type { LiveStatus, StatusReport, TargetSummary } from "../bindings";
+import { RESUBSCRIBE_AFTER_MS, TargetSession } from "./session.svelte";
+
+const summary = (name: string): TargetSummary => ({
+  target: { name, host: "h", port: 22, user: "ubuntu", project_dir: "/p", key: "k", policy_file: null },
+  address: "ubuntu@h:22",
+  host_key: "SHA256:x",
+  services: ["db"],
+  status_command: "cd /p && docker compose --profile aws ps --all --format json",
+});
+
+const report = (target: string): StatusReport => ({
+  target,
+  address: "ubuntu@h:22",
+  host_key: "SHA256:x",
+  command: "cd /p && docker compose --profile aws ps --all --format json",
+  checked_at: "2026-11-26T10:00:00Z",
+  services: [],
+});
+
+/** What Rust's `Channel::send` does: delivers message number `index` to the channel. */
+function push<T>(channel: Channel<T>, index: number, message: T) {
+  const internals = (window as unknown as { __TAURI_INTERNALS__: { runCallback(id: number, data: unknown): void } })
+    .__TAURI_INTERNALS__;
+  internals.runCallback(channel.id, { index, message });
+}
+
+let calls: string[];
+let watchChannel: Channel<LiveStatus> | null;
+
+beforeEach(() => {
+  calls = [];
+  watchChannel = null;
+  mockIPC((command, args) => {
+    calls.push(command);
+    const target = (args as { target?: string }).target ?? "";
+    if (command === "list_targets") return [summary("a"), summary("b")];
+    if (command === "service_status") return report(target);
+    if (command === "watch_status") {
+      watchChannel = (args as { onStatus: Channel<LiveStatus> }).onStatus;
+      return 7;
+    }
+    return null;
+  });
+});
+
+afterEach(() => {
+  clearMocks();
+  vi.useRealTimers();
+});
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe("the target session store", () => {
+  it("keeps the live watch of the selected target until another is chosen", async () => {
+    const session = new TargetSession();
+    await session.loadTargets();
+    expect(session.selected).toBe("a");
+    await session.refresh();
+    await settle();
+    expect(session.connection).toBe("connected");
+    expect(session.watch).toBe(7);
+    // A snapshot from the watch updates the state any screen reads.
+    push(watchChannel!, 0, { kind: "snapshot", report: { ...report("a"), checked_at: "2026-11-26T10:05:00Z" } });
+    expect(session.report?.checked_at).toBe("2026-11-26T10:05:00Z");
+    expect(calls).not.toContain("stop_watch");
+
+    session.select("b");
+    expect(calls).toContain("stop_watch");
+    expect(session.watch).toBeNull();
+    expect(session.report).toBeNull();
+    expect(session.connection).toBe("disconnected");
+  });
+
+  it("shows a watch that ended with a lost connection, then subscribes again by itself", async () => {
+    vi.useFakeTimers();
+    const session = new TargetSession();
+    await session.loadTargets();
+    await session.refresh();
+    await vi.runOnlyPendingTimersAsync();
+    const lost = { code: "connection_lost" as const, message: "The connection to h was lost.", detail: null };
+    push(watchChannel!, 0, { kind: "ended", error: lost });
+    expect(session.connection).toBe("failed");
+    expect(session.error).toEqual(lost);
+    expect(session.watch).toBeNull();
+
+    const before = calls.filter((c) => c === "service_status").length;
+    await vi.advanceTimersByTimeAsync(RESUBSCRIBE_AFTER_MS);
+    expect(calls.filter((c) => c === "service_status").length).toBe(before + 1);
+    expect(session.connection).toBe("connected");
+  });
+
+  it("does not subscribe again when the host's identity is in question", async () => {
+    vi.useFakeTimers();
+    const session = new TargetSession();
+    await session.loadTargets();
+    await session.refresh();
+    await vi.runOnlyPendingTimersAsync();
+    const mismatch = { code: "host_key_mismatch" as const, message: "changed", detail: null };
+    push(watchChannel!, 0, { kind: "ended", error: mismatch });
+    const before = calls.filter((c) => c === "service_status").length;
+    await vi.advanceTimersByTimeAsync(RESUBSCRIBE_AFTER_MS * 2);
+    expect(calls.filter((c) => c === "service_status").length).toBe(before);
+  });
+});
