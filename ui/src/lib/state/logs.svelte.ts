@@ -1,0 +1,127 @@
+// The log viewer's follow: which target and service, its state, and the lines received
+// (a bounded buffer). In a store rather than the Logs screen so that leaving the screen
+// keeps following and coming back shows every line; choosing another target, or
+// another service, ends the follow on the host.
+import * as commands from "../commands";
+import type { ErrorReport, LogEvent } from "../bindings";
+import { BACKLOG_LINES, LogBuffer } from "../logbuffer";
+
+export type FollowState = "idle" | "starting" | "following" | "stopping" | "stopped" | "ended" | "failed";
+
+export class LogFollow {
+  readonly buffer = new LogBuffer();
+  /** Bumped whenever the (non-reactive) buffer changes. */
+  version = $state(0);
+  target = $state<string | null>(null);
+  service = $state<string | null>(null);
+  state = $state<FollowState>("idle");
+  /** The command running on the host, as the core reported it. */
+  command = $state<string | null>(null);
+  error = $state<ErrorReport | null>(null);
+  timestamps = $state(false);
+  /** The buffer position the view is frozen at, while paused. */
+  pausedAt = $state<number | null>(null);
+  /** For screen readers: what just happened. */
+  announcement = $state("");
+  readonly active = $derived(this.state === "starting" || this.state === "following");
+  #id: number | null = null;
+  /** Events of a follow started before the current one are ignored. */
+  #generation = 0;
+
+  /** Makes the store about `target`: a follow of another target ends. */
+  useTarget(target: string) {
+    if (this.target === target) return;
+    this.#stopCurrent();
+    this.target = target;
+    this.service = null;
+    this.buffer.clear();
+    this.version++;
+    this.state = "idle";
+    this.command = null;
+    this.error = null;
+    this.pausedAt = null;
+  }
+
+  async follow(service: string) {
+    const target = this.target;
+    if (target === null) return;
+    this.#stopCurrent();
+    const mine = ++this.#generation;
+    this.service = service;
+    this.buffer.clear();
+    this.version++;
+    this.pausedAt = null;
+    this.error = null;
+    this.command = null;
+    this.state = "starting";
+    try {
+      const started = await commands.followLogs({
+        target,
+        service,
+        lines: BACKLOG_LINES,
+        timestamps: this.timestamps,
+        onEvent: (event) => this.#onEvent(mine, event),
+      });
+      if (mine !== this.#generation) {
+        void commands.stopLogs({ id: started.id });
+        return;
+      }
+      this.command = started.command;
+      if (this.state === "starting") {
+        this.#id = started.id;
+        this.state = "following";
+        this.announcement = `Following the logs of ${service}.`;
+      }
+    } catch (e) {
+      if (mine !== this.#generation) return;
+      this.error = e as ErrorReport;
+      this.state = "failed";
+    }
+  }
+
+  #onEvent(mine: number, event: LogEvent) {
+    if (mine !== this.#generation) return;
+    if (event.event === "lines") {
+      this.buffer.push(event.lines);
+      this.version++;
+      return;
+    }
+    this.#id = null;
+    this.pausedAt = null;
+    this.error = event.error;
+    this.state = event.error ? "failed" : event.cancelled ? "stopped" : "ended";
+    this.announcement = event.error
+      ? "The log follow failed."
+      : event.cancelled
+        ? "Stopped following."
+        : "The log stream ended.";
+  }
+
+  /** Asks the host to stop; the follow's `ended` event then says it did. */
+  stop() {
+    if (this.#id === null) return;
+    this.state = "stopping";
+    void commands.stopLogs({ id: this.#id });
+  }
+
+  togglePause() {
+    const paused = this.pausedAt !== null;
+    this.pausedAt = paused ? null : this.buffer.lastSeq;
+    this.announcement = paused ? "View resumed." : "View paused; new lines are still received.";
+  }
+
+  /** Timestamps are part of the command: a running (or finished) follow starts again. */
+  toggleTimestamps() {
+    this.timestamps = !this.timestamps;
+    if (this.service && (this.active || this.state === "stopped" || this.state === "ended")) void this.follow(this.service);
+  }
+
+  /** Ends the current follow on the host; its events are ignored from now on. */
+  #stopCurrent() {
+    this.#generation++;
+    if (this.#id !== null) void commands.stopLogs({ id: this.#id });
+    this.#id = null;
+  }
+}
+
+export const logFollow = new LogFollow();

@@ -1,0 +1,72 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Channel } from "@tauri-apps/api/core";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import type { LogEvent } from "../bindings";
+import { LogFollow } from "./logs.svelte";
+
+/** What Rust's `Channel::send` does: delivers message number `index` to the channel. */
+function push<T>(channel: Channel<T>, index: number, message: T) {
+  const internals = (window as unknown as { __TAURI_INTERNALS__: { runCallback(id: number, data: unknown): void } })
+    .__TAURI_INTERNALS__;
+  internals.runCallback(channel.id, { index, message });
+}
+
+let calls: [string, unknown][];
+let events: Channel<LogEvent> | null;
+
+beforeEach(() => {
+  calls = [];
+  events = null;
+  mockIPC((command, args) => {
+    calls.push([command, args]);
+    if (command === "follow_logs") {
+      events = (args as { onEvent: Channel<LogEvent> }).onEvent;
+      return { id: 3, target: "a", service: "db", address: "ubuntu@h:22", command: "cd /p && docker compose --profile aws logs -n 200 -f db" };
+    }
+    return null;
+  });
+});
+
+afterEach(() => clearMocks());
+
+describe("the log follow store", () => {
+  it("keeps the lines of a follow with no screen open, and ends it when another target is chosen", async () => {
+    const follow = new LogFollow();
+    follow.useTarget("a");
+    await follow.follow("db");
+    expect(follow.state).toBe("following");
+    expect(follow.command).toContain("logs -n 200 -f db");
+    push(events!, 0, { event: "lines", lines: ["one", "two"] });
+    push(events!, 1, { event: "lines", lines: ["three"] });
+    expect(follow.buffer.received).toBe(3);
+
+    follow.useTarget("a"); // the same target again (the screen reopened): nothing changes
+    expect(follow.buffer.received).toBe(3);
+    expect(calls.some(([c]) => c === "stop_logs")).toBe(false);
+
+    follow.useTarget("b");
+    expect(calls).toContainEqual(["stop_logs", { id: 3 }]);
+    expect(follow.service).toBeNull();
+    expect(follow.state).toBe("idle");
+    expect(follow.buffer.received).toBe(0);
+    // Late lines of the ended follow are ignored.
+    push(events!, 2, { event: "lines", lines: ["late"] });
+    expect(follow.buffer.received).toBe(0);
+  });
+
+  it("says how a follow ended: stopped on request, or failed with the core's error", async () => {
+    const follow = new LogFollow();
+    follow.useTarget("a");
+    await follow.follow("db");
+    follow.stop();
+    expect(follow.state).toBe("stopping");
+    push(events!, 0, { event: "ended", cancelled: true, exit_code: null, error: null });
+    expect(follow.state).toBe("stopped");
+
+    await follow.follow("db");
+    const lost = { code: "connection_lost" as const, message: "lost", detail: null };
+    push(events!, 0, { event: "ended", cancelled: false, exit_code: null, error: lost });
+    expect(follow.state).toBe("failed");
+    expect(follow.error).toEqual(lost);
+  });
+});
