@@ -61,6 +61,10 @@ fn main() -> ExitCode {
         Err(error) => {
             tracing::warn!(code = ?error.code(), "{error}");
             eprintln!("shipshape: {error}");
+            let remedy = error.remedy();
+            if !remedy.is_empty() {
+                eprintln!("{remedy}");
+            }
             if let Some(detail) = error.detail() {
                 eprintln!("{detail}");
             }

@@ -45,6 +45,41 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// The heading the console shows for an error with this code.
+    pub fn title(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            HostKeyMismatch => "The host key does not match",
+            HostKeyUnknown => "This host is not trusted yet",
+            AuthRejected => "The server refused your key",
+            NameNotResolved => "Host name not found",
+            ConnectionRefused => "Connection refused",
+            Timeout => "No answer in time",
+            ConnectionLost => "Connection lost",
+            Busy => "Another change is running",
+            KeyringUnavailable => "The OS keyring is not available",
+            KeyNotFound => "Key not in the keyring",
+            KeyInvalid => "The key could not be read",
+            PassphraseRequired => "This key needs its passphrase",
+            PassphraseWrong => "Wrong passphrase",
+            TargetNotFound => "Unknown target",
+            BadInput => "That input is not valid",
+            RemoteFailed => "The command failed on the host",
+            Storage => "Could not use a local file",
+            SettingsDamaged => "The settings file is damaged",
+            Protocol => "SSH error",
+        }
+    }
+
+    /// Situations that call for more than a retry: someone may be impersonating the
+    /// host, or the operator's own data is at stake.
+    pub fn is_danger(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::HostKeyMismatch | ErrorCode::SettingsDamaged
+        )
+    }
+
     /// The CLI's exit code for this error (DESIGN.md: 1 remote failure, 2 bad input,
     /// 3 connection, host-trust or authentication failure).
     pub fn exit_code(self) -> i32 {
@@ -64,55 +99,53 @@ impl ErrorCode {
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("The host key of {host} does not match the pinned key: expected {expected}, the server offered {actual}. Do not continue until you know why.")]
+    #[error("The host key of {host} does not match the pinned key: expected {expected}, the server offered {actual}.")]
     HostKeyMismatch {
         host: String,
         expected: String,
         actual: String,
     },
-    #[error("{host} is not trusted yet. It offered a {key_type} key with fingerprint {fingerprint}; confirm it before connecting.")]
+    #[error(
+        "{host} is not trusted yet. It offered a {key_type} key with fingerprint {fingerprint}."
+    )]
     HostKeyUnknown {
         host: String,
         key_type: String,
         fingerprint: String,
     },
-    #[error("The server {host} refused the key {key}. Add its public key to ~/.ssh/authorized_keys for user {user} on the host.")]
+    #[error("The server {host} refused the key {key} for user {user}.")]
     AuthRejected {
         host: String,
         user: String,
         key: String,
     },
-    #[error(
-        "The name {host} could not be resolved. Check the host name or IP address of the target."
-    )]
+    #[error("The name {host} could not be resolved.")]
     NameNotResolved { host: String },
-    #[error("{host}:{port} refused the connection. Check that sshd runs there and that the port is right.")]
+    #[error("{host}:{port} refused the connection.")]
     ConnectionRefused { host: String, port: u16 },
-    #[error(
-        "{what} timed out after {seconds} s. Check the network path to the host and try again."
-    )]
+    #[error("{what} timed out after {seconds} s.")]
     Timeout { what: String, seconds: u64 },
-    #[error("{host} did not finish `{command}` within {seconds} s, so Shipshape ended it. The host may be overloaded or Docker may be stuck: check the host, then try again.")]
+    #[error("{host} did not finish `{command}` within {seconds} s, so Shipshape ended it there.")]
     CommandTimeout {
         host: String,
         command: String,
         seconds: u64,
     },
-    #[error("The connection to {host} was lost. Reconnect and try again.")]
+    #[error("The connection to {host} was lost.")]
     ConnectionLost { host: String },
-    #[error("The connection to {host} was lost while `{command}` ran: it may or may not have finished there. Reconnect and check the status before running it again.")]
+    #[error("The connection to {host} was lost while `{command}` ran: it may or may not have finished there.")]
     Interrupted { host: String, command: String },
-    #[error("{target} is busy: {running} is still running. Wait for it to end, or stop it, then try again.")]
+    #[error("{target} is busy: {running} is still running.")]
     Busy { target: String, running: String },
-    #[error("The OS keyring is not reachable: {cause}. {fix}")]
-    KeyringUnavailable { cause: String, fix: String },
-    #[error("No key named {0} is in the keyring. Import or generate it on the Keys screen.")]
+    #[error("The OS keyring is not reachable: {cause}.")]
+    KeyringUnavailable { cause: String },
+    #[error("No key named {0} is in the keyring.")]
     KeyNotFound(String),
     #[error("The key {name} could not be read: {cause}")]
     KeyInvalid { name: String, cause: String },
-    #[error("The key {0} is protected by a passphrase. Enter it to import the key.")]
+    #[error("The key {0} is protected by a passphrase.")]
     PassphraseRequired(String),
-    #[error("The passphrase for the key {0} is wrong. Try again.")]
+    #[error("The passphrase for the key {0} is wrong.")]
     PassphraseWrong(String),
     #[error("No target named {0}.")]
     TargetNotFound(String),
@@ -126,7 +159,7 @@ pub enum Error {
     },
     #[error("Could not use {path}: {cause}")]
     Storage { path: String, cause: String },
-    #[error("The settings file {path} is damaged (line {line}: {problem}). Shipshape will not change it: repair it, or move it aside to start afresh, then try again.")]
+    #[error("The settings file {path} is damaged (line {line}: {problem}).")]
     SettingsDamaged {
         path: String,
         line: usize,
@@ -171,6 +204,35 @@ impl Error {
         }
     }
 
+    /// What to do next, in one or two sentences: the only place remedies are written
+    /// (the CLI prints it under the message, the console shows it in the error panel).
+    /// Empty where the message itself says it (bad input names what was expected).
+    pub fn remedy(&self) -> String {
+        match self {
+            Error::HostKeyMismatch { .. } => "This can mean the host was rebuilt or re-keyed, or that someone is impersonating it. Shipshape stopped before sending your key. Compare the offered fingerprint with the one in the EC2 console's system log (or ask whoever rebuilt the host) before re-pinning.".into(),
+            Error::HostKeyUnknown { .. } => "Compare the fingerprint with the one in the EC2 console's system log, then pin it (Targets screen, or `shipshape target trust`).".into(),
+            Error::AuthRejected { user, key, .. } => format!("Add this public key to ~/.ssh/authorized_keys for user {user} on the host: {key}"),
+            Error::NameNotResolved { .. } => "Check the target's host name or IP address.".into(),
+            Error::ConnectionRefused { .. } => "Check that sshd runs on the host and that the port is right.".into(),
+            Error::Timeout { .. } => "Check the network path to the host (VPN, security group), then try again.".into(),
+            Error::CommandTimeout { .. } => "The host may be overloaded, or Docker on it may be stuck: check the host, then reconnect and try again.".into(),
+            Error::ConnectionLost { .. } => "Reconnect and try again.".into(),
+            Error::Interrupted { .. } => "Reconnect and check the service status before running it again.".into(),
+            Error::Busy { .. } => "Wait for it to end, or stop it, then try again: one change runs on a target at a time.".into(),
+            Error::KeyringUnavailable { .. } => "Unlock your keyring, or start a Secret Service (for example gnome-keyring) in your desktop session, then try again.".into(),
+            Error::KeyNotFound(_) => "Import or generate it on the Keys screen (or `shipshape key import`).".into(),
+            Error::KeyInvalid { .. } => "Check that the file is an OpenSSH private key.".into(),
+            Error::PassphraseRequired(_) => "Enter its passphrase to import the key.".into(),
+            Error::PassphraseWrong(_) => "Check the passphrase and try again.".into(),
+            Error::TargetNotFound(_) => "Pick one of the targets listed (`shipshape target list`).".into(),
+            Error::BadInput(_) => String::new(),
+            Error::RemoteFailed { .. } => "Read the host's output; nothing else was run.".into(),
+            Error::Storage { .. } => "Check that file and its permissions.".into(),
+            Error::SettingsDamaged { .. } => "Shipshape will not change the file, so nothing is lost: repair that line in a text editor, or move the file aside to start afresh, then try again.".into(),
+            Error::Protocol(_) => "Try again; if it keeps happening, check the host's sshd log and attach Shipshape's diagnostic log to a bug report.".into(),
+        }
+    }
+
     /// Technical detail worth showing folded below the message.
     pub fn detail(&self) -> Option<String> {
         match self {
@@ -187,21 +249,32 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// An error as it crosses to the UI: the code decides the screen, the message is one
-/// plain sentence (or two: what happened, what to do), the detail is folded below.
+/// An error as it crosses to the UI: the code decides the screen, the title heads it,
+/// the message says what happened, the remedy what to do, the detail is folded below.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ErrorReport {
     pub code: ErrorCode,
+    /// A heading for the code.
+    pub title: String,
+    /// What happened.
     pub message: String,
+    /// What to do next; may be empty.
+    pub remedy: String,
     pub detail: Option<String>,
+    /// Deserves a stronger treatment than an ordinary failure.
+    pub danger: bool,
 }
 
 impl From<&Error> for ErrorReport {
     fn from(error: &Error) -> Self {
+        let code = error.code();
         ErrorReport {
-            code: error.code(),
+            code,
+            title: code.title().to_string(),
             message: error.to_string(),
+            remedy: error.remedy(),
             detail: error.detail(),
+            danger: code.is_danger(),
         }
     }
 }
@@ -209,5 +282,38 @@ impl From<&Error> for ErrorReport {
 impl From<Error> for ErrorReport {
     fn from(error: Error) -> Self {
         ErrorReport::from(&error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_carries_its_title_what_happened_and_what_to_do() {
+        let error = Error::AuthRejected {
+            host: "h".into(),
+            user: "ubuntu".into(),
+            key: "ssh-ed25519 AAAA test".into(),
+        };
+        let report = ErrorReport::from(&error);
+        assert_eq!(report.title, "The server refused your key");
+        assert_eq!(
+            report.message,
+            "The server h refused the key ssh-ed25519 AAAA test for user ubuntu."
+        );
+        assert!(report.remedy.contains("authorized_keys for user ubuntu"));
+        assert!(report.remedy.contains("ssh-ed25519 AAAA test"));
+        assert!(!report.danger);
+
+        let mismatch = ErrorReport::from(Error::HostKeyMismatch {
+            host: "h:22".into(),
+            expected: "SHA256:a".into(),
+            actual: "SHA256:b".into(),
+        });
+        assert!(mismatch.danger);
+        assert!(mismatch.remedy.contains("impersonating"));
+        // What to do is said once: never in the message as well.
+        assert!(!mismatch.message.contains("impersonating"));
     }
 }

@@ -4,7 +4,23 @@
 
 export type ErrorCode = "host_key_mismatch" | "host_key_unknown" | "auth_rejected" | "name_not_resolved" | "connection_refused" | "timeout" | "connection_lost" | "busy" | "keyring_unavailable" | "key_not_found" | "key_invalid" | "passphrase_required" | "passphrase_wrong" | "target_not_found" | "bad_input" | "remote_failed" | "storage" | "settings_damaged" | "protocol";
 
-export type ErrorReport = { code: ErrorCode, message: string, detail: string | null, };
+export type ErrorReport = { code: ErrorCode, 
+/**
+ * A heading for the code.
+ */
+title: string, 
+/**
+ * What happened.
+ */
+message: string, 
+/**
+ * What to do next; may be empty.
+ */
+remedy: string, detail: string | null, 
+/**
+ * Deserves a stronger treatment than an ordinary failure.
+ */
+danger: boolean, };
 
 export type Target = { name: string, host: string, port: number, user: string, project_dir: string, 
 /**

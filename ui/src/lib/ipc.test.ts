@@ -22,7 +22,8 @@ describe("asErrorReport", () => {
   });
 
   it("wraps anything else so the UI always has a code", () => {
-    expect(asErrorReport("boom")).toEqual({ code: "protocol", message: "boom", detail: null });
+    expect(asErrorReport("boom")).toMatchObject({ code: "protocol", message: "boom", detail: null, danger: false });
+    expect(asErrorReport("boom").remedy).not.toBe("");
   });
 });
 
@@ -49,7 +50,7 @@ describe("the generated commands", () => {
       throw command === "service_status" ? report : new Error("ipc down");
     });
     await expect(commands.serviceStatus({ target: "t" })).rejects.toEqual(report);
-    await expect(commands.history()).rejects.toEqual({ code: "protocol", message: "Error: ipc down", detail: null });
+    await expect(commands.history()).rejects.toMatchObject({ code: "protocol", message: "Error: ipc down" });
   });
 
   it("hand a channel's messages to the caller's callback", async () => {

@@ -12,7 +12,15 @@ export function isErrorReport(value: unknown): value is ErrorReport {
 /** Turns whatever a call threw into an ErrorReport, so the UI has one shape to show. */
 export function asErrorReport(value: unknown): ErrorReport {
   if (isErrorReport(value)) return value;
-  return { code: "protocol", message: String(value), detail: null };
+  // Not from the core (the IPC itself failed): the one report the UI words itself.
+  return {
+    code: "protocol",
+    title: "The console could not reach its core",
+    message: String(value),
+    remedy: "Try again; if it keeps happening, restart Shipshape and attach its diagnostic log to a bug report.",
+    detail: null,
+    danger: false,
+  };
 }
 
 /** Invokes `command`; rejects with an ErrorReport. */

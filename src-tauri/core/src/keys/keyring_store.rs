@@ -47,11 +47,10 @@ pub(super) fn delete(name: &str) -> Result<()> {
     }
 }
 
-/// Maps keyring failures to a cause and a fix. Only variant names and platform messages
+/// Maps keyring failures to a cause (the remedy is the error's own). Only variant names and platform messages
 /// are kept: some variants carry the secret's bytes, which must never reach a message.
 fn keyring_error(error: keyring::Error) -> Error {
     use keyring::Error as K;
-    let fix = "Unlock your keyring, or start a Secret Service (for example gnome-keyring) in your desktop session, then try again.".to_string();
     let no_session = |e: &dyn std::fmt::Display| {
         let text = e.to_string();
         if text.contains("Failed to connect") || text.contains("DBUS_SESSION_BUS_ADDRESS") {
@@ -75,5 +74,5 @@ fn keyring_error(error: keyring::Error) -> Error {
             Ok(()) => "the keyring refused the request".to_string(),
         },
     };
-    Error::KeyringUnavailable { cause, fix }
+    Error::KeyringUnavailable { cause }
 }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Channel } from "@tauri-apps/api/core";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
-import type { LogEvent } from "../bindings";
+import type { ErrorCode, ErrorReport, LogEvent } from "../bindings";
 import { LogFollow } from "./logs.svelte";
 
 /** What Rust's `Channel::send` does: delivers message number `index` to the channel. */
@@ -10,6 +10,11 @@ function push<T>(channel: Channel<T>, index: number, message: T) {
     .__TAURI_INTERNALS__;
   internals.runCallback(channel.id, { index, message });
 }
+
+/** An error as the core reports it. */
+const report = (code: ErrorCode, message: string): ErrorReport => ({
+  code, title: "t", message, remedy: "r", detail: null, danger: false,
+});
 
 let calls: [string, unknown][];
 let events: Channel<LogEvent> | null;
@@ -64,7 +69,7 @@ describe("the log follow store", () => {
     expect(follow.state).toBe("stopped");
 
     await follow.follow("db");
-    const lost = { code: "connection_lost" as const, message: "lost", detail: null };
+    const lost = report("connection_lost", "lost");
     push(events!, 0, { event: "ended", cancelled: false, exit_code: null, error: lost });
     expect(follow.state).toBe("failed");
     expect(follow.error).toEqual(lost);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Channel } from "@tauri-apps/api/core";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
-import type { LiveStatus, StatusReport, TargetSummary } from "../bindings";
+import type { ErrorCode, ErrorReport, LiveStatus, StatusReport, TargetSummary } from "../bindings";
 import { RESUBSCRIBE_AFTER_MS, TargetSession } from "./session.svelte";
 
 const summary = (name: string): TargetSummary => ({
@@ -27,6 +27,11 @@ function push<T>(channel: Channel<T>, index: number, message: T) {
     .__TAURI_INTERNALS__;
   internals.runCallback(channel.id, { index, message });
 }
+
+/** An error as the core reports it. */
+const failure = (code: ErrorCode, message: string): ErrorReport => ({
+  code, title: "t", message, remedy: "r", detail: null, danger: false,
+});
 
 let calls: string[];
 let watchChannel: Channel<LiveStatus> | null;
@@ -81,7 +86,7 @@ describe("the target session store", () => {
     await session.loadTargets();
     await session.refresh();
     await vi.runOnlyPendingTimersAsync();
-    const lost = { code: "connection_lost" as const, message: "The connection to h was lost.", detail: null };
+    const lost = failure("connection_lost", "The connection to h was lost.");
     push(watchChannel!, 0, { kind: "ended", error: lost });
     expect(session.connection).toBe("failed");
     expect(session.error).toEqual(lost);
@@ -99,7 +104,7 @@ describe("the target session store", () => {
     await session.loadTargets();
     await session.refresh();
     await vi.runOnlyPendingTimersAsync();
-    const mismatch = { code: "host_key_mismatch" as const, message: "changed", detail: null };
+    const mismatch = failure("host_key_mismatch", "changed");
     push(watchChannel!, 0, { kind: "ended", error: mismatch });
     const before = calls.filter((c) => c === "service_status").length;
     await vi.advanceTimersByTimeAsync(RESUBSCRIBE_AFTER_MS * 2);
