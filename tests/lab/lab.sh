@@ -304,6 +304,14 @@ update_project_files() {
 
 compose() { (cd "$PROJECT_DIR" && as_user docker compose --profile aws "$@"); }
 
+# Every container of the project, whatever profile or compose file made it, found by the
+# label compose sets: works even when the project directory is gone.
+remove_project_containers() {
+  local ids
+  ids=$(docker ps -aq --filter "label=com.docker.compose.project=$(basename "$PROJECT_DIR")")
+  if [ -n "$ids" ]; then docker rm -f $ids >/dev/null; fi
+}
+
 ensure_services() {
   local running
   running=$(compose ps --status running --services 2>/dev/null | wc -l)
@@ -361,9 +369,11 @@ cmd_up() {
 cmd_reset() {
   need_root
   log "resetting the project, its origin, the registry and authorized_keys to the seed"
-  if [ -d "$PROJECT_DIR" ] && docker info >/dev/null 2>&1; then
-    compose down --remove-orphans >/dev/null 2>&1 || true
-  fi
+  # The engine must be up first: when it starts, it restarts the project's containers
+  # (restart: unless-stopped) and their bind mounts would recreate the project directory.
+  ensure_packages
+  ensure_dockerd
+  remove_project_containers
   if pid_alive "$LAB_DIR/registry.pid"; then
     kill "$(cat "$LAB_DIR/registry.pid")" 2>/dev/null || true
     for _ in $(seq 50); do pid_alive "$LAB_DIR/registry.pid" || break; sleep 0.2; done
