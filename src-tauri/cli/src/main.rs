@@ -3,6 +3,7 @@
 //! 2 bad usage or input (a damaged settings file too), 3 connection, host-trust or
 //! authentication failure, a lost connection or a command past its deadline, 4 busy.
 
+mod checks;
 mod keys;
 mod operations;
 mod targets;
@@ -11,7 +12,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use shipshape_core::history::RunOutcome;
 use shipshape_core::settings::JsonFileSettings;
 use shipshape_core::{paths, Console, Error};
 
@@ -36,11 +36,12 @@ enum Command {
     Key(keys::KeyCommand),
     #[command(flatten)]
     Operation(operations::OperationCommand),
-    /// Everything Shipshape ran: target, operator, command, times, exit code, output hash.
-    History {
-        #[arg(long)]
-        json: bool,
-    },
+    /// Run the verification checklist on targets: every check with its evidence.
+    Verify(checks::VerifyArgs),
+    /// Everything Shipshape ran and verified (`history verify` checks the journal).
+    History(checks::HistoryArgs),
+    /// Write a verification's report (.md, .html, .pdf, .json), or co-sign one.
+    Report(checks::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -81,27 +82,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Target(command) => targets::run(&console, command).await,
         Command::Key(command) => keys::run(&console, command).await,
         Command::Operation(command) => operations::run(&console, command).await,
-        Command::History { json } => {
-            let records = console.history()?;
-            if json {
-                print_json(&records);
-            } else {
-                for r in records {
-                    let end = match (r.outcome, r.exit_code) {
-                        (RunOutcome::Exited, Some(code)) => format!("exit {code}"),
-                        (RunOutcome::Exited, None) => "exit -".into(),
-                        (RunOutcome::Cancelled, _) => "cancelled".into(),
-                        (RunOutcome::TimedOut, _) => "timed out".into(),
-                        (RunOutcome::Interrupted, _) => "interrupted".into(),
-                    };
-                    println!(
-                        "{}\t{}\t{}\t{}\t{}\t{}",
-                        r.started_at, r.target, r.operator, r.title, end, r.command
-                    );
-                }
-            }
-            Ok(())
-        }
+        Command::Verify(args) => checks::verify(&console, args).await,
+        Command::History(args) => checks::history(&console, args).await,
+        Command::Report(args) => checks::report(&console, args).await,
     }
 }
 

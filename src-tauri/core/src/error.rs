@@ -36,6 +36,10 @@ pub enum ErrorCode {
     BadInput,
     /// A remote command ran and failed, or its output was not what the policy expects.
     RemoteFailed,
+    /// A verification ran and at least one of its checks failed.
+    ChecksFailed,
+    /// The journal's hash chain is broken: a stored record was changed or removed.
+    JournalBroken,
     /// A local file could not be read or written.
     Storage,
     /// The settings file is damaged: Shipshape reads nothing from it and never writes it.
@@ -65,6 +69,8 @@ impl ErrorCode {
             TargetNotFound => "Unknown target",
             BadInput => "That input is not valid",
             RemoteFailed => "The command failed on the host",
+            ChecksFailed => "Checks failed",
+            JournalBroken => "The journal was tampered with",
             Storage => "Could not use a local file",
             SettingsDamaged => "The settings file is damaged",
             Protocol => "SSH error",
@@ -76,7 +82,7 @@ impl ErrorCode {
     pub fn is_danger(self) -> bool {
         matches!(
             self,
-            ErrorCode::HostKeyMismatch | ErrorCode::SettingsDamaged
+            ErrorCode::HostKeyMismatch | ErrorCode::SettingsDamaged | ErrorCode::JournalBroken
         )
     }
 
@@ -92,7 +98,7 @@ impl ErrorCode {
             KeyringUnavailable => 3,
             Busy => 4,
             SettingsDamaged => 2,
-            RemoteFailed | Storage => 1,
+            RemoteFailed | ChecksFailed | JournalBroken | Storage => 1,
         }
     }
 }
@@ -157,6 +163,18 @@ pub enum Error {
         exit_code: i64,
         detail: String,
     },
+    #[error("{} of {total} checks failed on {target}: {}.", failed.len(), failed.join(", "))]
+    ChecksFailed {
+        target: String,
+        total: usize,
+        failed: Vec<String>,
+    },
+    #[error("The journal's record {record} (entry {seq}) does not hold: {reason}.")]
+    JournalBroken {
+        seq: i64,
+        record: String,
+        reason: String,
+    },
     #[error("Could not use {path}: {cause}")]
     Storage { path: String, cause: String },
     #[error("The settings file {path} is damaged (line {line}: {problem}).")]
@@ -188,6 +206,8 @@ impl Error {
             Error::TargetNotFound(_) => ErrorCode::TargetNotFound,
             Error::BadInput(_) => ErrorCode::BadInput,
             Error::RemoteFailed { .. } => ErrorCode::RemoteFailed,
+            Error::ChecksFailed { .. } => ErrorCode::ChecksFailed,
+            Error::JournalBroken { .. } => ErrorCode::JournalBroken,
             Error::Storage { .. } => ErrorCode::Storage,
             Error::SettingsDamaged { .. } => ErrorCode::SettingsDamaged,
             Error::Protocol(_) => ErrorCode::Protocol,
@@ -227,6 +247,8 @@ impl Error {
             Error::TargetNotFound(_) => "Pick one of the targets listed (`shipshape target list`).".into(),
             Error::BadInput(_) => String::new(),
             Error::RemoteFailed { .. } => "Read the host's output; nothing else was run.".into(),
+            Error::ChecksFailed { .. } => "Read each failed item's evidence, fix the cause on the host and verify again, or waive the item with a written reason.".into(),
+            Error::JournalBroken { .. } => "Entries from that one on cannot be trusted. Keep the journal file as it is for whoever audits it, and compare it with a backup.".into(),
             Error::Storage { .. } => "Check that file and its permissions.".into(),
             Error::SettingsDamaged { .. } => "Shipshape will not change the file, so nothing is lost: repair that line in a text editor, or move the file aside to start afresh, then try again.".into(),
             Error::Protocol(_) => "Try again; if it keeps happening, check the host's sshd log and attach Shipshape's diagnostic log to a bug report.".into(),

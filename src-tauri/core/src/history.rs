@@ -1,21 +1,19 @@
-//! The local record of everything Shipshape ran: who, where, the exact command, when,
-//! how it ended and a hash of its output. An append-only JSON-lines file: each record is
-//! one `write` of one line, so a crash can lose at most the record being written and
-//! never corrupts earlier ones. Later work adds evidence and reports on top of it.
-
-use std::io::Write;
-use std::path::{Path, PathBuf};
+//! One line of the history: who ran what where, the exact command, when, how it ended
+//! and a hash of its output. The journal ([`crate::journal`]) stores them; this is the
+//! shape the console, the CLI and the UI read.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use ts_rs::TS;
 
-use crate::error::{Error, Result};
 use crate::ssh::{CommandEnd, CommandOutput};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct HistoryRecord {
     pub id: String,
+    /// An operation, or a verification (whose checklist the journal keeps).
+    #[serde(default)]
+    pub kind: RecordKind,
     pub target: String,
     /// The local account that ran it.
     pub operator: String,
@@ -38,6 +36,14 @@ pub struct HistoryRecord {
     pub output_bytes: u64,
 }
 
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    #[default]
+    Operation,
+    Verification,
+}
+
 /// How a run ended, as the history, the console and the CLI report it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -47,7 +53,10 @@ pub enum RunOutcome {
     Exited,
     Cancelled,
     TimedOut,
+    /// It never finished: its connection broke, or Shipshape itself was stopped midway.
     Interrupted,
+    /// Still running, in this or another Shipshape process.
+    Running,
 }
 
 impl From<CommandEnd> for RunOutcome {
@@ -61,13 +70,16 @@ impl From<CommandEnd> for RunOutcome {
     }
 }
 
-/// The name of the local account, for the `operator` field: from the environment, or
-/// (on Linux, where services and CI often run without `USER`) from the process's uid.
+/// The name of the local account, for the `operator` field: from the process's uid,
+/// which a user cannot set at will as they can `USER` (the environment is asked only
+/// where there is no `/proc`).
 pub fn operator() -> String {
-    ["USER", "LOGNAME", "USERNAME"]
-        .iter()
-        .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
-        .or_else(account_of_this_process)
+    account_of_this_process()
+        .or_else(|| {
+            ["USER", "LOGNAME", "USERNAME"]
+                .iter()
+                .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+        })
         .unwrap_or_else(|| "unknown".into())
 }
 
@@ -88,6 +100,7 @@ fn account_of_this_process() -> Option<String> {
 
 impl HistoryRecord {
     pub fn of(
+        id: &str,
         target: &str,
         title: &str,
         output: &CommandOutput,
@@ -100,12 +113,9 @@ impl HistoryRecord {
         let finished = started
             .map(|s| s + std::time::Duration::from_millis(output.duration_ms))
             .unwrap_or_else(std::time::SystemTime::now);
-        let nanos = finished
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
         HistoryRecord {
-            id: format!("op-{nanos:x}"),
+            id: id.to_string(),
+            kind: RecordKind::Operation,
             target: target.to_string(),
             operator: operator(),
             title: title.to_string(),
@@ -121,71 +131,34 @@ impl HistoryRecord {
     }
 }
 
-pub struct History {
-    path: PathBuf,
-}
-
-impl History {
-    pub fn at(path: impl Into<PathBuf>) -> History {
-        History { path: path.into() }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    pub fn append(&self, record: &HistoryRecord) -> Result<()> {
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::storage(dir, e))?;
-        }
-        let mut line = serde_json::to_string(record).expect("records serialize");
-        line.push('\n');
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .map_err(|e| Error::storage(&self.path, e))?;
-        file.write_all(line.as_bytes())
-            .map_err(|e| Error::storage(&self.path, e))
-    }
-
-    /// Every readable record, oldest first. A torn last line (a crash mid-write) is skipped.
-    pub fn records(&self) -> Result<Vec<HistoryRecord>> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::storage(&self.path, e)),
-        };
-        Ok(text
-            .lines()
-            .filter_map(|line| serde_json::from_str(line).ok())
-            .collect())
-    }
+/// A new record id: the kind's prefix and the time in nanoseconds, hex.
+pub fn new_record_id(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{prefix}-{nanos:x}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn output(stdout: &str) -> CommandOutput {
-        CommandOutput {
+    #[test]
+    fn a_record_carries_the_output_hash_and_its_end_time() {
+        let output = CommandOutput {
             command: "cd /srv && docker compose --profile aws restart backend-aws".into(),
-            stdout: stdout.into(),
+            stdout: "abc".into(),
             stderr: String::new(),
             exit_code: Some(0),
             started_at: "2026-11-26T05:00:00.000Z".into(),
             duration_ms: 1500,
-        }
-    }
-
-    #[test]
-    fn records_round_trip_with_the_output_hash_and_survive_a_torn_line() {
-        let dir = tempfile::tempdir().unwrap();
-        let history = History::at(dir.path().join("history.jsonl"));
+        };
         let record = HistoryRecord::of(
+            "op-1",
             "prod",
             "Restart backend-aws",
-            &output("abc"),
+            &output,
             RunOutcome::Exited,
         );
         // sha256("abc")
@@ -194,13 +167,5 @@ mod tests {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert_eq!(record.finished_at, "2026-11-26T05:00:01.500Z");
-        history.append(&record).unwrap();
-        std::fs::OpenOptions::new()
-            .append(true)
-            .open(history.path())
-            .unwrap()
-            .write_all(b"{\"id\":\"torn")
-            .unwrap();
-        assert_eq!(history.records().unwrap(), vec![record]);
     }
 }

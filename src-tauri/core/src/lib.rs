@@ -5,17 +5,21 @@
 //! `settings`, `target`, `trust`, `keys`, `compose` → `ssh` → `operations` → `lab`,
 //! `console` (the front door).
 
+pub mod checklist;
+pub mod checks;
 pub mod compose;
 pub mod console;
 pub mod diagnostics;
 pub mod error;
 pub mod history;
+pub mod journal;
 pub mod keys;
 pub mod known_hosts_import;
 pub mod lab;
 pub mod operations;
 pub mod paths;
 pub mod policy;
+pub mod report;
 pub mod secret;
 pub mod settings;
 pub mod shell;

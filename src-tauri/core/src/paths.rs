@@ -21,9 +21,14 @@ pub fn settings_file() -> PathBuf {
     data_dir().join("settings.json")
 }
 
-/// The record of every operation run (JSON lines).
+/// The history of earlier versions (JSON lines), imported into the journal once.
 pub fn history_file() -> PathBuf {
     data_dir().join("history.jsonl")
+}
+
+/// The journal: every operation and verification, hash-chained (SQLite).
+pub fn journal_file() -> PathBuf {
+    data_dir().join("journal.sqlite3")
 }
 
 /// Shipshape's own known-hosts file (pinned host keys), separate from `~/.ssh/known_hosts`.

@@ -1,11 +1,14 @@
 //! The UI's TypeScript types are generated from the core's Rust types and committed.
 //! This test fails when the committed file is stale; `SHIPSHAPE_BLESS=1` rewrites it.
 
+use shipshape_core::checklist::{Actor, CheckGroup, CheckId, CheckItem, CheckStatus, Checklist};
+use shipshape_core::checklist::{Evidence, ImageDigest, ItemChange, ReportTarget};
 use shipshape_core::compose::{RunState, ServiceState};
 use shipshape_core::console::IncomingReview;
 use shipshape_core::console::{HostTrust, KeyFile, LiveStatus, OperationOutcome, PlannedOperation};
 use shipshape_core::console::{LogEvent, LogFollowStarted};
-use shipshape_core::history::{HistoryRecord, RunOutcome};
+use shipshape_core::history::{HistoryRecord, RecordKind, RunOutcome};
+use shipshape_core::journal::{BrokenEntry, ChainReport};
 use shipshape_core::keys::KeyInfo;
 use shipshape_core::operations::StatusReport;
 use shipshape_core::operations::{ChangedFile, IncomingCommit};
@@ -43,6 +46,19 @@ fn render() -> String {
         OperationOutcome::decl(&cfg),
         HistoryRecord::decl(&cfg),
         RunOutcome::decl(&cfg),
+        RecordKind::decl(&cfg),
+        CheckId::decl(&cfg),
+        CheckGroup::decl(&cfg),
+        CheckStatus::decl(&cfg),
+        Evidence::decl(&cfg),
+        Actor::decl(&cfg),
+        CheckItem::decl(&cfg),
+        ReportTarget::decl(&cfg),
+        ImageDigest::decl(&cfg),
+        Checklist::decl(&cfg),
+        ItemChange::decl(&cfg),
+        ChainReport::decl(&cfg),
+        BrokenEntry::decl(&cfg),
         LiveStatus::decl(&cfg),
         LogEvent::decl(&cfg),
         LogFollowStarted::decl(&cfg),

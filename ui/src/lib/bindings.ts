@@ -2,7 +2,7 @@
 // Do not edit. After changing those types run:
 //   SHIPSHAPE_BLESS=1 cargo test -p shipshape-core --test bindings
 
-export type ErrorCode = "host_key_mismatch" | "host_key_unknown" | "auth_rejected" | "name_not_resolved" | "connection_refused" | "timeout" | "connection_lost" | "busy" | "keyring_unavailable" | "key_not_found" | "key_invalid" | "passphrase_required" | "passphrase_wrong" | "target_not_found" | "bad_input" | "remote_failed" | "storage" | "settings_damaged" | "protocol";
+export type ErrorCode = "host_key_mismatch" | "host_key_unknown" | "auth_rejected" | "name_not_resolved" | "connection_refused" | "timeout" | "connection_lost" | "busy" | "keyring_unavailable" | "key_not_found" | "key_invalid" | "passphrase_required" | "passphrase_wrong" | "target_not_found" | "bad_input" | "remote_failed" | "checks_failed" | "journal_broken" | "storage" | "settings_damaged" | "protocol";
 
 export type ErrorReport = { code: ErrorCode, 
 /**
@@ -190,7 +190,11 @@ export type OperationOutcome = { title: string,
  */
 outcome: RunOutcome, output: CommandOutput, record_id: string, };
 
-export type HistoryRecord = { id: string, target: string, 
+export type HistoryRecord = { id: string, 
+/**
+ * An operation, or a verification (whose checklist the journal keeps).
+ */
+kind: RecordKind, target: string, 
 /**
  * The local account that ran it.
  */
@@ -213,7 +217,73 @@ outcome: RunOutcome,
  */
 output_sha256: string, output_bytes: number, };
 
-export type RunOutcome = "exited" | "cancelled" | "timed_out" | "interrupted";
+export type RunOutcome = "exited" | "cancelled" | "timed_out" | "interrupted" | "running";
+
+export type RecordKind = "operation" | "verification";
+
+export type CheckId = "code-deployed" | "images-pulled" | "services-updated" | "services-running" | "env-configured" | "migrations" | "health" | "logs-clean" | "no-reload" | "no-systemd-mix" | "aws-profile-only" | "compose-only";
+
+export type CheckGroup = "verification" | "never-do";
+
+export type CheckStatus = "pass" | "fail" | "warn" | "pending" | "manual" | "waived" | "na";
+
+export type Evidence = { command: string, exit_code: number | null, started_at: string, duration_ms: number, output: string, sha256: string, };
+
+export type Actor = { user: string, 
+/**
+ * `SHA256:...` of the key used for the connection.
+ */
+key_fingerprint: string | null, };
+
+export type CheckItem = { id: CheckId, title: string, group: CheckGroup, status: CheckStatus, 
+/**
+ * What the probes found, in one sentence.
+ */
+note: string, 
+/**
+ * The status the probes gave, before any tick or waiver.
+ */
+probed_status: CheckStatus, evidence: Array<Evidence>, 
+/**
+ * Who ticked or waived the item, and when.
+ */
+ticked_by: string | null, ticked_at: string | null, 
+/**
+ * The written reason an operator accepted a failure.
+ */
+waiver: string | null, };
+
+export type ReportTarget = { name: string, host: string, port: number, user: string, project_dir: string, 
+/**
+ * The pinned host key's fingerprint (`SHA256:...`).
+ */
+host_key: string, };
+
+export type ImageDigest = { service: string, image: string, id: string, digests: Array<string>, };
+
+export type Checklist = { 
+/**
+ * The journal record it belongs to.
+ */
+id: string, target: ReportTarget, operator: Actor, started_at: string, finished_at: string, 
+/**
+ * The commit the project is on.
+ */
+git_commit: string | null, images: Array<ImageDigest>, items: Array<CheckItem>, };
+
+export type ItemChange = { "change": "tick" } | { "change": "untick" } | { "change": "waive", reason: string, } | { "change": "rerun", item: CheckItem, };
+
+export type ChainReport = { entries: number, 
+/**
+ * The last entry's hash: what reports made now carry.
+ */
+head: string, 
+/**
+ * The first entry that does not hold, if any.
+ */
+broken: BrokenEntry | null, };
+
+export type BrokenEntry = { seq: number, record_id: string, reason: string, };
 
 export type LiveStatus = { "kind": "snapshot", report: StatusReport, } | { "kind": "ended", error: ErrorReport | null, };
 

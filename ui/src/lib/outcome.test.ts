@@ -7,6 +7,6 @@ describe("outcomeLabel", () => {
     expect(outcomeLabel("exited", 2).text).toBe("✖ Failed (exit code 2)");
     expect(outcomeLabel("cancelled", null).text).toContain("Stopped");
     expect(outcomeLabel("timed_out", null).text).toContain("Timed out");
-    expect(outcomeLabel("interrupted", null)).toEqual({ text: "⚠ Interrupted: connection lost", ok: false });
+    expect(outcomeLabel("interrupted", null)).toEqual({ text: "⚠ Interrupted: never finished", ok: false });
   });
 });

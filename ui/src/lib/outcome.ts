@@ -14,7 +14,9 @@ export function outcomeLabel(outcome: RunOutcome, exitCode: number | null): Outc
     case "timed_out":
       return { text: "⏱ Timed out (ended on the host)", ok: false };
     case "interrupted":
-      return { text: "⚠ Interrupted: connection lost", ok: false };
+      return { text: "⚠ Interrupted: never finished", ok: false };
+    case "running":
+      return { text: "… Running", ok: true };
     case "exited":
       return exitCode === 0 ? { text: "✔ Done", ok: true } : { text: `✖ Failed (exit code ${exitCode ?? "none"})`, ok: false };
   }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
+use crate::journal::Journal;
 use crate::operations::{self, Compose, StatusReport};
 use crate::policy::Policy;
 use crate::settings::Settings;
@@ -20,16 +21,19 @@ pub use key_custody::KeyFile;
 pub use live_status::{events_command, LiveStatus};
 pub use logs::{LogEvent, LogFollow, LogFollowEnd, LogFollowStarted};
 pub use operate::{OperationOutcome, PlannedOperation};
+pub use reports::ReportExport;
 pub use targets::TargetSummary;
 pub use tasks::{TaskId, Tasks};
 pub use trust::HostTrust;
 
+mod checks;
 mod facts;
 mod git_review;
 mod key_custody;
 mod live_status;
 mod logs;
 mod operate;
+mod reports;
 mod session;
 mod ssh_config_import;
 mod targets;
@@ -39,7 +43,11 @@ mod trust;
 pub struct Console {
     settings: Arc<dyn Settings>,
     known_hosts_path: PathBuf,
+    /// The `history.jsonl` of earlier versions, imported into the journal once.
     history_path: PathBuf,
+    journal_path: PathBuf,
+    /// Opened on first use, then shared by every task of this console.
+    journal: Mutex<Option<Arc<Journal>>>,
     facts_cache_path: PathBuf,
     /// One per target, by name; this lock is held only to look one up.
     sessions: Mutex<HashMap<String, Arc<session::Session>>>,
@@ -58,6 +66,8 @@ impl Console {
             settings,
             known_hosts_path: paths::known_hosts_file(),
             history_path: paths::history_file(),
+            journal_path: paths::journal_file(),
+            journal: Mutex::new(None),
             facts_cache_path: paths::facts_cache_file(),
             sessions: Mutex::new(HashMap::new()),
             tasks: Tasks::default(),
@@ -80,9 +90,21 @@ impl Console {
         Console {
             known_hosts_path: dir.join("known_hosts"),
             history_path: dir.join("history.jsonl"),
+            journal_path: dir.join("journal.sqlite3"),
             facts_cache_path: dir.join("facts.json"),
             ..Console::new(settings)
         }
+    }
+
+    /// The journal, opened (and an older history imported) on first use.
+    pub fn journal(&self) -> Result<Arc<Journal>> {
+        let mut slot = self.journal.lock().unwrap();
+        if let Some(journal) = slot.as_ref() {
+            return Ok(journal.clone());
+        }
+        let journal = Arc::new(Journal::open(&self.journal_path, Some(&self.history_path))?);
+        *slot = Some(journal.clone());
+        Ok(journal)
     }
 
     fn known_hosts(&self) -> Result<KnownHosts> {

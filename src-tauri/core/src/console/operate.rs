@@ -8,7 +8,8 @@ use ts_rs::TS;
 
 use super::Console;
 use crate::error::{Error, Result};
-use crate::history::{History, HistoryRecord, RunOutcome};
+use crate::history::{new_record_id, HistoryRecord, RunOutcome};
+use crate::journal::{Entry, RunStart};
 use crate::operations::{validate_service, Operation};
 use crate::policy::Policy;
 use crate::shell::RemoteCommand;
@@ -181,10 +182,33 @@ impl Console {
             false => None,
         };
         let deadline = operation.deadline(policy);
+        // Written before anything runs: a Shipshape killed midway leaves this start,
+        // which the history shows as interrupted.
+        let journal = self.journal()?;
+        let record_id = new_record_id("op");
+        journal.append(
+            &record_id,
+            &Entry::OperationStarted(RunStart::now(
+                &target.name,
+                &operation.title(),
+                &command.render(),
+            )),
+        )?;
         let mut attempts = 0;
         let (connection, end, stdout, stderr) = loop {
             attempts += 1;
-            let connection = self.connect(&target.name).await?;
+            let connection = match self.connect(&target.name).await {
+                Ok(connection) => connection,
+                Err(error) => {
+                    journal.append(
+                        &record_id,
+                        &Entry::Aborted {
+                            reason: error.to_string(),
+                        },
+                    )?;
+                    return Err(error);
+                }
+            };
             let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
             let started = connection
                 .exec_streaming(
@@ -221,7 +245,15 @@ impl Console {
             }
             match started {
                 Ok(end) => break (connection, end, stdout, stderr),
-                Err(error) => return Err(error),
+                Err(error) => {
+                    journal.append(
+                        &record_id,
+                        &Entry::Aborted {
+                            reason: error.to_string(),
+                        },
+                    )?;
+                    return Err(error);
+                }
             }
         };
         if matches!(
@@ -244,10 +276,12 @@ impl Console {
             RunOutcome::Exited => operation.title(),
             RunOutcome::Cancelled => format!("{} (cancelled)", operation.title()),
             RunOutcome::TimedOut => format!("{} (timed out)", operation.title()),
-            RunOutcome::Interrupted => format!("{} (interrupted)", operation.title()),
+            RunOutcome::Interrupted | RunOutcome::Running => {
+                format!("{} (interrupted)", operation.title())
+            }
         };
-        let record = HistoryRecord::of(&target.name, &title, &output, outcome);
-        History::at(self.history_path.clone()).append(&record)?;
+        let record = HistoryRecord::of(&record_id, &target.name, &title, &output, outcome);
+        journal.append(&record_id, &Entry::OperationEnded(record.clone()))?;
         tracing::info!(
             target = %target.name,
             command = %output.command,
@@ -298,7 +332,8 @@ impl Console {
             .await
     }
 
+    /// Every run, in the order they started: operations and verifications.
     pub fn history(&self) -> Result<Vec<HistoryRecord>> {
-        History::at(self.history_path.clone()).records()
+        self.journal()?.history()
     }
 }

@@ -33,6 +33,17 @@ pub(super) struct ChangeGuard {
     session: Arc<Session>,
 }
 
+impl Session {
+    /// The key fingerprint of the open connection, if there is one and it is not busy
+    /// connecting.
+    pub(super) fn live_client_key(&self) -> Option<String> {
+        let slot = self.connection.try_lock().ok()?;
+        slot.as_ref()
+            .filter(|c| !c.is_closed())
+            .map(|c| c.client_key().to_string())
+    }
+}
+
 impl Drop for ChangeGuard {
     fn drop(&mut self) {
         *self.session.change.lock().unwrap() = None;

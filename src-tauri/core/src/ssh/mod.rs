@@ -93,6 +93,8 @@ pub struct Connection {
     handle: Arc<Handle<PinnedHostKey>>,
     host: String,
     host_key: String,
+    /// The fingerprint of the key this connection authenticated with.
+    client_key: String,
 }
 
 /// How long to wait for the TCP connection, key exchange and authentication together.
@@ -209,6 +211,10 @@ impl Connection {
             handle: Arc::new(handle),
             host,
             host_key,
+            client_key: key
+                .public_key()
+                .fingerprint(russh::keys::HashAlg::Sha256)
+                .to_string(),
         })
     }
 
@@ -239,6 +245,11 @@ impl Connection {
     /// The fingerprint the server proved it holds.
     pub fn host_key(&self) -> &str {
         &self.host_key
+    }
+
+    /// The fingerprint (`SHA256:...`) of the key that authenticated: who acted.
+    pub fn client_key(&self) -> &str {
+        &self.client_key
     }
 
     pub fn host(&self) -> &str {

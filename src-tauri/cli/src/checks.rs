@@ -1,0 +1,215 @@
+//! `verify`, `history` and `report`: the checklist from a terminal. `verify` prints each
+//! item as it is decided and exits 1 if any failed (items awaiting a tick are not
+//! failures); reports take their format from the file's extension.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use shipshape_core::checklist::{CheckItem, CheckStatus};
+use shipshape_core::history::RunOutcome;
+use shipshape_core::{Console, Error};
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// The targets to verify, one after another.
+    #[arg(required = true)]
+    names: Vec<String>,
+    /// Write the report here too (.md, .html, .pdf or .json); one target only.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Sign the report with this key from the keyring (writes FILE.sig).
+    #[arg(long, requires = "report")]
+    sign: Option<String>,
+}
+
+#[derive(Args)]
+pub struct HistoryArgs {
+    #[command(subcommand)]
+    action: Option<HistoryAction>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum HistoryAction {
+    /// Walk the journal's hash chain and name the first record that does not hold.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    action: Option<ReportAction>,
+    /// The verification's record id (`shipshape history` lists them).
+    record_id: Option<String>,
+    /// The file to write (.md, .html, .pdf or .json).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Sign the report with this key from the keyring (writes FILE.sig).
+    #[arg(long)]
+    sign: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum ReportAction {
+    /// Co-sign a report file as its reviewer (writes FILE.KEY.sig).
+    Cosign {
+        file: PathBuf,
+        #[arg(long)]
+        key: String,
+    },
+}
+
+fn status_words(status: CheckStatus) -> String {
+    let icon = match status {
+        CheckStatus::Pass => "✔",
+        CheckStatus::Fail => "✘",
+        CheckStatus::Warn => "⚠",
+        CheckStatus::Manual => "☐",
+        CheckStatus::Waived => "⊘",
+        CheckStatus::Na => "–",
+        CheckStatus::Pending => "…",
+    };
+    format!("{icon} {:<14}", status.label())
+}
+
+fn print_item(item: &CheckItem) {
+    println!(
+        "{} {:<17} {}",
+        status_words(item.status),
+        item.id.as_str(),
+        item.note
+    );
+}
+
+pub async fn verify(console: &Console, args: VerifyArgs) -> Result<(), Error> {
+    if args.report.is_some() && args.names.len() > 1 {
+        return Err(Error::BadInput(
+            "--report writes one target's report: verify one target at a time to write reports."
+                .into(),
+        ));
+    }
+    let mut failed_targets = Vec::new();
+    let mut last_error = None;
+    for name in &args.names {
+        eprintln!("Verifying {name}…");
+        let checklist = match console.verify(name, print_item).await {
+            Ok(checklist) => checklist,
+            Err(error) if args.names.len() > 1 => {
+                eprintln!("shipshape: {name}: {error}");
+                last_error = Some(error);
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
+        let counts: Vec<String> = checklist
+            .summary()
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(s, n)| format!("{n} {}", s.as_str()))
+            .collect();
+        eprintln!("{name}: {} (record {})", counts.join(", "), checklist.id);
+        if let Some(path) = &args.report {
+            let export =
+                shipshape_report::export(console, &checklist.id, path, args.sign.as_deref())
+                    .await?;
+            eprintln!("Report written to {}", export.path);
+            if let Some(signature) = &export.signature {
+                eprintln!("Signature written to {signature}");
+            }
+        }
+        if checklist.failed() {
+            let failed = checklist
+                .items
+                .iter()
+                .filter(|i| i.status == CheckStatus::Fail)
+                .map(|i| i.id.as_str().to_string())
+                .collect();
+            failed_targets.push(Error::ChecksFailed {
+                target: name.clone(),
+                total: checklist.items.len(),
+                failed,
+            });
+        }
+    }
+    match (failed_targets.pop(), last_error) {
+        (Some(failed), _) => Err(failed),
+        (None, Some(error)) => Err(error),
+        (None, None) => Ok(()),
+    }
+}
+
+pub async fn history(console: &Console, args: HistoryArgs) -> Result<(), Error> {
+    match args.action {
+        Some(HistoryAction::Verify { json }) => {
+            let report = console.verify_journal()?;
+            if json {
+                crate::print_json(&report);
+            }
+            match report.broken {
+                None => {
+                    if !json {
+                        println!(
+                            "The journal holds: {} entries, chain head {}.",
+                            report.entries, report.head
+                        );
+                    }
+                    Ok(())
+                }
+                Some(broken) => Err(Error::JournalBroken {
+                    seq: broken.seq,
+                    record: broken.record_id,
+                    reason: broken.reason,
+                }),
+            }
+        }
+        None => {
+            let records = console.history()?;
+            if args.json {
+                crate::print_json(&records);
+                return Ok(());
+            }
+            for r in records {
+                let end = match (r.outcome, r.exit_code) {
+                    (RunOutcome::Exited, Some(code)) => format!("exit {code}"),
+                    (RunOutcome::Exited, None) => "exit -".into(),
+                    (RunOutcome::Cancelled, _) => "cancelled".into(),
+                    (RunOutcome::TimedOut, _) => "timed out".into(),
+                    (RunOutcome::Interrupted, _) => "interrupted".into(),
+                    (RunOutcome::Running, _) => "running".into(),
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    r.id, r.started_at, r.target, r.operator, r.title, end, r.command
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+pub async fn report(console: &Console, args: ReportArgs) -> Result<(), Error> {
+    if let Some(ReportAction::Cosign { file, key }) = args.action {
+        let signer = console.cosign_report(&file, &key).await?;
+        println!(
+            "Co-signed by {} with {} ({}): {}",
+            signer.user, signer.key_name, signer.fingerprint, signer.signature_file
+        );
+        return Ok(());
+    }
+    let (Some(record_id), Some(out)) = (args.record_id, args.out) else {
+        return Err(Error::BadInput(
+            "Usage: shipshape report RECORD_ID --out FILE [--sign KEY], or shipshape report cosign FILE --key KEY.".into(),
+        ));
+    };
+    let export = shipshape_report::export(console, &record_id, &out, args.sign.as_deref()).await?;
+    println!("Report written to {}", export.path);
+    if let Some(signature) = &export.signature {
+        println!("Signature written to {signature}");
+    }
+    Ok(())
+}

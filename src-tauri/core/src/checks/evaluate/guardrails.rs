@@ -1,0 +1,212 @@
+//! The "Never Do" rules: no `--reload`, no systemd beside compose, no profile but
+//! `aws`, no production port served outside compose.
+
+use super::{clip, fail, pass, Outputs, Verdict};
+use crate::checks::host_state::{self, covers};
+use crate::checks::probe::Probe;
+use crate::policy::{Policy, PROFILE};
+
+pub fn no_reload(out: &Outputs, policy: &Policy) -> Verdict {
+    let Some((_, services)) = &out.config else {
+        return fail(format!(
+            "The compose config could not be read ({}).",
+            out.get(Probe::ComposeConfig).problem()
+        ));
+    };
+    let Some(containers) = &out.containers else {
+        return fail(format!(
+            "The project's containers could not be listed ({}).",
+            out.get(Probe::Containers).problem()
+        ));
+    };
+    let forbidden = |text: &str| {
+        policy
+            .forbidden_patterns
+            .iter()
+            .find(|p| text.contains(p.as_str()))
+            .cloned()
+    };
+    let mut found = Vec::new();
+    for service in services {
+        if let Some(pattern) = forbidden(&service.command) {
+            found.push(format!(
+                "the compose config gives {} \"{pattern}\": \"{}\"",
+                service.name,
+                clip(&service.command, 120)
+            ));
+        }
+    }
+    for c in containers.iter().filter(|c| c.state == "running") {
+        if let Some(pattern) = forbidden(&c.process) {
+            found.push(format!(
+                "container {} runs \"{pattern}\": \"{}\"",
+                c.name,
+                clip(&c.process, 120)
+            ));
+        }
+    }
+    let processes = out.get(Probe::Processes);
+    let mut counted = 0;
+    for (short_id, lines) in host_state::sections(&processes.stdout) {
+        let owner = containers
+            .iter()
+            .find(|c| !short_id.is_empty() && c.id.starts_with(&short_id))
+            .map_or(short_id.clone(), |c| c.name.clone());
+        // `docker top` prints a header line, then PID and the arguments.
+        for line in lines.iter().skip(1) {
+            let Some((pid, args)) = line.trim().split_once(char::is_whitespace) else {
+                continue;
+            };
+            counted += 1;
+            if let Some(pattern) = forbidden(args) {
+                found.push(format!(
+                    "process {pid} in {owner} runs \"{pattern}\": \"{}\"",
+                    clip(args.trim(), 120)
+                ));
+            }
+        }
+    }
+    if !found.is_empty() {
+        return fail(format!("{}.", found.join("; ")));
+    }
+    let backend = &policy.migration_service;
+    let running_backend = containers
+        .iter()
+        .find(|c| &c.service == backend && c.state == "running" && !c.one_off);
+    match running_backend {
+        None => fail(format!("{backend} is not running, so what serves it cannot be checked.")),
+        Some(c) if !c.process.contains("gunicorn") => fail(format!(
+            "{backend} does not run under Gunicorn: its main process is \"{}\".",
+            clip(&c.process, 120)
+        )),
+        Some(_) => pass(format!(
+            "No {} in the compose config, the containers' commands or their {counted} processes; {backend} runs under Gunicorn.",
+            policy.forbidden_patterns.join(" or ")
+        )),
+    }
+}
+
+pub fn no_systemd_mix(out: &Outputs) -> Verdict {
+    let probe = out.get(Probe::Systemd);
+    if !probe.ok() {
+        return fail(format!(
+            "systemd's units could not be listed ({}).",
+            probe.problem()
+        ));
+    }
+    let sections = host_state::sections(&probe.stdout);
+    let running = sections.contains_key("systemd running");
+    let units: Vec<&String> = sections
+        .get("unit files")
+        .into_iter()
+        .flatten()
+        .filter(|l| !l.is_empty())
+        .collect();
+    if !units.is_empty() {
+        return fail(format!(
+            "systemd has unit file(s) for the project's services: {}. A service is run by compose or by systemd, never both.",
+            units.iter().map(|u| u.as_str()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    match running {
+        true => pass("systemd runs on this host, and none of its units names a compose service or the project directory."),
+        false => pass("This host does not run systemd, and no unit file names a compose service or the project directory."),
+    }
+}
+
+pub fn aws_profile_only(out: &Outputs) -> Verdict {
+    let Some((project, services)) = &out.config else {
+        return fail(format!(
+            "The compose config could not be read ({}).",
+            out.get(Probe::ComposeConfig).problem()
+        ));
+    };
+    let Some(containers) = &out.containers else {
+        return fail(format!(
+            "The project's containers could not be listed ({}).",
+            out.get(Probe::Containers).problem()
+        ));
+    };
+    let mut found = Vec::new();
+    for service in services
+        .iter()
+        .filter(|s| !s.profiles.iter().any(|p| p == PROFILE))
+    {
+        found.push(format!(
+            "service {} has no {PROFILE} profile, so it runs under any profile",
+            service.name
+        ));
+    }
+    for c in containers {
+        if !project.is_empty() && c.project != *project {
+            found.push(format!(
+                "container {} belongs to another compose project ({}) in the same directory",
+                c.name, c.project
+            ));
+        } else if c.one_off && c.state == "running" {
+            found.push(format!(
+                "container {} is a one-off run of {}",
+                c.name, c.service
+            ));
+        } else if !services.iter().any(|s| s.name == c.service) {
+            found.push(format!(
+                "container {} ({}, {}) is not a service of the {PROFILE} profile",
+                c.name, c.service, c.state
+            ));
+        }
+    }
+    if !found.is_empty() {
+        return fail(format!("{}.", found.join("; ")));
+    }
+    pass(format!(
+        "All {} container(s) of the project belong to services of the {PROFILE} profile.",
+        containers.len()
+    ))
+}
+
+pub fn compose_only(out: &Outputs, policy: &Policy, project_dir: &str) -> Verdict {
+    let (listeners, publishers) = (out.get(Probe::Listeners), out.get(Probe::Publishers));
+    for probe in [&listeners, &publishers] {
+        if !probe.ok() {
+            return fail(format!(
+                "The ports could not be checked ({}).",
+                probe.problem()
+            ));
+        }
+    }
+    let aws_services: Vec<&str> = match &out.config {
+        Some((_, services)) => services.iter().map(|s| s.name.as_str()).collect(),
+        None => policy.services.iter().map(String::as_str).collect(),
+    };
+    let listening = host_state::listeners(&listeners.stdout);
+    let published = host_state::publishers(&publishers.stdout);
+    let (mut found, mut served) = (Vec::new(), Vec::new());
+    for &port in &policy.production_ports {
+        let on_port: Vec<_> = published.iter().filter(|p| p.port == port).collect();
+        for p in &on_port {
+            if p.working_dir != project_dir || !aws_services.contains(&p.service.as_str()) {
+                found.push(format!("port {port} is published by container {}, which is not an {PROFILE} service of the project", p.name));
+            }
+        }
+        for l in listening.iter().filter(|l| l.port == port) {
+            if !on_port.iter().any(|p| covers(&p.host_ip, &l.address)) {
+                found.push(format!(
+                    "port {port} is served on {}:{port} by something outside Docker Compose",
+                    l.address
+                ));
+            }
+        }
+        if let Some(p) = on_port.first() {
+            served.push(format!("{port} by {}", p.service));
+        }
+    }
+    if !found.is_empty() {
+        return fail(format!("{}.", found.join("; ")));
+    }
+    let ports: Vec<String> = policy.production_ports.iter().map(u16::to_string).collect();
+    pass(format!(
+        "The production ports ({}) are served only by compose containers of the {PROFILE} profile ({}).",
+        ports.join(", "),
+        if served.is_empty() { "none is served now".to_string() } else { served.join(", ") }
+    ))
+}

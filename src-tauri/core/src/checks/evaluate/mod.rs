@@ -1,0 +1,328 @@
+//! Verdicts: from the probes' (redacted) output and the policy to each item's status
+//! and one sentence saying why. Pure, so every rule is tested without a host; the
+//! sentences quote what decided them, because an auditor reads them without the host.
+
+mod guardrails;
+mod services;
+
+use std::collections::BTreeMap;
+
+use super::host_state::{self, ConfigService, Container};
+use super::probe::{Probe, LOGGED_SERVICES, LOG_LINES};
+use crate::checklist::{CheckId, CheckStatus};
+use crate::policy::Policy;
+
+/// One probe's result, redacted.
+#[derive(Debug, Clone, Default)]
+pub struct ProbeOutput {
+    pub stdout: String,
+    pub stderr: String,
+    /// `None` if it did not end by itself (timed out).
+    pub exit_code: Option<i64>,
+}
+
+impl ProbeOutput {
+    pub fn ok(&self) -> bool {
+        self.exit_code == Some(0)
+    }
+
+    /// The first line of what went wrong, for a verdict.
+    pub fn problem(&self) -> String {
+        let text = if self.stderr.trim().is_empty() {
+            &self.stdout
+        } else {
+            &self.stderr
+        };
+        let line = text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("no output");
+        match self.exit_code {
+            Some(code) => format!("exit {code}: {}", clip(line.trim(), 160)),
+            None => format!("it did not finish ({})", clip(line.trim(), 160)),
+        }
+    }
+}
+
+/// Every probe's result, and the facts read from them once.
+pub struct Outputs {
+    pub probes: BTreeMap<Probe, ProbeOutput>,
+    pub config: Option<(String, Vec<ConfigService>)>,
+    pub containers: Option<Vec<Container>>,
+}
+
+impl Outputs {
+    pub fn new(probes: BTreeMap<Probe, ProbeOutput>) -> Outputs {
+        let config = probes
+            .get(&Probe::ComposeConfig)
+            .filter(|o| o.ok())
+            .and_then(|o| host_state::config_services(&o.stdout));
+        let containers = probes
+            .get(&Probe::Containers)
+            .filter(|o| o.ok())
+            .and_then(|o| host_state::containers(&o.stdout));
+        Outputs {
+            probes,
+            config,
+            containers,
+        }
+    }
+
+    fn get(&self, probe: Probe) -> ProbeOutput {
+        self.probes.get(&probe).cloned().unwrap_or(ProbeOutput {
+            exit_code: None,
+            stderr: "not run".into(),
+            ..Default::default()
+        })
+    }
+
+    /// The project's containers of services (one-off `run` containers aside).
+    fn service_containers(&self) -> Vec<&Container> {
+        self.containers
+            .iter()
+            .flatten()
+            .filter(|c| !c.one_off && !c.service.is_empty())
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub status: CheckStatus,
+    pub note: String,
+}
+
+fn verdict(status: CheckStatus, note: impl Into<String>) -> Verdict {
+    Verdict {
+        status,
+        note: note.into(),
+    }
+}
+
+fn pass(note: impl Into<String>) -> Verdict {
+    verdict(CheckStatus::Pass, note)
+}
+
+fn fail(note: impl Into<String>) -> Verdict {
+    verdict(CheckStatus::Fail, note)
+}
+
+/// The probes whose output is an item's evidence, in the order shown.
+pub fn probes_for(id: CheckId) -> &'static [Probe] {
+    match id {
+        CheckId::CodeDeployed => &[Probe::GitHead, Probe::GitRemoteHead, Probe::GitStatus],
+        CheckId::ImagesPulled => &[Probe::Containers, Probe::Images],
+        CheckId::ServicesUpdated => &[Probe::ComposeDryRun],
+        CheckId::ServicesRunning => &[Probe::ComposeConfig, Probe::Containers],
+        CheckId::EnvConfigured => &[
+            Probe::EnvStat,
+            Probe::EnvRead,
+            Probe::EnvTemplate,
+            Probe::ComposeConfig,
+        ],
+        CheckId::Migrations => &[Probe::Migrations],
+        CheckId::Health => &[Probe::Health],
+        CheckId::LogsClean => &[Probe::Logs],
+        CheckId::NoReload => &[Probe::ComposeConfig, Probe::Containers, Probe::Processes],
+        CheckId::NoSystemdMix => &[Probe::Systemd],
+        CheckId::AwsProfileOnly => &[Probe::ComposeConfig, Probe::Containers],
+        CheckId::ComposeOnly => &[Probe::Listeners, Probe::Publishers, Probe::ComposeConfig],
+    }
+}
+
+pub fn evaluate(id: CheckId, out: &Outputs, policy: &Policy, project_dir: &str) -> Verdict {
+    match id {
+        CheckId::CodeDeployed => code_deployed(out, policy),
+        CheckId::ImagesPulled => services::images_pulled(out),
+        CheckId::ServicesUpdated => services::services_updated(out),
+        CheckId::ServicesRunning => services::services_running(out),
+        CheckId::EnvConfigured => services::env_configured(out, policy),
+        CheckId::Migrations => migrations(out, policy),
+        CheckId::Health => health(out, policy),
+        CheckId::LogsClean => logs_clean(out),
+        CheckId::NoReload => guardrails::no_reload(out, policy),
+        CheckId::NoSystemdMix => guardrails::no_systemd_mix(out),
+        CheckId::AwsProfileOnly => guardrails::aws_profile_only(out),
+        CheckId::ComposeOnly => guardrails::compose_only(out, policy, project_dir),
+    }
+}
+
+pub(crate) fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+fn short(hash: &str) -> &str {
+    &hash[..hash.len().min(12)]
+}
+
+fn code_deployed(out: &Outputs, policy: &Policy) -> Verdict {
+    let (head, remote, status) = (
+        out.get(Probe::GitHead),
+        out.get(Probe::GitRemoteHead),
+        out.get(Probe::GitStatus),
+    );
+    let upstream = format!("{}/{}", policy.remote, policy.branch);
+    if !head.ok() {
+        return fail(format!(
+            "The project is not a git checkout Shipshape can read ({}).",
+            head.problem()
+        ));
+    }
+    let head = head.stdout.trim().to_string();
+    if !remote.ok() {
+        return verdict(
+            CheckStatus::Warn,
+            format!(
+                "HEAD is {}, but {upstream} could not be asked ({}).",
+                short(&head),
+                remote.problem()
+            ),
+        );
+    }
+    let Some(remote_head) = remote.stdout.split_whitespace().next().map(str::to_string) else {
+        return fail(format!("{upstream} has no branch {}.", policy.branch));
+    };
+    if head != remote_head {
+        return fail(format!(
+            "HEAD is {} but {upstream} is {}: the host runs code that is not {upstream} (a local commit, or a pull not made).",
+            short(&head),
+            short(&remote_head)
+        ));
+    }
+    if !status.ok() {
+        return fail(format!("git status failed ({}).", status.problem()));
+    }
+    let changed: Vec<&str> = status
+        .stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    if !changed.is_empty() {
+        return fail(format!(
+            "{} tracked file(s) changed on the host: {}.",
+            changed.len(),
+            clip(
+                &changed
+                    .iter()
+                    .map(|l| l.trim())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                200
+            )
+        ));
+    }
+    pass(format!(
+        "HEAD {} is {upstream}, and no tracked file is changed.",
+        short(&head)
+    ))
+}
+
+fn migrations(out: &Outputs, policy: &Policy) -> Verdict {
+    let listing = out.get(Probe::Migrations);
+    let scripts: Vec<String> = listing
+        .stdout
+        .lines()
+        .map(|name| policy.migration_path(name.trim()))
+        .filter(|path| policy.matches_migration(path))
+        .collect();
+    if !listing.ok() || scripts.is_empty() {
+        return verdict(
+            CheckStatus::Na,
+            format!(
+                "No migration script ({}) on the host: nothing to apply.",
+                policy.migration_glob
+            ),
+        );
+    }
+    verdict(
+        CheckStatus::Manual,
+        format!(
+            "{} migration script(s) on the host ({}): run them, or tick once they are applied or not needed.",
+            scripts.len(),
+            scripts.join(", ")
+        ),
+    )
+}
+
+fn health(out: &Outputs, policy: &Policy) -> Verdict {
+    let probe = out.get(Probe::Health);
+    let response = crate::operations::parse_health(&probe.stdout);
+    let body = clip(response.body.trim(), 120);
+    match response.status {
+        Some(status) if (200..300).contains(&status) && probe.ok() => pass(format!(
+            "{} answered HTTP {status}: {body}",
+            policy.health_url
+        )),
+        Some(status) => fail(format!(
+            "{} answered HTTP {status}: {body}",
+            policy.health_url
+        )),
+        None => fail(format!(
+            "{} did not answer ({}).",
+            policy.health_url,
+            probe.problem()
+        )),
+    }
+}
+
+/// What marks a log line as an error.
+const ERROR_MARKS: [&str; 9] = [
+    "ERROR",
+    "CRITICAL",
+    "FATAL",
+    "Traceback",
+    "Exception",
+    "panic:",
+    "level=error",
+    "[error]",
+    "Error:",
+];
+
+fn logs_clean(out: &Outputs) -> Verdict {
+    let probe = out.get(Probe::Logs);
+    if !probe.ok() {
+        return fail(format!("The logs could not be read ({}).", probe.problem()));
+    }
+    let sections = host_state::sections(&probe.stdout);
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for service in LOGGED_SERVICES {
+        let lines = sections.get(service).cloned().unwrap_or_default();
+        if lines.first().map(String::as_str) == Some("(no container)") {
+            missing.push(service);
+        }
+        for line in lines
+            .iter()
+            .filter(|l| ERROR_MARKS.iter().any(|m| l.contains(m)))
+        {
+            found.push(format!("{service}: \"{}\"", clip(line.trim(), 160)));
+        }
+    }
+    if !found.is_empty() {
+        let more = match found.len() > 3 {
+            true => format!(" (and {} more)", found.len() - 3),
+            false => String::new(),
+        };
+        return fail(format!(
+            "{} error line(s) in the last {LOG_LINES} lines: {}{more}.",
+            found.len(),
+            found[..found.len().min(3)].join("; ")
+        ));
+    }
+    if !missing.is_empty() {
+        return verdict(
+            CheckStatus::Warn,
+            format!("No container to read logs from: {}.", missing.join(", ")),
+        );
+    }
+    pass(format!(
+        "No error line in the last {LOG_LINES} lines of {}.",
+        LOGGED_SERVICES.join(" and ")
+    ))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,207 @@
+//! Redaction: what the host printed, with its secrets taken out, before anything is
+//! stored, shown or exported. Two rules: every value `.env.aws` defines is a secret
+//! wherever it appears (compose's rendered config, `docker inspect`'s environment,
+//! process arguments, logs), and so is the value of any key whose name looks secret
+//! (`*PASSWORD*`, `*SECRET*`, `*TOKEN*`, `*KEY*`), in `KEY=value`, `KEY: value` and
+//! `"KEY": "value"` forms.
+
+use crate::secret::Secret;
+
+pub const REDACTED: &str = "[redacted]";
+/// Values shorter than this (`1`, `on`) are redacted only where they are assigned:
+/// replacing them everywhere would destroy the evidence and protect nothing.
+const MIN_FREE_VALUE: usize = 3;
+const SECRET_WORDS: [&str; 4] = ["PASSWORD", "SECRET", "TOKEN", "KEY"];
+
+#[derive(Default)]
+pub struct Redactor {
+    /// Longest first, so a value containing another is replaced whole.
+    values: Vec<Secret>,
+    /// The env file's keys: their values are redacted wherever they are assigned.
+    keys: Vec<String>,
+}
+
+impl Redactor {
+    /// A redactor for the values defined in an env file's text (`KEY=value` lines).
+    pub fn from_env_file(text: &str) -> Redactor {
+        let mut values: Vec<String> = Vec::new();
+        let mut keys = Vec::new();
+        for (key, value) in env_assignments(text) {
+            keys.push(key);
+            if value.is_empty() {
+                continue;
+            }
+            // A URL's password may be printed on its own (a driver's error message).
+            if let Some(password) = url_password(&value) {
+                values.push(password.to_string());
+            }
+            values.push(value);
+        }
+        values.retain(|v| v.len() >= MIN_FREE_VALUE);
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        values.dedup();
+        Redactor {
+            values: values.into_iter().map(Secret::new).collect(),
+            keys,
+        }
+    }
+
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for value in &self.values {
+            let value = value.expose();
+            if out.contains(value) {
+                out = out.replace(value, REDACTED);
+            }
+        }
+        let secret = |key: &str| looks_secret(key) || self.keys.iter().any(|k| k == key);
+        let mut redacted = String::with_capacity(out.len());
+        for (i, line) in out.split('\n').enumerate() {
+            if i > 0 {
+                redacted.push('\n');
+            }
+            redacted.push_str(&redact_line(line, &secret));
+        }
+        redacted
+    }
+}
+
+/// The `KEY=value` lines of an env file (comments, blanks and `export ` handled; quotes
+/// around a value removed).
+pub fn env_assignments(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|line| {
+            let line = line.trim();
+            let line = line.strip_prefix("export ").unwrap_or(line);
+            if line.starts_with('#') {
+                return None;
+            }
+            let (key, value) = line.split_once('=')?;
+            let key = key.trim();
+            let valid = !key.is_empty()
+                && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !key.starts_with(|c: char| c.is_ascii_digit());
+            if !valid {
+                return None;
+            }
+            let value = value.trim();
+            let unquoted = ['"', '\'']
+                .iter()
+                .find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q)))
+                .unwrap_or(value);
+            Some((key.to_string(), unquoted.to_string()))
+        })
+        .collect()
+}
+
+fn url_password(value: &str) -> Option<&str> {
+    let (_, rest) = value.split_once("://")?;
+    let userinfo = rest.split('@').next().filter(|_| rest.contains('@'))?;
+    let (_, password) = userinfo.split_once(':')?;
+    (!password.is_empty()).then_some(password)
+}
+
+fn looks_secret(key: &str) -> bool {
+    let upper = key.to_ascii_uppercase();
+    SECRET_WORDS.iter().any(|w| upper.contains(w))
+}
+
+/// Replaces the value after each key `secret` names.
+fn redact_line(line: &str, secret: &dyn Fn(&str) -> bool) -> String {
+    let bytes = line.as_bytes();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        // A key: a run of word characters (optionally quoted), then `=`, `:` or `": `.
+        let start = i;
+        while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+            i += 1;
+        }
+        if i == start {
+            out.push(line[i..].chars().next().unwrap());
+            i += line[i..].chars().next().unwrap().len_utf8();
+            continue;
+        }
+        let key = &line[start..i];
+        out.push_str(key);
+        if !secret(key) {
+            continue;
+        }
+        let mut j = i;
+        if j < bytes.len() && bytes[j] == b'"' {
+            j += 1;
+        }
+        let separator = match bytes.get(j) {
+            Some(b'=') => j + 1,
+            Some(b':') => j + 1,
+            _ => continue,
+        };
+        let mut value_start = separator;
+        while value_start < bytes.len() && bytes[value_start] == b' ' {
+            value_start += 1;
+        }
+        let quoted = bytes.get(value_start) == Some(&b'"');
+        let value_from = value_start + quoted as usize;
+        let value_end = match quoted {
+            true => line[value_from..]
+                .find('"')
+                .map_or(line.len(), |n| value_from + n),
+            false => line[value_from..]
+                .find(|c: char| c.is_whitespace() || matches!(c, ',' | '}' | '"' | '\''))
+                .map_or(line.len(), |n| value_from + n),
+        };
+        if value_end == value_from || &line[value_from..value_end] == REDACTED {
+            continue;
+        }
+        out.push_str(&line[i..value_from]);
+        out.push_str(REDACTED);
+        i = value_end;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ENV: &str = "# lab\nENVIRONMENT=aws-lab\nexport DATABASE_URL=postgresql://trader:lab-pass-7@db:5432/atp\nEXCHANGE_API_SECRET=\"FAKE-SECRET-1\"\nDEBUG=1\n";
+
+    #[test]
+    fn every_env_value_goes_wherever_it_appears() {
+        let redactor = Redactor::from_env_file(ENV);
+        let text = "Env=[ENVIRONMENT=aws-lab DATABASE_URL=postgresql://trader:lab-pass-7@db:5432/atp]\nerror: password lab-pass-7 refused\nsecret FAKE-SECRET-1 in a log";
+        let out = redactor.redact(text);
+        for value in ["aws-lab", "lab-pass-7", "FAKE-SECRET-1", "postgresql://"] {
+            assert!(!out.contains(value), "{value} left in {out}");
+        }
+        assert!(out.contains("ENVIRONMENT=[redacted]"));
+    }
+
+    #[test]
+    fn secret_looking_keys_lose_their_values_in_every_form() {
+        let redactor = Redactor::default();
+        let text = r#"API_TOKEN=abc123 other=1
+"DB_PASSWORD": "hunter2", "LEVEL": "info"
+  aws_secret_access_key: wJalr
+--api-key=zzz DEBUG=1
+["API_KEY=abc123", "B=2"]"#;
+        let out = redactor.redact(text);
+        for value in ["abc123", "hunter2", "wJalr"] {
+            assert!(!out.contains(value), "{value} left in {out}");
+        }
+        assert!(out.contains(r#""LEVEL": "info""#));
+        assert!(out.contains("other=1") && out.contains("DEBUG=1"));
+        assert!(out.contains(r#"["API_KEY=[redacted]", "B=2"]"#), "{out}");
+    }
+
+    #[test]
+    fn short_values_are_redacted_only_where_assigned() {
+        let redactor = Redactor::from_env_file("WORKERS=2\n");
+        assert_eq!(redactor.redact("--workers 2"), "--workers 2");
+        assert_eq!(redactor.redact("WORKERS=2"), "WORKERS=[redacted]");
+        assert_eq!(
+            redactor.redact(r#""WORKERS": "2""#),
+            r#""WORKERS": "[redacted]""#
+        );
+    }
+}

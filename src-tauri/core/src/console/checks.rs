@@ -1,0 +1,166 @@
+//! The checklist's front door: run a verification on a target (written to the journal
+//! when it starts and when it ends), re-run one item, tick, untick and waive, each
+//! recorded with who did it (the local account and the key the session authenticated
+//! with) and when.
+
+use super::Console;
+use crate::checklist::{
+    Actor, CheckId, CheckItem, Checklist, ChecklistChange, ItemChange, ReportTarget,
+};
+use crate::checks;
+use crate::error::{Error, Result};
+use crate::history::{new_record_id, operator};
+use crate::journal::{ChainReport, Entry, RunStart};
+
+fn now() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
+
+impl Console {
+    /// Runs every check on `target`, handing each item to `on_item` once decided.
+    pub async fn verify(
+        &self,
+        target: &str,
+        on_item: impl FnMut(&CheckItem) + Send,
+    ) -> Result<Checklist> {
+        let (target, policy) = self.target_and_policy(target)?;
+        let journal = self.journal()?;
+        let id = new_record_id("verify");
+        let title = format!("Verify {}", target.name);
+        let summary = format!("{} checks", CheckId::ALL.len());
+        journal.append(
+            &id,
+            &Entry::VerificationStarted(RunStart::now(&target.name, &title, &summary)),
+        )?;
+        let started_at = now();
+        let result: Result<Checklist> = async {
+            let connection = self.connect(&target.name).await?;
+            let (items, outputs) = checks::run(
+                connection.clone(),
+                &CheckId::ALL,
+                &policy,
+                &target.project_dir,
+                on_item,
+            )
+            .await?;
+            let (git_commit, images) = checks::deployed_state(&outputs);
+            Ok(Checklist {
+                id: id.clone(),
+                target: ReportTarget {
+                    name: target.name.clone(),
+                    host: target.host.clone(),
+                    port: target.port,
+                    user: target.user.clone(),
+                    project_dir: target.project_dir.clone(),
+                    host_key: connection.host_key().to_string(),
+                },
+                operator: Actor {
+                    user: operator(),
+                    key_fingerprint: Some(connection.client_key().to_string()),
+                },
+                started_at,
+                finished_at: now(),
+                git_commit,
+                images,
+                items,
+            })
+        }
+        .await;
+        match result {
+            Ok(checklist) => {
+                journal.append(&id, &Entry::VerificationEnded(checklist.clone()))?;
+                Ok(checklist)
+            }
+            Err(error) => {
+                journal.append(
+                    &id,
+                    &Entry::Aborted {
+                        reason: error.to_string(),
+                    },
+                )?;
+                Err(error)
+            }
+        }
+    }
+
+    /// Runs one item's probes again and records the new result in the checklist.
+    pub async fn rerun_check(&self, checklist: &str, item: CheckId) -> Result<Checklist> {
+        let recorded = self.checklist(checklist)?;
+        let (target, policy) = self.target_and_policy(&recorded.target.name)?;
+        let connection = self.connect(&target.name).await?;
+        let (items, _) = checks::run(
+            connection.clone(),
+            &[item],
+            &policy,
+            &target.project_dir,
+            |_| {},
+        )
+        .await?;
+        let new = items
+            .into_iter()
+            .next()
+            .expect("one item asked, one returned");
+        self.journal()?.change_checklist(&ChecklistChange {
+            checklist: checklist.to_string(),
+            item,
+            by: self.actor(&target.name),
+            at: now(),
+            change: ItemChange::Rerun {
+                item: Box::new(new),
+            },
+        })
+    }
+
+    /// Ticks, unticks or waives an item of a recorded checklist.
+    pub fn change_check(
+        &self,
+        checklist: &str,
+        item: CheckId,
+        change: ItemChange,
+    ) -> Result<Checklist> {
+        if matches!(change, ItemChange::Rerun { .. }) {
+            return Err(Error::BadInput(
+                "New results come only from running the item's probes (rerun_check).".into(),
+            ));
+        }
+        let target = self.checklist(checklist)?.target.name;
+        self.journal()?.change_checklist(&ChecklistChange {
+            checklist: checklist.to_string(),
+            item,
+            by: self.actor(&target),
+            at: now(),
+            change,
+        })
+    }
+
+    pub fn checklist(&self, id: &str) -> Result<Checklist> {
+        self.journal()?.checklist(id)
+    }
+
+    pub fn latest_checklist(&self, target: &str) -> Result<Option<Checklist>> {
+        self.journal()?.latest_checklist(target)
+    }
+
+    /// Walks the journal's hash chain.
+    pub fn verify_journal(&self) -> Result<ChainReport> {
+        self.journal()?.verify()
+    }
+
+    /// Who acts now: this account, and the key of the live connection to `target` (or
+    /// the key the target is set to use, when there is no connection).
+    fn actor(&self, target: &str) -> Actor {
+        let live = self
+            .existing_session(target)
+            .and_then(|s| s.live_client_key());
+        let configured = || {
+            let target = crate::target::find(self.settings.as_ref(), target).ok()?;
+            crate::keys::find(self.settings.as_ref(), target.key.as_deref()?)
+                .ok()
+                .map(|k| k.fingerprint)
+        };
+        Actor {
+            user: operator(),
+            key_fingerprint: live.or_else(configured),
+        }
+    }
+}

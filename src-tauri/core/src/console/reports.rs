@@ -1,0 +1,152 @@
+//! Reports of recorded verifications: made from the journal (with its chain head),
+//! written where the operator says, signed with a key from the keyring, co-signed by
+//! reviewers; each export and co-signature is itself a journal entry, so the history
+//! lists every report made and who signed it.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::Console;
+use crate::checklist::{sha256_hex, Actor};
+use crate::error::{Error, Result};
+use crate::history::operator;
+use crate::journal::Entry;
+use crate::report::{sign, Report, ReportFormat, Signer};
+
+/// A report file made from a verification, as the journal remembers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ReportExport {
+    pub record_id: String,
+    pub path: String,
+    pub format: ReportFormat,
+    /// Of the file as written.
+    pub sha256: String,
+    pub exported_at: String,
+    pub exported_by: Actor,
+    /// The operator's signature file, if signed.
+    pub signature: Option<String>,
+    /// Reviewers who co-signed the file since.
+    #[serde(default)]
+    pub cosigners: Vec<Signer>,
+}
+
+fn now() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
+
+impl Console {
+    /// The report of the verification `record_id`, with every tick and waiver made so
+    /// far and the journal's current chain head.
+    pub fn report(&self, record_id: &str) -> Result<Report> {
+        let journal = self.journal()?;
+        let checklist = journal.checklist(record_id)?;
+        Ok(Report::of(&checklist, &journal.head()?))
+    }
+
+    /// Writes `bytes` (the report rendered in `format`) to `path`, signs the file with
+    /// the key `sign_with` if given, and records the export.
+    pub async fn save_report(
+        &self,
+        report: &Report,
+        format: ReportFormat,
+        path: &Path,
+        bytes: &[u8],
+        sign_with: Option<&str>,
+    ) -> Result<ReportExport> {
+        crate::settings::write_atomically(path, bytes)?;
+        let (signature, key_fingerprint) = match sign_with {
+            Some(name) => {
+                let (written, fingerprint) = self.sign_with(name, path, None).await?;
+                (Some(written), Some(fingerprint))
+            }
+            None => (None, report.operator_key.clone()),
+        };
+        let export = ReportExport {
+            record_id: report.record_id.clone(),
+            path: path.display().to_string(),
+            format,
+            sha256: sha256_hex(bytes),
+            exported_at: now(),
+            exported_by: Actor {
+                user: operator(),
+                key_fingerprint,
+            },
+            signature,
+            cosigners: Vec::new(),
+        };
+        self.journal()?
+            .append(&export.record_id, &Entry::ReportExported(export.clone()))?;
+        Ok(export)
+    }
+
+    /// Co-signs an exported report file with a reviewer's key: writes `FILE.KEY.sig` and
+    /// records who signed it.
+    pub async fn cosign_report(&self, path: &Path, key_name: &str) -> Result<Signer> {
+        crate::keys::validate_name(key_name)?;
+        let bytes = std::fs::read(path).map_err(|e| Error::storage(path, e))?;
+        let sha256 = sha256_hex(&bytes);
+        let export = self
+            .report_exports()?
+            .into_iter()
+            .rev()
+            .find(|e| e.sha256 == sha256)
+            .ok_or_else(|| {
+                Error::BadInput(format!(
+                    "{} is not a report Shipshape exported, or it changed since: its hash is in no export record.",
+                    path.display()
+                ))
+            })?;
+        let (written, fingerprint) = self.sign_with(key_name, path, Some(key_name)).await?;
+        let signer = Signer {
+            user: operator(),
+            key_name: key_name.to_string(),
+            fingerprint,
+            signed_at: now(),
+            signature_file: written,
+        };
+        self.journal()?.append(
+            &export.record_id,
+            &Entry::ReportCosigned {
+                sha256,
+                signer: signer.clone(),
+            },
+        )?;
+        Ok(signer)
+    }
+
+    /// Every report exported, oldest first, with its co-signers.
+    pub fn report_exports(&self) -> Result<Vec<ReportExport>> {
+        let mut exports: Vec<ReportExport> = Vec::new();
+        for (_, entry) in self.journal()?.entries()? {
+            match entry {
+                Entry::ReportExported(export) => exports.push(export),
+                Entry::ReportCosigned { sha256, signer } => {
+                    if let Some(export) = exports.iter_mut().rev().find(|e| e.sha256 == sha256) {
+                        export.cosigners.push(signer);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(exports)
+    }
+
+    async fn sign_with(
+        &self,
+        key_name: &str,
+        path: &Path,
+        cosigner: Option<&str>,
+    ) -> Result<(String, String)> {
+        let loader = self.key_loader.clone();
+        let name = key_name.to_string();
+        let key = super::blocking(move || loader(&name)).await?;
+        let fingerprint = key
+            .public_key()
+            .fingerprint(russh::keys::HashAlg::Sha256)
+            .to_string();
+        let written = sign::sign_file(&key, path, cosigner)?;
+        Ok((written.display().to_string(), fingerprint))
+    }
+}

@@ -1,0 +1,224 @@
+//! What the journal stores, and how its entries read back as the history: a run's end
+//! replaces its start; a start whose process is gone is a run that was interrupted.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::checklist::{CheckStatus, Checklist, ChecklistChange};
+use crate::console::ReportExport;
+use crate::error::{Error, Result};
+use crate::history::{HistoryRecord, RecordKind, RunOutcome};
+use crate::report::Signer;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Entry {
+    OperationStarted(RunStart),
+    OperationEnded(HistoryRecord),
+    VerificationStarted(RunStart),
+    VerificationEnded(Checklist),
+    ChecklistChanged(ChecklistChange),
+    /// A run that ended in an error before it could finish (the connection failed).
+    Aborted {
+        reason: String,
+    },
+    /// A report file made from a verification.
+    ReportExported(ReportExport),
+    /// A reviewer's co-signature of a report file (found by its hash).
+    ReportCosigned {
+        sha256: String,
+        signer: Signer,
+    },
+    /// A record from the `history.jsonl` of earlier versions.
+    Imported(HistoryRecord),
+}
+
+impl Entry {
+    /// The `kind` column: the same word as the body's tag.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Entry::OperationStarted(_) => "operation_started",
+            Entry::OperationEnded(_) => "operation_ended",
+            Entry::VerificationStarted(_) => "verification_started",
+            Entry::VerificationEnded(_) => "verification_ended",
+            Entry::ChecklistChanged(_) => "checklist_changed",
+            Entry::Aborted { .. } => "aborted",
+            Entry::ReportExported(_) => "report_exported",
+            Entry::ReportCosigned { .. } => "report_cosigned",
+            Entry::Imported(_) => "imported",
+        }
+    }
+}
+
+/// A run as it starts: enough to show it, and to tell later whether its process lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunStart {
+    pub target: String,
+    pub operator: String,
+    pub title: String,
+    pub command: String,
+    pub started_at: String,
+    pub pid: u32,
+    /// This boot of the machine (Linux's `boot_id`): a pid means nothing after a reboot.
+    pub boot: String,
+}
+
+impl RunStart {
+    pub fn now(target: &str, title: &str, command: &str) -> RunStart {
+        RunStart {
+            target: target.to_string(),
+            operator: crate::history::operator(),
+            title: title.to_string(),
+            command: command.to_string(),
+            started_at: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
+            pid: std::process::id(),
+            boot: boot_id(),
+        }
+    }
+
+    fn still_running(&self) -> bool {
+        self.boot == boot_id()
+            && (self.pid == std::process::id()
+                || Path::new(&format!("/proc/{}", self.pid)).exists())
+    }
+}
+
+fn boot_id() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// The history line of a finished verification.
+pub fn verification_record(checklist: &Checklist) -> HistoryRecord {
+    let count = |status| {
+        checklist
+            .items
+            .iter()
+            .filter(|i| i.status == status)
+            .count()
+    };
+    let title = format!(
+        "Verify: {} passed, {} failed, {} to tick",
+        count(CheckStatus::Pass) + count(CheckStatus::Waived),
+        count(CheckStatus::Fail),
+        count(CheckStatus::Manual)
+    );
+    HistoryRecord {
+        id: checklist.id.clone(),
+        kind: RecordKind::Verification,
+        target: checklist.target.name.clone(),
+        operator: checklist.operator.user.clone(),
+        title,
+        command: format!("{} checks", checklist.items.len()),
+        started_at: checklist.started_at.clone(),
+        finished_at: checklist.finished_at.clone(),
+        duration_ms: duration_ms(&checklist.started_at, &checklist.finished_at),
+        exit_code: Some(checklist.failed() as i64),
+        outcome: RunOutcome::Exited,
+        output_sha256: String::new(),
+        output_bytes: 0,
+    }
+}
+
+fn duration_ms(from: &str, to: &str) -> u64 {
+    match (humantime::parse_rfc3339(from), humantime::parse_rfc3339(to)) {
+        (Ok(from), Ok(to)) => to
+            .duration_since(from)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn unfinished(id: &str, kind: RecordKind, start: &RunStart) -> HistoryRecord {
+    let outcome = match start.still_running() {
+        true => RunOutcome::Running,
+        false => RunOutcome::Interrupted,
+    };
+    HistoryRecord {
+        id: id.to_string(),
+        kind,
+        target: start.target.clone(),
+        operator: start.operator.clone(),
+        title: start.title.clone(),
+        command: start.command.clone(),
+        started_at: start.started_at.clone(),
+        finished_at: String::new(),
+        duration_ms: 0,
+        exit_code: None,
+        outcome,
+        output_sha256: String::new(),
+        output_bytes: 0,
+    }
+}
+
+/// One line per run, in the order the runs started.
+pub fn fold_history(entries: Vec<(String, Entry)>) -> Vec<HistoryRecord> {
+    let mut records: Vec<HistoryRecord> = Vec::new();
+    let mut at: HashMap<String, usize> = HashMap::new();
+    let place = |id: &str,
+                 record: HistoryRecord,
+                 records: &mut Vec<HistoryRecord>,
+                 at: &mut HashMap<String, usize>| match at.get(id) {
+        Some(&i) => records[i] = record,
+        None => {
+            at.insert(id.to_string(), records.len());
+            records.push(record);
+        }
+    };
+    let mut checklists: HashMap<String, Checklist> = HashMap::new();
+    for (id, entry) in entries {
+        match entry {
+            Entry::OperationStarted(start) => place(
+                &id,
+                unfinished(&id, RecordKind::Operation, &start),
+                &mut records,
+                &mut at,
+            ),
+            Entry::VerificationStarted(start) => place(
+                &id,
+                unfinished(&id, RecordKind::Verification, &start),
+                &mut records,
+                &mut at,
+            ),
+            Entry::OperationEnded(record) | Entry::Imported(record) => {
+                place(&id, record, &mut records, &mut at)
+            }
+            Entry::VerificationEnded(checklist) => {
+                place(&id, verification_record(&checklist), &mut records, &mut at);
+                checklists.insert(id, checklist);
+            }
+            Entry::Aborted { reason } => {
+                if let Some(&i) = at.get(&id) {
+                    let record = &mut records[i];
+                    record.outcome = RunOutcome::Interrupted;
+                    record.title = format!("{} (failed: {reason})", record.title);
+                }
+            }
+            Entry::ReportExported(_) | Entry::ReportCosigned { .. } => {}
+            Entry::ChecklistChanged(change) => {
+                if let Some(checklist) = checklists.get_mut(&id) {
+                    checklist.apply(&change);
+                    place(&id, verification_record(checklist), &mut records, &mut at);
+                }
+            }
+        }
+    }
+    records
+}
+
+/// The records of an older `history.jsonl`; a torn last line is skipped.
+pub fn legacy_records(path: &Path) -> Result<Vec<HistoryRecord>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::storage(path, e)),
+    };
+    Ok(text
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect())
+}

@@ -1,0 +1,273 @@
+//! The journal: everything Shipshape ran and every verification, in an embedded SQLite
+//! database the console and the CLI share. Crash-safe (WAL, `synchronous=FULL`), and
+//! tamper-evident: entries are only appended, each chained to the one before by hash
+//! ([`chain`]), so `history verify` finds any stored byte that changed.
+//!
+//! A run is written when it starts and again when it ends. A process killed in between
+//! leaves its start alone, which reads back as interrupted, never as missing.
+
+pub mod chain;
+mod entries;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::checklist::{Checklist, ChecklistChange};
+use crate::error::{Error, Result};
+use crate::history::HistoryRecord;
+pub use chain::{BrokenEntry, ChainReport};
+pub use entries::{Entry, RunStart};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS entries (
+    seq INTEGER PRIMARY KEY,
+    record_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_by_record ON entries(record_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+";
+
+pub struct Journal {
+    path: PathBuf,
+    db: Mutex<Connection>,
+}
+
+impl Journal {
+    /// Opens (or creates) the journal at `path`. Records of an older `history.jsonl` at
+    /// `legacy` are imported once, as the first entries.
+    pub fn open(path: &Path, legacy: Option<&Path>) -> Result<Journal> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::storage(dir, e))?;
+        }
+        let fail = |e: rusqlite::Error| Error::storage(path, e);
+        let db = Connection::open(path).map_err(fail)?;
+        db.busy_timeout(Duration::from_secs(10)).map_err(fail)?;
+        db.pragma_update(None, "journal_mode", "WAL")
+            .map_err(fail)?;
+        db.pragma_update(None, "synchronous", "FULL")
+            .map_err(fail)?;
+        db.execute_batch(SCHEMA).map_err(fail)?;
+        let journal = Journal {
+            path: path.to_path_buf(),
+            db: Mutex::new(db),
+        };
+        if let Some(legacy) = legacy {
+            journal.import_legacy(legacy)?;
+        }
+        Ok(journal)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn fail(&self, e: impl std::fmt::Display) -> Error {
+        Error::storage(&self.path, e)
+    }
+
+    /// Appends one entry under the write lock, chained to the current head. Returns the
+    /// new head.
+    pub fn append(&self, record_id: &str, entry: &Entry) -> Result<String> {
+        let body = serde_json::to_string(entry).expect("journal entries serialize");
+        let mut db = self.db.lock().expect("journal lock");
+        let tx = db
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| self.fail(e))?;
+        let head = append_in(&tx, record_id, entry.kind(), &body).map_err(|e| self.fail(e))?;
+        tx.commit().map_err(|e| self.fail(e))?;
+        Ok(head)
+    }
+
+    /// The last entry's hash (the genesis value for an empty journal).
+    pub fn head(&self) -> Result<String> {
+        let db = self.db.lock().expect("journal lock");
+        last_hash(&db).map_err(|e| self.fail(e))
+    }
+
+    /// Walks the whole chain.
+    pub fn verify(&self) -> Result<ChainReport> {
+        let db = self.db.lock().expect("journal lock");
+        let mut statement = db
+            .prepare("SELECT seq, record_id, kind, body, prev_hash, hash FROM entries ORDER BY seq")
+            .map_err(|e| self.fail(e))?;
+        let rows = statement
+            .query_map([], |row| {
+                let bytes = |i: usize| -> rusqlite::Result<Vec<u8>> {
+                    Ok(row
+                        .get_ref(i)?
+                        .as_bytes_or_null()?
+                        .unwrap_or_default()
+                        .to_vec())
+                };
+                Ok(chain::StoredEntry {
+                    seq: row.get(0)?,
+                    record_id: bytes(1)?,
+                    kind: bytes(2)?,
+                    body: bytes(3)?,
+                    prev_hash: bytes(4)?,
+                    hash: bytes(5)?,
+                })
+            })
+            .map_err(|e| self.fail(e))?;
+        let entries: Vec<_> = rows
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.fail(e))?;
+        Ok(chain::verify(entries))
+    }
+
+    /// Every readable entry, oldest first, with its record id. An entry whose body no
+    /// longer parses is skipped here; `verify` names it.
+    pub fn entries(&self) -> Result<Vec<(String, Entry)>> {
+        self.entries_where("1 = 1", [])
+    }
+
+    fn entries_where<P: rusqlite::Params>(
+        &self,
+        filter: &str,
+        params: P,
+    ) -> Result<Vec<(String, Entry)>> {
+        let db = self.db.lock().expect("journal lock");
+        let sql = format!("SELECT record_id, body FROM entries WHERE {filter} ORDER BY seq");
+        let mut statement = db.prepare(&sql).map_err(|e| self.fail(e))?;
+        let rows = statement
+            .query_map(params, |row| {
+                let id: String = row.get(0)?;
+                let body = row
+                    .get_ref(1)?
+                    .as_bytes_or_null()?
+                    .unwrap_or_default()
+                    .to_vec();
+                Ok((id, body))
+            })
+            .map_err(|e| self.fail(e))?;
+        let mut found = Vec::new();
+        for row in rows {
+            let (id, body) = row.map_err(|e| self.fail(e))?;
+            if let Ok(entry) = serde_json::from_slice(&body) {
+                found.push((id, entry));
+            }
+        }
+        Ok(found)
+    }
+
+    /// The history: one line per run, newest last.
+    pub fn history(&self) -> Result<Vec<HistoryRecord>> {
+        Ok(entries::fold_history(self.entries()?))
+    }
+
+    /// A recorded verification with every later tick, waiver and re-run applied.
+    pub fn checklist(&self, id: &str) -> Result<Checklist> {
+        let mut checklist: Option<Checklist> = None;
+        for (_, entry) in self.entries_where("record_id = ?1", [id])? {
+            match entry {
+                Entry::VerificationEnded(list) => checklist = Some(list),
+                Entry::ChecklistChanged(change) => {
+                    if let Some(list) = checklist.as_mut() {
+                        list.apply(&change);
+                    }
+                }
+                _ => {}
+            }
+        }
+        checklist.ok_or_else(|| {
+            Error::BadInput(format!(
+                "There is no finished verification {id} in the journal. `shipshape history` lists them."
+            ))
+        })
+    }
+
+    /// Records a change to an item of a recorded checklist, once it is known to apply.
+    pub fn change_checklist(&self, change: &ChecklistChange) -> Result<Checklist> {
+        let mut checklist = self.checklist(&change.checklist)?;
+        checklist.check_change(change.item, &change.change)?;
+        self.append(&change.checklist, &Entry::ChecklistChanged(change.clone()))?;
+        checklist.apply(change);
+        Ok(checklist)
+    }
+
+    /// The newest finished verification of `target`, if any.
+    pub fn latest_checklist(&self, target: &str) -> Result<Option<Checklist>> {
+        let id = {
+            let db = self.db.lock().expect("journal lock");
+            db.query_row(
+                "SELECT record_id FROM entries WHERE kind = 'verification_ended'
+                 AND json_extract(body, '$.target.name') = ?1 ORDER BY seq DESC LIMIT 1",
+                [target],
+                |row| row.get::<_, String>(0),
+            )
+            .optional()
+            .map_err(|e| self.fail(e))?
+        };
+        id.map(|id| self.checklist(&id)).transpose()
+    }
+
+    fn import_legacy(&self, legacy: &Path) -> Result<()> {
+        let mut db = self.db.lock().expect("journal lock");
+        let tx = db
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| self.fail(e))?;
+        let done: Option<String> = tx
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'legacy_imported'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.fail(e))?;
+        if done.is_some() {
+            return Ok(());
+        }
+        for record in entries::legacy_records(legacy)? {
+            let body = serde_json::to_string(&Entry::Imported(record.clone())).expect("serializes");
+            append_in(&tx, &record.id, "imported", &body).map_err(|e| self.fail(e))?;
+        }
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('legacy_imported', ?1)",
+            [legacy.display().to_string()],
+        )
+        .map_err(|e| self.fail(e))?;
+        tx.commit().map_err(|e| self.fail(e))
+    }
+}
+
+fn last_hash(db: &Connection) -> rusqlite::Result<String> {
+    Ok(db
+        .query_row(
+            "SELECT hash FROM entries ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or_else(|| chain::GENESIS.to_string()))
+}
+
+fn append_in(db: &Connection, record_id: &str, kind: &str, body: &str) -> rusqlite::Result<String> {
+    let (seq, prev): (i64, String) = db
+        .query_row(
+            "SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .unwrap_or((0, chain::GENESIS.to_string()));
+    let seq = seq + 1;
+    let hash = chain::entry_hash(
+        prev.as_bytes(),
+        seq,
+        record_id.as_bytes(),
+        kind.as_bytes(),
+        body.as_bytes(),
+    );
+    db.execute(
+        "INSERT INTO entries (seq, record_id, kind, body, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![seq, record_id, kind, body, prev, hash],
+    )?;
+    Ok(hash)
+}

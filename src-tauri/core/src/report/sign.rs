@@ -1,0 +1,62 @@
+//! Signatures on report files: OpenSSH's SSHSIG format, namespace `shipshape-report`,
+//! made with a key from the keyring, so anyone checks them with `ssh-keygen -Y verify`
+//! and no Shipshape at all. The operator's signature is `FILE.sig`; a reviewer's
+//! co-signature is `FILE.KEYNAME.sig`, beside it.
+
+use std::path::{Path, PathBuf};
+
+use russh::keys::ssh_key::LineEnding;
+use russh::keys::{HashAlg, PrivateKey};
+
+use crate::error::{Error, Result};
+
+pub const NAMESPACE: &str = "shipshape-report";
+
+/// Where the signature of `report` by the operator (`None`) or a reviewer's key goes.
+pub fn signature_path(report: &Path, cosigner_key: Option<&str>) -> PathBuf {
+    let mut name = report.as_os_str().to_os_string();
+    if let Some(key) = cosigner_key {
+        name.push(format!(".{key}"));
+    }
+    name.push(".sig");
+    PathBuf::from(name)
+}
+
+/// The armored SSHSIG signature of `bytes`.
+pub fn sign(key: &PrivateKey, bytes: &[u8]) -> Result<String> {
+    let signature = key
+        .sign(NAMESPACE, HashAlg::Sha512, bytes)
+        .map_err(|e| Error::Protocol(format!("the report could not be signed: {e}")))?;
+    signature
+        .to_pem(LineEnding::LF)
+        .map_err(|e| Error::Protocol(format!("the signature could not be written out: {e}")))
+}
+
+/// Signs the file at `report` and writes the signature beside it; returns its path.
+pub fn sign_file(key: &PrivateKey, report: &Path, cosigner_key: Option<&str>) -> Result<PathBuf> {
+    let bytes = std::fs::read(report).map_err(|e| Error::storage(report, e))?;
+    let armored = sign(key, &bytes)?;
+    let path = signature_path(report, cosigner_key);
+    crate::settings::write_atomically(&path, armored.as_bytes())?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_verifies_and_fails_after_a_change() {
+        let key = PrivateKey::random(&mut rand::rng(), russh::keys::Algorithm::Ed25519).unwrap();
+        let armored = sign(&key, b"report").unwrap();
+        assert!(armored.starts_with("-----BEGIN SSH SIGNATURE-----"));
+        let signature: russh::keys::ssh_key::SshSig = armored.parse().unwrap();
+        let public = key.public_key();
+        assert!(public.verify(NAMESPACE, b"report", &signature).is_ok());
+        assert!(public.verify(NAMESPACE, b"reporT", &signature).is_err());
+        assert_eq!(
+            signature_path(Path::new("/tmp/r.pdf"), Some("reviewer")),
+            PathBuf::from("/tmp/r.pdf.reviewer.sig")
+        );
+    }
+}

@@ -1,0 +1,77 @@
+//! The words every rendering shares, so the Markdown, HTML and PDF reports say the same
+//! thing the same way: status icons beside their names (never colour alone), the
+//! header's fields, the verdict.
+
+use shipshape_core::checklist::{CheckGroup, CheckItem, CheckStatus};
+use shipshape_core::report::Report;
+
+pub fn icon(status: CheckStatus) -> &'static str {
+    match status {
+        CheckStatus::Pass => "✔",
+        CheckStatus::Fail => "✘",
+        CheckStatus::Warn => "⚠",
+        CheckStatus::Pending => "…",
+        CheckStatus::Manual => "☐",
+        CheckStatus::Waived => "⊘",
+        CheckStatus::Na => "–",
+    }
+}
+
+pub fn label(status: CheckStatus) -> &'static str {
+    status.label()
+}
+
+pub fn verdict(verdict: &str) -> &'static str {
+    match verdict {
+        "passed" => "Passed",
+        "failed" => "Failed",
+        _ => "Incomplete: items await a tick",
+    }
+}
+
+pub fn group(group: CheckGroup) -> &'static str {
+    match group {
+        CheckGroup::Verification => "Verification checklist",
+        CheckGroup::NeverDo => "Never Do rules",
+    }
+}
+
+/// "Ticked by ops (SHA256:…) at …", or empty.
+pub fn ticked(item: &CheckItem) -> String {
+    match (&item.ticked_by, &item.ticked_at) {
+        (Some(by), Some(at)) if item.waiver.is_some() => format!("Waived by {by} at {at}"),
+        (Some(by), Some(at)) => format!("Ticked by {by} at {at}"),
+        _ => String::new(),
+    }
+}
+
+/// The header: what an auditor's change record asks for, in order.
+pub fn header_fields(report: &Report) -> Vec<(&'static str, String)> {
+    let t = &report.target;
+    vec![
+        ("Target", t.name.clone()),
+        ("Host", format!("{}@{}:{}", t.user, t.host, t.port)),
+        ("Host key", t.host_key.clone()),
+        ("Project directory", t.project_dir.clone()),
+        (
+            "Operator",
+            match &report.operator_key {
+                Some(key) => format!("{} ({key})", report.operator),
+                None => report.operator.clone(),
+            },
+        ),
+        ("Started", report.started_at.clone()),
+        ("Finished", report.finished_at.clone()),
+        (
+            "Git commit",
+            report
+                .git_commit
+                .clone()
+                .unwrap_or_else(|| "unknown".into()),
+        ),
+        ("Journal record", report.record_id.clone()),
+        ("Journal chain head", report.journal_head.clone()),
+        ("Report made", report.generated_at.clone()),
+        ("Schema", report.schema.clone()),
+    ]
+}
