@@ -12,7 +12,10 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 build_packages=(build-essential pkg-config curl libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
   librsvg2-dev libxdo-dev dbus gnome-keyring xvfb)
-test_packages=(webkit2gtk-driver xauth libsecret-tools openssh-client)
+# Readers of the reports as their users see them: qpdf and poppler (pdftotext, pdftoppm)
+# for the PDF, cmark-gfm for the Markdown; python3-venv for the JSON Schema validator.
+test_packages=(webkit2gtk-driver xauth libsecret-tools openssh-client qpdf poppler-utils cmark-gfm
+  python3-venv)
 packages=("${build_packages[@]}")
 [ "${1:-}" = --build-only ] || packages+=("${test_packages[@]}")
 command -v node >/dev/null || packages+=(nodejs npm)
@@ -31,6 +34,14 @@ fi
 if [ "${1:-}" != --build-only ] && ! command -v tauri-driver >/dev/null; then
   log "installing tauri-driver 2.1 from crates.io"
   cargo install tauri-driver --locked --version '~2.1' --quiet
+fi
+
+# An independent JSON Schema validator for the JSON report (not the Rust that made it).
+tools_dir=${SHIPSHAPE_TOOLS_DIR:-${HOME:-/root}/.cache/shipshape/tools}
+if [ "${1:-}" != --build-only ] && [ ! -x "$tools_dir/venv/bin/check-jsonschema" ]; then
+  log "installing check-jsonschema from PyPI into $tools_dir/venv"
+  python3 -m venv "$tools_dir/venv"
+  "$tools_dir/venv/bin/pip" install --quiet --disable-pip-version-check 'check-jsonschema>=0.28'
 fi
 
 npm_install() { # dir
