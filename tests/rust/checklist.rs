@@ -617,3 +617,67 @@ fn each_broken_guardrail_fails_its_item_with_the_cause_in_evidence() {
         "the lab is back to clean: {failed:#?}"
     );
 }
+
+#[test]
+fn a_verify_killed_midway_is_recorded_as_interrupted_and_the_chain_holds() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    // A frozen Docker engine keeps the probes waiting: the kill lands mid-verification.
+    let dockerd = std::fs::read_to_string(lab.dir().join("dockerd.pid"))
+        .unwrap()
+        .trim()
+        .to_string();
+    run("kill", &["-STOP", &dockerd]);
+    let thaw = dockerd.clone();
+    let _thaw = Restore(vec![Box::new(move || quiet("kill", &["-CONT", &thaw]))]);
+    let mut verify = Command::new(shipshape_binary())
+        .args(["verify", TARGET])
+        .env("SHIPSHAPE_HOME", home.path())
+        .env("SHIPSHAPE_LAB", &lab.descriptor)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let running = loop {
+        let history = shipshape(&lab, home.path(), &["history", "--json"]);
+        let records: Value = serde_json::from_slice(&history.stdout).unwrap_or(Value::Null);
+        let found = records
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["kind"] == "verification")
+            .cloned();
+        if let Some(record) = found {
+            break record;
+        }
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "the verification never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(running["outcome"], "running", "{running:#}");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    verify.kill().unwrap();
+    verify.wait().unwrap();
+
+    let history: Value =
+        serde_json::from_str(&ok(&shipshape(&lab, home.path(), &["history", "--json"]))).unwrap();
+    let record = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == running["id"])
+        .unwrap()
+        .clone();
+    assert_eq!(record["outcome"], "interrupted", "{record:#}");
+    let verified = shipshape(&lab, home.path(), &["history", "verify"]);
+    assert_eq!(
+        verified.status.code(),
+        Some(0),
+        "{}",
+        text(&verified.stderr)
+    );
+}
