@@ -30,6 +30,7 @@ fn main() {
         // Used from Rust only (no UI permission): "a long operation ended" while the
         // window is in the background.
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
         .setup(move |app| {
             let settings = JsonFileSettings::open(paths::settings_file())?;
             let console = Arc::new(Console::new(Arc::new(settings)));

@@ -5,6 +5,12 @@
 //! and host CPU per run (the lab sshd's cgroup + the Docker daemons, above the idle
 //! rate measured just before). Goals: <= 0.8 x the wall time, <= 1.1 x the host CPU.
 //!
+//! Then the whole verification (`shipshape verify NAME --report FILE.json`: cold connect
+//! to report written) against the same probes run by a hand-tuned OpenSSH script (one
+//! ControlMaster connection, six probes at a time, as sshd's session limit allows) and by
+//! a naive one (one `ssh` per probe, in sequence). Goals: <= 0.5 x the first's wall
+//! time, >= 8 x faster than the second, and less host CPU than either.
+//!
 //! Run as root: tests/with-keyring.sh cargo run -p shipshape-tests --bin bench-cli
 //! (SHIPSHAPE_BENCH_ROUNDS, default 20; SHIPSHAPE_BENCH_CLI, default the release build
 //! beside this binary's target dir).
@@ -13,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use shipshape_core::checks::probe::Probe;
 use shipshape_core::operations::{Compose, Operation};
 use shipshape_core::policy::Policy;
 use shipshape_tests::host_cpu::MeasuredSshd;
@@ -179,4 +186,119 @@ fn main() {
             ours.cpu_per_run() / openssh.cpu_per_run().max(f64::EPSILON)
         );
     }
+
+    verification(
+        &sshd,
+        idle,
+        rounds,
+        &shipshape,
+        &ssh_options(&known_hosts, &client_key, &lab.field("port")),
+        &policy,
+        &project,
+        home.path(),
+    );
+}
+
+fn ssh_options(known_hosts: &Path, client_key: &str, port: &str) -> Vec<String> {
+    [
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        &format!("UserKnownHostsFile={}", known_hosts.display()),
+        "-o",
+        "IdentitiesOnly=yes",
+        "-i",
+        client_key,
+        "-p",
+        port,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// One ControlMaster connection, the probes six at a time over it, then the master ends.
+const HAND_TUNED: &str = r#"dir=$1; shift
+sock="$dir/control"
+ssh $SSH_OPTIONS -o ControlMaster=yes -o "ControlPath=$sock" -o ControlPersist=yes -fN ubuntu@127.0.0.1
+printf '%s\0' "$@" | xargs -0 -P 6 -I{} ssh $SSH_OPTIONS -o "ControlPath=$sock" ubuntu@127.0.0.1 {} >/dev/null 2>&1 || true
+ssh -o "ControlPath=$sock" -O exit ubuntu@127.0.0.1 2>/dev/null || true"#;
+
+/// One `ssh` per probe, one after the other.
+const NAIVE: &str = r#"shift
+for probe; do ssh $SSH_OPTIONS -o ControlMaster=no -o ControlPath=none ubuntu@127.0.0.1 "$probe" >/dev/null 2>&1 || true; done"#;
+
+#[allow(clippy::too_many_arguments)]
+fn verification(
+    sshd: &MeasuredSshd,
+    idle: f64,
+    rounds: usize,
+    shipshape: &dyn Fn(&[&str]) -> Command,
+    options: &[String],
+    policy: &Policy,
+    project: &str,
+    home: &Path,
+) {
+    let rounds = (rounds / 4).max(3);
+    let probes: Vec<String> = Probe::ALL
+        .iter()
+        .map(|p| p.command(policy, project).render())
+        .collect();
+    let report = home.join("bench-report.json");
+    let script = |text: &'static str| {
+        let probes = probes.clone();
+        let options = options.join(" ");
+        let dir = home.to_path_buf();
+        move || {
+            let mut command = Command::new("sh");
+            command
+                .args(["-c", text, "bench", dir.to_str().unwrap()])
+                .args(&probes)
+                .env("SSH_OPTIONS", &options);
+            command
+        }
+    };
+    // A failed check (exit 1) is still a whole verification with its report written.
+    let ours = measure(sshd, idle, rounds, || {
+        let inner = shipshape(&["verify", "Local lab", "--report", report.to_str().unwrap()]);
+        let mut command = Command::new("sh");
+        command
+            .args(["-c", "\"$0\" \"$@\"; [ $? -le 1 ]"])
+            .arg(inner.get_program())
+            .args(inner.get_args())
+            .envs(inner.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))));
+        command
+    });
+    let tuned = measure(sshd, idle, rounds, script(HAND_TUNED));
+    let naive = measure(sshd, idle, rounds, script(NAIVE));
+    println!(
+        "whole verification ({} probes), {rounds} runs each:",
+        probes.len()
+    );
+    for (who, side) in [
+        ("shipshape verify --report (release)", &ours),
+        ("openssh ControlMaster, 6 in parallel", &tuned),
+        ("openssh one ssh per probe, in turn", &naive),
+    ] {
+        println!(
+            "  verify  {who:<37} wall {:7.1} ms   host CPU {:6.1} ms/run",
+            side.median().as_secs_f64() * 1e3,
+            side.cpu_per_run() * 1e3
+        );
+    }
+    let ratio = |a: &Side, b: &Side| a.median().as_secs_f64() / b.median().as_secs_f64();
+    let cpu = |a: &Side, b: &Side| a.cpu_per_run() / b.cpu_per_run().max(f64::EPSILON);
+    println!(
+        "  verify  ratio to hand-tuned  wall {:5.2}  host CPU {:5.2}   (goals <= 0.50, < 1.00)",
+        ratio(&ours, &tuned),
+        cpu(&ours, &tuned)
+    );
+    println!(
+        "  verify  ratio to naive       wall {:5.2}  host CPU {:5.2}   (goals <= 0.125, < 1.00); {:.1}x faster",
+        ratio(&ours, &naive),
+        cpu(&ours, &naive),
+        1.0 / ratio(&ours, &naive)
+    );
 }

@@ -64,6 +64,11 @@ enum ReportAction {
     },
 }
 
+/// The report file as the operator named it, made absolute against the working directory.
+fn report_path(path: &std::path::Path) -> Result<PathBuf, Error> {
+    std::path::absolute(path).map_err(|e| Error::BadInput(format!("{}: {e}", path.display())))
+}
+
 fn status_words(status: CheckStatus) -> String {
     let icon = match status {
         CheckStatus::Pass => "✔",
@@ -114,9 +119,13 @@ pub async fn verify(console: &Console, args: VerifyArgs) -> Result<(), Error> {
             .collect();
         eprintln!("{name}: {} (record {})", counts.join(", "), checklist.id);
         if let Some(path) = &args.report {
-            let export =
-                shipshape_report::export(console, &checklist.id, path, args.sign.as_deref())
-                    .await?;
+            let export = shipshape_report::export(
+                console,
+                &checklist.id,
+                &report_path(path)?,
+                args.sign.as_deref(),
+            )
+            .await?;
             eprintln!("Report written to {}", export.path);
             if let Some(signature) = &export.signature {
                 eprintln!("Signature written to {signature}");
@@ -206,7 +215,13 @@ pub async fn report(console: &Console, args: ReportArgs) -> Result<(), Error> {
             "Usage: shipshape report RECORD_ID --out FILE [--sign KEY], or shipshape report cosign FILE --key KEY.".into(),
         ));
     };
-    let export = shipshape_report::export(console, &record_id, &out, args.sign.as_deref()).await?;
+    let export = shipshape_report::export(
+        console,
+        &record_id,
+        &report_path(&out)?,
+        args.sign.as_deref(),
+    )
+    .await?;
     println!("Report written to {}", export.path);
     if let Some(signature) = &export.signature {
         println!("Signature written to {signature}");

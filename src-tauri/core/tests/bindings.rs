@@ -5,6 +5,7 @@ use shipshape_core::checklist::{Actor, CheckGroup, CheckId, CheckItem, CheckStat
 use shipshape_core::checklist::{Evidence, ImageDigest, ItemChange, ReportTarget};
 use shipshape_core::compose::{RunState, ServiceState};
 use shipshape_core::console::IncomingReview;
+use shipshape_core::console::ReportExport;
 use shipshape_core::console::{HostTrust, KeyFile, LiveStatus, OperationOutcome, PlannedOperation};
 use shipshape_core::console::{LogEvent, LogFollowStarted};
 use shipshape_core::history::{HistoryRecord, RecordKind, RunOutcome};
@@ -13,6 +14,7 @@ use shipshape_core::keys::KeyInfo;
 use shipshape_core::operations::StatusReport;
 use shipshape_core::operations::{ChangedFile, IncomingCommit};
 use shipshape_core::operations::{Compose, Operation};
+use shipshape_core::report::{ReportFormat, Signer};
 use shipshape_core::ssh::{CommandOutput, HostKeyOffer};
 use shipshape_core::ssh_config::ResolvedHost;
 use shipshape_core::target::Target;
@@ -59,6 +61,9 @@ fn render() -> String {
         ItemChange::decl(&cfg),
         ChainReport::decl(&cfg),
         BrokenEntry::decl(&cfg),
+        ReportFormat::decl(&cfg),
+        Signer::decl(&cfg),
+        ReportExport::decl(&cfg),
         LiveStatus::decl(&cfg),
         LogEvent::decl(&cfg),
         LogFollowStarted::decl(&cfg),

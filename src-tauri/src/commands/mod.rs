@@ -5,6 +5,7 @@
 //! it and its permission, and `tests/command_list.rs` derives the UI's client
 //! (`ui/src/lib/commands.ts`) and the capability from it, so nothing else names it.
 
+pub mod checks;
 pub mod git_review;
 pub mod keys;
 pub mod live;

@@ -17,6 +17,7 @@ const homes = {
   operations: () => ({}),
   logs: () => ({}),
   "git-review": () => ({}),
+  checklist: () => ({}),
 
   // First run on the lab; the spec adds a target for the "rebuilt" host and trusts it.
   targets: () => ({}),

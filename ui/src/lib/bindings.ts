@@ -285,6 +285,28 @@ broken: BrokenEntry | null, };
 
 export type BrokenEntry = { seq: number, record_id: string, reason: string, };
 
+export type ReportFormat = "markdown" | "html" | "pdf" | "json";
+
+export type Signer = { user: string, key_name: string, fingerprint: string, signed_at: string, 
+/**
+ * The signature file written beside the report.
+ */
+signature_file: string, };
+
+export type ReportExport = { record_id: string, path: string, format: ReportFormat, 
+/**
+ * Of the file as written.
+ */
+sha256: string, exported_at: string, exported_by: Actor, 
+/**
+ * The operator's signature file, if signed.
+ */
+signature: string | null, 
+/**
+ * Reviewers who co-signed the file since.
+ */
+cosigners: Array<Signer>, };
+
 export type LiveStatus = { "kind": "snapshot", report: StatusReport, } | { "kind": "ended", error: ErrorReport | null, };
 
 export type LogEvent = { "event": "lines", lines: Array<string>, } | { "event": "ended", cancelled: boolean, exit_code: number | null, error: ErrorReport | null, };

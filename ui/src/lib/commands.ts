@@ -3,11 +3,16 @@
 //   SHIPSHAPE_BLESS=1 cargo test -p shipshape-app --test command_list
 // Every call rejects with an ErrorReport.
 import type {
+  ChainReport,
+  CheckId,
+  CheckItem,
+  Checklist,
   ErrorReport,
   HistoryRecord,
   HostKeyOffer,
   HostTrust,
   IncomingReview,
+  ItemChange,
   KeyFile,
   KeyInfo,
   LiveStatus,
@@ -16,12 +21,85 @@ import type {
   Operation,
   OperationOutcome,
   PlannedOperation,
+  ReportExport,
+  ReportFormat,
   ResolvedHost,
   StatusReport,
   Target,
   TargetSummary,
 } from "./bindings";
 import { call, channel } from "./ipc";
+
+// src-tauri/src/commands/checks.rs
+
+/** Runs every check on `target`; each item goes to `onItem` as soon as it is decided. */
+export function verify(args: {
+  target: string;
+  onItem: (message: CheckItem) => void;
+}): Promise<Checklist> {
+  return call<Checklist>("verify", { ...args, onItem: channel(args.onItem) });
+}
+
+/** The newest verification of `target` with every tick and waiver, if there is one. */
+export function latestChecklist(args: { target: string }): Promise<Checklist | null> {
+  return call<Checklist | null>("latest_checklist", args);
+}
+
+export function checklist(args: { id: string }): Promise<Checklist> {
+  return call<Checklist>("checklist", args);
+}
+
+/** Ticks, unticks or waives (with a written reason) one item; recorded with who and when. */
+export function changeCheck(args: {
+  checklist: string;
+  item: CheckId;
+  change: ItemChange;
+}): Promise<Checklist> {
+  return call<Checklist>("change_check", args);
+}
+
+/** Runs one item's probes again. */
+export function rerunCheck(args: { checklist: string; item: CheckId }): Promise<Checklist> {
+  return call<Checklist>("rerun_check", args);
+}
+
+/** Where a report of `recordId` in `format` goes unless the operator picks another file. */
+export function suggestReportPath(args: {
+  recordId: string;
+  format: ReportFormat;
+}): Promise<string> {
+  return call<string>("suggest_report_path", args);
+}
+
+/**
+ * Writes the report (format from the file's extension), signed with the key
+ * `signWith` if given, and records the export.
+ */
+export function exportReport(args: {
+  recordId: string;
+  path: string;
+  signWith: string | null;
+}): Promise<ReportExport> {
+  return call<ReportExport>("export_report", args);
+}
+
+/** Every report exported, with its signature and co-signers. */
+export function reportExports(): Promise<ReportExport[]> {
+  return call<ReportExport[]>("report_exports");
+}
+
+/** Walks the journal's hash chain. */
+export function verifyJournal(): Promise<ChainReport> {
+  return call<ChainReport>("verify_journal");
+}
+
+/**
+ * Asks the operator where to save a report, in the system's save dialog opened from
+ * here (the window itself is granted no dialog or file-system API). `None` if cancelled.
+ */
+export function chooseReportPath(args: { suggested: string }): Promise<string | null> {
+  return call<string | null>("choose_report_path", args);
+}
 
 // src-tauri/src/commands/git_review.rs
 

@@ -55,6 +55,12 @@ impl Console {
         bytes: &[u8],
         sign_with: Option<&str>,
     ) -> Result<ReportExport> {
+        if !path.is_absolute() {
+            return Err(Error::BadInput(format!(
+                "{}: give the report's full path (it starts with /).",
+                path.display()
+            )));
+        }
         crate::settings::write_atomically(path, bytes)?;
         let (signature, key_fingerprint) = match sign_with {
             Some(name) => {
@@ -114,6 +120,31 @@ impl Console {
             },
         )?;
         Ok(signer)
+    }
+
+    /// A file for the report of `record_id`: in the Documents folder (or the home
+    /// folder), named after the target and the record.
+    pub fn suggest_report_path(&self, record_id: &str, format: ReportFormat) -> Result<String> {
+        let checklist = self.journal()?.checklist(record_id)?;
+        let target: String = checklist
+            .target
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let home = std::env::var_os("HOME")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(crate::paths::data_dir);
+        let documents = home.join("Documents");
+        let dir = if documents.is_dir() { documents } else { home };
+        let name = format!("shipshape-{target}-{record_id}.{}", format.extension());
+        Ok(dir.join(name).display().to_string())
     }
 
     /// Every report exported, oldest first, with its co-signers.

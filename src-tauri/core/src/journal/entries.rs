@@ -12,8 +12,9 @@ use crate::error::{Error, Result};
 use crate::history::{HistoryRecord, RecordKind, RunOutcome};
 use crate::report::Signer;
 
+/// Tagged `entry` (not `kind`: a history record has a field of that name).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "entry", rename_all = "snake_case")]
 pub enum Entry {
     OperationStarted(RunStart),
     OperationEnded(HistoryRecord),
@@ -36,7 +37,7 @@ pub enum Entry {
 }
 
 impl Entry {
-    /// The `kind` column: the same word as the body's tag.
+    /// The `kind` column: the same word as the body's `entry` tag.
     pub fn kind(&self) -> &'static str {
         match self {
             Entry::OperationStarted(_) => "operation_started",

@@ -150,8 +150,11 @@ impl Journal {
         let mut found = Vec::new();
         for row in rows {
             let (id, body) = row.map_err(|e| self.fail(e))?;
-            if let Ok(entry) = serde_json::from_slice(&body) {
-                found.push((id, entry));
+            match serde_json::from_slice(&body) {
+                Ok(entry) => found.push((id, entry)),
+                Err(error) => {
+                    tracing::warn!(record = %id, "a journal entry does not parse: {error}")
+                }
             }
         }
         Ok(found)
@@ -270,4 +273,77 @@ fn append_in(db: &Connection, record_id: &str, kind: &str, body: &str) -> rusqli
         params![seq, record_id, kind, body, prev, hash],
     )?;
     Ok(hash)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::{RecordKind, RunOutcome};
+
+    fn record(id: &str) -> HistoryRecord {
+        HistoryRecord {
+            id: id.into(),
+            kind: RecordKind::Operation,
+            target: "prod".into(),
+            operator: "ops".into(),
+            title: "Restart db".into(),
+            command: "cd /srv && docker compose --profile aws restart db".into(),
+            started_at: "2026-11-26T05:00:00.000Z".into(),
+            finished_at: "2026-11-26T05:00:01.000Z".into(),
+            duration_ms: 1000,
+            exit_code: Some(0),
+            outcome: RunOutcome::Exited,
+            output_sha256: String::new(),
+            output_bytes: 0,
+        }
+    }
+
+    #[test]
+    fn every_entry_reads_back_and_a_start_alone_is_running_or_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        let legacy = dir.path().join("history.jsonl");
+        std::fs::write(
+            &legacy,
+            serde_json::to_string(&record("op-old")).unwrap() + "\n{\"torn",
+        )
+        .unwrap();
+        let journal = Journal::open(&dir.path().join("j.sqlite3"), Some(&legacy)).unwrap();
+        let start = |title: &str| RunStart::now("prod", title, "cmd");
+        journal
+            .append("op-1", &Entry::OperationStarted(start("Restart db")))
+            .unwrap();
+        journal
+            .append("op-1", &Entry::OperationEnded(record("op-1")))
+            .unwrap();
+        let mut dead = start("Pull");
+        dead.pid = u32::MAX;
+        journal
+            .append("op-2", &Entry::OperationStarted(dead))
+            .unwrap();
+        journal
+            .append("op-3", &Entry::OperationStarted(start("Up")))
+            .unwrap();
+
+        let parsed = journal.entries().unwrap();
+        assert_eq!(parsed.len(), 5, "every stored entry parses");
+        let history = journal.history().unwrap();
+        let outcomes: Vec<(&str, RunOutcome)> =
+            history.iter().map(|r| (r.id.as_str(), r.outcome)).collect();
+        assert_eq!(
+            outcomes,
+            [
+                ("op-old", RunOutcome::Exited),
+                ("op-1", RunOutcome::Exited),
+                ("op-2", RunOutcome::Interrupted),
+                ("op-3", RunOutcome::Running)
+            ]
+        );
+        // Opening again imports nothing twice; the chain holds.
+        drop(journal);
+        let journal = Journal::open(&dir.path().join("j.sqlite3"), Some(&legacy)).unwrap();
+        assert_eq!(journal.history().unwrap().len(), 4);
+        let report = journal.verify().unwrap();
+        assert_eq!((report.entries, report.broken), (5, None));
+        assert_eq!(report.head, journal.head().unwrap());
+    }
 }

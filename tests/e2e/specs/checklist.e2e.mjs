@@ -1,0 +1,104 @@
+// The checklist in the real window against the lab, broken in one way first (a systemd
+// unit for a compose service): run the verification, read an item's evidence, tick
+// `migrations`, waive the failing item with a written reason, export PDF and Markdown,
+// and see both exports listed. No value of the lab's .env.aws ever reaches the page.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { screenshot } from "./support.mjs";
+
+const UNIT = "/etc/systemd/system/backend-aws.service";
+const item = (id) => $(`[data-testid="check-item"][data-check="${id}"]`);
+const statusOf = async (id) => (await item(id)).getAttribute("data-status");
+const out = mkdtempSync(join(tmpdir(), "shipshape-e2e-reports-"));
+
+/** The lab's .env.aws values (the file the lab installs). */
+function labSecrets() {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return readFileSync(join(here, "../../lab/env.aws.example"), "utf8")
+    .split("\n")
+    .filter((l) => !l.startsWith("#") && l.includes("="))
+    .map((l) => l.slice(l.indexOf("=") + 1))
+    .filter((v) => v.length >= 4);
+}
+
+async function exportAs(format, file) {
+  await $('[data-testid="export-open"]').click();
+  await $('[data-testid="export-dialog"]').waitForDisplayed();
+  await $(`[data-testid="format-${format}"]`).click();
+  const path = $('[data-testid="report-path"]');
+  await browser.waitUntil(async () => (await path.getValue()).endsWith(format === "markdown" ? ".md" : `.${format}`));
+  await path.setValue(join(out, file));
+  await $('[data-testid="export-submit"]').click();
+  await $('[data-testid="export-done"]').waitForDisplayed({ timeout: 30000 });
+  expect(await $('[data-testid="export-done"]').getText()).toContain("signed");
+  await screenshot(`checklist-export-${format}`);
+  await browser.keys("Escape");
+  await $('[data-testid="export-dialog"]').waitForDisplayed({ reverse: true });
+}
+
+describe("checklist", () => {
+  before(() => {
+    mkdirSync(dirname(UNIT), { recursive: true });
+    writeFileSync(UNIT, "[Service]\nWorkingDirectory=/home/ubuntu/automated-trading-platform\nExecStart=/usr/bin/gunicorn app\n");
+  });
+  after(() => {
+    rmSync(UNIT, { force: true });
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it("runs the twelve checks and shows the failing guardrail with its evidence", async () => {
+    await $('[data-testid="target"]').waitForDisplayed();
+    await $('[data-testid="nav-checklist"]').click();
+    await $('[data-testid="verify-run"]').click();
+    await browser.waitUntil(async () => (await $$('[data-testid="check-item"]')).length === 12 && (await $('[data-testid="verify-run"]').isEnabled()), {
+      timeout: 60000,
+      timeoutMsg: "the verification never finished",
+    });
+    expect(await statusOf("no-systemd-mix")).toBe("fail");
+    expect(await statusOf("code-deployed")).toBe("pass");
+    expect(await (await item("no-systemd-mix")).$('[data-testid="check-note"]').getText()).toContain(UNIT);
+
+    const evidence = (await item("no-systemd-mix")).$('[data-testid="evidence"]');
+    await evidence.$("summary").click();
+    const output = evidence.$('[data-testid="evidence-output"]');
+    await output.waitForDisplayed();
+    expect(await output.getText()).toContain(UNIT);
+    // The env item's evidence is the file itself, every value redacted.
+    await (await item("env-configured")).$('[data-testid="evidence"] summary').click();
+    expect(await (await item("env-configured")).$('[data-testid="evidence-output"]').getText()).toContain("EXCHANGE_API_SECRET=[redacted]");
+    await screenshot("checklist-evidence");
+  });
+
+  it("ticks migrations and waives the failure with a reason, recording who", async () => {
+    await (await item("migrations")).$('[data-testid="check-tick"]').click();
+    await browser.waitUntil(async () => (await statusOf("migrations")) === "pass", { timeoutMsg: "the tick did not land" });
+    expect(await (await item("migrations")).getText()).toMatch(/Ticked by \S+ \(SHA256:/);
+
+    await (await item("no-systemd-mix")).$('[data-testid="check-waive"]').click();
+    await $('[data-testid="waive-reason"]').setValue("Unit is disabled; removal scheduled in CHG-1234");
+    await $('[data-testid="waive-confirm"]').click();
+    await browser.waitUntil(async () => (await statusOf("no-systemd-mix")) === "waived", { timeoutMsg: "the waiver did not land" });
+    expect(await (await item("no-systemd-mix")).getText()).toContain("Waiver: Unit is disabled; removal scheduled in CHG-1234");
+    await screenshot("checklist-ticked-and-waived");
+  });
+
+  it("exports PDF and Markdown, signed, and lists both", async () => {
+    await exportAs("pdf", "verification.pdf");
+    await exportAs("markdown", "verification.md");
+    expect(readFileSync(join(out, "verification.pdf")).subarray(0, 5).toString()).toBe("%PDF-");
+    expect(existsSync(join(out, "verification.pdf.sig"))).toBe(true);
+    const markdown = readFileSync(join(out, "verification.md"), "utf8");
+    expect(markdown).toContain("Waiver: Unit is disabled; removal scheduled in CHG-1234");
+    const listed = await $$('[data-testid="report-export"]');
+    expect(listed.length).toBe(2);
+    expect(await $('[data-testid="report-exports"]').getText()).toContain(join(out, "verification.pdf"));
+    await screenshot("checklist-exports");
+  });
+
+  it("never shows a value of .env.aws", async () => {
+    const page = await browser.getPageSource();
+    for (const secret of labSecrets()) expect(page.includes(secret)).toBe(false);
+  });
+});

@@ -1,0 +1,106 @@
+// The checklist of the selected target: its newest verification (with ticks and
+// waivers), a run in progress (items arrive one by one as the core decides them), and
+// the reports exported from it. In a store so that leaving the screen keeps a run going
+// and coming back shows where it is.
+import * as commands from "../commands";
+import type { CheckId, CheckItem, Checklist, ErrorReport, ItemChange, ReportExport } from "../bindings";
+
+/** The checklist's items: the policy's nine verification steps and three Never Do rules. */
+export const TOTAL_CHECKS = 12;
+
+export class ChecklistStore {
+  target = $state<string | null>(null);
+  checklist = $state<Checklist | null>(null);
+  /** Items decided so far in the run in progress. */
+  arriving = $state<CheckItem[]>([]);
+  running = $state(false);
+  /** The item an action (tick, waive, re-run) is working on. */
+  busy = $state<CheckId | null>(null);
+  error = $state<ErrorReport | null>(null);
+  exports = $state<ReportExport[]>([]);
+  /** For screen readers: what just happened. */
+  announcement = $state("");
+  readonly items = $derived(this.running ? this.arriving : (this.checklist?.items ?? []));
+  readonly recordExports = $derived(this.exports.filter((e) => e.record_id === this.checklist?.id));
+  #generation = 0;
+
+  /** Makes the store about `target`, showing its newest verification. */
+  async useTarget(target: string) {
+    if (this.target === target) return;
+    this.#generation++;
+    this.target = target;
+    this.checklist = null;
+    this.arriving = [];
+    this.running = false;
+    this.error = null;
+    try {
+      const latest = await commands.latestChecklist({ target });
+      if (this.target === target) this.checklist = latest;
+      await this.loadExports();
+    } catch (e) {
+      if (this.target === target) this.error = e as ErrorReport;
+    }
+  }
+
+  async run() {
+    const target = this.target;
+    if (target === null || this.running) return;
+    const mine = ++this.#generation;
+    this.running = true;
+    this.arriving = [];
+    this.error = null;
+    this.announcement = `Verifying ${target}…`;
+    try {
+      const checklist = await commands.verify({
+        target,
+        onItem: (item) => {
+          if (mine === this.#generation) this.arriving = [...this.arriving, item];
+        },
+      });
+      if (mine !== this.#generation) return;
+      this.checklist = checklist;
+      const failed = checklist.items.filter((i) => i.status === "fail").length;
+      this.announcement = failed ? `Verification done: ${failed} failed.` : "Verification done: nothing failed.";
+    } catch (e) {
+      if (mine === this.#generation) this.error = e as ErrorReport;
+    } finally {
+      if (mine === this.#generation) this.running = false;
+    }
+  }
+
+  async change(item: CheckId, change: ItemChange) {
+    const checklist = this.checklist;
+    if (!checklist) return;
+    this.busy = item;
+    this.error = null;
+    try {
+      this.checklist = await commands.changeCheck({ checklist: checklist.id, item, change });
+      this.announcement = `${item}: ${change.change === "waive" ? "waived" : change.change === "tick" ? "ticked" : "unticked"}.`;
+    } catch (e) {
+      this.error = e as ErrorReport;
+    } finally {
+      this.busy = null;
+    }
+  }
+
+  async rerun(item: CheckId) {
+    const checklist = this.checklist;
+    if (!checklist) return;
+    this.busy = item;
+    this.error = null;
+    try {
+      this.checklist = await commands.rerunCheck({ checklist: checklist.id, item });
+      this.announcement = `${item} ran again.`;
+    } catch (e) {
+      this.error = e as ErrorReport;
+    } finally {
+      this.busy = null;
+    }
+  }
+
+  async loadExports() {
+    this.exports = await commands.reportExports();
+  }
+}
+
+export const checklist = new ChecklistStore();

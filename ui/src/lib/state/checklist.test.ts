@@ -1,0 +1,88 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Channel } from "@tauri-apps/api/core";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import type { CheckItem, Checklist } from "../bindings";
+import { ChecklistStore } from "./checklist.svelte";
+
+function push<T>(channel: Channel<T>, index: number, message: T) {
+  const internals = (window as unknown as { __TAURI_INTERNALS__: { runCallback(id: number, data: unknown): void } })
+    .__TAURI_INTERNALS__;
+  internals.runCallback(channel.id, { index, message });
+}
+
+const item = (id: CheckItem["id"], status: CheckItem["status"]): CheckItem => ({
+  id, title: id, group: "verification", status, note: `${id} is ${status}`, probed_status: status,
+  evidence: [], ticked_by: null, ticked_at: null, waiver: null,
+});
+
+const list = (id: string, items: CheckItem[]): Checklist => ({
+  id, target: { name: "a", host: "h", port: 22, user: "ubuntu", project_dir: "/p", host_key: "SHA256:x" },
+  operator: { user: "ops", key_fingerprint: "SHA256:k" }, started_at: "2026-11-26T00:00:00Z",
+  finished_at: "2026-11-26T00:00:01Z", git_commit: null, images: [], items,
+});
+
+let calls: [string, unknown][];
+let onItem: Channel<CheckItem> | null;
+let finish: ((value: Checklist) => void) | null;
+
+beforeEach(() => {
+  calls = [];
+  onItem = null;
+  finish = null;
+  mockIPC((command, args) => {
+    calls.push([command, args]);
+    if (command === "latest_checklist") return list("v-old", [item("health", "fail")]);
+    if (command === "report_exports") return [];
+    if (command === "verify") {
+      onItem = (args as { onItem: Channel<CheckItem> }).onItem;
+      return new Promise<Checklist>((resolve) => (finish = resolve));
+    }
+    if (command === "change_check") {
+      const { item: id } = args as { item: CheckItem["id"] };
+      return list("v-new", [{ ...item(id, "manual"), status: "pass", ticked_by: "ops (SHA256:k)", ticked_at: "t" }]);
+    }
+    return null;
+  });
+});
+
+afterEach(() => clearMocks());
+
+describe("the checklist store", () => {
+  it("shows the newest verification, then items one by one while a run goes, then the result", async () => {
+    const store = new ChecklistStore();
+    await store.useTarget("a");
+    expect(store.items.map((i) => i.status)).toEqual(["fail"]);
+
+    const running = store.run();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(store.running).toBe(true);
+    expect(store.items).toEqual([]);
+    push(onItem!, 0, item("code-deployed", "pass"));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(store.items.map((i) => i.id)).toEqual(["code-deployed"]);
+    finish!(list("v-new", [item("code-deployed", "pass"), item("migrations", "manual")]));
+    await running;
+    expect(store.running).toBe(false);
+    expect(store.checklist?.id).toBe("v-new");
+    expect(store.announcement).toBe("Verification done: nothing failed.");
+
+    await store.change("migrations", { change: "tick" });
+    expect(calls.at(-1)).toEqual(["change_check", { checklist: "v-new", item: "migrations", change: { change: "tick" } }]);
+    expect(store.items[0].ticked_by).toBe("ops (SHA256:k)");
+  });
+
+  it("keeps a run's error and lets another target replace the list", async () => {
+    const store = new ChecklistStore();
+    await store.useTarget("a");
+    mockIPC((command) => {
+      if (command === "verify") throw { code: "connection_lost", title: "t", message: "gone", remedy: "r", detail: null, danger: false };
+      if (command === "latest_checklist") return null;
+      return [];
+    });
+    await store.run();
+    expect(store.error?.code).toBe("connection_lost");
+    await store.useTarget("b");
+    expect(store.checklist).toBeNull();
+    expect(store.error).toBeNull();
+  });
+});
