@@ -66,8 +66,11 @@ describe("checklist", () => {
     await output.waitForDisplayed();
     expect(await output.getText()).toContain(UNIT);
     // The env item's evidence is the file itself, every value redacted.
-    await (await item("env-configured")).$('[data-testid="evidence"] summary').click();
-    expect(await (await item("env-configured")).$('[data-testid="evidence-output"]').getText()).toContain("EXCHANGE_API_SECRET=[redacted]");
+    const envSummary = (await item("env-configured")).$('[data-testid="evidence"] summary');
+    await envSummary.scrollIntoView();
+    await envSummary.click();
+    const texts = await $$('[data-check="env-configured"] [data-testid="evidence-output"]').map((o) => o.getText());
+    expect(texts.join("\n")).toContain("EXCHANGE_API_SECRET=[redacted]");
     await screenshot("checklist-evidence");
   });
 

@@ -36,15 +36,20 @@ pub fn images_pulled(out: &Outputs) -> Verdict {
     let mut shown = Vec::new();
     for container in &running {
         match now.get(&container.image_tag) {
-            Some(image) if image.id == container.image_id => shown.push(format!(
-                "{} {}",
-                container.service,
-                image
+            Some(image) if image.id == container.image_id => {
+                // The registry digest (`repo@sha256:...`), shortened; all of it is in the
+                // evidence and the report's images.
+                let digest = image
                     .digests
                     .first()
-                    .cloned()
-                    .unwrap_or_else(|| format!("{} (no registry digest)", short(&image.id)))
-            )),
+                    .and_then(|d| d.split_once('@'))
+                    .map(|(_, d)| d);
+                let shown_as = match digest {
+                    Some(digest) => format!("{}…", &digest[..digest.len().min(19)]),
+                    None => format!("{} (no registry digest)", short(&image.id)),
+                };
+                shown.push(format!("{} {shown_as}", container.service))
+            }
             Some(image) => stale.push(format!(
                 "{} runs {} but {} now names {}",
                 container.service,
