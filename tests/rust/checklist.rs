@@ -571,7 +571,10 @@ fn each_broken_guardrail_fails_its_item_with_the_cause_in_evidence() {
         run("docker", &["tag", &other, &tag]);
         let (tag_back, id_back) = (tag.clone(), original.clone());
         restore.then(move || quiet("docker", &["tag", &id_back, &tag_back]));
+        // The health endpoint gone: the probe gets a 404.
+        run("docker", &["exec", &backend, "rm", "-f", "/www/api/health"]);
         let (code, report) = verify(&lab, home.path());
+        assert_fails(&report, code, "health", "HTTP 404", "404");
         assert_fails(
             &report,
             code,
@@ -586,7 +589,8 @@ fn each_broken_guardrail_fails_its_item_with_the_cause_in_evidence() {
             "market-updater-aws runs",
             &original[..19],
         );
-        // The log line stays in the container's log: restart it so later tests start clean.
+        // The log line stays in the container's log and the endpoint is gone: make the
+        // backend anew so later tests start clean.
         drop(restore);
         let backend_name = backend.clone();
         run("docker", &["rm", "-f", &backend_name]);

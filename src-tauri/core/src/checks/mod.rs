@@ -1,9 +1,10 @@
 //! The checklist's probes, run on the host over the one connection, and turned into
-//! items with evidence. `.env.aws` is read first, alone, so that every later output is
-//! redacted before it is kept anywhere; then the other probes run side by side on
-//! channels of the same connection (a few at a time: sshd allows ten sessions per
-//! connection, and a live watch or a log follow may hold some). Each item is reported
-//! as soon as the probes it needs have ended.
+//! items with evidence. The probes run side by side on channels of the same connection
+//! (eight at a time: sshd allows ten sessions per connection, and a live watch or a log
+//! follow may hold some), the slowest (the two compose processes) first. What they print
+//! stays in memory until `.env.aws` has been read, so every output is redacted before
+//! it is kept, shown or handed on; each item is reported as soon as its probes (and
+//! `.env.aws`) are in.
 
 pub mod evaluate;
 pub mod host_state;
@@ -24,7 +25,7 @@ use probe::Probe;
 use redact::Redactor;
 
 /// Probes running at once on the connection.
-const PARALLEL_PROBES: usize = 6;
+const PARALLEL_PROBES: usize = 8;
 /// Evidence longer than this keeps its beginning and its end.
 const MAX_EVIDENCE_BYTES: usize = 256 * 1024;
 
@@ -77,17 +78,19 @@ pub async fn run(
     project_dir: &str,
     mut on_item: impl FnMut(&CheckItem),
 ) -> Result<(Vec<CheckItem>, Outputs)> {
-    let env = run_one(&connection, Probe::EnvRead, policy, project_dir).await?;
-    let redactor = match env.output.succeeded() {
-        true => Redactor::from_env_file(&env.output.stdout),
-        false => Redactor::default(),
-    };
-    let mut ran: BTreeMap<Probe, Ran> = BTreeMap::new();
-    ran.insert(Probe::EnvRead, env);
-
     let mut waiting: Vec<Probe> = probes_needed(ids);
-    waiting.retain(|p| *p != Probe::EnvRead);
+    if !waiting.contains(&Probe::EnvRead) {
+        waiting.push(Probe::EnvRead);
+    }
+    // Started in this order (popped from the end): compose first, then `.env.aws`.
+    waiting.sort_by_key(|p| match p {
+        Probe::ComposeConfig | Probe::ComposeDryRun => 0,
+        Probe::EnvRead => 1,
+        _ => 2,
+    });
     waiting.reverse();
+    let mut ran: BTreeMap<Probe, Ran> = BTreeMap::new();
+    let mut redactor: Option<Redactor> = None;
     let mut running = JoinSet::new();
     let mut decided: Vec<CheckId> = Vec::new();
     loop {
@@ -101,18 +104,26 @@ pub async fn run(
             break;
         };
         let done = joined.map_err(|e| Error::Protocol(format!("a probe task failed: {e}")))??;
+        if done.probe == Probe::EnvRead {
+            redactor = Some(match done.output.succeeded() {
+                true => Redactor::from_env_file(&done.output.stdout),
+                false => Redactor::default(),
+            });
+        }
         ran.insert(done.probe, done);
-        let outputs = redacted_outputs(&ran, &redactor);
+        let Some(redactor) = &redactor else { continue };
+        let outputs = redacted_outputs(&ran, redactor);
         for id in ids {
             let ready = evaluate::probes_for(*id)
                 .iter()
                 .all(|p| ran.contains_key(p));
             if ready && !decided.contains(id) {
                 decided.push(*id);
-                on_item(&item(*id, &ran, &outputs, &redactor, policy, project_dir));
+                on_item(&item(*id, &ran, &outputs, redactor, policy, project_dir));
             }
         }
     }
+    let redactor = redactor.unwrap_or_default();
     let outputs = redacted_outputs(&ran, &redactor);
     let items = ids
         .iter()

@@ -30,7 +30,7 @@ pub enum Probe {
     Publishers,
     /// Listening TCP sockets.
     Listeners,
-    /// The processes running in the project's containers (`docker top`).
+    /// The processes running in containers, with the container each belongs to.
     Processes,
     /// systemd's units that could run a service of the project.
     Systemd,
@@ -95,11 +95,15 @@ for service in "$@"; do
   if [ -n "$id" ]; then docker logs --tail "$lines" "$id" 2>&1; else echo '(no container)'; fi
 done"#;
 
-/// The processes of each running container of the project; `$1` is the directory.
-const PROCESSES_SCRIPT: &str = r#"for id in $(docker ps -q --filter "label=com.docker.compose.project.working_dir=$1"); do
-  printf '== %s\n' "$id"
-  docker top "$id" -eo pid,args 2>&1
-done"#;
+/// The processes in containers, found by their cgroup (`/proc/PID/cgroup` names the
+/// container's id), then their arguments: a handful of small programs, where asking
+/// `docker top` container by container would start a Docker client for each.
+const PROCESSES_SCRIPT: &str = r#"echo '== cgroups'
+grep -s -o 'docker[-/][0-9a-f]\{64\}' /proc/[0-9]*/cgroup | sed 's#^/proc/\([0-9]*\)/cgroup:docker.#\1 #' | sort -u
+pids=$(grep -s -l 'docker[-/][0-9a-f]\{64\}' /proc/[0-9]*/cgroup | cut -d/ -f3 | tr '\n' ',')
+echo '== processes'
+[ -n "$pids" ] && ps -ww -o pid=,args= -p "${pids%,}"
+exit 0"#;
 
 /// Whether systemd runs here, then the unit files that name a service or the project.
 /// `$1` is the project directory, then the service names.
@@ -156,7 +160,7 @@ impl Probe {
                 "{{.ID}}\t{{.Names}}\t{{.Ports}}\t{{.Label \"com.docker.compose.project.working_dir\"}}\t{{.Label \"com.docker.compose.service\"}}",
             ]),
             Probe::Listeners => RemoteCommand::new("ss").args(["-H", "-l", "-t", "-n"]),
-            Probe::Processes => script("shipshape-processes", PROCESSES_SCRIPT, project_dir),
+            Probe::Processes => RemoteCommand::new("sh").args(["-c", PROCESSES_SCRIPT]),
             Probe::Systemd => script("shipshape-systemd", SYSTEMD_SCRIPT, project_dir)
                 .args(policy.services.iter().cloned()),
             Probe::EnvStat => RemoteCommand::new("stat")

@@ -46,24 +46,32 @@ pub fn no_reload(out: &Outputs, policy: &Policy) -> Verdict {
         }
     }
     let processes = out.get(Probe::Processes);
+    let sections = host_state::sections(&processes.stdout);
+    // pid → the container it runs in.
+    let owners: std::collections::BTreeMap<&str, &str> = sections
+        .get("cgroups")
+        .into_iter()
+        .flatten()
+        .filter_map(|line| line.split_once(' '))
+        .collect();
     let mut counted = 0;
-    for (short_id, lines) in host_state::sections(&processes.stdout) {
-        let owner = containers
-            .iter()
-            .find(|c| !short_id.is_empty() && c.id.starts_with(&short_id))
-            .map_or(short_id.clone(), |c| c.name.clone());
-        // `docker top` prints a header line, then PID and the arguments.
-        for line in lines.iter().skip(1) {
-            let Some((pid, args)) = line.trim().split_once(char::is_whitespace) else {
-                continue;
-            };
-            counted += 1;
-            if let Some(pattern) = forbidden(args) {
-                found.push(format!(
-                    "process {pid} in {owner} runs \"{pattern}\": \"{}\"",
-                    clip(args.trim(), 120)
-                ));
-            }
+    for line in sections.get("processes").into_iter().flatten() {
+        let Some((pid, args)) = line.trim().split_once(char::is_whitespace) else {
+            continue;
+        };
+        let Some(owner) = owners
+            .get(pid)
+            .and_then(|id| containers.iter().find(|c| c.id == *id))
+        else {
+            continue;
+        };
+        counted += 1;
+        if let Some(pattern) = forbidden(args) {
+            found.push(format!(
+                "process {pid} in {} runs \"{pattern}\": \"{}\"",
+                owner.name,
+                clip(args.trim(), 120)
+            ));
         }
     }
     if !found.is_empty() {

@@ -111,7 +111,7 @@ fn reload_in_the_compose_config_or_a_process_fails_and_is_quoted() {
         verdict.note
     );
 
-    let process = "== backend-aws0\nPID COMMAND\n31 python -m uvicorn app --reload\n";
+    let process = "== cgroups\n31 backend-aws0000000000\n== processes\n   31 python -m uvicorn app --reload\n";
     let verdict = status(
         CheckId::NoReload,
         &outputs(&[(Probe::Processes, ok(process))]),
