@@ -1,11 +1,12 @@
 //! The checklist's probes, run on the host over the one connection, and turned into
-//! items with evidence. The probes run side by side on channels of the same connection
-//! (eight at a time: sshd allows ten sessions per connection, and a live watch or a log
-//! follow may hold some), the slowest (the two compose processes) first. What they print
+//! items with evidence. The cheap probes share a few batches ([`batch`]), so the seven
+//! commands run side by side on channels of the same connection (sshd allows ten
+//! sessions per connection; a live watch or a log follow may hold some). What they print
 //! stays in memory until `.env.aws` has been read, so every output is redacted before
 //! it is kept, shown or handed on; each item is reported as soon as its probes (and
 //! `.env.aws`) are in.
 
+pub mod batch;
 pub mod evaluate;
 pub mod host_state;
 pub mod probe;
@@ -24,8 +25,6 @@ use evaluate::{Outputs, ProbeOutput};
 use probe::Probe;
 use redact::Redactor;
 
-/// Probes running at once on the connection.
-const PARALLEL_PROBES: usize = 8;
 /// Evidence longer than this keeps its beginning and its end.
 const MAX_EVIDENCE_BYTES: usize = 256 * 1024;
 
@@ -40,33 +39,77 @@ pub fn probes_needed(ids: &[CheckId]) -> Vec<Probe> {
     probes
 }
 
-/// A probe as it ran, before redaction.
+/// A probe's part of a batch as it ran, before redaction.
 struct Ran {
-    probe: Probe,
-    output: CommandOutput,
+    /// Which batch it ran in (its evidence).
+    batch: usize,
+    stdout: String,
+    stderr: String,
+    exit_code: Option<i64>,
 }
 
-async fn run_one(connection: &Connection, probe: Probe, policy: &Policy, dir: &str) -> Result<Ran> {
-    let command = probe.command(policy, dir);
-    let deadline = Deadline::Total(std::time::Duration::from_secs(match probe {
-        Probe::Health => policy.deadlines.health_seconds,
+async fn run_batch(
+    connection: &Connection,
+    probes: &[Probe],
+    policy: &Policy,
+    dir: &str,
+    nonce: &str,
+) -> Result<CommandOutput> {
+    let command = batch::command(probes, policy, dir, nonce);
+    let seconds = match probes {
+        [Probe::Health] => policy.deadlines.health_seconds,
         _ => policy.deadlines.read_seconds,
-    } as u64));
-    let output = match connection.exec(&command, deadline).await {
-        Ok(output) => output,
+    };
+    let deadline = Deadline::Total(std::time::Duration::from_secs(seconds as u64));
+    match connection.exec(&command, deadline).await {
+        Ok(output) => Ok(output),
         // A probe past its deadline decides its items (as a failure); it does not end
         // the verification.
-        Err(Error::CommandTimeout { seconds, .. }) => CommandOutput {
+        Err(Error::CommandTimeout { seconds, .. }) => Ok(CommandOutput {
             command: command.render(),
             stdout: String::new(),
             stderr: format!("timed out after {seconds} s"),
             exit_code: None,
             started_at: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
             duration_ms: seconds * 1000,
-        },
-        Err(other) => return Err(other),
-    };
-    Ok(Ran { probe, output })
+        }),
+        Err(other) => Err(other),
+    }
+}
+
+/// Each probe's part of a batch's output.
+fn parts(index: usize, probes: &[Probe], output: &CommandOutput, nonce: &str) -> Vec<(Probe, Ran)> {
+    if let [probe] = probes {
+        let ran = Ran {
+            batch: index,
+            stdout: output.stdout.clone(),
+            stderr: output.stderr.clone(),
+            exit_code: output.exit_code,
+        };
+        return vec![(*probe, ran)];
+    }
+    let mut split = batch::split(&output.stdout, nonce);
+    probes
+        .iter()
+        .map(|probe| {
+            let part = split.remove(&batch::name(*probe));
+            let ran = match part {
+                Some(part) => Ran {
+                    batch: index,
+                    stdout: part.output,
+                    stderr: String::new(),
+                    exit_code: part.exit_code,
+                },
+                None => Ran {
+                    batch: index,
+                    stdout: String::new(),
+                    stderr: format!("not run ({})", output.stderr.trim()),
+                    exit_code: None,
+                },
+            };
+            (*probe, ran)
+        })
+        .collect()
 }
 
 /// Runs the checks `ids` on `connection` and returns their items, in `ids`' order,
@@ -78,39 +121,44 @@ pub async fn run(
     project_dir: &str,
     mut on_item: impl FnMut(&CheckItem),
 ) -> Result<(Vec<CheckItem>, Outputs)> {
-    let mut waiting: Vec<Probe> = probes_needed(ids);
-    if !waiting.contains(&Probe::EnvRead) {
-        waiting.push(Probe::EnvRead);
+    let mut needed: Vec<Probe> = probes_needed(ids);
+    if !needed.contains(&Probe::EnvRead) {
+        needed.push(Probe::EnvRead);
     }
-    // Started in this order (popped from the end): compose first, then `.env.aws`.
-    waiting.sort_by_key(|p| match p {
-        Probe::ComposeConfig | Probe::ComposeDryRun => 0,
-        Probe::EnvRead => 1,
-        _ => 2,
-    });
-    waiting.reverse();
-    let mut ran: BTreeMap<Probe, Ran> = BTreeMap::new();
-    let mut redactor: Option<Redactor> = None;
+    let batches = batch::group(&needed);
+    let nonce = format!("shipshape-{:016x}", rand::random::<u64>());
     let mut running = JoinSet::new();
+    for (index, probes) in batches.iter().enumerate() {
+        let (connection, policy, dir, nonce) = (
+            connection.clone(),
+            policy.clone(),
+            project_dir.to_string(),
+            nonce.clone(),
+        );
+        let probes = probes.clone();
+        running.spawn(async move {
+            let output = run_batch(&connection, &probes, &policy, &dir, &nonce).await;
+            (index, output)
+        });
+    }
+    let mut ran: BTreeMap<Probe, Ran> = BTreeMap::new();
+    let mut outputs_of: BTreeMap<usize, CommandOutput> = BTreeMap::new();
+    let mut redactor: Option<Redactor> = None;
     let mut decided: Vec<CheckId> = Vec::new();
-    loop {
-        while running.len() < PARALLEL_PROBES {
-            let Some(probe) = waiting.pop() else { break };
-            let (connection, policy, dir) =
-                (connection.clone(), policy.clone(), project_dir.to_string());
-            running.spawn(async move { run_one(&connection, probe, &policy, &dir).await });
+    while let Some(joined) = running.join_next().await {
+        let (index, output) =
+            joined.map_err(|e| Error::Protocol(format!("a probe task failed: {e}")))?;
+        let output = output?;
+        for (probe, part) in parts(index, &batches[index], &output, &nonce) {
+            if probe == Probe::EnvRead {
+                redactor = Some(match part.exit_code {
+                    Some(0) => Redactor::from_env_file(&part.stdout),
+                    _ => Redactor::default(),
+                });
+            }
+            ran.insert(probe, part);
         }
-        let Some(joined) = running.join_next().await else {
-            break;
-        };
-        let done = joined.map_err(|e| Error::Protocol(format!("a probe task failed: {e}")))??;
-        if done.probe == Probe::EnvRead {
-            redactor = Some(match done.output.succeeded() {
-                true => Redactor::from_env_file(&done.output.stdout),
-                false => Redactor::default(),
-            });
-        }
-        ran.insert(done.probe, done);
+        outputs_of.insert(index, output);
         let Some(redactor) = &redactor else { continue };
         let outputs = redacted_outputs(&ran, redactor);
         for id in ids {
@@ -119,7 +167,15 @@ pub async fn run(
                 .all(|p| ran.contains_key(p));
             if ready && !decided.contains(id) {
                 decided.push(*id);
-                on_item(&item(*id, &ran, &outputs, redactor, policy, project_dir));
+                on_item(&item(
+                    *id,
+                    &ran,
+                    &outputs_of,
+                    &outputs,
+                    redactor,
+                    policy,
+                    project_dir,
+                ));
             }
         }
     }
@@ -127,7 +183,17 @@ pub async fn run(
     let outputs = redacted_outputs(&ran, &redactor);
     let items = ids
         .iter()
-        .map(|id| item(*id, &ran, &outputs, &redactor, policy, project_dir))
+        .map(|id| {
+            item(
+                *id,
+                &ran,
+                &outputs_of,
+                &outputs,
+                &redactor,
+                policy,
+                project_dir,
+            )
+        })
         .collect();
     Ok((items, outputs))
 }
@@ -137,9 +203,9 @@ fn redacted_outputs(ran: &BTreeMap<Probe, Ran>, redactor: &Redactor) -> Outputs 
         ran.iter()
             .map(|(probe, ran)| {
                 let output = ProbeOutput {
-                    stdout: redactor.redact(&ran.output.stdout),
-                    stderr: redactor.redact(&ran.output.stderr),
-                    exit_code: ran.output.exit_code,
+                    stdout: redactor.redact(&ran.stdout),
+                    stderr: redactor.redact(&ran.stderr),
+                    exit_code: ran.exit_code,
                 };
                 (*probe, output)
             })
@@ -150,16 +216,25 @@ fn redacted_outputs(ran: &BTreeMap<Probe, Ran>, redactor: &Redactor) -> Outputs 
 fn item(
     id: CheckId,
     ran: &BTreeMap<Probe, Ran>,
+    batches: &BTreeMap<usize, CommandOutput>,
     outputs: &Outputs,
     redactor: &Redactor,
     policy: &Policy,
     project_dir: &str,
 ) -> CheckItem {
     let verdict = evaluate::evaluate(id, outputs, policy, project_dir);
-    let evidence = evaluate::probes_for(id)
+    let mut used: Vec<usize> = Vec::new();
+    for probe in evaluate::probes_for(id) {
+        if let Some(ran) = ran.get(probe) {
+            if !used.contains(&ran.batch) {
+                used.push(ran.batch);
+            }
+        }
+    }
+    let evidence = used
         .iter()
-        .filter_map(|probe| ran.get(probe))
-        .map(|ran| evidence(&ran.output, redactor))
+        .filter_map(|index| batches.get(index))
+        .map(|output| evidence(output, redactor))
         .collect();
     CheckItem::new(id, verdict.status, verdict.note, evidence)
 }
@@ -209,7 +284,13 @@ pub fn deployed_state(outputs: &Outputs) -> (Option<String>, Vec<ImageDigest>) {
         .probes
         .get(&Probe::GitHead)
         .filter(|o| o.ok())
-        .map(|o| o.stdout.trim().to_string());
+        .and_then(|o| {
+            o.stdout
+                .lines()
+                .map(str::trim)
+                .find(|l| l.len() >= 40)
+                .map(str::to_string)
+        });
     let now = outputs
         .probes
         .get(&Probe::Images)

@@ -171,7 +171,20 @@ fn code_deployed(out: &Outputs, policy: &Policy) -> Verdict {
             head.problem()
         ));
     }
-    let head = head.stdout.trim().to_string();
+    // The hash alone on its line (a batch gives a part's warnings with its output).
+    let is_hash = |w: &str| w.len() >= 40 && w.chars().all(|c| c.is_ascii_hexdigit());
+    let Some(head) = head
+        .stdout
+        .lines()
+        .map(str::trim)
+        .find(|l| is_hash(l))
+        .map(str::to_string)
+    else {
+        return fail(format!(
+            "git rev-parse HEAD printed no commit: {}",
+            clip(head.stdout.trim(), 120)
+        ));
+    };
     if !remote.ok() {
         return verdict(
             CheckStatus::Warn,
@@ -182,7 +195,14 @@ fn code_deployed(out: &Outputs, policy: &Policy) -> Verdict {
             ),
         );
     }
-    let Some(remote_head) = remote.stdout.split_whitespace().next().map(str::to_string) else {
+    let wanted = format!("refs/heads/{}", policy.branch);
+    let remote_head = remote
+        .stdout
+        .lines()
+        .filter(|l| l.trim_end().ends_with(&wanted))
+        .find_map(|l| l.split_whitespace().next().filter(|w| is_hash(w)))
+        .map(str::to_string);
+    let Some(remote_head) = remote_head else {
         return fail(format!("{upstream} has no branch {}.", policy.branch));
     };
     if head != remote_head {
