@@ -45,7 +45,10 @@ describe("logs", () => {
     const before = await received();
     await browser.pause(3200);
     expect(await received()).toBeGreaterThan(before);
-    expect(await lastShown()).toBe(await received());
+    // Lines keep arriving (one a second): the view catches up with what was received.
+    await browser.waitUntil(async () => (await lastShown()) === (await received()), {
+      timeoutMsg: "the view does not show the last line received",
+    });
     expect(await lastLine().getText()).toMatch(/tick \d+/);
     expect(remoteFollows()).not.toBe("");
     await screenshot("logs-following");
