@@ -122,31 +122,15 @@ fn main() {
     let client_key = lab.field("client_key");
     let policy = Policy::builtin();
     let project = lab.field("project_dir");
+    let options = ssh_options(&known_hosts, &client_key, &lab.field("port"));
     let ssh = |remote: String| {
-        let known_hosts = known_hosts.clone();
-        let (client_key, port) = (client_key.clone(), lab.field("port"));
+        let options = options.clone();
         move || {
             let mut command = Command::new("ssh");
-            command.args([
-                "-o",
-                "ControlMaster=no",
-                "-o",
-                "ControlPath=none",
-                "-o",
-                "BatchMode=yes",
-                "-o",
-                "StrictHostKeyChecking=yes",
-                "-o",
-                &format!("UserKnownHostsFile={}", known_hosts.display()),
-                "-o",
-                "IdentitiesOnly=yes",
-                "-i",
-                &client_key,
-                "-p",
-                &port,
-                "ubuntu@127.0.0.1",
-                &remote,
-            ]);
+            command
+                .args(["-o", "ControlMaster=no", "-o", "ControlPath=none"])
+                .args(&options)
+                .args(["ubuntu@127.0.0.1", &remote]);
             command
         }
     };
@@ -192,7 +176,7 @@ fn main() {
         idle,
         rounds,
         &shipshape,
-        &ssh_options(&known_hosts, &client_key, &lab.field("port")),
+        &options,
         &policy,
         &project,
         home.path(),
@@ -241,7 +225,7 @@ fn verification(
     project: &str,
     home: &Path,
 ) {
-    let rounds = (rounds / 4).max(3);
+    let rounds = (rounds / 2).max(3);
     let probes: Vec<String> = Probe::ALL
         .iter()
         .map(|p| p.command(policy, project).render())

@@ -9,6 +9,7 @@ use std::sync::{Mutex, MutexGuard};
 use serde_json::Value;
 
 pub mod host_cpu;
+pub mod verification;
 
 static LAB_LOCK: Mutex<()> = Mutex::new(());
 
@@ -71,6 +72,11 @@ impl Lab {
     }
 
     /// The lab's state directory (host keys, logs, pid files).
+    /// The project's checkout on the lab host.
+    pub fn project_dir(&self) -> PathBuf {
+        PathBuf::from(self.field("project_dir"))
+    }
+
     pub fn dir(&self) -> PathBuf {
         self.sshd_log().parent().unwrap().to_path_buf()
     }

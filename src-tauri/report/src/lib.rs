@@ -16,8 +16,6 @@ use shipshape_core::console::ReportExport;
 use shipshape_core::report::{Report, ReportFormat};
 use shipshape_core::{Console, Error, Result};
 
-pub use html::render as html;
-
 /// The report in `format`, as bytes.
 pub fn render(report: &Report, format: ReportFormat) -> Result<Vec<u8>> {
     Ok(match format {

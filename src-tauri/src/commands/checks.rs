@@ -37,11 +37,6 @@ pub fn latest_checklist(
     Ok(state.console.latest_checklist(&target)?)
 }
 
-#[tauri::command]
-pub fn checklist(state: State<'_, AppState>, id: String) -> Result<Checklist, ErrorReport> {
-    Ok(state.console.checklist(&id)?)
-}
-
 /// Ticks, unticks or waives (with a written reason) one item; recorded with who and when.
 #[tauri::command]
 pub fn change_check(

@@ -100,6 +100,19 @@ describe("checklist", () => {
     await screenshot("checklist-exports");
   });
 
+  it("lists the verification in the history and finds the journal intact", async () => {
+    await $('[data-testid="nav-history"]').click();
+    await $('[data-testid="history-kind"]').selectByAttribute("value", "verification");
+    await browser.waitUntil(async () => (await $$('[data-testid="history-row"]')).length === 1, {
+      timeoutMsg: "the verification is not listed alone",
+    });
+    expect(await $('[data-testid="history-table"]').getText()).toContain("verification.pdf (signed)");
+    await $('[data-testid="journal-check"]').click();
+    await $('[data-testid="journal-holds"]').waitForDisplayed();
+    expect(await $('[data-testid="journal-holds"]').getText()).toMatch(/^The journal holds: \d+ entries/);
+    await screenshot("history-journal-checked");
+  });
+
   it("never shows a value of .env.aws", async () => {
     const page = await browser.getPageSource();
     for (const secret of labSecrets()) expect(page.includes(secret)).toBe(false);

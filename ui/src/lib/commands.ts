@@ -45,10 +45,6 @@ export function latestChecklist(args: { target: string }): Promise<Checklist | n
   return call<Checklist | null>("latest_checklist", args);
 }
 
-export function checklist(args: { id: string }): Promise<Checklist> {
-  return call<Checklist>("checklist", args);
-}
-
 /** Ticks, unticks or waives (with a written reason) one item; recorded with who and when. */
 export function changeCheck(args: {
   checklist: string;

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
-use crate::checklist::{CheckId, CheckItem, CheckStatus, Evidence, ImageDigest};
+use crate::checklist::{CheckId, CheckItem, Evidence, ImageDigest};
 use crate::error::{Error, Result};
 use crate::policy::Policy;
 use crate::ssh::{CommandOutput, Connection, Deadline};
@@ -313,9 +313,4 @@ pub fn deployed_state(outputs: &Outputs) -> (Option<String>, Vec<ImageDigest>) {
         .collect();
     images.sort_by(|a, b| a.service.cmp(&b.service));
     (commit, images)
-}
-
-/// Whether an item's status counts against the exit code.
-pub fn is_failure(status: CheckStatus) -> bool {
-    status == CheckStatus::Fail
 }

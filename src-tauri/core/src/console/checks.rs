@@ -71,21 +71,14 @@ impl Console {
                 journal.append(&id, &Entry::VerificationEnded(checklist.clone()))?;
                 Ok(checklist)
             }
-            Err(error) => {
-                journal.append(
-                    &id,
-                    &Entry::Aborted {
-                        reason: error.to_string(),
-                    },
-                )?;
-                Err(error)
-            }
+            Err(error) => Err(journal.aborted(&id, error)),
         }
     }
 
     /// Runs one item's probes again and records the new result in the checklist.
     pub async fn rerun_check(&self, checklist: &str, item: CheckId) -> Result<Checklist> {
-        let recorded = self.checklist(checklist)?;
+        let journal = self.journal()?;
+        let mut recorded = journal.checklist(checklist)?;
         let (target, policy) = self.target_and_policy(&recorded.target.name)?;
         let connection = self.connect(&target.name).await?;
         let (items, _) = checks::run(
@@ -100,7 +93,7 @@ impl Console {
             .into_iter()
             .next()
             .expect("one item asked, one returned");
-        self.journal()?.change_checklist(&ChecklistChange {
+        let change = ChecklistChange {
             checklist: checklist.to_string(),
             item,
             by: self.actor(&target.name),
@@ -108,7 +101,9 @@ impl Console {
             change: ItemChange::Rerun {
                 item: Box::new(new),
             },
-        })
+        };
+        journal.change_checklist(&mut recorded, change)?;
+        Ok(recorded)
     }
 
     /// Ticks, unticks or waives an item of a recorded checklist.
@@ -123,14 +118,17 @@ impl Console {
                 "New results come only from running the item's probes (rerun_check).".into(),
             ));
         }
-        let target = self.checklist(checklist)?.target.name;
-        self.journal()?.change_checklist(&ChecklistChange {
+        let journal = self.journal()?;
+        let mut recorded = journal.checklist(checklist)?;
+        let change = ChecklistChange {
             checklist: checklist.to_string(),
             item,
-            by: self.actor(&target),
+            by: self.actor(&recorded.target.name),
             at: now(),
             change,
-        })
+        };
+        journal.change_checklist(&mut recorded, change)?;
+        Ok(recorded)
     }
 
     pub fn checklist(&self, id: &str) -> Result<Checklist> {

@@ -199,15 +199,7 @@ impl Console {
             attempts += 1;
             let connection = match self.connect(&target.name).await {
                 Ok(connection) => connection,
-                Err(error) => {
-                    journal.append(
-                        &record_id,
-                        &Entry::Aborted {
-                            reason: error.to_string(),
-                        },
-                    )?;
-                    return Err(error);
-                }
+                Err(error) => return Err(journal.aborted(&record_id, error)),
             };
             let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
             let started = connection
@@ -245,15 +237,7 @@ impl Console {
             }
             match started {
                 Ok(end) => break (connection, end, stdout, stderr),
-                Err(error) => {
-                    journal.append(
-                        &record_id,
-                        &Entry::Aborted {
-                            reason: error.to_string(),
-                        },
-                    )?;
-                    return Err(error);
-                }
+                Err(error) => return Err(journal.aborted(&record_id, error)),
             }
         };
         if matches!(

@@ -150,7 +150,7 @@ impl Console {
     /// Every report exported, oldest first, with its co-signers.
     pub fn report_exports(&self) -> Result<Vec<ReportExport>> {
         let mut exports: Vec<ReportExport> = Vec::new();
-        for (_, entry) in self.journal()?.entries()? {
+        for entry in self.journal()?.report_entries()? {
             match entry {
                 Entry::ReportExported(export) => exports.push(export),
                 Entry::ReportCosigned { sha256, signer } => {

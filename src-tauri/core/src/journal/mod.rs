@@ -186,13 +186,29 @@ impl Journal {
         })
     }
 
-    /// Records a change to an item of a recorded checklist, once it is known to apply.
-    pub fn change_checklist(&self, change: &ChecklistChange) -> Result<Checklist> {
-        let mut checklist = self.checklist(&change.checklist)?;
+    /// Records a change to an item of `checklist` (as read from this journal) once it
+    /// is known to apply, and applies it.
+    pub fn change_checklist(
+        &self,
+        checklist: &mut Checklist,
+        change: ChecklistChange,
+    ) -> Result<()> {
         checklist.check_change(change.item, &change.change)?;
-        self.append(&change.checklist, &Entry::ChecklistChanged(change.clone()))?;
-        checklist.apply(change);
-        Ok(checklist)
+        self.append(&checklist.id, &Entry::ChecklistChanged(change.clone()))?;
+        checklist.apply(&change);
+        Ok(())
+    }
+
+    /// Records that run `record_id` ended in `error` before it could finish, and hands
+    /// the error back (or the journal's own, if it could not be written).
+    pub fn aborted(&self, record_id: &str, error: Error) -> Error {
+        let entry = Entry::Aborted {
+            reason: error.to_string(),
+        };
+        match self.append(record_id, &entry) {
+            Ok(_) => error,
+            Err(storage) => storage,
+        }
     }
 
     /// The newest finished verification of `target`, if any.
@@ -209,6 +225,12 @@ impl Journal {
             .map_err(|e| self.fail(e))?
         };
         id.map(|id| self.checklist(&id)).transpose()
+    }
+
+    /// Every report export and co-signature, oldest first (only those entries are read).
+    pub fn report_entries(&self) -> Result<Vec<Entry>> {
+        let entries = self.entries_where("kind IN ('report_exported', 'report_cosigned')", [])?;
+        Ok(entries.into_iter().map(|(_, entry)| entry).collect())
     }
 
     fn import_legacy(&self, legacy: &Path) -> Result<()> {

@@ -7,17 +7,13 @@ use crate::checks::probe::Probe;
 use crate::policy::{Policy, PROFILE};
 
 pub fn no_reload(out: &Outputs, policy: &Policy) -> Verdict {
-    let Some((_, services)) = &out.config else {
-        return fail(format!(
-            "The compose config could not be read ({}).",
-            out.get(Probe::ComposeConfig).problem()
-        ));
+    let (_, services) = match out.read_config() {
+        Ok(found) => found,
+        Err(failed) => return failed,
     };
-    let Some(containers) = &out.containers else {
-        return fail(format!(
-            "The project's containers could not be listed ({}).",
-            out.get(Probe::Containers).problem()
-        ));
+    let containers = match out.listed_containers() {
+        Ok(found) => found,
+        Err(failed) => return failed,
     };
     let forbidden = |text: &str| {
         policy
@@ -123,17 +119,13 @@ pub fn no_systemd_mix(out: &Outputs) -> Verdict {
 }
 
 pub fn aws_profile_only(out: &Outputs) -> Verdict {
-    let Some((project, services)) = &out.config else {
-        return fail(format!(
-            "The compose config could not be read ({}).",
-            out.get(Probe::ComposeConfig).problem()
-        ));
+    let (project, services) = match out.read_config() {
+        Ok(found) => found,
+        Err(failed) => return failed,
     };
-    let Some(containers) = &out.containers else {
-        return fail(format!(
-            "The project's containers could not be listed ({}).",
-            out.get(Probe::Containers).problem()
-        ));
+    let containers = match out.listed_containers() {
+        Ok(found) => found,
+        Err(failed) => return failed,
     };
     let mut found = Vec::new();
     for service in services

@@ -76,6 +76,29 @@ impl Outputs {
         })
     }
 
+    /// The rendered config's project name and services, or the verdict that says why
+    /// there are none to judge.
+    fn read_config(&self) -> Result<(&str, &[ConfigService]), Verdict> {
+        match &self.config {
+            Some((project, services)) => Ok((project, services)),
+            None => Err(fail(format!(
+                "The compose config could not be read ({}).",
+                self.get(Probe::ComposeConfig).problem()
+            ))),
+        }
+    }
+
+    /// Every container of the project, or the verdict that says why they are unknown.
+    fn listed_containers(&self) -> Result<&[Container], Verdict> {
+        match &self.containers {
+            Some(containers) => Ok(containers),
+            None => Err(fail(format!(
+                "The project's containers could not be listed ({}).",
+                self.get(Probe::Containers).problem()
+            ))),
+        }
+    }
+
     /// The project's containers of services (one-off `run` containers aside).
     fn service_containers(&self) -> Vec<&Container> {
         self.containers

@@ -11,12 +11,9 @@ use crate::policy::Policy;
 
 pub fn images_pulled(out: &Outputs) -> Verdict {
     let images_probe = out.get(Probe::Images);
-    let Some(_) = &out.containers else {
-        return fail(format!(
-            "The project's containers could not be listed ({}).",
-            out.get(Probe::Containers).problem()
-        ));
-    };
+    if let Err(failed) = out.listed_containers() {
+        return failed;
+    }
     let running: Vec<_> = out
         .service_containers()
         .into_iter()
@@ -122,17 +119,12 @@ pub fn services_updated(out: &Outputs) -> Verdict {
 }
 
 pub fn services_running(out: &Outputs) -> Verdict {
-    let Some((_, services)) = &out.config else {
-        return fail(format!(
-            "The compose config could not be read ({}).",
-            out.get(Probe::ComposeConfig).problem()
-        ));
+    let (_, services) = match out.read_config() {
+        Ok(found) => found,
+        Err(failed) => return failed,
     };
-    if out.containers.is_none() {
-        return fail(format!(
-            "The project's containers could not be listed ({}).",
-            out.get(Probe::Containers).problem()
-        ));
+    if let Err(failed) = out.listed_containers() {
+        return failed;
     }
     let containers = out.service_containers();
     let (mut failures, mut warnings, mut healthy, mut one_shots) = (vec![], vec![], vec![], vec![]);
@@ -256,11 +248,9 @@ pub fn env_configured(out: &Outputs, policy: &Policy) -> Verdict {
             empty_required.join(", ")
         ));
     }
-    let Some((_, services)) = &out.config else {
-        return fail(format!(
-            "The compose config could not be read ({}).",
-            out.get(Probe::ComposeConfig).problem()
-        ));
+    let (_, services) = match out.read_config() {
+        Ok(found) => found,
+        Err(failed) => return failed,
     };
     let unused: Vec<String> = services
         .iter()
