@@ -20,16 +20,29 @@ while [ $# -ge 2 ]; do
   shift 2
 done"#;
 
-/// The probes grouped into batches, the slowest first; a probe that runs long or has a
-/// deadline of its own (compose, the health probe) runs alone.
+/// The probes grouped into batches, the slowest first. Compose, the logs and each engine
+/// query run alone, side by side (on two cores the slowest chain sets the wall time);
+/// the health probe alone too, under its own deadline; the cheap rest share one batch.
+/// Eight commands at most: sshd allows ten sessions per connection, and a live watch
+/// and a log follow may hold two.
 pub fn group(probes: &[Probe]) -> Vec<Vec<Probe>> {
     let family = |p: &Probe| match p {
         Probe::ComposeConfig => 0,
         Probe::ComposeDryRun => 1,
-        Probe::Containers | Probe::Images | Probe::Logs => 2,
-        Probe::EnvStat | Probe::EnvRead | Probe::EnvTemplate | Probe::Migrations => 3,
-        Probe::GitHead | Probe::GitRemoteHead | Probe::GitStatus => 4,
-        Probe::Listeners | Probe::Processes | Probe::Systemd | Probe::Publishers => 5,
+        Probe::Logs => 2,
+        Probe::Images => 3,
+        Probe::Containers => 4,
+        Probe::EnvStat
+        | Probe::EnvRead
+        | Probe::EnvTemplate
+        | Probe::Migrations
+        | Probe::GitHead
+        | Probe::GitRemoteHead
+        | Probe::GitStatus
+        | Probe::Listeners
+        | Probe::Processes
+        | Probe::Systemd
+        | Probe::Publishers => 5,
         Probe::Health => 6,
     };
     let mut groups: BTreeMap<u8, Vec<Probe>> = BTreeMap::new();
@@ -145,8 +158,12 @@ mod tests {
         assert_eq!(groups.len(), 7);
         assert_eq!(groups[0], [Probe::ComposeConfig]);
         assert_eq!(groups[1], [Probe::ComposeDryRun]);
+        assert!(
+            groups.len() <= 8,
+            "more commands than sshd's sessions allow"
+        );
         let policy = Policy::builtin();
-        let git = command(&groups[4], &policy, "/srv/a b", "n0nce").render();
+        let git = command(&groups[5], &policy, "/srv/a b", "n0nce").render();
         assert!(
             git.contains("shipshape-batch n0nce GitHead") && git.contains("GitStatus"),
             "{git}"

@@ -56,7 +56,7 @@ pub fn config_services(json: &str) -> Option<(String, Vec<ConfigService>)> {
     Some((name, found))
 }
 
-/// One container of the project, from `docker inspect`.
+/// One container of the project, as the engine inspects it.
 #[derive(Debug, Clone, Default)]
 pub struct Container {
     pub id: String,
@@ -77,8 +77,30 @@ pub struct Container {
     pub process: String,
 }
 
+/// JSON values: an array's items (as `docker inspect` prints them) or one a line (as the
+/// engine's API answers them, one request after another); `None` if it is neither.
+fn json_objects(text: &str) -> Option<Vec<Value>> {
+    if let Ok(Value::Array(items)) = serde_json::from_str(text) {
+        return Some(items);
+    }
+    text.lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+/// The engine's answer for a name it does not have is `{"message": ...}`.
+fn engine_errors(values: &[Value]) -> Option<String> {
+    values
+        .iter()
+        .find_map(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
+}
+
 pub fn containers(json: &str) -> Option<Vec<Container>> {
-    let value: Value = serde_json::from_str(json).ok()?;
+    let values = json_objects(json)?;
+    if engine_errors(&values).is_some() {
+        return None;
+    }
     let text = |v: &Value, path: &[&str]| -> String {
         let mut at = v;
         for key in path {
@@ -93,8 +115,7 @@ pub fn containers(json: &str) -> Option<Vec<Container>> {
             other => other.to_string(),
         }
     };
-    let found = value
-        .as_array()?
+    let found = values
         .iter()
         .map(|c| {
             let label = |name: &str| text(c, &["Config", "Labels", name]);
@@ -131,20 +152,26 @@ pub struct ImageNow {
     pub digests: Vec<String>,
 }
 
-/// `ID ["TAG",...] ["DIGEST",...]` lines (the arrays as JSON), by tag.
+/// The engine's image objects (one a line), by tag; an image it does not have is left
+/// out, so its tag reads as gone.
 pub fn images(text: &str) -> BTreeMap<String, ImageNow> {
+    let strings = |v: Option<&Value>| -> Vec<String> {
+        v.and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
     let mut found = BTreeMap::new();
-    for line in text.lines() {
-        let mut fields = line.splitn(3, ' ');
-        let (Some(id), Some(tags)) = (fields.next(), fields.next()) else {
+    for image in json_objects(text).unwrap_or_default() {
+        let Some(id) = image.get("Id").and_then(Value::as_str) else {
             continue;
         };
-        let list = |json: Option<&str>| -> Vec<String> {
-            json.and_then(|j| serde_json::from_str(j).ok())
-                .unwrap_or_default()
-        };
-        let digests = list(fields.next());
-        for tag in list(Some(tags)) {
+        let digests = strings(image.get("RepoDigests"));
+        for tag in strings(image.get("RepoTags")) {
             found.insert(
                 tag,
                 ImageNow {
@@ -157,7 +184,7 @@ pub fn images(text: &str) -> BTreeMap<String, ImageNow> {
     found
 }
 
-/// A running container's published port, from `docker ps`.
+/// A running container's published port, from the engine's list.
 #[derive(Debug, Clone)]
 pub struct Publisher {
     pub container: String,
@@ -168,35 +195,38 @@ pub struct Publisher {
     pub service: String,
 }
 
-/// The probe's `ID\tNAME\tPORTS\tWORKING_DIR\tSERVICE` lines.
-pub fn publishers(text: &str) -> Vec<Publisher> {
+/// The engine's list of running containers: each published host port (a range is
+/// listed port by port in the engine's answer).
+pub fn publishers(json: &str) -> Vec<Publisher> {
     let mut found = Vec::new();
-    for line in text.lines() {
-        let fields: Vec<&str> = line.split('\t').collect();
-        let [id, name, ports, working_dir, service] = fields[..] else {
-            continue;
-        };
-        for mapping in ports.split(", ") {
-            let Some((host, _)) = mapping.split_once("->") else {
+    for c in json_objects(json).unwrap_or_default() {
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
+        let labels = c.get("Labels");
+        let label = |name: &str| text(labels.and_then(|l| l.get(name)));
+        let name = c
+            .get("Names")
+            .and_then(Value::as_array)
+            .and_then(|names| names.first())
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .trim_start_matches('/')
+            .to_string();
+        let ports = c.get("Ports").and_then(Value::as_array);
+        for port in ports.into_iter().flatten() {
+            let Some(public) = port.get("PublicPort").and_then(Value::as_u64) else {
                 continue;
             };
-            let Some((ip, ports)) = host.rsplit_once(':') else {
+            let Ok(public) = u16::try_from(public) else {
                 continue;
             };
-            let (first, last) = ports.split_once('-').unwrap_or((ports, ports));
-            let (Ok(first), Ok(last)) = (first.parse::<u16>(), last.parse::<u16>()) else {
-                continue;
-            };
-            for port in first..=last {
-                found.push(Publisher {
-                    container: id.to_string(),
-                    name: name.to_string(),
-                    host_ip: ip.trim_matches(['[', ']']).to_string(),
-                    port,
-                    working_dir: working_dir.to_string(),
-                    service: service.to_string(),
-                });
-            }
+            found.push(Publisher {
+                container: text(c.get("Id")),
+                name: name.clone(),
+                host_ip: text(port.get("IP")),
+                port: public,
+                working_dir: label(super::probe::WORKING_DIR_LABEL),
+                service: label("com.docker.compose.service"),
+            });
         }
     }
     found
@@ -252,9 +282,18 @@ mod tests {
 
     #[test]
     fn ports_and_listeners_parse_in_both_address_families() {
-        let text = "abc\tatp-frontend-aws-1\t0.0.0.0:3000->3000/tcp, :::3000->3000/tcp\t/srv\tfrontend-aws\n\
-                    def\tstray\t127.0.0.1:8000-8001->80/tcp\t\t\n";
-        let found = publishers(text);
+        let text = serde_json::json!([
+            {"Id": "abc", "Names": ["/atp-frontend-aws-1"], "Labels": {
+                "com.docker.compose.project.working_dir": "/srv", "com.docker.compose.service": "frontend-aws"},
+             "Ports": [{"IP": "0.0.0.0", "PrivatePort": 3000, "PublicPort": 3000, "Type": "tcp"},
+                       {"IP": "::", "PrivatePort": 3000, "PublicPort": 3000, "Type": "tcp"},
+                       {"PrivatePort": 5432, "Type": "tcp"}]},
+            {"Id": "def", "Names": ["/stray"], "Labels": {},
+             "Ports": [{"IP": "127.0.0.1", "PrivatePort": 80, "PublicPort": 8000, "Type": "tcp"},
+                       {"IP": "127.0.0.1", "PrivatePort": 81, "PublicPort": 8001, "Type": "tcp"}]}
+        ])
+        .to_string();
+        let found = publishers(&text);
         let ports: Vec<(String, u16)> = found.iter().map(|p| (p.host_ip.clone(), p.port)).collect();
         assert_eq!(
             ports,
@@ -275,5 +314,30 @@ mod tests {
             }
         );
         assert!(covers("0.0.0.0", "127.0.0.1") && !covers("127.0.0.1", "10.0.0.5"));
+        assert_eq!(found[0].service, "frontend-aws");
+        assert_eq!(found[0].working_dir, "/srv");
+    }
+
+    #[test]
+    fn the_engines_answers_read_one_a_line_and_a_missing_image_reads_as_gone() {
+        let lines = concat!(
+            r#"{"Id":"c1","Name":"/atp-db-1","Image":"sha256:1","Config":{"Image":"reg/db:lab"},"State":{"Status":"running"}}"#,
+            "\n\n",
+            r#"{"Id":"c2","Name":"/atp-backend-aws-1","Image":"sha256:2","Config":{"Image":"reg/backend:lab"},"State":{"Status":"exited","ExitCode":3}}"#,
+            "\n"
+        );
+        let found = containers(lines).unwrap();
+        assert_eq!(found[1].exit_code, 3);
+        assert_eq!(found[0].image_tag, "reg/db:lab");
+        assert!(containers("{\"message\":\"No such container: c3\"}\n").is_none());
+        assert!(containers("not json").is_none());
+        let images = images(concat!(
+            r#"{"Id":"sha256:1","RepoTags":["reg/db:lab","reg/db:1"],"RepoDigests":["reg/db@sha256:d1"]}"#,
+            "\n",
+            r#"{"message":"No such image: reg/backend:lab"}"#,
+            "\n"
+        ));
+        assert_eq!(images["reg/db:1"].digests, ["reg/db@sha256:d1"]);
+        assert!(!images.contains_key("reg/backend:lab"));
     }
 }

@@ -33,6 +33,14 @@ fn container(service: &str, state: &str, process: &str) -> serde_json::Value {
     })
 }
 
+/// The engine's list of running containers, with one that publishes `ip:port`.
+fn publisher(name: &str, service: &str, ip: &str, port: u16) -> String {
+    serde_json::json!([{"Id": "x", "Names": [format!("/{name}")],
+        "Labels": {"com.docker.compose.project.working_dir": DIR, "com.docker.compose.service": service},
+        "Ports": [{"IP": ip, "PrivatePort": port, "PublicPort": port, "Type": "tcp"}]}])
+    .to_string()
+}
+
 fn outputs(extra: &[(Probe, ProbeOutput)]) -> Outputs {
     let containers = serde_json::json!([
         container("backend-aws", "running", "/usr/local/bin/gunicorn app:app"),
@@ -51,8 +59,11 @@ fn outputs(extra: &[(Probe, ProbeOutput)]) -> Outputs {
         ),
         (
             Probe::Publishers,
-            ok(&format!(
-                "x\tatp-backend-aws-1\t127.0.0.1:8002->8002/tcp\t{DIR}\tbackend-aws\n"
+            ok(&publisher(
+                "atp-backend-aws-1",
+                "backend-aws",
+                "127.0.0.1",
+                8002,
             )),
         ),
         (
