@@ -18,6 +18,24 @@ const homes = {
   logs: () => ({}),
   "git-review": () => ({}),
   checklist: () => ({}),
+  "console-sigterm": () => ({}),
+  "console-sigkill": () => ({}),
+
+  // First run on the lab; the spec changes the targets with the CLI in the same data dir.
+  "shared-settings": (home) => {
+    process.env.SHIPSHAPE_E2E_HOME = home;
+    return {};
+  },
+
+  // A settings file cut off mid-JSON (as by a crash of another writer): the console must
+  // say so and leave it as it is, byte for byte.
+  "damaged-settings": (home) => {
+    const damaged = '{\n  "targets": [\n    { "name": "Prod", "host": "10.0.0.5", "po';
+    writeFileSync(join(home, "settings.json"), damaged);
+    process.env.SHIPSHAPE_E2E_HOME = home;
+    process.env.SHIPSHAPE_E2E_DAMAGED = damaged;
+    return {};
+  },
 
   // First run on the lab; the spec adds a target for the "rebuilt" host and trusts it.
   targets: () => ({}),
@@ -34,6 +52,25 @@ const homes = {
   "changed-key": (home, lab) => {
     writeFileSync(join(home, "settings.json"), JSON.stringify({ targets: [rebuiltTarget(lab, "Rebuilt lab")] }, null, 2));
     writeFileSync(join(home, "known_hosts"), `[${lab.host}]:${lab.rebuilt_port} ${lab.host_key_fingerprint}\n`);
+    return {};
+  },
+
+  // The lab under a policy file whose read deadline is 3 s, pinned: a frozen Docker
+  // engine shows as a timeout in seconds, not half a minute.
+  "frozen-engine": (home, lab) => {
+    const policy = join(home, "short-deadlines.toml");
+    writeFileSync(policy, "deadline_read_seconds = 3\n");
+    const target = {
+      name: "Lab, short deadlines",
+      host: lab.host,
+      port: lab.port,
+      user: lab.user,
+      project_dir: lab.project_dir,
+      key: "local-lab",
+      policy_file: policy,
+    };
+    writeFileSync(join(home, "settings.json"), JSON.stringify({ targets: [target] }, null, 2));
+    writeFileSync(join(home, "known_hosts"), `[${lab.host}]:${lab.port} ${lab.host_key_fingerprint}\n`);
     return {};
   },
 

@@ -39,3 +39,77 @@ export async function screenshot(name) {
   await browser.pause(250); // let WebKit paint the last change before it is captured
   await browser.saveScreenshot(`${dir}/${name}.png`);
 }
+
+/** The lab user's processes that a console started on the host: supervisors, watchers,
+ *  `docker events` of the live view, log follows (the lab runs on this machine). */
+export function shipshapeProcessesOnHost() {
+  try {
+    return execFileSync("pgrep", ["-u", lab.user, "-af", "shipshape-|logs -f|docker events"], { encoding: "utf8" })
+      .split("\n")
+      .filter(Boolean);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+/** With the live view on and a log follow running, the console process is killed with
+ *  `signal`; within 5 s nothing it started may be left on the host. */
+export async function killedConsoleLeavesNothing(signal) {
+  await $('[data-testid="target"]').waitForDisplayed();
+  await $('[data-testid="connect"]').click();
+  await $('[data-testid="live"]').waitForDisplayed({ timeout: 30000 });
+  await $('[data-testid="nav-logs"]').click();
+  await $('[data-testid="log-service-market-updater-aws"]').click();
+  await browser.waitUntil(async () => (await $('[data-testid="log-state"]').getAttribute("data-state")) === "following", {
+    timeout: 30000,
+    timeoutMsg: "the follow never started",
+  });
+  await browser.waitUntil(
+    () => {
+      const running = shipshapeProcessesOnHost().join("\n");
+      return running.includes("docker events") && running.includes("logs");
+    },
+    { timeout: 10000, timeoutMsg: "the live view and the follow were not both running on the host" },
+  );
+  const app = process.env.SHIPSHAPE_E2E_APP;
+  const pid = execFileSync("pgrep", ["-n", "-f", app], { encoding: "utf8" }).trim();
+  execFileSync("kill", [`-${signal}`, pid]);
+  const killedAt = Date.now();
+  let left = shipshapeProcessesOnHost();
+  while (left.length > 0 && Date.now() - killedAt < 5000) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    left = shipshapeProcessesOnHost();
+  }
+  expect(left).toEqual([]);
+}
+
+/** The `shipshape` CLI built beside the console, on the console's data dir. */
+export function cli(...args) {
+  const bin = `${process.env.SHIPSHAPE_E2E_APP.replace(/shipshape-console$/, "")}shipshape`;
+  return execFileSync(bin, args, {
+    encoding: "utf8",
+    env: { ...process.env, SHIPSHAPE_HOME: process.env.SHIPSHAPE_E2E_HOME },
+  });
+}
+
+/** Waits until the target list does (or, with `present` false, does not) show `name`. */
+export async function waitForTarget(name, present = true) {
+  await browser.waitUntil(
+    async () => {
+      const names = await $$('[data-testid="target"]').map((t) => t.getText());
+      return names.some((n) => n.includes(name)) === present;
+    },
+    { timeout: 10000, timeoutMsg: `the target list never ${present ? "showed" : "dropped"} ${name}` },
+  );
+}
+
+/** Closes the console's window, so the app exits as after a click on its close button;
+ *  WebdriverIO reports the session gone, which is the point. */
+export async function closeConsole() {
+  try {
+    await browser.closeWindow();
+  } catch (e) {
+    if (!String(e).includes("window handles were removed")) throw e;
+  }
+  await new Promise((resolve) => setTimeout(resolve, 1500)); // let the app finish exiting
+}

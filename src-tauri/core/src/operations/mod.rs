@@ -145,9 +145,12 @@ pub async fn service_status(
 
 /// Whether a failed `ps` says the host has no such Compose (v2's plugin missing, or
 /// no `docker-compose`), rather than that the project is broken.
+/// A missing compose *file* ("no configuration file provided: not found") is the
+/// project's problem, not this, so only the shell's and docker's own words count.
 pub fn compose_missing(stderr: &str, exit_code: i64) -> bool {
     exit_code == 127
         || stderr.contains("is not a docker command")
-        || stderr.contains("unknown command")
-        || stderr.contains("not found")
+        || stderr.contains("unknown command \"compose\"")
+        || stderr.contains("docker-compose: not found")
+        || stderr.contains("docker-compose: command not found")
 }

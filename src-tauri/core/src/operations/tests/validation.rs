@@ -233,3 +233,18 @@ fn host_output_is_read_strictly() {
     assert_eq!(parse_short_hash("fatal: not a git repository\n"), None);
     assert_eq!(parse_short_hash(""), None);
 }
+
+#[test]
+fn a_missing_compose_is_told_from_a_missing_compose_file() {
+    assert!(compose_missing("", 127));
+    assert!(compose_missing(
+        "docker: 'compose' is not a docker command.\nSee 'docker --help'",
+        1
+    ));
+    assert!(compose_missing("sh: 1: docker-compose: not found", 1));
+    assert!(!compose_missing(
+        "no configuration file provided: not found",
+        14
+    ));
+    assert!(!compose_missing("Error: No such image: not found", 1));
+}
