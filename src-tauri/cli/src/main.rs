@@ -1,9 +1,11 @@
 //! `shipshape`: the console's operations from a terminal or a script, same core, same
 //! settings file. Exit codes (DESIGN.md): 0 ok, 1 a remote command or check failed,
 //! 2 bad usage or input (a damaged settings file too), 3 connection, host-trust or
-//! authentication failure, a lost connection or a command past its deadline, 4 busy.
+//! authentication failure, a lost connection or a command past its deadline, 4 busy (the
+//! host locked by another operator's deploy too).
 
 mod checks;
+mod deploy;
 mod keys;
 mod operations;
 mod targets;
@@ -42,6 +44,13 @@ enum Command {
     History(checks::HistoryArgs),
     /// Write a verification's report (.md, .html, .pdf, .json), or co-sign one.
     Report(checks::ReportArgs),
+    /// The guided deploy: preflight, review, lock, snapshot, pull, up, verify.
+    Deploy(deploy::DeployArgs),
+    /// Return the host to a deploy's snapshot (commit, images, env file), then verify.
+    Rollback(deploy::RollbackArgs),
+    /// The host's deploy lock: who holds it, or break it with a reason.
+    #[command(subcommand)]
+    Lock(deploy::LockCommand),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +94,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Verify(args) => checks::verify(&console, args).await,
         Command::History(args) => checks::history(&console, args).await,
         Command::Report(args) => checks::report(&console, args).await,
+        Command::Deploy(args) => deploy::deploy(&console, args).await,
+        Command::Rollback(args) => deploy::rollback(&console, args).await,
+        Command::Lock(command) => deploy::lock(&console, command).await,
     }
 }
 

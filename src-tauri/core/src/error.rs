@@ -143,6 +143,8 @@ pub enum Error {
     Interrupted { host: String, command: String },
     #[error("{target} is busy: {running} is still running.")]
     Busy { target: String, running: String },
+    #[error("{host} is locked for a deploy by {holder}.")]
+    HostLocked { host: String, holder: String },
     #[error("The OS keyring is not reachable: {cause}.")]
     KeyringUnavailable { cause: String },
     #[error("No key named {0} is in the keyring.")]
@@ -163,6 +165,8 @@ pub enum Error {
         exit_code: i64,
         detail: String,
     },
+    #[error("The step \"{step}\" did not succeed: {detail}")]
+    StepFailed { step: String, detail: String },
     #[error("{} of {total} checks failed on {target}: {}.", failed.len(), failed.join(", "))]
     ChecksFailed {
         target: String,
@@ -197,7 +201,7 @@ impl Error {
             Error::ConnectionRefused { .. } => ErrorCode::ConnectionRefused,
             Error::Timeout { .. } | Error::CommandTimeout { .. } => ErrorCode::Timeout,
             Error::ConnectionLost { .. } | Error::Interrupted { .. } => ErrorCode::ConnectionLost,
-            Error::Busy { .. } => ErrorCode::Busy,
+            Error::Busy { .. } | Error::HostLocked { .. } => ErrorCode::Busy,
             Error::KeyringUnavailable { .. } => ErrorCode::KeyringUnavailable,
             Error::KeyNotFound(_) => ErrorCode::KeyNotFound,
             Error::KeyInvalid { .. } => ErrorCode::KeyInvalid,
@@ -205,7 +209,7 @@ impl Error {
             Error::PassphraseWrong(_) => ErrorCode::PassphraseWrong,
             Error::TargetNotFound(_) => ErrorCode::TargetNotFound,
             Error::BadInput(_) => ErrorCode::BadInput,
-            Error::RemoteFailed { .. } => ErrorCode::RemoteFailed,
+            Error::RemoteFailed { .. } | Error::StepFailed { .. } => ErrorCode::RemoteFailed,
             Error::ChecksFailed { .. } => ErrorCode::ChecksFailed,
             Error::JournalBroken { .. } => ErrorCode::JournalBroken,
             Error::Storage { .. } => ErrorCode::Storage,
@@ -239,6 +243,7 @@ impl Error {
             Error::ConnectionLost { .. } => "Reconnect and try again.".into(),
             Error::Interrupted { .. } => "Reconnect and check the service status before running it again.".into(),
             Error::Busy { .. } => "Wait for it to end, or stop it, then try again: one change runs on a target at a time.".into(),
+            Error::HostLocked { .. } => "Wait for that deploy to end. If its holder can no longer be reached, break the lock deliberately with `shipshape lock release NAME --reason TEXT`: the reason is recorded here and on the host.".into(),
             Error::KeyringUnavailable { .. } => "Unlock your keyring, or start a Secret Service (for example gnome-keyring) in your desktop session, then try again.".into(),
             Error::KeyNotFound(_) => "Import or generate it on the Keys screen (or `shipshape key import`).".into(),
             Error::KeyInvalid { .. } => "Check that the file is an OpenSSH private key.".into(),
@@ -247,6 +252,7 @@ impl Error {
             Error::TargetNotFound(_) => "Pick one of the targets listed (`shipshape target list`).".into(),
             Error::BadInput(_) => String::new(),
             Error::RemoteFailed { .. } => "Read the host's output; nothing else was run.".into(),
+            Error::StepFailed { .. } => "The steps after it did not run. Read its output in the deploy record (`shipshape history`); if the host was changed, roll back with `shipshape rollback NAME --reason TEXT`.".into(),
             Error::ChecksFailed { .. } => "Read each failed item's evidence, fix the cause on the host and verify again, or waive the item with a written reason.".into(),
             Error::JournalBroken { .. } => "Entries from that one on cannot be trusted. Keep the journal file as it is for whoever audits it, and compare it with a backup.".into(),
             Error::Storage { .. } => "Check that file and its permissions.".into(),

@@ -42,6 +42,7 @@ pub enum RecordKind {
     #[default]
     Operation,
     Verification,
+    Deploy,
 }
 
 /// How a run ended, as the history, the console and the CLI report it.

@@ -9,6 +9,7 @@ pub mod checklist;
 pub mod checks;
 pub mod compose;
 pub mod console;
+pub mod deploy;
 pub mod diagnostics;
 pub mod error;
 pub mod history;

@@ -219,7 +219,7 @@ output_sha256: string, output_bytes: number, };
 
 export type RunOutcome = "exited" | "cancelled" | "timed_out" | "interrupted" | "running";
 
-export type RecordKind = "operation" | "verification";
+export type RecordKind = "operation" | "verification" | "deploy";
 
 export type CheckId = "code-deployed" | "images-pulled" | "services-updated" | "services-running" | "env-configured" | "migrations" | "health" | "logs-clean" | "no-reload" | "no-systemd-mix" | "aws-profile-only" | "compose-only";
 

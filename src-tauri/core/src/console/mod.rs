@@ -16,6 +16,7 @@ use crate::target::{self, Target};
 
 use crate::trust::KnownHosts;
 use crate::{lab, paths};
+pub use deploy::{DeployEvent, DeployRequest, DeployRun};
 pub use git_review::IncomingReview;
 pub use key_custody::KeyFile;
 pub use live_status::{events_command, LiveStatus};
@@ -27,6 +28,7 @@ pub use tasks::{TaskId, Tasks};
 pub use trust::HostTrust;
 
 mod checks;
+mod deploy;
 mod facts;
 mod git_review;
 mod key_custody;

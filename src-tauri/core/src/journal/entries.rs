@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checklist::{CheckStatus, Checklist, ChecklistChange};
 use crate::console::ReportExport;
+use crate::deploy::{DeployRecord, LockHolder, StepRecord};
 use crate::error::{Error, Result};
 use crate::history::{HistoryRecord, RecordKind, RunOutcome};
 use crate::report::Signer;
@@ -34,6 +35,19 @@ pub enum Entry {
     },
     /// A record from the `history.jsonl` of earlier versions.
     Imported(HistoryRecord),
+    /// A deploy or a rollback begins (its id is the record id)...
+    DeployStarted(RunStart),
+    /// ...each of its steps as it ends...
+    DeployStep(StepRecord),
+    /// ...and the whole of it once it ends.
+    DeployEnded(DeployRecord),
+    /// The host's deploy lock broken deliberately, and why.
+    LockBroken {
+        target: String,
+        operator: String,
+        reason: String,
+        holder: Option<LockHolder>,
+    },
 }
 
 impl Entry {
@@ -49,6 +63,10 @@ impl Entry {
             Entry::ReportExported(_) => "report_exported",
             Entry::ReportCosigned { .. } => "report_cosigned",
             Entry::Imported(_) => "imported",
+            Entry::DeployStarted(_) => "deploy_started",
+            Entry::DeployStep(_) => "deploy_step",
+            Entry::DeployEnded(_) => "deploy_ended",
+            Entry::LockBroken { .. } => "lock_broken",
         }
     }
 }
@@ -200,6 +218,24 @@ pub fn fold_history(entries: Vec<(String, Entry)>) -> Vec<HistoryRecord> {
                 }
             }
             Entry::ReportExported(_) | Entry::ReportCosigned { .. } => {}
+            Entry::DeployStarted(start) => place(
+                &id,
+                unfinished(&id, RecordKind::Deploy, &start),
+                &mut records,
+                &mut at,
+            ),
+            // An unfinished deploy names the last step it completed.
+            Entry::DeployStep(step) => {
+                if let Some(&i) = at.get(&id) {
+                    let record = &mut records[i];
+                    let title = record.title.split(" (last step").next().unwrap_or_default();
+                    record.title = format!("{title} (last step: {})", step.title);
+                }
+            }
+            Entry::DeployEnded(deploy) => {
+                place(&id, deploy.history_record(), &mut records, &mut at)
+            }
+            Entry::LockBroken { .. } => {}
             Entry::ChecklistChanged(change) => {
                 if let Some(checklist) = checklists.get_mut(&id) {
                     checklist.apply(&change);

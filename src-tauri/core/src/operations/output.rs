@@ -2,7 +2,7 @@
 //! it depends on, so a change to one is a change to both; and each keeps only values
 //! that pass the same checks as operator input, since the host's output is input too.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::validate::is_script_path;
@@ -65,7 +65,7 @@ pub fn parse_health(stdout: &str) -> HealthResponse {
 }
 
 /// A commit `git pull` would bring.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct IncomingCommit {
     pub hash: String,
     pub author: String,

@@ -1,0 +1,214 @@
+//! `deploy`, `rollback` and `lock`: the guided deploy from a terminal. Each step prints
+//! as it starts and ends, with its exact commands; a deploy refused because another
+//! operator holds the host's lock exits 4 and names them.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use shipshape_core::console::{DeployEvent, DeployRequest, DeployRun};
+use shipshape_core::deploy::{DeployOutcome, LockStatus, StepStatus};
+use shipshape_core::history::{RecordKind, RunOutcome};
+use shipshape_core::{Console, Error};
+
+#[derive(Args)]
+pub struct DeployArgs {
+    name: String,
+    /// Deploy without asking (a script, or after reading the review).
+    #[arg(long)]
+    yes: bool,
+    /// What this deploy is for: the lock and the host's audit log show it.
+    #[arg(long, default_value = "Deploy the latest origin/main")]
+    message: String,
+    /// A migration script to run after the pull (repeat for several; none by default).
+    #[arg(long = "migrate", value_name = "SCRIPT")]
+    migrations: Vec<String>,
+    /// Write the deploy's verification report here (.md, .html, .pdf or .json).
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Sign the report with this key from the keyring (writes FILE.sig).
+    #[arg(long, requires = "report")]
+    sign: Option<String>,
+}
+
+#[derive(Args)]
+pub struct RollbackArgs {
+    name: String,
+    /// The deploy whose snapshot to return to (default: the newest).
+    #[arg(long)]
+    to: Option<String>,
+    /// Why: a rollback is recorded as an emergency change.
+    #[arg(long)]
+    reason: String,
+    /// Roll back without asking.
+    #[arg(long)]
+    yes: bool,
+}
+
+#[derive(Subcommand)]
+pub enum LockCommand {
+    /// Whether the host's deploy lock is held, and by whom.
+    Status {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Break the lock deliberately (its holder is unreachable), with a recorded reason.
+    Release {
+        name: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+fn print_event(event: DeployEvent) {
+    match event {
+        DeployEvent::StepStarted { title, .. } => eprintln!("→ {title}"),
+        DeployEvent::Output(_) => {}
+        DeployEvent::StepEnded(step) => {
+            let mark = match step.status {
+                StepStatus::Done => "✔",
+                StepStatus::Failed => "✘",
+                StepStatus::Skipped => "–",
+            };
+            for command in &step.commands {
+                eprintln!("    $ {}", command.lines().next().unwrap_or_default());
+            }
+            eprintln!(
+                "  {mark} {} ({} ms): {}",
+                step.title, step.duration_ms, step.note
+            );
+        }
+    }
+}
+
+/// Asks on the terminal; refuses when there is none (scripts pass `--yes`).
+fn confirm(question: &str) -> Result<bool, Error> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::BadInput(format!(
+            "{question} Pass --yes to go ahead without a terminal to ask on."
+        )));
+    }
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Error::BadInput(format!("Could not read the answer: {e}")))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+/// Says so when the target's last deploy never ended, with what can be done about it.
+fn warn_if_interrupted(console: &Console, name: &str) -> Result<(), Error> {
+    let last = console
+        .history()?
+        .into_iter()
+        .rev()
+        .find(|r| r.kind == RecordKind::Deploy && r.target == name);
+    if let Some(last) = last.filter(|r| r.outcome == RunOutcome::Interrupted) {
+        eprintln!(
+            "The last deploy of {name} ({}) was interrupted: {}.\n\
+             Verify it (shipshape verify \"{name}\"), roll it back (shipshape rollback \"{name}\" --reason TEXT), \
+             or deploy again; the host's lock was freed when its connection closed (shipshape lock status \"{name}\").",
+            last.id, last.title
+        );
+    }
+    Ok(())
+}
+
+fn say_how_it_ended(run: &DeployRun) {
+    let record = &run.record;
+    match record.outcome {
+        DeployOutcome::Succeeded => eprintln!("{}: done (record {}).", record.target, record.id),
+        DeployOutcome::Failed => eprintln!("{}: stopped (record {}).", record.target, record.id),
+    }
+}
+
+pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
+    warn_if_interrupted(console, &args.name)?;
+    if !args.yes {
+        let review = console.review_incoming(&args.name).await?;
+        for commit in &review.commits {
+            eprintln!(
+                "  {} {} ({}, {})",
+                commit.hash, commit.subject, commit.author, commit.date
+            );
+        }
+        for file in &review.files {
+            eprintln!("  {} {}", file.status, file.path);
+        }
+        let question = format!(
+            "Deploy {} commit(s) from {} to {}?",
+            review.commits.len(),
+            review.upstream,
+            args.name
+        );
+        if !confirm(&question)? {
+            return Err(Error::BadInput("Nothing was deployed.".into()));
+        }
+    }
+    let request = DeployRequest {
+        message: args.message,
+        migrations: args.migrations,
+    };
+    let run = console.deploy(&args.name, &request, print_event).await?;
+    say_how_it_ended(&run);
+    if let (Some(path), Some(checklist)) = (&args.report, &run.record.checklist) {
+        let path = std::path::absolute(path)
+            .map_err(|e| Error::BadInput(format!("{}: {e}", path.display())))?;
+        let export =
+            shipshape_report::export(console, checklist, &path, args.sign.as_deref()).await?;
+        eprintln!("Report written to {}", export.path);
+    }
+    match run.error {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+pub async fn rollback(console: &Console, args: RollbackArgs) -> Result<(), Error> {
+    if !args.yes {
+        let question = format!(
+            "Roll {} back to the snapshot of {}?",
+            args.name,
+            args.to.as_deref().unwrap_or("its newest deploy")
+        );
+        if !confirm(&question)? {
+            return Err(Error::BadInput("Nothing was rolled back.".into()));
+        }
+    }
+    let run = console
+        .rollback(&args.name, args.to.as_deref(), &args.reason, print_event)
+        .await?;
+    say_how_it_ended(&run);
+    match run.error {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+fn print_status(name: &str, status: &LockStatus) {
+    match (status.held, &status.holder) {
+        (true, Some(holder)) => println!("{name}: locked by {}", holder.describe()),
+        (true, None) => println!("{name}: locked (its holder file cannot be read)"),
+        (false, Some(holder)) => println!("{name}: free (last held by {})", holder.describe()),
+        (false, None) => println!("{name}: free"),
+    }
+}
+
+pub async fn lock(console: &Console, command: LockCommand) -> Result<(), Error> {
+    match command {
+        LockCommand::Status { name, json } => {
+            let status = console.lock_status(&name).await?;
+            if json {
+                crate::print_json(&status);
+            } else {
+                print_status(&name, &status);
+            }
+        }
+        LockCommand::Release { name, reason } => {
+            let status = console.break_lock(&name, &reason).await?;
+            print_status(&name, &status);
+        }
+    }
+    Ok(())
+}

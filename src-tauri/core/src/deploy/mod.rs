@@ -1,0 +1,141 @@
+//! The guided deploy as records: its steps in the policy's order, what each did, and the
+//! whole run as the journal keeps it. The flow itself is `console/deploy.rs`; the
+//! host's lock and the snapshot a rollback returns to are here, as commands and the
+//! readers of their output, so they are tested without a host.
+
+pub mod lock;
+pub mod snapshot;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::checklist::Actor;
+use crate::history::{HistoryRecord, RecordKind, RunOutcome};
+use crate::operations::IncomingCommit;
+pub use lock::{LockHolder, LockStatus};
+pub use snapshot::{ServiceImage, Snapshot};
+
+/// The policy's Standard Deployment Workflow, with Shipshape's own steps around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum StepId {
+    /// The Never Do checks: a host already breaking the policy is not deployed into.
+    Preflight,
+    /// What the pull will bring.
+    Review,
+    Lock,
+    Snapshot,
+    GitPull,
+    Pull,
+    Migrate,
+    Up,
+    Verify,
+    Unlock,
+    /// Rollback's own: the commit, the images and the env file put back.
+    Restore,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Done,
+    Failed,
+    Skipped,
+}
+
+/// One step as it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct StepRecord {
+    pub step: StepId,
+    pub title: String,
+    pub status: StepStatus,
+    /// Exactly the text sent to the host, in order.
+    pub commands: Vec<String>,
+    pub started_at: String,
+    pub duration_ms: u64,
+    /// One sentence: what happened.
+    pub note: String,
+    /// The history record of an operation it ran, or the verification.
+    pub record_ids: Vec<String>,
+    /// Taken by the snapshot step.
+    pub snapshot: Option<Snapshot>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DeployKind {
+    Deploy,
+    /// An emergency change back to a deploy's snapshot.
+    Rollback,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DeployOutcome {
+    Succeeded,
+    /// A step failed; the ones after it did not run.
+    Failed,
+}
+
+/// A whole deploy or rollback, as the journal keeps it and reports show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DeployRecord {
+    pub id: String,
+    pub kind: DeployKind,
+    pub target: String,
+    pub operator: Actor,
+    /// The operator's message (a deploy) or reason (a rollback).
+    pub message: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub outcome: DeployOutcome,
+    /// The commits the pull brought, newest first.
+    pub commits: Vec<IncomingCommit>,
+    pub steps: Vec<StepRecord>,
+    /// The verification that ended it.
+    pub checklist: Option<String>,
+    /// A rollback's: the deploy whose snapshot it returned to.
+    pub rolled_back_to: Option<String>,
+}
+
+impl DeployRecord {
+    pub fn snapshot(&self) -> Option<&Snapshot> {
+        self.steps.iter().find_map(|s| s.snapshot.as_ref())
+    }
+
+    pub fn failed_step(&self) -> Option<&StepRecord> {
+        self.steps.iter().find(|s| s.status == StepStatus::Failed)
+    }
+
+    pub fn history_record(&self) -> HistoryRecord {
+        let what = match self.kind {
+            DeployKind::Deploy => "Deploy",
+            DeployKind::Rollback => "Roll back",
+        };
+        let title = match (self.outcome, self.failed_step()) {
+            (DeployOutcome::Succeeded, _) => format!("{what}: {}", self.message),
+            (DeployOutcome::Failed, Some(step)) => {
+                format!("{what} failed at {}: {}", step.title, self.message)
+            }
+            (DeployOutcome::Failed, None) => format!("{what} failed: {}", self.message),
+        };
+        HistoryRecord {
+            id: self.id.clone(),
+            kind: RecordKind::Deploy,
+            target: self.target.clone(),
+            operator: self.operator.user.clone(),
+            title,
+            command: format!("{} steps", self.steps.len()),
+            started_at: self.started_at.clone(),
+            finished_at: self.finished_at.clone(),
+            duration_ms: self.steps.iter().map(|s| s.duration_ms).sum(),
+            exit_code: Some(match self.outcome {
+                DeployOutcome::Succeeded => 0,
+                DeployOutcome::Failed => 1,
+            }),
+            outcome: RunOutcome::Exited,
+            output_sha256: String::new(),
+            output_bytes: 0,
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! What a deploy records before its first change, so a rollback can put the host back:
+//! the git commit, the image each service's container runs (by id, which a tag cannot
+//! move), and a copy of `.env.aws` kept on the host (mode 0600, under
+//! `~/.shipshape/snapshots/`), never brought to the operator's machine. Rolling back is
+//! the same three things in reverse, each an exact command of its own, then `up -d`.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::checks::host_state::Container;
+use crate::policy::Policy;
+use crate::shell::RemoteCommand;
+
+/// Backs up the env file into the deploy's snapshot dir and prints the commit; `$1` the
+/// deploy id, `$2` the env file. `env saved` or `env absent` says which.
+const SNAPSHOT_SCRIPT: &str = r#"d="$HOME/.shipshape/snapshots/$1"
+umask 077
+mkdir -p "$d" || exit 2
+git rev-parse HEAD || exit
+if [ -e "$2" ]; then cp -- "$2" "$d/env.aws" && chmod 600 "$d/env.aws" && echo 'env saved' || exit; else echo 'env absent'; fi"#;
+
+/// Puts the saved env file back in one rename (a copy beside it first, so a cut
+/// connection leaves the old file or the new one, never half of one), keeping the
+/// current owner's mode 0600; `$1` the deploy id, `$2` the env file.
+const RESTORE_ENV_SCRIPT: &str = r#"saved="$HOME/.shipshape/snapshots/$1/env.aws"
+[ -e "$saved" ] || { echo "no saved $2 in snapshot $1" >&2; exit 1; }
+umask 077
+cp -- "$saved" "$2.shipshape-restore" && chmod 600 "$2.shipshape-restore" && mv -f -- "$2.shipshape-restore" "$2""#;
+
+/// One service as it ran before the deploy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ServiceImage {
+    pub service: String,
+    /// The tag the compose file names.
+    pub tag: String,
+    /// The image it really ran (`sha256:...`).
+    pub image_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Snapshot {
+    /// The deploy it was taken for.
+    pub deploy: String,
+    pub taken_at: String,
+    pub git_commit: String,
+    pub images: Vec<ServiceImage>,
+    /// Where the copy of the env file is on the host (`None`: there was none).
+    pub env_backup: Option<String>,
+}
+
+pub fn snapshot_command(deploy: &str, policy: &Policy, project_dir: &str) -> RemoteCommand {
+    RemoteCommand::new("sh")
+        .args([
+            "-c",
+            SNAPSHOT_SCRIPT,
+            "shipshape-snapshot",
+            deploy,
+            &policy.env_file,
+        ])
+        .in_dir(project_dir)
+}
+
+/// The snapshot from the script's output and the project's running containers.
+pub fn read_snapshot(
+    deploy: &str,
+    output: &str,
+    containers: &[Container],
+    taken_at: String,
+) -> Option<Snapshot> {
+    let git_commit = output
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 40 && l.chars().all(|c| c.is_ascii_hexdigit()))?
+        .to_string();
+    let env_backup = output
+        .lines()
+        .any(|l| l.trim() == "env saved")
+        .then(|| format!("~/.shipshape/snapshots/{deploy}/env.aws"));
+    let mut images: Vec<ServiceImage> = containers
+        .iter()
+        .filter(|c| !c.one_off && !c.service.is_empty() && c.state == "running")
+        .map(|c| ServiceImage {
+            service: c.service.clone(),
+            tag: c.image_tag.clone(),
+            image_id: c.image_id.clone(),
+        })
+        .collect();
+    images.sort_by(|a, b| a.service.cmp(&b.service));
+    images.dedup_by(|a, b| a.service == b.service);
+    Some(Snapshot {
+        deploy: deploy.to_string(),
+        taken_at,
+        git_commit,
+        images,
+        env_backup,
+    })
+}
+
+/// The commands that put the host back to `snapshot`, before `up -d`: the branch back
+/// on the commit (refused by git if it would overwrite local changes), each tag back on
+/// the image its service ran, the env file back.
+pub fn rollback_commands(
+    snapshot: &Snapshot,
+    policy: &Policy,
+    project_dir: &str,
+) -> Vec<RemoteCommand> {
+    let mut commands = vec![RemoteCommand::new("git")
+        .args(["checkout", "-q", "-B", &policy.branch, &snapshot.git_commit])
+        .in_dir(project_dir)];
+    for image in &snapshot.images {
+        commands.push(RemoteCommand::new("docker").args(["tag", &image.image_id, &image.tag]));
+    }
+    if snapshot.env_backup.is_some() {
+        commands.push(
+            RemoteCommand::new("sh")
+                .args([
+                    "-c",
+                    RESTORE_ENV_SCRIPT,
+                    "shipshape-restore-env",
+                    &snapshot.deploy,
+                    &policy.env_file,
+                ])
+                .in_dir(project_dir),
+        );
+    }
+    commands
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_reads_back_and_rolls_back_in_quoted_commands() {
+        let container = |service: &str, state: &str| Container {
+            service: service.into(),
+            state: state.into(),
+            image_tag: format!("reg/{service}:lab"),
+            image_id: format!("sha256:{service}"),
+            ..Default::default()
+        };
+        let containers = [
+            container("db", "running"),
+            container("backend-aws", "running"),
+            container("old", "exited"),
+        ];
+        let head = "0123456789abcdef0123456789abcdef01234567";
+        let snapshot = read_snapshot(
+            "deploy-1",
+            &format!("{head}\nenv saved\n"),
+            &containers,
+            "t".into(),
+        )
+        .unwrap();
+        assert_eq!(snapshot.git_commit, head);
+        assert_eq!(snapshot.images.len(), 2);
+        assert_eq!(snapshot.images[0].service, "backend-aws");
+        assert!(snapshot.env_backup.is_some());
+        assert!(read_snapshot(
+            "deploy-1",
+            "fatal: not a git repository\n",
+            &containers,
+            "t".into()
+        )
+        .is_none());
+
+        let commands: Vec<String> = rollback_commands(&snapshot, &Policy::builtin(), "/srv/a b")
+            .iter()
+            .map(RemoteCommand::render)
+            .collect();
+        assert_eq!(
+            commands[0],
+            format!("cd '/srv/a b' && git checkout -q -B main {head}")
+        );
+        assert_eq!(
+            commands[1],
+            "docker tag sha256:backend-aws reg/backend-aws:lab"
+        );
+        assert!(
+            commands[3].contains("shipshape-restore-env deploy-1 .env.aws"),
+            "{}",
+            commands[3]
+        );
+    }
+}

@@ -1,0 +1,333 @@
+//! The guided deploy against the lab: a commit pushed to origin and a new image behind
+//! the same tag in the registry are deployed (asserted through git and Docker
+//! directly), a rollback puts back the commit, the images and `.env.aws` (its hash), two
+//! deploys at once let exactly one through, and a holder killed with SIGKILL frees the
+//! lock with no one breaking it.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use shipshape_tests::verification::{as_lab_user, assert_lab_clean, Restore, TARGET};
+use shipshape_tests::*;
+
+fn sha256(path: &Path) -> String {
+    run("sha256sum", &[path.to_str().unwrap()])
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+fn image_id(reference: &str) -> String {
+    run("docker", &["image", "inspect", "-f", "{{.Id}}", reference])
+        .trim()
+        .to_string()
+}
+
+fn running_image(lab: &Lab, service: &str) -> String {
+    run(
+        "docker",
+        &["inspect", "-f", "{{.Image}}", &lab.container(service)],
+    )
+    .trim()
+    .to_string()
+}
+
+/// Puts the lab back as the seed has it after a test moved origin, the registry's
+/// market-updater tag, the project's checkout and `.env.aws`.
+fn put_back(lab: &Lab, restore: &mut Restore, commit: &str, market_updater: &str, tag: &str) {
+    restore.file(&lab.project_dir().join(".env.aws"));
+    let (lab, commit, market_updater, tag) = (
+        Lab::from_env(),
+        commit.to_string(),
+        market_updater.to_string(),
+        tag.to_string(),
+    );
+    restore.then(move || {
+        let origin = lab.field("origin");
+        as_lab_user(
+            &lab,
+            &[
+                "git",
+                "-C",
+                &origin,
+                "update-ref",
+                "refs/heads/main",
+                &commit,
+            ],
+        );
+        as_lab_user(&lab, &["git", "checkout", "-q", "-B", "main", &commit]);
+        as_lab_user(&lab, &["git", "fetch", "-q", "origin", "main"]);
+        run("docker", &["tag", &market_updater, &tag]);
+        run("docker", &["push", "-q", &tag]);
+        as_lab_user(
+            &lab,
+            &[
+                "docker",
+                "compose",
+                "--profile",
+                "aws",
+                "up",
+                "-d",
+                "--wait",
+            ],
+        );
+        as_lab_user(&lab, &["rm", "-rf", "/home/ubuntu/.shipshape"]);
+    });
+}
+
+#[test]
+fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    let project = lab.project_dir();
+    let env_file = project.join(".env.aws");
+    let tag = format!("{}/atp/market-updater:lab", lab.field("registry"));
+    let before_commit = as_lab_user(&lab, &["git", "rev-parse", "HEAD"])
+        .trim()
+        .to_string();
+    let before_image = image_id(&tag);
+    let before_env = sha256(&env_file);
+    let mut restore = Restore::default();
+    put_back(&lab, &mut restore, &before_commit, &before_image, &tag);
+
+    // Origin gains a commit that changes the backend's command.
+    let work = tempfile::tempdir().unwrap();
+    run("chown", &["ubuntu", work.path().to_str().unwrap()]);
+    let clone = work.path().join("p");
+    let clone_dir = clone.to_str().unwrap();
+    as_lab_user(
+        &lab,
+        &["git", "clone", "-q", &lab.field("origin"), clone_dir],
+    );
+    let compose = clone.join("docker-compose.yml");
+    let text = std::fs::read_to_string(&compose).unwrap();
+    assert!(text.contains(r#""--workers", "2""#));
+    std::fs::write(
+        &compose,
+        text.replace(r#""--workers", "2""#, r#""--workers", "3""#),
+    )
+    .unwrap();
+    let git = |args: &[&str]| {
+        let mut full = vec![
+            "git",
+            "-C",
+            clone_dir,
+            "-c",
+            "user.name=Deploy Test",
+            "-c",
+            "user.email=deploy@example.invalid",
+        ];
+        full.extend_from_slice(args);
+        as_lab_user(&lab, &full)
+    };
+    git(&["commit", "-q", "-am", "Backend: three workers"]);
+    git(&["push", "-q", "origin", "main"]);
+    let new_commit = git(&["rev-parse", "HEAD"]).trim().to_string();
+
+    // The registry gains a new image behind the same tag; the host still has the old one.
+    run(
+        "docker",
+        &[
+            "commit",
+            "-c",
+            "LABEL shipshape.test=deploy",
+            &lab.container("market-updater-aws"),
+            &tag,
+        ],
+    );
+    let new_image = image_id(&tag);
+    assert_ne!(new_image, before_image);
+    run("docker", &["push", "-q", &tag]);
+    run("docker", &["tag", &before_image, &tag]);
+
+    let report = home.path().join("deploy.md");
+    let output = shipshape(
+        &lab,
+        home.path(),
+        &[
+            "deploy",
+            TARGET,
+            "--yes",
+            "--message",
+            "Three workers",
+            "--report",
+            report.to_str().unwrap(),
+        ],
+    );
+    let said = format!("{}\n{}", text_of(&output.stdout), text_of(&output.stderr));
+    assert_eq!(output.status.code(), Some(0), "{said}");
+    for step in [
+        "Check the Never Do rules",
+        "Lock the host",
+        "Record a snapshot",
+        "Pull the latest code",
+        "Pull the images",
+        "Update the services",
+        "Run the verification checklist",
+        "Free the host's deploy lock",
+    ] {
+        assert!(said.contains(step), "no step {step:?} in:\n{said}");
+    }
+    assert!(
+        said.contains("$ cd /home/ubuntu/automated-trading-platform && git pull origin main"),
+        "{said}"
+    );
+    assert_eq!(
+        as_lab_user(&lab, &["git", "rev-parse", "HEAD"]).trim(),
+        new_commit
+    );
+    let backend = run(
+        "docker",
+        &[
+            "inspect",
+            "-f",
+            "{{json .Args}}",
+            &lab.container("backend-aws"),
+        ],
+    );
+    assert!(backend.contains(r#""--workers","3""#), "{backend}");
+    assert_eq!(running_image(&lab, "market-updater-aws"), new_image);
+    assert!(
+        std::fs::read_to_string(&report)
+            .unwrap()
+            .contains("Three workers")
+            || report.exists()
+    );
+    let audit = std::fs::read_to_string("/home/ubuntu/.shipshape/audit.log").unwrap();
+    assert!(
+        audit.contains("Pull the images: done") && audit.contains("Three workers"),
+        "{audit}"
+    );
+    let lock = ok(&shipshape(&lab, home.path(), &["lock", "status", TARGET]));
+    assert!(lock.contains("free (last held by"), "{lock}");
+
+    // The env file changes after the deploy; a rollback puts all three back.
+    as_lab_user(&lab, &["sh", "-c", "printf 'LATE_CHANGE=1\\n' >> .env.aws"]);
+    assert_ne!(sha256(&env_file), before_env);
+    let output = shipshape(
+        &lab,
+        home.path(),
+        &[
+            "rollback",
+            TARGET,
+            "--yes",
+            "--reason",
+            "Three workers overload the database",
+        ],
+    );
+    let said = format!("{}\n{}", text_of(&output.stdout), text_of(&output.stderr));
+    assert_eq!(output.status.code(), Some(0), "{said}");
+    assert!(said.contains("Restore the snapshot"), "{said}");
+    assert_eq!(
+        as_lab_user(&lab, &["git", "rev-parse", "HEAD"]).trim(),
+        before_commit
+    );
+    assert_eq!(running_image(&lab, "market-updater-aws"), before_image);
+    assert_eq!(sha256(&env_file), before_env);
+    let mode = run("stat", &["-c", "%a %U", env_file.to_str().unwrap()]);
+    assert_eq!(mode.trim(), "600 ubuntu");
+    let history = ok(&shipshape(&lab, home.path(), &["history", "--json"]));
+    assert!(
+        history.contains("Roll back: Three workers overload the database"),
+        "{history}"
+    );
+    ok(&shipshape(&lab, home.path(), &["history", "verify"]));
+
+    drop(restore);
+    assert_lab_clean(&lab, home.path());
+}
+
+fn text_of(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `shipshape deploy` in the background, with `extra` arguments.
+fn spawn_deploy(lab: &Lab, home: &Path, message: &str, extra: &[&str]) -> std::process::Child {
+    let mut command = Command::new(shipshape_binary());
+    command
+        .args(["deploy", TARGET, "--yes", "--message", message])
+        .args(extra)
+        .env("SHIPSHAPE_HOME", home)
+        .env("SHIPSHAPE_LAB", &lab.descriptor)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command.spawn().unwrap()
+}
+
+#[test]
+fn two_deploys_at_once_let_one_through_and_a_killed_holder_frees_the_lock() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let (home_a, home_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut restore = Restore::default();
+    restore.command(
+        "runuser",
+        &["-u", "ubuntu", "--", "rm", "-rf", "/home/ubuntu/.shipshape"],
+    );
+    // Both homes learn the lab target first, so the two start together.
+    ok(&shipshape(&lab, home_a.path(), &["lock", "status", TARGET]));
+    ok(&shipshape(&lab, home_b.path(), &["lock", "status", TARGET]));
+
+    let first = spawn_deploy(&lab, home_a.path(), "Deploy A", &[]);
+    let second = spawn_deploy(&lab, home_b.path(), "Deploy B", &[]);
+    let (first, second) = (
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    );
+    let codes = [first.status.code(), second.status.code()];
+    let (winner, loser) = match codes {
+        [Some(0), _] => (&first, &second),
+        [_, Some(0)] => (&second, &first),
+        _ => panic!(
+            "neither deploy went through: {codes:?}\n{}\n{}",
+            text_of(&first.stderr),
+            text_of(&second.stderr)
+        ),
+    };
+    let lost = text_of(&loser.stderr);
+    assert_eq!(loser.status.code(), Some(4), "{lost}");
+    assert!(
+        lost.contains("is locked for a deploy by") && lost.contains("Deploy "),
+        "{lost}"
+    );
+    assert!(text_of(&winner.stderr).contains("Free the host's deploy lock"));
+
+    // A holder killed with SIGKILL while it holds the lock (its lab migration takes a
+    // minute) frees it by itself.
+    let slow = ["--migrate", "apply_migration_backfill_prices.py"];
+    let mut holder = spawn_deploy(&lab, home_a.path(), "Killed midway", &slow);
+    let started = Instant::now();
+    loop {
+        let status = ok(&shipshape(&lab, home_b.path(), &["lock", "status", TARGET]));
+        if status.contains("locked by") && status.contains("Killed midway") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the lock was never taken: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    holder.kill().unwrap(); // SIGKILL
+    holder.wait().unwrap();
+    let killed = Instant::now();
+    loop {
+        let status = ok(&shipshape(&lab, home_b.path(), &["lock", "status", TARGET]));
+        if status.contains("free (last held by") {
+            break;
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(10),
+            "the lock stayed held: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let history = ok(&shipshape(&lab, home_a.path(), &["history", "--json"]));
+    assert!(history.contains("\"interrupted\""), "{history}");
+    ok(&shipshape(&lab, home_a.path(), &["history", "verify"]));
+    drop(restore);
+    assert_lab_clean(&lab, home_b.path());
+}
