@@ -64,8 +64,8 @@ pub enum LockCommand {
 fn print_event(event: DeployEvent) {
     match event {
         DeployEvent::StepStarted { title, .. } => eprintln!("→ {title}"),
-        DeployEvent::Output(_) => {}
-        DeployEvent::StepEnded(step) => {
+        DeployEvent::Output { .. } => {}
+        DeployEvent::StepEnded { step } => {
             let mark = match step.status {
                 StepStatus::Done => "✔",
                 StepStatus::Failed => "✘",

@@ -6,8 +6,11 @@ use shipshape_core::checklist::{Evidence, ImageDigest, ItemChange, ReportTarget}
 use shipshape_core::compose::{RunState, ServiceState};
 use shipshape_core::console::IncomingReview;
 use shipshape_core::console::ReportExport;
+use shipshape_core::console::{DeployEvent, DeployResult};
 use shipshape_core::console::{HostTrust, KeyFile, LiveStatus, OperationOutcome, PlannedOperation};
 use shipshape_core::console::{LogEvent, LogFollowStarted};
+use shipshape_core::deploy::{DeployKind, DeployOutcome, DeployRecord, LockHolder, LockStatus};
+use shipshape_core::deploy::{ServiceImage, Snapshot, StepId, StepRecord, StepStatus};
 use shipshape_core::history::{HistoryRecord, RecordKind, RunOutcome};
 use shipshape_core::journal::{BrokenEntry, ChainReport};
 use shipshape_core::keys::KeyInfo;
@@ -58,6 +61,18 @@ fn render() -> String {
         ReportTarget::decl(&cfg),
         ImageDigest::decl(&cfg),
         Checklist::decl(&cfg),
+        StepId::decl(&cfg),
+        StepStatus::decl(&cfg),
+        ServiceImage::decl(&cfg),
+        Snapshot::decl(&cfg),
+        StepRecord::decl(&cfg),
+        DeployKind::decl(&cfg),
+        DeployOutcome::decl(&cfg),
+        DeployRecord::decl(&cfg),
+        DeployEvent::decl(&cfg),
+        DeployResult::decl(&cfg),
+        LockHolder::decl(&cfg),
+        LockStatus::decl(&cfg),
         ItemChange::decl(&cfg),
         ChainReport::decl(&cfg),
         BrokenEntry::decl(&cfg),

@@ -6,6 +6,7 @@
 //! (`ui/src/lib/commands.ts`) and the capability from it, so nothing else names it.
 
 pub mod checks;
+pub mod deploy;
 pub mod git_review;
 pub mod keys;
 pub mod live;

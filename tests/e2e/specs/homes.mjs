@@ -18,6 +18,7 @@ const homes = {
   logs: () => ({}),
   "git-review": () => ({}),
   checklist: () => ({}),
+  deploy: () => ({}),
   "console-sigterm": () => ({}),
   "console-sigkill": () => ({}),
 

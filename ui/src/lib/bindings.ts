@@ -271,6 +271,94 @@ id: string, target: ReportTarget, operator: Actor, started_at: string, finished_
  */
 git_commit: string | null, images: Array<ImageDigest>, items: Array<CheckItem>, };
 
+export type StepId = "preflight" | "review" | "lock" | "snapshot" | "git_pull" | "pull" | "migrate" | "up" | "verify" | "unlock" | "restore";
+
+export type StepStatus = "done" | "failed" | "skipped";
+
+export type ServiceImage = { service: string, 
+/**
+ * The tag the compose file names.
+ */
+tag: string, 
+/**
+ * The image it really ran (`sha256:...`).
+ */
+image_id: string, };
+
+export type Snapshot = { 
+/**
+ * The deploy it was taken for.
+ */
+deploy: string, taken_at: string, git_commit: string, images: Array<ServiceImage>, 
+/**
+ * Where the copy of the env file is on the host (`None`: there was none).
+ */
+env_backup: string | null, };
+
+export type StepRecord = { step: StepId, title: string, status: StepStatus, 
+/**
+ * Exactly the text sent to the host, in order.
+ */
+commands: Array<string>, started_at: string, duration_ms: number, 
+/**
+ * One sentence: what happened.
+ */
+note: string, 
+/**
+ * The history record of an operation it ran, or the verification.
+ */
+record_ids: Array<string>, 
+/**
+ * Taken by the snapshot step.
+ */
+snapshot: Snapshot | null, };
+
+export type DeployKind = "deploy" | "rollback";
+
+export type DeployOutcome = "succeeded" | "failed";
+
+export type DeployRecord = { id: string, kind: DeployKind, target: string, operator: Actor, 
+/**
+ * The operator's message (a deploy) or reason (a rollback).
+ */
+message: string, started_at: string, finished_at: string, outcome: DeployOutcome, 
+/**
+ * The commits the pull brought, newest first.
+ */
+commits: Array<IncomingCommit>, steps: Array<StepRecord>, 
+/**
+ * The verification that ended it.
+ */
+checklist: string | null, 
+/**
+ * A rollback's: the deploy whose snapshot it returned to.
+ */
+rolled_back_to: string | null, };
+
+export type DeployEvent = { "kind": "step_started", step: StepId, title: string, } | { "kind": "output", text: string, } | { "kind": "step_ended", step: StepRecord, };
+
+export type DeployResult = { record: DeployRecord, error: ErrorReport | null, };
+
+export type LockHolder = { operator: string, 
+/**
+ * The fingerprint of the key the holder's session authenticated with.
+ */
+key_fingerprint: string, 
+/**
+ * The machine the holder runs on.
+ */
+machine: string, since: string, message: string, 
+/**
+ * The deploy that holds it.
+ */
+deploy: string, };
+
+export type LockStatus = { held: boolean, 
+/**
+ * The holder now, or the last one if the lock is free (`None`: never taken).
+ */
+holder: LockHolder | null, };
+
 export type ItemChange = { "change": "tick" } | { "change": "untick" } | { "change": "waive", reason: string, } | { "change": "rerun", item: CheckItem, };
 
 export type ChainReport = { entries: number, 

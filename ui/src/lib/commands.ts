@@ -7,6 +7,8 @@ import type {
   CheckId,
   CheckItem,
   Checklist,
+  DeployEvent,
+  DeployResult,
   ErrorReport,
   HistoryRecord,
   HostKeyOffer,
@@ -16,6 +18,7 @@ import type {
   KeyFile,
   KeyInfo,
   LiveStatus,
+  LockStatus,
   LogEvent,
   LogFollowStarted,
   Operation,
@@ -95,6 +98,40 @@ export function verifyJournal(): Promise<ChainReport> {
  */
 export function chooseReportPath(args: { suggested: string }): Promise<string | null> {
   return call<string | null>("choose_report_path", args);
+}
+
+// src-tauri/src/commands/deploy.rs
+
+/**
+ * Deploys origin's main to `target`, step by step under the host's lock; `migrations`
+ * are the scripts the operator picked (none is guessed).
+ */
+export function deploy(args: {
+  target: string;
+  message: string;
+  migrations: string[];
+  onEvent: (message: DeployEvent) => void;
+}): Promise<DeployResult> {
+  return call<DeployResult>("deploy", { ...args, onEvent: channel(args.onEvent) });
+}
+
+/** Returns `target` to the newest deploy's snapshot, with the operator's reason. */
+export function rollback(args: {
+  target: string;
+  reason: string;
+  onEvent: (message: DeployEvent) => void;
+}): Promise<DeployResult> {
+  return call<DeployResult>("rollback", { ...args, onEvent: channel(args.onEvent) });
+}
+
+/** Whether `target`'s host is locked for a deploy, and by whom. */
+export function lockStatus(args: { target: string }): Promise<LockStatus> {
+  return call<LockStatus>("lock_status", args);
+}
+
+/** Breaks the host's deploy lock deliberately, with a reason recorded here and there. */
+export function releaseLock(args: { target: string; reason: string }): Promise<LockStatus> {
+  return call<LockStatus>("release_lock", args);
 }
 
 // src-tauri/src/commands/git_review.rs

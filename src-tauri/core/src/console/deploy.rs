@@ -7,7 +7,9 @@
 
 use std::sync::Arc;
 
+use serde::Serialize;
 use tokio::sync::oneshot;
+use ts_rs::TS;
 
 use super::Console;
 use crate::checklist::{Actor, CheckId, CheckStatus};
@@ -18,7 +20,7 @@ use crate::deploy::snapshot;
 use crate::deploy::{
     DeployKind, DeployOutcome, DeployRecord, Snapshot, StepId, StepRecord, StepStatus,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorReport, Result};
 use crate::history::{new_record_id, operator};
 use crate::journal::{Entry, RunStart};
 use crate::operations::Operation;
@@ -35,11 +37,20 @@ pub struct DeployRequest {
 }
 
 /// What a deploy reports as it goes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DeployEvent {
-    StepStarted { step: StepId, title: String },
-    Output(String),
-    StepEnded(Box<StepRecord>),
+    StepStarted {
+        step: StepId,
+        title: String,
+    },
+    /// Output of the running step's command, as it comes.
+    Output {
+        text: String,
+    },
+    StepEnded {
+        step: Box<StepRecord>,
+    },
 }
 
 const GUARDRAILS: [CheckId; 4] = [
@@ -123,6 +134,22 @@ pub struct DeployRun {
     pub error: Option<Error>,
 }
 
+/// [`DeployRun`] as it crosses to the UI.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DeployResult {
+    pub record: DeployRecord,
+    pub error: Option<ErrorReport>,
+}
+
+impl From<DeployRun> for DeployResult {
+    fn from(run: DeployRun) -> DeployResult {
+        DeployResult {
+            error: run.error.as_ref().map(ErrorReport::from),
+            record: run.record,
+        }
+    }
+}
+
 /// A run in progress: its record so far, the connection, and the lock once taken.
 struct Run<'a, F> {
     console: &'a Console,
@@ -191,7 +218,9 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
             .append(&self.record.id, &Entry::DeployStep(record.clone()))?;
         self.audit(&began.title, &record).await;
         self.record.steps.push(record.clone());
-        (self.on_event)(DeployEvent::StepEnded(Box::new(record)));
+        (self.on_event)(DeployEvent::StepEnded {
+            step: Box::new(record),
+        });
         result
     }
 
@@ -233,7 +262,11 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
             .run_operation_streaming(
                 &target,
                 &operation,
-                |text| on_event(DeployEvent::Output(text.to_string())),
+                |text| {
+                    on_event(DeployEvent::Output {
+                        text: text.to_string(),
+                    })
+                },
                 &CancellationToken::new(),
             )
             .await?;

@@ -16,7 +16,7 @@ use crate::target::{self, Target};
 
 use crate::trust::KnownHosts;
 use crate::{lab, paths};
-pub use deploy::{DeployEvent, DeployRequest, DeployRun};
+pub use deploy::{DeployEvent, DeployRequest, DeployResult, DeployRun};
 pub use git_review::IncomingReview;
 pub use key_custody::KeyFile;
 pub use live_status::{events_command, LiveStatus};

@@ -1,0 +1,97 @@
+// The guided deploy in the real window: origin gains a commit that changes the backend's
+// command and the registry a new image behind market-updater's tag; the Deploy screen
+// shows the commit, runs every step under the host's lock, and the lab then runs the new
+// commit and image (asserted through git and Docker directly); a rollback confirmed with
+// a reason puts the commit and the image back. The lab is put back afterwards.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { container, docker, lab, screenshot } from "./support.mjs";
+
+const asLabUser = (...args) =>
+  execFileSync("runuser", ["-u", "ubuntu", "--", "sh", "-c", `cd ${lab.project_dir} && "$@"`, "sh", ...args], {
+    encoding: "utf8",
+  }).trim();
+const tag = `${lab.registry}/atp/market-updater:lab`;
+const imageId = (ref) => docker("image", "inspect", "-f", "{{.Id}}", ref).trim();
+const runningImage = (service) => docker("inspect", "-f", "{{.Image}}", container(service)).trim();
+
+const was = { commit: "", image: "", env: "" };
+let work;
+
+async function waitForOutcome(kind) {
+  const result = await $('[data-testid="deploy-result"]');
+  await result.waitForDisplayed({ timeout: 120000 });
+  expect(await result.getText()).toContain(kind);
+  return result.getAttribute("data-outcome");
+}
+
+describe("the guided deploy", () => {
+  before(() => {
+    was.commit = asLabUser("git", "rev-parse", "HEAD");
+    was.image = imageId(tag);
+    was.env = readFileSync(join(lab.project_dir, ".env.aws"));
+    work = mkdtempSync(join(tmpdir(), "deploy-e2e-"));
+    chmodSync(work, 0o777);
+    const clone = join(work, "p");
+    asLabUser("git", "clone", "-q", lab.origin, clone);
+    const file = join(clone, "docker-compose.yml");
+    writeFileSync(file, readFileSync(file, "utf8").replace('"--workers", "2"', '"--workers", "3"'));
+    const git = (...args) => asLabUser("git", "-C", clone, "-c", "user.name=E2E", "-c", "user.email=e2e@example.invalid", ...args);
+    git("commit", "-q", "-am", "Backend: three workers (e2e)");
+    git("push", "-q", "origin", "main");
+    docker("commit", "-c", "LABEL shipshape.test=deploy-e2e", container("market-updater-aws"), tag);
+    docker("push", "-q", tag);
+    docker("tag", was.image, tag);
+  });
+
+  after(() => {
+    asLabUser("git", "-C", lab.origin, "update-ref", "refs/heads/main", was.commit);
+    asLabUser("git", "checkout", "-q", "-B", "main", was.commit);
+    asLabUser("git", "fetch", "-q", "origin", "main");
+    docker("tag", was.image, tag);
+    docker("push", "-q", tag);
+    writeFileSync(join(lab.project_dir, ".env.aws"), was.env);
+    asLabUser("docker", "compose", "--profile", "aws", "up", "-d", "--wait");
+    asLabUser("rm", "-rf", "/home/ubuntu/.shipshape");
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it("reviews, deploys under the lock and leaves the lab on the new commit and image", async () => {
+    await $('[data-testid="target"]').waitForDisplayed();
+    await $('[data-testid="nav-deploy"]').click();
+    const review = await $('[data-testid="deploy-review"]');
+    await browser.waitUntil(async () => (await review.getText()).includes("Backend: three workers (e2e)"), {
+      timeout: 30000,
+      timeoutMsg: "the review never showed the pushed commit",
+    });
+    expect(await review.getText()).toContain("docker-compose.yml");
+    expect(await $('[data-testid="lock-state"]').getAttribute("data-held")).toBe("false");
+    await $('[data-testid="deploy-message"]').setValue("Three workers, new market updater");
+    await $('[data-testid="deploy-start"]').click();
+    await $('[data-testid="confirm-button"]').click();
+    expect(await waitForOutcome("Deploy")).toBe("succeeded");
+    const steps = await $$('[data-testid="deploy-step"]').map((s) => s.getText());
+    for (const title of ["Check the Never Do rules", "Lock the host", "Record a snapshot", "Pull the latest code", "Pull the images", "Run the verification checklist", "Free the host's deploy lock"]) {
+      expect(steps.some((s) => s.includes(title) && s.includes("Done"))).toBe(true);
+    }
+    await screenshot("deploy-done");
+    const origin = asLabUser("git", "-C", lab.origin, "rev-parse", "main");
+    expect(asLabUser("git", "rev-parse", "HEAD")).toBe(origin);
+    expect(docker("inspect", "-f", "{{json .Args}}", container("backend-aws"))).toContain('"--workers","3"');
+    expect(runningImage("market-updater-aws")).not.toBe(was.image);
+  });
+
+  it("rolls back with a reason to the snapshot's commit and image", async () => {
+    await $('[data-testid="rollback-start"]').click();
+    const confirm = await $('[data-testid="rollback-confirm"]');
+    expect(await confirm.isEnabled()).toBe(false);
+    await $('[data-testid="rollback-reason"]').setValue("e2e: the new image is to be undone");
+    await confirm.click();
+    expect(await waitForOutcome("Rollback")).toBe("succeeded");
+    await screenshot("rollback-done");
+    expect(asLabUser("git", "rev-parse", "HEAD")).toBe(was.commit);
+    expect(runningImage("market-updater-aws")).toBe(was.image);
+  });
+});

@@ -1,0 +1,106 @@
+// The guided deploy of the selected target: what the pull would bring (the review), the
+// host's deploy lock, and a run in progress as a list of steps that fill in as the core
+// reports them. In a store so that leaving the screen keeps the run and its steps.
+import * as commands from "../commands";
+import type { DeployEvent, DeployRecord, ErrorReport, IncomingReview, LockStatus, StepRecord } from "../bindings";
+
+/** A step as the screen shows it: running until the core says how it ended. */
+export type StepView = { title: string; running: boolean; record: StepRecord | null };
+
+export class DeployStore {
+  target = $state<string | null>(null);
+  review = $state<IncomingReview | null>(null);
+  lock = $state<LockStatus | null>(null);
+  steps = $state<StepView[]>([]);
+  running = $state<"deploy" | "rollback" | null>(null);
+  record = $state<DeployRecord | null>(null);
+  error = $state<ErrorReport | null>(null);
+  /** For screen readers: the step that just started or ended. */
+  announcement = $state("");
+  #generation = 0;
+
+  async useTarget(target: string) {
+    if (this.target === target) return;
+    this.#generation++;
+    this.target = target;
+    this.review = null;
+    this.lock = null;
+    this.steps = [];
+    this.record = null;
+    this.error = null;
+    await this.refresh();
+  }
+
+  /** Reads the review and the lock again. */
+  async refresh() {
+    const target = this.target;
+    if (target === null) return;
+    try {
+      const [review, lock] = await Promise.all([commands.reviewIncoming({ target }), commands.lockStatus({ target })]);
+      if (this.target !== target) return;
+      this.review = review;
+      this.lock = lock;
+    } catch (e) {
+      if (this.target === target) this.error = e as ErrorReport;
+    }
+  }
+
+  #onEvent(mine: number, event: DeployEvent) {
+    if (mine !== this.#generation) return;
+    if (event.kind === "step_started") {
+      this.steps = [...this.steps, { title: event.title, running: true, record: null }];
+      this.announcement = `${event.title}…`;
+    } else if (event.kind === "step_ended") {
+      const i = this.steps.map((s) => s.running).lastIndexOf(true);
+      const view = { title: event.step.title, running: false, record: event.step };
+      this.steps = i < 0 ? [...this.steps, view] : this.steps.map((s, j) => (j === i ? view : s));
+      this.announcement = `${event.step.title}: ${event.step.status}.`;
+    }
+  }
+
+  async #run(kind: "deploy" | "rollback", start: (onEvent: (e: DeployEvent) => void) => Promise<{ record: DeployRecord; error: ErrorReport | null }>) {
+    if (this.target === null || this.running) return;
+    const mine = ++this.#generation;
+    this.running = kind;
+    this.steps = [];
+    this.record = null;
+    this.error = null;
+    try {
+      const result = await start((event) => this.#onEvent(mine, event));
+      if (mine !== this.#generation) return;
+      this.record = result.record;
+      this.error = result.error;
+      this.announcement = result.error ? `Stopped: ${result.error.title}.` : `${kind === "deploy" ? "Deploy" : "Rollback"} done.`;
+    } catch (e) {
+      if (mine === this.#generation) this.error = e as ErrorReport;
+    } finally {
+      if (mine === this.#generation) {
+        this.running = null;
+        void this.refresh();
+      }
+    }
+  }
+
+  deploy(message: string, migrations: string[]) {
+    const target = this.target!;
+    return this.#run("deploy", (onEvent) => commands.deploy({ target, message, migrations, onEvent }));
+  }
+
+  rollback(reason: string) {
+    const target = this.target!;
+    return this.#run("rollback", (onEvent) => commands.rollback({ target, reason, onEvent }));
+  }
+
+  async releaseLock(reason: string) {
+    const target = this.target;
+    if (target === null) return;
+    this.error = null;
+    try {
+      this.lock = await commands.releaseLock({ target, reason });
+    } catch (e) {
+      this.error = e as ErrorReport;
+    }
+  }
+}
+
+export const deploy = new DeployStore();
