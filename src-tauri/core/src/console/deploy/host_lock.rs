@@ -1,0 +1,82 @@
+//! The host's deploy lock seen from outside a deploy: who holds it, and breaking it
+//! deliberately (its holder's process ended), recorded in the journal and on the host.
+
+use super::steps::{now, required, this_machine};
+use crate::console::Console;
+use crate::deploy::lock::{self, LockHolder, LockStatus};
+use crate::error::{Error, Result};
+use crate::history::{new_record_id, operator};
+use crate::journal::Entry;
+use crate::ssh::Deadline;
+
+impl Console {
+    /// The deploy lock on `target`'s host: held or free, and by whom.
+    pub async fn lock_status(&self, target: &str) -> Result<LockStatus> {
+        let (_, policy) = self.target_and_policy(target)?;
+        let connection = self.connect(target).await?;
+        let seconds = policy.deadlines.read_seconds as u64;
+        let output = connection
+            .exec(
+                &lock::status_command(),
+                Deadline::Total(std::time::Duration::from_secs(seconds)),
+            )
+            .await?;
+        let output = required(output, "Reading the host's deploy lock")?;
+        Ok(lock::parse_status(&output.stdout))
+    }
+
+    /// Breaks the deploy lock on `target`'s host deliberately (its holder's process is
+    /// ended), recording why in the journal and on the host.
+    pub async fn break_lock(&self, target: &str, reason: &str) -> Result<LockStatus> {
+        let (_, policy) = self.target_and_policy(target)?;
+        if reason.trim().chars().count() < 10 {
+            return Err(Error::BadInput(
+                "Say why the lock is broken, in at least 10 characters (--reason): it is recorded here and on the host.".into(),
+            ));
+        }
+        let before = self.lock_status(target).await?;
+        let connection = self.connect(target).await?;
+        let seconds = policy.deadlines.change_seconds as u64;
+        let output = connection
+            .exec(
+                &lock::break_command(),
+                Deadline::Total(std::time::Duration::from_secs(seconds)),
+            )
+            .await?;
+        required(output, "Breaking the host's deploy lock")?;
+        let journal = self.journal()?;
+        journal.append(
+            &new_record_id("lock"),
+            &Entry::LockBroken {
+                target: target.to_string(),
+                operator: operator(),
+                reason: reason.to_string(),
+                holder: before.holder.clone(),
+            },
+        )?;
+        let breaker = LockHolder {
+            operator: operator(),
+            key_fingerprint: connection.client_key().to_string(),
+            machine: this_machine(),
+            since: now(),
+            message: reason.to_string(),
+            deploy: "-".into(),
+        };
+        let held_by = before
+            .holder
+            .map(|h| h.describe())
+            .unwrap_or_else(|| "nobody known".into());
+        let line = lock::audit_command(
+            &breaker,
+            "lock broken",
+            &format!("held by {held_by}; reason: {reason}"),
+        );
+        connection
+            .exec(
+                &line,
+                Deadline::Total(std::time::Duration::from_secs(seconds)),
+            )
+            .await?;
+        self.lock_status(target).await
+    }
+}

@@ -1,0 +1,337 @@
+//! The guided deploy: preflight (the Never Do checks), review, the host's lock, a
+//! snapshot, the policy's `git pull`, `pull`, chosen migrations and `up -d
+//! --remove-orphans`, then the verification checklist, and the lock freed. Each step is
+//! journalled as it ends, so a deploy cut short shows the last step it completed; each
+//! leaves an audit line on the host for the operators who come after. A rollback is the
+//! same frame around the snapshot's restore.
+
+mod host_lock;
+mod steps;
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use super::Console;
+use crate::checklist::{CheckId, CheckStatus};
+use crate::checks;
+use crate::deploy::snapshot;
+use crate::deploy::{DeployKind, DeployRecord, Snapshot, StepId, StepRecord};
+use crate::error::{Error, ErrorReport, Result};
+use crate::journal::Entry;
+use crate::operations::Operation;
+use steps::{Done, Run};
+
+/// What the operator asks of a deploy.
+#[derive(Debug, Clone, Default)]
+pub struct DeployRequest {
+    pub message: String,
+    /// Migration scripts to run after the pull, picked by the operator (never guessed).
+    pub migrations: Vec<String>,
+}
+
+/// What a deploy reports as it goes.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DeployEvent {
+    StepStarted {
+        step: StepId,
+        title: String,
+    },
+    /// Output of the running step's command, as it comes.
+    Output {
+        text: String,
+    },
+    StepEnded {
+        step: Box<StepRecord>,
+    },
+}
+
+const GUARDRAILS: [CheckId; 4] = [
+    CheckId::NoReload,
+    CheckId::NoSystemdMix,
+    CheckId::AwsProfileOnly,
+    CheckId::ComposeOnly,
+];
+
+/// A deploy or rollback as it ended: its record, and the error that stopped it if one did.
+pub struct DeployRun {
+    pub record: DeployRecord,
+    pub error: Option<Error>,
+}
+
+/// [`DeployRun`] as it crosses to the UI.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DeployResult {
+    pub record: DeployRecord,
+    pub error: Option<ErrorReport>,
+}
+
+impl From<DeployRun> for DeployResult {
+    fn from(run: DeployRun) -> DeployResult {
+        DeployResult {
+            error: run.error.as_ref().map(ErrorReport::from),
+            record: run.record,
+        }
+    }
+}
+
+impl Console {
+    /// The guided deploy of `target`. Refused before anything runs if the request is not
+    /// valid; otherwise every step is journalled, and the run comes back with the error
+    /// that stopped it, if one did.
+    pub async fn deploy(
+        &self,
+        target: &str,
+        request: &DeployRequest,
+        on_event: impl FnMut(DeployEvent) + Send,
+    ) -> Result<DeployRun> {
+        let (_, policy) = self.target_and_policy(target)?;
+        if request.message.trim().is_empty() {
+            return Err(Error::BadInput(
+                "Say in a few words what this deploy is for (--message): the lock and the audit line show it to other operators.".into(),
+            ));
+        }
+        for script in &request.migrations {
+            if !policy.matches_migration(&policy.migration_path(script)) {
+                return Err(Error::BadInput(format!(
+                    "\"{script}\" is not a migration script of the policy ({}).",
+                    policy.migration_glob
+                )));
+            }
+        }
+        let mut run = self
+            .begin_run(target, DeployKind::Deploy, &request.message, on_event)
+            .await?;
+        let result = self.deploy_steps(&mut run, request).await;
+        self.end_run(run, result).await
+    }
+
+    async fn deploy_steps<F: FnMut(DeployEvent) + Send>(
+        &self,
+        run: &mut Run<'_, F>,
+        request: &DeployRequest,
+    ) -> Result<()> {
+        let target = run.record.target.clone();
+        let (target_config, policy) = self.target_and_policy(&target)?;
+        let connection = run.connection.clone();
+        run.step(StepId::Preflight, "Check the Never Do rules", async {
+            let (items, _) = checks::run(
+                connection.clone(),
+                &GUARDRAILS,
+                &policy,
+                &target_config.project_dir,
+                |_| {},
+            )
+            .await?;
+            let broken: Vec<String> = items
+                .iter()
+                .filter(|i| i.status == CheckStatus::Fail)
+                .map(|i| format!("{}: {}", i.id.as_str(), i.note))
+                .collect();
+            let mut done = match broken.is_empty() {
+                true => Done::new((), true, "The host keeps the Never Do rules."),
+                false => Done::new(
+                    (),
+                    false,
+                    format!(
+                        "The host already breaks the policy, so nothing was deployed into it. {}",
+                        broken.join(" ")
+                    ),
+                ),
+            };
+            for item in &items {
+                for evidence in &item.evidence {
+                    if !done.commands.contains(&evidence.command) {
+                        done.commands.push(evidence.command.clone());
+                    }
+                }
+            }
+            Ok(done)
+        })
+        .await?;
+        let review = run
+            .step(StepId::Review, "Review what the pull brings", async {
+                let review = self.review_incoming(&target).await?;
+                let note = match review.is_up_to_date() {
+                    true => format!(
+                        "{} is already at {}: no new commit.",
+                        review.head, review.upstream
+                    ),
+                    false => format!(
+                        "{} commit(s) and {} file(s) come from {}.",
+                        review.commits.len(),
+                        review.files.len(),
+                        review.upstream
+                    ),
+                };
+                let mut done = Done::new(review.commits.clone(), true, note);
+                done.commands = review.commands.clone();
+                Ok(done)
+            })
+            .await?;
+        run.record.commits = review;
+        run.lock_step(
+            StepId::Lock,
+            "Lock the host for this deploy",
+            &request.message,
+        )
+        .await?;
+        let began = run.begin(StepId::Snapshot, "Record a snapshot to roll back to");
+        let taken = run.take_snapshot(&policy, &target_config.project_dir).await;
+        run.end(began, taken).await?;
+        run.operation_step(StepId::GitPull, "Pull the latest code", Operation::GitPull)
+            .await?;
+        run.operation_step(StepId::Pull, "Pull the images", Operation::Pull)
+            .await?;
+        if request.migrations.is_empty() {
+            run.step(StepId::Migrate, "Run migrations", async {
+                Ok(Done::new((), true, "No migration was picked."))
+            })
+            .await?;
+        }
+        for script in &request.migrations {
+            let migrate = Operation::Migrate {
+                script: script.clone(),
+            };
+            run.operation_step(
+                StepId::Migrate,
+                &format!("Run the migration {script}"),
+                migrate,
+            )
+            .await?;
+        }
+        run.operation_step(
+            StepId::Up,
+            "Update the services (up -d --remove-orphans)",
+            Operation::Up,
+        )
+        .await?;
+        self.verify_step(run, &[]).await
+    }
+
+    /// The checklist, as the last step of a deploy or rollback; `expected` are items
+    /// whose failure is the point (a rollback leaves the host behind origin's main).
+    async fn verify_step<F: FnMut(DeployEvent) + Send>(
+        &self,
+        run: &mut Run<'_, F>,
+        expected: &[CheckId],
+    ) -> Result<()> {
+        let target = run.record.target.clone();
+        let began = run.begin(StepId::Verify, "Run the verification checklist");
+        let verified = self.verify(&target, |_| {}).await;
+        run.record.checklist = verified.as_ref().ok().map(|c| c.id.clone());
+        let done = verified.map(|checklist| {
+            let (expected, failed): (Vec<_>, Vec<_>) = checklist
+                .items
+                .iter()
+                .filter(|i| i.status == CheckStatus::Fail)
+                .map(|i| i.id)
+                .partition(|id| expected.contains(id));
+            let names = |ids: &[CheckId]| ids.iter().map(|i| i.as_str()).collect::<Vec<_>>().join(", ");
+            let mut note = match failed.is_empty() {
+                true => "No check failed.".to_string(),
+                false => format!("Failed: {}.", names(&failed)),
+            };
+            if !expected.is_empty() {
+                note.push_str(&format!(
+                    " As expected after a rollback: {} (the host is on the snapshot's commit, behind origin).",
+                    names(&expected)
+                ));
+            }
+            let mut done = Done::new((), failed.is_empty(), note);
+            done.record_ids.push(checklist.id.clone());
+            done
+        });
+        run.end(began, done).await
+    }
+
+    /// The snapshot to return `target` to: that of deploy `to`, or the newest one.
+    fn snapshot_to_restore(&self, target: &str, to: Option<&str>) -> Result<Snapshot> {
+        let mut of_target = std::collections::HashSet::new();
+        let mut found = None;
+        for (id, entry) in self.journal()?.entries()? {
+            match entry {
+                Entry::DeployStarted(start) if start.target == target => {
+                    of_target.insert(id);
+                }
+                Entry::DeployStep(step) if of_target.contains(&id) => {
+                    if let Some(snapshot) = step.snapshot {
+                        if to.is_none_or(|to| to == id) {
+                            found = Some(snapshot);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        found.ok_or_else(|| {
+            Error::BadInput(match to {
+                Some(to) => format!("No snapshot of {target} was taken by {to}: `shipshape history` lists the deploys."),
+                None => format!("No deploy of {target} has taken a snapshot yet, so there is nothing to roll back to."),
+            })
+        })
+    }
+
+    /// Returns `target` to a deploy's snapshot (the newest, or `to`'s): an emergency
+    /// change, under the lock, recorded with its reason, then verified.
+    pub async fn rollback(
+        &self,
+        target: &str,
+        to: Option<&str>,
+        reason: &str,
+        on_event: impl FnMut(DeployEvent) + Send,
+    ) -> Result<DeployRun> {
+        let (target_config, policy) = self.target_and_policy(target)?;
+        if reason.trim().chars().count() < 10 {
+            return Err(Error::BadInput(
+                "Say why you roll back, in at least 10 characters (--reason): a rollback is recorded as an emergency change.".into(),
+            ));
+        }
+        let snapshot = self.snapshot_to_restore(target, to)?;
+        let mut run = self
+            .begin_run(target, DeployKind::Rollback, reason, on_event)
+            .await?;
+        run.record.rolled_back_to = Some(snapshot.deploy.clone());
+        let result: Result<()> = async {
+            run.lock_step(StepId::Lock, "Lock the host for this rollback", reason)
+                .await?;
+            let began = run.begin(StepId::Restore, "Restore the snapshot");
+            let mut commands = Vec::new();
+            let mut restored = Ok(());
+            for command in
+                snapshot::rollback_commands(&snapshot, &policy, &target_config.project_dir)
+            {
+                if let Err(error) = run.exec(&command, &mut commands).await {
+                    restored = Err(error);
+                    break;
+                }
+            }
+            let note = format!(
+                "Back to commit {}, {} image(s){}.",
+                &snapshot.git_commit[..12],
+                snapshot.images.len(),
+                if snapshot.env_backup.is_some() {
+                    " and the env file of that time"
+                } else {
+                    ""
+                }
+            );
+            let done = restored.map(|()| {
+                let mut done = Done::new((), true, note);
+                done.commands = commands;
+                done
+            });
+            run.end(began, done).await?;
+            self.forget_facts(target);
+            run.operation_step(
+                StepId::Up,
+                "Update the services (up -d --remove-orphans)",
+                Operation::Up,
+            )
+            .await?;
+            self.verify_step(&mut run, &[CheckId::CodeDeployed]).await
+        }
+        .await;
+        self.end_run(run, result).await
+    }
+}

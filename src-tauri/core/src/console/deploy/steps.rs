@@ -1,0 +1,480 @@
+//! The frame every deploy and rollback runs in: a run journalled when it starts and
+//! ends, steps that say when they start and how they end (journalled, and audited on the
+//! host while the lock is held), the host's lock held on a channel of its own, and the
+//! deploy's own commands (lock, snapshot, restore) run under the change deadline.
+
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+
+use super::{DeployEvent, DeployRun};
+use crate::checklist::Actor;
+use crate::checks;
+use crate::checks::host_state;
+use crate::console::Console;
+use crate::deploy::lock::{self, LockHolder};
+use crate::deploy::snapshot;
+use crate::deploy::{
+    DeployKind, DeployOutcome, DeployRecord, Snapshot, StepId, StepRecord, StepStatus,
+};
+use crate::error::{Error, Result};
+use crate::history::{new_record_id, operator};
+use crate::journal::{Entry, RunStart};
+use crate::operations::Operation;
+use crate::policy::Policy;
+use crate::shell::RemoteCommand;
+use crate::ssh::{CancellationToken, CommandOutput, Connection, Deadline, StreamChunk};
+
+pub(super) fn now() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
+
+/// `output` if its command succeeded; otherwise the failure, saying what it was for.
+pub(super) fn required(output: CommandOutput, what: &str) -> Result<CommandOutput> {
+    match output.succeeded() {
+        true => Ok(output),
+        false => Err(Error::RemoteFailed {
+            what: what.into(),
+            exit_code: output.exit_code.unwrap_or(-1),
+            detail: output.stderr,
+        }),
+    }
+}
+
+pub(super) fn this_machine() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// The host's lock while held: its channel's task, ended to free it.
+struct HeldLock {
+    /// The command that holds it.
+    command: String,
+    cancel: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl HeldLock {
+    async fn release(self) {
+        self.cancel.cancel();
+        let _ = self.task.await;
+    }
+}
+
+/// What a step did: its value, whether it succeeded, and what shows for it.
+pub(super) struct Done<T> {
+    value: T,
+    ok: bool,
+    pub(super) commands: Vec<String>,
+    pub(super) note: String,
+    pub(super) record_ids: Vec<String>,
+    pub(super) snapshot: Option<Snapshot>,
+}
+
+impl<T> Done<T> {
+    pub(super) fn new(value: T, ok: bool, note: impl Into<String>) -> Done<T> {
+        Done {
+            value,
+            ok,
+            commands: Vec::new(),
+            note: note.into(),
+            record_ids: Vec::new(),
+            snapshot: None,
+        }
+    }
+}
+
+/// A step under way.
+pub(super) struct Began {
+    step: StepId,
+    title: String,
+    started_at: String,
+    clock: std::time::Instant,
+}
+
+/// A run in progress: its record so far, the connection, and the lock once taken.
+pub(super) struct Run<'a, F> {
+    console: &'a Console,
+    pub(super) connection: Arc<Connection>,
+    pub(super) record: DeployRecord,
+    lock: Option<HeldLock>,
+    /// Who holds (or held) the lock: the audit lines name them.
+    holder: Option<LockHolder>,
+    on_event: F,
+}
+
+impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
+    /// Starts a step: says so, and returns its clock for [`Run::end`].
+    pub(super) fn begin(&mut self, step: StepId, title: &str) -> Began {
+        (self.on_event)(DeployEvent::StepStarted {
+            step,
+            title: title.into(),
+        });
+        Began {
+            step,
+            title: title.into(),
+            started_at: now(),
+            clock: std::time::Instant::now(),
+        }
+    }
+
+    /// Ends a step: journals how it ended and leaves an audit line on the host while the
+    /// lock is held. A step that did not succeed stops the run (its error comes back).
+    pub(super) async fn end<T>(&mut self, began: Began, done: Result<Done<T>>) -> Result<T> {
+        let mut record = StepRecord {
+            step: began.step,
+            title: began.title.clone(),
+            status: StepStatus::Done,
+            commands: Vec::new(),
+            started_at: began.started_at,
+            duration_ms: began.clock.elapsed().as_millis() as u64,
+            note: String::new(),
+            record_ids: Vec::new(),
+            snapshot: None,
+        };
+        let result = match done {
+            Ok(done) => {
+                record.commands = done.commands;
+                record.note = done.note;
+                record.record_ids = done.record_ids;
+                record.snapshot = done.snapshot;
+                match done.ok {
+                    true => Ok(done.value),
+                    false => {
+                        record.status = StepStatus::Failed;
+                        Err(Error::StepFailed {
+                            step: began.title.clone(),
+                            detail: record.note.clone(),
+                        })
+                    }
+                }
+            }
+            Err(error) => {
+                record.status = StepStatus::Failed;
+                record.note = error.to_string();
+                Err(error)
+            }
+        };
+        self.console
+            .journal()?
+            .append(&self.record.id, &Entry::DeployStep(record.clone()))?;
+        self.audit(&began.title, &record).await;
+        self.record.steps.push(record.clone());
+        (self.on_event)(DeployEvent::StepEnded {
+            step: Box::new(record),
+        });
+        result
+    }
+
+    /// A step whose work does not need the run itself: begun, awaited, ended.
+    pub(super) async fn step<T>(
+        &mut self,
+        step: StepId,
+        title: &str,
+        work: impl std::future::Future<Output = Result<Done<T>>>,
+    ) -> Result<T> {
+        let began = self.begin(step, title);
+        let done = work.await;
+        self.end(began, done).await
+    }
+
+    async fn audit(&self, title: &str, record: &StepRecord) {
+        let Some(holder) = &self.holder else { return };
+        let status = match record.status {
+            StepStatus::Done => "done",
+            StepStatus::Failed => "FAILED",
+            StepStatus::Skipped => "skipped",
+        };
+        let line = lock::audit_command(holder, title, &format!("{status}; {}", record.note));
+        if let Err(error) = self
+            .connection
+            .exec(&line, Deadline::Total(std::time::Duration::from_secs(30)))
+            .await
+        {
+            tracing::warn!("the audit line could not be written on the host: {error}");
+        }
+    }
+
+    /// An operation of the policy's, through the one path every operation takes.
+    async fn operation(&mut self, operation: Operation) -> Result<Done<()>> {
+        let target = self.record.target.clone();
+        let on_event = &mut self.on_event;
+        let outcome = self
+            .console
+            .run_operation_streaming(
+                &target,
+                &operation,
+                |text| {
+                    on_event(DeployEvent::Output {
+                        text: text.to_string(),
+                    })
+                },
+                &CancellationToken::new(),
+            )
+            .await?;
+        let ok = outcome.succeeded();
+        let note = match (ok, outcome.output.exit_code) {
+            (true, _) => "Done.".to_string(),
+            (false, code) => format!(
+                "It ended with exit code {}: {}",
+                code.map_or("none".into(), |c| c.to_string()),
+                outcome
+                    .output
+                    .stderr
+                    .trim()
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+            ),
+        };
+        let mut done = Done::new((), ok, note);
+        done.commands.push(outcome.output.command);
+        done.record_ids.push(outcome.record_id);
+        Ok(done)
+    }
+
+    pub(super) async fn operation_step(
+        &mut self,
+        step: StepId,
+        title: &str,
+        operation: Operation,
+    ) -> Result<()> {
+        let began = self.begin(step, title);
+        let done = self.operation(operation).await;
+        self.end(began, done).await
+    }
+
+    pub(super) async fn lock_step(
+        &mut self,
+        step: StepId,
+        title: &str,
+        message: &str,
+    ) -> Result<()> {
+        let began = self.begin(step, title);
+        let done = self.take_lock(message).await;
+        self.end(began, done).await
+    }
+
+    /// The commit, the images the services run and a copy of the env file on the host.
+    pub(super) async fn take_snapshot(
+        &self,
+        policy: &Policy,
+        project_dir: &str,
+    ) -> Result<Done<()>> {
+        let deploy_id = &self.record.id;
+        let mut commands = Vec::new();
+        let command = snapshot::snapshot_command(deploy_id, policy, project_dir);
+        let out = self.exec(&command, &mut commands).await?;
+        let probe = checks::probe::Probe::Containers.command(policy, project_dir);
+        let listed = self.exec(&probe, &mut commands).await?;
+        let containers = host_state::containers(&listed).unwrap_or_default();
+        let snapshot =
+            snapshot::read_snapshot(deploy_id, &out, &containers, now()).ok_or_else(|| {
+                Error::StepFailed {
+                    step: "Recording the snapshot".into(),
+                    detail: format!("its output was not a commit: {}", out.trim()),
+                }
+            })?;
+        let note = format!(
+            "Commit {}, {} service image(s){}.",
+            &snapshot.git_commit[..12],
+            snapshot.images.len(),
+            match snapshot.env_backup {
+                Some(_) => ", and a copy of the env file kept on the host (0600)",
+                None => "; there is no env file to keep",
+            }
+        );
+        let mut done = Done::new((), true, note);
+        done.commands = commands;
+        done.snapshot = Some(snapshot);
+        Ok(done)
+    }
+
+    /// A command of the deploy's own (lock, snapshot, restore), run with the change
+    /// deadline; a non-zero exit fails it.
+    pub(super) async fn exec(
+        &self,
+        command: &RemoteCommand,
+        commands: &mut Vec<String>,
+    ) -> Result<String> {
+        let (_, policy) = self.console.target_and_policy(&self.record.target)?;
+        let seconds = policy.deadlines.change_seconds as u64;
+        let output = self
+            .connection
+            .exec(
+                command,
+                Deadline::Total(std::time::Duration::from_secs(seconds)),
+            )
+            .await?;
+        commands.push(output.command.clone());
+        if !output.succeeded() {
+            return Err(Error::RemoteFailed {
+                what: command.render(),
+                exit_code: output.exit_code.unwrap_or(-1),
+                detail: output.stderr,
+            });
+        }
+        Ok(output.stdout)
+    }
+
+    async fn take_lock(&mut self, message: &str) -> Result<Done<()>> {
+        let holder = LockHolder {
+            operator: self.record.operator.user.clone(),
+            key_fingerprint: self.connection.client_key().to_string(),
+            machine: this_machine(),
+            since: now(),
+            message: message.to_string(),
+            deploy: self.record.id.clone(),
+        };
+        let command = lock::acquire_command(&holder);
+        let streaming = self
+            .connection
+            .start_streaming(&command, Deadline::Unbounded)
+            .await?;
+        let cancel = CancellationToken::new();
+        let (answer, answered) = oneshot::channel::<std::result::Result<(), String>>();
+        let task = tokio::spawn({
+            let cancel = cancel.clone();
+            async move {
+                let mut answer = Some(answer);
+                let mut said = String::new();
+                streaming
+                    .pump(
+                        |chunk| {
+                            if let StreamChunk::Stdout(bytes) = chunk {
+                                said.push_str(&String::from_utf8_lossy(bytes));
+                                if said.lines().next() == Some("acquired") && said.contains('\n') {
+                                    if let Some(answer) = answer.take() {
+                                        let _ = answer.send(Ok(()));
+                                    }
+                                }
+                            }
+                        },
+                        &cancel,
+                    )
+                    .await;
+                if let Some(answer) = answer.take() {
+                    let _ = answer.send(Err(said));
+                }
+            }
+        });
+        let said = match answered.await {
+            Ok(Ok(())) => {
+                let mut done = Done::new((), true, format!("Locked by {}.", holder.describe()));
+                done.commands.push(command.render());
+                self.holder = Some(holder);
+                self.lock = Some(HeldLock {
+                    command: command.render(),
+                    cancel,
+                    task,
+                });
+                return Ok(done);
+            }
+            Ok(Err(said)) => said,
+            Err(_) => String::new(),
+        };
+        let status = lock::parse_status(&said);
+        Err(match (status.held, status.holder) {
+            (true, holder) => Error::HostLocked {
+                host: self.connection.host().to_string(),
+                holder: holder.map_or("someone (its holder file cannot be read)".into(), |h| {
+                    h.describe()
+                }),
+            },
+            _ => Error::StepFailed {
+                step: "Taking the host's deploy lock".into(),
+                detail: format!("the host answered: {}", said.trim()),
+            },
+        })
+    }
+}
+
+impl Console {
+    /// Starts a run: journals its start, connects, and returns it to take its steps.
+    pub(super) async fn begin_run<F>(
+        &self,
+        target: &str,
+        kind: DeployKind,
+        message: &str,
+        on_event: F,
+    ) -> Result<Run<'_, F>> {
+        let what = match kind {
+            DeployKind::Deploy => "Deploy",
+            DeployKind::Rollback => "Roll back",
+        };
+        let journal = self.journal()?;
+        let id = new_record_id(match kind {
+            DeployKind::Deploy => "deploy",
+            DeployKind::Rollback => "rollback",
+        });
+        journal.append(
+            &id,
+            &Entry::DeployStarted(RunStart::now(
+                target,
+                &format!("{what} {target}: {message}"),
+                "guided, step by step",
+            )),
+        )?;
+        let connection = match self.connect(target).await {
+            Ok(connection) => connection,
+            Err(error) => return Err(journal.aborted(&id, error)),
+        };
+        let record = DeployRecord {
+            id,
+            kind,
+            target: target.to_string(),
+            operator: Actor {
+                user: operator(),
+                key_fingerprint: Some(connection.client_key().to_string()),
+            },
+            message: message.to_string(),
+            started_at: now(),
+            finished_at: String::new(),
+            outcome: DeployOutcome::Failed,
+            commits: Vec::new(),
+            steps: Vec::new(),
+            checklist: None,
+            rolled_back_to: None,
+        };
+        Ok(Run {
+            console: self,
+            connection,
+            record,
+            lock: None,
+            holder: None,
+            on_event,
+        })
+    }
+
+    /// Ends a run: frees the lock if it is still held (a failed step too), journals it.
+    pub(super) async fn end_run<F: FnMut(DeployEvent) + Send>(
+        &self,
+        mut run: Run<'_, F>,
+        result: Result<()>,
+    ) -> Result<DeployRun> {
+        if let Some(lock) = run.lock.take() {
+            let began = run.begin(StepId::Unlock, "Free the host's deploy lock");
+            let command = lock.command.clone();
+            lock.release().await;
+            let mut done = Done::new(
+                (),
+                true,
+                "The lock is free: its process on the host ended with its channel.",
+            );
+            done.commands.push(command);
+            run.end(began, Ok(done)).await?;
+        }
+        run.record.finished_at = now();
+        run.record.outcome = match result {
+            Ok(()) => DeployOutcome::Succeeded,
+            Err(_) => DeployOutcome::Failed,
+        };
+        self.journal()?
+            .append(&run.record.id, &Entry::DeployEnded(run.record.clone()))?;
+        Ok(DeployRun {
+            record: run.record,
+            error: result.err(),
+        })
+    }
+}
