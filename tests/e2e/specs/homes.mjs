@@ -19,6 +19,20 @@ const homes = {
   "git-review": () => ({}),
   checklist: () => ({}),
   deploy: () => ({}),
+
+  // A deploy cut short: the CLI, on this data dir, killed with SIGKILL while it holds the
+  // host's lock during the lab's minute-long migration.
+  "deploy-interrupted": (home) => {
+    const cli = `${process.env.SHIPSHAPE_E2E_APP.replace(/shipshape-console$/, "")}shipshape`;
+    const script = `"$0" deploy "Local lab" --yes --message "Cut short (e2e)" --migrate apply_migration_backfill_prices.py >/dev/null 2>&1 &
+pid=$!
+for i in $(seq 300); do "$0" lock status "Local lab" 2>/dev/null | grep -q "locked by" && break; sleep 0.1; done
+kill -9 "$pid"; wait "$pid" 2>/dev/null
+for i in $(seq 100); do "$0" lock status "Local lab" 2>/dev/null | grep -q "free" && exit 0; sleep 0.1; done
+exit 1`;
+    execFileSync("sh", ["-c", script, cli], { env: { ...process.env, SHIPSHAPE_HOME: home }, stdio: "ignore" });
+    return {};
+  },
   "console-sigterm": () => ({}),
   "console-sigkill": () => ({}),
 

@@ -2,7 +2,15 @@
 // host's deploy lock, and a run in progress as a list of steps that fill in as the core
 // reports them. In a store so that leaving the screen keeps the run and its steps.
 import * as commands from "../commands";
-import type { DeployEvent, DeployRecord, ErrorReport, IncomingReview, LockStatus, StepRecord } from "../bindings";
+import type {
+  DeployEvent,
+  DeployRecord,
+  ErrorReport,
+  HistoryRecord,
+  IncomingReview,
+  LockStatus,
+  StepRecord,
+} from "../bindings";
 
 /** A step as the screen shows it: running until the core says how it ended. */
 export type StepView = { title: string; running: boolean; record: StepRecord | null };
@@ -15,6 +23,9 @@ export class DeployStore {
   running = $state<"deploy" | "rollback" | null>(null);
   record = $state<DeployRecord | null>(null);
   error = $state<ErrorReport | null>(null);
+  /** The target's newest deploy or rollback, if it never ended (the app or its
+   *  connection died midway): the screen offers what can be done about it. */
+  interrupted = $state<HistoryRecord | null>(null);
   /** For screen readers: the step that just started or ended. */
   announcement = $state("");
   #generation = 0;
@@ -28,6 +39,7 @@ export class DeployStore {
     this.steps = [];
     this.record = null;
     this.error = null;
+    this.interrupted = null;
     await this.refresh();
   }
 
@@ -36,10 +48,16 @@ export class DeployStore {
     const target = this.target;
     if (target === null) return;
     try {
-      const [review, lock] = await Promise.all([commands.reviewIncoming({ target }), commands.lockStatus({ target })]);
+      const [review, lock, history] = await Promise.all([
+        commands.reviewIncoming({ target }),
+        commands.lockStatus({ target }),
+        commands.history(),
+      ]);
       if (this.target !== target) return;
       this.review = review;
       this.lock = lock;
+      const last = history.filter((r) => r.kind === "deploy" && r.target === target).at(-1);
+      this.interrupted = last?.outcome === "interrupted" ? last : null;
     } catch (e) {
       if (this.target === target) this.error = e as ErrorReport;
     }

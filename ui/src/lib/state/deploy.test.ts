@@ -33,6 +33,7 @@ beforeEach(() => {
     calls.push(command);
     if (command === "review_incoming") return review;
     if (command === "lock_status") return free;
+    if (command === "history") return [];
     if (command === "deploy") {
       onEvent = (args as { onEvent: Channel<DeployEvent> }).onEvent;
       return new Promise<DeployResult>((resolve) => (finish = resolve));
@@ -69,5 +70,25 @@ describe("the deploy store", () => {
     expect(store.error?.message).toBe("locked by ann");
     expect(store.record?.outcome).toBe("failed");
     expect(calls.filter((c) => c === "lock_status").length).toBe(2); // read again after the run
+  });
+});
+
+describe("an interrupted deploy", () => {
+  it("is offered on the screen when the target's newest deploy never ended", async () => {
+    const run = (id: string, target: string, outcome: "exited" | "interrupted") => ({
+      id, kind: "deploy" as const, target, operator: "ops", title: `Deploy ${target}: m (last step: Pull the images)`,
+      command: "guided", started_at: "t", finished_at: "", duration_ms: 0, exit_code: null, outcome,
+      output_sha256: "", output_bytes: 0,
+    });
+    mockIPC((command) => {
+      if (command === "review_incoming") return review;
+      if (command === "lock_status") return free;
+      if (command === "history") return [run("d1", "a", "exited"), run("d2", "a", "interrupted"), run("d3", "b", "exited")];
+    });
+    const store = new DeployStore();
+    await store.useTarget("a");
+    expect(store.interrupted?.id).toBe("d2");
+    await store.useTarget("b");
+    expect(store.interrupted).toBeNull();
   });
 });
