@@ -2,6 +2,7 @@
 // host's deploy lock, and a run in progress as a list of steps that fill in as the core
 // reports them. In a store so that leaving the screen keeps the run and its steps.
 import * as commands from "../commands";
+import { session } from "./session.svelte";
 import type {
   DeployEvent,
   DeployRecord,
@@ -56,6 +57,7 @@ export class DeployStore {
       if (this.target !== target) return;
       this.review = review;
       this.lock = lock;
+      if (session.selected === target) session.lock = lock; // the status strip shows it too
       const last = history.filter((r) => r.kind === "deploy" && r.target === target).at(-1);
       this.interrupted = last?.outcome === "interrupted" ? last : null;
     } catch (e) {
@@ -115,6 +117,7 @@ export class DeployStore {
     this.error = null;
     try {
       this.lock = await commands.releaseLock({ target, reason });
+      if (session.selected === target) session.lock = this.lock;
     } catch (e) {
       this.error = e as ErrorReport;
     }

@@ -3,7 +3,7 @@
 // that switching screens keeps the live watch running, and keyboard shortcuts act on
 // the same state the dashboard shows.
 import * as commands from "../commands";
-import type { ErrorReport, LiveStatus, StatusReport, TargetSummary } from "../bindings";
+import type { ErrorReport, LiveStatus, LockStatus, StatusReport, TargetSummary } from "../bindings";
 
 export type Connection = "disconnected" | "connecting" | "connected" | "failed";
 
@@ -17,6 +17,8 @@ export class TargetSession {
   connection = $state<Connection>("disconnected");
   report = $state<StatusReport | null>(null);
   error = $state<ErrorReport | null>(null);
+  /** The host's deploy lock as last read (on connect, and by the Deploy screen). */
+  lock = $state<LockStatus | null>(null);
   /** The live watch: "starting" until the core answers with its id. */
   watch = $state<number | "starting" | null>(null);
   readonly current = $derived(this.targets.find((t) => t.target.name === this.selected) ?? null);
@@ -34,6 +36,7 @@ export class TargetSession {
     this.selected = name;
     this.report = null;
     this.error = null;
+    this.lock = null;
     this.connection = "disconnected";
   }
 
@@ -50,11 +53,23 @@ export class TargetSession {
       this.report = result;
       this.connection = "connected";
       void this.#startWatch(name);
+      void this.readLock(name);
     } catch (e) {
       if (this.selected !== name) return;
       this.error = e as ErrorReport;
       this.connection = "failed";
       this.report = null;
+    }
+  }
+
+  /** Reads the host's deploy lock; a failure leaves it unknown (the dashboard's own
+   *  error, if any, is what the operator needs). */
+  async readLock(name: string) {
+    try {
+      const lock = await commands.lockStatus({ target: name });
+      if (this.selected === name) this.lock = lock ?? null;
+    } catch {
+      if (this.selected === name) this.lock = null;
     }
   }
 

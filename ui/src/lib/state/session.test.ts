@@ -44,6 +44,10 @@ beforeEach(() => {
     const target = (args as { target?: string }).target ?? "";
     if (command === "list_targets") return [summary("a"), summary("b")];
     if (command === "service_status") return report(target);
+    if (command === "lock_status")
+      return target === "a"
+        ? { held: true, holder: { operator: "ann", key_fingerprint: "SHA256:k", machine: "m", since: "t", message: "release", deploy: "d" } }
+        : { held: false, holder: null };
     if (command === "watch_status") {
       watchChannel = (args as { onStatus: Channel<LiveStatus> }).onStatus;
       return 7;
@@ -60,6 +64,19 @@ afterEach(() => {
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe("the target session store", () => {
+  it("reads the host's deploy lock after connecting, and forgets it with another target", async () => {
+    const session = new TargetSession();
+    await session.loadTargets();
+    session.select("a");
+    await session.refresh();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(session.lock?.held).toBe(true);
+    expect(session.lock?.holder?.operator).toBe("ann");
+    session.select("b");
+    expect(session.lock).toBeNull();
+    session.stopWatch();
+  });
+
   it("keeps the live watch of the selected target until another is chosen", async () => {
     const session = new TargetSession();
     await session.loadTargets();
