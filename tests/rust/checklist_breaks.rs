@@ -76,16 +76,16 @@ fn a_container_of_the_project_from_another_profile() {
         let image = format!("{}/atp/market-updater:lab", lab.field("registry"));
         let text = format!("services:\n  worker-dev:\n    image: {image}\n    profiles: [dev]\n");
         std::fs::write(&override_file, text).unwrap();
-        let project = lab.field("project_dir");
-        restore.command(
-            "runuser",
+        restore.as_lab_user(
+            &lab,
             &[
-                "-u",
-                "ubuntu",
-                "--",
-                "sh",
-                "-c",
-                &format!("cd {project} && docker compose --profile dev rm -sf worker-dev"),
+                "docker",
+                "compose",
+                "--profile",
+                "dev",
+                "rm",
+                "-sf",
+                "worker-dev",
             ],
         );
         as_lab_user(
@@ -198,13 +198,7 @@ fn a_local_commit_not_on_origin() {
         let head = as_lab_user(&lab, &["git", "rev-parse", "HEAD"])
             .trim()
             .to_string();
-        let project = lab.field("project_dir");
-        restore.command(
-            "runuser",
-            &[
-                "-u", "ubuntu", "--", "git", "-C", &project, "reset", "-q", "--hard", &head,
-            ],
-        );
+        restore.as_lab_user(&lab, &["git", "reset", "-q", "--hard", &head]);
         let identity = [
             "-c",
             "user.name=Hotfix",
@@ -234,16 +228,17 @@ fn an_error_in_the_log_health_gone_and_an_image_pulled_but_not_in_use() {
         let backend = lab.container("backend-aws");
         // The log line stays in the container's log and the endpoint goes with the
         // container: the backend is made anew afterwards.
-        let project = lab.field("project_dir");
-        restore.command(
-            "runuser",
+        restore.as_lab_user(
+            &lab,
             &[
-                "-u",
-                "ubuntu",
-                "--",
-                "sh",
-                "-c",
-                &format!("cd {project} && docker compose --profile aws up -d --wait backend-aws"),
+                "docker",
+                "compose",
+                "--profile",
+                "aws",
+                "up",
+                "-d",
+                "--wait",
+                "backend-aws",
             ],
         );
         restore.command("docker", &["rm", "-f", &backend]);

@@ -35,46 +35,39 @@ fn running_image(lab: &Lab, service: &str) -> String {
 }
 
 /// Puts the lab back as the seed has it after a test moved origin, the registry's
-/// market-updater tag, the project's checkout and `.env.aws`.
+/// market-updater tag, the project's checkout and `.env.aws` (a `Restore` runs its
+/// undos last first, so they are registered in reverse).
 fn put_back(lab: &Lab, restore: &mut Restore, commit: &str, market_updater: &str, tag: &str) {
-    restore.file(&lab.project_dir().join(".env.aws"));
-    let (lab, commit, market_updater, tag) = (
-        Lab::from_env(),
-        commit.to_string(),
-        market_updater.to_string(),
-        tag.to_string(),
+    restore.as_lab_user(lab, &["rm", "-rf", "/home/ubuntu/.shipshape"]);
+    restore.as_lab_user(
+        lab,
+        &[
+            "docker",
+            "compose",
+            "--profile",
+            "aws",
+            "up",
+            "-d",
+            "--wait",
+        ],
     );
-    restore.then(move || {
-        let origin = lab.field("origin");
-        as_lab_user(
-            &lab,
-            &[
-                "git",
-                "-C",
-                &origin,
-                "update-ref",
-                "refs/heads/main",
-                &commit,
-            ],
-        );
-        as_lab_user(&lab, &["git", "checkout", "-q", "-B", "main", &commit]);
-        as_lab_user(&lab, &["git", "fetch", "-q", "origin", "main"]);
-        run("docker", &["tag", &market_updater, &tag]);
-        run("docker", &["push", "-q", &tag]);
-        as_lab_user(
-            &lab,
-            &[
-                "docker",
-                "compose",
-                "--profile",
-                "aws",
-                "up",
-                "-d",
-                "--wait",
-            ],
-        );
-        as_lab_user(&lab, &["rm", "-rf", "/home/ubuntu/.shipshape"]);
-    });
+    restore.file(&lab.project_dir().join(".env.aws"));
+    restore.command("docker", &["push", "-q", tag]);
+    restore.command("docker", &["tag", market_updater, tag]);
+    restore.as_lab_user(lab, &["git", "fetch", "-q", "origin", "main"]);
+    restore.as_lab_user(lab, &["git", "checkout", "-q", "-B", "main", commit]);
+    let origin = lab.field("origin");
+    restore.as_lab_user(
+        lab,
+        &[
+            "git",
+            "-C",
+            &origin,
+            "update-ref",
+            "refs/heads/main",
+            commit,
+        ],
+    );
 }
 
 #[test]
@@ -190,11 +183,15 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
     );
     assert!(backend.contains(r#""--workers","3""#), "{backend}");
     assert_eq!(running_image(&lab, "market-updater-aws"), new_image);
+    // --report writes the verification that ended the deploy, on the new commit.
+    let written = std::fs::read_to_string(&report).unwrap();
     assert!(
-        std::fs::read_to_string(&report)
-            .unwrap()
-            .contains("Three workers")
-            || report.exists()
+        written.starts_with("# Deployment verification: Local lab"),
+        "{written}"
+    );
+    assert!(
+        written.contains(&new_commit),
+        "the report does not name {new_commit}"
     );
     let audit = std::fs::read_to_string("/home/ubuntu/.shipshape/audit.log").unwrap();
     assert!(
@@ -263,10 +260,7 @@ fn two_deploys_at_once_let_one_through_and_a_killed_holder_frees_the_lock() {
     let lab = Lab::from_env();
     let (home_a, home_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let mut restore = Restore::default();
-    restore.command(
-        "runuser",
-        &["-u", "ubuntu", "--", "rm", "-rf", "/home/ubuntu/.shipshape"],
-    );
+    restore.as_lab_user(&lab, &["rm", "-rf", "/home/ubuntu/.shipshape"]);
     // Both homes learn the lab target first, so the two start together.
     ok(&shipshape(&lab, home_a.path(), &["lock", "status", TARGET]));
     ok(&shipshape(&lab, home_b.path(), &["lock", "status", TARGET]));

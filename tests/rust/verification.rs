@@ -101,6 +101,15 @@ impl Restore {
         });
     }
 
+    /// Runs `args` as the lab's user in the project directory when dropped, whatever it
+    /// returns (a failed undo must not turn a test's failure into an abort).
+    pub fn as_lab_user(&mut self, lab: &Lab, args: &[&str]) {
+        let script = format!("cd {} && \"$@\"", lab.field("project_dir"));
+        let mut full = vec!["-u", "ubuntu", "--", "sh", "-c", &script, "sh"];
+        full.extend_from_slice(args);
+        self.command("runuser", &full);
+    }
+
     /// Writes `path` back as it is now (contents and mode), or removes it if it does not
     /// exist now.
     pub fn file(&mut self, path: &Path) {

@@ -71,6 +71,11 @@ impl From<CommandEnd> for RunOutcome {
     }
 }
 
+/// Now, as every record writes its times (RFC 3339, milliseconds, UTC).
+pub fn now() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
+
 /// The name of the local account, for the `operator` field: from the process's uid,
 /// which a user cannot set at will as they can `USER` (the environment is asked only
 /// where there is no `/proc`).

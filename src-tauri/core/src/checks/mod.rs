@@ -70,7 +70,7 @@ async fn run_batch(
             stdout: String::new(),
             stderr: format!("timed out after {seconds} s"),
             exit_code: None,
-            started_at: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
+            started_at: crate::history::now(),
             duration_ms: seconds * 1000,
         }),
         Err(other) => Err(other),

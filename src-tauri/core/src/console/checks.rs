@@ -9,12 +9,8 @@ use crate::checklist::{
 };
 use crate::checks;
 use crate::error::{Error, Result};
-use crate::history::{new_record_id, operator};
+use crate::history::{new_record_id, now, operator};
 use crate::journal::{ChainReport, Entry, RunStart};
-
-fn now() -> String {
-    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
-}
 
 impl Console {
     /// Runs every check on `target`, handing each item to `on_item` once decided.

@@ -11,7 +11,7 @@ use ts_rs::TS;
 use super::Console;
 use crate::checklist::{sha256_hex, Actor};
 use crate::error::{Error, Result};
-use crate::history::operator;
+use crate::history::{now, operator};
 use crate::journal::Entry;
 use crate::report::{sign, Report, ReportFormat, Signer};
 
@@ -30,10 +30,6 @@ pub struct ReportExport {
     /// Reviewers who co-signed the file since.
     #[serde(default)]
     pub cosigners: Vec<Signer>,
-}
-
-fn now() -> String {
-    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
 }
 
 impl Console {

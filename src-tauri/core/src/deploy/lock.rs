@@ -1,7 +1,8 @@
 //! The host's deploy lock. It is an `flock` held by a process on the host for exactly
 //! as long as the channel that started it: the supervisor ends that process when the
-//! channel closes, so a console or CLI that exits, is killed (even `kill -9`) or loses
-//! its network frees the lock with no one breaking it, and the kernel, not a file's
+//! channel closes, so a console or CLI that exits or is killed (even `kill -9`) frees the lock with no
+//! one breaking it (one cut off by the network frees it once sshd notices the
+//! connection is gone), and the kernel, not a file's
 //! contents, says whether it is held. Beside it a holder file says who holds it, since
 //! when and why; it is read, never trusted, to decide.
 
@@ -59,6 +60,20 @@ pub struct LockHolder {
 }
 
 impl LockHolder {
+    /// This machine's operator, now, holding (or acting on) the lock for `deploy`.
+    pub fn new(operator: String, key_fingerprint: &str, message: &str, deploy: &str) -> LockHolder {
+        LockHolder {
+            operator,
+            key_fingerprint: key_fingerprint.to_string(),
+            machine: std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_else(|_| "unknown".into()),
+            since: crate::history::now(),
+            message: message.to_string(),
+            deploy: deploy.to_string(),
+        }
+    }
+
     /// "root@laptop (SHA256:…) since T: message"
     pub fn describe(&self) -> String {
         format!(

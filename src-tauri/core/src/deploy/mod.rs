@@ -99,10 +99,6 @@ pub struct DeployRecord {
 }
 
 impl DeployRecord {
-    pub fn snapshot(&self) -> Option<&Snapshot> {
-        self.steps.iter().find_map(|s| s.snapshot.as_ref())
-    }
-
     pub fn failed_step(&self) -> Option<&StepRecord> {
         self.steps.iter().find(|s| s.status == StepStatus::Failed)
     }

@@ -91,7 +91,7 @@ impl RunStart {
             operator: crate::history::operator(),
             title: title.to_string(),
             command: command.to_string(),
-            started_at: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
+            started_at: crate::history::now(),
             pid: std::process::id(),
             boot: boot_id(),
         }

@@ -113,8 +113,7 @@ impl Report {
             operator_key: checklist.operator.key_fingerprint.clone(),
             started_at: checklist.started_at.clone(),
             finished_at: checklist.finished_at.clone(),
-            generated_at: humantime::format_rfc3339_millis(std::time::SystemTime::now())
-                .to_string(),
+            generated_at: crate::history::now(),
             git_commit: checklist.git_commit.clone(),
             images: checklist.images.clone(),
             items: checklist.items.clone(),

@@ -13,8 +13,12 @@ import type {
   StepRecord,
 } from "../bindings";
 
-/** A step as the screen shows it: running until the core says how it ended. */
-export type StepView = { title: string; running: boolean; record: StepRecord | null };
+/** A step as the screen shows it: running (with the tail of its output, e.g. pull
+ *  progress) until the core says how it ended. */
+export type StepView = { title: string; running: boolean; output: string; record: StepRecord | null };
+
+/** How much of a running step's output is kept for the screen. */
+export const OUTPUT_TAIL = 4000;
 
 export class DeployStore {
   target = $state<string | null>(null);
@@ -68,11 +72,16 @@ export class DeployStore {
   #onEvent(mine: number, event: DeployEvent) {
     if (mine !== this.#generation) return;
     if (event.kind === "step_started") {
-      this.steps = [...this.steps, { title: event.title, running: true, record: null }];
+      this.steps = [...this.steps, { title: event.title, running: true, output: "", record: null }];
       this.announcement = `${event.title}…`;
+    } else if (event.kind === "output") {
+      const i = this.steps.length - 1;
+      if (i < 0 || !this.steps[i].running) return;
+      const output = (this.steps[i].output + event.text).slice(-OUTPUT_TAIL);
+      this.steps = this.steps.map((s, j) => (j === i ? { ...s, output } : s));
     } else if (event.kind === "step_ended") {
       const i = this.steps.map((s) => s.running).lastIndexOf(true);
-      const view = { title: event.step.title, running: false, record: event.step };
+      const view = { title: event.step.title, running: false, output: "", record: event.step };
       this.steps = i < 0 ? [...this.steps, view] : this.steps.map((s, j) => (j === i ? view : s));
       this.announcement = `${event.step.title}: ${event.step.status}.`;
     }

@@ -57,8 +57,12 @@ describe("the deploy store", () => {
     expect(store.running).toBe("deploy");
     push(onEvent!, 0, { kind: "step_started", step: "lock", title: "Lock the host" });
     await settle();
-    expect(store.steps).toEqual([{ title: "Lock the host", running: true, record: null }]);
-    push(onEvent!, 1, { kind: "step_ended", step: step("Lock the host", "failed") });
+    expect(store.steps).toEqual([{ title: "Lock the host", running: true, output: "", record: null }]);
+    push(onEvent!, 1, { kind: "output", text: "db Pulling\n" });
+    push(onEvent!, 2, { kind: "output", text: "db Pulled\n" });
+    await settle();
+    expect(store.steps[0].output).toBe("db Pulling\ndb Pulled\n");
+    push(onEvent!, 3, { kind: "step_ended", step: step("Lock the host", "failed") });
     await settle();
     expect(store.steps[0].running).toBe(false);
     expect(store.steps[0].record?.status).toBe("failed");

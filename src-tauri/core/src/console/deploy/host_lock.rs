@@ -1,7 +1,7 @@
 //! The host's deploy lock seen from outside a deploy: who holds it, and breaking it
 //! deliberately (its holder's process ended), recorded in the journal and on the host.
 
-use super::steps::{now, required, this_machine};
+use super::steps::required;
 use crate::console::Console;
 use crate::deploy::lock::{self, LockHolder, LockStatus};
 use crate::error::{Error, Result};
@@ -54,14 +54,7 @@ impl Console {
                 holder: before.holder.clone(),
             },
         )?;
-        let breaker = LockHolder {
-            operator: operator(),
-            key_fingerprint: connection.client_key().to_string(),
-            machine: this_machine(),
-            since: now(),
-            message: reason.to_string(),
-            deploy: "-".into(),
-        };
+        let breaker = LockHolder::new(operator(), connection.client_key(), reason, "-");
         let held_by = before
             .holder
             .map(|h| h.describe())

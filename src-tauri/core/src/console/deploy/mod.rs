@@ -185,7 +185,7 @@ impl Console {
             .await?;
         if request.migrations.is_empty() {
             run.step(StepId::Migrate, "Run migrations", async {
-                Ok(Done::new((), true, "No migration was picked."))
+                Ok(Done::skipped("No migration was picked."))
             })
             .await?;
         }

@@ -18,16 +18,12 @@ use crate::deploy::{
     DeployKind, DeployOutcome, DeployRecord, Snapshot, StepId, StepRecord, StepStatus,
 };
 use crate::error::{Error, Result};
-use crate::history::{new_record_id, operator};
+use crate::history::{new_record_id, now, operator};
 use crate::journal::{Entry, RunStart};
 use crate::operations::Operation;
 use crate::policy::Policy;
 use crate::shell::RemoteCommand;
 use crate::ssh::{CancellationToken, CommandOutput, Connection, Deadline, StreamChunk};
-
-pub(super) fn now() -> String {
-    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
-}
 
 /// `output` if its command succeeded; otherwise the failure, saying what it was for.
 pub(super) fn required(output: CommandOutput, what: &str) -> Result<CommandOutput> {
@@ -39,12 +35,6 @@ pub(super) fn required(output: CommandOutput, what: &str) -> Result<CommandOutpu
             detail: output.stderr,
         }),
     }
-}
-
-pub(super) fn this_machine() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// The host's lock while held: its channel's task, ended to free it.
@@ -66,10 +56,21 @@ impl HeldLock {
 pub(super) struct Done<T> {
     value: T,
     ok: bool,
+    /// Nothing to do (no migration picked): shown as skipped, not done.
+    skipped: bool,
     pub(super) commands: Vec<String>,
     pub(super) note: String,
     pub(super) record_ids: Vec<String>,
     pub(super) snapshot: Option<Snapshot>,
+}
+
+impl Done<()> {
+    pub(super) fn skipped(note: impl Into<String>) -> Done<()> {
+        Done {
+            skipped: true,
+            ..Done::new((), true, note)
+        }
+    }
 }
 
 impl<T> Done<T> {
@@ -77,6 +78,7 @@ impl<T> Done<T> {
         Done {
             value,
             ok,
+            skipped: false,
             commands: Vec::new(),
             note: note.into(),
             record_ids: Vec::new(),
@@ -101,6 +103,8 @@ pub(super) struct Run<'a, F> {
     lock: Option<HeldLock>,
     /// Who holds (or held) the lock: the audit lines name them.
     holder: Option<LockHolder>,
+    /// The policy's deadline for changes, for the deploy's own commands.
+    change_deadline: Deadline,
     on_event: F,
 }
 
@@ -139,6 +143,9 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
                 record.note = done.note;
                 record.record_ids = done.record_ids;
                 record.snapshot = done.snapshot;
+                if done.skipped {
+                    record.status = StepStatus::Skipped;
+                }
                 match done.ok {
                     true => Ok(done.value),
                     false => {
@@ -298,35 +305,18 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
         command: &RemoteCommand,
         commands: &mut Vec<String>,
     ) -> Result<String> {
-        let (_, policy) = self.console.target_and_policy(&self.record.target)?;
-        let seconds = policy.deadlines.change_seconds as u64;
-        let output = self
-            .connection
-            .exec(
-                command,
-                Deadline::Total(std::time::Duration::from_secs(seconds)),
-            )
-            .await?;
+        let output = self.connection.exec(command, self.change_deadline).await?;
         commands.push(output.command.clone());
-        if !output.succeeded() {
-            return Err(Error::RemoteFailed {
-                what: command.render(),
-                exit_code: output.exit_code.unwrap_or(-1),
-                detail: output.stderr,
-            });
-        }
-        Ok(output.stdout)
+        Ok(required(output, &command.render())?.stdout)
     }
 
     async fn take_lock(&mut self, message: &str) -> Result<Done<()>> {
-        let holder = LockHolder {
-            operator: self.record.operator.user.clone(),
-            key_fingerprint: self.connection.client_key().to_string(),
-            machine: this_machine(),
-            since: now(),
-            message: message.to_string(),
-            deploy: self.record.id.clone(),
-        };
+        let holder = LockHolder::new(
+            self.record.operator.user.clone(),
+            self.connection.client_key(),
+            message,
+            &self.record.id,
+        );
         let command = lock::acquire_command(&holder);
         let streaming = self
             .connection
@@ -399,6 +389,10 @@ impl Console {
         message: &str,
         on_event: F,
     ) -> Result<Run<'_, F>> {
+        let (_, policy) = self.target_and_policy(target)?;
+        let change_deadline = Deadline::Total(std::time::Duration::from_secs(
+            policy.deadlines.change_seconds as u64,
+        ));
         let what = match kind {
             DeployKind::Deploy => "Deploy",
             DeployKind::Rollback => "Roll back",
@@ -443,6 +437,7 @@ impl Console {
             record,
             lock: None,
             holder: None,
+            change_deadline,
             on_event,
         })
     }
