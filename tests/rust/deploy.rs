@@ -118,7 +118,6 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
     };
     git(&["commit", "-q", "-am", "Backend: three workers"]);
     git(&["push", "-q", "origin", "main"]);
-    let new_commit = git(&["rev-parse", "HEAD"]).trim().to_string();
 
     // The registry gains a new image behind the same tag; the host still has the old one.
     run(
@@ -136,6 +135,94 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
     run("docker", &["push", "-q", &tag]);
     run("docker", &["tag", &before_image, &tag]);
 
+    // The review shows the commit, the compose change and the image that moves; a
+    // reviewer approves it with their key.
+    let review = ok(&shipshape(&lab, home.path(), &["review", TARGET, "--json"]));
+    let review: serde_json::Value = serde_json::from_str(&review).unwrap();
+    assert_eq!(
+        review["commits"][0]["subject"], "Backend: three workers",
+        "{review}"
+    );
+    let changed = review["compose"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "changed")
+        .unwrap_or_else(|| panic!("no changed line in {}", review["compose"]));
+    assert_eq!(
+        (changed["before"].as_str(), changed["after"].as_str()),
+        (Some(r#"      - "2""#), Some(r#"      - "3""#))
+    );
+    let moves = |service: &str| {
+        review["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["service"] == service)
+            .unwrap()["changes"]
+            .clone()
+    };
+    assert_eq!(
+        (moves("market-updater-aws"), moves("backend-aws")),
+        (true.into(), false.into()),
+        "{}",
+        review["images"]
+    );
+    let review_id = review["id"].as_str().unwrap().to_string();
+    ok(&shipshape(
+        &lab,
+        home.path(),
+        &["key", "generate", "reviewer"],
+    ));
+    let approve = [
+        "approve",
+        &review_id,
+        "--key",
+        "reviewer",
+        "--as",
+        "Rita Reviewer",
+    ];
+    ok(&shipshape(&lab, home.path(), &approve));
+
+    // Origin moves on after the approval: the deploy refuses to run under it.
+    std::fs::write(clone.join("NOTES.md"), "late change\n").unwrap();
+    git(&["add", "NOTES.md"]);
+    git(&["commit", "-q", "-m", "Notes after the review"]);
+    git(&["push", "-q", "origin", "main"]);
+    let new_commit = git(&["rev-parse", "HEAD"]).trim().to_string();
+    let stale = [
+        "deploy",
+        TARGET,
+        "--yes",
+        "--message",
+        "Three workers",
+        "--review",
+        &review_id,
+    ];
+    let output = shipshape(&lab, home.path(), &stale);
+    let said = format!("{}\n{}", text_of(&output.stdout), text_of(&output.stderr));
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("no longer what review") && said.contains("the commits"),
+        "{said}"
+    );
+    assert_eq!(
+        as_lab_user(&lab, &["git", "rev-parse", "HEAD"]).trim(),
+        before_commit
+    );
+    let review_id = ok(&shipshape(&lab, home.path(), &["review", TARGET]))
+        .trim()
+        .to_string();
+    let approve = [
+        "approve",
+        &review_id,
+        "--key",
+        "reviewer",
+        "--as",
+        "Rita Reviewer",
+    ];
+    ok(&shipshape(&lab, home.path(), &approve));
+
     let report = home.path().join("deploy.md");
     let output = shipshape(
         &lab,
@@ -146,6 +233,8 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
             "--yes",
             "--message",
             "Three workers",
+            "--review",
+            &review_id,
             "--report",
             report.to_str().unwrap(),
         ],
@@ -193,6 +282,42 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
         written.contains(&new_commit),
         "the report does not name {new_commit}"
     );
+    // It lists the review and the approval; so does the PDF of the same deploy.
+    for expected in [
+        "## Deploy",
+        "Approved by Rita Reviewer",
+        "Backend: three workers",
+        "| market-updater-aws |",
+        "-       - \"2\"\n+       - \"3\"",
+    ] {
+        assert!(
+            written.contains(expected),
+            "no {expected:?} in the report:\n{written}"
+        );
+    }
+    let deploy_id = said
+        .split("done (record ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("no record id in {said}"))
+        .to_string();
+    let pdf = home.path().join("deploy.pdf");
+    ok(&shipshape(
+        &lab,
+        home.path(),
+        &["report", &deploy_id, "--out", pdf.to_str().unwrap()],
+    ));
+    let text = run("pdftotext", &[pdf.to_str().unwrap(), "-"]);
+    for expected in [
+        "Approved by Rita Reviewer",
+        "Backend: three workers",
+        "Images the pull moves",
+    ] {
+        assert!(
+            text.contains(expected),
+            "the PDF has no {expected:?}:\n{text}"
+        );
+    }
     let audit = std::fs::read_to_string("/home/ubuntu/.shipshape/audit.log").unwrap();
     assert!(
         audit.contains("Pull the images: done") && audit.contains("Three workers"),

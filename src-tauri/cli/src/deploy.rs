@@ -23,6 +23,10 @@ pub struct DeployArgs {
     /// A migration script to run after the pull (repeat for several; none by default).
     #[arg(long = "migrate", value_name = "SCRIPT")]
     migrations: Vec<String>,
+    /// A review a reviewer approved (`shipshape review`, `shipshape approve`): the deploy
+    /// goes ahead only if it finds exactly what was approved, and the report shows it.
+    #[arg(long, value_name = "REVIEW_ID")]
+    review: Option<String>,
     /// Write the deploy's verification report here (.md, .html, .pdf or .json).
     #[arg(long)]
     report: Option<PathBuf>,
@@ -126,16 +130,8 @@ fn say_how_it_ended(run: &DeployRun) {
 pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
     warn_if_interrupted(console, &args.name)?;
     if !args.yes {
-        let review = console.review_incoming(&args.name).await?;
-        for commit in &review.commits {
-            eprintln!(
-                "  {} {} ({}, {})",
-                commit.hash, commit.subject, commit.author, commit.date
-            );
-        }
-        for file in &review.files {
-            eprintln!("  {} {}", file.status, file.path);
-        }
+        let review = console.review_deploy(&args.name).await?;
+        crate::review::print_review(&review);
         let question = format!(
             "Deploy {} commit(s) from {} to {}?",
             review.commits.len(),
@@ -149,6 +145,7 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
     let request = DeployRequest {
         message: args.message,
         migrations: args.migrations,
+        review: args.review,
     };
     let run = console.deploy(&args.name, &request, print_event).await?;
     say_how_it_ended(&run);

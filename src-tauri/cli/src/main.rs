@@ -8,6 +8,7 @@ mod checks;
 mod deploy;
 mod keys;
 mod operations;
+mod review;
 mod targets;
 
 use std::process::ExitCode;
@@ -46,6 +47,10 @@ enum Command {
     Report(checks::ReportArgs),
     /// The guided deploy: preflight, review, lock, snapshot, pull, up, verify.
     Deploy(deploy::DeployArgs),
+    /// What a deploy would change (commits, compose config, env keys, images), recorded.
+    Review(review::ReviewArgs),
+    /// Approve a recorded review with a reviewer's key; `deploy --review ID` holds to it.
+    Approve(review::ApproveArgs),
     /// Return the host to a deploy's snapshot (commit, images, env file), then verify.
     Rollback(deploy::RollbackArgs),
     /// The host's deploy lock: who holds it, or break it with a reason.
@@ -96,6 +101,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Report(args) => checks::report(&console, args).await,
         Command::Deploy(args) => deploy::deploy(&console, args).await,
         Command::Rollback(args) => deploy::rollback(&console, args).await,
+        Command::Review(args) => review::review(&console, args).await,
+        Command::Approve(args) => review::approve(&console, args).await,
         Command::Lock(command) => deploy::lock(&console, command).await,
     }
 }

@@ -209,7 +209,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Who did something: the local account and the key that authenticated the session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct Actor {
     pub user: String,
     /// `SHA256:...` of the key used for the connection.

@@ -9,6 +9,9 @@ use shipshape_core::console::ReportExport;
 use shipshape_core::console::{DeployEvent, DeployResult};
 use shipshape_core::console::{HostTrust, KeyFile, LiveStatus, OperationOutcome, PlannedOperation};
 use shipshape_core::console::{LogEvent, LogFollowStarted};
+use shipshape_core::deploy::compose_diff::{DiffKind, DiffRow};
+use shipshape_core::deploy::review::{ComposeChange, EnvKeyChanges, ImageChange};
+use shipshape_core::deploy::{Approval, DeployReview};
 use shipshape_core::deploy::{DeployKind, DeployOutcome, DeployRecord, LockHolder, LockStatus};
 use shipshape_core::deploy::{ServiceImage, Snapshot, StepId, StepRecord, StepStatus};
 use shipshape_core::history::{HistoryRecord, RecordKind, RunOutcome};
@@ -68,6 +71,13 @@ fn render() -> String {
         StepRecord::decl(&cfg),
         DeployKind::decl(&cfg),
         DeployOutcome::decl(&cfg),
+        DiffKind::decl(&cfg),
+        DiffRow::decl(&cfg),
+        ComposeChange::decl(&cfg),
+        EnvKeyChanges::decl(&cfg),
+        ImageChange::decl(&cfg),
+        DeployReview::decl(&cfg),
+        Approval::decl(&cfg),
         DeployRecord::decl(&cfg),
         DeployEvent::decl(&cfg),
         DeployResult::decl(&cfg),

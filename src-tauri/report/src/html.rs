@@ -67,6 +67,7 @@ struct Page<'a> {
     summary: Vec<(&'static str, &'static str, &'static str, usize)>,
     groups: Vec<(&'static str, Vec<ItemView>)>,
     items: Vec<ItemView>,
+    deploy: Option<crate::deploy::DeployPart>,
 }
 
 pub fn render(report: &Report) -> String {
@@ -90,6 +91,7 @@ pub fn render(report: &Report) -> String {
             .collect(),
         groups: vec![group(CheckGroup::Verification), group(CheckGroup::NeverDo)],
         items: report.items.iter().map(ItemView::of).collect(),
+        deploy: crate::deploy::part(report),
     }
     .render()
     .expect("the report template renders")

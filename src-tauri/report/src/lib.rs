@@ -5,6 +5,7 @@
 //! [`export`] is the one call adapters make: it renders the verification's report in the
 //! format the file's extension names, writes it, signs it if asked and records it.
 
+mod deploy;
 mod html;
 pub mod markdown;
 mod pdf;

@@ -76,6 +76,10 @@ pub fn render(report: &Report) -> String {
         }
     }
 
+    if let Some(part) = crate::deploy::part(report) {
+        deploy(&mut out, &part);
+    }
+
     for group in [CheckGroup::Verification, CheckGroup::NeverDo] {
         let _ = writeln!(out, "\n## {}\n", words::group(group));
         out.push_str("| Status | Item | Verdict | Ticked or waived |\n| --- | --- | --- | --- |\n");
@@ -104,6 +108,27 @@ pub fn render(report: &Report) -> String {
         escape(&report.journal_head)
     );
     out
+}
+
+fn deploy(out: &mut String, part: &crate::deploy::DeployPart) {
+    let _ = writeln!(out, "\n## {}\n", escape(&part.heading));
+    out.push_str("| Field | Value |\n| --- | --- |\n");
+    for (field, value) in &part.fields {
+        let _ = writeln!(out, "| {field} | {} |", escape(value));
+    }
+    for table in &part.tables {
+        let _ = writeln!(out, "\n### {}\n", table.title);
+        let _ = writeln!(out, "| {} |", table.columns.join(" | "));
+        let _ = writeln!(out, "|{}", " --- |".repeat(table.columns.len()));
+        for row in &table.rows {
+            let cells: Vec<String> = row.iter().map(|c| escape(c)).collect();
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
+        }
+    }
+    if let Some((title, text)) = &part.diff {
+        let _ = writeln!(out, "\n### {}\n", escape(title));
+        fenced(out, "diff", text);
+    }
 }
 
 fn evidence(out: &mut String, item: &CheckItem) {

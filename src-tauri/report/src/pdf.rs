@@ -338,6 +338,10 @@ fn lay_out(report: &Report, layout: &mut Layout) {
         }
     }
 
+    if let Some(part) = crate::deploy::part(report) {
+        deploy(layout, &part);
+    }
+
     for group in [CheckGroup::Verification, CheckGroup::NeverDo] {
         layout.heading(words::group(group), 12.0);
         let widths = [88.0, 150.0, 261.0];
@@ -385,6 +389,41 @@ fn lay_out(report: &Report, layout: &mut Layout) {
             report.record_id, report.journal_head
         ),
     );
+}
+
+fn deploy(layout: &mut Layout, part: &crate::deploy::DeployPart) {
+    layout.heading(&part.heading, 12.0);
+    for (i, (field, value)) in part.fields.iter().enumerate() {
+        layout.row(
+            &[130.0, 369.0],
+            &[
+                (Face::Bold, INK, field.to_string()),
+                (Face::Sans, INK, clean(value)),
+            ],
+            i % 2 == 0,
+        );
+    }
+    let page = WIDTH - 2.0 * MARGIN;
+    for table in &part.tables {
+        layout.y += 6.0;
+        layout.paragraph(Face::Bold, 10.0, INK, table.title);
+        let widths = vec![page / table.columns.len() as f32; table.columns.len()];
+        let head: Vec<_> = table
+            .columns
+            .iter()
+            .map(|c| (Face::Bold, INK, c.to_string()))
+            .collect();
+        layout.row(&widths, &head, true);
+        for row in &table.rows {
+            let cells: Vec<_> = row.iter().map(|c| (Face::Sans, INK, clean(c))).collect();
+            layout.row(&widths, &cells, false);
+        }
+    }
+    if let Some((title, text)) = &part.diff {
+        layout.y += 6.0;
+        layout.paragraph(Face::Bold, 10.0, INK, title);
+        layout.code(&clean(text));
+    }
 }
 
 fn evidence(layout: &mut Layout, item: &CheckItem) {

@@ -3,26 +3,53 @@
 //! stopped it, the error (the record is kept either way).
 
 use shipshape_core::console::{DeployEvent, DeployRequest, DeployResult};
-use shipshape_core::deploy::LockStatus;
+use shipshape_core::deploy::{Approval, DeployReview, LockStatus};
 use shipshape_core::ErrorReport;
 use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::AppState;
 
+/// What a deploy of `target` would change (commits, compose config, env keys, images),
+/// found on the host and recorded.
+#[tauri::command]
+pub async fn review_deploy(
+    state: State<'_, AppState>,
+    target: String,
+) -> Result<DeployReview, ErrorReport> {
+    Ok(state.console.review_deploy(&target).await?)
+}
+
+/// A reviewer's approval of review `review`, signed with their key `key_name`.
+#[tauri::command]
+pub async fn approve_review(
+    state: State<'_, AppState>,
+    review: String,
+    key_name: String,
+    reviewer: String,
+) -> Result<Approval, ErrorReport> {
+    Ok(state
+        .console
+        .approve_review(&review, &key_name, &reviewer)
+        .await?)
+}
+
 /// Deploys origin's main to `target`, step by step under the host's lock; `migrations`
-/// are the scripts the operator picked (none is guessed).
+/// are the scripts the operator picked (none is guessed); `review`, an approved review
+/// the deploy must find unchanged.
 #[tauri::command]
 pub async fn deploy(
     state: State<'_, AppState>,
     target: String,
     message: String,
     migrations: Vec<String>,
+    review: Option<String>,
     on_event: Channel<DeployEvent>,
 ) -> Result<DeployResult, ErrorReport> {
     let request = DeployRequest {
         message,
         migrations,
+        review,
     };
     let send = |event: DeployEvent| {
         let _ = on_event.send(event);
@@ -30,11 +57,13 @@ pub async fn deploy(
     Ok(state.console.deploy(&target, &request, send).await?.into())
 }
 
-/// Returns `target` to the newest deploy's snapshot, with the operator's reason.
+/// Returns `target` to the snapshot of deploy `to` (the newest if none), with the
+/// operator's reason.
 #[tauri::command]
 pub async fn rollback(
     state: State<'_, AppState>,
     target: String,
+    to: Option<String>,
     reason: String,
     on_event: Channel<DeployEvent>,
 ) -> Result<DeployResult, ErrorReport> {
@@ -43,7 +72,7 @@ pub async fn rollback(
     };
     Ok(state
         .console
-        .rollback(&target, None, &reason, send)
+        .rollback(&target, to.as_deref(), &reason, send)
         .await?
         .into())
 }

@@ -1,13 +1,16 @@
 // The guided deploy in the real window: origin gains a commit that changes the backend's
-// command and the registry a new image behind market-updater's tag; the Deploy screen
-// shows the commit, runs every step under the host's lock, and the lab then runs the new
-// commit and image (asserted through git and Docker directly); a rollback confirmed with
-// a reason puts the commit and the image back. The lab is put back afterwards.
+// command and the registry a new image behind market-updater's tag; the Deploy screen's
+// review shows the commit, the compose change side by side and the image that moves; a
+// reviewer approves it with a key; every step runs under the host's lock, and the lab
+// then runs the new commit and image (asserted through git and Docker directly); the
+// Markdown and PDF reports of the deploy list the review and the approval; a rollback
+// confirmed with a reason puts the commit and the image back. The lab is put back
+// afterwards.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { container, docker, lab, screenshot } from "./support.mjs";
+import { cli, container, docker, lab, screenshot } from "./support.mjs";
 
 const asLabUser = (...args) =>
   execFileSync("runuser", ["-u", "ubuntu", "--", "sh", "-c", `cd ${lab.project_dir} && "$@"`, "sh", ...args], {
@@ -67,6 +70,20 @@ describe("the guided deploy", () => {
       timeoutMsg: "the review never showed the pushed commit",
     });
     expect(await review.getText()).toContain("docker-compose.yml");
+    const changed = await $$('[data-testid="review-compose"] tr[data-kind="changed"]').map((r) => r.getText());
+    expect(changed.some((r) => r.includes('"2"') && r.includes('"3"'))).toBe(true);
+    expect(await $('[data-testid="review-images"] tr[data-moves="true"]').getText()).toContain("market-updater-aws");
+    expect(await $$('[data-testid="review-images"] tr[data-moves="true"]').length).toBe(1);
+    await $('[data-testid="review-approve"]').click();
+    await $('[data-testid="approve-name"]').setValue("Rita Reviewer");
+    await $('[data-testid="approve-confirm"]').click();
+    const approval = await $('[data-testid="review-approval"]');
+    await browser.waitUntil(async () => (await approval.getAttribute("data-approved")) === "true", {
+      timeout: 15000,
+      timeoutMsg: "the approval was never shown",
+    });
+    expect(await approval.getText()).toContain("Approved by Rita Reviewer");
+    await screenshot("deploy-review-approved");
     expect(await $('[data-testid="lock-state"]').getAttribute("data-held")).toBe("false");
     await $('[data-testid="deploy-message"]').setValue("Three workers, new market updater");
     await $('[data-testid="deploy-start"]').click();
@@ -81,6 +98,16 @@ describe("the guided deploy", () => {
     expect(asLabUser("git", "rev-parse", "HEAD")).toBe(origin);
     expect(docker("inspect", "-f", "{{json .Args}}", container("backend-aws"))).toContain('"--workers","3"');
     expect(runningImage("market-updater-aws")).not.toBe(was.image);
+
+    const deployId = await $('[data-testid="deploy-result"] code').getText();
+    for (const extension of ["md", "pdf"]) {
+      const file = join(work, `deploy.${extension}`);
+      cli("report", deployId, "--out", file);
+      const text = extension === "pdf" ? execFileSync("pdftotext", [file, "-"], { encoding: "utf8" }) : readFileSync(file, "utf8");
+      for (const expected of ["Approved by Rita Reviewer", "Backend: three workers (e2e)", "Images the pull moves"]) {
+        expect(text).toContain(expected);
+      }
+    }
   });
 
   it("rolls back with a reason to the snapshot's commit and image", async () => {

@@ -317,6 +317,69 @@ export type DeployKind = "deploy" | "rollback";
 
 export type DeployOutcome = "succeeded" | "failed";
 
+export type DiffKind = "same" | "removed" | "added" | "changed" | "folded";
+
+export type DiffRow = { kind: DiffKind, 
+/**
+ * 1-based line numbers.
+ */
+before_line: number | null, before: string | null, after_line: number | null, after: string | null, };
+
+export type ComposeChange = { 
+/**
+ * The compose file read, e.g. `docker-compose.yml`.
+ */
+file: string | null, rows: Array<DiffRow>, 
+/**
+ * One sentence: what changed, or why it could not be shown.
+ */
+note: string, };
+
+export type EnvKeyChanges = { 
+/**
+ * The deploy whose snapshot it was compared with; `None`: no snapshot yet.
+ */
+compared_with: string | null, added: Array<string>, removed: Array<string>, changed: Array<string>, note: string, };
+
+export type ImageChange = { service: string, 
+/**
+ * The reference the incoming compose config names.
+ */
+reference: string, 
+/**
+ * `repo@sha256:...` of the image the service's container runs, if known.
+ */
+running: string | null, 
+/**
+ * `repo@sha256:...` the registry serves for the reference now, if it said.
+ */
+registry: string | null, 
+/**
+ * True when a pull would move the service to another image.
+ */
+changes: boolean, note: string, };
+
+export type DeployReview = { 
+/**
+ * Its journal record.
+ */
+id: string, target: string, made_at: string, made_by: Actor, 
+/**
+ * The commit the project is on, and the branch a pull merges.
+ */
+head: string, upstream: string, commits: Array<IncomingCommit>, files: Array<ChangedFile>, compose: ComposeChange, env_keys: EnvKeyChanges, images: Array<ImageChange>, commands: Array<string>, 
+/**
+ * SHA-256 over what the review found (not who made it, or when): what an approval
+ * signs, and what a deploy compares.
+ */
+digest: string, };
+
+export type Approval = { review: string, digest: string, reviewer: string, user: string, key_name: string, key_fingerprint: string, approved_at: string, 
+/**
+ * Armored SSHSIG over `digest`, namespace [`APPROVAL_NAMESPACE`].
+ */
+signature: string, };
+
 export type DeployRecord = { id: string, kind: DeployKind, target: string, operator: Actor, 
 /**
  * The operator's message (a deploy) or reason (a rollback).
@@ -333,7 +396,15 @@ checklist: string | null,
 /**
  * A rollback's: the deploy whose snapshot it returned to.
  */
-rolled_back_to: string | null, };
+rolled_back_to: string | null, 
+/**
+ * What the deploy's review step found.
+ */
+review: DeployReview | null, 
+/**
+ * The reviewer's approval the deploy was started under, if any.
+ */
+approval: Approval | null, };
 
 export type DeployEvent = { "kind": "step_started", step: StepId, title: string, } | { "kind": "output", text: string, } | { "kind": "step_ended", step: StepRecord, };
 

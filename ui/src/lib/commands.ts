@@ -3,12 +3,14 @@
 //   SHIPSHAPE_BLESS=1 cargo test -p shipshape-app --test command_list
 // Every call rejects with an ErrorReport.
 import type {
+  Approval,
   ChainReport,
   CheckId,
   CheckItem,
   Checklist,
   DeployEvent,
   DeployResult,
+  DeployReview,
   ErrorReport,
   HistoryRecord,
   HostKeyOffer,
@@ -103,21 +105,44 @@ export function chooseReportPath(args: { suggested: string }): Promise<string | 
 // src-tauri/src/commands/deploy.rs
 
 /**
+ * What a deploy of `target` would change (commits, compose config, env keys, images),
+ * found on the host and recorded.
+ */
+export function reviewDeploy(args: { target: string }): Promise<DeployReview> {
+  return call<DeployReview>("review_deploy", args);
+}
+
+/** A reviewer's approval of review `review`, signed with their key `keyName`. */
+export function approveReview(args: {
+  review: string;
+  keyName: string;
+  reviewer: string;
+}): Promise<Approval> {
+  return call<Approval>("approve_review", args);
+}
+
+/**
  * Deploys origin's main to `target`, step by step under the host's lock; `migrations`
- * are the scripts the operator picked (none is guessed).
+ * are the scripts the operator picked (none is guessed); `review`, an approved review
+ * the deploy must find unchanged.
  */
 export function deploy(args: {
   target: string;
   message: string;
   migrations: string[];
+  review: string | null;
   onEvent: (message: DeployEvent) => void;
 }): Promise<DeployResult> {
   return call<DeployResult>("deploy", { ...args, onEvent: channel(args.onEvent) });
 }
 
-/** Returns `target` to the newest deploy's snapshot, with the operator's reason. */
+/**
+ * Returns `target` to the snapshot of deploy `to` (the newest if none), with the
+ * operator's reason.
+ */
 export function rollback(args: {
   target: string;
+  to: string | null;
   reason: string;
   onEvent: (message: DeployEvent) => void;
 }): Promise<DeployResult> {

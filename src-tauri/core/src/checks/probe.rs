@@ -100,6 +100,8 @@ ids=$(printf '%s' "$list" | grep -o '"Id":"[0-9a-f]*"' | cut -d '"' -f 4)
     };
 }
 
+pub(crate) use {engine_api, project_ids};
+
 /// `docker inspect` of every container of the project, one JSON object a line.
 const CONTAINERS_SCRIPT: &str = concat!(
     engine_api!(),

@@ -33,12 +33,24 @@ pub struct ReportExport {
 }
 
 impl Console {
-    /// The report of the verification `record_id`, with every tick and waiver made so
-    /// far and the journal's current chain head.
+    /// The report of the verification `record_id` (or of the one that ended deploy
+    /// `record_id`), with every tick and waiver made so far, the deploy it ended if any,
+    /// and the journal's current chain head.
     pub fn report(&self, record_id: &str) -> Result<Report> {
         let journal = self.journal()?;
+        let record_id = match journal.deploy(record_id)? {
+            Some(deploy) => deploy.checklist.ok_or_else(|| {
+                Error::BadInput(format!(
+                    "{record_id} ended before its verification ran, so there is no report of it: `shipshape history` lists verifications."
+                ))
+            })?,
+            None => record_id.to_string(),
+        };
+        let record_id = record_id.as_str();
         let checklist = journal.checklist(record_id)?;
-        Ok(Report::of(&checklist, &journal.head()?))
+        let mut report = Report::of(&checklist, &journal.head()?);
+        report.deploy = journal.deploy_of_checklist(record_id)?;
+        Ok(report)
     }
 
     /// Writes `bytes` (the report rendered in `format`) to `path`, signs the file with

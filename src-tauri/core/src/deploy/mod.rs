@@ -3,9 +3,12 @@
 //! host's lock and the snapshot a rollback returns to are here, as commands and the
 //! readers of their output, so they are tested without a host.
 
+pub mod compose_diff;
 pub mod lock;
+pub mod review;
 pub mod snapshot;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -13,10 +16,11 @@ use crate::checklist::Actor;
 use crate::history::{HistoryRecord, RecordKind, RunOutcome};
 use crate::operations::IncomingCommit;
 pub use lock::{LockHolder, LockStatus};
+pub use review::{Approval, DeployReview};
 pub use snapshot::{ServiceImage, Snapshot};
 
 /// The policy's Standard Deployment Workflow, with Shipshape's own steps around it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum StepId {
     /// The Never Do checks: a host already breaking the policy is not deployed into.
@@ -35,7 +39,7 @@ pub enum StepId {
     Restore,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum StepStatus {
     Done,
@@ -44,7 +48,7 @@ pub enum StepStatus {
 }
 
 /// One step as it ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct StepRecord {
     pub step: StepId,
     pub title: String,
@@ -61,7 +65,7 @@ pub struct StepRecord {
     pub snapshot: Option<Snapshot>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum DeployKind {
     Deploy,
@@ -69,7 +73,7 @@ pub enum DeployKind {
     Rollback,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum DeployOutcome {
     Succeeded,
@@ -78,7 +82,7 @@ pub enum DeployOutcome {
 }
 
 /// A whole deploy or rollback, as the journal keeps it and reports show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct DeployRecord {
     pub id: String,
     pub kind: DeployKind,
@@ -96,6 +100,12 @@ pub struct DeployRecord {
     pub checklist: Option<String>,
     /// A rollback's: the deploy whose snapshot it returned to.
     pub rolled_back_to: Option<String>,
+    /// What the deploy's review step found.
+    #[serde(default)]
+    pub review: Option<DeployReview>,
+    /// The reviewer's approval the deploy was started under, if any.
+    #[serde(default)]
+    pub approval: Option<Approval>,
 }
 
 impl DeployRecord {

@@ -28,7 +28,7 @@ umask 077
 cp -- "$saved" "$2.shipshape-restore" && chmod 600 "$2.shipshape-restore" && mv -f -- "$2.shipshape-restore" "$2""#;
 
 /// One service as it ran before the deploy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, TS)]
 pub struct ServiceImage {
     pub service: String,
     /// The tag the compose file names.
@@ -37,7 +37,7 @@ pub struct ServiceImage {
     pub image_id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, TS)]
 pub struct Snapshot {
     /// The deploy it was taken for.
     pub deploy: String,

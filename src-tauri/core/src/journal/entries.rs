@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checklist::{CheckStatus, Checklist, ChecklistChange};
 use crate::console::ReportExport;
-use crate::deploy::{DeployRecord, LockHolder, StepRecord};
+use crate::deploy::{Approval, DeployRecord, DeployReview, LockHolder, StepRecord};
 use crate::error::{Error, Result};
 use crate::history::{HistoryRecord, RecordKind, RunOutcome};
 use crate::report::Signer;
@@ -40,7 +40,7 @@ pub enum Entry {
     /// ...each of its steps as it ends...
     DeployStep(StepRecord),
     /// ...and the whole of it once it ends.
-    DeployEnded(DeployRecord),
+    DeployEnded(Box<DeployRecord>),
     /// The host's deploy lock broken deliberately, and why.
     LockBroken {
         target: String,
@@ -48,6 +48,10 @@ pub enum Entry {
         reason: String,
         holder: Option<LockHolder>,
     },
+    /// What a deploy would change, as a reviewer saw it (its id is the record id)...
+    ReviewRecorded(Box<DeployReview>),
+    /// ...and a reviewer's signed approval of it.
+    ReviewApproved(Approval),
 }
 
 impl Entry {
@@ -67,6 +71,8 @@ impl Entry {
             Entry::DeployStep(_) => "deploy_step",
             Entry::DeployEnded(_) => "deploy_ended",
             Entry::LockBroken { .. } => "lock_broken",
+            Entry::ReviewRecorded(_) => "review_recorded",
+            Entry::ReviewApproved(_) => "review_approved",
         }
     }
 }
@@ -235,7 +241,7 @@ pub fn fold_history(entries: Vec<(String, Entry)>) -> Vec<HistoryRecord> {
             Entry::DeployEnded(deploy) => {
                 place(&id, deploy.history_record(), &mut records, &mut at)
             }
-            Entry::LockBroken { .. } => {}
+            Entry::LockBroken { .. } | Entry::ReviewRecorded(_) | Entry::ReviewApproved(_) => {}
             Entry::ChecklistChanged(change) => {
                 if let Some(checklist) = checklists.get_mut(&id) {
                     checklist.apply(&change);

@@ -16,6 +16,7 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::checklist::{Checklist, ChecklistChange};
+use crate::deploy::{Approval, DeployRecord, DeployReview};
 use crate::error::{Error, Result};
 use crate::history::HistoryRecord;
 pub use chain::{BrokenEntry, ChainReport};
@@ -225,6 +226,49 @@ impl Journal {
             .map_err(|e| self.fail(e))?
         };
         id.map(|id| self.checklist(&id)).transpose()
+    }
+
+    /// A recorded deploy review, with its approval if a reviewer gave one.
+    pub fn review(&self, id: &str) -> Result<(DeployReview, Option<Approval>)> {
+        let mut review = None;
+        let mut approval = None;
+        for (_, entry) in self.entries_where("record_id = ?1", [id])? {
+            match entry {
+                Entry::ReviewRecorded(found) => review = Some(*found),
+                Entry::ReviewApproved(found) => approval = Some(found),
+                _ => {}
+            }
+        }
+        let review = review.ok_or_else(|| {
+            Error::BadInput(format!(
+                "There is no deploy review {id} in the journal: `shipshape review NAME` makes one."
+            ))
+        })?;
+        Ok((review, approval))
+    }
+
+    /// The deploy or rollback `id` as it ended, if it is one and it ended.
+    pub fn deploy(&self, id: &str) -> Result<Option<DeployRecord>> {
+        let entries = self.entries_where("record_id = ?1 AND kind = 'deploy_ended'", [id])?;
+        Ok(entries.into_iter().find_map(|(_, entry)| match entry {
+            Entry::DeployEnded(record) => Some(*record),
+            _ => None,
+        }))
+    }
+
+    /// The deploy or rollback that ended with the verification `checklist`, if one did.
+    pub fn deploy_of_checklist(&self, checklist: &str) -> Result<Option<DeployRecord>> {
+        let entries = self.entries_where(
+            "kind = 'deploy_ended' AND json_extract(body, '$.checklist') = ?1",
+            [checklist],
+        )?;
+        Ok(entries
+            .into_iter()
+            .rev()
+            .find_map(|(_, entry)| match entry {
+                Entry::DeployEnded(record) => Some(*record),
+                _ => None,
+            }))
     }
 
     /// Every report export and co-signature, oldest first (only those entries are read).

@@ -65,7 +65,7 @@ pub fn parse_health(stdout: &str) -> HealthResponse {
 }
 
 /// A commit `git pull` would bring.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, TS)]
 pub struct IncomingCommit {
     pub hash: String,
     pub author: String,
@@ -91,7 +91,7 @@ pub fn parse_incoming_commits(stdout: &str) -> Vec<IncomingCommit> {
 }
 
 /// A file the incoming commits change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, TS)]
 pub struct ChangedFile {
     /// git's letter: `A` added, `M` modified, `D` deleted, `R` renamed, `C` copied, ...
     pub status: String,

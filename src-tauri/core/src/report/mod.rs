@@ -92,6 +92,10 @@ pub struct Report {
     /// The journal's chain head when the report was made: it proves which journal
     /// state the report came from.
     pub journal_head: String,
+    /// The deploy or rollback this verification ended, with its review, the reviewer's
+    /// approval and every step; absent for a verification on its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deploy: Option<crate::deploy::DeployRecord>,
 }
 
 impl Report {
@@ -120,6 +124,7 @@ impl Report {
             summary,
             verdict: verdict.to_string(),
             journal_head: journal_head.to_string(),
+            deploy: None,
         }
     }
 

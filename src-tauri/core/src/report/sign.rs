@@ -22,11 +22,16 @@ pub fn signature_path(report: &Path, cosigner_key: Option<&str>) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// The armored SSHSIG signature of `bytes`.
+/// The armored SSHSIG signature of a report's `bytes`.
 pub fn sign(key: &PrivateKey, bytes: &[u8]) -> Result<String> {
+    sign_in(key, NAMESPACE, bytes)
+}
+
+/// The armored SSHSIG signature of `bytes` in `namespace`.
+pub fn sign_in(key: &PrivateKey, namespace: &str, bytes: &[u8]) -> Result<String> {
     let signature = key
-        .sign(NAMESPACE, HashAlg::Sha512, bytes)
-        .map_err(|e| Error::Protocol(format!("the report could not be signed: {e}")))?;
+        .sign(namespace, HashAlg::Sha512, bytes)
+        .map_err(|e| Error::Protocol(format!("the signature could not be made: {e}")))?;
     signature
         .to_pem(LineEnding::LF)
         .map_err(|e| Error::Protocol(format!("the signature could not be written out: {e}")))

@@ -4,11 +4,12 @@
 import * as commands from "../commands";
 import { session } from "./session.svelte";
 import type {
+  Approval,
   DeployEvent,
+  DeployReview,
   DeployRecord,
   ErrorReport,
   HistoryRecord,
-  IncomingReview,
   LockStatus,
   StepRecord,
 } from "../bindings";
@@ -22,7 +23,10 @@ export const OUTPUT_TAIL = 4000;
 
 export class DeployStore {
   target = $state<string | null>(null);
-  review = $state<IncomingReview | null>(null);
+  /** What a deploy would change now, as recorded in the journal. */
+  review = $state<DeployReview | null>(null);
+  /** A reviewer's approval of `review`: the deploy is held to it. */
+  approval = $state<Approval | null>(null);
   lock = $state<LockStatus | null>(null);
   steps = $state<StepView[]>([]);
   running = $state<"deploy" | "rollback" | null>(null);
@@ -40,6 +44,7 @@ export class DeployStore {
     this.#generation++;
     this.target = target;
     this.review = null;
+    this.approval = null;
     this.lock = null;
     this.steps = [];
     this.record = null;
@@ -54,11 +59,12 @@ export class DeployStore {
     if (target === null) return;
     try {
       const [review, lock, history] = await Promise.all([
-        commands.reviewIncoming({ target }),
+        commands.reviewDeploy({ target }),
         commands.lockStatus({ target }),
         commands.history(),
       ]);
       if (this.target !== target) return;
+      if (this.approval && this.approval.digest !== review.digest) this.approval = null;
       this.review = review;
       this.lock = lock;
       if (session.selected === target) session.lock = lock; // the status strip shows it too
@@ -110,14 +116,31 @@ export class DeployStore {
     }
   }
 
-  deploy(message: string, migrations: string[]) {
-    const target = this.target!;
-    return this.#run("deploy", (onEvent) => commands.deploy({ target, message, migrations, onEvent }));
+  /** A reviewer approves the review on screen with their key; an error stays in `error`. */
+  async approve(keyName: string, reviewer: string): Promise<boolean> {
+    const review = this.review;
+    if (review === null) return false;
+    this.error = null;
+    try {
+      const approval = await commands.approveReview({ review: review.id, keyName, reviewer });
+      if (this.review?.id === review.id) this.approval = approval;
+      return true;
+    } catch (e) {
+      this.error = e as ErrorReport;
+      return false;
+    }
   }
 
-  rollback(reason: string) {
+  deploy(message: string, migrations: string[]) {
     const target = this.target!;
-    return this.#run("rollback", (onEvent) => commands.rollback({ target, reason, onEvent }));
+    const review = this.approval?.review ?? null;
+    return this.#run("deploy", (onEvent) => commands.deploy({ target, message, migrations, review, onEvent }));
+  }
+
+  /** Back to the snapshot of deploy `to`, or of the newest deploy. */
+  rollback(reason: string, to: string | null = null) {
+    const target = this.target!;
+    return this.#run("rollback", (onEvent) => commands.rollback({ target, to, reason, onEvent }));
   }
 
   async releaseLock(reason: string) {

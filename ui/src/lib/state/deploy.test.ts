@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Channel } from "@tauri-apps/api/core";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
-import type { DeployEvent, DeployRecord, DeployResult, IncomingReview, LockStatus, StepRecord } from "../bindings";
+import type { Approval, DeployEvent, DeployRecord, DeployResult, DeployReview, LockStatus, StepRecord } from "../bindings";
 import { DeployStore } from "./deploy.svelte";
 
 function push<T>(channel: Channel<T>, index: number, message: T) {
@@ -10,7 +10,16 @@ function push<T>(channel: Channel<T>, index: number, message: T) {
   internals.runCallback(channel.id, { index, message });
 }
 
-const review: IncomingReview = { target: "a", head: "abc1234", upstream: "origin/main", commits: [], files: [], commands: [] };
+let review: DeployReview;
+const reviewWith = (id: string, digest: string): DeployReview => ({
+  id, target: "a", made_at: "t", made_by: { user: "ops", key_fingerprint: null }, head: "abc1234",
+  upstream: "origin/main", commits: [], files: [], compose: { file: null, rows: [], note: "same" },
+  env_keys: { compared_with: null, added: [], removed: [], changed: [], note: "" }, images: [], commands: [], digest,
+});
+const approval: Approval = {
+  review: "review-1", digest: "d1", reviewer: "Rita", user: "rita", key_name: "rita",
+  key_fingerprint: "SHA256:x", approved_at: "t", signature: "-----BEGIN SSH SIGNATURE-----",
+};
 const free: LockStatus = { held: false, holder: null };
 const step = (title: string, status: StepRecord["status"]): StepRecord => ({
   step: "pull", title, status, commands: ["cd /p && docker compose --profile aws pull"], started_at: "t",
@@ -19,22 +28,28 @@ const step = (title: string, status: StepRecord["status"]): StepRecord => ({
 const record = (outcome: DeployRecord["outcome"]): DeployRecord => ({
   id: "deploy-1", kind: "deploy", target: "a", operator: { user: "ops", key_fingerprint: null }, message: "m",
   started_at: "t", finished_at: "t", outcome, commits: [], steps: [], checklist: null, rolled_back_to: null,
+  review: null, approval: null,
 });
 
 let onEvent: Channel<DeployEvent> | null;
 let finish: ((value: DeployResult) => void) | null;
 let calls: string[];
+let deployArgs: Record<string, unknown> | null;
 
 beforeEach(() => {
   onEvent = null;
   finish = null;
   calls = [];
+  deployArgs = null;
+  review = reviewWith("review-1", "d1");
   mockIPC((command, args) => {
     calls.push(command);
-    if (command === "review_incoming") return review;
+    if (command === "review_deploy") return review;
+    if (command === "approve_review") return approval;
     if (command === "lock_status") return free;
     if (command === "history") return [];
     if (command === "deploy") {
+      deployArgs = args as Record<string, unknown>;
       onEvent = (args as { onEvent: Channel<DeployEvent> }).onEvent;
       return new Promise<DeployResult>((resolve) => (finish = resolve));
     }
@@ -77,6 +92,24 @@ describe("the deploy store", () => {
   });
 });
 
+describe("a reviewer's approval", () => {
+  it("goes with the deploy, and is dropped when the review on screen no longer matches it", async () => {
+    const store = new DeployStore();
+    await store.useTarget("a");
+    expect(await store.approve("rita", "Rita")).toBe(true);
+    expect(store.approval?.reviewer).toBe("Rita");
+    void store.deploy("m", []);
+    await settle();
+    expect(deployArgs?.review).toBe("review-1");
+    finish!({ record: record("succeeded"), error: null });
+    await settle();
+    review = reviewWith("review-2", "d2");
+    await store.refresh();
+    expect(store.review?.id).toBe("review-2");
+    expect(store.approval).toBeNull();
+  });
+});
+
 describe("an interrupted deploy", () => {
   it("is offered on the screen when the target's newest deploy never ended", async () => {
     const run = (id: string, target: string, outcome: "exited" | "interrupted") => ({
@@ -85,7 +118,7 @@ describe("an interrupted deploy", () => {
       output_sha256: "", output_bytes: 0,
     });
     mockIPC((command) => {
-      if (command === "review_incoming") return review;
+      if (command === "review_deploy") return review;
       if (command === "lock_status") return free;
       if (command === "history") return [run("d1", "a", "exited"), run("d2", "a", "interrupted"), run("d3", "b", "exited")];
     });

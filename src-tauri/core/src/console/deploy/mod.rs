@@ -6,6 +6,7 @@
 //! same frame around the snapshot's restore.
 
 mod host_lock;
+mod review;
 mod steps;
 
 use serde::Serialize;
@@ -27,6 +28,8 @@ pub struct DeployRequest {
     pub message: String,
     /// Migration scripts to run after the pull, picked by the operator (never guessed).
     pub migrations: Vec<String>,
+    /// A review a reviewer approved: the deploy goes ahead only if it finds the same.
+    pub review: Option<String>,
 }
 
 /// What a deploy reports as it goes.
@@ -149,10 +152,15 @@ impl Console {
             Ok(done)
         })
         .await?;
-        let review = run
-            .step(StepId::Review, "Review what the pull brings", async {
-                let review = self.review_incoming(&target).await?;
-                let note = match review.is_up_to_date() {
+        let (review, approval) = run
+            .step(StepId::Review, "Review what the deploy changes", async {
+                let review = self.find_review(&target).await?;
+                let approval = match &request.review {
+                    Some(id) => Some(self.approval_for(id, &review)?),
+                    None => None,
+                };
+                let moved = review.images.iter().filter(|i| i.changes).count();
+                let mut note = match review.is_up_to_date() {
                     true => format!(
                         "{} is already at {}: no new commit.",
                         review.head, review.upstream
@@ -164,12 +172,24 @@ impl Console {
                         review.upstream
                     ),
                 };
-                let mut done = Done::new(review.commits.clone(), true, note);
+                note.push_str(&format!(
+                    " {} {moved} image(s) move. {}",
+                    review.compose.note, review.env_keys.note
+                ));
+                if let Some(approval) = &approval {
+                    note.push_str(&format!(
+                        " Approved by {} ({}) at {}.",
+                        approval.reviewer, approval.key_fingerprint, approval.approved_at
+                    ));
+                }
+                let mut done = Done::new((review.clone(), approval), true, note);
                 done.commands = review.commands.clone();
                 Ok(done)
             })
             .await?;
-        run.record.commits = review;
+        run.record.commits = review.commits.clone();
+        run.record.review = Some(review);
+        run.record.approval = approval;
         run.lock_step(
             StepId::Lock,
             "Lock the host for this deploy",

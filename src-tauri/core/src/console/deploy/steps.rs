@@ -430,6 +430,8 @@ impl Console {
             steps: Vec::new(),
             checklist: None,
             rolled_back_to: None,
+            review: None,
+            approval: None,
         };
         Ok(Run {
             console: self,
@@ -465,8 +467,10 @@ impl Console {
             Ok(()) => DeployOutcome::Succeeded,
             Err(_) => DeployOutcome::Failed,
         };
-        self.journal()?
-            .append(&run.record.id, &Entry::DeployEnded(run.record.clone()))?;
+        self.journal()?.append(
+            &run.record.id,
+            &Entry::DeployEnded(Box::new(run.record.clone())),
+        )?;
         Ok(DeployRun {
             record: run.record,
             error: result.err(),

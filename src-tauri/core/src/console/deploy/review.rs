@@ -1,0 +1,202 @@
+//! The deploy review as the operator and a reviewer see it: found out on the host by
+//! read-only commands (the fetch of `git_review.rs`, compose's rendering of both
+//! revisions, the engine's and the registry's image digests, the env file's keys),
+//! recorded in the journal, and approved by a reviewer's signature over its digest.
+
+use crate::checklist::Actor;
+use crate::checks::redact::Redactor;
+use crate::deploy::compose_diff;
+use crate::deploy::review::{self, Approval, ComposeChange, DeployReview, APPROVAL_NAMESPACE};
+use crate::error::{Error, Result};
+use crate::history::{new_record_id, now, operator};
+use crate::journal::Entry;
+use crate::report::sign;
+use crate::ssh::Deadline;
+
+use super::super::Console;
+
+impl Console {
+    /// Finds out what a deploy of `target` would change and records it in the journal.
+    /// Changes nothing the services run (the fetch moves only the remote-tracking branch).
+    pub async fn review_deploy(&self, target: &str) -> Result<DeployReview> {
+        let review = self.find_review(target).await?;
+        self.journal()?
+            .append(&review.id, &Entry::ReviewRecorded(Box::new(review.clone())))?;
+        Ok(review)
+    }
+
+    pub(super) async fn find_review(&self, target: &str) -> Result<DeployReview> {
+        let incoming = self.review_incoming(target).await?;
+        let (target_config, policy) = self.target_and_policy(target)?;
+        let dir = &target_config.project_dir;
+        let connection = self.connect(target).await?;
+        let deadline = Deadline::Total(std::time::Duration::from_secs(
+            policy.deadlines.read_seconds as u64,
+        ));
+        let before = review::compose_at_command("HEAD", dir);
+        let after = review::compose_at_command(&incoming.upstream, dir);
+        let env = review::env_command(&policy, dir);
+        let (before, after, env) = tokio::join!(
+            connection.exec(&before, deadline),
+            connection.exec(&after, deadline),
+            connection.exec(&env, deadline),
+        );
+        let (before, after, env) = (before?, after?, env?);
+        let mut commands = incoming.commands.clone();
+        commands.extend([&before, &after, &env].map(|o| o.command.clone()));
+        // The env file's values, read to compare keys and to redact: they go no further.
+        let now_section = env
+            .stdout
+            .split("\n== snapshot ")
+            .next()
+            .unwrap_or_default();
+        let redactor = Redactor::from_env_file(now_section);
+        let env_keys = review::env_key_changes(&env.stdout, &policy.env_file);
+        drop(env);
+
+        let compose = match (before.succeeded(), after.succeeded()) {
+            (true, true) => {
+                let (old, new) = (
+                    redactor.redact(&before.stdout),
+                    redactor.redact(&after.stdout),
+                );
+                let rows = compose_diff::side_by_side(&old, &new);
+                let changed = rows
+                    .iter()
+                    .filter(|r| {
+                        r.kind != compose_diff::DiffKind::Same
+                            && r.kind != compose_diff::DiffKind::Folded
+                    })
+                    .count();
+                ComposeChange {
+                    file: review::compose_file(&after.stderr),
+                    note: match changed {
+                        0 => format!(
+                            "The {} profile's config is the same at {} and {}.",
+                            crate::policy::PROFILE,
+                            incoming.head,
+                            incoming.upstream
+                        ),
+                        n => format!("{n} line(s) of the rendered config change."),
+                    },
+                    rows,
+                }
+            }
+            _ => {
+                let failed = if before.succeeded() { &after } else { &before };
+                ComposeChange {
+                    file: review::compose_file(&failed.stderr),
+                    rows: Vec::new(),
+                    note: format!(
+                        "Compose could not render the config: {}",
+                        redactor
+                            .redact(failed.stderr.trim())
+                            .lines()
+                            .last()
+                            .unwrap_or("no message")
+                    ),
+                }
+            }
+        };
+        let mut references = review::service_images(&after.stdout);
+        references
+            .retain(|service, _| policy.services.contains(service) || policy.services.is_empty());
+        let refs: Vec<String> = references.values().cloned().collect();
+        let images = connection
+            .exec(&review::images_command(dir, &refs), deadline)
+            .await?;
+        commands.push(images.command.clone());
+        let images = review::image_changes(&redactor.redact(&images.stdout), &references);
+        let mut found = DeployReview {
+            id: new_record_id("review"),
+            target: target.to_string(),
+            made_at: now(),
+            made_by: Actor {
+                user: operator(),
+                key_fingerprint: Some(connection.client_key().to_string()),
+            },
+            head: incoming.head,
+            upstream: incoming.upstream,
+            commits: incoming.commits,
+            files: incoming.files,
+            compose,
+            env_keys,
+            images,
+            commands,
+            digest: String::new(),
+        };
+        found.digest = found.content_digest();
+        Ok(found)
+    }
+
+    /// A reviewer approves review `id` with their key from the keyring: a signature over
+    /// its digest, recorded with their name, account, key and the time.
+    pub async fn approve_review(
+        &self,
+        id: &str,
+        key_name: &str,
+        reviewer: &str,
+    ) -> Result<Approval> {
+        crate::keys::validate_name(key_name)?;
+        let reviewer = reviewer.trim();
+        if reviewer.is_empty()
+            || reviewer.chars().count() > 100
+            || reviewer.chars().any(char::is_control)
+        {
+            return Err(Error::BadInput(
+                "Give the reviewer's name (--as), up to 100 characters on one line: the report shows it.".into(),
+            ));
+        }
+        let journal = self.journal()?;
+        let (review, approval) = journal.review(id)?;
+        if let Some(approval) = approval {
+            return Err(Error::BadInput(format!(
+                "Review {id} was already approved by {} at {}.",
+                approval.reviewer, approval.approved_at
+            )));
+        }
+        let loader = self.key_loader.clone();
+        let name = key_name.to_string();
+        let key = super::super::blocking(move || loader(&name)).await?;
+        let approval = Approval {
+            review: id.to_string(),
+            digest: review.digest.clone(),
+            reviewer: reviewer.to_string(),
+            user: operator(),
+            key_name: key_name.to_string(),
+            key_fingerprint: key
+                .public_key()
+                .fingerprint(russh::keys::HashAlg::Sha256)
+                .to_string(),
+            approved_at: now(),
+            signature: sign::sign_in(&key, APPROVAL_NAMESPACE, review.digest.as_bytes())?,
+        };
+        journal.append(id, &Entry::ReviewApproved(approval.clone()))?;
+        Ok(approval)
+    }
+
+    /// The approved review a deploy was asked to run under, checked against what the
+    /// deploy's own review found now.
+    pub(super) fn approval_for(&self, id: &str, found: &DeployReview) -> Result<Approval> {
+        let (approved, approval) = self.journal()?.review(id)?;
+        let approval = approval.ok_or_else(|| {
+            Error::BadInput(format!(
+                "Review {id} has not been approved: a reviewer approves it first (`shipshape approve {id} --key KEYNAME --as NAME`)."
+            ))
+        })?;
+        if approved.target != found.target {
+            return Err(Error::BadInput(format!(
+                "Review {id} is of {}, not {}.",
+                approved.target, found.target
+            )));
+        }
+        if approval.digest != found.digest {
+            let what = found.differences(&approved);
+            return Err(Error::BadInput(format!(
+                "What the deploy would change is no longer what review {id} approved ({} changed since). Review it again and have it approved.",
+                if what.is_empty() { "something".to_string() } else { what.join(", ") }
+            )));
+        }
+        Ok(approval)
+    }
+}
