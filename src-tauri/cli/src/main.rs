@@ -6,6 +6,7 @@
 
 mod checks;
 mod deploy;
+mod env;
 mod keys;
 mod operations;
 mod review;
@@ -53,6 +54,9 @@ enum Command {
     Approve(review::ApproveArgs),
     /// Return the host to a deploy's snapshot (commit, images, env file), then verify.
     Rollback(deploy::RollbackArgs),
+    /// The env file's keys; set one (value from stdin) or remove one.
+    #[command(subcommand)]
+    Env(env::EnvCommand),
     /// The host's deploy lock: who holds it, or break it with a reason.
     #[command(subcommand)]
     Lock(deploy::LockCommand),
@@ -104,6 +108,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Review(args) => review::review(&console, args).await,
         Command::Approve(args) => review::approve(&console, args).await,
         Command::Lock(command) => deploy::lock(&console, command).await,
+        Command::Env(command) => env::run(&console, command).await,
     }
 }
 

@@ -7,6 +7,7 @@ use shipshape_core::compose::{RunState, ServiceState};
 use shipshape_core::console::IncomingReview;
 use shipshape_core::console::ReportExport;
 use shipshape_core::console::{DeployEvent, DeployResult};
+use shipshape_core::console::{EnvKeys, EnvSaved};
 use shipshape_core::console::{HostTrust, KeyFile, LiveStatus, OperationOutcome, PlannedOperation};
 use shipshape_core::console::{LogEvent, LogFollowStarted};
 use shipshape_core::deploy::compose_diff::{DiffKind, DiffRow};
@@ -14,6 +15,7 @@ use shipshape_core::deploy::review::{ComposeChange, EnvKeyChanges, ImageChange};
 use shipshape_core::deploy::{Approval, DeployReview};
 use shipshape_core::deploy::{DeployKind, DeployOutcome, DeployRecord, LockHolder, LockStatus};
 use shipshape_core::deploy::{ServiceImage, Snapshot, StepId, StepRecord, StepStatus};
+use shipshape_core::env_file::EnvKey;
 use shipshape_core::history::{HistoryRecord, RecordKind, RunOutcome};
 use shipshape_core::journal::{BrokenEntry, ChainReport};
 use shipshape_core::keys::KeyInfo;
@@ -95,6 +97,9 @@ fn render() -> String {
         IncomingCommit::decl(&cfg),
         ChangedFile::decl(&cfg),
         IncomingReview::decl(&cfg),
+        EnvKey::decl(&cfg),
+        EnvKeys::decl(&cfg),
+        EnvSaved::decl(&cfg),
     ];
     let mut text = String::from(HEADER);
     for declaration in declarations {

@@ -7,6 +7,7 @@
 
 pub mod checks;
 pub mod deploy;
+pub mod env_file;
 pub mod git_review;
 pub mod keys;
 pub mod live;

@@ -513,3 +513,25 @@ commits: Array<IncomingCommit>, files: Array<ChangedFile>,
  * Exactly the text sent to the host for each step, in the order they ran.
  */
 commands: Array<string>, };
+
+export type EnvKey = { name: string, 
+/**
+ * 1-based line in the file.
+ */
+line: number, 
+/**
+ * The name looks like a secret's (`*PASSWORD*`, `*SECRET*`, `*TOKEN*`, `*KEY*`).
+ */
+looks_secret: boolean, 
+/**
+ * Set to nothing.
+ */
+empty: boolean, };
+
+export type EnvKeys = { target: string, 
+/**
+ * The file, relative to the project dir (the policy's `env_file`).
+ */
+file: string, exists: boolean, keys: Array<EnvKey>, command: string, };
+
+export type EnvSaved = { target: string, file: string, added: Array<string>, removed: Array<string>, changed: Array<string>, backup: string | null, services: Array<string>, record_id: string, command: string, };

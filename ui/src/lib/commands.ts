@@ -11,6 +11,8 @@ import type {
   DeployEvent,
   DeployResult,
   DeployReview,
+  EnvKeys,
+  EnvSaved,
   ErrorReport,
   HistoryRecord,
   HostKeyOffer,
@@ -157,6 +159,23 @@ export function lockStatus(args: { target: string }): Promise<LockStatus> {
 /** Breaks the host's deploy lock deliberately, with a reason recorded here and there. */
 export function releaseLock(args: { target: string; reason: string }): Promise<LockStatus> {
   return call<LockStatus>("release_lock", args);
+}
+
+// src-tauri/src/commands/env_file.rs
+
+/** The env file's keys on `target` (never their values). */
+export function envKeys(args: { target: string }): Promise<EnvKeys> {
+  return call<EnvKeys>("env_keys", args);
+}
+
+/** Sets `key` to `value` in `target`'s env file (atomic on the host, old file backed up). */
+export function setEnvKey(args: { target: string; key: string; value: string }): Promise<EnvSaved> {
+  return call<EnvSaved>("set_env_key", args);
+}
+
+/** Removes `key` from `target`'s env file. */
+export function unsetEnvKey(args: { target: string; key: string }): Promise<EnvSaved> {
+  return call<EnvSaved>("unset_env_key", args);
 }
 
 // src-tauri/src/commands/git_review.rs

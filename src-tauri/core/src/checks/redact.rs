@@ -101,7 +101,7 @@ fn url_password(value: &str) -> Option<&str> {
     (!password.is_empty()).then_some(password)
 }
 
-fn looks_secret(key: &str) -> bool {
+pub fn looks_secret(key: &str) -> bool {
     let upper = key.to_ascii_uppercase();
     SECRET_WORDS.iter().any(|w| upper.contains(w))
 }

@@ -17,6 +17,7 @@ use crate::target::{self, Target};
 use crate::trust::KnownHosts;
 use crate::{lab, paths};
 pub use deploy::{DeployEvent, DeployRequest, DeployResult, DeployRun};
+pub use env_file::{EnvChange, EnvKeys, EnvSaved};
 pub use git_review::IncomingReview;
 pub use key_custody::KeyFile;
 pub use live_status::{events_command, LiveStatus};
@@ -29,6 +30,7 @@ pub use trust::HostTrust;
 
 mod checks;
 mod deploy;
+mod env_file;
 mod facts;
 mod git_review;
 mod key_custody;

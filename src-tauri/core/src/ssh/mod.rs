@@ -334,6 +334,55 @@ impl Connection {
         })
     }
 
+    /// Runs `command` with `input` as its standard input, collecting its output. The
+    /// supervisor is not used here: it gives its command no input. A command run this
+    /// way must end by itself once its input ends, as a cut connection ends it; the
+    /// input never appears in the command's arguments, where `ps` would show it.
+    pub async fn exec_with_input(
+        &self,
+        command: &RemoteCommand,
+        input: &[u8],
+        deadline: Deadline,
+    ) -> Result<CommandOutput> {
+        let text = command.render();
+        let started_at = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
+        let clock = Instant::now();
+        let lost = |_| Error::ConnectionLost {
+            host: self.host.clone(),
+        };
+        let channel = self.handle.channel_open_session().await.map_err(lost)?;
+        channel.exec(true, text.as_bytes()).await.map_err(lost)?;
+        channel.data(input).await.map_err(lost)?;
+        channel.eof().await.map_err(lost)?;
+        let streaming = StreamingCommand {
+            channel,
+            handle: self.handle.clone(),
+            command: text,
+            started_at,
+            clock,
+            deadline,
+        };
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let summary = streaming
+            .pump(
+                |chunk| match chunk {
+                    StreamChunk::Stdout(bytes) => stdout.extend_from_slice(bytes),
+                    StreamChunk::Stderr(bytes) => stderr.extend_from_slice(bytes),
+                },
+                &CancellationToken::new(),
+            )
+            .await;
+        self.ended_as_error(&summary, deadline)?;
+        Ok(CommandOutput {
+            command: summary.command,
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+            exit_code: summary.exit_code,
+            started_at: summary.started_at,
+            duration_ms: summary.duration_ms,
+        })
+    }
+
     /// The error a command's end amounts to, if it did not simply exit (or get cancelled).
     pub fn ended_as_error(&self, summary: &CommandOutputSummary, deadline: Deadline) -> Result<()> {
         match summary.end {

@@ -1,0 +1,97 @@
+//! `env keys|set|unset`: the env file from a terminal, by key name. A value is read from
+//! standard input (never from an argument, where `ps` and the shell's history would keep
+//! it) and never printed.
+
+use std::io::Read;
+
+use clap::Subcommand;
+use shipshape_core::console::{EnvChange, EnvSaved};
+use shipshape_core::secret::Secret;
+use shipshape_core::{Console, Error};
+
+/// Longest value read from standard input.
+const MAX_VALUE: u64 = 64 * 1024;
+
+#[derive(Subcommand)]
+pub enum EnvCommand {
+    /// The env file's keys (never their values).
+    Keys {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set KEY to the value read from standard input (one line; its line break dropped).
+    Set { name: String, key: String },
+    /// Remove KEY from the env file.
+    Unset { name: String, key: String },
+}
+
+fn read_value() -> Result<Secret, Error> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .take(MAX_VALUE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| {
+            Error::BadInput(format!("Could not read the value from standard input: {e}"))
+        })?;
+    if bytes.len() as u64 > MAX_VALUE {
+        return Err(Error::BadInput(format!(
+            "The value on standard input is longer than {} KiB.",
+            MAX_VALUE / 1024
+        )));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::BadInput("The value on standard input is not UTF-8 text.".into()))?;
+    let value = text.strip_suffix('\n').unwrap_or(&text);
+    let value = value.strip_suffix('\r').unwrap_or(value);
+    Ok(Secret::new(value.to_string()))
+}
+
+fn say(saved: &EnvSaved) {
+    let list = |names: &[String]| names.join(", ");
+    for (what, names) in [
+        ("added", &saved.added),
+        ("changed", &saved.changed),
+        ("removed", &saved.removed),
+    ] {
+        if !names.is_empty() {
+            eprintln!("{}: {what} {}", saved.file, list(names));
+        }
+    }
+    if let Some(backup) = &saved.backup {
+        eprintln!("The old file is kept on the host as {backup}.");
+    }
+    eprintln!(
+        "Services read it when they start: `shipshape restart \"{}\" SERVICE` or `shipshape up \"{}\"` applies it.",
+        saved.target, saved.target
+    );
+}
+
+pub async fn run(console: &Console, command: EnvCommand) -> Result<(), Error> {
+    match command {
+        EnvCommand::Keys { name, json } => {
+            let keys = console.env_keys(&name).await?;
+            if json {
+                crate::print_json(&keys);
+            } else if !keys.exists {
+                eprintln!("{} has no {} yet.", name, keys.file);
+            } else {
+                for key in &keys.keys {
+                    let mark = if key.empty { " (empty)" } else { "" };
+                    println!("{}{mark}", key.name);
+                }
+            }
+        }
+        EnvCommand::Set { name, key } => {
+            shipshape_core::env_file::validate_key(&key)?;
+            let value = read_value()?;
+            say(&console
+                .change_env(&name, EnvChange::Set { key, value })
+                .await?);
+        }
+        EnvCommand::Unset { name, key } => {
+            say(&console.change_env(&name, EnvChange::Unset { key }).await?);
+        }
+    }
+    Ok(())
+}

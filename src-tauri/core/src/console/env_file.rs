@@ -1,0 +1,193 @@
+//! The env file editor's front door: keys by name, one key set or unset at a time. Each
+//! save is journalled like an operation (started before it runs, so a cut-off save shows
+//! as interrupted), never with a value; the file's old text and the new one exist only
+//! in memory here, zeroized when dropped.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use super::Console;
+use crate::checks::redact::env_assignments;
+use crate::env_file::{self, EnvKey};
+use crate::error::{Error, Result};
+use crate::history::{new_record_id, HistoryRecord, RunOutcome};
+use crate::journal::{Entry, RunStart};
+use crate::secret::Secret;
+use crate::ssh::Deadline;
+
+/// The env file's keys, with where it is.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct EnvKeys {
+    pub target: String,
+    /// The file, relative to the project dir (the policy's `env_file`).
+    pub file: String,
+    pub exists: bool,
+    pub keys: Vec<EnvKey>,
+    pub command: String,
+}
+
+/// A save as it ended: what changed (names only), the backup on the host, and the
+/// services that read the file (restarting them applies it).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct EnvSaved {
+    pub target: String,
+    pub file: String,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub changed: Vec<String>,
+    pub backup: Option<String>,
+    pub services: Vec<String>,
+    pub record_id: String,
+    pub command: String,
+}
+
+/// A change the operator asks for.
+pub enum EnvChange {
+    Set { key: String, value: Secret },
+    Unset { key: String },
+}
+
+impl Console {
+    async fn read_env(&self, target: &str) -> Result<(Secret, bool, String)> {
+        let (target_config, policy) = self.target_and_policy(target)?;
+        let connection = self.connect(target).await?;
+        let deadline = Deadline::Total(std::time::Duration::from_secs(
+            policy.deadlines.read_seconds as u64,
+        ));
+        let command = env_file::read_command(&policy.env_file, &target_config.project_dir);
+        let output = connection.exec(&command, deadline).await?;
+        let failed = || Error::RemoteFailed {
+            what: format!("Reading {}", policy.env_file),
+            exit_code: output.exit_code.unwrap_or(-1),
+            detail: output.stderr.trim().to_string(),
+        };
+        if !output.succeeded() {
+            return Err(failed());
+        }
+        let (text, exists) = env_file::read_output(&output.stdout).ok_or_else(failed)?;
+        Ok((
+            Secret::new(text.to_string()),
+            exists,
+            output.command.clone(),
+        ))
+    }
+
+    /// The env file's keys (names only).
+    pub async fn env_keys(&self, target: &str) -> Result<EnvKeys> {
+        let (_, policy) = self.target_and_policy(target)?;
+        let (text, exists, command) = self.read_env(target).await?;
+        Ok(EnvKeys {
+            target: target.to_string(),
+            file: policy.env_file.clone(),
+            exists,
+            keys: env_file::keys(text.expose()),
+            command,
+        })
+    }
+
+    /// Sets or unsets one key of the env file, written atomically on the host with a
+    /// backup of the old file.
+    pub async fn change_env(&self, target: &str, change: EnvChange) -> Result<EnvSaved> {
+        let (target_config, policy) = self.target_and_policy(target)?;
+        let (old, exists, _) = self.read_env(target).await?;
+        let (new, title) = match &change {
+            EnvChange::Set { key, value } => (
+                env_file::set(old.expose(), key, value.expose())?,
+                format!("Set {key} in {}", policy.env_file),
+            ),
+            EnvChange::Unset { key } => (
+                env_file::unset(old.expose(), key)?,
+                format!("Remove {key} from {}", policy.env_file),
+            ),
+        };
+        let new = Secret::new(new);
+        if new.expose() == old.expose() {
+            return Err(Error::BadInput(format!(
+                "{title}: the file already says so; nothing was written."
+            )));
+        }
+        let old_sha = exists.then(|| crate::checklist::sha256_hex(old.expose().as_bytes()));
+        let backup = format!("{}.env.aws", crate::history::now().replace([':', '.'], ""));
+        let command = env_file::write_command(
+            &policy.env_file,
+            &target_config.project_dir,
+            new.expose().as_bytes(),
+            old_sha.as_deref(),
+            &backup,
+        );
+        let journal = self.journal()?;
+        let record_id = new_record_id("env");
+        journal.append(
+            &record_id,
+            &Entry::OperationStarted(RunStart::now(target, &title, &command.render())),
+        )?;
+        let deadline = Deadline::Total(std::time::Duration::from_secs(
+            policy.deadlines.change_seconds as u64,
+        ));
+        let connection = match self.connect(target).await {
+            Ok(connection) => connection,
+            Err(error) => return Err(journal.aborted(&record_id, error)),
+        };
+        let output = match connection
+            .exec_with_input(&command, new.expose().as_bytes(), deadline)
+            .await
+        {
+            Ok(output) => output,
+            Err(error) => return Err(journal.aborted(&record_id, error)),
+        };
+        journal.append(
+            &record_id,
+            &Entry::OperationEnded(HistoryRecord::of(
+                &record_id,
+                target,
+                &title,
+                &output,
+                RunOutcome::Exited,
+            )),
+        )?;
+        if output.exit_code == Some(3) {
+            return Err(Error::BadInput(format!(
+                "{} changed on the host since it was read, so nothing was written: read it again and redo the change.",
+                policy.env_file
+            )));
+        }
+        if !output.succeeded() {
+            return Err(Error::RemoteFailed {
+                what: title,
+                exit_code: output.exit_code.unwrap_or(-1),
+                detail: output.stderr.trim().to_string(),
+            });
+        }
+        self.forget_facts(target);
+        let before: std::collections::BTreeMap<String, String> =
+            env_assignments(old.expose()).into_iter().collect();
+        let after: std::collections::BTreeMap<String, String> =
+            env_assignments(new.expose()).into_iter().collect();
+        let names = |f: &dyn Fn(&String) -> bool,
+                     from: &std::collections::BTreeMap<String, String>| {
+            from.keys().filter(|k| f(k)).cloned().collect::<Vec<_>>()
+        };
+        let added = names(&|k| !before.contains_key(k), &after);
+        let removed = names(&|k| !after.contains_key(k), &before);
+        let changed = names(
+            &|k| before.get(k).is_some_and(|v| Some(v) != after.get(k)),
+            &after,
+        );
+        Ok(EnvSaved {
+            target: target.to_string(),
+            file: policy.env_file.clone(),
+            added,
+            removed,
+            changed,
+            backup: output
+                .stdout
+                .lines()
+                .find_map(|l| l.strip_prefix("backup "))
+                .map(str::to_string)
+                .filter(|_| exists),
+            services: policy.services.clone(),
+            record_id,
+            command: output.command,
+        })
+    }
+}

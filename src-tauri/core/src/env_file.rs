@@ -1,0 +1,223 @@
+//! Editing `.env.aws` without ever showing or storing a value: keys are listed by name,
+//! a change is one key set or unset in the file's own text (comments, order and other
+//! lines kept), and the new text goes to the host on the command's input, never in its
+//! arguments. The host writes it beside the file and renames it over the old one only
+//! once every byte arrived (length and SHA-256 checked) and the old file is still the
+//! one that was read; a connection cut mid-write leaves the old file as it was.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::checks::redact::{env_assignments, looks_secret};
+use crate::error::{Error, Result};
+use crate::shell::RemoteCommand;
+
+/// Writes the new env file from standard input. `$1` the file, `$2` the byte count and
+/// `$3` the SHA-256 of the new text, `$4` the SHA-256 of the file as it was read (empty:
+/// it did not exist), `$5` the backup's name. Exit 3: the file changed since it was read.
+const WRITE_SCRIPT: &str = r#"f=$1; tmp="$f.shipshape-new"; umask 077
+cat > "$tmp" || { rm -f -- "$tmp"; exit 1; }
+n=$(wc -c < "$tmp")
+if [ "$n" -ne "$2" ] || [ "$(sha256sum < "$tmp" | cut -d ' ' -f 1)" != "$3" ]; then
+  rm -f -- "$tmp"; echo "only $n of $2 bytes of the new $f arrived: the old file is unchanged" >&2; exit 1
+fi
+now=; [ -e "$f" ] && now=$(sha256sum < "$f" | cut -d ' ' -f 1)
+if [ "$now" != "$4" ]; then rm -f -- "$tmp"; echo "$f changed on the host since it was read: nothing was written" >&2; exit 3; fi
+if [ -e "$f" ]; then
+  mkdir -p "$HOME/.shipshape/env-backups" && cp -p -- "$f" "$HOME/.shipshape/env-backups/$5" && chmod 600 "$HOME/.shipshape/env-backups/$5" || { rm -f -- "$tmp"; exit 1; }
+  chmod --reference="$f" "$tmp" && { chown --reference="$f" "$tmp" 2>/dev/null || true; }
+fi
+mv -f -- "$tmp" "$f" && echo "backup ~/.shipshape/env-backups/$5""#;
+
+/// A key of the env file, as the editor lists it: never its value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct EnvKey {
+    pub name: String,
+    /// 1-based line in the file.
+    pub line: u32,
+    /// The name looks like a secret's (`*PASSWORD*`, `*SECRET*`, `*TOKEN*`, `*KEY*`).
+    pub looks_secret: bool,
+    /// Set to nothing.
+    pub empty: bool,
+}
+
+/// The keys of `text`, in the file's order.
+pub fn keys(text: &str) -> Vec<EnvKey> {
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let (key, value) = env_assignments(line).into_iter().next()?;
+            Some(EnvKey {
+                looks_secret: looks_secret(&key),
+                empty: value.is_empty(),
+                name: key,
+                line: i as u32 + 1,
+            })
+        })
+        .collect()
+}
+
+/// A key name the file and compose both accept.
+pub fn validate_key(name: &str) -> Result<()> {
+    let mut chars = name.chars();
+    let good = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= 128;
+    match good {
+        true => Ok(()),
+        false => Err(Error::BadInput(format!(
+            "\"{}\" is not a key name: letters, digits and _ only, not starting with a digit.",
+            name.chars().take(40).collect::<String>()
+        ))),
+    }
+}
+
+/// `KEY=value`, quoted so compose reads the value back exactly. A value is one line.
+fn assignment(key: &str, value: &str) -> Result<String> {
+    if value.contains(['\n', '\r', '\0']) {
+        return Err(Error::BadInput(
+            "A value is one line: it holds no line break (the value itself is not shown).".into(),
+        ));
+    }
+    let plain = value
+        .chars()
+        .all(|c| c.is_ascii_graphic() && !"'\"#$\\`".contains(c));
+    Ok(if plain {
+        format!("{key}={value}")
+    } else if !value.contains('\'') {
+        format!("{key}='{value}'")
+    } else {
+        let escaped = value
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('$', "\\$");
+        format!("{key}=\"{escaped}\"")
+    })
+}
+
+fn is_line_of(line: &str, key: &str) -> bool {
+    env_assignments(line)
+        .first()
+        .is_some_and(|(found, _)| found == key)
+}
+
+/// `text` with `key` set to `value`: its line replaced where it is (later repeats of it
+/// removed, since compose would read the last), or added at the end.
+pub fn set(text: &str, key: &str, value: &str) -> Result<String> {
+    validate_key(key)?;
+    let line = assignment(key, value)?;
+    let mut out = String::with_capacity(text.len() + line.len() + 1);
+    let mut done = false;
+    for existing in text.split_inclusive('\n') {
+        if is_line_of(existing, key) {
+            if !done {
+                out.push_str(&line);
+                out.push('\n');
+                done = true;
+            }
+        } else {
+            out.push_str(existing);
+        }
+    }
+    if !done {
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// `text` without `key`; an error if it has no such key.
+pub fn unset(text: &str, key: &str) -> Result<String> {
+    validate_key(key)?;
+    let out: String = text
+        .split_inclusive('\n')
+        .filter(|l| !is_line_of(l, key))
+        .collect();
+    match out.len() == text.len() {
+        true => Err(Error::BadInput(format!("The env file has no key {key}."))),
+        false => Ok(out),
+    }
+}
+
+/// Prints `== present` and the file, or `== absent`.
+pub fn read_command(env_file: &str, project_dir: &str) -> RemoteCommand {
+    let script =
+        r#"if [ -e "$1" ]; then echo '== present'; cat -- "$1"; else echo '== absent'; fi"#;
+    RemoteCommand::new("sh")
+        .args(["-c", script, "shipshape-env-read", env_file])
+        .in_dir(project_dir)
+}
+
+/// The file's text from [`read_command`]'s output, and whether it exists; `None` if the
+/// output is not that command's.
+pub fn read_output(stdout: &str) -> Option<(&str, bool)> {
+    let (head, rest) = stdout.split_once('\n').unwrap_or((stdout, ""));
+    match head {
+        "== present" => Some((rest, true)),
+        "== absent" => Some(("", false)),
+        _ => None,
+    }
+}
+
+/// The command that writes the new text (sent on its input) over the env file.
+pub fn write_command(
+    env_file: &str,
+    project_dir: &str,
+    new_text: &[u8],
+    old_sha256: Option<&str>,
+    backup: &str,
+) -> RemoteCommand {
+    RemoteCommand::new("sh")
+        .args([
+            "-c",
+            WRITE_SCRIPT,
+            "shipshape-env-write",
+            env_file,
+            &new_text.len().to_string(),
+            &crate::checklist::sha256_hex(new_text),
+            old_sha256.unwrap_or_default(),
+            backup,
+        ])
+        .in_dir(project_dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_and_unset_keep_the_rest_of_the_file() {
+        let text = "# comment\nA=1\nexport B=two\nA=again\nC=\n";
+        let set_a = set(text, "A", "x y").unwrap();
+        assert_eq!(set_a, "# comment\nA='x y'\nexport B=two\nC=\n");
+        assert_eq!(
+            set(text, "D", "it's $HOME").unwrap().lines().last(),
+            Some(r#"D="it's \$HOME""#)
+        );
+        assert_eq!(set("A=1", "B", "2").unwrap(), "A=1\nB=2\n");
+        assert_eq!(unset(text, "B").unwrap(), "# comment\nA=1\nA=again\nC=\n");
+        assert!(unset(text, "Z").is_err());
+        assert!(set(text, "1A", "v").is_err() && set(text, "A", "a\nb").is_err());
+        let names: Vec<(String, u32, bool)> = keys("X_TOKEN=s\n# c\nY=\n")
+            .into_iter()
+            .map(|k| (k.name, k.line, k.looks_secret))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("X_TOKEN".to_string(), 1, true),
+                ("Y".to_string(), 3, false)
+            ]
+        );
+        let written = write_command(".env.aws", "/p", b"A=1\n", None, "b").render();
+        assert!(
+            !written.contains("A=1"),
+            "the new text must not be in the command: {written}"
+        );
+    }
+}

@@ -1,0 +1,208 @@
+//! The env file editor against the lab: keys listed by name only; a value set from
+//! standard input lands in `.env.aws` with its mode and owner kept and the old file
+//! backed up; no value reaches the journal, the diagnostic log or the command line; and
+//! a save whose connection is killed mid-write leaves the old file as it was.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use shipshape_core::env_file::write_command;
+use shipshape_tests::verification::{as_lab_user, Restore, TARGET};
+use shipshape_tests::*;
+
+const VALUE: &str = "fake-value-for-the-env-test-91c2";
+
+fn sha256(path: &Path) -> String {
+    run("sha256sum", &[path.to_str().unwrap()])
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+fn set(lab: &Lab, home: &Path, key: &str, value: &str) -> std::process::Output {
+    let mut child = Command::new(shipshape_binary())
+        .args(["env", "set", TARGET, key])
+        .env("SHIPSHAPE_HOME", home)
+        .env("SHIPSHAPE_LAB", &lab.descriptor)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{value}").unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_key_is_set_and_removed_by_name_and_its_value_is_kept_nowhere_else() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    let env_file = lab.project_dir().join(".env.aws");
+    let before = sha256(&env_file);
+    let mut restore = Restore::default();
+    restore.as_lab_user(&lab, &["rm", "-rf", "/home/ubuntu/.shipshape/env-backups"]);
+    restore.file(&env_file);
+
+    let keys = ok(&shipshape(&lab, home.path(), &["env", "keys", TARGET]));
+    assert!(keys.lines().any(|l| l == "DATABASE_URL"), "{keys}");
+    let original = std::fs::read_to_string(&env_file).unwrap();
+    for (_, value) in shipshape_core::checks::redact::env_assignments(&original) {
+        assert!(
+            value.len() < 3 || !keys.contains(&value),
+            "a value is listed: {keys}"
+        );
+    }
+
+    let output = set(&lab, home.path(), "SHIPSHAPE_TEST_TOKEN", VALUE);
+    let said = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("added SHIPSHAPE_TEST_TOKEN") && !said.contains(VALUE),
+        "{said}"
+    );
+    let now = std::fs::read_to_string(&env_file).unwrap();
+    assert!(
+        now.ends_with(&format!("SHIPSHAPE_TEST_TOKEN={VALUE}\n")),
+        "{now}"
+    );
+    assert!(now.starts_with(&original), "the other lines changed");
+    let mode = run("stat", &["-c", "%a %U", env_file.to_str().unwrap()]);
+    assert_eq!(mode.trim(), "600 ubuntu");
+    let backups = as_lab_user(&lab, &["ls", "/home/ubuntu/.shipshape/env-backups"]);
+    assert_eq!(backups.lines().count(), 1, "{backups}");
+
+    ok(&shipshape(
+        &lab,
+        home.path(),
+        &["env", "unset", TARGET, "SHIPSHAPE_TEST_TOKEN"],
+    ));
+    assert_eq!(sha256(&env_file), before);
+    let unset_again = shipshape(
+        &lab,
+        home.path(),
+        &["env", "unset", TARGET, "SHIPSHAPE_TEST_TOKEN"],
+    );
+    assert_eq!(unset_again.status.code(), Some(2));
+
+    // Nothing Shipshape keeps holds the value: the journal, the diagnostic log, history.
+    for file in files_below(home.path()) {
+        let bytes = std::fs::read(&file).unwrap();
+        let found = bytes.windows(VALUE.len()).any(|w| w == VALUE.as_bytes());
+        assert!(!found, "{} holds the value", file.display());
+    }
+    let history = ok(&shipshape(&lab, home.path(), &["history", "--json"]));
+    assert!(
+        history.contains("Set SHIPSHAPE_TEST_TOKEN in .env.aws"),
+        "{history}"
+    );
+    ok(&shipshape(&lab, home.path(), &["history", "verify"]));
+}
+
+#[test]
+fn a_save_cut_off_mid_write_leaves_the_old_file() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let env_file = lab.project_dir().join(".env.aws");
+    let old = std::fs::read(&env_file).unwrap();
+    let before = sha256(&env_file);
+    let mut restore = Restore::default();
+    restore.as_lab_user(&lab, &["rm", "-rf", "/home/ubuntu/.shipshape/env-backups"]);
+    restore.file(&env_file);
+
+    // The exact command a save sends, over OpenSSH: half the new text arrives, then the
+    // client is killed, which cuts the connection with the write half done.
+    let mut new = old.clone();
+    new.extend(format!("SHIPSHAPE_TEST_TOKEN={VALUE}\n").bytes());
+    let old_sha = shipshape_core::checklist::sha256_hex(&old);
+    let command = write_command(
+        ".env.aws",
+        &lab.field("project_dir"),
+        &new,
+        Some(&old_sha),
+        "cut.env.aws",
+    );
+    let known_hosts = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        known_hosts.path(),
+        lab.known_hosts_line(&lab.field("port"), "ssh_host_ed25519_key.pub"),
+    )
+    .unwrap();
+    let mut ssh = Command::new("ssh")
+        .args([
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            "IdentitiesOnly=yes",
+        ])
+        .arg("-o")
+        .arg(format!(
+            "UserKnownHostsFile={}",
+            known_hosts.path().display()
+        ))
+        .args([
+            "-i",
+            &lab.field("client_key"),
+            "-p",
+            &lab.field("port"),
+            "ubuntu@127.0.0.1",
+        ])
+        .arg(command.render())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut input = ssh.stdin.take().unwrap();
+    let half = new.len() / 2;
+    input.write_all(&new[..half]).unwrap();
+    input.flush().unwrap();
+    let partial = lab.project_dir().join(".env.aws.shipshape-new");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::metadata(&partial).map(|m| m.len()).unwrap_or(0) < half as u64 {
+        assert!(
+            Instant::now() < deadline,
+            "the half-written file never appeared on the host"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    ssh.kill().unwrap();
+    ssh.wait().unwrap();
+    drop(input);
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while partial.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the half-written file was left on the host"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(sha256(&env_file), before, "the old file changed");
+    let listed = as_lab_user(
+        &lab,
+        &[
+            "sh",
+            "-c",
+            "ls /home/ubuntu/.shipshape/env-backups 2>/dev/null || true",
+        ],
+    );
+    assert!(
+        !listed.contains("cut.env.aws"),
+        "a cut-off save made a backup: {listed}"
+    );
+    let left = Command::new("pgrep")
+        .args(["-u", "ubuntu", "-f", "shipshape-env-write"])
+        .output()
+        .unwrap();
+    assert!(
+        left.stdout.is_empty(),
+        "the write script still runs: {}",
+        text(&left.stdout)
+    );
+}
