@@ -37,6 +37,7 @@ exit 1`;
     execFileSync("sh", ["-c", script, cli], { env: { ...process.env, SHIPSHAPE_HOME: home }, stdio: "ignore" });
     return {};
   },
+  "env-file": () => ({}),
   "console-sigterm": () => ({}),
   "console-sigkill": () => ({}),
 
