@@ -91,6 +91,7 @@ echo "screenshots: $SHIPSHAPE_E2E_SCREENSHOTS"
 step "benchmarks (figures only; they never fail the suite)"
 SHIPSHAPE_BENCH_ROUNDS=${SHIPSHAPE_BENCH_ROUNDS:-20} timeout 300 "$CARGO_TARGET_DIR/debug/bench-connect" || echo "bench-connect did not finish"
 SHIPSHAPE_BENCH_ROUNDS=${SHIPSHAPE_BENCH_ROUNDS:-20} timeout 300 "$CARGO_TARGET_DIR/debug/bench-cli" || echo "bench-cli did not finish"
+timeout 300 "$CARGO_TARGET_DIR/debug/bench-deploy" || echo "bench-deploy did not finish"
 SHIPSHAPE_BENCH_SECONDS=${SHIPSHAPE_BENCH_SECONDS:-60} timeout 600 "$CARGO_TARGET_DIR/debug/bench-live-status" || echo "bench-live-status did not finish"
 SHIPSHAPE_BENCH_SECONDS=${SHIPSHAPE_BENCH_SECONDS:-60} timeout 300 "$CARGO_TARGET_DIR/debug/bench-logs" || echo "bench-logs did not finish"
 

@@ -450,3 +450,92 @@ fn two_deploys_at_once_let_one_through_and_a_killed_holder_frees_the_lock() {
     drop(restore);
     assert_lab_clean(&lab, home_b.path());
 }
+
+#[test]
+fn ctrl_c_stops_a_deploy_between_steps_and_a_resume_keeps_its_snapshot() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    let mut restore = Restore::default();
+    restore.as_lab_user(&lab, &["rm", "-rf", "/home/ubuntu/.shipshape"]);
+    ok(&shipshape(&lab, home.path(), &["lock", "status", TARGET]));
+
+    // Ctrl-C while the snapshot is being taken: it finishes, nothing after it runs.
+    let mut deploy = spawn_deploy(&lab, home.path(), "Stopped midway", &[]);
+    let stderr = deploy.stderr.take().unwrap();
+    let pid = deploy.id().to_string();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut said = String::new();
+        for line in std::io::BufReader::new(stderr).lines() {
+            let line = line.unwrap();
+            if line.contains("→ Record a snapshot") {
+                run("kill", &["-INT", &pid]);
+            }
+            said.push_str(&line);
+            said.push('\n');
+        }
+        said
+    });
+    let status = deploy.wait().unwrap();
+    let said = reader.join().unwrap();
+    assert_eq!(status.code(), Some(1), "{said}");
+    assert!(said.contains("Stopping once this step ends"), "{said}");
+    assert!(said.contains("stopped as asked"), "{said}");
+    assert!(
+        said.contains("Record a snapshot to roll back to (")
+            && !said.contains("Pull the latest code"),
+        "{said}"
+    );
+    assert!(said.contains("Free the host's deploy lock"), "{said}");
+    let lock = ok(&shipshape(&lab, home.path(), &["lock", "status", TARGET]));
+    assert!(lock.contains("free"), "{lock}");
+    let history: serde_json::Value =
+        serde_json::from_str(&ok(&shipshape(&lab, home.path(), &["history", "--json"]))).unwrap();
+    let stopped = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|r| r["kind"] == "deploy")
+        .unwrap();
+    assert!(
+        stopped["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Deploy stopped after Record a snapshot"),
+        "{stopped}"
+    );
+    let id = stopped["id"].as_str().unwrap();
+
+    // Resuming keeps that snapshot (a new one would record a half-deployed host).
+    let resumed = shipshape(
+        &lab,
+        home.path(),
+        &["deploy", TARGET, "--yes", "--resume", id],
+    );
+    let said = format!("{}\n{}", text_of(&resumed.stdout), text_of(&resumed.stderr));
+    assert_eq!(resumed.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("Keep the snapshot of the deploy resumed") && said.contains(id),
+        "{said}"
+    );
+    assert!(
+        !said.contains("Record a snapshot to roll back to"),
+        "{said}"
+    );
+    let finished = said
+        .split("done (record ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("no record id in {said}"));
+    let again = shipshape(
+        &lab,
+        home.path(),
+        &["deploy", TARGET, "--yes", "--resume", finished],
+    );
+    assert_eq!(again.status.code(), Some(2), "{}", text_of(&again.stderr));
+    assert!(text_of(&again.stderr).contains("nothing to resume"));
+    ok(&shipshape(&lab, home.path(), &["history", "verify"]));
+    drop(restore);
+    assert_lab_clean(&lab, home.path());
+}

@@ -252,3 +252,56 @@ fn a_follow_killed_with_sigterm_leaves_nothing_on_the_host() {
 fn a_follow_killed_with_sigkill_leaves_nothing_on_the_host() {
     killed_follow_leaves_nothing("-KILL");
 }
+
+/// OpenSSH's sshd opens at most ten sessions on one connection; asking for more at once
+/// (a verification's probes beside a deploy's lock, the live view and a follow) used to
+/// end the extra commands as a lost connection. Now they wait their turn, and all run.
+#[test]
+fn more_commands_at_once_than_sshd_allows_sessions_all_run() {
+    let _lab_lock = exclusive();
+    let LabConsole {
+        runtime,
+        console,
+        target,
+        data: _data,
+    } = lab_console();
+    let connection = runtime.block_on(console.connect(&target)).unwrap();
+    let deadline = shipshape_core::ssh::Deadline::Total(Duration::from_secs(20));
+    let command = shipshape_core::shell::RemoteCommand::new("sleep").arg("0.5");
+    let outputs = runtime.block_on(async {
+        let runs = (0..16).map(|_| connection.exec(&command, deadline));
+        futures_join_all(runs).await
+    });
+    for (i, output) in outputs.into_iter().enumerate() {
+        let output = output.unwrap_or_else(|e| panic!("command {i} did not run: {e}"));
+        assert_eq!(output.exit_code, Some(0), "command {i}: {}", output.stderr);
+    }
+}
+
+/// Awaits every future, side by side (tokio's `JoinSet` would need `'static` ones).
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut pinned: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
+    let mut done: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, slot) in pinned.iter_mut().zip(done.iter_mut()) {
+            if slot.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *slot = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    done.into_iter()
+        .map(|v| v.expect("every future finished"))
+        .collect()
+}

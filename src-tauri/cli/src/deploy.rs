@@ -27,6 +27,10 @@ pub struct DeployArgs {
     /// goes ahead only if it finds exactly what was approved, and the report shows it.
     #[arg(long, value_name = "REVIEW_ID")]
     review: Option<String>,
+    /// Go on from a deploy that was cut short or stopped: its snapshot stays the one a
+    /// rollback returns to.
+    #[arg(long, value_name = "DEPLOY_ID")]
+    resume: Option<String>,
     /// Write the deploy's verification report here (.md, .html, .pdf or .json).
     #[arg(long)]
     report: Option<PathBuf>,
@@ -112,8 +116,8 @@ fn warn_if_interrupted(console: &Console, name: &str) -> Result<(), Error> {
         eprintln!(
             "The last deploy of {name} ({}) was interrupted: {}.\n\
              Verify it (shipshape verify \"{name}\"), roll it back (shipshape rollback \"{name}\" --reason TEXT), \
-             or deploy again; the host's lock was freed when its connection closed (shipshape lock status \"{name}\").",
-            last.id, last.title
+             or resume it (shipshape deploy \"{name}\" --resume {}); the host's lock was freed when its connection closed (shipshape lock status \"{name}\").",
+            last.id, last.title, last.id
         );
     }
     Ok(())
@@ -123,7 +127,11 @@ fn say_how_it_ended(run: &DeployRun) {
     let record = &run.record;
     match record.outcome {
         DeployOutcome::Succeeded => eprintln!("{}: done (record {}).", record.target, record.id),
-        DeployOutcome::Failed => eprintln!("{}: stopped (record {}).", record.target, record.id),
+        DeployOutcome::Failed => eprintln!("{}: failed (record {}).", record.target, record.id),
+        DeployOutcome::Stopped => eprintln!(
+            "{}: stopped as asked (record {}); resume it with `shipshape deploy \"{}\" --resume {}`.",
+            record.target, record.id, record.target, record.id
+        ),
     }
 }
 
@@ -146,8 +154,27 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
         message: args.message,
         migrations: args.migrations,
         review: args.review,
+        resume: args.resume,
     };
-    let run = console.deploy(&args.name, &request, print_event).await?;
+    // Ctrl-C stops the deploy once its current step ends; a second one ends Shipshape
+    // at once (the host's lock is freed either way, with the connection).
+    let deploy = console.deploy(&args.name, &request, print_event);
+    tokio::pin!(deploy);
+    let mut asked = false;
+    let run = loop {
+        tokio::select! {
+            run = &mut deploy => break run?,
+            _ = tokio::signal::ctrl_c() => {
+                if asked {
+                    eprintln!("Ended at once: the host is as far as it got; `shipshape history` shows the last step.");
+                    std::process::exit(130);
+                }
+                asked = true;
+                let _ = console.stop_deploy(&args.name);
+                eprintln!("Stopping once this step ends (Ctrl-C again ends Shipshape now).");
+            }
+        }
+    };
     say_how_it_ended(&run);
     if let (Some(path), Some(checklist)) = (&args.report, &run.record.checklist) {
         let path = std::path::absolute(path)

@@ -46,6 +46,8 @@ pub enum ErrorCode {
     SettingsDamaged,
     /// Anything the SSH library reports that fits none of the above.
     Protocol,
+    /// The operator stopped a deploy between two steps.
+    Stopped,
 }
 
 impl ErrorCode {
@@ -74,6 +76,7 @@ impl ErrorCode {
             Storage => "Could not use a local file",
             SettingsDamaged => "The settings file is damaged",
             Protocol => "SSH error",
+            Stopped => "Stopped by the operator",
         }
     }
 
@@ -98,7 +101,7 @@ impl ErrorCode {
             KeyringUnavailable => 3,
             Busy => 4,
             SettingsDamaged => 2,
-            RemoteFailed | ChecksFailed | JournalBroken | Storage => 1,
+            RemoteFailed | ChecksFailed | JournalBroken | Storage | Stopped => 1,
         }
     }
 }
@@ -167,6 +170,8 @@ pub enum Error {
     },
     #[error("The step \"{step}\" did not succeed: {detail}")]
     StepFailed { step: String, detail: String },
+    #[error("Stopped by the operator after \"{after}\": the steps after it did not run.")]
+    Stopped { after: String },
     #[error("{} of {total} checks failed on {target}: {}.", failed.len(), failed.join(", "))]
     ChecksFailed {
         target: String,
@@ -210,6 +215,7 @@ impl Error {
             Error::TargetNotFound(_) => ErrorCode::TargetNotFound,
             Error::BadInput(_) => ErrorCode::BadInput,
             Error::RemoteFailed { .. } | Error::StepFailed { .. } => ErrorCode::RemoteFailed,
+            Error::Stopped { .. } => ErrorCode::Stopped,
             Error::ChecksFailed { .. } => ErrorCode::ChecksFailed,
             Error::JournalBroken { .. } => ErrorCode::JournalBroken,
             Error::Storage { .. } => ErrorCode::Storage,
@@ -252,6 +258,7 @@ impl Error {
             Error::TargetNotFound(_) => "Pick one of the targets listed (`shipshape target list`).".into(),
             Error::BadInput(_) => String::new(),
             Error::RemoteFailed { .. } => "Read the host's output; nothing else was run.".into(),
+            Error::Stopped { .. } => "The host is as that step left it and the lock is free. Deploy again to go on (it resumes from the snapshot already taken), or roll back with `shipshape rollback NAME --reason TEXT`.".into(),
             Error::StepFailed { .. } => "The steps after it did not run. Read its output in the deploy record (`shipshape history`); if the host was changed, roll back with `shipshape rollback NAME --reason TEXT`.".into(),
             Error::ChecksFailed { .. } => "Read each failed item's evidence, fix the cause on the host and verify again, or waive the item with a written reason.".into(),
             Error::JournalBroken { .. } => "Entries from that one on cannot be trusted. Keep the journal file as it is for whoever audits it, and compare it with a backup.".into(),

@@ -54,10 +54,23 @@ pub fn part(report: &Report) -> Option<DeployPart> {
                 (DeployOutcome::Succeeded, _) => "Succeeded".to_string(),
                 (DeployOutcome::Failed, Some(step)) => format!("Failed at: {}", step.title),
                 (DeployOutcome::Failed, None) => "Failed".to_string(),
+                (DeployOutcome::Stopped, _) => format!(
+                    "Stopped by the operator after: {}",
+                    deploy
+                        .steps
+                        .last()
+                        .map_or("its start", |s| s.title.as_str())
+                ),
             },
         ),
         ("Reviewer approval", approval(deploy)),
     ];
+    if let Some(resumed) = &deploy.resumes {
+        fields.push((
+            "Resumes",
+            format!("{resumed}, cut short or stopped; its snapshot is kept"),
+        ));
+    }
     let mut tables = Vec::new();
     let mut diff = None;
     if let Some(review) = &deploy.review {

@@ -3,7 +3,7 @@
 //! stopped it, the error (the record is kept either way).
 
 use shipshape_core::console::{DeployEvent, DeployRequest, DeployResult};
-use shipshape_core::deploy::{Approval, DeployReview, LockStatus};
+use shipshape_core::deploy::{Approval, DeployReview, LockStatus, Snapshot};
 use shipshape_core::ErrorReport;
 use tauri::ipc::Channel;
 use tauri::State;
@@ -36,7 +36,7 @@ pub async fn approve_review(
 
 /// Deploys origin's main to `target`, step by step under the host's lock; `migrations`
 /// are the scripts the operator picked (none is guessed); `review`, an approved review
-/// the deploy must find unchanged.
+/// the deploy must find unchanged; `resume`, a deploy cut short whose snapshot to keep.
 #[tauri::command]
 pub async fn deploy(
     state: State<'_, AppState>,
@@ -44,12 +44,14 @@ pub async fn deploy(
     message: String,
     migrations: Vec<String>,
     review: Option<String>,
+    resume: Option<String>,
     on_event: Channel<DeployEvent>,
 ) -> Result<DeployResult, ErrorReport> {
     let request = DeployRequest {
         message,
         migrations,
         review,
+        resume,
     };
     let send = |event: DeployEvent| {
         let _ = on_event.send(event);
@@ -75,6 +77,21 @@ pub async fn rollback(
         .rollback(&target, to.as_deref(), &reason, send)
         .await?
         .into())
+}
+
+/// Stops the deploy or rollback running on `target` once its current step ends.
+#[tauri::command]
+pub fn stop_deploy(state: State<'_, AppState>, target: String) -> Result<(), ErrorReport> {
+    Ok(state.console.stop_deploy(&target)?)
+}
+
+/// The snapshots a rollback of `target` can return to, newest first.
+#[tauri::command]
+pub fn deploy_snapshots(
+    state: State<'_, AppState>,
+    target: String,
+) -> Result<Vec<Snapshot>, ErrorReport> {
+    Ok(state.console.deploy_snapshots(&target)?)
 }
 
 /// Whether `target`'s host is locked for a deploy, and by whom.

@@ -38,6 +38,11 @@ exit 1`;
     return {};
   },
   "env-file": () => ({}),
+  // The spec reads the journal with the CLI on the console's data dir.
+  "deploy-killed-in-pull": (home) => {
+    process.env.SHIPSHAPE_E2E_HOME = home;
+    return {};
+  },
   "console-sigterm": () => ({}),
   "console-sigkill": () => ({}),
 

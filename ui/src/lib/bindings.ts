@@ -2,7 +2,7 @@
 // Do not edit. After changing those types run:
 //   SHIPSHAPE_BLESS=1 cargo test -p shipshape-core --test bindings
 
-export type ErrorCode = "host_key_mismatch" | "host_key_unknown" | "auth_rejected" | "name_not_resolved" | "connection_refused" | "timeout" | "connection_lost" | "busy" | "keyring_unavailable" | "key_not_found" | "key_invalid" | "passphrase_required" | "passphrase_wrong" | "target_not_found" | "bad_input" | "remote_failed" | "checks_failed" | "journal_broken" | "storage" | "settings_damaged" | "protocol";
+export type ErrorCode = "host_key_mismatch" | "host_key_unknown" | "auth_rejected" | "name_not_resolved" | "connection_refused" | "timeout" | "connection_lost" | "busy" | "keyring_unavailable" | "key_not_found" | "key_invalid" | "passphrase_required" | "passphrase_wrong" | "target_not_found" | "bad_input" | "remote_failed" | "checks_failed" | "journal_broken" | "storage" | "settings_damaged" | "protocol" | "stopped";
 
 export type ErrorReport = { code: ErrorCode, 
 /**
@@ -315,7 +315,7 @@ snapshot: Snapshot | null, };
 
 export type DeployKind = "deploy" | "rollback";
 
-export type DeployOutcome = "succeeded" | "failed";
+export type DeployOutcome = "succeeded" | "failed" | "stopped";
 
 export type DiffKind = "same" | "removed" | "added" | "changed" | "folded";
 
@@ -397,6 +397,10 @@ checklist: string | null,
  * A rollback's: the deploy whose snapshot it returned to.
  */
 rolled_back_to: string | null, 
+/**
+ * The deploy this one resumed (cut short or stopped), whose snapshot it kept.
+ */
+resumes: string | null, 
 /**
  * What the deploy's review step found.
  */

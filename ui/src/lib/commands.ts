@@ -31,6 +31,7 @@ import type {
   ReportExport,
   ReportFormat,
   ResolvedHost,
+  Snapshot,
   StatusReport,
   Target,
   TargetSummary,
@@ -126,13 +127,14 @@ export function approveReview(args: {
 /**
  * Deploys origin's main to `target`, step by step under the host's lock; `migrations`
  * are the scripts the operator picked (none is guessed); `review`, an approved review
- * the deploy must find unchanged.
+ * the deploy must find unchanged; `resume`, a deploy cut short whose snapshot to keep.
  */
 export function deploy(args: {
   target: string;
   message: string;
   migrations: string[];
   review: string | null;
+  resume: string | null;
   onEvent: (message: DeployEvent) => void;
 }): Promise<DeployResult> {
   return call<DeployResult>("deploy", { ...args, onEvent: channel(args.onEvent) });
@@ -149,6 +151,16 @@ export function rollback(args: {
   onEvent: (message: DeployEvent) => void;
 }): Promise<DeployResult> {
   return call<DeployResult>("rollback", { ...args, onEvent: channel(args.onEvent) });
+}
+
+/** Stops the deploy or rollback running on `target` once its current step ends. */
+export function stopDeploy(args: { target: string }): Promise<null> {
+  return call<null>("stop_deploy", args);
+}
+
+/** The snapshots a rollback of `target` can return to, newest first. */
+export function deploySnapshots(args: { target: string }): Promise<Snapshot[]> {
+  return call<Snapshot[]>("deploy_snapshots", args);
 }
 
 /** Whether `target`'s host is locked for a deploy, and by whom. */

@@ -26,6 +26,8 @@ pub(super) struct Session {
     pub(super) compose: Mutex<Option<Compose>>,
     /// The change running now, by title: one at a time per target.
     change: Mutex<Option<String>>,
+    /// A deploy or rollback runs on this target: `Some(stop asked)`.
+    pub(super) deploy: Mutex<Option<bool>>,
 }
 
 /// Marks a change as running on its target until dropped.

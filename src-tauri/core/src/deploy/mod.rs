@@ -79,6 +79,8 @@ pub enum DeployOutcome {
     Succeeded,
     /// A step failed; the ones after it did not run.
     Failed,
+    /// The operator stopped it between two steps.
+    Stopped,
 }
 
 /// A whole deploy or rollback, as the journal keeps it and reports show it.
@@ -100,6 +102,9 @@ pub struct DeployRecord {
     pub checklist: Option<String>,
     /// A rollback's: the deploy whose snapshot it returned to.
     pub rolled_back_to: Option<String>,
+    /// The deploy this one resumed (cut short or stopped), whose snapshot it kept.
+    #[serde(default)]
+    pub resumes: Option<String>,
     /// What the deploy's review step found.
     #[serde(default)]
     pub review: Option<DeployReview>,
@@ -109,6 +114,11 @@ pub struct DeployRecord {
 }
 
 impl DeployRecord {
+    /// The last step that ran before a stop (the lock's release comes after it).
+    pub fn last_step_before_unlock(&self) -> Option<&StepRecord> {
+        self.steps.iter().rev().find(|s| s.step != StepId::Unlock)
+    }
+
     pub fn failed_step(&self) -> Option<&StepRecord> {
         self.steps.iter().find(|s| s.status == StepStatus::Failed)
     }
@@ -124,6 +134,12 @@ impl DeployRecord {
                 format!("{what} failed at {}: {}", step.title, self.message)
             }
             (DeployOutcome::Failed, None) => format!("{what} failed: {}", self.message),
+            (DeployOutcome::Stopped, _) => format!(
+                "{what} stopped after {}: {}",
+                self.last_step_before_unlock()
+                    .map_or("its start", |s| s.title.as_str()),
+                self.message
+            ),
         };
         HistoryRecord {
             id: self.id.clone(),
@@ -137,7 +153,7 @@ impl DeployRecord {
             duration_ms: self.steps.iter().map(|s| s.duration_ms).sum(),
             exit_code: Some(match self.outcome {
                 DeployOutcome::Succeeded => 0,
-                DeployOutcome::Failed => 1,
+                DeployOutcome::Failed | DeployOutcome::Stopped => 1,
             }),
             outcome: RunOutcome::Exited,
             output_sha256: String::new(),

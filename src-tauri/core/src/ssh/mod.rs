@@ -95,7 +95,17 @@ pub struct Connection {
     host_key: String,
     /// The fingerprint of the key this connection authenticated with.
     client_key: String,
+    /// Channels this connection may have open at once ([`MAX_CHANNELS`]).
+    channels: Arc<tokio::sync::Semaphore>,
 }
+
+/// OpenSSH's sshd refuses an eleventh session on one connection (`MaxSessions 10`):
+/// a verification's probes beside a deploy's lock, the live view and a log follow could
+/// ask for more. Commands past this many wait for a channel to close.
+pub const MAX_CHANNELS: usize = 8;
+
+/// How long a channel the host refused (a lower `MaxSessions`) is asked for again.
+const CHANNEL_RETRY: Duration = Duration::from_secs(10);
 
 /// How long to wait for the TCP connection, key exchange and authentication together.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -215,7 +225,49 @@ impl Connection {
                 .public_key()
                 .fingerprint(russh::keys::HashAlg::Sha256)
                 .to_string(),
+            channels: Arc::new(tokio::sync::Semaphore::new(MAX_CHANNELS)),
         })
+    }
+
+    /// A session channel, once one of [`MAX_CHANNELS`] is free, asked again for a while
+    /// if the host refuses it (its own limit may be lower); the permit lives as long as
+    /// the command that uses it.
+    async fn open_channel(
+        &self,
+    ) -> Result<(
+        russh::Channel<russh::client::Msg>,
+        tokio::sync::OwnedSemaphorePermit,
+    )> {
+        let permit = self
+            .channels
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the channel semaphore is never closed");
+        let asked = Instant::now();
+        let mut pause = Duration::from_millis(50);
+        loop {
+            match self.handle.channel_open_session().await {
+                Ok(channel) => return Ok((channel, permit)),
+                Err(russh::Error::ChannelOpenFailure(reason)) if asked.elapsed() < CHANNEL_RETRY => {
+                    tracing::debug!(host = %self.host, ?reason, "the host refused a channel; asking again");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(800));
+                }
+                Err(russh::Error::ChannelOpenFailure(reason)) => {
+                    return Err(Error::Protocol(format!(
+                        "{} refused to open another session for {} s ({reason:?}): its sshd allows fewer at once than Shipshape needs (MaxSessions).",
+                        self.host,
+                        CHANNEL_RETRY.as_secs()
+                    )))
+                }
+                Err(_) => {
+                    return Err(Error::ConnectionLost {
+                        host: self.host.clone(),
+                    })
+                }
+            }
+        }
     }
 
     /// Asks the server for its host key and hangs up during key exchange: nothing about
@@ -274,7 +326,7 @@ impl Connection {
         let lost = |_| Error::ConnectionLost {
             host: self.host.clone(),
         };
-        let channel = self.handle.channel_open_session().await.map_err(lost)?;
+        let (channel, permit) = self.open_channel().await?;
         channel
             .exec(true, command.supervised().as_bytes())
             .await
@@ -282,6 +334,7 @@ impl Connection {
         tracing::debug!(host = %self.host, command = %text, "started");
         Ok(StreamingCommand {
             channel,
+            _permit: permit,
             handle: self.handle.clone(),
             command: text,
             started_at,
@@ -350,12 +403,13 @@ impl Connection {
         let lost = |_| Error::ConnectionLost {
             host: self.host.clone(),
         };
-        let channel = self.handle.channel_open_session().await.map_err(lost)?;
+        let (channel, permit) = self.open_channel().await?;
         channel.exec(true, text.as_bytes()).await.map_err(lost)?;
         channel.data(input).await.map_err(lost)?;
         channel.eof().await.map_err(lost)?;
         let streaming = StreamingCommand {
             channel,
+            _permit: permit,
             handle: self.handle.clone(),
             command: text,
             started_at,

@@ -86,6 +86,8 @@ const CANCEL_GRACE: Duration = Duration::from_secs(2);
 /// A command running on its own channel whose output has not been read yet.
 pub struct StreamingCommand {
     pub(super) channel: Channel<Msg>,
+    /// Its place among the connection's channels, given back when it ends.
+    pub(super) _permit: tokio::sync::OwnedSemaphorePermit,
     pub(super) handle: Arc<Handle<PinnedHostKey>>,
     pub(super) command: String,
     pub(super) started_at: String,

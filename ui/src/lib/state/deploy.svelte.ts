@@ -11,6 +11,7 @@ import type {
   ErrorReport,
   HistoryRecord,
   LockStatus,
+  Snapshot,
   StepRecord,
 } from "../bindings";
 
@@ -35,6 +36,10 @@ export class DeployStore {
   /** The target's newest deploy or rollback, if it never ended (the app or its
    *  connection died midway): the screen offers what can be done about it. */
   interrupted = $state<HistoryRecord | null>(null);
+  /** The snapshots a rollback can return to, newest first. */
+  snapshots = $state<Snapshot[]>([]);
+  /** The operator asked the run to stop once its current step ends. */
+  stopping = $state(false);
   /** For screen readers: the step that just started or ended. */
   announcement = $state("");
   #generation = 0;
@@ -50,6 +55,7 @@ export class DeployStore {
     this.record = null;
     this.error = null;
     this.interrupted = null;
+    this.snapshots = [];
     await this.refresh();
   }
 
@@ -58,11 +64,13 @@ export class DeployStore {
     const target = this.target;
     if (target === null) return;
     try {
-      const [review, lock, history] = await Promise.all([
+      const [review, lock, history, snapshots] = await Promise.all([
         commands.reviewDeploy({ target }),
         commands.lockStatus({ target }),
         commands.history(),
+        commands.deploySnapshots({ target }),
       ]);
+      this.snapshots = snapshots;
       if (this.target !== target) return;
       if (this.approval && this.approval.digest !== review.digest) this.approval = null;
       this.review = review;
@@ -97,6 +105,7 @@ export class DeployStore {
     if (this.target === null || this.running) return;
     const mine = ++this.#generation;
     this.running = kind;
+    this.stopping = false;
     this.steps = [];
     this.record = null;
     this.error = null;
@@ -111,6 +120,7 @@ export class DeployStore {
     } finally {
       if (mine === this.#generation) {
         this.running = null;
+        this.stopping = false;
         void this.refresh();
       }
     }
@@ -131,10 +141,23 @@ export class DeployStore {
     }
   }
 
-  deploy(message: string, migrations: string[]) {
+  /** A deploy; `resume`, a deploy cut short or stopped whose snapshot to keep. */
+  deploy(message: string, migrations: string[], resume: string | null = null) {
     const target = this.target!;
     const review = this.approval?.review ?? null;
-    return this.#run("deploy", (onEvent) => commands.deploy({ target, message, migrations, review, onEvent }));
+    return this.#run("deploy", (onEvent) => commands.deploy({ target, message, migrations, review, resume, onEvent }));
+  }
+
+  /** Asks the running deploy or rollback to stop once its current step ends. */
+  async stop() {
+    if (this.target === null || !this.running) return;
+    try {
+      await commands.stopDeploy({ target: this.target });
+      this.stopping = true;
+      this.announcement = "Stopping once the current step ends.";
+    } catch (e) {
+      this.error = e as ErrorReport;
+    }
   }
 
   /** Back to the snapshot of deploy `to`, or of the newest deploy. */

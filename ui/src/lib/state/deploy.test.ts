@@ -28,7 +28,7 @@ const step = (title: string, status: StepRecord["status"]): StepRecord => ({
 const record = (outcome: DeployRecord["outcome"]): DeployRecord => ({
   id: "deploy-1", kind: "deploy", target: "a", operator: { user: "ops", key_fingerprint: null }, message: "m",
   started_at: "t", finished_at: "t", outcome, commits: [], steps: [], checklist: null, rolled_back_to: null,
-  review: null, approval: null,
+  resumes: null, review: null, approval: null,
 });
 
 let onEvent: Channel<DeployEvent> | null;
@@ -48,6 +48,8 @@ beforeEach(() => {
     if (command === "approve_review") return approval;
     if (command === "lock_status") return free;
     if (command === "history") return [];
+    if (command === "deploy_snapshots") return [];
+    if (command === "stop_deploy") return null;
     if (command === "deploy") {
       deployArgs = args as Record<string, unknown>;
       onEvent = (args as { onEvent: Channel<DeployEvent> }).onEvent;
@@ -101,8 +103,14 @@ describe("a reviewer's approval", () => {
     void store.deploy("m", []);
     await settle();
     expect(deployArgs?.review).toBe("review-1");
+    expect(deployArgs?.resume).toBeNull();
+    await store.stop();
+    expect(calls).toContain("stop_deploy");
+    expect(store.stopping).toBe(true);
     finish!({ record: record("succeeded"), error: null });
     await settle();
+    await settle();
+    expect(store.stopping).toBe(false);
     review = reviewWith("review-2", "d2");
     await store.refresh();
     expect(store.review?.id).toBe("review-2");
@@ -121,6 +129,7 @@ describe("an interrupted deploy", () => {
       if (command === "review_deploy") return review;
       if (command === "lock_status") return free;
       if (command === "history") return [run("d1", "a", "exited"), run("d2", "a", "interrupted"), run("d3", "b", "exited")];
+      if (command === "deploy_snapshots") return [];
     });
     const store = new DeployStore();
     await store.useTarget("a");

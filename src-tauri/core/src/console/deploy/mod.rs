@@ -30,6 +30,9 @@ pub struct DeployRequest {
     pub migrations: Vec<String>,
     /// A review a reviewer approved: the deploy goes ahead only if it finds the same.
     pub review: Option<String>,
+    /// A deploy cut short or stopped, to go on from: its snapshot stays the one a
+    /// rollback returns to (a new one would record the half-deployed host).
+    pub resume: Option<String>,
 }
 
 /// What a deploy reports as it goes.
@@ -102,17 +105,40 @@ impl Console {
                 )));
             }
         }
+        let resumed = match &request.resume {
+            Some(id) => Some(self.resumable(target, id)?),
+            None => None,
+        };
         let mut run = self
             .begin_run(target, DeployKind::Deploy, &request.message, on_event)
             .await?;
-        let result = self.deploy_steps(&mut run, request).await;
+        run.record.resumes = request.resume.clone();
+        let result = self.deploy_steps(&mut run, request, resumed).await;
         self.end_run(run, result).await
+    }
+
+    /// The snapshot of deploy `id`, if it is a deploy of `target` that did not finish
+    /// and took one.
+    fn resumable(&self, target: &str, id: &str) -> Result<Snapshot> {
+        if let Some(ended) = self.journal()?.deploy(id)? {
+            if ended.outcome == crate::deploy::DeployOutcome::Succeeded {
+                return Err(Error::BadInput(format!(
+                    "{id} finished: there is nothing to resume. Deploy without --resume."
+                )));
+            }
+        }
+        self.snapshot_to_restore(target, Some(id)).map_err(|_| {
+            Error::BadInput(format!(
+                "{id} took no snapshot of {target} before it ended, so it changed nothing: deploy without --resume."
+            ))
+        })
     }
 
     async fn deploy_steps<F: FnMut(DeployEvent) + Send>(
         &self,
         run: &mut Run<'_, F>,
         request: &DeployRequest,
+        resumed: Option<Snapshot>,
     ) -> Result<()> {
         let target = run.record.target.clone();
         let (target_config, policy) = self.target_and_policy(&target)?;
@@ -196,9 +222,26 @@ impl Console {
             &request.message,
         )
         .await?;
-        let began = run.begin(StepId::Snapshot, "Record a snapshot to roll back to");
-        let taken = run.take_snapshot(&policy, &target_config.project_dir).await;
-        run.end(began, taken).await?;
+        match resumed {
+            Some(snapshot) => {
+                run.step(StepId::Snapshot, "Keep the snapshot of the deploy resumed", async {
+                    let note = format!(
+                        "Kept the snapshot {} took before it changed anything (commit {}): a rollback returns there.",
+                        snapshot.deploy,
+                        &snapshot.git_commit[..12.min(snapshot.git_commit.len())]
+                    );
+                    let mut done = Done::new((), true, note);
+                    done.snapshot = Some(snapshot);
+                    Ok(done)
+                })
+                .await?
+            }
+            None => {
+                let began = run.begin(StepId::Snapshot, "Record a snapshot to roll back to");
+                let taken = run.take_snapshot(&policy, &target_config.project_dir).await;
+                run.end(began, taken).await?;
+            }
+        }
         run.operation_step(StepId::GitPull, "Pull the latest code", Operation::GitPull)
             .await?;
         run.operation_step(StepId::Pull, "Pull the images", Operation::Pull)
@@ -263,6 +306,28 @@ impl Console {
             done
         });
         run.end(began, done).await
+    }
+
+    /// Every snapshot a rollback of `target` can return to, newest first.
+    pub fn deploy_snapshots(&self, target: &str) -> Result<Vec<Snapshot>> {
+        let mut of_target = std::collections::HashSet::new();
+        let mut found: Vec<Snapshot> = Vec::new();
+        for (id, entry) in self.journal()?.entries()? {
+            match entry {
+                Entry::DeployStarted(start) if start.target == target => {
+                    of_target.insert(id);
+                }
+                Entry::DeployStep(step) if of_target.contains(&id) => {
+                    if let Some(snapshot) = step.snapshot {
+                        found.retain(|s| s.deploy != snapshot.deploy);
+                        found.push(snapshot);
+                    }
+                }
+                _ => {}
+            }
+        }
+        found.reverse();
+        Ok(found)
     }
 
     /// The snapshot to return `target` to: that of deploy `to`, or the newest one.

@@ -171,7 +171,11 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
         (self.on_event)(DeployEvent::StepEnded {
             step: Box::new(record),
         });
-        result
+        let value = result?;
+        match self.console.stop_asked(&self.record.target) {
+            true => Err(Error::Stopped { after: began.title }),
+            false => Ok(value),
+        }
     }
 
     /// A step whose work does not need the run itself: begun, awaited, ended.
@@ -381,6 +385,27 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
 }
 
 impl Console {
+    /// Asks the deploy or rollback running on `target` to stop once its current step
+    /// ends (the lock is then freed as after any stop).
+    pub fn stop_deploy(&self, target: &str) -> Result<()> {
+        let session = self.session(target);
+        let mut deploy = session.deploy.lock().expect("deploy flag");
+        match deploy.as_mut() {
+            Some(stop) => {
+                *stop = true;
+                Ok(())
+            }
+            None => Err(Error::BadInput(format!(
+                "No deploy or rollback of {target} is running in this console."
+            ))),
+        }
+    }
+
+    /// Whether the run on `target` was asked to stop.
+    fn stop_asked(&self, target: &str) -> bool {
+        *self.session(target).deploy.lock().expect("deploy flag") == Some(true)
+    }
+
     /// Starts a run: journals its start, connects, and returns it to take its steps.
     pub(super) async fn begin_run<F>(
         &self,
@@ -397,6 +422,17 @@ impl Console {
             DeployKind::Deploy => "Deploy",
             DeployKind::Rollback => "Roll back",
         };
+        {
+            let session = self.session(target);
+            let mut deploy = session.deploy.lock().expect("deploy flag");
+            if deploy.is_some() {
+                return Err(Error::Busy {
+                    target: target.to_string(),
+                    running: "a deploy or rollback from this console".into(),
+                });
+            }
+            *deploy = Some(false);
+        }
         let journal = self.journal()?;
         let id = new_record_id(match kind {
             DeployKind::Deploy => "deploy",
@@ -412,7 +448,10 @@ impl Console {
         )?;
         let connection = match self.connect(target).await {
             Ok(connection) => connection,
-            Err(error) => return Err(journal.aborted(&id, error)),
+            Err(error) => {
+                *self.session(target).deploy.lock().expect("deploy flag") = None;
+                return Err(journal.aborted(&id, error));
+            }
         };
         let record = DeployRecord {
             id,
@@ -430,6 +469,7 @@ impl Console {
             steps: Vec::new(),
             checklist: None,
             rolled_back_to: None,
+            resumes: None,
             review: None,
             approval: None,
         };
@@ -450,6 +490,13 @@ impl Console {
         mut run: Run<'_, F>,
         result: Result<()>,
     ) -> Result<DeployRun> {
+        // The run is over: a stop asked now has nothing left to stop (the unlock below
+        // must not be refused by it).
+        *self
+            .session(&run.record.target)
+            .deploy
+            .lock()
+            .expect("deploy flag") = None;
         if let Some(lock) = run.lock.take() {
             let began = run.begin(StepId::Unlock, "Free the host's deploy lock");
             let command = lock.command.clone();
@@ -465,6 +512,7 @@ impl Console {
         run.record.finished_at = now();
         run.record.outcome = match result {
             Ok(()) => DeployOutcome::Succeeded,
+            Err(Error::Stopped { .. }) => DeployOutcome::Stopped,
             Err(_) => DeployOutcome::Failed,
         };
         self.journal()?.append(

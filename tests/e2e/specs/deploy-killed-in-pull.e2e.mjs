@@ -1,0 +1,94 @@
+// The console killed with SIGKILL in the middle of a deploy's `pull` (the lab's registry
+// frozen with SIGSTOP, so the pull hangs there): nothing of it is left running on the
+// host, the lock is free without anyone breaking it, the journal keeps the deploy as
+// interrupted with its last step and its chain verifies; the next start offers to
+// resume, verify or roll back, and resuming keeps the snapshot the first run took.
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { cli, container, docker, lab, screenshot, shipshapeProcessesOnHost } from "./support.mjs";
+
+const asLabUser = (...args) =>
+  execFileSync("runuser", ["-u", "ubuntu", "--", "sh", "-c", `cd ${lab.project_dir} && "$@"`, "sh", ...args], {
+    encoding: "utf8",
+  }).trim();
+const tag = `${lab.registry}/atp/market-updater:lab`;
+const registry = () => execFileSync("pgrep", ["-o", "-f", "docker-registry"], { encoding: "utf8" }).trim();
+const was = { image: "", env: null };
+
+describe("the console killed during a deploy's pull", () => {
+  before(() => {
+    was.image = docker("image", "inspect", "-f", "{{.Id}}", tag).trim();
+    was.env = readFileSync(join(lab.project_dir, ".env.aws"));
+    docker("commit", "-c", "LABEL shipshape.test=killed-in-pull", container("market-updater-aws"), tag);
+    docker("push", "-q", tag);
+    docker("tag", was.image, tag);
+  });
+
+  after(() => {
+    try { execFileSync("kill", ["-CONT", registry()]); } catch { /* already running */ }
+    docker("tag", was.image, tag);
+    docker("push", "-q", tag);
+    writeFileSync(join(lab.project_dir, ".env.aws"), was.env);
+    asLabUser("docker", "compose", "--profile", "aws", "up", "-d", "--wait");
+    asLabUser("rm", "-rf", "/home/ubuntu/.shipshape");
+  });
+
+  it("leaves an interrupted deploy that the next start offers to resume", async () => {
+    await $('[data-testid="target"]').waitForDisplayed();
+    await $('[data-testid="nav-deploy"]').click();
+    await $('[data-testid="review-approval"]').waitForDisplayed({ timeout: 30000 });
+    execFileSync("kill", ["-STOP", registry()]);
+    await $('[data-testid="deploy-message"]').setValue("Killed in pull (e2e)");
+    await $('[data-testid="deploy-start"]').click();
+    await $('[data-testid="confirm-button"]').click();
+    await browser.waitUntil(
+      async () => {
+        const steps = await $$('[data-testid="deploy-step"]').map(async (s) => [await s.getText(), await s.getAttribute("data-state")]);
+        return steps.some(([text, state]) => text.includes("Pull the images") && state === "running");
+      },
+      { timeout: 60000, timeoutMsg: "the pull never started" },
+    );
+    await browser.waitUntil(() => shipshapeProcessesOnHost().join("\n").includes("pull"), {
+      timeout: 10000,
+      timeoutMsg: "no pull was running on the host",
+    });
+    await screenshot("killed-in-pull-before");
+    const pid = execFileSync("pgrep", ["-n", "-f", process.env.SHIPSHAPE_E2E_APP], { encoding: "utf8" }).trim();
+    execFileSync("kill", ["-KILL", pid]);
+    execFileSync("kill", ["-CONT", registry()]);
+
+    const killedAt = Date.now();
+    let left = shipshapeProcessesOnHost();
+    while (left.length > 0 && Date.now() - killedAt < 10000) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      left = shipshapeProcessesOnHost();
+    }
+    expect(left).toEqual([]);
+    expect(cli("lock", "status", "Local lab")).toContain("free");
+    const history = JSON.parse(cli("history", "--json"));
+    const deploy = history.filter((r) => r.kind === "deploy").at(-1);
+    expect(deploy.outcome).toBe("interrupted");
+    expect(deploy.title).toContain("last step: Pull the latest code");
+    cli("history", "verify");
+
+    await browser.reloadSession();
+    await $('[data-testid="target"]').waitForDisplayed();
+    await $('[data-testid="nav-deploy"]').click();
+    const banner = await $('[data-testid="deploy-interrupted"]');
+    await banner.waitForDisplayed({ timeout: 30000 });
+    expect(await banner.getText()).toContain("Killed in pull (e2e)");
+    for (const choice of ["interrupted-resume", "interrupted-verify", "interrupted-rollback"]) {
+      expect(await $(`[data-testid="${choice}"]`).isDisplayed()).toBe(true);
+    }
+    await screenshot("killed-in-pull-next-start");
+
+    await $('[data-testid="interrupted-resume"]').click();
+    const result = await $('[data-testid="deploy-result"]');
+    await result.waitForDisplayed({ timeout: 120000 });
+    expect(await result.getAttribute("data-outcome")).toBe("succeeded");
+    const steps = await $$('[data-testid="deploy-step"]').map((s) => s.getText());
+    expect(steps.some((s) => s.includes("Keep the snapshot of the deploy resumed") && s.includes(deploy.id))).toBe(true);
+    expect(docker("inspect", "-f", "{{.Image}}", container("market-updater-aws")).trim()).not.toBe(was.image);
+  });
+});
