@@ -30,11 +30,13 @@ fn release_cli() -> PathBuf {
 }
 
 /// The hand's run: `$1` a scratch dir, `$2` the lock's command, then the step commands,
-/// `--probes--`, and the probes.
+/// `--probes--`, and the probes. The lock is held with a terminal (`-tt`): without one,
+/// as Shipshape's supervisor exists to prevent, its `sleep` would outlive the session
+/// and keep the host locked.
 const BY_HAND: &str = r#"dir=$1; lock=$2; shift 2
 sock="$dir/control"
 ssh $SSH_OPTIONS -o ControlMaster=yes -o "ControlPath=$sock" -o ControlPersist=yes -fN ubuntu@127.0.0.1 || exit
-ssh $SSH_OPTIONS -o "ControlPath=$sock" ubuntu@127.0.0.1 "$lock" >/dev/null 2>&1 & held=$!
+ssh -tt $SSH_OPTIONS -o "ControlPath=$sock" ubuntu@127.0.0.1 "$lock" </dev/null >/dev/null 2>&1 & held=$!
 while [ $# -gt 0 ] && [ "$1" != "--probes--" ]; do
   ssh $SSH_OPTIONS -o "ControlPath=$sock" ubuntu@127.0.0.1 "$1" >/dev/null 2>&1 || { echo "failed: $1" >&2; kill $held; exit 1; }
   shift
