@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cli, container, docker, lab, screenshot } from "./support.mjs";
+import { container, docker, lab, screenshot } from "./support.mjs";
 
 const asLabUser = (...args) =>
   execFileSync("runuser", ["-u", "ubuntu", "--", "sh", "-c", `cd ${lab.project_dir} && "$@"`, "sh", ...args], {
@@ -99,16 +99,27 @@ describe("the guided deploy", () => {
     expect(docker("inspect", "-f", "{{json .Args}}", container("backend-aws"))).toContain('"--workers","3"');
     expect(runningImage("market-updater-aws")).not.toBe(was.image);
 
-    const deployId = await $('[data-testid="deploy-result"] code').getText();
-    for (const extension of ["md", "pdf"]) {
+    // The reports, exported from the window (Checklist screen, the deploy's verification).
+    await $('[data-testid="nav-checklist"]').click();
+    for (const [format, extension] of [["markdown", "md"], ["pdf", "pdf"]]) {
       const file = join(work, `deploy.${extension}`);
-      cli("report", deployId, "--out", file);
+      await $('[data-testid="export-open"]').click();
+      await $('[data-testid="export-dialog"]').waitForDisplayed();
+      await $(`[data-testid="format-${format}"]`).click();
+      const path = $('[data-testid="report-path"]');
+      await browser.waitUntil(async () => (await path.getValue()).endsWith(`.${extension}`));
+      await path.setValue(file);
+      await $('[data-testid="export-submit"]').click();
+      await $('[data-testid="export-done"]').waitForDisplayed({ timeout: 30000 });
+      await browser.keys("Escape");
+      await $('[data-testid="export-dialog"]').waitForDisplayed({ reverse: true });
       // pdftotext breaks lines where a table cell wraps: words are compared, not lines.
       const text = (extension === "pdf" ? execFileSync("pdftotext", [file, "-"], { encoding: "utf8" }) : readFileSync(file, "utf8")).replace(/\s+/g, " ");
-      for (const expected of ["Approved by Rita Reviewer", "Backend: three workers (e2e)", "Images the pull moves"]) {
+      for (const expected of ["Approved by Rita Reviewer", "Backend: three workers (e2e)", "Images the pull moves", "Three workers, new market updater"]) {
         expect(text).toContain(expected);
       }
     }
+    await $('[data-testid="nav-deploy"]').click();
   });
 
   it("rolls back with a reason to the snapshot's commit and image", async () => {

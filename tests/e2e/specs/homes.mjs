@@ -18,11 +18,7 @@ const homes = {
   logs: () => ({}),
   "git-review": () => ({}),
   checklist: () => ({}),
-  // The spec exports the deploy's reports with the CLI on the console's data dir.
-  deploy: (home) => {
-    process.env.SHIPSHAPE_E2E_HOME = home;
-    return {};
-  },
+  deploy: () => ({}),
 
   // A deploy cut short: the CLI, on this data dir, killed with SIGKILL while it holds the
   // host's lock during the lab's minute-long migration.

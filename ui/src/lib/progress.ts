@@ -4,6 +4,9 @@
 
 export type Stage = "waiting" | "working" | "done" | "failed";
 
+/** A stage as the screens show it: a mark beside a word, never colour alone. */
+export const STAGE_LOOK: Record<Stage, string> = { waiting: "○ waiting", working: "↻ working", done: "✔ done", failed: "✖ failed" };
+
 const STAGES: Record<string, Stage> = {
   Waiting: "waiting",
   Pulling: "working",
