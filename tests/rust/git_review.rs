@@ -275,3 +275,54 @@ fn an_unknown_target_is_bad_input() {
     let output = shipshape(&lab, home.path(), &["git-review", "no such target"]);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
 }
+
+/// A commit message and a log line that hold terminal escape sequences (retitle the
+/// window, clear the screen) are printed with the sequences shown as text: nothing the
+/// host sends can control the operator's terminal.
+#[test]
+fn escape_sequences_from_the_host_never_reach_the_terminal() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    let cli = |args: &[&str]| ok(&shipshape(&lab, home.path(), args));
+    let origin = lab.field("origin");
+    let was = as_lab_user(&["git", "-C", &origin, "rev-parse", "main"]);
+    let mut restore = shipshape_tests::verification::Restore::default();
+    restore.as_lab_user(&lab, &["git", "fetch", "-q", "origin", "main"]);
+    restore.as_lab_user(
+        &lab,
+        &["git", "-C", &origin, "update-ref", "refs/heads/main", &was],
+    );
+
+    let hostile = "Owned \u{1b}]0;owned\u{7}\u{1b}[2Jcleared";
+    let clone = OriginClone::new(&lab);
+    clone.commit("docs/escape.md", "escape", hostile);
+    git_as_lab_user(&clone.dir, &["push", "-q", "origin", "main"]);
+    let printed = cli(&["git-review", "Local lab"]);
+    assert!(
+        !printed.contains(['\u{1b}', '\u{7}']),
+        "raw escapes printed: {printed:?}"
+    );
+    assert!(
+        printed.contains("Owned ^[]0;owned^G^[[2Jcleared"),
+        "{printed}"
+    );
+
+    let container = lab.container("market-updater-aws");
+    run(
+        "docker",
+        &[
+            "exec",
+            &container,
+            "sh",
+            "-c",
+            "printf '\\033]0;owned\\007\\033[2Jcleared-log\\n' > /proc/1/fd/1",
+        ],
+    );
+    let logs = cli(&["logs", "Local lab", "market-updater-aws", "-n", "20"]);
+    assert!(
+        !logs.contains(['\u{1b}', '\u{7}']),
+        "raw escapes printed: {logs:?}"
+    );
+    assert!(logs.contains("^[]0;owned^G^[[2Jcleared-log"), "{logs}");
+}

@@ -210,7 +210,8 @@ fn a_target_imported_from_ssh_config_resolves_like_ssh_and_connects() {
     let port = lab.field("rebuilt_port");
     std::fs::write(
         ssh_dir.join("conf.d/lab.conf"),
-        format!("Host lab-via-config\n  HostName 127.0.0.1\n  Port {port}\n  User ubuntu\n  IdentityFile ~/.ssh/lab_key\n"),
+        format!("Host lab-via-config\n  HostName 127.0.0.1\n  Port {port}\n  User ubuntu\n  IdentityFile ~/.ssh/lab_key\n\
+                 Host lab-behind-bastion\n  HostName 127.0.0.1\n  Port {port}\n  ProxyJump bastion.example.invalid\n"),
     )
     .unwrap();
     let with_home = |args: &[&str]| {
@@ -225,6 +226,17 @@ fn a_target_imported_from_ssh_config_resolves_like_ssh_and_connects() {
     assert_eq!(host["alias"], "lab-via-config");
     assert_eq!(host["user"], "ubuntu"); // first value wins: the Include comes before Host *
     assert_eq!(host["port"].to_string(), port);
+
+    // A host ssh reaches through a jump host is refused, not imported as a direct one.
+    let refused = with_home(&["target", "import-ssh-config", "lab-behind-bastion"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("ProxyJump bastion.example.invalid"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let targets = ok(&with_home(&["target", "list"]));
+    assert!(!targets.contains("lab-behind-bastion"), "{targets}");
 
     ok(&with_home(&[
         "target",

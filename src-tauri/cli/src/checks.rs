@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use shipshape_core::checklist::{CheckItem, CheckStatus};
 use shipshape_core::history::RunOutcome;
+use shipshape_core::terminal::printable;
 use shipshape_core::{Console, Error};
 
 #[derive(Args)]
@@ -87,7 +88,7 @@ fn print_item(item: &CheckItem) {
         "{} {:<17} {}",
         status_words(item.status),
         item.id.as_str(),
-        item.note
+        printable(&item.note)
     );
 }
 
@@ -191,10 +192,12 @@ pub async fn history(console: &Console, args: HistoryArgs) -> Result<(), Error> 
                     (RunOutcome::Interrupted, _) => "interrupted".into(),
                     (RunOutcome::Running, _) => "running".into(),
                 };
-                println!(
+                let line = format!(
                     "{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     r.id, r.started_at, r.target, r.operator, r.title, end, r.command
                 );
+                // A title or command can hold a commit message or a line break.
+                println!("{}", printable(&line.replace('\n', " ")));
             }
             Ok(())
         }

@@ -9,6 +9,7 @@ use clap::{Args, Subcommand};
 use shipshape_core::console::{DeployEvent, DeployRequest, DeployRun};
 use shipshape_core::deploy::{DeployOutcome, LockStatus, StepStatus};
 use shipshape_core::history::{RecordKind, RunOutcome};
+use shipshape_core::terminal::printable;
 use shipshape_core::{Console, Error};
 
 #[derive(Args)]
@@ -71,7 +72,7 @@ pub enum LockCommand {
 
 fn print_event(event: DeployEvent) {
     match event {
-        DeployEvent::StepStarted { title, .. } => eprintln!("→ {title}"),
+        DeployEvent::StepStarted { title, .. } => eprintln!("→ {}", printable(&title)),
         DeployEvent::Output { .. } => {}
         DeployEvent::StepEnded { step } => {
             let mark = match step.status {
@@ -80,11 +81,14 @@ fn print_event(event: DeployEvent) {
                 StepStatus::Skipped => "–",
             };
             for command in &step.commands {
-                eprintln!("    $ {}", command.lines().next().unwrap_or_default());
+                let first = command.lines().next().unwrap_or_default();
+                eprintln!("    $ {}", printable(first));
             }
             eprintln!(
                 "  {mark} {} ({} ms): {}",
-                step.title, step.duration_ms, step.note
+                printable(&step.title),
+                step.duration_ms,
+                printable(&step.note)
             );
         }
     }

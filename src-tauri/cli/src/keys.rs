@@ -92,7 +92,13 @@ pub async fn run(console: &Console, command: KeyCommand) -> Result<(), Error> {
 pub fn read_passphrase() -> Result<Secret, Error> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        eprint!("Passphrase (input is shown; prefer piping it): ");
+        // Typed on a terminal: asked there without echo, so it never shows on screen.
+        let typed = rpassword::prompt_password("Passphrase (not shown): ").map_err(|e| {
+            Error::BadInput(format!(
+                "could not read the passphrase from the terminal: {e}"
+            ))
+        })?;
+        return Ok(Secret::new(typed));
     }
     let mut line = String::new();
     stdin.lock().read_line(&mut line).map_err(|e| {

@@ -79,13 +79,15 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::warn!(code = ?error.code(), "{error}");
-            eprintln!("shipshape: {error}");
+            // An error can quote what the host said: printed, it must not act.
+            let printable = shipshape_core::terminal::printable;
+            eprintln!("shipshape: {}", printable(&error.to_string()));
             let remedy = error.remedy();
             if !remedy.is_empty() {
-                eprintln!("{remedy}");
+                eprintln!("{}", printable(&remedy));
             }
             if let Some(detail) = error.detail() {
-                eprintln!("{detail}");
+                eprintln!("{}", printable(&detail));
             }
             ExitCode::from(error.code().exit_code() as u8)
         }

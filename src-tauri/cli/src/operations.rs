@@ -5,6 +5,7 @@ use clap::Subcommand;
 use shipshape_core::console::IncomingReview;
 use shipshape_core::operations::{Operation, DEFAULT_LOG_LINES};
 use shipshape_core::ssh::CancellationToken;
+use shipshape_core::terminal::printable;
 use shipshape_core::{Console, Error};
 
 #[derive(Subcommand)]
@@ -115,8 +116,8 @@ pub async fn run(console: &Console, command: OperationCommand) -> Result<(), Err
     };
     let outcome = console.run_operation(&name, &operation).await?;
     eprintln!("$ {}", outcome.output.command);
-    print!("{}", outcome.output.stdout);
-    eprint!("{}", outcome.output.stderr);
+    print!("{}", printable(&outcome.output.stdout));
+    eprint!("{}", printable(&outcome.output.stderr));
     if outcome.succeeded() {
         Ok(())
     } else {
@@ -150,7 +151,7 @@ async fn follow_logs(
         .run(
             |batch| {
                 for line in batch {
-                    println!("{line}");
+                    println!("{}", printable(&line));
                 }
             },
             &cancel,
@@ -183,7 +184,7 @@ async fn ps(console: &Console, name: &str, json: bool) -> Result<(), Error> {
                 "{:<20} {:<10} {}",
                 s.service,
                 state.as_str().unwrap_or("?"),
-                s.status
+                printable(&s.status)
             );
         }
     }
@@ -201,7 +202,7 @@ async fn git_review(console: &Console, name: &str, json: bool) -> Result<(), Err
     for command in &review.commands {
         eprintln!("$ {command}");
     }
-    print!("{}", review_text(&review));
+    print!("{}", printable(&review_text(&review)));
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 use clap::Args;
 use shipshape_core::deploy::compose_diff::unified;
 use shipshape_core::deploy::DeployReview;
+use shipshape_core::terminal::printable;
 use shipshape_core::{Console, Error};
 
 #[derive(Args)]
@@ -28,7 +29,7 @@ pub struct ApproveArgs {
 
 /// The review for a person: what comes, what changes, what moves.
 pub fn print_review(review: &DeployReview) {
-    let out = |line: String| eprintln!("{line}");
+    let out = |line: String| eprintln!("{}", printable(&line));
     out(format!(
         "Review {} of {} ({} → {})",
         review.id, review.target, review.head, review.upstream

@@ -114,11 +114,11 @@ pub async fn run(console: &Console, command: TargetCommand) -> Result<(), Error>
                 for h in hosts {
                     let user = h.user.as_deref().unwrap_or("-");
                     let port = h.port.map(|p| p.to_string()).unwrap_or_else(|| "-".into());
-                    let jump = h
-                        .proxy_jump
-                        .as_deref()
-                        .map(|j| format!("\tvia {j}"))
-                        .unwrap_or_default();
+                    let jump = match (&h.proxy_jump, &h.proxy_command) {
+                        (Some(j), _) => format!("\tvia ProxyJump {j} (not supported yet)"),
+                        (None, Some(c)) => format!("\tvia ProxyCommand {c} (not supported yet)"),
+                        (None, None) => String::new(),
+                    };
                     println!(
                         "{}\t{}@{}:{}\t{}{}",
                         h.alias,

@@ -256,7 +256,7 @@ pub fn apply_inspect(rows: &mut [ServiceState], output: &str) {
             row.restarts = restarts.parse().ok();
             row.image_id = image
                 .strip_prefix("sha256:")
-                .map(|hex| format!("sha256:{}", &hex[..hex.len().min(12)]));
+                .map(|hex| format!("sha256:{}", crate::checks::evaluate::prefix(hex, 12)));
         }
     }
 }
@@ -317,6 +317,23 @@ impl From<PsEntry> for ServiceState {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn host_text_that_is_not_ascii_is_cut_at_a_character_never_inside_one() {
+        let mut rows = parse_ps(
+            r#"{"Name":"atp-db-1","Service":"db","State":"running","Status":"Up","Image":"régistry/ïmage:ünïcode"}"#,
+            &["db"],
+        )
+        .unwrap();
+        apply_inspect(
+            &mut rows,
+            &format!("/atp-db-1 0 sha256:a{}", "é".repeat(13)),
+        );
+        assert_eq!(
+            rows[0].image_id,
+            Some(format!("sha256:a{}", "é".repeat(11)))
+        );
+    }
+
     use super::*;
 
     const LINES: &str = r#"{"Service":"backend-aws","Name":"atp-backend-aws-1","State":"running","Health":"healthy","Status":"Up 6 seconds (healthy)","Image":"127.0.0.1:5000/atp/backend:lab","ExitCode":0,"Publishers":[{"URL":"127.0.0.1","TargetPort":8002,"PublishedPort":8002,"Protocol":"tcp"}]}

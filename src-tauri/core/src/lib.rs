@@ -28,6 +28,7 @@ pub mod shell;
 pub mod ssh;
 pub mod ssh_config;
 pub mod target;
+pub mod terminal;
 pub mod trust;
 
 pub use console::{Console, TargetSummary};

@@ -33,8 +33,7 @@ impl Console {
         passphrase: Option<Secret>,
     ) -> Result<KeyInfo> {
         keys::validate_name(name)?;
-        let text = std::fs::read_to_string(path).map_err(|e| Error::storage(path, e))?;
-        let secret = Secret::new(text);
+        let secret = read_key_file(path)?;
         let (settings, name) = (self.settings.clone(), name.to_string());
         blocking(move || keys::import(settings.as_ref(), &name, &secret, passphrase.as_ref())).await
     }
@@ -96,4 +95,80 @@ fn looks_like_private_key(path: &Path) -> bool {
     let mut first = String::new();
     let _ = BufReader::new(file).take(100).read_line(&mut first);
     first.starts_with("-----BEGIN") && first.contains("PRIVATE KEY")
+}
+
+/// A private key file is a few kilobytes; anything past this is not one.
+const MAX_KEY_FILE: u64 = 64 * 1024;
+
+/// Reads a key file, refusing what is not one before reading it: a FIFO or device (opened
+/// without blocking, then checked on the open handle, so nothing can be swapped in
+/// between) or a file too large to be a key (`/dev/zero` would fill memory).
+fn read_key_file(path: &Path) -> Result<Secret> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| Error::storage(path, e))?;
+    let meta = file.metadata().map_err(|e| Error::storage(path, e))?;
+    if !meta.is_file() {
+        return Err(Error::BadInput(format!(
+            "{} is not a regular file: give the path of the private key file itself.",
+            path.display()
+        )));
+    }
+    if meta.len() > MAX_KEY_FILE {
+        return Err(Error::BadInput(format!(
+            "{} is {} bytes: too large to be an SSH private key (they are a few kilobytes).",
+            path.display(),
+            meta.len()
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_KEY_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::storage(path, e))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let mut bytes = e.into_bytes();
+        zeroize::Zeroize::zeroize(&mut bytes);
+        Error::BadInput(format!(
+            "{} is not a text file: an OpenSSH private key starts with -----BEGIN OPENSSH PRIVATE KEY-----.",
+            path.display()
+        ))
+    })?;
+    Ok(Secret::new(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_is_not_a_key_file_is_refused_before_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        let refused = |path: &Path| match read_key_file(path) {
+            Err(Error::BadInput(message)) => message,
+            other => panic!(
+                "{} was not refused: {:?}",
+                path.display(),
+                other.map(|_| ())
+            ),
+        };
+        assert!(refused(&fifo).contains("not a regular file"));
+        assert!(refused(Path::new("/dev/zero")).contains("not a regular file"));
+        let big = dir.path().join("big");
+        std::fs::write(&big, vec![b'a'; MAX_KEY_FILE as usize + 1]).unwrap();
+        assert!(refused(&big).contains("too large"));
+        let binary = dir.path().join("binary");
+        std::fs::write(&binary, [0xff, 0xfe, 0x00]).unwrap();
+        assert!(refused(&binary).contains("not a text file"));
+        assert!(refused(dir.path()).contains("not a regular file"));
+    }
 }

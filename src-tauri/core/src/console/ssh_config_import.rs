@@ -54,6 +54,9 @@ impl Console {
             .into_iter()
             .find(|h| h.alias == alias)
             .ok_or_else(|| Error::BadInput(format!("No Host {alias} in the SSH config.")))?;
+        if let Some(why) = host.unsupported() {
+            return Err(Error::BadInput(why));
+        }
         Ok(Target {
             name: alias.to_string(),
             host: host.hostname,

@@ -36,8 +36,9 @@ pub(super) struct Settings {
     pub identity_files: Vec<Sourced>,
     /// `Some(None)` once `ProxyJump none` applied: later ProxyJump lines are then ignored.
     pub proxy_jump: Option<Option<String>>,
-    /// A ProxyCommand that applied first makes ssh ignore ProxyJump.
-    pub proxy_command_set: bool,
+    /// The first ProxyCommand that applied (its words as written; `none` too): it makes
+    /// ssh ignore ProxyJump.
+    pub proxy_command: Option<String>,
 }
 
 pub(super) fn collect_settings(config: &Path, request: &Request) -> Result<Settings> {
@@ -111,12 +112,17 @@ impl Walk<'_> {
                         ))
                     })?;
                     let settings = &mut self.settings;
-                    if *active && settings.proxy_jump.is_none() && !settings.proxy_command_set {
+                    if *active && settings.proxy_jump.is_none() && settings.proxy_command.is_none()
+                    {
                         settings.proxy_jump = Some(parsed);
                     }
                 }
-                "proxycommand" if *active && self.settings.proxy_jump.is_none() => {
-                    self.settings.proxy_command_set = true;
+                "proxycommand"
+                    if *active
+                        && self.settings.proxy_jump.is_none()
+                        && self.settings.proxy_command.is_none() =>
+                {
+                    self.settings.proxy_command = Some(line.args.join(" "));
                 }
                 _ => {}
             }

@@ -47,6 +47,26 @@ pub struct ResolvedHost {
     /// Shown to the operator only, never used: `[user@]host[:port]` hops as `ssh -G`
     /// writes them; `None` if unset or `none`.
     pub proxy_jump: Option<String>,
+    /// Shown to the operator only, never run: the `ProxyCommand` as written (tokens not
+    /// expanded); `None` if unset or `none`.
+    pub proxy_command: Option<String>,
+}
+
+impl ResolvedHost {
+    /// Why Shipshape cannot reach this host as ssh would, if it cannot: it connects
+    /// directly, and offering to trust whatever answers at `hostname` instead of the
+    /// host behind the jump would be wrong.
+    pub fn unsupported(&self) -> Option<String> {
+        let via = match (&self.proxy_jump, &self.proxy_command) {
+            (Some(hops), _) => format!("ProxyJump {hops}"),
+            (None, Some(command)) => format!("ProxyCommand {command}"),
+            (None, None) => return None,
+        };
+        Some(format!(
+            "Host {} is reached through {via} in the SSH config. Shipshape connects directly and does not support jump hosts or proxy commands yet, so it does not import this host: what answers at {} directly may not be the host ssh reaches.",
+            self.alias, self.hostname
+        ))
+    }
 }
 
 /// Host aliases written literally in `Host` lines (no wildcards/negations), in file order
@@ -96,6 +116,9 @@ pub fn resolve(config: &Path, alias: &str, home: &Path, local_user: &str) -> Res
         port: settings.port,
         identity_files,
         proxy_jump: settings.proxy_jump.flatten(),
+        proxy_command: settings
+            .proxy_command
+            .filter(|command| !command.eq_ignore_ascii_case("none")),
     })
 }
 

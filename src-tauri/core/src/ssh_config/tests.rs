@@ -154,6 +154,7 @@ fn unset_values_stay_unset() {
             port: None,
             identity_files: vec![],
             proxy_jump: None,
+            proxy_command: None,
         }
     );
 }
@@ -246,7 +247,24 @@ fn proxy_jump_and_proxy_command_exclude_each_other() {
         Some("bob@jump:2200")
     );
     assert_eq!(home.resolve("b").unwrap().proxy_jump, None);
+    assert_eq!(
+        home.resolve("b").unwrap().proxy_command.as_deref(),
+        Some("nc %h %p")
+    );
+    assert!(home
+        .resolve("b")
+        .unwrap()
+        .unsupported()
+        .unwrap()
+        .contains("ProxyCommand nc %h %p"));
+    assert!(home
+        .resolve("a")
+        .unwrap()
+        .unsupported()
+        .unwrap()
+        .contains("ProxyJump bob@jump:2200"));
     assert_eq!(home.resolve("c").unwrap().proxy_jump, None);
+    assert_eq!(home.resolve("c").unwrap().unsupported(), None);
     assert_eq!(
         home.resolve("d").unwrap().proxy_jump.as_deref(),
         Some("fallback")

@@ -178,7 +178,16 @@ pub(crate) fn clip(text: &str, max: usize) -> String {
 }
 
 fn short(hash: &str) -> &str {
-    &hash[..hash.len().min(12)]
+    prefix(hash, 12)
+}
+
+/// The first `chars` characters of `text`: host output may hold any character, and a
+/// byte count could cut one in two.
+pub fn prefix(text: &str, chars: usize) -> &str {
+    match text.char_indices().nth(chars) {
+        Some((at, _)) => &text[..at],
+        None => text,
+    }
 }
 
 fn code_deployed(out: &Outputs, policy: &Policy) -> Verdict {

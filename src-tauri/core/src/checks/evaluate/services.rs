@@ -42,7 +42,7 @@ pub fn images_pulled(out: &Outputs) -> Verdict {
                     .and_then(|d| d.split_once('@'))
                     .map(|(_, d)| d);
                 let shown_as = match digest {
-                    Some(digest) => format!("{}…", &digest[..digest.len().min(19)]),
+                    Some(digest) => format!("{}…", super::prefix(digest, 19)),
                     None => format!("{} (no registry digest)", short(&image.id)),
                 };
                 shown.push(format!("{} {shown_as}", container.service))

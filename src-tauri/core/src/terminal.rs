@@ -1,0 +1,70 @@
+//! Text from the host, made safe to print on an operator's terminal. A container's log
+//! line or a commit message can hold escape sequences that move the cursor, retitle the
+//! window, rewrite what is on screen or answer back as typed input; printed raw, the host
+//! would control the operator's terminal. Colour (SGR) sequences are dropped whole, and
+//! every other control character is shown as text (`^[`, `^M`, `<U+009B>`), so what the
+//! host sent is still visible and nothing of it acts. Lines and tabs stay as they are.
+
+/// `text` with colours dropped and every other control character made visible.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            '\u{1b}' if is_colour(chars.clone()) => {
+                for skipped in chars.by_ref() {
+                    if skipped == 'm' {
+                        break;
+                    }
+                }
+            }
+            '\u{7f}' => out.push_str("^?"),
+            c if (c as u32) < 0x20 => {
+                out.push('^');
+                out.push(char::from(c as u8 + 0x40));
+            }
+            c if c.is_control() => out.push_str(&format!("<U+{:04X}>", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether what follows an ESC is a colour sequence: `[`, digits and `;`, then `m`.
+fn is_colour(mut rest: impl Iterator<Item = char>) -> bool {
+    if rest.next() != Some('[') {
+        return false;
+    }
+    for c in rest.take(64) {
+        match c {
+            'm' => return true,
+            '0'..='9' | ';' => {}
+            _ => return false,
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_printed_can_control_the_terminal() {
+        assert_eq!(printable("\u{1b}[32mINFO\u{1b}[0m ready\n"), "INFO ready\n");
+        assert_eq!(
+            printable("a\u{1b}]0;owned\u{7}b\u{1b}[2Jc\rd\u{9b}e\u{7f}\tf"),
+            "a^[]0;owned^Gb^[[2Jc^Md<U+009B>e^?\tf"
+        );
+        for text in ["\u{1b}[31", "\u{1b}", "\u{1b}[1;2;3H", "plain"] {
+            let shown = printable(text);
+            assert!(
+                !shown
+                    .chars()
+                    .any(|c| c.is_control() && c != '\n' && c != '\t'),
+                "{shown:?}"
+            );
+        }
+    }
+}
