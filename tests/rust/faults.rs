@@ -305,3 +305,71 @@ async fn futures_join_all<F: std::future::Future>(
         .map(|v| v.expect("every future finished"))
         .collect()
 }
+
+/// The migration script's processes in the backend container, as `docker top` sees them.
+fn migration_in_container(lab: &Lab) -> Vec<String> {
+    let top = Command::new("docker")
+        .args(["top", &lab.container("backend-aws"), "-o", "pid,args"])
+        .output()
+        .unwrap();
+    text(&top.stdout)
+        .lines()
+        .filter(|l| {
+            l.contains("apply_migration_backfill_prices.py") && !l.contains("shipshape-stop")
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// Stopping a migration ends `docker compose exec` on the host, which alone would leave
+/// the script running in the container (an operator could start it a second time beside
+/// it): the stop reaches into the container, and the history says so.
+#[test]
+fn a_stopped_migration_is_stopped_in_the_container_too() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let LabConsole {
+        runtime,
+        console,
+        target,
+        data: _data,
+    } = lab_console();
+    let operation = shipshape_core::operations::Operation::Migrate {
+        script: "apply_migration_backfill_prices.py".into(),
+    };
+    let cancel = shipshape_core::ssh::CancellationToken::new();
+    let stop = cancel.clone();
+    let outcome = runtime.block_on(async {
+        let watch = async {
+            let started = Instant::now();
+            while migration_in_container(&lab).is_empty() {
+                assert!(
+                    started.elapsed() < Duration::from_secs(30),
+                    "the migration never started"
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            stop.cancel();
+        };
+        let run = console.run_operation_streaming(&target, &operation, |_| {}, &cancel);
+        let (outcome, ()) = tokio::join!(run, watch);
+        outcome
+    });
+    let outcome = outcome.unwrap();
+    assert!(
+        outcome
+            .title
+            .contains("cancelled; stopped in the container"),
+        "{}",
+        outcome.title
+    );
+    let stopped = Instant::now();
+    while !migration_in_container(&lab).is_empty() {
+        assert!(
+            stopped.elapsed() < Duration::from_secs(5),
+            "still running in the container: {:?}",
+            migration_in_container(&lab)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

@@ -114,10 +114,28 @@ pub async fn run(console: &Console, command: OperationCommand) -> Result<(), Err
         C::Health { name } => (name, Operation::Health),
         C::Migrate { name, script } => (name, Operation::Migrate { script }),
     };
-    let outcome = console.run_operation(&name, &operation).await?;
+    // Ctrl-C stops the command on the host (and a migration in its container too), and
+    // the history records it as cancelled.
+    let cancel = CancellationToken::new();
+    let stop = cancel.clone();
+    let watcher = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("Stopping…");
+            stop.cancel();
+        }
+    });
+    let outcome = console
+        .run_operation_streaming(&name, &operation, |_| {}, &cancel)
+        .await;
+    watcher.abort();
+    let outcome = outcome?;
     eprintln!("$ {}", outcome.output.command);
     print!("{}", printable(&outcome.output.stdout));
     eprint!("{}", printable(&outcome.output.stderr));
+    if cancel.is_cancelled() {
+        eprintln!("{}: recorded in the history.", printable(&outcome.title));
+        std::process::exit(130); // as a shell reports a command ended by Ctrl-C
+    }
     if outcome.succeeded() {
         Ok(())
     } else {

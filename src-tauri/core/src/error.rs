@@ -258,7 +258,7 @@ impl Error {
             Error::TargetNotFound(_) => "Pick one of the targets listed (`shipshape target list`).".into(),
             Error::BadInput(_) => String::new(),
             Error::RemoteFailed { .. } => "Read the host's output; nothing else was run.".into(),
-            Error::Stopped { .. } => "The host is as that step left it and the lock is free. Deploy again to go on (it resumes from the snapshot already taken), or roll back with `shipshape rollback NAME --reason TEXT`.".into(),
+            Error::Stopped { .. } => "The host is as that step left it and the lock is free. Resume with `shipshape deploy NAME --resume DEPLOY_ID` (the snapshot it took stays the one a rollback returns to), or roll back with `shipshape rollback NAME --reason TEXT`.".into(),
             Error::StepFailed { .. } => "The steps after it did not run. Read its output in the deploy record (`shipshape history`); if the host was changed, roll back with `shipshape rollback NAME --reason TEXT`.".into(),
             Error::ChecksFailed { .. } => "Read each failed item's evidence, fix the cause on the host and verify again, or waive the item with a written reason.".into(),
             Error::JournalBroken { .. } => "Entries from that one on cannot be trusted. Keep the journal file as it is for whoever audits it, and compare it with a backup.".into(),

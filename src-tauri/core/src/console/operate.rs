@@ -10,10 +10,10 @@ use super::Console;
 use crate::error::{Error, Result};
 use crate::history::{new_record_id, HistoryRecord, RunOutcome};
 use crate::journal::{Entry, RunStart};
-use crate::operations::{validate_service, Operation};
+use crate::operations::{stop_migration_command, validate_service, Compose, Operation};
 use crate::policy::Policy;
 use crate::shell::RemoteCommand;
-use crate::ssh::{CancellationToken, CommandEnd, CommandOutput, StreamChunk};
+use crate::ssh::{CancellationToken, CommandEnd, CommandOutput, Deadline, StreamChunk};
 use crate::target::Target;
 
 /// What an operation will do, shown before it runs: the exact command and where.
@@ -78,6 +78,7 @@ struct Prepared {
     policy: Policy,
     operation: Operation,
     command: RemoteCommand,
+    compose: Compose,
 }
 
 impl Console {
@@ -107,6 +108,7 @@ impl Console {
             policy,
             operation,
             command,
+            compose,
         })
     }
 
@@ -173,6 +175,7 @@ impl Console {
             policy,
             operation,
             command,
+            compose,
         } = &prepared;
         let _change = match operation.changes_host() {
             true => Some(
@@ -256,10 +259,31 @@ impl Console {
             duration_ms: end.duration_ms,
         };
         let outcome = RunOutcome::from(end.end);
+        // Ending `docker compose exec` on the host leaves the script running in the
+        // container: a migration stopped here is stopped there too, and said so.
+        let in_container = match (operation, outcome) {
+            (Operation::Migrate { script }, RunOutcome::Cancelled | RunOutcome::TimedOut) => {
+                let stop = stop_migration_command(policy, &target.project_dir, *compose, script);
+                let deadline = Deadline::Total(std::time::Duration::from_secs(30));
+                match connection.exec(&stop, deadline).await {
+                    Ok(out) if out.succeeded() => "; stopped in the container".to_string(),
+                    Ok(out) => format!(
+                        "; it may still run in the container ({})",
+                        out.stderr
+                            .trim()
+                            .lines()
+                            .last()
+                            .unwrap_or("the stop failed")
+                    ),
+                    Err(error) => format!("; it may still run in the container ({error})"),
+                }
+            }
+            _ => String::new(),
+        };
         let title = match outcome {
             RunOutcome::Exited => operation.title(),
-            RunOutcome::Cancelled => format!("{} (cancelled)", operation.title()),
-            RunOutcome::TimedOut => format!("{} (timed out)", operation.title()),
+            RunOutcome::Cancelled => format!("{} (cancelled{in_container})", operation.title()),
+            RunOutcome::TimedOut => format!("{} (timed out{in_container})", operation.title()),
             RunOutcome::Interrupted | RunOutcome::Running => {
                 format!("{} (interrupted)", operation.title())
             }

@@ -20,7 +20,7 @@ use crate::shell::RemoteCommand;
 use crate::ssh::Connection;
 use crate::target::Target;
 
-pub use operation::{Operation, DEFAULT_LOG_LINES, HEALTH_TIMEOUT_SECONDS};
+pub use operation::{stop_migration_command, Operation, DEFAULT_LOG_LINES, HEALTH_TIMEOUT_SECONDS};
 pub use output::{
     parse_changed_files, parse_health, parse_incoming_commits, parse_migration_list,
     parse_service_list, parse_short_hash, ChangedFile, HealthResponse, IncomingCommit,

@@ -15,6 +15,42 @@ use crate::ssh::Deadline;
 pub const DEFAULT_LOG_LINES: u32 = 200;
 /// How long the health probe waits for an answer (`curl -m 10`).
 pub const HEALTH_TIMEOUT_SECONDS: u32 = 10;
+
+/// Ends a migration script running in the container (`$1` its path): every process whose
+/// command line runs it gets TERM, then KILL if it is still there 3 s later. `docker
+/// compose exec` gives the script no way to learn that its client on the host is gone.
+const STOP_MIGRATION_SCRIPT: &str = r#"found=
+for d in /proc/[0-9]*; do
+  p=${d#/proc/}
+  [ "$p" = "$$" ] && continue
+  c=$(tr '\0' ' ' < "$d/cmdline" 2>/dev/null) || continue
+  case "$c" in *"python $1 "*|*"python $1") kill -TERM "$p" 2>/dev/null && found="$found $p" ;; esac
+done
+[ -z "$found" ] && { echo "no $1 was running"; exit 0; }
+sleep 3
+for p in $found; do kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null; done
+for p in $found; do if kill -0 "$p" 2>/dev/null; then echo "$1 still runs as $p" >&2; exit 1; fi; done
+echo "stopped $1:$found""#;
+
+/// The command that stops migration `script` in the policy's migration service, for the
+/// Compose the host has.
+pub fn stop_migration_command(
+    policy: &Policy,
+    project_dir: &str,
+    compose: Compose,
+    script: &str,
+) -> RemoteCommand {
+    compose.command(project_dir).args([
+        "exec",
+        "-T",
+        &policy.migration_service,
+        "sh",
+        "-c",
+        STOP_MIGRATION_SCRIPT,
+        "shipshape-stop-migration",
+        script,
+    ])
+}
 /// curl prints the response, then a line with the HTTP status alone; see
 /// [`super::parse_health`].
 pub(crate) const HEALTH_WRITE_OUT: &str = "\\n%{http_code}\\n";
