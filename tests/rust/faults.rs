@@ -373,3 +373,49 @@ fn a_stopped_migration_is_stopped_in_the_container_too() {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+/// The process's peak resident memory so far, in bytes.
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
+}
+
+/// A host that prints far more than anyone reads (here 256 MB on one command): what is
+/// kept is its start and its end, and the operator's memory stays bounded.
+#[test]
+fn a_flood_of_output_is_kept_bounded() {
+    let _lab_lock = exclusive();
+    let LabConsole {
+        runtime,
+        console,
+        target,
+        data: _data,
+    } = lab_console();
+    let connection = runtime.block_on(console.connect(&target)).unwrap();
+    let flood = shipshape_core::shell::RemoteCommand::new("sh").args([
+        "-c",
+        "echo first line; head -c 268435456 /dev/zero | tr '\\0' x; echo; echo last line",
+    ]);
+    let before = peak_rss();
+    let started = Instant::now();
+    let output = runtime
+        .block_on(connection.exec(
+            &flood,
+            shipshape_core::ssh::Deadline::Total(Duration::from_secs(120)),
+        ))
+        .unwrap();
+    let grew = peak_rss().saturating_sub(before);
+    println!(
+        "256 MB of output in {:.1} s: {} bytes kept, peak memory grew {:.1} MB",
+        started.elapsed().as_secs_f64(),
+        output.stdout.len(),
+        grew as f64 / 1e6
+    );
+    assert!(output.stdout.starts_with("first line\n"));
+    assert!(output.stdout.ends_with("last line\n"));
+    assert!(output.stdout.contains("bytes not kept"));
+    assert!(output.stdout.len() <= shipshape_core::ssh::KEPT_BYTES + 100);
+    assert!(grew < 96 * 1024 * 1024, "memory grew by {grew} bytes");
+}

@@ -91,10 +91,10 @@ describe("operations", () => {
     await $('[data-testid="nav-history"]').click();
     await $('[data-testid="history-table"]').waitForDisplayed();
     const rows = await $$('[data-testid="history-row"]');
-    // Newest first: the stopped migration, the pull, the health check, the restart; the
+    // Newest first: the stopped migration (stopped in its container too), the pull, the health check, the restart; the
     // cancelled `down` never ran.
     expect(rows.length).toBe(4);
-    expect(await rows[0].getText()).toContain("(cancelled)");
+    expect(await rows[0].getText()).toContain("(cancelled; stopped in the container)");
     expect(await rows[1].getText()).toContain("docker compose --profile aws pull");
     expect(await rows[2].getText()).toContain("curl -fsS -m 10");
     expect(await rows[3].getText()).toContain("docker compose --profile aws restart backend-aws");

@@ -13,7 +13,7 @@ use crate::journal::{Entry, RunStart};
 use crate::operations::{stop_migration_command, validate_service, Compose, Operation};
 use crate::policy::Policy;
 use crate::shell::RemoteCommand;
-use crate::ssh::{CancellationToken, CommandEnd, CommandOutput, Deadline, StreamChunk};
+use crate::ssh::{CancellationToken, Captured, CommandEnd, CommandOutput, Deadline, StreamChunk};
 use crate::target::Target;
 
 /// What an operation will do, shown before it runs: the exact command and where.
@@ -204,7 +204,7 @@ impl Console {
                 Ok(connection) => connection,
                 Err(error) => return Err(journal.aborted(&record_id, error)),
             };
-            let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+            let (mut stdout, mut stderr) = (Captured::default(), Captured::default());
             let started = connection
                 .exec_streaming(
                     command,
@@ -212,11 +212,11 @@ impl Console {
                     |chunk| {
                         let bytes = match chunk {
                             StreamChunk::Stdout(bytes) => {
-                                stdout.extend_from_slice(bytes);
+                                stdout.push(bytes);
                                 bytes
                             }
                             StreamChunk::Stderr(bytes) => {
-                                stderr.extend_from_slice(bytes);
+                                stderr.push(bytes);
                                 bytes
                             }
                         };
@@ -252,8 +252,8 @@ impl Console {
         }
         let output = CommandOutput {
             command: end.command.clone(),
-            stdout: String::from_utf8_lossy(&stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+            stdout: stdout.text(),
+            stderr: stderr.text(),
             exit_code: end.exit_code,
             started_at: end.started_at.clone(),
             duration_ms: end.duration_ms,

@@ -19,7 +19,9 @@ pub const HEALTH_TIMEOUT_SECONDS: u32 = 10;
 /// Ends a migration script running in the container (`$1` its path): every process whose
 /// command line runs it gets TERM, then KILL if it is still there 3 s later. `docker
 /// compose exec` gives the script no way to learn that its client on the host is gone.
-const STOP_MIGRATION_SCRIPT: &str = r#"found=
+/// A process that has ended but is not yet reaped (state `Z`) counts as ended.
+const STOP_MIGRATION_SCRIPT: &str = r#"running() { s=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d ' ' -f 1); [ -n "$s" ] && [ "$s" != Z ]; }
+found=
 for d in /proc/[0-9]*; do
   p=${d#/proc/}
   [ "$p" = "$$" ] && continue
@@ -27,9 +29,15 @@ for d in /proc/[0-9]*; do
   case "$c" in *"python $1 "*|*"python $1") kill -TERM "$p" 2>/dev/null && found="$found $p" ;; esac
 done
 [ -z "$found" ] && { echo "no $1 was running"; exit 0; }
-sleep 3
-for p in $found; do kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null; done
-for p in $found; do if kill -0 "$p" 2>/dev/null; then echo "$1 still runs as $p" >&2; exit 1; fi; done
+i=0
+while [ "$i" -lt 30 ]; do
+  alive=; for p in $found; do running "$p" && alive=1; done
+  [ -z "$alive" ] && break
+  sleep 0.1; i=$((i + 1))
+done
+for p in $found; do running "$p" && kill -KILL "$p" 2>/dev/null; done
+sleep 0.2
+for p in $found; do if running "$p"; then echo "$1 still runs as $p" >&2; exit 1; fi; done
 echo "stopped $1:$found""#;
 
 /// The command that stops migration `script` in the policy's migration service, for the

@@ -19,8 +19,10 @@ use ts_rs::TS;
 use crate::error::{Error, Result};
 use crate::shell::RemoteCommand;
 
+mod captured;
 mod run;
 
+pub use captured::{Captured, KEPT_BYTES};
 pub use run::{CommandEnd, CommandOutputSummary, Deadline, StreamChunk, StreamingCommand};
 
 /// Ends a streamed command ([`Connection::exec_streaming`]); cloned freely, cancelled once.
@@ -364,14 +366,14 @@ impl Connection {
     /// command past `deadline` is ended and is an [`Error::CommandTimeout`]; one whose
     /// connection broke is an [`Error::ConnectionLost`].
     pub async fn exec(&self, command: &RemoteCommand, deadline: Deadline) -> Result<CommandOutput> {
-        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let (mut stdout, mut stderr) = (Captured::default(), Captured::default());
         let summary = self
             .exec_streaming(
                 command,
                 deadline,
                 |chunk| match chunk {
-                    StreamChunk::Stdout(bytes) => stdout.extend_from_slice(bytes),
-                    StreamChunk::Stderr(bytes) => stderr.extend_from_slice(bytes),
+                    StreamChunk::Stdout(bytes) => stdout.push(bytes),
+                    StreamChunk::Stderr(bytes) => stderr.push(bytes),
                 },
                 &CancellationToken::new(),
             )
@@ -379,8 +381,8 @@ impl Connection {
         self.ended_as_error(&summary, deadline)?;
         Ok(CommandOutput {
             command: summary.command,
-            stdout: String::from_utf8_lossy(&stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+            stdout: stdout.text(),
+            stderr: stderr.text(),
             exit_code: summary.exit_code,
             started_at: summary.started_at,
             duration_ms: summary.duration_ms,
@@ -416,12 +418,12 @@ impl Connection {
             clock,
             deadline,
         };
-        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let (mut stdout, mut stderr) = (Captured::default(), Captured::default());
         let summary = streaming
             .pump(
                 |chunk| match chunk {
-                    StreamChunk::Stdout(bytes) => stdout.extend_from_slice(bytes),
-                    StreamChunk::Stderr(bytes) => stderr.extend_from_slice(bytes),
+                    StreamChunk::Stdout(bytes) => stdout.push(bytes),
+                    StreamChunk::Stderr(bytes) => stderr.push(bytes),
                 },
                 &CancellationToken::new(),
             )
@@ -429,8 +431,8 @@ impl Connection {
         self.ended_as_error(&summary, deadline)?;
         Ok(CommandOutput {
             command: summary.command,
-            stdout: String::from_utf8_lossy(&stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+            stdout: stdout.text(),
+            stderr: stderr.text(),
             exit_code: summary.exit_code,
             started_at: summary.started_at,
             duration_ms: summary.duration_ms,

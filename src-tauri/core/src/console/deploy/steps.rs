@@ -336,7 +336,9 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
                 streaming
                     .pump(
                         |chunk| {
-                            if let StreamChunk::Stdout(bytes) = chunk {
+                            // Only its first line matters; a host that goes on printing
+                            // is not kept.
+                            if let (StreamChunk::Stdout(bytes), true) = (chunk, said.len() < 4096) {
                                 said.push_str(&String::from_utf8_lossy(bytes));
                                 if said.lines().next() == Some("acquired") && said.contains('\n') {
                                     if let Some(answer) = answer.take() {
