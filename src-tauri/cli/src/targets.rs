@@ -128,6 +128,9 @@ pub async fn run(console: &Console, command: TargetCommand) -> Result<(), Error>
                         h.identity_files.join(","),
                         jump
                     );
+                    for note in &h.unevaluated {
+                        eprintln!("  {}: may differ from ssh: {note}", h.alias);
+                    }
                 }
             }
         }
@@ -153,6 +156,12 @@ pub async fn run(console: &Console, command: TargetCommand) -> Result<(), Error>
                 "added {} ({}, key {key}); next: shipshape target trust {}",
                 saved.target.name, saved.address, saved.target.name
             );
+            let hosts = console.ssh_config_hosts(config.as_deref())?;
+            for host in hosts.iter().filter(|h| h.alias == alias) {
+                for note in &host.unevaluated {
+                    eprintln!("warning: {alias} may differ from what ssh reaches: {note}");
+                }
+            }
         }
         TargetCommand::Remove { name } => {
             console.remove_target(&name).await?;

@@ -164,7 +164,13 @@ proxy_jump: string | null,
  * Shown to the operator only, never run: the `ProxyCommand` as written (tokens not
  * expanded); `None` if unset or `none`.
  */
-proxy_command: string | null, };
+proxy_command: string | null, 
+/**
+ * `Match` lines this host's settings may depend on that were not evaluated (`exec`
+ * and the like), each with its file and line: what ssh does for this host may
+ * differ.
+ */
+unevaluated: Array<string>, };
 
 export type Operation = { "op": "ps" } | { "op": "logs", service: string, lines: number, follow: boolean, since: string | null, timestamps: boolean, } | { "op": "restart", service: string | null, } | { "op": "stop", service: string | null, } | { "op": "pull" } | { "op": "up" } | { "op": "up_service", service: string, } | { "op": "down" } | { "op": "git_fetch" } | { "op": "git_incoming" } | { "op": "git_incoming_files" } | { "op": "git_head" } | { "op": "git_pull" } | { "op": "health" } | { "op": "migrate", script: string, } | { "op": "list_migrations" } | { "op": "compose_services" };
 

@@ -39,21 +39,37 @@ pub(super) struct Settings {
     /// The first ProxyCommand that applied (its words as written; `none` too): it makes
     /// ssh ignore ProxyJump.
     pub proxy_command: Option<String>,
+    /// `Match` lines whose criteria Shipshape does not evaluate (`exec`, `tagged`, ...)
+    /// on blocks that would otherwise apply: the host's settings may depend on them.
+    pub unevaluated: Vec<String>,
 }
 
 pub(super) fn collect_settings(config: &Path, request: &Request) -> Result<Settings> {
     let mut walk = Walk {
         request,
         settings: Settings::default(),
+        final_pass: false,
+        wants_final_pass: false,
     };
     let mut active = true;
     walk.read(config, 0, &mut active, false)?;
+    // As ssh: a `Match final` seen reads the whole config once more, with the host now
+    // its HostName, `final` and `canonical` matching, and the first value still winning.
+    if walk.wants_final_pass {
+        walk.final_pass = true;
+        walk.settings.unevaluated.clear();
+        let mut active = true;
+        walk.read(config, 0, &mut active, false)?;
+    }
     Ok(walk.settings)
 }
 
 struct Walk<'a> {
     request: &'a Request<'a>,
     settings: Settings,
+    /// The second reading ssh does when a `Match final` asks for it.
+    final_pass: bool,
+    wants_final_pass: bool,
 }
 
 impl Walk<'_> {
@@ -152,9 +168,13 @@ impl Walk<'_> {
         Ok(())
     }
 
-    /// A `Host` line applies if some pattern matches the name as given (case-sensitively)
-    /// and no `!pattern` does.
+    /// A `Host` line applies if some pattern matches the name as given (case-sensitively;
+    /// in the final pass, the HostName found by the first) and no `!pattern` does.
     fn host_line_applies(&self, line: &ConfigLine, origin: &str) -> Result<bool> {
+        let host = match self.final_pass {
+            true => self.current_host_name()?,
+            false => self.request.alias.to_string(),
+        };
         let mut applies = false;
         for pattern in &line.args {
             if pattern.is_empty() {
@@ -163,9 +183,9 @@ impl Walk<'_> {
                 )));
             }
             match pattern.strip_prefix('!') {
-                Some(negated) if wildcard_match(self.request.alias, negated) => return Ok(false),
+                Some(negated) if wildcard_match(&host, negated) => return Ok(false),
                 Some(_) => {}
-                None => applies |= wildcard_match(self.request.alias, pattern),
+                None => applies |= wildcard_match(&host, pattern),
             }
         }
         Ok(applies)
@@ -173,15 +193,17 @@ impl Walk<'_> {
 
     /// Evaluates `Match` criteria against what is known so far: `host` sees the HostName
     /// already set (with `%h` expanded), `user` the User already set or the local user.
-    /// Criteria that need a command, DNS or a second pass (`exec`, `canonical`, `final`
-    /// and newer ones) are not evaluated: a block using them is treated as not matching.
-    fn match_line_applies(&self, line: &ConfigLine, origin: &str) -> Result<bool> {
+    /// `final` and `canonical` hold in the final pass only (a `final` asks for that pass).
+    /// Criteria that need a command or the network (`exec`, `localnetwork`, ...) are not
+    /// evaluated: their block is treated as not matching, and the host is noted as
+    /// depending on it.
+    fn match_line_applies(&mut self, line: &ConfigLine, origin: &str) -> Result<bool> {
         let bad_input = |problem: String| Error::BadInput(format!("{origin}: {problem}"));
         if line.args.is_empty() {
             return Err(bad_input("Match needs at least one criterion.".into()));
         }
         let mut applies = true;
-        let mut unsupported = false;
+        let mut unsupported: Vec<String> = Vec::new();
         let mut criteria_seen = 0;
         let mut args = line.args.iter().peekable();
         while let Some(word) = args.next() {
@@ -200,7 +222,10 @@ impl Walk<'_> {
             }
             criteria_seen += 1;
             if criterion == "canonical" || criterion == "final" {
-                unsupported = true;
+                if criterion == "final" {
+                    self.wants_final_pass = true;
+                }
+                applies &= self.final_pass != negated;
                 continue;
             }
             let argument = match args.next() {
@@ -223,7 +248,7 @@ impl Walk<'_> {
                         == ListMatch::Positive
                 }
                 "exec" | "tagged" | "localnetwork" | "sessiontype" | "command" | "version" => {
-                    unsupported = true;
+                    unsupported.push(format!("Match {word} {argument}"));
                     continue;
                 }
                 _ => {
@@ -234,7 +259,13 @@ impl Walk<'_> {
             };
             applies &= holds != negated;
         }
-        Ok(applies && !unsupported)
+        if applies && !unsupported.is_empty() {
+            self.settings.unevaluated.push(format!(
+                "{origin}: {} was not evaluated (Shipshape runs no command and asks no network to read a config), so that block was not applied",
+                unsupported.join(", ")
+            ));
+        }
+        Ok(applies && unsupported.is_empty())
     }
 
     fn current_host_name(&self) -> Result<String> {

@@ -50,6 +50,10 @@ pub struct ResolvedHost {
     /// Shown to the operator only, never run: the `ProxyCommand` as written (tokens not
     /// expanded); `None` if unset or `none`.
     pub proxy_command: Option<String>,
+    /// `Match` lines this host's settings may depend on that were not evaluated (`exec`
+    /// and the like), each with its file and line: what ssh does for this host may
+    /// differ.
+    pub unevaluated: Vec<String>,
 }
 
 impl ResolvedHost {
@@ -119,6 +123,7 @@ pub fn resolve(config: &Path, alias: &str, home: &Path, local_user: &str) -> Res
         proxy_command: settings
             .proxy_command
             .filter(|command| !command.eq_ignore_ascii_case("none")),
+        unevaluated: settings.unevaluated,
     })
 }
 

@@ -155,6 +155,7 @@ fn unset_values_stay_unset() {
             identity_files: vec![],
             proxy_jump: None,
             proxy_command: None,
+            unevaluated: Vec::new(),
         }
     );
 }
@@ -191,12 +192,40 @@ fn match_host_sees_the_host_name_set_so_far() {
 }
 
 #[test]
-fn unsupported_match_criteria_never_match() {
+fn unevaluated_match_criteria_never_match_and_are_named() {
     let home = config_with(
         "Match exec \"true\"\n  User exec\nMatch !exec \"false\"\n  User not-exec\n\
+         Match host nothing exec \"true\"\n  Port 1\n\
          Match final host web\n  User final\nMatch all\n  User all\n",
     );
-    assert_eq!(home.resolve("web").unwrap().user.as_deref(), Some("all"));
+    let web = home.resolve("web").unwrap();
+    // `final` matches in the final pass, but User was set by then (first value wins).
+    assert_eq!(web.user.as_deref(), Some("all"));
+    assert_eq!(web.unevaluated.len(), 2, "{:?}", web.unevaluated);
+    assert!(
+        web.unevaluated[0].contains("line 1: Match exec true was not evaluated"),
+        "{:?}",
+        web.unevaluated
+    );
+}
+
+#[test]
+fn match_final_reads_the_config_again_with_the_host_name() {
+    let home = config_with(
+        "Host web\n  HostName web.example.com\nMatch final host web.example.com\n  User final\n  Port 2200\n\
+         Host *.example.com\n  IdentityFile ~/.ssh/id_example\nMatch canonical\n  Port 9\n",
+    );
+    let web = home.resolve("web").unwrap();
+    assert_eq!((web.user.as_deref(), web.port), (Some("final"), Some(2200)));
+    assert!(
+        web.identity_files
+            .iter()
+            .any(|f| f.ends_with("/.ssh/id_example")),
+        "{:?}",
+        web.identity_files
+    );
+    let other = home.resolve("other").unwrap();
+    assert_eq!((other.user, other.port), (None, Some(9)));
 }
 
 #[test]
