@@ -82,6 +82,27 @@ impl From<DeployRun> for DeployResult {
 }
 
 impl Console {
+    /// Asks the deploy or rollback running on `target` to stop once its current step
+    /// ends (the lock is then freed as after any stop).
+    pub fn stop_deploy(&self, target: &str) -> Result<()> {
+        let session = self.session(target);
+        let mut deploy = session.deploy.lock().expect("deploy flag");
+        match deploy.as_mut() {
+            Some(stop) => {
+                *stop = true;
+                Ok(())
+            }
+            None => Err(Error::BadInput(format!(
+                "No deploy or rollback of {target} is running in this console."
+            ))),
+        }
+    }
+
+    /// Whether the run on `target` was asked to stop.
+    pub(super) fn stop_asked(&self, target: &str) -> bool {
+        *self.session(target).deploy.lock().expect("deploy flag") == Some(true)
+    }
+
     /// The guided deploy of `target`. Refused before anything runs if the request is not
     /// valid; otherwise every step is journalled, and the run comes back with the error
     /// that stopped it, if one did.

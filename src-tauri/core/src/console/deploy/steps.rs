@@ -387,27 +387,6 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
 }
 
 impl Console {
-    /// Asks the deploy or rollback running on `target` to stop once its current step
-    /// ends (the lock is then freed as after any stop).
-    pub fn stop_deploy(&self, target: &str) -> Result<()> {
-        let session = self.session(target);
-        let mut deploy = session.deploy.lock().expect("deploy flag");
-        match deploy.as_mut() {
-            Some(stop) => {
-                *stop = true;
-                Ok(())
-            }
-            None => Err(Error::BadInput(format!(
-                "No deploy or rollback of {target} is running in this console."
-            ))),
-        }
-    }
-
-    /// Whether the run on `target` was asked to stop.
-    fn stop_asked(&self, target: &str) -> bool {
-        *self.session(target).deploy.lock().expect("deploy flag") == Some(true)
-    }
-
     /// Starts a run: journals its start, connects, and returns it to take its steps.
     pub(super) async fn begin_run<F>(
         &self,
