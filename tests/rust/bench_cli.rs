@@ -16,7 +16,7 @@
 //! (SHIPSHAPE_BENCH_ROUNDS, default 20; SHIPSHAPE_BENCH_CLI, default the release build
 //! beside this binary's target dir).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -24,17 +24,7 @@ use shipshape_core::checks::probe::Probe;
 use shipshape_core::operations::{Compose, Operation};
 use shipshape_core::policy::Policy;
 use shipshape_tests::host_cpu::MeasuredSshd;
-use shipshape_tests::{exclusive, ok, Lab};
-
-/// The release `shipshape`: `target/release/shipshape` beside `target/debug/`.
-fn release_cli() -> PathBuf {
-    if let Some(path) = std::env::var_os("SHIPSHAPE_BENCH_CLI") {
-        return PathBuf::from(path);
-    }
-    let exe = std::env::current_exe().unwrap();
-    let target_dir = exe.parent().and_then(Path::parent).unwrap();
-    target_dir.join("release").join("shipshape")
-}
+use shipshape_tests::{exclusive, ok, release_cli, Lab};
 
 struct Side {
     wall: Vec<Duration>,

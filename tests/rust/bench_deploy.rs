@@ -12,22 +12,12 @@
 //! (SHIPSHAPE_BENCH_DEPLOY_ROUNDS, default 5; SHIPSHAPE_BENCH_CLI, default the release
 //! build beside this binary's target dir).
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use shipshape_core::checks::probe::Probe;
 use shipshape_core::policy::Policy;
-use shipshape_tests::{exclusive, ok, text, Lab};
-
-fn release_cli() -> PathBuf {
-    if let Some(path) = std::env::var_os("SHIPSHAPE_BENCH_CLI") {
-        return PathBuf::from(path);
-    }
-    let exe = std::env::current_exe().unwrap();
-    let target_dir = exe.parent().and_then(Path::parent).unwrap();
-    target_dir.join("release").join("shipshape")
-}
+use shipshape_tests::{exclusive, finished_deploy_id, ok, release_cli, text, Lab};
 
 /// The hand's run: `$1` a scratch dir, `$2` the lock's command, then the step commands,
 /// `--probes--`, and the probes. The lock is held with a terminal (`-tt`): without one,
@@ -83,14 +73,10 @@ fn main() {
     let first = deploy().output().unwrap();
     let said = text(&first.stderr);
     ok(&first);
-    let id = said
-        .split("done (record ")
-        .nth(1)
-        .and_then(|rest| rest.split(')').next())
-        .unwrap_or_else(|| panic!("no deploy record in {said}"));
+    let id = finished_deploy_id(&said);
     let report = home.path().join("deploy.json");
     ok(
-        &shipshape(&["report", id, "--out", report.to_str().unwrap()])
+        &shipshape(&["report", &id, "--out", report.to_str().unwrap()])
             .output()
             .unwrap(),
     );

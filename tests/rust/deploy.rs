@@ -11,14 +11,6 @@ use std::time::{Duration, Instant};
 use shipshape_tests::verification::{as_lab_user, assert_lab_clean, Restore, TARGET};
 use shipshape_tests::*;
 
-fn sha256(path: &Path) -> String {
-    run("sha256sum", &[path.to_str().unwrap()])
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string()
-}
-
 fn image_id(reference: &str) -> String {
     run("docker", &["image", "inspect", "-f", "{{.Id}}", reference])
         .trim()
@@ -82,7 +74,7 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
         .trim()
         .to_string();
     let before_image = image_id(&tag);
-    let before_env = sha256(&env_file);
+    let before_env = sha256_of(&env_file);
     let mut restore = Restore::default();
     put_back(&lab, &mut restore, &before_commit, &before_image, &tag);
 
@@ -174,15 +166,18 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
         home.path(),
         &["key", "generate", "reviewer"],
     ));
-    let approve = [
-        "approve",
-        &review_id,
-        "--key",
-        "reviewer",
-        "--as",
-        "Rita Reviewer",
-    ];
-    ok(&shipshape(&lab, home.path(), &approve));
+    let approve = |review: &str| {
+        let args = [
+            "approve",
+            review,
+            "--key",
+            "reviewer",
+            "--as",
+            "Rita Reviewer",
+        ];
+        ok(&shipshape(&lab, home.path(), &args))
+    };
+    approve(&review_id);
 
     // Origin moves on after the approval: the deploy refuses to run under it.
     std::fs::write(clone.join("NOTES.md"), "late change\n").unwrap();
@@ -213,15 +208,7 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
     let review_id = ok(&shipshape(&lab, home.path(), &["review", TARGET]))
         .trim()
         .to_string();
-    let approve = [
-        "approve",
-        &review_id,
-        "--key",
-        "reviewer",
-        "--as",
-        "Rita Reviewer",
-    ];
-    ok(&shipshape(&lab, home.path(), &approve));
+    approve(&review_id);
 
     let report = home.path().join("deploy.md");
     let output = shipshape(
@@ -295,12 +282,7 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
             "no {expected:?} in the report:\n{written}"
         );
     }
-    let deploy_id = said
-        .split("done (record ")
-        .nth(1)
-        .and_then(|rest| rest.split(')').next())
-        .unwrap_or_else(|| panic!("no record id in {said}"))
-        .to_string();
+    let deploy_id = finished_deploy_id(&said);
     let pdf = home.path().join("deploy.pdf");
     ok(&shipshape(
         &lab,
@@ -328,7 +310,7 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
 
     // The env file changes after the deploy; a rollback puts all three back.
     as_lab_user(&lab, &["sh", "-c", "printf 'LATE_CHANGE=1\\n' >> .env.aws"]);
-    assert_ne!(sha256(&env_file), before_env);
+    assert_ne!(sha256_of(&env_file), before_env);
     let output = shipshape(
         &lab,
         home.path(),
@@ -348,7 +330,7 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
         before_commit
     );
     assert_eq!(running_image(&lab, "market-updater-aws"), before_image);
-    assert_eq!(sha256(&env_file), before_env);
+    assert_eq!(sha256_of(&env_file), before_env);
     let mode = run("stat", &["-c", "%a %U", env_file.to_str().unwrap()]);
     assert_eq!(mode.trim(), "600 ubuntu");
     let history = ok(&shipshape(&lab, home.path(), &["history", "--json"]));
@@ -523,15 +505,11 @@ fn ctrl_c_stops_a_deploy_between_steps_and_a_resume_keeps_its_snapshot() {
         !said.contains("Record a snapshot to roll back to"),
         "{said}"
     );
-    let finished = said
-        .split("done (record ")
-        .nth(1)
-        .and_then(|rest| rest.split(')').next())
-        .unwrap_or_else(|| panic!("no record id in {said}"));
+    let finished = finished_deploy_id(&said);
     let again = shipshape(
         &lab,
         home.path(),
-        &["deploy", TARGET, "--yes", "--resume", finished],
+        &["deploy", TARGET, "--yes", "--resume", &finished],
     );
     assert_eq!(again.status.code(), Some(2), "{}", text_of(&again.stderr));
     assert!(text_of(&again.stderr).contains("nothing to resume"));

@@ -14,14 +14,6 @@ use shipshape_tests::*;
 
 const VALUE: &str = "fake-value-for-the-env-test-91c2";
 
-fn sha256(path: &Path) -> String {
-    run("sha256sum", &[path.to_str().unwrap()])
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string()
-}
-
 fn set(lab: &Lab, home: &Path, key: &str, value: &str) -> std::process::Output {
     let mut child = Command::new(shipshape_binary())
         .args(["env", "set", TARGET, key])
@@ -42,7 +34,7 @@ fn a_key_is_set_and_removed_by_name_and_its_value_is_kept_nowhere_else() {
     let lab = Lab::from_env();
     let home = tempfile::tempdir().unwrap();
     let env_file = lab.project_dir().join(".env.aws");
-    let before = sha256(&env_file);
+    let before = sha256_of(&env_file);
     let mut restore = Restore::default();
     restore.as_lab_user(&lab, &["rm", "-rf", "/home/ubuntu/.shipshape/env-backups"]);
     restore.file(&env_file);
@@ -80,7 +72,7 @@ fn a_key_is_set_and_removed_by_name_and_its_value_is_kept_nowhere_else() {
         home.path(),
         &["env", "unset", TARGET, "SHIPSHAPE_TEST_TOKEN"],
     ));
-    assert_eq!(sha256(&env_file), before);
+    assert_eq!(sha256_of(&env_file), before);
     let unset_again = shipshape(
         &lab,
         home.path(),
@@ -108,7 +100,7 @@ fn a_save_cut_off_mid_write_leaves_the_old_file() {
     let lab = Lab::from_env();
     let env_file = lab.project_dir().join(".env.aws");
     let old = std::fs::read(&env_file).unwrap();
-    let before = sha256(&env_file);
+    let before = sha256_of(&env_file);
     let mut restore = Restore::default();
     restore.as_lab_user(&lab, &["rm", "-rf", "/home/ubuntu/.shipshape/env-backups"]);
     restore.file(&env_file);
@@ -183,7 +175,7 @@ fn a_save_cut_off_mid_write_leaves_the_old_file() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(sha256(&env_file), before, "the old file changed");
+    assert_eq!(sha256_of(&env_file), before, "the old file changed");
     let listed = as_lab_user(
         &lab,
         &[

@@ -116,6 +116,36 @@ pub fn shipshape_binary() -> PathBuf {
     binary
 }
 
+/// The release `shipshape` beside the debug one (`target/release/`), which benchmarks
+/// measure; `SHIPSHAPE_BENCH_CLI` names another.
+pub fn release_cli() -> PathBuf {
+    if let Some(path) = std::env::var_os("SHIPSHAPE_BENCH_CLI") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().unwrap();
+    let target_dir = exe.parent().and_then(Path::parent).unwrap();
+    target_dir.join("release").join("shipshape")
+}
+
+/// The deploy record a `shipshape deploy` that finished names on stderr
+/// ("NAME: done (record ID).").
+pub fn finished_deploy_id(said: &str) -> String {
+    said.split("done (record ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("no finished deploy's record in {said}"))
+        .to_string()
+}
+
+/// The SHA-256 of a file on this machine, as `sha256sum` prints it.
+pub fn sha256_of(path: &Path) -> String {
+    run("sha256sum", &[path.to_str().unwrap()])
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
 /// Runs `shipshape ARGS` with its own data dir `home`.
 pub fn shipshape(lab: &Lab, home: &Path, args: &[&str]) -> Output {
     shipshape_with(lab, home, args, |_| {})

@@ -57,6 +57,39 @@ pub fn keys(text: &str) -> Vec<EnvKey> {
         .collect()
 }
 
+/// Keys of the env file `after` against `before`, by name: added, removed, changed.
+/// The values are compared here and dropped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyChanges {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub changed: Vec<String>,
+}
+
+impl KeyChanges {
+    pub fn between(before: &str, after: &str) -> KeyChanges {
+        use std::collections::BTreeMap;
+        let before: BTreeMap<String, String> = env_assignments(before).into_iter().collect();
+        let after: BTreeMap<String, String> = env_assignments(after).into_iter().collect();
+        let only_in = |a: &BTreeMap<String, String>, b: &BTreeMap<String, String>| {
+            a.keys().filter(|k| !b.contains_key(*k)).cloned().collect()
+        };
+        KeyChanges {
+            added: only_in(&after, &before),
+            removed: only_in(&before, &after),
+            changed: after
+                .iter()
+                .filter(|(k, v)| before.get(*k).is_some_and(|old| old != *v))
+                .map(|(k, _)| k.clone())
+                .collect(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+}
+
 /// A key name the file and compose both accept.
 pub fn validate_key(name: &str) -> Result<()> {
     let mut chars = name.chars();

@@ -549,4 +549,4 @@ export type EnvKeys = { target: string,
  */
 file: string, exists: boolean, keys: Array<EnvKey>, command: string, };
 
-export type EnvSaved = { target: string, file: string, added: Array<string>, removed: Array<string>, changed: Array<string>, backup: string | null, services: Array<string>, record_id: string, command: string, };
+export type EnvSaved = { target: string, file: string, added: Array<string>, removed: Array<string>, changed: Array<string>, backup: string | null, record_id: string, command: string, };

@@ -7,8 +7,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use super::Console;
-use crate::checks::redact::env_assignments;
-use crate::env_file::{self, EnvKey};
+use crate::env_file::{self, EnvKey, KeyChanges};
 use crate::error::{Error, Result};
 use crate::history::{new_record_id, HistoryRecord, RunOutcome};
 use crate::journal::{Entry, RunStart};
@@ -26,8 +25,7 @@ pub struct EnvKeys {
     pub command: String,
 }
 
-/// A save as it ended: what changed (names only), the backup on the host, and the
-/// services that read the file (restarting them applies it).
+/// A save as it ended: what changed (names only) and the backup on the host.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct EnvSaved {
     pub target: String,
@@ -36,7 +34,6 @@ pub struct EnvSaved {
     pub removed: Vec<String>,
     pub changed: Vec<String>,
     pub backup: Option<String>,
-    pub services: Vec<String>,
     pub record_id: String,
     pub command: String,
 }
@@ -51,20 +48,18 @@ impl Console {
     async fn read_env(&self, target: &str) -> Result<(Secret, bool, String)> {
         let (target_config, policy) = self.target_and_policy(target)?;
         let connection = self.connect(target).await?;
-        let deadline = Deadline::Total(std::time::Duration::from_secs(
-            policy.deadlines.read_seconds as u64,
-        ));
         let command = env_file::read_command(&policy.env_file, &target_config.project_dir);
-        let output = connection.exec(&command, deadline).await?;
-        let failed = || Error::RemoteFailed {
-            what: format!("Reading {}", policy.env_file),
-            exit_code: output.exit_code.unwrap_or(-1),
-            detail: output.stderr.trim().to_string(),
-        };
-        if !output.succeeded() {
-            return Err(failed());
-        }
-        let (text, exists) = env_file::read_output(&output.stdout).ok_or_else(failed)?;
+        let what = format!("Reading {}", policy.env_file);
+        let output = connection
+            .exec(&command, Deadline::total(policy.deadlines.read_seconds))
+            .await?
+            .required(&what)?;
+        let (text, exists) =
+            env_file::read_output(&output.stdout).ok_or_else(|| Error::RemoteFailed {
+                what,
+                exit_code: 0,
+                detail: "its output did not start with `== present` or `== absent`".into(),
+            })?;
         Ok((
             Secret::new(text.to_string()),
             exists,
@@ -121,9 +116,7 @@ impl Console {
             &record_id,
             &Entry::OperationStarted(RunStart::now(target, &title, &command.render())),
         )?;
-        let deadline = Deadline::Total(std::time::Duration::from_secs(
-            policy.deadlines.change_seconds as u64,
-        ));
+        let deadline = Deadline::total(policy.deadlines.change_seconds);
         let connection = match self.connect(target).await {
             Ok(connection) => connection,
             Err(error) => return Err(journal.aborted(&record_id, error)),
@@ -151,41 +144,21 @@ impl Console {
                 policy.env_file
             )));
         }
-        if !output.succeeded() {
-            return Err(Error::RemoteFailed {
-                what: title,
-                exit_code: output.exit_code.unwrap_or(-1),
-                detail: output.stderr.trim().to_string(),
-            });
-        }
+        let output = output.required(&title)?;
         self.forget_facts(target);
-        let before: std::collections::BTreeMap<String, String> =
-            env_assignments(old.expose()).into_iter().collect();
-        let after: std::collections::BTreeMap<String, String> =
-            env_assignments(new.expose()).into_iter().collect();
-        let names = |f: &dyn Fn(&String) -> bool,
-                     from: &std::collections::BTreeMap<String, String>| {
-            from.keys().filter(|k| f(k)).cloned().collect::<Vec<_>>()
-        };
-        let added = names(&|k| !before.contains_key(k), &after);
-        let removed = names(&|k| !after.contains_key(k), &before);
-        let changed = names(
-            &|k| before.get(k).is_some_and(|v| Some(v) != after.get(k)),
-            &after,
-        );
+        let changes = KeyChanges::between(old.expose(), new.expose());
         Ok(EnvSaved {
             target: target.to_string(),
             file: policy.env_file.clone(),
-            added,
-            removed,
-            changed,
+            added: changes.added,
+            removed: changes.removed,
+            changed: changes.changed,
             backup: output
                 .stdout
                 .lines()
                 .find_map(|l| l.strip_prefix("backup "))
                 .map(str::to_string)
                 .filter(|_| exists),
-            services: policy.services.clone(),
             record_id,
             command: output.command,
         })

@@ -133,7 +133,7 @@ fn read_key_file(path: &Path) -> Result<Secret> {
         let mut bytes = e.into_bytes();
         zeroize::Zeroize::zeroize(&mut bytes);
         Error::BadInput(format!(
-            "{} is not a text file: an OpenSSH private key starts with -----BEGIN OPENSSH PRIVATE KEY-----.",
+            "{} is not a text file: an OpenSSH private key file is text, with its key between BEGIN and END lines.",
             path.display()
         ))
     })?;

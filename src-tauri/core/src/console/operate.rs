@@ -264,8 +264,10 @@ impl Console {
         let in_container = match (operation, outcome) {
             (Operation::Migrate { script }, RunOutcome::Cancelled | RunOutcome::TimedOut) => {
                 let stop = stop_migration_command(policy, &target.project_dir, *compose, script);
-                let deadline = Deadline::Total(std::time::Duration::from_secs(30));
-                match connection.exec(&stop, deadline).await {
+                match connection
+                    .exec(&stop, Deadline::total(policy.deadlines.change_seconds))
+                    .await
+                {
                     Ok(out) if out.succeeded() => "; stopped in the container".to_string(),
                     Ok(out) => format!(
                         "; it may still run in the container ({})",

@@ -17,7 +17,7 @@ use ts_rs::TS;
 use super::compose_diff::DiffRow;
 use crate::checklist::{sha256_hex, Actor};
 use crate::checks::probe::{engine_api, project_ids};
-use crate::checks::redact::env_assignments;
+use crate::env_file::KeyChanges;
 use crate::operations::{ChangedFile, IncomingCommit};
 use crate::policy::{Policy, PROFILE};
 use crate::shell::RemoteCommand;
@@ -260,38 +260,21 @@ pub fn env_key_changes(output: &str, env_file: &str) -> EnvKeyChanges {
             ..Default::default()
         };
     };
-    let before: BTreeMap<String, String> = env_assignments(&snapshot).into_iter().collect();
-    let after: BTreeMap<String, String> = env_assignments(&now).into_iter().collect();
-    let added: Vec<String> = after
-        .keys()
-        .filter(|k| !before.contains_key(*k))
-        .cloned()
-        .collect();
-    let removed: Vec<String> = before
-        .keys()
-        .filter(|k| !after.contains_key(*k))
-        .cloned()
-        .collect();
-    let changed: Vec<String> = after
-        .iter()
-        .filter(|(k, v)| before.get(*k).is_some_and(|old| old != *v))
-        .map(|(k, _)| k.clone())
-        .collect();
-    let note = if added.is_empty() && removed.is_empty() && changed.is_empty() {
-        format!("{env_file} has the same keys and values as at deploy {deploy}.")
-    } else {
-        format!(
+    let changes = KeyChanges::between(&snapshot, &now);
+    let note = match changes.is_empty() {
+        true => format!("{env_file} has the same keys and values as at deploy {deploy}."),
+        false => format!(
             "Since deploy {deploy}: {} key(s) added, {} removed, {} changed (values are never shown).",
-            added.len(),
-            removed.len(),
-            changed.len()
-        )
+            changes.added.len(),
+            changes.removed.len(),
+            changes.changed.len()
+        ),
     };
     EnvKeyChanges {
         compared_with: Some(deploy),
-        added,
-        removed,
-        changed,
+        added: changes.added,
+        removed: changes.removed,
+        changed: changes.changed,
         note,
     }
 }

@@ -54,6 +54,18 @@ impl CommandOutput {
     pub fn succeeded(&self) -> bool {
         self.exit_code == Some(0)
     }
+
+    /// The output if its command succeeded; otherwise the failure, saying what it was for.
+    pub fn required(self, what: &str) -> Result<CommandOutput> {
+        match self.succeeded() {
+            true => Ok(self),
+            false => Err(Error::RemoteFailed {
+                what: what.into(),
+                exit_code: self.exit_code.unwrap_or(-1),
+                detail: self.stderr.trim().to_string(),
+            }),
+        }
+    }
 }
 
 /// What the server presented during key exchange.
@@ -322,6 +334,19 @@ impl Connection {
         command: &RemoteCommand,
         deadline: Deadline,
     ) -> Result<StreamingCommand> {
+        self.start(command, &command.supervised(), None, deadline)
+            .await
+    }
+
+    /// Opens a channel and runs `sent` on it (the command as `command` renders it, or
+    /// under its supervisor), with `input` on its standard input if given.
+    async fn start(
+        &self,
+        command: &RemoteCommand,
+        sent: &str,
+        input: Option<&[u8]>,
+        deadline: Deadline,
+    ) -> Result<StreamingCommand> {
         let text = command.render();
         let started_at = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
         let clock = Instant::now();
@@ -329,10 +354,11 @@ impl Connection {
             host: self.host.clone(),
         };
         let (channel, permit) = self.open_channel().await?;
-        channel
-            .exec(true, command.supervised().as_bytes())
-            .await
-            .map_err(lost)?;
+        channel.exec(true, sent.as_bytes()).await.map_err(lost)?;
+        if let Some(input) = input {
+            channel.data(input).await.map_err(lost)?;
+            channel.eof().await.map_err(lost)?;
+        }
         tracing::debug!(host = %self.host, command = %text, "started");
         Ok(StreamingCommand {
             channel,
@@ -366,27 +392,8 @@ impl Connection {
     /// command past `deadline` is ended and is an [`Error::CommandTimeout`]; one whose
     /// connection broke is an [`Error::ConnectionLost`].
     pub async fn exec(&self, command: &RemoteCommand, deadline: Deadline) -> Result<CommandOutput> {
-        let (mut stdout, mut stderr) = (Captured::default(), Captured::default());
-        let summary = self
-            .exec_streaming(
-                command,
-                deadline,
-                |chunk| match chunk {
-                    StreamChunk::Stdout(bytes) => stdout.push(bytes),
-                    StreamChunk::Stderr(bytes) => stderr.push(bytes),
-                },
-                &CancellationToken::new(),
-            )
-            .await?;
-        self.ended_as_error(&summary, deadline)?;
-        Ok(CommandOutput {
-            command: summary.command,
-            stdout: stdout.text(),
-            stderr: stderr.text(),
-            exit_code: summary.exit_code,
-            started_at: summary.started_at,
-            duration_ms: summary.duration_ms,
-        })
+        let started = self.start_streaming(command, deadline).await?;
+        self.collect(started).await
     }
 
     /// Runs `command` with `input` as its standard input, collecting its output. The
@@ -399,27 +406,17 @@ impl Connection {
         input: &[u8],
         deadline: Deadline,
     ) -> Result<CommandOutput> {
-        let text = command.render();
-        let started_at = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
-        let clock = Instant::now();
-        let lost = |_| Error::ConnectionLost {
-            host: self.host.clone(),
-        };
-        let (channel, permit) = self.open_channel().await?;
-        channel.exec(true, text.as_bytes()).await.map_err(lost)?;
-        channel.data(input).await.map_err(lost)?;
-        channel.eof().await.map_err(lost)?;
-        let streaming = StreamingCommand {
-            channel,
-            _permit: permit,
-            handle: self.handle.clone(),
-            command: text,
-            started_at,
-            clock,
-            deadline,
-        };
+        let started = self
+            .start(command, &command.render(), Some(input), deadline)
+            .await?;
+        self.collect(started).await
+    }
+
+    /// Reads a started command to its end, keeping its output bounded ([`Captured`]).
+    async fn collect(&self, started: StreamingCommand) -> Result<CommandOutput> {
+        let deadline = started.deadline;
         let (mut stdout, mut stderr) = (Captured::default(), Captured::default());
-        let summary = streaming
+        let summary = started
             .pump(
                 |chunk| match chunk {
                     StreamChunk::Stdout(bytes) => stdout.push(bytes),

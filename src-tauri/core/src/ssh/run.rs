@@ -29,6 +29,11 @@ pub enum Deadline {
 }
 
 impl Deadline {
+    /// The whole command within `seconds` (as the policy's deadlines are written).
+    pub fn total(seconds: u32) -> Deadline {
+        Deadline::Total(Duration::from_secs(u64::from(seconds)))
+    }
+
     pub fn seconds(self) -> u64 {
         match self {
             Deadline::Total(d) | Deadline::Idle(d) => d.as_secs(),

@@ -13,7 +13,7 @@ beforeEach(() => {
     if (command === "env_keys") return keys;
     if (command === "set_env_key") {
       sent.push(args as Record<string, unknown>);
-      const saved: EnvSaved = { target: "a", file: ".env.aws", added: ["B"], removed: [], changed: [], backup: "~/b", services: [], record_id: "env-1", command: "sh" };
+      const saved: EnvSaved = { target: "a", file: ".env.aws", added: ["B"], removed: [], changed: [], backup: "~/b", record_id: "env-1", command: "sh" };
       keys = { ...keys, keys: [...keys.keys, { name: "B", line: 2, looks_secret: false, empty: false }] };
       return saved;
     }

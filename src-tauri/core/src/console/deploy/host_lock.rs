@@ -1,7 +1,6 @@
 //! The host's deploy lock seen from outside a deploy: who holds it, and breaking it
 //! deliberately (its holder's process ended), recorded in the journal and on the host.
 
-use super::steps::required;
 use crate::console::Console;
 use crate::deploy::lock::{self, LockHolder, LockStatus};
 use crate::error::{Error, Result};
@@ -14,14 +13,13 @@ impl Console {
     pub async fn lock_status(&self, target: &str) -> Result<LockStatus> {
         let (_, policy) = self.target_and_policy(target)?;
         let connection = self.connect(target).await?;
-        let seconds = policy.deadlines.read_seconds as u64;
         let output = connection
             .exec(
                 &lock::status_command(),
-                Deadline::Total(std::time::Duration::from_secs(seconds)),
+                Deadline::total(policy.deadlines.read_seconds),
             )
-            .await?;
-        let output = required(output, "Reading the host's deploy lock")?;
+            .await?
+            .required("Reading the host's deploy lock")?;
         Ok(lock::parse_status(&output.stdout))
     }
 
@@ -36,14 +34,11 @@ impl Console {
         }
         let before = self.lock_status(target).await?;
         let connection = self.connect(target).await?;
-        let seconds = policy.deadlines.change_seconds as u64;
-        let output = connection
-            .exec(
-                &lock::break_command(),
-                Deadline::Total(std::time::Duration::from_secs(seconds)),
-            )
-            .await?;
-        required(output, "Breaking the host's deploy lock")?;
+        let deadline = Deadline::total(policy.deadlines.change_seconds);
+        connection
+            .exec(&lock::break_command(), deadline)
+            .await?
+            .required("Breaking the host's deploy lock")?;
         let journal = self.journal()?;
         journal.append(
             &new_record_id("lock"),
@@ -64,12 +59,7 @@ impl Console {
             "lock broken",
             &format!("held by {held_by}; reason: {reason}"),
         );
-        connection
-            .exec(
-                &line,
-                Deadline::Total(std::time::Duration::from_secs(seconds)),
-            )
-            .await?;
+        connection.exec(&line, deadline).await?;
         self.lock_status(target).await
     }
 }

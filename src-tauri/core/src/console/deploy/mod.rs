@@ -329,10 +329,11 @@ impl Console {
         run.end(began, done).await
     }
 
-    /// Every snapshot a rollback of `target` can return to, newest first.
-    pub fn deploy_snapshots(&self, target: &str) -> Result<Vec<Snapshot>> {
+    /// Every snapshot taken for `target`, oldest first, with the deploy whose step
+    /// recorded it (a resumed deploy records the snapshot it kept, under its own id).
+    fn recorded_snapshots(&self, target: &str) -> Result<Vec<(String, Snapshot)>> {
         let mut of_target = std::collections::HashSet::new();
-        let mut found: Vec<Snapshot> = Vec::new();
+        let mut found = Vec::new();
         for (id, entry) in self.journal()?.entries()? {
             match entry {
                 Entry::DeployStarted(start) if start.target == target => {
@@ -340,36 +341,35 @@ impl Console {
                 }
                 Entry::DeployStep(step) if of_target.contains(&id) => {
                     if let Some(snapshot) = step.snapshot {
-                        found.retain(|s| s.deploy != snapshot.deploy);
-                        found.push(snapshot);
+                        found.push((id, snapshot));
                     }
                 }
                 _ => {}
             }
         }
-        found.reverse();
         Ok(found)
     }
 
-    /// The snapshot to return `target` to: that of deploy `to`, or the newest one.
-    fn snapshot_to_restore(&self, target: &str, to: Option<&str>) -> Result<Snapshot> {
-        let mut of_target = std::collections::HashSet::new();
-        let mut found = None;
-        for (id, entry) in self.journal()?.entries()? {
-            match entry {
-                Entry::DeployStarted(start) if start.target == target => {
-                    of_target.insert(id);
-                }
-                Entry::DeployStep(step) if of_target.contains(&id) => {
-                    if let Some(snapshot) = step.snapshot {
-                        if to.is_none_or(|to| to == id) {
-                            found = Some(snapshot);
-                        }
-                    }
-                }
-                _ => {}
+    /// Every snapshot a rollback of `target` can return to, newest first.
+    pub fn deploy_snapshots(&self, target: &str) -> Result<Vec<Snapshot>> {
+        let mut found: Vec<Snapshot> = Vec::new();
+        for (_, snapshot) in self.recorded_snapshots(target)?.into_iter().rev() {
+            if !found.iter().any(|s| s.deploy == snapshot.deploy) {
+                found.push(snapshot);
             }
         }
+        Ok(found)
+    }
+
+    /// The snapshot to return `target` to: that of deploy `to` (the deploy that took it,
+    /// or one that resumed it), or the newest one.
+    fn snapshot_to_restore(&self, target: &str, to: Option<&str>) -> Result<Snapshot> {
+        let found = self
+            .recorded_snapshots(target)?
+            .into_iter()
+            .rev()
+            .find(|(id, snapshot)| to.is_none_or(|to| to == id || to == snapshot.deploy))
+            .map(|(_, snapshot)| snapshot);
         found.ok_or_else(|| {
             Error::BadInput(match to {
                 Some(to) => format!("No snapshot of {target} was taken by {to}: `shipshape history` lists the deploys."),

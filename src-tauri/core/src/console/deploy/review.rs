@@ -30,9 +30,7 @@ impl Console {
         let (target_config, policy) = self.target_and_policy(target)?;
         let dir = &target_config.project_dir;
         let connection = self.connect(target).await?;
-        let deadline = Deadline::Total(std::time::Duration::from_secs(
-            policy.deadlines.read_seconds as u64,
-        ));
+        let deadline = Deadline::total(policy.deadlines.read_seconds);
         let before = review::compose_at_command("HEAD", dir);
         let after = review::compose_at_command(&incoming.upstream, dir);
         let env = review::env_command(&policy, dir);

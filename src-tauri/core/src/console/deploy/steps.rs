@@ -23,19 +23,7 @@ use crate::journal::{Entry, RunStart};
 use crate::operations::Operation;
 use crate::policy::Policy;
 use crate::shell::RemoteCommand;
-use crate::ssh::{CancellationToken, CommandOutput, Connection, Deadline, StreamChunk};
-
-/// `output` if its command succeeded; otherwise the failure, saying what it was for.
-pub(super) fn required(output: CommandOutput, what: &str) -> Result<CommandOutput> {
-    match output.succeeded() {
-        true => Ok(output),
-        false => Err(Error::RemoteFailed {
-            what: what.into(),
-            exit_code: output.exit_code.unwrap_or(-1),
-            detail: output.stderr,
-        }),
-    }
-}
+use crate::ssh::{CancellationToken, Connection, Deadline, StreamChunk};
 
 /// The host's lock while held: its channel's task, ended to free it.
 struct HeldLock {
@@ -311,7 +299,7 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
     ) -> Result<String> {
         let output = self.connection.exec(command, self.change_deadline).await?;
         commands.push(output.command.clone());
-        Ok(required(output, &command.render())?.stdout)
+        Ok(output.required(&command.render())?.stdout)
     }
 
     async fn take_lock(&mut self, message: &str) -> Result<Done<()>> {
@@ -396,9 +384,7 @@ impl Console {
         on_event: F,
     ) -> Result<Run<'_, F>> {
         let (_, policy) = self.target_and_policy(target)?;
-        let change_deadline = Deadline::Total(std::time::Duration::from_secs(
-            policy.deadlines.change_seconds as u64,
-        ));
+        let change_deadline = Deadline::total(policy.deadlines.change_seconds);
         let what = match kind {
             DeployKind::Deploy => "Deploy",
             DeployKind::Rollback => "Roll back",
