@@ -92,6 +92,7 @@ ensure_compose_v2() {
 # --- daemons ----------------------------------------------------------------------------
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+pid_gone() { ! pid_alive "$1"; }
 
 wait_for() { # seconds, description, command...
   local n=$1 what=$2; shift 2
@@ -144,6 +145,10 @@ ensure_keys() {
   install -d -m 755 "$LAB_DIR/ssh"
   [ -f "$LAB_DIR/ssh/ssh_host_ed25519_key" ] ||
     ssh-keygen -q -t ed25519 -N '' -C shipshape-lab-host -f "$LAB_DIR/ssh/ssh_host_ed25519_key"
+  [ -f "$LAB_DIR/ssh/ssh_host_ecdsa_key" ] ||
+    ssh-keygen -q -t ecdsa -b 256 -N '' -C shipshape-lab-host -f "$LAB_DIR/ssh/ssh_host_ecdsa_key"
+  [ -f "$LAB_DIR/ssh/ssh_host_rsa_key" ] ||
+    ssh-keygen -q -t rsa -b 3072 -N '' -C shipshape-lab-host -f "$LAB_DIR/ssh/ssh_host_rsa_key"
   [ -f "$LAB_DIR/ssh/rebuilt_host_ed25519_key" ] ||
     ssh-keygen -q -t ed25519 -N '' -C shipshape-lab-rebuilt-host -f "$LAB_DIR/ssh/rebuilt_host_ed25519_key"
   # The operator's key for the lab, like a user's ~/.ssh/id_ed25519. Shipshape imports it
@@ -161,10 +166,9 @@ ensure_keys() {
 
 start_sshd() { # name port host-key [extra config line]
   local name=$1 port=$2 key=$3 extra=${4:-}
-  pid_alive "$LAB_DIR/$name.pid" && return 0
   mkdir -p /run/sshd
   chmod 755 "$LAB_DIR"
-  cat >"$LAB_DIR/$name.conf" <<EOF
+  cat >"$LAB_DIR/$name.conf.new" <<EOF
 # The lab's own sshd: loopback only, keys only, one user.
 Port $port
 ListenAddress 127.0.0.1
@@ -182,6 +186,18 @@ MaxStartups 100:30:200
 Subsystem sftp internal-sftp
 $extra
 EOF
+  # A running sshd is kept only if it runs this very configuration (an older lab's
+  # sshd, with fewer host keys say, is restarted).
+  if pid_alive "$LAB_DIR/$name.pid"; then
+    if cmp -s "$LAB_DIR/$name.conf.new" "$LAB_DIR/$name.conf"; then
+      rm -f "$LAB_DIR/$name.conf.new"
+      return 0
+    fi
+    log "restarting $name: its configuration changed"
+    kill "$(cat "$LAB_DIR/$name.pid")"
+    wait_for 10 "$name to stop" pid_gone "$LAB_DIR/$name.pid"
+  fi
+  mv "$LAB_DIR/$name.conf.new" "$LAB_DIR/$name.conf"
   log "starting $name on 127.0.0.1:$port (log: $LAB_DIR/$name.log)"
   /usr/sbin/sshd -t -f "$LAB_DIR/$name.conf"
   /usr/sbin/sshd -f "$LAB_DIR/$name.conf" -E "$LAB_DIR/$name.log"
@@ -189,7 +205,9 @@ EOF
 }
 
 ensure_sshd() {
-  start_sshd sshd "$SSH_PORT" "$LAB_DIR/ssh/ssh_host_ed25519_key"
+  # The host holds three keys, as an EC2 host does; ed25519 is the one clients prefer.
+  start_sshd sshd "$SSH_PORT" "$LAB_DIR/ssh/ssh_host_ed25519_key" \
+    "HostKey $LAB_DIR/ssh/ssh_host_ecdsa_key"$'\n'"HostKey $LAB_DIR/ssh/ssh_host_rsa_key"
   start_sshd sshd-rebuilt "$REBUILT_PORT" "$LAB_DIR/ssh/rebuilt_host_ed25519_key"
   install -d -m 755 "$LAB_DIR/v1-bin"
   local real_docker
@@ -331,6 +349,9 @@ write_descriptor() {
   "user": "$LAB_USER",
   "project_dir": "$PROJECT_DIR",
   "host_key_fingerprint": "$(fingerprint_of "$LAB_DIR/ssh/ssh_host_ed25519_key.pub")",
+  "host_key_type": "ssh-ed25519",
+  "ecdsa_host_key_fingerprint": "$(fingerprint_of "$LAB_DIR/ssh/ssh_host_ecdsa_key.pub")",
+  "rsa_host_key_fingerprint": "$(fingerprint_of "$LAB_DIR/ssh/ssh_host_rsa_key.pub")",
   "rebuilt_port": $REBUILT_PORT,
   "v1_port": $V1_PORT,
   "rebuilt_host_key_fingerprint": "$(fingerprint_of "$LAB_DIR/ssh/rebuilt_host_ed25519_key.pub")",

@@ -260,3 +260,94 @@ fn a_target_imported_from_ssh_config_resolves_like_ssh_and_connects() {
     ]));
     ok(&with_home(&["ps", "lab-via-config"]));
 }
+
+/// The lab's host holds ed25519, ECDSA and RSA keys, as an EC2 host does. An operator who
+/// has only the RSA fingerprint (an older console output, say) pins that key: the pin
+/// records its type, and every connection asks the host for it. Before pins had types,
+/// the host showed its ed25519 key and the RSA fingerprint was refused as a mismatch.
+#[test]
+fn a_host_is_pinned_by_its_rsa_or_ecdsa_key_and_connects_with_it() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    let port = lab.field("port");
+    ok(&shipshape(
+        &lab,
+        home.path(),
+        &[
+            "target",
+            "add",
+            "many-keys",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--key",
+            "local-lab",
+        ],
+    ));
+    let pin_line = || {
+        let pins = std::fs::read_to_string(home.path().join("known_hosts")).unwrap();
+        let line = pins
+            .lines()
+            .find(|l| l.starts_with(&format!("[127.0.0.1]:{port} ")));
+        line.unwrap_or_default().to_string()
+    };
+
+    let rsa = lab.field("rsa_host_key_fingerprint");
+    let trusted = ok(&shipshape(
+        &lab,
+        home.path(),
+        &["target", "trust", "many-keys", "--fingerprint", &rsa],
+    ));
+    assert!(trusted.contains("ssh-rsa"), "{trusted}");
+    assert_eq!(pin_line(), format!("[127.0.0.1]:{port} {rsa} ssh-rsa"));
+    ok(&shipshape(&lab, home.path(), &["ps", "many-keys"]));
+    // Looking again compares the pin with the host's key of the pinned type.
+    let looked = shipshape(&lab, home.path(), &["target", "trust", "many-keys"]);
+    let said = text(&looked.stderr);
+    assert!(
+        said.contains(&format!("currently pinned: {rsa} (same)")),
+        "{said}"
+    );
+
+    // From a known_hosts file that lists only the host's ECDSA key.
+    let dir = tempfile::tempdir().unwrap();
+    let known_hosts = dir.path().join("known_hosts");
+    std::fs::write(
+        &known_hosts,
+        lab.known_hosts_line(&port, "ssh_host_ecdsa_key.pub"),
+    )
+    .unwrap();
+    ok(&shipshape(
+        &lab,
+        home.path(),
+        &[
+            "target",
+            "trust",
+            "many-keys",
+            "--known-hosts",
+            known_hosts.to_str().unwrap(),
+        ],
+    ));
+    let ecdsa = lab.field("ecdsa_host_key_fingerprint");
+    assert_eq!(
+        pin_line(),
+        format!("[127.0.0.1]:{port} {ecdsa} ecdsa-sha2-nistp256")
+    );
+    ok(&shipshape(&lab, home.path(), &["ps", "many-keys"]));
+
+    // A fingerprint the host does not hold is refused, naming every key it does hold.
+    let refused = shipshape(
+        &lab,
+        home.path(),
+        &["target", "trust", "many-keys", "--fingerprint", WRONG],
+    );
+    assert_eq!(refused.status.code(), Some(3));
+    let said = text(&refused.stderr);
+    assert!(said.contains(&rsa) && said.contains(&ecdsa), "{said}");
+    assert_eq!(
+        pin_line(),
+        format!("[127.0.0.1]:{port} {ecdsa} ecdsa-sha2-nistp256")
+    );
+}

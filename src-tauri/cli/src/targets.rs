@@ -195,6 +195,12 @@ pub async fn run(console: &Console, command: TargetCommand) -> Result<(), Error>
                 "{name} offers a {} host key with fingerprint\n  {}",
                 offer.key_type, offer.fingerprint
             );
+            for other in trust.offers.iter().filter(|o| *o != offer) {
+                eprintln!(
+                    "It also holds a {} key:\n  {}",
+                    other.key_type, other.fingerprint
+                );
+            }
             if let Some(pinned) = &trust.pinned {
                 eprintln!(
                     "currently pinned: {pinned}{}",

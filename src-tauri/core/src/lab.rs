@@ -25,6 +25,9 @@ pub struct LabDescriptor {
     pub user: String,
     pub project_dir: String,
     pub host_key_fingerprint: String,
+    /// The type of that key (`ssh-ed25519`); older descriptors have none.
+    #[serde(default)]
+    pub host_key_type: Option<String>,
     pub client_key: String,
 }
 
@@ -56,7 +59,8 @@ pub fn ensure_lab_target(
         target::save(settings, wanted.clone())?;
     }
     if known_hosts.pinned(&lab.host, lab.port).is_none() {
-        known_hosts.pin(&lab.host, lab.port, &lab.host_key_fingerprint)?;
+        let key_type = lab.host_key_type.as_deref();
+        known_hosts.pin(&lab.host, lab.port, &lab.host_key_fingerprint, key_type)?;
     }
     let listed = keys::find(settings, LAB_KEY).is_ok();
     if !(listed && keys::in_keyring(LAB_KEY)?) {

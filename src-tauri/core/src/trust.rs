@@ -2,7 +2,11 @@
 //! known-hosts file. The SSH layer compares the server's key with the pin during key
 //! exchange, before any authentication, so a wrong host never sees our key.
 //!
-//! File format, one pin per line: `[host]:port SHA256:<base64>`; `#` starts a comment.
+//! File format, one pin per line: `[host]:port SHA256:<base64> [key-type]`; `#` starts a
+//! comment. The key type (`ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`...) says which of
+//! a host's keys the pin is: connecting asks the host for that type only, so a host with
+//! several keys can be pinned by any of them. Pins written before it had no type; they are
+//! compared with the key the host prefers.
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +15,16 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone)]
 pub struct KnownHosts {
     path: PathBuf,
-    pins: Vec<(String, String)>,
+    pins: Vec<(String, HostPin)>,
+}
+
+/// One host's pinned key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPin {
+    /// `SHA256:...`
+    pub fingerprint: String,
+    /// The key's type as OpenSSH names it (`ssh-ed25519`); `None` in pins from before types.
+    pub key_type: Option<String>,
 }
 
 /// The host pattern of a pin, as OpenSSH writes non-standard ports.
@@ -54,7 +67,12 @@ impl KnownHosts {
             .filter(|line| !line.is_empty() && !line.starts_with('#'))
             .filter_map(|line| {
                 let mut fields = line.split_whitespace();
-                Some((fields.next()?.to_string(), fields.next()?.to_string()))
+                let pattern = fields.next()?.to_string();
+                let pin = HostPin {
+                    fingerprint: fields.next()?.to_string(),
+                    key_type: fields.next().map(str::to_string),
+                };
+                Some((pattern, pin))
             })
             .collect();
         Ok(KnownHosts { path, pins })
@@ -64,21 +82,43 @@ impl KnownHosts {
         &self.path
     }
 
-    /// The pinned fingerprint for `host:port`, if any.
-    pub fn pinned(&self, host: &str, port: u16) -> Option<&str> {
+    /// The pin for `host:port`, if any.
+    pub fn pin_of(&self, host: &str, port: u16) -> Option<&HostPin> {
         let pattern = host_pattern(host, port);
         self.pins
             .iter()
             .find(|(p, _)| *p == pattern)
-            .map(|(_, fp)| fp.as_str())
+            .map(|(_, pin)| pin)
     }
 
-    /// Pins `fingerprint` for `host:port`, replacing any earlier pin, and saves the file.
-    pub fn pin(&mut self, host: &str, port: u16, fingerprint: &str) -> Result<()> {
+    /// The pinned fingerprint for `host:port`, if any.
+    pub fn pinned(&self, host: &str, port: u16) -> Option<&str> {
+        self.pin_of(host, port).map(|pin| pin.fingerprint.as_str())
+    }
+
+    /// Pins `fingerprint`, a key of type `key_type`, for `host:port`, replacing any earlier
+    /// pin, and saves the file.
+    pub fn pin(
+        &mut self,
+        host: &str,
+        port: u16,
+        fingerprint: &str,
+        key_type: Option<&str>,
+    ) -> Result<()> {
         let fingerprint = parse_fingerprint(fingerprint)?;
+        if let Some(kind) = key_type {
+            crate::ssh::host_key_algorithms(kind)?;
+        }
         let pattern = host_pattern(host, port);
         self.pins.retain(|(p, _)| *p != pattern);
-        self.pins.push((pattern, fingerprint));
+        let key_type = key_type.map(str::to_string);
+        self.pins.push((
+            pattern,
+            HostPin {
+                fingerprint,
+                key_type,
+            },
+        ));
         self.save()
     }
 
@@ -86,10 +126,14 @@ impl KnownHosts {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::storage(dir, e))?;
         }
-        let mut text =
-            String::from("# Shipshape's pinned host keys: [host]:port SHA256:fingerprint\n");
-        for (pattern, fingerprint) in &self.pins {
-            text.push_str(&format!("{pattern} {fingerprint}\n"));
+        let mut text = String::from(
+            "# Shipshape's pinned host keys: [host]:port SHA256:fingerprint key-type\n",
+        );
+        for (pattern, pin) in &self.pins {
+            match &pin.key_type {
+                Some(kind) => text.push_str(&format!("{pattern} {} {kind}\n", pin.fingerprint)),
+                None => text.push_str(&format!("{pattern} {}\n", pin.fingerprint)),
+            }
         }
         let temp = self.path.with_extension("tmp");
         std::fs::write(&temp, text).map_err(|e| Error::storage(&temp, e))?;
@@ -113,11 +157,17 @@ mod tests {
                 "127.0.0.1",
                 2222,
                 "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                None,
             )
             .unwrap();
-        hosts.pin("127.0.0.1", 2222, FP).unwrap();
+        hosts.pin("127.0.0.1", 2222, FP, Some("ssh-rsa")).unwrap();
         let again = KnownHosts::load(hosts.path()).unwrap();
         assert_eq!(again.pinned("127.0.0.1", 2222), Some(FP));
+        assert_eq!(
+            again.pin_of("127.0.0.1", 2222).unwrap().key_type.as_deref(),
+            Some("ssh-rsa")
+        );
+        assert!(hosts.pin("127.0.0.1", 2222, FP, Some("ssh-dss")).is_err());
         assert_eq!(again.pinned("127.0.0.1", 22), None);
     }
 

@@ -61,7 +61,8 @@ fn console(
         }
         target::save(&settings, target).unwrap();
         if pins.pinned("127.0.0.1", *port).is_none() {
-            pins.pin("127.0.0.1", *port, fingerprint).unwrap();
+            pins.pin("127.0.0.1", *port, fingerprint, Some("ssh-ed25519"))
+                .unwrap();
         }
     }
     let key = host.client_key.clone();

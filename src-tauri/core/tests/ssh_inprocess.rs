@@ -11,6 +11,7 @@ use host::{FakeHost, Reply};
 use russh::keys::PrivateKey;
 use shipshape_core::shell::RemoteCommand;
 use shipshape_core::ssh::{Connection, Deadline, Endpoint};
+use shipshape_core::trust::HostPin;
 use shipshape_core::{Error, ErrorCode};
 
 fn ed25519() -> PrivateKey {
@@ -28,10 +29,18 @@ fn endpoint(port: u16) -> Endpoint {
 const TIMEOUT: Duration = Duration::from_secs(10);
 const LONG: Deadline = Deadline::Total(Duration::from_secs(10));
 
+/// A pin of `fingerprint`, a key of `key_type` (`None`: a pin from before types).
+fn pin(fingerprint: &str, key_type: Option<&str>) -> HostPin {
+    HostPin {
+        fingerprint: fingerprint.to_string(),
+        key_type: key_type.map(str::to_string),
+    }
+}
+
 async fn connected(host: &FakeHost) -> Connection {
     Connection::open(
         &endpoint(host.port),
-        Some(&host.fingerprint),
+        Some(&pin(&host.fingerprint, Some("ssh-ed25519"))),
         &host.client_key,
         TIMEOUT,
     )
@@ -78,10 +87,16 @@ async fn a_pinned_host_runs_commands_on_one_multiplexed_connection() {
 async fn a_wrong_pin_is_refused_before_any_authentication() {
     let host = FakeHost::start().await;
     let wrong = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-    let error = Connection::open(&endpoint(host.port), Some(wrong), &host.client_key, TIMEOUT)
-        .await
-        .err()
-        .expect("a wrong host key must not connect");
+    let wrong_pin = pin(wrong, Some("ssh-ed25519"));
+    let error = Connection::open(
+        &endpoint(host.port),
+        Some(&wrong_pin),
+        &host.client_key,
+        TIMEOUT,
+    )
+    .await
+    .err()
+    .expect("a wrong host key must not connect");
     match &error {
         Error::HostKeyMismatch {
             expected, actual, ..
@@ -97,6 +112,69 @@ async fn a_wrong_pin_is_refused_before_any_authentication() {
         host.auth_requests(),
         0,
         "the server saw an authentication request"
+    );
+}
+
+/// A host holds several keys and shows the one the client prefers (ed25519). A pin of its
+/// ECDSA key records the type, and connecting asks for that key: it connects. Before pins
+/// had types, the host showed its ed25519 key and was refused as an impostor.
+#[tokio::test]
+async fn a_host_pinned_by_its_ecdsa_key_is_asked_for_that_key() {
+    let host = FakeHost::start().await;
+    let ecdsa = pin(&host.ecdsa_fingerprint, Some("ecdsa-sha2-nistp256"));
+    let connection = Connection::open(
+        &endpoint(host.port),
+        Some(&ecdsa),
+        &host.client_key,
+        TIMEOUT,
+    )
+    .await
+    .expect("the pinned ECDSA key is the one asked for");
+    assert_eq!(connection.host_key(), host.ecdsa_fingerprint);
+    let authenticated = host.auth_requests();
+
+    // Without the type, the host shows the key it prefers, which is not the pinned one.
+    let untyped = pin(&host.ecdsa_fingerprint, None);
+    let error = Connection::open(
+        &endpoint(host.port),
+        Some(&untyped),
+        &host.client_key,
+        TIMEOUT,
+    )
+    .await
+    .err()
+    .unwrap();
+    assert_eq!(error.code(), ErrorCode::HostKeyMismatch);
+
+    // A pinned type the host does not hold is a mismatch that says so, before any
+    // authentication.
+    let rsa = pin(&host.ecdsa_fingerprint, Some("ssh-rsa"));
+    let error = Connection::open(&endpoint(host.port), Some(&rsa), &host.client_key, TIMEOUT)
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(error.code(), ErrorCode::HostKeyMismatch);
+    assert!(error.to_string().contains("no ssh-rsa key"), "{error}");
+    assert_eq!(
+        host.auth_requests(),
+        authenticated,
+        "a refused host saw a user"
+    );
+
+    // Probing lists each key the host holds, the preferred first.
+    let offers = Connection::probe_host_keys("127.0.0.1", host.port, TIMEOUT)
+        .await
+        .unwrap();
+    let listed: Vec<_> = offers
+        .iter()
+        .map(|o| (o.key_type.as_str(), o.fingerprint.as_str()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("ssh-ed25519", host.fingerprint.as_str()),
+            ("ecdsa-sha2-nistp256", host.ecdsa_fingerprint.as_str())
+        ]
     );
 }
 
@@ -127,7 +205,7 @@ async fn a_key_the_server_does_not_know_is_rejected_with_its_public_line() {
     let stranger = ed25519();
     let error = Connection::open(
         &endpoint(host.port),
-        Some(&host.fingerprint),
+        Some(&pin(&host.fingerprint, None)),
         &stranger,
         TIMEOUT,
     )

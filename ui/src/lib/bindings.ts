@@ -105,7 +105,15 @@ key_type: string,
  */
 fingerprint: string, };
 
-export type HostTrust = { target: string, offered: HostKeyOffer, pinned: string | null, 
+export type HostTrust = { target: string, 
+/**
+ * The key of the pinned type, or the one the host prefers to show.
+ */
+offered: HostKeyOffer, 
+/**
+ * Every key the host holds, preferred first (`offered` among them).
+ */
+offers: Array<HostKeyOffer>, pinned: string | null, 
 /**
  * True if a pin exists and the host's key matches it.
  */

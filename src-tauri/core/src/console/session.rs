@@ -102,8 +102,8 @@ impl Console {
         }
         let pin = self
             .known_hosts()?
-            .pinned(&target.host, target.port)
-            .map(str::to_string);
+            .pin_of(&target.host, target.port)
+            .cloned();
         let key_name = target.key.clone().ok_or_else(|| {
             Error::BadInput(format!(
                 "The target {name} has no key. Choose one on the Targets screen."
@@ -116,7 +116,7 @@ impl Console {
             port: target.port,
             user: target.user.clone(),
         };
-        let opened = Connection::open(&endpoint, pin.as_deref(), &key, CONNECT_TIMEOUT).await;
+        let opened = Connection::open(&endpoint, pin.as_ref(), &key, CONNECT_TIMEOUT).await;
         match &opened {
             Ok(_) => tracing::info!(target = name, address = %target.address(), "connected"),
             Err(error) => tracing::warn!(target = name, code = ?error.code(), "{error}"),

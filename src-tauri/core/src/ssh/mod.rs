@@ -12,17 +12,21 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use russh::client::{self, Handle};
-use russh::keys::{HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
+use russh::keys::{PrivateKey, PrivateKeyWithHashAlg};
 use serde::Serialize;
 use ts_rs::TS;
 
 use crate::error::{Error, Result};
 use crate::shell::RemoteCommand;
+use crate::trust::HostPin;
 
 mod captured;
+mod host_key;
 mod run;
 
 pub use captured::{Captured, KEPT_BYTES};
+use host_key::PinnedHostKey;
+pub use host_key::{host_key_algorithms, HostKeyOffer};
 pub use run::{CommandEnd, CommandOutputSummary, Deadline, StreamChunk, StreamingCommand};
 
 /// Ends a streamed command ([`Connection::exec_streaming`]); cloned freely, cancelled once.
@@ -68,41 +72,6 @@ impl CommandOutput {
     }
 }
 
-/// What the server presented during key exchange.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct HostKeyOffer {
-    /// e.g. `ssh-ed25519`
-    pub key_type: String,
-    /// `SHA256:...`
-    pub fingerprint: String,
-}
-
-/// Accepts the server only if its key matches the pin; remembers what it saw either way.
-pub(crate) struct PinnedHostKey {
-    expected: Option<String>,
-    seen: Arc<Mutex<Option<HostKeyOffer>>>,
-}
-
-impl client::Handler for PinnedHostKey {
-    type Error = russh::Error;
-
-    async fn check_server_key(
-        &mut self,
-        key: &PublicKeyOrCertificate,
-    ) -> Result<bool, Self::Error> {
-        let PublicKeyOrCertificate::PublicKey { key, .. } = key else {
-            return Ok(false); // host certificates are not part of the trust model (yet)
-        };
-        let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
-        let matches = self.expected.as_deref() == Some(fingerprint.as_str());
-        *self.seen.lock().unwrap() = Some(HostKeyOffer {
-            key_type: key.algorithm().to_string(),
-            fingerprint,
-        });
-        Ok(matches)
-    }
-}
-
 pub struct Connection {
     handle: Arc<Handle<PinnedHostKey>>,
     host: String,
@@ -131,17 +100,30 @@ pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(4);
 pub const KEEPALIVE_MAX: usize = 2;
 
 impl Connection {
-    /// Connects, verifies the host key against `pinned_fingerprint`, then authenticates
-    /// with `key`. With no pin, fails with [`Error::HostKeyUnknown`] carrying what the
-    /// host offered, so the operator can compare and pin it.
+    /// Connects, verifies the host key against `pin` (asking the host for the pinned key's
+    /// type), then authenticates with `key`. With no pin, fails with
+    /// [`Error::HostKeyUnknown`] carrying what the host offered, so the operator can
+    /// compare and pin it.
     pub async fn open(
         endpoint: &Endpoint,
-        pinned_fingerprint: Option<&str>,
+        pin: Option<&HostPin>,
+        key: &PrivateKey,
+        timeout: Duration,
+    ) -> Result<Connection> {
+        let asked = host_key::preferences(pin.and_then(|p| p.key_type.as_deref()))?;
+        let expected = pin.map(|p| p.fingerprint.as_str());
+        Self::open_with(endpoint, expected, asked, key, timeout).await
+    }
+
+    async fn open_with(
+        endpoint: &Endpoint,
+        pinned: Option<&str>,
+        asked: russh::Preferred,
         key: &PrivateKey,
         timeout: Duration,
     ) -> Result<Connection> {
         let seconds = timeout.as_secs();
-        tokio::time::timeout(timeout, Self::open_inner(endpoint, pinned_fingerprint, key))
+        tokio::time::timeout(timeout, Self::open_inner(endpoint, pinned, asked, key))
             .await
             .map_err(|_| Error::Timeout {
                 what: format!("Connecting to {}:{}", endpoint.host, endpoint.port),
@@ -152,6 +134,7 @@ impl Connection {
     async fn open_inner(
         endpoint: &Endpoint,
         pinned: Option<&str>,
+        asked: russh::Preferred,
         key: &PrivateKey,
     ) -> Result<Connection> {
         let host = endpoint.host.clone();
@@ -177,6 +160,7 @@ impl Connection {
             keepalive_interval: Some(KEEPALIVE_INTERVAL),
             keepalive_max: KEEPALIVE_MAX,
             inactivity_timeout: None,
+            preferred: asked.clone(),
             ..Default::default()
         });
         let seen = Arc::new(Mutex::new(None));
@@ -201,6 +185,24 @@ impl Connection {
                         key_type: seen.key_type,
                         fingerprint: seen.fingerprint,
                     },
+                    // The host holds no key of the type asked for (the pinned one).
+                    (
+                        russh::Error::NoCommonAlgo {
+                            kind: russh::AlgorithmKind::Key,
+                            ..
+                        },
+                        _,
+                        _,
+                    ) => {
+                        let kind = asked.key.first().map(|a| a.to_string()).unwrap_or_default();
+                        let kind = kind.replace("rsa-sha2-512", "ssh-rsa");
+                        Error::HostKeyMismatch {
+                            host: format!("{host}:{}", endpoint.port),
+                            expected: pinned
+                                .map_or_else(|| format!("a {kind} key"), str::to_string),
+                            actual: format!("no {kind} key"),
+                        }
+                    }
                     (error, _, _) => protocol_error(&host, error),
                 });
             }
@@ -281,30 +283,6 @@ impl Connection {
                     })
                 }
             }
-        }
-    }
-
-    /// Asks the server for its host key and hangs up during key exchange: nothing about
-    /// us (user, key) is ever sent. Used to show an operator what to compare before trusting.
-    pub async fn probe_host_key(host: &str, port: u16, timeout: Duration) -> Result<HostKeyOffer> {
-        let endpoint = Endpoint {
-            host: host.to_string(),
-            port,
-            user: String::new(),
-        };
-        let never_used = PrivateKey::random(&mut rand::rng(), russh::keys::Algorithm::Ed25519)
-            .map_err(|e| Error::Protocol(e.to_string()))?;
-        match Self::open(&endpoint, None, &never_used, timeout).await {
-            Err(Error::HostKeyUnknown {
-                key_type,
-                fingerprint,
-                ..
-            }) => Ok(HostKeyOffer {
-                key_type,
-                fingerprint,
-            }),
-            Err(other) => Err(other),
-            Ok(_) => unreachable!("an unpinned host is never accepted"),
         }
     }
 

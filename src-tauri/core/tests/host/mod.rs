@@ -201,7 +201,10 @@ impl server::Handler for Handler {
 pub struct FakeHost {
     /// The port to connect to (the proxy's).
     pub port: u16,
+    /// The fingerprint of its ed25519 key, the one a client prefers.
     pub fingerprint: String,
+    /// Its second key, ECDSA P-256, as hosts hold several.
+    pub ecdsa_fingerprint: String,
     pub client_key: PrivateKey,
     state: Arc<Mutex<State>>,
     auth_requests: Arc<AtomicUsize>,
@@ -218,6 +221,14 @@ impl FakeHost {
             .public_key()
             .fingerprint(HashAlg::Sha256)
             .to_string();
+        let ecdsa = PrivateKey::random(
+            &mut rand::rng(),
+            russh::keys::Algorithm::Ecdsa {
+                curve: russh::keys::EcdsaCurve::NistP256,
+            },
+        )
+        .unwrap();
+        let ecdsa_fingerprint = ecdsa.public_key().fingerprint(HashAlg::Sha256).to_string();
         let state = Arc::new(Mutex::new(State::default()));
         let auth_requests = Arc::new(AtomicUsize::new(0));
         let handler = Handler {
@@ -226,7 +237,7 @@ impl FakeHost {
             auth_requests: auth_requests.clone(),
         };
         let config = Arc::new(server::Config {
-            keys: vec![host_key],
+            keys: vec![host_key, ecdsa],
             auth_rejection_time: Duration::from_millis(1),
             auth_rejection_time_initial: Some(Duration::ZERO),
             ..Default::default()
@@ -251,6 +262,7 @@ impl FakeHost {
         FakeHost {
             port,
             fingerprint,
+            ecdsa_fingerprint,
             client_key,
             state,
             auth_requests,
