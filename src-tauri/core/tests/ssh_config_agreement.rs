@@ -276,3 +276,80 @@ fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Files `ssh` refuses as a whole (tests/ssh_config_refused: an unknown keyword anywhere,
+/// in an Include too, unless an IgnoreUnknown already in force names it; an algorithm
+/// list naming what ssh does not have) are refused by `resolve` too, at the same file and
+/// line when ssh names one.
+#[test]
+fn resolve_refuses_what_ssh_refuses() {
+    let Some(account) = probe_local_account() else {
+        eprintln!("skipping: no working `ssh -G` on this machine");
+        return;
+    };
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ssh_config_refused");
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .expect("the refused corpus exists")
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    folders.sort();
+    assert!(
+        folders.len() >= 7,
+        "the refused corpus has {} configs",
+        folders.len()
+    );
+    let mut disagreements = Vec::new();
+    for folder in &folders {
+        let name = folder.file_name().unwrap().to_string_lossy().into_owned();
+        let home = tempfile::tempdir().unwrap();
+        let dot_ssh = home.path().join(".ssh");
+        copy_tree(folder, &dot_ssh);
+        let config = dot_ssh.join("config");
+        let aliases = std::fs::read_to_string(folder.join("aliases")).unwrap();
+        for alias in aliases.lines().map(str::trim).filter(|a| !a.is_empty()) {
+            let theirs = ssh_command(home.path(), &account)
+                .arg("-G")
+                .arg("-F")
+                .arg(&config)
+                .arg(alias)
+                .output()
+                .expect("ssh runs");
+            let said = String::from_utf8_lossy(&theirs.stderr).into_owned();
+            if theirs.status.success() {
+                disagreements.push(format!("{name}: ssh accepts it; the corpus is wrong"));
+                continue;
+            }
+            let ours = match ssh_config::resolve(&config, alias, home.path(), &account.user) {
+                Ok(_) => {
+                    disagreements.push(format!(
+                        "{name}: ssh refuses it ({said:?}), resolve accepts it"
+                    ));
+                    continue;
+                }
+                Err(error) => error.to_string(),
+            };
+            // "FILE: line N:" (keywords) or "FILE line N:" (values), as ssh writes them.
+            let located = |text: &str| {
+                let at = text.find(" line ")?;
+                let file = text[..at]
+                    .trim_end_matches(':')
+                    .rsplit('/')
+                    .next()?
+                    .to_string();
+                let number: String = text[at + 6..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                Some((file, number))
+            };
+            if let Some(theirs) = located(&said) {
+                if located(&ours) != Some(theirs.clone()) {
+                    disagreements.push(format!(
+                        "{name}: ssh names {theirs:?} ({said:?}), ours says {ours:?}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::pattern::{hostname_matches_list, pattern_list_match, wildcard_match, ListMatch};
 use super::syntax::{read_config_file, ConfigFile, ConfigLine};
-use super::{include, jump, shown_path};
+use super::{include, jump, keywords, shown_path};
 use crate::error::{Error, Result};
 
 /// OpenSSH refuses to nest `Include`s deeper than this (READCONF_MAX_DEPTH).
@@ -42,6 +42,8 @@ pub(super) struct Settings {
     /// `Match` lines whose criteria Shipshape does not evaluate (`exec`, `tagged`, ...)
     /// on blocks that would otherwise apply: the host's settings may depend on them.
     pub unevaluated: Vec<String>,
+    /// `IgnoreUnknown`'s pattern list, once one applied: unknown keywords it names pass.
+    pub ignore_unknown: Option<String>,
 }
 
 pub(super) fn collect_settings(config: &Path, request: &Request) -> Result<Settings> {
@@ -140,7 +142,12 @@ impl Walk<'_> {
                 {
                     self.settings.proxy_command = Some(line.args.join(" "));
                 }
-                _ => {}
+                "ignoreunknown" => {
+                    if *active && self.settings.ignore_unknown.is_none() {
+                        self.settings.ignore_unknown = line.args.first().cloned();
+                    }
+                }
+                _ => keywords::check(line, &origin, self.settings.ignore_unknown.as_deref())?,
             }
         }
         Ok(())

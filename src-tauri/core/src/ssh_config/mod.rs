@@ -9,8 +9,9 @@
 //!   evaluated; a block that uses them is treated as not matching. `CanonicalizeHostname`
 //!   is ignored, so nothing here touches DNS or runs commands.
 //! - `Port` must be numeric; ssh would also look up service names such as `ssh`.
-//! - Include file permissions are not checked, and unknown keywords are ignored rather
-//!   than refused, so an import is not blocked by options Shipshape does not use.
+//! - Include file permissions are not checked. Unknown keywords and bad algorithm lists
+//!   are refused as ssh refuses them (`keywords.rs`), but other values of options
+//!   Shipshape does not use are not checked.
 //! - Tokens that depend on the machine or the connection (`%C`, `%L`, `%l`, `%i`, `%k`,
 //!   `%j`) are refused in `IdentityFile`, as is `~otheruser/`.
 
@@ -19,6 +20,7 @@ mod evaluate;
 mod expand;
 mod include;
 mod jump;
+mod keywords;
 pub(crate) mod pattern;
 mod syntax;
 #[cfg(test)]
