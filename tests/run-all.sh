@@ -88,6 +88,33 @@ count e2e "$(grep -oE '[0-9]+ passing' "$logs/e2e.log" | awk '{s+=$1} END {print
   "$(grep -oE '[0-9]+ failing' "$logs/e2e.log" | awk '{s+=$1} END {print s+0}')"
 echo "screenshots: $SHIPSHAPE_E2E_SCREENSHOTS"
 
+step "proving ground: fuzzing, SIGKILL at random points, the hostile host"
+# Each prints its rows of the table below; a non-zero exit is a failure with its reasons.
+ground=$logs/proving-ground
+: >"$ground"
+prove() { # name timeout command...
+  local name=$1 limit=$2 out status=0
+  shift 2
+  out=$(timeout "$limit" "$@" 2>"$logs/$name.err") || status=$?
+  printf '%s\n' "$out" | tee -a "$logs/$name.out" | grep '^| ' | grep -v -e '^| ---' -e '^| fault |' >>"$ground" || true
+  if [ "$status" = 0 ]; then
+    count "$name" 1 0
+  else
+    cat "$logs/$name.err" >&2
+    echo "| $name | | FAILED (exit $status; see above) | ? |" >>"$ground"
+    count "$name" 0 1
+    broken+=("$name")
+  fi
+}
+SHIPSHAPE_FUZZ_INPUTS=${SHIPSHAPE_FUZZ_INPUTS:-20000} prove fuzz 600 "$CARGO_TARGET_DIR/debug/fuzz"
+prove sigkill-runs 900 "$CARGO_TARGET_DIR/debug/sigkill-runs"
+prove hostile-host 900 "$CARGO_TARGET_DIR/debug/hostile-host"
+# The fault tests of the Rust suite, one row each (their binaries: faults, console_faults).
+awk '/^ +Running .*(faults|console_faults)\.rs/ { on = 1; next } /^ +Running / { on = 0 }
+  on && /^test .* \.\.\. (ok|FAILED)$/ { name = $2; gsub("_", " ", name); ok = ($NF == "ok");
+    printf "| fault: %s | 1 | %s | %s |\n", name, ok ? "as asserted: typed error, nothing left running, record kept" : "FAILED", ok ? "0" : "see the test" }' \
+  "$logs/cargo.log" >>"$ground"
+
 step "benchmarks (figures only; they never fail the suite)"
 SHIPSHAPE_BENCH_ROUNDS=${SHIPSHAPE_BENCH_ROUNDS:-20} timeout 300 "$CARGO_TARGET_DIR/debug/bench-connect" || echo "bench-connect did not finish"
 SHIPSHAPE_BENCH_ROUNDS=${SHIPSHAPE_BENCH_ROUNDS:-20} timeout 300 "$CARGO_TARGET_DIR/debug/bench-cli" || echo "bench-cli did not finish"
@@ -96,6 +123,11 @@ SHIPSHAPE_BENCH_SECONDS=${SHIPSHAPE_BENCH_SECONDS:-60} timeout 600 "$CARGO_TARGE
 SHIPSHAPE_BENCH_SECONDS=${SHIPSHAPE_BENCH_SECONDS:-60} timeout 300 "$CARGO_TARGET_DIR/debug/bench-logs" || echo "bench-logs did not finish"
 
 step "summary"
+echo "The proving ground:"
+echo "| fault | inputs tried | outcome | data lost |"
+echo "| --- | --- | --- | --- |"
+cat "$ground"
+echo
 cat "$logs/summary"
 if ((${#broken[@]})) && [ "$failed" = 0 ]; then failed=${#broken[@]}; fi
 ((${#broken[@]} == 0)) || echo "failed suites: ${broken[*]}"

@@ -26,6 +26,7 @@ REBUILT_PORT=${SHIPSHAPE_LAB_REBUILT_PORT:-2223}
 # The same host seen through a login whose PATH hides the compose v2 plugin: a host with
 # only docker-compose v1 (Debian 12's 1.29), for the v1 code paths.
 V1_PORT=${SHIPSHAPE_LAB_V1_PORT:-2224}
+HOSTILE_PORT=${SHIPSHAPE_LAB_HOSTILE_PORT:-2225}
 REGISTRY=127.0.0.1:${SHIPSHAPE_LAB_REGISTRY_PORT:-5000}
 LAB_USER=ubuntu
 PROJECT_DIR=/home/$LAB_USER/automated-trading-platform
@@ -221,6 +222,16 @@ EOF
   chmod 755 "$LAB_DIR/v1-bin/docker"
   start_sshd sshd-v1 "$V1_PORT" "$LAB_DIR/ssh/ssh_host_ed25519_key" \
     "SetEnv PATH=$LAB_DIR/v1-bin:/usr/local/bin:/usr/bin:/bin"
+  # The hostile host: the same host, but docker, git and curl answer with garbage when
+  # $LAB_DIR/hostile-mode says so (tests/lab/hostile/shim.sh).
+  install -d -m 755 "$LAB_DIR/hostile-bin"
+  local tool
+  for tool in docker git curl; do
+    install -m 755 "$HERE/hostile/shim.sh" "$LAB_DIR/hostile-bin/$tool"
+  done
+  [ -f "$LAB_DIR/hostile-mode" ] || install -m 644 /dev/null "$LAB_DIR/hostile-mode"
+  start_sshd sshd-hostile "$HOSTILE_PORT" "$LAB_DIR/ssh/ssh_host_ed25519_key" \
+    "SetEnv PATH=$LAB_DIR/hostile-bin:/usr/local/bin:/usr/bin:/bin"
 }
 
 # --- images -----------------------------------------------------------------------------
@@ -354,6 +365,8 @@ write_descriptor() {
   "rsa_host_key_fingerprint": "$(fingerprint_of "$LAB_DIR/ssh/ssh_host_rsa_key.pub")",
   "rebuilt_port": $REBUILT_PORT,
   "v1_port": $V1_PORT,
+  "hostile_port": $HOSTILE_PORT,
+  "hostile_mode": "$LAB_DIR/hostile-mode",
   "rebuilt_host_key_fingerprint": "$(fingerprint_of "$LAB_DIR/ssh/rebuilt_host_ed25519_key.pub")",
   "authorized_keys": "/home/$LAB_USER/.ssh/authorized_keys",
   "client_key": "$LAB_DIR/client/id_ed25519",
@@ -408,7 +421,7 @@ cmd_reset() {
 cmd_down() {
   need_root
   if [ -d "$PROJECT_DIR" ] && docker info >/dev/null 2>&1; then compose down >/dev/null 2>&1 || true; fi
-  for name in sshd sshd-rebuilt sshd-v1 registry dockerd; do
+  for name in sshd sshd-rebuilt sshd-v1 sshd-hostile registry dockerd; do
     if pid_alive "$LAB_DIR/$name.pid"; then
       log "stopping $name"
       kill "$(cat "$LAB_DIR/$name.pid")" 2>/dev/null || true
@@ -427,6 +440,7 @@ cmd_status() {
   check sshd pid_alive "$LAB_DIR/sshd.pid"
   check sshd-rebuilt pid_alive "$LAB_DIR/sshd-rebuilt.pid"
   check sshd-v1 pid_alive "$LAB_DIR/sshd-v1.pid"
+  check sshd-hostile pid_alive "$LAB_DIR/sshd-hostile.pid"
   check compose-v1 test -x /usr/bin/docker-compose
   check project test -d "$PROJECT_DIR/.git"
   check services test "$(compose ps --status running --services 2>/dev/null | wc -l)" -ge 4

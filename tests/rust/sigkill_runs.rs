@@ -1,0 +1,219 @@
+//! The operator's machine killed at random points: `shipshape verify` and `shipshape
+//! deploy` (release builds, against the lab) are started one after another and each is
+//! sent SIGKILL after a random delay within its usual run time. After each kill, within
+//! 10 s, nothing of Shipshape's runs on the host and its deploy lock is free; the data
+//! dir's files still parse, `.env.aws` is untouched and the host's audit log ends on a
+//! whole line. At the end the journal's chain verifies and every record is complete or
+//! marked interrupted (none left "running"). Prints one row for the proving ground's
+//! table; exits 1 on any loss.
+//!
+//! `SHIPSHAPE_SIGKILL_RUNS` (default 100), `SHIPSHAPE_SIGKILL_SEED` to replay.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use shipshape_tests::*;
+
+const TARGET: &str = "Local lab";
+
+fn main() {
+    let runs: u64 = number("SHIPSHAPE_SIGKILL_RUNS", 100);
+    let clock = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    let seed = number(
+        "SHIPSHAPE_SIGKILL_SEED",
+        clock.map_or(7, |d| d.as_nanos() as u64),
+    );
+    let lab = Lab::from_env();
+    let _lab_lock = exclusive();
+    let home = tempfile::tempdir().unwrap();
+    let cli = release_cli();
+    let env_file = Path::new(&lab.field("project_dir")).join(".env.aws");
+    let env_before = sha256_of(&env_file);
+    let audit_log = Path::new("/home")
+        .join(lab.field("user"))
+        .join(".shipshape/audit.log");
+
+    // How long each takes when left alone: the kills fall within that.
+    let usual = |args: &[&str]| {
+        let t0 = Instant::now();
+        let done = shipshape_at(&cli, &lab, home.path(), args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(
+            done.success(),
+            "shipshape {args:?} fails even without a kill"
+        );
+        t0.elapsed()
+    };
+    let verify_args = ["verify", TARGET];
+    let deploy_args = [
+        "deploy",
+        TARGET,
+        "--yes",
+        "--message",
+        "sigkill proving ground",
+    ];
+    let spans = [usual(&verify_args), usual(&deploy_args)];
+
+    let mut rng = seed | 1;
+    let mut killed = 0;
+    let mut finished = 0;
+    let mut problems = Vec::new();
+    let t0 = Instant::now();
+    for run in 0..runs {
+        let (args, span): (&[&str], _) = match run % 2 {
+            0 => (&verify_args, spans[0]),
+            _ => (&deploy_args, spans[1]),
+        };
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let delay = span.mul_f64((rng % 1000) as f64 / 1000.0 * 1.1);
+        let mut child = shipshape_at(&cli, &lab, home.path(), args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        match child.try_wait().unwrap() {
+            Some(_) => finished += 1,
+            None => {
+                child.kill().unwrap(); // SIGKILL
+                killed += 1;
+            }
+        }
+        child.wait().unwrap();
+        let what = format!(
+            "run {run} ({} killed after {} ms)",
+            args[0],
+            delay.as_millis()
+        );
+        if !within(Duration::from_secs(10), || host_processes(&lab).is_empty()) {
+            problems.push(format!(
+                "{what}: still running on the host: {:?}",
+                host_processes(&lab)
+            ));
+        }
+        if !within(Duration::from_secs(10), || {
+            !lock_held(&cli, &lab, home.path())
+        }) {
+            problems.push(format!("{what}: the host's deploy lock is still held"));
+        }
+        if let Err(damage) = data_dir_parses(home.path()) {
+            problems.push(format!("{what}: {damage}"));
+        }
+        if sha256_of(&env_file) != env_before {
+            problems.push(format!("{what}: .env.aws changed"));
+        }
+        let log = std::fs::read(&audit_log).unwrap_or_default();
+        if log.last().is_some_and(|&byte| byte != b'\n') {
+            problems.push(format!("{what}: the host's audit log ends mid-line"));
+        }
+    }
+
+    let verified = shipshape_at(&cli, &lab, home.path(), &["history", "verify"])
+        .output()
+        .unwrap();
+    if !verified.status.success() {
+        problems.push(format!("history verify: {}", text(&verified.stderr)));
+    }
+    let listed = shipshape_at(&cli, &lab, home.path(), &["history", "--json"])
+        .output()
+        .unwrap();
+    let records: Vec<Value> = serde_json::from_slice(&listed.stdout).unwrap_or_default();
+    let count = |outcome: &str| records.iter().filter(|r| r["outcome"] == outcome).count();
+    let interrupted = count("interrupted");
+    let running = count("running");
+    if running > 0 || records.is_empty() {
+        problems.push(format!(
+            "{running} of {} records left running",
+            records.len()
+        ));
+    }
+    println!(
+        "sigkill: {runs} runs ({} verify, {} deploy) in {} s, seed {seed}: {killed} killed mid-run, {finished} finished first; \
+         {} journal records ({interrupted} interrupted, {running} running); history verify {}",
+        runs.div_ceil(2),
+        runs / 2,
+        t0.elapsed().as_secs(),
+        records.len(),
+        if verified.status.success() { "clean" } else { "BROKEN" },
+    );
+    println!(
+        "| SIGKILL of the operator's machine at a random point of verify and deploy | {runs} | {} | {} |",
+        if problems.is_empty() { "journal verifies; every record complete or interrupted; no lock held; nothing left on the host".to_string() } else { format!("FAILED: {}", problems.len()) },
+        problems.len()
+    );
+    for problem in &problems {
+        eprintln!("sigkill: {problem}");
+    }
+    std::process::exit(i32::from(!problems.is_empty()));
+}
+
+fn shipshape_at(cli: &Path, lab: &Lab, home: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(cli);
+    command
+        .args(args)
+        .env("SHIPSHAPE_HOME", home)
+        .env("SHIPSHAPE_LAB", &lab.descriptor)
+        .stdin(Stdio::null());
+    command
+}
+
+fn lock_held(cli: &Path, lab: &Lab, home: &Path) -> bool {
+    let out = shipshape_at(cli, lab, home, &["lock", "status", TARGET, "--json"])
+        .output()
+        .unwrap();
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    status["held"] != false
+}
+
+/// Shipshape's processes on the host (its supervisor and what runs under it).
+fn host_processes(lab: &Lab) -> Vec<String> {
+    let out = Command::new("pgrep")
+        .args(["-u", &lab.field("user"), "-af", "shipshape-"])
+        .output()
+        .unwrap();
+    text(&out.stdout).lines().map(str::to_string).collect()
+}
+
+/// The data dir's files are whole: the settings are JSON, each pin has its fields.
+fn data_dir_parses(home: &Path) -> Result<(), String> {
+    let settings = home.join("settings.json");
+    if let Ok(bytes) = std::fs::read(&settings) {
+        serde_json::from_slice::<Value>(&bytes)
+            .map_err(|e| format!("settings.json is damaged: {e}"))?;
+    }
+    if let Ok(pins) = std::fs::read_to_string(home.join("known_hosts")) {
+        let whole = pins
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .all(|l| l.split_whitespace().count() >= 2 && l.contains("SHA256:"));
+        if !whole || !pins.ends_with('\n') {
+            return Err("known_hosts is damaged".into());
+        }
+    }
+    Ok(())
+}
+
+fn within(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let t0 = Instant::now();
+    while t0.elapsed() < limit {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    done()
+}
+
+fn number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
