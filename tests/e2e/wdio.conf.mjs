@@ -2,7 +2,7 @@
 // which starts the built app (SHIPSHAPE_E2E_APP) against the lab. Each spec file gets a
 // fresh app process and a fresh data dir, prepared by specs/homes.mjs.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, basename } from "node:path";
 import { prepareHome } from "./specs/homes.mjs";
@@ -28,7 +28,10 @@ export const config = {
 
   beforeSession: async (_config, _caps, specs) => {
     const spec = basename(specs[0], ".e2e.mjs");
-    const home = mkdtempSync(join(tmpdir(), `shipshape-e2e-${spec}-`));
+    // run-all.sh keeps the homes together, for the secret scan after the suite.
+    const homes = process.env.SHIPSHAPE_E2E_HOMES ?? tmpdir();
+    mkdirSync(homes, { recursive: true });
+    const home = mkdtempSync(join(homes, `shipshape-e2e-${spec}-`));
     const env = { ...process.env, SHIPSHAPE_HOME: home, ...prepareHome(spec, home, lab) };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
     driver = spawn("tauri-driver", ["--port", "4444"], { stdio: ["ignore", "inherit", "inherit"], env });
