@@ -229,7 +229,8 @@ EOF
   for tool in docker git curl; do
     install -m 755 "$HERE/hostile/shim.sh" "$LAB_DIR/hostile-bin/$tool"
   done
-  [ -f "$LAB_DIR/hostile-mode" ] || install -m 644 /dev/null "$LAB_DIR/hostile-mode"
+  # Polite until a test says otherwise: a mode left by a run cut short is cleared.
+  install -m 644 /dev/null "$LAB_DIR/hostile-mode"
   start_sshd sshd-hostile "$HOSTILE_PORT" "$LAB_DIR/ssh/ssh_host_ed25519_key" \
     "SetEnv PATH=$LAB_DIR/hostile-bin:/usr/local/bin:/usr/bin:/bin"
 }

@@ -28,26 +28,7 @@ impl Drop for Stopped {
 /// The host's processes of the lab user that Shipshape started (its supervisor, the
 /// watcher, or compose commands), one `pid command` line each.
 fn shipshape_processes_on_host() -> Vec<String> {
-    let out = Command::new("pgrep")
-        .args(["-u", "ubuntu", "-af", "shipshape-|logs -f|docker events"])
-        .output()
-        .unwrap();
-    text(&out.stdout)
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    done()
+    host_processes(&Lab::from_env(), "shipshape-|logs -f|docker events")
 }
 
 /// A policy file with short deadlines, so a hung command ends within seconds.

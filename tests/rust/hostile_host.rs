@@ -8,7 +8,6 @@
 //! the proving ground's table; exits 1 on any failure.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use shipshape_tests::*;
@@ -29,6 +28,8 @@ const COMMANDS: &[&[&str]] = &[
     &["verify", "hostile"],
 ];
 const MEMORY_LIMIT: u64 = 300 * 1024 * 1024;
+/// What may not outlive a command on the host: its supervisor, a shim's `yes`.
+const LEFT_ON_HOST: &str = "shipshape-|^yes ";
 
 fn main() {
     let lab = Lab::from_env();
@@ -106,8 +107,13 @@ fn main() {
             if run.took > Duration::from_secs(60) {
                 problems.push(format!("{what} took {} s", run.took.as_secs()));
             }
-            if !within(Duration::from_secs(10), || left_on_host(&lab).is_empty()) {
-                problems.push(format!("{what} left on the host: {:?}", left_on_host(&lab)));
+            if !wait_until(Duration::from_secs(10), || {
+                host_processes(&lab, LEFT_ON_HOST).is_empty()
+            }) {
+                problems.push(format!(
+                    "{what} left on the host: {:?}",
+                    host_processes(&lab, LEFT_ON_HOST)
+                ));
             }
         }
         for problem in &problems {
@@ -180,34 +186,4 @@ fn run_watched(cli: &Path, lab: &Lab, home: &Path, args: &[&str]) -> Run {
         printed,
         took: t0.elapsed(),
     }
-}
-
-fn cli_command(cli: &Path, lab: &Lab, home: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(cli);
-    command
-        .args(args)
-        .env("SHIPSHAPE_HOME", home)
-        .env("SHIPSHAPE_LAB", &lab.descriptor)
-        .stdin(Stdio::null());
-    command
-}
-
-/// What still runs on the host from a command: the supervisor, a shim's `yes`.
-fn left_on_host(lab: &Lab) -> Vec<String> {
-    let out = Command::new("pgrep")
-        .args(["-u", &lab.field("user"), "-af", "shipshape-|^yes "])
-        .output()
-        .unwrap();
-    text(&out.stdout).lines().map(str::to_string).collect()
-}
-
-fn within(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let t0 = Instant::now();
-    while t0.elapsed() < limit {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    done()
 }

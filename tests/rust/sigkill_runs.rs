@@ -10,7 +10,7 @@
 //! `SHIPSHAPE_SIGKILL_RUNS` (default 100), `SHIPSHAPE_SIGKILL_SEED` to replay.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -38,7 +38,7 @@ fn main() {
     // How long each takes when left alone: the kills fall within that.
     let usual = |args: &[&str]| {
         let t0 = Instant::now();
-        let done = shipshape_at(&cli, &lab, home.path(), args)
+        let done = cli_command(&cli, &lab, home.path(), args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
@@ -73,7 +73,7 @@ fn main() {
         rng ^= rng >> 7;
         rng ^= rng << 17;
         let delay = span.mul_f64((rng % 1000) as f64 / 1000.0 * 1.1);
-        let mut child = shipshape_at(&cli, &lab, home.path(), args)
+        let mut child = cli_command(&cli, &lab, home.path(), args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -92,13 +92,15 @@ fn main() {
             args[0],
             delay.as_millis()
         );
-        if !within(Duration::from_secs(10), || host_processes(&lab).is_empty()) {
+        if !wait_until(Duration::from_secs(10), || {
+            host_processes(&lab, "shipshape-").is_empty()
+        }) {
             problems.push(format!(
                 "{what}: still running on the host: {:?}",
-                host_processes(&lab)
+                host_processes(&lab, "shipshape-")
             ));
         }
-        if !within(Duration::from_secs(10), || {
+        if !wait_until(Duration::from_secs(10), || {
             !lock_held(&cli, &lab, home.path())
         }) {
             problems.push(format!("{what}: the host's deploy lock is still held"));
@@ -115,13 +117,13 @@ fn main() {
         }
     }
 
-    let verified = shipshape_at(&cli, &lab, home.path(), &["history", "verify"])
+    let verified = cli_command(&cli, &lab, home.path(), &["history", "verify"])
         .output()
         .unwrap();
     if !verified.status.success() {
         problems.push(format!("history verify: {}", text(&verified.stderr)));
     }
-    let listed = shipshape_at(&cli, &lab, home.path(), &["history", "--json"])
+    let listed = cli_command(&cli, &lab, home.path(), &["history", "--json"])
         .output()
         .unwrap();
     let records: Vec<Value> = serde_json::from_slice(&listed.stdout).unwrap_or_default();
@@ -154,31 +156,12 @@ fn main() {
     std::process::exit(i32::from(!problems.is_empty()));
 }
 
-fn shipshape_at(cli: &Path, lab: &Lab, home: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(cli);
-    command
-        .args(args)
-        .env("SHIPSHAPE_HOME", home)
-        .env("SHIPSHAPE_LAB", &lab.descriptor)
-        .stdin(Stdio::null());
-    command
-}
-
 fn lock_held(cli: &Path, lab: &Lab, home: &Path) -> bool {
-    let out = shipshape_at(cli, lab, home, &["lock", "status", TARGET, "--json"])
+    let out = cli_command(cli, lab, home, &["lock", "status", TARGET, "--json"])
         .output()
         .unwrap();
     let status: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     status["held"] != false
-}
-
-/// Shipshape's processes on the host (its supervisor and what runs under it).
-fn host_processes(lab: &Lab) -> Vec<String> {
-    let out = Command::new("pgrep")
-        .args(["-u", &lab.field("user"), "-af", "shipshape-"])
-        .output()
-        .unwrap();
-    text(&out.stdout).lines().map(str::to_string).collect()
 }
 
 /// The data dir's files are whole: the settings are JSON, each pin has its fields.
@@ -198,17 +181,6 @@ fn data_dir_parses(home: &Path) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-fn within(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let t0 = Instant::now();
-    while t0.elapsed() < limit {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    done()
 }
 
 fn number(name: &str, default: u64) -> u64 {

@@ -157,13 +157,47 @@ pub fn shipshape_with(
     args: &[&str],
     adjust: impl FnOnce(&mut Command),
 ) -> Output {
-    let mut command = Command::new(shipshape_binary());
+    let mut command = cli_command(&shipshape_binary(), lab, home, args);
+    adjust(&mut command);
+    command.output().expect("shipshape runs")
+}
+
+/// `cli ARGS` (a debug or release `shipshape`) with its own data dir `home`, pointed at
+/// the lab, reading nothing from the terminal.
+pub fn cli_command(cli: &Path, lab: &Lab, home: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(cli);
     command
         .args(args)
         .env("SHIPSHAPE_HOME", home)
-        .env("SHIPSHAPE_LAB", &lab.descriptor);
-    adjust(&mut command);
-    command.output().expect("shipshape runs")
+        .env("SHIPSHAPE_LAB", &lab.descriptor)
+        .stdin(std::process::Stdio::null());
+    command
+}
+
+/// The lab user's processes on the host whose command line matches `pattern` (pgrep's
+/// extended regex), one `pid command` line each: what Shipshape left running there.
+pub fn host_processes(lab: &Lab, pattern: &str) -> Vec<String> {
+    let out = Command::new("pgrep")
+        .args(["-u", &lab.field("user"), "-af", pattern])
+        .output()
+        .expect("pgrep runs");
+    text(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Polls `done` every 100 ms for up to `limit`; whether it came true.
+pub fn wait_until(limit: std::time::Duration, mut done: impl FnMut() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    done()
 }
 
 /// Asserts that `shipshape` succeeded and returns its standard output.

@@ -30,13 +30,7 @@ fn resolve_agrees_with_ssh_on_the_corpus() {
         eprintln!("skipping: no working `ssh -G` on this machine");
         return;
     };
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ssh_config_corpus");
-    let mut folders: Vec<PathBuf> = std::fs::read_dir(&corpus)
-        .expect("the corpus folder exists")
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.is_dir())
-        .collect();
-    folders.sort();
+    let folders = corpus("ssh_config_corpus");
     assert!(
         folders.len() >= 15,
         "the corpus has only {} configs",
@@ -47,10 +41,7 @@ fn resolve_agrees_with_ssh_on_the_corpus() {
     let mut compared = 0;
     for folder in &folders {
         let name = folder.file_name().unwrap().to_string_lossy().into_owned();
-        let home = tempfile::tempdir().unwrap();
-        let dot_ssh = home.path().join(".ssh");
-        copy_tree(folder, &dot_ssh);
-        let config = dot_ssh.join("config");
+        let (home, config) = in_temp_home(folder);
         if let Err(error) = ssh_config::list_aliases_with_home(&config, home.path()) {
             disagreements.push(format!("{name}: list_aliases failed: {error}"));
         }
@@ -262,6 +253,29 @@ fn probe_local_account() -> Option<LocalAccount> {
 }
 
 /// Copies a corpus folder; ssh refuses included files others can write, so modes are set.
+/// The folders of `tests/NAME`, one config (and its aliases) each, in order.
+fn corpus(name: &str) -> Vec<PathBuf> {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(name);
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .unwrap_or_else(|e| panic!("{}: {e}", corpus.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_dir())
+        .collect();
+    folders.sort();
+    folders
+}
+
+/// A temporary home whose `.ssh` is a copy of `folder`, and its config file.
+fn in_temp_home(folder: &Path) -> (tempfile::TempDir, PathBuf) {
+    let home = tempfile::tempdir().unwrap();
+    let dot_ssh = home.path().join(".ssh");
+    copy_tree(folder, &dot_ssh);
+    let config = dot_ssh.join("config");
+    (home, config)
+}
+
 fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o700)).unwrap();
@@ -287,12 +301,7 @@ fn resolve_refuses_what_ssh_refuses() {
         eprintln!("skipping: no working `ssh -G` on this machine");
         return;
     };
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ssh_config_refused");
-    let mut folders: Vec<PathBuf> = std::fs::read_dir(&corpus)
-        .expect("the refused corpus exists")
-        .map(|entry| entry.unwrap().path())
-        .collect();
-    folders.sort();
+    let folders = corpus("ssh_config_refused");
     assert!(
         folders.len() >= 7,
         "the refused corpus has {} configs",
@@ -301,10 +310,7 @@ fn resolve_refuses_what_ssh_refuses() {
     let mut disagreements = Vec::new();
     for folder in &folders {
         let name = folder.file_name().unwrap().to_string_lossy().into_owned();
-        let home = tempfile::tempdir().unwrap();
-        let dot_ssh = home.path().join(".ssh");
-        copy_tree(folder, &dot_ssh);
-        let config = dot_ssh.join("config");
+        let (home, config) = in_temp_home(folder);
         let aliases = std::fs::read_to_string(folder.join("aliases")).unwrap();
         for alias in aliases.lines().map(str::trim).filter(|a| !a.is_empty()) {
             let theirs = ssh_command(home.path(), &account)

@@ -70,8 +70,11 @@ impl Console {
         let target = self.target(name)?;
         let offers =
             Connection::probe_host_keys(&target.host, target.port, CONNECT_TIMEOUT).await?;
-        match self.pin_one_of(&target, &offers, |offer| offer.fingerprint == expected)? {
-            Some(offer) => Ok(self.pinned_now(&target, offer).await),
+        match self
+            .pin_one_of(&target, &offers, |offer| offer.fingerprint == expected)
+            .await?
+        {
+            Some(offer) => Ok(offer),
             None => Err(Error::HostKeyMismatch {
                 host: target.address(),
                 expected,
@@ -100,8 +103,8 @@ impl Console {
             Connection::probe_host_keys(&target.host, target.port, CONNECT_TIMEOUT).await?;
         let vouched =
             |offer: &HostKeyOffer| known.iter().any(|k| k.fingerprint == offer.fingerprint);
-        match self.pin_one_of(&target, &offers, vouched)? {
-            Some(offer) => Ok(self.pinned_now(&target, offer).await),
+        match self.pin_one_of(&target, &offers, vouched).await? {
+            Some(offer) => Ok(offer),
             None => Err(Error::HostKeyMismatch {
                 host: target.address(),
                 expected: known[0].fingerprint.clone(),
@@ -110,8 +113,9 @@ impl Console {
         }
     }
 
-    /// Pins the first of `offers` that `wanted` picks, with its type; `None` if none is.
-    fn pin_one_of(
+    /// Pins the first of `offers` that `wanted` picks, with its type, and drops the open
+    /// connection (the next command asks for the pinned key); `None` if none is picked.
+    async fn pin_one_of(
         &self,
         target: &Target,
         offers: &[HostKeyOffer],
@@ -126,13 +130,8 @@ impl Console {
             &offer.fingerprint,
             Some(&offer.key_type),
         )?;
-        Ok(Some(offer.clone()))
-    }
-
-    /// After a new pin: the next command connects afresh, asking for the pinned key.
-    async fn pinned_now(&self, target: &Target, offer: HostKeyOffer) -> HostKeyOffer {
         self.disconnect(&target.name).await;
-        offer
+        Ok(Some(offer.clone()))
     }
 }
 

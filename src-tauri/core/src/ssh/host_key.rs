@@ -96,6 +96,18 @@ pub(crate) fn preferences(key_type: Option<&str>) -> Result<russh::Preferred> {
     })
 }
 
+/// The mismatch of a host that holds no key of the pinned (or probed) type.
+pub(super) fn type_missing(host: String, pinned: Option<&str>, key_type: &str) -> Error {
+    Error::HostKeyMismatch {
+        host,
+        expected: pinned.map_or_else(|| format!("a {key_type} key"), str::to_string),
+        actual: format!("{MISSING}{key_type} key"),
+    }
+}
+
+/// How [`type_missing`] words what the host offered.
+const MISSING: &str = "no ";
+
 impl Connection {
     /// Asks the server for its host key (of `key_type`, or the one it prefers to show)
     /// and hangs up during key exchange: nothing about us (user, key) is ever sent. Used
@@ -113,8 +125,7 @@ impl Connection {
         };
         let never_used = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519)
             .map_err(|e| Error::Protocol(e.to_string()))?;
-        let asked = preferences(key_type)?;
-        match Self::open_with(&endpoint, None, asked, &never_used, timeout).await {
+        match Self::open_with(&endpoint, None, key_type, &never_used, timeout).await {
             Err(Error::HostKeyUnknown {
                 key_type,
                 fingerprint,
@@ -142,7 +153,7 @@ impl Connection {
         for outcome in [outcomes.0, outcomes.1, outcomes.2, outcomes.3, outcomes.4] {
             match outcome {
                 Ok(offer) => offers.push(offer),
-                Err(Error::HostKeyMismatch { actual, .. }) if actual.starts_with("no ") => {}
+                Err(Error::HostKeyMismatch { actual, .. }) if actual.starts_with(MISSING) => {}
                 Err(other) => return Err(other),
             }
         }

@@ -110,30 +110,37 @@ impl Connection {
         key: &PrivateKey,
         timeout: Duration,
     ) -> Result<Connection> {
-        let asked = host_key::preferences(pin.and_then(|p| p.key_type.as_deref()))?;
+        let key_type = pin.and_then(|p| p.key_type.as_deref());
         let expected = pin.map(|p| p.fingerprint.as_str());
-        Self::open_with(endpoint, expected, asked, key, timeout).await
+        Self::open_with(endpoint, expected, key_type, key, timeout).await
     }
 
+    /// [`Connection::open`] with the pin's parts: the fingerprint expected (`None`: any
+    /// key fails as unknown) and the key type asked for (`None`: the host's preferred).
     async fn open_with(
         endpoint: &Endpoint,
         pinned: Option<&str>,
-        asked: russh::Preferred,
+        key_type: Option<&str>,
         key: &PrivateKey,
         timeout: Duration,
     ) -> Result<Connection> {
         let seconds = timeout.as_secs();
-        tokio::time::timeout(timeout, Self::open_inner(endpoint, pinned, asked, key))
-            .await
-            .map_err(|_| Error::Timeout {
-                what: format!("Connecting to {}:{}", endpoint.host, endpoint.port),
-                seconds,
-            })?
+        let asked = host_key::preferences(key_type)?;
+        tokio::time::timeout(
+            timeout,
+            Self::open_inner(endpoint, pinned, key_type, asked, key),
+        )
+        .await
+        .map_err(|_| Error::Timeout {
+            what: format!("Connecting to {}:{}", endpoint.host, endpoint.port),
+            seconds,
+        })?
     }
 
     async fn open_inner(
         endpoint: &Endpoint,
         pinned: Option<&str>,
+        key_type: Option<&str>,
         asked: russh::Preferred,
         key: &PrivateKey,
     ) -> Result<Connection> {
@@ -160,7 +167,7 @@ impl Connection {
             keepalive_interval: Some(KEEPALIVE_INTERVAL),
             keepalive_max: KEEPALIVE_MAX,
             inactivity_timeout: None,
-            preferred: asked.clone(),
+            preferred: asked,
             ..Default::default()
         });
         let seen = Arc::new(Mutex::new(None));
@@ -193,16 +200,11 @@ impl Connection {
                         },
                         _,
                         _,
-                    ) => {
-                        let kind = asked.key.first().map(|a| a.to_string()).unwrap_or_default();
-                        let kind = kind.replace("rsa-sha2-512", "ssh-rsa");
-                        Error::HostKeyMismatch {
-                            host: format!("{host}:{}", endpoint.port),
-                            expected: pinned
-                                .map_or_else(|| format!("a {kind} key"), str::to_string),
-                            actual: format!("no {kind} key"),
-                        }
-                    }
+                    ) if key_type.is_some() => host_key::type_missing(
+                        format!("{host}:{}", endpoint.port),
+                        pinned,
+                        key_type.unwrap_or_default(),
+                    ),
                     (error, _, _) => protocol_error(&host, error),
                 });
             }

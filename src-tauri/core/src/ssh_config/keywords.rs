@@ -88,11 +88,6 @@ const KEY_TYPES: &[&str] = &[
     "rsa-sha2-512-cert-v01@openssh.com",
 ];
 
-/// Whether ssh knows `keyword` (lowercase).
-pub(super) fn is_known(keyword: &str) -> bool {
-    KEYWORDS.contains(&keyword)
-}
-
 /// Refuses `line` as ssh would: a keyword it does not know (unless `ignore_unknown`, the
 /// `IgnoreUnknown` pattern list in force, names it) or an algorithm list it cannot use.
 pub(super) fn check(line: &ConfigLine, origin: &str, ignore_unknown: Option<&str>) -> Result<()> {
@@ -101,7 +96,7 @@ pub(super) fn check(line: &ConfigLine, origin: &str, ignore_unknown: Option<&str
             "{origin}: {problem} ssh refuses the whole file for it; correct that line first."
         ))
     };
-    if !is_known(&line.keyword) {
+    if !KEYWORDS.contains(&line.keyword.as_str()) {
         let ignored = ignore_unknown.is_some_and(|patterns| {
             super::pattern::pattern_list_match(&line.keyword, &patterns.to_ascii_lowercase(), false)
                 == super::pattern::ListMatch::Positive
