@@ -64,6 +64,10 @@ sampler=$!
 
 step "Rust unit and integration tests (real sshd, Docker, Secret Service)"
 # --no-fail-fast: a failing test binary must not hide the ones after it.
+# The proving ground's table: tests with figures add their rows as they run.
+ground=$logs/proving-ground
+: >"$ground"
+export SHIPSHAPE_PROVING_GROUND=$ground
 if ! timeout 1500 cargo test --workspace --no-fail-fast 2>&1 | tee "$logs/cargo.log"; then broken+=("cargo test"); fi
 results=$(grep -E '^test result:' "$logs/cargo.log" || true)
 binaries=$(grep -cE '^ +(Running|Doc-tests) ' "$logs/cargo.log" || true)
@@ -97,8 +101,6 @@ echo "screenshots: $SHIPSHAPE_E2E_SCREENSHOTS"
 
 step "proving ground: fuzzing, SIGKILL at random points, the hostile host"
 # Each prints its rows of the table below; a non-zero exit is a failure with its reasons.
-ground=$logs/proving-ground
-: >"$ground"
 prove() { # name timeout command...
   local name=$1 limit=$2 out status=0
   shift 2

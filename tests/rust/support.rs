@@ -247,6 +247,21 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// Adds a row to the proving ground's table (`tests/run-all.sh` names the file in
+/// `SHIPSHAPE_PROVING_GROUND`; outside it, the row is only printed).
+pub fn proving_ground_row(row: &str) {
+    println!("{row}");
+    if let Some(path) = std::env::var_os("SHIPSHAPE_PROVING_GROUND") {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .expect("the proving ground's table can be written");
+        writeln!(file, "{row}").expect("the proving ground's table can be written");
+    }
+}
+
 /// Public keys appended to the lab user's authorized_keys for one test, removed on drop.
 pub struct AuthorizedKeys {
     path: PathBuf,

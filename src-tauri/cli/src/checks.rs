@@ -66,8 +66,14 @@ enum ReportAction {
 }
 
 /// The report file as the operator named it, made absolute against the working directory.
-fn report_path(path: &std::path::Path) -> Result<PathBuf, Error> {
-    std::path::absolute(path).map_err(|e| Error::BadInput(format!("{}: {e}", path.display())))
+/// The report's path made absolute, as the export records it.
+pub(crate) fn report_path(path: &std::path::Path) -> Result<PathBuf, Error> {
+    std::path::absolute(path).map_err(|e| {
+        Error::BadInput(format!(
+            "{}: {e}",
+            shipshape_core::input::shown(&path.to_string_lossy())
+        ))
+    })
 }
 
 fn status_words(status: CheckStatus) -> String {
@@ -99,14 +105,30 @@ pub async fn verify(console: &Console, args: VerifyArgs) -> Result<(), Error> {
                 .into(),
         ));
     }
+    // Every name and the report's destination are checked before the first check runs.
+    for name in &args.names {
+        console.target_and_policy(name)?;
+    }
+    let report = match &args.report {
+        Some(path) => {
+            let path = report_path(path)?;
+            console.check_report_destination(&path, args.sign.as_deref())?;
+            Some(path)
+        }
+        None => None,
+    };
     let mut failed_targets = Vec::new();
     let mut last_error = None;
     for name in &args.names {
-        eprintln!("Verifying {name}…");
+        eprintln!("Verifying {}…", printable(name));
         let checklist = match console.verify(name, print_item).await {
             Ok(checklist) => checklist,
             Err(error) if args.names.len() > 1 => {
-                eprintln!("shipshape: {name}: {error}");
+                eprintln!(
+                    "shipshape: {}: {}",
+                    printable(name),
+                    printable(&error.to_string())
+                );
                 last_error = Some(error);
                 continue;
             }
@@ -119,14 +141,10 @@ pub async fn verify(console: &Console, args: VerifyArgs) -> Result<(), Error> {
             .map(|(s, n)| format!("{n} {}", s.as_str()))
             .collect();
         eprintln!("{name}: {} (record {})", counts.join(", "), checklist.id);
-        if let Some(path) = &args.report {
-            let export = shipshape_report::export(
-                console,
-                &checklist.id,
-                &report_path(path)?,
-                args.sign.as_deref(),
-            )
-            .await?;
+        if let Some(path) = &report {
+            let export =
+                shipshape_report::export(console, &checklist.id, path, args.sign.as_deref())
+                    .await?;
             eprintln!("Report written to {}", export.path);
             if let Some(signature) = &export.signature {
                 eprintln!("Signature written to {signature}");

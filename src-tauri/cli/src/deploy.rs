@@ -140,6 +140,22 @@ fn say_how_it_ended(run: &DeployRun) {
 }
 
 pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
+    let request = DeployRequest {
+        message: args.message,
+        migrations: args.migrations,
+        review: args.review,
+        resume: args.resume,
+    };
+    // A typo in any argument is refused before the review is fetched and recorded.
+    console.check_deploy(&args.name, &request)?;
+    let report = match &args.report {
+        Some(path) => {
+            let path = crate::checks::report_path(path)?;
+            console.check_report_destination(&path, args.sign.as_deref())?;
+            Some(path)
+        }
+        None => None,
+    };
     warn_if_interrupted(console, &args.name)?;
     if !args.yes {
         let review = console.review_deploy(&args.name).await?;
@@ -154,12 +170,6 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
             return Err(Error::BadInput("Nothing was deployed.".into()));
         }
     }
-    let request = DeployRequest {
-        message: args.message,
-        migrations: args.migrations,
-        review: args.review,
-        resume: args.resume,
-    };
     // Ctrl-C stops the deploy once its current step ends; a second one ends Shipshape
     // at once (the host's lock is freed either way, with the connection).
     let deploy = console.deploy(&args.name, &request, print_event);
@@ -180,11 +190,9 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
         }
     };
     say_how_it_ended(&run);
-    if let (Some(path), Some(checklist)) = (&args.report, &run.record.checklist) {
-        let path = std::path::absolute(path)
-            .map_err(|e| Error::BadInput(format!("{}: {e}", path.display())))?;
+    if let (Some(path), Some(checklist)) = (&report, &run.record.checklist) {
         let export =
-            shipshape_report::export(console, checklist, &path, args.sign.as_deref()).await?;
+            shipshape_report::export(console, checklist, path, args.sign.as_deref()).await?;
         eprintln!("Report written to {}", export.path);
     }
     match run.error {

@@ -65,9 +65,15 @@ enum Command {
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // clap quotes the offending value whole; shown here, it is cut and inert.
+            let said = shipshape_core::input::brief(&e.render().to_string());
+            eprint!("{}", shipshape_core::terminal::printable(&said));
+            return ExitCode::from(2);
+        }
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return ExitCode::SUCCESS;
         }
     };
     shipshape_core::diagnostics::init("cli");
@@ -80,7 +86,9 @@ fn main() -> ExitCode {
         Err(error) => {
             tracing::warn!(code = ?error.code(), "{error}");
             // An error can quote what the host said: printed, it must not act.
-            let printable = shipshape_core::terminal::printable;
+            let printable = |text: &str| {
+                shipshape_core::terminal::printable(&shipshape_core::input::brief(text))
+            };
             eprintln!("shipshape: {}", printable(&error.to_string()));
             let remedy = error.remedy();
             if !remedy.is_empty() {

@@ -150,15 +150,15 @@ pub enum Error {
     HostLocked { host: String, holder: String },
     #[error("The OS keyring is not reachable: {cause}.")]
     KeyringUnavailable { cause: String },
-    #[error("No key named {0} is in the keyring.")]
+    #[error("No key named {} is in the keyring.", crate::input::shown(.0))]
     KeyNotFound(String),
-    #[error("The key {name} could not be read: {cause}")]
+    #[error("The key {} could not be read: {cause}", crate::input::shown(name))]
     KeyInvalid { name: String, cause: String },
-    #[error("The key {0} is protected by a passphrase.")]
+    #[error("The key {} is protected by a passphrase.", crate::input::shown(.0))]
     PassphraseRequired(String),
-    #[error("The passphrase for the key {0} is wrong.")]
+    #[error("The passphrase for the key {} is wrong.", crate::input::shown(.0))]
     PassphraseWrong(String),
-    #[error("No target named {0}.")]
+    #[error("No target named {}.", crate::input::shown(.0))]
     TargetNotFound(String),
     #[error("{0}")]
     BadInput(String),
@@ -306,7 +306,7 @@ impl From<&Error> for ErrorReport {
         ErrorReport {
             code,
             title: code.title().to_string(),
-            message: error.to_string(),
+            message: crate::input::brief(&error.to_string()),
             remedy: error.remedy(),
             detail: error.detail(),
             danger: code.is_danger(),

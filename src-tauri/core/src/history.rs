@@ -146,6 +146,24 @@ pub fn new_record_id(prefix: &str) -> String {
     format!("{prefix}-{nanos:x}")
 }
 
+/// Refuses what [`new_record_id`] with `prefix` could not have made (`deploy-18ebb…`),
+/// before the journal is opened for it.
+pub fn check_record_id(prefix: &str, id: &str) -> crate::Result<()> {
+    let made_here = id
+        .strip_prefix(prefix)
+        .and_then(|r| r.strip_prefix('-'))
+        .is_some_and(|hex| {
+            (1..=32).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+        });
+    match made_here {
+        true => Ok(()),
+        false => Err(crate::Error::BadInput(format!(
+            "{} is not a {prefix} record's id (they look like {prefix}-18ebbbb8e257ba6d): `shipshape history` lists them.",
+            crate::input::shown(id)
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

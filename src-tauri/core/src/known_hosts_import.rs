@@ -10,7 +10,7 @@ use std::path::Path;
 use hmac::{Hmac, KeyInit, Mac};
 use russh::keys::{HashAlg, PublicKey};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ssh_config::pattern::hostname_matches_list;
 
 /// A host key listed in a known_hosts file.
@@ -68,7 +68,13 @@ fn read_listing(known_hosts: &Path, host: &str, port: u16) -> Result<Listing> {
     let bytes = match std::fs::read(known_hosts) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Listing::default()),
-        Err(e) => return Err(Error::storage(known_hosts, e)),
+        Err(e) => {
+            return Err(crate::input::unreadable(
+                "the known_hosts file",
+                known_hosts,
+                e,
+            ))
+        }
     };
     let text = String::from_utf8_lossy(&bytes);
     // ssh looks names up lowercased; entries name the port only when it is not 22.
@@ -264,6 +270,9 @@ mod tests {
             .unwrap()
             .is_empty());
         let error = keys_for(dir.path(), "web", 22).unwrap_err();
-        assert!(matches!(error, Error::Storage { .. }), "{error:?}");
+        assert!(
+            matches!(error, crate::Error::BadInput(ref m) if m.contains("it is a directory")),
+            "{error:?}"
+        );
     }
 }

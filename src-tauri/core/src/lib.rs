@@ -14,6 +14,7 @@ pub mod diagnostics;
 pub mod env_file;
 pub mod error;
 pub mod history;
+pub mod input;
 pub mod journal;
 pub mod keys;
 pub mod known_hosts_import;

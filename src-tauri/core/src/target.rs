@@ -46,12 +46,14 @@ impl Target {
     /// Rejects what could never be a valid target before anything is stored or dialled.
     pub fn validate(&self) -> Result<()> {
         let bad = |what: &str| Err(Error::BadInput(what.to_string()));
-        if self.name.trim().is_empty() {
-            return bad("A target needs a name.");
-        }
+        crate::input::target_name(&self.name)?;
         if self.host.is_empty()
+            || self.host.len() > 253
             || self.host.starts_with('-')
-            || self.host.chars().any(|c| c.is_whitespace())
+            || self
+                .host
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
         {
             return bad("The host must be a host name or an IP address, without spaces.");
         }
@@ -67,7 +69,10 @@ impl Target {
         {
             return bad("The user must be a plain login name (letters, digits, . _ -).");
         }
-        if !self.project_dir.starts_with('/') {
+        if !self.project_dir.starts_with('/')
+            || self.project_dir.len() > 1024
+            || self.project_dir.chars().any(char::is_control)
+        {
             return bad("The project directory must be an absolute path on the host.");
         }
         if let Some(key) = &self.key {

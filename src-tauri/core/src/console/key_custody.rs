@@ -39,6 +39,8 @@ impl Console {
     }
 
     pub async fn generate_key(&self, name: &str, comment: &str) -> Result<KeyInfo> {
+        keys::validate_name(name)?;
+        crate::input::line("The key's comment", comment)?;
         let (settings, name, comment) =
             (self.settings.clone(), name.to_string(), comment.to_string());
         blocking(move || keys::generate(settings.as_ref(), &name, &comment)).await
@@ -110,18 +112,18 @@ fn read_key_file(path: &Path) -> Result<Secret> {
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)
-        .map_err(|e| Error::storage(path, e))?;
+        .map_err(|e| crate::input::unreadable("the key file", path, e))?;
     let meta = file.metadata().map_err(|e| Error::storage(path, e))?;
     if !meta.is_file() {
         return Err(Error::BadInput(format!(
             "{} is not a regular file: give the path of the private key file itself.",
-            path.display()
+            crate::input::shown(&path.to_string_lossy())
         )));
     }
     if meta.len() > MAX_KEY_FILE {
         return Err(Error::BadInput(format!(
             "{} is {} bytes: too large to be an SSH private key (they are a few kilobytes).",
-            path.display(),
+            crate::input::shown(&path.to_string_lossy()),
             meta.len()
         )));
     }
@@ -134,7 +136,7 @@ fn read_key_file(path: &Path) -> Result<Secret> {
         zeroize::Zeroize::zeroize(&mut bytes);
         Error::BadInput(format!(
             "{} is not a text file: an OpenSSH private key file is text, with its key between BEGIN and END lines.",
-            path.display()
+            crate::input::shown(&path.to_string_lossy())
         ))
     })?;
     Ok(Secret::new(text))

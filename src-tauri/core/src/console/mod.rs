@@ -148,7 +148,9 @@ impl Console {
         match &target.policy_file {
             None => Ok(Policy::builtin()),
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| Error::storage(path, e))?;
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    crate::input::unreadable("the policy file", std::path::Path::new(path), e)
+                })?;
                 Policy::from_toml(&text, path)
             }
         }

@@ -53,6 +53,36 @@ impl Console {
         Ok(report)
     }
 
+    /// Refuses a report that could not be written where asked (a path that is not
+    /// absolute, has no report extension, or whose folder does not exist) or signed as
+    /// asked (no such key): the CLI asks before a verification or deploy runs, so a typo
+    /// is caught before the work, not after it.
+    pub fn check_report_destination(
+        &self,
+        path: &Path,
+        sign_with: Option<&str>,
+    ) -> Result<ReportFormat> {
+        let shown = crate::input::shown(&path.to_string_lossy());
+        if !path.is_absolute() {
+            return Err(Error::BadInput(format!(
+                "{shown}: give the report's full path (it starts with /)."
+            )));
+        }
+        let format = ReportFormat::from_path(path)?;
+        if path.is_dir() || !path.parent().is_some_and(Path::is_dir) {
+            return Err(Error::BadInput(format!(
+                "{shown}: name a file in a folder that exists."
+            )));
+        }
+        if let Some(name) = sign_with {
+            crate::keys::validate_name(name)?;
+            if !self.keys()?.iter().any(|k| k.name == name) {
+                return Err(Error::KeyNotFound(name.to_string()));
+            }
+        }
+        Ok(format)
+    }
+
     /// Writes `bytes` (the report rendered in `format`) to `path`, signs the file with
     /// the key `sign_with` if given, and records the export.
     pub async fn save_report(
@@ -63,12 +93,7 @@ impl Console {
         bytes: &[u8],
         sign_with: Option<&str>,
     ) -> Result<ReportExport> {
-        if !path.is_absolute() {
-            return Err(Error::BadInput(format!(
-                "{}: give the report's full path (it starts with /).",
-                path.display()
-            )));
-        }
+        self.check_report_destination(path, sign_with)?;
         crate::settings::write_atomically(path, bytes)?;
         let (signature, key_fingerprint) = match sign_with {
             Some(name) => {
@@ -99,7 +124,8 @@ impl Console {
     /// records who signed it.
     pub async fn cosign_report(&self, path: &Path, key_name: &str) -> Result<Signer> {
         crate::keys::validate_name(key_name)?;
-        let bytes = std::fs::read(path).map_err(|e| Error::storage(path, e))?;
+        let bytes =
+            std::fs::read(path).map_err(|e| crate::input::unreadable("the report", path, e))?;
         let sha256 = sha256_hex(&bytes);
         let export = self
             .report_exports()?
@@ -109,7 +135,7 @@ impl Console {
             .ok_or_else(|| {
                 Error::BadInput(format!(
                     "{} is not a report Shipshape exported, or it changed since: its hash is in no export record.",
-                    path.display()
+                    crate::input::shown(&path.to_string_lossy())
                 ))
             })?;
         let (written, fingerprint) = self.sign_with(key_name, path, Some(key_name)).await?;

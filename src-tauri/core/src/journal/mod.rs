@@ -182,7 +182,8 @@ impl Journal {
         }
         checklist.ok_or_else(|| {
             Error::BadInput(format!(
-                "There is no finished verification {id} in the journal. `shipshape history` lists them."
+                "There is no finished verification {} in the journal. `shipshape history` lists them.",
+                crate::input::shown(id)
             ))
         })
     }
@@ -241,7 +242,8 @@ impl Journal {
         }
         let review = review.ok_or_else(|| {
             Error::BadInput(format!(
-                "There is no deploy review {id} in the journal: `shipshape review NAME` makes one."
+                "There is no deploy review {} in the journal: `shipshape review NAME` makes one.",
+                crate::input::shown(id)
             ))
         })?;
         Ok((review, approval))

@@ -43,7 +43,8 @@ pub fn validate_name(name: &str) -> Result<()> {
         Ok(())
     } else {
         Err(Error::BadInput(format!(
-            "\"{name}\" is not a valid key name: use 1 to 64 letters, digits, dots, dashes or underscores."
+            "{} is not a valid key name: use 1 to 64 letters, digits, dots, dashes or underscores.",
+            crate::input::shown(name)
         )))
     }
 }

@@ -26,7 +26,8 @@ pub use output::{
     parse_service_list, parse_short_hash, ChangedFile, HealthResponse, IncomingCommit,
 };
 pub use validate::{
-    validate_lines, validate_migration, validate_service, validate_since, HostFacts, MAX_LOG_LINES,
+    is_script_path, validate_lines, validate_migration, validate_service, validate_since,
+    HostFacts, MAX_LOG_LINES,
 };
 
 /// Which Compose the host has: the v2 plugin (`docker compose`, what the policy writes)

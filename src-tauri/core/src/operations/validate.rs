@@ -8,7 +8,8 @@ use ts_rs::TS;
 
 use super::{Compose, Operation};
 use crate::error::{Error, Result};
-use crate::policy::rules::{is_service_name, shown};
+use crate::input::shown;
+use crate::policy::rules::is_service_name;
 use crate::policy::Policy;
 
 /// The most log lines one request may ask for.
@@ -57,7 +58,7 @@ pub fn validate_service(name: &str, policy: &Policy, host_services: &[String]) -
 }
 
 /// A migration script path the policy's glob could name: relative, plain characters.
-pub(super) fn is_script_path(script: &str) -> bool {
+pub fn is_script_path(script: &str) -> bool {
     !script.is_empty()
         && script.len() <= 255
         && !script.starts_with(['-', '/'])

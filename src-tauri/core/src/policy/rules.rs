@@ -3,6 +3,7 @@
 //! caller adds where (file, line, field).
 
 use super::PROFILE;
+use crate::input::shown;
 
 /// Why a value is refused: one lower-case clause, ending with a full stop.
 pub(crate) type Reason = String;
@@ -217,13 +218,4 @@ fn duplicate<T: PartialEq>(items: &[T]) -> Option<&T> {
         .enumerate()
         .find(|(i, item)| items[..*i].contains(item))
         .map(|(_, item)| item)
-}
-
-/// A value as an error message shows it: quoted, with control characters made visible.
-pub(crate) fn shown(value: &str) -> String {
-    if value.is_empty() {
-        "\"\" (empty)".into()
-    } else {
-        format!("{value:?}")
-    }
 }

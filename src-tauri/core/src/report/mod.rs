@@ -42,7 +42,7 @@ impl ReportFormat {
             Some("json") => Ok(ReportFormat::Json),
             _ => Err(Error::BadInput(format!(
                 "{}: a report file ends in .md, .html, .pdf or .json, which also chooses its format.",
-                path.display()
+                crate::input::shown(&path.to_string_lossy())
             ))),
         }
     }

@@ -31,7 +31,8 @@ impl ConfigFile {
 }
 
 pub(super) fn read_config_file(path: &Path, shown_as: String) -> Result<ConfigFile> {
-    let bytes = std::fs::read(path).map_err(|e| Error::storage(path, e))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| crate::input::unreadable("the ssh_config file", path, e))?;
     let text = String::from_utf8_lossy(&bytes);
     let mut lines = Vec::new();
     for (index, text) in text.split('\n').enumerate() {

@@ -32,6 +32,7 @@ impl Console {
                 "Say why the lock is broken, in at least 10 characters (--reason): it is recorded here and on the host.".into(),
             ));
         }
+        crate::input::line("The reason", reason)?;
         let before = self.lock_status(target).await?;
         let connection = self.connect(target).await?;
         let deadline = Deadline::total(policy.deadlines.change_seconds);

@@ -112,24 +112,7 @@ impl Console {
         request: &DeployRequest,
         on_event: impl FnMut(DeployEvent) + Send,
     ) -> Result<DeployRun> {
-        let (_, policy) = self.target_and_policy(target)?;
-        if request.message.trim().is_empty() {
-            return Err(Error::BadInput(
-                "Say in a few words what this deploy is for (--message): the lock and the audit line show it to other operators.".into(),
-            ));
-        }
-        for script in &request.migrations {
-            if !policy.matches_migration(&policy.migration_path(script)) {
-                return Err(Error::BadInput(format!(
-                    "\"{script}\" is not a migration script of the policy ({}).",
-                    policy.migration_glob
-                )));
-            }
-        }
-        let resumed = match &request.resume {
-            Some(id) => Some(self.resumable(target, id)?),
-            None => None,
-        };
+        let resumed = self.check_deploy(target, request)?;
         let mut run = self
             .begin_run(target, DeployKind::Deploy, &request.message, on_event)
             .await?;
@@ -138,19 +121,57 @@ impl Console {
         self.end_run(run, result).await
     }
 
+    /// Everything a deploy request can be refused for before anything runs or is
+    /// recorded: the target, the message, the migrations' names, the review and the
+    /// deploy to resume (whose snapshot it returns). The CLI asks this before it shows
+    /// the review, so a typo costs nothing.
+    pub fn check_deploy(&self, target: &str, request: &DeployRequest) -> Result<Option<Snapshot>> {
+        let (_, policy) = self.target_and_policy(target)?;
+        if request.message.trim().is_empty() {
+            return Err(Error::BadInput(
+                "Say in a few words what this deploy is for (--message): the lock and the audit line show it to other operators.".into(),
+            ));
+        }
+        crate::input::line("The deploy's message", &request.message)?;
+        for script in &request.migrations {
+            if !crate::operations::is_script_path(script)
+                || !policy.matches_migration(&policy.migration_path(script))
+            {
+                return Err(Error::BadInput(format!(
+                    "{} is not a migration script of the policy ({}).",
+                    crate::input::shown(script),
+                    policy.migration_glob
+                )));
+            }
+        }
+        if let Some(id) = &request.review {
+            crate::history::check_record_id("review", id)?;
+            self.journal()?.review(id)?;
+        }
+        match &request.resume {
+            Some(id) => {
+                crate::history::check_record_id("deploy", id)?;
+                Ok(Some(self.resumable(target, id)?))
+            }
+            None => Ok(None),
+        }
+    }
+
     /// The snapshot of deploy `id`, if it is a deploy of `target` that did not finish
     /// and took one.
     fn resumable(&self, target: &str, id: &str) -> Result<Snapshot> {
         if let Some(ended) = self.journal()?.deploy(id)? {
             if ended.outcome == crate::deploy::DeployOutcome::Succeeded {
                 return Err(Error::BadInput(format!(
-                    "{id} finished: there is nothing to resume. Deploy without --resume."
+                    "{} finished: there is nothing to resume. Deploy without --resume.",
+                    crate::input::shown(id)
                 )));
             }
         }
         self.snapshot_to_restore(target, Some(id)).map_err(|_| {
             Error::BadInput(format!(
-                "{id} took no snapshot of {target} before it ended, so it changed nothing: deploy without --resume."
+                "{} is no deploy of {target} that took a snapshot before it ended: there is nothing to resume, deploy without --resume.",
+                crate::input::shown(id)
             ))
         })
     }
@@ -393,6 +414,7 @@ impl Console {
                 "Say why you roll back, in at least 10 characters (--reason): a rollback is recorded as an emergency change.".into(),
             ));
         }
+        crate::input::line("The rollback's reason", reason)?;
         let snapshot = self.snapshot_to_restore(target, to)?;
         let mut run = self
             .begin_run(target, DeployKind::Rollback, reason, on_event)
