@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The secret scan, after the whole suite: no byte of the lab operator's private key and no
 # secret value of the lab's .env.aws in anything Shipshape kept or showed during the run:
-# the e2e runs' data dirs (settings, journal, diagnostic logs, exported reports), the
-# host's audit log and lock holder, and the arguments of every process the lab user ran
+# the e2e runs' data dirs (settings, journal, diagnostic logs, exported reports) and what
+# the core sent each e2e run's window over IPC (ipc-SPEC.json, tapped by wdio.conf.mjs),
+# the host's audit log and lock holder, and the arguments of every process the lab user ran
 # (sampled by tests/run-all.sh; other users of the host can read them in `ps`). The
 # host's snapshots and env backups hold .env.aws copies by design (mode 0600) and are not
 # scanned. Prints one row of the proving ground's table; exits 1 with each finding.
@@ -16,11 +17,12 @@ args_file=$1
 shift
 
 # What must never appear: each line of the private key's body (64 base64 characters, long
-# enough never to occur by chance), the values of .env.aws keys that look secret, and
-# the password inside DATABASE_URL.
+# enough never to occur by chance), the passphrase the e2e run types to import a key, the
+# values of .env.aws keys that look secret, and the password inside DATABASE_URL.
 needles=$(mktemp)
 trap 'rm -f "$needles"' EXIT
 grep -v -e '^-----' "$lab_dir/client/id_ed25519" | awk 'length($0) >= 40' >>"$needles"
+sed -n 's/^export const KEY_PASSPHRASE = "\(.*\)";$/\1/p' "$(dirname "$0")/e2e/specs/homes.mjs" >>"$needles"
 while IFS='=' read -r key value; do
   [[ $key =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || continue
   case "${key^^}" in
@@ -43,5 +45,5 @@ done < <(find "${places[@]}" -type f -print0 2>/dev/null)
 
 for finding in "${findings[@]}"; do echo "secret scan: $finding" >&2; done
 if ((${#findings[@]})); then outcome="FAILED: ${#findings[@]} files"; else outcome="no private key byte or secret value found"; fi
-echo "| secret scan: $secrets secrets sought in data dirs, journals, logs, reports, the host's audit log and every host process's arguments | $files files | $outcome | ${#findings[@]} |"
+echo "| secret scan: $secrets secrets sought in data dirs, journals, logs, reports, all the core sent each e2e window over IPC, the host's audit log and every host process's arguments | $files files | $outcome | ${#findings[@]} |"
 ((${#findings[@]} == 0))

@@ -232,6 +232,46 @@ fn typescript_client_is_current() {
     );
 }
 
+/// The shape of an argument as the end-to-end bad-input sweep needs it: what kind of
+/// value is right, so it can send every other kind.
+fn sweep_kind(ty: &Ty) -> &'static str {
+    match ty {
+        Ty::String => "string",
+        Ty::Number => "number",
+        Ty::Bool => "bool",
+        Ty::Null | Ty::Unknown => "any",
+        Ty::Option(_) => "optional",
+        Ty::Vec(_) => "list",
+        Ty::Named(_) => "object",
+        Ty::Channel(_) => "channel",
+    }
+}
+
+/// Every command and its arguments' keys and kinds, for `tests/e2e/specs/bad-input`.
+fn render_sweep_list(commands: &[Command]) -> String {
+    let list: Vec<serde_json::Value> = commands
+        .iter()
+        .map(|c| {
+            let args: Vec<serde_json::Value> = c
+                .args
+                .iter()
+                .map(|a| serde_json::json!({ "key": a.key, "kind": sweep_kind(&a.ty) }))
+                .collect();
+            serde_json::json!({ "name": c.name, "args": args })
+        })
+        .collect();
+    serde_json::to_string_pretty(&list).unwrap() + "\n"
+}
+
+#[test]
+fn the_sweeps_command_list_is_current() {
+    check_or_bless(
+        "tests/e2e/commands.json",
+        &render_sweep_list(&commands()),
+        "the bad-input sweep would miss a command or send it the wrong keys",
+    );
+}
+
 #[test]
 fn capability_grants_exactly_the_commands() {
     const FILE: &str = "src-tauri/capabilities/main.json";

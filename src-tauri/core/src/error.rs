@@ -301,14 +301,19 @@ pub struct ErrorReport {
 }
 
 impl From<&Error> for ErrorReport {
+    /// Shown as sentences: a value the message quotes is cut short and its control
+    /// characters made visible, wherever the message was written.
     fn from(error: &Error) -> Self {
         let code = error.code();
+        let shown = |text: &str| crate::terminal::printable(&crate::input::brief(text));
         ErrorReport {
             code,
             title: code.title().to_string(),
-            message: crate::input::brief(&error.to_string()),
-            remedy: error.remedy(),
-            detail: error.detail(),
+            message: shown(&error.to_string()),
+            remedy: shown(&error.remedy()),
+            detail: error
+                .detail()
+                .map(|detail| crate::terminal::printable(&detail)),
             danger: code.is_danger(),
         }
     }

@@ -16,7 +16,7 @@ pub async fn watch_status(
 ) -> Result<u32, shipshape_core::ErrorReport> {
     Ok(state
         .console
-        .start_watch(target, move |status| on_status.send(status).is_ok()))
+        .start_watch(target, move |status| on_status.send(status).is_ok())?)
 }
 
 #[tauri::command]

@@ -74,8 +74,8 @@ fn notify_if_unseen(app: &AppHandle, target: &str, outcome: &OperationOutcome) {
 
 /// Stops the run the UI named `request` (its remote command is ended on the host).
 #[tauri::command]
-pub fn cancel_operation(state: State<'_, AppState>, request: String) {
-    state.console.tasks.cancel_request(&request);
+pub fn cancel_operation(state: State<'_, AppState>, request: String) -> Result<(), ErrorReport> {
+    Ok(state.console.tasks.cancel_request(&request).map(drop)?)
 }
 
 #[tauri::command]

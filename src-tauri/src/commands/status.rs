@@ -16,6 +16,5 @@ pub async fn service_status(
 
 #[tauri::command]
 pub async fn disconnect(state: State<'_, AppState>, target: String) -> Result<(), ErrorReport> {
-    state.console.disconnect(&target).await;
-    Ok(())
+    Ok(state.console.disconnect_target(&target).await?)
 }

@@ -47,6 +47,11 @@ exit 1`;
     process.env.SHIPSHAPE_E2E_HOME = home;
     return {};
   },
+  // The sweep compares the data dir before and after each call.
+  "bad-input": (home) => {
+    process.env.SHIPSHAPE_E2E_HOME = home;
+    return {};
+  },
 
   // A settings file cut off mid-JSON (as by a crash of another writer): the console must
   // say so and leave it as it is, byte for byte.

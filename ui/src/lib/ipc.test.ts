@@ -25,6 +25,14 @@ describe("asErrorReport", () => {
     expect(asErrorReport("boom")).toMatchObject({ code: "protocol", message: "boom", detail: null, danger: false });
     expect(asErrorReport("boom").remedy).not.toBe("");
   });
+
+  it("words Tauri's refusal of an argument as bad input, cut short", () => {
+    const refusal = `invalid args \`lines\` for command \`follow_logs\`: invalid type: string "${"x".repeat(100_000)}", expected u32`;
+    const report = asErrorReport(refusal);
+    expect(report.code).toBe("bad_input");
+    expect(report.message.length).toBeLessThan(200);
+    expect(report.message).toContain("(100003 characters) expected u32");
+  });
 });
 
 describe("the generated commands", () => {

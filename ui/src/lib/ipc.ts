@@ -9,14 +9,33 @@ export function isErrorReport(value: unknown): value is ErrorReport {
   return typeof value === "object" && value !== null && "code" in value && "message" in value;
 }
 
+/** `text` with any run of more than 60 characters without a space cut short (the core's
+ *  `input::brief`): Tauri quotes a refused argument whole, and it may be 100 kB. */
+export function brief(text: string): string {
+  return text.replace(/\S{61,}/g, (word) => `${word.slice(0, 60)}… (${word.length} characters)`);
+}
+
 /** Turns whatever a call threw into an ErrorReport, so the UI has one shape to show. */
 export function asErrorReport(value: unknown): ErrorReport {
   if (isErrorReport(value)) return value;
+  const said = brief(String(value));
+  // Tauri refused the arguments before the core saw them: a bug of the UI's, but still
+  // bad input, not a lost core.
+  if (said.startsWith("invalid args")) {
+    return {
+      code: "bad_input",
+      title: "That input is not valid",
+      message: said,
+      remedy: "Nothing was changed. If the console sent this itself, attach its diagnostic log to a bug report.",
+      detail: null,
+      danger: false,
+    };
+  }
   // Not from the core (the IPC itself failed): the one report the UI words itself.
   return {
     code: "protocol",
     title: "The console could not reach its core",
-    message: String(value),
+    message: said,
     remedy: "Try again; if it keeps happening, restart Shipshape and attach its diagnostic log to a bug report.",
     detail: null,
     danger: false,

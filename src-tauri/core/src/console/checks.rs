@@ -132,6 +132,7 @@ impl Console {
     }
 
     pub fn latest_checklist(&self, target: &str) -> Result<Option<Checklist>> {
+        crate::target::find(self.settings.as_ref(), target)?;
         self.journal()?.latest_checklist(target)
     }
 

@@ -122,12 +122,13 @@ impl Console {
 
     /// [`Console::watch_status`] as a task the console owns: `on_status` gets each
     /// snapshot, then one `Ended`, and returns false once nobody listens (which ends
-    /// the watch). Returns the task's id, which stops it.
+    /// the watch). Returns the task's id, which stops it; an unknown target is refused.
     pub fn start_watch(
         self: &Arc<Self>,
         target: String,
         on_status: impl Fn(LiveStatus) -> bool + Send + Sync + 'static,
-    ) -> TaskId {
+    ) -> Result<TaskId> {
+        crate::target::find(self.settings.as_ref(), &target)?;
         let console = self.clone();
         let handle = self.tasks.start(format!("live status of {target}"));
         let id = handle.id;
@@ -154,6 +155,6 @@ impl Console {
                 error: result.err().map(ErrorReport::from),
             });
         });
-        id
+        Ok(id)
     }
 }

@@ -137,6 +137,14 @@ impl Console {
         }
     }
 
+    /// [`Console::disconnect`] as an adapter asks it: a name no target could have is
+    /// refused; one without a connection (or a target any more) is no error.
+    pub async fn disconnect_target(&self, name: &str) -> Result<()> {
+        crate::input::target_name(name)?;
+        self.disconnect(name).await;
+        Ok(())
+    }
+
     /// Closes every connection: the console is going away.
     pub async fn disconnect_all(&self) {
         let names: Vec<String> = self.sessions.lock().unwrap().keys().cloned().collect();

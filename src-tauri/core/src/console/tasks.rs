@@ -75,10 +75,12 @@ impl Tasks {
 
     /// [`Tasks::start`] for a request the adapter named: refused if that name was seen.
     pub fn start_once(&self, request: &str, what: impl Into<String>) -> Result<TaskHandle> {
+        check_request(request)?;
         let mut seen = self.registry.requests.lock().unwrap();
         if seen.iter().any(|r| r == request) {
             return Err(Error::BadInput(format!(
-                "The request {request} was already run; it is not run twice. See the History screen for its result."
+                "The request {} was already run; it is not run twice. See the History screen for its result.",
+                crate::input::shown(request)
             )));
         }
         if seen.len() == REMEMBERED_REQUESTS {
@@ -89,8 +91,10 @@ impl Tasks {
         Ok(self.register(what.into(), Some(request.to_string())))
     }
 
-    /// Stops the task started for the request the adapter named `request`.
-    pub fn cancel_request(&self, request: &str) -> bool {
+    /// Stops the task started for the request the adapter named `request`; one that
+    /// has ended (or never ran) is no error, a name no adapter would make is.
+    pub fn cancel_request(&self, request: &str) -> Result<bool> {
+        check_request(request)?;
         let running = self.registry.running.lock().unwrap();
         let found = running
             .values()
@@ -99,7 +103,7 @@ impl Tasks {
             tracing::debug!(request, what = %task.what, "task cancelled");
             task.cancel.cancel();
         }
-        found.is_some()
+        Ok(found.is_some())
     }
 
     /// Stops the task `id`; false if no such task runs.
@@ -124,6 +128,18 @@ impl Tasks {
 
     pub fn running(&self) -> usize {
         self.registry.running.lock().unwrap().len()
+    }
+}
+
+/// A request's name as an adapter makes one (the UI's `r7`): short plain text.
+fn check_request(request: &str) -> Result<()> {
+    let plain = (1..=64).contains(&request.len()) && request.bytes().all(|b| b.is_ascii_graphic());
+    match plain {
+        true => Ok(()),
+        false => Err(Error::BadInput(format!(
+            "{} is not a request's name: the console names each run it starts.",
+            crate::input::shown(request)
+        ))),
     }
 }
 

@@ -373,6 +373,7 @@ impl Console {
 
     /// Every snapshot a rollback of `target` can return to, newest first.
     pub fn deploy_snapshots(&self, target: &str) -> Result<Vec<Snapshot>> {
+        crate::target::find(self.settings.as_ref(), target)?;
         let mut found: Vec<Snapshot> = Vec::new();
         for (_, snapshot) in self.recorded_snapshots(target)?.into_iter().rev() {
             if !found.iter().any(|s| s.deploy == snapshot.deploy) {
