@@ -45,6 +45,12 @@ pub fn preview_log_follow(
         .log_follow_command(&target, &service, lines, timestamps)?)
 }
 
+/// The viewer took a batch of follow `id` and may have the next one.
+#[tauri::command]
+pub fn ack_log_batch(state: State<'_, AppState>, id: u32) {
+    state.console.ack_log_batch(id);
+}
+
 /// Stops a follow; its channel then receives `ended`. Stopping one that already ended
 /// does nothing.
 #[tauri::command]

@@ -47,6 +47,18 @@ exit 1`;
     process.env.SHIPSHAPE_E2E_HOME = home;
     return {};
   },
+  // A target on the lab's hostile sshd, added and trusted with the CLI, with short read
+  // deadlines so a status that never parses ends in seconds.
+  "hostile-window": (home, lab) => {
+    const cli = `${process.env.SHIPSHAPE_E2E_APP.replace(/shipshape-console$/, "")}shipshape`;
+    const policy = join(home, "quick.toml");
+    writeFileSync(policy, "deadline_read_seconds = 5\ndeadline_health_seconds = 5\n");
+    const env = { ...process.env, SHIPSHAPE_HOME: home };
+    const port = String(lab.hostile_port);
+    execFileSync(cli, ["target", "add", "hostile", "--host", lab.host, "--port", port, "--key", "local-lab", "--policy", policy], { env });
+    execFileSync(cli, ["target", "trust", "hostile", "--fingerprint", lab.host_key_fingerprint], { env });
+    return {};
+  },
   // The sweep compares the data dir before and after each call.
   "bad-input": (home) => {
     process.env.SHIPSHAPE_E2E_HOME = home;

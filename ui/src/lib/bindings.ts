@@ -491,7 +491,7 @@ cosigners: Array<Signer>, };
 
 export type LiveStatus = { "kind": "snapshot", report: StatusReport, } | { "kind": "ended", error: ErrorReport | null, };
 
-export type LogEvent = { "event": "lines", lines: Array<string>, } | { "event": "ended", cancelled: boolean, exit_code: number | null, error: ErrorReport | null, };
+export type LogEvent = { "event": "lines", lines: Array<string>, skipped: number, } | { "event": "ended", cancelled: boolean, exit_code: number | null, error: ErrorReport | null, };
 
 export type LogFollowStarted = { id: number, target: string, service: string, 
 /**

@@ -270,6 +270,11 @@ export function previewLogFollow(args: {
   return call<string>("preview_log_follow", args);
 }
 
+/** The viewer took a batch of follow `id` and may have the next one. */
+export function ackLogBatch(args: { id: number }): Promise<null> {
+  return call<null>("ack_log_batch", args);
+}
+
 /**
  * Stops a follow; its channel then receives `ended`. Stopping one that already ended
  * does nothing.

@@ -80,6 +80,11 @@ export class LogBuffer {
     }
   }
 
+  /** Counts `count` lines the core skipped before they reached the viewer as dropped. */
+  skip(count: number): void {
+    this.received += count;
+  }
+
   clear(): void {
     this.ring = new Array(this.capacity);
     this.start = this.count = this.received = 0;

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use tokio::sync::mpsc::unbounded_channel;
+use tokio::sync::Semaphore;
 use ts_rs::TS;
 
 use super::{Console, TaskId};
@@ -31,8 +32,10 @@ use crate::target::Target;
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum LogEvent {
-    /// Whole lines, oldest first, ANSI escapes kept as the host sent them.
-    Lines { lines: Vec<String> },
+    /// Whole lines, oldest first, ANSI escapes kept as the host sent them, and how many
+    /// lines before them were skipped because they came faster than the viewer took
+    /// them (it acknowledges each batch: [`Console::ack_log_batch`]).
+    Lines { lines: Vec<String>, skipped: u64 },
     /// The follow is over. `error` says why when it was not the operator's choice.
     Ended {
         cancelled: bool,
@@ -122,7 +125,19 @@ impl LogFollow {
     /// fires; see [`lines::deliver_in_batches`].
     pub async fn run(
         self,
-        on_lines: impl FnMut(Vec<String>) + Send,
+        mut on_lines: impl FnMut(Vec<String>) + Send,
+        cancel: &CancellationToken,
+    ) -> Result<LogFollowEnd> {
+        self.run_paced(None, move |lines, _| on_lines(lines), cancel)
+            .await
+    }
+
+    /// [`LogFollow::run`] for a viewer that may fall behind: a batch goes out only for
+    /// one of `credits`, each with the count of lines skipped before it.
+    pub async fn run_paced(
+        self,
+        credits: Option<Arc<Semaphore>>,
+        on_lines: impl FnMut(Vec<String>, u64) + Send,
         cancel: &CancellationToken,
     ) -> Result<LogFollowEnd> {
         let (chunks, received) = unbounded_channel();
@@ -137,7 +152,7 @@ impl LogFollow {
         );
         // The pump owns the sender: when it finishes, delivery drains and finishes too.
         let (summary, delivered) =
-            tokio::join!(pump, lines::deliver_in_batches(received, on_lines));
+            tokio::join!(pump, lines::deliver_in_batches(received, credits, on_lines));
         if summary.end == CommandEnd::ConnectionLost {
             return Err(Error::ConnectionLost {
                 host: self.connection.host().to_string(),
@@ -256,24 +271,42 @@ impl Console {
         let follow = self.start_logs(target, service, lines, timestamps).await?;
         let handle = self.tasks.start(format!("logs of {service} on {target}"));
         let started = follow.started(handle.id);
+        let credits = Arc::new(Semaphore::new(lines::BATCHES_IN_FLIGHT));
+        self.log_credits
+            .lock()
+            .unwrap()
+            .insert(handle.id, credits.clone());
+        let console = self.clone();
         tokio::spawn(async move {
             let cancel = handle.cancel.clone();
             let on_event = Arc::new(on_event);
             let (sent, gone) = (on_event.clone(), cancel.clone());
             let outcome = follow
-                .run(
-                    move |lines| {
-                        if !sent(LogEvent::Lines { lines }) {
+                .run_paced(
+                    Some(credits),
+                    move |lines, skipped| {
+                        if !sent(LogEvent::Lines { lines, skipped }) {
                             gone.cancel();
                         }
                     },
                     &cancel,
                 )
                 .await;
+            console.log_credits.lock().unwrap().remove(&handle.id);
             on_event(LogEvent::ended(&outcome));
             drop(handle);
         });
         Ok(started)
+    }
+
+    /// The viewer took a batch of follow `id`: it may have one more. A follow that has
+    /// ended is no error (its last batches may still be on their way).
+    pub fn ack_log_batch(&self, id: TaskId) {
+        if let Some(credits) = self.log_credits.lock().unwrap().get(&id) {
+            if credits.available_permits() < lines::BATCHES_IN_FLIGHT {
+                credits.add_permits(1);
+            }
+        }
     }
 }
 
@@ -344,10 +377,11 @@ mod tests {
         assert_eq!(lost["error"]["code"], "connection_lost");
         let lines = json(LogEvent::Lines {
             lines: vec!["tick 1".into()],
+            skipped: 3,
         });
         assert_eq!(
             lines,
-            serde_json::json!({"event": "lines", "lines": ["tick 1"]})
+            serde_json::json!({"event": "lines", "lines": ["tick 1"], "skipped": 3})
         );
     }
 

@@ -57,6 +57,8 @@ pub struct Console {
     sessions: Mutex<HashMap<String, Arc<session::Session>>>,
     /// Long work running for adapters (live watches, log follows, operations).
     pub tasks: Tasks,
+    /// The credits of each log follow a viewer paces, by its task's id.
+    log_credits: Mutex<HashMap<TaskId, Arc<tokio::sync::Semaphore>>>,
     /// Where private keys come from: the OS keyring ([`crate::keys::load`]).
     key_loader: KeyLoader,
 }
@@ -75,6 +77,7 @@ impl Console {
             facts_cache_path: paths::facts_cache_file(),
             sessions: Mutex::new(HashMap::new()),
             tasks: Tasks::default(),
+            log_credits: Mutex::new(HashMap::new()),
             key_loader: Arc::new(crate::keys::load),
         }
     }

@@ -25,6 +25,8 @@ export class LogFollow {
   announcement = $state("");
   readonly active = $derived(this.state === "starting" || this.state === "following");
   #id: number | null = null;
+  /** Batches taken before the follow's id was known, still to acknowledge. */
+  #unacknowledged = 0;
   /** Events of a follow started before the current one are ignored. */
   #generation = 0;
 
@@ -69,6 +71,7 @@ export class LogFollow {
       this.command = started.command;
       if (this.state === "starting") {
         this.#id = started.id;
+        for (; this.#unacknowledged > 0; this.#unacknowledged--) void commands.ackLogBatch({ id: started.id });
         this.state = "following";
         this.announcement = `Following the logs of ${service}.`;
       }
@@ -82,6 +85,12 @@ export class LogFollow {
   #onEvent(mine: number, event: LogEvent) {
     if (mine !== this.#generation) return;
     if (event.event === "lines") {
+      // The core sends the next batch only for this acknowledgement, so a host that
+      // writes faster than the window shows cannot pile batches up in its memory; what
+      // it skipped meanwhile is counted with the dropped lines.
+      if (this.#id !== null) void commands.ackLogBatch({ id: this.#id });
+      else this.#unacknowledged++;
+      this.buffer.skip(event.skipped);
       this.buffer.push(event.lines);
       this.version++;
       return;

@@ -41,8 +41,8 @@ describe("the log follow store", () => {
     await follow.follow("db");
     expect(follow.state).toBe("following");
     expect(follow.command).toContain("logs -n 200 -f db");
-    push(events!, 0, { event: "lines", lines: ["one", "two"] });
-    push(events!, 1, { event: "lines", lines: ["three"] });
+    push(events!, 0, { event: "lines", lines: ["one", "two"], skipped: 0 });
+    push(events!, 1, { event: "lines", lines: ["three"], skipped: 0 });
     expect(follow.buffer.received).toBe(3);
 
     follow.useTarget("a"); // the same target again (the screen reopened): nothing changes
@@ -55,8 +55,38 @@ describe("the log follow store", () => {
     expect(follow.state).toBe("idle");
     expect(follow.buffer.received).toBe(0);
     // Late lines of the ended follow are ignored.
-    push(events!, 2, { event: "lines", lines: ["late"] });
+    push(events!, 2, { event: "lines", lines: ["late"], skipped: 0 });
     expect(follow.buffer.received).toBe(0);
+  });
+
+  it("acknowledges every batch, those before the follow's id too, and counts skipped lines as dropped", async () => {
+    // follow_logs answers only after a first batch arrived: its id is not known yet.
+    let answer: () => void = () => {};
+    clearMocks();
+    mockIPC((command, args) => {
+      calls.push([command, args]);
+      if (command !== "follow_logs") return null;
+      events = (args as { onEvent: Channel<LogEvent> }).onEvent;
+      return new Promise((resolve) => {
+        answer = () => resolve({ id: 3, target: "a", service: "db", address: "ubuntu@h:22", command: "c" });
+      });
+    });
+    const follow = new LogFollow();
+    follow.useTarget("a");
+    const started = follow.follow("db");
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    push(events!, 0, { event: "lines", lines: ["early"], skipped: 0 });
+    expect(calls.filter(([c]) => c === "ack_log_batch")).toEqual([]);
+    answer();
+    await started;
+    push(events!, 1, { event: "lines", lines: ["newest"], skipped: 1_000 });
+    expect(calls.filter(([c]) => c === "ack_log_batch")).toEqual([
+      ["ack_log_batch", { id: 3 }],
+      ["ack_log_batch", { id: 3 }],
+    ]);
+    expect(follow.buffer.received).toBe(1_002);
+    expect(follow.buffer.dropped).toBe(1_000);
+    expect(follow.buffer.raw()).toEqual(["early", "newest"]);
   });
 
   it("says how a follow ended: stopped on request, or failed with the core's error", async () => {

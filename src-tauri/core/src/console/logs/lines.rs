@@ -2,10 +2,19 @@
 //! write thousands of lines a second; handing each chunk to the UI as it comes would
 //! repaint it for every few bytes, and handing it half lines would break colours and
 //! search. So bytes wait until their newline, and lines wait (briefly) for company.
+//!
+//! A host can also write far faster than a window can show (a gigabyte in seconds):
+//! sent regardless, the batches pile up in the web view's memory. So the viewer is
+//! paced by credits: a batch goes out only for a credit the viewer gave back for an
+//! earlier one, and while it is behind, lines wait here, the oldest skipped (counted)
+//! beyond what it would keep anyway.
 
+use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 /// The longest a line waits before it is delivered.
@@ -15,6 +24,20 @@ pub const BATCH_MAX_LINES: usize = 500;
 /// A line longer than this is delivered in pieces, so output without newlines cannot
 /// grow memory without bound.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
+/// The least time between two batches to a paced viewer: at most 1,000 lines a second,
+/// more than anyone reads (a flood is shown as its newest lines and a count of skipped
+/// ones), and each batch's lines are rows replaced and garbage in the web view: at 2,500
+/// or 2,000 lines a second a 1 GB flood took it 100 MB further than at 1,000.
+pub const PACED_GAP: Duration = Duration::from_millis(500);
+/// Batches a paced viewer may have unacknowledged.
+pub const BATCHES_IN_FLIGHT: usize = 4;
+/// What waits for a paced viewer that is behind, at most: a few seconds of what it
+/// takes (it shows the newest lines, not ones ever further behind) and this many bytes;
+/// older lines are skipped.
+pub const MAX_WAITING_LINES: usize = 5_000;
+pub const MAX_WAITING_BYTES: usize = 16 * 1024 * 1024;
+/// How long lines left when the stream ended wait for a viewer's credits.
+const FINAL_WAIT: Duration = Duration::from_secs(10);
 /// How much of the command's stderr is kept for an error's detail.
 const STDERR_TAIL_BYTES: usize = 4 * 1024;
 
@@ -67,53 +90,114 @@ pub struct Delivered {
     pub stderr_tail: String,
 }
 
+/// Lines not delivered yet; for a paced viewer bounded, the oldest skipped beyond.
+#[derive(Default)]
+struct Waiting {
+    lines: VecDeque<String>,
+    bytes: usize,
+    skipped: u64,
+    bounded: bool,
+}
+
+impl Waiting {
+    fn push(&mut self, new: Vec<String>) {
+        for line in new {
+            self.bytes += line.len();
+            self.lines.push_back(line);
+        }
+        while self.bounded
+            && (self.lines.len() > MAX_WAITING_LINES || self.bytes > MAX_WAITING_BYTES)
+        {
+            let Some(old) = self.lines.pop_front() else {
+                break;
+            };
+            self.bytes -= old.len();
+            self.skipped += 1;
+        }
+    }
+
+    fn take(&mut self, most: usize) -> Vec<String> {
+        let batch: Vec<String> = self.lines.drain(..most.min(self.lines.len())).collect();
+        self.bytes -= batch.iter().map(String::len).sum::<usize>();
+        batch
+    }
+}
+
 /// Reads chunks until the sender is dropped and hands `on_lines` batches of whole
-/// lines: as soon as [`BATCH_MAX_LINES`] are waiting, otherwise [`BATCH_INTERVAL`]
-/// after the first waiting line arrived. Both streams become lines alike (compose
-/// writes its containers' output to stdout and its own complaints to stderr).
+/// lines, each with the count of lines skipped before it: as soon as
+/// [`BATCH_MAX_LINES`] are waiting, otherwise [`BATCH_INTERVAL`] after the first
+/// waiting line arrived; with `credits`, only while one is free and [`PACED_GAP`] after
+/// the last. Both streams become
+/// lines alike (compose writes its containers' output to stdout and its own complaints
+/// to stderr).
 pub async fn deliver_in_batches(
     mut chunks: UnboundedReceiver<(Source, Vec<u8>)>,
-    mut on_lines: impl FnMut(Vec<String>) + Send,
+    credits: Option<Arc<Semaphore>>,
+    mut on_lines: impl FnMut(Vec<String>, u64) + Send,
 ) -> Delivered {
     let (mut stdout, mut stderr) = (LineSplitter::default(), LineSplitter::default());
     let mut stderr_tail = Vec::new();
-    let mut waiting = Vec::new();
+    let mut waiting = Waiting {
+        bounded: credits.is_some(),
+        ..Waiting::default()
+    };
     let mut due: Option<Instant> = None;
     let mut delivered = 0u64;
-    let mut deliver = |waiting: &mut Vec<String>| {
-        for batch in waiting.chunks(BATCH_MAX_LINES) {
+    let mut next_allowed = Instant::now();
+    // Whether everything waiting went out.
+    let mut deliver = |waiting: &mut Waiting| -> bool {
+        while !waiting.lines.is_empty() {
+            if let Some(credits) = &credits {
+                if Instant::now() < next_allowed {
+                    return false;
+                }
+                match credits.try_acquire() {
+                    Ok(credit) => credit.forget(),
+                    Err(_) => return false,
+                }
+                next_allowed = Instant::now() + PACED_GAP;
+            }
+            let batch = waiting.take(BATCH_MAX_LINES);
             delivered += batch.len() as u64;
-            on_lines(batch.to_vec());
+            on_lines(batch, std::mem::take(&mut waiting.skipped));
         }
-        waiting.clear();
+        true
     };
+    let mut new = Vec::new();
     loop {
         tokio::select! {
             chunk = chunks.recv() => {
                 let Some((source, bytes)) = chunk else { break };
                 match source {
-                    Source::Stdout => stdout.push(&bytes, &mut waiting),
+                    Source::Stdout => stdout.push(&bytes, &mut new),
                     Source::Stderr => {
                         keep_tail(&mut stderr_tail, &bytes);
-                        stderr.push(&bytes, &mut waiting);
+                        stderr.push(&bytes, &mut new);
                     }
                 }
-                if waiting.len() >= BATCH_MAX_LINES {
-                    deliver(&mut waiting);
-                    due = None;
-                } else if due.is_none() && !waiting.is_empty() {
+                waiting.push(std::mem::take(&mut new));
+                if waiting.lines.len() >= BATCH_MAX_LINES {
+                    if deliver(&mut waiting) {
+                        due = None;
+                    } else {
+                        due.get_or_insert_with(|| Instant::now() + BATCH_INTERVAL);
+                    }
+                } else if due.is_none() && !waiting.lines.is_empty() {
                     due = Some(Instant::now() + BATCH_INTERVAL);
                 }
             }
             () = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
-                deliver(&mut waiting);
-                due = None;
+                due = (!deliver(&mut waiting)).then(|| Instant::now() + BATCH_INTERVAL);
             }
         }
     }
-    stdout.finish(&mut waiting);
-    stderr.finish(&mut waiting);
-    deliver(&mut waiting);
+    stdout.finish(&mut new);
+    stderr.finish(&mut new);
+    waiting.push(new);
+    let give_up = Instant::now() + FINAL_WAIT;
+    while !deliver(&mut waiting) && Instant::now() < give_up {
+        tokio::time::sleep(BATCH_INTERVAL).await;
+    }
     Delivered {
         lines: delivered,
         stderr_tail: String::from_utf8_lossy(&stderr_tail).trim().to_string(),
@@ -180,17 +264,19 @@ mod tests {
 
     type Batches = Arc<Mutex<Vec<Vec<String>>>>;
 
-    fn collector() -> (Batches, impl FnMut(Vec<String>) + Send) {
+    fn collector() -> (Batches, impl FnMut(Vec<String>, u64) + Send) {
         let batches: Batches = Arc::default();
         let into = batches.clone();
-        (batches, move |lines| into.lock().unwrap().push(lines))
+        (batches, move |lines, _skipped| {
+            into.lock().unwrap().push(lines)
+        })
     }
 
     #[tokio::test(start_paused = true)]
     async fn lines_arriving_together_go_out_as_one_batch_after_the_interval() {
         let (tx, rx) = unbounded_channel();
         let (batches, on_lines) = collector();
-        let delivery = tokio::spawn(deliver_in_batches(rx, on_lines));
+        let delivery = tokio::spawn(deliver_in_batches(rx, None, on_lines));
         tx.send((Source::Stdout, b"one\ntw".to_vec())).unwrap();
         tokio::time::sleep(Duration::from_millis(10)).await;
         tx.send((Source::Stdout, b"o\n".to_vec())).unwrap();
@@ -219,7 +305,7 @@ mod tests {
     async fn a_flood_goes_out_in_full_batches_at_once() {
         let (tx, rx) = unbounded_channel();
         let (batches, on_lines) = collector();
-        let delivery = tokio::spawn(deliver_in_batches(rx, on_lines));
+        let delivery = tokio::spawn(deliver_in_batches(rx, None, on_lines));
         let flood: String = (0..1_200).map(|i| format!("line {i}\n")).collect();
         tx.send((Source::Stdout, flood.into_bytes())).unwrap();
         tokio::task::yield_now().await;
@@ -235,13 +321,75 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_viewer_that_is_behind_gets_batches_for_its_credits_and_the_newest_lines() {
+        let (tx, rx) = unbounded_channel();
+        let got: Arc<Mutex<Vec<(usize, u64, String)>>> = Arc::default();
+        let into = got.clone();
+        let credits = Arc::new(Semaphore::new(2));
+        let delivery = tokio::spawn(deliver_in_batches(
+            rx,
+            Some(credits.clone()),
+            move |lines, skipped| {
+                into.lock()
+                    .unwrap()
+                    .push((lines.len(), skipped, lines[0].clone()))
+            },
+        ));
+        let lines = |range: std::ops::Range<u32>| -> Vec<u8> {
+            range
+                .map(|i| format!("line {i}\n"))
+                .collect::<String>()
+                .into_bytes()
+        };
+        tx.send((Source::Stdout, lines(0..1_000))).unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        tx.send((Source::Stdout, lines(1_000..101_000))).unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(
+            *got.lock().unwrap(),
+            [(500, 0, "line 0".into()), (500, 0, "line 500".into())],
+            "two credits, two batches, the second a gap after the first; then none"
+        );
+        credits.add_permits(1);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        // Of the 100,000 lines that came while the viewer was behind, the newest 5,000
+        // waited; the batch after them says how many were skipped.
+        assert_eq!(got.lock().unwrap()[2], (500, 95_000, "line 96000".into()));
+        assert_eq!(got.lock().unwrap().len(), 3);
+        drop(tx);
+        credits.add_permits(1_000);
+        assert_eq!(delivery.await.unwrap().lines, 6_000);
+        assert_eq!(got.lock().unwrap().len(), 12, "the rest, one batch a gap");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_credits_every_line_goes_out_however_many_come_at_once() {
+        let (tx, rx) = unbounded_channel();
+        let (batches, on_lines) = collector();
+        let flood: String = (0..(MAX_WAITING_LINES * 3))
+            .map(|i| format!("{i}\n"))
+            .collect();
+        tx.send((Source::Stdout, flood.into_bytes())).unwrap();
+        drop(tx);
+        assert_eq!(
+            deliver_in_batches(rx, None, on_lines).await.lines,
+            MAX_WAITING_LINES as u64 * 3
+        );
+        assert!(batches
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|b| b.len() <= BATCH_MAX_LINES));
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn the_last_unfinished_line_is_delivered_at_the_end() {
         let (tx, rx) = unbounded_channel();
         let (batches, on_lines) = collector();
         tx.send((Source::Stdout, b"done without newline".to_vec()))
             .unwrap();
         drop(tx);
-        deliver_in_batches(rx, on_lines).await;
+        deliver_in_batches(rx, None, on_lines).await;
         assert_eq!(*batches.lock().unwrap(), [vec!["done without newline"]]);
     }
 }

@@ -1,0 +1,129 @@
+// The hostile host through the window: a target on the lab's sshd-hostile, whose docker
+// answers `ps` and `logs` with 1 GB of output. The dashboard's status and a log follow
+// read it while the window is watched: the console's own process stays under 300 MB, the
+// memory of all its processes (PSS of the console and WebKit's web and network
+// processes) grows by less than 400 MB over what it took at rest, and the window answers a script and a click within 2 s throughout.
+//
+// At rest the window's processes take about 290 MB already (debug build, Xvfb), so the
+// issue's "under 300 MB in all" waits on the web process's own memory (issue 11). Before
+// the viewer paced the core (credits, skipped lines counted), the web process passed
+// 1.6 GB within 45 s and kept growing.
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { lab, screenshot } from "./support.mjs";
+
+const CONSOLE_LIMIT_MB = 300;
+const GROWTH_LIMIT_MB = 400;
+const ANSWER_MS = 2000;
+const WATCH_MS = 45000;
+
+/** The console's process and every process below it (WebKit's). */
+function appProcesses() {
+  const app = process.env.SHIPSHAPE_E2E_APP;
+  const roots = readdirSync("/proc")
+    .filter((pid) => /^\d+$/.test(pid))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0] === app;
+      } catch {
+        return false;
+      }
+    });
+  const all = [...roots];
+  for (let i = 0; i < all.length; i++) {
+    try {
+      all.push(...execFileSync("pgrep", ["-P", all[i]], { encoding: "utf8" }).split("\n").filter(Boolean));
+    } catch {} // pgrep exits 1 when a process has no children
+  }
+  return all;
+}
+
+/** Proportional memory of `pids` in MB, and each process's share. */
+function pss(pids) {
+  const each = {};
+  for (const pid of pids) {
+    try {
+      const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+      const name = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+      each[`${name} ${pid}`] = Number(rollup.match(/^Pss:\s+(\d+) kB/m)[1]) / 1024;
+    } catch {} // a process that just ended
+  }
+  return { total: Object.values(each).reduce((a, b) => a + b, 0), each };
+}
+
+/** How long the window takes to run a script and to show a click's effect, in ms. */
+async function answerTimes() {
+  let start = Date.now();
+  await browser.execute(() => document.title);
+  const script = Date.now() - start;
+  const wrap = await $('[data-testid="log-wrap"]');
+  const was = await wrap.isSelected();
+  start = Date.now();
+  await wrap.click();
+  await browser.waitUntil(async () => (await wrap.isSelected()) !== was, { timeout: 10000, interval: 20 });
+  return { script, click: Date.now() - start };
+}
+
+describe("the hostile host's 1 GB through the window", () => {
+  before(() => writeFileSync(lab.hostile_mode, "gigabyte"));
+  after(() => writeFileSync(lab.hostile_mode, ""));
+
+  it("keeps the console under 300 MB and answering while it reads it", async () => {
+    await $('[data-testid="target"]').waitForDisplayed({ timeout: 30000 });
+    const idle = pss(appProcesses());
+    console.log(`console at rest: ${idle.total.toFixed(0)} MB PSS`, JSON.stringify(idle.each));
+
+    // The dashboard's status: `docker compose ps` answers 1 GB that is not JSON.
+    const hostile = await $('//button[@data-testid="target"][.//span[text()="hostile"]]');
+    await hostile.click();
+    await $('[data-testid="connect"]').click();
+    let peak = idle;
+    const sample = () => {
+      const now = pss(appProcesses());
+      if (now.total > peak.total) peak = now;
+    };
+    await browser.waitUntil(
+      async () => {
+        sample();
+        return (await $('[role="alert"]').isExisting()) || (await $('[data-testid="live"]').isExisting());
+      },
+      { timeout: 120000, interval: 500, timeoutMsg: "the dashboard never said what came of the status" },
+    );
+
+    // A log follow of 1 GB of lines, watched for 45 s.
+    await $('[data-testid="nav-logs"]').click();
+    await $('[data-testid="log-service-backend-aws"]').click();
+    const answers = [];
+    const until = Date.now() + WATCH_MS;
+    while (Date.now() < until) {
+      sample();
+      answers.push(await answerTimes());
+      await browser.pause(500);
+    }
+    const received = Number(await $('[data-testid="log-line-count"]').getAttribute("data-count"));
+    const slowest = answers.reduce((a, b) => ({ script: Math.max(a.script, b.script), click: Math.max(a.click, b.click) }));
+    await screenshot("hostile-logs");
+    const state = await $('[data-testid="log-state"]').getAttribute("data-state");
+    const stop = await $('[data-testid="log-stop"]');
+    if ((await stop.isExisting()) && (await stop.isEnabled())) await stop.click();
+    console.log(
+      `hostile host through the window: ${received.toLocaleString()} log lines received (viewer ${state}); peak ${peak.total.toFixed(0)} MB PSS in all`,
+      JSON.stringify(peak.each),
+      `; slowest answer: script ${slowest.script} ms, click ${slowest.click} ms (${answers.length} tries)`,
+    );
+    const consoleOwn = Math.max(...Object.entries(peak.each).filter(([k]) => k.startsWith("shipshape-")).map(([, v]) => v));
+    const growth = peak.total - idle.total;
+    if (process.env.SHIPSHAPE_PROVING_GROUND) {
+      const ok = consoleOwn < CONSOLE_LIMIT_MB && growth < GROWTH_LIMIT_MB && slowest.script < ANSWER_MS && slowest.click < ANSWER_MS;
+      appendFileSync(
+        process.env.SHIPSHAPE_PROVING_GROUND,
+        `| hostile host through the window: 1 GB from ps and a log follow | ${received} lines | ${ok ? "passed" : "FAILED"}: console process ${consoleOwn.toFixed(0)} MB; all its processes ${idle.total.toFixed(0)} MB at rest, ${peak.total.toFixed(0)} MB at peak (PSS); slowest answer ${Math.max(slowest.script, slowest.click)} ms | 0 |\n`,
+      );
+    }
+    expect(received).toBeGreaterThan(0);
+    expect(consoleOwn).toBeLessThan(CONSOLE_LIMIT_MB);
+    expect(growth).toBeLessThan(GROWTH_LIMIT_MB);
+    expect(slowest.script).toBeLessThan(ANSWER_MS);
+    expect(slowest.click).toBeLessThan(ANSWER_MS);
+  });
+});
