@@ -152,11 +152,11 @@ pub enum Error {
     KeyringUnavailable { cause: String },
     #[error("No key named {} is in the keyring.", crate::input::shown(.0))]
     KeyNotFound(String),
-    #[error("The key {} could not be read: {cause}", crate::input::shown(name))]
+    #[error("The key {name} could not be read: {cause}")]
     KeyInvalid { name: String, cause: String },
-    #[error("The key {} is protected by a passphrase.", crate::input::shown(.0))]
+    #[error("The key {0} is protected by a passphrase.")]
     PassphraseRequired(String),
-    #[error("The passphrase for the key {} is wrong.", crate::input::shown(.0))]
+    #[error("The passphrase for the key {0} is wrong.")]
     PassphraseWrong(String),
     #[error("No target named {}.", crate::input::shown(.0))]
     TargetNotFound(String),

@@ -7,6 +7,9 @@ use crate::error::{Error, Result};
 
 /// The most characters of a value an error message quotes.
 const QUOTED_MAX: usize = 60;
+/// The longest run without a space an error message keeps whole: longer than any public
+/// key line, path or command it names on purpose, shorter than a pasted flood.
+const WORD_MAX: usize = 2_000;
 /// The longest target name: it heads screens, reports and the host's audit log.
 pub const NAME_MAX: usize = 64;
 /// The longest line of free text (a deploy's message, a reason, a key's comment).
@@ -26,15 +29,16 @@ pub fn shown(value: &str) -> String {
     }
 }
 
-/// `text` with every run of more than a few dozen characters without a space cut short,
-/// its length said: the last guard on an error message that quotes a value whole (a
-/// library's, say), so it stays a sentence a person can read.
+/// `text` with every run of more than [`WORD_MAX`] characters without a space cut to its
+/// start, its length said: the last guard on an error message that quotes a value whole
+/// (a library's, say), so it stays a sentence a person can read. A public key line or a
+/// path the message names on purpose stays whole.
 pub fn brief(text: &str) -> String {
     let mut out = String::with_capacity(text.len().min(4096));
     let mut word = String::new();
     let flush = |word: &mut String, out: &mut String| {
         let length = word.chars().count();
-        if length > QUOTED_MAX {
+        if length > WORD_MAX {
             out.extend(word.chars().take(QUOTED_MAX));
             out.push_str(&format!("… ({length} characters)"));
         } else {
@@ -126,6 +130,8 @@ mod tests {
             "{said}"
         );
         assert_eq!(brief("a b\tc"), "a b\tc");
+        let key = format!("ssh-rsa {} me", "A".repeat(716));
+        assert_eq!(brief(&key), key, "a public key line stays whole");
     }
 
     #[test]

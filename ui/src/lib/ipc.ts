@@ -9,10 +9,11 @@ export function isErrorReport(value: unknown): value is ErrorReport {
   return typeof value === "object" && value !== null && "code" in value && "message" in value;
 }
 
-/** `text` with any run of more than 60 characters without a space cut short (the core's
- *  `input::brief`): Tauri quotes a refused argument whole, and it may be 100 kB. */
+/** `text` with any run of more than 2,000 characters without a space cut to its start
+ *  (the core's `input::brief`): Tauri quotes a refused argument whole, and it may be
+ *  100 kB; a public key line or a path stays whole. */
 export function brief(text: string): string {
-  return text.replace(/\S{61,}/g, (word) => `${word.slice(0, 60)}… (${word.length} characters)`);
+  return text.replace(/\S{2001,}/g, (word) => `${word.slice(0, 60)}… (${word.length} characters)`);
 }
 
 /** Turns whatever a call threw into an ErrorReport, so the UI has one shape to show. */
