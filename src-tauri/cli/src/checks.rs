@@ -12,7 +12,7 @@ use shipshape_core::{Console, Error};
 
 #[derive(Args)]
 pub struct VerifyArgs {
-    /// The targets to verify, one after another.
+    /// The targets to verify, side by side, each over its own connection.
     #[arg(required = true)]
     names: Vec<String>,
     /// Write the report here too (.md, .html, .pdf or .json); one target only.
@@ -89,9 +89,10 @@ fn status_words(status: CheckStatus) -> String {
     format!("{icon} {:<14}", status.label())
 }
 
-fn print_item(item: &CheckItem) {
+/// One checked item, after `prefix` (the target's name when several run side by side).
+fn print_item(prefix: &str, item: &CheckItem) {
     println!(
-        "{} {:<17} {}",
+        "{prefix}{} {:<17} {}",
         status_words(item.status),
         item.id.as_str(),
         printable(&item.note)
@@ -117,13 +118,25 @@ pub async fn verify(console: &Console, args: VerifyArgs) -> Result<(), Error> {
         }
         None => None,
     };
+    // Each target over its own connection, side by side: the slowest sets the time.
+    let several = args.names.len() > 1;
+    let runs = args.names.iter().map(|name| async move {
+        eprintln!("Verifying {}…", printable(name));
+        let prefix = match several {
+            true => format!("{}: ", printable(name)),
+            false => String::new(),
+        };
+        (
+            name,
+            console.verify(name, |item| print_item(&prefix, item)).await,
+        )
+    });
     let mut failed_targets = Vec::new();
     let mut last_error = None;
-    for name in &args.names {
-        eprintln!("Verifying {}…", printable(name));
-        let checklist = match console.verify(name, print_item).await {
+    for (name, outcome) in futures::future::join_all(runs).await {
+        let checklist = match outcome {
             Ok(checklist) => checklist,
-            Err(error) if args.names.len() > 1 => {
+            Err(error) if several => {
                 eprintln!(
                     "shipshape: {}: {}",
                     printable(name),
@@ -140,7 +153,12 @@ pub async fn verify(console: &Console, args: VerifyArgs) -> Result<(), Error> {
             .filter(|(_, n)| *n > 0)
             .map(|(s, n)| format!("{n} {}", s.as_str()))
             .collect();
-        eprintln!("{name}: {} (record {})", counts.join(", "), checklist.id);
+        eprintln!(
+            "{}: {} (record {})",
+            printable(name),
+            counts.join(", "),
+            checklist.id
+        );
         if let Some(path) = &report {
             let export =
                 shipshape_report::export(console, &checklist.id, path, args.sign.as_deref())

@@ -15,7 +15,7 @@ mod targets;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use shipshape_core::settings::JsonFileSettings;
 use shipshape_core::{paths, Console, Error};
 
@@ -60,6 +60,12 @@ enum Command {
     /// The host's deploy lock: who holds it, or break it with a reason.
     #[command(subcommand)]
     Lock(deploy::LockCommand),
+    /// Print the completion script for a shell (the package installs bash, zsh and fish).
+    Completions { shell: clap_complete::Shell },
+    /// Write the manual pages (roff), as the package installs them: shipshape.1 and one
+    /// for each command (shipshape-target-add.1, ...).
+    #[command(hide = true)]
+    Man { dir: std::path::PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -76,6 +82,24 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
+    // What documents the command line needs no settings, keyring or log.
+    match cli.command {
+        Command::Completions { shell } => {
+            let mut out = std::io::stdout();
+            clap_complete::generate(shell, &mut Cli::command(), "shipshape", &mut out);
+            return ExitCode::SUCCESS;
+        }
+        Command::Man { dir } => {
+            return match write_manual(Cli::command(), &dir) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("shipshape: could not write the manual pages: {e}");
+                    ExitCode::from(1)
+                }
+            };
+        }
+        _ => {}
+    }
     shipshape_core::diagnostics::init("cli");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -119,7 +143,25 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Approve(args) => review::approve(&console, args).await,
         Command::Lock(command) => deploy::lock(&console, command).await,
         Command::Env(command) => env::run(&console, command).await,
+        Command::Completions { .. } | Command::Man { .. } => Ok(()),
     }
+}
+
+/// Writes `command`'s page into `dir` and, below it, one per subcommand, each named
+/// as `man` finds it (`shipshape-target-add.1`, whose synopsis says `shipshape target
+/// add`).
+fn write_manual(command: clap::Command, dir: &std::path::Path) -> std::io::Result<()> {
+    let name = command.get_name().to_string();
+    let typed = command.get_bin_name().unwrap_or(&name).to_string();
+    let mut page = Vec::new();
+    clap_mangen::Man::new(command.clone().bin_name(&typed)).render(&mut page)?;
+    std::fs::write(dir.join(format!("{name}.1")), page)?;
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let page_name = format!("{name}-{}", sub.get_name());
+        let sub_typed = format!("{typed} {}", sub.get_name());
+        write_manual(sub.clone().name(page_name).bin_name(sub_typed), dir)?;
+    }
+    Ok(())
 }
 
 /// Prints `value` as pretty JSON on stdout.

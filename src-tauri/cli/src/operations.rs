@@ -10,9 +10,11 @@ use shipshape_core::{Console, Error};
 
 #[derive(Subcommand)]
 pub enum OperationCommand {
-    /// `docker compose --profile aws ps` on the target: one line per service.
+    /// `docker compose --profile aws ps` on targets (side by side, each over its own
+    /// connection): one line per service.
     Ps {
-        name: String,
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
         #[arg(long)]
         json: bool,
     },
@@ -66,7 +68,7 @@ pub enum OperationCommand {
 pub async fn run(console: &Console, command: OperationCommand) -> Result<(), Error> {
     use OperationCommand as C;
     let (name, operation) = match command {
-        C::Ps { name, json } => return ps(console, &name, json).await,
+        C::Ps { names, json } => return ps(console, &names, json).await,
         C::GitReview { name, json } => return git_review(console, &name, json).await,
         C::Logs {
             name,
@@ -185,28 +187,61 @@ async fn follow_logs(
     }
 }
 
-async fn ps(console: &Console, name: &str, json: bool) -> Result<(), Error> {
+/// Each target's services, in the order named; several are asked side by side (JSON: an
+/// array of their reports). A target that fails is said and the others still shown.
+async fn ps(console: &Console, names: &[String], json: bool) -> Result<(), Error> {
+    for name in names {
+        console.target_and_policy(name)?;
+    }
     // The table needs only `ps` (one compose process on the host); JSON adds restart
     // counts and image IDs.
-    let report = match json {
-        true => console.service_status(name).await?,
-        false => console.service_states(name).await?,
-    };
-    if json {
-        crate::print_json(&report);
-    } else {
-        eprintln!("$ {}", report.command);
-        for s in &report.services {
-            let state = serde_json::to_value(s.state).expect("states serialize");
-            println!(
-                "{:<20} {:<10} {}",
-                s.service,
-                state.as_str().unwrap_or("?"),
-                printable(&s.status)
-            );
+    let asked = names.iter().map(|name| async move {
+        match json {
+            true => console.service_status(name).await,
+            false => console.service_states(name).await,
         }
+    });
+    let outcomes = futures::future::join_all(asked).await;
+    let several = names.len() > 1;
+    let mut reports = Vec::new();
+    let mut last_error = None;
+    for (name, outcome) in names.iter().zip(outcomes) {
+        let report = match outcome {
+            Ok(report) => report,
+            Err(error) if several => {
+                eprintln!(
+                    "shipshape: {}: {}",
+                    printable(name),
+                    printable(&error.to_string())
+                );
+                last_error = Some(error);
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
+        if !json {
+            if several {
+                println!("{}", printable(name));
+            }
+            eprintln!("$ {}", report.command);
+            for s in &report.services {
+                let state = serde_json::to_value(s.state).expect("states serialize");
+                println!(
+                    "{:<20} {:<10} {}",
+                    s.service,
+                    state.as_str().unwrap_or("?"),
+                    printable(&s.status)
+                );
+            }
+        }
+        reports.push(report);
     }
-    Ok(())
+    match (json, several) {
+        (true, true) => crate::print_json(&reports),
+        (true, false) => reports.iter().for_each(crate::print_json),
+        _ => {}
+    }
+    last_error.map_or(Ok(()), Err)
 }
 
 /// Prints the review: the commands that ran (stderr, like every operation), then the

@@ -1,0 +1,94 @@
+//! Several targets at once from the CLI: `ps` and `verify` accept more than one name and
+//! ask them side by side, each over its own connection, and say which line is whose.
+
+use serde_json::Value;
+use shipshape_tests::*;
+
+/// A second target on the lab's host, trusted: "Lab again".
+fn second_target(lab: &Lab, home: &std::path::Path) {
+    let port = lab.field("port");
+    let fingerprint = lab.field("host_key_fingerprint");
+    for args in [
+        vec![
+            "target",
+            "add",
+            "Lab again",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--key",
+            "local-lab",
+        ],
+        vec![
+            "target",
+            "trust",
+            "Lab again",
+            "--fingerprint",
+            &fingerprint,
+        ],
+    ] {
+        ok(&shipshape(lab, home, &args));
+    }
+}
+
+#[test]
+fn ps_and_verify_take_several_targets_and_answer_for_each() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    ok(&shipshape(&lab, home.path(), &["target", "list"]));
+    second_target(&lab, home.path());
+
+    let reports: Value = serde_json::from_str(&ok(&shipshape(
+        &lab,
+        home.path(),
+        &["ps", "Local lab", "Lab again", "--json"],
+    )))
+    .unwrap();
+    let targets: Vec<&str> = reports
+        .as_array()
+        .expect("several targets: an array of reports")
+        .iter()
+        .map(|r| r["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(targets, ["Local lab", "Lab again"]);
+    for report in reports.as_array().unwrap() {
+        assert_eq!(report["services"].as_array().unwrap().len(), 4, "{report}");
+    }
+
+    let verify = shipshape(&lab, home.path(), &["verify", "Local lab", "Lab again"]);
+    let (said, out) = (text(&verify.stderr), text(&verify.stdout));
+    assert!(verify.status.success(), "{said}\n{out}");
+    for name in ["Local lab", "Lab again"] {
+        assert!(
+            said.contains(&format!("{name}: 11 pass, 1 manual (record verify-")),
+            "{said}"
+        );
+        let items = out
+            .lines()
+            .filter(|l| l.starts_with(&format!("{name}: ")))
+            .count();
+        assert_eq!(
+            items, 12,
+            "every item of {name} is printed under its name:\n{out}"
+        );
+    }
+    let history: Value =
+        serde_json::from_str(&ok(&shipshape(&lab, home.path(), &["history", "--json"]))).unwrap();
+    let verified: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "verification")
+        .map(|r| r["target"].as_str().unwrap())
+        .collect();
+    assert!(
+        verified.contains(&"Local lab") && verified.contains(&"Lab again"),
+        "{verified:?}"
+    );
+
+    // A name that is not a target is refused before either runs.
+    let refused = shipshape(&lab, home.path(), &["verify", "Local lab", "Nowhere"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+}
