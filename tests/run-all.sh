@@ -92,7 +92,7 @@ step "End-to-end tests of the real window (tauri-driver + WebKitWebDriver)"
 export SHIPSHAPE_E2E_APP=$CARGO_TARGET_DIR/debug/shipshape-console
 export SHIPSHAPE_E2E_SCREENSHOTS=${SHIPSHAPE_E2E_SCREENSHOTS:-$logs/screenshots}
 mkdir -p "$SHIPSHAPE_E2E_SCREENSHOTS"
-if ! (cd tests/e2e && timeout 600 npx wdio run ./wdio.conf.mjs) 2>&1 | grep -v -e '^dbus-daemon' -e SpiRegistry | tee "$logs/e2e.log"; then
+if ! (cd tests/e2e && timeout 900 npx wdio run ./wdio.conf.mjs) 2>&1 | grep -v -e '^dbus-daemon' -e SpiRegistry | tee "$logs/e2e.log"; then
   broken+=("e2e")
 fi
 count e2e "$(grep -oE '[0-9]+ passing' "$logs/e2e.log" | awk '{s+=$1} END {print s+0}')" \
@@ -129,10 +129,26 @@ awk '/^ +Running .*(faults|console_faults)\.rs/ { on = 1; next } /^ +Running / {
     printf "| fault: %s | 1 | %s | %s |\n", name, ok ? "passed: what the test asserts holds" : "FAILED", ok ? "0" : "see the test" }' \
   "$logs/cargo.log" >>"$ground"
 
+step "the package: a .deb from Tauri's bundler, installed with apt, smoke-tested, removed"
+if timeout 1200 tests/package.sh >"$logs/package.log" 2>&1; then
+  tail -n 4 "$logs/package.log"
+  if SHIPSHAPE_PACKAGE_LOG=$logs/package-e2e.log timeout 600 tests/package-test.sh | tee "$logs/package-test.log"; then
+    count package 1 0
+  else
+    count package 0 1
+    broken+=("package")
+  fi
+else
+  tail -n 30 "$logs/package.log" >&2
+  count package 0 1
+  broken+=("package")
+fi
+
 step "benchmarks (figures only; they never fail the suite)"
 SHIPSHAPE_BENCH_ROUNDS=${SHIPSHAPE_BENCH_ROUNDS:-20} timeout 300 "$CARGO_TARGET_DIR/debug/bench-connect" || echo "bench-connect did not finish"
 SHIPSHAPE_BENCH_ROUNDS=${SHIPSHAPE_BENCH_ROUNDS:-20} timeout 300 "$CARGO_TARGET_DIR/debug/bench-cli" || echo "bench-cli did not finish"
 timeout 300 "$CARGO_TARGET_DIR/debug/bench-deploy" || echo "bench-deploy did not finish"
+timeout 300 "$CARGO_TARGET_DIR/debug/bench-verify-targets" || echo "bench-verify-targets did not finish"
 SHIPSHAPE_BENCH_SECONDS=${SHIPSHAPE_BENCH_SECONDS:-60} timeout 600 "$CARGO_TARGET_DIR/debug/bench-live-status" || echo "bench-live-status did not finish"
 SHIPSHAPE_BENCH_SECONDS=${SHIPSHAPE_BENCH_SECONDS:-60} timeout 300 "$CARGO_TARGET_DIR/debug/bench-logs" || echo "bench-logs did not finish"
 
