@@ -129,7 +129,7 @@ awk '/^ +Running .*(faults|console_faults)\.rs/ { on = 1; next } /^ +Running / {
     printf "| fault: %s | 1 | %s | %s |\n", name, ok ? "passed: what the test asserts holds" : "FAILED", ok ? "0" : "see the test" }' \
   "$logs/cargo.log" >>"$ground"
 
-step "the package: a .deb from Tauri's bundler, installed with apt, smoke-tested, removed"
+step "the package: a .deb from Tauri's bundler, installed with apt here and on a fresh Debian, smoke-tested, removed"
 if timeout 1200 tests/package.sh >"$logs/package.log" 2>&1; then
   tail -n 4 "$logs/package.log"
   if SHIPSHAPE_PACKAGE_LOG=$logs/package-e2e.log timeout 600 tests/package-test.sh | tee "$logs/package-test.log"; then
@@ -137,6 +137,12 @@ if timeout 1200 tests/package.sh >"$logs/package.log" 2>&1; then
   else
     count package 0 1
     broken+=("package")
+  fi
+  if timeout 900 tests/package-pristine.sh "$SHIPSHAPE_E2E_SCREENSHOTS/package-pristine.png" | tee "$logs/package-pristine.log"; then
+    count package-pristine 1 0
+  else
+    count package-pristine 0 1
+    broken+=("package-pristine")
   fi
 else
   tail -n 30 "$logs/package.log" >&2
