@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use shipshape_tests::{cli_command, exclusive, release_cli, Lab};
+use shipshape_tests::{add_trusted_lab_target, cli_command, exclusive, release_cli, Lab};
 
 fn main() {
     let lab = Lab::from_env();
@@ -26,26 +26,9 @@ fn main() {
         );
         started.elapsed()
     };
-    let (port, fingerprint) = (lab.field("port"), lab.field("host_key_fingerprint"));
     run(&["target", "list"]);
-    run(&[
-        "target",
-        "add",
-        "Lab again",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port,
-        "--key",
-        "local-lab",
-    ]);
-    run(&[
-        "target",
-        "trust",
-        "Lab again",
-        "--fingerprint",
-        &fingerprint,
-    ]);
+    let port = lab.field("port");
+    add_trusted_lab_target(&cli, &lab, home.path(), "Lab again", &port, &[]);
     let rounds: usize = std::env::var("SHIPSHAPE_BENCH_ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())

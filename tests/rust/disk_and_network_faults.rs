@@ -5,7 +5,7 @@
 //! half-written file on either side, and nothing left running on the host.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -112,14 +112,6 @@ impl Drop for FullDisk {
     }
 }
 
-fn spawn_cli(lab: &Lab, home: &Path, args: &[&str]) -> Child {
-    cli_command(&shipshape_binary(), lab, home, args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
 /// The local port of `pid`'s TCP connection to `server_port` on loopback.
 fn client_port(pid: u32, server_port: u16) -> Option<u16> {
     let listing = run("ss", &["-tnpH", "state", "established"]);
@@ -207,30 +199,15 @@ fn a_full_disk_on_the_host_while_env_aws_is_written_changes_nothing_and_says_so(
         .join("shipshape-full-disk");
     let disk = FullDisk::at(&project, &user, &[&lab.project_dir().join(".env.aws")]);
     let before = sha256_of(&project.join(".env.aws"));
-    for args in [
-        vec![
-            "target",
-            "add",
-            "Full disk",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &lab.field("port"),
-            "--key",
-            "local-lab",
-            "--dir",
-            project.to_str().unwrap(),
-        ],
-        vec![
-            "target",
-            "trust",
-            "Full disk",
-            "--fingerprint",
-            &lab.field("host_key_fingerprint"),
-        ],
-    ] {
-        ok(&shipshape(&lab, home.path(), &args));
-    }
+    let dir = ["--dir", project.to_str().unwrap()];
+    add_trusted_lab_target(
+        &shipshape_binary(),
+        &lab,
+        home.path(),
+        "Full disk",
+        &lab.field("port"),
+        &dir,
+    );
     let set = shipshape_with(
         &lab,
         home.path(),

@@ -3,7 +3,7 @@
 //! (exit 3, never 0 or 1) within its deadline, and leave nothing running on the host.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -36,17 +36,6 @@ fn quick_policy(home: &Path) -> String {
     let path = home.join("quick-policy.toml");
     std::fs::write(&path, "deadline_read_seconds = 3\n").unwrap();
     path.display().to_string()
-}
-
-fn spawn_cli(lab: &Lab, home: &Path, args: &[&str]) -> Child {
-    Command::new(shipshape_binary())
-        .args(args)
-        .env("SHIPSHAPE_HOME", home)
-        .env("SHIPSHAPE_LAB", &lab.descriptor)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
 }
 
 #[test]

@@ -44,32 +44,9 @@ fn main() {
         "deadline_read_seconds = 5\ndeadline_health_seconds = 5\n",
     )
     .unwrap();
-    let setup: &[&[&str]] = &[
-        &[
-            "target",
-            "add",
-            "hostile",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &lab.field("hostile_port"),
-            "--key",
-            "local-lab",
-            "--policy",
-            policy.to_str().unwrap(),
-        ],
-        &[
-            "target",
-            "trust",
-            "hostile",
-            "--fingerprint",
-            &lab.field("host_key_fingerprint"),
-        ],
-    ];
-    for args in setup {
-        let out = cli_command(&cli, &lab, home.path(), args).output().unwrap();
-        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
-    }
+    let policy = ["--policy", policy.to_str().unwrap()];
+    let port = lab.field("hostile_port");
+    add_trusted_lab_target(&cli, &lab, home.path(), "hostile", &port, &policy);
 
     let mut failures = 0;
     let mut rows = Vec::new();

@@ -13,23 +13,15 @@ fn a_policy_file_narrows_the_operations_and_can_never_change_the_profile() {
     let narrow = files.path().join("narrow.toml");
     std::fs::write(&narrow, "# only these may be operated\nservices = [\"backend-aws\", \"db\", \"market-updater-aws\"]\n").unwrap();
     let port = lab.field("port");
-    ok(&shipshape(
+    let policy = ["--policy", narrow.to_str().unwrap()];
+    add_lab_target(
+        &shipshape_binary(),
         &lab,
         home.path(),
-        &[
-            "target",
-            "add",
-            "narrow",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port,
-            "--key",
-            "local-lab",
-            "--policy",
-            narrow.to_str().unwrap(),
-        ],
-    ));
+        "narrow",
+        &port,
+        &policy,
+    );
 
     let refused = shipshape(&lab, home.path(), &["restart", "narrow", "frontend-aws"]);
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));

@@ -4,41 +4,21 @@
 use serde_json::Value;
 use shipshape_tests::*;
 
-/// A second target on the lab's host, trusted: "Lab again".
-fn second_target(lab: &Lab, home: &std::path::Path) {
-    let port = lab.field("port");
-    let fingerprint = lab.field("host_key_fingerprint");
-    for args in [
-        vec![
-            "target",
-            "add",
-            "Lab again",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port,
-            "--key",
-            "local-lab",
-        ],
-        vec![
-            "target",
-            "trust",
-            "Lab again",
-            "--fingerprint",
-            &fingerprint,
-        ],
-    ] {
-        ok(&shipshape(lab, home, &args));
-    }
-}
-
 #[test]
 fn ps_and_verify_take_several_targets_and_answer_for_each() {
     let _lab_lock = exclusive();
     let lab = Lab::from_env();
     let home = tempfile::tempdir().unwrap();
     ok(&shipshape(&lab, home.path(), &["target", "list"]));
-    second_target(&lab, home.path());
+    let port = lab.field("port");
+    add_trusted_lab_target(
+        &shipshape_binary(),
+        &lab,
+        home.path(),
+        "Lab again",
+        &port,
+        &[],
+    );
 
     let reports: Value = serde_json::from_str(&ok(&shipshape(
         &lab,

@@ -174,6 +174,48 @@ pub fn cli_command(cli: &Path, lab: &Lab, home: &Path, args: &[&str]) -> Command
     command
 }
 
+/// `shipshape ARGS` started with its own data dir `home`, its output piped, for a test
+/// that acts on it while it runs (kills it, freezes its host, cuts its packets).
+pub fn spawn_cli(lab: &Lab, home: &Path, args: &[&str]) -> std::process::Child {
+    cli_command(&shipshape_binary(), lab, home, args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("shipshape starts")
+}
+
+/// Adds target `name` on this machine's `port` (the lab's sshd, or its rebuilt or
+/// hostile twin) with the lab's key and `extra` arguments (`--dir`, `--policy`), with
+/// `cli` (the debug build, or the release one a benchmark measures).
+pub fn add_lab_target(cli: &Path, lab: &Lab, home: &Path, name: &str, port: &str, extra: &[&str]) {
+    let mut args = vec!["target", "add", name, "--host", "127.0.0.1", "--port", port];
+    args.extend(["--key", "local-lab"]);
+    args.extend_from_slice(extra);
+    let out = cli_command(cli, lab, home, &args)
+        .output()
+        .expect("shipshape runs");
+    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+}
+
+/// [`add_lab_target`], then its host key pinned: the lab's ed25519 key, which every
+/// lab sshd holds.
+pub fn add_trusted_lab_target(
+    cli: &Path,
+    lab: &Lab,
+    home: &Path,
+    name: &str,
+    port: &str,
+    extra: &[&str],
+) {
+    add_lab_target(cli, lab, home, name, port, extra);
+    let fingerprint = lab.field("host_key_fingerprint");
+    let args = ["target", "trust", name, "--fingerprint", &fingerprint];
+    let out = cli_command(cli, lab, home, &args)
+        .output()
+        .expect("shipshape runs");
+    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+}
+
 /// The lab user's processes on the host whose command line matches `pattern` (pgrep's
 /// extended regex), one `pid command` line each: what Shipshape left running there.
 pub fn host_processes(lab: &Lab, pattern: &str) -> Vec<String> {

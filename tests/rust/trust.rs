@@ -15,21 +15,7 @@ fn ssh_keygen(args: &[&str]) -> String {
 
 fn add_rebuilt_target(lab: &Lab, home: &Path, name: &str) {
     let port = lab.field("rebuilt_port");
-    ok(&shipshape(
-        lab,
-        home,
-        &[
-            "target",
-            "add",
-            name,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port,
-            "--key",
-            "local-lab",
-        ],
-    ));
+    add_lab_target(&shipshape_binary(), lab, home, name, &port, &[]);
 }
 
 fn pinned(lab: &Lab, home: &Path, name: &str) -> Value {
@@ -271,21 +257,14 @@ fn a_host_is_pinned_by_its_rsa_or_ecdsa_key_and_connects_with_it() {
     let lab = Lab::from_env();
     let home = tempfile::tempdir().unwrap();
     let port = lab.field("port");
-    ok(&shipshape(
+    add_lab_target(
+        &shipshape_binary(),
         &lab,
         home.path(),
-        &[
-            "target",
-            "add",
-            "many-keys",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port,
-            "--key",
-            "local-lab",
-        ],
-    ));
+        "many-keys",
+        &port,
+        &[],
+    );
     let pin_line = || {
         let pins = std::fs::read_to_string(home.path().join("known_hosts")).unwrap();
         let line = pins

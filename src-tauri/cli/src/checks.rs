@@ -106,10 +106,7 @@ pub async fn verify(console: &Console, args: VerifyArgs) -> Result<(), Error> {
                 .into(),
         ));
     }
-    // Every name and the report's destination are checked before the first check runs.
-    for name in &args.names {
-        console.target_and_policy(name)?;
-    }
+    // The report's destination, then every name, is checked before the first check runs.
     let report = match &args.report {
         Some(path) => {
             let path = report_path(path)?;
@@ -118,35 +115,18 @@ pub async fn verify(console: &Console, args: VerifyArgs) -> Result<(), Error> {
         }
         None => None,
     };
-    // Each target over its own connection, side by side: the slowest sets the time.
     let several = args.names.len() > 1;
-    let runs = args.names.iter().map(|name| async move {
+    let (verified, last_error) = crate::side_by_side(console, &args.names, |name| async move {
         eprintln!("Verifying {}…", printable(name));
         let prefix = match several {
             true => format!("{}: ", printable(name)),
             false => String::new(),
         };
-        (
-            name,
-            console.verify(name, |item| print_item(&prefix, item)).await,
-        )
-    });
+        console.verify(name, |item| print_item(&prefix, item)).await
+    })
+    .await?;
     let mut failed_targets = Vec::new();
-    let mut last_error = None;
-    for (name, outcome) in futures::future::join_all(runs).await {
-        let checklist = match outcome {
-            Ok(checklist) => checklist,
-            Err(error) if several => {
-                eprintln!(
-                    "shipshape: {}: {}",
-                    printable(name),
-                    printable(&error.to_string())
-                );
-                last_error = Some(error);
-                continue;
-            }
-            Err(error) => return Err(error),
-        };
+    for (name, checklist) in verified {
         let counts: Vec<String> = checklist
             .summary()
             .into_iter()

@@ -147,6 +147,42 @@ async fn run(cli: Cli) -> Result<(), Error> {
     }
 }
 
+/// What `ask` answered for each target in `names`, asked side by side (each over its own
+/// connection) once every name is known to be a target, in the order named. Of several,
+/// one that fails is said on stderr and left out, and the last such error comes back
+/// with the answers; the error of a single target is the call's.
+async fn side_by_side<'a, T, Answer>(
+    console: &Console,
+    names: &'a [String],
+    ask: impl Fn(&'a String) -> Answer,
+) -> Result<(Vec<(&'a String, T)>, Option<Error>), Error>
+where
+    Answer: std::future::Future<Output = Result<T, Error>>,
+{
+    for name in names {
+        console.target_and_policy(name)?;
+    }
+    let outcomes = futures::future::join_all(names.iter().map(ask)).await;
+    let mut answers = Vec::new();
+    let mut last_error = None;
+    for (name, outcome) in names.iter().zip(outcomes) {
+        match outcome {
+            Ok(answer) => answers.push((name, answer)),
+            Err(error) if names.len() > 1 => {
+                let printable = shipshape_core::terminal::printable;
+                eprintln!(
+                    "shipshape: {}: {}",
+                    printable(name),
+                    printable(&error.to_string())
+                );
+                last_error = Some(error);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok((answers, last_error))
+}
+
 /// Writes `command`'s page into `dir` and, below it, one per subcommand, each named
 /// as `man` finds it (`shipshape-target-add.1`, whose synopsis says `shipshape target
 /// add`).

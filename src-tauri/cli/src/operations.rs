@@ -190,35 +190,18 @@ async fn follow_logs(
 /// Each target's services, in the order named; several are asked side by side (JSON: an
 /// array of their reports). A target that fails is said and the others still shown.
 async fn ps(console: &Console, names: &[String], json: bool) -> Result<(), Error> {
-    for name in names {
-        console.target_and_policy(name)?;
-    }
     // The table needs only `ps` (one compose process on the host); JSON adds restart
     // counts and image IDs.
-    let asked = names.iter().map(|name| async move {
+    let (answers, last_error) = crate::side_by_side(console, names, |name| async move {
         match json {
             true => console.service_status(name).await,
             false => console.service_states(name).await,
         }
-    });
-    let outcomes = futures::future::join_all(asked).await;
+    })
+    .await?;
     let several = names.len() > 1;
     let mut reports = Vec::new();
-    let mut last_error = None;
-    for (name, outcome) in names.iter().zip(outcomes) {
-        let report = match outcome {
-            Ok(report) => report,
-            Err(error) if several => {
-                eprintln!(
-                    "shipshape: {}: {}",
-                    printable(name),
-                    printable(&error.to_string())
-                );
-                last_error = Some(error);
-                continue;
-            }
-            Err(error) => return Err(error),
-        };
+    for (name, report) in answers {
         if !json {
             if several {
                 println!("{}", printable(name));

@@ -162,7 +162,7 @@ pub enum Error {
     TargetNotFound(String),
     #[error("{0}")]
     BadInput(String),
-    #[error("{what} failed on the host (exit code {exit_code}).")]
+    #[error("{}", remote_failed(.what, *.exit_code))]
     RemoteFailed {
         what: String,
         exit_code: i64,
@@ -284,6 +284,15 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A remote command that exited 0 but answered with what Shipshape cannot read (a host
+/// that prints garbage) did not fail on the host: saying "exit code 0" would confuse.
+fn remote_failed(what: &str, exit_code: i64) -> String {
+    match exit_code {
+        0 => format!("{what}: the host answered, but not with what was expected."),
+        code => format!("{what} failed on the host (exit code {code})."),
+    }
+}
+
 /// An error as it crosses to the UI: the code decides the screen, the title heads it,
 /// the message says what happened, the remedy what to do, the detail is folded below.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -328,6 +337,22 @@ impl From<Error> for ErrorReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_command_that_exited_0_with_garbage_is_not_said_to_have_failed_with_exit_0() {
+        let unreadable = |exit_code| Error::RemoteFailed {
+            what: "Reading the output of docker compose ps".into(),
+            exit_code,
+            detail: String::new(),
+        };
+        assert_eq!(
+            unreadable(0).to_string(),
+            "Reading the output of docker compose ps: the host answered, but not with what was expected."
+        );
+        assert!(unreadable(3)
+            .to_string()
+            .ends_with("failed on the host (exit code 3)."));
+    }
 
     #[test]
     fn a_report_carries_its_title_what_happened_and_what_to_do() {
