@@ -404,6 +404,8 @@ cmd_up() {
 cmd_reset() {
   need_root
   log "resetting the project, its origin, the registry and authorized_keys to the seed"
+  # On a machine that never ran the lab, the engine's log and pid file need the dir.
+  install -d -m 755 "$LAB_DIR"
   # The engine must be up first: when it starts, it restarts the project's containers
   # (restart: unless-stopped) and their bind mounts would recreate the project directory.
   ensure_packages
