@@ -27,6 +27,16 @@ REBUILT_PORT=${SHIPSHAPE_LAB_REBUILT_PORT:-2223}
 # only docker-compose v1 (Debian 12's 1.29), for the v1 code paths.
 V1_PORT=${SHIPSHAPE_LAB_V1_PORT:-2224}
 HOSTILE_PORT=${SHIPSHAPE_LAB_HOSTILE_PORT:-2225}
+# The same host again, reachable only through bastions: a network namespace whose one
+# link to this machine is a veth pair (10.231.0.1 here, 10.231.0.2 there). The bastion
+# listens there; a second bastion and the hidden target listen on the namespace's own
+# loopback, which nothing outside the namespace can reach.
+DMZ_NS=shipshape-dmz
+DMZ_LINK=shipshape-dmz0
+BASTION_ADDR=10.231.0.2
+BASTION_PORT=22
+INNER_BASTION_PORT=2231
+BEHIND_PORT=2230
 REGISTRY=127.0.0.1:${SHIPSHAPE_LAB_REGISTRY_PORT:-5000}
 LAB_USER=ubuntu
 PROJECT_DIR=/home/$LAB_USER/automated-trading-platform
@@ -61,6 +71,7 @@ ensure_packages() {
   [ -x /usr/bin/docker-compose ] || missing+=(docker-compose)
   command -v curl >/dev/null || missing+=(curl)
   command -v iptables >/dev/null || missing+=(iptables)
+  command -v ip >/dev/null || missing+=(iproute2)
   ((${#missing[@]} == 0)) || apt_install "${missing[@]}"
 }
 
@@ -165,14 +176,18 @@ ensure_keys() {
   chmod 600 "$auth"
 }
 
+# SSHD_LISTEN and SSHD_NETNS place an sshd elsewhere than this machine's loopback.
 start_sshd() { # name port host-key [extra config line]
-  local name=$1 port=$2 key=$3 extra=${4:-}
+  local name=$1 port=$2 key=$3 extra=${4:-} listen=${SSHD_LISTEN:-127.0.0.1} ns=${SSHD_NETNS:-}
+  local in_ns=()
+  [ -z "$ns" ] || in_ns=(ip netns exec "$ns")
   mkdir -p /run/sshd
   chmod 755 "$LAB_DIR"
   cat >"$LAB_DIR/$name.conf.new" <<EOF
-# The lab's own sshd: loopback only, keys only, one user.
+# The lab's own sshd: loopback (or the lab's namespace) only, keys only, one user.
+# ${ns:+In network namespace $ns.}
 Port $port
-ListenAddress 127.0.0.1
+ListenAddress $listen
 HostKey $key
 PidFile $LAB_DIR/$name.pid
 AllowUsers $LAB_USER
@@ -199,9 +214,9 @@ EOF
     wait_for 10 "$name to stop" pid_gone "$LAB_DIR/$name.pid"
   fi
   mv "$LAB_DIR/$name.conf.new" "$LAB_DIR/$name.conf"
-  log "starting $name on 127.0.0.1:$port (log: $LAB_DIR/$name.log)"
+  log "starting $name on $listen:$port${ns:+ in namespace $ns} (log: $LAB_DIR/$name.log)"
   /usr/sbin/sshd -t -f "$LAB_DIR/$name.conf"
-  /usr/sbin/sshd -f "$LAB_DIR/$name.conf" -E "$LAB_DIR/$name.log"
+  "${in_ns[@]}" /usr/sbin/sshd -f "$LAB_DIR/$name.conf" -E "$LAB_DIR/$name.log"
   wait_for 10 "$name" pid_alive "$LAB_DIR/$name.pid"
 }
 
@@ -233,6 +248,35 @@ EOF
   install -m 644 /dev/null "$LAB_DIR/hostile-mode"
   start_sshd sshd-hostile "$HOSTILE_PORT" "$LAB_DIR/ssh/ssh_host_ed25519_key" \
     "SetEnv PATH=$LAB_DIR/hostile-bin:/usr/local/bin:/usr/bin:/bin"
+}
+
+# The namespace and its veth pair; nothing routes beyond the /30 between the two ends.
+ensure_dmz() {
+  ip netns list | grep -qw "$DMZ_NS" || ip netns add "$DMZ_NS"
+  if ! ip link show "$DMZ_LINK" >/dev/null 2>&1; then
+    ip link add "$DMZ_LINK" type veth peer name eth0 netns "$DMZ_NS"
+    ip addr add 10.231.0.1/30 dev "$DMZ_LINK"
+    ip -n "$DMZ_NS" addr add "$BASTION_ADDR/30" dev eth0
+  fi
+  ip link set "$DMZ_LINK" up
+  ip -n "$DMZ_NS" link set lo up
+  ip -n "$DMZ_NS" link set eth0 up
+}
+
+# A bastion has its own host key and lets the lab user forward (and nothing else: no
+# shell is needed there, but sshd's defaults give one; the lab keeps them).
+ensure_bastions() {
+  ensure_dmz
+  local name
+  for name in bastion inner_bastion; do
+    [ -f "$LAB_DIR/ssh/${name}_host_ed25519_key" ] ||
+      ssh-keygen -q -t ed25519 -N '' -C "shipshape-lab-$name" -f "$LAB_DIR/ssh/${name}_host_ed25519_key"
+  done
+  SSHD_NETNS=$DMZ_NS SSHD_LISTEN=$BASTION_ADDR start_sshd sshd-bastion "$BASTION_PORT" \
+    "$LAB_DIR/ssh/bastion_host_ed25519_key" "AllowTcpForwarding yes"
+  SSHD_NETNS=$DMZ_NS start_sshd sshd-inner-bastion "$INNER_BASTION_PORT" \
+    "$LAB_DIR/ssh/inner_bastion_host_ed25519_key" "AllowTcpForwarding yes"
+  SSHD_NETNS=$DMZ_NS start_sshd sshd-behind "$BEHIND_PORT" "$LAB_DIR/ssh/ssh_host_ed25519_key"
 }
 
 # --- images -----------------------------------------------------------------------------
@@ -374,7 +418,16 @@ write_descriptor() {
   "registry": "$REGISTRY",
   "origin": "$ORIGIN_DIR",
   "sshd_log": "$LAB_DIR/sshd.log",
-  "rebuilt_sshd_log": "$LAB_DIR/sshd-rebuilt.log"
+  "rebuilt_sshd_log": "$LAB_DIR/sshd-rebuilt.log",
+  "bastion_host": "$BASTION_ADDR",
+  "bastion_port": $BASTION_PORT,
+  "bastion_host_key_fingerprint": "$(fingerprint_of "$LAB_DIR/ssh/bastion_host_ed25519_key.pub")",
+  "bastion_sshd_log": "$LAB_DIR/sshd-bastion.log",
+  "inner_bastion_port": $INNER_BASTION_PORT,
+  "inner_bastion_host_key_fingerprint": "$(fingerprint_of "$LAB_DIR/ssh/inner_bastion_host_ed25519_key.pub")",
+  "inner_bastion_sshd_log": "$LAB_DIR/sshd-inner-bastion.log",
+  "behind_port": $BEHIND_PORT,
+  "behind_sshd_log": "$LAB_DIR/sshd-behind.log"
 }
 EOF
   chmod 644 "$LAB_DIR/lab.json"
@@ -391,6 +444,7 @@ cmd_up() {
   ensure_user
   ensure_keys
   ensure_sshd
+  ensure_bastions
   build_images lab
   ensure_project
   ensure_services
@@ -424,7 +478,7 @@ cmd_reset() {
 cmd_down() {
   need_root
   if [ -d "$PROJECT_DIR" ] && docker info >/dev/null 2>&1; then compose down >/dev/null 2>&1 || true; fi
-  for name in sshd sshd-rebuilt sshd-v1 sshd-hostile registry dockerd; do
+  for name in sshd sshd-rebuilt sshd-v1 sshd-hostile sshd-bastion sshd-inner-bastion sshd-behind registry dockerd; do
     if pid_alive "$LAB_DIR/$name.pid"; then
       log "stopping $name"
       kill "$(cat "$LAB_DIR/$name.pid")" 2>/dev/null || true
@@ -432,11 +486,12 @@ cmd_down() {
     fi
     rm -f "$LAB_DIR/$name.pid"
   done
+  ! ip netns list 2>/dev/null | grep -qw "$DMZ_NS" || ip netns del "$DMZ_NS"
 }
 
 cmd_status() {
   local ok=0
-  check() { if "${@:2}" >/dev/null 2>&1; then printf '%-13s up\n' "$1"; else printf '%-13s down\n' "$1"; ok=1; fi; }
+  check() { if "${@:2}" >/dev/null 2>&1; then printf '%-19s up\n' "$1"; else printf '%-19s down\n' "$1"; ok=1; fi; }
   check docker docker info
   check compose docker compose version
   check registry curl -fsS "http://$REGISTRY/v2/"
@@ -444,6 +499,9 @@ cmd_status() {
   check sshd-rebuilt pid_alive "$LAB_DIR/sshd-rebuilt.pid"
   check sshd-v1 pid_alive "$LAB_DIR/sshd-v1.pid"
   check sshd-hostile pid_alive "$LAB_DIR/sshd-hostile.pid"
+  check sshd-bastion pid_alive "$LAB_DIR/sshd-bastion.pid"
+  check sshd-inner-bastion pid_alive "$LAB_DIR/sshd-inner-bastion.pid"
+  check sshd-behind pid_alive "$LAB_DIR/sshd-behind.pid"
   check compose-v1 test -x /usr/bin/docker-compose
   check project test -d "$PROJECT_DIR/.git"
   check services test "$(compose ps --status running --services 2>/dev/null | wc -l)" -ge 4

@@ -197,7 +197,7 @@ fn a_target_imported_from_ssh_config_resolves_like_ssh_and_connects() {
     std::fs::write(
         ssh_dir.join("conf.d/lab.conf"),
         format!("Host lab-via-config\n  HostName 127.0.0.1\n  Port {port}\n  User ubuntu\n  IdentityFile ~/.ssh/lab_key\n\
-                 Host lab-behind-bastion\n  HostName 127.0.0.1\n  Port {port}\n  ProxyJump bastion.example.invalid\n"),
+                 Host lab-behind-proxy\n  HostName 127.0.0.1\n  Port {port}\n  ProxyCommand nc bastion.example.invalid %p\n"),
     )
     .unwrap();
     let with_home = |args: &[&str]| {
@@ -213,16 +213,17 @@ fn a_target_imported_from_ssh_config_resolves_like_ssh_and_connects() {
     assert_eq!(host["user"], "ubuntu"); // first value wins: the Include comes before Host *
     assert_eq!(host["port"].to_string(), port);
 
-    // A host ssh reaches through a jump host is refused, not imported as a direct one.
-    let refused = with_home(&["target", "import-ssh-config", "lab-behind-bastion"]);
+    // A host ssh reaches through a proxy command is refused, not imported as a direct
+    // one: Shipshape never runs the command.
+    let refused = with_home(&["target", "import-ssh-config", "lab-behind-proxy"]);
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
     assert!(
-        text(&refused.stderr).contains("ProxyJump bastion.example.invalid"),
+        text(&refused.stderr).contains("ProxyCommand nc bastion.example.invalid %p"),
         "{}",
         text(&refused.stderr)
     );
     let targets = ok(&with_home(&["target", "list"]));
-    assert!(!targets.contains("lab-behind-bastion"), "{targets}");
+    assert!(!targets.contains("lab-behind-proxy"), "{targets}");
 
     ok(&with_home(&[
         "target",

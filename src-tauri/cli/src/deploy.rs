@@ -2,7 +2,6 @@
 //! as it starts and ends, with its exact commands; a deploy refused because another
 //! operator holds the host's lock exits 4 and names them.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
@@ -94,21 +93,6 @@ fn print_event(event: DeployEvent) {
     }
 }
 
-/// Asks on the terminal; refuses when there is none (scripts pass `--yes`).
-fn confirm(question: &str) -> Result<bool, Error> {
-    if !std::io::stdin().is_terminal() {
-        return Err(Error::BadInput(format!(
-            "{question} Pass --yes to go ahead without a terminal to ask on."
-        )));
-    }
-    eprint!("{question} [y/N] ");
-    let mut answer = String::new();
-    std::io::stdin()
-        .read_line(&mut answer)
-        .map_err(|e| Error::BadInput(format!("Could not read the answer: {e}")))?;
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
-}
-
 /// Says so when the target's last deploy never ended, with what can be done about it.
 fn warn_if_interrupted(console: &Console, name: &str) -> Result<(), Error> {
     let last = console
@@ -157,6 +141,7 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
         None => None,
     };
     warn_if_interrupted(console, &args.name)?;
+    let target = crate::announce_change(console, &args.name)?;
     if !args.yes {
         let review = console.review_deploy(&args.name).await?;
         crate::review::print_review(&review);
@@ -166,7 +151,7 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
             review.upstream,
             args.name
         );
-        if !confirm(&question)? {
+        if !crate::confirm(&target, &question)? {
             return Err(Error::BadInput("Nothing was deployed.".into()));
         }
     }
@@ -202,13 +187,14 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
 }
 
 pub async fn rollback(console: &Console, args: RollbackArgs) -> Result<(), Error> {
+    let target = crate::announce_change(console, &args.name)?;
     if !args.yes {
         let question = format!(
             "Roll {} back to the snapshot of {}?",
             args.name,
             args.to.as_deref().unwrap_or("its newest deploy")
         );
-        if !confirm(&question)? {
+        if !crate::confirm(&target, &question)? {
             return Err(Error::BadInput("Nothing was rolled back.".into()));
         }
     }

@@ -84,12 +84,14 @@ pub async fn run(console: &Console, command: EnvCommand) -> Result<(), Error> {
         }
         EnvCommand::Set { name, key } => {
             shipshape_core::env_file::validate_key(&key)?;
+            crate::announce_change(console, &name)?;
             let value = read_value()?;
             say(&console
                 .change_env(&name, EnvChange::Set { key, value })
                 .await?);
         }
         EnvCommand::Unset { name, key } => {
+            crate::announce_change(console, &name)?;
             say(&console.change_env(&name, EnvChange::Unset { key }).await?);
         }
     }

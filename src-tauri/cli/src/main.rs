@@ -12,11 +12,13 @@ mod operations;
 mod review;
 mod targets;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use shipshape_core::settings::JsonFileSettings;
+use shipshape_core::target::{Environment, Target};
 use shipshape_core::{paths, Console, Error};
 
 #[derive(Parser)]
@@ -198,6 +200,54 @@ fn write_manual(command: clap::Command, dir: &std::path::Path) -> std::io::Resul
         write_manual(sub.clone().name(page_name).bin_name(sub_typed), dir)?;
     }
     Ok(())
+}
+
+/// How a target's environment is written beside its name: production in capitals.
+fn environment_mark(environment: Environment) -> &'static str {
+    match environment {
+        Environment::Production => "PRODUCTION",
+        other => other.as_str(),
+    }
+}
+
+/// Said on stderr before anything changes on `name`: which target, where, and what it
+/// is, so a production host is never changed without that word on the screen.
+fn announce_change(console: &Console, name: &str) -> Result<Target, Error> {
+    let (target, _) = console.target_and_policy(name)?;
+    let printable = shipshape_core::terminal::printable;
+    eprintln!(
+        "{} target {} ({})",
+        environment_mark(target.environment),
+        printable(&target.name),
+        printable(&target.address())
+    );
+    Ok(target)
+}
+
+/// Asks on the terminal before a change (scripts pass `--yes`, there being no terminal
+/// to ask on). Production asks for the target's name typed out, not a `y`.
+fn confirm(target: &Target, question: &str) -> Result<bool, Error> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::BadInput(format!(
+            "{question} Pass --yes to go ahead without a terminal to ask on."
+        )));
+    }
+    let production = target.environment == Environment::Production;
+    match production {
+        true => eprint!(
+            "{question} {} is production: type its name to go ahead: ",
+            target.name
+        ),
+        false => eprint!("{question} [y/N] "),
+    }
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Error::BadInput(format!("Could not read the answer: {e}")))?;
+    Ok(match production {
+        true => answer.trim() == target.name,
+        false => matches!(answer.trim(), "y" | "Y" | "yes"),
+    })
 }
 
 /// Prints `value` as pretty JSON on stdout.

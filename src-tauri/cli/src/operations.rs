@@ -116,6 +116,9 @@ pub async fn run(console: &Console, command: OperationCommand) -> Result<(), Err
         C::Health { name } => (name, Operation::Health),
         C::Migrate { name, script } => (name, Operation::Migrate { script }),
     };
+    if operation.changes_host() {
+        crate::announce_change(console, &name)?;
+    }
     // Ctrl-C stops the command on the host (and a migration in its container too), and
     // the history records it as cancelled.
     let cancel = CancellationToken::new();

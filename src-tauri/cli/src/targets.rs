@@ -27,6 +27,14 @@ pub enum TargetCommand {
         /// A policy file (TOML) overriding the builtin policy for this target.
         #[arg(long)]
         policy: Option<PathBuf>,
+        /// production, staging or development: production stands out wherever a
+        /// command runs on it.
+        #[arg(long = "env", default_value = "production")]
+        environment: String,
+        /// Jump hosts to pass through, as `ssh -J` takes them:
+        /// `[user@]host[:port]`, comma-separated (user: --user; key: --key).
+        #[arg(long)]
+        jump: Option<String>,
     },
     /// List targets with their pinned host keys.
     List {
@@ -52,15 +60,19 @@ pub enum TargetCommand {
     },
     /// Remove a target (its host pin stays in known_hosts).
     Remove { name: String },
-    /// Pin the host key of a target. With --fingerprint, pins only if the host offers
-    /// exactly that key; with --known-hosts, only if that file vouches for it; with
-    /// neither, shows the key and asks (on a terminal only).
+    /// Pin the host key of a target (or of one of its jump hosts, --hop). With
+    /// --fingerprint, pins only if the host offers exactly that key; with --known-hosts,
+    /// each host of the way that file vouches for; with neither, shows each host's key
+    /// in turn and asks (on a terminal only).
     Trust {
         name: String,
         #[arg(long)]
         fingerprint: Option<String>,
         #[arg(long, conflicts_with = "fingerprint")]
         known_hosts: Option<PathBuf>,
+        /// The jump host to pin (1: the first) rather than the target.
+        #[arg(long, conflicts_with = "known_hosts")]
+        hop: Option<usize>,
     },
 }
 
@@ -74,7 +86,13 @@ pub async fn run(console: &Console, command: TargetCommand) -> Result<(), Error>
             dir,
             key,
             policy,
+            environment,
+            jump,
         } => {
+            let jump = match jump {
+                Some(spec) => shipshape_core::target::parse_jumps(&spec, &user)?,
+                None => Vec::new(),
+            };
             let target = Target {
                 name,
                 host,
@@ -84,6 +102,8 @@ pub async fn run(console: &Console, command: TargetCommand) -> Result<(), Error>
                 key,
                 policy_file: policy
                     .map(|p| std::path::absolute(&p).unwrap_or(p).display().to_string()),
+                environment: environment.parse()?,
+                jump,
             };
             let saved = console.save_target(target, None).await?;
             println!(
@@ -100,8 +120,13 @@ pub async fn run(console: &Console, command: TargetCommand) -> Result<(), Error>
                     let trust = t.host_key.as_deref().unwrap_or("host key not pinned");
                     let key = t.target.key.as_deref().unwrap_or("-");
                     println!(
-                        "{}\t{}\t{}\tkey {}\t{}",
-                        t.target.name, t.address, t.target.project_dir, key, trust
+                        "{}\t{}\t{}\t{}\tkey {}\t{}",
+                        t.target.name,
+                        crate::environment_mark(t.target.environment),
+                        t.address,
+                        t.target.project_dir,
+                        key,
+                        trust
                     );
                 }
             }
@@ -115,8 +140,8 @@ pub async fn run(console: &Console, command: TargetCommand) -> Result<(), Error>
                     let user = h.user.as_deref().unwrap_or("-");
                     let port = h.port.map(|p| p.to_string()).unwrap_or_else(|| "-".into());
                     let jump = match (&h.proxy_jump, &h.proxy_command) {
-                        (Some(j), _) => format!("\tvia ProxyJump {j} (not supported yet)"),
-                        (None, Some(c)) => format!("\tvia ProxyCommand {c} (not supported yet)"),
+                        (Some(j), _) => format!("\tvia ProxyJump {j}"),
+                        (None, Some(c)) => format!("\tvia ProxyCommand {c} (not supported)"),
                         (None, None) => String::new(),
                     };
                     println!(
@@ -170,9 +195,11 @@ pub async fn run(console: &Console, command: TargetCommand) -> Result<(), Error>
         TargetCommand::Trust {
             name,
             fingerprint: Some(fingerprint),
+            hop,
             ..
         } => {
-            let offer = console.trust_host(&name, &fingerprint).await?;
+            let hop = jump_index(hop)?;
+            let offer = console.trust_host(&name, hop, &fingerprint).await?;
             println!("pinned {} {} for {name}", offer.key_type, offer.fingerprint);
         }
         TargetCommand::Trust {
@@ -180,55 +207,83 @@ pub async fn run(console: &Console, command: TargetCommand) -> Result<(), Error>
             known_hosts: Some(file),
             ..
         } => {
-            let offer = console.trust_from_known_hosts(&name, &file).await?;
-            println!(
-                "pinned {} {} for {name} (vouched for by {})",
-                offer.key_type,
-                offer.fingerprint,
-                file.display()
-            );
+            for pinned in console.trust_from_known_hosts(&name, &file).await? {
+                println!(
+                    "pinned {} {} for {} (vouched for by {})",
+                    pinned.offer.key_type,
+                    pinned.offer.fingerprint,
+                    pinned.host,
+                    file.display()
+                );
+            }
         }
-        TargetCommand::Trust { name, .. } => {
-            let trust = console.probe_host_key(&name).await?;
-            let offer = &trust.offered;
-            eprintln!(
-                "{name} offers a {} host key with fingerprint\n  {}",
-                offer.key_type, offer.fingerprint
-            );
-            for other in trust.offers.iter().filter(|o| *o != offer) {
-                eprintln!(
-                    "It also holds a {} key:\n  {}",
-                    other.key_type, other.fingerprint
-                );
-            }
-            if let Some(pinned) = &trust.pinned {
-                eprintln!(
-                    "currently pinned: {pinned}{}",
-                    if trust.matches {
-                        " (same)"
-                    } else {
-                        " (DIFFERENT)"
-                    }
-                );
-            }
-            eprintln!("Compare it with the fingerprint from the host's console output (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub).");
-            if !std::io::stdin().is_terminal() {
-                return Err(Error::HostKeyUnknown {
-                    host: name.clone(),
-                    key_type: offer.key_type.clone(),
-                    fingerprint: offer.fingerprint.clone(),
-                });
-            }
-            eprint!("Type yes to trust it: ");
-            std::io::stderr().flush().ok();
-            let mut answer = String::new();
-            std::io::stdin().lock().read_line(&mut answer).ok();
-            if answer.trim() != "yes" {
-                return Err(Error::BadInput("Not trusted: you did not type yes.".into()));
-            }
-            let offer = console.trust_host(&name, &offer.fingerprint).await?;
-            println!("pinned {} {} for {name}", offer.key_type, offer.fingerprint);
+        TargetCommand::Trust { name, hop, .. } => {
+            trust_by_eye(console, &name, jump_index(hop)?).await?
         }
     }
     Ok(())
+}
+
+/// `--hop N` (1: the first jump host) as the core counts the hosts of a way (0: the first).
+fn jump_index(hop: Option<usize>) -> Result<Option<usize>, Error> {
+    match hop {
+        Some(0) => Err(Error::BadInput(
+            "--hop counts jump hosts from 1 (the first).".into(),
+        )),
+        other => Ok(other.map(|n| n - 1)),
+    }
+}
+
+/// Shows each host of the target's way that needs the operator, in order (or just
+/// `hop`), and pins it once they type yes; a host already pinned and matching is said.
+async fn trust_by_eye(console: &Console, name: &str, hop: Option<usize>) -> Result<(), Error> {
+    loop {
+        let trust = console.probe_host_key(name, hop).await?;
+        let host = &trust.host;
+        let last = trust.hop + 1 == trust.route.len();
+        let what = match last {
+            true => name.to_string(),
+            false => format!("{name}'s jump host {host}"),
+        };
+        if trust.matches {
+            println!("{what}: its key {} is pinned", trust.offered.fingerprint);
+            return Ok(());
+        }
+        let offer = &trust.offered;
+        eprintln!(
+            "{host} ({what}) offers a {} host key with fingerprint\n  {}",
+            offer.key_type, offer.fingerprint
+        );
+        for other in trust.offers.iter().filter(|o| *o != offer) {
+            eprintln!(
+                "It also holds a {} key:\n  {}",
+                other.key_type, other.fingerprint
+            );
+        }
+        if let Some(pinned) = &trust.pinned {
+            eprintln!("currently pinned: {pinned} (DIFFERENT)");
+        }
+        eprintln!("Compare it with the fingerprint from the host's console output (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub).");
+        if !std::io::stdin().is_terminal() {
+            return Err(Error::HostKeyUnknown {
+                host: host.clone(),
+                key_type: offer.key_type.clone(),
+                fingerprint: offer.fingerprint.clone(),
+            });
+        }
+        eprint!("Type yes to trust it: ");
+        std::io::stderr().flush().ok();
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer).ok();
+        if answer.trim() != "yes" {
+            return Err(Error::BadInput("Not trusted: you did not type yes.".into()));
+        }
+        let offer = console
+            .trust_host(name, Some(trust.hop), &offer.fingerprint)
+            .await?;
+        println!("pinned {} {} for {host}", offer.key_type, offer.fingerprint);
+        if last || hop.is_some() {
+            return Ok(());
+        }
+    }
 }

@@ -132,6 +132,13 @@ pub enum Error {
     NameNotResolved { host: String },
     #[error("{host}:{port} refused the connection.")]
     ConnectionRefused { host: String, port: u16 },
+    #[error("The jump host {via} could not open a connection to {host}:{port} ({reason}).")]
+    JumpRefused {
+        via: String,
+        host: String,
+        port: u16,
+        reason: String,
+    },
     #[error("{what} timed out after {seconds} s.")]
     Timeout { what: String, seconds: u64 },
     #[error("{host} did not finish `{command}` within {seconds} s, so Shipshape ended it there.")]
@@ -203,7 +210,9 @@ impl Error {
             Error::HostKeyUnknown { .. } => ErrorCode::HostKeyUnknown,
             Error::AuthRejected { .. } => ErrorCode::AuthRejected,
             Error::NameNotResolved { .. } => ErrorCode::NameNotResolved,
-            Error::ConnectionRefused { .. } => ErrorCode::ConnectionRefused,
+            Error::ConnectionRefused { .. } | Error::JumpRefused { .. } => {
+                ErrorCode::ConnectionRefused
+            }
             Error::Timeout { .. } | Error::CommandTimeout { .. } => ErrorCode::Timeout,
             Error::ConnectionLost { .. } | Error::Interrupted { .. } => ErrorCode::ConnectionLost,
             Error::Busy { .. } | Error::HostLocked { .. } => ErrorCode::Busy,
@@ -244,6 +253,7 @@ impl Error {
             Error::AuthRejected { user, key, .. } => format!("Add this public key to ~/.ssh/authorized_keys for user {user} on the host: {key}"),
             Error::NameNotResolved { .. } => "Check the target's host name or IP address.".into(),
             Error::ConnectionRefused { .. } => "Check that sshd runs on the host and that the port is right.".into(),
+            Error::JumpRefused { .. } => "Check the target's host and port as the jump host sees them, and that the jump host may reach it (its firewall or security group, and AllowTcpForwarding in its sshd_config).".into(),
             Error::Timeout { .. } => "Check the network path to the host (VPN, security group), then try again.".into(),
             Error::CommandTimeout { .. } => "The host may be overloaded, or Docker on it may be stuck: check the host, then reconnect and try again.".into(),
             Error::ConnectionLost { .. } => "Reconnect and try again.".into(),

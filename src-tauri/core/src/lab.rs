@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::keys;
 use crate::secret::Secret;
 use crate::settings::Settings;
-use crate::target::{self, Target};
+use crate::target::{self, Environment, Target};
 use crate::trust::KnownHosts;
 
 /// The keyring name of the lab's client key.
@@ -54,6 +54,9 @@ pub fn ensure_lab_target(
         project_dir: lab.project_dir.clone(),
         key: Some(LAB_KEY.to_string()),
         policy_file: None,
+        // The lab stands in for production, but it is not: it must not look like it.
+        environment: Environment::Staging,
+        jump: Vec::new(),
     };
     if target::find(settings, &wanted.name).ok().as_ref() != Some(&wanted) {
         target::save(settings, wanted.clone())?;

@@ -22,7 +22,100 @@ pub struct Target {
     /// A policy file (TOML) overriding the builtin policy for this target; never the profile.
     #[serde(default)]
     pub policy_file: Option<String>,
+    /// What the target is: production stands out wherever a command can run on it. A
+    /// target saved before environments existed reads as production, the careful guess.
+    #[serde(default)]
+    pub environment: Environment,
+    /// The jump hosts (bastions) passed through on the way, in order, as ssh's
+    /// `ProxyJump`: each one's host key is pinned and checked before authenticating to it.
+    #[serde(default)]
+    pub jump: Vec<JumpHost>,
 }
+
+/// What a target is for. Production is the default: a target nobody marked is treated
+/// as the one that matters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    #[default]
+    Production,
+    Staging,
+    Development,
+}
+
+impl Environment {
+    pub const ALL: [Environment; 3] = [
+        Environment::Production,
+        Environment::Staging,
+        Environment::Development,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Production => "production",
+            Environment::Staging => "staging",
+            Environment::Development => "development",
+        }
+    }
+}
+
+impl std::str::FromStr for Environment {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self> {
+        Environment::ALL
+            .into_iter()
+            .find(|e| e.as_str().eq_ignore_ascii_case(text.trim()))
+            .ok_or_else(|| {
+                Error::BadInput(format!(
+                    "{} is not an environment: production, staging or development.",
+                    crate::input::shown(text)
+                ))
+            })
+    }
+}
+
+/// A host passed through on the way to a target (a bastion).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct JumpHost {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    /// The keyring key that logs in to this hop; `None`: the target's own key.
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
+impl JumpHost {
+    /// `user@host:port`.
+    pub fn address(&self) -> String {
+        format!("{}@{}:{}", self.user, self.host, self.port)
+    }
+}
+
+/// Jump hosts written as `ssh -J` takes them: `[user@]host[:port]`, comma-separated; a
+/// hop without a user logs in as `user`, without a port on 22, with the target's key.
+pub fn parse_jumps(spec: &str, user: &str) -> Result<Vec<JumpHost>> {
+    let hops = crate::ssh_config::jump::hops(spec.trim()).map_err(|()| {
+        Error::BadInput(format!(
+            "{} is not a list of jump hosts ([user@]host[:port], comma-separated).",
+            crate::input::shown(spec)
+        ))
+    })?;
+    Ok(hops
+        .into_iter()
+        .map(|hop| JumpHost {
+            host: hop.host,
+            port: hop.port.unwrap_or(22),
+            user: hop.user.unwrap_or_else(|| user.to_string()),
+            key: None,
+        })
+        .collect())
+}
+
+/// The most hops a route may have (OpenSSH sets no limit; a route longer than this is a
+/// mistake, or a loop).
+pub const MAX_JUMPS: usize = 8;
 
 impl Target {
     /// A target with the policy's defaults for everything but name, host and key.
@@ -35,39 +128,40 @@ impl Target {
             project_dir: policy::PROJECT_DIR.to_string(),
             key: key.map(str::to_string),
             policy_file: None,
+            environment: Environment::default(),
+            jump: Vec::new(),
         }
     }
 
-    /// `user@host:port`, as shown in the status strip.
+    /// `user@host:port`, and the jump hosts it is reached through: as the status strip
+    /// and every error show it.
     pub fn address(&self) -> String {
-        format!("{}@{}:{}", self.user, self.host, self.port)
+        let mut address = format!("{}@{}:{}", self.user, self.host, self.port);
+        if !self.jump.is_empty() {
+            let hops: Vec<String> = self.jump.iter().map(JumpHost::address).collect();
+            address.push_str(&format!(" via {}", hops.join(", ")));
+        }
+        address
     }
 
     /// Rejects what could never be a valid target before anything is stored or dialled.
     pub fn validate(&self) -> Result<()> {
         let bad = |what: &str| Err(Error::BadInput(what.to_string()));
         crate::input::target_name(&self.name)?;
-        if self.host.is_empty()
-            || self.host.len() > 253
-            || self.host.starts_with('-')
-            || self
-                .host
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control())
-        {
-            return bad("The host must be a host name or an IP address, without spaces.");
+        validate_endpoint("", &self.host, self.port, &self.user)?;
+        if self.jump.len() > MAX_JUMPS {
+            return bad("A target may be reached through at most 8 jump hosts.");
         }
-        if self.port == 0 {
-            return bad("The port must be between 1 and 65535.");
-        }
-        if self.user.is_empty()
-            || self.user.starts_with('-')
-            || !self
-                .user
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-        {
-            return bad("The user must be a plain login name (letters, digits, . _ -).");
+        for (index, hop) in self.jump.iter().enumerate() {
+            validate_endpoint(
+                &format!("Jump host {}: ", index + 1),
+                &hop.host,
+                hop.port,
+                &hop.user,
+            )?;
+            if let Some(key) = &hop.key {
+                crate::keys::validate_name(key)?;
+            }
         }
         if !self.project_dir.starts_with('/')
             || self.project_dir.len() > 1024
@@ -87,6 +181,30 @@ impl Target {
         }
         Ok(())
     }
+}
+
+/// A host, port and login as ssh would dial them; `which` names the hop in a refusal.
+fn validate_endpoint(which: &str, host: &str, port: u16, user: &str) -> Result<()> {
+    let bad = |what: &str| Err(Error::BadInput(format!("{which}{what}")));
+    if host.is_empty()
+        || host.len() > 253
+        || host.starts_with('-')
+        || host.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return bad("The host must be a host name or an IP address, without spaces.");
+    }
+    if port == 0 {
+        return bad("The port must be between 1 and 65535.");
+    }
+    if user.is_empty()
+        || user.starts_with('-')
+        || !user
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
+        return bad("The user must be a plain login name (letters, digits, . _ -).");
+    }
+    Ok(())
 }
 
 /// All targets, in the order the operator added them.
@@ -178,6 +296,40 @@ mod tests {
             find(&settings, "nope").unwrap_err().code(),
             crate::ErrorCode::TargetNotFound
         );
+    }
+
+    #[test]
+    fn jump_hosts_are_read_as_ssh_reads_them_and_checked() {
+        let hops = parse_jumps("ann@bastion.example.invalid:2200,10.0.0.5", "ubuntu").unwrap();
+        assert_eq!(hops[0].address(), "ann@bastion.example.invalid:2200");
+        assert_eq!(hops[1].address(), "ubuntu@10.0.0.5:22");
+        let mut target = Target::new("prod", "10.0.9.9", Some("ops"));
+        target.jump = hops;
+        target.validate().unwrap();
+        assert_eq!(
+            target.address(),
+            "ubuntu@10.0.9.9:22 via ann@bastion.example.invalid:2200, ubuntu@10.0.0.5:22"
+        );
+        assert!(parse_jumps("bastion:0", "ubuntu").is_err());
+        target.jump[1].user = "u;rm".into();
+        let refused = target.validate().unwrap_err().to_string();
+        assert!(refused.starts_with("Jump host 2: "), "{refused}");
+        target.jump = vec![target.jump[0].clone(); MAX_JUMPS + 1];
+        assert!(target.validate().is_err());
+    }
+
+    #[test]
+    fn a_target_saved_before_environments_reads_as_production() {
+        let old =
+            r#"{"name":"p","host":"h","port":22,"user":"ubuntu","project_dir":"/srv","key":null}"#;
+        let target: Target = serde_json::from_str(old).unwrap();
+        assert_eq!(target.environment, Environment::Production);
+        assert!(target.jump.is_empty());
+        assert_eq!(
+            "Staging".parse::<Environment>().unwrap(),
+            Environment::Staging
+        );
+        assert!("prod".parse::<Environment>().is_err());
     }
 
     #[test]

@@ -10,6 +10,7 @@ use shipshape_core::console::{DeployEvent, DeployResult};
 use shipshape_core::console::{EnvKeys, EnvSaved};
 use shipshape_core::console::{HostTrust, KeyFile, LiveStatus, OperationOutcome, PlannedOperation};
 use shipshape_core::console::{LogEvent, LogFollowStarted};
+use shipshape_core::console::{PinnedKey, RouteHost};
 use shipshape_core::deploy::compose_diff::{DiffKind, DiffRow};
 use shipshape_core::deploy::review::{ComposeChange, EnvKeyChanges, ImageChange};
 use shipshape_core::deploy::{Approval, DeployReview};
@@ -25,7 +26,7 @@ use shipshape_core::operations::{Compose, Operation};
 use shipshape_core::report::{ReportFormat, Signer};
 use shipshape_core::ssh::{CommandOutput, HostKeyOffer};
 use shipshape_core::ssh_config::ResolvedHost;
-use shipshape_core::target::Target;
+use shipshape_core::target::{Environment, JumpHost, Target};
 use shipshape_core::{ErrorCode, ErrorReport, TargetSummary};
 use ts_rs::{Config, TS};
 
@@ -39,6 +40,8 @@ fn render() -> String {
     let declarations = [
         ErrorCode::decl(&cfg),
         ErrorReport::decl(&cfg),
+        Environment::decl(&cfg),
+        JumpHost::decl(&cfg),
         Target::decl(&cfg),
         TargetSummary::decl(&cfg),
         RunState::decl(&cfg),
@@ -46,7 +49,9 @@ fn render() -> String {
         StatusReport::decl(&cfg),
         CommandOutput::decl(&cfg),
         HostKeyOffer::decl(&cfg),
+        RouteHost::decl(&cfg),
         HostTrust::decl(&cfg),
+        PinnedKey::decl(&cfg),
         KeyInfo::decl(&cfg),
         KeyFile::decl(&cfg),
         ResolvedHost::decl(&cfg),

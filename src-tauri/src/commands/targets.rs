@@ -1,6 +1,6 @@
 use shipshape_core::secret::Secret;
 use shipshape_core::ssh_config::ResolvedHost;
-use shipshape_core::target::Target;
+use shipshape_core::target::{JumpHost, Target};
 use shipshape_core::{ErrorReport, TargetSummary};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -35,6 +35,13 @@ pub fn diagnostic_log_dir(state: State<'_, AppState>) -> String {
 #[tauri::command]
 pub fn target_draft(state: State<'_, AppState>) -> Target {
     state.console.target_draft()
+}
+
+/// Jump hosts as `ssh -J` takes them (`[user@]host[:port]`, comma-separated); a hop
+/// without a user logs in as `user`.
+#[tauri::command]
+pub fn parse_jump_hosts(spec: String, user: String) -> Result<Vec<JumpHost>, ErrorReport> {
+    Ok(shipshape_core::target::parse_jumps(&spec, &user)?)
 }
 
 /// Adds a target (`previous_name` empty) or updates/renames the one named `previous_name`.

@@ -22,6 +22,14 @@ remedy: string, detail: string | null,
  */
 danger: boolean, };
 
+export type Environment = "production" | "staging" | "development";
+
+export type JumpHost = { host: string, port: number, user: string, 
+/**
+ * The keyring key that logs in to this hop; `None`: the target's own key.
+ */
+key: string | null, };
+
 export type Target = { name: string, host: string, port: number, user: string, project_dir: string, 
 /**
  * The name of the SSH key in the keyring used to log in.
@@ -30,7 +38,17 @@ key: string | null,
 /**
  * A policy file (TOML) overriding the builtin policy for this target; never the profile.
  */
-policy_file: string | null, };
+policy_file: string | null, 
+/**
+ * What the target is: production stands out wherever a command can run on it. A
+ * target saved before environments existed reads as production, the careful guess.
+ */
+environment: Environment, 
+/**
+ * The jump hosts (bastions) passed through on the way, in order, as ssh's
+ * `ProxyJump`: each one's host key is pinned and checked before authenticating to it.
+ */
+jump: Array<JumpHost>, };
 
 export type TargetSummary = { target: Target, address: string, 
 /**
@@ -105,7 +123,33 @@ key_type: string,
  */
 fingerprint: string, };
 
+export type RouteHost = { 
+/**
+ * `host:port`, as errors name it.
+ */
+address: string, user: string, 
+/**
+ * The pinned fingerprint, if this host is trusted.
+ */
+pinned: string | null, 
+/**
+ * True for the jump hosts, false for the target itself (the last).
+ */
+jump: boolean, };
+
 export type HostTrust = { target: string, 
+/**
+ * Which host of the way this is: 0 the first jump host, the last the target.
+ */
+hop: number, 
+/**
+ * `host:port` of that host.
+ */
+host: string, 
+/**
+ * The whole way, jump hosts first, each with its pin.
+ */
+route: Array<RouteHost>, 
 /**
  * The key of the pinned type, or the one the host prefers to show.
  */
@@ -118,6 +162,12 @@ offers: Array<HostKeyOffer>, pinned: string | null,
  * True if a pin exists and the host's key matches it.
  */
 matches: boolean, };
+
+export type PinnedKey = { 
+/**
+ * `host:port`.
+ */
+host: string, offer: HostKeyOffer, };
 
 export type KeyInfo = { name: string, 
 /**
@@ -164,8 +214,8 @@ port: number | null,
  */
 identity_files: Array<string>, 
 /**
- * Shown to the operator only, never used: `[user@]host[:port]` hops as `ssh -G`
- * writes them; `None` if unset or `none`.
+ * The jump hosts, `[user@]host[:port]` as `ssh -G` writes them; `None` if unset or
+ * `none`. Each hop is itself a Host of the config ([`jump::hops`]).
  */
 proxy_jump: string | null, 
 /**
@@ -198,9 +248,14 @@ command: string,
  */
 destructive: boolean, 
 /**
- * So disruptive that the operator confirms by typing the target's name (`down`).
+ * The operator confirms by typing the target's name: `down` and stopping every
+ * service anywhere, and any change on a production target.
  */
-confirm_by_name: boolean, };
+confirm_by_name: boolean, 
+/**
+ * The target's environment, shown beside the command (production stands out).
+ */
+environment: Environment, };
 
 export type OperationOutcome = { title: string, 
 /**

@@ -19,6 +19,7 @@ import type {
   HostTrust,
   IncomingReview,
   ItemChange,
+  JumpHost,
   KeyFile,
   KeyInfo,
   LiveStatus,
@@ -27,6 +28,7 @@ import type {
   LogFollowStarted,
   Operation,
   OperationOutcome,
+  PinnedKey,
   PlannedOperation,
   ReportExport,
   ReportFormat,
@@ -372,6 +374,14 @@ export function targetDraft(): Promise<Target> {
   return call<Target>("target_draft");
 }
 
+/**
+ * Jump hosts as `ssh -J` takes them (`[user@]host[:port]`, comma-separated); a hop
+ * without a user logs in as `user`.
+ */
+export function parseJumpHosts(args: { spec: string; user: string }): Promise<JumpHost[]> {
+  return call<JumpHost[]>("parse_jump_hosts", args);
+}
+
 /** Adds a target (`previousName` empty) or updates/renames the one named `previousName`. */
 export function saveTarget(args: {
   target: Target;
@@ -407,17 +417,27 @@ export function watchSettings(args: { onChange: (message: null) => void }): Prom
 
 // src-tauri/src/commands/trust.rs
 
-/** What the target's host offers now (no authentication), beside its pin. */
-export function probeHostKey(args: { target: string }): Promise<HostTrust> {
+/**
+ * What a host of the target's way offers now (no authentication), beside its pin:
+ * `hop`, or the first that needs the operator.
+ */
+export function probeHostKey(args: { target: string; hop: number | null }): Promise<HostTrust> {
   return call<HostTrust>("probe_host_key", args);
 }
 
-/** Pins `fingerprint` only if the host offers exactly that key now. */
-export function trustHost(args: { target: string; fingerprint: string }): Promise<HostKeyOffer> {
+/** Pins `fingerprint` for host `hop` of the way only if it offers exactly that key now. */
+export function trustHost(args: {
+  target: string;
+  hop: number | null;
+  fingerprint: string;
+}): Promise<HostKeyOffer> {
   return call<HostKeyOffer>("trust_host", args);
 }
 
-/** Pins the host key if the operator's `~/.ssh/known_hosts` already vouches for it. */
-export function trustFromKnownHosts(args: { target: string }): Promise<HostKeyOffer> {
-  return call<HostKeyOffer>("trust_from_known_hosts", args);
+/**
+ * Pins each host of the way not pinned yet that the operator's `~/.ssh/known_hosts`
+ * already vouches for.
+ */
+export function trustFromKnownHosts(args: { target: string }): Promise<PinnedKey[]> {
+  return call<PinnedKey[]>("trust_from_known_hosts", args);
 }

@@ -13,7 +13,7 @@ function push<T>(channel: Channel<T>, index: number, message: T) {
   internals.runCallback(channel.id, { index, message });
 }
 
-const target = { name: "t", host: "h", port: 22, user: "ubuntu", project_dir: "/p", key: null, policy_file: null };
+const target = { name: "t", host: "h", port: 22, user: "ubuntu", project_dir: "/p", key: null, policy_file: null, environment: "production" as const, jump: [] };
 
 describe("asErrorReport", () => {
   it("passes a core error through unchanged", () => {

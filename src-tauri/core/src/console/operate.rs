@@ -14,7 +14,7 @@ use crate::operations::{stop_migration_command, validate_service, Compose, Opera
 use crate::policy::Policy;
 use crate::shell::RemoteCommand;
 use crate::ssh::{CancellationToken, Captured, CommandEnd, CommandOutput, Deadline, StreamChunk};
-use crate::target::Target;
+use crate::target::{Environment, Target};
 
 /// What an operation will do, shown before it runs: the exact command and where.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -27,8 +27,11 @@ pub struct PlannedOperation {
     pub command: String,
     /// Stops, removes or changes something: the UI asks to confirm.
     pub destructive: bool,
-    /// So disruptive that the operator confirms by typing the target's name (`down`).
+    /// The operator confirms by typing the target's name: `down` and stopping every
+    /// service anywhere, and any change on a production target.
     pub confirm_by_name: bool,
+    /// The target's environment, shown beside the command (production stands out).
+    pub environment: Environment,
 }
 
 /// What an operation did, as the console and the CLI show it.
@@ -120,6 +123,7 @@ impl Console {
     ) -> Result<PlannedOperation> {
         let prepared = self.prepare(target, operation).await?;
         let operation = &prepared.operation;
+        let environment = prepared.target.environment;
         Ok(PlannedOperation {
             address: prepared.target.address(),
             target: prepared.target.name,
@@ -129,7 +133,8 @@ impl Console {
             confirm_by_name: matches!(
                 operation,
                 Operation::Down | Operation::Stop { service: None }
-            ),
+            ) || (environment == Environment::Production && operation.is_destructive()),
+            environment,
         })
     }
 

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use super::Console;
 use crate::error::{Error, Result};
 use crate::operations::{Compose, HostFacts};
-use crate::ssh::{Connection, Endpoint, CONNECT_TIMEOUT};
+use crate::ssh::{Connection, CONNECT_TIMEOUT};
 use crate::target;
 
 #[derive(Default)]
@@ -100,23 +100,18 @@ impl Console {
             }
             tracing::info!(target = name, "connection closed; reconnecting");
         }
-        let pin = self
-            .known_hosts()?
-            .pin_of(&target.host, target.port)
-            .cloned();
-        let key_name = target.key.clone().ok_or_else(|| {
-            Error::BadInput(format!(
-                "The target {name} has no key. Choose one on the Targets screen."
-            ))
-        })?;
-        let loader = self.key_loader.clone();
-        let key = super::blocking(move || loader(&key_name)).await?;
-        let endpoint = Endpoint {
-            host: target.host.clone(),
-            port: target.port,
-            user: target.user.clone(),
-        };
-        let opened = Connection::open(&endpoint, pin.as_ref(), &key, CONNECT_TIMEOUT).await;
+        // Jump hosts first, each checked against its own pin before we log in there.
+        let stops = super::route::stops(&target, &self.known_hosts()?);
+        let mut jumps = self.hops(&target, &stops).await?;
+        let last = jumps.pop().expect("a route ends at its target");
+        let opened = Connection::open_via(
+            &jumps,
+            &last.endpoint,
+            last.pin.as_ref(),
+            &last.key,
+            CONNECT_TIMEOUT,
+        )
+        .await;
         match &opened {
             Ok(_) => tracing::info!(target = name, address = %target.address(), "connected"),
             Err(error) => tracing::warn!(target = name, code = ?error.code(), "{error}"),

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use super::Console;
 use crate::error::{Error, Result};
 use crate::policy;
-use crate::ssh_config::{self, ResolvedHost};
-use crate::target::Target;
+use crate::ssh_config::{self, jump, ResolvedHost};
+use crate::target::{JumpHost, Target};
 
 /// The operator's home directory and login name, as ssh would take them.
 fn home_and_user() -> (PathBuf, String) {
@@ -42,21 +42,20 @@ impl Console {
     }
 
     /// A target for `alias` of `config`, with the policy's defaults where the config is
-    /// silent (port 22, user `ubuntu`). Not saved: the caller reviews and saves it.
+    /// silent (port 22, user `ubuntu`), and its jump hosts. Not saved: the caller
+    /// reviews and saves it.
     pub fn target_from_ssh_config(
         &self,
         config: Option<&Path>,
         alias: &str,
         key: Option<String>,
     ) -> Result<Target> {
-        let host = self
-            .ssh_config_hosts(config)?
+        let host = self.ssh_config_host(config, alias)?;
+        let jump = self
+            .ssh_config_jumps(config, &host)?
             .into_iter()
-            .find(|h| h.alias == alias)
-            .ok_or_else(|| Error::BadInput(format!("No Host {alias} in the SSH config.")))?;
-        if let Some(why) = host.unsupported() {
-            return Err(Error::BadInput(why));
-        }
+            .map(|hop| hop.hop)
+            .collect();
         Ok(Target {
             name: alias.to_string(),
             host: host.hostname,
@@ -67,50 +66,161 @@ impl Console {
             project_dir: policy::PROJECT_DIR.to_string(),
             key,
             policy_file: None,
+            environment: Default::default(),
+            jump,
         })
+    }
+
+    /// `alias` of `config`, resolved; refused if ssh reaches it in a way Shipshape does not.
+    fn ssh_config_host(&self, config: Option<&Path>, alias: &str) -> Result<ResolvedHost> {
+        let host = self
+            .ssh_config_hosts(config)?
+            .into_iter()
+            .find(|h| h.alias == alias)
+            .ok_or_else(|| Error::BadInput(format!("No Host {alias} in the SSH config.")))?;
+        if let Some(why) = host.unsupported() {
+            return Err(Error::BadInput(why));
+        }
+        Ok(host)
+    }
+
+    /// The jump hosts `host` is reached through, each looked up in the config as ssh
+    /// looks it up (a hop's own HostName, User, Port and IdentityFile; a user or port
+    /// written in the ProxyJump line wins).
+    fn ssh_config_jumps(
+        &self,
+        config: Option<&Path>,
+        host: &ResolvedHost,
+    ) -> Result<Vec<ImportedHop>> {
+        let Some(list) = &host.proxy_jump else {
+            return Ok(Vec::new());
+        };
+        let (home, local_user) = home_and_user();
+        let config = config
+            .map(Path::to_path_buf)
+            .or_else(default_config)
+            .unwrap_or_default();
+        let hops = jump::hops(list).map_err(|()| {
+            Error::BadInput(format!(
+                "Host {}: ProxyJump {list} is not a list of [user@]host[:port].",
+                host.alias
+            ))
+        })?;
+        let mut imported = Vec::new();
+        for (index, hop) in hops.iter().enumerate() {
+            let resolved = ssh_config::resolve(&config, &hop.host, &home, &local_user)?;
+            let refuse = |why: String| {
+                Err(Error::BadInput(format!(
+                    "Host {} is reached through the jump host {}, which {why}",
+                    host.alias, hop.host
+                )))
+            };
+            if let Some(command) = &resolved.proxy_command {
+                return refuse(format!("the SSH config reaches through ProxyCommand {command}: Shipshape never runs a proxy command."));
+            }
+            // ssh reaches the first hop as configured, its own ProxyJump too; the later
+            // ones through the hops before them.
+            if let (0, Some(nested)) = (index, &resolved.proxy_jump) {
+                return refuse(format!("is itself reached through ProxyJump {nested}: write the whole way in one ProxyJump line ({nested},{list})."));
+            }
+            let identity = existing_identity(&resolved);
+            imported.push(ImportedHop {
+                alias: hop.host.clone(),
+                hop: JumpHost {
+                    host: resolved.hostname,
+                    port: hop.port.or(resolved.port).unwrap_or(22),
+                    user: hop
+                        .user
+                        .clone()
+                        .or(resolved.user)
+                        .unwrap_or_else(|| policy::DEFAULT_USER.to_string()),
+                    key: None,
+                },
+                identity,
+            });
+        }
+        Ok(imported)
     }
 }
 
+/// A jump host as the config describes it, with the key file ssh would log in with.
+struct ImportedHop {
+    alias: String,
+    hop: JumpHost,
+    identity: Option<PathBuf>,
+}
+
+/// The one passphrase typed, for each key file it may open (a hop's key may share it).
+fn same(passphrase: &Option<crate::secret::Secret>) -> Option<crate::secret::Secret> {
+    passphrase
+        .as_ref()
+        .map(|p| crate::secret::Secret::new(p.expose().to_string()))
+}
+
+/// The first IdentityFile of `host` that exists, as ssh would try it.
+fn existing_identity(host: &ResolvedHost) -> Option<PathBuf> {
+    host.identity_files
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
+/// The keyring name a config alias's key is imported under.
+fn key_name_for(alias: &str) -> String {
+    alias
+        .chars()
+        .map(|c| match c.is_ascii_alphanumeric() || "._-".contains(c) {
+            true => c,
+            false => '-',
+        })
+        .collect()
+}
+
 impl Console {
-    /// Adds the target for `alias` of `~/.ssh/config` and, if the config names an
-    /// IdentityFile that exists, imports it into the keyring under the alias's name
-    /// (reusing a key of that name if one is already there).
+    /// Adds the target for `alias` of `~/.ssh/config` with its jump hosts and, where the
+    /// config names an IdentityFile that exists, imports it into the keyring under the
+    /// alias's name (reusing a key of that name if one is already there). A jump host
+    /// logging in with the target's own key file uses the target's key.
     pub async fn import_ssh_config_host(
         &self,
         config: Option<&Path>,
         alias: &str,
         passphrase: Option<crate::secret::Secret>,
     ) -> Result<crate::console::TargetSummary> {
-        let host = self
-            .ssh_config_hosts(config)?
-            .into_iter()
-            .find(|h| h.alias == alias)
-            .ok_or_else(|| Error::BadInput(format!("No Host {alias} in the SSH config.")))?;
-        let key_name: String = alias
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || "._-".contains(c) {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .collect();
-        let identity = host
-            .identity_files
-            .iter()
-            .map(PathBuf::from)
-            .find(|p| p.exists());
-        let key = match identity {
-            Some(_) if self.keys()?.iter().any(|k| k.name == key_name) => Some(key_name),
-            Some(file) => Some(
-                self.import_key_file(&key_name, &file, passphrase)
-                    .await?
-                    .name,
-            ),
-            None => None,
-        };
-        let target = self.target_from_ssh_config(config, alias, key)?;
+        let host = self.ssh_config_host(config, alias)?;
+        let identity = existing_identity(&host);
+        let hops = self.ssh_config_jumps(config, &host)?;
+        let key = self
+            .key_for_identity(alias, identity.as_deref(), same(&passphrase))
+            .await?;
+        let mut target = self.target_from_ssh_config(config, alias, key)?;
+        for (imported, hop) in hops.into_iter().zip(target.jump.iter_mut()) {
+            if imported.identity.is_some() && imported.identity != identity {
+                hop.key = self
+                    .key_for_identity(
+                        &imported.alias,
+                        imported.identity.as_deref(),
+                        same(&passphrase),
+                    )
+                    .await?;
+            }
+        }
         self.save_target(target, None).await
+    }
+
+    /// The keyring key for `alias`'s identity file: the one already named after the
+    /// alias, or the file imported under that name; `None` without a file.
+    async fn key_for_identity(
+        &self,
+        alias: &str,
+        identity: Option<&Path>,
+        passphrase: Option<crate::secret::Secret>,
+    ) -> Result<Option<String>> {
+        let name = key_name_for(alias);
+        Ok(match identity {
+            None => None,
+            Some(_) if self.keys()?.iter().any(|k| k.name == name) => Some(name),
+            Some(file) => Some(self.import_key_file(&name, file, passphrase).await?.name),
+        })
     }
 }

@@ -2,24 +2,33 @@
 //! comparing it by eye, against a pasted fingerprint, or against `~/.ssh/known_hosts`.
 //! Every pin is made against what the host offers at that moment, so a fingerprint
 //! that does not match what the server presents is never written. A host holds several
-//! keys: each is probed, and the pin records the type of the one trusted.
+//! keys: each is probed, and the pin records the type of the one trusted. A target
+//! reached through jump hosts has a pin for each host of its way ([`super::route`]).
 
 use std::path::Path;
 
 use serde::Serialize;
 use ts_rs::TS;
 
+use super::route::{self, RouteHost, Stop};
 use super::Console;
 use crate::error::{Error, Result};
 use crate::known_hosts_import;
 use crate::ssh::{Connection, HostKeyOffer, CONNECT_TIMEOUT};
 use crate::target::{self, Target};
-use crate::trust::parse_fingerprint;
+use crate::trust::{parse_fingerprint, HostPin};
 
-/// What a host offers now, next to what is pinned for it.
+/// What a host of a target's way offers now, next to what is pinned for it.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct HostTrust {
     pub target: String,
+    /// Which host of the way this is: 0 the first jump host, the last the target.
+    #[ts(type = "number")]
+    pub hop: usize,
+    /// `host:port` of that host.
+    pub host: String,
+    /// The whole way, jump hosts first, each with its pin.
+    pub route: Vec<RouteHost>,
     /// The key of the pinned type, or the one the host prefers to show.
     pub offered: HostKeyOffer,
     /// Every key the host holds, preferred first (`offered` among them).
@@ -29,20 +38,46 @@ pub struct HostTrust {
     pub matches: bool,
 }
 
+/// A key pinned for a host of a target's way.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PinnedKey {
+    /// `host:port`.
+    pub host: String,
+    pub offer: HostKeyOffer,
+}
+
 impl Console {
     fn target(&self, name: &str) -> Result<Target> {
         target::find(self.settings.as_ref(), name)
     }
 
-    /// Asks the target's host for its keys without authenticating.
-    pub async fn probe_host_key(&self, name: &str) -> Result<HostTrust> {
+    /// Asks a host of the target's way for its keys, without authenticating there:
+    /// `hop` if given; else the first host not pinned yet, or the first whose key no
+    /// longer matches its pin, or the target. A host is asked through the ones before
+    /// it, which must be trusted already.
+    pub async fn probe_host_key(&self, name: &str, hop: Option<usize>) -> Result<HostTrust> {
         let target = self.target(name)?;
-        let offers =
-            Connection::probe_host_keys(&target.host, target.port, CONNECT_TIMEOUT).await?;
-        let pin = self
-            .known_hosts()?
-            .pin_of(&target.host, target.port)
-            .cloned();
+        let stops = route::stops(&target, &self.known_hosts()?);
+        if let Some(hop) = hop {
+            check_hop(&stops, hop)?;
+            return self.probe_stop(&target, &stops, hop).await;
+        }
+        if let Some(first_unpinned) = stops.iter().position(|s| s.pin.is_none()) {
+            return self.probe_stop(&target, &stops, first_unpinned).await;
+        }
+        for index in 0..stops.len() {
+            let trust = self.probe_stop(&target, &stops, index).await?;
+            if !trust.matches || index + 1 == stops.len() {
+                return Ok(trust);
+            }
+        }
+        unreachable!("a route ends at its target")
+    }
+
+    async fn probe_stop(&self, target: &Target, stops: &[Stop], hop: usize) -> Result<HostTrust> {
+        let stop = &stops[hop];
+        let offers = self.offers_of(target, stops, hop).await?;
+        let pin = stop.pin.clone();
         let offered = pin
             .as_ref()
             .and_then(|pin| {
@@ -51,10 +86,18 @@ impl Console {
             })
             .or(offers.first())
             .cloned()
-            .ok_or_else(|| Error::Protocol(format!("{} offered no host key.", target.address())))?;
+            .ok_or_else(|| {
+                Error::Protocol(format!(
+                    "{} offered no host key.",
+                    stop.shown(false).address
+                ))
+            })?;
         let pinned = pin.map(|pin| pin.fingerprint);
         Ok(HostTrust {
-            target: name.to_string(),
+            target: target.name.clone(),
+            hop,
+            host: stop.shown(false).address,
+            route: shown(stops),
             matches: pinned.as_deref() == Some(offered.fingerprint.as_str()),
             offered,
             offers,
@@ -62,62 +105,110 @@ impl Console {
         })
     }
 
-    /// Pins `fingerprint` for the target's host if, and only if, the host holds exactly
-    /// that key now (of whichever type). Replaces an earlier pin (the deliberate re-pin
-    /// after a key change).
-    pub async fn trust_host(&self, name: &str, fingerprint: &str) -> Result<HostKeyOffer> {
+    /// Every key the host at `hop` holds, asked through the hosts before it.
+    async fn offers_of(
+        &self,
+        target: &Target,
+        stops: &[Stop],
+        hop: usize,
+    ) -> Result<Vec<HostKeyOffer>> {
+        let jumps = self.hops(target, &stops[..hop]).await?;
+        let endpoint = &stops[hop].endpoint;
+        Connection::probe_host_keys_via(&jumps, &endpoint.host, endpoint.port, CONNECT_TIMEOUT)
+            .await
+    }
+
+    /// Pins `fingerprint` for a host of the target's way (`hop`; the target itself if
+    /// `None`) if, and only if, that host holds exactly that key now (of whichever type).
+    /// Replaces an earlier pin (the deliberate re-pin after a key change).
+    pub async fn trust_host(
+        &self,
+        name: &str,
+        hop: Option<usize>,
+        fingerprint: &str,
+    ) -> Result<HostKeyOffer> {
         let expected = parse_fingerprint(fingerprint)?;
         let target = self.target(name)?;
-        let offers =
-            Connection::probe_host_keys(&target.host, target.port, CONNECT_TIMEOUT).await?;
+        let stops = route::stops(&target, &self.known_hosts()?);
+        let hop = hop.unwrap_or(stops.len() - 1);
+        check_hop(&stops, hop)?;
+        let offers = self.offers_of(&target, &stops, hop).await?;
         match self
-            .pin_one_of(&target, &offers, |offer| offer.fingerprint == expected)
+            .pin_one_of(&target, &stops[hop], &offers, |offer| {
+                offer.fingerprint == expected
+            })
             .await?
         {
             Some(offer) => Ok(offer),
             None => Err(Error::HostKeyMismatch {
-                host: target.address(),
+                host: stops[hop].shown(false).address,
                 expected,
                 actual: listed(&offers),
             }),
         }
     }
 
-    /// Pins the host's key if an OpenSSH known_hosts file (hashed entries too) already
-    /// vouches for one of the keys it holds.
+    /// Pins each host of the target's way that is not pinned yet, in order, if an
+    /// OpenSSH known_hosts file (hashed entries too) already vouches for one of the keys
+    /// it holds; stops at the first it does not vouch for. Returns what was pinned.
     pub async fn trust_from_known_hosts(
         &self,
         name: &str,
         known_hosts: &Path,
-    ) -> Result<HostKeyOffer> {
+    ) -> Result<Vec<PinnedKey>> {
         let target = self.target(name)?;
-        let known = known_hosts_import::keys_for(known_hosts, &target.host, target.port)?;
-        if known.is_empty() {
-            return Err(Error::BadInput(format!(
-                "{} lists no key for {}. Trust the host by its fingerprint instead.",
-                known_hosts.display(),
-                crate::trust::host_pattern(&target.host, target.port)
-            )));
+        let mut stops = route::stops(&target, &self.known_hosts()?);
+        let mut pinned = Vec::new();
+        for hop in 0..stops.len() {
+            let endpoint = &stops[hop].endpoint;
+            let known = known_hosts_import::keys_for(known_hosts, &endpoint.host, endpoint.port)?;
+            // A host already pinned keeps its pin unless the file speaks for it.
+            if known.is_empty() && stops[hop].pin.is_some() {
+                continue;
+            }
+            if known.is_empty() {
+                return Err(Error::BadInput(format!(
+                    "{} lists no key for {}. Trust the host by its fingerprint instead.",
+                    known_hosts.display(),
+                    crate::trust::host_pattern(&endpoint.host, endpoint.port)
+                )));
+            }
+            let offers = self.offers_of(&target, &stops, hop).await?;
+            let vouched =
+                |offer: &HostKeyOffer| known.iter().any(|k| k.fingerprint == offer.fingerprint);
+            match self
+                .pin_one_of(&target, &stops[hop], &offers, vouched)
+                .await?
+            {
+                Some(offer) => {
+                    stops[hop].pin = Some(HostPin {
+                        fingerprint: offer.fingerprint.clone(),
+                        key_type: Some(offer.key_type.clone()),
+                    });
+                    pinned.push(PinnedKey {
+                        host: stops[hop].shown(false).address,
+                        offer,
+                    });
+                }
+                None => {
+                    return Err(Error::HostKeyMismatch {
+                        host: stops[hop].shown(false).address,
+                        expected: known[0].fingerprint.clone(),
+                        actual: listed(&offers),
+                    })
+                }
+            }
         }
-        let offers =
-            Connection::probe_host_keys(&target.host, target.port, CONNECT_TIMEOUT).await?;
-        let vouched =
-            |offer: &HostKeyOffer| known.iter().any(|k| k.fingerprint == offer.fingerprint);
-        match self.pin_one_of(&target, &offers, vouched).await? {
-            Some(offer) => Ok(offer),
-            None => Err(Error::HostKeyMismatch {
-                host: target.address(),
-                expected: known[0].fingerprint.clone(),
-                actual: listed(&offers),
-            }),
-        }
+        Ok(pinned)
     }
 
-    /// Pins the first of `offers` that `wanted` picks, with its type, and drops the open
-    /// connection (the next command asks for the pinned key); `None` if none is picked.
+    /// Pins the first of `offers` that `wanted` picks for `stop`'s host, with its type,
+    /// and drops the open connection (the next command asks for the pinned key); `None`
+    /// if none is picked.
     async fn pin_one_of(
         &self,
         target: &Target,
+        stop: &Stop,
         offers: &[HostKeyOffer],
         wanted: impl Fn(&HostKeyOffer) -> bool,
     ) -> Result<Option<HostKeyOffer>> {
@@ -125,13 +216,35 @@ impl Console {
             return Ok(None);
         };
         self.known_hosts()?.pin(
-            &target.host,
-            target.port,
+            &stop.endpoint.host,
+            stop.endpoint.port,
             &offer.fingerprint,
             Some(&offer.key_type),
         )?;
         self.disconnect(&target.name).await;
         Ok(Some(offer.clone()))
+    }
+}
+
+/// The way as the operator sees it.
+fn shown(stops: &[Stop]) -> Vec<RouteHost> {
+    let last = stops.len() - 1;
+    stops
+        .iter()
+        .enumerate()
+        .map(|(i, stop)| stop.shown(i == last))
+        .collect()
+}
+
+fn check_hop(stops: &[Stop], hop: usize) -> Result<()> {
+    match hop < stops.len() {
+        true => Ok(()),
+        false => Err(Error::BadInput(format!(
+            "There is no host {} on this target's way: it has {} jump host{}.",
+            hop + 1,
+            stops.len() - 1,
+            if stops.len() == 2 { "" } else { "s" }
+        ))),
     }
 }
 

@@ -9,10 +9,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use russh::client;
-use russh::keys::{Algorithm, HashAlg, PrivateKey, PublicKeyOrCertificate};
+use russh::keys::{Algorithm, HashAlg, PublicKeyOrCertificate};
 use serde::Serialize;
 use ts_rs::TS;
 
+use super::route::{self, Hop, Tunnel};
 use super::{Connection, Endpoint};
 use crate::error::{Error, Result};
 
@@ -109,54 +110,70 @@ pub(super) fn type_missing(host: String, pinned: Option<&str>, key_type: &str) -
 const MISSING: &str = "no ";
 
 impl Connection {
-    /// Asks the server for its host key (of `key_type`, or the one it prefers to show)
-    /// and hangs up during key exchange: nothing about us (user, key) is ever sent. Used
-    /// to show an operator what to compare before trusting.
-    pub async fn probe_host_key(
+    /// Every key the host holds, one probe per type side by side, most preferred first,
+    /// asked through `jumps` (connected and authenticated once, each checked against its
+    /// pin). Each probe hangs up during key exchange: nothing about us (user, key) is
+    /// ever sent to the host. A type the host does not have is left out; any other
+    /// failure is returned.
+    pub async fn probe_host_keys_via(
+        jumps: &[Hop],
         host: &str,
         port: u16,
-        key_type: Option<&str>,
         timeout: Duration,
-    ) -> Result<HostKeyOffer> {
+    ) -> Result<Vec<HostKeyOffer>> {
         let endpoint = Endpoint {
             host: host.to_string(),
             port,
             user: String::new(),
         };
-        let never_used = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519)
-            .map_err(|e| Error::Protocol(e.to_string()))?;
-        match Self::open_with(&endpoint, None, key_type, &never_used, timeout).await {
-            Err(Error::HostKeyUnknown {
-                key_type,
-                fingerprint,
-                ..
-            }) => Ok(HostKeyOffer {
-                key_type,
-                fingerprint,
-            }),
-            Err(other) => Err(other),
-            Ok(_) => unreachable!("an unpinned host is never accepted"),
-        }
+        let timeout = route::timeout_through(jumps.len(), timeout);
+        let asking = async {
+            let tunnel = Tunnel::through(jumps).await?;
+            let probe = |kind| probe_one(&tunnel, &endpoint, kind);
+            let [a, b, c, d, e] = KEY_TYPES.map(probe);
+            let outcomes = tokio::join!(a, b, c, d, e);
+            tunnel.close().await;
+            let mut offers = Vec::new();
+            for outcome in [outcomes.0, outcomes.1, outcomes.2, outcomes.3, outcomes.4] {
+                match outcome {
+                    Ok(offer) => offers.push(offer),
+                    Err(Error::HostKeyMismatch { actual, .. }) if actual.starts_with(MISSING) => {}
+                    Err(other) => return Err(other),
+                }
+            }
+            Ok(offers)
+        };
+        tokio::time::timeout(timeout, asking)
+            .await
+            .map_err(|_| Error::Timeout {
+                what: format!("Asking {host}:{port} for its host keys"),
+                seconds: timeout.as_secs(),
+            })?
     }
 
-    /// Every key the host holds, one probe per type side by side, most preferred first.
-    /// A type the host does not have is left out; any other failure is returned.
+    /// [`Connection::probe_host_keys_via`] directly.
     pub async fn probe_host_keys(
         host: &str,
         port: u16,
         timeout: Duration,
     ) -> Result<Vec<HostKeyOffer>> {
-        let probes = KEY_TYPES.map(|kind| Self::probe_host_key(host, port, Some(kind), timeout));
-        let mut offers = Vec::new();
-        let [a, b, c, d, e] = probes;
-        let outcomes = tokio::join!(a, b, c, d, e);
-        for outcome in [outcomes.0, outcomes.1, outcomes.2, outcomes.3, outcomes.4] {
-            match outcome {
-                Ok(offer) => offers.push(offer),
-                Err(Error::HostKeyMismatch { actual, .. }) if actual.starts_with(MISSING) => {}
-                Err(other) => return Err(other),
-            }
-        }
-        Ok(offers)
+        Self::probe_host_keys_via(&[], host, port, timeout).await
+    }
+}
+
+/// The host's key of `key_type`: a key exchange with nothing pinned, which refuses
+/// whatever the host shows and reports it.
+async fn probe_one(tunnel: &Tunnel, endpoint: &Endpoint, key_type: &str) -> Result<HostKeyOffer> {
+    match tunnel.handshake(endpoint, None, Some(key_type)).await {
+        Err(Error::HostKeyUnknown {
+            key_type,
+            fingerprint,
+            ..
+        }) => Ok(HostKeyOffer {
+            key_type,
+            fingerprint,
+        }),
+        Err(other) => Err(other),
+        Ok(_) => unreachable!("an unpinned host is never accepted"),
     }
 }

@@ -8,11 +8,11 @@
 //! that ends it when its channel closes: without a terminal, sshd would otherwise leave
 //! it running on the host after the console is gone ([`run`]).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use russh::client::{self, Handle};
-use russh::keys::{PrivateKey, PrivateKeyWithHashAlg};
+use russh::client::Handle;
+use russh::keys::PrivateKey;
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -22,11 +22,14 @@ use crate::trust::HostPin;
 
 mod captured;
 mod host_key;
+mod route;
 mod run;
 
 pub use captured::{Captured, KEPT_BYTES};
 use host_key::PinnedHostKey;
 pub use host_key::{host_key_algorithms, HostKeyOffer};
+pub use route::Hop;
+use route::Tunnel;
 pub use run::{CommandEnd, CommandOutputSummary, Deadline, StreamChunk, StreamingCommand};
 
 /// Ends a streamed command ([`Connection::exec_streaming`]); cloned freely, cancelled once.
@@ -74,6 +77,8 @@ impl CommandOutput {
 
 pub struct Connection {
     handle: Arc<Handle<PinnedHostKey>>,
+    /// The jump hosts this connection passes through, open as long as it is.
+    tunnel: Tunnel,
     host: String,
     host_key: String,
     /// The fingerprint of the key this connection authenticated with.
@@ -110,134 +115,60 @@ impl Connection {
         key: &PrivateKey,
         timeout: Duration,
     ) -> Result<Connection> {
-        let key_type = pin.and_then(|p| p.key_type.as_deref());
-        let expected = pin.map(|p| p.fingerprint.as_str());
-        Self::open_with(endpoint, expected, key_type, key, timeout).await
+        Self::open_via(&[], endpoint, pin, key, timeout).await
     }
 
-    /// [`Connection::open`] with the pin's parts: the fingerprint expected (`None`: any
-    /// key fails as unknown) and the key type asked for (`None`: the host's preferred).
+    /// [`Connection::open`] through `jumps`, in order: each hop's key is checked against
+    /// its own pin before authenticating to it, and the next is reached through it.
+    /// `timeout` is for each hop.
+    pub async fn open_via(
+        jumps: &[Hop],
+        endpoint: &Endpoint,
+        pin: Option<&HostPin>,
+        key: &PrivateKey,
+        timeout: Duration,
+    ) -> Result<Connection> {
+        let key_type = pin.and_then(|p| p.key_type.as_deref());
+        let expected = pin.map(|p| p.fingerprint.as_str());
+        Self::open_with(jumps, endpoint, expected, key_type, key, timeout).await
+    }
+
+    /// [`Connection::open_via`] with the pin's parts: the fingerprint expected (`None`:
+    /// any key fails as unknown) and the key type asked for (`None`: the host's preferred).
     async fn open_with(
+        jumps: &[Hop],
         endpoint: &Endpoint,
         pinned: Option<&str>,
         key_type: Option<&str>,
         key: &PrivateKey,
         timeout: Duration,
     ) -> Result<Connection> {
-        let seconds = timeout.as_secs();
-        let asked = host_key::preferences(key_type)?;
+        let timeout = route::timeout_through(jumps.len(), timeout);
         tokio::time::timeout(
             timeout,
-            Self::open_inner(endpoint, pinned, key_type, asked, key),
+            Self::open_inner(jumps, endpoint, pinned, key_type, key),
         )
         .await
         .map_err(|_| Error::Timeout {
             what: format!("Connecting to {}:{}", endpoint.host, endpoint.port),
-            seconds,
+            seconds: timeout.as_secs(),
         })?
     }
 
     async fn open_inner(
+        jumps: &[Hop],
         endpoint: &Endpoint,
         pinned: Option<&str>,
         key_type: Option<&str>,
-        asked: russh::Preferred,
         key: &PrivateKey,
     ) -> Result<Connection> {
-        let host = endpoint.host.clone();
-        let addresses: Vec<_> = tokio::net::lookup_host((host.as_str(), endpoint.port))
-            .await
-            .map_err(|_| Error::NameNotResolved { host: host.clone() })?
-            .collect();
-        if addresses.is_empty() {
-            return Err(Error::NameNotResolved { host });
-        }
-        let stream = tokio::net::TcpStream::connect(&addresses[..])
-            .await
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::ConnectionRefused => Error::ConnectionRefused {
-                    host: host.clone(),
-                    port: endpoint.port,
-                },
-                _ => Error::Protocol(format!("could not reach {host}:{}: {e}", endpoint.port)),
-            })?;
-        stream.set_nodelay(true).ok();
-
-        let config = Arc::new(client::Config {
-            keepalive_interval: Some(KEEPALIVE_INTERVAL),
-            keepalive_max: KEEPALIVE_MAX,
-            inactivity_timeout: None,
-            preferred: asked,
-            ..Default::default()
-        });
-        let seen = Arc::new(Mutex::new(None));
-        let verifier = PinnedHostKey {
-            expected: pinned.map(str::to_string),
-            seen: seen.clone(),
-        };
-        let mut handle = match client::connect_stream(config, stream, verifier).await {
-            Ok(handle) => handle,
-            Err(error) => {
-                let seen = seen.lock().unwrap().clone();
-                return Err(match (error, seen, pinned) {
-                    (russh::Error::UnknownKey, Some(seen), Some(expected)) => {
-                        Error::HostKeyMismatch {
-                            host: format!("{host}:{}", endpoint.port),
-                            expected: expected.to_string(),
-                            actual: seen.fingerprint,
-                        }
-                    }
-                    (russh::Error::UnknownKey, Some(seen), None) => Error::HostKeyUnknown {
-                        host: format!("{host}:{}", endpoint.port),
-                        key_type: seen.key_type,
-                        fingerprint: seen.fingerprint,
-                    },
-                    // The host holds no key of the type asked for (the pinned one).
-                    (
-                        russh::Error::NoCommonAlgo {
-                            kind: russh::AlgorithmKind::Key,
-                            ..
-                        },
-                        _,
-                        _,
-                    ) if key_type.is_some() => host_key::type_missing(
-                        format!("{host}:{}", endpoint.port),
-                        pinned,
-                        key_type.unwrap_or_default(),
-                    ),
-                    (error, _, _) => protocol_error(&host, error),
-                });
-            }
-        };
-        let host_key = seen
-            .lock()
-            .unwrap()
-            .as_ref()
-            .map(|s| s.fingerprint.clone())
-            .unwrap_or_default();
-
-        let hash = handle
-            .best_supported_rsa_hash()
-            .await
-            .map_err(|e| protocol_error(&host, e))?
-            .flatten();
-        let auth = handle
-            .authenticate_publickey(
-                &endpoint.user,
-                PrivateKeyWithHashAlg::new(Arc::new(key.clone()), hash),
-            )
-            .await
-            .map_err(|e| protocol_error(&host, e))?;
-        if !auth.success() {
-            return Err(Error::AuthRejected {
-                host,
-                user: endpoint.user.clone(),
-                key: key.public_key().to_openssh().unwrap_or_default(),
-            });
-        }
+        let tunnel = Tunnel::through(jumps).await?;
+        let (mut handle, host_key) = tunnel.handshake(endpoint, pinned, key_type).await?;
+        route::authenticate(&mut handle, endpoint, key).await?;
         Ok(Connection {
             handle: Arc::new(handle),
-            host,
+            tunnel,
+            host: endpoint.host.clone(),
             host_key,
             client_key: key
                 .public_key()
@@ -436,16 +367,6 @@ impl Connection {
             .handle
             .disconnect(russh::Disconnect::ByApplication, "", "en")
             .await;
-    }
-}
-
-fn protocol_error(host: &str, error: russh::Error) -> Error {
-    match error {
-        russh::Error::Disconnect | russh::Error::HUP | russh::Error::SendError => {
-            Error::ConnectionLost {
-                host: host.to_string(),
-            }
-        }
-        other => Error::Protocol(other.to_string()),
+        self.tunnel.close().await;
     }
 }

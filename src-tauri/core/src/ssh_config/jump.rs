@@ -1,7 +1,7 @@
 //! ssh checks every hop of a `ProxyJump` list when it reads the file, and keeps the last
-//! hop parsed (`ssh://bob@jump:2200` becomes `bob@jump:2200`). Shipshape never jumps, but
-//! it shows the value to the operator, so it is checked and written the way `ssh -G`
-//! writes it.
+//! hop parsed (`ssh://bob@jump:2200` becomes `bob@jump:2200`). The value is shown to the
+//! operator, so it is checked and written the way `ssh -G` writes it; importing a host
+//! reads its hops back with [`hops`].
 
 /// `Ok(None)` for `none`; `Ok(Some(list))` normalised; `Err(())` if any hop is malformed.
 pub(super) fn parse_jump_list(value: &str) -> Result<Option<String>, ()> {
@@ -36,10 +36,18 @@ pub(super) fn parse_jump_list(value: &str) -> Result<Option<String>, ()> {
     Ok(Some(written))
 }
 
-struct Hop {
-    user: Option<String>,
-    host: String,
-    port: Option<u16>,
+/// One hop of a `ProxyJump` list: `host` is a name ssh looks up in the config as an
+/// alias of its own; `user` and `port`, when written, win over what that says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Hop {
+    pub(crate) user: Option<String>,
+    pub(crate) host: String,
+    pub(crate) port: Option<u16>,
+}
+
+/// The hops of a `ProxyJump` value as [`parse_jump_list`] writes it, in order.
+pub(crate) fn hops(written: &str) -> Result<Vec<Hop>, ()> {
+    written.split(',').map(parse_hop).collect()
 }
 
 /// `[user@]host[:port]`, `[user@][v6]:port`, or `ssh://[user@]host[:port][/]`.
@@ -118,6 +126,27 @@ mod tests {
         assert_eq!(
             written("first,ssh://x@last:9").as_deref(),
             Some("first,x@last:9")
+        );
+    }
+
+    #[test]
+    fn a_written_list_reads_back_hop_by_hop() {
+        let list = written("ssh://ann@bastion:2200,inner").unwrap();
+        let hops = hops(&list).unwrap();
+        assert_eq!(
+            hops,
+            vec![
+                Hop {
+                    user: Some("ann".into()),
+                    host: "bastion".into(),
+                    port: Some(2200)
+                },
+                Hop {
+                    user: None,
+                    host: "inner".into(),
+                    port: None
+                }
+            ]
         );
     }
 

@@ -19,7 +19,7 @@ mod address;
 mod evaluate;
 mod expand;
 mod include;
-mod jump;
+pub(crate) mod jump;
 mod keywords;
 pub(crate) mod pattern;
 mod syntax;
@@ -46,8 +46,8 @@ pub struct ResolvedHost {
     /// `%`-tokens and `${VARIABLE}`s expanded. Empty if none applied (ssh would then try
     /// its default key files).
     pub identity_files: Vec<String>,
-    /// Shown to the operator only, never used: `[user@]host[:port]` hops as `ssh -G`
-    /// writes them; `None` if unset or `none`.
+    /// The jump hosts, `[user@]host[:port]` as `ssh -G` writes them; `None` if unset or
+    /// `none`. Each hop is itself a Host of the config ([`jump::hops`]).
     pub proxy_jump: Option<String>,
     /// Shown to the operator only, never run: the `ProxyCommand` as written (tokens not
     /// expanded); `None` if unset or `none`.
@@ -59,17 +59,13 @@ pub struct ResolvedHost {
 }
 
 impl ResolvedHost {
-    /// Why Shipshape cannot reach this host as ssh would, if it cannot: it connects
-    /// directly, and offering to trust whatever answers at `hostname` instead of the
-    /// host behind the jump would be wrong.
+    /// Why Shipshape cannot reach this host as ssh would, if it cannot: it never runs a
+    /// proxy command, and offering to trust whatever answers at `hostname` instead of
+    /// the host behind the proxy would be wrong. (Jump hosts it follows itself.)
     pub fn unsupported(&self) -> Option<String> {
-        let via = match (&self.proxy_jump, &self.proxy_command) {
-            (Some(hops), _) => format!("ProxyJump {hops}"),
-            (None, Some(command)) => format!("ProxyCommand {command}"),
-            (None, None) => return None,
-        };
+        let command = self.proxy_command.as_ref()?;
         Some(format!(
-            "Host {} is reached through {via} in the SSH config. Shipshape connects directly and does not support jump hosts or proxy commands yet, so it does not import this host: what answers at {} directly may not be the host ssh reaches.",
+            "Host {} is reached through ProxyCommand {command} in the SSH config. Shipshape never runs a proxy command, so it does not import this host: what answers at {} directly may not be the host ssh reaches. Write the way there as ProxyJump instead, if it is a jump host.",
             self.alias, self.hostname
         ))
     }

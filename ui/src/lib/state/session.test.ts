@@ -5,7 +5,7 @@ import type { ErrorCode, ErrorReport, LiveStatus, StatusReport, TargetSummary } 
 import { RESUBSCRIBE_AFTER_MS, TargetSession } from "./session.svelte";
 
 const summary = (name: string): TargetSummary => ({
-  target: { name, host: "h", port: 22, user: "ubuntu", project_dir: "/p", key: "k", policy_file: null },
+  target: { name, host: "h", port: 22, user: "ubuntu", project_dir: "/p", key: "k", policy_file: null, environment: "production" as const, jump: [] },
   address: "ubuntu@h:22",
   host_key: "SHA256:x",
   services: ["db"],
