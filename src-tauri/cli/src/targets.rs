@@ -245,10 +245,6 @@ async fn trust_by_eye(console: &Console, name: &str, hop: Option<usize>) -> Resu
             true => name.to_string(),
             false => format!("{name}'s jump host {host}"),
         };
-        if trust.matches {
-            println!("{what}: its key {} is pinned", trust.offered.fingerprint);
-            return Ok(());
-        }
         let offer = &trust.offered;
         eprintln!(
             "{host} ({what}) offers a {} host key with fingerprint\n  {}",
@@ -261,7 +257,13 @@ async fn trust_by_eye(console: &Console, name: &str, hop: Option<usize>) -> Resu
             );
         }
         if let Some(pinned) = &trust.pinned {
-            eprintln!("currently pinned: {pinned} (DIFFERENT)");
+            let same = if trust.matches { "same" } else { "DIFFERENT" };
+            eprintln!("currently pinned: {pinned} ({same})");
+        }
+        // Every host of the way matches its pin (the probe names a host needing the
+        // operator first): nothing to ask.
+        if trust.matches {
+            return Ok(());
         }
         eprintln!("Compare it with the fingerprint from the host's console output (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub).");
         if !std::io::stdin().is_terminal() {

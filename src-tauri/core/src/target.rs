@@ -102,7 +102,12 @@ pub fn parse_jumps(spec: &str, user: &str) -> Result<Vec<JumpHost>> {
             crate::input::shown(spec)
         ))
     })?;
-    Ok(hops
+    if hops.len() > MAX_JUMPS {
+        return Err(Error::BadInput(format!(
+            "A target may be reached through at most {MAX_JUMPS} jump hosts."
+        )));
+    }
+    let jumps: Vec<JumpHost> = hops
         .into_iter()
         .map(|hop| JumpHost {
             host: hop.host,
@@ -110,7 +115,12 @@ pub fn parse_jumps(spec: &str, user: &str) -> Result<Vec<JumpHost>> {
             user: hop.user.unwrap_or_else(|| user.to_string()),
             key: None,
         })
-        .collect())
+        .collect();
+    for (index, hop) in jumps.iter().enumerate() {
+        let which = format!("Jump host {}: ", index + 1);
+        validate_endpoint(&which, &hop.host, hop.port, &hop.user)?;
+    }
+    Ok(jumps)
 }
 
 /// The most hops a route may have (OpenSSH sets no limit; a route longer than this is a
@@ -150,7 +160,9 @@ impl Target {
         crate::input::target_name(&self.name)?;
         validate_endpoint("", &self.host, self.port, &self.user)?;
         if self.jump.len() > MAX_JUMPS {
-            return bad("A target may be reached through at most 8 jump hosts.");
+            return bad(&format!(
+                "A target may be reached through at most {MAX_JUMPS} jump hosts."
+            ));
         }
         for (index, hop) in self.jump.iter().enumerate() {
             validate_endpoint(
@@ -311,6 +323,10 @@ mod tests {
             "ubuntu@10.0.9.9:22 via ann@bastion.example.invalid:2200, ubuntu@10.0.0.5:22"
         );
         assert!(parse_jumps("bastion:0", "ubuntu").is_err());
+        // What the window could send: a NUL, a user no login has, too many hops.
+        assert!(parse_jumps("a\0b", "ubuntu").is_err());
+        assert!(parse_jumps("bastion", "a\0b").is_err());
+        assert!(parse_jumps(&vec!["h"; MAX_JUMPS + 1].join(","), "ubuntu").is_err());
         target.jump[1].user = "u;rm".into();
         let refused = target.validate().unwrap_err().to_string();
         assert!(refused.starts_with("Jump host 2: "), "{refused}");

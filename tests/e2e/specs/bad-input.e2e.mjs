@@ -115,7 +115,10 @@ function cases(command, bad) {
   };
   sets.push(build(false));
   const hasTarget = command.args.some((a) => a.key === "target");
-  const others = command.args.filter((a) => a.key !== "target" && a.kind !== "channel");
+  // An optional argument left out is a valid call, not bad input.
+  const others = command.args.filter(
+    (a) => a.key !== "target" && a.kind !== "channel" && !(bad === "missing" && a.kind === "optional"),
+  );
   if (hasTarget && others.length) sets.push(build(true));
   return sets;
 }

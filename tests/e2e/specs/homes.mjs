@@ -14,6 +14,7 @@ function rebuiltTarget(lab, name) {
 const homes = {
   // First run: the app creates "Local lab" from SHIPSHAPE_LAB.
   dashboard: () => ({}),
+  "keyboard-access": () => ({}),
   operations: () => ({}),
   logs: () => ({}),
   "git-review": () => ({}),

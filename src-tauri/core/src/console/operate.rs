@@ -133,7 +133,8 @@ impl Console {
             confirm_by_name: matches!(
                 operation,
                 Operation::Down | Operation::Stop { service: None }
-            ) || (environment == Environment::Production && operation.is_destructive()),
+            ) || (environment == Environment::Production
+                && operation.is_destructive()),
             environment,
         })
     }

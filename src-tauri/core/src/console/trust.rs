@@ -159,6 +159,7 @@ impl Console {
         let target = self.target(name)?;
         let mut stops = route::stops(&target, &self.known_hosts()?);
         let mut pinned = Vec::new();
+        let mut spoke = false;
         for hop in 0..stops.len() {
             let endpoint = &stops[hop].endpoint;
             let known = known_hosts_import::keys_for(known_hosts, &endpoint.host, endpoint.port)?;
@@ -166,6 +167,7 @@ impl Console {
             if known.is_empty() && stops[hop].pin.is_some() {
                 continue;
             }
+            spoke = true;
             if known.is_empty() {
                 return Err(Error::BadInput(format!(
                     "{} lists no key for {}. Trust the host by its fingerprint instead.",
@@ -198,6 +200,12 @@ impl Console {
                     })
                 }
             }
+        }
+        if !spoke {
+            return Err(Error::BadInput(format!(
+                "{} lists no key for any host of {name}'s way. Trust it by its fingerprint instead.",
+                known_hosts.display()
+            )));
         }
         Ok(pinned)
     }

@@ -1,0 +1,122 @@
+// Keyboard and access in the real window: the command palette (Ctrl+K) reaches screens,
+// targets and operations, an operation's exact command shown before it runs; focus stays
+// trapped in a dialog and comes back after it; the theme is chosen by hand; and axe-core
+// finds no WCAG 2.1 A/AA violation on any screen, in the light and the dark theme.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { screenshot, waitForState } from "./support.mjs";
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const SCREENS = ["dashboard", "targets", "keys", "logs", "history", "checklist", "deploy", "env"];
+
+async function activeTestid() {
+  return browser.execute(() => document.activeElement?.closest("[data-testid]")?.getAttribute("data-testid") ?? null);
+}
+
+/** "inside" while focus is in the palette, else what has it (for the failure message). */
+async function insidePalette() {
+  return browser.execute(() => {
+    const active = document.activeElement;
+    if (active?.closest('[data-testid="command-palette"]')) return "inside";
+    return active ? active.outerHTML.slice(0, 160) : "nothing";
+  });
+}
+
+/** axe-core's WCAG 2.1 A and AA rules on the page as it is now: the violations, one line each. */
+async function axeViolations() {
+  const loaded = await browser.execute(() => typeof window.axe !== "undefined");
+  if (!loaded) await browser.execute(`${axeSource}; return true;`);
+  const result = await browser.executeAsync((done) => {
+    window.axe
+      .run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } })
+      .then((r) => done(r.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).slice(0, 4).join(" | ")}`)))
+      .catch((e) => done([`axe failed: ${e}`]));
+  });
+  return result;
+}
+
+async function press(...keys) {
+  await browser.keys(keys);
+}
+
+describe("keyboard and access", () => {
+  it("opens the palette with Ctrl+K and shows an operation's exact command before anything runs", async () => {
+    await $('[data-testid="target"]').waitForDisplayed();
+    await $('[data-testid="connect"]').click();
+    await waitForState("backend-aws", "running");
+    await press("Control", "k");
+    await $('[data-testid="command-palette"]').waitForDisplayed();
+    expect(await activeTestid()).toBe("palette-query");
+    await browser.keys("restart back");
+    await browser.waitUntil(
+      async () => (await $('[data-testid="palette-preview"]').getText()).includes("restart backend-aws"),
+      { timeout: 15000, timeoutMsg: "the palette never showed the restart command" },
+    );
+    const preview = await $('[data-testid="palette-preview"]').getText();
+    expect(preview).toContain("docker compose --profile aws restart backend-aws");
+    await screenshot("palette-restart");
+
+    // Enter opens the usual dialog, with the same command; nothing has run yet.
+    await press("Enter");
+    const command = await $('[data-testid="operation-command"]');
+    await command.waitForDisplayed();
+    expect(await command.getText()).toContain("docker compose --profile aws restart backend-aws");
+    await press("Escape");
+    await $('[data-testid="operation-command"]').waitForDisplayed({ reverse: true });
+  });
+
+  it("keeps focus inside a dialog and gives it back when the dialog closes", async () => {
+    await $('[data-testid="connect"]').click();
+    await waitForState("backend-aws", "running");
+    await $('[data-testid="open-palette"]').click();
+    await $('[data-testid="command-palette"]').waitForDisplayed();
+    for (let i = 0; i < 6; i++) {
+      await press("Tab");
+      expect(await insidePalette()).toBe("inside");
+    }
+    for (let i = 0; i < 3; i++) {
+      await press("Shift", "Tab");
+      expect(await insidePalette()).toBe("inside");
+    }
+    await press("Escape");
+    await $('[data-testid="command-palette"]').waitForDisplayed({ reverse: true });
+    expect(await activeTestid()).toBe("open-palette");
+  });
+
+  it("reaches every screen and target by keyboard alone", async () => {
+    await press("Control", "k");
+    await browser.keys("go to history");
+    await press("Enter");
+    await browser.waitUntil(async () => (await $('[data-testid="nav-history"]').getAttribute("aria-current")) === "page");
+    await press("Control", "k");
+    await browser.keys("switch local");
+    await press("Enter");
+    await browser.waitUntil(async () => (await $('[data-testid="nav-dashboard"]').getAttribute("aria-current")) === "page");
+    await press("Control", "2");
+    await browser.waitUntil(async () => (await $('[data-testid="nav-targets"]').getAttribute("aria-current")) === "page");
+  });
+
+  for (const theme of ["light", "dark"]) {
+    it(`has no WCAG 2.1 A/AA violation on any screen in the ${theme} theme`, async () => {
+      await press("Control", "k");
+      await browser.keys(`theme ${theme}`);
+      await press("Enter");
+      await browser.waitUntil(async () => (await browser.execute(() => document.documentElement.dataset.theme)) === theme);
+      const found = [];
+      for (const id of SCREENS) {
+        await $(`[data-testid="nav-${id}"]`).click();
+        await browser.waitUntil(async () => (await $(`[data-testid="nav-${id}"]`).getAttribute("aria-current")) === "page");
+        if (id === "dashboard") await waitForState("backend-aws", "running");
+        await browser.pause(400); // screens read the host as they open; check them settled
+        for (const violation of await axeViolations()) found.push(`${theme} ${id}: ${violation}`);
+        await screenshot(`axe-${theme}-${id}`);
+      }
+      await $('[data-testid="open-palette"]').click();
+      await $('[data-testid="command-palette"]').waitForDisplayed();
+      for (const violation of await axeViolations()) found.push(`${theme} palette: ${violation}`);
+      await press("Escape");
+      if (found.length) console.log(found.join("\n"));
+      expect(found).toEqual([]);
+    });
+  }
+});
