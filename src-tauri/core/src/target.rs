@@ -326,7 +326,7 @@ mod tests {
         // What the window could send: a NUL, a user no login has, too many hops.
         assert!(parse_jumps("a\0b", "ubuntu").is_err());
         assert!(parse_jumps("bastion", "a\0b").is_err());
-        assert!(parse_jumps(&vec!["h"; MAX_JUMPS + 1].join(","), "ubuntu").is_err());
+        assert!(parse_jumps(&["h"; MAX_JUMPS + 1].join(","), "ubuntu").is_err());
         target.jump[1].user = "u;rm".into();
         let refused = target.validate().unwrap_err().to_string();
         assert!(refused.starts_with("Jump host 2: "), "{refused}");
