@@ -16,9 +16,10 @@ build_packages=(build-essential pkg-config curl libwebkit2gtk-4.1-dev libayatana
 # for the PDF, cmark-gfm for the Markdown; python3-venv for the JSON Schema validator;
 # iptables and iproute2 (ss) to drop one connection's packets in the fault tests; man-db
 # and desktop-file-utils to check the package's manual page and desktop entry;
-# debootstrap and xdotool to try the package on a fresh Debian and find its window.
+# debootstrap and xdotool to try the package on a fresh Debian and find its window;
+# dunst, a real notification daemon, for the console's desktop notifications.
 test_packages=(webkit2gtk-driver xauth libsecret-tools openssh-client qpdf poppler-utils cmark-gfm
-  python3-venv iptables iproute2 man-db desktop-file-utils debootstrap xdotool)
+  python3-venv iptables iproute2 man-db desktop-file-utils debootstrap xdotool dunst)
 packages=("${build_packages[@]}")
 [ "${1:-}" = --build-only ] || packages+=("${test_packages[@]}")
 command -v node >/dev/null || packages+=(nodejs npm)

@@ -8,9 +8,9 @@ use shipshape_core::console::IncomingReview;
 use shipshape_core::console::ReportExport;
 use shipshape_core::console::{DeployEvent, DeployResult};
 use shipshape_core::console::{EnvKeys, EnvSaved};
+use shipshape_core::console::{HostCheck, PinnedKey, RouteHost};
 use shipshape_core::console::{HostTrust, KeyFile, LiveStatus, OperationOutcome, PlannedOperation};
 use shipshape_core::console::{LogEvent, LogFollowStarted};
-use shipshape_core::console::{PinnedKey, RouteHost};
 use shipshape_core::deploy::compose_diff::{DiffKind, DiffRow};
 use shipshape_core::deploy::review::{ComposeChange, EnvKeyChanges, ImageChange};
 use shipshape_core::deploy::{Approval, DeployReview};
@@ -52,6 +52,7 @@ fn render() -> String {
         RouteHost::decl(&cfg),
         HostTrust::decl(&cfg),
         PinnedKey::decl(&cfg),
+        HostCheck::decl(&cfg),
         KeyInfo::decl(&cfg),
         KeyFile::decl(&cfg),
         ResolvedHost::decl(&cfg),

@@ -42,8 +42,14 @@ pub async fn run_operation(
     Ok(outcome)
 }
 
-/// Operations that take at least this long are announced when they end unwatched.
-const LONG_OPERATION_MS: u64 = 10_000;
+/// Operations that take at least this long are announced when they end unwatched;
+/// `SHIPSHAPE_NOTIFY_AFTER_MS` sets another bound (the end-to-end test uses 0).
+fn long_operation_ms() -> u64 {
+    std::env::var("SHIPSHAPE_NOTIFY_AFTER_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or(10_000)
+}
 
 /// A desktop notification when a long operation ends while the window is in the
 /// background; nothing if it is in front (the dialog shows the result) or if the desktop
@@ -53,9 +59,10 @@ fn notify_if_unseen(app: &AppHandle, target: &str, outcome: &OperationOutcome) {
         .get_webview_window("main")
         .and_then(|window| window.is_focused().ok())
         .unwrap_or(true);
-    if in_front || outcome.output.duration_ms < LONG_OPERATION_MS {
+    if in_front || outcome.output.duration_ms < long_operation_ms() {
         return;
     }
+    tracing::info!(title = %outcome.title, "announcing an operation that ended unwatched");
     let verdict = match (outcome.outcome, outcome.output.exit_code) {
         (RunOutcome::Cancelled, _) => "stopped",
         (_, Some(0)) => "finished",
@@ -69,7 +76,8 @@ fn notify_if_unseen(app: &AppHandle, target: &str, outcome: &OperationOutcome) {
             "{target}, after {} s",
             outcome.output.duration_ms / 1000
         ))
-        .show();
+        .show()
+        .inspect_err(|e| tracing::warn!("the desktop notification was not shown: {e}"));
 }
 
 /// Stops the run the UI named `request` (its remote command is ended on the host).

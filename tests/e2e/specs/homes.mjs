@@ -113,6 +113,12 @@ exit 1`;
     return {};
   },
 
+  // The lab target; every operation counts as long enough to be announced.
+  notifications: () => ({ SHIPSHAPE_NOTIFY_AFTER_MS: "0" }),
+
+  // Nothing at all: no target, no lab bootstrap, a home with no ~/.ssh/config.
+  newcomer: (home) => ({ SHIPSHAPE_LAB: undefined, HOME: home }),
+
   // Only a target whose pinned fingerprint is wrong; no lab bootstrap to restore the pin.
   "wrong-host-key": (home, lab) => {
     const target = {

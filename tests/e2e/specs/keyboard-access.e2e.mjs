@@ -2,11 +2,8 @@
 // targets and operations, an operation's exact command shown before it runs; focus stays
 // trapped in a dialog and comes back after it; the theme is chosen by hand; and axe-core
 // finds no WCAG 2.1 A/AA violation on any screen, in the light and the dark theme.
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { screenshot, waitForState } from "./support.mjs";
+import { axeViolations, screenshot, waitForState } from "./support.mjs";
 
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const SCREENS = ["dashboard", "targets", "keys", "logs", "history", "checklist", "deploy", "env"];
 
 async function activeTestid() {
@@ -22,24 +19,14 @@ async function insidePalette() {
   });
 }
 
-/** axe-core's WCAG 2.1 A and AA rules on the page as it is now: the violations, one line each. */
-async function axeViolations() {
-  const loaded = await browser.execute(() => typeof window.axe !== "undefined");
-  if (!loaded) await browser.execute(`${axeSource}; return true;`);
-  const result = await browser.executeAsync((done) => {
-    window.axe
-      .run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } })
-      .then((r) => done(r.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).slice(0, 4).join(" | ")}`)))
-      .catch((e) => done([`axe failed: ${e}`]));
-  });
-  return result;
-}
-
 async function press(...keys) {
   await browser.keys(keys);
 }
 
 describe("keyboard and access", () => {
+  // The theme chosen here is the webview's, kept across runs: the next specs follow the OS.
+  after(() => browser.execute(() => localStorage.removeItem("shipshape.theme")));
+
   it("opens the palette with Ctrl+K and shows an operation's exact command before anything runs", async () => {
     await $('[data-testid="target"]').waitForDisplayed();
     await $('[data-testid="connect"]').click();

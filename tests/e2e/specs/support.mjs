@@ -1,6 +1,7 @@
 // Helpers the specs share: the lab's descriptor and Docker access as the lab operator.
 import { execFileSync } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 
 export const lab = JSON.parse(readFileSync(process.env.SHIPSHAPE_LAB, "utf8"));
 export const project = lab.project_dir.split("/").pop();
@@ -112,4 +113,32 @@ export async function closeConsole() {
     if (!String(e).includes("window handles were removed")) throw e;
   }
   await new Promise((resolve) => setTimeout(resolve, 1500)); // let the app finish exiting
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/** axe-core's WCAG 2.1 A and AA rules on the page as it is now: the violations, one line each. */
+export async function axeViolations() {
+  const loaded = await browser.execute(() => typeof window.axe !== "undefined");
+  if (!loaded) await browser.execute(`${axeSource}; return true;`);
+  const result = await browser.executeAsync((done) => {
+    window.axe
+      .run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } })
+      .then((r) => done(r.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).slice(0, 4).join(" | ")}`)))
+      .catch((e) => done([`axe failed: ${e}`]));
+  });
+  return result;
+}
+
+
+/** Presses Tab (Shift+Tab with `back`) until the element with one of `testids` has focus:
+ *  how a keyboard user gets there. Fails after 80 presses. */
+export async function tabTo(testids, back = false) {
+  const wanted = [testids].flat();
+  for (let i = 0; i < 80; i++) {
+    const at = await browser.execute(() => document.activeElement?.getAttribute("data-testid") ?? null);
+    if (wanted.includes(at)) return at;
+    await browser.keys(back ? ["Shift", "Tab"] : ["Tab"]);
+  }
+  throw new Error(`Tab never reached ${wanted.join(" or ")}`);
 }

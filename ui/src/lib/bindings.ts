@@ -169,6 +169,40 @@ export type PinnedKey = {
  */
 host: string, offer: HostKeyOffer, };
 
+export type HostCheck = { target: string, 
+/**
+ * `user@host:port`, with the jump hosts.
+ */
+address: string, project_dir: string, 
+/**
+ * v2's plugin, or v1's `docker-compose` where v2 is missing.
+ */
+compose: Compose, 
+/**
+ * Always `aws`: the only profile the policy lets Shipshape use.
+ */
+profile: string, 
+/**
+ * The services the project defines under the profile.
+ */
+services: Array<string>, 
+/**
+ * The policy's services the project does not define (a wrong directory or branch).
+ */
+missing: Array<string>, 
+/**
+ * Migration scripts present, as the policy selects them.
+ */
+migrations: number, 
+/**
+ * The ports only the project's `aws` containers may serve.
+ */
+production_ports: Array<number>, 
+/**
+ * What must never appear in a service's command (`--reload`, ...).
+ */
+forbidden_patterns: Array<string>, };
+
 export type KeyInfo = { name: string, 
 /**
  * e.g. `ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`

@@ -15,6 +15,7 @@ import type {
   EnvSaved,
   ErrorReport,
   HistoryRecord,
+  HostCheck,
   HostKeyOffer,
   HostTrust,
   IncomingReview,
@@ -351,6 +352,14 @@ export function serviceStatus(args: { target: string }): Promise<StatusReport> {
 
 export function disconnect(args: { target: string }): Promise<null> {
   return call<null>("disconnect", args);
+}
+
+/**
+ * The first look at a newly trusted host: its Compose, project, `aws` services and the
+ * policy's guardrails, before any change is offered.
+ */
+export function hostCheck(args: { target: string }): Promise<HostCheck> {
+  return call<HostCheck>("host_check", args);
 }
 
 // src-tauri/src/commands/targets.rs
