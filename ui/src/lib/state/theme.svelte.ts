@@ -1,6 +1,7 @@
 // Light or dark: the OS decides unless the operator chose. The choice is the console's
-// own (the CLI has no theme), kept in the webview's local storage and applied as
-// `data-theme` on the root element, which app.css reads.
+// own (the CLI has no theme), kept in the webview's local storage. The theme shown is
+// always set as `data-theme` on the root element (the OS's, followed, while the choice
+// is "system"), so app.css states the dark colours once.
 
 export type ThemeChoice = "system" | "light" | "dark";
 const KEY = "shipshape.theme";
@@ -32,11 +33,20 @@ class Theme {
     this.apply();
   }
 
+  /** The theme shown: the choice, or the OS's preference while the choice is "system". */
   private apply() {
     if (typeof document === "undefined") return;
-    if (this.choice === "system") delete document.documentElement.dataset.theme;
-    else document.documentElement.dataset.theme = this.choice;
+    const dark = this.choice === "dark" || (this.choice === "system" && prefersDark?.matches === true);
+    document.documentElement.dataset.theme = dark ? "dark" : "light";
+  }
+
+  /** Follows the OS's switches while the choice is "system". */
+  follow() {
+    prefersDark?.addEventListener("change", () => this.apply());
   }
 }
 
+const prefersDark = typeof matchMedia === "undefined" ? null : matchMedia("(prefers-color-scheme: dark)");
+
 export const theme = new Theme();
+theme.follow();
