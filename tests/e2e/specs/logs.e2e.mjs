@@ -113,6 +113,39 @@ describe("logs", () => {
     expect(lines.map(squeeze)).toContain(squeeze(shown));
   });
 
+  it("a long follow keeps only the rows in sight in the page, at the newest line", async () => {
+    // No search in force (Escape in the search field clears it), then 3000 lines at
+    // once, straight into the service's log.
+    await $('[data-testid="log-search"]').click();
+    await browser.keys("Escape");
+    await browser.waitUntil(async () => !(await $('[data-testid="log-match-count"]').isExisting()), { timeoutMsg: "the search stayed" });
+    const from = await received();
+    docker("exec", container(SERVICE), "sh", "-c",
+      'i=0; while [ $i -lt 3000 ]; do i=$((i+1)); echo "burst $i of 3000"; done > /proc/1/fd/1');
+    await browser.waitUntil(async () => (await received()) >= from + 3000, { timeoutMsg: "the burst did not arrive" });
+    await browser.waitUntil(async () => (await lastShown()) === (await received()), { timeoutMsg: "the view is behind" });
+    const held = Number(await (await view()).getAttribute("data-rendered"));
+    expect(held).toBeGreaterThanOrEqual(2000); // the view holds its latest 2000...
+    const inPage = (await $$('[data-testid="log-view"] [data-testid="log-line"]')).length;
+    expect(inPage).toBeLessThan(150); // ...but only about a screenful is in the page
+    expect(await lastLine().getText()).toMatch(/burst 3000 of 3000|tick \d+/);
+    // Paused (the view still), Home goes to the oldest line the view holds; resumed,
+    // End goes back to the newest.
+    await $('[data-testid="log-pause"]').click();
+    await (await view()).click();
+    await browser.keys("Home");
+    const firstSeq = Number(await (await $('[data-testid="log-view"] [data-testid="log-line"]')).getAttribute("data-seq"));
+    const frozen = await view();
+    expect(firstSeq).toBe((await lastShown()) - Number(await frozen.getAttribute("data-rendered")) + 1);
+    await $('[data-testid="log-pause"]').click();
+    await (await view()).click();
+    await browser.keys("End");
+    await browser.waitUntil(async () => Number(await lastLine().getAttribute("data-seq")) === (await lastShown()), {
+      timeoutMsg: "End did not bring the newest line back",
+    });
+    await screenshot("logs-long-follow");
+  });
+
   it("stop ends the follow on the host", async () => {
     await $('[data-testid="log-stop"]').click();
     await waitForState("stopped", 10000);

@@ -16,6 +16,19 @@ describe("LogBuffer", () => {
     expect([buffer.length, buffer.dropped]).toEqual([0, 0]);
   });
 
+  it("keeps its text under a bound too: long lines push out old ones, and the newest stays", () => {
+    const buffer = new LogBuffer(1000, 100);
+    buffer.push(["a".repeat(40), "b".repeat(40), "c".repeat(40)]);
+    expect(buffer.raw()).toEqual(["b".repeat(40), "c".repeat(40)]);
+    expect(buffer.dropped).toBe(1);
+    buffer.push(["\x1b[31m" + "d".repeat(150) + "\x1b[0m"]); // alone over the bound: still shown
+    expect(buffer.length).toBe(1);
+    expect(buffer.at(0).text).toBe("d".repeat(150));
+    buffer.push(["e"]);
+    expect(buffer.raw()).toEqual(["e"]);
+    expect(buffer.received).toBe(5);
+  });
+
   it("gives the newest matching lines for the view, oldest first, with the total", () => {
     const buffer = new LogBuffer(100);
     buffer.push(ticks(1, 30));

@@ -5,8 +5,13 @@ import { parseAnsi, stripAnsi, styleClass, type Segment } from "./ansi";
 
 /** How many lines the viewer keeps; older ones are dropped and counted. */
 export const BUFFER_CAPACITY = 50_000;
+/** And how much text (UTF-16 code units, ~2 bytes each): lines may be 64 KiB long, and
+ *  50,000 of those would be gigabytes. */
+export const BUFFER_CHARS = 8_000_000;
 /** How many (matching) lines are rendered at once; the rest stay in the buffer. */
 export const VIEW_LIMIT = 2_000;
+/** How many of those are rendered when lines wrap (each then has a height of its own). */
+export const WRAP_LIMIT = 300;
 /** The policy's `logs -n 200`: the backlog a follow starts with. */
 export const BACKLOG_LINES = 200;
 
@@ -51,8 +56,13 @@ export class LogBuffer {
   private count = 0;
   /** Lines received since the last clear, dropped ones included. */
   received = 0;
+  /** The text held, in code units (`raw`, and `text` where it differs). */
+  private chars = 0;
 
-  constructor(readonly capacity = BUFFER_CAPACITY) {
+  constructor(
+    readonly capacity = BUFFER_CAPACITY,
+    readonly maxChars = BUFFER_CHARS,
+  ) {
     this.ring = new Array(capacity);
   }
 
@@ -72,12 +82,22 @@ export class LogBuffer {
 
   push(lines: string[]): void {
     for (const raw of lines) {
-      const text = stripAnsi(raw);
+      const stripped = stripAnsi(raw);
+      const text = stripped === raw ? raw : stripped; // one string held, not two
       const line: LogLine = { seq: ++this.received, raw, text, error: isErrorLine(text) };
+      if (this.count === this.capacity) this.dropOldest();
       this.ring[(this.start + this.count) % this.capacity] = line;
-      if (this.count < this.capacity) this.count++;
-      else this.start = (this.start + 1) % this.capacity;
+      this.count++;
+      this.chars += size(line);
+      while (this.chars > this.maxChars && this.count > 1) this.dropOldest();
     }
+  }
+
+  private dropOldest(): void {
+    this.chars -= size(this.ring[this.start]!);
+    this.ring[this.start] = undefined;
+    this.start = (this.start + 1) % this.capacity;
+    this.count--;
   }
 
   /** Counts `count` lines the core skipped before they reached the viewer as dropped. */
@@ -87,7 +107,7 @@ export class LogBuffer {
 
   clear(): void {
     this.ring = new Array(this.capacity);
-    this.start = this.count = this.received = 0;
+    this.start = this.count = this.received = this.chars = 0;
   }
 
   at(i: number): LogLine {
@@ -113,6 +133,10 @@ export class LogBuffer {
     }
     return { lines: lines.reverse(), matching };
   }
+}
+
+function size(line: LogLine): number {
+  return line.raw.length + (line.text === line.raw ? 0 : line.text.length);
 }
 
 export interface Filter {
