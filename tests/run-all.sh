@@ -9,7 +9,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/shipshape/target}
 export CARGO_TERM_COLOR=never NO_COLOR=1 FORCE_COLOR=0
-step() { printf '\n==> %s\n' "$*"; }
+step() { printf '\n==> %s (at %d s)\n' "$*" "$SECONDS"; }
 
 if [ -z "${SHIPSHAPE_SUITE_INNER:-}" ]; then
   t0=$SECONDS
@@ -130,8 +130,18 @@ awk '/^ +Running .*(faults|console_faults)\.rs/ { on = 1; next } /^ +Running / {
   "$logs/cargo.log" >>"$ground"
 
 step "the package: a .deb from Tauri's bundler, installed with apt here and on a fresh Debian, smoke-tested, removed"
+soak=
 if timeout 1200 tests/package.sh >"$logs/package.log" 2>&1; then
   tail -n 4 "$logs/package.log"
+  # Start-up and memory of the release console beside a blank Tauri 2 window (figures
+  # only): the rounds now, on a quiet machine; the ten-minute soak beside the package tests.
+  step "benchmark: start-up and memory of the release console and a blank Tauri 2 window"
+  if cargo build --release --quiet -p shipshape-app --example blank_window; then
+    export SHIPSHAPE_BENCH_SCREENSHOTS=$SHIPSHAPE_E2E_SCREENSHOTS
+    timeout 600 "$CARGO_TARGET_DIR/debug/bench-startup" 2>&1 | grep -v -e '^dbus-daemon' -e SpiRegistry || echo "bench-startup did not finish"
+    timeout 900 "$CARGO_TARGET_DIR/debug/bench-startup" soak >"$logs/soak.out" 2>&1 &
+    soak=$!
+  fi
   if SHIPSHAPE_PACKAGE_LOG=$logs/package-e2e.log timeout 600 tests/package-test.sh | tee "$logs/package-test.log"; then
     count package 1 0
   else
@@ -157,6 +167,12 @@ timeout 300 "$CARGO_TARGET_DIR/debug/bench-deploy" || echo "bench-deploy did not
 timeout 300 "$CARGO_TARGET_DIR/debug/bench-verify-targets" || echo "bench-verify-targets did not finish"
 SHIPSHAPE_BENCH_SECONDS=${SHIPSHAPE_BENCH_SECONDS:-60} timeout 600 "$CARGO_TARGET_DIR/debug/bench-live-status" || echo "bench-live-status did not finish"
 SHIPSHAPE_BENCH_SECONDS=${SHIPSHAPE_BENCH_SECONDS:-60} timeout 300 "$CARGO_TARGET_DIR/debug/bench-logs" || echo "bench-logs did not finish"
+
+if [ -n "$soak" ]; then
+  step "benchmark: the release console after ten minutes of live view and a log follow"
+  wait "$soak" || echo "bench-startup soak did not finish"
+  grep -v -e '^dbus-daemon' -e SpiRegistry "$logs/soak.out"
+fi
 
 step "summary"
 echo "The proving ground:"

@@ -31,14 +31,24 @@ fn main() {
         // window is in the background.
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
+        .on_page_load(|_, load| {
+            if load.event() == tauri::webview::PageLoadEvent::Finished {
+                let ms = diagnostics::since_start().as_millis();
+                tracing::info!(ms, "window page loaded, {ms} ms after start");
+            }
+        })
         .setup(move |app| {
             let settings = JsonFileSettings::open(paths::settings_file())?;
             let console = Arc::new(Console::new(Arc::new(settings)));
             let mut startup_problems = Vec::new();
             if let Err(error) = console.check_settings() {
                 startup_problems.push(ErrorReport::from(error));
-            } else if let Err(error) = tauri::async_runtime::block_on(console.ensure_lab_from_env())
-            {
+            } else if let Err(error) = tauri::async_runtime::block_on(async {
+                console.ensure_lab_from_env().await?;
+                // Read while WebKit starts, on the runtime the commands use.
+                console.prefetch_first_status();
+                Ok::<_, shipshape_core::Error>(())
+            }) {
                 startup_problems.push(ErrorReport::from(error));
             }
             for problem in &startup_problems {

@@ -5,6 +5,8 @@
 //! durations, outcomes and error codes; never key material, passphrases or output.
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use tracing_subscriber::EnvFilter;
 
@@ -17,6 +19,7 @@ const KEPT_FILES: usize = 7;
 /// `debug`; default `info`). Returns the directory, to show the operator. Logging is
 /// best effort: a data dir that cannot be written must not stop the console.
 pub fn init(component: &str) -> PathBuf {
+    STARTED.get_or_init(Instant::now);
     let dir = paths::log_dir();
     if std::fs::create_dir_all(&dir).is_err() {
         return dir;
@@ -37,4 +40,27 @@ pub fn init(component: &str) -> PathBuf {
             .try_init();
     }
     dir
+}
+
+/// When `init` ran: the process's start, near enough (it is the first thing `main` does).
+static STARTED: OnceLock<Instant> = OnceLock::new();
+
+/// How long since the process started (since `init`), for start-up figures in the log:
+/// "slow to open" is then a number an operator can attach.
+pub fn since_start() -> Duration {
+    STARTED.get_or_init(Instant::now).elapsed()
+}
+
+/// Logs, once per process, how long the start took until the window showed a target's
+/// services: the figure the start-up benchmark reads, and the one to quote when the
+/// console feels slow to open.
+pub fn note_dashboard_shown() {
+    static SHOWN: OnceLock<()> = OnceLock::new();
+    SHOWN.get_or_init(|| {
+        let ms = since_start().as_millis();
+        tracing::info!(
+            ms,
+            "dashboard shown with the target's services, {ms} ms after start"
+        );
+    });
 }

@@ -320,3 +320,34 @@ async fn a_second_change_on_a_busy_target_is_refused() {
     // Reads go on meanwhile, and the next change runs once the first is done.
     console.run_operation("fake", &Operation::Up).await.unwrap();
 }
+
+#[tokio::test]
+async fn the_services_read_at_start_answer_the_windows_first_ask_once() {
+    let host = FakeHost::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let console = one(&host, dir.path(), None);
+    answer_as_a_healthy_host(&host);
+
+    console.prefetch_first_status();
+    let started = Instant::now();
+    while host.received_containing("ps --all") == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the first target's services are read at start"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let first = console.service_status("fake").await.unwrap();
+    assert_eq!(first.services.len(), 4);
+    assert_eq!(
+        host.received_containing("ps --all"),
+        1,
+        "the first ask took the read made at start"
+    );
+    console.service_status("fake").await.unwrap();
+    assert_eq!(
+        host.received_containing("ps --all"),
+        2,
+        "later asks read afresh"
+    );
+}

@@ -31,6 +31,13 @@ pub fn diagnostic_log_dir(state: State<'_, AppState>) -> String {
     state.log_dir.clone()
 }
 
+/// The window has drawn the dashboard with a target's services: the start-up figure
+/// goes in the diagnostic log (once per run).
+#[tauri::command]
+pub fn dashboard_shown() {
+    shipshape_core::diagnostics::note_dashboard_shown()
+}
+
 /// A new target with the policy's defaults (user, port, project directory).
 #[tauri::command]
 pub fn target_draft(state: State<'_, AppState>) -> Target {

@@ -378,6 +378,14 @@ export function diagnosticLogDir(): Promise<string> {
   return call<string>("diagnostic_log_dir");
 }
 
+/**
+ * The window has drawn the dashboard with a target's services: the start-up figure
+ * goes in the diagnostic log (once per run).
+ */
+export function dashboardShown(): Promise<null> {
+  return call<null>("dashboard_shown");
+}
+
 /** A new target with the policy's defaults (user, port, project directory). */
 export function targetDraft(): Promise<Target> {
   return call<Target>("target_draft");

@@ -270,6 +270,7 @@ impl Console {
     ) -> Result<LogFollowStarted> {
         let follow = self.start_logs(target, service, lines, timestamps).await?;
         let handle = self.tasks.start(format!("logs of {service} on {target}"));
+        tracing::info!(target, service, "log follow started");
         let started = follow.started(handle.id);
         let credits = Arc::new(Semaphore::new(lines::BATCHES_IN_FLIGHT));
         self.log_credits

@@ -40,6 +40,7 @@ mod key_custody;
 mod live_status;
 mod logs;
 mod operate;
+mod prefetch;
 mod reports;
 mod route;
 mod session;
@@ -65,6 +66,8 @@ pub struct Console {
     log_credits: Mutex<HashMap<TaskId, Arc<tokio::sync::Semaphore>>>,
     /// Where private keys come from: the OS keyring ([`crate::keys::load`]).
     key_loader: KeyLoader,
+    /// The first target's services, read at start ([`Console::prefetch_first_status`]).
+    prefetch: Mutex<Option<prefetch::Prefetch>>,
 }
 
 /// Loads a private key by name; blocking.
@@ -83,6 +86,7 @@ impl Console {
             tasks: Tasks::default(),
             log_credits: Mutex::new(HashMap::new()),
             key_loader: Arc::new(crate::keys::load),
+            prefetch: Mutex::new(None),
         }
     }
 
@@ -210,6 +214,9 @@ impl Console {
 
     /// Stops everything the console runs and closes its connections: it is closing.
     pub async fn shut_down(&self) {
+        if let Some(prefetch) = self.prefetch.lock().unwrap().take() {
+            prefetch.abort();
+        }
         self.tasks.cancel_all();
         // Each stream ends its remote command and waits for the host to confirm.
         for _ in 0..60 {
@@ -225,6 +232,9 @@ impl Console {
     /// `docker compose --profile aws ps` on the target, one row per service, with
     /// restart counts and image IDs. A dropped connection is reopened once.
     pub async fn service_status(&self, name: &str) -> Result<StatusReport> {
+        if let Some(read) = self.prefetched_status(name).await {
+            return read;
+        }
         self.status(name, true).await
     }
 

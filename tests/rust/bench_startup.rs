@@ -1,0 +1,539 @@
+//! Benchmark, not a test: how fast the release console shows a usable dashboard and how
+//! much memory it holds, beside a blank Tauri 2 window built with the same versions
+//! (`src-tauri/examples/blank_window`), in the same run, on a private X display.
+//!
+//! - `bench-startup` (default): rounds taking turns, blank window then console: process
+//!   start → the blank's page loaded, and → the console's dashboard drawn with the lab
+//!   target's services (the time the console logs, read as it is written); then the summed
+//!   proportional memory (PSS) of every process of each (main, WebKit web and network
+//!   processes, any other child) once settled. Medians printed. A screenshot of the last
+//!   first render is kept (in `SHIPSHAPE_BENCH_SCREENSHOTS`, default the temp dir).
+//! - `bench-startup soak`: the console kept open with its live view and a log follow of
+//!   the backend (started from the command palette by keyboard, as an operator would)
+//!   while the backend writes 20 lines a second; PSS sampled, and printed at the end
+//!   (`SHIPSHAPE_BENCH_SOAK_SECONDS`, default 600). It takes no lab lock: `run-all.sh`
+//!   runs it beside the package tests.
+//!
+//! Goals (issue 11): dashboard ≤ 1 s, PSS ≤ 200 MB and ≤ 1.15 × the blank window's.
+//! Needs the release console and blank window (`tests/package.sh`, then
+//! `cargo build --release -p shipshape-app --example blank_window`), Xvfb and xdotool;
+//! run inside `tests/with-keyring.sh` with the lab up (`SHIPSHAPE_BENCH_ROUNDS`, default 10).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use shipshape_tests::{exclusive, release_cli, Lab};
+
+fn main() {
+    let lab = Lab::from_env();
+    let soaking = std::env::args().nth(1).as_deref() == Some("soak");
+    // The rounds take turns on a quiet lab; the soak only reads, and runs beside other
+    // work for its ten minutes.
+    let _lab_lock = (!soaking).then(exclusive);
+    let display = PrivateDisplay::start();
+    let release = release_cli().parent().unwrap().to_path_buf();
+    let console_binary = release.join("shipshape-console");
+    let blank_binary = release.join("examples").join("blank_window");
+    for binary in [&console_binary, &blank_binary] {
+        assert!(
+            binary.exists(),
+            "{} is missing: see this file's docs",
+            binary.display()
+        );
+    }
+    let home = tempfile::tempdir().unwrap();
+    let app = App {
+        lab: &lab,
+        display: &display.name,
+        home: home.path(),
+    };
+    match soaking {
+        true => soak(&app, &console_binary),
+        false => rounds(&app, &console_binary, &blank_binary),
+    }
+}
+
+fn rounds(app: &App, console_binary: &Path, blank_binary: &Path) {
+    let rounds: usize = env_number("SHIPSHAPE_BENCH_ROUNDS", 10);
+    // The first start makes the lab target, pins its key, moves the key into the keyring
+    // and fills the caches: an operator's every later start is the one measured.
+    app.console(console_binary).until_dashboard().stop();
+    app.blank(blank_binary).until_loaded().stop();
+    let (mut blank_times, mut blank_memory) = (Vec::new(), Vec::new());
+    let (mut page_times, mut dashboard_times, mut console_memory) =
+        (Vec::new(), Vec::new(), Vec::new());
+    let mut last_console = None;
+    for round in 0..rounds {
+        let blank = app.blank(blank_binary).until_loaded();
+        blank_times.push(blank.marks.loaded.unwrap());
+        blank_memory.push(blank.settled_memory());
+        blank.stop();
+
+        let console = app.console(console_binary).until_dashboard();
+        page_times.push(console.marks.loaded.unwrap_or_default());
+        dashboard_times.push(console.marks.dashboard.unwrap());
+        let last = round + 1 == rounds;
+        if last {
+            screenshot(
+                app.display,
+                "first-render.png",
+                "the console's first render",
+            );
+        }
+        let memory = console.settled_memory();
+        if last {
+            last_console = Some(memory.clone());
+        }
+        console_memory.push(memory);
+        console.stop();
+    }
+    let blank_pss = median_f(blank_memory.iter().map(|m| m.total_mb()).collect());
+    let console_pss = median_f(console_memory.iter().map(|m| m.total_mb()).collect());
+    println!("start-up and memory, release builds, {rounds} rounds taking turns (medians):");
+    println!(
+        "  blank Tauri 2 window: page loaded {} ms after process start; {blank_pss:.0} MB PSS",
+        median(blank_times).as_millis()
+    );
+    println!(
+        "  console: page loaded {} ms, dashboard with the lab's services {} ms after process start (goal <= 1000 ms); {console_pss:.0} MB PSS (goal <= 200 MB)",
+        median(page_times).as_millis(),
+        median(dashboard_times).as_millis()
+    );
+    println!(
+        "  console / blank window PSS: {:.2}x (goal <= 1.15x)",
+        console_pss / blank_pss
+    );
+    if let Some(memory) = last_console {
+        println!("  console's processes, last round: {}", memory.describe());
+    }
+    println!(
+        "  blank window's processes, last round: {}",
+        blank_memory.last().unwrap().describe()
+    );
+}
+
+fn soak(app: &App, console_binary: &Path) {
+    let seconds: u64 = env_number("SHIPSHAPE_BENCH_SOAK_SECONDS", 600);
+    let console = app.console(console_binary).until_dashboard();
+    let at_dashboard = console.settled_memory();
+    let window = run_ok(
+        "xdotool",
+        &["search", "--sync", "--name", "^Shipshape$"],
+        app.display,
+    );
+    let window = window.lines().next().unwrap().to_string();
+    run_ok("xdotool", &["windowfocus", "--sync", &window], app.display);
+    run_ok("xdotool", &["key", "ctrl+k"], app.display);
+    std::thread::sleep(Duration::from_millis(500));
+    run_ok(
+        "xdotool",
+        &["type", "--delay", "40", "follow backend-aws logs"],
+        app.display,
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    run_ok("xdotool", &["key", "Return"], app.display);
+    let followed = shipshape_tests::wait_until(Duration::from_secs(20), || {
+        console.log_text().contains("log follow started")
+    });
+    assert!(
+        followed,
+        "the palette did not start a follow of backend-aws's logs"
+    );
+    let container = app.lab.container("backend-aws");
+    let lines = seconds * 20;
+    let writer = Command::new("docker")
+        .args(["exec", &container, "sh", "-c"])
+        .arg(format!(
+            "i=0; while [ $i -lt {lines} ]; do i=$((i+1)); echo \"soak $i: order book refreshed, 20 levels, spread 0.02\"; sleep 0.05; done > /proc/1/fd/1"
+        ))
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let mut peak = at_dashboard.clone();
+    while started.elapsed() < Duration::from_secs(seconds) {
+        std::thread::sleep(Duration::from_secs(10).min(Duration::from_secs(seconds)));
+        let now = console.memory();
+        if now.total_mb() > peak.total_mb() {
+            peak = now;
+        }
+    }
+    let after = console.settled_memory();
+    screenshot(app.display, "after-soak.png", "the console after the soak");
+    let mut writer = writer;
+    let _ = writer.kill();
+    let _ = writer.wait();
+    println!("console kept open {seconds} s with its live view and a follow of backend-aws's logs (20 lines/s), release build:");
+    println!(
+        "  PSS after the dashboard was up: {:.0} MB ({})",
+        at_dashboard.total_mb(),
+        at_dashboard.describe()
+    );
+    println!(
+        "  PSS after {seconds} s: {:.0} MB ({}); peak {:.0} MB (goal <= 200 MB)",
+        after.total_mb(),
+        after.describe(),
+        peak.total_mb()
+    );
+    console.stop();
+}
+
+/// One app under test: where it shows and keeps its data.
+struct App<'a> {
+    lab: &'a Lab,
+    display: &'a str,
+    home: &'a Path,
+}
+
+impl App<'_> {
+    fn console(&self, binary: &Path) -> Running {
+        let log_dir = self.home.join("logs");
+        let log_start = log_len(&log_dir);
+        let mut command = Command::new(binary);
+        command
+            .env("SHIPSHAPE_HOME", self.home)
+            .env("SHIPSHAPE_LAB", &self.lab.descriptor)
+            .stdout(Stdio::null());
+        Running::start(
+            command,
+            self.display,
+            Marks::Log {
+                dir: log_dir,
+                from: log_start,
+            },
+        )
+    }
+
+    fn blank(&self, binary: &Path) -> Running {
+        let mut command = Command::new(binary);
+        command.stdout(Stdio::piped());
+        Running::start(command, self.display, Marks::Stdout(None))
+    }
+}
+
+/// Where an app says how far its start has come.
+enum Marks {
+    /// The console's diagnostic log, from this byte on.
+    Log { dir: PathBuf, from: u64 },
+    /// The blank window's standard output, read line by line as it comes.
+    Stdout(Option<mpsc::Receiver<(Instant, String)>>),
+}
+
+#[derive(Default)]
+struct Reached {
+    loaded: Option<Duration>,
+    dashboard: Option<Duration>,
+}
+
+struct Running {
+    child: Child,
+    started: Instant,
+    source: Marks,
+    marks: Reached,
+}
+
+impl Running {
+    fn start(mut command: Command, display: &str, source: Marks) -> Running {
+        command
+            .env("DISPLAY", display)
+            .env("NO_AT_BRIDGE", "1")
+            .stderr(Stdio::null());
+        let started = Instant::now();
+        let mut child = command.spawn().expect("the app starts");
+        let source = match source {
+            Marks::Stdout(_) => {
+                let (sender, receiver) = mpsc::channel();
+                let stdout = child.stdout.take().unwrap();
+                std::thread::spawn(move || {
+                    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                        let _ = sender.send((Instant::now(), line));
+                    }
+                });
+                Marks::Stdout(Some(receiver))
+            }
+            log => log,
+        };
+        Running {
+            child,
+            started,
+            source,
+            marks: Reached::default(),
+        }
+    }
+
+    fn until_loaded(mut self) -> Running {
+        self.wait_for(|m| m.loaded.is_some());
+        self
+    }
+
+    fn until_dashboard(mut self) -> Running {
+        self.wait_for(|m| m.dashboard.is_some());
+        self
+    }
+
+    /// Reads the marks as they come (every 2 ms) until `done`; a minute at most.
+    fn wait_for(&mut self, done: impl Fn(&Reached) -> bool) {
+        while !done(&self.marks) {
+            assert!(
+                self.started.elapsed() < Duration::from_secs(60),
+                "the app did not get there in a minute"
+            );
+            assert!(
+                self.child.try_wait().unwrap().is_none(),
+                "the app ended early"
+            );
+            match &self.source {
+                Marks::Stdout(Some(lines)) => {
+                    if let Ok((at, line)) = lines.recv_timeout(Duration::from_millis(50)) {
+                        if line.starts_with("window page loaded") {
+                            self.marks.loaded = Some(at - self.started);
+                        }
+                    }
+                }
+                Marks::Log { .. } => {
+                    let text = self.log_text();
+                    let now = self.started.elapsed();
+                    if self.marks.loaded.is_none() && text.contains("window page loaded") {
+                        self.marks.loaded = Some(now);
+                    }
+                    if text.contains("dashboard shown") {
+                        self.marks.dashboard = Some(now);
+                    }
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                Marks::Stdout(None) => unreachable!(),
+            }
+        }
+    }
+
+    /// What the console has logged since it started.
+    fn log_text(&self) -> String {
+        let Marks::Log { dir, from } = &self.source else {
+            return String::new();
+        };
+        let mut text = Vec::new();
+        for path in log_files(dir) {
+            text.extend(std::fs::read(path).unwrap_or_default());
+        }
+        String::from_utf8_lossy(&text[(*from as usize).min(text.len())..]).into_owned()
+    }
+
+    /// The memory once the start's work is done: two seconds after the mark.
+    fn settled_memory(&self) -> Memory {
+        std::thread::sleep(Duration::from_secs(2));
+        self.memory()
+    }
+
+    fn memory(&self) -> Memory {
+        Memory::of_tree(self.child.id())
+    }
+
+    /// Ends the app as a logout would (SIGTERM), and waits for every process of it.
+    fn stop(mut self) {
+        let family = descendants(self.child.id());
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let ended = shipshape_tests::wait_until(Duration::from_secs(10), || {
+            self.child.try_wait().unwrap().is_some()
+        });
+        if !ended {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        shipshape_tests::wait_until(Duration::from_secs(10), || {
+            family
+                .iter()
+                .all(|(pid, _)| !Path::new(&format!("/proc/{pid}")).exists())
+        });
+    }
+}
+
+/// The proportional memory of a process and all its descendants, by process.
+#[derive(Clone)]
+struct Memory(Vec<(String, f64)>);
+
+impl Memory {
+    fn of_tree(root: u32) -> Memory {
+        let mut each = vec![(command_name(root), pss_mb(root))];
+        for (pid, name) in descendants(root) {
+            each.push((name, pss_mb(pid)));
+        }
+        Memory(each)
+    }
+
+    fn total_mb(&self) -> f64 {
+        self.0.iter().map(|(_, mb)| mb).sum()
+    }
+
+    fn describe(&self) -> String {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|(name, mb)| format!("{name} {mb:.0} MB"))
+            .collect();
+        parts.join(", ")
+    }
+}
+
+/// Every process below `root` (WebKit's web and network processes, and theirs).
+fn descendants(root: u32) -> Vec<(u32, String)> {
+    let mut parents = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid ...": the command name may hold spaces and parentheses.
+        let Some(after) = stat.rfind(')').map(|at| &stat[at + 2..]) else {
+            continue;
+        };
+        if let Some(ppid) = after.split(' ').nth(1).and_then(|p| p.parse::<u32>().ok()) {
+            parents.push((pid, ppid));
+        }
+    }
+    let mut found = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(parent) = frontier.pop() {
+        for &(pid, ppid) in &parents {
+            if ppid == parent {
+                found.push((pid, command_name(pid)));
+                frontier.push(pid);
+            }
+        }
+    }
+    found
+}
+
+fn command_name(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|c| c.trim().to_string())
+        .unwrap_or_default()
+}
+
+fn pss_mb(pid: u32) -> f64 {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    let kb = rollup
+        .lines()
+        .find_map(|l| l.strip_prefix("Pss:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
+}
+
+fn log_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("console."))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn log_len(dir: &Path) -> u64 {
+    log_files(dir)
+        .iter()
+        .filter_map(|p| p.metadata().ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// An Xvfb display of the benchmark's own: nothing else draws there, and nothing drawn
+/// there is mistaken for another test's window.
+struct PrivateDisplay {
+    name: String,
+    server: Child,
+}
+
+impl PrivateDisplay {
+    fn start() -> PrivateDisplay {
+        let number = (140..200)
+            .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists())
+            .unwrap();
+        let name = format!(":{number}");
+        let server = Command::new("Xvfb")
+            .args([
+                name.as_str(),
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb starts");
+        let socket = format!("/tmp/.X11-unix/X{number}");
+        assert!(shipshape_tests::wait_until(Duration::from_secs(10), || {
+            Path::new(&socket).exists()
+        }));
+        PrivateDisplay { name, server }
+    }
+}
+
+impl Drop for PrivateDisplay {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+fn screenshot(display: &str, file: &str, what: &str) {
+    let dir = std::env::var_os("SHIPSHAPE_BENCH_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    let path = dir.join(file);
+    let taken = Command::new("import")
+        .args(["-window", "root"])
+        .arg(&path)
+        .env("DISPLAY", display)
+        .status()
+        .is_ok_and(|s| s.success());
+    match taken {
+        true => println!("  screenshot of {what}: {}", path.display()),
+        false => println!("  no screenshot of {what} (ImageMagick's `import` is missing)"),
+    }
+}
+
+fn run_ok(program: &str, args: &[&str], display: &str) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .env("DISPLAY", display)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values[values.len() / 2]
+}
+
+fn median_f(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
