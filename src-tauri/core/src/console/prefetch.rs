@@ -30,11 +30,15 @@ impl Prefetch {
 
 impl Console {
     /// Starts reading the first target's services (the one the window selects first),
-    /// if there is one. Call inside a Tokio runtime.
+    /// if there is one and its host key is pinned: a host not yet trusted is contacted
+    /// only when the operator asks. Call inside a Tokio runtime.
     pub fn prefetch_first_status(self: &Arc<Self>) {
         let Some(first) = self.targets().ok().and_then(|t| t.into_iter().next()) else {
             return;
         };
+        if first.host_key.is_none() {
+            return;
+        }
         let target = first.target.name;
         let console = self.clone();
         let name = target.clone();
