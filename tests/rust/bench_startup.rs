@@ -458,8 +458,14 @@ struct PrivateDisplay {
 
 impl PrivateDisplay {
     fn start() -> PrivateDisplay {
-        let number = (140..200)
-            .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists())
+        // From a place set by the process id, so the soak and the rounds (run side by
+        // side) look in different places; a display whose lock or socket exists is taken.
+        let start = 140 + std::process::id() % 50;
+        let number = (start..start + 60)
+            .find(|n| {
+                !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                    && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+            })
             .unwrap();
         let name = format!(":{number}");
         let server = Command::new("Xvfb")
