@@ -9,8 +9,8 @@
 //!   processes, any other child) once settled. Medians printed. A screenshot of the last
 //!   first render is kept (in `SHIPSHAPE_BENCH_SCREENSHOTS`, default the temp dir).
 //! - `bench-startup soak`: the console kept open with its live view and a log follow of
-//!   the backend (started from the command palette by keyboard, as an operator would)
-//!   while the backend writes 20 lines a second; PSS sampled, and printed at the end
+//!   the frontend (started from the command palette by keyboard, as an operator would)
+//!   while the frontend writes 20 lines a second (no other test stops that service); PSS sampled, and printed at the end
 //!   (`SHIPSHAPE_BENCH_SOAK_SECONDS`, default 600). It takes no lab lock: `run-all.sh`
 //!   runs it beside the package tests.
 //!
@@ -130,7 +130,7 @@ fn soak(app: &App, console_binary: &Path) {
     std::thread::sleep(Duration::from_millis(500));
     run_ok(
         "xdotool",
-        &["type", "--delay", "40", "follow backend-aws logs"],
+        &["type", "--delay", "40", "follow frontend-aws logs"],
         app.display,
     );
     std::thread::sleep(Duration::from_millis(300));
@@ -140,9 +140,9 @@ fn soak(app: &App, console_binary: &Path) {
     });
     assert!(
         followed,
-        "the palette did not start a follow of backend-aws's logs"
+        "the palette did not start a follow of frontend-aws's logs"
     );
-    let container = app.lab.container("backend-aws");
+    let container = app.lab.container("frontend-aws");
     let lines = seconds * 20;
     let writer = Command::new("docker")
         .args(["exec", &container, "sh", "-c"])
@@ -162,11 +162,20 @@ fn soak(app: &App, console_binary: &Path) {
         }
     }
     let after = console.settled_memory();
+    // The lab runs on this machine: the host's `docker compose logs -f` is visible here.
+    let still_following = Command::new("pgrep")
+        .args(["-f", "compose --profile aws logs .*-f frontend-aws"])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
     screenshot(app.display, "after-soak.png", "the console after the soak");
     let mut writer = writer;
     let _ = writer.kill();
     let _ = writer.wait();
-    println!("console kept open {seconds} s with its live view and a follow of backend-aws's logs (20 lines/s), release build:");
+    println!("console kept open {seconds} s with its live view and a follow of frontend-aws's logs (20 lines/s), release build:");
+    if !still_following {
+        println!("  (the follow had ended before the soak did: its service was stopped meanwhile)");
+    }
     println!(
         "  PSS after the dashboard was up: {:.0} MB ({})",
         at_dashboard.total_mb(),
