@@ -9,7 +9,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/shipshape/target}
 export CARGO_TERM_COLOR=never NO_COLOR=1 FORCE_COLOR=0
-step() { printf '\n==> %s (at %d s)\n' "$*" "$SECONDS"; }
+# Seconds since the whole run began (the second half runs in a new shell, inside the
+# keyring session: the start is passed on).
+export SHIPSHAPE_SUITE_START=${SHIPSHAPE_SUITE_START:-$(date +%s)}
+step() { printf '\n==> %s (at %d s)\n' "$*" "$(($(date +%s) - SHIPSHAPE_SUITE_START))"; }
 
 if [ -z "${SHIPSHAPE_SUITE_INNER:-}" ]; then
   t0=$SECONDS
@@ -130,16 +133,15 @@ awk '/^ +Running .*(faults|console_faults)\.rs/ { on = 1; next } /^ +Running / {
   "$logs/cargo.log" >>"$ground"
 
 step "the package: a .deb from Tauri's bundler, installed with apt here and on a fresh Debian, smoke-tested, removed"
-soak=
+soak= packaged=
 if timeout 1200 tests/package.sh >"$logs/package.log" 2>&1; then
+  packaged=1 # this run's release console, not one an earlier run left
   tail -n 4 "$logs/package.log"
   # Start-up and memory of the release console beside a blank Tauri 2 window (figures
-  # only): the ten-minute soak (on its own display, mostly idle) beside the rounds, the
-  # package tests and the other benchmarks.
+  # only), with no other window open: WebKit processes running at the same time share
+  # the library pages PSS divides, and would make both look smaller.
   step "benchmark: start-up and memory of the release console and a blank Tauri 2 window"
   export SHIPSHAPE_BENCH_SCREENSHOTS=$SHIPSHAPE_E2E_SCREENSHOTS
-  timeout 900 "$CARGO_TARGET_DIR/debug/bench-startup" soak >"$logs/soak.out" 2>&1 &
-  soak=$!
   if cargo build --release --quiet -p shipshape-app --example blank_window; then
     timeout 600 "$CARGO_TARGET_DIR/debug/bench-startup" 2>&1 | grep -v -e '^dbus-daemon' -e SpiRegistry || echo "bench-startup did not finish"
   fi
@@ -162,6 +164,14 @@ else
 fi
 
 step "benchmarks (figures only; they never fail the suite)"
+# The soak of the release console runs beside the command-line benchmarks (no other window
+# is open then), for as long as they take: 300 s here to keep CI in its budget;
+# SHIPSHAPE_BENCH_SOAK_SECONDS=600 for the ten minutes the issue names.
+if [ -n "$packaged" ]; then
+  SHIPSHAPE_BENCH_SOAK_SECONDS=${SHIPSHAPE_BENCH_SOAK_SECONDS:-300} \
+    timeout 900 "$CARGO_TARGET_DIR/debug/bench-startup" soak >"$logs/soak.out" 2>&1 &
+  soak=$!
+fi
 SHIPSHAPE_BENCH_ROUNDS=${SHIPSHAPE_BENCH_ROUNDS:-20} timeout 300 "$CARGO_TARGET_DIR/debug/bench-connect" || echo "bench-connect did not finish"
 SHIPSHAPE_BENCH_ROUNDS=${SHIPSHAPE_BENCH_ROUNDS:-20} timeout 300 "$CARGO_TARGET_DIR/debug/bench-cli" || echo "bench-cli did not finish"
 timeout 300 "$CARGO_TARGET_DIR/debug/bench-deploy" || echo "bench-deploy did not finish"
@@ -170,7 +180,7 @@ SHIPSHAPE_BENCH_SECONDS=${SHIPSHAPE_BENCH_SECONDS:-60} timeout 600 "$CARGO_TARGE
 SHIPSHAPE_BENCH_SECONDS=${SHIPSHAPE_BENCH_SECONDS:-60} timeout 300 "$CARGO_TARGET_DIR/debug/bench-logs" || echo "bench-logs did not finish"
 
 if [ -n "$soak" ]; then
-  step "benchmark: the release console after ten minutes of live view and a log follow"
+  step "benchmark: the release console kept open with its live view and a log follow"
   wait "$soak" || echo "bench-startup soak did not finish"
   grep -v -e '^dbus-daemon' -e SpiRegistry "$logs/soak.out"
 fi

@@ -10,9 +10,10 @@
 //!   first render is kept (in `SHIPSHAPE_BENCH_SCREENSHOTS`, default the temp dir).
 //! - `bench-startup soak`: the console kept open with its live view and a log follow of
 //!   the frontend (started from the command palette by keyboard, as an operator would)
-//!   while the frontend writes 20 lines a second (no other test stops that service); PSS sampled, and printed at the end
-//!   (`SHIPSHAPE_BENCH_SOAK_SECONDS`, default 600). It takes no lab lock: `run-all.sh`
-//!   runs it beside the package tests.
+//!   while the frontend writes 20 lines a second (no other test stops that service); PSS
+//!   sampled, and printed at the end (`SHIPSHAPE_BENCH_SOAK_SECONDS`, default 600). It takes no lab lock: `run-all.sh`
+//!   runs it for 300 s beside the command-line benchmarks, when no other window is open
+//!   (WebKit processes running at once share library pages, which PSS divides).
 //!
 //! Goals (issue 11): dashboard ≤ 1 s, PSS ≤ 200 MB and ≤ 1.15 × the blank window's.
 //! Needs the release console and blank window (`tests/package.sh`, then
@@ -25,6 +26,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use shipshape_tests::app_processes::{descendants, Memory, PrivateDisplay};
 use shipshape_tests::{exclusive, release_cli, Lab};
 
 fn main() {
@@ -143,11 +145,12 @@ fn soak(app: &App, console_binary: &Path) {
         "the palette did not start a follow of frontend-aws's logs"
     );
     let container = app.lab.container("frontend-aws");
-    let lines = seconds * 20;
+    // Ending the `docker exec` client leaves its shell running in the container, so the
+    // loop ends itself when the soak does.
     let writer = Command::new("docker")
         .args(["exec", &container, "sh", "-c"])
         .arg(format!(
-            "i=0; while [ $i -lt {lines} ]; do i=$((i+1)); echo \"soak $i: order book refreshed, 20 levels, spread 0.02\"; sleep 0.05; done > /proc/1/fd/1"
+            "end=$(($(date +%s) + {seconds})); i=0; while :; do i=$((i+1)); echo \"soak $i: order book refreshed, 20 levels, spread 0.02\"; sleep 0.05; [ $((i % 20)) -eq 0 ] && [ $(date +%s) -ge $end ] && break; done > /proc/1/fd/1"
         ))
         .stdout(Stdio::null())
         .spawn()
@@ -361,80 +364,6 @@ impl Running {
     }
 }
 
-/// The proportional memory of a process and all its descendants, by process.
-#[derive(Clone)]
-struct Memory(Vec<(String, f64)>);
-
-impl Memory {
-    fn of_tree(root: u32) -> Memory {
-        let mut each = vec![(command_name(root), pss_mb(root))];
-        for (pid, name) in descendants(root) {
-            each.push((name, pss_mb(pid)));
-        }
-        Memory(each)
-    }
-
-    fn total_mb(&self) -> f64 {
-        self.0.iter().map(|(_, mb)| mb).sum()
-    }
-
-    fn describe(&self) -> String {
-        let parts: Vec<String> = self
-            .0
-            .iter()
-            .map(|(name, mb)| format!("{name} {mb:.0} MB"))
-            .collect();
-        parts.join(", ")
-    }
-}
-
-/// Every process below `root` (WebKit's web and network processes, and theirs).
-fn descendants(root: u32) -> Vec<(u32, String)> {
-    let mut parents = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // "pid (comm) state ppid ...": the command name may hold spaces and parentheses.
-        let Some(after) = stat.rfind(')').map(|at| &stat[at + 2..]) else {
-            continue;
-        };
-        if let Some(ppid) = after.split(' ').nth(1).and_then(|p| p.parse::<u32>().ok()) {
-            parents.push((pid, ppid));
-        }
-    }
-    let mut found = Vec::new();
-    let mut frontier = vec![root];
-    while let Some(parent) = frontier.pop() {
-        for &(pid, ppid) in &parents {
-            if ppid == parent {
-                found.push((pid, command_name(pid)));
-                frontier.push(pid);
-            }
-        }
-    }
-    found
-}
-
-fn command_name(pid: u32) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/comm"))
-        .map(|c| c.trim().to_string())
-        .unwrap_or_default()
-}
-
-fn pss_mb(pid: u32) -> f64 {
-    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
-    let kb = rollup
-        .lines()
-        .find_map(|l| l.strip_prefix("Pss:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
-}
-
 fn log_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .into_iter()
@@ -456,53 +385,6 @@ fn log_len(dir: &Path) -> u64 {
         .filter_map(|p| p.metadata().ok())
         .map(|m| m.len())
         .sum()
-}
-
-/// An Xvfb display of the benchmark's own: nothing else draws there, and nothing drawn
-/// there is mistaken for another test's window.
-struct PrivateDisplay {
-    name: String,
-    server: Child,
-}
-
-impl PrivateDisplay {
-    fn start() -> PrivateDisplay {
-        // From a place set by the process id, so the soak and the rounds (run side by
-        // side) look in different places; a display whose lock or socket exists is taken.
-        let start = 140 + std::process::id() % 50;
-        let number = (start..start + 60)
-            .find(|n| {
-                !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-                    && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
-            })
-            .unwrap();
-        let name = format!(":{number}");
-        let server = Command::new("Xvfb")
-            .args([
-                name.as_str(),
-                "-screen",
-                "0",
-                "1280x800x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb starts");
-        let socket = format!("/tmp/.X11-unix/X{number}");
-        assert!(shipshape_tests::wait_until(Duration::from_secs(10), || {
-            Path::new(&socket).exists()
-        }));
-        PrivateDisplay { name, server }
-    }
-}
-
-impl Drop for PrivateDisplay {
-    fn drop(&mut self) {
-        let _ = self.server.kill();
-        let _ = self.server.wait();
-    }
 }
 
 fn screenshot(display: &str, file: &str, what: &str) {

@@ -8,6 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde_json::Value;
 
+pub mod app_processes;
 pub mod host_cpu;
 pub mod verification;
 

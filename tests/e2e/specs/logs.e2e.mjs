@@ -73,13 +73,13 @@ describe("logs", () => {
     expect(await $('[data-testid="log-match-count"]').getText()).toMatch(/^[1-9]\d* matching$/);
     const mark = await $('[data-testid="log-view"] [data-testid="log-match"]');
     expect(await mark.getText()).toBe(tick); // the line's own text, highlighted
-    const rendered = await (await view()).getAttribute("data-rendered");
-    expect(Number(rendered)).toBeGreaterThanOrEqual(1);
-    expect(await $('[data-testid="log-match-count"]').getText()).toBe(`${rendered} matching`);
+    const held = await (await view()).getAttribute("data-held");
+    expect(Number(held)).toBeGreaterThanOrEqual(1);
+    expect(await $('[data-testid="log-match-count"]').getText()).toBe(`${held} matching`);
     await screenshot("logs-search");
     await $('[data-testid="log-search"]').clearValue();
     await $('[data-testid="log-errors-only"]').click(); // the updater logs no errors
-    await browser.waitUntil(async () => (await (await view()).getAttribute("data-rendered")) === "0");
+    await browser.waitUntil(async () => (await (await view()).getAttribute("data-held")) === "0");
     await $('[data-testid="log-errors-only"]').click();
   });
 
@@ -124,7 +124,7 @@ describe("logs", () => {
       'i=0; while [ $i -lt 3000 ]; do i=$((i+1)); echo "burst $i of 3000"; done > /proc/1/fd/1');
     await browser.waitUntil(async () => (await received()) >= from + 3000, { timeoutMsg: "the burst did not arrive" });
     await browser.waitUntil(async () => (await lastShown()) === (await received()), { timeoutMsg: "the view is behind" });
-    const held = Number(await (await view()).getAttribute("data-rendered"));
+    const held = Number(await (await view()).getAttribute("data-held"));
     expect(held).toBeGreaterThanOrEqual(2000); // the view holds its latest 2000...
     const inPage = (await $$('[data-testid="log-view"] [data-testid="log-line"]')).length;
     expect(inPage).toBeLessThan(150); // ...but only about a screenful is in the page
@@ -136,7 +136,7 @@ describe("logs", () => {
     await browser.keys("Home");
     const firstSeq = Number(await (await $('[data-testid="log-view"] [data-testid="log-line"]')).getAttribute("data-seq"));
     const frozen = await view();
-    expect(firstSeq).toBe((await lastShown()) - Number(await frozen.getAttribute("data-rendered")) + 1);
+    expect(firstSeq).toBe((await lastShown()) - Number(await frozen.getAttribute("data-held")) + 1);
     await $('[data-testid="log-pause"]').click();
     await (await view()).click();
     await browser.keys("End");

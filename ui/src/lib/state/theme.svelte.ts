@@ -21,6 +21,7 @@ class Theme {
 
   constructor() {
     this.apply();
+    prefersDark?.addEventListener("change", () => this.apply()); // while "system", the OS decides
   }
 
   set(choice: ThemeChoice) {
@@ -39,14 +40,8 @@ class Theme {
     const dark = this.choice === "dark" || (this.choice === "system" && prefersDark?.matches === true);
     document.documentElement.dataset.theme = dark ? "dark" : "light";
   }
-
-  /** Follows the OS's switches while the choice is "system". */
-  follow() {
-    prefersDark?.addEventListener("change", () => this.apply());
-  }
 }
 
 const prefersDark = typeof matchMedia === "undefined" ? null : matchMedia("(prefers-color-scheme: dark)");
 
 export const theme = new Theme();
-theme.follow();

@@ -1,0 +1,139 @@
+//! A desktop app as the operating system sees it: all its processes (a Tauri window is a
+//! main process and WebKit's web and network processes, children of it) and the memory
+//! they hold together, and an X display of a test's own to show it on. The start-up
+//! benchmark measures the console and a blank window this way.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// The proportional memory of a process and all its descendants, by process.
+#[derive(Clone)]
+pub struct Memory(Vec<(String, f64)>);
+
+impl Memory {
+    pub fn of_tree(root: u32) -> Memory {
+        let mut each = vec![(command_name(root), pss_mb(root))];
+        for (pid, name) in descendants(root) {
+            each.push((name, pss_mb(pid)));
+        }
+        Memory(each)
+    }
+
+    pub fn total_mb(&self) -> f64 {
+        self.0.iter().map(|(_, mb)| mb).sum()
+    }
+
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|(name, mb)| format!("{name} {mb:.0} MB"))
+            .collect();
+        parts.join(", ")
+    }
+}
+
+/// Every process below `root` (WebKit's web and network processes, and theirs).
+pub fn descendants(root: u32) -> Vec<(u32, String)> {
+    let mut parents = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid ...": the command name may hold spaces and parentheses.
+        let Some(after) = stat.rfind(')').map(|at| &stat[at + 2..]) else {
+            continue;
+        };
+        if let Some(ppid) = after.split(' ').nth(1).and_then(|p| p.parse::<u32>().ok()) {
+            parents.push((pid, ppid));
+        }
+    }
+    let mut found = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(parent) = frontier.pop() {
+        for &(pid, ppid) in &parents {
+            if ppid == parent {
+                found.push((pid, command_name(pid)));
+                frontier.push(pid);
+            }
+        }
+    }
+    found
+}
+
+fn command_name(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|c| c.trim().to_string())
+        .unwrap_or_default()
+}
+
+fn pss_mb(pid: u32) -> f64 {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    let kb = rollup
+        .lines()
+        .find_map(|l| l.strip_prefix("Pss:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
+}
+
+/// An Xvfb display of the benchmark's own: nothing else draws there, and nothing drawn
+/// there is mistaken for another test's window.
+pub struct PrivateDisplay {
+    pub name: String,
+    server: Child,
+}
+
+impl PrivateDisplay {
+    pub fn start() -> PrivateDisplay {
+        // From a place set by the process id, so the soak and the rounds (run side by
+        // side) look in different places; a display whose lock or socket exists is taken.
+        let start = 140 + std::process::id() % 50;
+        let number = (start..start + 60)
+            .find(|n| {
+                !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                    && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+            })
+            .unwrap();
+        let name = format!(":{number}");
+        let server = Command::new("Xvfb")
+            .args([
+                name.as_str(),
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb starts");
+        let socket = format!("/tmp/.X11-unix/X{number}");
+        assert!(crate::wait_until(Duration::from_secs(10), || {
+            Path::new(&socket).exists()
+        }));
+        PrivateDisplay { name, server }
+    }
+}
+
+impl Drop for PrivateDisplay {
+    /// SIGTERM, so Xvfb removes its socket and lock file (SIGKILL would leave them, and
+    /// every later run would skip that display number); SIGKILL only if it lingers.
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.server.id().to_string())
+            .status();
+        let ended = crate::wait_until(Duration::from_secs(5), || {
+            self.server.try_wait().ok().flatten().is_some()
+        });
+        if !ended {
+            let _ = self.server.kill();
+            let _ = self.server.wait();
+        }
+    }
+}
