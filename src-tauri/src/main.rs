@@ -3,6 +3,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod rendering;
 
 use std::sync::Arc;
 
@@ -21,8 +22,12 @@ pub struct AppState {
 }
 
 fn main() {
+    let shared_memory = rendering::choose_renderer();
     let log_dir = diagnostics::init("console");
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "console starting");
+    if shared_memory {
+        tracing::info!("no GPU render node: WebKit draws with its shared-memory renderer");
+    }
     tauri::Builder::default()
         // Window and UI preferences only; targets and keys live in the core's own
         // locked settings file, which the CLI shares.

@@ -16,6 +16,11 @@
 //!   (WebKit processes running at once share library pages, which PSS divides).
 //!
 //! Goals (issue 11): dashboard ≤ 1 s, PSS ≤ 200 MB and ≤ 1.15 × the blank window's.
+//! With no GPU render node the console asks WebKit for its shared-memory renderer
+//! (`src-tauri/src/rendering.rs`, and it logs so), a stock blank window does not: so
+//! each round runs the blank window a second time with the console's renderer, and both
+//! ratios are printed: to the stock window, and to the same renderer (the console's own
+//! cost).
 //! Needs the release console and blank window (`tests/package.sh`, then
 //! `cargo build --release -p shipshape-app --example blank_window`), Xvfb and xdotool;
 //! run inside `tests/with-keyring.sh` with the lab up (`SHIPSHAPE_BENCH_ROUNDS`, default 10).
@@ -58,20 +63,30 @@ fn main() {
     }
 }
 
+/// What the console logs when it chose WebKit's shared-memory renderer.
+const SHARED_MEMORY_CHOSEN: &str = "WebKit draws with its shared-memory renderer";
+
 fn rounds(app: &App, console_binary: &Path, blank_binary: &Path) {
     let rounds: usize = env_number("SHIPSHAPE_BENCH_ROUNDS", 10);
     // The first start makes the lab target, pins its key, moves the key into the keyring
     // and fills the caches: an operator's every later start is the one measured.
-    app.console(console_binary).until_dashboard().stop();
-    app.blank(blank_binary).until_loaded().stop();
+    let warm_up = app.console(console_binary).until_dashboard();
+    // What the console chose, as it logs it: the second blank window follows it.
+    let shared_memory = warm_up.log_text().contains(SHARED_MEMORY_CHOSEN);
+    warm_up.stop();
+    app.blank(blank_binary, false).until_loaded().stop();
     let (mut blank_times, mut blank_memory) = (Vec::new(), Vec::new());
+    let mut same_renderer_blank = Vec::new();
     let (mut page_times, mut dashboard_times, mut console_memory) =
         (Vec::new(), Vec::new(), Vec::new());
     let mut last_console = None;
     for round in 0..rounds {
-        let blank = app.blank(blank_binary).until_loaded();
+        let blank = app.blank(blank_binary, false).until_loaded();
         blank_times.push(blank.marks.loaded.unwrap());
         blank_memory.push(blank.settled_memory());
+        blank.stop();
+        let blank = app.blank(blank_binary, shared_memory).until_loaded();
+        same_renderer_blank.push(blank.settled_memory());
         blank.stop();
 
         let console = app.console(console_binary).until_dashboard();
@@ -94,6 +109,7 @@ fn rounds(app: &App, console_binary: &Path, blank_binary: &Path) {
     }
     let blank_pss = median_f(blank_memory.iter().map(|m| m.total_mb()).collect());
     let console_pss = median_f(console_memory.iter().map(|m| m.total_mb()).collect());
+    let same_renderer_pss = median_f(same_renderer_blank.iter().map(|m| m.total_mb()).collect());
     println!("start-up and memory, release builds, {rounds} rounds taking turns (medians):");
     println!(
         "  blank Tauri 2 window: page loaded {} ms after process start; {blank_pss:.0} MB PSS",
@@ -107,6 +123,11 @@ fn rounds(app: &App, console_binary: &Path, blank_binary: &Path) {
     println!(
         "  console / blank window PSS: {:.2}x (goal <= 1.15x)",
         console_pss / blank_pss
+    );
+    println!(
+        "  console / blank window with the console's renderer ({}; {same_renderer_pss:.0} MB PSS): {:.2}x",
+        if shared_memory { "shared memory: no GPU render node" } else { "WebKit's default: this machine has a GPU" },
+        console_pss / same_renderer_pss
     );
     if let Some(memory) = last_console {
         println!("  console's processes, last round: {}", memory.describe());
@@ -219,9 +240,15 @@ impl App<'_> {
         )
     }
 
-    fn blank(&self, binary: &Path) -> Running {
+    /// The blank window, stock or (`shared_memory`) with the renderer the console
+    /// chooses when the machine has no GPU.
+    fn blank(&self, binary: &Path, shared_memory: bool) -> Running {
         let mut command = Command::new(binary);
         command.stdout(Stdio::piped());
+        match shared_memory {
+            true => command.env("WEBKIT_DISABLE_DMABUF_RENDERER", "1"),
+            false => command.env_remove("WEBKIT_DISABLE_DMABUF_RENDERER"),
+        };
         Running::start(command, self.display, Marks::Stdout(None))
     }
 }

@@ -128,6 +128,11 @@ describe("logs", () => {
     expect(held).toBeGreaterThanOrEqual(2000); // the view holds its latest 2000...
     const inPage = (await $$('[data-testid="log-view"] [data-testid="log-line"]')).length;
     expect(inPage).toBeLessThan(150); // ...but only about a screenful is in the page
+    // The rows follow the newest line (a frame may pass between the count and the rows).
+    await browser.waitUntil(async () => Number(await lastLine().getAttribute("data-seq")) === (await lastShown()), {
+      timeout: 5000,
+      timeoutMsg: "the view did not show the newest line",
+    });
     expect(await lastLine().getText()).toMatch(/burst 3000 of 3000|tick \d+/);
     // Paused (the view still), Home goes to the oldest line the view holds; resumed,
     // End goes back to the newest.

@@ -38,7 +38,10 @@ export async function screenshot(name) {
   const dir = process.env.SHIPSHAPE_E2E_SCREENSHOTS;
   if (!dir) return;
   await browser.pause(250); // let WebKit paint the last change before it is captured
-  await browser.saveScreenshot(`${dir}/${name}.png`);
+  // What the X display shows, as a person would see it. (WebKitWebDriver's own screenshot
+  // never answers when WebKit draws with its shared-memory renderer, the console's
+  // choice on a machine with no GPU.)
+  execFileSync("import", ["-window", "root", `${dir}/${name}.png`]);
 }
 
 /** The lab user's processes that a console started on the host: supervisors, watchers,

@@ -23,10 +23,17 @@ export class TargetSession {
   watch = $state<number | "starting" | null>(null);
   readonly current = $derived(this.targets.find((t) => t.target.name === this.selected) ?? null);
   #resubscribe: ReturnType<typeof setTimeout> | undefined;
+  /** Reads of the target list started so far: only the latest may set it. */
+  #targetReads = 0;
 
-  /** Reads the targets again (after a change here, or by the CLI on disk). */
+  /** Reads the targets again (after a change here, or by the CLI on disk). Reads can
+   *  overlap (the CLI writes twice in a second) and answer out of order; an older
+   *  answer never overwrites a newer one. */
   async loadTargets() {
-    this.targets = await commands.listTargets();
+    const read = ++this.#targetReads;
+    const targets = await commands.listTargets();
+    if (read !== this.#targetReads) return;
+    this.targets = targets;
     if (!this.targets.some((t) => t.target.name === this.selected)) this.select(this.targets[0]?.target.name ?? null);
   }
 

@@ -64,6 +64,20 @@ afterEach(() => {
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe("the target session store", () => {
+  it("keeps the newest target list when two reads answer out of order", async () => {
+    // The first read (the CLI's add) answers after the second (its remove).
+    const answers: ((list: TargetSummary[]) => void)[] = [];
+    mockIPC((command) => (command === "list_targets" ? new Promise((resolve) => answers.push(resolve)) : null));
+    const session = new TargetSession();
+    const older = session.loadTargets();
+    const newer = session.loadTargets();
+    answers[1]([summary("a")]);
+    await newer;
+    answers[0]([summary("a"), summary("scratch")]);
+    await older;
+    expect(session.targets.map((t) => t.target.name)).toEqual(["a"]);
+  });
+
   it("reads the host's deploy lock after connecting, and forgets it with another target", async () => {
     const session = new TargetSession();
     await session.loadTargets();
