@@ -248,16 +248,45 @@ pub fn apply_inspect(rows: &mut [ServiceState], output: &str) {
         else {
             continue;
         };
-        let name = name.trim_start_matches('/');
-        if let Some(row) = rows
-            .iter_mut()
-            .find(|r| r.container.as_deref() == Some(name))
-        {
-            row.restarts = restarts.parse().ok();
-            row.image_id = image
-                .strip_prefix("sha256:")
-                .map(|hex| format!("sha256:{}", crate::checks::evaluate::prefix(hex, 12)));
+        fill_details(rows, name, restarts.parse().ok(), image);
+    }
+}
+
+/// The fields of the engine's record of a container (`GET /containers/ID/json`, what
+/// `docker inspect` prints) that the status shows.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ContainerRecord {
+    name: String,
+    restart_count: u32,
+    image: String,
+}
+
+/// Fills each row's restart count and image ID from the engine's container records,
+/// one JSON object a line; a line that is no such record is skipped.
+pub fn apply_container_records(rows: &mut [ServiceState], output: &str) {
+    for line in output.lines() {
+        if let Ok(record) = serde_json::from_str::<ContainerRecord>(line) {
+            fill_details(
+                rows,
+                &record.name,
+                Some(record.restart_count),
+                &record.image,
+            );
         }
+    }
+}
+
+fn fill_details(rows: &mut [ServiceState], name: &str, restarts: Option<u32>, image: &str) {
+    let name = name.trim_start_matches('/');
+    if let Some(row) = rows
+        .iter_mut()
+        .find(|r| r.container.as_deref() == Some(name))
+    {
+        row.restarts = restarts;
+        row.image_id = image
+            .strip_prefix("sha256:")
+            .map(|hex| format!("sha256:{}", crate::checks::evaluate::prefix(hex, 12)));
     }
 }
 
@@ -414,6 +443,18 @@ automated-trading-platform-market-updater-aws-1   /usr/local/bin/market-updater 
         assert!(
             is_container_name("atp-db-1") && !is_container_name("-f") && !is_container_name("a;b")
         );
+    }
+
+    #[test]
+    fn engine_records_add_restarts_and_image_ids_and_noise_is_skipped() {
+        let mut rows = parse_ps(LINES, &[]).unwrap();
+        apply_container_records(
+            &mut rows,
+            "{\"Id\":\"ab\",\"Name\":\"/atp-backend-aws-1\",\"RestartCount\":2,\"Image\":\"sha256:e6df23a972f917bacc78fa409fb2231e9ce01fc8ba91901fa562b072d7bd0eff\",\"State\":{}}\n{\"Name\":\"/atp-db-1\"}\nnot json\n",
+        );
+        assert_eq!(rows[0].restarts, Some(2));
+        assert_eq!(rows[0].image_id.as_deref(), Some("sha256:e6df23a972f9"));
+        assert_eq!(rows[1].restarts, None);
     }
 
     #[test]

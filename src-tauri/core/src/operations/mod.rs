@@ -13,11 +13,12 @@ mod validate;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::checks::probe::Probe;
 use crate::compose::{self, ServiceState};
 use crate::error::{Error, Result};
 use crate::policy::{self, Policy};
 use crate::shell::RemoteCommand;
-use crate::ssh::Connection;
+use crate::ssh::{CancellationToken, Connection, StreamChunk};
 use crate::target::Target;
 
 pub use operation::{stop_migration_command, Operation, DEFAULT_LOG_LINES, HEALTH_TIMEOUT_SECONDS};
@@ -91,7 +92,7 @@ pub struct StatusReport {
 /// The policy's `docker compose --profile aws ps` (stopped containers too, as JSON; v1's
 /// table on a `docker-compose` v1 host, whose `v1_services` name the rows), one row per
 /// service of the policy and any others the host runs; `with_details` adds restart
-/// counts and image IDs (one `docker inspect`).
+/// counts and image IDs.
 pub async fn service_status(
     connection: &Connection,
     target: &Target,
@@ -103,7 +104,45 @@ pub async fn service_status(
     let command = Operation::Ps.command(policy, &target.project_dir, compose);
     let deadline = Operation::Ps.deadline(policy);
     let expected: Vec<&str> = policy.services.iter().map(String::as_str).collect();
-    let output = connection.exec(&command, deadline).await?;
+    // Restart counts and image IDs are not in `ps`. The engine's record of the project's
+    // containers, read over its socket on a channel of its own while `ps` runs, adds
+    // them without adding to the wait; what it leaves out (no curl on the host, a
+    // remote DOCKER_HOST, a v1 project without compose's labels) one `docker inspect`
+    // after `ps` fills. Best effort: the status stands without them. A failed `ps`, or
+    // records past any real project's size, end the read.
+    let done_with_records = CancellationToken::new();
+    let records = async {
+        let mut records = Vec::new();
+        if with_details {
+            let read = Probe::Containers.command(policy, &target.project_dir);
+            let keep = |chunk: StreamChunk<'_>| match chunk {
+                StreamChunk::Stdout(bytes) if records.len() + bytes.len() <= RECORDS_LIMIT => {
+                    records.extend_from_slice(bytes)
+                }
+                StreamChunk::Stdout(_) => done_with_records.cancel(),
+                StreamChunk::Stderr(_) => {}
+            };
+            let _ = connection
+                .exec_streaming(&read, deadline, keep, &done_with_records)
+                .await;
+        }
+        done_with_records.cancel(); // read: `ps` need not wait for it any more
+        String::from_utf8_lossy(&records).into_owned()
+    };
+    let ps = async {
+        let output = connection.exec(&command, deadline).await;
+        match &output {
+            // The records are a detail: they hold the status up for a moment at most.
+            Ok(o) if o.succeeded() => tokio::select! {
+                () = done_with_records.cancelled() => {}
+                () = tokio::time::sleep(RECORDS_GRACE) => done_with_records.cancel(),
+            },
+            _ => done_with_records.cancel(),
+        }
+        output
+    };
+    let (output, records) = tokio::join!(ps, records);
+    let output = output?;
     if !output.succeeded() {
         return Err(Error::RemoteFailed {
             what: "docker compose ps".into(),
@@ -115,10 +154,10 @@ pub async fn service_status(
         Compose::V2 => compose::parse_ps(&output.stdout, &expected)?,
         Compose::V1 => compose::parse_ps_table(&output.stdout, &expected, v1_services)?,
     };
-    // Restart counts and image IDs are not in `ps`: one `docker inspect` of the
-    // project's own containers adds them. Best effort: the status stands without them.
+    compose::apply_container_records(&mut services, &records);
     let names: Vec<String> = services
         .iter()
+        .filter(|s| s.restarts.is_none())
         .filter_map(|s| s.container.clone())
         .filter(|n| compose::is_container_name(n))
         .collect();
@@ -143,6 +182,12 @@ pub async fn service_status(
         services,
     })
 }
+
+/// More engine records than any real project's (a few KiB a container): past this the
+/// read is ended and `docker inspect` fills the details.
+const RECORDS_LIMIT: usize = 4 << 20;
+/// How long a status that `ps` has given waits for the engine's records.
+const RECORDS_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Whether a failed `ps` says the host has no such Compose (v2's plugin missing, or
 /// no `docker-compose`), rather than that the project is broken.
