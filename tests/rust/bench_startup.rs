@@ -71,7 +71,8 @@ fn rounds(app: &App, console_binary: &Path, blank_binary: &Path) {
     // The first start makes the lab target, pins its key, moves the key into the keyring
     // and fills the caches: an operator's every later start is the one measured.
     let warm_up = app.console(console_binary).until_dashboard();
-    // What the console chose, as it logs it: the second blank window follows it.
+    // What the console chose, as it logs it: if it is not WebKit's default, each round
+    // also runs the blank window with it.
     let shared_memory = warm_up.log_text().contains(SHARED_MEMORY_CHOSEN);
     warm_up.stop();
     app.blank(blank_binary, false).until_loaded().stop();
@@ -85,9 +86,11 @@ fn rounds(app: &App, console_binary: &Path, blank_binary: &Path) {
         blank_times.push(blank.marks.loaded.unwrap());
         blank_memory.push(blank.settled_memory());
         blank.stop();
-        let blank = app.blank(blank_binary, shared_memory).until_loaded();
-        same_renderer_blank.push(blank.settled_memory());
-        blank.stop();
+        if shared_memory {
+            let blank = app.blank(blank_binary, true).until_loaded();
+            same_renderer_blank.push(blank.settled_memory());
+            blank.stop();
+        }
 
         let console = app.console(console_binary).until_dashboard();
         page_times.push(console.marks.loaded.unwrap_or_default());
@@ -109,7 +112,7 @@ fn rounds(app: &App, console_binary: &Path, blank_binary: &Path) {
     }
     let blank_pss = median_f(blank_memory.iter().map(|m| m.total_mb()).collect());
     let console_pss = median_f(console_memory.iter().map(|m| m.total_mb()).collect());
-    let same_renderer_pss = median_f(same_renderer_blank.iter().map(|m| m.total_mb()).collect());
+
     println!("start-up and memory, release builds, {rounds} rounds taking turns (medians):");
     println!(
         "  blank Tauri 2 window: page loaded {} ms after process start; {blank_pss:.0} MB PSS",
@@ -124,11 +127,16 @@ fn rounds(app: &App, console_binary: &Path, blank_binary: &Path) {
         "  console / blank window PSS: {:.2}x (goal <= 1.15x)",
         console_pss / blank_pss
     );
-    println!(
-        "  console / blank window with the console's renderer ({}; {same_renderer_pss:.0} MB PSS): {:.2}x",
-        if shared_memory { "shared memory: no GPU render node" } else { "WebKit's default: this machine has a GPU" },
-        console_pss / same_renderer_pss
-    );
+    match shared_memory {
+        true => {
+            let same = median_f(same_renderer_blank.iter().map(|m| m.total_mb()).collect());
+            println!(
+                "  console / blank window with the console's renderer (shared memory: no GPU render node; {same:.0} MB PSS): {:.2}x",
+                console_pss / same
+            );
+        }
+        false => println!("  the console kept WebKit's default renderer (this machine has a GPU)"),
+    }
     if let Some(memory) = last_console {
         println!("  console's processes, last round: {}", memory.describe());
     }

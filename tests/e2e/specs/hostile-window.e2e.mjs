@@ -5,7 +5,7 @@
 // processes) grows by less than 400 MB over what it took at rest, and the window answers a script and a click within 2 s throughout.
 //
 // At rest the window's processes take about 235 MB (debug build, Xvfb, WebKit's
-// shared-memory renderer), and the peak lands at 320-340 MB, so the issue's "under 300 MB
+// shared-memory renderer), and the peak lands at 310-330 MB, so the issue's "under 300 MB
 // in all" waits on the web process's own memory (issue 11). Before
 // the viewer paced the core (credits, skipped lines counted), the web process passed
 // 1.6 GB within 45 s and kept growing.
