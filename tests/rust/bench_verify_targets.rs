@@ -1,21 +1,32 @@
 //! Benchmark, not a test: `shipshape verify A B`, two lab targets verified side by side
 //! (each over its own connection), against the slower of `verify A` and `verify B` run
 //! alone; release build, the three taking turns round by round, medians printed. Goal:
-//! side by side <= 1.3 x the slower alone. Both targets are the lab's one host, so they
-//! also share its CPU, which two real hosts would not.
+//! side by side <= 1.3 x the slower alone.
+//!
+//! Twice. First both targets are the lab's one sshd, so their host work shares this
+//! machine's two cores: a verification keeps both busy, so two of them take about twice
+//! as long whatever the client does. Then each target is an sshd of its own pinned to a
+//! core of its own (`taskset`; what it starts inherits the pin), as two hosts each with
+//! their own CPU would be: what is left of the ratio is the client's doing.
 //!
 //! Run as root: tests/with-keyring.sh cargo run -p shipshape-tests --bin bench-verify-targets
 //! (SHIPSHAPE_BENCH_ROUNDS, default 7).
 
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use shipshape_tests::{add_trusted_lab_target, cli_command, exclusive, release_cli, Lab};
+use shipshape_tests::{add_trusted_lab_target, cli_command, exclusive, release_cli, wait_until, Lab};
 
 fn main() {
     let lab = Lab::from_env();
     let _lab_lock = exclusive();
     let home = tempfile::tempdir().unwrap();
     let cli = release_cli();
+    let rounds: usize = std::env::var("SHIPSHAPE_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(7);
     let run = |args: &[&str]| -> Duration {
         let started = Instant::now();
         let out = cli_command(&cli, &lab, home.path(), args).output().unwrap();
@@ -26,29 +37,92 @@ fn main() {
         );
         started.elapsed()
     };
-    run(&["target", "list"]);
-    let port = lab.field("port");
-    add_trusted_lab_target(&cli, &lab, home.path(), "Lab again", &port, &[]);
-    let rounds: usize = std::env::var("SHIPSHAPE_BENCH_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(7);
-    let (mut first, mut second, mut both) = (Vec::new(), Vec::new(), Vec::new());
-    run(&["verify", "Local lab", "Lab again"]); // warm: images, caches, the journal
-    for _ in 0..rounds {
-        first.push(run(&["verify", "Local lab"]));
-        second.push(run(&["verify", "Lab again"]));
-        both.push(run(&["verify", "Local lab", "Lab again"]));
-    }
-    let median = |mut runs: Vec<Duration>| {
-        runs.sort();
-        runs[runs.len() / 2].as_secs_f64()
+    // A, B alone and then side by side, taking turns; medians of the rounds.
+    let compare = |a: &str, b: &str| -> (f64, f64, f64) {
+        run(&["verify", a, b]); // warm: images, caches, the journal
+        let (mut first, mut second, mut both) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            first.push(run(&["verify", a]));
+            second.push(run(&["verify", b]));
+            both.push(run(&["verify", a, b]));
+        }
+        (median(first), median(second), median(both))
     };
-    let (first, second, both) = (median(first), median(second), median(both));
-    let slower = first.max(second);
+    run(&["target", "list"]);
+
+    add_trusted_lab_target(&cli, &lab, home.path(), "Lab again", &lab.field("port"), &[]);
+    let (first, second, both) = compare("Local lab", "Lab again");
     println!(
-        "verify of two targets side by side: {both:.2} s; alone: {first:.2} s and {second:.2} s; \
+        "verify of two targets side by side, sharing the lab's {} cores: {both:.2} s; alone: {first:.2} s and {second:.2} s; \
          {:.2} x the slower alone (goal <= 1.3; median of {rounds} rounds, release build)",
-        both / slower
+        cores(),
+        both / first.max(second)
     );
+
+    let pinned: Vec<PinnedSshd> = (0..2).map(|core| PinnedSshd::start(&lab, core)).collect();
+    for sshd in &pinned {
+        let name = format!("Lab on core {}", sshd.core);
+        add_trusted_lab_target(&cli, &lab, home.path(), &name, &sshd.port.to_string(), &[]);
+    }
+    let (first, second, both) = compare("Lab on core 0", "Lab on core 1");
+    println!(
+        "  each host's work on a core of its own (an sshd pinned per target): {both:.2} s; alone: {first:.2} s and {second:.2} s; \
+         {:.2} x the slower alone (goal <= 1.3)",
+        both / first.max(second)
+    );
+}
+
+fn median(mut runs: Vec<Duration>) -> f64 {
+    runs.sort();
+    runs[runs.len() / 2].as_secs_f64()
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// A second sshd of the lab (its config, its host keys), on a free loopback port, pinned
+/// to one core: every session's processes inherit the pin. Ended on drop.
+struct PinnedSshd {
+    core: usize,
+    port: u16,
+    child: Child,
+    _log_dir: tempfile::TempDir,
+}
+
+impl PinnedSshd {
+    fn start(lab: &Lab, core: usize) -> PinnedSshd {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let config = lab.dir().join("sshd.conf");
+        let log_dir = tempfile::tempdir().unwrap();
+        let log = log_dir.path().join("sshd.log");
+        let child = Command::new("taskset")
+            .args(["-c", &core.to_string(), "/usr/sbin/sshd", "-D", "-f"])
+            .arg(&config)
+            .args(["-o", &format!("Port={port}"), "-o", "PidFile=none", "-E"])
+            .arg(&log)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("taskset and sshd run");
+        let listening = wait_until(Duration::from_secs(10), || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        assert!(listening, "the pinned sshd listens: see {}", log.display());
+        PinnedSshd {
+            core,
+            port,
+            child,
+            _log_dir: log_dir,
+        }
+    }
+}
+
+impl Drop for PinnedSshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

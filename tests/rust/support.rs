@@ -72,12 +72,12 @@ impl Lab {
         }
     }
 
-    /// The lab's state directory (host keys, logs, pid files).
     /// The project's checkout on the lab host.
     pub fn project_dir(&self) -> PathBuf {
         PathBuf::from(self.field("project_dir"))
     }
 
+    /// The lab's state directory (host keys, logs, pid files).
     pub fn dir(&self) -> PathBuf {
         self.sshd_log().parent().unwrap().to_path_buf()
     }
