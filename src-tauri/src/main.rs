@@ -3,7 +3,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
-mod rendering;
+mod webview;
 
 use std::sync::Arc;
 
@@ -22,11 +22,14 @@ pub struct AppState {
 }
 
 fn main() {
-    let shared_memory = rendering::choose_renderer();
+    let webview = webview::choose();
     let log_dir = diagnostics::init("console");
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "console starting");
-    if shared_memory {
+    if webview.shared_memory {
         tracing::info!("no GPU render node: WebKit draws with its shared-memory renderer");
+    }
+    if webview.no_jit {
+        tracing::info!("the window's scripts run without a JIT compiler (JSC_useJIT=0)");
     }
     tauri::Builder::default()
         // Window and UI preferences only; targets and keys live in the core's own

@@ -282,11 +282,11 @@ fn verification(
         measure_in_turns(sshd, idle, rounds, &mut [&mut ours, &mut tuned])
             .try_into()
             .unwrap_or_else(|_| unreachable!());
-    let naive = measure(sshd, idle, rounds.min(5), script(NAIVE));
+    let naive = measure(sshd, idle, rounds.min(3), script(NAIVE));
     println!(
         "whole verification ({} probes), {rounds} runs each, Shipshape and the hand-tuned script taking turns (the naive one {}):",
         probes.len(),
-        rounds.min(5)
+        rounds.min(3)
     );
     for (who, side) in [
         ("shipshape verify --report (release)", &ours),

@@ -17,9 +17,9 @@
 //!
 //! Goals (issue 11): dashboard ≤ 1 s, PSS ≤ 200 MB and ≤ 1.15 × the blank window's.
 //! With no GPU render node the console asks WebKit for its shared-memory renderer
-//! (`src-tauri/src/rendering.rs`, and it logs so), a stock blank window does not: so
-//! each round runs the blank window a second time with the console's renderer, and both
-//! ratios are printed: to the stock window, and to the same renderer (the console's own
+//! (`src-tauri/src/webview.rs`, and it logs so), a stock blank window does not: so
+//! each round runs the blank window a second time with the console's settings, and both
+//! ratios are printed: to the stock window, and to the same settings (the console's own
 //! cost).
 //! Needs the release console and blank window (`tests/package.sh`, then
 //! `cargo build --release -p shipshape-app --example blank_window`), Xvfb and xdotool;
@@ -131,7 +131,7 @@ fn rounds(app: &App, console_binary: &Path, blank_binary: &Path) {
         true => {
             let same = median_f(same_renderer_blank.iter().map(|m| m.total_mb()).collect());
             println!(
-                "  console / blank window with the console's renderer (shared memory: no GPU render node; {same:.0} MB PSS): {:.2}x",
+                "  console / blank window with the console's WebKit settings (shared-memory renderer: no GPU render node; no JIT; {same:.0} MB PSS): {:.2}x",
                 console_pss / same
             );
         }
@@ -248,15 +248,18 @@ impl App<'_> {
         )
     }
 
-    /// The blank window, stock or (`shared_memory`) with the renderer the console
-    /// chooses when the machine has no GPU.
+    /// The blank window, stock or (`shared_memory`) with the WebKit settings the console
+    /// chooses when the machine has no GPU (`src-tauri/src/webview.rs`): the
+    /// shared-memory renderer, and no JIT for the few scripts Tauri injects.
     fn blank(&self, binary: &Path, shared_memory: bool) -> Running {
         let mut command = Command::new(binary);
         command.stdout(Stdio::piped());
-        match shared_memory {
-            true => command.env("WEBKIT_DISABLE_DMABUF_RENDERER", "1"),
-            false => command.env_remove("WEBKIT_DISABLE_DMABUF_RENDERER"),
-        };
+        for (name, value) in [("WEBKIT_DISABLE_DMABUF_RENDERER", "1"), ("JSC_useJIT", "0")] {
+            match shared_memory {
+                true => command.env(name, value),
+                false => command.env_remove(name),
+            };
+        }
         Running::start(command, self.display, Marks::Stdout(None))
     }
 }

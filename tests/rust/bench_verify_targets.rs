@@ -16,7 +16,9 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use shipshape_tests::{add_trusted_lab_target, cli_command, exclusive, release_cli, wait_until, Lab};
+use shipshape_tests::{
+    add_trusted_lab_target, cli_command, exclusive, release_cli, wait_until, Lab,
+};
 
 fn main() {
     let lab = Lab::from_env();
@@ -50,7 +52,14 @@ fn main() {
     };
     run(&["target", "list"]);
 
-    add_trusted_lab_target(&cli, &lab, home.path(), "Lab again", &lab.field("port"), &[]);
+    add_trusted_lab_target(
+        &cli,
+        &lab,
+        home.path(),
+        "Lab again",
+        &lab.field("port"),
+        &[],
+    );
     let (first, second, both) = compare("Local lab", "Lab again");
     println!(
         "verify of two targets side by side, sharing the lab's {} cores: {both:.2} s; alone: {first:.2} s and {second:.2} s; \

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ServiceState } from "./bindings";
-import { presentState, shortFingerprint, summarize } from "./status";
+import { checkedAt, presentState, shortFingerprint, summarize } from "./status";
 
 function service(state: ServiceState["state"], health: string | null = null): ServiceState {
   return { service: "backend-aws", container: "c", state, health, status: "", image: null, exit_code: null, ports: [], image_id: null, restarts: null };
@@ -37,5 +37,15 @@ describe("shortFingerprint", () => {
   it("keeps the prefix and twelve characters", () => {
     expect(shortFingerprint("SHA256:+p+Z1VF9qrvl6Q0eYxxgc0DZGe5A045pT/o8rvqfmJk")).toBe("SHA256:+p+Z1VF9qrvl…");
     expect(shortFingerprint(null)).toBe("not pinned");
+  });
+});
+
+describe("checkedAt", () => {
+  it("shows the time of day in UTC, as the core writes it", () => {
+    expect(checkedAt("2026-12-03T13:57:33.508Z")).toBe("13:57:33 UTC");
+  });
+  it("shows anything else as it came", () => {
+    expect(checkedAt("2026-12-03T13:57:33+01:00")).toBe("2026-12-03T13:57:33+01:00");
+    expect(checkedAt("")).toBe("");
   });
 });
