@@ -1,20 +1,19 @@
 // The hostile host through the window: a target on the lab's sshd-hostile, whose docker
 // answers `ps` and `logs` with 1 GB of output. The dashboard's status and a log follow
-// read it while the window is watched: the console's own process stays under 300 MB, the
-// memory of all its processes (PSS of the console and WebKit's web and network
-// processes) grows by less than 400 MB over what it took at rest, and the window answers a script and a click within 2 s throughout.
+// read it while the window is watched: the memory of all the console's processes (PSS of
+// the console and WebKit's web and network processes) stays under 300 MB (issue 10), and
+// the window answers a script and a click within 2 s throughout.
 //
-// At rest the window's processes take about 235 MB (debug build, Xvfb, WebKit's
-// shared-memory renderer), and the peak lands at 310-330 MB, so the issue's "under 300 MB
-// in all" waits on the web process's own memory (issue 11). Before
-// the viewer paced the core (credits, skipped lines counted), the web process passed
-// 1.6 GB within 45 s and kept growing.
+// At rest the window's processes take about 222 MB (debug build, Xvfb, WebKit's
+// shared-memory renderer, no JIT), and the peak landed at 269 MB; with the JIT the web
+// process alone grew by 30 MB more and the peak was 310-330 MB. Before the viewer paced
+// the core (credits, skipped lines counted), the web process passed 1.6 GB within 45 s
+// and kept growing.
 import { appendFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { lab, screenshot } from "./support.mjs";
 
-const CONSOLE_LIMIT_MB = 300;
-const GROWTH_LIMIT_MB = 400;
+const TOTAL_LIMIT_MB = 300;
 const ANSWER_MS = 2000;
 const WATCH_MS = 45000;
 
@@ -69,7 +68,7 @@ describe("the hostile host's 1 GB through the window", () => {
   before(() => writeFileSync(lab.hostile_mode, "gigabyte"));
   after(() => writeFileSync(lab.hostile_mode, ""));
 
-  it("keeps the console under 300 MB and answering while it reads it", async () => {
+  it("keeps all the console's processes under 300 MB and answering while it reads it", async () => {
     await $('[data-testid="target"]').waitForDisplayed({ timeout: 30000 });
     const idle = pss(appProcesses());
     console.log(`console at rest: ${idle.total.toFixed(0)} MB PSS`, JSON.stringify(idle.each));
@@ -113,17 +112,15 @@ describe("the hostile host's 1 GB through the window", () => {
       `; slowest answer: script ${slowest.script} ms, click ${slowest.click} ms (${answers.length} tries)`,
     );
     const consoleOwn = Math.max(...Object.entries(peak.each).filter(([k]) => k.startsWith("shipshape-")).map(([, v]) => v));
-    const growth = peak.total - idle.total;
     if (process.env.SHIPSHAPE_PROVING_GROUND) {
-      const ok = consoleOwn < CONSOLE_LIMIT_MB && growth < GROWTH_LIMIT_MB && slowest.script < ANSWER_MS && slowest.click < ANSWER_MS;
+      const ok = peak.total < TOTAL_LIMIT_MB && slowest.script < ANSWER_MS && slowest.click < ANSWER_MS;
       appendFileSync(
         process.env.SHIPSHAPE_PROVING_GROUND,
         `| hostile host through the window: 1 GB from ps and a log follow | ${received} lines | ${ok ? "passed" : "FAILED"}: console process ${consoleOwn.toFixed(0)} MB; all its processes ${idle.total.toFixed(0)} MB at rest, ${peak.total.toFixed(0)} MB at peak (PSS); slowest answer ${Math.max(slowest.script, slowest.click)} ms | 0 |\n`,
       );
     }
     expect(received).toBeGreaterThan(0);
-    expect(consoleOwn).toBeLessThan(CONSOLE_LIMIT_MB);
-    expect(growth).toBeLessThan(GROWTH_LIMIT_MB);
+    expect(peak.total).toBeLessThan(TOTAL_LIMIT_MB);
     expect(slowest.script).toBeLessThan(ANSWER_MS);
     expect(slowest.click).toBeLessThan(ANSWER_MS);
   });
