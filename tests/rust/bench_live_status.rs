@@ -82,6 +82,7 @@ fn main() {
             console
                 .watch_status(
                     &target,
+                    None,
                     move |_| {
                         seen.fetch_add(1, Ordering::Relaxed);
                     },

@@ -8,15 +8,17 @@ use tauri::State;
 use crate::AppState;
 
 /// Starts pushing `target`'s service states to `on_status`; returns the watch's id.
+/// `known`: the `checked_at` of the snapshot the window shows, if it has just read one.
 #[tauri::command]
 pub async fn watch_status(
     state: State<'_, AppState>,
     target: String,
+    known: Option<String>,
     on_status: Channel<LiveStatus>,
 ) -> Result<u32, shipshape_core::ErrorReport> {
     Ok(state
         .console
-        .start_watch(target, move |status| on_status.send(status).is_ok())?)
+        .start_watch(target, known, move |status| on_status.send(status).is_ok())?)
 }
 
 #[tauri::command]

@@ -235,9 +235,13 @@ export function removeKey(args: { name: string }): Promise<null> {
 
 // src-tauri/src/commands/live.rs
 
-/** Starts pushing `target`'s service states to `onStatus`; returns the watch's id. */
+/**
+ * Starts pushing `target`'s service states to `onStatus`; returns the watch's id.
+ * `known`: the `checked_at` of the snapshot the window shows, if it has just read one.
+ */
 export function watchStatus(args: {
   target: string;
+  known: string | null;
   onStatus: (message: LiveStatus) => void;
 }): Promise<number> {
   return call<number>("watch_status", { ...args, onStatus: channel(args.onStatus) });

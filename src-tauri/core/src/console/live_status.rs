@@ -2,6 +2,12 @@
 //! time, so instead one `docker events` stream, filtered to the project's containers
 //! and to state changes, runs on the shared connection; each burst of events triggers a
 //! single `ps`, whose snapshot is pushed to the caller. Nothing runs while nothing changes.
+//!
+//! The stream starts a little in the past (`--since`), just before the snapshot the
+//! caller holds was read, so a change between that read and the stream's start is
+//! replayed rather than missed. A caller that has just read the services (the window,
+//! which shows them before it starts watching) says when, and the watch does not read
+//! them a second time.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +41,11 @@ const STATE_EVENTS: [&str; 11] = [
 
 /// How long to wait after an event for the rest of its burst (a restart is several).
 const SETTLE: Duration = Duration::from_millis(150);
+/// How old the caller's snapshot may be to stand as the watch's first.
+const KNOWN_FRESH_FOR: Duration = Duration::from_secs(10);
+/// How much further back than the snapshot's read the stream starts: `checked_at` is
+/// when its `ps` started, and Docker counts `--since` in whole seconds.
+const REPLAY_MARGIN: Duration = Duration::from_secs(2);
 
 /// What the live view pushes: a fresh snapshot, or the end of the watch.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -44,14 +55,18 @@ pub enum LiveStatus {
     Ended { error: Option<ErrorReport> },
 }
 
-/// `docker events` for the project's containers only, one line per state change.
-pub fn events_command(target: &Target) -> RemoteCommand {
+/// `docker events` for the project's containers only, one line per state change, from
+/// `replay` ago (whole seconds, rounded up) on.
+pub fn events_command(target: &Target, replay: Duration) -> RemoteCommand {
+    let seconds = replay.as_secs() + u64::from(replay.subsec_nanos() > 0);
     let mut command = RemoteCommand::new("docker").args([
-        "events",
-        "--filter",
-        "type=container",
-        "--filter",
-        &format!(
+        "events".to_string(),
+        "--since".to_string(),
+        format!("{seconds}s"),
+        "--filter".to_string(),
+        "type=container".to_string(),
+        "--filter".to_string(),
+        format!(
             "label=com.docker.compose.project.working_dir={}",
             target.project_dir
         ),
@@ -62,24 +77,49 @@ pub fn events_command(target: &Target) -> RemoteCommand {
     command.args(["--format", "{{.Action}}"])
 }
 
+/// How long ago a snapshot was read, from its `checked_at` (this machine's clock); a
+/// time that is not one the core writes is refused.
+fn snapshot_age(checked_at: &str) -> Result<Duration> {
+    let read = humantime::parse_rfc3339(checked_at).map_err(|_| {
+        Error::BadInput(format!(
+            "{} is not the time of a snapshot (RFC 3339, as the services' checked_at)",
+            crate::input::shown(checked_at)
+        ))
+    })?;
+    Ok(std::time::SystemTime::now()
+        .duration_since(read)
+        .unwrap_or_default())
+}
+
 impl Console {
-    /// Pushes a snapshot of `target`'s services now and after every change, until
-    /// `cancel` fires, the event stream ends or a refresh fails (the error says which;
-    /// the adapter shows it and may watch again).
+    /// Pushes a snapshot of `target`'s services after every change, until `cancel`
+    /// fires, the event stream ends or a refresh fails (the error says which; the
+    /// adapter shows it and may watch again). First a snapshot now, unless the caller
+    /// holds one read at `known` (its `checked_at`) less than [`KNOWN_FRESH_FOR`] ago.
     pub async fn watch_status(
         &self,
         target: &str,
+        known: Option<&str>,
         mut on_snapshot: impl FnMut(StatusReport) + Send,
         cancel: &CancellationToken,
     ) -> Result<()> {
         let target = target::find(self.settings.as_ref(), target)?;
-        on_snapshot(self.service_status(&target.name).await?);
+        let known_age = known.map(snapshot_age).transpose()?;
+        let read_ago = match known_age.filter(|age| *age < KNOWN_FRESH_FOR) {
+            Some(age) => age,
+            None => {
+                let report = self.service_status(&target.name).await?;
+                let age = snapshot_age(&report.checked_at).unwrap_or_default();
+                on_snapshot(report);
+                age
+            }
+        };
         let connection = self.connect(&target.name).await?;
 
         // A failed refresh stops the event stream too: the watch ends as one.
         let stop = cancel.child_token();
         let (changed, mut changes) = mpsc::unbounded_channel::<()>();
-        let watch = events_command(&target);
+        let watch = events_command(&target, read_ago + REPLAY_MARGIN);
         let events = connection.exec_streaming(
             &watch,
             Deadline::Unbounded,
@@ -126,9 +166,13 @@ impl Console {
     pub fn start_watch(
         self: &Arc<Self>,
         target: String,
+        known: Option<String>,
         on_status: impl Fn(LiveStatus) -> bool + Send + Sync + 'static,
     ) -> Result<TaskId> {
         crate::target::find(self.settings.as_ref(), &target)?;
+        if let Some(known) = &known {
+            snapshot_age(known)?;
+        }
         let console = self.clone();
         let handle = self.tasks.start(format!("live status of {target}"));
         let id = handle.id;
@@ -142,6 +186,7 @@ impl Console {
             let result = console
                 .watch_status(
                     &target,
+                    known.as_deref(),
                     move |report| {
                         // Nobody listens any more (the window reloaded): stop watching.
                         if !sent(LiveStatus::Snapshot { report }) {
@@ -156,5 +201,33 @@ impl Console {
             });
         });
         Ok(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stream_starts_before_the_snapshot_in_whole_seconds_rounded_up() {
+        let target = Target::new("prod", "203.0.113.7", None);
+        let rendered = |replay| events_command(&target, replay).render();
+        assert!(rendered(Duration::from_millis(2_300)).contains("docker events --since 3s "));
+        assert!(rendered(Duration::from_secs(2)).contains("docker events --since 2s "));
+    }
+
+    #[test]
+    fn a_snapshot_time_is_read_as_the_core_writes_it_and_anything_else_refused() {
+        let now = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
+        assert!(snapshot_age(&now).unwrap() < Duration::from_secs(5));
+        // One from the future (another clock) is no age at all, not an error.
+        assert_eq!(
+            snapshot_age("2999-01-01T00:00:00Z").unwrap(),
+            Duration::ZERO
+        );
+        for bad in ["", "yesterday", "2026-12-03 10:00", "a\0b"] {
+            let error = snapshot_age(bad).unwrap_err();
+            assert_eq!(error.code(), crate::error::ErrorCode::BadInput, "{bad:?}");
+        }
     }
 }

@@ -84,7 +84,9 @@ export class TargetSession {
     if (this.watch !== null) return;
     this.watch = "starting";
     try {
-      const id = await commands.watchStatus({ target: name, onStatus: (status) => this.#onStatus(name, status) });
+      // The snapshot just read stands as the watch's first: the core does not read it again.
+      const known = this.report?.checked_at ?? null;
+      const id = await commands.watchStatus({ target: name, known, onStatus: (status) => this.#onStatus(name, status) });
       if (this.watch === "starting" && this.selected === name) this.watch = id;
       else void commands.stopWatch({ id }); // stopped, or another target chosen, meanwhile
     } catch {

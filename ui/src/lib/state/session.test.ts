@@ -35,10 +35,12 @@ const failure = (code: ErrorCode, message: string): ErrorReport => ({
 
 let calls: string[];
 let watchChannel: Channel<LiveStatus> | null;
+let watchKnown: string | null | undefined;
 
 beforeEach(() => {
   calls = [];
   watchChannel = null;
+  watchKnown = undefined;
   mockIPC((command, args) => {
     calls.push(command);
     const target = (args as { target?: string }).target ?? "";
@@ -50,6 +52,7 @@ beforeEach(() => {
         : { held: false, holder: null };
     if (command === "watch_status") {
       watchChannel = (args as { onStatus: Channel<LiveStatus> }).onStatus;
+      watchKnown = (args as { known: string | null }).known;
       return 7;
     }
     return null;
@@ -99,6 +102,8 @@ describe("the target session store", () => {
     await settle();
     expect(session.connection).toBe("connected");
     expect(session.watch).toBe(7);
+    // The snapshot just read stands as the watch's first: the core is told when it was read.
+    expect(watchKnown).toBe("2026-11-26T10:00:00Z");
     // A snapshot from the watch updates the state any screen reads.
     push(watchChannel!, 0, { kind: "snapshot", report: { ...report("a"), checked_at: "2026-11-26T10:05:00Z" } });
     expect(session.report?.checked_at).toBe("2026-11-26T10:05:00Z");

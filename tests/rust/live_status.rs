@@ -1,0 +1,69 @@
+//! The dashboard's live view against the lab. The window reads the services, shows them,
+//! then starts the watch, telling it when its snapshot was read: the watch then reads
+//! nothing more while nothing changes, and a change made between that read and the
+//! watch's start is replayed by the event stream (`docker events --since`), not missed.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use shipshape_core::ssh::CancellationToken;
+use shipshape_core::Console;
+use shipshape_tests::{exclusive, lab_console, run, Lab, LabConsole};
+
+/// The snapshots a watch pushes within `limit`, stopping at the first.
+async fn first_snapshot(console: &Console, target: &str, known: &str, limit: Duration) -> usize {
+    let cancel = CancellationToken::new();
+    let pushed = Arc::new(Mutex::new(0));
+    let (count, stop) = (pushed.clone(), cancel.clone());
+    let watch = console.watch_status(
+        target,
+        Some(known),
+        move |_| {
+            *count.lock().unwrap() += 1;
+            stop.cancel();
+        },
+        &cancel,
+    );
+    let _ = tokio::time::timeout(limit, watch).await;
+    let pushed = *pushed.lock().unwrap();
+    pushed
+}
+
+#[test]
+fn a_watch_told_of_a_fresh_read_reads_again_only_for_a_change_made_since() {
+    let _lab_lock = exclusive(); // no other test restarts a service meanwhile
+    let lab = Lab::from_env();
+    let LabConsole {
+        runtime,
+        console,
+        target,
+        data: _data,
+    } = lab_console();
+    // Whatever an earlier test changed lies further back than the stream looks.
+    std::thread::sleep(Duration::from_secs(4));
+    runtime.block_on(async {
+        let read = console.service_status(&target).await.unwrap();
+        let quiet =
+            first_snapshot(&console, &target, &read.checked_at, Duration::from_secs(2)).await;
+        assert_eq!(
+            quiet, 0,
+            "the watch read the services again though nothing changed"
+        );
+
+        // A change after the read, before the watch starts.
+        let read = console.service_status(&target).await.unwrap();
+        run(
+            "docker",
+            &["restart", "-t", "1", &lab.container("market-updater-aws")],
+        );
+        // In another second than the restart's: Docker counts `--since` in whole
+        // seconds, so a stream started from "now" would still see that second's events.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let replayed =
+            first_snapshot(&console, &target, &read.checked_at, Duration::from_secs(10)).await;
+        assert_eq!(
+            replayed, 1,
+            "the restart between the read and the watch was missed"
+        );
+    });
+}
