@@ -96,11 +96,16 @@ export function cli(...args) {
   });
 }
 
-/** Waits until the target list does (or, with `present` false, does not) show `name`. */
+/** Waits until the target list does (or, with `present` false, does not) show `name`.
+ *  The list is read in one script, not element by element: an element that leaves the
+ *  page between the two (the very removal awaited) sent WebdriverIO looking for it
+ *  again by its index for longer than this wait, though the page was already right. */
 export async function waitForTarget(name, present = true) {
   await browser.waitUntil(
     async () => {
-      const names = await $$('[data-testid="target"]').map((t) => t.getText());
+      const names = await browser.execute(() =>
+        [...document.querySelectorAll('[data-testid="target"]')].map((t) => t.textContent ?? ""),
+      );
       return names.some((n) => n.includes(name)) === present;
     },
     { timeout: 10000, timeoutMsg: `the target list never ${present ? "showed" : "dropped"} ${name}` },
