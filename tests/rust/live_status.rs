@@ -6,9 +6,30 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use shipshape_core::console::events_command;
 use shipshape_core::ssh::CancellationToken;
 use shipshape_core::Console;
-use shipshape_tests::{exclusive, lab_console, run, Lab, LabConsole};
+use shipshape_tests::{exclusive, lab_console, run, wait_until, Lab, LabConsole};
+
+/// How far back the lab must have been still before the quiet half: further than the
+/// stream looks (the snapshot's age, 2 s, and Docker's whole second).
+const STILL_FOR: Duration = Duration::from_secs(10);
+
+/// Waits (a minute at most) until the lab has had no change the watch would see for
+/// [`STILL_FOR`]: what an earlier test did (a restart, a service turning healthy again)
+/// must not pass for a change made during this one.
+fn wait_until_still(console: &Console, target: &str) {
+    let (target, _) = console.target_and_policy(target).unwrap();
+    let recent = format!("{} --until 0s", events_command(&target, STILL_FOR).render());
+    let still = wait_until(Duration::from_secs(60), || {
+        run("sh", &["-c", &recent]).trim().is_empty()
+    });
+    assert!(
+        still,
+        "the lab kept changing: {}",
+        run("sh", &["-c", &recent])
+    );
+}
 
 /// The snapshots a watch pushes within `limit`, stopping at the first.
 async fn first_snapshot(console: &Console, target: &str, known: &str, limit: Duration) -> usize {
@@ -39,8 +60,7 @@ fn a_watch_told_of_a_fresh_read_reads_again_only_for_a_change_made_since() {
         target,
         data: _data,
     } = lab_console();
-    // Whatever an earlier test changed lies further back than the stream looks.
-    std::thread::sleep(Duration::from_secs(4));
+    wait_until_still(&console, &target);
     runtime.block_on(async {
         let read = console.service_status(&target).await.unwrap();
         let quiet =
