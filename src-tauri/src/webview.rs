@@ -7,11 +7,11 @@
 //!   shared-memory renderer (`bench-startup`: 318 against 230 MB) and CPU for nothing.
 //!   So, with no render node, the console asks for the shared-memory renderer.
 //! - **No JIT.** The window shows what hosts print (logs, command output, commit
-//!   messages), which Shipshape does not trust; its own script is a few hundred KB of
-//!   UI. Without JavaScriptCore's JIT compilers no machine code is generated from
-//!   anything the page runs, the web process is smaller (about 8 MB at rest and 15-20 MB
-//!   less while following a fast log), and the cost is CPU only where scripts are busy:
-//!   following 900 lines/s, the web process used 3.0 s of CPU in 20 s instead of 2.1.
+//!   messages), which Shipshape does not trust; its own script is ~190 KB of UI.
+//!   Without JavaScriptCore's JIT compilers no machine code is generated from anything
+//!   the page runs, the web process is smaller (about 8 MB at rest, 14-23 MB less while
+//!   following a fast log), and the cost is CPU only where scripts are busy: following
+//!   900 lines/s, the web process used 3.0 s of CPU in 20 s instead of 2.0-2.1.
 
 /// The variable WebKitGTK reads in each of its processes.
 const SHARED_MEMORY_RENDERER: &str = "WEBKIT_DISABLE_DMABUF_RENDERER";

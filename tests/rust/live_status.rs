@@ -31,21 +31,30 @@ fn wait_until_still(console: &Console, target: &str) {
     );
 }
 
-/// The snapshots a watch pushes within `limit`, stopping at the first.
+/// The snapshots a watch pushes within `limit`, stopping at the first. The watch is
+/// ended by cancelling it, as the window does, and must end cleanly: one that failed at
+/// once (no connection, a refused argument) would otherwise pass for a quiet one.
 async fn first_snapshot(console: &Console, target: &str, known: &str, limit: Duration) -> usize {
     let cancel = CancellationToken::new();
     let pushed = Arc::new(Mutex::new(0));
-    let (count, stop) = (pushed.clone(), cancel.clone());
-    let watch = console.watch_status(
-        target,
-        Some(known),
-        move |_| {
-            *count.lock().unwrap() += 1;
-            stop.cancel();
-        },
-        &cancel,
-    );
-    let _ = tokio::time::timeout(limit, watch).await;
+    let (count, stop, timer) = (pushed.clone(), cancel.clone(), cancel.clone());
+    let deadline = tokio::spawn(async move {
+        tokio::time::sleep(limit).await;
+        timer.cancel();
+    });
+    let ended = console
+        .watch_status(
+            target,
+            Some(known),
+            move |_| {
+                *count.lock().unwrap() += 1;
+                stop.cancel();
+            },
+            &cancel,
+        )
+        .await;
+    deadline.abort();
+    assert!(ended.is_ok(), "the watch failed: {ended:?}");
     let pushed = *pushed.lock().unwrap();
     pushed
 }

@@ -5,7 +5,7 @@
 // the window answers a script and a click within 2 s throughout.
 //
 // At rest the window's processes take about 222 MB (debug build, Xvfb, WebKit's
-// shared-memory renderer, no JIT), and the peak landed at 269 MB; with the JIT the web
+// shared-memory renderer, no JIT), and the peak landed at 264-269 MB; with the JIT the web
 // process alone grew by 30 MB more and the peak was 310-330 MB. Before the viewer paced
 // the core (credits, skipped lines counted), the web process passed 1.6 GB within 45 s
 // and kept growing.
