@@ -246,8 +246,10 @@ EOF
   done
   # Polite until a test says otherwise: a mode left by a run cut short is cleared.
   install -m 644 /dev/null "$LAB_DIR/hostile-mode"
+  # Its sshd also forbids socket forwarding, so the engine is read by those commands.
   start_sshd sshd-hostile "$HOSTILE_PORT" "$LAB_DIR/ssh/ssh_host_ed25519_key" \
-    "SetEnv PATH=$LAB_DIR/hostile-bin:/usr/local/bin:/usr/bin:/bin"
+    "SetEnv PATH=$LAB_DIR/hostile-bin:/usr/local/bin:/usr/bin:/bin
+AllowStreamLocalForwarding no"
 }
 
 # The namespace and its veth pair; nothing routes beyond the /30 between the two ends.

@@ -8,7 +8,10 @@
 //! Then the whole verification (`shipshape verify NAME --report FILE.json`: cold connect
 //! to report written) against the same probes run by a hand-tuned OpenSSH script (one
 //! ControlMaster connection, six probes at a time, as sshd's session limit allows) and by
-//! a naive one (one `ssh` per probe, in sequence); Shipshape and the hand-tuned script
+//! a naive one (one `ssh` per probe, in sequence). The scripts read the Docker engine
+//! by `curl` and `docker logs`, as the probes' commands do; Shipshape asks the engine's
+//! socket over its connection, which an OpenSSH script could only do through a local
+//! forward and a local HTTP client. Shipshape and the hand-tuned script
 //! take turns run by run, so the machine's slow spells fall on both. Goals: <= 0.5 x the first's wall
 //! time, >= 8 x faster than the second, and less host CPU than either.
 //!

@@ -309,3 +309,85 @@ fn a_verify_killed_midway_is_recorded_as_interrupted_and_the_chain_holds() {
         text(&verified.stderr)
     );
 }
+
+/// The engine's probes are asked of its socket over the connection; a host whose sshd
+/// refuses socket forwarding (the lab's hostile login, polite here) is read by `curl`
+/// and `docker logs` instead, to the same verdicts.
+#[test]
+fn the_engine_is_read_over_the_connection_and_by_commands_where_sshd_forbids_it() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(lab.field("hostile_mode"), "").unwrap();
+    let (code, direct) = verify(&lab, home.path());
+    assert_eq!(code, 0);
+    let name = "no forwarding";
+    let port = lab.field("hostile_port");
+    add_trusted_lab_target(&shipshape_binary(), &lab, home.path(), name, &port, &[]);
+    let report = home.path().join("commands.json");
+    let out = shipshape(
+        &lab,
+        home.path(),
+        &["verify", name, "--report", report.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let by_commands: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+
+    let commands = |report: &Value, id: &str| -> Vec<String> {
+        item(report, id)["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["command"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for id in [
+        "images-pulled",
+        "logs-clean",
+        "compose-only",
+        "services-running",
+    ] {
+        assert_eq!(
+            item(&direct, id)["status"],
+            item(&by_commands, id)["status"],
+            "{id}"
+        );
+        let asked = commands(&direct, id);
+        assert!(
+            asked.iter().any(
+                |c| c.starts_with("Docker engine API at /var/run/docker.sock")
+                    && c.contains("\nGET /containers/json")
+            ),
+            "{id} did not ask the engine's socket: {asked:#?}"
+        );
+        let ran = commands(&by_commands, id);
+        assert!(
+            ran.iter().all(|c| !c.starts_with("Docker engine API"))
+                && ran.iter().any(|c| c.contains("curl -sS --unix-socket")),
+            "{id} was not read by commands: {ran:#?}"
+        );
+    }
+    assert_eq!(direct["images"], by_commands["images"]);
+    // The logs read from the engine's frames are the lines `docker logs` prints.
+    let logs = |report: &Value| -> String {
+        item(report, "logs-clean")["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["output"].as_str().unwrap())
+            .collect()
+    };
+    for text in [logs(&direct), logs(&by_commands)] {
+        assert!(
+            text.contains("== backend-aws\n")
+                && text.contains("== frontend-aws\n")
+                && text.contains("response:200"),
+            "{text}"
+        );
+        assert!(
+            !text.contains('\u{1}') && !text.contains('\u{0}'),
+            "{text:?}"
+        );
+    }
+}

@@ -21,7 +21,8 @@ while [ $# -ge 2 ]; do
 done"#;
 
 /// The probes grouped into batches, the slowest first. Compose, the logs and each engine
-/// query run alone, side by side (on two cores the slowest chain sets the wall time);
+/// query (when the engine is read by commands, [`super::engine`]) run alone, side by
+/// side (on two cores the slowest chain sets the wall time);
 /// the health probe alone too, under its own deadline; the cheap rest share one batch.
 /// Eight commands at most: sshd allows ten sessions per connection, and a live watch
 /// and a log follow may hold two.

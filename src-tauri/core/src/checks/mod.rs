@@ -1,12 +1,15 @@
 //! The checklist's probes, run on the host over the one connection, and turned into
-//! items with evidence. The cheap probes share a few batches ([`batch`]), so the seven
-//! commands run side by side on channels of the same connection (sshd allows ten
-//! sessions per connection; a live watch or a log follow may hold some). What they print
+//! items with evidence. The engine's probes are asked of its socket, starting nothing on
+//! the host ([`engine`]); the cheap commands share a batch ([`batch`]), so four commands
+//! (two of Compose) run side by side on channels of the same connection, where a host
+//! that forbids socket forwarding runs eight (sshd allows ten sessions per connection;
+//! a live watch or a log follow may hold some). What they print
 //! stays in memory until `.env.aws` has been read, so every output is redacted before
 //! it is kept, shown or handed on; each item is reported as soon as its probes (and
 //! `.env.aws`) are in.
 
 pub mod batch;
+pub mod engine;
 pub mod evaluate;
 pub mod host_state;
 pub mod probe;
@@ -38,6 +41,9 @@ pub fn probes_needed(ids: &[CheckId]) -> Vec<Probe> {
     probes.dedup();
     probes
 }
+
+/// A command (or an engine read) that ended: the probes it answers and its output.
+type Finished = (Vec<Probe>, CommandOutput);
 
 /// A probe's part of a batch as it ran, before redaction.
 struct Ran {
@@ -75,6 +81,41 @@ async fn run_batch(
         }),
         Err(other) => Err(other),
     }
+}
+
+/// The engine's probes asked of its socket ([`engine`]); if the host refuses socket
+/// channels, their commands, each on its own channel, side by side.
+async fn engine_or_commands(
+    connection: &Connection,
+    probes: &[Probe],
+    policy: &Policy,
+    dir: &str,
+) -> Result<Vec<Finished>> {
+    let seconds = policy.deadlines.read_seconds;
+    let asked = engine::read(connection, probes, dir);
+    match tokio::time::timeout(std::time::Duration::from_secs(seconds as u64), asked).await {
+        Ok(Ok(Some(outputs))) => {
+            return Ok(outputs.into_iter().map(|(p, o)| (vec![p], o)).collect());
+        }
+        Ok(Ok(None)) => {}
+        Ok(Err(error)) => return Err(error),
+        Err(_) => {
+            let timed_out = |probe: &Probe| CommandOutput {
+                command: format!("Docker engine API at {} on the host", engine::SOCKET),
+                stdout: String::new(),
+                stderr: format!("timed out after {seconds} s ({probe:?})"),
+                exit_code: None,
+                started_at: crate::history::now(),
+                duration_ms: u64::from(seconds) * 1000,
+            };
+            return Ok(probes.iter().map(|p| (vec![*p], timed_out(p))).collect());
+        }
+    }
+    let commands = probes.iter().map(|probe| async move {
+        let output = run_batch(connection, &[*probe], policy, dir, "").await?;
+        Ok::<_, Error>((vec![*probe], output))
+    });
+    engine::join_all(commands).await.into_iter().collect()
 }
 
 /// Each probe's part of a batch's output.
@@ -125,20 +166,27 @@ pub async fn run(
     if !needed.contains(&Probe::EnvRead) {
         needed.push(Probe::EnvRead);
     }
-    let batches = batch::group(&needed);
+    let (engine_probes, commands): (Vec<Probe>, Vec<Probe>) =
+        needed.iter().partition(|p| engine::answers(**p));
     let nonce = format!("shipshape-{:016x}", rand::random::<u64>());
-    let mut running = JoinSet::new();
-    for (index, probes) in batches.iter().enumerate() {
+    let mut running: JoinSet<Result<Vec<Finished>>> = JoinSet::new();
+    for probes in batch::group(&commands) {
         let (connection, policy, dir, nonce) = (
             connection.clone(),
             policy.clone(),
             project_dir.to_string(),
             nonce.clone(),
         );
-        let probes = probes.clone();
         running.spawn(async move {
-            let output = run_batch(&connection, &probes, &policy, &dir, &nonce).await;
-            (index, output)
+            let output = run_batch(&connection, &probes, &policy, &dir, &nonce).await?;
+            Ok(vec![(probes, output)])
+        });
+    }
+    if !engine_probes.is_empty() {
+        let (connection, policy, dir) =
+            (connection.clone(), policy.clone(), project_dir.to_string());
+        running.spawn(async move {
+            engine_or_commands(&connection, &engine_probes, &policy, &dir).await
         });
     }
     let mut ran: BTreeMap<Probe, Ran> = BTreeMap::new();
@@ -146,19 +194,21 @@ pub async fn run(
     let mut redactor: Option<Redactor> = None;
     let mut decided: Vec<CheckId> = Vec::new();
     while let Some(joined) = running.join_next().await {
-        let (index, output) =
-            joined.map_err(|e| Error::Protocol(format!("a probe task failed: {e}")))?;
-        let output = output?;
-        for (probe, part) in parts(index, &batches[index], &output, &nonce) {
-            if probe == Probe::EnvRead {
-                redactor = Some(match part.exit_code {
-                    Some(0) => Redactor::from_env_file(&part.stdout),
-                    _ => Redactor::default(),
-                });
+        let finished =
+            joined.map_err(|e| Error::Protocol(format!("a probe task failed: {e}")))??;
+        for (probes, output) in finished {
+            let index = outputs_of.len();
+            for (probe, part) in parts(index, &probes, &output, &nonce) {
+                if probe == Probe::EnvRead {
+                    redactor = Some(match part.exit_code {
+                        Some(0) => Redactor::from_env_file(&part.stdout),
+                        _ => Redactor::default(),
+                    });
+                }
+                ran.insert(probe, part);
             }
-            ran.insert(probe, part);
+            outputs_of.insert(index, output);
         }
-        outputs_of.insert(index, output);
         let Some(redactor) = &redactor else { continue };
         let outputs = redacted_outputs(&ran, redactor);
         for id in ids {

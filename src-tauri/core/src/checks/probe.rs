@@ -6,8 +6,9 @@
 //! Cost matters on a production host: only two probes start Compose, and they start
 //! its plugin binary directly (`docker compose` would start the docker CLI, then the
 //! plugin twice: once for its metadata, once to run; directly, half the host CPU for
-//! the same program and the same answer). The rest ask the Docker engine directly,
-//! which is cheaper and just as true.
+//! the same program and the same answer). The engine's probes are asked of its socket
+//! over the connection ([`super::engine`]); their commands here, `curl` on the host,
+//! serve hosts whose sshd forbids that, still far cheaper than a `docker` client each.
 
 use crate::policy::{Policy, PROFILE};
 use crate::shell::RemoteCommand;
@@ -175,7 +176,7 @@ fn script(name: &str, text: &str, first: &str) -> RemoteCommand {
 }
 
 /// The engine's filter for the project's containers (any profile, any state), as JSON.
-fn project_filter(project_dir: &str) -> String {
+pub(crate) fn project_filter(project_dir: &str) -> String {
     serde_json::json!({ "label": [format!("{WORKING_DIR_LABEL}={project_dir}")] }).to_string()
 }
 

@@ -24,6 +24,7 @@ mod captured;
 mod host_key;
 mod route;
 mod run;
+mod socket;
 
 pub use captured::{Captured, KEPT_BYTES};
 use host_key::PinnedHostKey;
@@ -31,6 +32,7 @@ pub use host_key::{host_key_algorithms, HostKeyOffer};
 pub use route::Hop;
 use route::Tunnel;
 pub use run::{CommandEnd, CommandOutputSummary, Deadline, StreamChunk, StreamingCommand};
+pub use socket::SocketAnswer;
 
 /// Ends a streamed command ([`Connection::exec_streaming`]); cloned freely, cancelled once.
 pub use tokio_util::sync::CancellationToken;

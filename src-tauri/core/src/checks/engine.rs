@@ -1,0 +1,508 @@
+//! The engine's probes (the project's containers, their images, who publishes ports, the
+//! services' last log lines) asked of the Docker engine's API socket itself, over the
+//! SSH connection ([`Connection::ask_socket`]). The host starts no process for them:
+//! the same reads by `curl` and `docker logs` cost the host 10-40 ms of CPU each, a
+//! verification's largest share after Compose. A host whose sshd forbids socket
+//! forwarding gets them by `curl` ([`super::probe`]) instead: the engine's answers are
+//! the same JSON either way, and so is what the evidence keeps (one answer a line).
+//!
+//! The evidence of such a probe names every request, as sent, and the socket.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::probe::{project_filter, Probe, LOGGED_SERVICES, LOG_LINES};
+use crate::error::Result;
+use crate::history::now;
+use crate::ssh::{CommandOutput, Connection};
+
+/// Where the engine listens on a Linux host.
+pub const SOCKET: &str = "/var/run/docker.sock";
+/// An answer is kept up to this size (logs of long lines, a host with many containers).
+const ANSWER_LIMIT: usize = 32 << 20;
+
+/// Whether `probe` is one the engine answers.
+pub fn answers(probe: Probe) -> bool {
+    matches!(
+        probe,
+        Probe::Containers | Probe::Images | Probe::Publishers | Probe::Logs
+    )
+}
+
+/// One answer of the engine: its HTTP status, its type and its body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Answer {
+    status: u16,
+    content_type: String,
+    body: Vec<u8>,
+    /// Why the answer is not whole, if it is not.
+    problem: Option<String>,
+}
+
+impl Answer {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).trim_end().to_string()
+    }
+
+    fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+/// The requests one probe made and what came back, turned into its evidence.
+#[derive(Default)]
+struct Transcript {
+    requests: Vec<String>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Transcript {
+    fn add(&mut self, path: &str, answer: &Answer) {
+        self.requests.push(format!("GET {path}"));
+        if let Some(problem) = &answer.problem {
+            self.stderr.push_str(&format!("GET {path}: {problem}\n"));
+        }
+    }
+
+    fn output(self, started_at: String, clock: std::time::Instant) -> CommandOutput {
+        CommandOutput {
+            command: format!(
+                "Docker engine API at {SOCKET} on the host, asked over the SSH connection (no process started):\n{}",
+                self.requests.join("\n")
+            ),
+            exit_code: Some(if self.stderr.is_empty() { 0 } else { 1 }),
+            stdout: self.stdout,
+            stderr: self.stderr,
+            started_at,
+            duration_ms: clock.elapsed().as_millis() as u64,
+        }
+    }
+}
+
+/// Asks the engine for `probes` (those it [`answers`]). `Ok(None)` if the host refuses
+/// the socket channel, so the caller runs the probes' commands instead.
+pub async fn read(
+    connection: &Connection,
+    probes: &[Probe],
+    project_dir: &str,
+) -> Result<Option<Vec<(Probe, CommandOutput)>>> {
+    let started_at = now();
+    let clock = std::time::Instant::now();
+    let wants = |p: Probe| probes.contains(&p);
+    let list_path = format!(
+        "/containers/json?all=1&filters={}",
+        percent_encode(&project_filter(project_dir))
+    );
+    let (list, running) = tokio::join!(get(connection, &list_path), async {
+        match wants(Probe::Publishers) {
+            true => get(connection, "/containers/json").await,
+            false => Ok(Some(Answer::default())),
+        }
+    });
+    let (Some(list), Some(running)) = (list?, running?) else {
+        return Ok(None);
+    };
+    let listed = listed_containers(&list);
+    let mut outputs = Vec::new();
+    if wants(Probe::Publishers) {
+        let mut transcript = Transcript::default();
+        transcript.add("/containers/json", &running);
+        transcript.stdout = running.text();
+        outputs.push((
+            Probe::Publishers,
+            transcript.output(started_at.clone(), clock),
+        ));
+    }
+    let inspected = if wants(Probe::Containers) || wants(Probe::Images) {
+        let paths: Vec<String> = listed
+            .iter()
+            .map(|(id, _)| format!("/containers/{id}/json"))
+            .collect();
+        all(connection, &paths).await?
+    } else {
+        Vec::new()
+    };
+    let (logs, images) = tokio::join!(
+        async {
+            match wants(Probe::Logs) {
+                true => logs(connection, &list_path, &list, &listed).await.map(Some),
+                false => Ok(None),
+            }
+        },
+        async {
+            match wants(Probe::Images) {
+                true => images(connection, &list_path, &list, &inspected)
+                    .await
+                    .map(Some),
+                false => Ok(None),
+            }
+        }
+    );
+    if wants(Probe::Containers) {
+        let mut transcript = Transcript::default();
+        transcript.add(&list_path, &list);
+        for (path, answer) in &inspected {
+            transcript.add(path, answer);
+            transcript.stdout.push_str(&answer.text());
+            transcript.stdout.push('\n');
+        }
+        outputs.push((
+            Probe::Containers,
+            transcript.output(started_at.clone(), clock),
+        ));
+    }
+    for (probe, transcript) in [(Probe::Images, images?), (Probe::Logs, logs?)] {
+        if let Some(transcript) = transcript {
+            outputs.push((probe, transcript.output(started_at.clone(), clock)));
+        }
+    }
+    Ok(Some(outputs))
+}
+
+/// The images the inspected containers name (tags, not ids), as the engine knows them now.
+async fn images(
+    connection: &Connection,
+    list_path: &str,
+    list: &Answer,
+    inspected: &[(String, Answer)],
+) -> Result<Transcript> {
+    let mut transcript = Transcript::default();
+    transcript.add(list_path, list);
+    let mut names: Vec<String> = Vec::new();
+    for (path, answer) in inspected {
+        transcript.add(path, answer);
+        let name = answer.json().and_then(|v| {
+            v.pointer("/Config/Image")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
+        if let Some(name) = name.filter(|n| !n.starts_with("sha256:") && plain_reference(n)) {
+            names.push(name);
+        }
+    }
+    names.sort();
+    names.dedup();
+    let paths: Vec<String> = names.iter().map(|n| format!("/images/{n}/json")).collect();
+    for (path, answer) in all(connection, &paths).await? {
+        transcript.add(&path, &answer);
+        transcript.stdout.push_str(&answer.text());
+        transcript.stdout.push('\n');
+    }
+    Ok(transcript)
+}
+
+/// The last lines of each logged service's container, under `== SERVICE` lines.
+async fn logs(
+    connection: &Connection,
+    list_path: &str,
+    list: &Answer,
+    listed: &[(String, String)],
+) -> Result<Transcript> {
+    let mut transcript = Transcript::default();
+    transcript.add(list_path, list);
+    let ids: Vec<Option<&String>> = LOGGED_SERVICES
+        .iter()
+        .map(|service| listed.iter().find(|(_, s)| s == service).map(|(id, _)| id))
+        .collect();
+    let paths: Vec<String> = ids
+        .iter()
+        .flatten()
+        .map(|id| format!("/containers/{id}/logs?stdout=1&stderr=1&tail={LOG_LINES}"))
+        .collect();
+    let mut answers = all(connection, &paths).await?.into_iter();
+    for (service, id) in LOGGED_SERVICES.iter().zip(ids) {
+        transcript.stdout.push_str(&format!("== {service}\n"));
+        if id.is_none() {
+            transcript.stdout.push_str("(no container)\n");
+            continue;
+        }
+        let Some((path, answer)) = answers.next() else {
+            continue;
+        };
+        transcript.add(&path, &answer);
+        let text = if answer.status == 200 {
+            log_text(&answer)
+        } else {
+            answer.body.clone()
+        };
+        let text = String::from_utf8_lossy(&text);
+        transcript.stdout.push_str(&text);
+        if !text.is_empty() && !text.ends_with('\n') {
+            transcript.stdout.push('\n');
+        }
+    }
+    Ok(transcript)
+}
+
+/// The project's containers in the engine's listing: id and compose service, in order.
+fn listed_containers(list: &Answer) -> Vec<(String, String)> {
+    let Some(Value::Array(items)) = list.json() else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|c| {
+            let id = c.get("Id")?.as_str()?;
+            let service = c
+                .pointer("/Labels/com.docker.compose.service")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            id.bytes()
+                .all(|b| b.is_ascii_hexdigit())
+                .then(|| (id.to_string(), service.to_string()))
+        })
+        .collect()
+}
+
+/// An image reference safe to put in a path as it is (what `docker` accepts as a name).
+fn plain_reference(name: &str) -> bool {
+    !name.is_empty()
+        && !name.contains("..")
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-:/@".contains(&b))
+}
+
+/// Asks for each path side by side; the answers come back in the paths' order.
+async fn all(connection: &Connection, paths: &[String]) -> Result<Vec<(String, Answer)>> {
+    let asked = paths.iter().map(|path| async move {
+        let answer = get(connection, path).await?.unwrap_or_else(|| Answer {
+            problem: Some("the host refused the socket channel".into()),
+            ..Answer::default()
+        });
+        Ok::<_, crate::error::Error>((path.clone(), answer))
+    });
+    let mut answers = Vec::new();
+    for answer in join_all(asked).await {
+        answers.push(answer?);
+    }
+    Ok(answers)
+}
+
+/// Runs the futures side by side; their outputs come back in their order.
+pub(super) async fn join_all<F: std::future::Future>(
+    futures: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut pending: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: BTreeMap<usize, F::Output> = BTreeMap::new();
+    std::future::poll_fn(|cx| {
+        for (index, future) in pending.iter_mut().enumerate() {
+            if outputs.contains_key(&index) {
+                continue;
+            }
+            if let std::task::Poll::Ready(output) = future.as_mut().poll(cx) {
+                outputs.insert(index, output);
+            }
+        }
+        match outputs.len() == pending.len() {
+            true => std::task::Poll::Ready(()),
+            false => std::task::Poll::Pending,
+        }
+    })
+    .await;
+    outputs.into_values().collect()
+}
+
+/// One `GET` to the engine; `Ok(None)` if the host refused the socket channel.
+async fn get(connection: &Connection, path: &str) -> Result<Option<Answer>> {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n");
+    let Some(raw) = connection
+        .ask_socket(SOCKET, request.as_bytes(), ANSWER_LIMIT)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut answer = parse_answer(&raw.bytes);
+    if raw.cut && answer.problem.is_none() {
+        answer.problem = Some(format!("answer cut at {} MB", ANSWER_LIMIT >> 20));
+    }
+    Ok(Some(answer))
+}
+
+/// An HTTP/1.1 answer: status line, headers, then the body (chunked or not).
+fn parse_answer(raw: &[u8]) -> Answer {
+    let Some(head_end) = find(raw, b"\r\n\r\n") else {
+        return Answer {
+            problem: Some("the engine's answer has no HTTP head".into()),
+            body: raw.to_vec(),
+            ..Answer::default()
+        };
+    };
+    let head = String::from_utf8_lossy(&raw[..head_end]);
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let mut content_type = String::new();
+    let mut chunked = false;
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        match name.trim().to_ascii_lowercase().as_str() {
+            "content-type" => content_type = value.trim().to_string(),
+            "transfer-encoding" => chunked = value.to_ascii_lowercase().contains("chunked"),
+            _ => {}
+        }
+    }
+    let rest = &raw[head_end + 4..];
+    let (body, whole) = match chunked {
+        true => dechunk(rest),
+        false => (rest.to_vec(), true),
+    };
+    let problem = match (status, whole) {
+        (0, _) => Some("the engine's answer has no status".to_string()),
+        (_, false) => Some("the engine's answer ended early".to_string()),
+        _ => None,
+    };
+    Answer {
+        status,
+        content_type,
+        body,
+        problem,
+    }
+}
+
+/// A chunked body's bytes, and whether its last chunk came.
+fn dechunk(mut rest: &[u8]) -> (Vec<u8>, bool) {
+    let mut body = Vec::new();
+    loop {
+        let Some(line_end) = find(rest, b"\r\n") else {
+            return (body, false);
+        };
+        let size = std::str::from_utf8(&rest[..line_end])
+            .ok()
+            .and_then(|line| usize::from_str_radix(line.split(';').next()?.trim(), 16).ok());
+        let Some(size) = size else {
+            return (body, false);
+        };
+        rest = &rest[line_end + 2..];
+        if size == 0 {
+            return (body, true);
+        }
+        let take = size.min(rest.len());
+        body.extend_from_slice(&rest[..take]);
+        if take < size {
+            return (body, false);
+        }
+        rest = rest.get(size + 2..).unwrap_or_default();
+    }
+}
+
+/// A log answer's text: the engine frames a container's output (one stream per frame,
+/// an 8-byte header each) unless the container has a terminal; the frames' payloads in
+/// order are what `docker logs 2>&1` prints.
+/// Engines before API 1.42 call both kinds a raw stream, so the frames are looked for.
+fn log_text(answer: &Answer) -> Vec<u8> {
+    unframe(&answer.body).unwrap_or_else(|| answer.body.clone())
+}
+
+/// The payloads of a framed stream (a last frame cut short gives what came of it);
+/// `None` if the bytes do not start as one.
+fn unframe(mut bytes: &[u8]) -> Option<Vec<u8>> {
+    let is_header = |h: &[u8]| h.len() >= 8 && h[0] <= 2 && h[1..4] == [0, 0, 0];
+    if !is_header(bytes) {
+        return None;
+    }
+    let mut text = Vec::new();
+    while is_header(bytes) {
+        let size = u32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
+        let payload = &bytes[8..];
+        text.extend_from_slice(&payload[..size.min(payload.len())]);
+        bytes = payload.get(size..).unwrap_or_default();
+    }
+    Some(text)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Percent-encodes a query value (everything but RFC 3986's unreserved characters).
+fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunked_and_plain_answers_read_alike() {
+        let chunked = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n[{\"a\r\n5\r\n\":1}]\r\n0\r\n\r\n";
+        let answer = parse_answer(chunked);
+        assert_eq!(
+            (answer.status, answer.text()),
+            (200, "[{\"a\":1}]".to_string())
+        );
+        assert_eq!(answer.problem, None);
+        let plain =
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 21\r\n\r\n{\"message\":\"no such\"}";
+        let answer = parse_answer(plain);
+        assert_eq!(
+            (answer.status, answer.text()),
+            (404, "{\"message\":\"no such\"}".to_string())
+        );
+        let early = parse_answer(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc");
+        assert_eq!(early.body, b"abc");
+        assert!(early.problem.unwrap().contains("ended early"));
+        assert!(parse_answer(b"garbage").problem.is_some());
+    }
+
+    #[test]
+    fn framed_logs_come_out_as_docker_logs_prints_them() {
+        let mut body = vec![1, 0, 0, 0, 0, 0, 0, 4];
+        body.extend_from_slice(b"out\n");
+        body.extend_from_slice(&[2, 0, 0, 0, 0, 0, 0, 4]);
+        body.extend_from_slice(b"err\n");
+        let answer = Answer {
+            status: 200,
+            content_type: "application/vnd.docker.multiplexed-stream".into(),
+            body: body.clone(),
+            problem: None,
+        };
+        assert_eq!(log_text(&answer), b"out\nerr\n");
+        // A terminal's raw stream is left as it is.
+        let raw = Answer {
+            content_type: "application/vnd.docker.raw-stream".into(),
+            body: b"plain text\n".to_vec(),
+            ..answer
+        };
+        assert_eq!(log_text(&raw), b"plain text\n");
+        assert_eq!(unframe(&body[..10]).unwrap(), b"ou");
+        assert_eq!(unframe(b"x"), None);
+    }
+
+    #[test]
+    fn filters_are_encoded_and_odd_ids_and_names_are_left_out() {
+        assert_eq!(
+            percent_encode("{\"a\":[\"b=/c d\"]}"),
+            "%7B%22a%22%3A%5B%22b%3D%2Fc%20d%22%5D%7D"
+        );
+        let list = Answer {
+            status: 200,
+            body: br#"[{"Id":"ab12","Labels":{"com.docker.compose.service":"db"}},{"Id":"../x"}]"#
+                .to_vec(),
+            ..Answer::default()
+        };
+        assert_eq!(
+            listed_containers(&list),
+            [("ab12".to_string(), "db".to_string())]
+        );
+        assert!(plain_reference("127.0.0.1:5000/atp/backend:lab"));
+        assert!(!plain_reference("x/../../containers/json"));
+        assert!(!plain_reference("x?all=1"));
+    }
+}
