@@ -13,6 +13,7 @@ mod validate;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::checks::engine;
 use crate::checks::probe::Probe;
 use crate::compose::{self, ServiceState};
 use crate::error::{Error, Result};
@@ -105,26 +106,46 @@ pub async fn service_status(
     let deadline = Operation::Ps.deadline(policy);
     let expected: Vec<&str> = policy.services.iter().map(String::as_str).collect();
     // Restart counts and image IDs are not in `ps`. The engine's record of the project's
-    // containers, read over its socket on a channel of its own while `ps` runs, adds
-    // them without adding to the wait; what it leaves out (no curl on the host, a
-    // remote DOCKER_HOST, a v1 project without compose's labels) one `docker inspect`
-    // after `ps` fills. Best effort: the status stands without them. A failed `ps`, or
-    // records past any real project's size, end the read.
+    // containers, asked of its socket over the connection while `ps` runs (by `curl` on
+    // a host that forbids that), adds them without adding to the wait; what it leaves
+    // out (no curl on the host, a remote DOCKER_HOST, a v1 project without compose's
+    // labels) one `docker inspect` after `ps` fills. Best effort: the status stands
+    // without them. A failed `ps`, or records past any real project's size, end the read.
     let done_with_records = CancellationToken::new();
     let records = async {
         let mut records = Vec::new();
-        if with_details {
-            let read = Probe::Containers.command(policy, &target.project_dir);
-            let keep = |chunk: StreamChunk<'_>| match chunk {
-                StreamChunk::Stdout(bytes) if records.len() + bytes.len() <= RECORDS_LIMIT => {
-                    records.extend_from_slice(bytes)
+        let asked = async {
+            match with_details {
+                true => engine::read(connection, &[Probe::Containers], &target.project_dir).await,
+                false => Ok(Some(Vec::new())),
+            }
+        };
+        let asked = tokio::select! {
+            asked = asked => asked,
+            () = done_with_records.cancelled() => Ok(Some(Vec::new())),
+        };
+        match asked {
+            Ok(Some(outputs)) => {
+                let text = outputs.into_iter().next().map(|(_, o)| o.stdout);
+                records = text.unwrap_or_default().into_bytes();
+                if records.len() > RECORDS_LIMIT {
+                    records.clear();
                 }
-                StreamChunk::Stdout(_) => done_with_records.cancel(),
-                StreamChunk::Stderr(_) => {}
-            };
-            let _ = connection
-                .exec_streaming(&read, deadline, keep, &done_with_records)
-                .await;
+            }
+            Ok(None) => {
+                let read = Probe::Containers.command(policy, &target.project_dir);
+                let keep = |chunk: StreamChunk<'_>| match chunk {
+                    StreamChunk::Stdout(bytes) if records.len() + bytes.len() <= RECORDS_LIMIT => {
+                        records.extend_from_slice(bytes)
+                    }
+                    StreamChunk::Stdout(_) => done_with_records.cancel(),
+                    StreamChunk::Stderr(_) => {}
+                };
+                let _ = connection
+                    .exec_streaming(&read, deadline, keep, &done_with_records)
+                    .await;
+            }
+            Err(_) => {}
         }
         done_with_records.cancel(); // read: `ps` need not wait for it any more
         String::from_utf8_lossy(&records).into_owned()
