@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use shipshape_core::checks::{batch, host_state, redact};
+use shipshape_core::checks::{batch, engine, host_state, redact};
 use shipshape_core::deploy::{lock, review};
 use shipshape_core::operations as op_output;
 use shipshape_core::policy::Policy;
@@ -148,6 +148,7 @@ fn targets() -> Vec<Target> {
                 "[{\"Id\":\"abc\",\"Name\":\"/atp-db-1\",\"State\":{\"Status\":\"running\",\"StartedAt\":\"2026-11-26T10:00:00Z\"},\"Config\":{\"Labels\":{\"com.docker.compose.service\":\"db\"}},\"HostConfig\":{\"PortBindings\":{\"8002/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"8002\"}]}}}]",
                 "LISTEN 0 4096 127.0.0.1:8002 0.0.0.0:*\n==> x <==\nline\n",
                 "body\n200\n",
+                "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\nTransfer-Encoding: chunked\r\n\r\nd\r\n\u{1}\0\0\0\0\0\0\u{5}line\n\r\n0\r\n\r\n",
             ],
             run: |text, _| {
                 let _ = host_state::config_services(text);
@@ -157,6 +158,7 @@ fn targets() -> Vec<Target> {
                 let _ = host_state::listeners(text);
                 let _ = host_state::sections(text);
                 let _ = batch::split(text, "n0nce");
+                let _ = engine::decode(text.as_bytes());
                 let _ = op_output::parse_health(text);
                 let _ = op_output::parse_service_list(text);
                 let _ = op_output::parse_migration_list(text, &Policy::builtin());

@@ -321,6 +321,14 @@ async fn get(connection: &Connection, path: &str) -> Result<Option<Answer>> {
     Ok(Some(answer))
 }
 
+/// What raw bytes from the engine read as: the status, and the body as a log's text
+/// (unframed if framed). For the fuzz harness, which feeds it mangled answers.
+pub fn decode(raw: &[u8]) -> (u16, String) {
+    let answer = parse_answer(raw);
+    let text = String::from_utf8_lossy(&log_text(&answer)).into_owned();
+    (answer.status, text)
+}
+
 /// An HTTP/1.1 answer: status line, headers, then the body (chunked or not).
 fn parse_answer(raw: &[u8]) -> Answer {
     let Some(head_end) = find(raw, b"\r\n\r\n") else {
