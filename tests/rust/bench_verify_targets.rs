@@ -5,7 +5,8 @@
 //!
 //! Twice. First both targets are the lab's one sshd, so their host work shares this
 //! machine's two cores: a verification keeps both busy, so two of them take about twice
-//! as long whatever the client does. Then each target is an sshd of its own pinned to a
+//! as long whatever the client does (beside it, this machine's own floor: two CPU-bound
+//! loops at once against one). Then each target is an sshd of its own pinned to a
 //! core of its own (`taskset`; what it starts inherits the pin), as two hosts each with
 //! their own CPU would be: what is left of the ratio is the client's doing.
 //!
@@ -67,6 +68,10 @@ fn main() {
         cores(),
         both / first.max(second)
     );
+    println!(
+        "  this machine's own floor: two CPU-bound loops side by side take {:.2} x one alone",
+        two_loops_ratio()
+    );
 
     let pinned: Vec<PinnedSshd> = (0..2).map(|core| PinnedSshd::start(&lab, core)).collect();
     for sshd in &pinned {
@@ -84,6 +89,30 @@ fn main() {
 fn median(mut runs: Vec<Duration>) -> f64 {
     runs.sort();
     runs[runs.len() / 2].as_secs_f64()
+}
+
+/// A CPU-bound loop alone, then two at once (medians of 5 turns): what two verifications
+/// that keep both cores busy could at best take, next to one.
+fn two_loops_ratio() -> f64 {
+    let spin = || {
+        let started = Instant::now();
+        let mut sum: u64 = 0;
+        for i in 0..20_000_000u64 {
+            sum = std::hint::black_box(sum.wrapping_add(i.wrapping_mul(i)));
+        }
+        started.elapsed()
+    };
+    let (mut alone, mut both) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        alone.push(spin());
+        let started = Instant::now();
+        std::thread::scope(|s| {
+            s.spawn(spin);
+            s.spawn(spin);
+        });
+        both.push(started.elapsed());
+    }
+    median(both) / median(alone)
 }
 
 fn cores() -> usize {
