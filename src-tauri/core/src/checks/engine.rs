@@ -66,6 +66,19 @@ impl Transcript {
         }
     }
 
+    /// A listing the rest depends on: an error answer fails the probe, quoted. (An
+    /// answer about one container or image, a 404 for one gone, is what it says.)
+    fn add_listing(&mut self, path: &str, answer: &Answer) {
+        self.add(path, answer);
+        if answer.problem.is_none() && !(200..300).contains(&answer.status) {
+            self.stderr.push_str(&format!(
+                "GET {path}: HTTP {} {}\n",
+                answer.status,
+                answer.text()
+            ));
+        }
+    }
+
     fn output(self, started_at: String, clock: std::time::Instant) -> CommandOutput {
         CommandOutput {
             command: format!(
@@ -108,7 +121,7 @@ pub async fn read(
     let mut outputs = Vec::new();
     if wants(Probe::Publishers) {
         let mut transcript = Transcript::default();
-        transcript.add("/containers/json", &running);
+        transcript.add_listing("/containers/json", &running);
         transcript.stdout = running.text();
         outputs.push((
             Probe::Publishers,
@@ -142,7 +155,7 @@ pub async fn read(
     );
     if wants(Probe::Containers) {
         let mut transcript = Transcript::default();
-        transcript.add(&list_path, &list);
+        transcript.add_listing(&list_path, &list);
         for (path, answer) in &inspected {
             transcript.add(path, answer);
             transcript.stdout.push_str(&answer.text());
@@ -169,7 +182,7 @@ async fn images(
     inspected: &[(String, Answer)],
 ) -> Result<Transcript> {
     let mut transcript = Transcript::default();
-    transcript.add(list_path, list);
+    transcript.add_listing(list_path, list);
     let mut names: Vec<String> = Vec::new();
     for (path, answer) in inspected {
         transcript.add(path, answer);
@@ -201,7 +214,7 @@ async fn logs(
     listed: &[(String, String)],
 ) -> Result<Transcript> {
     let mut transcript = Transcript::default();
-    transcript.add(list_path, list);
+    transcript.add_listing(list_path, list);
     let ids: Vec<Option<&String>> = LOGGED_SERVICES
         .iter()
         .map(|service| listed.iter().find(|(_, s)| s == service).map(|(id, _)| id))
@@ -491,6 +504,24 @@ mod tests {
         assert_eq!(log_text(&raw), b"plain text\n");
         assert_eq!(unframe(&body[..10]).unwrap(), b"ou");
         assert_eq!(unframe(b"x"), None);
+    }
+
+    #[test]
+    fn a_listing_the_engine_refused_fails_its_probe_and_says_why() {
+        let refused = parse_answer(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 19\r\n\r\n{\"message\":\"down\"}");
+        let mut transcript = Transcript::default();
+        transcript.add_listing("/containers/json", &refused);
+        let gone = parse_answer(b"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\n{}");
+        transcript.add("/images/x/json", &gone);
+        let output = transcript.output(now(), std::time::Instant::now());
+        assert_eq!(output.exit_code, Some(1));
+        assert_eq!(
+            output.stderr,
+            "GET /containers/json: HTTP 500 {\"message\":\"down\"}\n"
+        );
+        assert!(output
+            .command
+            .ends_with("GET /containers/json\nGET /images/x/json"));
     }
 
     #[test]
