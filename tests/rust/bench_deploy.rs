@@ -93,7 +93,7 @@ fn main() {
         match step["step"].as_str().unwrap() {
             "lock" => lock = commands.into_iter().next().unwrap_or_default(),
             "unlock" | "verify" => {}
-            _ => steps.extend(commands),
+            _ => steps.extend(commands.map(|c| by_hand_equivalent(&c, &lab))),
         }
     }
     assert!(
@@ -163,4 +163,25 @@ fn main() {
         "  ratio shipshape / by hand                   wall {:8.2}    (goal <= 1.10)",
         ours.as_secs_f64() / hand.as_secs_f64()
     );
+}
+
+/// What an operator by hand runs for a step's command: the command itself, or for the
+/// Docker engine's requests Shipshape asked of its socket over the connection, the
+/// probe's `curl` command that reads the same (recognised by its requests).
+fn by_hand_equivalent(command: &str, lab: &Lab) -> String {
+    if !command.starts_with("GET ") {
+        return command.to_string();
+    }
+    let probe = if command.contains("/logs?") {
+        Probe::Logs
+    } else if command.contains("\nGET /images/") {
+        Probe::Images
+    } else if command.starts_with("GET /containers/json\n") {
+        Probe::Publishers
+    } else {
+        Probe::Containers
+    };
+    probe
+        .command(&Policy::builtin(), &lab.field("project_dir"))
+        .render()
 }

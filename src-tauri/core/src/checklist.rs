@@ -204,6 +204,14 @@ impl Evidence {
     }
 }
 
+impl Evidence {
+    /// Requests to the Docker engine's socket ([`crate::checks::engine`]), not a shell
+    /// command: shown without a prompt.
+    pub fn is_request(&self) -> bool {
+        self.command.starts_with("GET ")
+    }
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     data_encoding::HEXLOWER.encode(&Sha256::digest(bytes))
 }

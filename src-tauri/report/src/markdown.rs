@@ -160,7 +160,7 @@ fn evidence(out: &mut String, item: &CheckItem) {
             e.duration_ms,
             e.sha256
         );
-        fenced(out, "sh", &e.command);
+        fenced(out, if e.is_request() { "http" } else { "sh" }, &e.command);
         if e.output.is_empty() {
             out.push_str("(no output)\n\n");
         } else {

@@ -455,7 +455,10 @@ fn evidence(layout: &mut Layout, item: &CheckItem) {
                 e.sha256
             ),
         );
-        layout.code(&format!("$ {}", e.command));
+        match e.is_request() {
+            true => layout.code(&e.command),
+            false => layout.code(&format!("$ {}", e.command)),
+        }
         let lines: Vec<&str> = e.output.lines().collect();
         let shown = lines.len().min(MAX_OUTPUT_LINES);
         let mut text = lines[..shown].join("\n");

@@ -72,6 +72,15 @@ describe("checklist", () => {
     const texts = await $$('[data-check="env-configured"] [data-testid="evidence-output"]').map((o) => o.getText());
     expect(texts.join("\n")).toContain("EXCHANGE_API_SECRET=[redacted]");
     await screenshot("checklist-evidence");
+    // The engine's probes are requests to its socket over the connection, shown as
+    // requests: no shell prompt before them.
+    const imagesSummary = (await item("images-pulled")).$('[data-testid="evidence"] summary');
+    await imagesSummary.scrollIntoView();
+    await imagesSummary.click();
+    const commands = await $$('[data-check="images-pulled"] pre.command').map((c) => c.getText());
+    expect(commands.some((c) => c.startsWith("GET /containers/json?all=1") && c.includes("no process started"))).toBe(true);
+    await (await $$('[data-check="images-pulled"] pre.command'))[0].scrollIntoView();
+    await screenshot("checklist-engine-evidence");
   });
 
   it("ticks migrations and waives the failure with a reason, recording who", async () => {

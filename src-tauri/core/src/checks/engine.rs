@@ -6,7 +6,9 @@
 //! forwarding gets them by `curl` ([`super::probe`]) instead: the engine's answers are
 //! the same JSON either way, and so is what the evidence keeps (one answer a line).
 //!
-//! The evidence of such a probe names every request, as sent, and the socket.
+//! The evidence of such a probe names every request, as sent, and the socket; its
+//! "command" starts `GET /`, which readers show as a request, not a shell command
+//! ([`crate::checklist::Evidence::is_request`]).
 
 use std::collections::BTreeMap;
 
@@ -82,7 +84,7 @@ impl Transcript {
     fn output(self, started_at: String, clock: std::time::Instant) -> CommandOutput {
         CommandOutput {
             command: format!(
-                "Docker engine API at {SOCKET} on the host, asked over the SSH connection (no process started):\n{}",
+                "{}\n(the Docker engine's API at {SOCKET} on the host, asked over the SSH connection: no process started)",
                 self.requests.join("\n")
             ),
             exit_code: Some(if self.stderr.is_empty() { 0 } else { 1 }),
@@ -521,7 +523,7 @@ mod tests {
         );
         assert!(output
             .command
-            .ends_with("GET /containers/json\nGET /images/x/json"));
+            .starts_with("GET /containers/json\nGET /images/x/json\n(the Docker engine's API"));
     }
 
     #[test]

@@ -101,7 +101,10 @@ async fn engine_or_commands(
         Ok(Err(error)) => return Err(error),
         Err(_) => {
             let timed_out = |probe: &Probe| CommandOutput {
-                command: format!("Docker engine API at {} on the host", engine::SOCKET),
+                command: format!(
+                    "GET (the Docker engine's API at {} on the host)",
+                    engine::SOCKET
+                ),
                 stdout: String::new(),
                 stderr: format!("timed out after {seconds} s ({probe:?})"),
                 exit_code: None,
