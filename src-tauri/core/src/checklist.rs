@@ -202,9 +202,7 @@ impl Evidence {
             sha256,
         }
     }
-}
 
-impl Evidence {
     /// Requests to the Docker engine's socket ([`crate::checks::engine`]), not a shell
     /// command: shown without a prompt.
     pub fn is_request(&self) -> bool {

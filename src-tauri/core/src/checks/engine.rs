@@ -10,8 +10,7 @@
 //! "command" starts `GET /`, which readers show as a request, not a shell command
 //! ([`crate::checklist::Evidence::is_request`]).
 
-use std::collections::BTreeMap;
-
+use futures::future::try_join_all;
 use serde_json::Value;
 
 use super::probe::{project_filter, Probe, LOGGED_SERVICES, LOG_LINES};
@@ -32,11 +31,10 @@ pub fn answers(probe: Probe) -> bool {
     )
 }
 
-/// One answer of the engine: its HTTP status, its type and its body.
+/// One answer of the engine: its HTTP status and its body.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Answer {
     status: u16,
-    content_type: String,
     body: Vec<u8>,
     /// Why the answer is not whole, if it is not.
     problem: Option<String>,
@@ -120,26 +118,8 @@ pub async fn read(
         return Ok(None);
     };
     let listed = listed_containers(&list);
-    let mut outputs = Vec::new();
-    if wants(Probe::Publishers) {
-        let mut transcript = Transcript::default();
-        transcript.add_listing("/containers/json", &running);
-        transcript.stdout = running.text();
-        outputs.push((
-            Probe::Publishers,
-            transcript.output(started_at.clone(), clock),
-        ));
-    }
-    let inspected = if wants(Probe::Containers) || wants(Probe::Images) {
-        let paths: Vec<String> = listed
-            .iter()
-            .map(|(id, _)| format!("/containers/{id}/json"))
-            .collect();
-        all(connection, &paths).await?
-    } else {
-        Vec::new()
-    };
-    let (logs, images) = tokio::join!(
+    // The logs need the listing only; the images, the containers' records first.
+    let (logs, inspected) = tokio::join!(
         async {
             match wants(Probe::Logs) {
                 true => logs(connection, &list_path, &list, &listed).await.map(Some),
@@ -147,58 +127,82 @@ pub async fn read(
             }
         },
         async {
-            match wants(Probe::Images) {
-                true => images(connection, &list_path, &list, &inspected)
-                    .await
-                    .map(Some),
-                false => Ok(None),
+            if !wants(Probe::Containers) && !wants(Probe::Images) {
+                return Ok((Transcript::default(), None));
             }
+            let paths: Vec<String> = listed
+                .iter()
+                .map(|(id, _)| format!("/containers/{id}/json"))
+                .collect();
+            let mut containers = Transcript::default();
+            containers.add_listing(&list_path, &list);
+            for (path, answer) in all(connection, &paths).await? {
+                containers.add(&path, &answer);
+                containers.stdout.push_str(&answer.text());
+                containers.stdout.push('\n');
+            }
+            let images = match wants(Probe::Images) {
+                true => Some(images(connection, &containers).await?),
+                false => None,
+            };
+            Ok::<_, crate::error::Error>((containers, images))
         }
     );
-    if wants(Probe::Containers) {
-        let mut transcript = Transcript::default();
-        transcript.add_listing(&list_path, &list);
-        for (path, answer) in &inspected {
-            transcript.add(path, answer);
-            transcript.stdout.push_str(&answer.text());
-            transcript.stdout.push('\n');
-        }
-        outputs.push((
-            Probe::Containers,
-            transcript.output(started_at.clone(), clock),
-        ));
-    }
-    for (probe, transcript) in [(Probe::Images, images?), (Probe::Logs, logs?)] {
-        if let Some(transcript) = transcript {
-            outputs.push((probe, transcript.output(started_at.clone(), clock)));
-        }
-    }
-    Ok(Some(outputs))
+    let (containers, images) = inspected?;
+    let mut publishers = Transcript::default();
+    publishers.add_listing("/containers/json", &running);
+    publishers.stdout = running.text();
+    let read = [
+        (Probe::Publishers, Some(publishers)),
+        (Probe::Containers, Some(containers)),
+        (Probe::Images, images),
+        (Probe::Logs, logs?),
+    ];
+    Ok(Some(
+        read.into_iter()
+            .filter(|(probe, _)| wants(*probe))
+            .filter_map(|(probe, t)| Some((probe, t?.output(started_at.clone(), clock))))
+            .collect(),
+    ))
 }
 
-/// The images the inspected containers name (tags, not ids), as the engine knows them now.
-async fn images(
-    connection: &Connection,
-    list_path: &str,
-    list: &Answer,
-    inspected: &[(String, Answer)],
-) -> Result<Transcript> {
-    let mut transcript = Transcript::default();
-    transcript.add_listing(list_path, list);
-    let mut names: Vec<String> = Vec::new();
-    for (path, answer) in inspected {
-        transcript.add(path, answer);
-        let name = answer.json().and_then(|v| {
-            v.pointer("/Config/Image")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        });
-        if let Some(name) = name.filter(|n| !n.starts_with("sha256:") && plain_reference(n)) {
-            names.push(name);
-        }
-    }
+/// A read past `seconds`: what each probe's evidence says instead.
+pub fn timed_out(probes: &[Probe], seconds: u32) -> Vec<(Probe, CommandOutput)> {
+    probes
+        .iter()
+        .map(|probe| {
+            let transcript = Transcript {
+                requests: vec!["GET (not all answered)".into()],
+                stdout: String::new(),
+                stderr: format!("timed out after {seconds} s"),
+            };
+            let mut output = transcript.output(now(), std::time::Instant::now());
+            output.exit_code = None;
+            output.duration_ms = u64::from(seconds) * 1000;
+            (*probe, output)
+        })
+        .collect()
+}
+
+/// The images the inspected containers name (tags, not ids), as the engine knows them
+/// now; the evidence starts with the requests that found them.
+async fn images(connection: &Connection, containers: &Transcript) -> Result<Transcript> {
+    let mut names: Vec<String> = containers
+        .stdout
+        .lines()
+        .filter_map(|line| {
+            let record: Value = serde_json::from_str(line).ok()?;
+            Some(record.pointer("/Config/Image")?.as_str()?.to_string())
+        })
+        .filter(|n| !n.starts_with("sha256:") && plain_reference(n))
+        .collect();
     names.sort();
     names.dedup();
+    let mut transcript = Transcript {
+        requests: containers.requests.clone(),
+        stdout: String::new(),
+        stderr: containers.stderr.clone(),
+    };
     let paths: Vec<String> = names.iter().map(|n| format!("/images/{n}/json")).collect();
     for (path, answer) in all(connection, &paths).await? {
         transcript.add(&path, &answer);
@@ -282,42 +286,14 @@ fn plain_reference(name: &str) -> bool {
 
 /// Asks for each path side by side; the answers come back in the paths' order.
 async fn all(connection: &Connection, paths: &[String]) -> Result<Vec<(String, Answer)>> {
-    let asked = paths.iter().map(|path| async move {
+    try_join_all(paths.iter().map(|path| async move {
         let answer = get(connection, path).await?.unwrap_or_else(|| Answer {
             problem: Some("the host refused the socket channel".into()),
             ..Answer::default()
         });
-        Ok::<_, crate::error::Error>((path.clone(), answer))
-    });
-    let mut answers = Vec::new();
-    for answer in join_all(asked).await {
-        answers.push(answer?);
-    }
-    Ok(answers)
-}
-
-/// Runs the futures side by side; their outputs come back in their order.
-pub(super) async fn join_all<F: std::future::Future>(
-    futures: impl IntoIterator<Item = F>,
-) -> Vec<F::Output> {
-    let mut pending: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
-    let mut outputs: BTreeMap<usize, F::Output> = BTreeMap::new();
-    std::future::poll_fn(|cx| {
-        for (index, future) in pending.iter_mut().enumerate() {
-            if outputs.contains_key(&index) {
-                continue;
-            }
-            if let std::task::Poll::Ready(output) = future.as_mut().poll(cx) {
-                outputs.insert(index, output);
-            }
-        }
-        match outputs.len() == pending.len() {
-            true => std::task::Poll::Ready(()),
-            false => std::task::Poll::Pending,
-        }
-    })
-    .await;
-    outputs.into_values().collect()
+        Ok((path.clone(), answer))
+    }))
+    .await
 }
 
 /// One `GET` to the engine; `Ok(None)` if the host refused the socket channel.
@@ -360,18 +336,12 @@ fn parse_answer(raw: &[u8]) -> Answer {
         .and_then(|line| line.split(' ').nth(1))
         .and_then(|code| code.parse().ok())
         .unwrap_or(0);
-    let mut content_type = String::new();
-    let mut chunked = false;
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        match name.trim().to_ascii_lowercase().as_str() {
-            "content-type" => content_type = value.trim().to_string(),
-            "transfer-encoding" => chunked = value.to_ascii_lowercase().contains("chunked"),
-            _ => {}
-        }
-    }
+    let chunked = lines.any(|line| {
+        line.split_once(':').is_some_and(|(name, value)| {
+            name.trim().eq_ignore_ascii_case("transfer-encoding")
+                && value.to_ascii_lowercase().contains("chunked")
+        })
+    });
     let rest = &raw[head_end + 4..];
     let (body, whole) = match chunked {
         true => dechunk(rest),
@@ -384,7 +354,6 @@ fn parse_answer(raw: &[u8]) -> Answer {
     };
     Answer {
         status,
-        content_type,
         body,
         problem,
     }
@@ -492,14 +461,12 @@ mod tests {
         body.extend_from_slice(b"err\n");
         let answer = Answer {
             status: 200,
-            content_type: "application/vnd.docker.multiplexed-stream".into(),
             body: body.clone(),
             problem: None,
         };
         assert_eq!(log_text(&answer), b"out\nerr\n");
         // A terminal's raw stream is left as it is.
         let raw = Answer {
-            content_type: "application/vnd.docker.raw-stream".into(),
             body: b"plain text\n".to_vec(),
             ..answer
         };

@@ -100,25 +100,15 @@ async fn engine_or_commands(
         Ok(Ok(None)) => {}
         Ok(Err(error)) => return Err(error),
         Err(_) => {
-            let timed_out = |probe: &Probe| CommandOutput {
-                command: format!(
-                    "GET (the Docker engine's API at {} on the host)",
-                    engine::SOCKET
-                ),
-                stdout: String::new(),
-                stderr: format!("timed out after {seconds} s ({probe:?})"),
-                exit_code: None,
-                started_at: crate::history::now(),
-                duration_ms: u64::from(seconds) * 1000,
-            };
-            return Ok(probes.iter().map(|p| (vec![*p], timed_out(p))).collect());
+            let outputs = engine::timed_out(probes, seconds);
+            return Ok(outputs.into_iter().map(|(p, o)| (vec![p], o)).collect());
         }
     }
-    let commands = probes.iter().map(|probe| async move {
+    futures::future::try_join_all(probes.iter().map(|probe| async move {
         let output = run_batch(connection, &[*probe], policy, dir, "").await?;
-        Ok::<_, Error>((vec![*probe], output))
-    });
-    engine::join_all(commands).await.into_iter().collect()
+        Ok((vec![*probe], output))
+    }))
+    .await
 }
 
 /// Each probe's part of a batch's output.
