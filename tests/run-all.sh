@@ -101,6 +101,11 @@ fi
 count e2e "$(grep -oE '[0-9]+ passing' "$logs/e2e.log" | awk '{s+=$1} END {print s+0}')" \
   "$(grep -oE '[0-9]+ failing' "$logs/e2e.log" | awk '{s+=$1} END {print s+0}')"
 echo "screenshots: $SHIPSHAPE_E2E_SCREENSHOTS"
+# Failed tests by name, for the summary (a CI log may be read only from its end).
+{ grep -E '^test .* FAILED$' "$logs/cargo.log" | sed 's/^test /rust: /; s/ \.\.\. FAILED$//' || true
+  grep -E '✖ ' "$logs/e2e.log" | grep -v -E '✖ [0-9]+ failing' | sed -E 's/^.*✖ /e2e: /' || true
+  grep -E -A3 '^\[.*\] +[0-9]+\) ' "$logs/e2e.log" | grep -E '(Error|expect|AssertionError|Timeout)' | head -n 20 | sed 's/^/e2e error: /' || true
+} >"$logs/failures"
 
 step "proving ground: fuzzing, SIGKILL at random points, the hostile host"
 # Each prints its rows of the table below; a non-zero exit is a failure with its reasons.
@@ -192,6 +197,7 @@ echo "| --- | --- | --- | --- |"
 cat "$ground"
 echo
 cat "$logs/summary"
+if [ -s "$logs/failures" ]; then echo "failed tests:"; sed 's/^/  /' "$logs/failures"; fi
 if ((${#broken[@]})) && [ "$failed" = 0 ]; then failed=${#broken[@]}; fi
 ((${#broken[@]} == 0)) || echo "failed suites: ${broken[*]}"
 echo "all: $passed passed, $failed failed"
