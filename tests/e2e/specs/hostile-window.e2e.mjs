@@ -17,10 +17,21 @@ const TOTAL_LIMIT_MB = 300;
 const ANSWER_MS = 2000;
 const WATCH_MS = 45000;
 
-/** The console's process and every process below it (WebKit's). */
+/** Clock ticks after boot when a process started (field 22 of its stat). */
+function startedAt(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+  } catch {
+    return -1; // it ended meanwhile
+  }
+}
+
+/** This spec's console (the newest: the spec before's may still be closing) and every
+ *  process below it (WebKit's). */
 function appProcesses() {
   const app = process.env.SHIPSHAPE_E2E_APP;
-  const roots = readdirSync("/proc")
+  const consoles = readdirSync("/proc")
     .filter((pid) => /^\d+$/.test(pid))
     .filter((pid) => {
       try {
@@ -29,7 +40,8 @@ function appProcesses() {
         return false;
       }
     });
-  const all = [...roots];
+  const newest = consoles.map((pid) => ({ pid, at: startedAt(pid) })).sort((a, b) => a.at - b.at).at(-1);
+  const all = newest ? [newest.pid] : [];
   for (let i = 0; i < all.length; i++) {
     try {
       all.push(...execFileSync("pgrep", ["-P", all[i]], { encoding: "utf8" }).split("\n").filter(Boolean));

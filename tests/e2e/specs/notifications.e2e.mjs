@@ -65,11 +65,30 @@ describe("desktop notifications", () => {
     await $('[data-testid="target"]').waitForDisplayed();
     await $('[data-testid="connect"]').click();
     await waitForState("backend-aws", "running");
-    const app = execFileSync("xdotool", ["search", "--onlyvisible", "--name", "Shipshape"], { encoding: "utf8" }).trim().split("\n")[0];
     const root = execFileSync("xdotool", ["search", "--maxdepth", "0", "--name", ""], { encoding: "utf8" }).trim().split("\n")[0];
 
-    focusWindow(app);
-    await browser.waitUntil(() => browser.execute(() => document.hasFocus()), { timeout: 5000, timeoutMsg: "the window never had focus" });
+    // Focus this spec's window. The spec before's window can still be on the display
+    // while its app closes, under the same name: each one is tried until this window's
+    // document has the focus.
+    const shipshapeWindows = () => {
+      try {
+        return execFileSync("xdotool", ["search", "--onlyvisible", "--name", "Shipshape"], { encoding: "utf8" }).trim().split("\n");
+      } catch {
+        return [];
+      }
+    };
+    await browser.waitUntil(async () => {
+      for (const id of shipshapeWindows()) {
+        try {
+          focusWindow(id);
+        } catch {
+          continue; // it closed meanwhile
+        }
+        await browser.pause(200);
+        if (await browser.execute(() => document.hasFocus())) return true;
+      }
+      return false;
+    }, { timeout: 10000, timeoutMsg: "the window never had focus" });
     const watched = await runInWindow({ op: "health" });
     expect(watched.ok).toBe(true);
     await browser.pause(1000);
