@@ -103,8 +103,11 @@ count e2e "$(grep -oE '[0-9]+ passing' "$logs/e2e.log" | awk '{s+=$1} END {print
 echo "screenshots: $SHIPSHAPE_E2E_SCREENSHOTS"
 # Failed tests by name, for the summary (a CI log may be read only from its end).
 { grep -E '^test .* FAILED$' "$logs/cargo.log" | sed 's/^test /rust: /; s/ \.\.\. FAILED$//' || true
+  if grep -qE '^test .* FAILED$' "$logs/cargo.log"; then # (a passing test may panic on purpose)
+    grep -E -A2 "^thread '.*' panicked at " "$logs/cargo.log" | grep -v -e '^--$' -e '^note: ' | head -n 30 | sed 's/^/rust error: /' || true
+  fi
   grep -E '✖ ' "$logs/e2e.log" | grep -v -E '✖ [0-9]+ failing' | sed -E 's/^.*✖ /e2e: /' || true
-  grep -E -A3 '^\[.*\] +[0-9]+\) ' "$logs/e2e.log" | grep -E '(Error|expect|AssertionError|Timeout)' | head -n 20 | sed 's/^/e2e error: /' || true
+  grep -E -A6 '^\[.*\] +[0-9]+\) ' "$logs/e2e.log" | grep -E '(Error|expect|Expected|Received|AssertionError|Timeout)' | head -n 30 | sed 's/^/e2e error: /' || true
 } >"$logs/failures"
 
 step "proving ground: fuzzing, SIGKILL at random points, the hostile host"
