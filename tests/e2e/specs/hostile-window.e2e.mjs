@@ -9,39 +9,18 @@
 // process alone grew by 30 MB more and the peak was 310-330 MB. Before the viewer paced
 // the core (credits, skipped lines counted), the web process passed 1.6 GB within 45 s
 // and kept growing.
-import { appendFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
-import { lab, screenshot } from "./support.mjs";
+import { consolePid, lab, screenshot } from "./support.mjs";
 
 const TOTAL_LIMIT_MB = 300;
 const ANSWER_MS = 2000;
 const WATCH_MS = 45000;
 
-/** Clock ticks after boot when a process started (field 22 of its stat). */
-function startedAt(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
-  } catch {
-    return -1; // it ended meanwhile
-  }
-}
-
-/** This spec's console (the newest: the spec before's may still be closing) and every
- *  process below it (WebKit's). */
+/** This spec's console and every process below it (WebKit's). */
 function appProcesses() {
-  const app = process.env.SHIPSHAPE_E2E_APP;
-  const consoles = readdirSync("/proc")
-    .filter((pid) => /^\d+$/.test(pid))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0] === app;
-      } catch {
-        return false;
-      }
-    });
-  const newest = consoles.map((pid) => ({ pid, at: startedAt(pid) })).sort((a, b) => a.at - b.at).at(-1);
-  const all = newest ? [newest.pid] : [];
+  const pid = consolePid();
+  const all = pid ? [pid] : [];
   for (let i = 0; i < all.length; i++) {
     try {
       all.push(...execFileSync("pgrep", ["-P", all[i]], { encoding: "utf8" }).split("\n").filter(Boolean));

@@ -5,7 +5,7 @@
 // giving it to the X root window with the pointer off the window (there is no window
 // manager: a pointer over it would hand it focus back), as switching away would.
 import { execFileSync, spawn } from "node:child_process";
-import { waitForState } from "./support.mjs";
+import { consolePid, waitForState } from "./support.mjs";
 
 let dunst;
 
@@ -67,28 +67,11 @@ describe("desktop notifications", () => {
     await waitForState("backend-aws", "running");
     const root = execFileSync("xdotool", ["search", "--maxdepth", "0", "--name", ""], { encoding: "utf8" }).trim().split("\n")[0];
 
-    // Focus this spec's window. The spec before's window can still be on the display
-    // while its app closes, under the same name: each one is tried until this window's
-    // document has the focus.
-    const shipshapeWindows = () => {
-      try {
-        return execFileSync("xdotool", ["search", "--onlyvisible", "--name", "Shipshape"], { encoding: "utf8" }).trim().split("\n");
-      } catch {
-        return [];
-      }
-    };
-    await browser.waitUntil(async () => {
-      for (const id of shipshapeWindows()) {
-        try {
-          focusWindow(id);
-        } catch {
-          continue; // it closed meanwhile
-        }
-        await browser.pause(200);
-        if (await browser.execute(() => document.hasFocus())) return true;
-      }
-      return false;
-    }, { timeout: 10000, timeoutMsg: "the window never had focus" });
+    // This spec's window, found by its process: the spec before's window can still be on
+    // the display under the same name while its app closes.
+    const app = execFileSync("xdotool", ["search", "--onlyvisible", "--pid", consolePid()], { encoding: "utf8" }).trim().split("\n")[0];
+    focusWindow(app);
+    await browser.waitUntil(() => browser.execute(() => document.hasFocus()), { timeout: 5000, timeoutMsg: "the window never had focus" });
     const watched = await runInWindow({ op: "health" });
     expect(watched.ok).toBe(true);
     await browser.pause(1000);

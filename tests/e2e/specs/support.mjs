@@ -56,6 +56,17 @@ export function shipshapeProcessesOnHost() {
   }
 }
 
+/** This spec's console process: the newest one of the app under test (the spec before's
+ *  may still be closing), or null if none runs. */
+export function consolePid() {
+  const app = process.env.SHIPSHAPE_E2E_APP.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  try {
+    return execFileSync("pgrep", ["-n", "-f", `^${app}( |$)`], { encoding: "utf8" }).trim() || null;
+  } catch {
+    return null; // pgrep exits 1 when nothing matches
+  }
+}
+
 /** With the live view on and a log follow running, the console process is killed with
  *  `signal`; within 5 s nothing it started may be left on the host. */
 export async function killedConsoleLeavesNothing(signal) {
@@ -75,8 +86,8 @@ export async function killedConsoleLeavesNothing(signal) {
     },
     { timeout: 10000, timeoutMsg: "the live view and the follow were not both running on the host" },
   );
-  const app = process.env.SHIPSHAPE_E2E_APP;
-  const pid = execFileSync("pgrep", ["-n", "-f", app], { encoding: "utf8" }).trim();
+  const pid = consolePid();
+  expect(pid).not.toBeNull();
   execFileSync("kill", [`-${signal}`, pid]);
   const killedAt = Date.now();
   let left = shipshapeProcessesOnHost();
