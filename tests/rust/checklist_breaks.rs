@@ -38,6 +38,43 @@ fn reload_in_the_backends_command() {
     assert_lab_clean(&lab, home.path());
 }
 
+/// Found only by the processes probe: the compose config and the container's own command
+/// are clean, a process started in the running container is not.
+#[test]
+fn a_process_with_reload_inside_the_backend_container() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    {
+        let mut restore = Restore::default();
+        let marker = "shipshape-test-worker";
+        run(
+            "docker",
+            &[
+                "exec",
+                "-d",
+                &lab.container("backend-aws"),
+                "sh",
+                "-c",
+                "while :; do sleep 1; done",
+                marker,
+                "--reload",
+            ],
+        );
+        restore.command("pkill", &["-f", marker]);
+        std::thread::sleep(Duration::from_millis(300));
+        let (code, report) = verify(&lab, home.path());
+        assert_fails(
+            &report,
+            code,
+            "no-reload",
+            &format!("in {} runs \"--reload\"", lab.container("backend-aws")),
+            &format!("{marker} --reload"),
+        );
+    }
+    assert_lab_clean(&lab, home.path());
+}
+
 #[test]
 fn a_systemd_unit_for_a_compose_service() {
     let _lab_lock = exclusive();

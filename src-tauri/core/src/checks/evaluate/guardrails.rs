@@ -90,7 +90,7 @@ pub fn no_reload(out: &Outputs, policy: &Policy) -> Verdict {
     }
 }
 
-pub fn no_systemd_mix(out: &Outputs) -> Verdict {
+pub fn no_systemd_mix(out: &Outputs, policy: &Policy) -> Verdict {
     let probe = out.get(Probe::Systemd);
     if !probe.ok() {
         return fail(format!(
@@ -100,16 +100,36 @@ pub fn no_systemd_mix(out: &Outputs) -> Verdict {
     }
     let sections = host_state::sections(&probe.stdout);
     let running = sections.contains_key("systemd running");
-    let units: Vec<&String> = sections
-        .get("unit files")
-        .into_iter()
-        .flatten()
-        .filter(|l| !l.is_empty())
-        .collect();
+    let lines = |section: &str| -> std::collections::BTreeSet<&str> {
+        sections
+            .get(section)
+            .into_iter()
+            .flatten()
+            .map(|l| l.as_str())
+            .filter(|l| !l.is_empty())
+            .collect()
+    };
+    let units = lines("unit files");
     if !units.is_empty() {
         return fail(format!(
             "systemd has unit file(s) for the project's services: {}. A service is run by compose or by systemd, never both.",
-            units.iter().map(|u| u.as_str()).collect::<Vec<_>>().join(", ")
+            units.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let named_after_a_service = |unit: &&str| {
+        policy.services.iter().any(|service| {
+            let bare = service.strip_suffix("-aws").unwrap_or(service);
+            *unit == format!("{service}.service") || *unit == format!("{bare}.service")
+        })
+    };
+    let rogue: Vec<&str> = lines("running units")
+        .into_iter()
+        .filter(named_after_a_service)
+        .collect();
+    if !rogue.is_empty() {
+        return fail(format!(
+            "systemd runs unit(s) named after the project's services: {}. A service is run by compose or by systemd, never both.",
+            rogue.join(", ")
         ));
     }
     match running {

@@ -164,7 +164,7 @@ pub fn evaluate(id: CheckId, out: &Outputs, policy: &Policy, project_dir: &str) 
         CheckId::Health => health(out, policy),
         CheckId::LogsClean => logs_clean(out),
         CheckId::NoReload => guardrails::no_reload(out, policy),
-        CheckId::NoSystemdMix => guardrails::no_systemd_mix(out),
+        CheckId::NoSystemdMix => guardrails::no_systemd_mix(out, policy),
         CheckId::AwsProfileOnly => guardrails::aws_profile_only(out),
         CheckId::ComposeOnly => guardrails::compose_only(out, policy, project_dir),
     }

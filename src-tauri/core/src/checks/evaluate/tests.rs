@@ -147,6 +147,29 @@ fn a_unit_file_a_stray_listener_and_a_foreign_container_each_fail() {
     assert!(verdict
         .note
         .contains("/etc/systemd/system/backend-aws.service"));
+    // Found by its name and by naming the project dir: listed once.
+    let twice = ok("== systemd running\n== unit files\n/run/systemd/transient/backend.service\n/run/systemd/transient/backend.service\n== running units\nssh.service\n");
+    let verdict = status(CheckId::NoSystemdMix, &outputs(&[(Probe::Systemd, twice)]));
+    assert_eq!(verdict.status, CheckStatus::Fail);
+    assert_eq!(
+        verdict.note.matches("transient/backend.service").count(),
+        1,
+        "{}",
+        verdict.note
+    );
+    // A unit running under a service's name, whatever file (or none) defined it.
+    let rogue = ok("== systemd running\n== unit files\n== running units\nssh.service\nmarket-updater.service\n");
+    let verdict = status(CheckId::NoSystemdMix, &outputs(&[(Probe::Systemd, rogue)]));
+    assert_eq!(verdict.status, CheckStatus::Fail);
+    assert!(
+        verdict.note.contains("market-updater.service"),
+        "{}",
+        verdict.note
+    );
+    let quiet =
+        ok("== systemd running\n== unit files\n== running units\nssh.service\ndocker.service\n");
+    let verdict = status(CheckId::NoSystemdMix, &outputs(&[(Probe::Systemd, quiet)]));
+    assert_eq!(verdict.status, CheckStatus::Pass, "{}", verdict.note);
 
     let listeners =
         ok("LISTEN 0 4096 127.0.0.1:8002 0.0.0.0:*\nLISTEN 0 5 0.0.0.0:3000 0.0.0.0:*\n");
