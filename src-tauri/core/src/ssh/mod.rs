@@ -25,6 +25,7 @@ mod host_key;
 mod route;
 mod run;
 mod socket;
+mod tcp;
 
 pub use captured::{Captured, KEPT_BYTES};
 use host_key::PinnedHostKey;

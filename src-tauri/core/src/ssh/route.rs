@@ -55,7 +55,7 @@ impl Tunnel {
     async fn stream_to(&self, endpoint: &Endpoint) -> Result<Box<dyn Stream>> {
         let host = &endpoint.host;
         let Some((via, handle)) = self.hops.last() else {
-            return Ok(Box::new(tcp(endpoint).await?));
+            return Ok(Box::new(super::tcp::connect(endpoint).await?));
         };
         let refused = |reason: String| Error::JumpRefused {
             via: via.clone(),
@@ -175,28 +175,6 @@ pub(crate) async fn authenticate(
 /// `host:port`, as errors name a host.
 pub(crate) fn address(endpoint: &Endpoint) -> String {
     format!("{}:{}", endpoint.host, endpoint.port)
-}
-
-async fn tcp(endpoint: &Endpoint) -> Result<tokio::net::TcpStream> {
-    let host = endpoint.host.clone();
-    let addresses: Vec<_> = tokio::net::lookup_host((host.as_str(), endpoint.port))
-        .await
-        .map_err(|_| Error::NameNotResolved { host: host.clone() })?
-        .collect();
-    if addresses.is_empty() {
-        return Err(Error::NameNotResolved { host });
-    }
-    let stream = tokio::net::TcpStream::connect(&addresses[..])
-        .await
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::ConnectionRefused => Error::ConnectionRefused {
-                host: host.clone(),
-                port: endpoint.port,
-            },
-            _ => Error::Protocol(format!("could not reach {host}:{}: {e}", endpoint.port)),
-        })?;
-    stream.set_nodelay(true).ok();
-    Ok(stream)
 }
 
 pub(crate) fn protocol_error(host: &str, error: russh::Error) -> Error {
