@@ -26,7 +26,7 @@ fn main() {
     let log_dir = diagnostics::init("console");
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "console starting");
     if webview.shared_memory {
-        tracing::info!("no GPU render node: WebKit draws with its shared-memory renderer");
+        tracing::info!("no GPU render node: WebKit draws with its shared-memory renderer, and this process loads no GL");
     }
     if webview.no_jit {
         tracing::info!("the window's scripts run without a JIT compiler (JSC_useJIT=0)");

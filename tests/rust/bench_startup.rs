@@ -131,7 +131,7 @@ fn rounds(app: &App, console_binary: &Path, blank_binary: &Path) {
         true => {
             let same = median_f(same_renderer_blank.iter().map(|m| m.total_mb()).collect());
             println!(
-                "  console / blank window with the console's WebKit settings (shared-memory renderer: no GPU render node; no JIT; {same:.0} MB PSS): {:.2}x",
+                "  console / blank window with the console's WebKit settings (shared-memory renderer and no GL in its own process: no GPU render node; no JIT; {same:.0} MB PSS): {:.2}x",
                 console_pss / same
             );
         }
@@ -250,11 +250,17 @@ impl App<'_> {
 
     /// The blank window, stock or (`shared_memory`) with the WebKit settings the console
     /// chooses when the machine has no GPU (`src-tauri/src/webview.rs`): the
-    /// shared-memory renderer, and no JIT for the few scripts Tauri injects.
+    /// shared-memory renderer, no GL in the app's own process, and no JIT for the few
+    /// scripts Tauri injects.
     fn blank(&self, binary: &Path, shared_memory: bool) -> Running {
         let mut command = Command::new(binary);
         command.stdout(Stdio::piped());
-        for (name, value) in [("WEBKIT_DISABLE_DMABUF_RENDERER", "1"), ("JSC_useJIT", "0")] {
+        for (name, value) in [
+            ("WEBKIT_DISABLE_DMABUF_RENDERER", "1"),
+            ("GDK_GL", "disable"),
+            ("WEBKIT_WEB_RENDER_DEVICE_FILE", "/dev/null"),
+            ("JSC_useJIT", "0"),
+        ] {
             match shared_memory {
                 true => command.env(name, value),
                 false => command.env_remove(name),
