@@ -214,6 +214,50 @@ async fn one_unreachable_target_does_not_delay_another() {
 }
 
 #[tokio::test]
+async fn closing_does_not_wait_for_a_connection_still_being_opened() {
+    let host = FakeHost::start().await;
+    answer_as_a_healthy_host(&host);
+    // Accepts connections and never says a word: a connect waits its 15 s deadline.
+    let hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hole_port = hole.local_addr().unwrap().port();
+    let _held = tokio::spawn(async move {
+        let mut kept = Vec::new();
+        while let Ok((socket, _)) = hole.accept().await {
+            kept.push(socket);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let console = console(
+        dir.path(),
+        &[
+            (
+                "hole",
+                hole_port,
+                "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            ),
+            ("fake", host.port, &host.fingerprint),
+        ],
+        &host,
+        None,
+    );
+    console.service_states("fake").await.unwrap();
+    let stuck = {
+        let console = console.clone();
+        tokio::spawn(async move { console.connect("hole").await.map(|_| ()) })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    console.shut_down().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "closing waited {:?} for a connection still being opened",
+        started.elapsed()
+    );
+    assert!(!stuck.is_finished(), "the connect is still waiting");
+    stuck.abort();
+}
+
+#[tokio::test]
 async fn facts_are_learned_once_and_reused_while_the_compose_file_is_unchanged() {
     let host = FakeHost::start().await;
     answer_as_a_healthy_host(&host);

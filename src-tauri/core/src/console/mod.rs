@@ -213,6 +213,9 @@ impl Console {
     }
 
     /// Stops everything the console runs and closes its connections: it is closing.
+    /// Bounded, whatever a host does (about 5 s at most): a connection still being
+    /// opened (up to 15 s a hop) or one that will not close is left to the process's
+    /// exit, which closes its socket; the host's supervisors then end what it ran.
     pub async fn shut_down(&self) {
         if let Some(prefetch) = self.prefetch.lock().unwrap().take() {
             prefetch.abort();
@@ -225,8 +228,14 @@ impl Console {
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        self.disconnect_all().await;
-        tracing::info!("console shut down");
+        let closing =
+            tokio::time::timeout(std::time::Duration::from_secs(2), self.disconnect_all());
+        match closing.await {
+            Ok(()) => tracing::info!("console shut down"),
+            Err(_) => tracing::warn!(
+                "console shut down; a connection still opening or closing is left to the exit"
+            ),
+        }
     }
 
     /// `docker compose --profile aws ps` on the target, one row per service, with
