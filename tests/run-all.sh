@@ -100,6 +100,12 @@ if ! (cd tests/e2e && timeout 900 npx wdio run ./wdio.conf.mjs) 2>&1 | grep -v -
 fi
 count e2e "$(grep -oE '[0-9]+ passing' "$logs/e2e.log" | awk '{s+=$1} END {print s+0}')" \
   "$(grep -oE '[0-9]+ failing' "$logs/e2e.log" | awk '{s+=$1} END {print s+0}')"
+# A console still running 10 s after its spec ended (wdio.conf.mjs's afterSession).
+consoles_left=$(cat "$SHIPSHAPE_E2E_HOMES/consoles-left" 2>/dev/null || true)
+if [ -n "$consoles_left" ]; then
+  count consoles-left 0 "$(wc -l <<<"$consoles_left")"
+  broken+=("consoles-left")
+fi
 echo "screenshots: $SHIPSHAPE_E2E_SCREENSHOTS"
 # Failed tests by name, for the summary (a CI log may be read only from its end).
 { grep -E '^test .* FAILED$' "$logs/cargo.log" | sed 's/^test /rust: /; s/ \.\.\. FAILED$//' || true
@@ -107,6 +113,7 @@ echo "screenshots: $SHIPSHAPE_E2E_SCREENSHOTS"
     grep -E -A2 "^thread '.*' panicked at " "$logs/cargo.log" | grep -v -e '^--$' -e '^note: ' | head -n 30 | sed 's/^/rust error: /' || true
   fi
   grep -E '✖ ' "$logs/e2e.log" | grep -v -E '✖ [0-9]+ failing' | sed -E 's/^.*✖ /e2e: /' || true
+  [ -z "$consoles_left" ] || sed 's/^/e2e: /' <<<"$consoles_left"
   grep -E -A6 '^\[.*\] +[0-9]+\) ' "$logs/e2e.log" | grep -E '(Error|expect|Expected|Received|AssertionError|Timeout)' | head -n 30 | sed 's/^/e2e error: /' || true
 } >"$logs/failures"
 

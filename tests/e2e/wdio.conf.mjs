@@ -2,7 +2,7 @@
 // which starts the built app (SHIPSHAPE_E2E_APP) against the lab. Each spec file gets a
 // fresh app process and a fresh data dir, prepared by specs/homes.mjs.
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, basename } from "node:path";
 import { prepareHome } from "./specs/homes.mjs";
@@ -14,6 +14,23 @@ const lab = JSON.parse(readFileSync(process.env.SHIPSHAPE_LAB, "utf8"));
 let driver;
 let spec;
 let homes;
+let home;
+
+/** The app's processes started on `dataDir` (their SHIPSHAPE_HOME), running or not yet
+ *  reaped by anyone: a console whose window has closed must be gone within seconds. */
+function consolesOn(dataDir) {
+  const pids = [];
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0] !== app) continue;
+      if (/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"))) continue;
+      if (readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`SHIPSHAPE_HOME=${dataDir}`)) pids.push(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
 
 /** Taps, inside the window, what the core sends it: every command's answer or refusal
  *  and every channel message, kept for the secret scan after the suite (run-all.sh).
@@ -70,7 +87,7 @@ export const config = {
     // run-all.sh keeps the homes together, for the secret scan after the suite.
     homes = process.env.SHIPSHAPE_E2E_HOMES ?? tmpdir();
     mkdirSync(homes, { recursive: true });
-    const home = mkdtempSync(join(homes, `shipshape-e2e-${spec}-`));
+    home = mkdtempSync(join(homes, `shipshape-e2e-${spec}-`));
     const env = { ...process.env, SHIPSHAPE_HOME: home, ...prepareHome(spec, home, lab) };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
     driver = spawn("tauri-driver", ["--port", "4444"], { stdio: ["ignore", "inherit", "inherit"], env });
@@ -91,7 +108,23 @@ export const config = {
     }
   },
 
-  afterSession: () => {
+  // A console still running 10 s after its spec's session ended (its window closed, or
+  // it was killed) is a failure run-all.sh counts: it would keep its connections, and
+  // what it runs on the host, and spoil the next spec's counts. It is ended here.
+  afterSession: async () => {
     driver?.kill();
+    let left = consolesOn(home);
+    for (let waited = 0; left.length > 0 && waited < 10000; waited += 200) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      left = consolesOn(home);
+    }
+    if (left.length === 0) return;
+    const where = left.map((pid) => {
+      const wchan = (() => { try { return readFileSync(`/proc/${pid}/wchan`, "utf8"); } catch { return "?"; } })();
+      return `${pid} (waiting in ${wchan || "user space"})`;
+    });
+    console.log(`console of ${spec} still running 10 s after its session ended: ${where.join(", ")}; killed`);
+    appendFileSync(join(homes, "consoles-left"), `the console of ${spec} kept running after its session ended: ${where.join(", ")}\n`);
+    for (const pid of left) try { process.kill(Number(pid), "SIGKILL"); } catch { /* gone */ }
   },
 };

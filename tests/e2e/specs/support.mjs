@@ -56,6 +56,12 @@ export function shipshapeProcessesOnHost() {
   }
 }
 
+/** Processes from shipshapeProcessesOnHost() as one line a failed expectation can show
+ *  (a supervisor's script is long: its start and its end, the command, are kept). */
+export function brieflyListed(processes) {
+  return processes.map((p) => (p.length > 200 ? `${p.slice(0, 60)} … ${p.slice(-120)}` : p)).join(" | ");
+}
+
 /** This spec's console process: the newest one of the app under test (the spec before's
  *  may still be closing), or null if none runs. */
 export function consolePid() {
@@ -95,7 +101,7 @@ export async function killedConsoleLeavesNothing(signal) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     left = shipshapeProcessesOnHost();
   }
-  expect(left).toEqual([]);
+  expect(brieflyListed(left)).toBe("");
 }
 
 /** The `shipshape` CLI built beside the console, on the console's data dir. */
