@@ -167,37 +167,40 @@ async fn a_read_is_asked_once_more_on_a_new_connection_and_a_change_never_is() {
     );
 }
 
-#[tokio::test]
-async fn one_unreachable_target_does_not_delay_another() {
-    let host = FakeHost::start().await;
-    answer_as_a_healthy_host(&host);
-    // Accepts connections and never says a word.
+/// A console with the target "fake" on `host` and "hole", whose host accepts
+/// connections and never says a word (a connect waits its 15 s deadline).
+async fn console_with_a_silent_target(dir: &Path, host: &FakeHost) -> Arc<Console> {
     let hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let hole_port = hole.local_addr().unwrap().port();
-    let _held = tokio::spawn(async move {
+    tokio::spawn(async move {
         let mut kept = Vec::new();
         while let Ok((socket, _)) = hole.accept().await {
             kept.push(socket);
         }
     });
+    let silent = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let targets = [
+        ("hole", hole_port, silent),
+        ("fake", host.port, &host.fingerprint),
+    ];
+    console(dir, &targets, host, None)
+}
+
+/// A connect to "hole", left waiting.
+fn connecting_to_the_silent_target(console: &Arc<Console>) -> tokio::task::JoinHandle<()> {
+    let console = console.clone();
+    tokio::spawn(async move {
+        let _ = console.connect("hole").await;
+    })
+}
+
+#[tokio::test]
+async fn one_unreachable_target_does_not_delay_another() {
+    let host = FakeHost::start().await;
+    answer_as_a_healthy_host(&host);
     let dir = tempfile::tempdir().unwrap();
-    let console = console(
-        dir.path(),
-        &[
-            (
-                "hole",
-                hole_port,
-                "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-            ),
-            ("fake", host.port, &host.fingerprint),
-        ],
-        &host,
-        None,
-    );
-    let stuck = {
-        let console = console.clone();
-        tokio::spawn(async move { console.connect("hole").await.map(|_| ()) })
-    };
+    let console = console_with_a_silent_target(dir.path(), &host).await;
+    let stuck = connecting_to_the_silent_target(&console);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let started = Instant::now();
     console.service_states("fake").await.unwrap();
@@ -217,34 +220,10 @@ async fn one_unreachable_target_does_not_delay_another() {
 async fn closing_does_not_wait_for_a_connection_still_being_opened() {
     let host = FakeHost::start().await;
     answer_as_a_healthy_host(&host);
-    // Accepts connections and never says a word: a connect waits its 15 s deadline.
-    let hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hole_port = hole.local_addr().unwrap().port();
-    let _held = tokio::spawn(async move {
-        let mut kept = Vec::new();
-        while let Ok((socket, _)) = hole.accept().await {
-            kept.push(socket);
-        }
-    });
     let dir = tempfile::tempdir().unwrap();
-    let console = console(
-        dir.path(),
-        &[
-            (
-                "hole",
-                hole_port,
-                "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-            ),
-            ("fake", host.port, &host.fingerprint),
-        ],
-        &host,
-        None,
-    );
+    let console = console_with_a_silent_target(dir.path(), &host).await;
     console.service_states("fake").await.unwrap();
-    let stuck = {
-        let console = console.clone();
-        tokio::spawn(async move { console.connect("hole").await.map(|_| ()) })
-    };
+    let stuck = connecting_to_the_silent_target(&console);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let started = Instant::now();
     console.shut_down().await;
