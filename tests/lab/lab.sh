@@ -214,6 +214,9 @@ EOF
     wait_for 10 "$name to stop" pid_gone "$LAB_DIR/$name.pid"
   fi
   mv "$LAB_DIR/$name.conf.new" "$LAB_DIR/$name.conf"
+  # A new sshd, a new log: an earlier one's (debug level, ~100,000 lines a suite) serves
+  # no test, which each read it from where it stood when they began.
+  : >"$LAB_DIR/$name.log"
   log "starting $name on $listen:$port${ns:+ in namespace $ns} (log: $LAB_DIR/$name.log)"
   /usr/sbin/sshd -t -f "$LAB_DIR/$name.conf"
   "${in_ns[@]}" /usr/sbin/sshd -f "$LAB_DIR/$name.conf" -E "$LAB_DIR/$name.log"
