@@ -6,6 +6,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writ
 import { tmpdir } from "node:os";
 import { join, basename } from "node:path";
 import { prepareHome } from "./specs/homes.mjs";
+import { running } from "./specs/support.mjs";
 
 const app = process.env.SHIPSHAPE_E2E_APP;
 if (!app) throw new Error("SHIPSHAPE_E2E_APP must name the built shipshape-console binary");
@@ -16,14 +17,12 @@ let spec;
 let homes;
 let home;
 
-/** The app's processes started on `dataDir` (their SHIPSHAPE_HOME), running or not yet
- *  reaped by anyone: a console whose window has closed must be gone within seconds. */
+/** The app's processes started on `dataDir` (their SHIPSHAPE_HOME) that still run: a console whose window has closed must be gone within seconds. */
 function consolesOn(dataDir) {
   const pids = [];
   for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0] !== app) continue;
-      if (/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"))) continue;
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0] !== app || !running(pid)) continue;
       if (readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`SHIPSHAPE_HOME=${dataDir}`)) pids.push(pid);
     } catch {
       // gone meanwhile

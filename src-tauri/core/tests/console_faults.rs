@@ -222,7 +222,7 @@ async fn closing_does_not_wait_for_a_connection_still_being_opened() {
     answer_as_a_healthy_host(&host);
     let dir = tempfile::tempdir().unwrap();
     let console = console_with_a_silent_target(dir.path(), &host).await;
-    console.service_states("fake").await.unwrap();
+    let open = console.connect("fake").await.unwrap();
     let stuck = connecting_to_the_silent_target(&console);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let started = Instant::now();
@@ -233,6 +233,15 @@ async fn closing_does_not_wait_for_a_connection_still_being_opened() {
         started.elapsed()
     );
     assert!(!stuck.is_finished(), "the connect is still waiting");
+    // Closed with the others at once, not after the silent one (whichever comes first).
+    let closed = Instant::now();
+    while !open.is_closed() && closed.elapsed() < Duration::from_secs(1) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        open.is_closed(),
+        "the answering host's connection was left open"
+    );
     stuck.abort();
 }
 

@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { brieflyListed, cli, consolePid, container, docker, lab, screenshot, shipshapeProcessesOnHost } from "./support.mjs";
+import { brieflyListed, cli, consolePid, container, docker, lab, running, screenshot, shipshapeProcessesOnHost } from "./support.mjs";
 
 const asLabUser = (...args) =>
   execFileSync("runuser", ["-u", "ubuntu", "--", "sh", "-c", `cd ${lab.project_dir} && "$@"`, "sh", ...args], {
@@ -15,14 +15,6 @@ const asLabUser = (...args) =>
 const tag = `${lab.registry}/atp/market-updater:lab`;
 const registry = () => execFileSync("pgrep", ["-o", "-f", "docker-registry"], { encoding: "utf8" }).trim();
 const was = { image: "", env: null };
-/** Whether a process runs (a killed one its parent has not reaped yet is a zombie: not). */
-const alive = (pid) => {
-  try {
-    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-};
 
 describe("the console killed during a deploy's pull", () => {
   before(() => {
@@ -69,11 +61,11 @@ describe("the console killed during a deploy's pull", () => {
 
     const killedAt = Date.now();
     let left = shipshapeProcessesOnHost();
-    while ((left.length > 0 || alive(pid)) && Date.now() - killedAt < 10000) {
+    while ((left.length > 0 || running(pid)) && Date.now() - killedAt < 10000) {
       await new Promise((resolve) => setTimeout(resolve, 200));
       left = shipshapeProcessesOnHost();
     }
-    expect(alive(pid) ? `console ${pid} still running` : "console gone").toBe("console gone");
+    expect(running(pid) ? `console ${pid} still running` : "console gone").toBe("console gone");
     expect(brieflyListed(left)).toBe("");
     expect(cli("lock", "status", "Local lab")).toContain("free");
     const history = JSON.parse(cli("history", "--json"));

@@ -62,6 +62,16 @@ export function brieflyListed(processes) {
   return processes.map((p) => (p.length > 200 ? `${p.slice(0, 60)} … ${p.slice(-120)}` : p)).join(" | ");
 }
 
+/** Whether process `pid` runs (one killed that its parent has not reaped yet, a zombie,
+ *  does not). */
+export function running(pid) {
+  try {
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
 /** This spec's console process: the newest one of the app under test (the spec before's
  *  may still be closing), or null if none runs. */
 export function consolePid() {

@@ -140,12 +140,11 @@ impl Console {
         Ok(())
     }
 
-    /// Closes every connection: the console is going away.
+    /// Closes every connection, all at once: the console is going away, and a host that
+    /// does not answer must not keep the others from a clean close.
     pub async fn disconnect_all(&self) {
         let names: Vec<String> = self.sessions.lock().unwrap().keys().cloned().collect();
-        for name in names {
-            self.disconnect(&name).await;
-        }
+        futures::future::join_all(names.iter().map(|name| self.disconnect(name))).await;
     }
 
     /// Runs a *read* on `name`'s connection; if the connection turns out to have
