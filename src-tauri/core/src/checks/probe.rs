@@ -153,11 +153,18 @@ exec docker compose "$@""#;
 /// The processes in containers, found by their cgroup (`/proc/PID/cgroup` names the
 /// container's id, whatever the cgroup version, driver or parent), then their arguments
 /// from `/proc/PID/cmdline`: one `awk` reads both. (`ps` would read every process on
-/// the host, even asked for a few: four times the CPU.) An awk that cannot split on
-/// NUL (busybox's) says so by its status, and `ps` reads the arguments instead.
-const PROCESSES_SCRIPT: &str = r#"found=$(awk 'BEGIN { RS = "\0"; while ((getline word < "/proc/self/cmdline") > 0) n++; close("/proc/self/cmdline"); RS = "\n" }
-match($0, /docker[-\/][0-9a-f]+/) && RLENGTH == 71 { split(FILENAME, path, "/"); owner[path[3]] = substr($0, RSTART + 7, 64) }
-END {
+/// the host, even asked for a few: four times the CPU.) The files are read with
+/// `getline`, which tells a process gone since the glob by its status: given as input
+/// files, one such file ends mawk (exit 2, no output), and the probe said nothing. An
+/// awk that cannot split on NUL (busybox's) says so by its status, and `ps` reads the
+/// arguments instead; any other failure is the probe's.
+const PROCESSES_SCRIPT: &str = r#"found=$(awk 'BEGIN {
+  RS = "\0"; while ((getline word < "/proc/self/cmdline") > 0) n++; close("/proc/self/cmdline"); RS = "\n"
+  for (i = 1; i < ARGC; i++) {
+    while ((getline line < ARGV[i]) > 0)
+      if (match(line, /docker[-\/][0-9a-f]+/) && RLENGTH == 71) { split(ARGV[i], path, "/"); owner[path[3]] = substr(line, RSTART + 7, 64) }
+    close(ARGV[i])
+  }
   print "== cgroups"; for (pid in owner) print pid, owner[pid]
   if (n < 2) exit 3
   print "== processes"; RS = "\0"
@@ -166,10 +173,11 @@ END {
     while ((getline word < file) > 0) args = args (args == "" ? "" : " ") word
     close(file); if (args != "") print pid, args
   }
-}' /proc/[0-9]*/cgroup 2>/dev/null)
+  exit 0
+}' /proc/[0-9]*/cgroup)
 status=$?
 printf '%s\n' "$found"
-[ "$status" = 3 ] || exit 0
+case $status in 0) exit 0 ;; 3) ;; *) exit "$status" ;; esac
 pids=$(printf '%s\n' "$found" | awk 'NR > 1 { printf "%s%s", sep, $1; sep = "," }')
 echo '== processes'
 [ -n "$pids" ] && ps -ww -o pid=,args= -p "$pids"

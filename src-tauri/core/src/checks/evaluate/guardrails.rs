@@ -43,6 +43,13 @@ pub fn no_reload(out: &Outputs, policy: &Policy) -> Verdict {
     }
     let processes = out.get(Probe::Processes);
     let sections = host_state::sections(&processes.stdout);
+    // Without its sections the probe saw nothing: "0 processes" would be a pass unearned.
+    if !processes.ok() || !sections.contains_key("processes") {
+        return fail(format!(
+            "the containers' processes could not be listed ({}).",
+            processes.problem()
+        ));
+    }
     // pid → the container it runs in.
     let owners: std::collections::BTreeMap<&str, &str> = sections
         .get("cgroups")

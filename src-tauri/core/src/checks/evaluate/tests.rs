@@ -52,7 +52,7 @@ fn outputs(extra: &[(Probe, ProbeOutput)]) -> Outputs {
             ok(&config("gunicorn app:app --workers 2")),
         ),
         (Probe::Containers, ok(&containers.to_string())),
-        (Probe::Processes, ok("")),
+        (Probe::Processes, ok("== cgroups\n== processes\n")),
         (
             Probe::Listeners,
             ok("LISTEN 0 4096 127.0.0.1:8002 0.0.0.0:*\n"),
@@ -133,6 +133,27 @@ fn reload_in_the_compose_config_or_a_process_fails_and_is_quoted() {
         "{}",
         verdict.note
     );
+}
+
+#[test]
+fn a_processes_probe_that_listed_nothing_is_no_pass() {
+    // What mawk left when a process ended between the glob and the read: nothing.
+    for probe in [
+        ok(""),
+        ProbeOutput {
+            stdout: String::new(),
+            stderr: "awk: not found".into(),
+            exit_code: Some(127),
+        },
+    ] {
+        let verdict = status(CheckId::NoReload, &outputs(&[(Probe::Processes, probe)]));
+        assert_eq!(verdict.status, CheckStatus::Fail, "{}", verdict.note);
+        assert!(
+            verdict.note.contains("processes could not be listed"),
+            "{}",
+            verdict.note
+        );
+    }
 }
 
 #[test]
