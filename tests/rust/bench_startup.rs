@@ -11,9 +11,14 @@
 //! - `bench-startup soak`: the console kept open with its live view and a log follow of
 //!   the frontend (started from the command palette by keyboard, as an operator would)
 //!   while the frontend writes 20 lines a second (no other test stops that service); PSS
-//!   taken 10 s into the follow (the Logs screen's own cost) and sampled, and printed at the end (`SHIPSHAPE_BENCH_SOAK_SECONDS`, default 600). It takes no lab lock: `run-all.sh`
-//!   runs it for 300 s beside the command-line benchmarks, when no other window is open
-//!   (WebKit processes running at once share library pages, which PSS divides).
+//!   taken 10 s into the follow (the Logs screen's own cost) and sampled, and printed at
+//!   the end (`SHIPSHAPE_BENCH_SOAK_SECONDS`, default 600). It takes no lab lock:
+//!   `run-all.sh` runs it for 300 s beside the command-line benchmarks, when no other
+//!   window is open (WebKit processes running at once share library pages, which PSS
+//!   divides). Two knobs tell where growth comes from: `SHIPSHAPE_BENCH_SOAK_BURST=N`
+//!   writes N lines each 50 ms instead of one (the viewer then holds lines N times as
+//!   fast), and `SHIPSHAPE_BENCH_SOAK_AWAY=1` goes back to the Dashboard once the
+//!   follow's cost is taken (the follow goes on, its lines held, none drawn).
 //!
 //! Goals (issue 11): dashboard ≤ 1 s, PSS ≤ 200 MB and ≤ 1.15 × the blank window's.
 //! With no GPU render node the console asks WebKit for its shared-memory renderer
@@ -148,6 +153,7 @@ fn rounds(app: &App, console_binary: &Path, blank_binary: &Path) {
 
 fn soak(app: &App, console_binary: &Path) {
     let seconds: u64 = env_number("SHIPSHAPE_BENCH_SOAK_SECONDS", 600);
+    let burst: u32 = env_number("SHIPSHAPE_BENCH_SOAK_BURST", 1);
     let console = app.console(console_binary).until_dashboard();
     let at_dashboard = console.settled_memory();
     let window = run_ok(
@@ -179,7 +185,7 @@ fn soak(app: &App, console_binary: &Path) {
     let writer = Command::new("docker")
         .args(["exec", &container, "sh", "-c"])
         .arg(format!(
-            "end=$(($(date +%s) + {seconds})); i=0; while :; do i=$((i+1)); echo \"soak $i: order book refreshed, 20 levels, spread 0.02\"; sleep 0.05; [ $((i % 20)) -eq 0 ] && [ $(date +%s) -ge $end ] && break; done > /proc/1/fd/1"
+            "end=$(($(date +%s) + {seconds})); i=0; while :; do i=$((i+1)); j=0; while [ $j -lt {burst} ]; do j=$((j+1)); echo \"soak $i.$j: order book refreshed, 20 levels, spread 0.02\"; done; sleep 0.05; [ $((i % 20)) -eq 0 ] && [ $(date +%s) -ge $end ] && break; done > /proc/1/fd/1"
         ))
         .stdout(Stdio::null())
         .spawn()
@@ -189,6 +195,18 @@ fn soak(app: &App, console_binary: &Path) {
     // they have settled, it tells that cost from any growth over the soak.
     std::thread::sleep(Duration::from_secs(8));
     let at_follow = console.settled_memory();
+    let away = std::env::var_os("SHIPSHAPE_BENCH_SOAK_AWAY").is_some();
+    if away {
+        run_ok("xdotool", &["key", "ctrl+k"], app.display);
+        std::thread::sleep(Duration::from_millis(500));
+        run_ok(
+            "xdotool",
+            &["type", "--delay", "40", "dashboard"],
+            app.display,
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        run_ok("xdotool", &["key", "Return"], app.display);
+    }
     let mut peak = at_dashboard.clone();
     while started.elapsed() < Duration::from_secs(seconds) {
         std::thread::sleep(Duration::from_secs(10).min(Duration::from_secs(seconds)));
@@ -208,7 +226,11 @@ fn soak(app: &App, console_binary: &Path) {
     let mut writer = writer;
     let _ = writer.kill();
     let _ = writer.wait();
-    println!("console kept open {seconds} s with its live view and a follow of frontend-aws's logs (20 lines/s), release build:");
+    println!(
+        "console kept open {seconds} s with its live view and a follow of frontend-aws's logs ({} lines/s{}), release build:",
+        20 * burst,
+        if away { "; Dashboard shown after 10 s" } else { "" }
+    );
     if !still_following {
         println!("  (the follow had ended before the soak did: its service was stopped meanwhile)");
     }

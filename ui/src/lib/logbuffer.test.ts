@@ -103,4 +103,20 @@ describe("search highlighting", () => {
       { text: "k 1", cls: "", mark: false },
     ]);
   });
+
+  it("renders a plain line without parsing it, and keeps parsed pieces only for lines with escapes", () => {
+    const buffer = new LogBuffer(10);
+    buffer.push(["order 12 filled", "", "\x1b[1mbold\x1b[0m tail"]);
+    expect(pieces(buffer.at(0), "FILL")).toEqual([
+      { text: "order 12 ", cls: "", mark: false },
+      { text: "fill", cls: "", mark: true },
+      { text: "ed", cls: "", mark: false },
+    ]);
+    expect(pieces(buffer.at(1), "")).toEqual([]);
+    expect(pieces(buffer.at(2), "")).toEqual([
+      { text: "bold", cls: "b", mark: false },
+      { text: " tail", cls: "", mark: false },
+    ]);
+    expect([0, 1, 2].map((i) => buffer.at(i).segments !== undefined)).toEqual([false, false, true]);
+  });
 });

@@ -1,7 +1,7 @@
 // The log viewer's memory: a bounded ring of lines (a follow can run for days; the
 // window must not grow without end), what counts as an error line, and how a line is
 // cut into styled, highlighted pieces for display. Pure logic, no DOM.
-import { parseAnsi, stripAnsi, styleClass, type Segment } from "./ansi";
+import { PLAIN, parseAnsi, stripAnsi, styleClass, type Segment } from "./ansi";
 
 /** How many lines the viewer keeps; older ones are dropped and counted. */
 export const BUFFER_CAPACITY = 50_000;
@@ -23,7 +23,8 @@ export interface LogLine {
   /** Without escapes: what search and the error check look at. */
   text: string;
   error: boolean;
-  /** Parsed on first display, then kept. */
+  /** For a line with escapes: parsed on first display, then kept. A plain line needs no
+   *  parse and keeps nothing (a follow shows every line once: ~100 bytes a line saved). */
   segments?: Segment[];
 }
 
@@ -185,12 +186,12 @@ export interface Piece {
 
 /** The line as pieces to render: ANSI styles kept, search matches marked. */
 export function pieces(line: LogLine, query: string): Piece[] {
-  line.segments ??= parseAnsi(line.raw);
+  const segments = line.raw === line.text ? plain(line.raw) : (line.segments ??= parseAnsi(line.raw));
   const ranges = findRanges(line.text, query.trim());
   const result: Piece[] = [];
   let offset = 0;
   let r = 0;
-  for (const segment of line.segments) {
+  for (const segment of segments) {
     const cls = styleClass(segment.style);
     const end = offset + segment.text.length;
     let at = offset;
@@ -211,4 +212,9 @@ export function pieces(line: LogLine, query: string): Piece[] {
     offset = end;
   }
   return result;
+}
+
+/** What `parseAnsi` makes of a line with no escape and no control character. */
+function plain(text: string): Segment[] {
+  return text ? [{ text, style: PLAIN }] : [];
 }

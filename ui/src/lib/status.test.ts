@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ServiceState } from "./bindings";
-import { checkedAt, presentState, shortFingerprint, summarize } from "./status";
+import { checkedAt, formatCount, presentState, shortFingerprint, summarize } from "./status";
 
 function service(state: ServiceState["state"], health: string | null = null): ServiceState {
   return { service: "backend-aws", container: "c", state, health, status: "", image: null, exit_code: null, ports: [], image_id: null, restarts: null };
@@ -47,5 +47,11 @@ describe("checkedAt", () => {
   it("shows anything else as it came", () => {
     expect(checkedAt("2026-12-03T13:57:33+01:00")).toBe("2026-12-03T13:57:33+01:00");
     expect(checkedAt("")).toBe("");
+  });
+});
+
+describe("formatCount", () => {
+  it("groups thousands with commas, as an English locale would", () => {
+    expect([0, 7, 999, 1000, 12345, 50000, 1234567].map(formatCount)).toEqual(["0", "7", "999", "1,000", "12,345", "50,000", "1,234,567"]);
   });
 });

@@ -48,6 +48,12 @@ export function shortFingerprint(fingerprint: string | null | undefined): string
   return `SHA256:${digest.slice(0, 12)}…`;
 }
 
+/** A count with its thousands grouped (`12,345`), by string work: `toLocaleString` would
+ *  load ICU's number formatting into the window (~1.6 MB) for the Logs screen's counters. */
+export function formatCount(n: number): string {
+  return Math.trunc(n).toString().replace(/\B(?=(\d{3})+$)/g, ",");
+}
+
 /** When the services were read, as the host's clocks and logs say it: `HH:MM:SS UTC`.
  *  Plain string work on the core's RFC 3339 time, without the locale machinery
  *  (`toLocaleTimeString` loads ICU's data into the window, ~3 MB, for one clock). */
