@@ -163,15 +163,7 @@ fn soak(app: &App, console_binary: &Path) {
     );
     let window = window.lines().next().unwrap().to_string();
     run_ok("xdotool", &["windowfocus", "--sync", &window], app.display);
-    run_ok("xdotool", &["key", "ctrl+k"], app.display);
-    std::thread::sleep(Duration::from_millis(500));
-    run_ok(
-        "xdotool",
-        &["type", "--delay", "40", "follow frontend-aws logs"],
-        app.display,
-    );
-    std::thread::sleep(Duration::from_millis(300));
-    run_ok("xdotool", &["key", "Return"], app.display);
+    from_the_palette(app.display, "follow frontend-aws logs");
     let followed = shipshape_tests::wait_until(Duration::from_secs(20), || {
         console.log_text().contains("log follow started")
     });
@@ -185,7 +177,7 @@ fn soak(app: &App, console_binary: &Path) {
     let writer = Command::new("docker")
         .args(["exec", &container, "sh", "-c"])
         .arg(format!(
-            "end=$(($(date +%s) + {seconds})); i=0; while :; do i=$((i+1)); j=0; while [ $j -lt {burst} ]; do j=$((j+1)); echo \"soak $i.$j: order book refreshed, 20 levels, spread 0.02\"; done; sleep 0.05; [ $((i % 20)) -eq 0 ] && [ $(date +%s) -ge $end ] && break; done > /proc/1/fd/1"
+            "end=$(($(date +%s) + {seconds})); i=0; t=0; while :; do t=$((t+1)); j=0; while [ $j -lt {burst} ]; do j=$((j+1)); i=$((i+1)); echo \"soak $i: order book refreshed, 20 levels, spread 0.02\"; done; sleep 0.05; [ $((t % 20)) -eq 0 ] && [ $(date +%s) -ge $end ] && break; done > /proc/1/fd/1"
         ))
         .stdout(Stdio::null())
         .spawn()
@@ -197,15 +189,7 @@ fn soak(app: &App, console_binary: &Path) {
     let at_follow = console.settled_memory();
     let away = std::env::var_os("SHIPSHAPE_BENCH_SOAK_AWAY").is_some();
     if away {
-        run_ok("xdotool", &["key", "ctrl+k"], app.display);
-        std::thread::sleep(Duration::from_millis(500));
-        run_ok(
-            "xdotool",
-            &["type", "--delay", "40", "dashboard"],
-            app.display,
-        );
-        std::thread::sleep(Duration::from_millis(300));
-        run_ok("xdotool", &["key", "Return"], app.display);
+        from_the_palette(app.display, "dashboard");
     }
     let mut peak = at_dashboard.clone();
     while started.elapsed() < Duration::from_secs(seconds) {
@@ -252,6 +236,15 @@ fn soak(app: &App, console_binary: &Path) {
         after.total_mb() - at_follow.total_mb()
     );
     console.stop();
+}
+
+/// Runs the command palette's first match for `words`, typed as an operator would.
+fn from_the_palette(display: &str, words: &str) {
+    run_ok("xdotool", &["key", "ctrl+k"], display);
+    std::thread::sleep(Duration::from_millis(500));
+    run_ok("xdotool", &["type", "--delay", "40", words], display);
+    std::thread::sleep(Duration::from_millis(300));
+    run_ok("xdotool", &["key", "Return"], display);
 }
 
 /// One app under test: where it shows and keeps its data.
