@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ServiceState } from "./bindings";
-import { checkedAt, formatCount, presentState, shortFingerprint, summarize } from "./status";
+import { checkedAt, formatCount, presentState, shortFingerprint, summarize, wrapPoints } from "./status";
 
 function service(state: ServiceState["state"], health: string | null = null): ServiceState {
   return { service: "backend-aws", container: "c", state, health, status: "", image: null, exit_code: null, ports: [], image_id: null, restarts: null };
@@ -53,5 +53,13 @@ describe("checkedAt", () => {
 describe("formatCount", () => {
   it("groups thousands with commas, as an English locale would", () => {
     expect([0, 7, 999, 1000, 12345, 50000, 1234567].map(formatCount)).toEqual(["0", "7", "999", "1,000", "12,345", "50,000", "1,234,567"]);
+  });
+});
+
+describe("wrapPoints", () => {
+  it("cuts after each slash and colon, losing no character", () => {
+    expect(wrapPoints("127.0.0.1:5000/atp/backend:lab")).toEqual(["127.0.0.1:", "5000/", "atp/", "backend:", "lab"]);
+    expect(wrapPoints("127.0.0.1:8002->8002/tcp", ":")).toEqual(["127.0.0.1:", "8002->8002/tcp"]);
+    expect(wrapPoints("postgres")).toEqual(["postgres"]);
   });
 });

@@ -48,6 +48,13 @@ export function shortFingerprint(fingerprint: string | null | undefined): string
   return `SHA256:${digest.slice(0, 12)}…`;
 }
 
+/** An image reference cut after each `/` and `:`, the places a reader expects it to wrap
+ *  (`127.0.0.1:5000/` `atp/` `backend:` `lab`), not mid-word; a port mapping only after
+ *  its address (`after` `":"`: `127.0.0.1:` `8002->8002/tcp`). */
+export function wrapPoints(text: string, after: "/:" | ":" = "/:"): string[] {
+  return text.split(after === ":" ? /(?<=:)/ : /(?<=[/:])/);
+}
+
 /** A count with its thousands grouped (`12,345`), by string work: `toLocaleString` would
  *  load ICU's number formatting into the window (~1.6 MB) for the Logs screen's counters. */
 export function formatCount(n: number): string {
