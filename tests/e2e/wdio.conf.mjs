@@ -17,7 +17,8 @@ let spec;
 let homes;
 let home;
 
-/** The app's processes started on `dataDir` (their SHIPSHAPE_HOME) that still run: a console whose window has closed must be gone within seconds. */
+/** The app's processes started on `dataDir` (their SHIPSHAPE_HOME) that still run: a
+ *  console whose window has closed must be gone within seconds. */
 function consolesOn(dataDir) {
   const pids = [];
   for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {

@@ -46,7 +46,7 @@ pub fn no_reload(out: &Outputs, policy: &Policy) -> Verdict {
     // Without its sections the probe saw nothing: "0 processes" would be a pass unearned.
     if !processes.ok() || !sections.contains_key("processes") {
         return fail(format!(
-            "the containers' processes could not be listed ({}).",
+            "The containers' processes could not be listed ({}).",
             processes.problem()
         ));
     }
