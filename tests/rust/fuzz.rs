@@ -319,7 +319,10 @@ fn main() {
             if since == 0 {
                 continue;
             }
-            let elapsed = epoch.elapsed().as_millis() as u64 - since;
+            // `since` may be a millisecond ahead of this clock read: a plain subtraction
+            // panicked here once, silently (the panic hook is quiet), and the watchdog was
+            // gone when an input then hung.
+            let elapsed = (epoch.elapsed().as_millis() as u64).saturating_sub(since);
             if elapsed > hang.as_millis() as u64 {
                 let (input, name) = current.lock().unwrap().clone();
                 println!("| fuzzed input: {name} | | HANG ({elapsed} ms on one input) | 0 |");

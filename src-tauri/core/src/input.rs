@@ -3,6 +3,8 @@
 //! console, so the value it quotes has its control characters made visible and is cut
 //! short: a pasted 100 kB line must not come back as a 100 kB error.
 
+use std::path::Path;
+
 use crate::error::{Error, Result};
 
 /// The most characters of a value an error message quotes.
@@ -97,7 +99,7 @@ pub fn line(what: &str, value: &str) -> Result<()> {
 
 /// Why a file the operator named (a key, an ssh_config, a known_hosts file, a policy)
 /// could not be opened, as bad input: a typo in a path is not a broken disk.
-pub fn unreadable(what: &str, path: &std::path::Path, error: std::io::Error) -> Error {
+pub fn unreadable(what: &str, path: &Path, error: std::io::Error) -> Error {
     let cause = match error.kind() {
         std::io::ErrorKind::NotFound => "there is no such file".to_string(),
         std::io::ErrorKind::IsADirectory => "it is a directory".to_string(),
@@ -110,9 +112,108 @@ pub fn unreadable(what: &str, path: &std::path::Path, error: std::io::Error) -> 
     ))
 }
 
+/// Reads a file the operator named (or a file it names: an ssh_config's `Include`), refusing
+/// what cannot be one before reading it: a FIFO or device (opened without blocking, then
+/// checked on the open handle, so nothing can be swapped in between) or a file larger than
+/// `max_bytes` (`/dev/zero` would fill memory, `/proc/kmsg` would never answer). `what`
+/// names it in "Could not read {what}", `kind` says what it should be ("an ssh_config file").
+pub fn read_named_file(path: &Path, what: &str, kind: &str, max_bytes: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| unreadable(what, path, e))?;
+    let meta = file.metadata().map_err(|e| unreadable(what, path, e))?;
+    let named = shown(&path.to_string_lossy());
+    if !meta.is_file() {
+        let what_it_is = match meta.is_dir() {
+            true => "a directory",
+            false => "not a regular file",
+        };
+        return Err(Error::BadInput(format!(
+            "{named} is {what_it_is}, so not {kind}: give the path of the file itself."
+        )));
+    }
+    let too_large = |size: u64| {
+        Error::BadInput(format!(
+            "{named} is {size} bytes: too large to be {kind} (at most {}).",
+            byte_size(max_bytes)
+        ))
+    };
+    if meta.len() > max_bytes {
+        return Err(too_large(meta.len()));
+    }
+    // A file can grow after the check, and files in /proc say they are empty. What was
+    // read of a refused file is wiped: it may be a key.
+    let mut bytes = Vec::new();
+    let refusal = match file.take(max_bytes + 1).read_to_end(&mut bytes) {
+        Err(e) => unreadable(what, path, e),
+        Ok(size) if size as u64 > max_bytes => too_large(size as u64),
+        Ok(_) => return Ok(bytes),
+    };
+    zeroize::Zeroize::zeroize(&mut bytes);
+    Err(refusal)
+}
+
+/// `64 KiB`, `8 MiB`: a limit as a person reads it.
+fn byte_size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_named_file_is_read_only_if_it_is_a_regular_file_within_its_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let read = |path: &Path| read_named_file(path, "the test file", "a test file", 1024);
+        let refused = |path: &Path| match read(path) {
+            Err(Error::BadInput(message)) => message,
+            other => panic!("{} was not refused: {:?}", path.display(), other),
+        };
+        let fifo = dir.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        // Opened without blocking: a FIFO with no writer would otherwise never open.
+        assert!(refused(&fifo).contains("not a regular file, so not a test file"));
+        assert!(refused(Path::new("/dev/zero")).contains("not a regular file"));
+        assert!(refused(dir.path()).contains("is a directory, so not a test file"));
+        let big = dir.path().join("big");
+        std::fs::write(&big, vec![b'a'; 1025]).unwrap();
+        assert_eq!(
+            refused(&big),
+            format!(
+                "{} is 1025 bytes: too large to be a test file (at most 1 KiB).",
+                shown(&big.to_string_lossy())
+            )
+        );
+        assert!(refused(&dir.path().join("absent")).contains("there is no such file"));
+        let fine = dir.path().join("fine");
+        std::fs::write(&fine, b"Host web\n").unwrap();
+        assert_eq!(read(&fine).unwrap(), b"Host web\n");
+        // A /proc file says it is empty and may be endless: the bound holds as it is read.
+        if let Ok(bytes) = read_named_file(
+            Path::new("/proc/self/maps"),
+            "the test file",
+            "a test file",
+            16,
+        ) {
+            panic!("/proc/self/maps read past the bound: {} bytes", bytes.len());
+        }
+        assert_eq!(byte_size(64 * 1024), "64 KiB");
+        assert_eq!(byte_size(8 << 20), "8 MiB");
+        assert_eq!(byte_size(1000), "1000 bytes");
+    }
 
     #[test]
     fn a_long_value_is_quoted_short_with_its_length() {

@@ -102,35 +102,11 @@ fn looks_like_private_key(path: &Path) -> bool {
 /// A private key file is a few kilobytes; anything past this is not one.
 const MAX_KEY_FILE: u64 = 64 * 1024;
 
-/// Reads a key file, refusing what is not one before reading it: a FIFO or device (opened
-/// without blocking, then checked on the open handle, so nothing can be swapped in
-/// between) or a file too large to be a key (`/dev/zero` would fill memory).
+/// Reads a key file, refusing what is not one before reading it (a FIFO, a device, a
+/// file too large to be a key).
 fn read_key_file(path: &Path) -> Result<Secret> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| crate::input::unreadable("the key file", path, e))?;
-    let meta = file.metadata().map_err(|e| Error::storage(path, e))?;
-    if !meta.is_file() {
-        return Err(Error::BadInput(format!(
-            "{} is not a regular file: give the path of the private key file itself.",
-            crate::input::shown(&path.to_string_lossy())
-        )));
-    }
-    if meta.len() > MAX_KEY_FILE {
-        return Err(Error::BadInput(format!(
-            "{} is {} bytes: too large to be an SSH private key (they are a few kilobytes).",
-            crate::input::shown(&path.to_string_lossy()),
-            meta.len()
-        )));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_KEY_FILE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::storage(path, e))?;
+    let bytes =
+        crate::input::read_named_file(path, "the key file", "an SSH private key", MAX_KEY_FILE)?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let mut bytes = e.into_bytes();
         zeroize::Zeroize::zeroize(&mut bytes);
@@ -171,6 +147,6 @@ mod tests {
         let binary = dir.path().join("binary");
         std::fs::write(&binary, [0xff, 0xfe, 0x00]).unwrap();
         assert!(refused(&binary).contains("not a text file"));
-        assert!(refused(dir.path()).contains("not a regular file"));
+        assert!(refused(dir.path()).contains("is a directory"));
     }
 }

@@ -16,6 +16,9 @@ use crate::target::{self, Target};
 
 use crate::trust::KnownHosts;
 use crate::{lab, paths};
+
+/// A policy file is a page of TOML; past this it is not one.
+const MAX_POLICY_BYTES: u64 = 1 << 20;
 pub use deploy::{DeployEvent, DeployRequest, DeployResult, DeployRun};
 pub use env_file::{EnvChange, EnvKeys, EnvSaved};
 pub use git_review::IncomingReview;
@@ -159,8 +162,17 @@ impl Console {
         match &target.policy_file {
             None => Ok(Policy::builtin()),
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    crate::input::unreadable("the policy file", std::path::Path::new(path), e)
+                let bytes = crate::input::read_named_file(
+                    std::path::Path::new(path),
+                    "the policy file",
+                    "a policy file",
+                    MAX_POLICY_BYTES,
+                )?;
+                let text = String::from_utf8(bytes).map_err(|_| {
+                    Error::BadInput(format!(
+                        "{} is not a text file: a policy file is TOML text.",
+                        crate::input::shown(path)
+                    ))
                 })?;
                 Policy::from_toml(&text, path)
             }

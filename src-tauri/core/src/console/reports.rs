@@ -15,6 +15,9 @@ use crate::history::{now, operator};
 use crate::journal::Entry;
 use crate::report::{sign, Report, ReportFormat, Signer};
 
+/// Exported reports, PDF included, are well under this; a larger file is not one of them.
+const MAX_REPORT_BYTES: u64 = 256 << 20;
+
 /// A report file made from a verification, as the journal remembers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ReportExport {
@@ -125,7 +128,7 @@ impl Console {
     pub async fn cosign_report(&self, path: &Path, key_name: &str) -> Result<Signer> {
         crate::keys::validate_name(key_name)?;
         let bytes =
-            std::fs::read(path).map_err(|e| crate::input::unreadable("the report", path, e))?;
+            crate::input::read_named_file(path, "the report", "a report", MAX_REPORT_BYTES)?;
         let sha256 = sha256_hex(&bytes);
         let export = self
             .report_exports()?

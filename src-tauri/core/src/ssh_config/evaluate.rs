@@ -163,7 +163,9 @@ impl Walk<'_> {
     ) -> Result<()> {
         let outer_active = *active;
         for argument in &line.args {
-            for included in include::included_files(argument, self.request.home) {
+            let files = include::included_files(argument, self.request.home)
+                .map_err(|problem| refused_include(file, line, problem))?;
+            for included in files {
                 if depth + 1 > MAX_INCLUDE_DEPTH {
                     return Err(too_deep(file, line));
                 }
@@ -287,6 +289,10 @@ impl Walk<'_> {
     }
 }
 
+fn refused_include(file: &ConfigFile, line: &ConfigLine, problem: String) -> Error {
+    Error::BadInput(format!("{}: {problem}.", file.locate(line)))
+}
+
 fn too_deep(file: &ConfigFile, line: &ConfigLine) -> Error {
     Error::BadInput(format!(
         "{}: Include nests more than {MAX_INCLUDE_DEPTH} files deep; does a file include itself?",
@@ -323,7 +329,9 @@ fn collect_aliases_from(
             }
             "include" => {
                 for argument in &line.args {
-                    for included in include::included_files(argument, home) {
+                    let files = include::included_files(argument, home)
+                        .map_err(|problem| refused_include(&file, line, problem))?;
+                    for included in files {
                         if depth + 1 > MAX_INCLUDE_DEPTH {
                             return Err(too_deep(&file, line));
                         }

@@ -5,20 +5,30 @@
 
 use std::path::{Component, Path, PathBuf};
 
+/// How many directory entries one `Include` may look through. A `conf.d/*` has a few
+/// dozen; `/*/*/*` walks /proc and /sys for minutes, and is refused instead.
+const MAX_GLOB_ENTRIES: usize = 10_000;
+
 /// The files an `Include` argument names, in the order OpenSSH reads them. Directories
-/// are left out (OpenSSH reads them as empty files).
-pub(super) fn included_files(argument: &str, home: &Path) -> Vec<PathBuf> {
+/// are left out (OpenSSH reads them as empty files). `Err` says, in a sentence, why the
+/// argument is refused.
+pub(super) fn included_files(argument: &str, home: &Path) -> Result<Vec<PathBuf>, String> {
     let Some(pattern) = anchored_pattern(argument, home) else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
-    let mut found = expand_glob(&pattern);
+    let mut found = expand_glob(&pattern).ok_or_else(|| {
+        format!(
+            "Include {} looks through more than {MAX_GLOB_ENTRIES} directory entries; name the files it means more narrowly",
+            crate::input::shown(argument)
+        )
+    })?;
     found.retain(|path| path.is_file());
     found.sort_by(|a, b| {
         a.as_os_str()
             .as_encoded_bytes()
             .cmp(b.as_os_str().as_encoded_bytes())
     });
-    found
+    Ok(found)
 }
 
 /// `~/x` and `~` against `home`, relative paths against `~/.ssh`. `~user/x` is not
@@ -41,8 +51,10 @@ fn anchored_pattern(argument: &str, home: &Path) -> Option<PathBuf> {
     }
 }
 
-fn expand_glob(pattern: &Path) -> Vec<PathBuf> {
+/// The paths matching `pattern`, or `None` past [`MAX_GLOB_ENTRIES`].
+fn expand_glob(pattern: &Path) -> Option<Vec<PathBuf>> {
     let mut candidates = vec![PathBuf::new()];
+    let mut looked_at = 0;
     for component in pattern.components() {
         let name = match component {
             Component::Normal(name) => name.to_string_lossy(),
@@ -65,6 +77,10 @@ fn expand_glob(pattern: &Path) -> Vec<PathBuf> {
                 continue;
             };
             for entry in entries.flatten() {
+                looked_at += 1;
+                if looked_at > MAX_GLOB_ENTRIES {
+                    return None;
+                }
                 let entry_name = entry.file_name().to_string_lossy().into_owned();
                 if glob_component_matches(&entry_name, &name) {
                     next.push(dir.join(entry_name));
@@ -73,7 +89,7 @@ fn expand_glob(pattern: &Path) -> Vec<PathBuf> {
         }
         candidates = next;
     }
-    candidates
+    Some(candidates)
 }
 
 /// glob(3) matching of one path component: `*`, `?`, `[...]` classes (`!` or `^`
@@ -189,12 +205,20 @@ mod tests {
             std::fs::write(dir.join(name), "").unwrap();
         }
         let names: Vec<String> = included_files("conf.d/*.conf", home.path())
+            .unwrap()
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, ["B.conf", "a.conf", "b.conf"]);
-        assert!(included_files("conf.d/none*", home.path()).is_empty());
-        assert_eq!(included_files("conf.d/c.txt", home.path()).len(), 1);
-        assert!(included_files("conf.d/missing", home.path()).is_empty());
+        assert!(included_files("conf.d/none*", home.path())
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            included_files("conf.d/c.txt", home.path()).unwrap().len(),
+            1
+        );
+        assert!(included_files("conf.d/missing", home.path())
+            .unwrap()
+            .is_empty());
     }
 }

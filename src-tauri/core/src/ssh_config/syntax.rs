@@ -30,9 +30,17 @@ impl ConfigFile {
     }
 }
 
+/// Generated configs with thousands of hosts are a few hundred kilobytes; a file past this
+/// (an `Include` of a log directory, say) is not one.
+const MAX_CONFIG_BYTES: u64 = 8 << 20;
+
 pub(super) fn read_config_file(path: &Path, shown_as: String) -> Result<ConfigFile> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| crate::input::unreadable("the ssh_config file", path, e))?;
+    let bytes = crate::input::read_named_file(
+        path,
+        "the ssh_config file",
+        "an ssh_config file",
+        MAX_CONFIG_BYTES,
+    )?;
     let text = String::from_utf8_lossy(&bytes);
     let mut lines = Vec::new();
     for (index, text) in text.split('\n').enumerate() {

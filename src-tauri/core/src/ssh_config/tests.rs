@@ -269,6 +269,37 @@ fn recursive_include_is_refused() {
 }
 
 #[test]
+fn an_include_that_walks_the_whole_filesystem_is_refused_not_followed() {
+    // Through /proc and /sys this would read for minutes (found by the fuzz harness).
+    let home = config_with("Include /*/*/*/*\nHost web\n  Port 2000\n");
+    let message = bad_input_message(home.resolve("web"));
+    assert!(
+        message.contains(
+            "line 1: Include \"/*/*/*/*\" looks through more than 10000 directory entries"
+        ),
+        "{message}"
+    );
+    assert!(list_aliases_with_home(&home.config(), home.path()).is_err());
+}
+
+#[test]
+fn a_config_that_is_not_a_regular_file_is_refused_without_waiting_on_it() {
+    let home = Home::with(&[]);
+    std::fs::create_dir_all(home.path().join(".ssh")).unwrap();
+    // A FIFO with no writer: opened the plain way, the read would wait for ever.
+    assert!(std::process::Command::new("mkfifo")
+        .arg(home.config())
+        .status()
+        .unwrap()
+        .success());
+    let message = bad_input_message(home.resolve("web"));
+    assert!(
+        message.contains("is not a regular file, so not an ssh_config file"),
+        "{message}"
+    );
+}
+
+#[test]
 fn proxy_jump_and_proxy_command_exclude_each_other() {
     let home = config_with(
         "Host a\n  ProxyJump ssh://bob@jump:2200\nHost b\n  ProxyCommand nc %h %p\n\
