@@ -32,7 +32,7 @@ describe("LogBuffer", () => {
   it("gives the newest matching lines for the view, oldest first, with the total", () => {
     const buffer = new LogBuffer(100);
     buffer.push(ticks(1, 30));
-    const { lines, matching } = buffer.tail(lineFilter({ ...noFilter, query: "tick 2" }), 3);
+    const { lines, matching } = buffer.tail({ ...noFilter, query: "tick 2" }, 3);
     expect(lines.map((l) => l.raw)).toEqual(["tick 27", "tick 28", "tick 29"]);
     expect(matching).toBe(11); // tick 2, tick 20..29
   });
@@ -42,15 +42,37 @@ describe("LogBuffer", () => {
     buffer.push(ticks(1, 5));
     const frozen = buffer.lastSeq;
     buffer.push(ticks(6, 9));
-    const { lines } = buffer.tail(lineFilter({ ...noFilter, upToSeq: frozen }), 100);
+    const { lines } = buffer.tail({ ...noFilter, upToSeq: frozen }, 100);
     expect(lines.map((l) => l.raw)).toEqual(ticks(1, 5));
+  });
+
+  it("gives, unfiltered, what a look at every line gives: the newest, up to a pause", () => {
+    const buffer = new LogBuffer(50);
+    buffer.push(ticks(1, 40));
+    buffer.skip(7); // lines the core skipped: seq jumps
+    buffer.push(ticks(41, 80)); // the ring wraps and drops the oldest
+    const everyLine = (filter: Filter, limit: number) => {
+      const passing = Array.from({ length: buffer.length }, (_, i) => buffer.at(i)).filter(lineFilter(filter));
+      return { lines: passing.slice(Math.max(0, passing.length - limit)), matching: passing.length };
+    };
+    const seqs = [null, 0, 30, 47, 48, 55, 87, 1000];
+    for (const upToSeq of seqs) {
+      for (const limit of [1, 10, 50, 100]) {
+        for (const filter of [{ ...noFilter, upToSeq }, { ...noFilter, upToSeq, query: "tick 5", matchesOnly: false }]) {
+          const { lines, matching } = buffer.tail(filter, limit);
+          const expected = everyLine(filter, limit);
+          expect(matching, `up to ${upToSeq}, ${limit}`).toBe(expected.matching);
+          expect(lines.map((l) => l.seq)).toEqual(expected.lines.map((l) => l.seq));
+        }
+      }
+    }
   });
 
   it("filters error lines, and searches without filtering when asked", () => {
     const buffer = new LogBuffer(100);
     buffer.push(["INFO ok", "\x1b[31mERROR\x1b[0m boom", "INFO fine"]);
-    expect(buffer.tail(lineFilter({ ...noFilter, errorsOnly: true }), 10).lines.map((l) => l.text)).toEqual(["ERROR boom"]);
-    expect(buffer.tail(lineFilter({ ...noFilter, query: "fine", matchesOnly: false }), 10).matching).toBe(3);
+    expect(buffer.tail({ ...noFilter, errorsOnly: true }, 10).lines.map((l) => l.text)).toEqual(["ERROR boom"]);
+    expect(buffer.tail({ ...noFilter, query: "fine", matchesOnly: false }, 10).matching).toBe(3);
   });
 });
 

@@ -122,8 +122,17 @@ export class LogBuffer {
     return lines;
   }
 
-  /** The newest `limit` lines passing `keep`, oldest first, and how many pass in all. */
-  tail(keep: (line: LogLine) => boolean, limit: number): { lines: LogLine[]; matching: number } {
+  /** The newest `limit` lines passing `filter`, oldest first, and how many pass in all. */
+  tail(filter: Filter, limit: number): { lines: LogLine[]; matching: number } {
+    // Unfiltered, the lines shown are the newest (up to a pause): no need to look at the
+    // whole ring, 50,000 lines, for each batch a follow brings.
+    if (!filter.errorsOnly && !(filter.matchesOnly && filter.query.trim() !== "")) {
+      const end = filter.upToSeq === null ? this.count : this.countUpTo(filter.upToSeq);
+      const lines: LogLine[] = [];
+      for (let i = Math.max(0, end - limit); i < end; i++) lines.push(this.at(i));
+      return { lines, matching: end };
+    }
+    const keep = lineFilter(filter);
     const lines: LogLine[] = [];
     let matching = 0;
     for (let i = this.count - 1; i >= 0; i--) {
@@ -133,6 +142,18 @@ export class LogBuffer {
       if (lines.length < limit) lines.push(line);
     }
     return { lines: lines.reverse(), matching };
+  }
+
+  /** How many lines have a `seq` of at most `seq` (they come first: `seq` only grows). */
+  private countUpTo(seq: number): number {
+    let low = 0;
+    let high = this.count;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.at(middle).seq <= seq) low = middle + 1;
+      else high = middle;
+    }
+    return low;
   }
 }
 
