@@ -65,6 +65,24 @@ pub fn descendants(root: u32) -> Vec<(u32, String)> {
     found
 }
 
+/// CPU time (user + system) used so far by a process and all its descendants.
+pub fn cpu_of_tree(root: u32) -> Duration {
+    std::iter::once(root)
+        .chain(descendants(root).into_iter().map(|(pid, _)| pid))
+        .filter_map(cpu_used)
+        .sum()
+}
+
+/// CPU time (user + system) a running process has used so far.
+pub fn cpu_used(pid: u32) -> Option<Duration> {
+    const TICKS_PER_SECOND: u64 = 100; // USER_HZ on Linux
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After "pid (comm) ": state is field 0, utime 11, stime 12.
+    let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND))
+}
+
 fn command_name(pid: u32) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/comm"))
         .map(|c| c.trim().to_string())

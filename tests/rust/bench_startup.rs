@@ -36,7 +36,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use shipshape_tests::app_processes::{descendants, Memory, PrivateDisplay};
+use shipshape_tests::app_processes::{cpu_of_tree, descendants, Memory, PrivateDisplay};
 use shipshape_tests::{exclusive, release_cli, Lab};
 
 fn main() {
@@ -192,9 +192,23 @@ fn soak(app: &App, console_binary: &Path) {
         from_the_palette(app.display, "dashboard");
     }
     let mut peak = at_dashboard.clone();
+    // A minute-by-minute curve: growth that levels off is a cache filling, growth that
+    // does not is memory held per line; and the CPU drawing the lines costs.
+    let mut curve = Vec::new();
+    let mut cpu_before = cpu_of_tree(console.child.id());
     while started.elapsed() < Duration::from_secs(seconds) {
         std::thread::sleep(Duration::from_secs(10).min(Duration::from_secs(seconds)));
         let now = console.memory();
+        let minute = started.elapsed().as_secs() / 60;
+        if minute > curve.len() as u64 {
+            let cpu = cpu_of_tree(console.child.id());
+            curve.push(format!(
+                "{minute} min {:.0} MB {:.1} s",
+                now.total_mb(),
+                cpu.saturating_sub(cpu_before).as_secs_f64()
+            ));
+            cpu_before = cpu;
+        }
         if now.total_mb() > peak.total_mb() {
             peak = now;
         }
@@ -234,6 +248,10 @@ fn soak(app: &App, console_binary: &Path) {
         after.describe(),
         peak.total_mb(),
         after.total_mb() - at_follow.total_mb()
+    );
+    println!(
+        "  PSS each minute, and the CPU the app used in that minute: {}",
+        curve.join(", ")
     );
     console.stop();
 }

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::app_processes::cpu_used;
 use crate::{run, Lab};
 
 const CGROUP_ROOT: &str = "/sys/fs/cgroup/cpuacct";
@@ -49,26 +50,15 @@ impl Drop for MeasuredSshd {
 
 /// CPU nanoseconds used so far by the Docker daemons (user + system).
 fn docker_daemons_nanos() -> u64 {
-    let ticks_per_second = 100; // USER_HZ on Linux
     ["dockerd", "containerd"]
         .iter()
         .filter_map(|name| {
             run("pgrep", &["-x", name])
                 .lines()
                 .next()
-                .map(str::to_string)
+                .and_then(|pid| pid.parse().ok())
         })
-        .map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-            let fields: Vec<&str> = stat
-                .rsplit(')')
-                .next()
-                .unwrap()
-                .split_whitespace()
-                .collect();
-            let ticks: u64 =
-                fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-            ticks * 1_000_000_000 / ticks_per_second
-        })
+        .filter_map(cpu_used)
+        .map(|used| used.as_nanos() as u64)
         .sum()
 }
