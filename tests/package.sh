@@ -11,9 +11,9 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/shipshape/target}
 log() { echo "[package] $*"; }
 cd "$root"
 
-log "building the UI and the release CLI"
+log "building the UI, the release CLI and console"
 (cd ui && npm run --silent build)
-cargo build --release --quiet -p shipshape-cli
+cargo build --release --quiet -p shipshape-cli -p shipshape-app # as run-all.sh builds them: one feature set
 cli=$CARGO_TARGET_DIR/release/shipshape
 
 # What the CLI documents about itself, staged beside the build (outside the tree).
