@@ -124,13 +124,8 @@ mod tests {
 
     #[test]
     fn what_is_not_a_key_file_is_refused_before_it_is_read() {
+        // FIFOs and the rest: input::read_named_file's test.
         let dir = tempfile::tempdir().unwrap();
-        let fifo = dir.path().join("fifo");
-        assert!(std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success());
         let refused = |path: &Path| match read_key_file(path) {
             Err(Error::BadInput(message)) => message,
             other => panic!(
@@ -139,8 +134,8 @@ mod tests {
                 other.map(|_| ())
             ),
         };
-        assert!(refused(&fifo).contains("not a regular file"));
-        assert!(refused(Path::new("/dev/zero")).contains("not a regular file"));
+        assert!(refused(Path::new("/dev/zero"))
+            .contains("not a regular file, so not an SSH private key"));
         let big = dir.path().join("big");
         std::fs::write(&big, vec![b'a'; MAX_KEY_FILE as usize + 1]).unwrap();
         assert!(refused(&big).contains("too large"));
