@@ -135,8 +135,8 @@ echo "screenshots: $SHIPSHAPE_E2E_SCREENSHOTS"
 step "proving ground: fuzzing, SIGKILL at random points, the hostile host"
 # The release build started before the tests (in the background, above).
 if [ -n "${SHIPSHAPE_RELEASE_BUILD:-}" ]; then
-  while [ ! -e "$SHIPSHAPE_RELEASE_BUILD/status" ]; do sleep 2; done
-  if [ "$(cat "$SHIPSHAPE_RELEASE_BUILD/status")" = 0 ]; then
+  for _ in $(seq 1800); do [ -e "$SHIPSHAPE_RELEASE_BUILD/status" ] && break; sleep 2; done # at most an hour
+  if [ "$(cat "$SHIPSHAPE_RELEASE_BUILD/status" 2>/dev/null)" = 0 ]; then
     echo "(the release CLI and console were built while the tests ran)"
   else
     tail -n 30 "$SHIPSHAPE_RELEASE_BUILD/log" >&2

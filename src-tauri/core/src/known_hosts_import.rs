@@ -68,9 +68,8 @@ enum Marker {
 const MAX_KNOWN_HOSTS_BYTES: u64 = 64 << 20;
 
 fn read_listing(known_hosts: &Path, host: &str, port: u16) -> Result<Listing> {
-    if std::fs::symlink_metadata(known_hosts)
-        .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
-    {
+    // Missing (or a dangling link): no keys, as before; anything else is read with care.
+    if std::fs::metadata(known_hosts).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
         return Ok(Listing::default());
     }
     let bytes = crate::input::read_named_file(

@@ -16,9 +16,6 @@ use crate::target::{self, Target};
 
 use crate::trust::KnownHosts;
 use crate::{lab, paths};
-
-/// A policy file is a page of TOML; past this it is not one.
-const MAX_POLICY_BYTES: u64 = 1 << 20;
 pub use deploy::{DeployEvent, DeployRequest, DeployResult, DeployRun};
 pub use env_file::{EnvChange, EnvKeys, EnvSaved};
 pub use git_review::IncomingReview;
@@ -31,6 +28,9 @@ pub use reports::ReportExport;
 pub use route::RouteHost;
 pub use targets::TargetSummary;
 pub use tasks::{TaskId, Tasks};
+
+/// A policy file is a page of TOML; past this it is not one.
+const MAX_POLICY_BYTES: u64 = 1 << 20;
 pub use trust::{HostTrust, PinnedKey};
 
 mod checks;
