@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { findRanges, isErrorLine, lineFilter, LogBuffer, pieces, type Filter } from "./logbuffer";
+import { findRanges, isErrorLine, lineFilter, LogBuffer, pieces, type Filter, type ShownLines } from "./logbuffer";
 
 const ticks = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `tick ${from + i}`);
 const noFilter: Filter = { query: "", matchesOnly: true, errorsOnly: false, upToSeq: null };
+/** The lines of a view, made. */
+const made = (view: ShownLines) => Array.from({ length: view.length }, (_, i) => view.at(i));
 
 describe("LogBuffer", () => {
   it("keeps the newest lines up to its capacity and counts the dropped ones", () => {
@@ -32,9 +34,9 @@ describe("LogBuffer", () => {
   it("gives the newest matching lines for the view, oldest first, with the total", () => {
     const buffer = new LogBuffer(100);
     buffer.push(ticks(1, 30));
-    const { lines, matching } = buffer.tail({ ...noFilter, query: "tick 2" }, 3);
-    expect(lines.map((l) => l.raw)).toEqual(["tick 27", "tick 28", "tick 29"]);
-    expect(matching).toBe(11); // tick 2, tick 20..29
+    const view = buffer.tail({ ...noFilter, query: "tick 2" }, 3);
+    expect(made(view).map((l) => l.raw)).toEqual(["tick 27", "tick 28", "tick 29"]);
+    expect(view.matching).toBe(11); // tick 2, tick 20..29
   });
 
   it("freezes the view at a line while paused", () => {
@@ -42,36 +44,61 @@ describe("LogBuffer", () => {
     buffer.push(ticks(1, 5));
     const frozen = buffer.lastSeq;
     buffer.push(ticks(6, 9));
-    const { lines } = buffer.tail({ ...noFilter, upToSeq: frozen }, 100);
-    expect(lines.map((l) => l.raw)).toEqual(ticks(1, 5));
+    expect(made(buffer.tail({ ...noFilter, upToSeq: frozen }, 100)).map((l) => l.raw)).toEqual(ticks(1, 5));
   });
 
-  it("gives, unfiltered, what a look at every line gives: the newest, up to a pause", () => {
-    const buffer = new LogBuffer(50);
-    buffer.push(ticks(1, 40));
-    buffer.skip(7); // lines the core skipped: seq jumps
-    buffer.push(ticks(41, 80)); // the ring wraps and drops the oldest
-    const everyLine = (filter: Filter, limit: number) => {
-      const passing = Array.from({ length: buffer.length }, (_, i) => buffer.at(i)).filter(lineFilter(filter));
-      return { lines: passing.slice(Math.max(0, passing.length - limit)), matching: passing.length };
-    };
-    const seqs = [null, 0, 30, 47, 48, 55, 87, 1000];
-    for (const upToSeq of seqs) {
-      for (const limit of [1, 10, 50, 100]) {
-        for (const filter of [{ ...noFilter, upToSeq }, { ...noFilter, upToSeq, query: "tick 5", matchesOnly: false }]) {
-          const { lines, matching } = buffer.tail(filter, limit);
-          const expected = everyLine(filter, limit);
-          expect(matching, `up to ${upToSeq}, ${limit}`).toBe(expected.matching);
-          expect(lines.map((l) => l.seq)).toEqual(expected.lines.map((l) => l.seq));
+  it("gives, in blocks of any size, what a look at every line gives: the newest passing, up to a pause", () => {
+    const pushed: string[] = [];
+    for (let n = 1; n <= 80; n++) pushed.push(n % 7 === 0 ? `\x1b[31mERROR\x1b[0m tick ${n}` : n % 5 === 0 ? `\x1b[1mtick ${n}\x1b[0m` : `tick ${n}`);
+    for (const blockLines of [1, 3, 4, 7, 16, 256]) {
+      const buffer = new LogBuffer(50, 1_000_000, blockLines);
+      buffer.push(pushed.slice(0, 40));
+      buffer.skip(7); // lines the core skipped: seq jumps
+      buffer.push(pushed.slice(40)); // the ring is full and drops the oldest, block by block
+      expect(buffer.raw(), `blocks of ${blockLines}`).toEqual(pushed.slice(30));
+      const every = Array.from({ length: buffer.length }, (_, i) => buffer.at(i));
+      expect(every.map((l) => l.seq)).toEqual([...Array.from({ length: 10 }, (_, i) => 31 + i), ...Array.from({ length: 40 }, (_, i) => 48 + i)]);
+      expect(every.map((l) => l.text)).toEqual(pushed.slice(30).map((raw) => raw.replace(/\x1b\[\d+m/g, "")));
+      expect(every.filter((l) => l.error).length).toBe(7); // 35, 42, ..., 77
+      const everyLine = (filter: Filter, limit: number) => {
+        const passing = every.filter(lineFilter(filter));
+        return { lines: passing.slice(Math.max(0, passing.length - limit)), matching: passing.length };
+      };
+      for (const upToSeq of [null, 0, 30, 40, 47, 48, 55, 87, 1000]) {
+        for (const limit of [1, 10, 50, 100]) {
+          for (const filter of [
+            { ...noFilter, upToSeq },
+            { ...noFilter, upToSeq, query: "tick 5", matchesOnly: false },
+            { ...noFilter, upToSeq, query: " TICK 6" },
+            { ...noFilter, upToSeq, errorsOnly: true },
+          ]) {
+            const view = buffer.tail(filter, limit);
+            const expected = everyLine(filter, limit);
+            const where = `blocks of ${blockLines}, up to ${upToSeq}, ${limit}, ${JSON.stringify(filter)}`;
+            expect(view.matching, where).toBe(expected.matching);
+            expect(made(view), where).toEqual(expected.lines);
+            expect(Array.from({ length: view.length }, (_, i) => view.seq(i)), where).toEqual(expected.lines.map((l) => l.seq));
+          }
         }
       }
     }
   });
 
+  it("names each clear, since seq starts again from 1", () => {
+    const buffer = new LogBuffer(10, 1_000_000, 4);
+    buffer.push(ticks(1, 6));
+    const before = buffer.tail(noFilter, 10);
+    buffer.clear();
+    buffer.push(["other 1"]);
+    const after = buffer.tail(noFilter, 10);
+    expect([after.seq(0), after.at(0).raw]).toEqual([1, "other 1"]);
+    expect(after.generation).not.toBe(before.generation);
+  });
+
   it("filters error lines, and searches without filtering when asked", () => {
     const buffer = new LogBuffer(100);
     buffer.push(["INFO ok", "\x1b[31mERROR\x1b[0m boom", "INFO fine"]);
-    expect(buffer.tail({ ...noFilter, errorsOnly: true }, 10).lines.map((l) => l.text)).toEqual(["ERROR boom"]);
+    expect(made(buffer.tail({ ...noFilter, errorsOnly: true }, 10)).map((l) => l.text)).toEqual(["ERROR boom"]);
     expect(buffer.tail({ ...noFilter, query: "fine", matchesOnly: false }, 10).matching).toBe(3);
   });
 });
@@ -129,16 +156,17 @@ describe("search highlighting", () => {
   it("renders a plain line without parsing it, and keeps parsed pieces only for lines with escapes", () => {
     const buffer = new LogBuffer(10);
     buffer.push(["order 12 filled", "", "\x1b[1mbold\x1b[0m tail"]);
-    expect(pieces(buffer.at(0), "FILL")).toEqual([
+    const lines = [0, 1, 2].map((i) => buffer.at(i));
+    expect(pieces(lines[0], "FILL")).toEqual([
       { text: "order 12 ", cls: "", mark: false },
       { text: "fill", cls: "", mark: true },
       { text: "ed", cls: "", mark: false },
     ]);
-    expect(pieces(buffer.at(1), "")).toEqual([]);
-    expect(pieces(buffer.at(2), "")).toEqual([
+    expect(pieces(lines[1], "")).toEqual([]);
+    expect(pieces(lines[2], "")).toEqual([
       { text: "bold", cls: "b", mark: false },
       { text: " tail", cls: "", mark: false },
     ]);
-    expect([0, 1, 2].map((i) => buffer.at(i).segments !== undefined)).toEqual([false, false, true]);
+    expect(lines.map((line) => line.segments !== undefined)).toEqual([false, false, true]);
   });
 });

@@ -1,6 +1,12 @@
 // The log viewer's memory: a bounded ring of lines (a follow can run for days; the
 // window must not grow without end), what counts as an error line, and how a line is
 // cut into styled, highlighted pieces for display. Pure logic, no DOM.
+//
+// Lines are held in blocks: a full block is one string (its lines end to end) with typed
+// arrays for where each line ends, its `seq` and its flags. A held line then costs its
+// text and 13 bytes, not an object and a string of its own (a full ring of 50,000 lines
+// cost the window 30-36 MB that way). A line with escapes also keeps its text without
+// them, which search reads. A `LogLine` is made only for the rows in sight.
 import { PLAIN, parseAnsi, stripAnsi, styleClass, type Segment } from "./ansi";
 
 /** How many lines the viewer keeps; older ones are dropped and counted. */
@@ -14,6 +20,8 @@ export const VIEW_LIMIT = 2_000;
 export const WRAP_LIMIT = 300;
 /** The policy's `logs -n 200`: the backlog a follow starts with. */
 export const BACKLOG_LINES = 200;
+/** Lines per block: a block is joined into one string when it is full. */
+export const BLOCK_LINES = 256;
 
 export interface LogLine {
   /** Position in the whole follow, from 1: stable while older lines are dropped. */
@@ -23,8 +31,7 @@ export interface LogLine {
   /** Without escapes: what search and the error check look at. */
   text: string;
   error: boolean;
-  /** For a line with escapes: parsed on first display, then kept. A plain line needs no
-   *  parse and keeps nothing (a follow shows every line once: ~100 bytes a line saved). */
+  /** For a line with escapes: parsed on first display, then kept while the line is. */
   segments?: Segment[];
 }
 
@@ -50,22 +57,124 @@ export function isErrorLine(text: string): boolean {
   return ERROR_PATTERNS.some((pattern) => pattern.test(text));
 }
 
+const ERROR = 1;
+/** The line has escapes or control characters: its text is not its raw form. */
+const ESCAPED = 2;
+
+/** Up to `size` consecutive lines. Open, it holds them as strings; full, as one string
+ *  for the lines as sent and, if any had escapes, one for their text without them. */
+class Block {
+  /** The lines while the block fills; null once joined. */
+  lines: string[] | null = [];
+  /** Their text without escapes, where that differs (the rest are holes). */
+  texts: string[] | null = null;
+  joined: Joined | null = null;
+  joinedTexts: Joined | null = null;
+  readonly seqs: Float64Array;
+  readonly flags: Uint8Array;
+  count = 0;
+
+  constructor(readonly size: number) {
+    this.seqs = new Float64Array(size);
+    this.flags = new Uint8Array(size);
+  }
+
+  add(raw: string, text: string, seq: number, flags: number): void {
+    this.lines!.push(raw);
+    if (text !== raw) (this.texts ??= [])[this.count] = text;
+    this.seqs[this.count] = seq;
+    this.flags[this.count] = flags;
+    if (++this.count === this.size) this.join();
+  }
+
+  raw(j: number): string {
+    return this.lines ? this.lines[j] : this.joined!.at(j);
+  }
+
+  text(j: number): string {
+    if (!(this.flags[j] & ESCAPED)) return this.raw(j);
+    return this.lines ? this.texts![j] : this.joinedTexts!.at(j);
+  }
+
+  /** The code units line `j` holds. */
+  chars(j: number): number {
+    const raw = this.lines ? this.lines[j].length : this.joined!.length(j);
+    if (!(this.flags[j] & ESCAPED)) return raw;
+    return raw + (this.lines ? this.texts![j].length : this.joinedTexts!.length(j));
+  }
+
+  /** Lets go of a dropped line's text while the block is open (joined, it goes with the block). */
+  release(j: number): void {
+    if (!this.lines) return;
+    this.lines[j] = "";
+    if (this.texts) this.texts[j] = "";
+  }
+
+  private join(): void {
+    const lines = this.lines!;
+    this.joined = new Joined(lines);
+    const texts = this.texts;
+    if (texts) this.joinedTexts = new Joined(lines.map((raw, j) => texts[j] ?? raw));
+    this.lines = this.texts = null;
+  }
+}
+
+/** Strings held as one, and where each ends. */
+class Joined {
+  private readonly all: string;
+  private readonly ends: Uint32Array;
+
+  constructor(strings: string[]) {
+    this.ends = new Uint32Array(strings.length);
+    let end = 0;
+    for (let j = 0; j < strings.length; j++) this.ends[j] = end += strings[j].length;
+    this.all = strings.join("");
+  }
+
+  private start(j: number): number {
+    return j === 0 ? 0 : this.ends[j - 1];
+  }
+
+  at(j: number): string {
+    return this.all.slice(this.start(j), this.ends[j]);
+  }
+
+  length(j: number): number {
+    return this.ends[j] - this.start(j);
+  }
+}
+
+/** The lines a view shows: made into `LogLine`s only when asked for. */
+export interface ShownLines {
+  /** How many lines the view has (at most the limit asked for). */
+  readonly length: number;
+  /** How many lines pass the filter, shown or not. */
+  readonly matching: number;
+  /** The buffer's clears so far: a `seq` names one line only between two clears. */
+  readonly generation: number;
+  /** The `seq` of the view's line `i` (0 = the oldest shown). */
+  seq(i: number): number;
+  at(i: number): LogLine;
+}
+
 /** A bounded ring of log lines, oldest first. */
 export class LogBuffer {
-  private ring: (LogLine | undefined)[];
+  private blocks: Block[] = [];
+  /** Lines of the first block already dropped. */
   private start = 0;
   private count = 0;
   /** Lines received since the last clear, dropped ones included. */
   received = 0;
-  /** The text held, in code units (`raw`, and `text` where it differs). */
+  /** The text held, in code units (as sent, and without escapes where that differs). */
   private chars = 0;
+  /** Bumped by each clear: `seq`s start again from 1. */
+  private generation = 0;
 
   constructor(
     readonly capacity = BUFFER_CAPACITY,
     readonly maxChars = BUFFER_CHARS,
-  ) {
-    this.ring = new Array(capacity);
-  }
+    readonly blockLines = BLOCK_LINES,
+  ) {}
 
   get length(): number {
     return this.count;
@@ -83,22 +192,27 @@ export class LogBuffer {
 
   push(lines: string[]): void {
     for (const raw of lines) {
-      const stripped = stripAnsi(raw);
-      const text = stripped === raw ? raw : stripped; // one string held, not two
-      const line: LogLine = { seq: ++this.received, raw, text, error: isErrorLine(text) };
+      const text = stripAnsi(raw);
+      const flags = (isErrorLine(text) ? ERROR : 0) | (text === raw ? 0 : ESCAPED);
       if (this.count === this.capacity) this.dropOldest();
-      this.ring[(this.start + this.count) % this.capacity] = line;
+      let last = this.blocks.at(-1);
+      if (!last || last.count === this.blockLines) this.blocks.push((last = new Block(this.blockLines)));
+      last.add(raw, text, ++this.received, flags);
       this.count++;
-      this.chars += size(line);
+      this.chars += raw.length + (text === raw ? 0 : text.length);
       while (this.chars > this.maxChars && this.count > 1) this.dropOldest();
     }
   }
 
   private dropOldest(): void {
-    this.chars -= size(this.ring[this.start]!);
-    this.ring[this.start] = undefined;
-    this.start = (this.start + 1) % this.capacity;
+    const first = this.blocks[0];
+    this.chars -= first.chars(this.start);
+    first.release(this.start);
     this.count--;
+    if (++this.start === this.blockLines) {
+      this.blocks.shift();
+      this.start = 0;
+    }
   }
 
   /** Counts `count` lines the core skipped before they reached the viewer as dropped. */
@@ -107,12 +221,36 @@ export class LogBuffer {
   }
 
   clear(): void {
-    this.ring = new Array(this.capacity);
+    this.blocks = [];
     this.start = this.count = this.received = this.chars = 0;
+    this.generation++;
   }
 
+  /** The line `i` (0 = the oldest held), made now: keep it only while it is shown. */
   at(i: number): LogLine {
-    return this.ring[(this.start + i) % this.capacity]!;
+    const [block, j] = this.locate(i);
+    return { seq: block.seqs[j], raw: block.raw(j), text: block.text(j), error: (block.flags[j] & ERROR) !== 0 };
+  }
+
+  /** The `seq` of line `i`, without making the line. */
+  seqAt(i: number): number {
+    const [block, j] = this.locate(i);
+    return block.seqs[j];
+  }
+
+  private locate(i: number): [Block, number] {
+    const position = this.start + i;
+    return [this.blocks[Math.floor(position / this.blockLines)], position % this.blockLines];
+  }
+
+  private text(i: number): string {
+    const [block, j] = this.locate(i);
+    return block.text(j);
+  }
+
+  private isError(i: number): boolean {
+    const [block, j] = this.locate(i);
+    return (block.flags[j] & ERROR) !== 0;
   }
 
   /** Every line, oldest first, as the host sent it. */
@@ -123,25 +261,28 @@ export class LogBuffer {
   }
 
   /** The newest `limit` lines passing `filter`, oldest first, and how many pass in all. */
-  tail(filter: Filter, limit: number): { lines: LogLine[]; matching: number } {
+  tail(filter: Filter, limit: number): ShownLines {
+    const end = filter.upToSeq === null ? this.count : this.countUpTo(filter.upToSeq);
+    const query = filter.matchesOnly ? filter.query.trim().toLowerCase() : "";
     // Unfiltered, the lines shown are the newest (up to a pause): no need to look at the
     // whole ring, 50,000 lines, for each batch a follow brings.
-    if (!filter.errorsOnly && !(filter.matchesOnly && filter.query.trim() !== "")) {
-      const end = filter.upToSeq === null ? this.count : this.countUpTo(filter.upToSeq);
-      const lines: LogLine[] = [];
-      for (let i = Math.max(0, end - limit); i < end; i++) lines.push(this.at(i));
-      return { lines, matching: end };
-    }
-    const keep = lineFilter(filter);
-    const lines: LogLine[] = [];
+    if (!filter.errorsOnly && query === "") return this.range(Math.max(0, end - limit), end, end);
+    const found: number[] = [];
     let matching = 0;
-    for (let i = this.count - 1; i >= 0; i--) {
-      const line = this.at(i);
-      if (!keep(line)) continue;
+    for (let i = end - 1; i >= 0; i--) {
+      if (filter.errorsOnly && !this.isError(i)) continue;
+      if (query !== "" && !this.text(i).toLowerCase().includes(query)) continue;
       matching++;
-      if (lines.length < limit) lines.push(line);
+      if (found.length < limit) found.push(i);
     }
-    return { lines: lines.reverse(), matching };
+    found.reverse();
+    const generation = this.generation;
+    return { length: found.length, matching, generation, seq: (i) => this.seqAt(found[i]), at: (i) => this.at(found[i]) };
+  }
+
+  private range(from: number, to: number, matching: number): ShownLines {
+    const generation = this.generation;
+    return { length: to - from, matching, generation, seq: (i) => this.seqAt(from + i), at: (i) => this.at(from + i) };
   }
 
   /** How many lines have a `seq` of at most `seq` (they come first: `seq` only grows). */
@@ -150,15 +291,11 @@ export class LogBuffer {
     let high = this.count;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if (this.at(middle).seq <= seq) low = middle + 1;
+      if (this.seqAt(middle) <= seq) low = middle + 1;
       else high = middle;
     }
     return low;
   }
-}
-
-function size(line: LogLine): number {
-  return line.raw.length + (line.text === line.raw ? 0 : line.text.length);
 }
 
 export interface Filter {
