@@ -33,11 +33,23 @@ fn main() {
     let run = |args: &[&str]| -> Duration {
         let started = Instant::now();
         let out = cli_command(&cli, &lab, home.path(), args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        if !out.status.success() {
+            // The home is temporary: what failed (its report's rows) is printed before it goes.
+            let said = String::from_utf8_lossy(&out.stderr);
+            for record in failed_records(&said) {
+                let report = home.path().join(format!("{record}.md"));
+                let mut write = cli_command(&cli, &lab, home.path(), &["report", &record]);
+                let _ = write.arg("--out").arg(&report).output();
+                let text = std::fs::read_to_string(&report).unwrap_or_default();
+                for failed in text
+                    .lines()
+                    .filter(|l| l.starts_with("| ✘ Failed | ") && l.contains("(`"))
+                {
+                    eprintln!("{record}: {failed}");
+                }
+            }
+            panic!("{args:?}: {said}");
+        }
         started.elapsed()
     };
     // A, B alone and then side by side, taking turns; medians of the rounds.
@@ -84,6 +96,16 @@ fn main() {
          {:.2} x the slower alone (goal <= 1.3)",
         both / first.max(second)
     );
+}
+
+/// The records of the targets a verification's summary lines say failed
+/// ("NAME: 10 pass, 1 fail, 1 manual (record ID)", on stderr).
+fn failed_records(said: &str) -> Vec<String> {
+    said.lines()
+        .filter(|line| line.contains(" fail"))
+        .filter_map(|line| line.split("(record ").nth(1))
+        .map(|rest| rest.trim_end_matches(')').to_string())
+        .collect()
 }
 
 fn median(mut runs: Vec<Duration>) -> f64 {
