@@ -1,8 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { findRanges, isErrorLine, lineFilter, LogBuffer, pieces, type Filter, type ShownLines } from "./logbuffer";
+import { findRanges, isErrorLine, LogBuffer, pieces, type Filter, type LogLine, type ShownLines } from "./logbuffer";
 
 const ticks = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `tick ${from + i}`);
 const noFilter: Filter = { query: "", matchesOnly: true, errorsOnly: false, upToSeq: null };
+/** What a filter keeps, line by line: the oracle `tail` is held to. */
+const lineFilter = (filter: Filter) => (line: LogLine) => {
+  const query = filter.query.trim().toLowerCase();
+  return (
+    (filter.upToSeq === null || line.seq <= filter.upToSeq) &&
+    (!filter.errorsOnly || line.error) &&
+    (!filter.matchesOnly || query === "" || line.text.toLowerCase().includes(query))
+  );
+};
 /** The lines of a view, made. */
 const made = (view: ShownLines) => Array.from({ length: view.length }, (_, i) => view.at(i));
 

@@ -199,7 +199,7 @@ export class LogBuffer {
       if (!last || last.count === this.blockLines) this.blocks.push((last = new Block(this.blockLines)));
       last.add(raw, text, ++this.received, flags);
       this.count++;
-      this.chars += raw.length + (text === raw ? 0 : text.length);
+      this.chars += last.chars(last.count - 1);
       while (this.chars > this.maxChars && this.count > 1) this.dropOldest();
     }
   }
@@ -228,29 +228,22 @@ export class LogBuffer {
 
   /** The line `i` (0 = the oldest held), made now: keep it only while it is shown. */
   at(i: number): LogLine {
-    const [block, j] = this.locate(i);
+    const block = this.blockOf(i);
+    const j = this.indexIn(i);
     return { seq: block.seqs[j], raw: block.raw(j), text: block.text(j), error: (block.flags[j] & ERROR) !== 0 };
   }
 
   /** The `seq` of line `i`, without making the line. */
   seqAt(i: number): number {
-    const [block, j] = this.locate(i);
-    return block.seqs[j];
+    return this.blockOf(i).seqs[this.indexIn(i)];
   }
 
-  private locate(i: number): [Block, number] {
-    const position = this.start + i;
-    return [this.blocks[Math.floor(position / this.blockLines)], position % this.blockLines];
+  private blockOf(i: number): Block {
+    return this.blocks[Math.floor((this.start + i) / this.blockLines)];
   }
 
-  private text(i: number): string {
-    const [block, j] = this.locate(i);
-    return block.text(j);
-  }
-
-  private isError(i: number): boolean {
-    const [block, j] = this.locate(i);
-    return (block.flags[j] & ERROR) !== 0;
+  private indexIn(i: number): number {
+    return (this.start + i) % this.blockLines;
   }
 
   /** Every line, oldest first, as the host sent it. */
@@ -266,23 +259,28 @@ export class LogBuffer {
     const query = filter.matchesOnly ? filter.query.trim().toLowerCase() : "";
     // Unfiltered, the lines shown are the newest (up to a pause): no need to look at the
     // whole ring, 50,000 lines, for each batch a follow brings.
-    if (!filter.errorsOnly && query === "") return this.range(Math.max(0, end - limit), end, end);
+    if (!filter.errorsOnly && query === "") {
+      const from = Math.max(0, end - limit);
+      return this.shown(end - from, end, (i) => from + i);
+    }
     const found: number[] = [];
     let matching = 0;
     for (let i = end - 1; i >= 0; i--) {
-      if (filter.errorsOnly && !this.isError(i)) continue;
-      if (query !== "" && !this.text(i).toLowerCase().includes(query)) continue;
+      const block = this.blockOf(i);
+      const j = this.indexIn(i);
+      if (filter.errorsOnly && !(block.flags[j] & ERROR)) continue;
+      if (query !== "" && !block.text(j).toLowerCase().includes(query)) continue;
       matching++;
       if (found.length < limit) found.push(i);
     }
     found.reverse();
-    const generation = this.generation;
-    return { length: found.length, matching, generation, seq: (i) => this.seqAt(found[i]), at: (i) => this.at(found[i]) };
+    return this.shown(found.length, matching, (i) => found[i]);
   }
 
-  private range(from: number, to: number, matching: number): ShownLines {
+  /** A view of `length` lines, its line `i` being the buffer's line `line(i)`. */
+  private shown(length: number, matching: number, line: (i: number) => number): ShownLines {
     const generation = this.generation;
-    return { length: to - from, matching, generation, seq: (i) => this.seqAt(from + i), at: (i) => this.at(from + i) };
+    return { length, matching, generation, seq: (i) => this.seqAt(line(i)), at: (i) => this.at(line(i)) };
   }
 
   /** How many lines have a `seq` of at most `seq` (they come first: `seq` only grows). */
@@ -306,18 +304,6 @@ export interface Filter {
   errorsOnly: boolean;
   /** Show nothing newer than this `seq` (the view is paused). */
   upToSeq: number | null;
-}
-
-export function matches(text: string, query: string): boolean {
-  return query !== "" && text.toLowerCase().includes(query.toLowerCase());
-}
-
-export function lineFilter(filter: Filter): (line: LogLine) => boolean {
-  const query = filter.query.trim();
-  return (line) =>
-    (filter.upToSeq === null || line.seq <= filter.upToSeq) &&
-    (!filter.errorsOnly || line.error) &&
-    (!filter.matchesOnly || query === "" || matches(line.text, query));
 }
 
 /** Where `query` occurs in `text`, case-insensitively, as [start, end) pairs. */

@@ -28,10 +28,10 @@ pub use reports::ReportExport;
 pub use route::RouteHost;
 pub use targets::TargetSummary;
 pub use tasks::{TaskId, Tasks};
+pub use trust::{HostTrust, PinnedKey};
 
 /// A policy file is a page of TOML; past this it is not one.
 const MAX_POLICY_BYTES: u64 = 1 << 20;
-pub use trust::{HostTrust, PinnedKey};
 
 mod checks;
 mod deploy;
