@@ -161,7 +161,9 @@ exec docker compose "$@""#;
 /// more CPU per verification (6 against 3.3 ms); `ps` would read every process on the
 /// host, even asked for a few: four times the CPU. An awk that cannot split on NUL
 /// (busybox's) says so by its status, and `ps` reads the arguments instead. Any other
-/// failure is the probe's, and so is a `grep` that failed and found nothing.
+/// failure is the probe's, and so is a `grep` that found nothing for want of reading:
+/// no cgroups read, or no arguments for processes that are in containers (whose main
+/// processes do not all end at once); "0 processes" would be a pass unearned.
 const PROCESSES_SCRIPT: &str = r#"root=$1
 cgroups=$(grep -s -H -F docker "$root"/[0-9]*/cgroup)
 status=$?
@@ -186,13 +188,14 @@ $found
 EOF
 [ -z "$pids" ] && exit 0
 if [ "$status" = 3 ]; then ps -ww -o pid=,args= -p "$pids"; exit 0; fi
-grep -s -H -a -z '' $files | awk 'BEGIN { RS = "\0" }
+args=$(grep -s -H -a -z '' $files | awk 'BEGIN { RS = "\0" }
 (at = index($0, "/cmdline:")) > 0 {
   pid = substr($0, 1, at - 1); sub(/.*\//, "", pid); word = substr($0, at + 9)
   if (pid in args) args[pid] = args[pid] " " word; else { order[++count] = pid; args[pid] = word }
 }
-END { for (i = 1; i <= count; i++) if (args[order[i]] != "") print order[i], args[order[i]] }'
-exit 0"#;
+END { for (i = 1; i <= count; i++) if (args[order[i]] != "") print order[i], args[order[i]] }')
+[ -n "$args" ] || { echo "no arguments could be read for processes $pids" >&2; exit 1; }
+printf '%s\n' "$args""#;
 
 /// Whether systemd runs here, then the unit files that name a service or the project
 /// (transient ones too: `systemd-run` leaves no file elsewhere), then the service
@@ -324,32 +327,44 @@ mod tests {
         assert!(rendered.iter().all(|t| !t.contains("restart")));
     }
 
-    /// A process can end while the probe reads its files, and that read then fails.
-    /// Here directories stand in for such files (a read of one fails too): the probe
-    /// goes on without them and lists what it could read.
+    /// `PROCESSES_SCRIPT` run over the proc directory `root`.
+    fn processes_probe(root: &std::path::Path) -> std::process::Output {
+        std::process::Command::new("sh")
+            .args(["-c", PROCESSES_SCRIPT, "shipshape-processes"])
+            .arg(root)
+            .output()
+            .unwrap()
+    }
+
+    /// Writes `text` at `path` under `root`, or makes `path` a directory, whose read
+    /// fails as the file of a process that ended mid-read does.
+    fn put(root: &std::path::Path, path: &str, text: Option<&str>) {
+        let path = root.join(path);
+        match text {
+            Some(text) => {
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, text).unwrap();
+            }
+            None => std::fs::create_dir_all(path).unwrap(),
+        }
+    }
+
     #[test]
     fn the_processes_probe_skips_files_that_fail_to_read() {
         let proc = tempfile::tempdir().unwrap();
+        let root = proc.path();
         let (a, b) = ("a".repeat(64), "b".repeat(64));
-        let write = |path: &str, text: &str| {
-            let path = proc.path().join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        };
-        write(
+        put(
+            root,
             "100/cgroup",
-            &format!("0::/system.slice/docker-{a}.scope\n"),
+            Some(&format!("0::/system.slice/docker-{a}.scope\n")),
         );
-        write("100/cmdline", "gunicorn\0--workers\x002\0");
-        std::fs::create_dir_all(proc.path().join("200/cgroup")).unwrap();
-        write("300/cgroup", &format!("4:memory:/docker/{b}\n"));
-        std::fs::create_dir_all(proc.path().join("300/cmdline")).unwrap();
-        write("400/cgroup", "0::/user.slice/session-1.scope\n");
-        let out = std::process::Command::new("sh")
-            .args(["-c", PROCESSES_SCRIPT, "shipshape-processes"])
-            .arg(proc.path())
-            .output()
-            .unwrap();
+        put(root, "100/cmdline", Some("gunicorn\0--workers\x002\0"));
+        put(root, "200/cgroup", None);
+        put(root, "300/cgroup", Some(&format!("4:memory:/docker/{b}\n")));
+        put(root, "300/cmdline", None);
+        put(root, "400/cgroup", Some("0::/user.slice/session-1.scope\n"));
+        let out = processes_probe(root);
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{out:?}");
         let sections = super::super::host_state::sections(&text);
@@ -360,6 +375,28 @@ mod tests {
             sections["processes"],
             ["100 gunicorn --workers 2"],
             "{text}"
+        );
+    }
+
+    /// Containers found but not one of their processes' arguments read: the probe fails
+    /// rather than report "0 processes", which would pass the check unearned.
+    #[test]
+    fn the_processes_probe_fails_when_it_reads_no_arguments() {
+        let proc = tempfile::tempdir().unwrap();
+        let root = proc.path();
+        let a = "a".repeat(64);
+        put(
+            root,
+            "100/cgroup",
+            Some(&format!("0::/system.slice/docker-{a}.scope\n")),
+        );
+        put(root, "100/cmdline", None);
+        let out = processes_probe(root);
+        assert!(!out.status.success(), "{out:?}");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            said.contains("no arguments could be read for processes 100"),
+            "{said}"
         );
     }
 }
