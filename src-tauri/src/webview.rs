@@ -12,6 +12,10 @@
 //!   24 MB, for a window whose pages the web process draws into shared memory. GTK is
 //!   told not to use GL, and WebKit is named "no device" (`/dev/null`), which it looks
 //!   up without EGL and finds to be none, the answer EGL would have given.
+//!   The web process still loads Mesa and LLVM (about 26 MB of its PSS): WebKitGTK
+//!   2.50 composites every page with GL and sets up EGL as it creates the page, whatever
+//!   the policy (`WEBKIT_DISABLE_COMPOSITING_MODE`, the `never` hardware-acceleration
+//!   policy and the compositing features off were each tried: Mesa was loaded).
 //! - **No JIT.** The window shows what hosts print (logs, command output, commit
 //!   messages), which Shipshape does not trust; its own script is ~190 KB of UI.
 //!   Without JavaScriptCore's JIT compilers no machine code is generated from anything
