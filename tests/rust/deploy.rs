@@ -1,8 +1,8 @@
 //! The guided deploy against the lab: a commit pushed to origin and a new image behind
 //! the same tag in the registry are deployed (asserted through git and Docker
 //! directly), a rollback puts back the commit, the images and `.env.aws` (its hash), two
-//! deploys at once let exactly one through, and a holder killed with SIGKILL frees the
-//! lock with no one breaking it.
+//! deploys at once let exactly one through, a holder killed with SIGKILL frees the
+//! lock with no one breaking it, and a deploy whose lock is broken midway stops.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -516,4 +516,55 @@ fn ctrl_c_stops_a_deploy_between_steps_and_a_resume_keeps_its_snapshot() {
     ok(&shipshape(&lab, home.path(), &["history", "verify"]));
     drop(restore);
     assert_lab_clean(&lab, home.path());
+}
+
+#[test]
+fn a_deploy_whose_lock_is_broken_midway_changes_nothing_more() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let (home_a, home_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut restore = Restore::default();
+    restore.as_lab_user(&lab, &["rm", "-rf", "/home/ubuntu/.shipshape"]);
+    ok(&shipshape(&lab, home_a.path(), &["lock", "status", TARGET]));
+    ok(&shipshape(&lab, home_b.path(), &["lock", "status", TARGET]));
+
+    // Another operator breaks the lock while the snapshot is taken: from then on
+    // another deploy could start, so this one must not change the host any more.
+    let mut deploy = spawn_deploy(&lab, home_a.path(), "Lock broken midway", &[]);
+    let stderr = deploy.stderr.take().unwrap();
+    let (status, said) = std::thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            use std::io::BufRead;
+            let mut said = String::new();
+            for line in std::io::BufReader::new(stderr).lines() {
+                let line = line.unwrap();
+                if line.contains("→ Record a snapshot") {
+                    let broken = shipshape(
+                        &lab,
+                        home_b.path(),
+                        &[
+                            "lock",
+                            "release",
+                            TARGET,
+                            "--reason",
+                            "test: holder unreachable",
+                        ],
+                    );
+                    said.push_str(&format!("[lock released: {}]\n", ok(&broken).trim()));
+                }
+                said.push_str(&line);
+                said.push('\n');
+            }
+            said
+        });
+        let status = deploy.wait().unwrap();
+        (status, reader.join().unwrap())
+    });
+    assert_eq!(status.code(), Some(1), "{said}");
+    assert!(said.contains("[lock released"), "{said}");
+    assert!(said.contains("the lock was lost"), "{said}");
+    assert!(!said.contains("→ Update the services"), "{said}");
+    ok(&shipshape(&lab, home_a.path(), &["history", "verify"]));
+    drop(restore);
+    assert_lab_clean(&lab, home_b.path());
 }

@@ -3,6 +3,8 @@
 //! something of the host's, run the exact command under its deadline, and record in
 //! the history how it ended: exited, cancelled, timed out, or interrupted.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -13,7 +15,9 @@ use crate::journal::{Entry, RunStart};
 use crate::operations::{stop_migration_command, validate_service, Compose, Operation};
 use crate::policy::Policy;
 use crate::shell::RemoteCommand;
-use crate::ssh::{CancellationToken, Captured, CommandEnd, CommandOutput, Deadline, StreamChunk};
+use crate::ssh::{
+    CancellationToken, Captured, CommandEnd, CommandOutput, Connection, Deadline, StreamChunk,
+};
 use crate::target::{Environment, Target};
 
 /// What an operation will do, shown before it runs: the exact command and where.
@@ -167,6 +171,22 @@ impl Console {
         &self,
         target: &str,
         operation: &Operation,
+        on_output: impl FnMut(&str) + Send,
+        cancel: &CancellationToken,
+    ) -> Result<OperationOutcome> {
+        self.run_operation_on(target, operation, None, on_output, cancel)
+            .await
+    }
+
+    /// [`Console::run_operation_streaming`] on `pinned`, when given, and on no other
+    /// connection: a deploy's operations run on the connection that holds the host's
+    /// lock, so a lost connection stops the deploy instead of going on unlocked over a
+    /// new one.
+    pub(super) async fn run_operation_on(
+        &self,
+        target: &str,
+        operation: &Operation,
+        pinned: Option<&Arc<Connection>>,
         mut on_output: impl FnMut(&str) + Send,
         cancel: &CancellationToken,
     ) -> Result<OperationOutcome> {
@@ -206,9 +226,18 @@ impl Console {
         let mut attempts = 0;
         let (connection, end, stdout, stderr) = loop {
             attempts += 1;
-            let connection = match self.connect(&target.name).await {
-                Ok(connection) => connection,
-                Err(error) => return Err(journal.aborted(&record_id, error)),
+            let connection = match pinned {
+                Some(pinned) if pinned.is_closed() => {
+                    let lost = Error::ConnectionLost {
+                        host: target.host.clone(),
+                    };
+                    return Err(journal.aborted(&record_id, lost));
+                }
+                Some(pinned) => pinned.clone(),
+                None => match self.connect(&target.name).await {
+                    Ok(connection) => connection,
+                    Err(error) => return Err(journal.aborted(&record_id, error)),
+                },
             };
             let (mut stdout, mut stderr) = (Captured::default(), Captured::default());
             let started = connection
@@ -233,6 +262,7 @@ impl Console {
                 .await;
             // A read that lost its connection before saying anything is asked again, once.
             let retry = !operation.changes_host()
+                && pinned.is_none()
                 && attempts == 1
                 && match &started {
                     Err(Error::ConnectionLost { .. }) => true,

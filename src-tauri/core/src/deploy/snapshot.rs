@@ -48,6 +48,14 @@ pub struct Snapshot {
     pub env_backup: Option<String>,
 }
 
+impl Snapshot {
+    /// The commit as shown: its first 12 characters (a snapshot read back from the
+    /// journal is not trusted to hold a whole one).
+    pub fn short_commit(&self) -> &str {
+        self.git_commit.get(..12).unwrap_or(&self.git_commit)
+    }
+}
+
 pub fn snapshot_command(deploy: &str, policy: &Policy, project_dir: &str) -> RemoteCommand {
     RemoteCommand::new("sh")
         .args([

@@ -270,7 +270,7 @@ impl Console {
                     let note = format!(
                         "Kept the snapshot {} took before it changed anything (commit {}): a rollback returns there.",
                         snapshot.deploy,
-                        &snapshot.git_commit[..12.min(snapshot.git_commit.len())]
+                        snapshot.short_commit()
                     );
                     let mut done = Done::new((), true, note);
                     done.snapshot = Some(snapshot);
@@ -437,7 +437,7 @@ impl Console {
             }
             let note = format!(
                 "Back to commit {}, {} image(s){}.",
-                &snapshot.git_commit[..12],
+                snapshot.short_commit(),
                 snapshot.images.len(),
                 if snapshot.env_backup.is_some() {
                     " and the env file of that time"

@@ -195,15 +195,33 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
         }
     }
 
-    /// An operation of the policy's, through the one path every operation takes.
+    /// Whether the host's lock, once taken, is still held: its process on the host ends
+    /// when its channel does (a lost connection, a host that killed it), and from then
+    /// on another deploy could start, so this one must not change the host any more.
+    fn still_locked(&self) -> Result<()> {
+        match &self.lock {
+            Some(lock) if lock.task.is_finished() || self.connection.is_closed() => {
+                Err(Error::StepFailed {
+                    step: "Holding the host's deploy lock".into(),
+                    detail: "the lock was lost (its connection or its process on the host ended), so nothing more is run: another deploy could have started. Check the host with a verification, then deploy again.".into(),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// An operation of the policy's, through the one path every operation takes, on the
+    /// connection that holds the lock.
     async fn operation(&mut self, operation: Operation) -> Result<Done<()>> {
+        self.still_locked()?;
         let target = self.record.target.clone();
         let on_event = &mut self.on_event;
         let outcome = self
             .console
-            .run_operation_streaming(
+            .run_operation_on(
                 &target,
                 &operation,
+                Some(&self.connection),
                 |text| {
                     on_event(DeployEvent::Output {
                         text: text.to_string(),
@@ -277,7 +295,7 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
             })?;
         let note = format!(
             "Commit {}, {} service image(s){}.",
-            &snapshot.git_commit[..12],
+            snapshot.short_commit(),
             snapshot.images.len(),
             match snapshot.env_backup {
                 Some(_) => ", and a copy of the env file kept on the host (0600)",
@@ -297,6 +315,7 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
         command: &RemoteCommand,
         commands: &mut Vec<String>,
     ) -> Result<String> {
+        self.still_locked()?;
         let output = self.connection.exec(command, self.change_deadline).await?;
         commands.push(output.command.clone());
         Ok(output.required(&command.render())?.stdout)
@@ -400,23 +419,29 @@ impl Console {
             }
             *deploy = Some(false);
         }
-        let journal = self.journal()?;
-        let id = new_record_id(match kind {
-            DeployKind::Deploy => "deploy",
-            DeployKind::Rollback => "rollback",
+        // From here until the run is handed back, a failure frees the flag: a journal
+        // that could not be written must not leave the target busy until a restart.
+        let free = || *self.session(target).deploy.lock().expect("deploy flag") = None;
+        let started = self.journal().and_then(|journal| {
+            let id = new_record_id(match kind {
+                DeployKind::Deploy => "deploy",
+                DeployKind::Rollback => "rollback",
+            });
+            journal.append(
+                &id,
+                &Entry::DeployStarted(RunStart::now(
+                    target,
+                    &format!("{what} {target}: {message}"),
+                    "guided, step by step",
+                )),
+            )?;
+            Ok((journal, id))
         });
-        journal.append(
-            &id,
-            &Entry::DeployStarted(RunStart::now(
-                target,
-                &format!("{what} {target}: {message}"),
-                "guided, step by step",
-            )),
-        )?;
+        let (journal, id) = started.inspect_err(|_| free())?;
         let connection = match self.connect(target).await {
             Ok(connection) => connection,
             Err(error) => {
-                *self.session(target).deploy.lock().expect("deploy flag") = None;
+                free();
                 return Err(journal.aborted(&id, error));
             }
         };
