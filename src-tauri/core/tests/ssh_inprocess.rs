@@ -286,3 +286,33 @@ async fn a_streamed_command_delivers_output_as_it_comes_and_stops_on_cancel() {
         .unwrap();
     assert_eq!(after.exit_code, Some(0));
 }
+
+#[tokio::test]
+async fn a_command_the_host_refuses_to_start_ends_at_once_even_unbounded() {
+    let host = FakeHost::start().await;
+    host.answer("forkless", Reply::Refuse, None);
+    let connection = connected(&host).await;
+    let started = std::time::Instant::now();
+    let refused = tokio::time::timeout(
+        Duration::from_secs(5),
+        connection.exec(&RemoteCommand::new("forkless"), Deadline::Unbounded),
+    )
+    .await
+    .expect("a refused command ends at once, not never")
+    .unwrap();
+    assert_eq!(refused.exit_code, None);
+    assert!(!refused.succeeded());
+    assert!(
+        refused.stderr.contains("refused to start"),
+        "{}",
+        refused.stderr
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    // The connection still serves the next command.
+    host.answer("after", Reply::ok("fine"), None);
+    let after = connection
+        .exec(&RemoteCommand::new("after"), LONG)
+        .await
+        .unwrap();
+    assert_eq!(after.stdout, "fine");
+}

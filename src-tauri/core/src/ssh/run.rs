@@ -42,10 +42,14 @@ impl Deadline {
     }
 }
 
+/// What a command refused by the host says on its error output.
+pub const REFUSED: &str = "The host refused to start the command (its SSH server answered the request with a failure: it may be out of processes or memory).\n";
+
 /// How a remote command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommandEnd {
-    /// It ran to its end; `None` when the host gave no exit status (killed by a signal).
+    /// It ran to its end; `None` when the host gave no exit status (killed by a signal,
+    /// or never started: [`REFUSED`]).
     Exited(Option<i64>),
     /// The caller cancelled it.
     Cancelled,
@@ -117,6 +121,7 @@ impl StreamingCommand {
         cancel: &CancellationToken,
     ) -> CommandOutputSummary {
         let (mut stdout_bytes, mut stderr_bytes, mut exit_code) = (0u64, 0u64, None);
+        let mut refused = false;
         let start = tokio::time::Instant::now();
         let mut last_output = start;
         let mut ending: Option<(CommandEnd, tokio::time::Instant)> = None;
@@ -158,11 +163,24 @@ impl StreamingCommand {
                     sink(StreamChunk::Stderr(&data[..]));
                 }
                 ChannelMsg::ExitStatus { exit_status } => exit_code = Some(i64::from(exit_status)),
+                // The exec request is the only one sent wanting a reply: a failure is the
+                // host refusing to start the command (OpenSSH, when it cannot fork).
+                // Nothing more will come, yet the channel stays open: without this a
+                // bounded command would end as a false timeout, an unbounded one never.
+                ChannelMsg::Failure if ending.is_none() => {
+                    let said = REFUSED.as_bytes();
+                    stderr_bytes += said.len() as u64;
+                    sink(StreamChunk::Stderr(said));
+                    refused = true;
+                    let _ = self.channel.close().await;
+                    break;
+                }
                 _ => {}
             }
         }
         let end = match ending {
             Some((end, _)) => end,
+            None if refused => CommandEnd::Exited(None),
             None if exit_code.is_none() && self.connection_gone().await => {
                 CommandEnd::ConnectionLost
             }

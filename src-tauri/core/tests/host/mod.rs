@@ -30,6 +30,9 @@ pub enum Reply {
     Drop,
     /// Like `logs -f`: `line N` every `every`, until the client ends its input.
     Stream { every: Duration },
+    /// Refuses to start it (OpenSSH when it cannot fork): a failure reply, and the
+    /// channel left open.
+    Refuse,
 }
 
 impl Reply {
@@ -144,8 +147,13 @@ impl server::Handler for Handler {
                 None => Reply::ok(""),
             }
         };
+        if let Reply::Refuse = reply {
+            session.channel_failure(channel)?;
+            return Ok(());
+        }
         session.channel_success(channel)?;
         match reply {
+            Reply::Refuse => unreachable!("answered above"),
             Reply::Drop => return Err(russh::Error::Disconnect),
             Reply::Hang => {
                 self.state.lock().unwrap().hanging.insert(channel, command);
