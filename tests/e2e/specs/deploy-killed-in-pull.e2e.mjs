@@ -86,6 +86,8 @@ describe("the console killed during a deploy's pull", () => {
     await screenshot("killed-in-pull-next-start");
 
     await $('[data-testid="interrupted-resume"]').click();
+    await $('[data-testid="confirm-dialog"]').waitForDisplayed();
+    await $('[data-testid="confirm-button"]').click();
     const result = await $('[data-testid="deploy-result"]');
     await result.waitForDisplayed({ timeout: 120000 });
     expect(await result.getAttribute("data-outcome")).toBe("succeeded");

@@ -127,6 +127,9 @@ describe("the guided deploy", () => {
     const confirm = await $('[data-testid="rollback-confirm"]');
     expect(await confirm.isEnabled()).toBe(false);
     await $('[data-testid="rollback-reason"]').setValue("e2e: the new image is to be undone");
+    // A reason is not enough: the target's name is typed too.
+    expect(await confirm.isEnabled()).toBe(false);
+    await $('[data-testid="rollback-confirm-name"]').setValue("Local lab");
     await confirm.click();
     expect(await waitForOutcome("Rollback")).toBe("succeeded");
     await screenshot("rollback-done");

@@ -48,6 +48,14 @@ describe("keyboard and access", () => {
     const command = await $('[data-testid="operation-command"]');
     await command.waitForDisplayed();
     expect(await command.getText()).toContain("docker compose --profile aws restart backend-aws");
+    // With a dialog open, the window's shortcuts stand aside: no palette over it (whose
+    // choice would swap the operation under the dialog), no screen changed behind it.
+    await press("Control", "k");
+    await press("Control", "5");
+    await browser.pause(300);
+    expect(await $('[data-testid="command-palette"]').isExisting()).toBe(false);
+    expect(await $('[data-testid="nav-dashboard"]').getAttribute("aria-current")).toBe("page");
+    expect(await command.getText()).toContain("restart backend-aws");
     await press("Escape");
     await $('[data-testid="operation-command"]').waitForDisplayed({ reverse: true });
   });

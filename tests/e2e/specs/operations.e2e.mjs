@@ -80,6 +80,10 @@ describe("operations", () => {
     await browser.waitUntil(async () => (await live.isExisting()) && (await live.getText()).includes("backfill progress: 2"), {
       timeout: 20000, timeoutMsg: "the migration's output did not stream",
     });
+    // Running, the dialog stays: Escape would hide the only Stop button and the output.
+    await browser.keys("Escape");
+    await browser.pause(300);
+    expect(await $('[data-testid="operation-cancel"]').isDisplayed()).toBe(true);
     await $('[data-testid="operation-cancel"]').click();
     const result = await $('[data-testid="operation-result"]');
     await result.waitForDisplayed({ timeout: 10000 });

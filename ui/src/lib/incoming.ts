@@ -29,6 +29,9 @@ export function relativeDate(iso: string, now: Date = new Date()): string {
   return "just now";
 }
 
+/** `1 commit`, `3 commits`. */
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
 /** The author date as the operator's locale writes a full date and time. */
 export function absoluteDate(iso: string): string {
   const then = new Date(iso);

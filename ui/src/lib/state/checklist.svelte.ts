@@ -74,7 +74,10 @@ export class ChecklistStore {
     this.busy = item;
     this.error = null;
     try {
-      this.checklist = await commands.changeCheck({ checklist: checklist.id, item, change });
+      const changed = await commands.changeCheck({ checklist: checklist.id, item, change });
+      // Another target's checklist may be on show by now: this answer is not for it.
+      if (this.checklist?.id !== checklist.id) return;
+      this.checklist = changed;
       this.announcement = `${item}: ${change.change === "waive" ? "waived" : change.change === "tick" ? "ticked" : "unticked"}.`;
     } catch (e) {
       this.error = e as ErrorReport;
@@ -89,7 +92,9 @@ export class ChecklistStore {
     this.busy = item;
     this.error = null;
     try {
-      this.checklist = await commands.rerunCheck({ checklist: checklist.id, item });
+      const rerun = await commands.rerunCheck({ checklist: checklist.id, item });
+      if (this.checklist?.id !== checklist.id) return;
+      this.checklist = rerun;
       this.announcement = `${item} ran again.`;
     } catch (e) {
       this.error = e as ErrorReport;

@@ -30,8 +30,13 @@ export class DeployStore {
   approval = $state<Approval | null>(null);
   lock = $state<LockStatus | null>(null);
   steps = $state<StepView[]>([]);
+  /** A run in progress in this console (one at a time), on `runTarget`. */
   running = $state<"deploy" | "rollback" | null>(null);
   record = $state<DeployRecord | null>(null);
+  /** The target `steps` and `record` are about: the run in progress or the last one.
+   *  Choosing another target leaves them (and a run going on) as they are; the screen
+   *  shows them on their own target's page only. */
+  runTarget = $state<string | null>(null);
   error = $state<ErrorReport | null>(null);
   /** The target's newest deploy or rollback, if it never ended (the app or its
    *  connection died midway): the screen offers what can be done about it. */
@@ -42,17 +47,15 @@ export class DeployStore {
   stopping = $state(false);
   /** For screen readers: the step that just started or ended. */
   announcement = $state("");
-  #generation = 0;
+  /** Runs started so far: events and the end of an older run are not this one's. */
+  #runs = 0;
 
   async useTarget(target: string) {
     if (this.target === target) return;
-    this.#generation++;
     this.target = target;
     this.review = null;
     this.approval = null;
     this.lock = null;
-    this.steps = [];
-    this.record = null;
     this.error = null;
     this.interrupted = null;
     this.snapshots = [];
@@ -70,8 +73,8 @@ export class DeployStore {
         commands.history(),
         commands.deploySnapshots({ target }),
       ]);
-      this.snapshots = snapshots;
       if (this.target !== target) return;
+      this.snapshots = snapshots;
       if (this.approval && this.approval.digest !== review.digest) this.approval = null;
       this.review = review;
       this.lock = lock;
@@ -84,7 +87,7 @@ export class DeployStore {
   }
 
   #onEvent(mine: number, event: DeployEvent) {
-    if (mine !== this.#generation) return;
+    if (mine !== this.#runs) return;
     if (event.kind === "step_started") {
       this.steps = [...this.steps, { title: event.title, running: true, output: "", record: null }];
       this.announcement = `${event.title}…`;
@@ -102,8 +105,10 @@ export class DeployStore {
   }
 
   async #run(kind: "deploy" | "rollback", start: (onEvent: (e: DeployEvent) => void) => Promise<{ record: DeployRecord; error: ErrorReport | null }>) {
-    if (this.target === null || this.running) return;
-    const mine = ++this.#generation;
+    const target = this.target;
+    if (target === null || this.running) return;
+    const mine = ++this.#runs;
+    this.runTarget = target;
     this.running = kind;
     this.stopping = false;
     this.steps = [];
@@ -111,14 +116,14 @@ export class DeployStore {
     this.error = null;
     try {
       const result = await start((event) => this.#onEvent(mine, event));
-      if (mine !== this.#generation) return;
+      if (mine !== this.#runs) return;
       this.record = result.record;
-      this.error = result.error;
+      if (this.target === target) this.error = result.error;
       this.announcement = result.error ? `Stopped: ${result.error.title}.` : `${kind === "deploy" ? "Deploy" : "Rollback"} done.`;
     } catch (e) {
-      if (mine === this.#generation) this.error = e as ErrorReport;
+      if (mine === this.#runs && this.target === target) this.error = e as ErrorReport;
     } finally {
-      if (mine === this.#generation) {
+      if (mine === this.#runs) {
         this.running = null;
         this.stopping = false;
         void this.refresh();
@@ -150,9 +155,9 @@ export class DeployStore {
 
   /** Asks the running deploy or rollback to stop once its current step ends. */
   async stop() {
-    if (this.target === null || !this.running) return;
+    if (this.runTarget === null || !this.running) return;
     try {
-      await commands.stopDeploy({ target: this.target });
+      await commands.stopDeploy({ target: this.runTarget });
       this.stopping = true;
       this.announcement = "Stopping once the current step ends.";
     } catch (e) {

@@ -35,12 +35,14 @@ let onEvent: Channel<DeployEvent> | null;
 let finish: ((value: DeployResult) => void) | null;
 let calls: string[];
 let deployArgs: Record<string, unknown> | null;
+let stopArgs: Record<string, unknown> | null;
 
 beforeEach(() => {
   onEvent = null;
   finish = null;
   calls = [];
   deployArgs = null;
+  stopArgs = null;
   review = reviewWith("review-1", "d1");
   mockIPC((command, args) => {
     calls.push(command);
@@ -49,7 +51,10 @@ beforeEach(() => {
     if (command === "lock_status") return free;
     if (command === "history") return [];
     if (command === "deploy_snapshots") return [];
-    if (command === "stop_deploy") return null;
+    if (command === "stop_deploy") {
+      stopArgs = args as Record<string, unknown>;
+      return null;
+    }
     if (command === "deploy") {
       deployArgs = args as Record<string, unknown>;
       onEvent = (args as { onEvent: Channel<DeployEvent> }).onEvent;
@@ -91,6 +96,34 @@ describe("the deploy store", () => {
     expect(store.error?.message).toBe("locked by ann");
     expect(store.record?.outcome).toBe("failed");
     expect(calls.filter((c) => c === "lock_status").length).toBe(2); // read again after the run
+  });
+});
+
+describe("a run while another target is chosen", () => {
+  it("goes on, ends as itself, and is stopped on its own target", async () => {
+    const store = new DeployStore();
+    await store.useTarget("a");
+    void store.deploy("m", []);
+    await settle();
+    push(onEvent!, 0, { kind: "step_started", step: "lock", title: "Lock the host" });
+    await store.useTarget("b");
+    expect(store.running).toBe("deploy");
+    expect(store.runTarget).toBe("a");
+    await store.stop();
+    expect(stopArgs).toEqual({ target: "a" });
+    push(onEvent!, 1, { kind: "step_ended", step: step("Lock the host", "done") });
+    finish!({ record: record("stopped"), error: null });
+    await settle();
+    await settle();
+    // Before, the run's end was taken for a stale one: "running" stayed for good and
+    // no deploy could start again until the console restarted.
+    expect(store.running).toBeNull();
+    expect(store.record?.outcome).toBe("stopped");
+    expect(store.steps.map((s) => s.record?.status)).toEqual(["done"]);
+    void store.deploy("m", []);
+    await settle();
+    expect(deployArgs?.target).toBe("b");
+    expect(store.runTarget).toBe("b");
   });
 });
 

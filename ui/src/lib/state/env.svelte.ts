@@ -32,14 +32,19 @@ export class EnvStore {
   }
 
   async #save(change: () => Promise<EnvSaved>): Promise<boolean> {
+    const target = this.target;
     this.busy = true;
     this.error = null;
     try {
-      this.saved = await change();
+      const saved = await change();
+      // Saved on `target`: another target chosen since shows none of it (nor its
+      // offer to update the services).
+      if (this.target !== target) return true;
+      this.saved = saved;
       await this.refresh();
       return true;
     } catch (e) {
-      this.error = e as ErrorReport;
+      if (this.target === target) this.error = e as ErrorReport;
       return false;
     } finally {
       this.busy = false;
