@@ -17,6 +17,10 @@ pub struct StoredEntry {
     pub body: Vec<u8>,
     pub prev_hash: Vec<u8>,
     pub hash: Vec<u8>,
+    /// A column stored as something other than text (same bytes as a blob, say): the
+    /// hash still holds, but lookups by it (`kind = 'deploy_ended'`) no longer find the
+    /// entry, so it is a change all the same.
+    pub not_text: Option<&'static str>,
 }
 
 /// The hash of an entry: SHA-256 over the previous hash, the sequence number, the
@@ -71,6 +75,11 @@ pub fn verify(entries: impl IntoIterator<Item = StoredEntry>) -> ChainReport {
                 reason,
             }),
         };
+        if let Some(column) = entry.not_text {
+            return broken(format!(
+                "its {column} is no longer stored as text, which hides it from the journal's lookups: it was changed"
+            ));
+        }
         if let Some(seq) = expected_seq {
             if entry.seq != seq {
                 return broken(format!(
@@ -124,6 +133,7 @@ mod tests {
                     body: body.as_bytes().to_vec(),
                     prev_hash: prev.as_bytes().to_vec(),
                     hash: hash.as_bytes().to_vec(),
+                    not_text: None,
                 };
                 prev = hash;
                 entry

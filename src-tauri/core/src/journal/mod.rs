@@ -107,7 +107,15 @@ impl Journal {
                         .unwrap_or_default()
                         .to_vec())
                 };
+                const COLUMNS: [&str; 5] = ["record id", "kind", "body", "link", "hash"];
+                let mut not_text = None;
+                for (i, column) in COLUMNS.iter().enumerate() {
+                    if row.get_ref(i + 1)?.data_type() != rusqlite::types::Type::Text {
+                        not_text.get_or_insert(*column);
+                    }
+                }
                 Ok(chain::StoredEntry {
+                    not_text,
                     seq: row.get(0)?,
                     record_id: bytes(1)?,
                     kind: bytes(2)?,
@@ -413,5 +421,41 @@ mod tests {
         let report = journal.verify().unwrap();
         assert_eq!((report.entries, report.broken), (5, None));
         assert_eq!(report.head, journal.head().unwrap());
+    }
+
+    #[test]
+    fn an_entry_stored_as_a_blob_breaks_the_chain_though_its_bytes_hash_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite3");
+        let journal = Journal::open(&path, None).unwrap();
+        let start = RunStart::now("prod", "Restart db", "cmd");
+        journal
+            .append("op-1", &Entry::OperationStarted(start))
+            .unwrap();
+        journal
+            .append("op-1", &Entry::OperationEnded(record("op-1")))
+            .unwrap();
+        drop(journal);
+        // The same bytes as a blob: `kind = 'operation_ended'` no longer matches it, so
+        // the history would show the operation as never ended.
+        let db = Connection::open(&path).unwrap();
+        db.execute(
+            "UPDATE entries SET kind = CAST(kind AS BLOB) WHERE seq = 2",
+            [],
+        )
+        .unwrap();
+        drop(db);
+        let journal = Journal::open(&path, None).unwrap();
+        let broken = journal
+            .verify()
+            .unwrap()
+            .broken
+            .expect("the change is found");
+        assert_eq!(broken.seq, 2);
+        assert!(
+            broken.reason.contains("kind is no longer stored as text"),
+            "{}",
+            broken.reason
+        );
     }
 }
