@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use russh::keys::ssh_key::LineEnding;
-use russh::keys::{HashAlg, PrivateKey};
+use russh::keys::ssh_key::SshSig;
+use russh::keys::{HashAlg, PrivateKey, PublicKey};
 
 use crate::error::{Error, Result};
 
@@ -37,6 +38,25 @@ pub fn sign_in(key: &PrivateKey, namespace: &str, bytes: &[u8]) -> Result<String
         .map_err(|e| Error::Protocol(format!("the signature could not be written out: {e}")))
 }
 
+/// Whether `armored` is a signature of `bytes` in `namespace` made by the key whose
+/// SHA256 fingerprint is `fingerprint` (an SSHSIG carries its public key); if not, why.
+pub fn check_in(
+    armored: &str,
+    namespace: &str,
+    bytes: &[u8],
+    fingerprint: &str,
+) -> std::result::Result<(), String> {
+    let signature: SshSig = armored
+        .parse()
+        .map_err(|_| "its signature is not an SSH signature".to_string())?;
+    let key = PublicKey::from(signature.public_key().clone());
+    if key.fingerprint(HashAlg::Sha256).to_string() != fingerprint {
+        return Err(format!("it was signed by another key than {fingerprint}"));
+    }
+    key.verify(namespace, bytes, &signature)
+        .map_err(|_| "its signature does not match what it signs".to_string())
+}
+
 /// Signs the file at `report` and writes the signature beside it; returns its path.
 pub fn sign_file(key: &PrivateKey, report: &Path, cosigner_key: Option<&str>) -> Result<PathBuf> {
     let bytes = std::fs::read(report).map_err(|e| Error::storage(report, e))?;
@@ -49,6 +69,27 @@ pub fn sign_file(key: &PrivateKey, report: &Path, cosigner_key: Option<&str>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_signature_holds_only_for_its_bytes_namespace_and_key() {
+        let key = PrivateKey::random(&mut rand::rng(), russh::keys::Algorithm::Ed25519).unwrap();
+        let other = PrivateKey::random(&mut rand::rng(), russh::keys::Algorithm::Ed25519).unwrap();
+        let print = |k: &PrivateKey| k.public_key().fingerprint(HashAlg::Sha256).to_string();
+        let armored = sign_in(&key, "ns", b"digest").unwrap();
+        assert_eq!(check_in(&armored, "ns", b"digest", &print(&key)), Ok(()));
+        assert!(check_in(&armored, "ns", b"digesT", &print(&key)).is_err());
+        assert!(check_in(&armored, "other-ns", b"digest", &print(&key)).is_err());
+        assert!(check_in(&armored, "ns", b"digest", &print(&other))
+            .unwrap_err()
+            .contains("another key"));
+        assert!(check_in(
+            "-----BEGIN SSH SIGNATURE-----",
+            "ns",
+            b"digest",
+            &print(&key)
+        )
+        .is_err());
+    }
 
     #[test]
     fn a_signature_verifies_and_fails_after_a_change() {

@@ -188,6 +188,22 @@ impl Console {
                 approved.target, found.target
             )));
         }
+        // The journal's chain has no key: the approval's own signature is what shows a
+        // reviewer's key approved exactly the review recorded.
+        let holds = match approval.digest == approved.digest {
+            true => sign::check_in(
+                &approval.signature,
+                APPROVAL_NAMESPACE,
+                approval.digest.as_bytes(),
+                &approval.key_fingerprint,
+            ),
+            false => Err("it is of another digest than the review recorded".into()),
+        };
+        if let Err(why) = holds {
+            return Err(Error::BadInput(format!(
+                "Review {id}'s approval does not hold ({why}): the deploy does not go ahead under it. Have the review approved again."
+            )));
+        }
         if approval.digest != found.digest {
             let what = found.differences(&approved);
             return Err(Error::BadInput(format!(
