@@ -100,7 +100,7 @@ impl Console {
         crate::settings::write_atomically(path, bytes)?;
         let (signature, key_fingerprint) = match sign_with {
             Some(name) => {
-                let (written, fingerprint) = self.sign_with(name, path, None).await?;
+                let (written, fingerprint) = self.sign_with(name, path, bytes, None).await?;
                 (Some(written), Some(fingerprint))
             }
             None => (None, report.operator_key.clone()),
@@ -141,7 +141,9 @@ impl Console {
                     crate::input::shown(&path.to_string_lossy())
                 ))
             })?;
-        let (written, fingerprint) = self.sign_with(key_name, path, Some(key_name)).await?;
+        let (written, fingerprint) = self
+            .sign_with(key_name, path, &bytes, Some(key_name))
+            .await?;
         let signer = Signer {
             user: operator(),
             key_name: key_name.to_string(),
@@ -205,6 +207,7 @@ impl Console {
         &self,
         key_name: &str,
         path: &Path,
+        bytes: &[u8],
         cosigner: Option<&str>,
     ) -> Result<(String, String)> {
         let loader = self.key_loader.clone();
@@ -214,7 +217,7 @@ impl Console {
             .public_key()
             .fingerprint(russh::keys::HashAlg::Sha256)
             .to_string();
-        let written = sign::sign_file(&key, path, cosigner)?;
+        let written = sign::sign_report(&key, path, bytes, cosigner)?;
         Ok((written.display().to_string(), fingerprint))
     }
 }

@@ -57,10 +57,16 @@ pub fn check_in(
         .map_err(|_| "its signature does not match what it signs".to_string())
 }
 
-/// Signs the file at `report` and writes the signature beside it; returns its path.
-pub fn sign_file(key: &PrivateKey, report: &Path, cosigner_key: Option<&str>) -> Result<PathBuf> {
-    let bytes = std::fs::read(report).map_err(|e| Error::storage(report, e))?;
-    let armored = sign(key, &bytes)?;
+/// Signs `bytes`, the report as written at `report` (the bytes the caller wrote or
+/// checked, not the file read again: it could have been swapped meanwhile), and writes
+/// the signature beside it; returns its path.
+pub fn sign_report(
+    key: &PrivateKey,
+    report: &Path,
+    bytes: &[u8],
+    cosigner_key: Option<&str>,
+) -> Result<PathBuf> {
+    let armored = sign(key, bytes)?;
     let path = signature_path(report, cosigner_key);
     crate::settings::write_atomically(&path, armored.as_bytes())?;
     Ok(path)
