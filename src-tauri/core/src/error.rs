@@ -193,8 +193,9 @@ pub enum Error {
     },
     #[error("Could not use {path}: {cause}")]
     Storage { path: String, cause: String },
-    #[error("The settings file {path} is damaged (line {line}: {problem}).")]
+    #[error("The settings file {path} is damaged ({}).", damage(*.line, .problem))]
     SettingsDamaged {
+        /// 0: no one line (the file is not text, or a part of it is not what it must be).
         path: String,
         line: usize,
         problem: String,
@@ -230,6 +231,16 @@ impl Error {
             Error::Storage { .. } => ErrorCode::Storage,
             Error::SettingsDamaged { .. } => ErrorCode::SettingsDamaged,
             Error::Protocol(_) => ErrorCode::Protocol,
+        }
+    }
+
+    /// A part of the settings file (`what`: "the targets list") that is JSON but not
+    /// what it must hold: the file is damaged, as for bad JSON.
+    pub(crate) fn settings_part(what: &str, problem: impl std::fmt::Display) -> Error {
+        Error::SettingsDamaged {
+            path: "settings.json".into(),
+            line: 0,
+            problem: format!("{what} is unreadable: {problem}"),
         }
     }
 
@@ -273,7 +284,7 @@ impl Error {
             Error::ChecksFailed { .. } => "Read each failed item's evidence, fix the cause on the host and verify again, or waive the item with a written reason.".into(),
             Error::JournalBroken { .. } => "Entries from that one on cannot be trusted. Keep the journal file as it is for whoever audits it, and compare it with a backup.".into(),
             Error::Storage { .. } => "Check that file and its permissions.".into(),
-            Error::SettingsDamaged { .. } => "Shipshape will not change the file, so nothing is lost: repair that line in a text editor, or move the file aside to start afresh, then try again.".into(),
+            Error::SettingsDamaged { .. } => "Shipshape will not change the file, so nothing is lost: repair it in a text editor, or move the file aside to start afresh, then try again.".into(),
             Error::Protocol(_) => "Try again; if it keeps happening, check the host's sshd log and attach Shipshape's diagnostic log to a bug report.".into(),
         }
     }
@@ -341,6 +352,14 @@ impl From<&Error> for ErrorReport {
 impl From<Error> for ErrorReport {
     fn from(error: Error) -> Self {
         ErrorReport::from(&error)
+    }
+}
+
+/// Where the settings file is damaged, and how.
+fn damage(line: usize, problem: &str) -> String {
+    match line {
+        0 => problem.to_string(),
+        line => format!("line {line}: {problem}"),
     }
 }
 

@@ -156,6 +156,13 @@ impl JsonFileSettings {
         let text = match std::fs::read_to_string(&self.path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Map::new()),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                return Err(Error::SettingsDamaged {
+                    path: self.path.display().to_string(),
+                    line: 0,
+                    problem: "it is not UTF-8 text".into(),
+                })
+            }
             Err(e) => return Err(Error::storage(&self.path, e)),
         };
         if text.trim().is_empty() {
@@ -234,6 +241,28 @@ mod tests {
         assert!(error.to_string().contains("settings.json"), "{error}");
         assert!(settings.set("keys", Value::Array(vec![])).is_err());
         assert_eq!(std::fs::read_to_string(&path).unwrap(), damaged);
+    }
+
+    #[test]
+    fn a_file_of_the_wrong_shape_or_not_text_is_damaged_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        for (text, says) in [
+            (&br#"{"targets": 5}"#[..], "the targets list is unreadable"),
+            (br#"{"keys": {"a": 1}}"#, "the keys list is unreadable"),
+            (b"{\"targets\": [\xff]}", "not UTF-8"),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let settings = JsonFileSettings::open(&path).unwrap();
+            let error = crate::target::list(&settings)
+                .and_then(|_| crate::keys::list(&settings))
+                .unwrap_err();
+            assert_eq!(error.code(), crate::ErrorCode::SettingsDamaged, "{error}");
+            assert_eq!(error.code().exit_code(), 2, "{error}");
+            assert!(error.to_string().contains(says), "{error}");
+            assert!(!error.to_string().contains("line 0"), "{error}");
+            assert_eq!(std::fs::read(&path).unwrap(), text);
+        }
     }
 
     #[test]

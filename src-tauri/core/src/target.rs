@@ -227,12 +227,9 @@ pub fn list(settings: &dyn Settings) -> Result<Vec<Target>> {
 fn parse(value: Option<serde_json::Value>) -> Result<Vec<Target>> {
     match value {
         None => Ok(Vec::new()),
-        Some(value) => serde_json::from_value(value).map_err(|e| {
-            Error::storage(
-                "settings.json",
-                format!("the targets list is unreadable: {e}"),
-            )
-        }),
+        Some(value) => {
+            serde_json::from_value(value).map_err(|e| Error::settings_part("the targets list", e))
+        }
     }
 }
 

@@ -156,9 +156,9 @@ fn change(settings: &dyn Settings, mut edit: impl FnMut(&mut Vec<KeyInfo>)) -> R
 fn parse(value: Option<serde_json::Value>) -> Result<Vec<KeyInfo>> {
     match value {
         None => Ok(Vec::new()),
-        Some(value) => serde_json::from_value(value).map_err(|e| {
-            Error::storage("settings.json", format!("the keys list is unreadable: {e}"))
-        }),
+        Some(value) => {
+            serde_json::from_value(value).map_err(|e| Error::settings_part("the keys list", e))
+        }
     }
 }
 
