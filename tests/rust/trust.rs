@@ -73,6 +73,33 @@ fn an_unpinned_host_fails_until_trust_pins_the_right_fingerprint() {
     assert_eq!(malformed.status.code(), Some(2));
 
     let right = lab.field("rebuilt_host_key_fingerprint");
+    // --hop names a jump host; this target has none, so it pins nothing (it once
+    // pinned the target itself).
+    let no_such_hop = shipshape(
+        &lab,
+        home.path(),
+        &[
+            "target",
+            "trust",
+            "fresh-host",
+            "--fingerprint",
+            &right,
+            "--hop",
+            "1",
+        ],
+    );
+    assert_eq!(
+        no_such_hop.status.code(),
+        Some(2),
+        "{}",
+        text(&no_such_hop.stdout)
+    );
+    assert!(
+        text(&no_such_hop.stderr).contains("it has 0"),
+        "{}",
+        text(&no_such_hop.stderr)
+    );
+    assert_eq!(pinned(&lab, home.path(), "fresh-host"), Value::Null);
     ok(&shipshape(
         &lab,
         home.path(),

@@ -198,7 +198,7 @@ pub async fn run(console: &Console, command: TargetCommand) -> Result<(), Error>
             hop,
             ..
         } => {
-            let hop = jump_index(hop)?;
+            let hop = jump_index(console, &name, hop)?;
             let offer = console.trust_host(&name, hop, &fingerprint).await?;
             println!("pinned {} {} for {name}", offer.key_type, offer.fingerprint);
         }
@@ -218,19 +218,29 @@ pub async fn run(console: &Console, command: TargetCommand) -> Result<(), Error>
             }
         }
         TargetCommand::Trust { name, hop, .. } => {
-            trust_by_eye(console, &name, jump_index(hop)?).await?
+            trust_by_eye(console, &name, jump_index(console, &name, hop)?).await?
         }
     }
     Ok(())
 }
 
-/// `--hop N` (1: the first jump host) as the core counts the hosts of a way (0: the first).
-fn jump_index(hop: Option<usize>) -> Result<Option<usize>, Error> {
+/// `--hop N` (1: the first jump host) as the core counts the hosts of a way (0: the first,
+/// the target last): a number past the jump hosts is refused, not taken for the target.
+fn jump_index(console: &Console, name: &str, hop: Option<usize>) -> Result<Option<usize>, Error> {
+    let Some(hop) = hop else { return Ok(None) };
+    let jumps = console
+        .targets()?
+        .into_iter()
+        .find(|t| t.target.name == name)
+        .ok_or_else(|| Error::TargetNotFound(name.to_string()))?
+        .target
+        .jump
+        .len();
     match hop {
-        Some(0) => Err(Error::BadInput(
-            "--hop counts jump hosts from 1 (the first).".into(),
-        )),
-        other => Ok(other.map(|n| n - 1)),
+        1.. if hop <= jumps => Ok(Some(hop - 1)),
+        _ => Err(Error::BadInput(format!(
+            "--hop counts {name}'s jump hosts from 1, and it has {jumps}: leave --hop out to pin the target itself."
+        ))),
     }
 }
 

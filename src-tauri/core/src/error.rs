@@ -108,7 +108,10 @@ impl ErrorCode {
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("The host key of {host} does not match the pinned key: expected {expected}, the server offered {actual}.")]
+    /// `expected`: the pinned fingerprint, or the one the operator gave to pin.
+    #[error(
+        "The host key of {host} is not the one expected ({expected}): the server offered {actual}."
+    )]
     HostKeyMismatch {
         host: String,
         expected: String,
