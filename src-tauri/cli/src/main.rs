@@ -257,3 +257,19 @@ fn print_json(value: &impl serde::Serialize) {
         serde_json::to_string_pretty(value).expect("core types serialize")
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn the_command_line_is_consistent_and_refuses_what_it_would_ignore() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+        // A follow starts from the last --lines lines: a --since would be dropped.
+        let parsed = Cli::try_parse_from(["shipshape", "logs", "a", "b", "-f", "--since", "10m"]);
+        assert!(parsed.is_err());
+        assert!(Cli::try_parse_from(["shipshape", "logs", "a", "b", "--since", "10m"]).is_ok());
+    }
+}

@@ -24,8 +24,9 @@ pub enum OperationCommand {
         service: String,
         #[arg(short = 'n', long = "lines", default_value_t = DEFAULT_LOG_LINES)]
         lines: u32,
-        /// Only lines since a time: `10m`, `2h`, or an RFC 3339 timestamp.
-        #[arg(long)]
+        /// Only lines since a time: `10m`, `2h`, or an RFC 3339 timestamp (not with
+        /// --follow, which starts from the last --lines lines).
+        #[arg(long, conflicts_with = "follow")]
         since: Option<String>,
         #[arg(short = 't', long)]
         timestamps: bool,
