@@ -2,19 +2,21 @@
 //! line or a commit message can hold escape sequences that move the cursor, retitle the
 //! window, rewrite what is on screen or answer back as typed input; printed raw, the host
 //! would control the operator's terminal. Colour (SGR) sequences are dropped whole, and
-//! every other control character is shown as text (`^[`, `^M`, `<U+009B>`), so what the
+//! so is erase-in-line (`ESC [ 2 K`, which compose writes before its lines even into a
+//! pipe): neither carries content. Every other control character is shown as text (`^[`, `^M`, `<U+009B>`), so what the
 //! host sent is still visible and nothing of it acts. Lines and tabs stay as they are.
 
-/// `text` with colours dropped and every other control character made visible.
+/// `text` with colours and line erasures dropped and every other control character made
+/// visible.
 pub fn printable(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
             '\n' | '\t' => out.push(c),
-            '\u{1b}' if is_colour(chars.clone()) => {
+            '\u{1b}' if is_decoration(chars.clone()) => {
                 for skipped in chars.by_ref() {
-                    if skipped == 'm' {
+                    if skipped == 'm' || skipped == 'K' {
                         break;
                     }
                 }
@@ -31,14 +33,15 @@ pub fn printable(text: &str) -> String {
     out
 }
 
-/// Whether what follows an ESC is a colour sequence: `[`, digits and `;`, then `m`.
-fn is_colour(mut rest: impl Iterator<Item = char>) -> bool {
+/// Whether what follows an ESC is a colour or erase-in-line sequence: `[`, digits and
+/// `;`, then `m` or `K`.
+fn is_decoration(mut rest: impl Iterator<Item = char>) -> bool {
     if rest.next() != Some('[') {
         return false;
     }
     for c in rest.take(64) {
         match c {
-            'm' => return true,
+            'm' | 'K' => return true,
             '0'..='9' | ';' => {}
             _ => return false,
         }
@@ -53,6 +56,8 @@ mod tests {
     #[test]
     fn nothing_printed_can_control_the_terminal() {
         assert_eq!(printable("\u{1b}[32mINFO\u{1b}[0m ready\n"), "INFO ready\n");
+        // What compose 2.26 writes before each line of `logs`, even into a pipe.
+        assert_eq!(printable("\u{1b}[2Kdb-1  | ready\n"), "db-1  | ready\n");
         assert_eq!(
             printable("a\u{1b}]0;owned\u{7}b\u{1b}[2Jc\rd\u{9b}e\u{7f}\tf"),
             "a^[]0;owned^Gb^[[2Jc^Md<U+009B>e^?\tf"
