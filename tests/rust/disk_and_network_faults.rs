@@ -275,3 +275,26 @@ fn a_full_disk_here_while_a_report_is_written_leaves_no_file_and_loses_nothing()
     ));
     assert!(run("pdftotext", &[report.to_str().unwrap(), "-"]).contains("Local lab"));
 }
+
+#[test]
+fn a_report_that_cannot_be_written_there_is_refused_before_any_check_runs() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    ok(&shipshape(&lab, home.path(), &["target", "list"]));
+    // A folder that exists but takes no new file (not even root's).
+    let verify = shipshape(
+        &lab,
+        home.path(),
+        &[
+            "verify",
+            "Local lab",
+            "--report",
+            "/proc/shipshape-report.json",
+        ],
+    );
+    let said = text(&verify.stderr);
+    assert_eq!(verify.status.code(), Some(2), "{said}");
+    assert!(said.contains("cannot be written there"), "{said}");
+    assert!(history(&lab, home.path()).is_empty(), "a check ran");
+}

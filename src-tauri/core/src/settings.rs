@@ -93,6 +93,15 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
+/// Whether [`write_atomically`] could write `path` now: its temporary file can be made
+/// beside it (and is removed at once). For work that ends by writing a file, asked
+/// before the work.
+pub fn check_writable(path: &Path) -> std::io::Result<()> {
+    let temp = with_suffix(path, &format!(".tmp-{}", std::process::id()));
+    File::options().write(true).create_new(true).open(&temp)?;
+    std::fs::remove_file(&temp)
+}
+
 /// What identifies one version of the file on disk, so an unchanged file is not re-read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Version {

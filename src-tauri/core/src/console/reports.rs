@@ -72,9 +72,19 @@ impl Console {
             )));
         }
         let format = ReportFormat::from_path(path)?;
-        if path.is_dir() || !path.parent().is_some_and(Path::is_dir) {
+        if path.is_dir() {
+            return Err(Error::BadInput(format!(
+                "{shown} is a folder: name a file in it."
+            )));
+        }
+        if !path.parent().is_some_and(Path::is_dir) {
             return Err(Error::BadInput(format!(
                 "{shown}: name a file in a folder that exists."
+            )));
+        }
+        if let Err(e) = crate::settings::check_writable(path) {
+            return Err(Error::BadInput(format!(
+                "{shown} cannot be written there ({e}): choose another folder."
             )));
         }
         if let Some(name) = sign_with {
