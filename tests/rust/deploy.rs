@@ -568,3 +568,37 @@ fn a_deploy_whose_lock_is_broken_midway_changes_nothing_more() {
     drop(restore);
     assert_lab_clean(&lab, home_b.path());
 }
+
+#[test]
+fn without_a_terminal_or_yes_a_deploy_or_rollback_is_refused_before_it_reads_the_host() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    ok(&shipshape(&lab, home.path(), &["target", "list"]));
+    let deploy = shipshape(
+        &lab,
+        home.path(),
+        &["deploy", TARGET, "--message", "No terminal"],
+    );
+    assert_eq!(deploy.status.code(), Some(2), "{}", text_of(&deploy.stderr));
+    assert!(
+        text_of(&deploy.stderr).contains("--yes"),
+        "{}",
+        text_of(&deploy.stderr)
+    );
+    // A short reason is the first thing said, not the missing terminal.
+    let rollback = shipshape(
+        &lab,
+        home.path(),
+        &["rollback", TARGET, "--reason", "short"],
+    );
+    assert_eq!(rollback.status.code(), Some(2));
+    assert!(
+        text_of(&rollback.stderr).contains("at least 10 characters"),
+        "{}",
+        text_of(&rollback.stderr)
+    );
+    // Nothing was fetched, read or recorded: the review's git fetch included.
+    let history = ok(&shipshape(&lab, home.path(), &["history", "--json"]));
+    assert_eq!(history.trim(), "[]", "{history}");
+}

@@ -140,6 +140,10 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
         }
         None => None,
     };
+    if !args.yes {
+        // Asked before the review is fetched and recorded, not after.
+        crate::can_ask(&format!("Deploying {} asks for a confirmation.", args.name))?;
+    }
     warn_if_interrupted(console, &args.name)?;
     let target = crate::announce_change(console, &args.name)?;
     if !args.yes {
@@ -187,6 +191,7 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
 }
 
 pub async fn rollback(console: &Console, args: RollbackArgs) -> Result<(), Error> {
+    console.check_rollback(&args.name, args.to.as_deref(), &args.reason)?;
     let target = crate::announce_change(console, &args.name)?;
     if !args.yes {
         let question = format!(

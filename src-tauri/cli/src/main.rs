@@ -227,11 +227,7 @@ fn announce_change(console: &Console, name: &str) -> Result<Target, Error> {
 /// Asks on the terminal before a change (scripts pass `--yes`, there being no terminal
 /// to ask on). Production asks for the target's name typed out, not a `y`.
 fn confirm(target: &Target, question: &str) -> Result<bool, Error> {
-    if !std::io::stdin().is_terminal() {
-        return Err(Error::BadInput(format!(
-            "{question} Pass --yes to go ahead without a terminal to ask on."
-        )));
-    }
+    can_ask(question)?;
     let production = target.environment == Environment::Production;
     match production {
         true => eprint!(
@@ -248,6 +244,17 @@ fn confirm(target: &Target, question: &str) -> Result<bool, Error> {
         true => answer.trim() == target.name,
         false => matches!(answer.trim(), "y" | "Y" | "yes"),
     })
+}
+
+/// Refuses at once, before any work, a change that would have to ask on a terminal
+/// there is not.
+fn can_ask(what: &str) -> Result<(), Error> {
+    match std::io::stdin().is_terminal() {
+        true => Ok(()),
+        false => Err(Error::BadInput(format!(
+            "{what} Pass --yes to go ahead without a terminal to ask on."
+        ))),
+    }
 }
 
 /// Prints `value` as pretty JSON on stdout.

@@ -400,6 +400,20 @@ impl Console {
         })
     }
 
+    /// Everything a rollback can be refused for before anything runs (the reason, the
+    /// snapshot to return to): the snapshot it would restore. The CLI asks this before
+    /// it asks the operator.
+    pub fn check_rollback(&self, target: &str, to: Option<&str>, reason: &str) -> Result<Snapshot> {
+        self.target_and_policy(target)?;
+        if reason.trim().chars().count() < 10 {
+            return Err(Error::BadInput(
+                "Say why you roll back, in at least 10 characters (--reason): a rollback is recorded as an emergency change.".into(),
+            ));
+        }
+        crate::input::line("The rollback's reason", reason)?;
+        self.snapshot_to_restore(target, to)
+    }
+
     /// Returns `target` to a deploy's snapshot (the newest, or `to`'s): an emergency
     /// change, under the lock, recorded with its reason, then verified.
     pub async fn rollback(
@@ -410,13 +424,7 @@ impl Console {
         on_event: impl FnMut(DeployEvent) + Send,
     ) -> Result<DeployRun> {
         let (target_config, policy) = self.target_and_policy(target)?;
-        if reason.trim().chars().count() < 10 {
-            return Err(Error::BadInput(
-                "Say why you roll back, in at least 10 characters (--reason): a rollback is recorded as an emergency change.".into(),
-            ));
-        }
-        crate::input::line("The rollback's reason", reason)?;
-        let snapshot = self.snapshot_to_restore(target, to)?;
+        let snapshot = self.check_rollback(target, to, reason)?;
         let mut run = self
             .begin_run(target, DeployKind::Rollback, reason, on_event)
             .await?;
