@@ -198,12 +198,27 @@ impl Target {
 /// A host, port and login as ssh would dial them; `which` names the hop in a refusal.
 fn validate_endpoint(which: &str, host: &str, port: u16, user: &str) -> Result<()> {
     let bad = |what: &str| Err(Error::BadInput(format!("{which}{what}")));
+    if host.len() > 253 {
+        return bad("The host name is too long: a host name has at most 253 characters.");
+    }
+    if host.contains('@') {
+        return bad(
+            "The host is a host name or an IP address alone: give the user on its own (--user).",
+        );
+    }
+    // A colon is only in an IPv6 address; anywhere else it is a port typed with the host.
+    if host.contains(':') && host.parse::<std::net::Ipv6Addr>().is_err() {
+        return bad(
+            "The host is a host name or an IP address alone: give the port on its own (--port).",
+        );
+    }
     if host.is_empty()
-        || host.len() > 253
         || host.starts_with('-')
-        || host.chars().any(|c| c.is_whitespace() || c.is_control())
+        || !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-_:".contains(c))
     {
-        return bad("The host must be a host name or an IP address, without spaces.");
+        return bad("The host must be a host name or an IP address (letters, digits, . - _), without spaces.");
     }
     if port == 0 {
         return bad("The port must be between 1 and 65535.");
@@ -343,6 +358,32 @@ mod tests {
             Environment::Staging
         );
         assert!("prod".parse::<Environment>().is_err());
+    }
+
+    #[test]
+    fn a_host_with_its_port_or_user_typed_in_is_refused_and_says_where_they_go() {
+        for (host, says) in [
+            ("127.0.0.1:2222", "--port"),
+            ("ubuntu@127.0.0.1", "--user"),
+            ("ec2.example.invalid:22", "--port"),
+            (&"h".repeat(300), "too long"),
+            ("a/b", "letters, digits"),
+        ] {
+            let said = Target::new("t", host, Some("k"))
+                .validate()
+                .unwrap_err()
+                .to_string();
+            assert!(said.contains(says), "{host}: {said}");
+        }
+        for host in [
+            "::1",
+            "fe80::1",
+            "10.0.0.5",
+            "ec2-203-0-113-10.compute.amazonaws.com",
+            "my_host",
+        ] {
+            Target::new("t", host, Some("k")).validate().unwrap();
+        }
     }
 
     #[test]
