@@ -316,3 +316,32 @@ async fn a_command_the_host_refuses_to_start_ends_at_once_even_unbounded() {
         .unwrap();
     assert_eq!(after.stdout, "fine");
 }
+
+#[tokio::test]
+async fn a_command_whose_caller_went_away_is_ended_on_the_host() {
+    let host = FakeHost::start().await;
+    host.answer("forever", Reply::Hang, None);
+    let connection = Arc::new(connected(&host).await);
+    let caller = tokio::spawn({
+        let connection = connection.clone();
+        async move {
+            let _ = connection
+                .exec(&RemoteCommand::new("forever"), Deadline::Unbounded)
+                .await;
+        }
+    });
+    while host.received_containing("forever") == 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // A sibling probe failed, or the window closed: the task is dropped mid-exec.
+    caller.abort();
+    let started = std::time::Instant::now();
+    while host.ended_by_client().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "the command still runs on the host"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(host.ended_by_client(), ["forever"]);
+}

@@ -275,8 +275,7 @@ impl Connection {
         }
         tracing::debug!(host = %self.host, command = %text, "started");
         Ok(StreamingCommand {
-            channel,
-            _permit: permit,
+            channel: run::CommandChannel::new(channel, permit),
             handle: self.handle.clone(),
             command: text,
             started_at,

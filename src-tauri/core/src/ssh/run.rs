@@ -92,11 +92,60 @@ impl CommandOutputSummary {
 /// How long an ended command may take to wind down before we stop waiting for it.
 const CANCEL_GRACE: Duration = Duration::from_secs(2);
 
+/// A command's channel and its place among the connection's channels. Dropped before
+/// the command ended (the caller's task aborted, a sibling probe failed), it ends the
+/// command on the host as a stop does (SIGTERM, the end of its input, which the
+/// supervisor watches) and closes the channel, keeping its place until the host has
+/// closed it too: otherwise the command would run on until the connection closed, and
+/// the connection's session count would say the place was free while sshd's was not.
+pub(super) struct CommandChannel {
+    channel: Option<Channel<Msg>>,
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    /// The channel is closed (or being closed): nothing to end when dropped.
+    closed: bool,
+}
+
+impl CommandChannel {
+    pub(super) fn new(channel: Channel<Msg>, permit: tokio::sync::OwnedSemaphorePermit) -> Self {
+        CommandChannel {
+            channel: Some(channel),
+            permit: Some(permit),
+            closed: false,
+        }
+    }
+
+    fn get(&self) -> &Channel<Msg> {
+        self.channel.as_ref().expect("a channel until dropped")
+    }
+
+    fn get_mut(&mut self) -> &mut Channel<Msg> {
+        self.channel.as_mut().expect("a channel until dropped")
+    }
+}
+
+impl Drop for CommandChannel {
+    fn drop(&mut self) {
+        let (Some(mut channel), false) = (self.channel.take(), self.closed) else {
+            return;
+        };
+        let permit = self.permit.take();
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            let _ = channel.signal(Sig::TERM).await;
+            let _ = channel.eof().await;
+            let _ = channel.close().await;
+            let closed = async { while channel.wait().await.is_some() {} };
+            let _ = tokio::time::timeout(CANCEL_GRACE, closed).await;
+            drop(permit);
+        });
+    }
+}
+
 /// A command running on its own channel whose output has not been read yet.
 pub struct StreamingCommand {
-    pub(super) channel: Channel<Msg>,
-    /// Its place among the connection's channels, given back when it ends.
-    pub(super) _permit: tokio::sync::OwnedSemaphorePermit,
+    pub(super) channel: CommandChannel,
     pub(super) handle: Arc<Handle<PinnedHostKey>>,
     pub(super) command: String,
     pub(super) started_at: String,
@@ -141,14 +190,14 @@ impl StreamingCommand {
                 }
                 () = sleep_until(expiry) => {
                     if ending.is_some() {
-                        let _ = self.channel.close().await;
+                        let _ = self.channel.get().close().await;
                         break;
                     }
                     ending = Some((CommandEnd::TimedOut, tokio::time::Instant::now() + CANCEL_GRACE));
                     self.stop().await;
                     continue;
                 }
-                message = self.channel.wait() => message,
+                message = self.channel.get_mut().wait() => message,
             };
             let Some(message) = message else { break };
             match message {
@@ -172,12 +221,14 @@ impl StreamingCommand {
                     stderr_bytes += said.len() as u64;
                     sink(StreamChunk::Stderr(said));
                     refused = true;
-                    let _ = self.channel.close().await;
+                    let _ = self.channel.get().close().await;
                     break;
                 }
                 _ => {}
             }
         }
+        // The channel is closed, by the host or by the close above.
+        self.channel.closed = true;
         let end = match ending {
             Some((end, _)) => end,
             None if refused => CommandEnd::Exited(None),
@@ -201,8 +252,8 @@ impl StreamingCommand {
     /// and the end of its input (which the supervisor watches). Best effort each: the
     /// channel may already be closing.
     async fn stop(&self) {
-        let _ = self.channel.signal(Sig::TERM).await;
-        let _ = self.channel.eof().await;
+        let _ = self.channel.get().signal(Sig::TERM).await;
+        let _ = self.channel.get().eof().await;
     }
 
     /// Whether the channel closed because the whole connection did. The session task
