@@ -110,7 +110,7 @@ impl ErrorCode {
 pub enum Error {
     /// `expected`: the pinned fingerprint, or the one the operator gave to pin.
     #[error(
-        "The host key of {host} is not the one expected ({expected}): the server offered {actual}."
+        "The host key of {host} does not match the one expected ({expected}): the server offered {actual}."
     )]
     HostKeyMismatch {
         host: String,
