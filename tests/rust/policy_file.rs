@@ -1,6 +1,7 @@
 //! A target governed by its own policy file: the file narrows what may run (here, the
 //! frontend is not the policy's), and a file that tries another profile is refused when
-//! the target is added, naming the line and the field.
+//! the target is added, naming the line and the field; its project directory is the
+//! target's unless --dir names another.
 
 use shipshape_tests::*;
 
@@ -73,4 +74,44 @@ fn a_policy_file_narrows_the_operations_and_can_never_change_the_profile() {
         !targets.contains("dev\t"),
         "a refused target was saved: {targets}"
     );
+
+    // The policy's project directory is the target's, unless --dir says otherwise.
+    let elsewhere = files.path().join("elsewhere.toml");
+    std::fs::write(&elsewhere, "project_dir = \"/srv/elsewhere\"\n").unwrap();
+    let add = |name: &str, extra: &[&str]| {
+        let mut args = vec![
+            "target",
+            "add",
+            name,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--key",
+            "local-lab",
+            "--policy",
+            elsewhere.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        ok(&shipshape(&lab, home.path(), &args));
+    };
+    add("elsewhere", &[]);
+    add("chosen", &["--dir", "/srv/chosen"]);
+    let listed: serde_json::Value = serde_json::from_str(&ok(&shipshape(
+        &lab,
+        home.path(),
+        &["target", "list", "--json"],
+    )))
+    .unwrap();
+    let dir_of = |name: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["target"]["name"] == name)
+            .unwrap()["target"]["project_dir"]
+            .clone()
+    };
+    assert_eq!(dir_of("elsewhere"), "/srv/elsewhere");
+    assert_eq!(dir_of("chosen"), "/srv/chosen");
 }

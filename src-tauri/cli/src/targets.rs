@@ -19,8 +19,10 @@ pub enum TargetCommand {
         port: u16,
         #[arg(long, default_value = shipshape_core::policy::DEFAULT_USER)]
         user: String,
-        #[arg(long, default_value = shipshape_core::policy::PROJECT_DIR)]
-        dir: String,
+        /// The project's directory on the host (default: the policy's `project_dir`,
+        /// --policy's if given).
+        #[arg(long)]
+        dir: Option<String>,
         /// The keyring key used to log in.
         #[arg(long)]
         key: Option<String>,
@@ -93,18 +95,21 @@ pub async fn run(console: &Console, command: TargetCommand) -> Result<(), Error>
                 Some(spec) => shipshape_core::target::parse_jumps(&spec, &user)?,
                 None => Vec::new(),
             };
-            let target = Target {
+            let mut target = Target {
                 name,
                 host,
                 port,
                 user,
-                project_dir: dir,
+                project_dir: dir.clone().unwrap_or_default(),
                 key,
                 policy_file: policy
                     .map(|p| std::path::absolute(&p).unwrap_or(p).display().to_string()),
                 environment: environment.parse()?,
                 jump,
             };
+            if dir.is_none() {
+                target.project_dir = console.policy_for(&target)?.project_dir;
+            }
             let saved = console.save_target(target, None).await?;
             println!(
                 "added {} ({}); next: shipshape target trust {}",
@@ -172,15 +177,17 @@ pub async fn run(console: &Console, command: TargetCommand) -> Result<(), Error>
             let saved = console
                 .import_ssh_config_host(config.as_deref(), &alias, passphrase)
                 .await?;
-            let key = saved
-                .target
-                .key
-                .as_deref()
-                .unwrap_or("none: choose one with shipshape target add");
+            let key = saved.target.key.as_deref().unwrap_or("none");
             println!(
                 "added {} ({}, key {key}); next: shipshape target trust {}",
                 saved.target.name, saved.address, saved.target.name
             );
+            if saved.target.key.is_none() {
+                eprintln!(
+                    "{} has no key yet (no IdentityFile of it could be imported): import one (shipshape key import KEY FILE), then give it to {} on the console's Targets screen, or remove the target and add it again with --key KEY.",
+                    saved.target.name, saved.target.name
+                );
+            }
             let hosts = console.ssh_config_hosts(config.as_deref())?;
             for host in hosts.iter().filter(|h| h.alias == alias) {
                 for note in &host.unevaluated {
