@@ -75,4 +75,28 @@ fn ps_and_verify_take_several_targets_and_answer_for_each() {
     // A name that is not a target is refused before either runs.
     let refused = shipshape(&lab, home.path(), &["verify", "Local lab", "Nowhere"]);
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+
+    // A target named twice is asked once (several names: still an array).
+    let twice: Value = serde_json::from_str(&ok(&shipshape(
+        &lab,
+        home.path(),
+        &["ps", "Lab again", "Lab again", "--json"],
+    )))
+    .unwrap();
+    let answered: Vec<&Value> = twice
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|r| &r["target"])
+        .collect();
+    assert_eq!(answered, ["Lab again"], "{twice}");
+
+    // `history --json verify` is JSON, as `history verify --json` is.
+    let chain: Value = serde_json::from_str(&ok(&shipshape(
+        &lab,
+        home.path(),
+        &["history", "--json", "verify"],
+    )))
+    .unwrap();
+    assert!(chain["broken"].is_null(), "{chain}");
 }

@@ -172,6 +172,8 @@ pub async fn verify(console: &Console, args: VerifyArgs) -> Result<(), Error> {
 pub async fn history(console: &Console, args: HistoryArgs) -> Result<(), Error> {
     match args.action {
         Some(HistoryAction::Verify { json }) => {
+            // `history --json verify` as well as `history verify --json`.
+            let json = json || args.json;
             let report = console.verify_journal()?;
             if json {
                 crate::print_json(&report);

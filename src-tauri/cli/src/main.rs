@@ -164,10 +164,13 @@ where
     for name in names {
         console.target_and_policy(name)?;
     }
-    let outcomes = futures::future::join_all(names.iter().map(ask)).await;
+    // A target named twice is asked once.
+    let mut seen = std::collections::HashSet::new();
+    let names: Vec<&'a String> = names.iter().filter(|n| seen.insert(*n)).collect();
+    let outcomes = futures::future::join_all(names.iter().map(|n| ask(n))).await;
     let mut answers = Vec::new();
     let mut last_error = None;
-    for (name, outcome) in names.iter().zip(outcomes) {
+    for (name, outcome) in names.iter().copied().zip(outcomes) {
         match outcome {
             Ok(answer) => answers.push((name, answer)),
             Err(error) if names.len() > 1 => {
