@@ -181,6 +181,58 @@ fn passphrase_protected_ed25519_and_rsa_keys_from_ssh_keygen_import_and_connect(
                 .unwrap();
         assert_eq!(report["services"].as_array().unwrap().len(), 4, "{key}");
     }
+
+    // The keyring loses a key the settings still name (a new keyring, another
+    // machine): the same key's file restores it; another key's file does not.
+    let settings = home.path().join("settings.json");
+    let kept = std::fs::read(&settings).unwrap();
+    ok(&shipshape(
+        &lab,
+        home.path(),
+        &["target", "remove", "with-rsa"],
+    ));
+    ok(&shipshape(&lab, home.path(), &["key", "remove", "rsa"]));
+    std::fs::write(&settings, kept).unwrap();
+    let lost = shipshape(&lab, home.path(), &["ps", "with-rsa"]);
+    assert_eq!(lost.status.code(), Some(2), "{}", text(&lost.stderr));
+    let other = shipshape_stdin(
+        &lab,
+        home.path(),
+        &[
+            "key",
+            "import",
+            "rsa",
+            ed.to_str().unwrap(),
+            "--passphrase-stdin",
+        ],
+        "correct horse lab\n",
+    );
+    assert_eq!(other.status.code(), Some(2));
+    assert!(
+        text(&other.stderr).contains("another key"),
+        "{}",
+        text(&other.stderr)
+    );
+    ok(&shipshape(
+        &lab,
+        home.path(),
+        &["key", "import", "rsa", rsa.to_str().unwrap()],
+    ));
+    let report: Value = serde_json::from_str(&ok(&shipshape(
+        &lab,
+        home.path(),
+        &["ps", "with-rsa", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(report["services"].as_array().unwrap().len(), 4);
+    // Present in the keyring, it is not overwritten.
+    let again = shipshape(
+        &lab,
+        home.path(),
+        &["key", "import", "rsa", rsa.to_str().unwrap()],
+    );
+    assert_eq!(again.status.code(), Some(2));
+    assert!(text(&again.stderr).contains("already exists"));
 }
 
 #[test]

@@ -105,7 +105,9 @@ fn keep(settings: &dyn Settings, name: &str, key: &PrivateKey) -> Result<KeyInfo
     Ok(info)
 }
 
-/// Imports an OpenSSH private key. Refuses to overwrite an existing key of that name.
+/// Imports an OpenSSH private key. Refuses to overwrite an existing key of that name,
+/// but restores one the keyring lost (a new keyring, another machine) from the same
+/// key's file: its fingerprint must be the one recorded, since targets log in with it.
 pub fn import(
     settings: &dyn Settings,
     name: &str,
@@ -113,12 +115,22 @@ pub fn import(
     passphrase: Option<&Secret>,
 ) -> Result<KeyInfo> {
     validate_name(name)?;
-    if find(settings, name).is_ok() {
+    let recorded = find(settings, name).ok();
+    if recorded.is_some() && in_keyring(name)? {
         return Err(Error::BadInput(format!(
             "A key named {name} already exists. Remove it first or choose another name."
         )));
     }
     let key = decode(name, private_key, passphrase)?;
+    if let Some(recorded) = recorded {
+        let fingerprint = key.public_key().fingerprint(HashAlg::Sha256).to_string();
+        if fingerprint != recorded.fingerprint {
+            return Err(Error::BadInput(format!(
+                "The key {name} ({}) is missing from the keyring; this file holds another key ({fingerprint}). Import the file of {name} to restore it, or give this one another name.",
+                recorded.fingerprint
+            )));
+        }
+    }
     keep(settings, name, &key)
 }
 
