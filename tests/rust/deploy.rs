@@ -208,6 +208,50 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
     let review_id = ok(&shipshape(&lab, home.path(), &["review", TARGET]))
         .trim()
         .to_string();
+    // An approval by a key this console does not hold is not taken: a journal entry
+    // could carry any key it was signed with.
+    ok(&shipshape(
+        &lab,
+        home.path(),
+        &["key", "generate", "passer-by"],
+    ));
+    ok(&shipshape(
+        &lab,
+        home.path(),
+        &[
+            "approve",
+            &review_id,
+            "--key",
+            "passer-by",
+            "--as",
+            "Passer By",
+        ],
+    ));
+    ok(&shipshape(
+        &lab,
+        home.path(),
+        &["key", "remove", "passer-by"],
+    ));
+    let unknown = shipshape(
+        &lab,
+        home.path(),
+        &[
+            "deploy",
+            TARGET,
+            "--yes",
+            "--message",
+            "Three workers",
+            "--review",
+            &review_id,
+        ],
+    );
+    let said = text_of(&unknown.stderr);
+    assert_eq!(unknown.status.code(), Some(2), "{said}");
+    assert!(said.contains("not one of this console's keys"), "{said}");
+    // A review is approved once: the reviewer approves a fresh one.
+    let review_id = ok(&shipshape(&lab, home.path(), &["review", TARGET]))
+        .trim()
+        .to_string();
     approve(&review_id);
 
     let report = home.path().join("deploy.md");

@@ -188,16 +188,26 @@ impl Console {
                 approved.target, found.target
             )));
         }
-        // The journal's chain has no key: the approval's own signature is what shows a
-        // reviewer's key approved exactly the review recorded.
-        let holds = match approval.digest == approved.digest {
-            true => sign::check_in(
+        // The journal's chain has no key, and a signature carries its own: the approval
+        // holds if it signs the review recorded and its key is one of this console's
+        // (approvals are made here, with a key in the keyring), so an entry written by
+        // someone with a key of their own making does not pass.
+        let known = self
+            .keys()?
+            .iter()
+            .any(|k| k.fingerprint == approval.key_fingerprint);
+        let holds = match (approval.digest == approved.digest, known) {
+            (false, _) => Err("it is of another digest than the review recorded".into()),
+            (true, false) => Err(format!(
+                "its key {} is not one of this console's keys",
+                approval.key_fingerprint
+            )),
+            (true, true) => sign::check_in(
                 &approval.signature,
                 APPROVAL_NAMESPACE,
                 approval.digest.as_bytes(),
                 &approval.key_fingerprint,
             ),
-            false => Err("it is of another digest than the review recorded".into()),
         };
         if let Err(why) = holds {
             return Err(Error::BadInput(format!(
