@@ -210,6 +210,12 @@ impl Console {
             ),
             false => None,
         };
+        // A deploy's connection already gone: nothing ran, so nothing is recorded.
+        if pinned.is_some_and(|pinned| pinned.is_closed()) {
+            return Err(Error::ConnectionLost {
+                host: target.host.clone(),
+            });
+        }
         let deadline = operation.deadline(policy);
         // Written before anything runs: a Shipshape killed midway leaves this start,
         // which the history shows as interrupted.

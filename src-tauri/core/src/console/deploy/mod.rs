@@ -5,6 +5,7 @@
 //! leaves an audit line on the host for the operators who come after. A rollback is the
 //! same frame around the snapshot's restore.
 
+mod held_lock;
 mod host_lock;
 mod review;
 mod steps;

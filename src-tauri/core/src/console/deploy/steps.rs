@@ -1,12 +1,12 @@
 //! The frame every deploy and rollback runs in: a run journalled when it starts and
 //! ends, steps that say when they start and how they end (journalled, and audited on the
-//! host while the lock is held), the host's lock held on a channel of its own, and the
-//! deploy's own commands (lock, snapshot, restore) run under the change deadline.
+//! host while the lock is held), the host's lock held on a channel of its own
+//! ([`super::held_lock`]), and the deploy's own commands (lock, snapshot, restore) run
+//! under the change deadline.
 
 use std::sync::Arc;
 
-use tokio::sync::oneshot;
-
+use super::held_lock::HeldLock;
 use super::{DeployEvent, DeployRun};
 use crate::checklist::Actor;
 use crate::checks;
@@ -23,22 +23,7 @@ use crate::journal::{Entry, RunStart};
 use crate::operations::Operation;
 use crate::policy::Policy;
 use crate::shell::RemoteCommand;
-use crate::ssh::{CancellationToken, Connection, Deadline, StreamChunk};
-
-/// The host's lock while held: its channel's task, ended to free it.
-struct HeldLock {
-    /// The command that holds it.
-    command: String,
-    cancel: CancellationToken,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl HeldLock {
-    async fn release(self) {
-        self.cancel.cancel();
-        let _ = self.task.await;
-    }
-}
+use crate::ssh::{CancellationToken, Connection, Deadline};
 
 /// What a step did: its value, whether it succeeded, and what shows for it.
 pub(super) struct Done<T> {
@@ -88,9 +73,9 @@ pub(super) struct Run<'a, F> {
     console: &'a Console,
     pub(super) connection: Arc<Connection>,
     pub(super) record: DeployRecord,
-    lock: Option<HeldLock>,
+    pub(super) lock: Option<HeldLock>,
     /// Who holds (or held) the lock: the audit lines name them.
-    holder: Option<LockHolder>,
+    pub(super) holder: Option<LockHolder>,
     /// The policy's deadline for changes, for the deploy's own commands.
     change_deadline: Deadline,
     on_event: F,
@@ -195,21 +180,6 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
         }
     }
 
-    /// Whether the host's lock, once taken, is still held: its process on the host ends
-    /// when its channel does (a lost connection, a host that killed it), and from then
-    /// on another deploy could start, so this one must not change the host any more.
-    fn still_locked(&self) -> Result<()> {
-        match &self.lock {
-            Some(lock) if lock.task.is_finished() || self.connection.is_closed() => {
-                Err(Error::StepFailed {
-                    step: "Holding the host's deploy lock".into(),
-                    detail: "the lock was lost (its connection or its process on the host ended), so nothing more is run: another deploy could have started. Check the host with a verification, then deploy again.".into(),
-                })
-            }
-            _ => Ok(()),
-        }
-    }
-
     /// An operation of the policy's, through the one path every operation takes, on the
     /// connection that holds the lock.
     async fn operation(&mut self, operation: Operation) -> Result<Done<()>> {
@@ -262,17 +232,6 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
         self.end(began, done).await
     }
 
-    pub(super) async fn lock_step(
-        &mut self,
-        step: StepId,
-        title: &str,
-        message: &str,
-    ) -> Result<()> {
-        let began = self.begin(step, title);
-        let done = self.take_lock(message).await;
-        self.end(began, done).await
-    }
-
     /// The commit, the images the services run and a copy of the env file on the host.
     pub(super) async fn take_snapshot(
         &self,
@@ -319,77 +278,6 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
         let output = self.connection.exec(command, self.change_deadline).await?;
         commands.push(output.command.clone());
         Ok(output.required(&command.render())?.stdout)
-    }
-
-    async fn take_lock(&mut self, message: &str) -> Result<Done<()>> {
-        let holder = LockHolder::new(
-            self.record.operator.user.clone(),
-            self.connection.client_key(),
-            message,
-            &self.record.id,
-        );
-        let command = lock::acquire_command(&holder);
-        let streaming = self
-            .connection
-            .start_streaming(&command, Deadline::Unbounded)
-            .await?;
-        let cancel = CancellationToken::new();
-        let (answer, answered) = oneshot::channel::<std::result::Result<(), String>>();
-        let task = tokio::spawn({
-            let cancel = cancel.clone();
-            async move {
-                let mut answer = Some(answer);
-                let mut said = String::new();
-                streaming
-                    .pump(
-                        |chunk| {
-                            // Only its first line matters; a host that goes on printing
-                            // is not kept.
-                            if let (StreamChunk::Stdout(bytes), true) = (chunk, said.len() < 4096) {
-                                said.push_str(&String::from_utf8_lossy(bytes));
-                                if said.lines().next() == Some("acquired") && said.contains('\n') {
-                                    if let Some(answer) = answer.take() {
-                                        let _ = answer.send(Ok(()));
-                                    }
-                                }
-                            }
-                        },
-                        &cancel,
-                    )
-                    .await;
-                if let Some(answer) = answer.take() {
-                    let _ = answer.send(Err(said));
-                }
-            }
-        });
-        let said = match answered.await {
-            Ok(Ok(())) => {
-                let mut done = Done::new((), true, format!("Locked by {}.", holder.describe()));
-                done.commands.push(command.render());
-                self.holder = Some(holder);
-                self.lock = Some(HeldLock {
-                    command: command.render(),
-                    cancel,
-                    task,
-                });
-                return Ok(done);
-            }
-            Ok(Err(said)) => said,
-            Err(_) => String::new(),
-        };
-        let status = lock::parse_status(&said);
-        Err(match (status.held, status.holder) {
-            (true, holder) => Error::HostLocked {
-                host: self.connection.host().to_string(),
-                holder: holder.map_or("someone (its holder file cannot be read)".into(), |h| {
-                    h.describe()
-                }),
-            },
-            _ => Error::StepFailed {
-                step: "Taking the host's deploy lock".into(),
-                detail: format!("the host answered: {}", said.trim()),
-            },
-        })
     }
 }
 
