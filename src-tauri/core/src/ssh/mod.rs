@@ -268,14 +268,20 @@ impl Connection {
             host: self.host.clone(),
         };
         let (channel, permit) = self.open_channel().await?;
-        channel.exec(true, sent.as_bytes()).await.map_err(lost)?;
+        // Owned at once: a caller gone while the command starts still ends it.
+        let channel = run::CommandChannel::new(channel, permit);
+        channel
+            .get()
+            .exec(true, sent.as_bytes())
+            .await
+            .map_err(lost)?;
         if let Some(input) = input {
-            channel.data(input).await.map_err(lost)?;
-            channel.eof().await.map_err(lost)?;
+            channel.get().data(input).await.map_err(lost)?;
+            channel.get().eof().await.map_err(lost)?;
         }
         tracing::debug!(host = %self.host, command = %text, "started");
         Ok(StreamingCommand {
-            channel: run::CommandChannel::new(channel, permit),
+            channel,
             handle: self.handle.clone(),
             command: text,
             started_at,

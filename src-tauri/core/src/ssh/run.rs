@@ -114,7 +114,7 @@ impl CommandChannel {
         }
     }
 
-    fn get(&self) -> &Channel<Msg> {
+    pub(super) fn get(&self) -> &Channel<Msg> {
         self.channel.as_ref().expect("a channel until dropped")
     }
 
@@ -130,14 +130,21 @@ impl Drop for CommandChannel {
         };
         let permit = self.permit.take();
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::debug!(
+                "a command's channel dropped outside the runtime: left to the connection's end"
+            );
             return;
         };
+        // Bounded as a whole: the connection's queue may be full (several dropped at
+        // once), and a place held for ever would be worse than one freed early.
         runtime.spawn(async move {
-            let _ = channel.signal(Sig::TERM).await;
-            let _ = channel.eof().await;
-            let _ = channel.close().await;
-            let closed = async { while channel.wait().await.is_some() {} };
-            let _ = tokio::time::timeout(CANCEL_GRACE, closed).await;
+            let end = async {
+                let _ = channel.signal(Sig::TERM).await;
+                let _ = channel.eof().await;
+                let _ = channel.close().await;
+                while channel.wait().await.is_some() {}
+            };
+            let _ = tokio::time::timeout(CANCEL_GRACE, end).await;
             drop(permit);
         });
     }
