@@ -206,19 +206,22 @@ fn validate_endpoint(which: &str, host: &str, port: u16, user: &str) -> Result<(
             "The host is a host name or an IP address alone: give the user on its own (--user).",
         );
     }
-    // A colon is only in an IPv6 address; anywhere else it is a port typed with the host.
-    if host.contains(':') && host.parse::<std::net::Ipv6Addr>().is_err() {
+    if host.starts_with('[') {
+        return bad("Give an IPv6 address without brackets (and the port on its own, --port).");
+    }
+    // A colon is only in an IPv6 address (with its zone, `fe80::1%eth0`, if link-local);
+    // anywhere else it is a port typed with the host.
+    let address = host.split_once('%').map_or(host, |(address, _)| address);
+    let ipv6 = address.parse::<std::net::Ipv6Addr>().is_ok();
+    if host.contains(':') && !ipv6 {
         return bad(
             "The host is a host name or an IP address alone: give the port on its own (--port).",
         );
     }
-    if host.is_empty()
-        || host.starts_with('-')
-        || !host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || ".-_:".contains(c))
-    {
-        return bad("The host must be a host name or an IP address (letters, digits, . - _), without spaces.");
+    let allowed =
+        |c: char| c.is_ascii_alphanumeric() || ".-_".contains(c) || (ipv6 && ":%".contains(c));
+    if host.is_empty() || host.starts_with('-') || !host.chars().all(allowed) {
+        return bad("The host must be a host name or an IP address (letters, digits, . - _; an international name in its xn-- form), without spaces.");
     }
     if port == 0 {
         return bad("The port must be between 1 and 65535.");
@@ -375,9 +378,16 @@ mod tests {
                 .to_string();
             assert!(said.contains(says), "{host}: {said}");
         }
+        let said = Target::new("t", "[::1]", Some("k"))
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(said.contains("without brackets"), "{said}");
         for host in [
             "::1",
             "fe80::1",
+            "fe80::1%eth0",
+            "xn--bcher-kva.example",
             "10.0.0.5",
             "ec2-203-0-113-10.compute.amazonaws.com",
             "my_host",
