@@ -53,6 +53,16 @@ fn passphrase_protected_ed25519_and_rsa_keys_from_ssh_keygen_import_and_connect(
     let lab = Lab::from_env();
     let home = tempfile::tempdir().unwrap();
     let keys = tempfile::tempdir().unwrap();
+    // Names of this run's own: the keyring may outlive a run (a developer's), and an
+    // import never replaces a key it holds.
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let (ed_owned, rsa_owned) = (format!("ed-{run}"), format!("rsa-{run}"));
+    let (ed_key, rsa_key) = (ed_owned.as_str(), rsa_owned.as_str());
+    let with_rsa_owned = format!("with-{rsa_key}");
+    let with_rsa = with_rsa_owned.as_str();
     let ed = keys.path().join("id_ed25519");
     let rsa = keys.path().join("id_rsa");
     ssh_keygen(&[
@@ -87,7 +97,7 @@ fn passphrase_protected_ed25519_and_rsa_keys_from_ssh_keygen_import_and_connect(
     let without = shipshape(
         &lab,
         home.path(),
-        &["key", "import", "ed", ed.to_str().unwrap()],
+        &["key", "import", ed_key, ed.to_str().unwrap()],
     );
     assert_eq!(without.status.code(), Some(2));
     assert!(
@@ -101,7 +111,7 @@ fn passphrase_protected_ed25519_and_rsa_keys_from_ssh_keygen_import_and_connect(
         &[
             "key",
             "import",
-            "ed",
+            ed_key,
             ed.to_str().unwrap(),
             "--passphrase-stdin",
         ],
@@ -109,7 +119,7 @@ fn passphrase_protected_ed25519_and_rsa_keys_from_ssh_keygen_import_and_connect(
     );
     assert_eq!(wrong.status.code(), Some(2));
     assert!(
-        text(&wrong.stderr).contains("passphrase for the key ed is wrong"),
+        text(&wrong.stderr).contains(&format!("passphrase for the key {ed_key} is wrong")),
         "{}",
         text(&wrong.stderr)
     );
@@ -120,7 +130,7 @@ fn passphrase_protected_ed25519_and_rsa_keys_from_ssh_keygen_import_and_connect(
         &[
             "key",
             "import",
-            "ed",
+            ed_key,
             ed.to_str().unwrap(),
             "--passphrase-stdin",
         ],
@@ -129,7 +139,7 @@ fn passphrase_protected_ed25519_and_rsa_keys_from_ssh_keygen_import_and_connect(
     ok(&shipshape(
         &lab,
         home.path(),
-        &["key", "import", "rsa", rsa.to_str().unwrap()],
+        &["key", "import", rsa_key, rsa.to_str().unwrap()],
     ));
 
     let listed: Value = serde_json::from_str(&ok(&shipshape(
@@ -148,18 +158,18 @@ fn passphrase_protected_ed25519_and_rsa_keys_from_ssh_keygen_import_and_connect(
             .clone()
     };
     assert_eq!(
-        find("ed")["fingerprint"],
+        find(ed_key)["fingerprint"],
         fingerprint_of(&ed.with_extension("pub"))
     );
-    assert_eq!(find("ed")["algorithm"], "ssh-ed25519");
+    assert_eq!(find(ed_key)["algorithm"], "ssh-ed25519");
     assert_eq!(
-        find("rsa")["fingerprint"],
+        find(rsa_key)["fingerprint"],
         fingerprint_of(&rsa.with_extension("pub"))
     );
-    assert_eq!(find("rsa")["algorithm"], "ssh-rsa");
+    assert_eq!(find(rsa_key)["algorithm"], "ssh-rsa");
 
     let port = lab.field("port");
-    for key in ["ed", "rsa"] {
+    for key in [ed_key, rsa_key] {
         let name = format!("with-{key}");
         ok(&shipshape(
             &lab,
@@ -189,11 +199,11 @@ fn passphrase_protected_ed25519_and_rsa_keys_from_ssh_keygen_import_and_connect(
     ok(&shipshape(
         &lab,
         home.path(),
-        &["target", "remove", "with-rsa"],
+        &["target", "remove", with_rsa],
     ));
-    ok(&shipshape(&lab, home.path(), &["key", "remove", "rsa"]));
+    ok(&shipshape(&lab, home.path(), &["key", "remove", rsa_key]));
     std::fs::write(&settings, kept).unwrap();
-    let lost = shipshape(&lab, home.path(), &["ps", "with-rsa"]);
+    let lost = shipshape(&lab, home.path(), &["ps", with_rsa]);
     assert_eq!(lost.status.code(), Some(2), "{}", text(&lost.stderr));
     let other = shipshape_stdin(
         &lab,
@@ -201,7 +211,7 @@ fn passphrase_protected_ed25519_and_rsa_keys_from_ssh_keygen_import_and_connect(
         &[
             "key",
             "import",
-            "rsa",
+            rsa_key,
             ed.to_str().unwrap(),
             "--passphrase-stdin",
         ],
@@ -216,12 +226,12 @@ fn passphrase_protected_ed25519_and_rsa_keys_from_ssh_keygen_import_and_connect(
     ok(&shipshape(
         &lab,
         home.path(),
-        &["key", "import", "rsa", rsa.to_str().unwrap()],
+        &["key", "import", rsa_key, rsa.to_str().unwrap()],
     ));
     let report: Value = serde_json::from_str(&ok(&shipshape(
         &lab,
         home.path(),
-        &["ps", "with-rsa", "--json"],
+        &["ps", with_rsa, "--json"],
     )))
     .unwrap();
     assert_eq!(report["services"].as_array().unwrap().len(), 4);
@@ -229,10 +239,47 @@ fn passphrase_protected_ed25519_and_rsa_keys_from_ssh_keygen_import_and_connect(
     let again = shipshape(
         &lab,
         home.path(),
-        &["key", "import", "rsa", rsa.to_str().unwrap()],
+        &["key", "import", rsa_key, rsa.to_str().unwrap()],
     );
     assert_eq!(again.status.code(), Some(2));
     assert!(text(&again.stderr).contains("already exists"));
+    // Nor from another home on the same keyring, whose settings do not name it: only
+    // the same key's file is recorded there.
+    let other_home = tempfile::tempdir().unwrap();
+    let other = shipshape_stdin(
+        &lab,
+        other_home.path(),
+        &[
+            "key",
+            "import",
+            rsa_key,
+            ed.to_str().unwrap(),
+            "--passphrase-stdin",
+        ],
+        "correct horse lab\n",
+    );
+    assert_eq!(other.status.code(), Some(2));
+    assert!(
+        text(&other.stderr).contains("already in the keyring"),
+        "{}",
+        text(&other.stderr)
+    );
+    ok(&shipshape(
+        &lab,
+        other_home.path(),
+        &["key", "import", rsa_key, rsa.to_str().unwrap()],
+    ));
+    let report: Value = serde_json::from_str(&ok(&shipshape(
+        &lab,
+        home.path(),
+        &["ps", with_rsa, "--json"],
+    )))
+    .unwrap();
+    assert_eq!(
+        report["services"].as_array().unwrap().len(),
+        4,
+        "the first home still logs in"
+    );
 }
 
 #[test]

@@ -70,6 +70,8 @@ pub fn ensure_lab_target(
         if listed {
             keys::remove(settings, LAB_KEY)?;
         }
+        // An import never replaces a key the keyring holds: the lab's own may be replaced.
+        keys::forget_stored(LAB_KEY)?;
         let path = Path::new(&lab.client_key);
         let text = std::fs::read_to_string(path).map_err(|e| Error::storage(path, e))?;
         keys::import(settings, LAB_KEY, &Secret::new(text), None)?;

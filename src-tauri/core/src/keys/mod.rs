@@ -105,9 +105,11 @@ fn keep(settings: &dyn Settings, name: &str, key: &PrivateKey) -> Result<KeyInfo
     Ok(info)
 }
 
-/// Imports an OpenSSH private key. Refuses to overwrite an existing key of that name,
-/// but restores one the keyring lost (a new keyring, another machine) from the same
-/// key's file: its fingerprint must be the one recorded, since targets log in with it.
+/// Imports an OpenSSH private key. Never replaces a key in the keyring with another:
+/// a key the settings name and the keyring holds is refused; one the keyring lost (a
+/// new keyring, another machine) is restored only from the same key's file, and one the
+/// keyring holds but the settings do not name (another Shipshape home on the same
+/// keyring, settings reset) is recorded only from the same key's file.
 pub fn import(
     settings: &dyn Settings,
     name: &str,
@@ -116,22 +118,31 @@ pub fn import(
 ) -> Result<KeyInfo> {
     validate_name(name)?;
     let recorded = find(settings, name).ok();
-    if recorded.is_some() && in_keyring(name)? {
+    let stored = in_keyring(name)?;
+    if recorded.is_some() && stored {
         return Err(Error::BadInput(format!(
             "A key named {name} already exists. Remove it first or choose another name."
         )));
     }
     let key = decode(name, private_key, passphrase)?;
-    if let Some(recorded) = recorded {
-        let fingerprint = key.public_key().fingerprint(HashAlg::Sha256).to_string();
-        if fingerprint != recorded.fingerprint {
-            return Err(Error::BadInput(format!(
-                "The key {name} ({}) is missing from the keyring; this file holds another key ({fingerprint}). Import the file of {name} to restore it, or give this one another name.",
-                recorded.fingerprint
-            )));
-        }
+    let fingerprint = key.public_key().fingerprint(HashAlg::Sha256).to_string();
+    let (expected, whose) = match (recorded, stored) {
+        (Some(recorded), _) => (
+            Some(recorded.fingerprint),
+            "is missing from the keyring; import its own file to restore it",
+        ),
+        (None, true) => (
+            Some(load(name)?.public_key().fingerprint(HashAlg::Sha256).to_string()),
+            "is already in the keyring (kept for another Shipshape, or before the settings were reset)",
+        ),
+        (None, false) => (None, ""),
+    };
+    match expected {
+        Some(expected) if expected != fingerprint => Err(Error::BadInput(format!(
+            "The key {name} ({expected}) {whose}; this file holds another key ({fingerprint}): give it another name."
+        ))),
+        _ => keep(settings, name, &key),
     }
-    keep(settings, name, &key)
 }
 
 /// Generates a new ed25519 key in the keyring.
@@ -187,6 +198,12 @@ pub fn remove(settings: &dyn Settings, name: &str) -> Result<()> {
     find(settings, name)?;
     keyring_store::delete(name)?;
     change(settings, |infos| infos.retain(|k| k.name != name))
+}
+
+/// Deletes the keyring's key named `name`, listed or not: for the lab, whose key is its
+/// own to replace (an earlier lab's may still be in the keyring).
+pub(crate) fn forget_stored(name: &str) -> Result<()> {
+    keyring_store::delete(name)
 }
 
 /// True if the keyring holds a key named `name` (whether or not it is listed).
