@@ -20,6 +20,10 @@ describe("a host whose key changed", () => {
     await $('[data-testid="confirm-name"]').setValue("Rebuilt lab");
     expect(await confirm.isEnabled()).toBe(true);
     await confirm.click();
+    // The button that opened the dialog is gone with the error: focus goes to the
+    // screen, not to nowhere (the page's body).
+    await $('[data-testid="trust-confirm"]').waitForExist({ reverse: true });
+    expect(await browser.execute(() => document.activeElement?.tagName)).toBe("MAIN");
 
     for (const service of ["backend-aws", "frontend-aws", "db", "market-updater-aws"]) {
       await waitForState(service, "running");
