@@ -67,14 +67,12 @@ pub fn ensure_lab_target(
     }
     let listed = keys::find(settings, LAB_KEY).is_ok();
     if !(listed && keys::in_keyring(LAB_KEY)?) {
-        if listed {
-            keys::remove(settings, LAB_KEY)?;
-        }
-        // An import never replaces a key the keyring holds: the lab's own may be replaced.
-        keys::forget_stored(LAB_KEY)?;
+        // Stored from the lab's file whatever the keyring held (an import never
+        // replaces a key, but this one is the lab's own), and as often as first runs
+        // side by side ask: each stores the same key, and none deletes it.
         let path = Path::new(&lab.client_key);
         let text = std::fs::read_to_string(path).map_err(|e| Error::storage(path, e))?;
-        keys::import(settings, LAB_KEY, &Secret::new(text), None)?;
+        keys::replace(settings, LAB_KEY, &Secret::new(text))?;
     }
     Ok(wanted)
 }

@@ -200,10 +200,17 @@ pub fn remove(settings: &dyn Settings, name: &str) -> Result<()> {
     change(settings, |infos| infos.retain(|k| k.name != name))
 }
 
-/// Deletes the keyring's key named `name`, listed or not: for the lab, whose key is its
-/// own to replace (an earlier lab's may still be in the keyring).
-pub(crate) fn forget_stored(name: &str) -> Result<()> {
-    keyring_store::delete(name)
+/// Stores `private_key` as `name`, replacing what the keyring and the settings held
+/// under that name: for the lab, whose key is its own (an earlier lab's may be in the
+/// keyring, and first runs side by side each store the same one).
+pub(crate) fn replace(
+    settings: &dyn Settings,
+    name: &str,
+    private_key: &Secret,
+) -> Result<KeyInfo> {
+    validate_name(name)?;
+    let key = decode(name, private_key, None)?;
+    keep(settings, name, &key)
 }
 
 /// True if the keyring holds a key named `name` (whether or not it is listed).
