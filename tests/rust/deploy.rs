@@ -178,6 +178,19 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
         ok(&shipshape(&lab, home.path(), &args))
     };
     approve(&review_id);
+    let deploy_under = |review: &str, extra: &[&str]| {
+        let mut args = vec![
+            "deploy",
+            TARGET,
+            "--yes",
+            "--message",
+            "Three workers",
+            "--review",
+            review,
+        ];
+        args.extend_from_slice(extra);
+        shipshape(&lab, home.path(), &args)
+    };
 
     // Origin moves on after the approval: the deploy refuses to run under it.
     std::fs::write(clone.join("NOTES.md"), "late change\n").unwrap();
@@ -185,16 +198,7 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
     git(&["commit", "-q", "-m", "Notes after the review"]);
     git(&["push", "-q", "origin", "main"]);
     let new_commit = git(&["rev-parse", "HEAD"]).trim().to_string();
-    let stale = [
-        "deploy",
-        TARGET,
-        "--yes",
-        "--message",
-        "Three workers",
-        "--review",
-        &review_id,
-    ];
-    let output = shipshape(&lab, home.path(), &stale);
+    let output = deploy_under(&review_id, &[]);
     let said = format!("{}\n{}", text_of(&output.stdout), text_of(&output.stderr));
     assert_eq!(output.status.code(), Some(2), "{said}");
     assert!(
@@ -232,19 +236,7 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
         home.path(),
         &["key", "remove", "passer-by"],
     ));
-    let unknown = shipshape(
-        &lab,
-        home.path(),
-        &[
-            "deploy",
-            TARGET,
-            "--yes",
-            "--message",
-            "Three workers",
-            "--review",
-            &review_id,
-        ],
-    );
+    let unknown = deploy_under(&review_id, &[]);
     let said = text_of(&unknown.stderr);
     assert_eq!(unknown.status.code(), Some(2), "{said}");
     assert!(said.contains("not one of this console's keys"), "{said}");
@@ -255,21 +247,7 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
     approve(&review_id);
 
     let report = home.path().join("deploy.md");
-    let output = shipshape(
-        &lab,
-        home.path(),
-        &[
-            "deploy",
-            TARGET,
-            "--yes",
-            "--message",
-            "Three workers",
-            "--review",
-            &review_id,
-            "--report",
-            report.to_str().unwrap(),
-        ],
-    );
+    let output = deploy_under(&review_id, &["--report", report.to_str().unwrap()]);
     let said = format!("{}\n{}", text_of(&output.stdout), text_of(&output.stderr));
     assert_eq!(output.status.code(), Some(0), "{said}");
     for step in [
@@ -405,16 +383,22 @@ fn spawn_deploy(lab: &Lab, home: &Path, message: &str, extra: &[&str]) -> std::p
     command.spawn().unwrap()
 }
 
+/// Two operators' data dirs, each knowing the lab target already (so their deploys
+/// start together), and the host's ~/.shipshape put back afterwards.
+fn two_operators(lab: &Lab) -> (tempfile::TempDir, tempfile::TempDir, Restore) {
+    let (home_a, home_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut restore = Restore::default();
+    restore.as_lab_user(lab, &["rm", "-rf", "/home/ubuntu/.shipshape"]);
+    ok(&shipshape(lab, home_a.path(), &["lock", "status", TARGET]));
+    ok(&shipshape(lab, home_b.path(), &["lock", "status", TARGET]));
+    (home_a, home_b, restore)
+}
+
 #[test]
 fn two_deploys_at_once_let_one_through_and_a_killed_holder_frees_the_lock() {
     let _lab_lock = exclusive();
     let lab = Lab::from_env();
-    let (home_a, home_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut restore = Restore::default();
-    restore.as_lab_user(&lab, &["rm", "-rf", "/home/ubuntu/.shipshape"]);
-    // Both homes learn the lab target first, so the two start together.
-    ok(&shipshape(&lab, home_a.path(), &["lock", "status", TARGET]));
-    ok(&shipshape(&lab, home_b.path(), &["lock", "status", TARGET]));
+    let (home_a, home_b, restore) = two_operators(&lab);
 
     let first = spawn_deploy(&lab, home_a.path(), "Deploy A", &[]);
     let second = spawn_deploy(&lab, home_b.path(), "Deploy B", &[]);
@@ -566,11 +550,7 @@ fn ctrl_c_stops_a_deploy_between_steps_and_a_resume_keeps_its_snapshot() {
 fn a_deploy_whose_lock_is_broken_midway_changes_nothing_more() {
     let _lab_lock = exclusive();
     let lab = Lab::from_env();
-    let (home_a, home_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut restore = Restore::default();
-    restore.as_lab_user(&lab, &["rm", "-rf", "/home/ubuntu/.shipshape"]);
-    ok(&shipshape(&lab, home_a.path(), &["lock", "status", TARGET]));
-    ok(&shipshape(&lab, home_b.path(), &["lock", "status", TARGET]));
+    let (home_a, home_b, restore) = two_operators(&lab);
 
     // Another operator breaks the lock while the snapshot is taken: from then on
     // another deploy could start, so this one must not change the host any more.

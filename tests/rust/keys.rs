@@ -192,6 +192,38 @@ fn passphrase_protected_ed25519_and_rsa_keys_from_ssh_keygen_import_and_connect(
         assert_eq!(report["services"].as_array().unwrap().len(), 4, "{key}");
     }
 
+    // The rsa key's name given the ed key's file (another key), and given its own.
+    let import_ed_as_rsa = |home: &Path| {
+        shipshape_stdin(
+            &lab,
+            home,
+            &[
+                "key",
+                "import",
+                rsa_key,
+                ed.to_str().unwrap(),
+                "--passphrase-stdin",
+            ],
+            "correct horse lab\n",
+        )
+    };
+    let import_rsa = |home: &Path| {
+        shipshape(
+            &lab,
+            home,
+            &["key", "import", rsa_key, rsa.to_str().unwrap()],
+        )
+    };
+    let services_with_rsa = || {
+        let report: Value = serde_json::from_str(&ok(&shipshape(
+            &lab,
+            home.path(),
+            &["ps", with_rsa, "--json"],
+        )))
+        .unwrap();
+        report["services"].as_array().unwrap().len()
+    };
+
     // The keyring loses a key the settings still name (a new keyring, another
     // machine): the same key's file restores it; another key's file does not.
     let settings = home.path().join("settings.json");
@@ -205,81 +237,31 @@ fn passphrase_protected_ed25519_and_rsa_keys_from_ssh_keygen_import_and_connect(
     std::fs::write(&settings, kept).unwrap();
     let lost = shipshape(&lab, home.path(), &["ps", with_rsa]);
     assert_eq!(lost.status.code(), Some(2), "{}", text(&lost.stderr));
-    let other = shipshape_stdin(
-        &lab,
-        home.path(),
-        &[
-            "key",
-            "import",
-            rsa_key,
-            ed.to_str().unwrap(),
-            "--passphrase-stdin",
-        ],
-        "correct horse lab\n",
-    );
+    let other = import_ed_as_rsa(home.path());
     assert_eq!(other.status.code(), Some(2));
     assert!(
         text(&other.stderr).contains("another key"),
         "{}",
         text(&other.stderr)
     );
-    ok(&shipshape(
-        &lab,
-        home.path(),
-        &["key", "import", rsa_key, rsa.to_str().unwrap()],
-    ));
-    let report: Value = serde_json::from_str(&ok(&shipshape(
-        &lab,
-        home.path(),
-        &["ps", with_rsa, "--json"],
-    )))
-    .unwrap();
-    assert_eq!(report["services"].as_array().unwrap().len(), 4);
+    ok(&import_rsa(home.path()));
+    assert_eq!(services_with_rsa(), 4);
     // Present in the keyring, it is not overwritten.
-    let again = shipshape(
-        &lab,
-        home.path(),
-        &["key", "import", rsa_key, rsa.to_str().unwrap()],
-    );
+    let again = import_rsa(home.path());
     assert_eq!(again.status.code(), Some(2));
     assert!(text(&again.stderr).contains("already exists"));
     // Nor from another home on the same keyring, whose settings do not name it: only
     // the same key's file is recorded there.
     let other_home = tempfile::tempdir().unwrap();
-    let other = shipshape_stdin(
-        &lab,
-        other_home.path(),
-        &[
-            "key",
-            "import",
-            rsa_key,
-            ed.to_str().unwrap(),
-            "--passphrase-stdin",
-        ],
-        "correct horse lab\n",
-    );
+    let other = import_ed_as_rsa(other_home.path());
     assert_eq!(other.status.code(), Some(2));
     assert!(
         text(&other.stderr).contains("already in the keyring"),
         "{}",
         text(&other.stderr)
     );
-    ok(&shipshape(
-        &lab,
-        other_home.path(),
-        &["key", "import", rsa_key, rsa.to_str().unwrap()],
-    ));
-    let report: Value = serde_json::from_str(&ok(&shipshape(
-        &lab,
-        home.path(),
-        &["ps", with_rsa, "--json"],
-    )))
-    .unwrap();
-    assert_eq!(
-        report["services"].as_array().unwrap().len(),
-        4,
-        "the first home still logs in"
-    );
+    ok(&import_rsa(other_home.path()));
+    assert_eq!(services_with_rsa(), 4, "the first home still logs in");
 }
 
 #[test]
