@@ -1,12 +1,8 @@
 //! The guided deploy against the lab: a commit pushed to origin and a new image behind
 //! the same tag in the registry are deployed (asserted through git and Docker
-//! directly), a rollback puts back the commit, the images and `.env.aws` (its hash), two
-//! deploys at once let exactly one through, a holder killed with SIGKILL frees the
-//! lock with no one breaking it, and a deploy whose lock is broken midway stops.
-
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+//! directly), a rollback puts back the commit, the images and `.env.aws` (its hash), a
+//! Ctrl-C stops between steps and a resume keeps the snapshot, and without a terminal
+//! nothing is read before --yes is asked for. The host's lock: `deploy_lock.rs`.
 
 use shipshape_tests::verification::{as_lab_user, assert_lab_clean, Restore, TARGET};
 use shipshape_tests::*;
@@ -88,11 +84,11 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
         &["git", "clone", "-q", &lab.field("origin"), clone_dir],
     );
     let compose = clone.join("docker-compose.yml");
-    let text = std::fs::read_to_string(&compose).unwrap();
-    assert!(text.contains(r#""--workers", "2""#));
+    let seeded = std::fs::read_to_string(&compose).unwrap();
+    assert!(seeded.contains(r#""--workers", "2""#));
     std::fs::write(
         &compose,
-        text.replace(r#""--workers", "2""#, r#""--workers", "3""#),
+        seeded.replace(r#""--workers", "2""#, r#""--workers", "3""#),
     )
     .unwrap();
     let git = |args: &[&str]| {
@@ -199,7 +195,7 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
     git(&["push", "-q", "origin", "main"]);
     let new_commit = git(&["rev-parse", "HEAD"]).trim().to_string();
     let output = deploy_under(&review_id, &[]);
-    let said = format!("{}\n{}", text_of(&output.stdout), text_of(&output.stderr));
+    let said = format!("{}\n{}", text(&output.stdout), text(&output.stderr));
     assert_eq!(output.status.code(), Some(2), "{said}");
     assert!(
         said.contains("no longer what review") && said.contains("the commits"),
@@ -237,7 +233,7 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
         &["key", "remove", "passer-by"],
     ));
     let unknown = deploy_under(&review_id, &[]);
-    let said = text_of(&unknown.stderr);
+    let said = text(&unknown.stderr);
     assert_eq!(unknown.status.code(), Some(2), "{said}");
     assert!(said.contains("not one of this console's keys"), "{said}");
     // A review is approved once: the reviewer approves a fresh one.
@@ -248,7 +244,7 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
 
     let report = home.path().join("deploy.md");
     let output = deploy_under(&review_id, &["--report", report.to_str().unwrap()]);
-    let said = format!("{}\n{}", text_of(&output.stdout), text_of(&output.stderr));
+    let said = format!("{}\n{}", text(&output.stdout), text(&output.stderr));
     assert_eq!(output.status.code(), Some(0), "{said}");
     for step in [
         "Check the Never Do rules",
@@ -311,15 +307,15 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
         home.path(),
         &["report", &deploy_id, "--out", pdf.to_str().unwrap()],
     ));
-    let text = run("pdftotext", &[pdf.to_str().unwrap(), "-"]);
+    let pdf_text = run("pdftotext", &[pdf.to_str().unwrap(), "-"]);
     for expected in [
         "Approved by Rita Reviewer",
         "Backend: three workers",
         "Images the pull moves",
     ] {
         assert!(
-            text.contains(expected),
-            "the PDF has no {expected:?}:\n{text}"
+            pdf_text.contains(expected),
+            "the PDF has no {expected:?}:\n{pdf_text}"
         );
     }
     let audit = std::fs::read_to_string("/home/ubuntu/.shipshape/audit.log").unwrap();
@@ -344,7 +340,7 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
             "Three workers overload the database",
         ],
     );
-    let said = format!("{}\n{}", text_of(&output.stdout), text_of(&output.stderr));
+    let said = format!("{}\n{}", text(&output.stdout), text(&output.stderr));
     assert_eq!(output.status.code(), Some(0), "{said}");
     assert!(said.contains("Restore the snapshot"), "{said}");
     assert_eq!(
@@ -364,101 +360,6 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
 
     drop(restore);
     assert_lab_clean(&lab, home.path());
-}
-
-fn text_of(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// `shipshape deploy` in the background, with `extra` arguments.
-fn spawn_deploy(lab: &Lab, home: &Path, message: &str, extra: &[&str]) -> std::process::Child {
-    let mut command = Command::new(shipshape_binary());
-    command
-        .args(["deploy", TARGET, "--yes", "--message", message])
-        .args(extra)
-        .env("SHIPSHAPE_HOME", home)
-        .env("SHIPSHAPE_LAB", &lab.descriptor)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    command.spawn().unwrap()
-}
-
-/// Two operators' data dirs, each knowing the lab target already (so their deploys
-/// start together), and the host's ~/.shipshape put back afterwards.
-fn two_operators(lab: &Lab) -> (tempfile::TempDir, tempfile::TempDir, Restore) {
-    let (home_a, home_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut restore = Restore::default();
-    restore.as_lab_user(lab, &["rm", "-rf", "/home/ubuntu/.shipshape"]);
-    ok(&shipshape(lab, home_a.path(), &["lock", "status", TARGET]));
-    ok(&shipshape(lab, home_b.path(), &["lock", "status", TARGET]));
-    (home_a, home_b, restore)
-}
-
-#[test]
-fn two_deploys_at_once_let_one_through_and_a_killed_holder_frees_the_lock() {
-    let _lab_lock = exclusive();
-    let lab = Lab::from_env();
-    let (home_a, home_b, restore) = two_operators(&lab);
-
-    let first = spawn_deploy(&lab, home_a.path(), "Deploy A", &[]);
-    let second = spawn_deploy(&lab, home_b.path(), "Deploy B", &[]);
-    let (first, second) = (
-        first.wait_with_output().unwrap(),
-        second.wait_with_output().unwrap(),
-    );
-    let codes = [first.status.code(), second.status.code()];
-    let (winner, loser) = match codes {
-        [Some(0), _] => (&first, &second),
-        [_, Some(0)] => (&second, &first),
-        _ => panic!(
-            "neither deploy went through: {codes:?}\n{}\n{}",
-            text_of(&first.stderr),
-            text_of(&second.stderr)
-        ),
-    };
-    let lost = text_of(&loser.stderr);
-    assert_eq!(loser.status.code(), Some(4), "{lost}");
-    assert!(
-        lost.contains("is locked for a deploy by") && lost.contains("Deploy "),
-        "{lost}"
-    );
-    assert!(text_of(&winner.stderr).contains("Free the host's deploy lock"));
-
-    // A holder killed with SIGKILL while it holds the lock (its lab migration takes a
-    // minute) frees it by itself.
-    let slow = ["--migrate", "apply_migration_backfill_prices.py"];
-    let mut holder = spawn_deploy(&lab, home_a.path(), "Killed midway", &slow);
-    let started = Instant::now();
-    loop {
-        let status = ok(&shipshape(&lab, home_b.path(), &["lock", "status", TARGET]));
-        if status.contains("locked by") && status.contains("Killed midway") {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the lock was never taken: {status}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    holder.kill().unwrap(); // SIGKILL
-    holder.wait().unwrap();
-    let killed = Instant::now();
-    loop {
-        let status = ok(&shipshape(&lab, home_b.path(), &["lock", "status", TARGET]));
-        if status.contains("free (last held by") {
-            break;
-        }
-        assert!(
-            killed.elapsed() < Duration::from_secs(10),
-            "the lock stayed held: {status}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let history = ok(&shipshape(&lab, home_a.path(), &["history", "--json"]));
-    assert!(history.contains("\"interrupted\""), "{history}");
-    ok(&shipshape(&lab, home_a.path(), &["history", "verify"]));
-    drop(restore);
-    assert_lab_clean(&lab, home_b.path());
 }
 
 #[test]
@@ -523,7 +424,7 @@ fn ctrl_c_stops_a_deploy_between_steps_and_a_resume_keeps_its_snapshot() {
         home.path(),
         &["deploy", TARGET, "--yes", "--resume", id],
     );
-    let said = format!("{}\n{}", text_of(&resumed.stdout), text_of(&resumed.stderr));
+    let said = format!("{}\n{}", text(&resumed.stdout), text(&resumed.stderr));
     assert_eq!(resumed.status.code(), Some(0), "{said}");
     assert!(
         said.contains("Keep the snapshot of the deploy resumed") && said.contains(id),
@@ -539,58 +440,11 @@ fn ctrl_c_stops_a_deploy_between_steps_and_a_resume_keeps_its_snapshot() {
         home.path(),
         &["deploy", TARGET, "--yes", "--resume", &finished],
     );
-    assert_eq!(again.status.code(), Some(2), "{}", text_of(&again.stderr));
-    assert!(text_of(&again.stderr).contains("nothing to resume"));
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again.stderr));
+    assert!(text(&again.stderr).contains("nothing to resume"));
     ok(&shipshape(&lab, home.path(), &["history", "verify"]));
     drop(restore);
     assert_lab_clean(&lab, home.path());
-}
-
-#[test]
-fn a_deploy_whose_lock_is_broken_midway_changes_nothing_more() {
-    let _lab_lock = exclusive();
-    let lab = Lab::from_env();
-    let (home_a, home_b, restore) = two_operators(&lab);
-
-    // Another operator breaks the lock while the snapshot is taken: from then on
-    // another deploy could start, so this one must not change the host any more.
-    let mut deploy = spawn_deploy(&lab, home_a.path(), "Lock broken midway", &[]);
-    let stderr = deploy.stderr.take().unwrap();
-    let (status, said) = std::thread::scope(|scope| {
-        let reader = scope.spawn(|| {
-            use std::io::BufRead;
-            let mut said = String::new();
-            for line in std::io::BufReader::new(stderr).lines() {
-                let line = line.unwrap();
-                if line.contains("→ Record a snapshot") {
-                    let broken = shipshape(
-                        &lab,
-                        home_b.path(),
-                        &[
-                            "lock",
-                            "release",
-                            TARGET,
-                            "--reason",
-                            "test: holder unreachable",
-                        ],
-                    );
-                    said.push_str(&format!("[lock released: {}]\n", ok(&broken).trim()));
-                }
-                said.push_str(&line);
-                said.push('\n');
-            }
-            said
-        });
-        let status = deploy.wait().unwrap();
-        (status, reader.join().unwrap())
-    });
-    assert_eq!(status.code(), Some(1), "{said}");
-    assert!(said.contains("[lock released"), "{said}");
-    assert!(said.contains("the lock was lost"), "{said}");
-    assert!(!said.contains("→ Update the services"), "{said}");
-    ok(&shipshape(&lab, home_a.path(), &["history", "verify"]));
-    drop(restore);
-    assert_lab_clean(&lab, home_b.path());
 }
 
 #[test]
@@ -604,11 +458,11 @@ fn without_a_terminal_or_yes_a_deploy_or_rollback_is_refused_before_it_reads_the
         home.path(),
         &["deploy", TARGET, "--message", "No terminal"],
     );
-    assert_eq!(deploy.status.code(), Some(2), "{}", text_of(&deploy.stderr));
+    assert_eq!(deploy.status.code(), Some(2), "{}", text(&deploy.stderr));
     assert!(
-        text_of(&deploy.stderr).contains("--yes"),
+        text(&deploy.stderr).contains("--yes"),
         "{}",
-        text_of(&deploy.stderr)
+        text(&deploy.stderr)
     );
     // A short reason is the first thing said, not the missing terminal.
     let rollback = shipshape(
@@ -618,9 +472,9 @@ fn without_a_terminal_or_yes_a_deploy_or_rollback_is_refused_before_it_reads_the
     );
     assert_eq!(rollback.status.code(), Some(2));
     assert!(
-        text_of(&rollback.stderr).contains("at least 10 characters"),
+        text(&rollback.stderr).contains("at least 10 characters"),
         "{}",
-        text_of(&rollback.stderr)
+        text(&rollback.stderr)
     );
     // Nothing was fetched, read or recorded: the review's git fetch included.
     let history = ok(&shipshape(&lab, home.path(), &["history", "--json"]));

@@ -44,15 +44,12 @@ fn a_policy_file_narrows_the_operations_and_can_never_change_the_profile() {
         "{listed:?}"
     );
 
-    let other_profile = files.path().join("dev.toml");
-    std::fs::write(&other_profile, "services = [\"db\"]\nprofile = \"dev\"\n").unwrap();
-    let bad = shipshape(
-        &lab,
-        home.path(),
-        &[
+    // A target of the lab governed by the policy file `policy`.
+    let add = |name: &str, policy: &std::path::Path, extra: &[&str]| {
+        let mut args = vec![
             "target",
             "add",
-            "dev",
+            name,
             "--host",
             "127.0.0.1",
             "--port",
@@ -60,9 +57,14 @@ fn a_policy_file_narrows_the_operations_and_can_never_change_the_profile() {
             "--key",
             "local-lab",
             "--policy",
-            other_profile.to_str().unwrap(),
-        ],
-    );
+            policy.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        shipshape(&lab, home.path(), &args)
+    };
+    let other_profile = files.path().join("dev.toml");
+    std::fs::write(&other_profile, "services = [\"db\"]\nprofile = \"dev\"\n").unwrap();
+    let bad = add("dev", &other_profile, &[]);
     assert_eq!(bad.status.code(), Some(2));
     let stderr = text(&bad.stderr);
     assert!(
@@ -78,25 +80,8 @@ fn a_policy_file_narrows_the_operations_and_can_never_change_the_profile() {
     // The policy's project directory is the target's, unless --dir says otherwise.
     let elsewhere = files.path().join("elsewhere.toml");
     std::fs::write(&elsewhere, "project_dir = \"/srv/elsewhere\"\n").unwrap();
-    let add = |name: &str, extra: &[&str]| {
-        let mut args = vec![
-            "target",
-            "add",
-            name,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port,
-            "--key",
-            "local-lab",
-            "--policy",
-            elsewhere.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        ok(&shipshape(&lab, home.path(), &args));
-    };
-    add("elsewhere", &[]);
-    add("chosen", &["--dir", "/srv/chosen"]);
+    ok(&add("elsewhere", &elsewhere, &[]));
+    ok(&add("chosen", &elsewhere, &["--dir", "/srv/chosen"]));
     let listed: serde_json::Value = serde_json::from_str(&ok(&shipshape(
         &lab,
         home.path(),

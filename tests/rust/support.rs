@@ -373,3 +373,23 @@ pub fn lab_console() -> LabConsole {
         data,
     }
 }
+
+/// `shipshape deploy` of the lab target in the background, with `extra` arguments, its
+/// output piped.
+pub fn spawn_deploy(lab: &Lab, home: &Path, message: &str, extra: &[&str]) -> std::process::Child {
+    Command::new(shipshape_binary())
+        .args([
+            "deploy",
+            verification::TARGET,
+            "--yes",
+            "--message",
+            message,
+        ])
+        .args(extra)
+        .env("SHIPSHAPE_HOME", home)
+        .env("SHIPSHAPE_LAB", &lab.descriptor)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
