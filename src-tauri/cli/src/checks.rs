@@ -208,6 +208,7 @@ pub async fn history(console: &Console, args: HistoryArgs) -> Result<(), Error> 
                     (RunOutcome::Cancelled, _) => "cancelled".into(),
                     (RunOutcome::TimedOut, _) => "timed out".into(),
                     (RunOutcome::Interrupted, _) => "interrupted".into(),
+                    (RunOutcome::NotStarted, _) => "not started".into(),
                     (RunOutcome::Running, _) => "running".into(),
                 };
                 let line = format!(

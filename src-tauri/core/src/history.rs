@@ -26,8 +26,9 @@ pub struct HistoryRecord {
     #[ts(type = "number")]
     pub duration_ms: u64,
     pub exit_code: Option<i64>,
-    /// How it ended: ran to its end (see `exit_code`), cancelled, timed out, or
-    /// interrupted by a lost connection (it may or may not have finished on the host).
+    /// How it ended: ran to its end (see `exit_code`), cancelled, timed out,
+    /// interrupted by a lost connection (it may or may not have finished on the host),
+    /// or not started (the host was never reached).
     #[serde(default)]
     pub outcome: RunOutcome,
     /// SHA-256 of stdout followed by stderr, hex.
@@ -56,6 +57,9 @@ pub enum RunOutcome {
     TimedOut,
     /// It never finished: its connection broke, or Shipshape itself was stopped midway.
     Interrupted,
+    /// It never began: Shipshape could not reach the host (refused, unknown or changed
+    /// host key, key rejected...), so nothing ran there. Its title keeps the reason.
+    NotStarted,
     /// Still running, in this or another Shipshape process.
     Running,
 }

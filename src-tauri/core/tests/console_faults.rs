@@ -167,6 +167,29 @@ async fn a_read_is_asked_once_more_on_a_new_connection_and_a_change_never_is() {
     );
 }
 
+#[tokio::test]
+async fn a_change_that_never_reached_the_host_is_recorded_as_not_started() {
+    let host = FakeHost::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let changed = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let console = console(dir.path(), &[("fake", host.port, changed)], &host, None);
+    answer_as_a_healthy_host(&host);
+
+    let restart = Operation::Restart { service: None };
+    let error = console.run_operation("fake", &restart).await.unwrap_err();
+    assert_eq!(error.code(), ErrorCode::HostKeyMismatch, "{error}");
+    assert_eq!(host.auth_requests(), 0);
+    assert!(host.received().is_empty(), "{:?}", host.received());
+    let last = console.history().unwrap().pop().unwrap();
+    assert_eq!(last.outcome, RunOutcome::NotStarted, "{last:?}");
+    assert!(
+        last.title.contains("(not started: The host key"),
+        "{}",
+        last.title
+    );
+    assert!(console.verify_journal().unwrap().broken.is_none());
+}
+
 /// A console with the target "fake" on `host` and "hole", whose host accepts
 /// connections and never says a word (a connect waits its 15 s deadline).
 async fn console_with_a_silent_target(dir: &Path, host: &FakeHost) -> Arc<Console> {

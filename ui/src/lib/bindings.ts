@@ -316,8 +316,9 @@ title: string,
  */
 command: string, started_at: string, finished_at: string, duration_ms: number, exit_code: number | null, 
 /**
- * How it ended: ran to its end (see `exit_code`), cancelled, timed out, or
- * interrupted by a lost connection (it may or may not have finished on the host).
+ * How it ended: ran to its end (see `exit_code`), cancelled, timed out,
+ * interrupted by a lost connection (it may or may not have finished on the host),
+ * or not started (the host was never reached).
  */
 outcome: RunOutcome, 
 /**
@@ -325,7 +326,7 @@ outcome: RunOutcome,
  */
 output_sha256: string, output_bytes: number, };
 
-export type RunOutcome = "exited" | "cancelled" | "timed_out" | "interrupted" | "running";
+export type RunOutcome = "exited" | "cancelled" | "timed_out" | "interrupted" | "not_started" | "running";
 
 export type RecordKind = "operation" | "verification" | "deploy";
 

@@ -8,5 +8,6 @@ describe("outcomeLabel", () => {
     expect(outcomeLabel("cancelled", null).text).toContain("Stopped");
     expect(outcomeLabel("timed_out", null).text).toContain("Timed out");
     expect(outcomeLabel("interrupted", null)).toEqual({ text: "⚠ Interrupted: never finished", ok: false });
+    expect(outcomeLabel("not_started", null).text).toContain("Not started");
   });
 });

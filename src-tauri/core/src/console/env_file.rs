@@ -119,7 +119,7 @@ impl Console {
         let deadline = Deadline::total(policy.deadlines.change_seconds);
         let connection = match self.connect(target).await {
             Ok(connection) => connection,
-            Err(error) => return Err(journal.aborted(&record_id, error)),
+            Err(error) => return Err(journal.not_started(&record_id, error)),
         };
         let output = match connection
             .exec_with_input(&command, new.expose().as_bytes(), deadline)

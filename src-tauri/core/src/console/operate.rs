@@ -237,12 +237,12 @@ impl Console {
                     let lost = Error::ConnectionLost {
                         host: target.host.clone(),
                     };
-                    return Err(journal.aborted(&record_id, lost));
+                    return Err(journal.not_started(&record_id, lost));
                 }
                 Some(pinned) => pinned.clone(),
                 None => match self.connect(&target.name).await {
                     Ok(connection) => connection,
-                    Err(error) => return Err(journal.aborted(&record_id, error)),
+                    Err(error) => return Err(journal.not_started(&record_id, error)),
                 },
             };
             let (mut stdout, mut stderr) = (Captured::default(), Captured::default());
@@ -328,7 +328,7 @@ impl Console {
             RunOutcome::Exited => operation.title(),
             RunOutcome::Cancelled => format!("{} (cancelled{in_container})", operation.title()),
             RunOutcome::TimedOut => format!("{} (timed out{in_container})", operation.title()),
-            RunOutcome::Interrupted | RunOutcome::Running => {
+            RunOutcome::Interrupted | RunOutcome::Running | RunOutcome::NotStarted => {
                 format!("{} (interrupted)", operation.title())
             }
         };

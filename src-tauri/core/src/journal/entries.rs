@@ -22,8 +22,12 @@ pub enum Entry {
     VerificationStarted(RunStart),
     VerificationEnded(Checklist),
     ChecklistChanged(ChecklistChange),
-    /// A run that ended in an error before it could finish (the connection failed).
+    /// A run that ended in an error before it could finish: it may have begun on the host.
     Aborted {
+        reason: String,
+    },
+    /// A run that never reached the host: it could not connect, so nothing ran there.
+    NotStarted {
         reason: String,
     },
     /// A report file made from a verification.
@@ -64,6 +68,7 @@ impl Entry {
             Entry::VerificationEnded(_) => "verification_ended",
             Entry::ChecklistChanged(_) => "checklist_changed",
             Entry::Aborted { .. } => "aborted",
+            Entry::NotStarted { .. } => "not_started",
             Entry::ReportExported(_) => "report_exported",
             Entry::ReportCosigned { .. } => "report_cosigned",
             Entry::Imported(_) => "imported",
@@ -221,6 +226,13 @@ pub fn fold_history(entries: Vec<(String, Entry)>) -> Vec<HistoryRecord> {
                     let record = &mut records[i];
                     record.outcome = RunOutcome::Interrupted;
                     record.title = format!("{} (failed: {reason})", record.title);
+                }
+            }
+            Entry::NotStarted { reason } => {
+                if let Some(&i) = at.get(&id) {
+                    let record = &mut records[i];
+                    record.outcome = RunOutcome::NotStarted;
+                    record.title = format!("{} (not started: {reason})", record.title);
                 }
             }
             Entry::ReportExported(_) | Entry::ReportCosigned { .. } => {}

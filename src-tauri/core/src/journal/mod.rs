@@ -212,9 +212,18 @@ impl Journal {
     /// Records that run `record_id` ended in `error` before it could finish, and hands
     /// the error back (or the journal's own, if it could not be written).
     pub fn aborted(&self, record_id: &str, error: Error) -> Error {
-        let entry = Entry::Aborted {
-            reason: error.to_string(),
-        };
+        let reason = error.to_string();
+        self.ended_in(record_id, Entry::Aborted { reason }, error)
+    }
+
+    /// Records that run `record_id` never reached the host because of `error` (it could
+    /// not connect), and hands the error back like [`Journal::aborted`].
+    pub fn not_started(&self, record_id: &str, error: Error) -> Error {
+        let reason = error.to_string();
+        self.ended_in(record_id, Entry::NotStarted { reason }, error)
+    }
+
+    fn ended_in(&self, record_id: &str, entry: Entry, error: Error) -> Error {
         match self.append(record_id, &entry) {
             Ok(_) => error,
             Err(storage) => storage,

@@ -330,7 +330,7 @@ impl Console {
             Ok(connection) => connection,
             Err(error) => {
                 free();
-                return Err(journal.aborted(&id, error));
+                return Err(journal.not_started(&id, error));
             }
         };
         let record = DeployRecord {
