@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use shipshape_tests::verification::{assert_lab_clean, Restore, TARGET};
+use shipshape_tests::verification::{as_lab_user, assert_lab_clean, Restore, TARGET};
 use shipshape_tests::*;
 
 /// Two operators' data dirs, each knowing the lab target already (so their deploys
@@ -94,6 +94,7 @@ fn a_deploy_whose_lock_is_broken_midway_changes_nothing_more() {
     // Another operator breaks the lock while the snapshot is taken: from then on
     // another deploy could start, so this one must not change the host any more.
     let mut deploy = spawn_deploy(&lab, home_a.path(), "Lock broken midway", &[]);
+    let pid = deploy.id().to_string();
     let stderr = deploy.stderr.take().unwrap();
     let (status, said) = std::thread::scope(|scope| {
         let reader = scope.spawn(|| {
@@ -102,6 +103,8 @@ fn a_deploy_whose_lock_is_broken_midway_changes_nothing_more() {
             for line in std::io::BufReader::new(stderr).lines() {
                 let line = line.unwrap();
                 if line.contains("→ Record a snapshot") {
+                    // The deploy waits while the lock is broken: its next change comes after.
+                    run("kill", &["-STOP", &pid]);
                     let broken = shipshape(
                         &lab,
                         home_b.path(),
@@ -113,6 +116,7 @@ fn a_deploy_whose_lock_is_broken_midway_changes_nothing_more() {
                             "test: holder unreachable",
                         ],
                     );
+                    run("kill", &["-CONT", &pid]);
                     said.push_str(&format!("[lock released: {}]\n", ok(&broken).trim()));
                 }
                 said.push_str(&line);
@@ -126,8 +130,69 @@ fn a_deploy_whose_lock_is_broken_midway_changes_nothing_more() {
     assert_eq!(status.code(), Some(1), "{said}");
     assert!(said.contains("[lock released"), "{said}");
     assert!(said.contains("the lock was lost"), "{said}");
-    assert!(!said.contains("→ Update the services"), "{said}");
+    assert!(!said.contains("→ Pull the latest code"), "{said}");
     ok(&shipshape(&lab, home_a.path(), &["history", "verify"]));
     drop(restore);
     assert_lab_clean(&lab, home_b.path());
+}
+
+#[test]
+fn a_host_that_never_says_it_took_the_lock_ends_the_deploy_by_its_read_deadline() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let (home, files) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let policy = files.path().join("quick-reads.toml");
+    std::fs::write(&policy, "deadline_read_seconds = 5\n").unwrap();
+    let (port, dir) = (lab.field("port"), lab.field("project_dir"));
+    let extra = ["--policy", policy.to_str().unwrap(), "--dir", &dir];
+    add_trusted_lab_target(
+        &shipshape_binary(),
+        &lab,
+        home.path(),
+        "stuck",
+        &port,
+        &extra,
+    );
+    let mut restore = Restore::default();
+    restore.as_lab_user(&lab, &["rm", "-rf", "/home/ubuntu/.shipshape"]);
+    // The holder file a FIFO: writing it blocks for ever, as on a home whose disk hangs.
+    as_lab_user(
+        &lab,
+        &[
+            "sh",
+            "-c",
+            "rm -rf ~/.shipshape && mkdir -m 700 ~/.shipshape && mkfifo ~/.shipshape/deploy.holder",
+        ],
+    );
+
+    let mut deploy = spawn_cli(
+        &lab,
+        home.path(),
+        &["deploy", "stuck", "--yes", "--message", "Stuck home"],
+    );
+    let ended = wait_until(Duration::from_secs(60), || {
+        deploy.try_wait().unwrap().is_some()
+    });
+    if !ended {
+        deploy.kill().unwrap();
+    }
+    let out = deploy.wait_with_output().unwrap();
+    let said = text(&out.stderr);
+    assert!(ended, "still waiting for the lock after 60 s: {said}");
+    assert_eq!(out.status.code(), Some(3), "{said}");
+    assert!(said.contains("deploy.lock` within 5 s"), "{said}");
+    assert!(!said.contains("→ Record a snapshot"), "{said}");
+    // Its process on the host ended with its channel: nothing holds the lock.
+    let gone = wait_until(Duration::from_secs(5), || {
+        host_processes(&lab, "sleep 2147483647|deploy\\.holder").is_empty()
+    });
+    assert!(gone, "{:?}", host_processes(&lab, "deploy"));
+    let history = ok(&shipshape(&lab, home.path(), &["history"]));
+    assert!(
+        history.contains("Deploy failed at Lock the host"),
+        "{history}"
+    );
+    ok(&shipshape(&lab, home.path(), &["history", "verify"]));
+    drop(restore);
+    assert_lab_clean(&lab, home.path());
 }

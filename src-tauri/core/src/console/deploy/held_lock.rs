@@ -7,7 +7,7 @@ use tokio::sync::oneshot;
 
 use super::steps::{Done, Run};
 use super::DeployEvent;
-use crate::deploy::lock::{self, LockHolder};
+use crate::deploy::lock::{self, LockHolder, LockStatus};
 use crate::deploy::StepId;
 use crate::error::{Error, Result};
 use crate::ssh::{CancellationToken, Deadline, StreamChunk};
@@ -28,18 +28,33 @@ impl HeldLock {
 }
 
 impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
-    /// Whether the host's lock, once taken, is still held: its process on the host ends
-    /// when its channel does (a lost connection, a host that killed it), and from then
-    /// on another deploy could start, so this one must not change the host any more.
-    pub(super) fn still_locked(&self) -> Result<()> {
-        match &self.lock {
-            Some(lock) if lock.task.is_finished() || self.connection.is_closed() => {
-                Err(Error::StepFailed {
-                    step: "Holding the host's deploy lock".into(),
-                    detail: "the lock was lost (its connection or its process on the host ended), so nothing more is run: another deploy could have started. Check the host with a verification, then deploy again.".into(),
-                })
-            }
-            _ => Ok(()),
+    /// Whether the host's lock, once taken, is still this run's: its process on the host
+    /// ends when its channel does (a lost connection, a host that killed it), and from
+    /// then on another deploy could start, so this one must not change the host any more.
+    /// The host is asked too: its channel's end reaches this side a moment later, and a
+    /// lock broken there just now must stop the very next change.
+    pub(super) async fn still_locked(&self) -> Result<()> {
+        let Some(lock) = &self.lock else {
+            return Ok(());
+        };
+        let lost = Error::StepFailed {
+            step: "Holding the host's deploy lock".into(),
+            detail: "the lock was lost (its connection or its process on the host ended), so nothing more is run: another deploy could have started. Check the host with a verification, then deploy again.".into(),
+        };
+        if lock.task.is_finished() || self.connection.is_closed() {
+            return Err(lost);
+        }
+        let status = self
+            .connection
+            .exec(&lock::status_command(), Deadline::Total(self.read_deadline))
+            .await?
+            .required("Checking the host's deploy lock")?;
+        match lock::parse_status(&status.stdout) {
+            LockStatus {
+                held: true,
+                holder: Some(holder),
+            } if holder.deploy == self.record.id => Ok(()),
+            _ => Err(lost),
         }
     }
 
@@ -95,7 +110,20 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
                 }
             }
         });
-        let said = match answered.await {
+        let answered = match tokio::time::timeout(self.read_deadline, answered).await {
+            Ok(answered) => answered,
+            Err(_) => {
+                // Its process on the host is ended with its channel: no lock is left.
+                cancel.cancel();
+                let _ = task.await;
+                return Err(Error::CommandTimeout {
+                    host: self.connection.host().to_string(),
+                    command: "flock ~/.shipshape/deploy.lock".into(),
+                    seconds: self.read_deadline.as_secs(),
+                });
+            }
+        };
+        let said = match answered {
             Ok(Ok(())) => {
                 let mut done = Done::new((), true, format!("Locked by {}.", holder.describe()));
                 done.commands.push(command.render());

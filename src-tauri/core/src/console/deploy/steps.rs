@@ -78,6 +78,9 @@ pub(super) struct Run<'a, F> {
     pub(super) holder: Option<LockHolder>,
     /// The policy's deadline for changes, for the deploy's own commands.
     change_deadline: Deadline,
+    /// The policy's deadline for reads: how long the host may take to say it took its
+    /// lock (a home on a stuck disk would otherwise hang the deploy).
+    pub(super) read_deadline: std::time::Duration,
     on_event: F,
 }
 
@@ -183,7 +186,7 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
     /// An operation of the policy's, through the one path every operation takes, on the
     /// connection that holds the lock.
     async fn operation(&mut self, operation: Operation) -> Result<Done<()>> {
-        self.still_locked()?;
+        self.still_locked().await?;
         let target = self.record.target.clone();
         let on_event = &mut self.on_event;
         let outcome = self
@@ -274,7 +277,7 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
         command: &RemoteCommand,
         commands: &mut Vec<String>,
     ) -> Result<String> {
-        self.still_locked()?;
+        self.still_locked().await?;
         let output = self.connection.exec(command, self.change_deadline).await?;
         commands.push(output.command.clone());
         Ok(output.required(&command.render())?.stdout)
@@ -292,6 +295,8 @@ impl Console {
     ) -> Result<Run<'_, F>> {
         let (_, policy) = self.target_and_policy(target)?;
         let change_deadline = Deadline::total(policy.deadlines.change_seconds);
+        let read_deadline =
+            std::time::Duration::from_secs(u64::from(policy.deadlines.read_seconds));
         let what = match kind {
             DeployKind::Deploy => "Deploy",
             DeployKind::Rollback => "Roll back",
@@ -360,6 +365,7 @@ impl Console {
             lock: None,
             holder: None,
             change_deadline,
+            read_deadline,
             on_event,
         })
     }
