@@ -8,7 +8,8 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::checks::redact::{env_assignments, looks_secret};
+use crate::checks::redact::looks_secret;
+use crate::dotenv;
 use crate::error::{Error, Result};
 use crate::shell::RemoteCommand;
 
@@ -41,18 +42,15 @@ pub struct EnvKey {
     pub empty: bool,
 }
 
-/// The keys of `text`, in the file's order.
+/// The keys of `text`, in the file's order, read as compose reads them.
 pub fn keys(text: &str) -> Vec<EnvKey> {
-    text.lines()
-        .enumerate()
-        .filter_map(|(i, line)| {
-            let (key, value) = env_assignments(line).into_iter().next()?;
-            Some(EnvKey {
-                looks_secret: looks_secret(&key),
-                empty: value.is_empty(),
-                name: key,
-                line: i as u32 + 1,
-            })
+    dotenv::parse(text)
+        .into_iter()
+        .map(|found| EnvKey {
+            looks_secret: looks_secret(&found.key),
+            empty: found.value.is_empty(),
+            name: found.key,
+            line: found.lines.start as u32 + 1,
         })
         .collect()
 }
@@ -69,8 +67,8 @@ pub struct KeyChanges {
 impl KeyChanges {
     pub fn between(before: &str, after: &str) -> KeyChanges {
         use std::collections::BTreeMap;
-        let before: BTreeMap<String, String> = env_assignments(before).into_iter().collect();
-        let after: BTreeMap<String, String> = env_assignments(after).into_iter().collect();
+        let before: BTreeMap<String, String> = dotenv::assignments(before).into_iter().collect();
+        let after: BTreeMap<String, String> = dotenv::assignments(after).into_iter().collect();
         let only_in = |a: &BTreeMap<String, String>, b: &BTreeMap<String, String>| {
             a.keys().filter(|k| !b.contains_key(*k)).cloned().collect()
         };
@@ -130,31 +128,33 @@ fn assignment(key: &str, value: &str) -> Result<String> {
     })
 }
 
-fn is_line_of(line: &str, key: &str) -> bool {
-    env_assignments(line)
-        .first()
-        .is_some_and(|(found, _)| found == key)
+/// The lines `key`'s assignments take in `text` (a quoted value can span several).
+fn lines_of(text: &str, key: &str) -> Vec<std::ops::Range<usize>> {
+    dotenv::parse(text)
+        .into_iter()
+        .filter(|found| found.key == key)
+        .map(|found| found.lines)
+        .collect()
 }
 
-/// `text` with `key` set to `value`: its line replaced where it is (later repeats of it
-/// removed, since compose would read the last), or added at the end.
+/// `text` with `key` set to `value`: its lines replaced where it first is (later
+/// repeats of it removed, since compose would read the last), or added at the end.
 pub fn set(text: &str, key: &str, value: &str) -> Result<String> {
     validate_key(key)?;
     let line = assignment(key, value)?;
+    let spans = lines_of(text, key);
     let mut out = String::with_capacity(text.len() + line.len() + 1);
-    let mut done = false;
-    for existing in text.split_inclusive('\n') {
-        if is_line_of(existing, key) {
-            if !done {
+    for (i, existing) in text.split_inclusive('\n').enumerate() {
+        match spans.iter().find(|span| span.contains(&i)) {
+            Some(span) if i == span.start && span == &spans[0] => {
                 out.push_str(&line);
                 out.push('\n');
-                done = true;
             }
-        } else {
-            out.push_str(existing);
+            Some(_) => {}
+            None => out.push_str(existing),
         }
     }
-    if !done {
+    if spans.is_empty() {
         if !out.is_empty() && !out.ends_with('\n') {
             out.push('\n');
         }
@@ -164,17 +164,19 @@ pub fn set(text: &str, key: &str, value: &str) -> Result<String> {
     Ok(out)
 }
 
-/// `text` without `key`; an error if it has no such key.
+/// `text` without `key` (every line its value takes); an error if it has no such key.
 pub fn unset(text: &str, key: &str) -> Result<String> {
     validate_key(key)?;
-    let out: String = text
-        .split_inclusive('\n')
-        .filter(|l| !is_line_of(l, key))
-        .collect();
-    match out.len() == text.len() {
-        true => Err(Error::BadInput(format!("The env file has no key {key}."))),
-        false => Ok(out),
+    let spans = lines_of(text, key);
+    if spans.is_empty() {
+        return Err(Error::BadInput(format!("The env file has no key {key}.")));
     }
+    Ok(text
+        .split_inclusive('\n')
+        .enumerate()
+        .filter(|(i, _)| !spans.iter().any(|span| span.contains(i)))
+        .map(|(_, line)| line)
+        .collect())
 }
 
 /// Prints `== present` and the file, or `== absent`.
@@ -247,6 +249,30 @@ mod tests {
                 ("Y".to_string(), 3, false)
             ]
         );
+        let written = write_command(".env.aws", "/p", b"A=1\n", None, "b").render();
+        assert!(
+            !written.contains("A=1"),
+            "the new text must not be in the command: {written}"
+        );
+    }
+
+    #[test]
+    fn a_value_over_several_lines_is_one_key_and_is_edited_whole() {
+        let text = "A=1\nTLS_KEY=\"-----BEGIN KEY-----\nRkFLRS1OT1Q=\n-----END KEY-----\"\nB=2\n";
+        let names: Vec<(String, u32)> = keys(text).into_iter().map(|k| (k.name, k.line)).collect();
+        assert_eq!(
+            names,
+            [("A".into(), 1), ("TLS_KEY".into(), 2), ("B".into(), 5)]
+        );
+        assert_eq!(
+            set(text, "TLS_KEY", "new").unwrap(),
+            "A=1\nTLS_KEY=new\nB=2\n"
+        );
+        assert_eq!(unset(text, "TLS_KEY").unwrap(), "A=1\nB=2\n");
+        assert_eq!(set(text, "B", "3").unwrap().lines().count(), 5);
+        let changes = KeyChanges::between(text, &set(text, "TLS_KEY", "new").unwrap());
+        assert_eq!(changes.changed, ["TLS_KEY"]);
+        assert!(changes.added.is_empty() && changes.removed.is_empty());
         let written = write_command(".env.aws", "/p", b"A=1\n", None, "b").render();
         assert!(
             !written.contains("A=1"),

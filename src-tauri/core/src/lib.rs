@@ -11,6 +11,7 @@ pub mod compose;
 pub mod console;
 pub mod deploy;
 pub mod diagnostics;
+pub mod dotenv;
 pub mod env_file;
 pub mod error;
 pub mod history;

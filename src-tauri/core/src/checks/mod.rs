@@ -4,8 +4,10 @@
 //! (two of Compose) run side by side on channels of the same connection, where a host
 //! that forbids socket forwarding runs eight (sshd allows ten sessions per connection;
 //! a live watch or a log follow may hold some). What they print
-//! stays in memory until `.env.aws` has been read, so every output is redacted before
-//! it is kept, shown or handed on; each item is reported as soon as its probes (and
+//! stays in memory until `.env.aws` has been read. Items are decided on what the host
+//! said, and every output, note and header field is redacted before it is kept, shown
+//! or handed on (deciding on redacted text misread the host wherever a common word was
+//! also a value of `.env.aws`); each item is reported as soon as its probes (and
 //! `.env.aws`) are in.
 
 pub mod batch;
@@ -146,6 +148,13 @@ fn parts(index: usize, probes: &[Probe], output: &CommandOutput, nonce: &str) ->
         .collect()
 }
 
+/// What a verification saw deployed, for the report's header (redacted).
+#[derive(Debug, Default)]
+pub struct Deployed {
+    pub git_commit: Option<String>,
+    pub images: Vec<ImageDigest>,
+}
+
 /// Runs the checks `ids` on `connection` and returns their items, in `ids`' order,
 /// handing each to `on_item` as soon as it is decided.
 pub async fn run(
@@ -154,7 +163,7 @@ pub async fn run(
     policy: &Policy,
     project_dir: &str,
     mut on_item: impl FnMut(&CheckItem),
-) -> Result<(Vec<CheckItem>, Outputs)> {
+) -> Result<(Vec<CheckItem>, Deployed)> {
     let mut needed: Vec<Probe> = probes_needed(ids);
     if !needed.contains(&Probe::EnvRead) {
         needed.push(Probe::EnvRead);
@@ -203,7 +212,7 @@ pub async fn run(
             outputs_of.insert(index, output);
         }
         let Some(redactor) = &redactor else { continue };
-        let outputs = redacted_outputs(&ran, redactor);
+        let outputs = outputs_as_said(&ran);
         for id in ids {
             let ready = evaluate::probes_for(*id)
                 .iter()
@@ -223,7 +232,7 @@ pub async fn run(
         }
     }
     let redactor = redactor.unwrap_or_default();
-    let outputs = redacted_outputs(&ran, &redactor);
+    let outputs = outputs_as_said(&ran);
     let items = ids
         .iter()
         .map(|id| {
@@ -238,16 +247,18 @@ pub async fn run(
             )
         })
         .collect();
-    Ok((items, outputs))
+    Ok((items, deployed_state(&outputs, &redactor)))
 }
 
-fn redacted_outputs(ran: &BTreeMap<Probe, Ran>, redactor: &Redactor) -> Outputs {
+/// Each probe's output as the host printed it: what the items are decided on, never
+/// kept or shown.
+fn outputs_as_said(ran: &BTreeMap<Probe, Ran>) -> Outputs {
     Outputs::new(
         ran.iter()
             .map(|(probe, ran)| {
                 let output = ProbeOutput {
-                    stdout: redactor.redact(&ran.stdout),
-                    stderr: redactor.redact(&ran.stderr),
+                    stdout: ran.stdout.clone(),
+                    stderr: ran.stderr.clone(),
                     exit_code: ran.exit_code,
                 };
                 (*probe, output)
@@ -279,7 +290,19 @@ fn item(
         .filter_map(|index| batches.get(index))
         .map(|output| evidence(output, redactor))
         .collect();
-    CheckItem::new(id, verdict.status, verdict.note, evidence)
+    CheckItem::new(id, verdict.status, note(&verdict.note, redactor), evidence)
+}
+
+/// A verdict's note as kept: redacted, since it may quote the host, and one line, so
+/// nothing the host said can pass for another row wherever it is printed.
+fn note(said: &str, redactor: &Redactor) -> String {
+    redactor
+        .redact(said)
+        .split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn evidence(output: &CommandOutput, redactor: &Redactor) -> Evidence {
@@ -321,8 +344,8 @@ fn bounded(text: String) -> String {
     )
 }
 
-/// The commit and images a verification saw, for the report's header.
-pub fn deployed_state(outputs: &Outputs) -> (Option<String>, Vec<ImageDigest>) {
+/// The commit and images a verification saw, for the report's header, redacted.
+fn deployed_state(outputs: &Outputs, redactor: &Redactor) -> Deployed {
     let commit = outputs
         .probes
         .get(&Probe::GitHead)
@@ -355,5 +378,103 @@ pub fn deployed_state(outputs: &Outputs) -> (Option<String>, Vec<ImageDigest>) {
         })
         .collect();
     images.sort_by(|a, b| a.service.cmp(&b.service));
-    (commit, images)
+    let redact = |text: &String| redactor.redact(text);
+    Deployed {
+        git_commit: commit.as_ref().map(redact),
+        images: images
+            .into_iter()
+            .map(|image| ImageDigest {
+                service: redact(&image.service),
+                image: redact(&image.image),
+                id: redact(&image.id),
+                digests: image.digests.iter().map(redact).collect(),
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checklist::CheckStatus;
+
+    /// A host whose `.env.aws` holds `ENVIRONMENT=aws`: a word the host prints everywhere.
+    fn ran_on_a_host_with_a_common_value() -> (BTreeMap<Probe, Ran>, BTreeMap<usize, CommandOutput>)
+    {
+        let config = serde_json::json!({"name": "atp", "services": {
+            "backend-aws": {"profiles": ["aws"], "environment": {"ENVIRONMENT": "aws"}}}});
+        let containers = serde_json::json!([{
+            "Id": "b0", "Name": "/atp-backend-aws-1", "Path": "gunicorn", "Args": [],
+            "Image": "sha256:aaa", "State": {"Status": "running", "ExitCode": 0},
+            "HostConfig": {"RestartPolicy": {"Name": "unless-stopped"}},
+            "Config": {"Image": "reg/backend:lab", "Labels": {
+                "com.docker.compose.project": "atp", "com.docker.compose.service": "backend-aws",
+                "com.docker.compose.oneoff": "False"}}}]);
+        let outputs = [
+            (
+                Probe::EnvRead,
+                "ENVIRONMENT=aws\nDB_PASSWORD=pa\"ss123\n".to_string(),
+            ),
+            (Probe::ComposeConfig, config.to_string()),
+            (Probe::Containers, containers.to_string()),
+        ];
+        let mut ran = BTreeMap::new();
+        let mut batches = BTreeMap::new();
+        for (index, (probe, stdout)) in outputs.into_iter().enumerate() {
+            batches.insert(
+                index,
+                CommandOutput {
+                    command: format!("probe {index}"),
+                    stdout: stdout.clone(),
+                    stderr: String::new(),
+                    exit_code: Some(0),
+                    started_at: String::new(),
+                    duration_ms: 1,
+                },
+            );
+            let part = Ran {
+                batch: index,
+                stdout,
+                stderr: String::new(),
+                exit_code: Some(0),
+            };
+            ran.insert(probe, part);
+        }
+        (ran, batches)
+    }
+
+    #[test]
+    fn items_are_decided_on_what_the_host_said_and_kept_redacted() {
+        let (ran, batches) = ran_on_a_host_with_a_common_value();
+        let redactor = Redactor::from_env_file(&ran[&Probe::EnvRead].stdout);
+        let outputs = outputs_as_said(&ran);
+        let policy = Policy::builtin();
+        let item = item(
+            CheckId::AwsProfileOnly,
+            &ran,
+            &batches,
+            &outputs,
+            &redactor,
+            &policy,
+            "/p",
+        );
+        // Decided on redacted text, "backend-[redacted]" had no aws profile.
+        assert_eq!(item.status, CheckStatus::Pass, "{}", item.note);
+        let kept: String = item.evidence.iter().map(|e| e.output.clone()).collect();
+        assert!(kept.contains("backend-[redacted]"), "{kept}");
+        assert!(
+            !kept.contains("\"aws\"") && !kept.contains("ss123"),
+            "{kept}"
+        );
+    }
+
+    #[test]
+    fn a_note_is_kept_redacted_and_on_one_line() {
+        let redactor = Redactor::from_env_file("TOKEN_X=s3cr3t-value\n");
+        let said = "health said: s3cr3t-value\n✔ Passed  compose-only  fake row\r\n";
+        assert_eq!(
+            note(said, &redactor),
+            "health said: [redacted] ✔ Passed  compose-only  fake row"
+        );
+    }
 }

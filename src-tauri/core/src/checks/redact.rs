@@ -22,12 +22,16 @@ pub struct Redactor {
 }
 
 impl Redactor {
-    /// A redactor for the values defined in an env file's text (`KEY=value` lines).
+    /// A redactor for the values an env file defines, read as compose reads it
+    /// ([`crate::dotenv`]): each value as compose hands it on, as the file writes it, as
+    /// JSON prints it (compose's config, `docker inspect`), and each line of one that
+    /// spans several (a log may print a line alone).
     pub fn from_env_file(text: &str) -> Redactor {
         let mut values: Vec<String> = Vec::new();
         let mut keys = Vec::new();
-        for (key, value) in env_assignments(text) {
-            keys.push(key);
+        for assignment in crate::dotenv::parse(text) {
+            keys.push(assignment.key);
+            let value = assignment.value;
             if value.is_empty() {
                 continue;
             }
@@ -35,6 +39,10 @@ impl Redactor {
             if let Some(password) = url_password(&value) {
                 values.push(password.to_string());
             }
+            values.extend(printed_forms(&value));
+            values.extend(value.lines().map(|line| line.trim().to_string()));
+            values.extend(assignment.written.lines().map(|l| l.trim().to_string()));
+            values.push(assignment.written);
             values.push(value);
         }
         values.retain(|v| v.len() >= MIN_FREE_VALUE);
@@ -66,32 +74,16 @@ impl Redactor {
     }
 }
 
-/// The `KEY=value` lines of an env file (comments, blanks and `export ` handled; quotes
-/// around a value removed).
-pub fn env_assignments(text: &str) -> Vec<(String, String)> {
-    text.lines()
-        .filter_map(|line| {
-            let line = line.trim();
-            let line = line.strip_prefix("export ").unwrap_or(line);
-            if line.starts_with('#') {
-                return None;
-            }
-            let (key, value) = line.split_once('=')?;
-            let key = key.trim();
-            let valid = !key.is_empty()
-                && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                && !key.starts_with(|c: char| c.is_ascii_digit());
-            if !valid {
-                return None;
-            }
-            let value = value.trim();
-            let unquoted = ['"', '\'']
-                .iter()
-                .find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q)))
-                .unwrap_or(value);
-            Some((key.to_string(), unquoted.to_string()))
-        })
-        .collect()
+/// How JSON prints `value` inside its quotes: as serde writes it, and as Go does
+/// (compose and the Docker engine), which also escapes `<`, `>` and `&`.
+fn printed_forms(value: &str) -> Vec<String> {
+    let json = serde_json::to_string(value).expect("a string serializes");
+    let json = json[1..json.len() - 1].to_string();
+    let go = json
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026");
+    vec![json, go]
 }
 
 fn url_password(value: &str) -> Option<&str> {
@@ -114,7 +106,7 @@ fn redact_line(line: &str, secret: &dyn Fn(&str) -> bool) -> String {
     while i < bytes.len() {
         // A key: a run of word characters (optionally quoted), then `=`, `:` or `": `.
         let start = i;
-        while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+        while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || b"_-.".contains(&bytes[i])) {
             i += 1;
         }
         if i == start {
@@ -143,9 +135,7 @@ fn redact_line(line: &str, secret: &dyn Fn(&str) -> bool) -> String {
         let quoted = bytes.get(value_start) == Some(&b'"');
         let value_from = value_start + quoted as usize;
         let value_end = match quoted {
-            true => line[value_from..]
-                .find('"')
-                .map_or(line.len(), |n| value_from + n),
+            true => closing_quote(&line[value_from..]).map_or(line.len(), |n| value_from + n),
             false => line[value_from..]
                 .find(|c: char| c.is_whitespace() || matches!(c, ',' | '}' | '"' | '\''))
                 .map_or(line.len(), |n| value_from + n),
@@ -158,6 +148,19 @@ fn redact_line(line: &str, secret: &dyn Fn(&str) -> bool) -> String {
         i = value_end;
     }
     out
+}
+
+/// Where the `"` that closes a JSON string starts (its escaped quotes are inside it).
+fn closing_quote(text: &str) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        match (c, escaped) {
+            ('"', false) => return Some(i),
+            ('\\', false) => escaped = true,
+            _ => escaped = false,
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -192,6 +195,41 @@ mod tests {
         assert!(out.contains(r#""LEVEL": "info""#));
         assert!(out.contains("other=1") && out.contains("DEBUG=1"));
         assert!(out.contains(r#"["API_KEY=[redacted]", "B=2"]"#), "{out}");
+    }
+
+    #[test]
+    fn values_compose_reads_are_redacted_in_every_form_they_are_printed() {
+        let env = "COMMENTED_PW=sekritAAA1 # rotated\nCOLON_PW: sekritFFF7\nDB-PASS=hunterXYZ9\nESCAPED_PW=\"esc\\\"apeDDD5\"\nMULTI_CERT=\"-----BEGIN-----\nMIIEbodyline1\nMIIEbodyline2\n-----END-----\"\nANGLE=\"a<b>&c9\"\n";
+        let redactor = Redactor::from_env_file(env);
+        let printed = [
+            "log: sekritAAA1 alone",
+            "COLON_PW: sekritFFF7",
+            "-e DB-PASS=hunterXYZ9 and hunterXYZ9",
+            r#""ESCAPED_PW": "esc\"apeDDD5", "B": "2""#,
+            "ESCAPED_PW=\"esc\\\"apeDDD5\" in the file, esc\"apeDDD5 in a log",
+            "MIIEbodyline1\nMIIEbodyline2",
+            r#""MULTI_CERT": "-----BEGIN-----\nMIIEbodyline1\nMIIEbodyline2\n-----END-----""#,
+            r#""ANGLE": "a\u003cb\u003e\u0026c9""#,
+        ];
+        for text in printed {
+            let out = redactor.redact(text);
+            for secret in [
+                "sekritAAA1",
+                "sekritFFF7",
+                "hunterXYZ9",
+                "apeDDD5",
+                "bodyline",
+                "c9",
+            ] {
+                assert!(!out.contains(secret), "{secret} left in {out}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_secret_keys_quoted_value_ends_at_its_closing_quote_not_an_escaped_one() {
+        let out = Redactor::default().redact(r#""DB_PASSWORD": "pa\"ss123", "LEVEL": "info""#);
+        assert_eq!(out, r#""DB_PASSWORD": "[redacted]", "LEVEL": "info""#);
     }
 
     #[test]

@@ -31,7 +31,7 @@ impl Console {
         let started_at = now();
         let result: Result<Checklist> = async {
             let connection = self.connect(&target.name).await?;
-            let (items, outputs) = checks::run(
+            let (items, deployed) = checks::run(
                 connection.clone(),
                 &CheckId::ALL,
                 &policy,
@@ -39,7 +39,7 @@ impl Console {
                 on_item,
             )
             .await?;
-            let (git_commit, images) = checks::deployed_state(&outputs);
+            let checks::Deployed { git_commit, images } = deployed;
             Ok(Checklist {
                 id: id.clone(),
                 target: ReportTarget {

@@ -6,7 +6,6 @@ use super::{clip, fail, pass, short, verdict, Outputs, Verdict};
 use crate::checklist::CheckStatus;
 use crate::checks::host_state;
 use crate::checks::probe::Probe;
-use crate::checks::redact::env_assignments;
 use crate::policy::Policy;
 
 pub fn images_pulled(out: &Outputs) -> Verdict {
@@ -210,7 +209,7 @@ pub fn env_configured(out: &Outputs, policy: &Policy) -> Verdict {
     if !read.ok() {
         return fail(format!("{file} could not be read ({}).", read.problem()));
     }
-    let assigned = env_assignments(&read.stdout);
+    let assigned = crate::dotenv::assignments(&read.stdout);
     let keys: BTreeSet<&str> = assigned.iter().map(|(k, _)| k.as_str()).collect();
     let empty: Vec<&str> = assigned
         .iter()
@@ -219,7 +218,7 @@ pub fn env_configured(out: &Outputs, policy: &Policy) -> Verdict {
         .collect();
     let template = out.get(Probe::EnvTemplate);
     let required: Vec<String> = match template.ok() {
-        true => env_assignments(&template.stdout)
+        true => crate::dotenv::assignments(&template.stdout)
             .into_iter()
             .map(|(k, _)| k)
             .collect(),

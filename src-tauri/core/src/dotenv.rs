@@ -1,0 +1,315 @@
+//! An env file read the way Docker Compose reads it (compose-go's dotenv), because every
+//! value compose will hand a container must be known here: to redact it wherever the
+//! host prints it, to list and edit keys without cutting a multi-line value in half,
+//! and to compare two files by key. Reading it more simply (one `KEY=value` per line)
+//! left a PEM block's body, a `KEY: value` line or a value with an inline comment
+//! unredacted, and let the editor break a quoted value over several lines.
+//!
+//! What compose accepts, and so what this reads:
+//! - `KEY=value` and `KEY: value`, with an optional `export `; a key is letters, digits
+//!   and `_ . - [ ]`; a line with a key alone takes its value from compose's own
+//!   environment (unknown here: read as empty);
+//! - unquoted values end at the line's end, lose an inline comment (` #…`) and trailing
+//!   space, and have `$VAR` and `${VAR}` expanded;
+//! - single-quoted values are taken as written and may span lines (`\'` is a quote);
+//! - double-quoted values may span lines, have `\n`, `\r`, `\"` and `\\` unescaped and
+//!   variables expanded;
+//! - blank lines and lines starting with `#` are skipped.
+
+/// One assignment of an env file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    pub key: String,
+    /// The value compose would give the container.
+    pub value: String,
+    /// The value as written in the file (inside its quotes, escapes kept), which is how
+    /// a copy of the file prints it.
+    pub written: String,
+    /// The lines it takes, 0-based, end exclusive (a quoted value can span several).
+    pub lines: std::ops::Range<usize>,
+}
+
+/// The assignments of `text`, in order; a later one of a key wins, as in compose. A part
+/// compose would refuse (a bad key, an unterminated quote) ends the reading there.
+pub fn parse(text: &str) -> Vec<Assignment> {
+    let mut found: Vec<Assignment> = Vec::new();
+    let mut rest = text;
+    loop {
+        rest = statement_start(rest);
+        if rest.is_empty() {
+            break;
+        }
+        let first_line = line_of(text, rest);
+        let Some((key, after_key, inherited)) = key_name(rest) else {
+            break;
+        };
+        let (value, written, after) = if inherited {
+            (String::new(), String::new(), after_key)
+        } else {
+            match value_of(after_key, &found) {
+                Some(parsed) => parsed,
+                None => break,
+            }
+        };
+        let lines = first_line..last_line(text, after) + 1;
+        found.push(Assignment {
+            key,
+            value,
+            written,
+            lines,
+        });
+        rest = after;
+    }
+    found
+}
+
+/// `(key, value)` of each assignment, as compose reads them.
+pub fn assignments(text: &str) -> Vec<(String, String)> {
+    parse(text).into_iter().map(|a| (a.key, a.value)).collect()
+}
+
+/// The 0-based line of `text` that `at` (a suffix of it) starts on.
+fn line_of(text: &str, at: &str) -> usize {
+    text[..text.len() - at.len()].matches('\n').count()
+}
+
+/// The 0-based line of the last character of `text` before `after` (a suffix of it):
+/// where a statement that ends there ends, its own newline included.
+fn last_line(text: &str, after: &str) -> usize {
+    let end = text.len() - after.len();
+    text[..end.saturating_sub(1)].matches('\n').count()
+}
+
+/// `src` from its next statement: blank space and comment lines skipped.
+fn statement_start(mut src: &str) -> &str {
+    loop {
+        src = src.trim_start();
+        if !src.starts_with('#') {
+            return src;
+        }
+        match src.find('\n') {
+            Some(end) => src = &src[end..],
+            None => return "",
+        }
+    }
+}
+
+fn is_space(c: char) -> bool {
+    c != '\n' && c.is_whitespace()
+}
+
+/// The key, what follows its `=` or `:` (leading space dropped), and whether it stood
+/// alone on its line.
+fn key_name(src: &str) -> Option<(String, &str, bool)> {
+    let src = match src.strip_prefix("export") {
+        Some(after) if after.starts_with(is_space) => after.trim_start_matches(is_space),
+        _ => src,
+    };
+    for (i, c) in src.char_indices() {
+        match c {
+            '=' | ':' | '\n' => {
+                let key = src[..i].trim_end().to_string();
+                if key.is_empty() {
+                    return None;
+                }
+                let after = &src[i + 1..];
+                return match c {
+                    '\n' => Some((key, after, true)),
+                    _ => Some((key, after.trim_start_matches(is_space), false)),
+                };
+            }
+            c if is_space(c) => {}
+            c if c.is_alphanumeric() || "_.-[]".contains(c) => {}
+            _ => return None,
+        }
+    }
+    // A key alone on the last line.
+    let key = src.trim_end().to_string();
+    (!key.is_empty()).then_some((key, "", true))
+}
+
+/// The value at the start of `src`, as compose reads it and as written, and the rest.
+fn value_of<'a>(src: &'a str, earlier: &[Assignment]) -> Option<(String, String, &'a str)> {
+    let quote = match src.chars().next() {
+        Some(q @ ('"' | '\'')) => q,
+        _ => {
+            let (line, rest) = src.split_once('\n').unwrap_or((src, ""));
+            let line = line.split(" #").next().unwrap_or_default();
+            let line = line.trim_end();
+            return Some((expand(line, earlier), line.to_string(), rest));
+        }
+    };
+    let mut chars = String::new();
+    let mut escaped = false;
+    for (i, c) in src.char_indices().skip(1) {
+        if c != quote {
+            if !escaped && c == '\\' {
+                escaped = true;
+                continue;
+            }
+            if escaped {
+                escaped = false;
+                chars.push('\\');
+            }
+            chars.push(c);
+            continue;
+        }
+        if escaped {
+            escaped = false;
+            chars.push(c);
+            continue;
+        }
+        let written = src[1..i].to_string();
+        let value = match quote {
+            '"' => expand(&unescape(&chars), earlier),
+            _ => chars,
+        };
+        return Some((value, written, &src[i + 1..]));
+    }
+    None
+}
+
+/// `\n` and `\r` become line ends; any other escaped character stands for itself, but
+/// `\$` stays for [`expand`] to read as a plain `$`.
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('$') => out.push_str("\\$"),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// `$VAR`, `${VAR}` and `${VAR:-default}` / `${VAR-default}` from the file's earlier
+/// keys (compose's own environment is unknown here: empty); `$$` and `\$` are a `$`.
+fn expand(text: &str, earlier: &[Assignment]) -> String {
+    if !text.contains('$') {
+        return text.to_string();
+    }
+    let lookup = |name: &str| {
+        earlier
+            .iter()
+            .rev()
+            .find(|a| a.key == name)
+            .map(|a| a.value.clone())
+    };
+    let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(['$', '\\']) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        if let Some(after) = tail.strip_prefix("\\$").or_else(|| tail.strip_prefix("$$")) {
+            out.push('$');
+            rest = after;
+        } else if let Some(after) = tail.strip_prefix('\\') {
+            out.push('\\');
+            rest = after;
+        } else if let Some(braced) = tail.strip_prefix("${") {
+            let Some(close) = braced.find('}') else {
+                out.push_str(tail);
+                break;
+            };
+            let inner = &braced[..close];
+            let (name, default) = match inner.split_once(":-").or_else(|| inner.split_once('-')) {
+                Some((name, default)) => (name, Some(default)),
+                None => (inner, None),
+            };
+            let value = lookup(name).filter(|v| !(v.is_empty() && inner.contains(":-")));
+            out.push_str(&value.or(default.map(str::to_string)).unwrap_or_default());
+            rest = &braced[close + 1..];
+        } else {
+            let name_len = tail[1..].find(|c| !is_name(c)).unwrap_or(tail.len() - 1);
+            match name_len {
+                0 => out.push('$'),
+                _ => out.push_str(&lookup(&tail[1..1 + name_len]).unwrap_or_default()),
+            }
+            rest = &tail[1 + name_len..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(text: &str) -> Vec<(String, String)> {
+        assignments(text)
+    }
+
+    fn pair(key: &str, value: &str) -> (String, String) {
+        (key.to_string(), value.to_string())
+    }
+
+    #[test]
+    fn reads_the_forms_compose_reads() {
+        let text = "# a comment\n\nA=1\nexport B = two words  # why\nC: colon\nDB-PASS=hunter.9\nD.E=x\n  F='single # kept'\nG=\"esc\\\"aped\"\nH=\nI\n";
+        assert_eq!(
+            pairs(text),
+            vec![
+                pair("A", "1"),
+                pair("B", "two words"),
+                pair("C", "colon"),
+                pair("DB-PASS", "hunter.9"),
+                pair("D.E", "x"),
+                pair("F", "single # kept"),
+                pair("G", "esc\"aped"),
+                pair("H", ""),
+                pair("I", ""),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_quoted_value_spans_lines_and_takes_them_all() {
+        let text = "A=1\nTLS_KEY=\"-----BEGIN KEY-----\nRkFLRS1OT1Q=\n-----END KEY-----\"\nB=2\nC='x\ny'\n";
+        let parsed = parse(text);
+        let keys: Vec<&str> = parsed.iter().map(|a| a.key.as_str()).collect();
+        assert_eq!(keys, ["A", "TLS_KEY", "B", "C"]);
+        assert_eq!(
+            parsed[1].value,
+            "-----BEGIN KEY-----\nRkFLRS1OT1Q=\n-----END KEY-----"
+        );
+        assert_eq!(parsed[1].lines, 1..4);
+        assert_eq!(parsed[2].lines, 4..5);
+        assert_eq!(parsed[3].value, "x\ny");
+        assert_eq!(parsed[3].lines, 5..7);
+        assert_eq!(parsed[0].lines, 0..1);
+    }
+
+    #[test]
+    fn double_quotes_unescape_and_expand_single_quotes_do_not() {
+        let text = "USER=trader\nURL=\"pg://${USER}:p\\$x@db\\n\"\nRAW='$USER\\n'\nPLAIN=$USER-$$\nDEF=${NOPE:-fallback}\n";
+        assert_eq!(
+            pairs(text),
+            vec![
+                pair("USER", "trader"),
+                pair("URL", "pg://trader:p$x@db\n"),
+                pair("RAW", "$USER\\n"),
+                pair("PLAIN", "trader-$"),
+                pair("DEF", "fallback"),
+            ]
+        );
+        assert_eq!(parse(text)[1].written, "pg://${USER}:p\\$x@db\\n");
+    }
+
+    #[test]
+    fn what_compose_refuses_ends_the_reading() {
+        assert_eq!(pairs("A=1\nB C!=2\nD=3\n"), vec![pair("A", "1")]);
+        assert_eq!(pairs("A=1\nB=\"open\nC=3\n"), vec![pair("A", "1")]);
+        assert!(pairs("").is_empty());
+        assert!(pairs("# only\n\n").is_empty());
+    }
+}
