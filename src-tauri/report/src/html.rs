@@ -1,6 +1,8 @@
 //! The report as one self-contained HTML file: no external requests (inline styles, a
 //! meta CSP that allows nothing else), a print stylesheet, and askama's escaping of every
-//! value by default, since host output can hold any markup.
+//! value by default, since host output can hold any markup. Escaping for HTML leaves
+//! control characters be, and the file is read with `cat` too, so the whole page then
+//! passes through [`crate::inert::clean`].
 
 use askama::Template;
 use shipshape_core::checklist::{CheckGroup, CheckItem};
@@ -70,6 +72,7 @@ struct Page<'a> {
     deploy: Option<crate::deploy::DeployPart>,
 }
 
+/// The report as an HTML page, with every control character written out.
 pub fn render(report: &Report) -> String {
     let group = |g: CheckGroup| {
         let items = report
@@ -94,5 +97,6 @@ pub fn render(report: &Report) -> String {
         deploy: crate::deploy::part(report),
     }
     .render()
+    .map(|page| crate::inert::clean(&page).into_owned())
     .expect("the report template renders")
 }

@@ -7,9 +7,13 @@
 
 mod deploy;
 mod html;
+mod inert;
 pub mod markdown;
 mod pdf;
 mod words;
+
+#[cfg(test)]
+mod tests;
 
 use std::path::Path;
 

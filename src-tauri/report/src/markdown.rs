@@ -1,6 +1,8 @@
 //! The report as GitHub-flavoured Markdown: tables for the header and the checklist,
 //! then each item's evidence. Host output can hold anything (pipes, backticks, HTML), so
 //! table cells are escaped and output goes in fences longer than any backtick run in it.
+//! The whole document then passes through [`crate::inert::clean`], so no text in it,
+//! wherever it sits, can drive the terminal of someone who runs `cat` on it.
 
 use std::fmt::Write;
 
@@ -10,12 +12,13 @@ use shipshape_core::report::Report;
 use crate::words;
 
 /// Escapes text for a table cell or a paragraph: every ASCII punctuation mark that
-/// Markdown could read as syntax is backslash-escaped, and line breaks become spaces.
+/// Markdown could read as syntax is backslash-escaped, and line feeds become spaces (a
+/// carriage return is left for [`render`]'s cleaning to write out).
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
-            '\n' | '\r' => out.push(' '),
+            '\n' => out.push(' '),
             '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '~' | '&' => {
                 out.push('\\');
                 out.push(c);
@@ -38,7 +41,12 @@ fn fenced(out: &mut String, info: &str, text: &str) {
     let _ = writeln!(out, "{fence}{info}\n{body}\n{fence}\n");
 }
 
+/// The report in Markdown, with every control character written out.
 pub fn render(report: &Report) -> String {
+    crate::inert::clean(&document(report)).into_owned()
+}
+
+fn document(report: &Report) -> String {
     let mut out = String::new();
     let t = &report.target;
     let _ = writeln!(out, "# Deployment verification: {}\n", escape(&t.name));
@@ -103,12 +111,16 @@ pub fn render(report: &Report) -> String {
     }
     let _ = writeln!(
         out,
-        "\n---\n\nMade by Shipshape from journal record {} at chain head {}. Each output's SHA-256 is of the output as shown.",
+        "\n---\n\nMade by Shipshape from journal record {} at chain head {}. {}",
         escape(&report.record_id),
-        escape(&report.journal_head)
+        escape(&report.journal_head),
+        FOOTNOTE
     );
     out
 }
+
+/// What the hashes are of: outputs are shown cleaned and without their last line break.
+const FOOTNOTE: &str = "Each output's SHA-256 is of the output as captured and stored (after redaction), which the JSON report holds byte for byte; shown here, its control characters are written out (as `\\x1b`) and its last line break is left off.";
 
 fn deploy(out: &mut String, part: &crate::deploy::DeployPart) {
     let _ = writeln!(out, "\n## {}\n", escape(&part.heading));

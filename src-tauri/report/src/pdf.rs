@@ -248,17 +248,10 @@ impl<'f> Layout<'f> {
     }
 }
 
-/// Text a PDF can show: tabs as spaces, other control characters (terminal escapes) as
-/// a visible mark.
-fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\t' => "    ".to_string(),
-            '\n' => "\n".to_string(),
-            c if c.is_control() => "\u{FFFD}".to_string(),
-            c => c.to_string(),
-        })
-        .collect()
+/// Text a PDF can show: control characters and bidi overrides written out as every
+/// rendering writes them ([`crate::inert::clean`]), tabs as spaces.
+pub(crate) fn clean(text: &str) -> String {
+    crate::inert::clean(text).replace('\t', "    ")
 }
 
 fn status_cell(status: CheckStatus) -> (Face, Colour, String) {
@@ -385,7 +378,7 @@ fn lay_out(report: &Report, layout: &mut Layout) {
         7.5,
         MUTED,
         &format!(
-            "Made by Shipshape from journal record {} at chain head {}. Each SHA-256 is of the command's full output as stored.",
+            "Made by Shipshape from journal record {} at chain head {}. Each SHA-256 is of the command's full output as captured and stored (after redaction), which the JSON report holds byte for byte; shown here, its control characters are written out (as \\x1b).",
             report.record_id, report.journal_head
         ),
     );
@@ -459,12 +452,14 @@ fn evidence(layout: &mut Layout, item: &CheckItem) {
             true => layout.code(&e.command),
             false => layout.code(&format!("$ {}", e.command)),
         }
-        let lines: Vec<&str> = e.output.lines().collect();
+        // Cleaned before it is split, so a carriage return is shown, not dropped.
+        let output = clean(&e.output);
+        let lines: Vec<&str> = output.lines().collect();
         let shown = lines.len().min(MAX_OUTPUT_LINES);
         let mut text = lines[..shown].join("\n");
         if lines.len() > shown {
             text += &format!(
-                "\n[… {} more lines: the full output is in the JSON and HTML reports]",
+                "\n[… {} more lines: the full output is in the HTML report, and byte for byte in the JSON report]",
                 lines.len() - shown
             );
         }
@@ -483,9 +478,12 @@ pub fn render(report: &Report) -> Result<Vec<u8>, String> {
     let mut document = Document::new();
     document.set_metadata(
         Metadata::new()
-            .title(format!("Deployment verification: {}", report.target.name))
+            .title(clean(&format!(
+                "Deployment verification: {}",
+                report.target.name
+            )))
             .creator("Shipshape".to_string())
-            .authors(vec![report.operator.clone()]),
+            .authors(vec![clean(&report.operator)]),
     );
     for (n, ops) in layout.pages.iter().enumerate() {
         let settings = PageSettings::from_wh(WIDTH, HEIGHT).expect("A4 is a valid page");
@@ -536,11 +534,12 @@ pub fn render(report: &Report) -> Result<Vec<u8>, String> {
                 } => {
                     surface.set_fill(Some(fill(*colour)));
                     let font = fonts.get(*face).0.clone();
+                    // The page footers' target name and record come here unwrapped.
                     surface.draw_text(
                         Point::from_xy(*x, *y),
                         font,
                         *size,
-                        text,
+                        &clean(text),
                         false,
                         TextDirection::Auto,
                     );

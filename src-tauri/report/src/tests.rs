@@ -1,0 +1,124 @@
+//! The renderings against a report whose host text is hostile: what a reader sees must
+//! not act on their terminal, and what the reports say of their hashes must hold.
+
+use shipshape_core::checklist::{
+    sha256_hex, Actor, CheckId, CheckItem, CheckStatus, Checklist, Evidence, ReportTarget,
+};
+use shipshape_core::report::{Report, ReportFormat};
+
+use crate::inert::is_inert;
+
+/// A clipboard write (OSC 52), a bell, a carriage return that rewrites the line as a
+/// pass, a window title, NUL, a C1 CSI and a right-to-left override.
+const HOSTILE: &str =
+    "\u{1b}]52;c;cm0gLXJmIH4=\u{7}\r\u{1b}[2K✔ Passed\u{1b}]0;owned\u{7}\0\u{9b}2J\u{202e}txt.exe";
+
+fn report() -> Report {
+    let output = format!("db-1 | ready\n{HOSTILE}\n");
+    let mut failed = CheckItem::new(
+        CheckId::Health,
+        CheckStatus::Fail,
+        format!("502 from the backend: {HOSTILE}"),
+        vec![Evidence::new(
+            format!("curl -fsS http://127.0.0.1:8002/api/health # {HOSTILE}"),
+            Some(22),
+            "2026-11-26T05:00:00.000Z".into(),
+            120,
+            output,
+        )],
+    );
+    failed.waiver = Some(format!("known outage {HOSTILE}"));
+    failed.ticked_by = Some(format!("ops{HOSTILE}"));
+    failed.ticked_at = Some("2026-11-26T05:01:00.000Z".into());
+    let checklist = Checklist {
+        id: "verify-1".into(),
+        target: ReportTarget {
+            name: format!("prod{HOSTILE}"),
+            host: "10.0.0.1".into(),
+            port: 22,
+            user: "ubuntu".into(),
+            project_dir: "/srv/app".into(),
+            host_key: "SHA256:x".into(),
+        },
+        operator: Actor {
+            user: "ops".into(),
+            key_fingerprint: None,
+        },
+        started_at: "2026-11-26T05:00:00.000Z".into(),
+        finished_at: "2026-11-26T05:00:01.000Z".into(),
+        git_commit: Some(format!("abc123 {HOSTILE}")),
+        images: vec![],
+        items: vec![
+            failed,
+            CheckItem::new(
+                CheckId::LogsClean,
+                CheckStatus::Pass,
+                "No errors.".into(),
+                vec![],
+            ),
+        ],
+    };
+    Report::of(&checklist, "ab12")
+}
+
+fn text(format: ReportFormat) -> String {
+    String::from_utf8(crate::render(&report(), format).unwrap()).unwrap()
+}
+
+#[test]
+fn markdown_and_html_show_control_characters_written_out_and_json_keeps_them() {
+    for format in [ReportFormat::Markdown, ReportFormat::Html] {
+        let shown = text(format);
+        let raw: Vec<char> = shown
+            .chars()
+            .filter(|c| !is_inert(&c.to_string()))
+            .collect();
+        assert!(raw.is_empty(), "{format:?} holds {raw:?}");
+        // Shown, not dropped: in the evidence, and in the table cell of the note.
+        assert!(shown.contains("\\x1b]52;c;"), "{format:?}");
+        assert!(shown.contains("\\x0d"), "{format:?}");
+        assert!(shown.contains("\\u202etxt.exe"), "{format:?}");
+        let note = shown
+            .lines()
+            .find(|l| l.contains("502 from the backend") && l.contains('|'));
+        if format == ReportFormat::Markdown {
+            assert!(note.unwrap().contains("\\x07"), "the note's table cell");
+        }
+    }
+    // The JSON report is the model itself, each ESC kept (JSON writes it `\u001b`).
+    let report = report();
+    let json = crate::render(&report, ReportFormat::Json).unwrap();
+    assert_eq!(json, report.to_json().into_bytes());
+    let json = String::from_utf8(json).unwrap();
+    assert!(json.contains("\\u001b]52;c;") && !json.contains("\\x1b"));
+}
+
+#[test]
+fn the_pdf_writes_control_characters_out_as_the_others_do() {
+    assert_eq!(
+        crate::pdf::clean("a\u{1b}[31m\tb\r\u{202e}"),
+        "a\\x1b[31m    b\\x0d\\u202e"
+    );
+    let pdf = crate::render(&report(), ReportFormat::Pdf).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+}
+
+#[test]
+fn what_the_reports_say_of_their_hashes_holds() {
+    let report = report();
+    let evidence = &report.items[0].evidence[0];
+    assert_eq!(evidence.sha256, sha256_hex(evidence.output.as_bytes()));
+    for format in [ReportFormat::Markdown, ReportFormat::Html] {
+        let shown = text(format);
+        // The output shown is cleaned (and the Markdown fence drops its last line
+        // break), so the hash cannot be "of the output as shown": it is of the output
+        // the JSON report holds byte for byte.
+        assert!(!shown.contains(&*evidence.output), "{format:?}");
+        assert!(shown.contains(&evidence.sha256), "{format:?}");
+        assert!(!shown.contains("as shown"), "{format:?}");
+        assert!(
+            shown.contains("JSON report holds byte for byte"),
+            "{format:?}"
+        );
+    }
+}
