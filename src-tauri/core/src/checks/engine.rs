@@ -122,7 +122,7 @@ pub async fn read(
     let (logs, inspected) = tokio::join!(
         async {
             match wants(Probe::Logs) {
-                true => logs(connection, &list_path, &list, &listed).await.map(Some),
+                true => logs(connection, &list_path, &list).await.map(Some),
                 false => Ok(None),
             }
         },
@@ -213,17 +213,12 @@ async fn images(connection: &Connection, containers: &Transcript) -> Result<Tran
 }
 
 /// The last lines of each logged service's container, under `== SERVICE` lines.
-async fn logs(
-    connection: &Connection,
-    list_path: &str,
-    list: &Answer,
-    listed: &[(String, String)],
-) -> Result<Transcript> {
+async fn logs(connection: &Connection, list_path: &str, list: &Answer) -> Result<Transcript> {
     let mut transcript = Transcript::default();
     transcript.add_listing(list_path, list);
-    let ids: Vec<Option<&String>> = LOGGED_SERVICES
+    let ids: Vec<Vec<String>> = LOGGED_SERVICES
         .iter()
-        .map(|service| listed.iter().find(|(_, s)| s == service).map(|(id, _)| id))
+        .map(|service| service_containers(list, service))
         .collect();
     let paths: Vec<String> = ids
         .iter()
@@ -231,28 +226,61 @@ async fn logs(
         .map(|id| format!("/containers/{id}/logs?stdout=1&stderr=1&tail={LOG_LINES}"))
         .collect();
     let mut answers = all(connection, &paths).await?.into_iter();
-    for (service, id) in LOGGED_SERVICES.iter().zip(ids) {
+    for (service, ids) in LOGGED_SERVICES.iter().zip(ids) {
         transcript.stdout.push_str(&format!("== {service}\n"));
-        if id.is_none() {
+        if ids.is_empty() {
             transcript.stdout.push_str("(no container)\n");
             continue;
         }
-        let Some((path, answer)) = answers.next() else {
-            continue;
-        };
-        transcript.add(&path, &answer);
-        let text = if answer.status == 200 {
-            log_text(&answer)
-        } else {
-            answer.body.clone()
-        };
-        let text = String::from_utf8_lossy(&text);
-        transcript.stdout.push_str(&text);
-        if !text.is_empty() && !text.ends_with('\n') {
-            transcript.stdout.push('\n');
+        for _ in ids {
+            let Some((path, answer)) = answers.next() else {
+                continue;
+            };
+            transcript.add(&path, &answer);
+            let text = if answer.status == 200 {
+                log_text(&answer)
+            } else {
+                answer.body.clone()
+            };
+            let text = String::from_utf8_lossy(&text);
+            transcript.stdout.push_str(&text);
+            if !text.is_empty() && !text.ends_with('\n') {
+                transcript.stdout.push('\n');
+            }
         }
     }
     Ok(transcript)
+}
+
+/// The containers whose logs are `service`'s, as `compose logs SERVICE` reads them:
+/// every replica, never a one-off (`compose run`); the running ones if any run.
+fn service_containers(list: &Answer, service: &str) -> Vec<String> {
+    let Some(Value::Array(items)) = list.json() else {
+        return Vec::new();
+    };
+    let label = |c: &Value, name: &str| {
+        c.get("Labels")
+            .and_then(|l| l.get(name))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let mine: Vec<(String, bool)> = items
+        .iter()
+        .filter(|c| label(c, "com.docker.compose.service").as_deref() == Some(service))
+        .filter(|c| label(c, "com.docker.compose.oneoff").as_deref() != Some("True"))
+        .filter_map(|c| {
+            let id = c.get("Id")?.as_str()?;
+            let running = c.get("State").and_then(Value::as_str) == Some("running");
+            id.bytes()
+                .all(|b| b.is_ascii_hexdigit())
+                .then(|| (id.to_string(), running))
+        })
+        .collect();
+    let any_running = mine.iter().any(|(_, running)| *running);
+    mine.into_iter()
+        .filter(|(_, running)| *running || !any_running)
+        .map(|(id, _)| id)
+        .collect()
 }
 
 /// The project's containers in the engine's listing: id and compose service, in order.
@@ -473,6 +501,24 @@ mod tests {
         assert_eq!(log_text(&raw), b"plain text\n");
         assert_eq!(unframe(&body[..10]).unwrap(), b"ou");
         assert_eq!(unframe(b"x"), None);
+    }
+
+    #[test]
+    fn a_services_logs_are_its_replicas_never_a_one_off() {
+        let listing = serde_json::json!([
+            {"Id": "aa01", "State": "exited", "Labels": {"com.docker.compose.service": "backend-aws", "com.docker.compose.oneoff": "True"}},
+            {"Id": "bb02", "State": "running", "Labels": {"com.docker.compose.service": "backend-aws", "com.docker.compose.oneoff": "False"}},
+            {"Id": "cc03", "State": "running", "Labels": {"com.docker.compose.service": "backend-aws", "com.docker.compose.oneoff": "False"}},
+            {"Id": "dd04", "State": "exited", "Labels": {"com.docker.compose.service": "frontend-aws", "com.docker.compose.oneoff": "False"}}
+        ]);
+        let list = Answer {
+            status: 200,
+            body: listing.to_string().into_bytes(),
+            problem: None,
+        };
+        assert_eq!(service_containers(&list, "backend-aws"), ["bb02", "cc03"]);
+        assert_eq!(service_containers(&list, "frontend-aws"), ["dd04"]);
+        assert!(service_containers(&list, "db").is_empty());
     }
 
     #[test]

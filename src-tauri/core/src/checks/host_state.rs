@@ -171,7 +171,12 @@ pub fn images(text: &str) -> BTreeMap<String, ImageNow> {
             continue;
         };
         let digests = strings(image.get("RepoDigests"));
-        for tag in strings(image.get("RepoTags")) {
+        // A container may name its image by digest (`repo@sha256:…`): pinned, it is
+        // found by that.
+        for tag in strings(image.get("RepoTags"))
+            .into_iter()
+            .chain(digests.clone())
+        {
             found.insert(
                 tag,
                 ImageNow {
@@ -182,6 +187,25 @@ pub fn images(text: &str) -> BTreeMap<String, ImageNow> {
         }
     }
     found
+}
+
+/// The image `name` (as a container or compose writes it) names among `images`: as
+/// written, or as the engine lists it (Docker Hub's `docker.io/library/` dropped, and
+/// `:latest` where no tag or digest is given).
+pub fn image_named<'a>(images: &'a BTreeMap<String, ImageNow>, name: &str) -> Option<&'a ImageNow> {
+    if let Some(found) = images.get(name) {
+        return Some(found);
+    }
+    let short = name
+        .strip_prefix("docker.io/library/")
+        .or_else(|| name.strip_prefix("docker.io/"))
+        .unwrap_or(name);
+    let last = short.rsplit('/').next().unwrap_or(short);
+    let tagged = match last.contains(':') || last.contains('@') {
+        true => short.to_string(),
+        false => format!("{short}:latest"),
+    };
+    images.get(&tagged)
 }
 
 /// A running container's published port, from the engine's list.

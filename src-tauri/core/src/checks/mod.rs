@@ -371,8 +371,7 @@ fn deployed_state(outputs: &Outputs, redactor: &Redactor) -> Deployed {
             service: c.service.clone(),
             image: c.image_tag.clone(),
             id: c.image_id.clone(),
-            digests: now
-                .get(&c.image_tag)
+            digests: host_state::image_named(&now, &c.image_tag)
                 .map(|i| i.digests.clone())
                 .unwrap_or_default(),
         })

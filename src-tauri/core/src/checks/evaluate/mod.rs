@@ -158,7 +158,7 @@ pub fn evaluate(id: CheckId, out: &Outputs, policy: &Policy, project_dir: &str) 
         CheckId::CodeDeployed => code_deployed(out, policy),
         CheckId::ImagesPulled => services::images_pulled(out),
         CheckId::ServicesUpdated => services::services_updated(out),
-        CheckId::ServicesRunning => services::services_running(out),
+        CheckId::ServicesRunning => services::services_running(out, policy),
         CheckId::EnvConfigured => services::env_configured(out, policy),
         CheckId::Migrations => migrations(out, policy),
         CheckId::Health => health(out, policy),
@@ -333,18 +333,46 @@ const ERROR_MARKS: [&str; 9] = [
     "Error:",
 ];
 
+/// Each logged service's lines. Its heading comes in [`LOGGED_SERVICES`]' order, so a
+/// log line that starts with `== ` (a banner) stays a line of its service's log.
+fn logged_sections(text: &str) -> std::collections::BTreeMap<&'static str, Vec<String>> {
+    let mut found = std::collections::BTreeMap::new();
+    let mut expected = LOGGED_SERVICES.iter().peekable();
+    let mut current: Option<&'static str> = None;
+    for line in text.lines() {
+        if let Some(next) = expected.peek() {
+            if line.strip_prefix("== ") == Some(**next) {
+                current = Some(**next);
+                found.insert(**next, Vec::new());
+                expected.next();
+                continue;
+            }
+        }
+        if let Some(service) = current {
+            found
+                .get_mut(service)
+                .expect("a section begun")
+                .push(line.to_string());
+        }
+    }
+    found
+}
+
 fn logs_clean(out: &Outputs) -> Verdict {
     let probe = out.get(Probe::Logs);
     if !probe.ok() {
         return fail(format!("The logs could not be read ({}).", probe.problem()));
     }
-    let sections = host_state::sections(&probe.stdout);
+    let sections = logged_sections(&probe.stdout);
     let mut found = Vec::new();
     let mut missing = Vec::new();
     for service in LOGGED_SERVICES {
-        let lines = sections.get(service).cloned().unwrap_or_default();
+        let Some(lines) = sections.get(service) else {
+            missing.push(format!("{service} (its logs were not read)"));
+            continue;
+        };
         if lines.first().map(String::as_str) == Some("(no container)") {
-            missing.push(service);
+            missing.push(service.to_string());
         }
         for line in lines
             .iter()

@@ -31,7 +31,7 @@ pub fn images_pulled(out: &Outputs) -> Verdict {
     let mut stale = Vec::new();
     let mut shown = Vec::new();
     for container in &running {
-        match now.get(&container.image_tag) {
+        match host_state::image_named(&now, &container.image_tag) {
             Some(image) if image.id == container.image_id => {
                 // The registry digest (`repo@sha256:...`), shortened; all of it is in the
                 // evidence and the report's images.
@@ -83,6 +83,9 @@ pub fn services_updated(out: &Outputs) -> Verdict {
     let text = format!("{}\n{}", probe.stdout, probe.stderr);
     let mut pending = Vec::new();
     let mut up_to_date = 0;
+    // Compose waits for the dependencies a `depends_on` condition names on every `up`,
+    // changed or not: `Waiting`, then `Healthy` (or `Exited` for one that must complete).
+    let mut waited_for: BTreeSet<String> = BTreeSet::new();
     for line in text.lines() {
         let line = line.trim().trim_start_matches("DRY-RUN MODE -").trim();
         let Some(rest) = line.strip_prefix("Container ") else {
@@ -94,6 +97,10 @@ pub fn services_updated(out: &Outputs) -> Verdict {
         };
         match action {
             "Running" => up_to_date += 1,
+            "Waiting" => {
+                waited_for.insert(name.to_string());
+            }
+            "Healthy" | "Exited" if waited_for.contains(name) => {}
             _ => pending.push(format!(
                 "{name} {}",
                 words.fold(action.to_string(), |a, w| a + " " + w)
@@ -117,7 +124,10 @@ pub fn services_updated(out: &Outputs) -> Verdict {
     ))
 }
 
-pub fn services_running(out: &Outputs) -> Verdict {
+/// Every service must run, but one outside the policy's list (a job of the aws profile)
+/// may have ended well: the policy's own services are long-running, so one of them that
+/// exited, however cleanly, was stopped.
+pub fn services_running(out: &Outputs, policy: &Policy) -> Verdict {
     let (_, services) = match out.read_config() {
         Ok(found) => found,
         Err(failed) => return failed,
@@ -146,7 +156,9 @@ pub fn services_running(out: &Outputs) -> Verdict {
                 }
                 ("running", _) => {}
                 ("exited", _)
-                    if c.exit_code == 0 && matches!(c.restart_policy.as_str(), "" | "no") =>
+                    if c.exit_code == 0
+                        && matches!(c.restart_policy.as_str(), "" | "no")
+                        && !policy.services.contains(&service.name) =>
                 {
                     one_shots.push(service.name.clone())
                 }

@@ -255,3 +255,91 @@ fn code_logs_and_updates_are_read_from_their_probes() {
         verdict.note
     );
 }
+
+#[test]
+fn waiting_for_a_healthy_dependency_is_no_pending_change() {
+    let plan = |lines: &str| outputs(&[(Probe::ComposeDryRun, ok(lines))]);
+    let waits = " DRY-RUN MODE -  Container atp-db-1  Running\n DRY-RUN MODE -  Container atp-backend-aws-1  Running\n DRY-RUN MODE -  Container atp-db-1  Waiting\n DRY-RUN MODE -  Container atp-db-1  Healthy\n DRY-RUN MODE -  Container atp-job-1  Waiting\n DRY-RUN MODE -  Container atp-job-1  Exited\n";
+    let verdict = status(CheckId::ServicesUpdated, &plan(waits));
+    assert_eq!(verdict.status, CheckStatus::Pass, "{}", verdict.note);
+    let failed_dependency = format!("{waits} DRY-RUN MODE -  Container atp-db-1  Error\n");
+    let verdict = status(CheckId::ServicesUpdated, &plan(&failed_dependency));
+    assert_eq!(verdict.status, CheckStatus::Fail, "{}", verdict.note);
+    let started = " DRY-RUN MODE -  Container atp-db-1  Running\n DRY-RUN MODE -  Container atp-backend-aws-1  Healthy\n";
+    let verdict = status(CheckId::ServicesUpdated, &plan(started));
+    assert_eq!(verdict.status, CheckStatus::Fail, "{}", verdict.note);
+}
+
+#[test]
+fn a_policy_service_that_exited_cleanly_was_stopped_but_a_job_may_end() {
+    let stopped = |service: &str| {
+        let mut db = container(service, "exited", "postgres");
+        db["HostConfig"]["RestartPolicy"]["Name"] = "no".into();
+        let all = serde_json::json!([container("backend-aws", "running", "gunicorn app:app"), db]);
+        let config = serde_json::json!({"name": "atp", "services": {
+            "backend-aws": {"profiles": ["aws"], "command": ["gunicorn", "app:app"]},
+            service: {"profiles": ["aws"]}}});
+        outputs(&[
+            (Probe::Containers, ok(&all.to_string())),
+            (Probe::ComposeConfig, ok(&config.to_string())),
+        ])
+    };
+    let verdict = status(CheckId::ServicesRunning, &stopped("db"));
+    assert_eq!(verdict.status, CheckStatus::Fail, "{}", verdict.note);
+    assert!(verdict.note.contains("db is exited"), "{}", verdict.note);
+    let verdict = status(CheckId::ServicesRunning, &stopped("seed-job"));
+    assert_eq!(verdict.status, CheckStatus::Pass, "{}", verdict.note);
+    assert!(
+        verdict.note.contains("ended well: seed-job"),
+        "{}",
+        verdict.note
+    );
+}
+
+#[test]
+fn a_banner_line_in_a_log_does_not_hide_the_lines_after_it_and_an_unread_log_is_said() {
+    let logs = |text: &str| outputs(&[(Probe::Logs, ok(text))]);
+    let banner = "== backend-aws\n== Running migrations ==\nERROR migration 7 failed\n== frontend-aws\nready\n";
+    let verdict = status(CheckId::LogsClean, &logs(banner));
+    assert_eq!(verdict.status, CheckStatus::Fail, "{}", verdict.note);
+    assert!(
+        verdict.note.contains("migration 7 failed"),
+        "{}",
+        verdict.note
+    );
+    let unread = status(CheckId::LogsClean, &logs("== frontend-aws\nready\n"));
+    assert_eq!(unread.status, CheckStatus::Warn, "{}", unread.note);
+    assert!(
+        unread.note.contains("backend-aws (its logs were not read)"),
+        "{}",
+        unread.note
+    );
+}
+
+#[test]
+fn an_image_pinned_by_digest_or_named_without_a_tag_is_found() {
+    let mut backend = container("backend-aws", "running", "gunicorn app:app");
+    backend["Config"]["Image"] = "reg/backend@sha256:abc".into();
+    let mut db = container("db", "running", "postgres");
+    db["Config"]["Image"] = "docker.io/library/postgres".into();
+    let images = [
+        serde_json::json!({"Id": "sha256:aaa", "RepoTags": ["reg/backend:lab"], "RepoDigests": ["reg/backend@sha256:abc"]}),
+        serde_json::json!({"Id": "sha256:aaa", "RepoTags": ["postgres:latest"], "RepoDigests": []}),
+    ]
+    .map(|i| i.to_string())
+    .join("\n");
+    let out = outputs(&[
+        (
+            Probe::Containers,
+            ok(&serde_json::json!([backend, db]).to_string()),
+        ),
+        (Probe::Images, ok(&images)),
+    ]);
+    let verdict = status(CheckId::ImagesPulled, &out);
+    assert_eq!(verdict.status, CheckStatus::Pass, "{}", verdict.note);
+    assert!(
+        verdict.note.contains("backend-aws sha256:abc"),
+        "{}",
+        verdict.note
+    );
+}
