@@ -42,7 +42,7 @@ fn a_key_is_set_and_removed_by_name_and_its_value_is_kept_nowhere_else() {
     let keys = ok(&shipshape(&lab, home.path(), &["env", "keys", TARGET]));
     assert!(keys.lines().any(|l| l == "DATABASE_URL"), "{keys}");
     let original = std::fs::read_to_string(&env_file).unwrap();
-    for (_, value) in shipshape_core::checks::redact::env_assignments(&original) {
+    for (_, value) in shipshape_core::dotenv::assignments(&original) {
         assert!(
             value.len() < 3 || !keys.contains(&value),
             "a value is listed: {keys}"

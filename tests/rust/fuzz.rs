@@ -119,13 +119,16 @@ fn targets() -> Vec<Target> {
             name: ".env.aws",
             seeds: vec![
                 "# fake values\nDATABASE_URL=postgres://u:fake@db/x\nexport API_TOKEN='not-a-token'\nEMPTY=\nQUOTED=\"a b # c\"\n  SPACED = v \nBROKEN\n",
+                "A: 1 # c\nFAKE_PEM=\"-----BEGIN-----\nZmFrZQ==\n-----END-----\"\nESC=\"x\\\"y\\n${A}\"\nB-C.D='multi\nline'\n",
             ],
             run: |text, _| {
                 let _ = env_file::keys(text);
                 let _ = env_file::KeyChanges::between(text, "A=1\nB=2\n");
                 let redactor = redact::Redactor::from_env_file(text);
                 let _ = redactor.redact(text);
-                let _ = redact::env_assignments(text);
+                let _ = shipshape_core::dotenv::parse(text);
+                let _ = env_file::set(text, "FUZZ_KEY", "fake value");
+                let _ = env_file::unset(text, "A");
             },
         },
         Target {

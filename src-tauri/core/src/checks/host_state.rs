@@ -15,7 +15,13 @@ pub struct ConfigService {
     pub command: String,
     /// The environment's keys (values are redacted anyway).
     pub env_keys: Vec<String>,
+    /// The settings servers read from the environment that can turn reloading on
+    /// (`GUNICORN_CMD_ARGS`, `UVICORN_RELOAD`), as `KEY=value`.
+    pub server_settings: Vec<String>,
 }
+
+/// Environment variables that set a Python server's options, `--reload` among them.
+pub const SERVER_SETTINGS: [&str; 2] = ["GUNICORN_CMD_ARGS", "UVICORN_RELOAD"];
 
 /// The services of a `docker compose config --format json`; `None` if it is not that.
 pub fn config_services(json: &str) -> Option<(String, Vec<ConfigService>)> {
@@ -41,15 +47,21 @@ pub fn config_services(json: &str) -> Option<(String, Vec<ConfigService>)> {
         .map(|(name, service)| {
             let mut command = words(service.get("entrypoint"));
             command.extend(words(service.get("command")));
-            let env_keys = match service.get("environment") {
-                Some(Value::Object(map)) => map.keys().cloned().collect(),
-                _ => Vec::new(),
-            };
+            let environment = service.get("environment").and_then(Value::as_object);
+            let env_keys = environment.map(|map| map.keys().cloned().collect());
+            let server_settings = SERVER_SETTINGS
+                .iter()
+                .filter_map(|key| {
+                    let value = environment?.get(*key)?.as_str()?;
+                    Some(format!("{key}={value}"))
+                })
+                .collect();
             ConfigService {
                 name: name.clone(),
                 profiles: words(service.get("profiles")),
                 command: command.join(" "),
-                env_keys,
+                env_keys: env_keys.unwrap_or_default(),
+                server_settings,
             }
         })
         .collect();

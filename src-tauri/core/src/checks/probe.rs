@@ -197,25 +197,29 @@ END { for (i = 1; i <= count; i++) if (args[order[i]] != "") { print order[i], a
   { echo "no arguments could be read for processes $pids" >&2; exit 1; }"#;
 
 /// Whether systemd runs here, then the unit files that name a service or the project
-/// (transient ones too: `systemd-run` leaves no file elsewhere), then the service
-/// units running now, by their cgroups. `$1` is the project directory, then the service
-/// names. A merged `/usr` is read once; no `systemctl`: the files say it all, cheaper.
+/// (system and user units, local ones, drop-ins, transient ones too: `systemd-run`
+/// leaves no file elsewhere; a masked unit, linked to `/dev/null`, can never run and is
+/// left out), then the service units running now, the system's and the users', by their
+/// cgroups. `$1` is the project directory, then the service names. A merged `/usr` is
+/// read once; no `systemctl`: the files say it all, cheaper.
 const SYSTEMD_SCRIPT: &str = r#"dir=$1; shift
 if [ -d /run/systemd/system ]; then echo '== systemd running'; else echo '== systemd not running'; fi
 echo '== unit files'
 units=
-for d in /etc/systemd/system /run/systemd/system /run/systemd/transient /lib/systemd/system /usr/lib/systemd/system; do
+for d in /etc/systemd/system /run/systemd/system /run/systemd/transient /usr/local/lib/systemd/system /lib/systemd/system /usr/lib/systemd/system \
+         /etc/systemd/user /usr/lib/systemd/user "$HOME/.config/systemd/user"; do
   [ -d "$d" ] || continue
   [ "$d" = /usr/lib/systemd/system ] && [ /lib/systemd/system -ef "$d" ] && continue
-  units="$units $d/*.service"
+  units="$units $d/*.service $d/*.service.d/*.conf"
   for service in "$@"; do
-    for f in "$d/$service.service" "$d/${service%-aws}.service"; do [ -e "$f" ] && echo "$f"; done
+    for f in "$d/$service.service" "$d/${service%-aws}.service"; do [ -e "$f" ] && ! [ "$f" -ef /dev/null ] && echo "$f"; done
   done
 done
 grep -l -s -F -e "$dir" $units /dev/null
 if [ -d /run/systemd/system ]; then
   echo '== running units'
-  for u in /sys/fs/cgroup/system.slice/*.service /sys/fs/cgroup/systemd/system.slice/*.service; do [ -d "$u" ] && echo "${u##*/}"; done
+  for u in /sys/fs/cgroup/system.slice/*.service /sys/fs/cgroup/systemd/system.slice/*.service \
+           /sys/fs/cgroup/user.slice/user-*.slice/user@*.service/app.slice/*.service; do [ -d "$u" ] && echo "${u##*/}"; done
 fi
 exit 0"#;
 
@@ -296,6 +300,31 @@ impl Probe {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn systemd_units_of_a_user_or_a_drop_in_are_found_and_a_masked_one_is_not() {
+        let home = tempfile::tempdir().unwrap();
+        let user_units = home.path().join(".config/systemd/user");
+        std::fs::create_dir_all(user_units.join("trader.service.d")).unwrap();
+        std::fs::write(user_units.join("market-updater.service"), "[Service]\n").unwrap();
+        std::os::unix::fs::symlink("/dev/null", user_units.join("backend.service")).unwrap();
+        let dir = "/srv/atp-under-test";
+        std::fs::write(
+            user_units.join("trader.service.d/run.conf"),
+            format!("[Service]\nWorkingDirectory={dir}\n"),
+        )
+        .unwrap();
+        let out = std::process::Command::new("sh")
+            .args(["-c", SYSTEMD_SCRIPT, "shipshape-systemd", dir])
+            .args(["backend-aws", "market-updater-aws"])
+            .env("HOME", home.path())
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(said.contains("user/market-updater.service\n"), "{said}");
+        assert!(said.contains("trader.service.d/run.conf\n"), "{said}");
+        assert!(!said.contains("backend.service"), "{said}");
+    }
 
     #[test]
     fn probes_quote_the_project_dir_and_run_compose_only_twice() {

@@ -31,6 +31,26 @@ pub fn no_reload(out: &Outputs, policy: &Policy) -> Verdict {
                 clip(&service.command, 120)
             ));
         }
+        // Gunicorn and Uvicorn also take their options from the environment.
+        for setting in &service.server_settings {
+            let (key, value) = setting.split_once('=').unwrap_or((setting, ""));
+            let reloads = match key {
+                "UVICORN_RELOAD" => {
+                    matches!(
+                        value.trim().to_ascii_lowercase().as_str(),
+                        "1" | "true" | "yes" | "on"
+                    )
+                }
+                _ => forbidden(value).is_some(),
+            };
+            if reloads {
+                found.push(format!(
+                    "the compose config sets {} {}",
+                    service.name,
+                    clip(setting, 120)
+                ));
+            }
+        }
     }
     for c in containers.iter().filter(|c| c.state == "running") {
         if let Some(pattern) = forbidden(&c.process) {
@@ -58,6 +78,9 @@ pub fn no_reload(out: &Outputs, policy: &Policy) -> Verdict {
         .filter_map(|line| line.split_once(' '))
         .collect();
     let mut counted = 0;
+    let backend = &policy.migration_service;
+    // A main process that is a script (`start.sh`) may exec Gunicorn or start it.
+    let mut gunicorn_in_backend = false;
     for line in sections.get("processes").into_iter().flatten() {
         let Some((pid, args)) = line.trim().split_once(char::is_whitespace) else {
             continue;
@@ -69,6 +92,7 @@ pub fn no_reload(out: &Outputs, policy: &Policy) -> Verdict {
             continue;
         };
         counted += 1;
+        gunicorn_in_backend |= &owner.service == backend && args.contains("gunicorn");
         if let Some(pattern) = forbidden(args) {
             found.push(format!(
                 "process {pid} in {} runs \"{pattern}\": \"{}\"",
@@ -80,13 +104,12 @@ pub fn no_reload(out: &Outputs, policy: &Policy) -> Verdict {
     if !found.is_empty() {
         return fail(format!("{}.", found.join("; ")));
     }
-    let backend = &policy.migration_service;
     let running_backend = containers
         .iter()
         .find(|c| &c.service == backend && c.state == "running" && !c.one_off);
     match running_backend {
         None => fail(format!("{backend} is not running, so what serves it cannot be checked.")),
-        Some(c) if !c.process.contains("gunicorn") => fail(format!(
+        Some(c) if !c.process.contains("gunicorn") && !gunicorn_in_backend => fail(format!(
             "{backend} does not run under Gunicorn: its main process is \"{}\".",
             clip(&c.process, 120)
         )),

@@ -343,3 +343,41 @@ fn an_image_pinned_by_digest_or_named_without_a_tag_is_found() {
         verdict.note
     );
 }
+
+#[test]
+fn reload_set_through_the_environment_fails_and_gunicorn_behind_a_script_passes() {
+    let with_env = |key: &str, value: &str| {
+        let config = serde_json::json!({"name": "atp", "services": {
+            "backend-aws": {"profiles": ["aws"], "command": ["gunicorn", "app:app"],
+                            "environment": {key: value}},
+            "db": {"profiles": ["aws"]}}});
+        outputs(&[(Probe::ComposeConfig, ok(&config.to_string()))])
+    };
+    for (key, value) in [
+        ("GUNICORN_CMD_ARGS", "--workers 2 --reload"),
+        ("UVICORN_RELOAD", "True"),
+    ] {
+        let verdict = status(CheckId::NoReload, &with_env(key, value));
+        assert_eq!(verdict.status, CheckStatus::Fail, "{key}: {}", verdict.note);
+        assert!(verdict.note.contains(key), "{}", verdict.note);
+    }
+    let verdict = status(CheckId::NoReload, &with_env("UVICORN_RELOAD", "false"));
+    assert_eq!(verdict.status, CheckStatus::Pass, "{}", verdict.note);
+
+    let script = serde_json::json!([
+        container("backend-aws", "running", "/app/start.sh"),
+        container("db", "running", "postgres")
+    ]);
+    let gunicorn = "== cgroups\n31 backend-aws0000000000\n== processes\n   31 /usr/local/bin/gunicorn app:app --workers 2\n";
+    let out = outputs(&[
+        (Probe::Containers, ok(&script.to_string())),
+        (Probe::Processes, ok(gunicorn)),
+    ]);
+    let verdict = status(CheckId::NoReload, &out);
+    assert_eq!(verdict.status, CheckStatus::Pass, "{}", verdict.note);
+    let nothing = outputs(&[(Probe::Containers, ok(&script.to_string()))]);
+    assert_eq!(
+        status(CheckId::NoReload, &nothing).status,
+        CheckStatus::Fail
+    );
+}
