@@ -2,8 +2,16 @@
 //! written where the operator says, signed with a key from the keyring, co-signed by
 //! reviewers; each export and co-signature is itself a journal entry, so the history
 //! lists every report made and who signed it.
+//!
+//! Nothing is made or signed from a journal whose hash chain does not hold: a row
+//! edited behind Shipshape's back (a failure turned into a pass) would otherwise come
+//! out as a signed report that says "Passed", with the edited journal's head on it.
+
+#[cfg(test)]
+mod tests;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -12,7 +20,7 @@ use super::Console;
 use crate::checklist::{sha256_hex, Actor};
 use crate::error::{Error, Result};
 use crate::history::{now, operator};
-use crate::journal::Entry;
+use crate::journal::{Entry, Journal};
 use crate::report::{sign, Report, ReportFormat, Signer};
 
 /// Exported reports, PDF included, are well under this; a larger file is not one of them.
@@ -39,8 +47,9 @@ impl Console {
     /// The report of the verification `record_id` (or of the one that ended deploy
     /// `record_id`), with every tick and waiver made so far, the deploy it ended if any,
     /// and the journal's current chain head.
+    /// Refused if the journal's chain does not hold.
     pub fn report(&self, record_id: &str) -> Result<Report> {
-        let journal = self.journal()?;
+        let (journal, head) = self.intact_journal()?;
         let record_id = match journal.deploy(record_id)? {
             Some(deploy) => deploy.checklist.ok_or_else(|| {
                 Error::BadInput(format!(
@@ -51,7 +60,7 @@ impl Console {
         };
         let record_id = record_id.as_str();
         let checklist = journal.checklist(record_id)?;
-        let mut report = Report::of(&checklist, &journal.head()?);
+        let mut report = Report::of(&checklist, &head);
         report.deploy = journal.deploy_of_checklist(record_id)?;
         Ok(report)
     }
@@ -97,7 +106,8 @@ impl Console {
     }
 
     /// Writes `bytes` (the report rendered in `format`) to `path`, signs the file with
-    /// the key `sign_with` if given, and records the export.
+    /// the key `sign_with` if given, and records the export. Refused if the journal's
+    /// chain does not hold (now, not only when `report` was made).
     pub async fn save_report(
         &self,
         report: &Report,
@@ -107,6 +117,7 @@ impl Console {
         sign_with: Option<&str>,
     ) -> Result<ReportExport> {
         self.check_report_destination(path, sign_with)?;
+        let (journal, _) = self.intact_journal()?;
         crate::settings::write_atomically(path, bytes)?;
         let (signature, key_fingerprint) = match sign_with {
             Some(name) => {
@@ -128,20 +139,20 @@ impl Console {
             signature,
             cosigners: Vec::new(),
         };
-        self.journal()?
-            .append(&export.record_id, &Entry::ReportExported(export.clone()))?;
+        journal.append(&export.record_id, &Entry::ReportExported(export.clone()))?;
         Ok(export)
     }
 
     /// Co-signs an exported report file with a reviewer's key: writes `FILE.KEY.sig` and
-    /// records who signed it.
+    /// records who signed it. Refused if the journal's chain does not hold: the export
+    /// record that vouches for the file is in it.
     pub async fn cosign_report(&self, path: &Path, key_name: &str) -> Result<Signer> {
         crate::keys::validate_name(key_name)?;
+        let (journal, _) = self.intact_journal()?;
         let bytes =
             crate::input::read_named_file(path, "the report", "a report", MAX_REPORT_BYTES)?;
         let sha256 = sha256_hex(&bytes);
-        let export = self
-            .report_exports()?
+        let export = exports_in(&journal)?
             .into_iter()
             .rev()
             .find(|e| e.sha256 == sha256)
@@ -161,7 +172,7 @@ impl Console {
             signed_at: now(),
             signature_file: written,
         };
-        self.journal()?.append(
+        journal.append(
             &export.record_id,
             &Entry::ReportCosigned {
                 sha256,
@@ -198,19 +209,25 @@ impl Console {
 
     /// Every report exported, oldest first, with its co-signers.
     pub fn report_exports(&self) -> Result<Vec<ReportExport>> {
-        let mut exports: Vec<ReportExport> = Vec::new();
-        for entry in self.journal()?.report_entries()? {
-            match entry {
-                Entry::ReportExported(export) => exports.push(export),
-                Entry::ReportCosigned { sha256, signer } => {
-                    if let Some(export) = exports.iter_mut().rev().find(|e| e.sha256 == sha256) {
-                        export.cosigners.push(signer);
-                    }
-                }
-                _ => {}
-            }
+        exports_in(&*self.journal()?)
+    }
+
+    /// The journal with its chain walked: an error naming the first entry that does
+    /// not hold, or the journal and its head.
+    fn intact_journal(&self) -> Result<(Arc<Journal>, String)> {
+        let journal = self.journal()?;
+        let chain = journal.verify()?;
+        match chain.broken {
+            Some(broken) => Err(Error::JournalBroken {
+                seq: broken.seq,
+                record: broken.record_id,
+                reason: format!(
+                    "{}; no report is made or signed from a journal that does not hold",
+                    broken.reason
+                ),
+            }),
+            None => Ok((journal, chain.head)),
         }
-        Ok(exports)
     }
 
     async fn sign_with(
@@ -230,4 +247,21 @@ impl Console {
         let written = sign::sign_report(&key, path, bytes, cosigner)?;
         Ok((written.display().to_string(), fingerprint))
     }
+}
+
+/// Every report exported in `journal`, oldest first, with its co-signers.
+fn exports_in(journal: &Journal) -> Result<Vec<ReportExport>> {
+    let mut exports: Vec<ReportExport> = Vec::new();
+    for entry in journal.report_entries()? {
+        match entry {
+            Entry::ReportExported(export) => exports.push(export),
+            Entry::ReportCosigned { sha256, signer } => {
+                if let Some(export) = exports.iter_mut().rev().find(|e| e.sha256 == sha256) {
+                    export.cosigners.push(signer);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(exports)
 }

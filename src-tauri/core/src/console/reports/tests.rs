@@ -1,0 +1,108 @@
+//! Exports against a journal on disk: what an auditor could be shown from a journal
+//! edited behind Shipshape's back, and what an export leaves beside its file.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::*;
+use crate::checklist::{CheckId, CheckItem, CheckStatus, Checklist, ReportTarget};
+use crate::error::ErrorCode;
+use crate::settings::JsonFileSettings;
+
+fn console(home: &Path) -> Console {
+    let settings = JsonFileSettings::open(home.join("settings.json")).unwrap();
+    Console::in_dir(Arc::new(settings), home)
+}
+
+/// A verification whose health check failed, recorded as `verify-1`.
+fn record_failed_verification(console: &Console) {
+    let checklist = Checklist {
+        id: "verify-1".into(),
+        target: ReportTarget {
+            name: "prod".into(),
+            host: "10.0.0.1".into(),
+            port: 22,
+            user: "ubuntu".into(),
+            project_dir: "/srv/app".into(),
+            host_key: "SHA256:host".into(),
+        },
+        operator: Actor {
+            user: "ops".into(),
+            key_fingerprint: Some("SHA256:operator".into()),
+        },
+        started_at: "2026-11-26T05:00:00.000Z".into(),
+        finished_at: "2026-11-26T05:00:01.000Z".into(),
+        git_commit: None,
+        images: vec![],
+        items: vec![CheckItem::new(
+            CheckId::Health,
+            CheckStatus::Fail,
+            "502 from the backend.".into(),
+            vec![],
+        )],
+    };
+    let journal = console.journal().unwrap();
+    journal
+        .append("verify-1", &Entry::VerificationEnded(checklist))
+        .unwrap();
+}
+
+async fn export(console: &Console, report: &Report, path: &Path) -> Result<ReportExport> {
+    let bytes = report.to_json().into_bytes();
+    console
+        .save_report(report, ReportFormat::Json, path, &bytes, None)
+        .await
+}
+
+#[tokio::test]
+async fn no_report_is_made_saved_or_cosigned_from_a_journal_edited_behind_its_back() {
+    let home = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let console = console(home.path());
+    record_failed_verification(&console);
+    let honest = console.report("verify-1").unwrap();
+    assert_eq!(honest.verdict, "failed");
+    let exported = out.path().join("r.json");
+    export(&console, &honest, &exported).await.unwrap();
+
+    // The failure turned into a pass in the stored row, as anyone with the file can.
+    let db = rusqlite::Connection::open(home.path().join("journal.sqlite3")).unwrap();
+    let changed = db
+        .execute(
+            "UPDATE entries SET body = replace(body, '\"fail\"', '\"pass\"') WHERE kind = 'verification_ended'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    assert_eq!(
+        console
+            .journal()
+            .unwrap()
+            .checklist("verify-1")
+            .unwrap()
+            .items[0]
+            .status,
+        CheckStatus::Pass,
+        "the edit reads back: a report made now would say Passed"
+    );
+    assert!(console.verify_journal().unwrap().broken.is_some());
+
+    let refused = |result: Result<()>, what: &str| {
+        let error = result.expect_err(what);
+        assert_eq!(error.code(), ErrorCode::JournalBroken, "{what}: {error}");
+        assert_eq!(error.code().exit_code(), 1, "{what}");
+        assert!(error.to_string().contains("verify-1"), "{what}: {error}");
+    };
+    refused(console.report("verify-1").map(drop), "report");
+    let again = out.path().join("again.json");
+    refused(
+        export(&console, &honest, &again).await.map(drop),
+        "save_report",
+    );
+    assert!(!again.exists(), "nothing written");
+    refused(
+        console.cosign_report(&exported, "reviewer").await.map(drop),
+        "cosign",
+    );
+    assert!(!out.path().join("r.json.reviewer.sig").exists());
+}
