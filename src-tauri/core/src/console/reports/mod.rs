@@ -119,12 +119,14 @@ impl Console {
         self.check_report_destination(path, sign_with)?;
         let (journal, _) = self.intact_journal()?;
         crate::settings::write_atomically(path, bytes)?;
+        // Only a key that signed the file is recorded as the exporter's: an unsigned
+        // export names none (the verification's own key is in the report already).
         let (signature, key_fingerprint) = match sign_with {
             Some(name) => {
                 let (written, fingerprint) = self.sign_with(name, path, bytes, None).await?;
                 (Some(written), Some(fingerprint))
             }
-            None => (None, report.operator_key.clone()),
+            None => (None, None),
         };
         let export = ReportExport {
             record_id: report.record_id.clone(),

@@ -106,3 +106,21 @@ async fn no_report_is_made_saved_or_cosigned_from_a_journal_edited_behind_its_ba
     );
     assert!(!out.path().join("r.json.reviewer.sig").exists());
 }
+
+#[tokio::test]
+async fn an_unsigned_export_credits_no_key() {
+    let home = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let console = console(home.path());
+    record_failed_verification(&console);
+    let report = console.report("verify-1").unwrap();
+    assert_eq!(report.operator_key.as_deref(), Some("SHA256:operator"));
+    let export = export(&console, &report, &out.path().join("r.json"))
+        .await
+        .unwrap();
+    // Neither the verification's key nor any other signed this file.
+    assert_eq!(export.signature, None);
+    assert_eq!(export.exported_by.key_fingerprint, None);
+    let recorded = console.report_exports().unwrap();
+    assert_eq!(recorded[0].exported_by.key_fingerprint, None);
+}
