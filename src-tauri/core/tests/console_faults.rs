@@ -371,7 +371,19 @@ async fn a_second_change_on_a_busy_target_is_refused() {
         .unwrap_err();
     assert_eq!(error.code(), ErrorCode::Busy, "{error}");
     assert_eq!(error.code().exit_code(), 4);
+    // Nor is the connection the change runs on closed under it: saving or removing the
+    // target, or disconnecting it, waits for the change.
+    let saved = console.targets().unwrap().remove(0).target;
+    let refused = [
+        console.save_target(saved, Some("fake")).await.map(|_| ()),
+        console.remove_target("fake").await,
+        console.disconnect_target("fake").await,
+    ];
+    for refused in refused {
+        assert_eq!(refused.unwrap_err().code(), ErrorCode::Busy);
+    }
     first.await.unwrap().unwrap();
+    assert_eq!(host.received_containing("restart db"), 1);
     // Reads go on meanwhile, and the next change runs once the first is done.
     console.run_operation("fake", &Operation::Up).await.unwrap();
 }

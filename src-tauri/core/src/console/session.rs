@@ -122,6 +122,25 @@ impl Console {
         Ok(connection)
     }
 
+    /// Nothing changes `name`'s host now: a deploy, a rollback or an operation running
+    /// on its connection would be cut if it were closed (its lock freed midway).
+    pub(super) fn idle(&self, name: &str) -> Result<()> {
+        let Some(session) = self.sessions.lock().unwrap().get(name).cloned() else {
+            return Ok(());
+        };
+        let running = match *session.deploy.lock().unwrap() {
+            Some(_) => Some("a deploy or rollback".to_string()),
+            None => session.change.lock().unwrap().clone(),
+        };
+        match running {
+            Some(running) => Err(Error::Busy {
+                target: name.to_string(),
+                running,
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Closes the connection to `name` and forgets what it learned there.
     pub async fn disconnect(&self, name: &str) {
         let session = self.sessions.lock().unwrap().remove(name);
@@ -136,6 +155,7 @@ impl Console {
     /// refused; one without a connection (or a target any more) is no error.
     pub async fn disconnect_target(&self, name: &str) -> Result<()> {
         crate::input::target_name(name)?;
+        self.idle(name)?;
         self.disconnect(name).await;
         Ok(())
     }

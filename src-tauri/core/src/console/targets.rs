@@ -62,6 +62,10 @@ impl Console {
         target: Target,
         previous_name: Option<&str>,
     ) -> Result<TargetSummary> {
+        // Saving closes the connection it names: never under a change running on it.
+        if let Some(old) = previous_name {
+            self.idle(old)?;
+        }
         target.validate()?;
         // A policy file that does not read is refused now, with its line and field,
         // rather than at the first operation.
@@ -98,6 +102,7 @@ impl Console {
     }
 
     pub async fn remove_target(&self, name: &str) -> Result<()> {
+        self.idle(name)?;
         self.disconnect(name).await;
         target::remove(self.settings.as_ref(), name)
     }

@@ -223,6 +223,7 @@ impl Console {
         let Some(offer) = offers.iter().find(|offer| wanted(offer)) else {
             return Ok(None);
         };
+        self.idle(&target.name)?;
         self.known_hosts()?.pin(
             &stop.endpoint.host,
             stop.endpoint.port,
