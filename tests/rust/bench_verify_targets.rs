@@ -25,6 +25,8 @@ fn main() {
     let lab = Lab::from_env();
     let _lab_lock = exclusive();
     let home = tempfile::tempdir().unwrap();
+    // Reports go beside the data folder, never in it: Shipshape refuses that.
+    let reports = tempfile::tempdir().unwrap();
     let cli = release_cli();
     let rounds: usize = std::env::var("SHIPSHAPE_BENCH_ROUNDS")
         .ok()
@@ -37,7 +39,7 @@ fn main() {
             // The home is temporary: what failed (its report's rows) is printed before it goes.
             let said = String::from_utf8_lossy(&out.stderr);
             for record in failed_records(&said) {
-                let report = home.path().join(format!("{record}.md"));
+                let report = reports.path().join(format!("{record}.md"));
                 let mut write = cli_command(&cli, &lab, home.path(), &["report", &record]);
                 let _ = write.arg("--out").arg(&report).output();
                 let text = std::fs::read_to_string(&report).unwrap_or_default();

@@ -83,6 +83,9 @@ fn a_clean_lab_passes_and_its_reports_hold_up_to_their_readers() {
     // Every format, signed; a reviewer co-signs the PDF.
     let id = report["record_id"].as_str().unwrap();
     let dir = home.path();
+    // Reports go beside the data folder, never in it: Shipshape refuses that.
+    let reports = tempfile::tempdir().unwrap();
+    let out = reports.path();
     for name in ["r.md", "r.html", "r.pdf", "r.json"] {
         ok(&shipshape(
             &lab,
@@ -91,7 +94,7 @@ fn a_clean_lab_passes_and_its_reports_hold_up_to_their_readers() {
                 "report",
                 id,
                 "--out",
-                dir.join(name).to_str().unwrap(),
+                out.join(name).to_str().unwrap(),
                 "--sign",
                 "local-lab",
             ],
@@ -104,7 +107,7 @@ fn a_clean_lab_passes_and_its_reports_hold_up_to_their_readers() {
         &[
             "report",
             "cosign",
-            dir.join("r.pdf").to_str().unwrap(),
+            out.join("r.pdf").to_str().unwrap(),
             "--key",
             "lab-reviewer",
         ],
@@ -138,28 +141,28 @@ fn a_clean_lab_passes_and_its_reports_hold_up_to_their_readers() {
             .success()
     };
     for name in ["r.md", "r.html", "r.pdf", "r.json"] {
-        let file = dir.join(name);
+        let file = out.join(name);
         assert!(
-            ssh_verify(&file, &dir.join(format!("{name}.sig")), "operator"),
+            ssh_verify(&file, &out.join(format!("{name}.sig")), "operator"),
             "{name}.sig"
         );
     }
     assert!(ssh_verify(
-        &dir.join("r.pdf"),
-        &dir.join("r.pdf.lab-reviewer.sig"),
+        &out.join("r.pdf"),
+        &out.join("r.pdf.lab-reviewer.sig"),
         "reviewer"
     ));
-    let mut changed = std::fs::read(dir.join("r.pdf")).unwrap();
+    let mut changed = std::fs::read(out.join("r.pdf")).unwrap();
     let middle = changed.len() / 2;
     changed[middle] ^= 1;
-    std::fs::write(dir.join("r2.pdf"), changed).unwrap();
+    std::fs::write(out.join("r2.pdf"), changed).unwrap();
     assert!(
-        !ssh_verify(&dir.join("r2.pdf"), &dir.join("r.pdf.sig"), "operator"),
+        !ssh_verify(&out.join("r2.pdf"), &out.join("r.pdf.sig"), "operator"),
         "a changed byte must not verify"
     );
     assert!(!ssh_verify(
-        &dir.join("r2.pdf"),
-        &dir.join("r.pdf.lab-reviewer.sig"),
+        &out.join("r2.pdf"),
+        &out.join("r.pdf.lab-reviewer.sig"),
         "reviewer"
     ));
 
@@ -171,15 +174,15 @@ fn a_clean_lab_passes_and_its_reports_hold_up_to_their_readers() {
         &[
             "--schemafile",
             schema.to_str().unwrap(),
-            dir.join("r.json").to_str().unwrap(),
+            out.join("r.json").to_str().unwrap(),
         ],
     );
 
     // The PDF: structurally sound, every item's title extractable.
-    run("qpdf", &["--check", dir.join("r.pdf").to_str().unwrap()]);
+    run("qpdf", &["--check", out.join("r.pdf").to_str().unwrap()]);
     let pdf_text = run(
         "pdftotext",
-        &["-layout", dir.join("r.pdf").to_str().unwrap(), "-"],
+        &["-layout", out.join("r.pdf").to_str().unwrap(), "-"],
     )
     .split_whitespace()
     .collect::<Vec<_>>()
@@ -201,7 +204,7 @@ fn a_clean_lab_passes_and_its_reports_hold_up_to_their_readers() {
     // The Markdown renders its tables (GitHub's extension) and escapes nothing away.
     let html = run(
         "cmark-gfm",
-        &["-e", "table", dir.join("r.md").to_str().unwrap()],
+        &["-e", "table", out.join("r.md").to_str().unwrap()],
     );
     assert!(html.matches("<table>").count() >= 4, "tables render");
     assert!(html.contains("Code deployed via SSH"));
@@ -209,7 +212,7 @@ fn a_clean_lab_passes_and_its_reports_hold_up_to_their_readers() {
     // No value of .env.aws anywhere: reports, signatures, the journal, logs, settings.
     let secrets = lab_secret_values();
     assert!(secrets.len() >= 4);
-    for file in files_below(dir) {
+    for file in files_below(dir).into_iter().chain(files_below(out)) {
         let bytes = std::fs::read(&file).unwrap();
         let text = String::from_utf8_lossy(&bytes);
         for secret in &secrets {
@@ -244,6 +247,21 @@ fn a_clean_lab_passes_and_its_reports_hold_up_to_their_readers() {
     assert_eq!(broken.status.code(), Some(1));
     let said = text(&broken.stderr);
     assert!(said.contains(id) && said.contains("entry 2"), "{said}");
+    // And no report is made, let alone signed, from the journal as it is now.
+    let refused = shipshape(
+        &lab,
+        dir,
+        &[
+            "report",
+            id,
+            "--out",
+            out.join("after.md").to_str().unwrap(),
+            "--sign",
+            "local-lab",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));
+    assert!(!out.join("after.md").exists() && !out.join("after.md.sig").exists());
 }
 
 #[test]
@@ -324,7 +342,8 @@ fn the_engine_is_read_over_the_connection_and_by_commands_where_sshd_forbids_it(
     let name = "no forwarding";
     let port = lab.field("hostile_port");
     add_trusted_lab_target(&shipshape_binary(), &lab, home.path(), name, &port, &[]);
-    let report = home.path().join("commands.json");
+    let reports = tempfile::tempdir().unwrap();
+    let report = reports.path().join("commands.json");
     let out = shipshape(
         &lab,
         home.path(),

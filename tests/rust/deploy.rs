@@ -242,7 +242,9 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
         .to_string();
     approve(&review_id);
 
-    let report = home.path().join("deploy.md");
+    // Reports go beside the data folder, never in it: Shipshape refuses that.
+    let reports = tempfile::tempdir().unwrap();
+    let report = reports.path().join("deploy.md");
     let output = deploy_under(&review_id, &["--report", report.to_str().unwrap()]);
     let said = format!("{}\n{}", text(&output.stdout), text(&output.stderr));
     assert_eq!(output.status.code(), Some(0), "{said}");
@@ -301,7 +303,7 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
         );
     }
     let deploy_id = finished_deploy_id(&said);
-    let pdf = home.path().join("deploy.pdf");
+    let pdf = reports.path().join("deploy.pdf");
     ok(&shipshape(
         &lab,
         home.path(),

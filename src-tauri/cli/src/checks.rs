@@ -147,6 +147,9 @@ pub async fn verify(console: &Console, args: VerifyArgs) -> Result<(), Error> {
             if let Some(signature) = &export.signature {
                 eprintln!("Signature written to {signature}");
             }
+            for removed in &export.removed_signatures {
+                eprintln!("Removed {removed}: it signed the file this report replaced");
+            }
         }
         if checklist.failed() {
             let failed = checklist
@@ -247,6 +250,9 @@ pub async fn report(console: &Console, args: ReportArgs) -> Result<(), Error> {
     println!("Report written to {}", export.path);
     if let Some(signature) = &export.signature {
         println!("Signature written to {signature}");
+    }
+    for removed in &export.removed_signatures {
+        println!("Removed {removed}: it signed the file this report replaced");
     }
     Ok(())
 }

@@ -183,6 +183,9 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
         let export =
             shipshape_report::export(console, checklist, path, args.sign.as_deref()).await?;
         eprintln!("Report written to {}", export.path);
+        for removed in &export.removed_signatures {
+            eprintln!("Removed {removed}: it signed the file this report replaced");
+        }
     }
     match run.error {
         Some(error) => Err(error),

@@ -575,6 +575,11 @@ sha256: string, exported_at: string, exported_by: Actor,
  */
 signature: string | null, 
 /**
+ * Signature files of an earlier report at the same path, removed as this one was
+ * written: they no longer matched its bytes.
+ */
+removed_signatures: Array<string>, 
+/**
  * Reviewers who co-signed the file since.
  */
 cosigners: Array<Signer>, };

@@ -7,10 +7,11 @@
 //! edited behind Shipshape's back (a failure turned into a pass) would otherwise come
 //! out as a signed report that says "Passed", with the edited journal's head on it.
 
+mod files;
 #[cfg(test)]
 mod tests;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -38,6 +39,10 @@ pub struct ReportExport {
     pub exported_by: Actor,
     /// The operator's signature file, if signed.
     pub signature: Option<String>,
+    /// Signature files of an earlier report at the same path, removed as this one was
+    /// written: they no longer matched its bytes.
+    #[serde(default)]
+    pub removed_signatures: Vec<String>,
     /// Reviewers who co-signed the file since.
     #[serde(default)]
     pub cosigners: Vec<Signer>,
@@ -66,9 +71,9 @@ impl Console {
     }
 
     /// Refuses a report that could not be written where asked (a path that is not
-    /// absolute, has no report extension, or whose folder does not exist) or signed as
-    /// asked (no such key): the CLI asks before a verification or deploy runs, so a typo
-    /// is caught before the work, not after it.
+    /// absolute, has no report extension, whose folder does not exist or is Shipshape's
+    /// own) or signed as asked (no such key): the CLI asks before a verification or
+    /// deploy runs, so a typo is caught before the work, not after it.
     pub fn check_report_destination(
         &self,
         path: &Path,
@@ -91,6 +96,7 @@ impl Console {
                 "{shown}: name a file in a folder that exists."
             )));
         }
+        files::refuse_own_dir(path, &self.own_dirs())?;
         if let Err(e) = crate::settings::check_writable(path) {
             return Err(Error::BadInput(format!(
                 "{shown} cannot be written there ({e}): choose another folder."
@@ -105,9 +111,10 @@ impl Console {
         Ok(format)
     }
 
-    /// Writes `bytes` (the report rendered in `format`) to `path`, signs the file with
-    /// the key `sign_with` if given, and records the export. Refused if the journal's
-    /// chain does not hold (now, not only when `report` was made).
+    /// Writes `bytes` (the report rendered in `format`) to `path`, removes the signatures
+    /// of an earlier file there, signs the file with the key `sign_with` if given, and
+    /// records the export. Refused if the journal's chain does not hold (now, not only
+    /// when `report` was made).
     pub async fn save_report(
         &self,
         report: &Report,
@@ -119,6 +126,7 @@ impl Console {
         self.check_report_destination(path, sign_with)?;
         let (journal, _) = self.intact_journal()?;
         crate::settings::write_atomically(path, bytes)?;
+        let removed_signatures = files::remove_stale_signatures(path)?;
         // Only a key that signed the file is recorded as the exporter's: an unsigned
         // export names none (the verification's own key is in the report already).
         let (signature, key_fingerprint) = match sign_with {
@@ -139,6 +147,7 @@ impl Console {
                 key_fingerprint,
             },
             signature,
+            removed_signatures,
             cosigners: Vec::new(),
         };
         journal.append(&export.record_id, &Entry::ReportExported(export.clone()))?;
@@ -204,7 +213,14 @@ impl Console {
             .map(std::path::PathBuf::from)
             .unwrap_or_else(crate::paths::data_dir);
         let documents = home.join("Documents");
-        let dir = if documents.is_dir() { documents } else { home };
+        let mut dir = if documents.is_dir() { documents } else { home };
+        // A home that is the data folder itself (a test's, a kiosk's): beside it instead.
+        while files::refuse_own_dir(&dir.join("report"), &self.own_dirs()).is_err() {
+            match dir.parent() {
+                Some(parent) => dir = parent.to_path_buf(),
+                None => break,
+            }
+        }
         let name = format!("shipshape-{target}-{record_id}.{}", format.extension());
         Ok(dir.join(name).display().to_string())
     }
@@ -230,6 +246,24 @@ impl Console {
             }),
             None => Ok((journal, chain.head)),
         }
+    }
+
+    /// Where Shipshape keeps its own files: no report goes there.
+    fn own_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs = vec![crate::paths::data_dir()];
+        for file in [
+            &self.journal_path,
+            &self.history_path,
+            &self.known_hosts_path,
+            &self.facts_cache_path,
+        ] {
+            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+                if !dirs.iter().any(|known| known == dir) {
+                    dirs.push(dir.to_path_buf());
+                }
+            }
+        }
+        dirs
     }
 
     async fn sign_with(

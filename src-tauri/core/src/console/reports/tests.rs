@@ -124,3 +124,60 @@ async fn an_unsigned_export_credits_no_key() {
     let recorded = console.report_exports().unwrap();
     assert_eq!(recorded[0].exported_by.key_fingerprint, None);
 }
+
+#[tokio::test]
+async fn an_export_again_clears_the_old_files_signatures_and_says_so() {
+    let home = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let console = console(home.path());
+    record_failed_verification(&console);
+    let report = console.report("verify-1").unwrap();
+    let path = out.path().join("r.json");
+    let first = export(&console, &report, &path).await.unwrap();
+    assert!(first.removed_signatures.is_empty());
+
+    // Signatures of the file as it was, by the operator and a reviewer.
+    for name in ["r.json.sig", "r.json.reviewer.sig"] {
+        std::fs::write(out.path().join(name), "old").unwrap();
+    }
+    std::fs::write(out.path().join("other.json.sig"), "keep").unwrap();
+    let second = export(&console, &report, &path).await.unwrap();
+    let removed: Vec<&str> = second
+        .removed_signatures
+        .iter()
+        .map(|p| p.rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(removed, ["r.json.reviewer.sig", "r.json.sig"]);
+    assert!(!out.path().join("r.json.sig").exists());
+    assert!(!out.path().join("r.json.reviewer.sig").exists());
+    assert!(out.path().join("other.json.sig").exists());
+    let recorded = console.report_exports().unwrap();
+    assert_eq!(recorded[1].removed_signatures, second.removed_signatures);
+}
+
+#[tokio::test]
+async fn a_report_is_not_written_over_shipshapes_own_files() {
+    let home = tempfile::tempdir().unwrap();
+    let console = console(home.path());
+    record_failed_verification(&console);
+    let report = console.report("verify-1").unwrap();
+    let settings = std::fs::read(home.path().join("settings.json")).ok();
+    for name in ["settings.json", "facts.json", "report.json"] {
+        let error = export(&console, &report, &home.path().join(name))
+            .await
+            .expect_err(name);
+        assert_eq!(error.code(), ErrorCode::BadInput, "{name}: {error}");
+        assert!(error.to_string().contains("own data folder"), "{error}");
+    }
+    assert_eq!(
+        std::fs::read(home.path().join("settings.json")).ok(),
+        settings
+    );
+    assert!(console
+        .journal()
+        .unwrap()
+        .verify()
+        .unwrap()
+        .broken
+        .is_none());
+}
