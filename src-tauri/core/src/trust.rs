@@ -110,6 +110,10 @@ impl KnownHosts {
             crate::ssh::host_key_algorithms(kind)?;
         }
         let pattern = host_pattern(host, port);
+        // Under the file's lock, from the file as it is now: the console and the CLI pin
+        // side by side, and a pin read before another process wrote must not undo it.
+        let _lock = crate::settings::FileLock::take(&self.path)?;
+        self.pins = KnownHosts::load(&self.path)?.pins;
         self.pins.retain(|(p, _)| *p != pattern);
         let key_type = key_type.map(str::to_string);
         self.pins.push((
@@ -123,9 +127,6 @@ impl KnownHosts {
     }
 
     fn save(&self) -> Result<()> {
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::storage(dir, e))?;
-        }
         let mut text = String::from(
             "# Shipshape's pinned host keys: [host]:port SHA256:fingerprint key-type\n",
         );
@@ -135,9 +136,7 @@ impl KnownHosts {
                 None => text.push_str(&format!("{pattern} {}\n", pin.fingerprint)),
             }
         }
-        let temp = self.path.with_extension("tmp");
-        std::fs::write(&temp, text).map_err(|e| Error::storage(&temp, e))?;
-        std::fs::rename(&temp, &self.path).map_err(|e| Error::storage(&self.path, e))
+        crate::settings::write_atomically(&self.path, text.as_bytes())
     }
 }
 
@@ -169,6 +168,33 @@ mod tests {
         );
         assert!(hosts.pin("127.0.0.1", 2222, FP, Some("ssh-dss")).is_err());
         assert_eq!(again.pinned("127.0.0.1", 22), None);
+    }
+
+    #[test]
+    fn pins_written_side_by_side_are_all_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("known_hosts");
+        // Loaded before the other pinned: each pin keeps the other's.
+        let (mut a, mut b) = (
+            KnownHosts::load(&path).unwrap(),
+            KnownHosts::load(&path).unwrap(),
+        );
+        a.pin("a.example", 22, FP, None).unwrap();
+        b.pin("b.example", 22, FP, None).unwrap();
+        let both = KnownHosts::load(&path).unwrap();
+        assert!(both.pinned("a.example", 22).is_some() && both.pinned("b.example", 22).is_some());
+        // And eight processes' worth of pins at once, none lost.
+        std::thread::scope(|scope| {
+            for port in 1..=8u16 {
+                let path = &path;
+                scope.spawn(move || {
+                    let mut hosts = KnownHosts::load(path).unwrap();
+                    hosts.pin("c.example", port, FP, None).unwrap();
+                });
+            }
+        });
+        let all = KnownHosts::load(&path).unwrap();
+        assert!((1..=8).all(|port| all.pinned("c.example", port).is_some()));
     }
 
     #[test]
