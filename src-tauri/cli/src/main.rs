@@ -71,6 +71,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    end_quietly_when_output_closes();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
@@ -87,9 +88,15 @@ fn main() -> ExitCode {
     // What documents the command line needs no settings, keyring or log.
     match cli.command {
         Command::Completions { shell } => {
-            let mut out = std::io::stdout();
-            clap_complete::generate(shell, &mut Cli::command(), "shipshape", &mut out);
-            return ExitCode::SUCCESS;
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "shipshape", &mut script);
+            return match std::io::Write::write_all(&mut std::io::stdout(), &script) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("shipshape: could not write the completions: {e}");
+                    ExitCode::from(1)
+                }
+            };
         }
         Command::Man { dir } => {
             return match write_manual(Cli::command(), &dir) {
@@ -126,6 +133,28 @@ fn main() -> ExitCode {
             ExitCode::from(error.code().exit_code() as u8)
         }
     }
+}
+
+/// Output closed early (`shipshape history | head -1`) ends the CLI quietly, as it
+/// does any Unix tool, instead of a panic's exit 101 and backtrace; output that cannot
+/// be written at all (a full disk) is a local storage failure, exit 1.
+fn end_quietly_when_output_closes() {
+    shipshape_core::terminal::default_broken_pipe();
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let said = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if said.starts_with("failed printing to std") {
+            let said = format!("shipshape: {said}\n");
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), said.as_bytes());
+            std::process::exit(1);
+        }
+        default(info);
+    }));
 }
 
 async fn run(cli: Cli) -> Result<(), Error> {

@@ -6,6 +6,17 @@
 //! pipe): neither carries content. Every other control character is shown as text (`^[`, `^M`, `<U+009B>`), so what the
 //! host sent is still visible and nothing of it acts. Lines and tabs stay as they are.
 
+/// A pipe closed by its reader (`| head`) ends the process with SIGPIPE, as it ends any
+/// Unix tool; Rust's runtime ignores that signal, which turns every later print into a
+/// panic.
+pub fn default_broken_pipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to its default, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// `text` with colours and line erasures dropped and every other control character made
 /// visible.
 pub fn printable(text: &str) -> String {
