@@ -85,7 +85,7 @@ pub fn render(report: &Report) -> String {
     };
     Page {
         report,
-        verdict: words::verdict(&report.verdict),
+        verdict: words::verdict(report.verdict),
         header: words::header_fields(report),
         summary: report
             .summary

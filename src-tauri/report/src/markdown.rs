@@ -53,7 +53,7 @@ fn document(report: &Report) -> String {
     let _ = writeln!(
         out,
         "**Verdict: {}**\n",
-        words::verdict(&report.verdict).to_uppercase()
+        words::verdict(report.verdict).to_uppercase()
     );
     out.push_str("| Field | Value |\n| --- | --- |\n");
     for (field, value) in words::header_fields(report) {

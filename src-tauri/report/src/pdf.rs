@@ -16,7 +16,7 @@ use krilla::paint::Fill;
 use krilla::text::{Font, TextDirection};
 use krilla::{Data, Document};
 use shipshape_core::checklist::{CheckGroup, CheckItem, CheckStatus};
-use shipshape_core::report::Report;
+use shipshape_core::report::{Report, Verdict};
 
 use crate::words;
 
@@ -270,17 +270,17 @@ fn lay_out(report: &Report, layout: &mut Layout) {
         INK,
         &format!("Deployment verification: {}", t.name),
     );
-    let verdict_colour = match report.verdict.as_str() {
-        "passed" => status_colour(CheckStatus::Pass),
-        "failed" => status_colour(CheckStatus::Fail),
-        _ => status_colour(CheckStatus::Manual),
+    let verdict_colour = match report.verdict {
+        Verdict::Passed => status_colour(CheckStatus::Pass),
+        Verdict::Failed => status_colour(CheckStatus::Fail),
+        Verdict::Incomplete => status_colour(CheckStatus::Manual),
     };
     layout.y += 4.0;
     layout.paragraph(
         Face::Bold,
         12.0,
         verdict_colour,
-        &format!("Verdict: {}", words::verdict(&report.verdict)),
+        &format!("Verdict: {}", words::verdict(report.verdict)),
     );
     layout.y += 6.0;
     let sans = |text: String| (Face::Sans, INK, text);

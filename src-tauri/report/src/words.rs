@@ -3,7 +3,7 @@
 //! header's fields, the verdict.
 
 use shipshape_core::checklist::{CheckGroup, CheckItem, CheckStatus};
-use shipshape_core::report::Report;
+use shipshape_core::report::{Report, Verdict};
 
 pub fn icon(status: CheckStatus) -> &'static str {
     match status {
@@ -21,11 +21,11 @@ pub fn label(status: CheckStatus) -> &'static str {
     status.label()
 }
 
-pub fn verdict(verdict: &str) -> &'static str {
+pub fn verdict(verdict: Verdict) -> &'static str {
     match verdict {
-        "passed" => "Passed",
-        "failed" => "Failed",
-        _ => "Incomplete: items await a tick",
+        Verdict::Passed => "Passed",
+        Verdict::Failed => "Failed",
+        Verdict::Incomplete => "Incomplete: items await a tick",
     }
 }
 

@@ -3,7 +3,9 @@
 //! reviewers, times, commit, image digests) and the journal's chain head when it was
 //! made. This is the JSON report (`shipshape.report/v1`) and the model the Markdown,
 //! HTML and PDF renderings (crate `shipshape-report`) print; its JSON Schema is
-//! generated from these types and committed.
+//! generated from these types and committed. The schema describes reports as written
+//! (serde's serialize side): every field Shipshape writes is required, a `null` one
+//! too, so a validator catches a report missing what DESIGN.md says it carries.
 
 pub mod sign;
 
@@ -68,9 +70,36 @@ pub struct Signer {
     pub signature_file: String,
 }
 
+/// The report's one-word outcome: `passed` (nothing failed, nothing awaits a tick),
+/// `failed`, or `incomplete` (nothing failed, items await a tick).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Passed,
+    Failed,
+    Incomplete,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Passed => "passed",
+            Verdict::Failed => "failed",
+            Verdict::Incomplete => "incomplete",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct Report {
     /// Always `shipshape.report/v1`.
+    #[schemars(extend("const" = SCHEMA))]
     pub schema: String,
     /// The journal record of the verification.
     pub record_id: String,
@@ -86,9 +115,9 @@ pub struct Report {
     pub images: Vec<ImageDigest>,
     pub items: Vec<CheckItem>,
     /// How many items have each status (every status named, zeros too).
+    #[schemars(schema_with = "summary_schema")]
     pub summary: BTreeMap<CheckStatus, usize>,
-    /// `passed` (nothing failed, nothing awaits a tick), `failed`, or `incomplete`.
-    pub verdict: String,
+    pub verdict: Verdict,
     /// The journal's chain head when the report was made: it proves which journal
     /// state the report came from.
     pub journal_head: String,
@@ -103,11 +132,11 @@ impl Report {
         let summary: BTreeMap<CheckStatus, usize> = checklist.summary().into_iter().collect();
         let count = |s| summary.get(&s).copied().unwrap_or(0);
         let verdict = if count(CheckStatus::Fail) > 0 {
-            "failed"
+            Verdict::Failed
         } else if count(CheckStatus::Manual) + count(CheckStatus::Pending) > 0 {
-            "incomplete"
+            Verdict::Incomplete
         } else {
-            "passed"
+            Verdict::Passed
         };
         Report {
             schema: SCHEMA.to_string(),
@@ -122,7 +151,7 @@ impl Report {
             images: checklist.images.clone(),
             items: checklist.items.clone(),
             summary,
-            verdict: verdict.to_string(),
+            verdict,
             journal_head: journal_head.to_string(),
             deploy: None,
         }
@@ -133,8 +162,72 @@ impl Report {
     }
 }
 
-/// The JSON Schema of [`Report`], as committed in `schemas/`.
+/// The JSON Schema of [`Report`] as Shipshape writes it, as committed in `schemas/`.
 pub fn json_schema() -> String {
-    let schema = schemars::schema_for!(Report);
+    let schema = schemars::generate::SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator()
+        .into_root_schema_for::<Report>();
     serde_json::to_string_pretty(&schema).expect("schemas serialize") + "\n"
+}
+
+/// `summary`: a count for each status, every one named ([`Report::of`] writes zeros
+/// too) and no other.
+fn summary_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let names: Vec<&str> = CheckStatus::ALL.iter().map(|s| s.as_str()).collect();
+    let count = serde_json::json!({ "type": "integer", "minimum": 0 });
+    let properties: serde_json::Map<String, serde_json::Value> = names
+        .iter()
+        .map(|name| (name.to_string(), count.clone()))
+        .collect();
+    schemars::json_schema!({
+        "type": "object",
+        "properties": properties,
+        "required": names,
+        "additionalProperties": false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    #[test]
+    fn the_schema_holds_reports_to_what_shipshape_writes() {
+        let schema: Value = serde_json::from_str(&json_schema()).unwrap();
+        let report = &schema["properties"];
+        assert_eq!(report["schema"]["const"], SCHEMA);
+        assert_eq!(
+            schema["$defs"]["Verdict"]["enum"],
+            json!(["passed", "failed", "incomplete"])
+        );
+        let required =
+            |at: &Value, field: &str| at["required"].as_array().unwrap().contains(&json!(field));
+        // Present even when null: the operator's key, the commit, an unfinished
+        // command's exit code, an item's tick.
+        for field in [
+            "operator_key",
+            "git_commit",
+            "summary",
+            "verdict",
+            "journal_head",
+        ] {
+            assert!(required(&schema, field), "{field}");
+        }
+        assert!(
+            !required(&schema, "deploy"),
+            "absent for a verification on its own"
+        );
+        assert!(required(&schema["$defs"]["Evidence"], "exit_code"));
+        for field in ["ticked_by", "ticked_at", "waiver"] {
+            assert!(required(&schema["$defs"]["CheckItem"], field), "{field}");
+        }
+        let summary = &report["summary"];
+        assert_eq!(summary["additionalProperties"], false);
+        for status in CheckStatus::ALL {
+            assert!(required(summary, status.as_str()), "{status:?}");
+        }
+    }
 }

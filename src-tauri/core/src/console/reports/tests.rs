@@ -61,7 +61,7 @@ async fn no_report_is_made_saved_or_cosigned_from_a_journal_edited_behind_its_ba
     let console = console(home.path());
     record_failed_verification(&console);
     let honest = console.report("verify-1").unwrap();
-    assert_eq!(honest.verdict, "failed");
+    assert_eq!(honest.verdict, crate::report::Verdict::Failed);
     let exported = out.path().join("r.json");
     export(&console, &honest, &exported).await.unwrap();
 
