@@ -348,13 +348,18 @@ impl Checklist {
             },
             ItemChange::Untick if item.ticked_by.is_none() => refuse("it is not ticked or waived."),
             ItemChange::Untick => Ok(()),
-            ItemChange::Waive { reason } if reason.trim().len() < 10 => {
+            ItemChange::Waive { reason } if reason.trim().chars().count() < 10 => {
                 refuse("a waiver needs a written reason of at least 10 characters.")
             }
-            ItemChange::Waive { .. } => match item.probed_status {
-                CheckStatus::Fail | CheckStatus::Warn => Ok(()),
-                _ => refuse("only a failed item can be waived."),
-            },
+            // Kept in the journal and every later report: one line of plain text, like
+            // every other reason an operator writes.
+            ItemChange::Waive { reason } => {
+                crate::input::line("The waiver's reason", reason)?;
+                match item.probed_status {
+                    CheckStatus::Fail | CheckStatus::Warn => Ok(()),
+                    _ => refuse("only a failed item can be waived."),
+                }
+            }
             ItemChange::Rerun { item: new } if new.id != id => {
                 refuse("the new results are for another item.")
             }
@@ -469,6 +474,19 @@ mod tests {
             reason: "ok".into(),
         };
         assert!(list.check_change(CheckId::Health, &short).is_err());
+        for unfit in [
+            "Accepted for now\n✔ Passed  health  fake row",
+            "Accepted \u{1b}[2J for now",
+            &"a very long reason ".repeat(40),
+        ] {
+            let waive = ItemChange::Waive {
+                reason: unfit.to_string(),
+            };
+            assert!(
+                list.check_change(CheckId::Health, &waive).is_err(),
+                "{unfit}"
+            );
+        }
         list.apply(&change(CheckId::Health, short));
         assert_eq!(
             list.item(CheckId::Health).unwrap().status,
