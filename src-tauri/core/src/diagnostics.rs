@@ -21,7 +21,7 @@ const KEPT_FILES: usize = 7;
 pub fn init(component: &str) -> PathBuf {
     STARTED.get_or_init(Instant::now);
     let dir = paths::log_dir();
-    if std::fs::create_dir_all(&dir).is_err() {
+    if paths::create_private_dir(&dir).is_err() {
         return dir;
     }
     let appender = tracing_appender::rolling::Builder::new()

@@ -1,7 +1,19 @@
 //! Where Shipshape keeps its own files. One function so the console, the CLI and the
 //! tests agree; `SHIPSHAPE_HOME` moves everything (tests give each run its own).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// Creates `dir` (and what leads to it) readable by its owner only: the journal holds
+/// command output and the pins decide whom Shipshape trusts, so no other account on the
+/// machine reads them or writes beside them, whatever the umask. A directory that exists
+/// is left as it is.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
 
 /// The data directory: settings, known hosts, history. Never secrets.
 pub fn data_dir() -> PathBuf {
@@ -45,4 +57,21 @@ pub fn facts_cache_file() -> PathBuf {
 /// The diagnostic log's directory (rotated daily, a week kept).
 pub fn log_dir() -> PathBuf {
     data_dir().join("logs")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    #[cfg(unix)]
+    fn shipshapes_directories_are_its_owners_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let base = tempfile::tempdir().unwrap();
+        let dir = base.path().join("share/shipshape/logs");
+        super::create_private_dir(&dir).unwrap();
+        for made in [&dir, &base.path().join("share/shipshape")] {
+            let mode = std::fs::metadata(made).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700, "{}", made.display());
+        }
+        super::create_private_dir(&dir).unwrap();
+    }
 }

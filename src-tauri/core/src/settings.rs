@@ -50,7 +50,7 @@ pub struct FileLock {
 impl FileLock {
     pub fn take(path: &Path) -> Result<FileLock> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::storage(dir, e))?;
+            crate::paths::create_private_dir(dir).map_err(|e| Error::storage(dir, e))?;
         }
         let lock_path = with_suffix(path, ".lock");
         let file = std::fs::OpenOptions::new()
@@ -75,7 +75,7 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 /// directory flushed so the rename itself survives a crash.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| Error::storage(dir, e))?;
+    crate::paths::create_private_dir(dir).map_err(|e| Error::storage(dir, e))?;
     let temp = with_suffix(path, &format!(".tmp-{}", std::process::id()));
     let written = (|| {
         let mut file = File::create(&temp)?;

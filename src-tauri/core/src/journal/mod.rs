@@ -45,7 +45,7 @@ impl Journal {
     /// `legacy` are imported once, as the first entries.
     pub fn open(path: &Path, legacy: Option<&Path>) -> Result<Journal> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::storage(dir, e))?;
+            crate::paths::create_private_dir(dir).map_err(|e| Error::storage(dir, e))?;
         }
         let fail = |e: rusqlite::Error| Error::storage(path, e);
         let db = Connection::open(path).map_err(fail)?;
