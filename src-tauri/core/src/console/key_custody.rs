@@ -88,10 +88,13 @@ impl Console {
     }
 }
 
-/// Reads only the first line: enough to recognise a PEM/OpenSSH private key.
+/// Reads only the first line: enough to recognise a PEM/OpenSSH private key. Only a
+/// regular file is opened: opening a FIFO left in `~/.ssh` would wait for a writer, and
+/// the window with it.
 fn looks_like_private_key(path: &Path) -> bool {
     use std::io::{BufRead, BufReader, Read};
-    let Ok(file) = std::fs::File::open(path) else {
+    let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= MAX_KEY_FILE);
+    let Some(file) = regular.then(|| std::fs::File::open(path).ok()).flatten() else {
         return false;
     };
     let mut first = String::new();
@@ -143,5 +146,25 @@ mod tests {
         std::fs::write(&binary, [0xff, 0xfe, 0x00]).unwrap();
         assert!(refused(&binary).contains("not a text file"));
         assert!(refused(dir.path()).contains("is a directory"));
+    }
+
+    #[test]
+    fn a_fifo_among_the_key_files_is_passed_over_not_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("id_fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let key = dir.path().join("id_test");
+        std::fs::write(
+            &key,
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a real key\n",
+        )
+        .unwrap();
+        // Opened, the FIFO would wait for a writer for ever.
+        assert!(!looks_like_private_key(&fifo));
+        assert!(looks_like_private_key(&key));
     }
 }
