@@ -93,6 +93,10 @@ pub struct RunStart {
     pub pid: u32,
     /// This boot of the machine (Linux's `boot_id`): a pid means nothing after a reboot.
     pub boot: String,
+    /// When the process started (clock ticks after boot): a pid is reused once its
+    /// process is gone, and then names another. Absent in entries of earlier versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process_start: Option<u64>,
 }
 
 impl RunStart {
@@ -105,14 +109,29 @@ impl RunStart {
             started_at: crate::history::now(),
             pid: std::process::id(),
             boot: boot_id(),
+            process_start: process_start(std::process::id()),
         }
     }
 
     fn still_running(&self) -> bool {
-        self.boot == boot_id()
-            && (self.pid == std::process::id()
-                || Path::new(&format!("/proc/{}", self.pid)).exists())
+        if self.boot != boot_id() {
+            return false;
+        }
+        match process_start(self.pid) {
+            Some(start) => self.process_start.is_none_or(|recorded| recorded == start),
+            None => self.pid == std::process::id(),
+        }
     }
+}
+
+/// When process `pid` started, in clock ticks after boot (`/proc/PID/stat`'s 22nd
+/// field); `None` if it is gone, or where there is no `/proc`.
+fn process_start(pid: u32) -> Option<u64> {
+    let stat =
+        std::fs::read_to_string(Path::new("/proc").join(pid.to_string()).join("stat")).ok()?;
+    // The name, the 2nd field, is in parentheses and may hold spaces or parentheses.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(19)?.parse().ok()
 }
 
 fn boot_id() -> String {

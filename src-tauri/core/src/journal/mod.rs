@@ -408,9 +408,16 @@ mod tests {
         journal
             .append("op-3", &Entry::OperationStarted(start("Up")))
             .unwrap();
+        // Its pid lives, but as another process (a pid is reused once its process ends).
+        let mut reused = start("Down");
+        assert!(reused.process_start.is_some(), "read from /proc");
+        reused.process_start = reused.process_start.map(|ticks| ticks + 12_345);
+        journal
+            .append("op-4", &Entry::OperationStarted(reused))
+            .unwrap();
 
         let parsed = journal.entries().unwrap();
-        assert_eq!(parsed.len(), 5, "every stored entry parses");
+        assert_eq!(parsed.len(), 6, "every stored entry parses");
         let history = journal.history().unwrap();
         let outcomes: Vec<(&str, RunOutcome)> =
             history.iter().map(|r| (r.id.as_str(), r.outcome)).collect();
@@ -420,15 +427,16 @@ mod tests {
                 ("op-old", RunOutcome::Exited),
                 ("op-1", RunOutcome::Exited),
                 ("op-2", RunOutcome::Interrupted),
-                ("op-3", RunOutcome::Running)
+                ("op-3", RunOutcome::Running),
+                ("op-4", RunOutcome::Interrupted)
             ]
         );
         // Opening again imports nothing twice; the chain holds.
         drop(journal);
         let journal = Journal::open(&dir.path().join("j.sqlite3"), Some(&legacy)).unwrap();
-        assert_eq!(journal.history().unwrap().len(), 4);
+        assert_eq!(journal.history().unwrap().len(), 5);
         let report = journal.verify().unwrap();
-        assert_eq!((report.entries, report.broken), (5, None));
+        assert_eq!((report.entries, report.broken), (6, None));
         assert_eq!(report.head, journal.head().unwrap());
     }
 
