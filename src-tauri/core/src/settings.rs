@@ -217,7 +217,15 @@ impl Settings for JsonFileSettings {
         let value = change(document.get(key).cloned())?;
         document.insert(key.to_string(), value);
         let text = serde_json::to_string_pretty(&document).expect("a JSON map always serializes");
-        write_atomically(&self.path, text.as_bytes())?;
+        // A settings file linked from elsewhere (a dotfiles repository) is written where
+        // it lives: replaced by rename, the link would become a file of its own.
+        let real = match std::fs::symlink_metadata(&self.path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                std::fs::canonicalize(&self.path).map_err(|e| Error::storage(&self.path, e))?
+            }
+            _ => self.path.clone(),
+        };
+        write_atomically(&real, text.as_bytes())?;
         *self.seen.lock().unwrap() = Some((version_of(&self.path)?, document));
         Ok(())
     }
@@ -235,6 +243,24 @@ mod tests {
         settings.set("answer", Value::from(42)).unwrap();
         let again = JsonFileSettings::open(&path).unwrap();
         assert_eq!(again.get("answer").unwrap(), Some(Value::from(42)));
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_linked_settings_file_is_written_where_it_lives() {
+        let dir = tempfile::tempdir().unwrap();
+        let kept = dir.path().join("dotfiles/shipshape.json");
+        std::fs::create_dir_all(kept.parent().unwrap()).unwrap();
+        std::fs::write(&kept, "{}").unwrap();
+        let link = dir.path().join("settings.json");
+        std::os::unix::fs::symlink(&kept, &link).unwrap();
+        let settings = JsonFileSettings::open(&link).unwrap();
+        settings.set("theme", serde_json::json!("dark")).unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert!(std::fs::read_to_string(&kept).unwrap().contains("dark"));
     }
 
     #[test]
