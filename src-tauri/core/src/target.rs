@@ -259,15 +259,34 @@ pub fn find(settings: &dyn Settings, name: &str) -> Result<Target> {
 }
 
 /// Changes the list of targets under the settings' lock, so a change made meanwhile by
-/// another process (the CLI, a second console) is kept.
+/// another process (the CLI, a second console) is kept. A target's fields this version
+/// does not know (written by a newer console beside an older CLI) are kept as they were.
 fn change(
     settings: &dyn Settings,
     mut edit: impl FnMut(&mut Vec<Target>) -> Result<()>,
 ) -> Result<()> {
+    use serde_json::Value;
     settings.update(SETTINGS_KEY, &mut |value| {
+        let stored: Vec<Value> = match &value {
+            Some(Value::Array(items)) => items.clone(),
+            _ => Vec::new(),
+        };
         let mut targets = parse(value)?;
         edit(&mut targets)?;
-        Ok(serde_json::to_value(targets).expect("targets serialize"))
+        let kept = targets.iter().map(|target| {
+            let mut fields = match serde_json::to_value(target).expect("a target serializes") {
+                Value::Object(fields) => fields,
+                _ => unreachable!("a target serializes as an object"),
+            };
+            let before = stored.iter().find(|t| t["name"] == target.name.as_str());
+            if let Some(Value::Object(before)) = before {
+                for (name, value) in before {
+                    fields.entry(name.clone()).or_insert_with(|| value.clone());
+                }
+            }
+            Value::Object(fields)
+        });
+        Ok(Value::Array(kept.collect()))
     })
 }
 
@@ -361,6 +380,28 @@ mod tests {
             Environment::Staging
         );
         assert!("prod".parse::<Environment>().is_err());
+    }
+
+    #[test]
+    fn fields_of_a_newer_version_survive_a_change_by_this_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        let newer = r#"{"targets":[{"name":"prod","host":"h","port":22,"user":"ubuntu","project_dir":"/srv","key":null,"tags":["eu"],"notes":"keep me"}]}"#;
+        std::fs::write(&path, newer).unwrap();
+        let settings = JsonFileSettings::open(&path).unwrap();
+        save(&settings, Target::new("staging", "10.0.0.2", None)).unwrap();
+        let mut prod = find(&settings, "prod").unwrap();
+        prod.port = 2222;
+        save(&settings, prod).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let stored: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let prod = &stored["targets"][0];
+        assert_eq!(
+            (prod["port"].as_u64(), prod["notes"].as_str()),
+            (Some(2222), Some("keep me"))
+        );
+        assert_eq!(prod["tags"][0], "eu");
+        assert_eq!(stored["targets"][1]["name"], "staging");
     }
 
     #[test]
