@@ -255,7 +255,14 @@ impl Probe {
                 policy.remote.clone(),
                 format!("refs/heads/{}", policy.branch),
             ]),
-            Probe::GitStatus => git().args(["status", "--porcelain=v1", "--untracked-files=no"]),
+            // Untracked and ignored files too, collapsed by directory: an override file
+            // compose merges by itself is one of them.
+            Probe::GitStatus => git().args([
+                "status",
+                "--porcelain=v1",
+                "--untracked-files=normal",
+                "--ignored=matching",
+            ]),
             Probe::ComposeConfig => compose().args(["config", "--format", "json"]),
             Probe::ComposeDryRun => compose().args([
                 "--dry-run",

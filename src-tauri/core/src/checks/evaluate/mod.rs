@@ -190,6 +190,14 @@ pub fn prefix(text: &str, chars: usize) -> &str {
     }
 }
 
+/// The files compose merges over the project's compose file with no `-f` asked.
+const COMPOSE_OVERRIDES: [&str; 4] = [
+    "compose.override.yaml",
+    "compose.override.yml",
+    "docker-compose.override.yaml",
+    "docker-compose.override.yml",
+];
+
 fn code_deployed(out: &Outputs, policy: &Policy) -> Verdict {
     let (head, remote, status) = (
         out.get(Probe::GitHead),
@@ -247,11 +255,25 @@ fn code_deployed(out: &Outputs, policy: &Policy) -> Verdict {
     if !status.ok() {
         return fail(format!("git status failed ({}).", status.problem()));
     }
+    // Untracked or ignored files matter only where compose reads them unasked.
     let changed: Vec<&str> = status
         .stdout
         .lines()
         .filter(|l| !l.trim().is_empty())
+        .filter(|l| match l.get(..3) {
+            Some("?? " | "!! ") => COMPOSE_OVERRIDES.contains(&l[3..].trim()),
+            _ => true,
+        })
         .collect();
+    if let Some(line) = changed
+        .iter()
+        .find(|l| l.starts_with("?? ") || l.starts_with("!! "))
+    {
+        return fail(format!(
+            "{} is not in git, yet compose merges it into every command: what runs is not {upstream}.",
+            line[3..].trim()
+        ));
+    }
     if !changed.is_empty() {
         return fail(format!(
             "{} tracked file(s) changed on the host: {}.",
@@ -267,7 +289,7 @@ fn code_deployed(out: &Outputs, policy: &Policy) -> Verdict {
         ));
     }
     pass(format!(
-        "HEAD {} is {upstream}, and no tracked file is changed.",
+        "HEAD {} is {upstream}, no tracked file is changed, and no compose override is outside git.",
         short(&head)
     ))
 }

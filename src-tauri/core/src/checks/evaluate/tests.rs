@@ -381,3 +381,33 @@ fn reload_set_through_the_environment_fails_and_gunicorn_behind_a_script_passes(
         CheckStatus::Fail
     );
 }
+
+#[test]
+fn an_override_file_outside_git_fails_code_deployed_and_other_untracked_files_do_not() {
+    let head = "1111111111111111111111111111111111111111";
+    let with_status = |status: &str| {
+        outputs(&[
+            (Probe::GitHead, ok(&format!("{head}\n"))),
+            (
+                Probe::GitRemoteHead,
+                ok(&format!("{head}\trefs/heads/main\n")),
+            ),
+            (Probe::GitStatus, ok(status)),
+        ])
+    };
+    let clean = status(
+        CheckId::CodeDeployed,
+        &with_status("!! .env.aws\n?? logs/\n!! node_modules/\n"),
+    );
+    assert_eq!(clean.status, CheckStatus::Pass, "{}", clean.note);
+    for line in [
+        "?? docker-compose.override.yml\n",
+        "!! compose.override.yaml\n",
+    ] {
+        let verdict = status(CheckId::CodeDeployed, &with_status(line));
+        assert_eq!(verdict.status, CheckStatus::Fail, "{line}");
+        assert!(verdict.note.contains("override"), "{}", verdict.note);
+    }
+    let tracked = status(CheckId::CodeDeployed, &with_status(" M backend/app.py\n"));
+    assert_eq!(tracked.status, CheckStatus::Fail);
+}
