@@ -190,6 +190,36 @@ async fn a_change_that_never_reached_the_host_is_recorded_as_not_started() {
     assert!(console.verify_journal().unwrap().broken.is_none());
 }
 
+#[tokio::test]
+async fn a_secret_a_service_prints_never_reaches_the_log_viewer() {
+    let host = FakeHost::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let console = one(&host, dir.path(), None);
+    let env = "== present\nDATABASE_URL=\"postgresql://trader:fake-pass-7@db/atp\"\nMODE=paper\n";
+    host.answer("shipshape-env-read", Reply::ok(env), None);
+    let said = "backend-aws-1  | connecting to postgresql://trader:fake-pass-7@db/atp\nbackend-aws-1  | auth fake-pass-7 ok\n";
+    host.answer("logs -n 200 -f backend-aws", Reply::ok(said), None);
+    let mut shown = Vec::new();
+    let cancel = shipshape_core::ssh::CancellationToken::new();
+    console
+        .follow_logs(
+            "fake",
+            "backend-aws",
+            200,
+            false,
+            |lines| shown.extend(lines),
+            &cancel,
+        )
+        .await
+        .unwrap();
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert!(
+        shown.iter().all(|l| !l.contains("fake-pass-7")),
+        "{shown:?}"
+    );
+    assert!(shown[1].ends_with("auth [redacted] ok"), "{shown:?}");
+}
+
 /// A console with the target "fake" on `host` and "hole", whose host accepts
 /// connections and never says a word (a connect waits its 15 s deadline).
 async fn console_with_a_silent_target(dir: &Path, host: &FakeHost) -> Arc<Console> {

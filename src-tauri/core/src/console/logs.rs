@@ -7,6 +7,10 @@
 //! ANSI colours) and no `--no-log-prefix` (the `service-1  | ` prefix tells replicas
 //! apart, and keeps the viewer identical to what `docker compose logs` shows in a
 //! terminal).
+//!
+//! A service may print a secret (a connection string at start-up), and no secret may
+//! reach the window: `.env.aws` is read first on the same connection, and every line is
+//! redacted as verification evidence is before it leaves the core.
 
 mod file;
 mod lines;
@@ -19,6 +23,7 @@ use tokio::sync::Semaphore;
 use ts_rs::TS;
 
 use super::{Console, TaskId};
+use crate::checks::redact::Redactor;
 use crate::error::{Error, ErrorReport, Result};
 use crate::operations::{validate_lines, validate_service, Operation};
 use crate::shell::RemoteCommand;
@@ -100,6 +105,8 @@ pub struct LogFollow {
     /// Held so the connection outlives the follow even if the console lets it go.
     connection: Arc<Connection>,
     stream: StreamingCommand,
+    /// `.env.aws`'s values, taken out of every line.
+    redactor: Redactor,
     target: String,
     service: String,
     address: String,
@@ -137,9 +144,13 @@ impl LogFollow {
     pub async fn run_paced(
         self,
         credits: Option<Arc<Semaphore>>,
-        on_lines: impl FnMut(Vec<String>, u64) + Send,
+        mut on_lines: impl FnMut(Vec<String>, u64) + Send,
         cancel: &CancellationToken,
     ) -> Result<LogFollowEnd> {
+        let redactor = &self.redactor;
+        let on_lines = move |lines: Vec<String>, skipped| {
+            on_lines(lines.iter().map(|l| redactor.redact(l)).collect(), skipped)
+        };
         let (chunks, received) = unbounded_channel();
         let pump = self.stream.pump(
             move |chunk| {
@@ -164,7 +175,7 @@ impl LogFollow {
             cancelled: summary.cancelled(),
             lines: delivered.lines,
             duration_ms: summary.duration_ms,
-            stderr_tail: delivered.stderr_tail,
+            stderr_tail: self.redactor.redact(&delivered.stderr_tail),
         })
     }
 }
@@ -218,18 +229,23 @@ impl Console {
         timestamps: bool,
     ) -> Result<LogFollow> {
         let (target, command) = self.log_follow(target, service, lines, timestamps)?;
-        let command = &command;
-        let (connection, stream) = self
+        let (_, policy) = self.target_and_policy(&target.name)?;
+        let read_env = crate::env_file::read_command(&policy.env_file, &target.project_dir);
+        let deadline = Deadline::total(policy.deadlines.read_seconds);
+        let (command, read_env) = (&command, &read_env);
+        let (connection, stream, redactor) = self
             .read_with_retry(&target.name, |connection| async move {
+                let redactor = secrets_of(&connection, read_env, deadline).await?;
                 let stream = connection
                     .start_streaming(command, Deadline::Unbounded)
                     .await?;
-                Ok((connection, stream))
+                Ok((connection, stream, redactor))
             })
             .await?;
         Ok(LogFollow {
             connection,
             stream,
+            redactor,
             address: target.address(),
             target: target.name,
             service: service.to_string(),
@@ -253,6 +269,29 @@ impl Console {
             .run(on_lines, cancel)
             .await
     }
+}
+
+/// A redactor for the values of the env file `read_env` prints; one that knows none
+/// (secret-looking keys only) if the file is absent or cannot be read. Only a lost
+/// connection is an error.
+async fn secrets_of(
+    connection: &Connection,
+    read_env: &RemoteCommand,
+    deadline: Deadline,
+) -> Result<Redactor> {
+    let output = match connection.exec(read_env, deadline).await {
+        Ok(output) => output,
+        Err(lost @ Error::ConnectionLost { .. }) => return Err(lost),
+        Err(other) => {
+            tracing::warn!("the env file could not be read to redact the logs: {other}");
+            return Ok(Redactor::default());
+        }
+    };
+    let text = match output.exit_code {
+        Some(0) => crate::env_file::read_output(&output.stdout).map(|(text, _)| text),
+        _ => None,
+    };
+    Ok(text.map(Redactor::from_env_file).unwrap_or_default())
 }
 
 impl Console {
