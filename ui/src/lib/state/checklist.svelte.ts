@@ -7,6 +7,8 @@ import type { CheckId, CheckItem, Checklist, ErrorReport, ItemChange, ReportExpo
 
 /** The checklist's items: the policy's nine verification steps and three Never Do rules. */
 export const TOTAL_CHECKS = 12;
+/** Longer than a double click's two clicks are apart. */
+const SETTLE_MS = 600;
 
 export class ChecklistStore {
   target = $state<string | null>(null);
@@ -16,6 +18,9 @@ export class ChecklistStore {
   running = $state(false);
   /** The item an action (tick, waive, re-run) is working on. */
   busy = $state<CheckId | null>(null);
+  /** An item just changed: its buttons wait a moment, so the second click of a double
+   * click does not land on the button that replaced the first (Tick, then Untick). */
+  settling = $state<CheckId | null>(null);
   error = $state<ErrorReport | null>(null);
   exports = $state<ReportExport[]>([]);
   /** For screen readers: what just happened. */
@@ -70,7 +75,7 @@ export class ChecklistStore {
 
   async change(item: CheckId, change: ItemChange) {
     const checklist = this.checklist;
-    if (!checklist) return;
+    if (!checklist || this.busy !== null || this.settling === item) return;
     this.busy = item;
     this.error = null;
     try {
@@ -79,6 +84,10 @@ export class ChecklistStore {
       if (this.checklist?.id !== checklist.id) return;
       this.checklist = changed;
       this.announcement = `${item}: ${change.change === "waive" ? "waived" : change.change === "tick" ? "ticked" : "unticked"}.`;
+      this.settling = item;
+      setTimeout(() => {
+        if (this.settling === item) this.settling = null;
+      }, SETTLE_MS);
     } catch (e) {
       this.error = e as ErrorReport;
     } finally {

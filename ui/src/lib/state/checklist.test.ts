@@ -69,6 +69,15 @@ describe("the checklist store", () => {
     await store.change("migrations", { change: "tick" });
     expect(calls.at(-1)).toEqual(["change_check", { checklist: "v-new", item: "migrations", change: { change: "tick" } }]);
     expect(store.items[0].ticked_by).toBe("ops (SHA256:k)");
+
+    // A double click's second click lands on Untick: it is not taken.
+    const changes = () => calls.filter(([command]) => command === "change_check").length;
+    const before = changes();
+    await store.change("migrations", { change: "untick" });
+    expect(changes()).toBe(before);
+    await new Promise((r) => setTimeout(r, 700));
+    await store.change("migrations", { change: "untick" });
+    expect(changes()).toBe(before + 1);
   });
 
   it("keeps a run's error and lets another target replace the list", async () => {
