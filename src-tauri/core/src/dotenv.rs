@@ -29,9 +29,13 @@ pub struct Assignment {
     pub lines: std::ops::Range<usize>,
 }
 
-/// The assignments of `text`, in order; a later one of a key wins, as in compose. A part
-/// compose would refuse (a bad key, an unterminated quote) ends the reading there.
+/// The assignments of `text`, in order; a later one of a key wins, as in compose. A line
+/// compose would refuse (a bad key, an unterminated quote) makes compose refuse the
+/// whole file; here it is passed over, so the values after it are still known (to be
+/// redacted wherever the host prints them) and its keys still listed.
 pub fn parse(text: &str) -> Vec<Assignment> {
+    // Compose reads past a UTF-8 byte-order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut found: Vec<Assignment> = Vec::new();
     let mut rest = text;
     loop {
@@ -40,15 +44,20 @@ pub fn parse(text: &str) -> Vec<Assignment> {
             break;
         }
         let first_line = line_of(text, rest);
+        let next_line = || rest.split_once('\n').map_or("", |(_, after)| after);
         let Some((key, after_key, inherited)) = key_name(rest) else {
-            break;
+            rest = next_line();
+            continue;
         };
         let (value, written, after) = if inherited {
             (String::new(), String::new(), after_key)
         } else {
             match value_of(after_key, &found) {
                 Some(parsed) => parsed,
-                None => break,
+                None => {
+                    rest = next_line();
+                    continue;
+                }
             }
         };
         let lines = first_line..last_line(text, after) + 1;
@@ -77,7 +86,8 @@ fn line_of(text: &str, at: &str) -> usize {
 /// where a statement that ends there ends, its own newline included.
 fn last_line(text: &str, after: &str) -> usize {
     let end = text.len() - after.len();
-    text[..end.saturating_sub(1)].matches('\n').count()
+    let before = &text.as_bytes()[..end.saturating_sub(1)];
+    before.iter().filter(|b| **b == b'\n').count()
 }
 
 /// `src` from its next statement: blank space and comment lines skipped.
@@ -169,8 +179,9 @@ fn value_of<'a>(src: &'a str, earlier: &[Assignment]) -> Option<(String, String,
     None
 }
 
-/// `\n` and `\r` become line ends; any other escaped character stands for itself, but
-/// `\$` stays for [`expand`] to read as a plain `$`.
+/// The escapes compose reads in double quotes (`\n`, `\t`, `\r` and the other C ones);
+/// any other escaped character stands for itself, but `\$` stays for [`expand`] to read
+/// as a plain `$`.
 fn unescape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars();
@@ -182,6 +193,11 @@ fn unescape(text: &str) -> String {
         match chars.next() {
             Some('n') => out.push('\n'),
             Some('r') => out.push('\r'),
+            Some('t') => out.push('\t'),
+            Some('a') => out.push('\u{7}'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some('v') => out.push('\u{b}'),
             Some('$') => out.push_str("\\$"),
             Some(other) => out.push(other),
             None => out.push('\\'),
@@ -229,7 +245,13 @@ fn expand(text: &str, earlier: &[Assignment]) -> String {
             out.push_str(&value.or(default.map(str::to_string)).unwrap_or_default());
             rest = &braced[close + 1..];
         } else {
-            let name_len = tail[1..].find(|c| !is_name(c)).unwrap_or(tail.len() - 1);
+            // A name starts with a letter or `_`: `$1` is text, as in compose.
+            let starts_a_name =
+                tail[1..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+            let name_len = match starts_a_name {
+                true => tail[1..].find(|c| !is_name(c)).unwrap_or(tail.len() - 1),
+                false => 0,
+            };
             match name_len {
                 0 => out.push('$'),
                 _ => out.push_str(&lookup(&tail[1..1 + name_len]).unwrap_or_default()),
@@ -306,10 +328,29 @@ mod tests {
     }
 
     #[test]
-    fn what_compose_refuses_ends_the_reading() {
-        assert_eq!(pairs("A=1\nB C!=2\nD=3\n"), vec![pair("A", "1")]);
-        assert_eq!(pairs("A=1\nB=\"open\nC=3\n"), vec![pair("A", "1")]);
+    fn a_line_compose_refuses_is_passed_over_and_the_rest_still_read() {
+        assert_eq!(
+            pairs("A=1\nB C!=2\nD=3\n"),
+            vec![pair("A", "1"), pair("D", "3")]
+        );
+        assert_eq!(pairs("== now\nA=1\n"), vec![pair("A", "1")]);
+        // An unterminated quote: compose would refuse the file; its later lines are kept.
+        assert_eq!(
+            pairs("A=1\nB=\"open\nC=3\n"),
+            vec![pair("A", "1"), pair("C", "3")]
+        );
         assert!(pairs("").is_empty());
         assert!(pairs("# only\n\n").is_empty());
+    }
+
+    #[test]
+    fn a_bom_escapes_dollar_digits_and_a_last_line_without_its_end_read_as_compose_reads_them() {
+        assert_eq!(pairs("\u{feff}A=1\n"), vec![pair("A", "1")]);
+        assert_eq!(pairs("P=\"ab\\tcd\"\n")[0].1, "ab\tcd");
+        assert_eq!(pairs("P=pa$1word\n")[0].1, "pa$1word");
+        for ends_in_a_wide_character in ["A=1\nB=café", "A=1 # modifié", "A=1\nÉTÉ"] {
+            let parsed = parse(ends_in_a_wide_character);
+            assert_eq!(parsed[0].key, "A", "{ends_in_a_wide_character}");
+        }
     }
 }

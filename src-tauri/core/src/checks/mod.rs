@@ -297,7 +297,7 @@ fn item(
 /// nothing the host said can pass for another row wherever it is printed.
 fn note(said: &str, redactor: &Redactor) -> String {
     redactor
-        .redact(said)
+        .redact_clipped(said)
         .split(['\n', '\r'])
         .map(str::trim)
         .filter(|part| !part.is_empty())

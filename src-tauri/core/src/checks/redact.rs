@@ -62,6 +62,7 @@ impl Redactor {
                 out = out.replace(value, REDACTED);
             }
         }
+
         let secret = |key: &str| looks_secret(key) || self.keys.iter().any(|k| k == key);
         let mut redacted = String::with_capacity(out.len());
         for (i, line) in out.split('\n').enumerate() {
@@ -71,6 +72,47 @@ impl Redactor {
             redacted.push_str(&redact_line(line, &secret));
         }
         redacted
+    }
+}
+
+/// Where a verdict's note cut a long line short. A value cut there is only its
+/// beginning, which the whole value no longer matches.
+const CUT: char = '…';
+
+impl Redactor {
+    /// [`Redactor::redact`] for text that clips what it quotes (a verdict's note), where
+    /// the beginning of a value cut at a [`CUT`] is taken out too.
+    pub fn redact_clipped(&self, text: &str) -> String {
+        let out = self.redact(text);
+        match out.contains(CUT) {
+            true => self.redact_cut(&out),
+            false => out,
+        }
+    }
+
+    fn redact_cut(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let pieces: Vec<&str> = text.split(CUT).collect();
+        for (i, piece) in pieces.iter().enumerate() {
+            if i > 0 {
+                out.push(CUT);
+            }
+            let cut_here = self.values.iter().find_map(|value| {
+                let value = value.expose();
+                (MIN_FREE_VALUE..value.len())
+                    .rev()
+                    .filter(|at| value.is_char_boundary(*at))
+                    .find(|at| piece.ends_with(&value[..*at]))
+            });
+            match cut_here {
+                Some(len) if i + 1 < pieces.len() => {
+                    out.push_str(&piece[..piece.len() - len]);
+                    out.push_str(REDACTED);
+                }
+                _ => out.push_str(piece),
+            }
+        }
+        out
     }
 }
 
@@ -224,6 +266,19 @@ mod tests {
                 assert!(!out.contains(secret), "{secret} left in {out}");
             }
         }
+    }
+
+    #[test]
+    fn a_value_cut_short_by_a_note_loses_its_beginning_too() {
+        let redactor = Redactor::from_env_file("DSN=postgresql://trader:Xq7-lab-pass@db/atp\n");
+        let note = "error line: \"dsn\":\"postgresql://trader:Xq7-la…; and more";
+        let out = redactor.redact_clipped(note);
+        assert!(!out.contains("Xq7"), "{out}");
+        assert!(out.contains("\"dsn\":\"[redacted]…; and more"), "{out}");
+        assert_eq!(
+            redactor.redact_clipped("nothing cut here…"),
+            "nothing cut here…"
+        );
     }
 
     #[test]
