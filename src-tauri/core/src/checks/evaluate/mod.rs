@@ -255,11 +255,16 @@ fn code_deployed(out: &Outputs, policy: &Policy) -> Verdict {
     if !status.ok() {
         return fail(format!("git status failed ({}).", status.problem()));
     }
-    // Untracked or ignored files matter only where compose reads them unasked.
+    // Untracked or ignored files matter only where compose reads them unasked; what is
+    // not a status line (git's warning about a directory it may not read) is no change.
+    let is_status = |l: &&str| {
+        let b = l.as_bytes();
+        b.len() > 3 && b[2] == b' ' && b[..2].iter().all(|c| b" MTADRCU?!".contains(c))
+    };
     let changed: Vec<&str> = status
         .stdout
         .lines()
-        .filter(|l| !l.trim().is_empty())
+        .filter(is_status)
         .filter(|l| match l.get(..3) {
             Some("?? " | "!! ") => COMPOSE_OVERRIDES.contains(&l[3..].trim()),
             _ => true,

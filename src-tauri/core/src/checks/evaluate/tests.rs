@@ -397,7 +397,7 @@ fn an_override_file_outside_git_fails_code_deployed_and_other_untracked_files_do
     };
     let clean = status(
         CheckId::CodeDeployed,
-        &with_status("!! .env.aws\n?? logs/\n!! node_modules/\n"),
+        &with_status("!! .env.aws\n?? logs/\n!! node_modules/\nwarning: could not open directory 'data/pg/': Permission denied\n"),
     );
     assert_eq!(clean.status, CheckStatus::Pass, "{}", clean.note);
     for line in [
