@@ -331,6 +331,25 @@ impl Checklist {
         self.items.iter().find(|item| item.id == id)
     }
 
+    /// Whether `change` may be made now, as an operator asks it: what [`check_change`]
+    /// asks, and a waiver's reason one line of plain text like every other reason (kept
+    /// in the journal and every later report, where a line break could forge a row).
+    /// Changes read back from the journal are not asked this again: a waiver recorded by
+    /// an earlier version stands.
+    ///
+    /// [`check_change`]: Checklist::check_change
+    pub fn check_new_change(&self, id: CheckId, change: &ItemChange) -> Result<()> {
+        if let ItemChange::Waive { reason } = change {
+            crate::input::line("The waiver's reason", reason)?;
+            if reason.trim().chars().count() < 10 {
+                return Err(Error::BadInput(
+                    "A waiver needs a written reason of at least 10 characters.".into(),
+                ));
+            }
+        }
+        self.check_change(id, change)
+    }
+
     /// Whether `change` may be made now; the reason it may not, in plain words.
     pub fn check_change(&self, id: CheckId, change: &ItemChange) -> Result<()> {
         let item = self.item(id).ok_or_else(|| {
@@ -348,18 +367,13 @@ impl Checklist {
             },
             ItemChange::Untick if item.ticked_by.is_none() => refuse("it is not ticked or waived."),
             ItemChange::Untick => Ok(()),
-            ItemChange::Waive { reason } if reason.trim().chars().count() < 10 => {
+            ItemChange::Waive { reason } if reason.trim().len() < 10 => {
                 refuse("a waiver needs a written reason of at least 10 characters.")
             }
-            // Kept in the journal and every later report: one line of plain text, like
-            // every other reason an operator writes.
-            ItemChange::Waive { reason } => {
-                crate::input::line("The waiver's reason", reason)?;
-                match item.probed_status {
-                    CheckStatus::Fail | CheckStatus::Warn => Ok(()),
-                    _ => refuse("only a failed item can be waived."),
-                }
-            }
+            ItemChange::Waive { .. } => match item.probed_status {
+                CheckStatus::Fail | CheckStatus::Warn => Ok(()),
+                _ => refuse("only a failed item can be waived."),
+            },
             ItemChange::Rerun { item: new } if new.id != id => {
                 refuse("the new results are for another item.")
             }
@@ -483,7 +497,12 @@ mod tests {
                 reason: unfit.to_string(),
             };
             assert!(
-                list.check_change(CheckId::Health, &waive).is_err(),
+                list.check_new_change(CheckId::Health, &waive).is_err(),
+                "{unfit}"
+            );
+            // One recorded by an earlier version still reads back.
+            assert!(
+                list.check_change(CheckId::Health, &waive).is_ok(),
                 "{unfit}"
             );
         }

@@ -40,6 +40,9 @@ pub struct Journal {
     db: Mutex<Connection>,
 }
 
+/// How long a write waits for another process's.
+const BUSY_WAIT: Duration = Duration::from_secs(10);
+
 impl Journal {
     /// Opens (or creates) the journal at `path`. Records of an older `history.jsonl` at
     /// `legacy` are imported once, as the first entries.
@@ -49,20 +52,38 @@ impl Journal {
         }
         let fail = |e: rusqlite::Error| Error::storage(path, e);
         let db = Connection::open(path).map_err(fail)?;
-        db.busy_timeout(Duration::from_secs(10)).map_err(fail)?;
-        db.pragma_update(None, "journal_mode", "WAL")
-            .map_err(fail)?;
-        db.pragma_update(None, "synchronous", "FULL")
-            .map_err(fail)?;
-        db.execute_batch(SCHEMA).map_err(fail)?;
+        db.busy_timeout(BUSY_WAIT).map_err(fail)?;
         let journal = Journal {
             path: path.to_path_buf(),
             db: Mutex::new(db),
         };
-        if let Some(legacy) = legacy {
-            journal.import_legacy(legacy)?;
+        // Several processes opening a new journal at once (the console and the CLI after
+        // an upgrade) meet where SQLite does not wait for its busy handler: switching to
+        // WAL and the first import. Those are asked again until the busy wait is spent.
+        let started = std::time::Instant::now();
+        loop {
+            let opened = journal.set_up().and_then(|()| match legacy {
+                Some(legacy) => journal.import_legacy(legacy),
+                None => Ok(()),
+            });
+            match opened {
+                Err(Error::Storage { ref cause, .. })
+                    if cause.contains("database is locked") && started.elapsed() < BUSY_WAIT =>
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => return other.map(|()| journal),
+            }
         }
-        Ok(journal)
+    }
+
+    fn set_up(&self) -> Result<()> {
+        let db = self.db.lock().expect("journal lock");
+        db.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| self.fail(e))?;
+        db.pragma_update(None, "synchronous", "FULL")
+            .map_err(|e| self.fail(e))?;
+        db.execute_batch(SCHEMA).map_err(|e| self.fail(e))
     }
 
     pub fn path(&self) -> &Path {
@@ -203,7 +224,7 @@ impl Journal {
         checklist: &mut Checklist,
         change: ChecklistChange,
     ) -> Result<()> {
-        checklist.check_change(change.item, &change.change)?;
+        checklist.check_new_change(change.item, &change.change)?;
         self.append(&checklist.id, &Entry::ChecklistChanged(change.clone()))?;
         checklist.apply(&change);
         Ok(())
@@ -438,6 +459,31 @@ mod tests {
         let report = journal.verify().unwrap();
         assert_eq!((report.entries, report.broken), (6, None));
         assert_eq!(report.head, journal.head().unwrap());
+    }
+
+    #[test]
+    fn processes_opening_a_new_journal_at_once_all_open_it_and_import_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let legacy = dir.path().join("history.jsonl");
+        let lines: String = ["op-a", "op-b", "op-c"]
+            .iter()
+            .map(|id| serde_json::to_string(&record(id)).unwrap() + "\n")
+            .collect();
+        std::fs::write(&legacy, lines).unwrap();
+        let path = dir.path().join("j.sqlite3");
+        for round in 0..5 {
+            let path = path.with_extension(format!("{round}.sqlite3"));
+            let opened: Vec<Result<Journal>> = std::thread::scope(|scope| {
+                let openers: Vec<_> = (0..16)
+                    .map(|_| scope.spawn(|| Journal::open(&path, Some(&legacy))))
+                    .collect();
+                openers.into_iter().map(|o| o.join().unwrap()).collect()
+            });
+            for journal in &opened {
+                let journal = journal.as_ref().expect("every opener opens it");
+                assert_eq!(journal.history().unwrap().len(), 3, "round {round}");
+            }
+        }
     }
 
     #[test]
