@@ -219,11 +219,11 @@ impl Settings for JsonFileSettings {
         let text = serde_json::to_string_pretty(&document).expect("a JSON map always serializes");
         // A settings file linked from elsewhere (a dotfiles repository) is written where
         // it lives: replaced by rename, the link would become a file of its own.
-        let real = match std::fs::symlink_metadata(&self.path) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                std::fs::canonicalize(&self.path).map_err(|e| Error::storage(&self.path, e))?
-            }
-            _ => self.path.clone(),
+        let real = match std::fs::read_link(&self.path) {
+            // Relative to the link's own directory; one whose target does not exist yet
+            // (a fresh dotfiles checkout) makes it.
+            Ok(linked) => self.path.parent().unwrap_or(Path::new(".")).join(linked),
+            Err(_) => self.path.clone(),
         };
         write_atomically(&real, text.as_bytes())?;
         *self.seen.lock().unwrap() = Some((version_of(&self.path)?, document));
@@ -261,6 +261,13 @@ mod tests {
             .file_type()
             .is_symlink());
         assert!(std::fs::read_to_string(&kept).unwrap().contains("dark"));
+        // A link to a file not made yet: the first write makes it.
+        let dangling = dir.path().join("other.json");
+        std::os::unix::fs::symlink("dotfiles/later.json", &dangling).unwrap();
+        let settings = JsonFileSettings::open(&dangling).unwrap();
+        settings.set("theme", serde_json::json!("light")).unwrap();
+        let later = dir.path().join("dotfiles/later.json");
+        assert!(std::fs::read_to_string(later).unwrap().contains("light"));
     }
 
     #[test]

@@ -261,8 +261,15 @@ pub fn find(settings: &dyn Settings, name: &str) -> Result<Target> {
 /// Changes the list of targets under the settings' lock, so a change made meanwhile by
 /// another process (the CLI, a second console) is kept. A target's fields this version
 /// does not know (written by a newer console beside an older CLI) are kept as they were.
-fn change(
+fn change(settings: &dyn Settings, edit: impl FnMut(&mut Vec<Target>) -> Result<()>) -> Result<()> {
+    change_renaming(settings, None, edit)
+}
+
+/// [`change`], where `renamed` (new name, old name) says under which name a renamed
+/// target's unknown fields were stored.
+fn change_renaming(
     settings: &dyn Settings,
+    renamed: Option<(&str, &str)>,
     mut edit: impl FnMut(&mut Vec<Target>) -> Result<()>,
 ) -> Result<()> {
     use serde_json::Value;
@@ -278,7 +285,11 @@ fn change(
                 Value::Object(fields) => fields,
                 _ => unreachable!("a target serializes as an object"),
             };
-            let before = stored.iter().find(|t| t["name"] == target.name.as_str());
+            let stored_as = match renamed {
+                Some((new, old)) if new == target.name => old,
+                _ => target.name.as_str(),
+            };
+            let before = stored.iter().find(|t| t["name"] == stored_as);
             if let Some(Value::Object(before)) = before {
                 for (name, value) in before {
                     fields.entry(name.clone()).or_insert_with(|| value.clone());
@@ -298,6 +309,21 @@ pub fn remove(settings: &dyn Settings, name: &str) -> Result<()> {
         if targets.len() == before {
             return Err(Error::TargetNotFound(name.to_string()));
         }
+        Ok(())
+    })
+}
+
+/// Replaces the target named `from` with `target`, under its new name, in one change:
+/// no moment without either, and what this version does not know of it is kept.
+pub fn rename(settings: &dyn Settings, from: &str, target: Target) -> Result<()> {
+    target.validate()?;
+    let renamed = (target.name.clone(), from.to_string());
+    change_renaming(settings, Some((&renamed.0, &renamed.1)), |targets| {
+        let at = targets
+            .iter()
+            .position(|t| t.name == from)
+            .ok_or_else(|| Error::TargetNotFound(from.to_string()))?;
+        targets[at] = target.clone();
         Ok(())
     })
 }
@@ -402,6 +428,14 @@ mod tests {
         );
         assert_eq!(prod["tags"][0], "eu");
         assert_eq!(stored["targets"][1]["name"], "staging");
+        // Renamed, it keeps them too, in its place.
+        let mut renamed = find(&settings, "prod").unwrap();
+        renamed.name = "production".into();
+        rename(&settings, "prod", renamed).unwrap();
+        let stored: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(stored["targets"][0]["name"], "production");
+        assert_eq!(stored["targets"][0]["notes"], "keep me");
     }
 
     #[test]

@@ -90,11 +90,11 @@ impl Console {
         if let Some(old) = previous_name {
             self.disconnect(old).await;
         }
-        if let Some(old) = renamed_from {
-            target::remove(self.settings.as_ref(), old)?;
-        }
         let name = target.name.clone();
-        target::save(self.settings.as_ref(), target)?;
+        match renamed_from {
+            Some(old) => target::rename(self.settings.as_ref(), old, target)?,
+            None => target::save(self.settings.as_ref(), target)?,
+        }
         self.targets()?
             .into_iter()
             .find(|t| t.target.name == name)
