@@ -99,7 +99,10 @@ fn warn_if_interrupted(console: &Console, name: &str) -> Result<(), Error> {
         .history()?
         .into_iter()
         .rev()
-        .find(|r| r.kind == RecordKind::Deploy && r.target == name);
+        // A run that never reached the host changed nothing: the one before it tells.
+        .find(|r| {
+            r.kind == RecordKind::Deploy && r.target == name && r.outcome != RunOutcome::NotStarted
+        });
     if let Some(last) = last.filter(|r| r.outcome == RunOutcome::Interrupted) {
         eprintln!(
             "The last deploy of {name} ({}) was interrupted: {}.\n\
@@ -194,9 +197,27 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
 }
 
 pub async fn rollback(console: &Console, args: RollbackArgs) -> Result<(), Error> {
-    console.check_rollback(&args.name, args.to.as_deref(), &args.reason)?;
+    let snapshot = console.check_rollback(&args.name, args.to.as_deref(), &args.reason)?;
     let target = crate::announce_change(console, &args.name)?;
     if !args.yes {
+        // What it puts back, before it is asked for.
+        eprintln!(
+            "The snapshot {} took at {}: commit {}, {} image(s) ({}){}.",
+            snapshot.deploy,
+            snapshot.taken_at,
+            snapshot.short_commit(),
+            snapshot.images.len(),
+            snapshot
+                .images
+                .iter()
+                .map(|i| format!("{} {}", i.service, printable(&i.tag)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            match snapshot.env_backup {
+                Some(_) => ", and its copy of the env file (the current one is kept in ~/.shipshape/env-backups/)",
+                None => "",
+            }
+        );
         let question = format!(
             "Roll {} back to the snapshot of {}?",
             args.name,

@@ -404,10 +404,13 @@ async fn a_second_change_on_a_busy_target_is_refused() {
     // Nor is the connection the change runs on closed under it: saving or removing the
     // target, or disconnecting it, waits for the change.
     let saved = console.targets().unwrap().remove(0).target;
+    host.answer("shipshape-env-read", Reply::ok("== present\nA=1\n"), None);
+    let unset = shipshape_core::console::EnvChange::Unset { key: "A".into() };
     let refused = [
         console.save_target(saved, Some("fake")).await.map(|_| ()),
         console.remove_target("fake").await,
         console.disconnect_target("fake").await,
+        console.change_env("fake", unset).await.map(|_| ()),
     ];
     for refused in refused {
         assert_eq!(refused.unwrap_err().code(), ErrorCode::Busy);

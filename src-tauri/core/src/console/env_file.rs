@@ -101,6 +101,9 @@ impl Console {
                 "{title}: the file already says so; nothing was written."
             )));
         }
+        // One change at a time on a target, a deploy's included: the file must not move
+        // under an `up` that reads it.
+        let _change = self.session(target).begin_change(target, &title, false)?;
         let old_sha = exists.then(|| crate::checklist::sha256_hex(old.expose().as_bytes()));
         let backup = format!("{}.env.aws", crate::history::now().replace([':', '.'], ""));
         let command = env_file::write_command(

@@ -204,10 +204,11 @@ impl Console {
             compose,
         } = &prepared;
         let _change = match operation.changes_host() {
-            true => Some(
-                self.session(&target.name)
-                    .begin_change(&target.name, &operation.title())?,
-            ),
+            true => Some(self.session(&target.name).begin_change(
+                &target.name,
+                &operation.title(),
+                pinned.is_some(),
+            )?),
             false => None,
         };
         // A deploy's connection already gone: nothing ran, so nothing is recorded.

@@ -53,7 +53,20 @@ impl Drop for ChangeGuard {
 }
 
 impl Session {
-    pub(super) fn begin_change(self: &Arc<Self>, target: &str, title: &str) -> Result<ChangeGuard> {
+    /// Marks a change as running, or says what already runs: another change, or a
+    /// deploy or rollback (whose own steps, `of_a_deploy`, are its changes).
+    pub(super) fn begin_change(
+        self: &Arc<Self>,
+        target: &str,
+        title: &str,
+        of_a_deploy: bool,
+    ) -> Result<ChangeGuard> {
+        if !of_a_deploy && self.deploy.lock().unwrap().is_some() {
+            return Err(Error::Busy {
+                target: target.to_string(),
+                running: "a deploy or rollback".into(),
+            });
+        }
         let mut running = self.change.lock().unwrap();
         if let Some(running) = running.as_ref() {
             return Err(Error::Busy {

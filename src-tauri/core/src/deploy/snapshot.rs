@@ -21,11 +21,28 @@ if [ -e "$2" ]; then cp -- "$2" "$d/env.aws" && chmod 600 "$d/env.aws" && echo '
 
 /// Puts the saved env file back in one rename (a copy beside it first, so a cut
 /// connection leaves the old file or the new one, never half of one), keeping the
-/// current owner's mode 0600; `$1` the deploy id, `$2` the env file.
+/// current owner's mode 0600; the file it replaces is kept in
+/// `~/.shipshape/env-backups/` first (a secret rotated since the deploy is not lost);
+/// `$1` the deploy id, `$2` the env file.
 const RESTORE_ENV_SCRIPT: &str = r#"saved="$HOME/.shipshape/snapshots/$1/env.aws"
 [ -e "$saved" ] || { echo "no saved $2 in snapshot $1" >&2; exit 1; }
 umask 077
+if [ -e "$2" ]; then
+  kept="$HOME/.shipshape/env-backups/$(date -u +%Y%m%dT%H%M%SZ).before-rollback.env.aws"
+  mkdir -p "$HOME/.shipshape/env-backups" && cp -p -- "$2" "$kept" && chmod 600 "$kept" || exit 1
+fi
 cp -- "$saved" "$2.shipshape-restore" && chmod 600 "$2.shipshape-restore" && mv -f -- "$2.shipshape-restore" "$2""#;
+
+/// Whether all a rollback puts back is still on the host, before anything changes:
+/// `$1` the commit, `$2` the snapshot whose env copy is needed (empty: none), then the
+/// image ids. Says what is missing and exits 1 if anything is (a pruned image cannot
+/// be tagged back, and half a rollback is worse than none).
+const ROLLBACK_CHECK_SCRIPT: &str = r#"missing=
+git cat-file -e "$1^{commit}" 2>/dev/null || missing="$missing commit $1;"
+if [ -n "$2" ] && [ ! -e "$HOME/.shipshape/snapshots/$2/env.aws" ]; then missing="$missing the saved env file;"; fi
+shift 2
+for id in "$@"; do docker image inspect "$id" >/dev/null 2>&1 || missing="$missing image $id;"; done
+[ -z "$missing" ] || { echo "missing on the host:$missing" | sed 's/;$//' >&2; exit 1; }"#;
 
 /// One service as it ran before the deploy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, TS)]
@@ -102,6 +119,20 @@ pub fn read_snapshot(
         images,
         env_backup,
     })
+}
+
+/// The check that everything `snapshot` needs is still on the host, run before any of
+/// [`rollback_commands`].
+pub fn rollback_check_command(snapshot: &Snapshot, project_dir: &str) -> RemoteCommand {
+    let env_of = match snapshot.env_backup {
+        Some(_) => snapshot.deploy.as_str(),
+        None => "",
+    };
+    RemoteCommand::new("sh")
+        .args(["-c", ROLLBACK_CHECK_SCRIPT, "shipshape-rollback-check"])
+        .args([snapshot.git_commit.as_str(), env_of])
+        .args(snapshot.images.iter().map(|i| i.image_id.as_str()))
+        .in_dir(project_dir)
 }
 
 /// The commands that put the host back to `snapshot`, before `up -d`: the branch back

@@ -41,7 +41,13 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
             step: "Holding the host's deploy lock".into(),
             detail: "the lock was lost (its connection or its process on the host ended), so nothing more is run: another deploy could have started. Check the host with a verification, then deploy again.".into(),
         };
-        if lock.task.is_finished() || self.connection.is_closed() {
+        // A lost connection is said as one (exit 3), as anywhere else.
+        if self.connection.is_closed() {
+            return Err(Error::ConnectionLost {
+                host: self.connection.host().to_string(),
+            });
+        }
+        if lock.task.is_finished() {
             return Err(lost);
         }
         let status = self

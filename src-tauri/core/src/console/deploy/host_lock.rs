@@ -33,6 +33,14 @@ impl Console {
             ));
         }
         crate::input::line("The reason", reason)?;
+        if self.session(target).deploy.lock().unwrap().is_some() {
+            return Err(Error::Busy {
+                target: target.to_string(),
+                running:
+                    "this console's own deploy or rollback, which holds the lock: stop it instead"
+                        .into(),
+            });
+        }
         let before = self.lock_status(target).await?;
         let connection = self.connect(target).await?;
         let deadline = Deadline::total(policy.deadlines.change_seconds);

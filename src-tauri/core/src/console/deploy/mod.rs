@@ -8,6 +8,7 @@
 mod held_lock;
 mod host_lock;
 mod review;
+mod rollback;
 mod steps;
 
 use serde::Serialize;
@@ -16,10 +17,8 @@ use ts_rs::TS;
 use super::Console;
 use crate::checklist::{CheckId, CheckStatus};
 use crate::checks;
-use crate::deploy::snapshot;
 use crate::deploy::{DeployKind, DeployRecord, Snapshot, StepId, StepRecord};
 use crate::error::{Error, ErrorReport, Result};
-use crate::journal::Entry;
 use crate::operations::Operation;
 use steps::{Done, Run};
 
@@ -169,12 +168,23 @@ impl Console {
                 )));
             }
         }
-        self.snapshot_to_restore(target, Some(id)).map_err(|_| {
+        let snapshot = self.snapshot_to_restore(target, Some(id)).map_err(|_| {
             Error::BadInput(format!(
                 "{} is no deploy of {target} that took a snapshot before it ended: there is nothing to resume, deploy without --resume.",
                 crate::input::shown(id)
             ))
-        })
+        })?;
+        // Only the newest: a later deploy's snapshot is what a rollback must return to,
+        // and resuming an older one would record its stale snapshot as the newest.
+        if let Some((later, newest)) = self.recorded_snapshots(target)?.pop() {
+            if later != id && newest.deploy != snapshot.deploy {
+                return Err(Error::BadInput(format!(
+                    "{later} has deployed {target} since {}: there is nothing to resume, deploy without --resume.",
+                    crate::input::shown(id)
+                )));
+            }
+        }
+        Ok(snapshot)
     }
 
     async fn deploy_steps<F: FnMut(DeployEvent) + Send>(
@@ -257,6 +267,11 @@ impl Console {
             })
             .await?;
         run.record.commits = review.commits.clone();
+        // What the pull must bring: the newest commit the review showed, or none.
+        let reviewed = review
+            .commits
+            .first()
+            .map_or(review.head.clone(), |c| c.hash.clone());
         run.record.review = Some(review);
         run.record.approval = approval;
         run.lock_step(
@@ -285,10 +300,17 @@ impl Console {
                 run.end(began, taken).await?;
             }
         }
-        run.operation_step(StepId::GitPull, "Pull the latest code", Operation::GitPull)
-            .await?;
+        run.pull_reviewed_code(&reviewed).await?;
         run.operation_step(StepId::Pull, "Pull the images", Operation::Pull)
             .await?;
+        run.operation_step(
+            StepId::Up,
+            "Update the services (up -d --remove-orphans)",
+            Operation::Up,
+        )
+        .await?;
+        // After `up`, as the policy's checklist orders them: a migration runs in the new
+        // release's container, where the scripts it brought are.
         if request.migrations.is_empty() {
             run.step(StepId::Migrate, "Run migrations", async {
                 Ok(Done::skipped("No migration was picked."))
@@ -306,12 +328,6 @@ impl Console {
             )
             .await?;
         }
-        run.operation_step(
-            StepId::Up,
-            "Update the services (up -d --remove-orphans)",
-            Operation::Up,
-        )
-        .await?;
         self.verify_step(run, &[]).await
     }
 
@@ -349,127 +365,5 @@ impl Console {
             done
         });
         run.end(began, done).await
-    }
-
-    /// Every snapshot taken for `target`, oldest first, with the deploy whose step
-    /// recorded it (a resumed deploy records the snapshot it kept, under its own id).
-    fn recorded_snapshots(&self, target: &str) -> Result<Vec<(String, Snapshot)>> {
-        let mut of_target = std::collections::HashSet::new();
-        let mut found = Vec::new();
-        for (id, entry) in self.journal()?.entries()? {
-            match entry {
-                Entry::DeployStarted(start) if start.target == target => {
-                    of_target.insert(id);
-                }
-                Entry::DeployStep(step) if of_target.contains(&id) => {
-                    if let Some(snapshot) = step.snapshot {
-                        found.push((id, snapshot));
-                    }
-                }
-                _ => {}
-            }
-        }
-        Ok(found)
-    }
-
-    /// Every snapshot a rollback of `target` can return to, newest first.
-    pub fn deploy_snapshots(&self, target: &str) -> Result<Vec<Snapshot>> {
-        crate::target::find(self.settings.as_ref(), target)?;
-        let mut found: Vec<Snapshot> = Vec::new();
-        for (_, snapshot) in self.recorded_snapshots(target)?.into_iter().rev() {
-            if !found.iter().any(|s| s.deploy == snapshot.deploy) {
-                found.push(snapshot);
-            }
-        }
-        Ok(found)
-    }
-
-    /// The snapshot to return `target` to: that of deploy `to` (the deploy that took it,
-    /// or one that resumed it), or the newest one.
-    fn snapshot_to_restore(&self, target: &str, to: Option<&str>) -> Result<Snapshot> {
-        let found = self
-            .recorded_snapshots(target)?
-            .into_iter()
-            .rev()
-            .find(|(id, snapshot)| to.is_none_or(|to| to == id || to == snapshot.deploy))
-            .map(|(_, snapshot)| snapshot);
-        found.ok_or_else(|| {
-            Error::BadInput(match to {
-                Some(to) => format!("No snapshot of {target} was taken by {to}: `shipshape history` lists the deploys."),
-                None => format!("No deploy of {target} has taken a snapshot yet, so there is nothing to roll back to."),
-            })
-        })
-    }
-
-    /// Everything a rollback can be refused for before anything runs (the reason, the
-    /// snapshot to return to): the snapshot it would restore. The CLI asks this before
-    /// it asks the operator.
-    pub fn check_rollback(&self, target: &str, to: Option<&str>, reason: &str) -> Result<Snapshot> {
-        self.target_and_policy(target)?;
-        if reason.trim().chars().count() < 10 {
-            return Err(Error::BadInput(
-                "Say why you roll back, in at least 10 characters (--reason): a rollback is recorded as an emergency change.".into(),
-            ));
-        }
-        crate::input::line("The rollback's reason", reason)?;
-        self.snapshot_to_restore(target, to)
-    }
-
-    /// Returns `target` to a deploy's snapshot (the newest, or `to`'s): an emergency
-    /// change, under the lock, recorded with its reason, then verified.
-    pub async fn rollback(
-        &self,
-        target: &str,
-        to: Option<&str>,
-        reason: &str,
-        on_event: impl FnMut(DeployEvent) + Send,
-    ) -> Result<DeployRun> {
-        let (target_config, policy) = self.target_and_policy(target)?;
-        let snapshot = self.check_rollback(target, to, reason)?;
-        let mut run = self
-            .begin_run(target, DeployKind::Rollback, reason, on_event)
-            .await?;
-        run.record.rolled_back_to = Some(snapshot.deploy.clone());
-        let result: Result<()> = async {
-            run.lock_step(StepId::Lock, "Lock the host for this rollback", reason)
-                .await?;
-            let began = run.begin(StepId::Restore, "Restore the snapshot");
-            let mut commands = Vec::new();
-            let mut restored = Ok(());
-            for command in
-                snapshot::rollback_commands(&snapshot, &policy, &target_config.project_dir)
-            {
-                if let Err(error) = run.exec(&command, &mut commands).await {
-                    restored = Err(error);
-                    break;
-                }
-            }
-            let note = format!(
-                "Back to commit {}, {} image(s){}.",
-                snapshot.short_commit(),
-                snapshot.images.len(),
-                if snapshot.env_backup.is_some() {
-                    " and the env file of that time"
-                } else {
-                    ""
-                }
-            );
-            let done = restored.map(|()| {
-                let mut done = Done::new((), true, note);
-                done.commands = commands;
-                done
-            });
-            run.end(began, done).await?;
-            self.forget_facts(target);
-            run.operation_step(
-                StepId::Up,
-                "Update the services (up -d --remove-orphans)",
-                Operation::Up,
-            )
-            .await?;
-            self.verify_step(&mut run, &[CheckId::CodeDeployed]).await
-        }
-        .await;
-        self.end_run(run, result).await
     }
 }

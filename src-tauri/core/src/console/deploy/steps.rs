@@ -235,6 +235,49 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
         self.end(began, done).await
     }
 
+    /// `git pull origin main`, then the commit it brought checked against `reviewed`,
+    /// the one the review showed: origin may have moved since, and a deploy goes ahead
+    /// only on what was reviewed (and approved). A pull that brought more stops here,
+    /// before the images and the services change.
+    pub(super) async fn pull_reviewed_code(&mut self, reviewed: &str) -> Result<()> {
+        let began = self.begin(StepId::GitPull, "Pull the latest code");
+        let done = match self.operation(Operation::GitPull).await {
+            Ok(pulled) if pulled.ok => self.check_head(pulled, reviewed).await,
+            other => other,
+        };
+        self.end(began, done).await
+    }
+
+    async fn check_head(&mut self, mut done: Done<()>, reviewed: &str) -> Result<Done<()>> {
+        let target = self.record.target.clone();
+        let head = self
+            .console
+            .run_operation_on(
+                &target,
+                &Operation::GitHead,
+                Some(&self.connection),
+                |_| {},
+                &CancellationToken::new(),
+            )
+            .await?;
+        done.commands.push(head.output.command.clone());
+        done.record_ids.push(head.record_id.clone());
+        let now = head.output.stdout.trim();
+        let same = !now.is_empty() && (reviewed.starts_with(now) || now.starts_with(reviewed));
+        done.note = match same {
+            true => format!("Done: the host is on {now}, the commit the review showed."),
+            false => {
+                done.ok = false;
+                format!(
+                    "origin moved after the review: it showed {}, the pull brought the host to {}. The images and the services were not changed; review the new commits, then deploy again (or roll back to the snapshot).",
+                    reviewed.get(..12).unwrap_or(reviewed),
+                    if now.is_empty() { "an unknown commit" } else { now }
+                )
+            }
+        };
+        Ok(done)
+    }
+
     /// The commit, the images the services run and a copy of the env file on the host.
     pub(super) async fn take_snapshot(
         &self,

@@ -1,0 +1,160 @@
+//! Rollback: a deploy's snapshot found in the journal and put back, under the host's
+//! lock, as an emergency change with its reason, then verified. Everything it needs is
+//! checked on the host before anything changes, since half a rollback (old code beside
+//! new images) is worse than none.
+
+use super::steps::Done;
+use super::{DeployEvent, DeployRun};
+use crate::checklist::CheckId;
+use crate::console::Console;
+use crate::deploy::snapshot;
+use crate::deploy::{DeployKind, Snapshot, StepId};
+use crate::error::{Error, Result};
+use crate::journal::Entry;
+use crate::operations::Operation;
+
+impl Console {
+    /// Every snapshot taken for `target`, oldest first, with the deploy whose step
+    /// recorded it (a resumed deploy records the snapshot it kept, under its own id).
+    pub(super) fn recorded_snapshots(&self, target: &str) -> Result<Vec<(String, Snapshot)>> {
+        let mut of_target = std::collections::HashSet::new();
+        let mut found = Vec::new();
+        for (id, entry) in self.journal()?.entries()? {
+            match entry {
+                Entry::DeployStarted(start) if start.target == target => {
+                    of_target.insert(id);
+                }
+                Entry::DeployStep(step) if of_target.contains(&id) => {
+                    if let Some(snapshot) = step.snapshot {
+                        found.push((id, snapshot));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(found)
+    }
+
+    /// Every snapshot a rollback of `target` can return to, newest first.
+    pub fn deploy_snapshots(&self, target: &str) -> Result<Vec<Snapshot>> {
+        crate::target::find(self.settings.as_ref(), target)?;
+        let mut found: Vec<Snapshot> = Vec::new();
+        for (_, snapshot) in self.recorded_snapshots(target)?.into_iter().rev() {
+            if !found.iter().any(|s| s.deploy == snapshot.deploy) {
+                found.push(snapshot);
+            }
+        }
+        Ok(found)
+    }
+
+    /// The snapshot to return `target` to: that of deploy `to` (the deploy that took it,
+    /// or one that resumed it), or the newest one.
+    pub(super) fn snapshot_to_restore(&self, target: &str, to: Option<&str>) -> Result<Snapshot> {
+        let found = self
+            .recorded_snapshots(target)?
+            .into_iter()
+            .rev()
+            .find(|(id, snapshot)| to.is_none_or(|to| to == id || to == snapshot.deploy))
+            .map(|(_, snapshot)| snapshot);
+        found.ok_or_else(|| {
+            Error::BadInput(match to {
+                Some(to) => format!("No snapshot of {target} was taken by {to}: `shipshape history` lists the deploys."),
+                None => format!("No deploy of {target} has taken a snapshot yet, so there is nothing to roll back to."),
+            })
+        })
+    }
+
+    /// Everything a rollback can be refused for before anything runs (the reason, the
+    /// snapshot to return to): the snapshot it would restore. The CLI asks this before
+    /// it asks the operator.
+    pub fn check_rollback(&self, target: &str, to: Option<&str>, reason: &str) -> Result<Snapshot> {
+        self.target_and_policy(target)?;
+        if reason.trim().chars().count() < 10 {
+            return Err(Error::BadInput(
+                "Say why you roll back, in at least 10 characters (--reason): a rollback is recorded as an emergency change.".into(),
+            ));
+        }
+        crate::input::line("The rollback's reason", reason)?;
+        self.snapshot_to_restore(target, to)
+    }
+
+    /// Returns `target` to a deploy's snapshot (the newest, or `to`'s): an emergency
+    /// change, under the lock, recorded with its reason, then verified.
+    pub async fn rollback(
+        &self,
+        target: &str,
+        to: Option<&str>,
+        reason: &str,
+        on_event: impl FnMut(DeployEvent) + Send,
+    ) -> Result<DeployRun> {
+        let (target_config, policy) = self.target_and_policy(target)?;
+        let snapshot = self.check_rollback(target, to, reason)?;
+        let mut run = self
+            .begin_run(target, DeployKind::Rollback, reason, on_event)
+            .await?;
+        run.record.rolled_back_to = Some(snapshot.deploy.clone());
+        let result: Result<()> = async {
+            run.lock_step(StepId::Lock, "Lock the host for this rollback", reason)
+                .await?;
+            let began = run.begin(StepId::Restore, "Restore the snapshot");
+            let dir = &target_config.project_dir;
+            // Everything it needs is checked first: a rollback that stopped halfway
+            // would leave old code beside new images.
+            let all = std::iter::once(snapshot::rollback_check_command(&snapshot, dir))
+                .chain(snapshot::rollback_commands(&snapshot, &policy, dir));
+            let mut commands = Vec::new();
+            let mut failed = None;
+            for (i, command) in all.enumerate() {
+                if let Err(error) = run.exec(&command, &mut commands).await {
+                    failed = Some((i, error));
+                    break;
+                }
+            }
+            let done = match failed {
+                // Cut off: what ran is not known for sure.
+                Some((_, lost)) if lost.code().exit_code() == 3 => Err(lost),
+                // Refused: the commands that ran are kept with the failure.
+                Some((i, refused)) => {
+                    let said = refused.detail().unwrap_or_else(|| refused.to_string());
+                    let note = match i {
+                        0 => format!(
+                            "The snapshot cannot be put back, so nothing was changed ({said})."
+                        ),
+                        _ => format!(
+                            "{refused} {said} The commands before it ran: the host is partly restored; check it with a verification."
+                        ),
+                    };
+                    let mut done = Done::new((), false, note);
+                    done.commands = commands;
+                    Ok(done)
+                }
+                None => {
+                    let note = format!(
+                        "Back to commit {}, {} image(s){}.",
+                        snapshot.short_commit(),
+                        snapshot.images.len(),
+                        if snapshot.env_backup.is_some() {
+                            " and the env file of that time"
+                        } else {
+                            ""
+                        }
+                    );
+                    let mut done = Done::new((), true, note);
+                    done.commands = commands;
+                    Ok(done)
+                }
+            };
+            run.end(began, done).await?;
+            self.forget_facts(target);
+            run.operation_step(
+                StepId::Up,
+                "Update the services (up -d --remove-orphans)",
+                Operation::Up,
+            )
+            .await?;
+            self.verify_step(&mut run, &[CheckId::CodeDeployed]).await
+        }
+        .await;
+        self.end_run(run, result).await
+    }
+}

@@ -1,0 +1,129 @@
+//! What stops a deploy or a rollback before it changes what it must not: origin moving
+//! between the review and the pull (another push landing meanwhile) stops the deploy
+//! after the pull, before any image or service changes; a rollback whose snapshot lost
+//! a part on the host (a pruned image, the saved env file) changes nothing at all.
+
+use std::io::BufRead;
+
+use shipshape_tests::verification::{as_lab_user, assert_lab_clean, Restore, TARGET};
+use shipshape_tests::*;
+
+#[test]
+fn a_deploy_stops_when_origin_moved_after_its_review() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    let origin = lab.field("origin");
+    let before = as_lab_user(&lab, &["git", "rev-parse", "HEAD"])
+        .trim()
+        .to_string();
+    let mut restore = Restore::default();
+    restore.as_lab_user(&lab, &["rm", "-rf", "/home/ubuntu/.shipshape"]);
+    restore.as_lab_user(&lab, &["git", "fetch", "-q", "origin", "main"]);
+    restore.as_lab_user(&lab, &["git", "checkout", "-q", "-B", "main", &before]);
+    restore.as_lab_user(
+        &lab,
+        &[
+            "git",
+            "-C",
+            &origin,
+            "update-ref",
+            "refs/heads/main",
+            &before,
+        ],
+    );
+
+    let work = tempfile::tempdir().unwrap();
+    run("chown", &["ubuntu", work.path().to_str().unwrap()]);
+    let clone = work.path().join("p");
+    let clone = clone.to_str().unwrap();
+    as_lab_user(&lab, &["git", "clone", "-q", &origin, clone]);
+    let push = |subject: &str| {
+        let identity = [
+            "-c",
+            "user.name=Review Test",
+            "-c",
+            "user.email=review@example.invalid",
+        ];
+        let mut commit = vec!["git", "-C", clone];
+        commit.extend_from_slice(&identity);
+        commit.extend_from_slice(&["commit", "-q", "--allow-empty", "-m", subject]);
+        as_lab_user(&lab, &commit);
+        as_lab_user(&lab, &["git", "-C", clone, "push", "-q", "origin", "main"]);
+        as_lab_user(&lab, &["git", "-C", clone, "rev-parse", "HEAD"])
+            .trim()
+            .to_string()
+    };
+    let reviewed = push("Reviewed change");
+
+    let mut deploy = spawn_deploy(&lab, home.path(), "Held to its review", &[]);
+    let pid = deploy.id().to_string();
+    let stderr = deploy.stderr.take().unwrap();
+    let mut unreviewed = String::new();
+    let mut said = String::new();
+    for line in std::io::BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        // The review is done: another push lands before the pull.
+        if line.contains("→ Lock the host") && unreviewed.is_empty() {
+            run("kill", &["-STOP", &pid]);
+            let pushed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                push("Unreviewed change")
+            }));
+            run("kill", &["-CONT", &pid]);
+            unreviewed = pushed.expect("the second push lands");
+        }
+        said.push_str(&line);
+        said.push('\n');
+    }
+    let status = deploy.wait().unwrap();
+    assert!(!unreviewed.is_empty(), "the deploy never locked: {said}");
+    assert_eq!(status.code(), Some(1), "{said}");
+    assert!(said.contains("origin moved after the review"), "{said}");
+    assert!(said.contains(&reviewed[..12]), "{said}");
+    assert!(!said.contains("→ Pull the images"), "{said}");
+    assert!(!said.contains("→ Update the services"), "{said}");
+    ok(&shipshape(&lab, home.path(), &["history", "verify"]));
+    drop(restore);
+    assert_lab_clean(&lab, home.path());
+}
+
+#[test]
+fn a_rollback_whose_snapshot_lost_a_part_changes_nothing() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    let mut restore = Restore::default();
+    restore.as_lab_user(&lab, &["rm", "-rf", "/home/ubuntu/.shipshape"]);
+    let deployed = spawn_deploy(&lab, home.path(), "Nothing new", &[])
+        .wait_with_output()
+        .unwrap();
+    let said = text(&deployed.stderr);
+    assert_eq!(deployed.status.code(), Some(0), "{said}");
+    let deploy_id = finished_deploy_id(&said);
+    let head = as_lab_user(&lab, &["git", "rev-parse", "HEAD"]);
+    // The snapshot's copy of .env.aws is gone (cleaned up by hand, say).
+    let saved = format!("/home/ubuntu/.shipshape/snapshots/{deploy_id}/env.aws");
+    as_lab_user(&lab, &["rm", &saved]);
+
+    let rollback = shipshape(
+        &lab,
+        home.path(),
+        &[
+            "rollback",
+            TARGET,
+            "--yes",
+            "--reason",
+            "test: a part of the snapshot is gone",
+        ],
+    );
+    let said = text(&rollback.stderr);
+    assert_eq!(rollback.status.code(), Some(1), "{said}");
+    let refused =
+        "cannot be put back, so nothing was changed (missing on the host: the saved env file)";
+    assert!(said.contains(refused), "{said}");
+    assert!(!said.contains("git checkout"), "{said}");
+    assert_eq!(as_lab_user(&lab, &["git", "rev-parse", "HEAD"]), head);
+    ok(&shipshape(&lab, home.path(), &["history", "verify"]));
+    drop(restore);
+    assert_lab_clean(&lab, home.path());
+}
