@@ -1,3 +1,4 @@
+import { inert } from "./inert";
 // ANSI escape sequences in log lines, turned into styled text segments. Only SGR
 // (colours, bold, italic, underline) is kept; cursor movement, erase-line (compose
 // writes `ESC[2K` before every line), titles and hyperlinks are dropped. The result is
@@ -109,7 +110,7 @@ export function parseAnsi(line: string): Segment[] {
   let style = PLAIN;
   let last = 0;
   const push = (text: string) => {
-    const clean = text.replace(CONTROLS, "");
+    const clean = inert(text.replace(CONTROLS, ""));
     if (!clean) return;
     const previous = segments[segments.length - 1];
     if (previous && sameStyle(previous.style, style)) previous.text += clean;
@@ -127,7 +128,7 @@ export function parseAnsi(line: string): Segment[] {
 
 /** The line's text with every escape sequence and control character removed. */
 export function stripAnsi(line: string): string {
-  return line.replace(ESCAPE, "").replace(CONTROLS, "");
+  return inert(line.replace(ESCAPE, "").replace(CONTROLS, ""));
 }
 
 /** Class names for a style, matching the palette and attributes in the log view's CSS. */

@@ -79,7 +79,8 @@ export class DeployStore {
       this.review = review;
       this.lock = lock;
       if (session.selected === target) session.lock = lock; // the status strip shows it too
-      const last = history.filter((r) => r.kind === "deploy" && r.target === target).at(-1);
+      // A run that never reached the host changed nothing: the one before it tells.
+      const last = history.filter((r) => r.kind === "deploy" && r.target === target && r.outcome !== "not_started").at(-1);
       this.interrupted = last?.outcome === "interrupted" ? last : null;
     } catch (e) {
       if (this.target === target) this.error = e as ErrorReport;

@@ -153,7 +153,7 @@ describe("a reviewer's approval", () => {
 
 describe("an interrupted deploy", () => {
   it("is offered on the screen when the target's newest deploy never ended", async () => {
-    const run = (id: string, target: string, outcome: "exited" | "interrupted") => ({
+    const run = (id: string, target: string, outcome: "exited" | "interrupted" | "not_started") => ({
       id, kind: "deploy" as const, target, operator: "ops", title: `Deploy ${target}: m (last step: Pull the images)`,
       command: "guided", started_at: "t", finished_at: "", duration_ms: 0, exit_code: null, outcome,
       output_sha256: "", output_bytes: 0,
@@ -161,7 +161,8 @@ describe("an interrupted deploy", () => {
     mockIPC((command) => {
       if (command === "review_deploy") return review;
       if (command === "lock_status") return free;
-      if (command === "history") return [run("d1", "a", "exited"), run("d2", "a", "interrupted"), run("d3", "b", "exited")];
+      // d4 never reached the host: it hides nothing of d2.
+      if (command === "history") return [run("d1", "a", "exited"), run("d2", "a", "interrupted"), run("d3", "b", "exited"), run("d4", "a", "not_started")];
       if (command === "deploy_snapshots") return [];
     });
     const store = new DeployStore();

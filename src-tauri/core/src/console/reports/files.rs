@@ -78,6 +78,19 @@ pub fn remove_stale_signatures(report: &Path) -> Result<Vec<String>> {
     Ok(removed)
 }
 
+/// `dir/stem.extension`, or `dir/stem-2.extension` and on if that file exists: a
+/// suggested name never writes over an earlier export, which would take its reviewers'
+/// co-signatures with it.
+pub(super) fn unused_path(dir: &Path, stem: &str, extension: &str) -> PathBuf {
+    (1..)
+        .map(|n| match n {
+            1 => dir.join(format!("{stem}.{extension}")),
+            n => dir.join(format!("{stem}-{n}.{extension}")),
+        })
+        .find(|path| !path.exists())
+        .expect("some name is free")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +174,15 @@ mod tests {
             assert!(refuse_own_dir(&link.join("journal.sqlite3"), &own).is_err());
         }
         assert!(refuse_own_dir(&elsewhere.path().join("report.md"), &own).is_ok());
+    }
+
+    #[test]
+    fn a_suggested_name_never_names_an_earlier_export() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = unused_path(dir.path(), "shipshape-prod-verify-1", "md");
+        assert!(first.ends_with("shipshape-prod-verify-1.md"));
+        std::fs::write(&first, "report").unwrap();
+        let second = unused_path(dir.path(), "shipshape-prod-verify-1", "md");
+        assert!(second.ends_with("shipshape-prod-verify-1-2.md"));
     }
 }

@@ -221,8 +221,9 @@ impl Console {
                 None => break,
             }
         }
-        let name = format!("shipshape-{target}-{record_id}.{}", format.extension());
-        Ok(dir.join(name).display().to_string())
+        let stem = format!("shipshape-{target}-{record_id}");
+        let path = files::unused_path(&dir, &stem, format.extension());
+        Ok(path.display().to_string())
     }
 
     /// Every report exported, oldest first, with its co-signers.
