@@ -76,6 +76,26 @@ fn ps_and_verify_take_several_targets_and_answer_for_each() {
     let refused = shipshape(&lab, home.path(), &["verify", "Local lab", "Nowhere"]);
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
 
+    // One of several that cannot be reached is said once, on its own line, and the
+    // others still answer; the exit code is its error's.
+    let closed = [
+        "target",
+        "add",
+        "Closed",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "9",
+        "--key",
+        "local-lab",
+    ];
+    ok(&shipshape(&lab, home.path(), &closed));
+    let partly = shipshape(&lab, home.path(), &["ps", "Lab again", "Closed"]);
+    let said = text(&partly.stderr);
+    assert_eq!(partly.status.code(), Some(3), "{said}");
+    assert_eq!(said.matches("refused the connection").count(), 1, "{said}");
+    assert!(said.contains("shipshape: Closed: "), "{said}");
+
     // A target named twice is asked once (several names: still an array).
     let twice: Value = serde_json::from_str(&ok(&shipshape(
         &lab,

@@ -122,7 +122,10 @@ fn main() -> ExitCode {
             let printable = |text: &str| {
                 shipshape_core::terminal::printable(&shipshape_core::input::brief(text))
             };
-            eprintln!("shipshape: {}", printable(&error.to_string()));
+            // Of several targets, the failing one's error was said on its own line.
+            if SAID_FOR_A_TARGET.lock().unwrap().take() != Some(error.to_string()) {
+                eprintln!("shipshape: {}", printable(&error.to_string()));
+            }
             let remedy = error.remedy();
             if !remedy.is_empty() {
                 eprintln!("{}", printable(&remedy));
@@ -178,6 +181,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
     }
 }
 
+/// The error [`side_by_side`] said last for one of several targets, so that `main`
+/// does not say it twice when it ends the run.
+static SAID_FOR_A_TARGET: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
 /// What `ask` answered for each target in `names`, asked side by side (each over its own
 /// connection) once every name is known to be a target, in the order named. Of several,
 /// one that fails is said on stderr and left out, and the last such error comes back
@@ -209,6 +216,7 @@ where
                     printable(name),
                     printable(&error.to_string())
                 );
+                *SAID_FOR_A_TARGET.lock().unwrap() = Some(error.to_string());
                 last_error = Some(error);
             }
             Err(error) => return Err(error),
