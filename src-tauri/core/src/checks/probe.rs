@@ -127,15 +127,17 @@ const PUBLISHERS_SCRIPT: &str = concat!(engine_api!(), "api http://docker/contai
 
 /// The last lines of each named service's log; `$1` the label filter, `$2` the line
 /// count, then the services. One listing of the project's containers serves them all;
-/// `docker logs` reads each log (the engine's own stream would need unframing).
+/// `docker logs` reads each log (the engine's own stream would need unframing): every
+/// replica's, never a one-off's (`compose run`). The engine writes a container's labels
+/// in name order, so its one-off label comes before its service.
 const LOGS_SCRIPT: &str = concat!(
     engine_api!(),
     project_ids!(),
     r#"lines=$2; shift 2
 for service in "$@"; do
   printf '== %s\n' "$service"
-  id=$(printf '%s' "$list" | grep -o '"Id":"[0-9a-f]*"\|"com.docker.compose.service":"[^"]*"' | awk -F '"' -v s="$service" '$2 == "Id" { id = $4 } $2 == "com.docker.compose.service" && $4 == s { print id; exit }')
-  if [ -n "$id" ]; then docker logs --tail "$lines" "$id" 2>&1; else echo '(no container)'; fi
+  ids=$(printf '%s' "$list" | grep -o '"Id":"[0-9a-f]*"\|"com.docker.compose.oneoff":"[^"]*"\|"com.docker.compose.service":"[^"]*"' | awk -F '"' -v s="$service" '$2 == "Id" { id = $4; once = "" } $2 == "com.docker.compose.oneoff" { once = $4 } $2 == "com.docker.compose.service" && $4 == s && once != "True" { print id }')
+  if [ -n "$ids" ]; then for id in $ids; do docker logs --tail "$lines" "$id" 2>&1; done; else echo '(no container)'; fi
 done"#
 );
 
