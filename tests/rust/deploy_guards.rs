@@ -78,10 +78,19 @@ fn a_deploy_stops_when_origin_moved_after_its_review() {
     let status = deploy.wait().unwrap();
     assert!(!unreviewed.is_empty(), "the deploy never locked: {said}");
     assert_eq!(status.code(), Some(1), "{said}");
-    assert!(said.contains("origin moved after the review"), "{said}");
-    assert!(said.contains(&reviewed[..12]), "{said}");
+    assert!(said.contains("origin moved since"), "{said}");
+    assert!(
+        said.contains(&format!("not to {}", &reviewed[..12])),
+        "{said}"
+    );
     assert!(!said.contains("→ Pull the images"), "{said}");
     assert!(!said.contains("→ Update the services"), "{said}");
+    // The pull was undone: the next review shows the commit nobody reviewed.
+    assert!(said.contains("The pull was undone"), "{said}");
+    let head = as_lab_user(&lab, &["git", "rev-parse", "HEAD"]);
+    assert_eq!(head.trim(), before, "{said}");
+    let review = ok(&shipshape(&lab, home.path(), &["review", TARGET, "--json"]));
+    assert!(review.contains("Unreviewed change"), "{review}");
     ok(&shipshape(&lab, home.path(), &["history", "verify"]));
     drop(restore);
     assert_lab_clean(&lab, home.path());

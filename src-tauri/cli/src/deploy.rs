@@ -127,11 +127,12 @@ fn say_how_it_ended(run: &DeployRun) {
 }
 
 pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
-    let request = DeployRequest {
+    let mut request = DeployRequest {
         message: args.message,
         migrations: args.migrations,
         review: args.review,
         resume: args.resume,
+        seen: None,
     };
     // A typo in any argument is refused before the review is fetched and recorded.
     console.check_deploy(&args.name, &request)?;
@@ -161,6 +162,8 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
         if !crate::confirm(&target, &question)? {
             return Err(Error::BadInput("Nothing was deployed.".into()));
         }
+        // Held to what was shown: if origin moves meanwhile, nothing is deployed.
+        request.seen = Some(review.tip().to_string());
     }
     // Ctrl-C stops the deploy once its current step ends; a second one ends Shipshape
     // at once (the host's lock is freed either way, with the connection).

@@ -43,6 +43,7 @@ fn request() -> DeployRequest {
         migrations: Vec::new(),
         review: None,
         resume: None,
+        seen: None,
     }
 }
 

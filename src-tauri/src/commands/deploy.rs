@@ -34,25 +34,17 @@ pub async fn approve_review(
         .await?)
 }
 
-/// Deploys origin's main to `target`, step by step under the host's lock; `migrations`
-/// are the scripts the operator picked (none is guessed); `review`, an approved review
-/// the deploy must find unchanged; `resume`, a deploy cut short whose snapshot to keep.
+/// Deploys origin's main to `target`, step by step under the host's lock, as `request`
+/// asks: the migrations the operator picked (none is guessed), an approved review the
+/// deploy must find unchanged, a deploy cut short whose snapshot to keep, and the commit
+/// the screen showed it would bring (if origin moved since, nothing runs).
 #[tauri::command]
 pub async fn deploy(
     state: State<'_, AppState>,
     target: String,
-    message: String,
-    migrations: Vec<String>,
-    review: Option<String>,
-    resume: Option<String>,
+    request: DeployRequest,
     on_event: Channel<DeployEvent>,
 ) -> Result<DeployResult, ErrorReport> {
-    let request = DeployRequest {
-        message,
-        migrations,
-        review,
-        resume,
-    };
     let send = |event: DeployEvent| {
         let _ = on_event.send(event);
     };

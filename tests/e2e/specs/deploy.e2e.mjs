@@ -22,6 +22,7 @@ const runningImage = (service) => docker("inspect", "-f", "{{.Image}}", containe
 
 const was = { commit: "", image: "", env: "" };
 let work;
+let git;
 
 async function waitForOutcome(kind) {
   const result = await $('[data-testid="deploy-result"]');
@@ -41,7 +42,7 @@ describe("the guided deploy", () => {
     asLabUser("git", "clone", "-q", lab.origin, clone);
     const file = join(clone, "docker-compose.yml");
     writeFileSync(file, readFileSync(file, "utf8").replace('"--workers", "2"', '"--workers", "3"'));
-    const git = (...args) => asLabUser("git", "-C", clone, "-c", "user.name=E2E", "-c", "user.email=e2e@example.invalid", ...args);
+    git = (...args) => asLabUser("git", "-C", clone, "-c", "user.name=E2E", "-c", "user.email=e2e@example.invalid", ...args);
     git("commit", "-q", "-am", "Backend: three workers (e2e)");
     git("push", "-q", "origin", "main");
     docker("commit", "-c", "LABEL shipshape.test=deploy-e2e", container("market-updater-aws"), tag);
@@ -59,6 +60,36 @@ describe("the guided deploy", () => {
     asLabUser("docker", "compose", "--profile", "aws", "up", "-d", "--wait");
     asLabUser("rm", "-rf", "/home/ubuntu/.shipshape");
     rmSync(work, { recursive: true, force: true });
+  });
+
+  it("deploys nothing when origin moved since the review on show", async () => {
+    await $('[data-testid="target"]').waitForDisplayed();
+    await $('[data-testid="nav-deploy"]').click();
+    const review = await $('[data-testid="deploy-review"]');
+    await browser.waitUntil(async () => (await review.getText()).includes("Backend: three workers (e2e)"), {
+      timeout: 30000,
+      timeoutMsg: "the review never showed the pushed commit",
+    });
+    const reviewed = git("rev-parse", "HEAD");
+    git("commit", "-q", "--allow-empty", "-m", "Pushed after the review (e2e)");
+    git("push", "-q", "origin", "main");
+    await $('[data-testid="deploy-message"]').setValue("Not what was shown");
+    await $('[data-testid="deploy-start"]').click();
+    await $('[data-testid="confirm-button"]').click();
+    expect(await waitForOutcome("Deploy")).toBe("failed");
+    const steps = await $$('[data-testid="deploy-step"]').map((s) => s.getText());
+    expect(steps.some((s) => s.includes("origin moved since the deploy was shown"))).toBe(true);
+    expect(steps.some((s) => s.includes("Pull the latest code"))).toBe(false);
+    expect(asLabUser("git", "rev-parse", "HEAD")).toBe(was.commit);
+    // Origin back on the reviewed commit, and the screen read afresh.
+    git("reset", "-q", "--hard", reviewed);
+    asLabUser("git", "-C", lab.origin, "update-ref", "refs/heads/main", reviewed);
+    await $('[data-testid="nav-dashboard"]').click();
+    await $('[data-testid="nav-deploy"]').click();
+    await browser.waitUntil(async () => {
+      const text = await $('[data-testid="deploy-review"]').getText();
+      return text.includes("Backend: three workers (e2e)") && !text.includes("Pushed after the review");
+    }, { timeout: 30000, timeoutMsg: "the review still shows the commit taken back" });
   });
 
   it("reviews, deploys under the lock and leaves the lab on the new commit and image", async () => {

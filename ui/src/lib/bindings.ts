@@ -523,6 +523,26 @@ export type DeployEvent = { "kind": "step_started", step: StepId, title: string,
 
 export type DeployResult = { record: DeployRecord, error: ErrorReport | null, };
 
+export type DeployRequest = { message: string, 
+/**
+ * Migration scripts to run after the pull, picked by the operator (never guessed).
+ */
+migrations: Array<string>, 
+/**
+ * A review a reviewer approved: the deploy goes ahead only if it finds the same.
+ */
+review: string | null, 
+/**
+ * A deploy cut short or stopped, to go on from: its snapshot stays the one a
+ * rollback returns to (a new one would record the half-deployed host).
+ */
+resume: string | null, 
+/**
+ * The commit the operator was shown this deploy would bring the host to (the newest
+ * incoming one, or the one it is on): if origin moved since, nothing is deployed.
+ */
+seen: string | null, };
+
 export type LockHolder = { operator: string, 
 /**
  * The fingerprint of the key the holder's session authenticated with.

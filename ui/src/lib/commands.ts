@@ -9,6 +9,7 @@ import type {
   CheckItem,
   Checklist,
   DeployEvent,
+  DeployRequest,
   DeployResult,
   DeployReview,
   EnvKeys,
@@ -128,16 +129,14 @@ export function approveReview(args: {
 }
 
 /**
- * Deploys origin's main to `target`, step by step under the host's lock; `migrations`
- * are the scripts the operator picked (none is guessed); `review`, an approved review
- * the deploy must find unchanged; `resume`, a deploy cut short whose snapshot to keep.
+ * Deploys origin's main to `target`, step by step under the host's lock, as `request`
+ * asks: the migrations the operator picked (none is guessed), an approved review the
+ * deploy must find unchanged, a deploy cut short whose snapshot to keep, and the commit
+ * the screen showed it would bring (if origin moved since, nothing runs).
  */
 export function deploy(args: {
   target: string;
-  message: string;
-  migrations: string[];
-  review: string | null;
-  resume: string | null;
+  request: DeployRequest;
   onEvent: (message: DeployEvent) => void;
 }): Promise<DeployResult> {
   return call<DeployResult>("deploy", { ...args, onEvent: channel(args.onEvent) });

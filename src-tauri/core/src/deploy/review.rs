@@ -135,6 +135,12 @@ impl DeployReview {
         self.commits.is_empty()
     }
 
+    /// The commit a pull would bring the host to: the newest incoming one, or the one
+    /// it is on.
+    pub fn tip(&self) -> &str {
+        self.commits.first().map_or(&self.head, |c| &c.hash)
+    }
+
     /// The digest of what was found: the same host state gives the same digest.
     pub fn content_digest(&self) -> String {
         let content = serde_json::json!({

@@ -51,7 +51,12 @@ export class DeployStore {
   #runs = 0;
 
   async useTarget(target: string) {
-    if (this.target === target) return;
+    if (this.target === target) {
+      // Shown again: read afresh (origin may have moved since), unless a run is under
+      // way on it (its own fetch must not race one of ours).
+      if (!this.running) await this.refresh();
+      return;
+    }
     this.target = target;
     this.review = null;
     this.approval = null;
@@ -151,7 +156,10 @@ export class DeployStore {
   deploy(message: string, migrations: string[], resume: string | null = null) {
     const target = this.target!;
     const review = this.approval?.review ?? null;
-    return this.#run("deploy", (onEvent) => commands.deploy({ target, message, migrations, review, resume, onEvent }));
+    // Held to the review on show: if origin moved since, nothing is deployed.
+    const shown = this.review;
+    const seen = shown ? (shown.commits[0]?.hash ?? shown.head) : null;
+    return this.#run("deploy", (onEvent) => commands.deploy({ target, request: { message, migrations, review, resume, seen }, onEvent }));
   }
 
   /** Asks the running deploy or rollback to stop once its current step ends. */

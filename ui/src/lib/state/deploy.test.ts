@@ -135,8 +135,11 @@ describe("a reviewer's approval", () => {
     expect(store.approval?.reviewer).toBe("Rita");
     void store.deploy("m", []);
     await settle();
-    expect(deployArgs?.review).toBe("review-1");
-    expect(deployArgs?.resume).toBeNull();
+    const request = deployArgs?.request as Record<string, unknown>;
+    expect(request.review).toBe("review-1");
+    expect(request.resume).toBeNull();
+    // Held to the review on show: its commit goes with the deploy.
+    expect(request.seen).toBe("abc1234");
     await store.stop();
     expect(calls).toContain("stop_deploy");
     expect(store.stopping).toBe(true);

@@ -1,6 +1,7 @@
 //! The guided deploy: preflight (the Never Do checks), review, the host's lock, a
-//! snapshot, the policy's `git pull`, `pull`, chosen migrations and `up -d
-//! --remove-orphans`, then the verification checklist, and the lock freed. Each step is
+//! snapshot, the policy's `git pull` (held to the review), `pull`, `up -d
+//! --remove-orphans` and chosen migrations, then the verification checklist, and the
+//! lock freed. Each step is
 //! journalled as it ends, so a deploy cut short shows the last step it completed; each
 //! leaves an audit line on the host for the operators who come after. A rollback is the
 //! same frame around the snapshot's restore.
@@ -11,7 +12,7 @@ mod review;
 mod rollback;
 mod steps;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::Console;
@@ -23,7 +24,7 @@ use crate::operations::Operation;
 use steps::{Done, Run};
 
 /// What the operator asks of a deploy.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize, TS)]
 pub struct DeployRequest {
     pub message: String,
     /// Migration scripts to run after the pull, picked by the operator (never guessed).
@@ -33,6 +34,9 @@ pub struct DeployRequest {
     /// A deploy cut short or stopped, to go on from: its snapshot stays the one a
     /// rollback returns to (a new one would record the half-deployed host).
     pub resume: Option<String>,
+    /// The commit the operator was shown this deploy would bring the host to (the newest
+    /// incoming one, or the one it is on): if origin moved since, nothing is deployed.
+    pub seen: Option<String>,
 }
 
 /// What a deploy reports as it goes.
@@ -234,6 +238,19 @@ impl Console {
         let (review, approval) = run
             .step(StepId::Review, "Review what the deploy changes", async {
                 let review = self.find_review(&target).await?;
+                if let Some(seen) = &request.seen {
+                    let now = review.tip();
+                    if !same_commit(seen, now) {
+                        return Err(Error::StepFailed {
+                            step: "Review what the deploy changes".into(),
+                            detail: format!(
+                                "origin moved since the deploy was shown: it was to bring the host to {}, it would now bring it to {}. Nothing was changed; look at the review again, then deploy.",
+                                crate::input::shown(seen),
+                                now
+                            ),
+                        });
+                    }
+                }
                 let approval = match &request.review {
                     Some(id) => Some(self.approval_for(id, &review)?),
                     None => None,
@@ -268,10 +285,10 @@ impl Console {
             .await?;
         run.record.commits = review.commits.clone();
         // What the pull must bring: the newest commit the review showed, or none.
-        let reviewed = review
-            .commits
-            .first()
-            .map_or(review.head.clone(), |c| c.hash.clone());
+        let reviewed = review.tip().to_string();
+        let undo_pull = crate::shell::RemoteCommand::new("git")
+            .args(["checkout", "-q", "-B", &policy.branch, &review.head])
+            .in_dir(&target_config.project_dir);
         run.record.review = Some(review);
         run.record.approval = approval;
         run.lock_step(
@@ -300,7 +317,7 @@ impl Console {
                 run.end(began, taken).await?;
             }
         }
-        run.pull_reviewed_code(&reviewed).await?;
+        run.pull_reviewed_code(&reviewed, &undo_pull).await?;
         run.operation_step(StepId::Pull, "Pull the images", Operation::Pull)
             .await?;
         run.operation_step(
@@ -366,4 +383,11 @@ impl Console {
         });
         run.end(began, done).await
     }
+}
+
+/// Whether two names of a commit (a full hash, or one `git rev-parse --short` gave) name
+/// the same one.
+pub(super) fn same_commit(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim(), b.trim());
+    !a.is_empty() && !b.is_empty() && (a.starts_with(b) || b.starts_with(a))
 }

@@ -116,12 +116,14 @@ impl Console {
                 // Refused: the commands that ran are kept with the failure.
                 Some((i, refused)) => {
                     let said = refused.detail().unwrap_or_else(|| refused.to_string());
+                    // 0 is the check; 1, git's checkout, changes nothing when refused.
                     let note = match i {
                         0 => format!(
                             "The snapshot cannot be put back, so nothing was changed ({said})."
                         ),
+                        1 => format!("git refused to check out the snapshot's commit, so nothing was changed ({said})."),
                         _ => format!(
-                            "{refused} {said} The commands before it ran: the host is partly restored; check it with a verification."
+                            "A command of the restore failed ({said}); the ones before it ran, so the host is partly restored: check it with a verification, or roll back again."
                         ),
                     };
                     let mut done = Done::new((), false, note);

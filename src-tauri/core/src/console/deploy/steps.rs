@@ -237,18 +237,28 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
 
     /// `git pull origin main`, then the commit it brought checked against `reviewed`,
     /// the one the review showed: origin may have moved since, and a deploy goes ahead
-    /// only on what was reviewed (and approved). A pull that brought more stops here,
-    /// before the images and the services change.
-    pub(super) async fn pull_reviewed_code(&mut self, reviewed: &str) -> Result<()> {
+    /// only on what was reviewed (and approved). A pull that brought more is undone
+    /// (`undo` puts the branch back where it was), so the next review shows what it
+    /// brought, and the deploy stops before the images and the services change.
+    pub(super) async fn pull_reviewed_code(
+        &mut self,
+        reviewed: &str,
+        undo: &RemoteCommand,
+    ) -> Result<()> {
         let began = self.begin(StepId::GitPull, "Pull the latest code");
         let done = match self.operation(Operation::GitPull).await {
-            Ok(pulled) if pulled.ok => self.check_head(pulled, reviewed).await,
+            Ok(pulled) if pulled.ok => self.check_head(pulled, reviewed, undo).await,
             other => other,
         };
         self.end(began, done).await
     }
 
-    async fn check_head(&mut self, mut done: Done<()>, reviewed: &str) -> Result<Done<()>> {
+    async fn check_head(
+        &mut self,
+        mut done: Done<()>,
+        reviewed: &str,
+        undo: &RemoteCommand,
+    ) -> Result<Done<()>> {
         let target = self.record.target.clone();
         let head = self
             .console
@@ -262,19 +272,22 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
             .await?;
         done.commands.push(head.output.command.clone());
         done.record_ids.push(head.record_id.clone());
-        let now = head.output.stdout.trim();
-        let same = !now.is_empty() && (reviewed.starts_with(now) || now.starts_with(reviewed));
-        done.note = match same {
-            true => format!("Done: the host is on {now}, the commit the review showed."),
-            false => {
-                done.ok = false;
-                format!(
-                    "origin moved after the review: it showed {}, the pull brought the host to {}. The images and the services were not changed; review the new commits, then deploy again (or roll back to the snapshot).",
-                    reviewed.get(..12).unwrap_or(reviewed),
-                    if now.is_empty() { "an unknown commit" } else { now }
-                )
+        let now = head.output.stdout.trim().to_string();
+        if super::same_commit(reviewed, &now) {
+            done.note = format!("Done: the host is on {now}, the commit the review showed.");
+            return Ok(done);
+        }
+        let undone = self.exec(undo, &mut done.commands).await;
+        done.ok = false;
+        done.note = format!(
+            "the pull brought the host to {}, not to {}, the commit the review showed (origin moved since, or the host has commits of its own). {} The images and the services were not changed; review again, then deploy.",
+            if now.is_empty() { "an unknown commit" } else { &now },
+            reviewed.get(..12).unwrap_or(reviewed),
+            match undone {
+                Ok(_) => "The pull was undone: the code is back where it was.".to_string(),
+                Err(error) => format!("The pull could not be undone ({error}): the code is on what it brought, and a rollback returns it to the snapshot."),
             }
-        };
+        );
         Ok(done)
     }
 
