@@ -30,9 +30,10 @@ pub struct Assignment {
 }
 
 /// The assignments of `text`, in order; a later one of a key wins, as in compose. A line
-/// compose would refuse (a bad key, an unterminated quote) makes compose refuse the
-/// whole file; here it is passed over, so the values after it are still known (to be
-/// redacted wherever the host prints them) and its keys still listed.
+/// compose would refuse makes compose refuse the whole file; here a bad key's line is
+/// passed over, so the values after it are still known (to be redacted wherever the
+/// host prints them) and its keys still listed, and a quote never closed takes the rest
+/// of the file as its value.
 pub fn parse(text: &str) -> Vec<Assignment> {
     // Compose reads past a UTF-8 byte-order mark.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -54,9 +55,19 @@ pub fn parse(text: &str) -> Vec<Assignment> {
         } else {
             match value_of(after_key, &found) {
                 Some(parsed) => parsed,
+                // A quote never closed: compose refuses the file. The rest of it is
+                // that value (known, to be redacted), never keys of their own: the
+                // lines of a PEM block must not be listed.
                 None => {
-                    rest = next_line();
-                    continue;
+                    let open = after_key[1..].to_string();
+                    let lines = first_line..last_line(text, "") + 1;
+                    found.push(Assignment {
+                        key,
+                        value: open.clone(),
+                        written: open,
+                        lines,
+                    });
+                    break;
                 }
             }
         };
@@ -334,10 +345,13 @@ mod tests {
             vec![pair("A", "1"), pair("D", "3")]
         );
         assert_eq!(pairs("== now\nA=1\n"), vec![pair("A", "1")]);
-        // An unterminated quote: compose would refuse the file; its later lines are kept.
+        // A quote never closed: compose would refuse the file; the rest is its value.
         assert_eq!(
-            pairs("A=1\nB=\"open\nC=3\n"),
-            vec![pair("A", "1"), pair("C", "3")]
+            pairs("A=1\nKEY=\"-----BEGIN-----\nMIIEbody\nC=3\n"),
+            vec![
+                pair("A", "1"),
+                pair("KEY", "-----BEGIN-----\nMIIEbody\nC=3\n")
+            ]
         );
         assert!(pairs("").is_empty());
         assert!(pairs("# only\n\n").is_empty());

@@ -219,12 +219,15 @@ impl Settings for JsonFileSettings {
         let text = serde_json::to_string_pretty(&document).expect("a JSON map always serializes");
         // A settings file linked from elsewhere (a dotfiles repository) is written where
         // it lives: replaced by rename, the link would become a file of its own.
-        let real = match std::fs::read_link(&self.path) {
-            // Relative to the link's own directory; one whose target does not exist yet
-            // (a fresh dotfiles checkout) makes it.
-            Ok(linked) => self.path.parent().unwrap_or(Path::new(".")).join(linked),
-            Err(_) => self.path.clone(),
-        };
+        // Through every link (stow and home-manager chain them), each relative to its
+        // own directory; a last one whose target does not exist yet is made.
+        let mut real = self.path.clone();
+        for _ in 0..40 {
+            match std::fs::read_link(&real) {
+                Ok(linked) => real = real.parent().unwrap_or(Path::new(".")).join(linked),
+                Err(_) => break,
+            }
+        }
         write_atomically(&real, text.as_bytes())?;
         *self.seen.lock().unwrap() = Some((version_of(&self.path)?, document));
         Ok(())
@@ -268,6 +271,16 @@ mod tests {
         settings.set("theme", serde_json::json!("light")).unwrap();
         let later = dir.path().join("dotfiles/later.json");
         assert!(std::fs::read_to_string(later).unwrap().contains("light"));
+        // A link to a link (stow, home-manager): written at the end of the chain.
+        let chained = dir.path().join("chained.json");
+        std::os::unix::fs::symlink("settings.json", &chained).unwrap();
+        let settings = JsonFileSettings::open(&chained).unwrap();
+        settings.set("theme", serde_json::json!("chained")).unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert!(std::fs::read_to_string(&kept).unwrap().contains("chained"));
     }
 
     #[test]

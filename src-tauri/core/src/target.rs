@@ -319,6 +319,13 @@ pub fn rename(settings: &dyn Settings, from: &str, target: Target) -> Result<()>
     target.validate()?;
     let renamed = (target.name.clone(), from.to_string());
     change_renaming(settings, Some((&renamed.0, &renamed.1)), |targets| {
+        // Asked again under the lock: another process may have taken the name meanwhile.
+        if targets.iter().any(|t| t.name == target.name) {
+            return Err(Error::BadInput(format!(
+                "A target named {} already exists.",
+                target.name
+            )));
+        }
         let at = targets
             .iter()
             .position(|t| t.name == from)

@@ -97,13 +97,18 @@ impl Redactor {
             if i > 0 {
                 out.push(CUT);
             }
-            let cut_here = self.values.iter().find_map(|value| {
-                let value = value.expose();
-                (MIN_FREE_VALUE..value.len())
-                    .rev()
-                    .filter(|at| value.is_char_boundary(*at))
-                    .find(|at| piece.ends_with(&value[..*at]))
-            });
+            // The longest beginning of any value the piece ends with.
+            let cut_here = self
+                .values
+                .iter()
+                .filter_map(|value| {
+                    let value = value.expose();
+                    (MIN_FREE_VALUE..value.len())
+                        .rev()
+                        .filter(|at| value.is_char_boundary(*at))
+                        .find(|at| piece.ends_with(&value[..*at]))
+                })
+                .max();
             match cut_here {
                 Some(len) if i + 1 < pieces.len() => {
                     out.push_str(&piece[..piece.len() - len]);
