@@ -443,6 +443,11 @@ mod tests {
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(stored["targets"][0]["name"], "production");
         assert_eq!(stored["targets"][0]["notes"], "keep me");
+        // A name taken meanwhile is refused under the lock, not doubled.
+        let mut onto_staging = find(&settings, "production").unwrap();
+        onto_staging.name = "staging".into();
+        assert!(rename(&settings, "production", onto_staging).is_err());
+        assert_eq!(list(&settings).unwrap().len(), 2);
     }
 
     #[test]

@@ -284,6 +284,9 @@ mod tests {
             redactor.redact_clipped("nothing cut here…"),
             "nothing cut here…"
         );
+        // The longest beginning wins, whichever value is longer.
+        let two = Redactor::from_env_file("A=ecr-and-a-much-longer-tail\nB=xyz-secret-9\n");
+        assert_eq!(two.redact_clipped("see abcxyz-secr…"), "see abc[redacted]…");
     }
 
     #[test]
