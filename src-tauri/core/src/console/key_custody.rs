@@ -157,14 +157,21 @@ mod tests {
             .status()
             .unwrap();
         assert!(made.success());
+        // A key made for this run, as `key generate` makes one: none is kept in the tree.
+        let made =
+            russh::keys::PrivateKey::random(&mut rand::rng(), russh::keys::Algorithm::Ed25519)
+                .unwrap();
+        let text = made
+            .to_openssh(russh::keys::ssh_key::LineEnding::LF)
+            .unwrap();
         let key = dir.path().join("id_test");
-        std::fs::write(
-            &key,
-            "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a real key\n",
-        )
-        .unwrap();
-        // Opened, the FIFO would wait for a writer for ever.
-        assert!(!looks_like_private_key(&fifo));
+        std::fs::write(&key, text.as_bytes()).unwrap();
+        // Opened, the FIFO would wait for a writer for ever: asked on a thread of its
+        // own, so a regression fails here instead of hanging the suite.
+        let (said, heard) = std::sync::mpsc::channel();
+        std::thread::spawn(move || said.send(looks_like_private_key(&fifo)));
+        let fifo_looked = heard.recv_timeout(std::time::Duration::from_secs(5));
+        assert_eq!(fifo_looked, Ok(false), "the FIFO was opened");
         assert!(looks_like_private_key(&key));
     }
 }
