@@ -31,6 +31,18 @@ async function waitForOutcome(kind) {
   return result.getAttribute("data-outcome");
 }
 
+/** The Deploy screen, once its review shows the commit origin gained. */
+async function openReview() {
+  await $('[data-testid="target"]').waitForDisplayed();
+  await $('[data-testid="nav-deploy"]').click();
+  const review = await $('[data-testid="deploy-review"]');
+  await browser.waitUntil(async () => (await review.getText()).includes("Backend: three workers (e2e)"), {
+    timeout: 30000,
+    timeoutMsg: "the review never showed the pushed commit",
+  });
+  return review;
+}
+
 describe("the guided deploy", () => {
   before(() => {
     was.commit = asLabUser("git", "rev-parse", "HEAD");
@@ -63,13 +75,7 @@ describe("the guided deploy", () => {
   });
 
   it("deploys nothing when origin moved since the review on show", async () => {
-    await $('[data-testid="target"]').waitForDisplayed();
-    await $('[data-testid="nav-deploy"]').click();
-    const review = await $('[data-testid="deploy-review"]');
-    await browser.waitUntil(async () => (await review.getText()).includes("Backend: three workers (e2e)"), {
-      timeout: 30000,
-      timeoutMsg: "the review never showed the pushed commit",
-    });
+    await openReview();
     const reviewed = git("rev-parse", "HEAD");
     git("commit", "-q", "--allow-empty", "-m", "Pushed after the review (e2e)");
     git("push", "-q", "origin", "main");
@@ -93,13 +99,7 @@ describe("the guided deploy", () => {
   });
 
   it("reviews, deploys under the lock and leaves the lab on the new commit and image", async () => {
-    await $('[data-testid="target"]').waitForDisplayed();
-    await $('[data-testid="nav-deploy"]').click();
-    const review = await $('[data-testid="deploy-review"]');
-    await browser.waitUntil(async () => (await review.getText()).includes("Backend: three workers (e2e)"), {
-      timeout: 30000,
-      timeoutMsg: "the review never showed the pushed commit",
-    });
+    const review = await openReview();
     expect(await review.getText()).toContain("docker-compose.yml");
     const changed = await $$('[data-testid="review-compose"] tr[data-kind="changed"]').map((r) => r.getText());
     expect(changed.some((r) => r.includes('"2"') && r.includes('"3"'))).toBe(true);
