@@ -49,14 +49,19 @@ export class DeployStore {
   announcement = $state("");
   /** Runs started so far: events and the end of an older run are not this one's. */
   #runs = 0;
+  /** Reads of the review started so far. */
+  #reads = 0;
+
+  /** The Deploy screen is shown for `target`: a target shown again is read afresh
+   *  (origin may have moved since), unless a run is under way (its own fetch must not
+   *  race one of ours). */
+  async show(target: string) {
+    if (this.target !== target) return this.useTarget(target);
+    if (!this.running) await this.refresh();
+  }
 
   async useTarget(target: string) {
-    if (this.target === target) {
-      // Shown again: read afresh (origin may have moved since), unless a run is under
-      // way on it (its own fetch must not race one of ours).
-      if (!this.running) await this.refresh();
-      return;
-    }
+    if (this.target === target) return;
     this.target = target;
     this.review = null;
     this.approval = null;
@@ -67,10 +72,13 @@ export class DeployStore {
     await this.refresh();
   }
 
-  /** Reads the review and the lock again. */
+  /** Reads the review and the lock again. Only the newest read lands: an older one
+   *  finishing last (it began before origin moved back) must not replace it, nor drop
+   *  an approval made on it. */
   async refresh() {
     const target = this.target;
     if (target === null) return;
+    const mine = ++this.#reads;
     try {
       const [review, lock, history, snapshots] = await Promise.all([
         commands.reviewDeploy({ target }),
@@ -78,7 +86,7 @@ export class DeployStore {
         commands.history(),
         commands.deploySnapshots({ target }),
       ]);
-      if (this.target !== target) return;
+      if (this.target !== target || mine !== this.#reads) return;
       this.snapshots = snapshots;
       if (this.approval && this.approval.digest !== review.digest) this.approval = null;
       this.review = review;

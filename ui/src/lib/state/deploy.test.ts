@@ -154,6 +154,21 @@ describe("a reviewer's approval", () => {
   });
 });
 
+describe("the screen shown again", () => {
+  it("reads the review afresh, once, and not while a run is under way", async () => {
+    const store = new DeployStore();
+    await store.show("a");
+    const reads = () => calls.filter((c) => c === "review_deploy").length;
+    const first = reads();
+    await store.show("a");
+    expect(reads()).toBe(first + 1);
+    void store.deploy("m", []);
+    await settle();
+    await store.show("a");
+    expect(reads()).toBe(first + 1);
+  });
+});
+
 describe("an interrupted deploy", () => {
   it("is offered on the screen when the target's newest deploy never ended", async () => {
     const run = (id: string, target: string, outcome: "exited" | "interrupted" | "not_started") => ({
