@@ -313,16 +313,18 @@ async fn facts_are_learned_once_and_reused_while_the_compose_file_is_unchanged()
     assert_eq!(host.received_containing("config --services"), 1);
     drop(first);
 
-    // The next run proves the cache current with the stamp alone: no compose process.
+    // The next run proves the cache current with the stamp alone: no compose process
+    // (the env file is read for what to redact in the restart's output).
     host.forget_received();
     let second = one(&host, dir.path(), None);
     second.run_operation("fake", &restart).await.unwrap();
     let sent = host.received();
-    assert_eq!(sent.len(), 2, "{sent:#?}");
+    assert_eq!(sent.len(), 3, "{sent:#?}");
     assert!(sent[0].contains("shipshape-facts") && !sent[0].contains("config"));
-    assert!(sent[1].ends_with("restart db"));
+    assert!(sent[1].contains("shipshape-env-read"));
+    assert!(sent[2].ends_with("restart db"));
 
-    // `ps` and `health` need no facts: one command each.
+    // `ps` and `health` need no facts: one command each (and the env file for health).
     host.forget_received();
     let third = one(&host, dir.path(), None);
     third.service_states("fake").await.unwrap();
@@ -331,9 +333,10 @@ async fn facts_are_learned_once_and_reused_while_the_compose_file_is_unchanged()
         .await
         .unwrap();
     let sent = host.received();
-    assert_eq!(sent.len(), 2, "{sent:#?}");
+    assert_eq!(sent.len(), 3, "{sent:#?}");
     assert!(sent[0].ends_with("ps --all --format json"));
-    assert!(sent[1].contains("curl"));
+    assert!(sent[1].contains("shipshape-env-read"));
+    assert!(sent[2].contains("curl"));
 
     // A changed compose file means learning them again.
     host.clear_answers();
@@ -450,4 +453,43 @@ async fn the_services_read_at_start_answer_the_windows_first_ask_once() {
         2,
         "later asks read afresh"
     );
+}
+
+#[tokio::test]
+async fn what_a_service_prints_is_shown_and_counted_without_the_env_files_values() {
+    let host = FakeHost::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let console = one(&host, dir.path(), None);
+    answer_as_a_healthy_host(&host);
+    host.answer(
+        "shipshape-env-read",
+        Reply::ok("== present\nDB_PASSWORD=Xq7-fake-pass\nAPI_URL=https://api.fake.invalid/v1\n"),
+        None,
+    );
+    let said = "backend-aws-1  | login with Xq7-fake-pass\nbackend-aws-1  | calling https://api.fake.invalid/v1\n";
+    host.answer("logs -n 200", Reply::ok(said), None);
+
+    let mut streamed = String::new();
+    let cancel = shipshape_core::ssh::CancellationToken::new();
+    let logs = Operation::logs("backend-aws");
+    let outcome = console
+        .run_operation_streaming("fake", &logs, |text| streamed.push_str(text), &cancel)
+        .await
+        .unwrap();
+    let shown = "backend-aws-1  | login with [redacted]\nbackend-aws-1  | calling [redacted]\n";
+    assert_eq!(outcome.output.stdout, shown);
+    assert_eq!(streamed, shown);
+    // The history counts what was shown, not what the host said.
+    let record = console.history().unwrap().pop().unwrap();
+    assert_eq!(record.output_bytes, shown.len() as u64);
+    assert_eq!(host.received_containing("shipshape-env-read"), 1);
+
+    // Git's output is the repository's: read as said, with no env file read for it.
+    host.answer("rev-parse", Reply::ok("abc1234\n"), None);
+    let head = console
+        .run_operation("fake", &Operation::GitHead)
+        .await
+        .unwrap();
+    assert_eq!(head.output.stdout, "abc1234\n");
+    assert_eq!(host.received_containing("shipshape-env-read"), 1);
 }

@@ -1,7 +1,7 @@
 //! Reviewers want to see what the policy's `git pull origin main` will bring before it
 //! runs. The review only fetches (which moves the remote-tracking branch, never the
 //! checked-out code the services run from) and reads; each step goes through
-//! `run_operation` so the history shows the review as it shows every other command.
+//! `run_operation_on` so the history shows the review as it shows every other command.
 
 use serde::Serialize;
 use ts_rs::TS;
@@ -12,6 +12,7 @@ use crate::operations::{
     parse_changed_files, parse_incoming_commits, parse_short_hash, ChangedFile, IncomingCommit,
     Operation,
 };
+use crate::ssh::CancellationToken;
 
 /// What `git pull` would bring to a target's project, with the commands that found out.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -87,10 +88,14 @@ impl Console {
         operation: &Operation,
         commands: &mut Vec<String>,
     ) -> Result<String> {
-        let outcome = self.run_operation(target, operation).await?;
+        let ran = self
+            .run_operation_on(target, operation, None, |_| {}, &CancellationToken::new())
+            .await?;
+        let outcome = ran.shown;
         commands.push(outcome.output.command.clone());
         if outcome.succeeded() {
-            Ok(outcome.output.stdout)
+            // Parsed for hashes: what the host said, not what a person is shown.
+            Ok(ran.said.stdout)
         } else {
             Err(Error::RemoteFailed {
                 what: outcome.title,

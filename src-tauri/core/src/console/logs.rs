@@ -13,7 +13,7 @@
 //! redacted as verification evidence is before it leaves the core.
 
 mod file;
-mod lines;
+pub(super) mod lines;
 
 use std::sync::Arc;
 
@@ -235,7 +235,7 @@ impl Console {
         let (command, read_env) = (&command, &read_env);
         let (connection, stream, redactor) = self
             .read_with_retry(&target.name, |connection| async move {
-                let redactor = secrets_of(&connection, read_env, deadline).await?;
+                let redactor = super::shown::secrets_of(&connection, read_env, deadline).await?;
                 let stream = connection
                     .start_streaming(command, Deadline::Unbounded)
                     .await?;
@@ -269,29 +269,6 @@ impl Console {
             .run(on_lines, cancel)
             .await
     }
-}
-
-/// A redactor for the values of the env file `read_env` prints; one that knows none
-/// (secret-looking keys only) if the file is absent or cannot be read. Only a lost
-/// connection is an error.
-async fn secrets_of(
-    connection: &Connection,
-    read_env: &RemoteCommand,
-    deadline: Deadline,
-) -> Result<Redactor> {
-    let output = match connection.exec(read_env, deadline).await {
-        Ok(output) => output,
-        Err(lost @ Error::ConnectionLost { .. }) => return Err(lost),
-        Err(other) => {
-            tracing::warn!("the env file could not be read to redact the logs: {other}");
-            return Ok(Redactor::default());
-        }
-    };
-    let text = match output.exit_code {
-        Some(0) => crate::env_file::read_output(&output.stdout).map(|(text, _)| text),
-        _ => None,
-    };
-    Ok(text.map(Redactor::from_env_file).unwrap_or_default())
 }
 
 impl Console {

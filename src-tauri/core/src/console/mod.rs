@@ -47,6 +47,7 @@ mod prefetch;
 mod reports;
 mod route;
 mod session;
+mod shown;
 mod ssh_config_import;
 mod targets;
 mod tasks;

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use serde::Serialize;
 use ts_rs::TS;
 
+use super::shown::{redacted, secrets_of, ShownLines};
 use super::Console;
+use crate::checks::redact::Redactor;
 use crate::error::{Error, Result};
 use crate::history::{new_record_id, HistoryRecord, RunOutcome};
 use crate::journal::{Entry, RunStart};
@@ -53,6 +55,13 @@ impl OperationOutcome {
     pub fn succeeded(&self) -> bool {
         self.output.succeeded()
     }
+}
+
+/// An operation as it is shown (its output redacted), and what the host said, for the
+/// console's own decisions only.
+pub(super) struct Ran {
+    pub shown: OperationOutcome,
+    pub said: CommandOutput,
 }
 
 /// Checks what can be checked without the host: names must be the policy's.
@@ -174,14 +183,16 @@ impl Console {
         on_output: impl FnMut(&str) + Send,
         cancel: &CancellationToken,
     ) -> Result<OperationOutcome> {
-        self.run_operation_on(target, operation, None, on_output, cancel)
-            .await
+        let ran = self
+            .run_operation_on(target, operation, None, on_output, cancel)
+            .await?;
+        Ok(ran.shown)
     }
 
     /// [`Console::run_operation_streaming`] on `pinned`, when given, and on no other
     /// connection: a deploy's operations run on the connection that holds the host's
     /// lock, so a lost connection stops the deploy instead of going on unlocked over a
-    /// new one.
+    /// new one. `on_output` gets whole lines, redacted ([`super::shown`]).
     pub(super) async fn run_operation_on(
         &self,
         target: &str,
@@ -189,7 +200,7 @@ impl Console {
         pinned: Option<&Arc<Connection>>,
         mut on_output: impl FnMut(&str) + Send,
         cancel: &CancellationToken,
-    ) -> Result<OperationOutcome> {
+    ) -> Result<Ran> {
         if matches!(operation, Operation::Logs { follow: true, .. }) {
             return Err(Error::BadInput(
                 "Following logs never ends: use the log viewer (follow_logs) for that.".into(),
@@ -230,8 +241,9 @@ impl Console {
                 &command.render(),
             )),
         )?;
+        let read_env = crate::env_file::read_command(&policy.env_file, &target.project_dir);
         let mut attempts = 0;
-        let (connection, end, stdout, stderr) = loop {
+        let (connection, end, stdout, stderr, redactor) = loop {
             attempts += 1;
             let connection = match pinned {
                 Some(pinned) if pinned.is_closed() => {
@@ -246,27 +258,31 @@ impl Console {
                     Err(error) => return Err(journal.not_started(&record_id, error)),
                 },
             };
+            // A connection lost here is found lost by the command too, just below.
+            let redactor = match operation.may_print_env_values() {
+                true => {
+                    let read_deadline = Deadline::total(policy.deadlines.read_seconds);
+                    (secrets_of(&connection, &read_env, read_deadline).await).unwrap_or_default()
+                }
+                false => Redactor::default(),
+            };
             let (mut stdout, mut stderr) = (Captured::default(), Captured::default());
+            let mut shown = ShownLines::new(&redactor, &mut on_output);
             let started = connection
                 .exec_streaming(
                     command,
                     deadline,
                     |chunk| {
-                        let bytes = match chunk {
-                            StreamChunk::Stdout(bytes) => {
-                                stdout.push(bytes);
-                                bytes
-                            }
-                            StreamChunk::Stderr(bytes) => {
-                                stderr.push(bytes);
-                                bytes
-                            }
-                        };
-                        on_output(&String::from_utf8_lossy(bytes));
+                        match &chunk {
+                            StreamChunk::Stdout(bytes) => stdout.push(bytes),
+                            StreamChunk::Stderr(bytes) => stderr.push(bytes),
+                        }
+                        shown.push(&chunk);
                     },
                     cancel,
                 )
                 .await;
+            shown.finish();
             // A read that lost its connection before saying anything is asked again, once.
             let retry = !operation.changes_host()
                 && pinned.is_none()
@@ -282,7 +298,7 @@ impl Console {
                 continue;
             }
             match started {
-                Ok(end) => break (connection, end, stdout, stderr),
+                Ok(end) => break (connection, end, stdout, stderr, redactor),
                 Err(error) => return Err(journal.aborted(&record_id, error)),
             }
         };
@@ -293,7 +309,7 @@ impl Console {
             // The project's services or scripts may have changed: learn them again.
             self.forget_facts(&target.name);
         }
-        let output = CommandOutput {
+        let said = CommandOutput {
             command: end.command.clone(),
             stdout: stdout.text(),
             stderr: stderr.text(),
@@ -301,6 +317,7 @@ impl Console {
             started_at: end.started_at.clone(),
             duration_ms: end.duration_ms,
         };
+        let output = redacted(&said, &redactor);
         let outcome = RunOutcome::from(end.end);
         // Ending `docker compose exec` on the host leaves the script running in the
         // container: a migration stopped here is stopped there too, and said so.
@@ -314,11 +331,13 @@ impl Console {
                     Ok(out) if out.succeeded() => "; stopped in the container".to_string(),
                     Ok(out) => format!(
                         "; it may still run in the container ({})",
-                        out.stderr
-                            .trim()
-                            .lines()
-                            .last()
-                            .unwrap_or("the stop failed")
+                        redactor.redact(
+                            out.stderr
+                                .trim()
+                                .lines()
+                                .last()
+                                .unwrap_or("the stop failed")
+                        )
                     ),
                     Err(error) => format!("; it may still run in the container ({error})"),
                 }
@@ -358,12 +377,13 @@ impl Console {
             }
             _ => {
                 connection.ended_as_error(&end, deadline)?;
-                Ok(OperationOutcome {
+                let shown = OperationOutcome {
                     title,
                     outcome,
                     output,
                     record_id: record.id,
-                })
+                };
+                Ok(Ran { shown, said })
             }
         }
     }

@@ -210,6 +210,22 @@ impl Operation {
         }
     }
 
+    /// Whether its output may hold a value of the env file: what the services and their
+    /// containers print (logs, a migration, the health answer, compose's messages).
+    /// Git's and the listings' output comes from the repository, not from the services.
+    pub fn may_print_env_values(&self) -> bool {
+        !matches!(
+            self,
+            Operation::GitFetch
+                | Operation::GitIncoming
+                | Operation::GitIncomingFiles
+                | Operation::GitHead
+                | Operation::GitPull
+                | Operation::ListMigrations
+                | Operation::ComposeServices
+        )
+    }
+
     /// Whether running it changes anything on the host. Such an operation is never
     /// re-run behind the operator's back (a read is retried once on a new connection),
     /// and only one runs on a target at a time.

@@ -202,7 +202,8 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
                 },
                 &CancellationToken::new(),
             )
-            .await?;
+            .await?
+            .shown;
         let ok = outcome.succeeded();
         let note = match (ok, outcome.output.exit_code) {
             (true, _) => "Done.".to_string(),
@@ -270,9 +271,9 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
                 &CancellationToken::new(),
             )
             .await?;
-        done.commands.push(head.output.command.clone());
-        done.record_ids.push(head.record_id.clone());
-        let now = head.output.stdout.trim().to_string();
+        done.commands.push(head.shown.output.command.clone());
+        done.record_ids.push(head.shown.record_id.clone());
+        let now = head.said.stdout.trim().to_string();
         if super::same_commit(reviewed, &now) {
             done.note = format!("Done: the host is on {now}, the commit the review showed.");
             return Ok(done);
