@@ -269,14 +269,17 @@ fn a_generated_key_connects_once_its_public_line_is_in_authorized_keys() {
     let _lab_lock = exclusive();
     let lab = Lab::from_env();
     let home = tempfile::tempdir().unwrap();
+    // Its own name: a run that failed midway may have left its key in the keyring.
+    let fresh = format!("fresh-{}", std::process::id());
+    let fresh = fresh.as_str();
     let public_line = ok(&shipshape(
         &lab,
         home.path(),
-        &["key", "generate", "fresh", "--comment", "made-by-test"],
+        &["key", "generate", fresh, "--comment", "made-by-test"],
     ));
     assert!(public_line.starts_with("ssh-ed25519 "), "{public_line}");
     assert_eq!(
-        ok(&shipshape(&lab, home.path(), &["key", "public", "fresh"])),
+        ok(&shipshape(&lab, home.path(), &["key", "public", fresh])),
         public_line
     );
     let port = lab.field("port");
@@ -292,7 +295,7 @@ fn a_generated_key_connects_once_its_public_line_is_in_authorized_keys() {
             "--port",
             &port,
             "--key",
-            "fresh",
+            fresh,
         ],
     ));
 
@@ -310,17 +313,28 @@ fn a_generated_key_connects_once_its_public_line_is_in_authorized_keys() {
     let _installed = AuthorizedKeys::install(&lab, &[&file]);
     ok(&shipshape(&lab, home.path(), &["ps", "gen"]));
 
+    // Another home on the same keyring cannot generate over it.
+    let other_home = tempfile::tempdir().unwrap();
+    let over = shipshape(&lab, other_home.path(), &["key", "generate", fresh]);
+    assert_eq!(over.status.code(), Some(2));
+    assert!(
+        text(&over.stderr).contains("already in the keyring"),
+        "{}",
+        text(&over.stderr)
+    );
+    ok(&shipshape(&lab, home.path(), &["ps", "gen"]));
+
     // A key in use cannot be removed; once the target is gone it can.
     assert_eq!(
-        shipshape(&lab, home.path(), &["key", "remove", "fresh"])
+        shipshape(&lab, home.path(), &["key", "remove", fresh])
             .status
             .code(),
         Some(2)
     );
     ok(&shipshape(&lab, home.path(), &["target", "remove", "gen"]));
-    ok(&shipshape(&lab, home.path(), &["key", "remove", "fresh"]));
+    ok(&shipshape(&lab, home.path(), &["key", "remove", fresh]));
     assert_eq!(
-        shipshape(&lab, home.path(), &["key", "public", "fresh"])
+        shipshape(&lab, home.path(), &["key", "public", fresh])
             .status
             .code(),
         Some(2)

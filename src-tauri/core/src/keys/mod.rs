@@ -145,12 +145,19 @@ pub fn import(
     }
 }
 
-/// Generates a new ed25519 key in the keyring.
+/// Generates a new ed25519 key in the keyring, under a name neither the settings nor
+/// the keyring holds.
 pub fn generate(settings: &dyn Settings, name: &str, comment: &str) -> Result<KeyInfo> {
     validate_name(name)?;
     if find(settings, name).is_ok() {
         return Err(Error::BadInput(format!(
             "A key named {name} already exists."
+        )));
+    }
+    // Another Shipshape home on the same keyring may log in with it: never overwrite.
+    if in_keyring(name)? {
+        return Err(Error::BadInput(format!(
+            "The key {name} is already in the keyring (kept for another Shipshape, or before the settings were reset). Import that key's file to use it here, or choose another name."
         )));
     }
     let mut key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).map_err(|e| {
