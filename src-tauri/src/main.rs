@@ -2,6 +2,7 @@
 //! `shipshape-core`, and return typed results or an `ErrorReport` with a code.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod announce;
 mod commands;
 mod webview;
 

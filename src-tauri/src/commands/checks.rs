@@ -2,6 +2,7 @@
 //! untick, waive, re-run an item, export and list reports, check the journal.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use shipshape_core::checklist::{CheckId, CheckItem, Checklist, ItemChange};
 use shipshape_core::console::ReportExport;
@@ -9,23 +10,28 @@ use shipshape_core::journal::ChainReport;
 use shipshape_core::report::ReportFormat;
 use shipshape_core::ErrorReport;
 use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{AppHandle, State};
 
-use crate::AppState;
+use crate::{announce, AppState};
 
 /// Runs every check on `target`; each item goes to `on_item` as soon as it is decided.
 #[tauri::command]
 pub async fn verify(
+    app: AppHandle,
     state: State<'_, AppState>,
     target: String,
     on_item: Channel<CheckItem>,
 ) -> Result<Checklist, ErrorReport> {
-    Ok(state
+    let started = Instant::now();
+    let checklist = state
         .console
         .verify(&target, |item| {
             let _ = on_item.send(item.clone());
         })
-        .await?)
+        .await?;
+    let ended = announce::Ended::of_verification(&checklist, &target, started.elapsed());
+    announce::if_unseen(&app, ended);
+    Ok(checklist)
 }
 
 /// The newest verification of `target` with every tick and waiver, if there is one.

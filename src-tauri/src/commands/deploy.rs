@@ -6,9 +6,9 @@ use shipshape_core::console::{DeployEvent, DeployRequest, DeployResult};
 use shipshape_core::deploy::{Approval, DeployReview, LockStatus, Snapshot};
 use shipshape_core::ErrorReport;
 use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{AppHandle, State};
 
-use crate::AppState;
+use crate::{announce, AppState};
 
 /// What a deploy of `target` would change (commits, compose config, env keys, images),
 /// found on the host and recorded.
@@ -40,6 +40,7 @@ pub async fn approve_review(
 /// the screen showed it would bring (if origin moved since, nothing runs).
 #[tauri::command]
 pub async fn deploy(
+    app: AppHandle,
     state: State<'_, AppState>,
     target: String,
     request: DeployRequest,
@@ -48,13 +49,16 @@ pub async fn deploy(
     let send = |event: DeployEvent| {
         let _ = on_event.send(event);
     };
-    Ok(state.console.deploy(&target, &request, send).await?.into())
+    let result: DeployResult = state.console.deploy(&target, &request, send).await?.into();
+    announce::if_unseen(&app, announce::Ended::of_deploy(&result.record));
+    Ok(result)
 }
 
 /// Returns `target` to the snapshot of deploy `to` (the newest if none), with the
 /// operator's reason.
 #[tauri::command]
 pub async fn rollback(
+    app: AppHandle,
     state: State<'_, AppState>,
     target: String,
     to: Option<String>,
@@ -64,11 +68,13 @@ pub async fn rollback(
     let send = |event: DeployEvent| {
         let _ = on_event.send(event);
     };
-    Ok(state
+    let result: DeployResult = state
         .console
         .rollback(&target, to.as_deref(), &reason, send)
         .await?
-        .into())
+        .into();
+    announce::if_unseen(&app, announce::Ended::of_deploy(&result.record));
+    Ok(result)
 }
 
 /// Stops the deploy or rollback running on `target` once its current step ends.

@@ -2,11 +2,12 @@ use shipshape_core::console::{OperationOutcome, PlannedOperation};
 use shipshape_core::history::{HistoryRecord, RunOutcome};
 use shipshape_core::operations::Operation;
 use shipshape_core::ErrorReport;
+use std::time::Duration;
 use tauri::ipc::Channel;
-use tauri::{AppHandle, Manager, State};
-use tauri_plugin_notification::NotificationExt;
 
-use crate::AppState;
+use tauri::{AppHandle, State};
+
+use crate::{announce, AppState};
 
 /// The exact command an operation will run, checked against the policy and the host,
 /// for the confirmation the UI shows before running it.
@@ -38,46 +39,20 @@ pub async fn run_operation(
             let _ = on_output.send(text.to_string());
         })
         .await?;
-    notify_if_unseen(&app, &target, &outcome);
-    Ok(outcome)
-}
-
-/// Operations that take at least this long are announced when they end unwatched;
-/// `SHIPSHAPE_NOTIFY_AFTER_MS` sets another bound (the end-to-end test uses 0).
-fn long_operation_ms() -> u64 {
-    std::env::var("SHIPSHAPE_NOTIFY_AFTER_MS")
-        .ok()
-        .and_then(|ms| ms.parse().ok())
-        .unwrap_or(10_000)
-}
-
-/// A desktop notification when a long operation ends while the window is in the
-/// background; nothing if it is in front (the dialog shows the result) or if the desktop
-/// has no notification service.
-fn notify_if_unseen(app: &AppHandle, target: &str, outcome: &OperationOutcome) {
-    let in_front = app
-        .get_webview_window("main")
-        .and_then(|window| window.is_focused().ok())
-        .unwrap_or(true);
-    if in_front || outcome.output.duration_ms < long_operation_ms() {
-        return;
-    }
-    tracing::info!(title = %outcome.title, "announcing an operation that ended unwatched");
     let verdict = match (outcome.outcome, outcome.output.exit_code) {
         (RunOutcome::Cancelled, _) => "stopped",
         (_, Some(0)) => "finished",
         _ => "failed",
     };
-    let _ = app
-        .notification()
-        .builder()
-        .title(format!("{} {verdict}", outcome.title))
-        .body(format!(
-            "{target}, after {} s",
-            outcome.output.duration_ms / 1000
-        ))
-        .show()
-        .inspect_err(|e| tracing::warn!("the desktop notification was not shown: {e}"));
+    announce::if_unseen(
+        &app,
+        announce::Ended {
+            summary: format!("{} {verdict}", outcome.title),
+            target: &target,
+            took: Duration::from_millis(outcome.output.duration_ms),
+        },
+    );
+    Ok(outcome)
 }
 
 /// Stops the run the UI named `request` (its remote command is ended on the host).

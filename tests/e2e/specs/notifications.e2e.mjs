@@ -1,9 +1,10 @@
-// A long operation that ends while the window is in the background is announced on the
-// desktop. A real notification daemon (dunst) runs on the test's own D-Bus session; its
-// history shows what the console sent. The app runs with SHIPSHAPE_NOTIFY_AFTER_MS=0
-// (homes.mjs), so a quick Health counts as long; focus is taken from the window by
-// giving it to the X root window with the pointer off the window (there is no window
-// manager: a pointer over it would hand it focus back), as switching away would.
+// A long operation or verification that ends while the window is in the background is
+// announced on the desktop. A real notification daemon (dunst) runs on the test's own
+// D-Bus session; its history shows what the console sent. The app runs with
+// SHIPSHAPE_NOTIFY_AFTER_MS=0 (homes.mjs), so a quick Health counts as long; focus is
+// taken from the window by giving it to the X root window with the pointer off the
+// window (there is no window manager: a pointer over it would hand it focus back), as
+// switching away would.
 import { execFileSync, spawn } from "node:child_process";
 import { consolePid, waitForState } from "./support.mjs";
 
@@ -35,6 +36,18 @@ async function runInWindow(operation) {
       (refusal) => done({ ok: false, refusal }),
     );
   }, operation);
+}
+
+/** Runs a verification of the lab target through the window's IPC, as its screen would. */
+async function verifyInWindow() {
+  return browser.executeAsync((done) => {
+    const internals = window.__TAURI_INTERNALS__;
+    const onItem = `__CHANNEL__:${internals.transformCallback(() => {})}`;
+    internals.invoke("verify", { target: "Local lab", onItem }).then(
+      (checklist) => done({ ok: true, failed: checklist.items.filter((i) => i.status === "fail").length }),
+      (refusal) => done({ ok: false, refusal }),
+    );
+  });
 }
 
 function focusWindow(which) {
@@ -90,5 +103,15 @@ describe("desktop notifications", () => {
     console.log(`notification shown by dunst: ${latest}`);
     expect(latest).toContain(`${unwatched.title} finished`);
     expect(latest).toContain("Local lab");
+
+    // A verification is long work too: its verdict is announced.
+    const before = received();
+    const verified = await verifyInWindow();
+    expect(verified.ok).toBe(true);
+    await browser.waitUntil(() => received() > before, { timeout: 10000, timeoutMsg: "no notification for the verification" });
+    const [verdict] = shown();
+    console.log(`notification shown by dunst: ${verdict}`);
+    expect(verdict).toContain(verified.failed === 0 ? "Verification " : `Verification failed: ${verified.failed} item`);
+    expect(verdict).toContain("Local lab");
   });
 });
