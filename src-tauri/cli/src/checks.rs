@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use shipshape_core::checklist::{CheckItem, CheckStatus};
 use shipshape_core::history::RunOutcome;
+use shipshape_core::ssh::CancellationToken;
 use shipshape_core::terminal::printable;
 use shipshape_core::{Console, Error};
 
@@ -116,15 +117,35 @@ pub async fn verify(console: &Console, args: VerifyArgs) -> Result<(), Error> {
         None => None,
     };
     let several = args.names.len() > 1;
-    let (verified, last_error) = crate::side_by_side(console, &args.names, |name| async move {
+    // Ctrl-C ends the probes on the host and the history records the run as cancelled.
+    let cancel = CancellationToken::new();
+    let stop = cancel.clone();
+    let watcher = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("Stopping…");
+            stop.cancel();
+        }
+    });
+    let cancel = &cancel;
+    let ran = crate::side_by_side(console, &args.names, |name| async move {
         eprintln!("Verifying {}…", printable(name));
         let prefix = match several {
             true => format!("{}: ", printable(name)),
             false => String::new(),
         };
-        console.verify(name, |item| print_item(&prefix, item)).await
+        console
+            .verify_until(name, |item| print_item(&prefix, item), cancel)
+            .await
     })
-    .await?;
+    .await;
+    watcher.abort();
+    let (verified, last_error) = match ran {
+        Err(stopped @ Error::Cancelled { .. }) => {
+            eprintln!("shipshape: {stopped} It is recorded in the history as cancelled.");
+            std::process::exit(130); // as a shell reports a command ended by Ctrl-C
+        }
+        ran => ran?,
+    };
     let mut failed_targets = Vec::new();
     for (name, checklist) in verified {
         let counts: Vec<String> = checklist
@@ -167,6 +188,10 @@ pub async fn verify(console: &Console, args: VerifyArgs) -> Result<(), Error> {
     }
     match (failed_targets.pop(), last_error) {
         (Some(failed), _) => Err(failed),
+        // A run that finished before the stop reached it stands (and was reported above).
+        (None, Some(Error::Cancelled { .. })) => {
+            std::process::exit(130); // as a shell reports a command ended by Ctrl-C
+        }
         (None, Some(error)) => Err(error),
         (None, None) => Ok(()),
     }

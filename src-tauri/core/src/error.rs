@@ -46,7 +46,7 @@ pub enum ErrorCode {
     SettingsDamaged,
     /// Anything the SSH library reports that fits none of the above.
     Protocol,
-    /// The operator stopped a deploy between two steps.
+    /// The operator stopped a deploy between two steps, or a verification.
     Stopped,
 }
 
@@ -182,6 +182,9 @@ pub enum Error {
     StepFailed { step: String, detail: String },
     #[error("Stopped by the operator after \"{after}\": the steps after it did not run.")]
     Stopped { after: String },
+    /// A read the operator stopped before it ended (a verification).
+    #[error("{what} was stopped by the operator before it ended.")]
+    Cancelled { what: String },
     #[error("{} of {total} checks failed on {target}: {}.", failed.len(), failed.join(", "))]
     ChecksFailed {
         target: String,
@@ -228,7 +231,7 @@ impl Error {
             Error::TargetNotFound(_) => ErrorCode::TargetNotFound,
             Error::BadInput(_) => ErrorCode::BadInput,
             Error::RemoteFailed { .. } | Error::StepFailed { .. } => ErrorCode::RemoteFailed,
-            Error::Stopped { .. } => ErrorCode::Stopped,
+            Error::Stopped { .. } | Error::Cancelled { .. } => ErrorCode::Stopped,
             Error::ChecksFailed { .. } => ErrorCode::ChecksFailed,
             Error::JournalBroken { .. } => ErrorCode::JournalBroken,
             Error::Storage { .. } => ErrorCode::Storage,
@@ -283,6 +286,7 @@ impl Error {
             Error::BadInput(_) => String::new(),
             Error::RemoteFailed { .. } => "Read the host's output; nothing else was run.".into(),
             Error::Stopped { .. } => "The host is as that step left it and the lock is free. Resume with `shipshape deploy NAME --resume DEPLOY_ID` (the snapshot it took stays the one a rollback returns to), or roll back with `shipshape rollback NAME --reason TEXT`.".into(),
+            Error::Cancelled { .. } => "Nothing on the host was changed, and nothing of it was recorded as checked. Run it again when ready.".into(),
             Error::StepFailed { .. } => "The steps after it did not run. Read its output in the deploy record (`shipshape history`); if the host was changed, roll back with `shipshape rollback NAME --reason TEXT`.".into(),
             Error::ChecksFailed { .. } => "Read each failed item's evidence, fix the cause on the host and verify again, or waive the item with a written reason.".into(),
             Error::JournalBroken { .. } => "Entries from that one on cannot be trusted. Keep the journal file as it is for whoever audits it, and compare it with a backup.".into(),

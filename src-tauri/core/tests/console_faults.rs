@@ -8,73 +8,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use host::console::{answer_as_a_healthy_host, console, one, FACTS, STAMP};
 use host::{FakeHost, Reply};
 use shipshape_core::history::RunOutcome;
 use shipshape_core::operations::Operation;
-use shipshape_core::settings::JsonFileSettings;
-use shipshape_core::target::{self, Target};
-use shipshape_core::trust::KnownHosts;
 use shipshape_core::{Console, ErrorCode};
-
-const PROJECT: &str = "/home/ubuntu/automated-trading-platform";
-
-const FACTS: &str = "== stamp\n1111 42\n== migrations\napply_migration_001.py\n\
-                     == compose v2\nbackend-aws\nfrontend-aws\ndb\nmarket-updater-aws\n";
-const STAMP: &str = "== stamp\n1111 42\n== migrations\napply_migration_001.py\n";
-
-fn ps_json() -> String {
-    ["backend-aws", "frontend-aws", "db", "market-updater-aws"]
-        .iter()
-        .map(|s| {
-            format!(
-                r#"{{"Service":"{s}","Name":"atp-{s}-1","State":"running","Health":"","Status":"Up 1 minute","Image":"img","ExitCode":0,"Publishers":null}}"#
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// The usual answers: facts, the stamp, `ps`.
-fn answer_as_a_healthy_host(host: &FakeHost) {
-    host.answer("config --services", Reply::ok(FACTS), None);
-    host.answer("shipshape-facts", Reply::ok(STAMP), None);
-    host.answer("ps --all --format json", Reply::ok(&ps_json()), None);
-}
-
-/// A console in `dir` with the target `name` at `port`, pinned, keyed with `key`.
-fn console(
-    dir: &Path,
-    targets: &[(&str, u16, &str)],
-    host: &FakeHost,
-    policy: Option<&str>,
-) -> Arc<Console> {
-    let settings = JsonFileSettings::open(dir.join("settings.json")).unwrap();
-    let mut pins = KnownHosts::load(dir.join("known_hosts")).unwrap();
-    for (name, port, fingerprint) in targets {
-        let mut target = Target::new(name, "127.0.0.1", Some("k"));
-        target.port = *port;
-        target.project_dir = PROJECT.into();
-        if let Some(text) = policy {
-            let path = dir.join("policy.toml");
-            std::fs::write(&path, text).unwrap();
-            target.policy_file = Some(path.display().to_string());
-        }
-        target::save(&settings, target).unwrap();
-        if pins.pinned("127.0.0.1", *port).is_none() {
-            pins.pin("127.0.0.1", *port, fingerprint, Some("ssh-ed25519"))
-                .unwrap();
-        }
-    }
-    let key = host.client_key.clone();
-    Arc::new(
-        Console::in_dir(Arc::new(settings), dir)
-            .with_key_loader(Arc::new(move |_| Ok(key.clone()))),
-    )
-}
-
-fn one(host: &FakeHost, dir: &Path, policy: Option<&str>) -> Arc<Console> {
-    console(dir, &[("fake", host.port, &host.fingerprint)], host, policy)
-}
 
 #[tokio::test]
 async fn a_hung_command_ends_by_its_deadline_as_a_timeout_and_the_host_is_told() {
@@ -453,43 +391,4 @@ async fn the_services_read_at_start_answer_the_windows_first_ask_once() {
         2,
         "later asks read afresh"
     );
-}
-
-#[tokio::test]
-async fn what_a_service_prints_is_shown_and_counted_without_the_env_files_values() {
-    let host = FakeHost::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let console = one(&host, dir.path(), None);
-    answer_as_a_healthy_host(&host);
-    host.answer(
-        "shipshape-env-read",
-        Reply::ok("== present\nDB_PASSWORD=Xq7-fake-pass\nAPI_URL=https://api.fake.invalid/v1\n"),
-        None,
-    );
-    let said = "backend-aws-1  | login with Xq7-fake-pass\nbackend-aws-1  | calling https://api.fake.invalid/v1\n";
-    host.answer("logs -n 200", Reply::ok(said), None);
-
-    let mut streamed = String::new();
-    let cancel = shipshape_core::ssh::CancellationToken::new();
-    let logs = Operation::logs("backend-aws");
-    let outcome = console
-        .run_operation_streaming("fake", &logs, |text| streamed.push_str(text), &cancel)
-        .await
-        .unwrap();
-    let shown = "backend-aws-1  | login with [redacted]\nbackend-aws-1  | calling [redacted]\n";
-    assert_eq!(outcome.output.stdout, shown);
-    assert_eq!(streamed, shown);
-    // The history counts what was shown, not what the host said.
-    let record = console.history().unwrap().pop().unwrap();
-    assert_eq!(record.output_bytes, shown.len() as u64);
-    assert_eq!(host.received_containing("shipshape-env-read"), 1);
-
-    // Git's output is the repository's: read as said, with no env file read for it.
-    host.answer("rev-parse", Reply::ok("abc1234\n"), None);
-    let head = console
-        .run_operation("fake", &Operation::GitHead)
-        .await
-        .unwrap();
-    assert_eq!(head.output.stdout, "abc1234\n");
-    assert_eq!(host.received_containing("shipshape-env-read"), 1);
 }

@@ -15,17 +15,20 @@ use tauri::{AppHandle, State};
 use crate::{announce, AppState};
 
 /// Runs every check on `target`; each item goes to `on_item` as soon as it is decided.
+/// `request` is the UI's name for this run: a repeat of it never runs again, and
+/// `cancel_operation` stops it.
 #[tauri::command]
 pub async fn verify(
     app: AppHandle,
     state: State<'_, AppState>,
+    request: String,
     target: String,
     on_item: Channel<CheckItem>,
 ) -> Result<Checklist, ErrorReport> {
     let started = Instant::now();
     let checklist = state
         .console
-        .verify(&target, |item| {
+        .run_requested_verification(&request, &target, |item| {
             let _ = on_item.send(item.clone());
         })
         .await?;

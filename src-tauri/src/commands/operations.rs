@@ -55,7 +55,8 @@ pub async fn run_operation(
     Ok(outcome)
 }
 
-/// Stops the run the UI named `request` (its remote command is ended on the host).
+/// Stops the run the UI named `request`, an operation or a verification (its remote
+/// commands are ended on the host).
 #[tauri::command]
 pub fn cancel_operation(state: State<'_, AppState>, request: String) -> Result<(), ErrorReport> {
     Ok(state.console.tasks.cancel_request(&request).map(drop)?)

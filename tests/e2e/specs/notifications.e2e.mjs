@@ -43,7 +43,7 @@ async function verifyInWindow() {
   return browser.executeAsync((done) => {
     const internals = window.__TAURI_INTERNALS__;
     const onItem = `__CHANNEL__:${internals.transformCallback(() => {})}`;
-    internals.invoke("verify", { target: "Local lab", onItem }).then(
+    internals.invoke("verify", { request: `notify-verify-${Date.now()}`, target: "Local lab", onItem }).then(
       (checklist) => done({ ok: true, failed: checklist.items.filter((i) => i.status === "fail").length }),
       (refusal) => done({ ok: false, refusal }),
     );

@@ -44,8 +44,13 @@ import { call, channel } from "./ipc";
 
 // src-tauri/src/commands/checks.rs
 
-/** Runs every check on `target`; each item goes to `onItem` as soon as it is decided. */
+/**
+ * Runs every check on `target`; each item goes to `onItem` as soon as it is decided.
+ * `request` is the UI's name for this run: a repeat of it never runs again, and
+ * `cancelOperation` stops it.
+ */
 export function verify(args: {
+  request: string;
   target: string;
   onItem: (message: CheckItem) => void;
 }): Promise<Checklist> {

@@ -16,6 +16,12 @@ export function brief(text: string): string {
   return text.replace(/\S{2001,}/g, (word) => `${word.slice(0, 60)}… (${word.length} characters)`);
 }
 
+/** A fresh name for a run the core is asked for: the core runs a request once, and
+ *  stops it by that name (`cancelOperation`). */
+export function newRequest(): string {
+  return Array.from(crypto.getRandomValues(new Uint32Array(4)), (n) => n.toString(16).padStart(8, "0")).join("");
+}
+
 /** Turns whatever a call threw into an ErrorReport, so the UI has one shape to show. */
 export function asErrorReport(value: unknown): ErrorReport {
   if (isErrorReport(value)) return value;

@@ -11,6 +11,7 @@ use crate::checks;
 use crate::error::{Error, Result};
 use crate::history::{new_record_id, now, operator};
 use crate::journal::{ChainReport, Entry, RunStart};
+use crate::ssh::CancellationToken;
 
 impl Console {
     /// Runs every check on `target`, handing each item to `on_item` once decided.
@@ -18,6 +19,31 @@ impl Console {
         &self,
         target: &str,
         on_item: impl FnMut(&CheckItem) + Send,
+    ) -> Result<Checklist> {
+        self.verify_until(target, on_item, &CancellationToken::new())
+            .await
+    }
+
+    /// [`Console::verify`] for a request the adapter named: run once however often the
+    /// request arrives, and stoppable with [`super::Tasks::cancel_request`] under that
+    /// name.
+    pub async fn run_requested_verification(
+        &self,
+        request: &str,
+        target: &str,
+        on_item: impl FnMut(&CheckItem) + Send,
+    ) -> Result<Checklist> {
+        let task = self.tasks.start_once(request, format!("Verify {target}"))?;
+        self.verify_until(target, on_item, &task.cancel).await
+    }
+
+    /// [`Console::verify`] until `cancel` fires: then its probes end on the host (their
+    /// channels close) and the journal records it as cancelled, with no checklist.
+    pub async fn verify_until(
+        &self,
+        target: &str,
+        on_item: impl FnMut(&CheckItem) + Send,
+        cancel: &CancellationToken,
     ) -> Result<Checklist> {
         let (target, policy) = self.target_and_policy(target)?;
         let journal = self.journal()?;
@@ -29,7 +55,7 @@ impl Console {
             &Entry::VerificationStarted(RunStart::now(&target.name, &title, &summary)),
         )?;
         let started_at = now();
-        let result: Result<Checklist> = async {
+        let run = async {
             let connection = self.connect(&target.name).await?;
             let (items, deployed) = checks::run(
                 connection.clone(),
@@ -60,8 +86,13 @@ impl Console {
                 images,
                 items,
             })
-        }
-        .await;
+        };
+        let result: Result<Checklist> = tokio::select! {
+            result = run => result,
+            _ = cancel.cancelled() => {
+                return Err(journal.cancelled(&id, Error::Cancelled { what: title }));
+            }
+        };
         match result {
             Ok(checklist) => {
                 journal.append(&id, &Entry::VerificationEnded(checklist.clone()))?;

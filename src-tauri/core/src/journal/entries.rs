@@ -30,6 +30,10 @@ pub enum Entry {
     NotStarted {
         reason: String,
     },
+    /// A run the operator stopped before it ended.
+    Cancelled {
+        reason: String,
+    },
     /// A report file made from a verification.
     ReportExported(ReportExport),
     /// A reviewer's co-signature of a report file (found by its hash).
@@ -69,6 +73,7 @@ impl Entry {
             Entry::ChecklistChanged(_) => "checklist_changed",
             Entry::Aborted { .. } => "aborted",
             Entry::NotStarted { .. } => "not_started",
+            Entry::Cancelled { .. } => "cancelled",
             Entry::ReportExported(_) => "report_exported",
             Entry::ReportCosigned { .. } => "report_cosigned",
             Entry::Imported(_) => "imported",
@@ -252,6 +257,13 @@ pub fn fold_history(entries: Vec<(String, Entry)>) -> Vec<HistoryRecord> {
                     let record = &mut records[i];
                     record.outcome = RunOutcome::NotStarted;
                     record.title = format!("{} (not started: {reason})", record.title);
+                }
+            }
+            Entry::Cancelled { .. } => {
+                if let Some(&i) = at.get(&id) {
+                    let record = &mut records[i];
+                    record.outcome = RunOutcome::Cancelled;
+                    record.title = format!("{} (cancelled)", record.title);
                 }
             }
             Entry::ReportExported(_) | Entry::ReportCosigned { .. } => {}

@@ -244,6 +244,13 @@ impl Journal {
         self.ended_in(record_id, Entry::NotStarted { reason }, error)
     }
 
+    /// Records that the operator stopped run `record_id` before it ended, and hands the
+    /// error back like [`Journal::aborted`].
+    pub fn cancelled(&self, record_id: &str, error: Error) -> Error {
+        let reason = error.to_string();
+        self.ended_in(record_id, Entry::Cancelled { reason }, error)
+    }
+
     fn ended_in(&self, record_id: &str, entry: Entry, error: Error) -> Error {
         match self.append(record_id, &entry) {
             Ok(_) => error,

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)] // each test file uses its own part of it
 
+pub mod console;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -3,6 +3,7 @@
 // the reports exported from it. In a store so that leaving the screen keeps a run going
 // and coming back shows where it is.
 import * as commands from "../commands";
+import { newRequest } from "../ipc";
 import type { CheckId, CheckItem, Checklist, ErrorReport, ItemChange, ReportExport } from "../bindings";
 
 /** The checklist's items: the policy's nine verification steps and three Never Do rules. */
@@ -16,6 +17,8 @@ export class ChecklistStore {
   /** Items decided so far in the run in progress. */
   arriving = $state<CheckItem[]>([]);
   running = $state(false);
+  /** The run in progress was asked to stop. */
+  stopping = $state(false);
   /** The item an action (tick, waive, re-run) is working on. */
   busy = $state<CheckId | null>(null);
   /** An item just changed: its buttons wait a moment, so the second click of a double
@@ -28,6 +31,8 @@ export class ChecklistStore {
   readonly items = $derived(this.running ? this.arriving : (this.checklist?.items ?? []));
   readonly recordExports = $derived(this.exports.filter((e) => e.record_id === this.checklist?.id));
   #generation = 0;
+  /** The core's name for the run in progress, by which it is stopped. */
+  #request: string | null = null;
 
   /** Makes the store about `target`, showing its newest verification. */
   async useTarget(target: string) {
@@ -37,6 +42,7 @@ export class ChecklistStore {
     this.checklist = null;
     this.arriving = [];
     this.running = false;
+    this.stopping = false;
     this.error = null;
     try {
       const latest = await commands.latestChecklist({ target });
@@ -52,11 +58,14 @@ export class ChecklistStore {
     if (target === null || this.running) return;
     const mine = ++this.#generation;
     this.running = true;
+    this.stopping = false;
     this.arriving = [];
     this.error = null;
     this.announcement = `Verifying ${target}…`;
+    const request = (this.#request = newRequest());
     try {
       const checklist = await commands.verify({
+        request,
         target,
         onItem: (item) => {
           if (mine === this.#generation) this.arriving = [...this.arriving, item];
@@ -67,9 +76,32 @@ export class ChecklistStore {
       const failed = checklist.items.filter((i) => i.status === "fail").length;
       this.announcement = failed ? `Verification done: ${failed} failed.` : "Verification done: nothing failed.";
     } catch (e) {
-      if (mine === this.#generation) this.error = e as ErrorReport;
+      if (mine !== this.#generation) return;
+      const error = e as ErrorReport;
+      // Stopped on request: the screen goes back to the newest checklist, said so.
+      if (this.stopping && error.code === "stopped") this.announcement = "Verification stopped: nothing was recorded.";
+      else this.error = error;
     } finally {
-      if (mine === this.#generation) this.running = false;
+      if (this.#request === request) this.#request = null;
+      if (mine === this.#generation) {
+        this.running = false;
+        this.stopping = false;
+      }
+    }
+  }
+
+  /** Stops the run in progress: its commands end on the host and the journal records
+   *  it as cancelled. The items decided so far are dropped with it. */
+  async stop() {
+    const request = this.#request;
+    if (request === null || this.stopping) return;
+    this.stopping = true;
+    this.announcement = "Stopping the verification…";
+    try {
+      await commands.cancelOperation({ request });
+    } catch (e) {
+      this.stopping = false;
+      this.error = e as ErrorReport;
     }
   }
 

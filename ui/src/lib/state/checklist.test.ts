@@ -80,6 +80,38 @@ describe("the checklist store", () => {
     expect(changes()).toBe(before + 1);
   });
 
+  it("stops a run by the request it started, and goes back to the newest checklist", async () => {
+    const store = new ChecklistStore();
+    await store.useTarget("a");
+    let reject: ((error: unknown) => void) | null = null;
+    mockIPC((command, args) => {
+      calls.push([command, args]);
+      if (command === "verify") return new Promise((_, no) => (reject = no));
+      if (command === "cancel_operation") {
+        reject!({ code: "stopped", title: "t", message: "Verify a was stopped", remedy: "r", detail: null, danger: false });
+        return null;
+      }
+      return [];
+    });
+    const running = store.run();
+    await new Promise((r) => setTimeout(r, 0));
+    const [, verifyArgs] = calls.find(([command]) => command === "verify")!;
+    const request = (verifyArgs as { request: string }).request;
+    expect(request).toMatch(/^[0-9a-f]{32}$/);
+
+    await store.stop();
+    await running;
+    expect(calls.find(([command]) => command === "cancel_operation")![1]).toEqual({ request });
+    expect(store.running).toBe(false);
+    expect(store.stopping).toBe(false);
+    expect(store.error).toBeNull();
+    expect(store.checklist?.id).toBe("v-old");
+    expect(store.announcement).toBe("Verification stopped: nothing was recorded.");
+    // Nothing runs to be stopped now.
+    await store.stop();
+    expect(calls.filter(([command]) => command === "cancel_operation").length).toBe(1);
+  });
+
   it("keeps a run's error and lets another target replace the list", async () => {
     const store = new ChecklistStore();
     await store.useTarget("a");
