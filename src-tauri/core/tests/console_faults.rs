@@ -392,3 +392,43 @@ async fn the_services_read_at_start_answer_the_windows_first_ask_once() {
         "later asks read afresh"
     );
 }
+
+#[tokio::test]
+async fn a_target_redefined_elsewhere_is_reached_as_it_is_now_not_over_the_old_connection() {
+    let old = FakeHost::start().await;
+    let new = FakeHost::start_for(old.client_key.clone()).await;
+    answer_as_a_healthy_host(&old);
+    answer_as_a_healthy_host(&new);
+    let dir = tempfile::tempdir().unwrap();
+    let console = one(&old, dir.path(), None);
+    console.service_states("fake").await.unwrap();
+    assert_eq!(old.received_containing("ps --all"), 1);
+
+    // The CLI removes and adds `fake` again, on another host (same client key), and
+    // pins it: the open console's session still holds the old host's connection.
+    let settings =
+        shipshape_core::settings::JsonFileSettings::open(dir.path().join("settings.json")).unwrap();
+    let mut redefined = shipshape_core::target::find(&settings, "fake").unwrap();
+    redefined.port = new.port;
+    shipshape_core::target::save(&settings, redefined).unwrap();
+    let mut pins = shipshape_core::trust::KnownHosts::load(dir.path().join("known_hosts")).unwrap();
+    pins.pin("127.0.0.1", new.port, &new.fingerprint, Some("ssh-ed25519"))
+        .unwrap();
+
+    let restart = Operation::Restart {
+        service: Some("db".into()),
+    };
+    console.run_operation("fake", &restart).await.unwrap();
+    assert_eq!(
+        new.received_containing("restart db"),
+        1,
+        "{:?}",
+        new.received()
+    );
+    assert_eq!(
+        old.received_containing("restart db"),
+        0,
+        "{:?}",
+        old.received()
+    );
+}

@@ -14,12 +14,12 @@ use super::Console;
 use crate::error::{Error, Result};
 use crate::operations::{Compose, HostFacts};
 use crate::ssh::{Connection, CONNECT_TIMEOUT};
-use crate::target;
+use crate::target::{self, Target};
 
 #[derive(Default)]
 pub(super) struct Session {
     /// Held while this target connects, and only by this target.
-    connection: tokio::sync::Mutex<Option<Arc<Connection>>>,
+    connection: tokio::sync::Mutex<Option<Opened>>,
     /// The host's facts, learned on this connection (or proved current from the cache).
     pub(super) facts: Mutex<Option<HostFacts>>,
     /// Which Compose the host answered to last, for commands that need nothing more.
@@ -28,6 +28,14 @@ pub(super) struct Session {
     change: Mutex<Option<String>>,
     /// A deploy or rollback runs on this target: `Some(stop asked)`.
     pub(super) deploy: Mutex<Option<bool>>,
+}
+
+/// A connection, and the target as it was defined when it was opened: a target since
+/// changed (another host, port, user, key, jump host or project, by the CLI or another
+/// window) is connected anew, never reached over the old definition's connection.
+struct Opened {
+    connection: Arc<Connection>,
+    target: Target,
 }
 
 /// Marks a change as running on its target until dropped.
@@ -41,6 +49,7 @@ impl Session {
     pub(super) fn live_client_key(&self) -> Option<String> {
         let slot = self.connection.try_lock().ok()?;
         slot.as_ref()
+            .map(|opened| &opened.connection)
             .filter(|c| !c.is_closed())
             .map(|c| c.client_key().to_string())
     }
@@ -107,11 +116,25 @@ impl Console {
         let target = target::find(self.settings.as_ref(), name)?;
         let session = self.session(name);
         let mut slot = session.connection.lock().await;
-        if let Some(existing) = slot.as_ref() {
-            if !existing.is_closed() {
-                return Ok(existing.clone());
+        match slot.take() {
+            Some(opened) if opened.target != target => {
+                tracing::info!(
+                    target = name,
+                    "the target changed since it connected; connecting anew"
+                );
+                *session.compose.lock().unwrap() = None;
+                // A run that holds it (a deploy under its lock) keeps it until it ends.
+                if Arc::strong_count(&opened.connection) == 1 {
+                    opened.connection.close().await;
+                }
             }
-            tracing::info!(target = name, "connection closed; reconnecting");
+            Some(opened) if !opened.connection.is_closed() => {
+                let connection = opened.connection.clone();
+                *slot = Some(opened);
+                return Ok(connection);
+            }
+            Some(_) => tracing::info!(target = name, "connection closed; reconnecting"),
+            None => {}
         }
         // Jump hosts first, each checked against its own pin before we log in there.
         let stops = super::route::stops(&target, &self.known_hosts()?);
@@ -131,7 +154,10 @@ impl Console {
         }
         let connection = Arc::new(opened?);
         session.forget_facts();
-        *slot = Some(connection.clone());
+        *slot = Some(Opened {
+            connection: connection.clone(),
+            target,
+        });
         Ok(connection)
     }
 
@@ -158,8 +184,8 @@ impl Console {
     pub async fn disconnect(&self, name: &str) {
         let session = self.sessions.lock().unwrap().remove(name);
         if let Some(session) = session {
-            if let Some(connection) = session.connection.lock().await.take() {
-                connection.close().await;
+            if let Some(opened) = session.connection.lock().await.take() {
+                opened.connection.close().await;
             }
         }
     }
@@ -205,7 +231,10 @@ impl Console {
     pub(super) async fn drop_connection(&self, name: &str, connection: &Arc<Connection>) {
         let session = self.session(name);
         let mut slot = session.connection.lock().await;
-        if slot.as_ref().is_some_and(|c| Arc::ptr_eq(c, connection)) {
+        if slot
+            .as_ref()
+            .is_some_and(|opened| Arc::ptr_eq(&opened.connection, connection))
+        {
             *slot = None;
             session.forget_facts();
         }

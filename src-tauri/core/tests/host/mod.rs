@@ -224,9 +224,15 @@ pub struct FakeHost {
 
 impl FakeHost {
     pub async fn start() -> FakeHost {
-        let random =
-            || PrivateKey::random(&mut rand::rng(), russh::keys::Algorithm::Ed25519).unwrap();
-        let (host_key, client_key) = (random(), random());
+        let client_key =
+            PrivateKey::random(&mut rand::rng(), russh::keys::Algorithm::Ed25519).unwrap();
+        FakeHost::start_for(client_key).await
+    }
+
+    /// A host of its own (its own host keys) that lets `client_key` log in.
+    pub async fn start_for(client_key: PrivateKey) -> FakeHost {
+        let host_key =
+            PrivateKey::random(&mut rand::rng(), russh::keys::Algorithm::Ed25519).unwrap();
         let fingerprint = host_key
             .public_key()
             .fingerprint(HashAlg::Sha256)
