@@ -1,6 +1,7 @@
 //! The host's deploy lock against the lab: two deploys at once let exactly one through,
-//! a holder killed with SIGKILL frees the lock with no one breaking it, and a deploy
-//! whose lock is broken midway changes nothing more.
+//! another operator's change waits for a deploy that holds it, a holder killed with
+//! SIGKILL frees the lock with no one breaking it, and a deploy whose lock is broken
+//! midway changes nothing more.
 
 use std::time::{Duration, Instant};
 
@@ -49,7 +50,7 @@ fn two_deploys_at_once_let_one_through_and_a_killed_holder_frees_the_lock() {
     assert!(text(&winner.stderr).contains("Free the host's deploy lock"));
 
     // A holder killed with SIGKILL while it holds the lock (its lab migration takes a
-    // minute) frees it by itself.
+    // minute) frees it by itself; a change asked meanwhile is refused.
     let slow = ["--migrate", "apply_migration_backfill_prices.py"];
     let mut holder = spawn_deploy(&lab, home_a.path(), "Killed midway", &slow);
     let started = Instant::now();
@@ -64,6 +65,13 @@ fn two_deploys_at_once_let_one_through_and_a_killed_holder_frees_the_lock() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    // Meanwhile another operator's change waits for it: refused before it runs.
+    let restart = shipshape(&lab, home_b.path(), &["restart", TARGET, "backend-aws"]);
+    let refused = text(&restart.stderr);
+    assert_eq!(restart.status.code(), Some(4), "{refused}");
+    assert!(refused.contains("is locked for a deploy by") && refused.contains("Killed midway"));
+    let history = ok(&shipshape(&lab, home_b.path(), &["history", "--json"]));
+    assert!(history.contains("\"not_started\""), "{history}");
     holder.kill().unwrap(); // SIGKILL
     holder.wait().unwrap();
     let killed = Instant::now();

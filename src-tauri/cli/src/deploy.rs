@@ -240,11 +240,14 @@ pub async fn rollback(console: &Console, args: RollbackArgs) -> Result<(), Error
     }
 }
 
+/// The holder comes from a file on the host: printed as text, never as escapes.
 fn print_status(name: &str, status: &LockStatus) {
-    match (status.held, &status.holder) {
-        (true, Some(holder)) => println!("{name}: locked by {}", holder.describe()),
+    let name = printable(name);
+    let holder = status.holder.as_ref().map(|h| printable(&h.describe()));
+    match (status.held, holder) {
+        (true, Some(holder)) => println!("{name}: locked by {holder}"),
         (true, None) => println!("{name}: locked (its holder file cannot be read)"),
-        (false, Some(holder)) => println!("{name}: free (last held by {})", holder.describe()),
+        (false, Some(holder)) => println!("{name}: free (last held by {holder})"),
         (false, None) => println!("{name}: free"),
     }
 }

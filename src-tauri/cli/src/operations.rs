@@ -215,7 +215,7 @@ async fn ps(console: &Console, names: &[String], json: bool) -> Result<(), Error
                 let state = serde_json::to_value(s.state).expect("states serialize");
                 println!(
                     "{:<20} {:<10} {}",
-                    s.service,
+                    printable(&s.service),
                     state.as_str().unwrap_or("?"),
                     printable(&s.status)
                 );

@@ -252,15 +252,15 @@ async fn facts_are_learned_once_and_reused_while_the_compose_file_is_unchanged()
     drop(first);
 
     // The next run proves the cache current with the stamp alone: no compose process
-    // (the env file is read for what to redact in the restart's output).
+    // (the host's deploy lock and the env file are read beside each other too).
     host.forget_received();
     let second = one(&host, dir.path(), None);
     second.run_operation("fake", &restart).await.unwrap();
     let sent = host.received();
-    assert_eq!(sent.len(), 3, "{sent:#?}");
+    assert_eq!(sent.len(), 4, "{sent:#?}");
     assert!(sent[0].contains("shipshape-facts") && !sent[0].contains("config"));
-    assert!(sent[1].contains("shipshape-env-read"));
-    assert!(sent[2].ends_with("restart db"));
+    assert_eq!(host.received_containing("shipshape-lock-status"), 1);
+    assert!(sent[3].ends_with("restart db"));
 
     // `ps` and `health` need no facts: one command each (and the env file for health).
     host.forget_received();

@@ -124,6 +124,10 @@ impl Console {
             Ok(connection) => connection,
             Err(error) => return Err(journal.not_started(&record_id, error)),
         };
+        let read_seconds = policy.deadlines.read_seconds;
+        if let Err(error) = Self::refuse_if_deploying(&connection, read_seconds).await {
+            return Err(journal.not_started(&record_id, error));
+        }
         let output = match connection
             .exec_with_input(&command, new.expose().as_bytes(), deadline)
             .await

@@ -258,14 +258,30 @@ impl Console {
                     Err(error) => return Err(journal.not_started(&record_id, error)),
                 },
             };
-            // A connection lost here is found lost by the command too, just below.
-            let redactor = match operation.may_print_env_values() {
-                true => {
-                    let read_deadline = Deadline::total(policy.deadlines.read_seconds);
-                    (secrets_of(&connection, &read_env, read_deadline).await).unwrap_or_default()
+            // Asked side by side on the connection, before the command: whether another
+            // deploy holds the host (another operator's, or this operator's CLI beside the
+            // window), which a change waits for and never runs alongside; and the env
+            // file's values, to take out of what the command prints.
+            let read_seconds = policy.deadlines.read_seconds;
+            let deploying = async {
+                match operation.changes_host() && pinned.is_none() {
+                    true => Self::refuse_if_deploying(&connection, read_seconds).await,
+                    false => Ok(()),
                 }
-                false => Redactor::default(),
             };
+            let secrets = async {
+                match operation.may_print_env_values() {
+                    // A connection lost here is found lost by the command too, just below.
+                    true => secrets_of(&connection, &read_env, Deadline::total(read_seconds))
+                        .await
+                        .unwrap_or_default(),
+                    false => Redactor::default(),
+                }
+            };
+            let (deploying, redactor) = tokio::join!(deploying, secrets);
+            if let Err(error) = deploying {
+                return Err(journal.not_started(&record_id, error));
+            }
             let (mut stdout, mut stderr) = (Captured::default(), Captured::default());
             let mut shown = ShownLines::new(&redactor, &mut on_output);
             let started = connection

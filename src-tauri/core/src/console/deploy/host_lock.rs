@@ -6,7 +6,7 @@ use crate::deploy::lock::{self, LockHolder, LockStatus};
 use crate::error::{Error, Result};
 use crate::history::{new_record_id, operator};
 use crate::journal::Entry;
-use crate::ssh::Deadline;
+use crate::ssh::{Connection, Deadline};
 
 impl Console {
     /// The deploy lock on `target`'s host: held or free, and by whom.
@@ -21,6 +21,28 @@ impl Console {
             .await?
             .required("Reading the host's deploy lock")?;
         Ok(lock::parse_status(&output.stdout))
+    }
+
+    /// Refuses a change while a deploy holds `connection`'s host, whoever runs it (another
+    /// operator, or this operator's CLI beside the window): one change at a time on a
+    /// host, not only in this process. Asked just before the change runs.
+    pub(in crate::console) async fn refuse_if_deploying(
+        connection: &Connection,
+        read_seconds: u32,
+    ) -> Result<()> {
+        let output = connection
+            .exec(&lock::status_command(), Deadline::total(read_seconds))
+            .await?
+            .required("Reading the host's deploy lock")?;
+        match lock::parse_status(&output.stdout) {
+            LockStatus { held: true, holder } => Err(Error::HostLocked {
+                host: connection.host().to_string(),
+                holder: holder.map_or("someone (its holder file cannot be read)".into(), |h| {
+                    h.describe()
+                }),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Breaks the deploy lock on `target`'s host deliberately (its holder's process is
