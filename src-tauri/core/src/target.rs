@@ -158,6 +158,14 @@ impl Target {
     pub fn validate(&self) -> Result<()> {
         let bad = |what: &str| Err(Error::BadInput(what.to_string()));
         crate::input::target_name(&self.name)?;
+        // "prod " beside "prod" would look the same in every list, and a copied command
+        // would lose the space and reach the other one.
+        if self.name.trim() != self.name {
+            return bad(&format!(
+                "{} begins or ends with a space: a target's name cannot.",
+                crate::input::shown(&self.name)
+            ));
+        }
         validate_endpoint("", &self.host, self.port, &self.user)?;
         if self.jump.len() > MAX_JUMPS {
             return bad(&format!(
@@ -180,6 +188,11 @@ impl Target {
             || self.project_dir.chars().any(char::is_control)
         {
             return bad("The project directory must be an absolute path on the host.");
+        }
+        if self.project_dir.split('/').any(|part| part == "..") {
+            return bad(
+                "The project directory must be written without `..`: give the path it leads to.",
+            );
         }
         if let Some(key) = &self.key {
             crate::keys::validate_name(key)?;
@@ -243,11 +256,28 @@ pub fn list(settings: &dyn Settings) -> Result<Vec<Target>> {
 }
 
 fn parse(value: Option<serde_json::Value>) -> Result<Vec<Target>> {
-    match value {
-        None => Ok(Vec::new()),
-        Some(value) => {
-            serde_json::from_value(value).map_err(|e| Error::settings_part("the targets list", e))
-        }
+    let mut targets: Vec<Target> = match value {
+        None => Vec::new(),
+        Some(value) => serde_json::from_value(value)
+            .map_err(|e| Error::settings_part("the targets list", e))?,
+    };
+    for target in &mut targets {
+        target.project_dir = clean_dir(&target.project_dir);
+    }
+    Ok(targets)
+}
+
+/// `dir` as compose writes it in its containers' labels (`/srv/app`, not `/srv/app/` or
+/// `/srv//./app`): the live status and the checklist find the project's containers by
+/// that label, which Docker matches exactly.
+fn clean_dir(dir: &str) -> String {
+    let parts: Vec<&str> = dir
+        .split('/')
+        .filter(|part| !part.is_empty() && *part != ".")
+        .collect();
+    match dir.starts_with('/') {
+        true => format!("/{}", parts.join("/")),
+        false => dir.to_string(),
     }
 }
 
@@ -315,7 +345,8 @@ pub fn remove(settings: &dyn Settings, name: &str) -> Result<()> {
 
 /// Replaces the target named `from` with `target`, under its new name, in one change:
 /// no moment without either, and what this version does not know of it is kept.
-pub fn rename(settings: &dyn Settings, from: &str, target: Target) -> Result<()> {
+pub fn rename(settings: &dyn Settings, from: &str, mut target: Target) -> Result<()> {
+    target.project_dir = clean_dir(&target.project_dir);
     target.validate()?;
     let renamed = (target.name.clone(), from.to_string());
     change_renaming(settings, Some((&renamed.0, &renamed.1)), |targets| {
@@ -336,7 +367,8 @@ pub fn rename(settings: &dyn Settings, from: &str, target: Target) -> Result<()>
 }
 
 /// Adds a target, or replaces the one with the same name.
-pub fn save(settings: &dyn Settings, target: Target) -> Result<()> {
+pub fn save(settings: &dyn Settings, mut target: Target) -> Result<()> {
+    target.project_dir = clean_dir(&target.project_dir);
     target.validate()?;
     change(settings, |targets| {
         match targets.iter_mut().find(|t| t.name == target.name) {
@@ -490,6 +522,7 @@ mod tests {
             ("a b", "ubuntu", "/srv"),
             ("h", "u;rm", "/srv"),
             ("h", "ubuntu", "relative"),
+            ("h", "ubuntu", "/srv/../etc"),
         ] {
             let mut t = Target::new("t", host, Some("k"));
             t.user = user.into();
@@ -500,5 +533,35 @@ mod tests {
                 "{host} {user} {dir}"
             );
         }
+    }
+
+    #[test]
+    fn a_project_dir_is_kept_as_compose_labels_it_and_a_spaced_name_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = JsonFileSettings::open(dir.path().join("s.json")).unwrap();
+        let mut t = Target::new("t", "h", Some("k"));
+        t.project_dir = "/home/ubuntu//automated-trading-platform/./".into();
+        save(&settings, t.clone()).unwrap();
+        assert_eq!(
+            find(&settings, "t").unwrap().project_dir,
+            "/home/ubuntu/automated-trading-platform"
+        );
+        // One written by hand (or an older version) reads the same.
+        settings
+            .set(
+                SETTINGS_KEY,
+                serde_json::json!([{"name": "old", "host": "h", "port": 22, "user": "u",
+                    "project_dir": "/srv/app/", "key": null}]),
+            )
+            .unwrap();
+        assert_eq!(find(&settings, "old").unwrap().project_dir, "/srv/app");
+        assert_eq!(clean_dir("/"), "/");
+
+        t.name = "prod ".into();
+        let refused = save(&settings, t).unwrap_err();
+        assert!(
+            refused.to_string().contains("begins or ends with a space"),
+            "{refused}"
+        );
     }
 }
