@@ -46,16 +46,23 @@ impl Console {
         blocking(move || keys::generate(settings.as_ref(), &name, &comment)).await
     }
 
-    /// Removes a key that no target uses.
+    /// Removes a key that no target uses, to log in to it or to one of its jump hosts.
     pub async fn remove_key(&self, name: &str) -> Result<()> {
         let users: Vec<String> = target::list(self.settings.as_ref())?
             .into_iter()
-            .filter(|t| t.key.as_deref() == Some(name))
-            .map(|t| t.name)
+            .filter_map(|t| {
+                let own = t.key.as_deref() == Some(name);
+                let hop = t.jump.iter().any(|hop| hop.key.as_deref() == Some(name));
+                match (own, hop) {
+                    (true, _) => Some(t.name),
+                    (false, true) => Some(format!("{} (for its jump host)", t.name)),
+                    (false, false) => None,
+                }
+            })
             .collect();
         if !users.is_empty() {
             return Err(Error::BadInput(format!(
-                "The key {name} is used by {}. Give those targets another key first.",
+                "The key {name} is used by {}. Give those targets another key first (on the Targets screen; with the CLI, remove the target and add it again with --key), or remove them.",
                 users.join(", ")
             )));
         }
@@ -173,5 +180,26 @@ mod tests {
         let fifo_looked = heard.recv_timeout(std::time::Duration::from_secs(5));
         assert_eq!(fifo_looked, Ok(false), "the FIFO was opened");
         assert!(looks_like_private_key(&key));
+    }
+
+    #[tokio::test]
+    async fn a_key_a_jump_host_logs_in_with_is_not_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = crate::settings::JsonFileSettings::open(dir.path().join("s.json")).unwrap();
+        let mut behind = target::Target::new("inner", "10.0.0.5", Some("inner"));
+        behind.jump = vec![target::JumpHost {
+            host: "bastion".into(),
+            port: 22,
+            user: "ubuntu".into(),
+            key: Some("jumpy".into()),
+        }];
+        target::save(&settings, behind).unwrap();
+        let console = Console::in_dir(std::sync::Arc::new(settings), dir.path());
+        let refused = console.remove_key("jumpy").await.unwrap_err();
+        assert_eq!(refused.code(), crate::ErrorCode::BadInput);
+        assert!(
+            refused.to_string().contains("inner (for its jump host)"),
+            "{refused}"
+        );
     }
 }
