@@ -3,10 +3,13 @@
 //! is in front (its screen shows the result), for short work, or when the desktop has no
 //! notification service.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use shipshape_core::checklist::{CheckStatus, Checklist};
+use shipshape_core::console::OperationOutcome;
 use shipshape_core::deploy::DeployRecord;
+use shipshape_core::history::RunOutcome;
+use shipshape_core::{Error, ErrorCode};
 use tauri::{AppHandle, Manager};
 use tauri_plugin_notification::NotificationExt;
 
@@ -51,6 +54,35 @@ pub fn if_unseen(app: &AppHandle, ended: Ended) {
 }
 
 impl<'a> Ended<'a> {
+    /// An operation that ran: its title and how it ended.
+    pub fn of_operation(outcome: &OperationOutcome, target: &'a str) -> Self {
+        let verdict = match (outcome.outcome, outcome.output.exit_code) {
+            (RunOutcome::Cancelled, _) => "stopped",
+            (_, Some(0)) => "finished",
+            _ => "failed",
+        };
+        Ended {
+            summary: format!("{} {verdict}", outcome.title),
+            target,
+            took: Duration::from_millis(outcome.output.duration_ms),
+        }
+    }
+
+    /// Work that ended in an error after it began (timed out, cut off, stopped): the
+    /// outcomes the operator most needs to hear of. A refusal before anything ran (bad
+    /// input, a busy target) is said where it was asked: `None`.
+    pub fn of_error(what: &str, error: &Error, target: &'a str, started: Instant) -> Option<Self> {
+        let refused = matches!(
+            error.code(),
+            ErrorCode::BadInput | ErrorCode::TargetNotFound | ErrorCode::Busy
+        );
+        (!refused).then(|| Ended {
+            summary: format!("{what} ended: {}", error.code().title()),
+            target,
+            took: started.elapsed(),
+        })
+    }
+
     /// A deploy or rollback, by its history title ("Deploy failed at Pull the images: …").
     pub fn of_deploy(record: &'a DeployRecord) -> Self {
         let history = record.history_record();
@@ -87,5 +119,25 @@ impl<'a> Ended<'a> {
             target,
             took,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_after_the_work_began_is_announced_and_a_refusal_is_not() {
+        let started = Instant::now();
+        let timeout = Error::CommandTimeout {
+            host: "h".into(),
+            command: "docker compose --profile aws pull".into(),
+            seconds: 300,
+        };
+        let ended = Ended::of_error("Pull the images", &timeout, "prod", started).unwrap();
+        assert_eq!(ended.summary, "Pull the images ended: No answer in time");
+        assert_eq!(ended.target, "prod");
+        let refused = Error::BadInput("no such script".into());
+        assert!(Ended::of_error("Migrate", &refused, "prod", started).is_none());
     }
 }

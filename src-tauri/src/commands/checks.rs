@@ -26,15 +26,24 @@ pub async fn verify(
     on_item: Channel<CheckItem>,
 ) -> Result<Checklist, ErrorReport> {
     let started = Instant::now();
-    let checklist = state
+    let ran = state
         .console
         .run_requested_verification(&request, &target, |item| {
             let _ = on_item.send(item.clone());
         })
-        .await?;
-    let ended = announce::Ended::of_verification(&checklist, &target, started.elapsed());
-    announce::if_unseen(&app, ended);
-    Ok(checklist)
+        .await;
+    let ended = match &ran {
+        Ok(checklist) => Some(announce::Ended::of_verification(
+            checklist,
+            &target,
+            started.elapsed(),
+        )),
+        Err(error) => announce::Ended::of_error("Verification", error, &target, started),
+    };
+    if let Some(ended) = ended {
+        announce::if_unseen(&app, ended);
+    }
+    Ok(ran?)
 }
 
 /// The newest verification of `target` with every tick and waiver, if there is one.

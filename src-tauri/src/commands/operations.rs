@@ -1,8 +1,8 @@
 use shipshape_core::console::{OperationOutcome, PlannedOperation};
-use shipshape_core::history::{HistoryRecord, RunOutcome};
+use shipshape_core::history::HistoryRecord;
 use shipshape_core::operations::Operation;
 use shipshape_core::ErrorReport;
-use std::time::Duration;
+use std::time::Instant;
 use tauri::ipc::Channel;
 
 use tauri::{AppHandle, State};
@@ -33,26 +33,21 @@ pub async fn run_operation(
     operation: Operation,
     on_output: Channel<String>,
 ) -> Result<OperationOutcome, ErrorReport> {
-    let outcome = state
+    let started = Instant::now();
+    let ran = state
         .console
         .run_requested_operation(&request, &target, &operation, |text| {
             let _ = on_output.send(text.to_string());
         })
-        .await?;
-    let verdict = match (outcome.outcome, outcome.output.exit_code) {
-        (RunOutcome::Cancelled, _) => "stopped",
-        (_, Some(0)) => "finished",
-        _ => "failed",
+        .await;
+    let ended = match &ran {
+        Ok(outcome) => Some(announce::Ended::of_operation(outcome, &target)),
+        Err(error) => announce::Ended::of_error(&operation.title(), error, &target, started),
     };
-    announce::if_unseen(
-        &app,
-        announce::Ended {
-            summary: format!("{} {verdict}", outcome.title),
-            target: &target,
-            took: Duration::from_millis(outcome.output.duration_ms),
-        },
-    );
-    Ok(outcome)
+    if let Some(ended) = ended {
+        announce::if_unseen(&app, ended);
+    }
+    Ok(ran?)
 }
 
 /// Stops the run the UI named `request`, an operation or a verification (its remote
