@@ -4,7 +4,8 @@ import type { Operation } from "../bindings";
 
 class Palette {
   open = $state(false);
-  requested = $state<Operation | null>(null);
+  /** Asked for on `target`: only that target's dashboard opens it; any other drops it. */
+  requested = $state<{ target: string; operation: Operation } | null>(null);
 }
 
 export const palette = new Palette();

@@ -10,6 +10,8 @@ export type Connection = "disconnected" | "connecting" | "connected" | "failed";
 /** Errors after which the live view subscribes again by itself; not trust problems. */
 const RESUBSCRIBE_ON: ErrorReport["code"][] = ["connection_lost", "timeout", "remote_failed"];
 export const RESUBSCRIBE_AFTER_MS = 5000;
+/** Retries after a lost live view wait twice as long each time, up to this. */
+export const RESUBSCRIBE_MAX_MS = 60_000;
 
 export class TargetSession {
   targets = $state<TargetSummary[]>([]);
@@ -23,6 +25,10 @@ export class TargetSession {
   watch = $state<number | "starting" | null>(null);
   readonly current = $derived(this.targets.find((t) => t.target.name === this.selected) ?? null);
   #resubscribe: ReturnType<typeof setTimeout> | undefined;
+  /** The wait before the next retry of a live view that ended; null while none is due. */
+  #retryAfter: number | null = null;
+  /** Watches started so far: only the newest one's messages are taken. */
+  #watches = 0;
   /** Reads of the target list started so far: only the latest may set it. */
   #targetReads = 0;
 
@@ -59,6 +65,7 @@ export class TargetSession {
       if (this.selected !== name) return;
       this.report = result;
       this.connection = "connected";
+      this.#retryAfter = null;
       void this.#startWatch(name);
       void this.readLock(name);
     } catch (e) {
@@ -66,6 +73,8 @@ export class TargetSession {
       this.error = e as ErrorReport;
       this.connection = "failed";
       this.report = null;
+      // A live view lost to an outage keeps trying (an EC2 reboot outlasts one retry).
+      if (this.#retryAfter !== null) this.#retryLater(name, this.error);
     }
   }
 
@@ -82,20 +91,24 @@ export class TargetSession {
 
   async #startWatch(name: string) {
     if (this.watch !== null) return;
+    const mine = ++this.#watches;
     this.watch = "starting";
     try {
       // The snapshot just read stands as the watch's first: the core does not read it again.
       const known = this.report?.checked_at ?? null;
-      const id = await commands.watchStatus({ target: name, known, onStatus: (status) => this.#onStatus(name, status) });
-      if (this.watch === "starting" && this.selected === name) this.watch = id;
+      const onStatus = (status: LiveStatus) => this.#onStatus(name, status, mine);
+      const id = await commands.watchStatus({ target: name, known, onStatus });
+      if (mine === this.#watches && this.selected === name) this.watch = id;
       else void commands.stopWatch({ id }); // stopped, or another target chosen, meanwhile
     } catch {
-      this.watch = null;
+      if (mine === this.#watches) this.watch = null;
     }
   }
 
-  #onStatus(name: string, status: LiveStatus) {
-    if (this.selected !== name) return;
+  /** `mine`: which watch said it. A stopped watch's late end must not wipe the id of
+   *  the one running now (it could then never be stopped). */
+  #onStatus(name: string, status: LiveStatus, mine: number) {
+    if (this.selected !== name || mine !== this.#watches) return;
     if (status.kind === "snapshot") {
       this.report = status.report;
       this.connection = "connected";
@@ -107,16 +120,29 @@ export class TargetSession {
     // reconnect), unless the host's identity is in question.
     this.error = status.error;
     this.connection = "failed";
-    if (RESUBSCRIBE_ON.includes(status.error.code)) {
-      clearTimeout(this.#resubscribe);
-      this.#resubscribe = setTimeout(() => {
-        if (this.selected === name) void this.refresh();
-      }, RESUBSCRIBE_AFTER_MS);
+    this.#retryAfter = RESUBSCRIBE_AFTER_MS;
+    this.#retryLater(name, status.error);
+  }
+
+  /** Tries the live view again after the current wait (doubling it for the next), if
+   *  `error` is one a retry can mend. */
+  #retryLater(name: string, error: ErrorReport) {
+    clearTimeout(this.#resubscribe);
+    if (this.#retryAfter === null || !RESUBSCRIBE_ON.includes(error.code)) {
+      this.#retryAfter = null;
+      return;
     }
+    const wait = this.#retryAfter;
+    this.#retryAfter = Math.min(wait * 2, RESUBSCRIBE_MAX_MS);
+    this.#resubscribe = setTimeout(() => {
+      if (this.selected === name) void this.refresh();
+    }, wait);
   }
 
   stopWatch() {
     clearTimeout(this.#resubscribe);
+    this.#retryAfter = null;
+    this.#watches++;
     if (typeof this.watch === "number") void commands.stopWatch({ id: this.watch });
     this.watch = null;
   }

@@ -146,4 +146,63 @@ describe("the target session store", () => {
     await vi.advanceTimersByTimeAsync(RESUBSCRIBE_AFTER_MS * 2);
     expect(calls.filter((c) => c === "service_status").length).toBe(before);
   });
+
+  it("keeps trying a lost live view through an outage, waiting longer each time", async () => {
+    vi.useFakeTimers();
+    // Once the view is lost, the host is down for two retries (an EC2 reboot), then answers.
+    let down = 0;
+    mockIPC((command, args) => {
+      calls.push(command);
+      if (command === "list_targets") return [summary("a")];
+      if (command === "service_status") {
+        if (down-- > 0) throw failure("timeout", "no answer");
+        return report((args as { target: string }).target);
+      }
+      if (command === "watch_status") {
+        watchChannel = (args as { onStatus: Channel<LiveStatus> }).onStatus;
+        return 8;
+      }
+      return null;
+    });
+    const session = new TargetSession();
+    await session.loadTargets();
+    await session.refresh();
+    await vi.runOnlyPendingTimersAsync();
+    const lost = failure("connection_lost", "The connection to h was lost.");
+    down = 2;
+    push(watchChannel!, 0, { kind: "ended", error: lost });
+    const reads = () => calls.filter((c) => c === "service_status").length;
+    const before = reads();
+    await vi.advanceTimersByTimeAsync(RESUBSCRIBE_AFTER_MS);
+    expect(reads()).toBe(before + 1);
+    expect(session.connection).toBe("failed");
+    await vi.advanceTimersByTimeAsync(RESUBSCRIBE_AFTER_MS * 2 - 1);
+    expect(reads()).toBe(before + 1); // the second wait is twice as long
+    await vi.advanceTimersByTimeAsync(1);
+    expect(reads()).toBe(before + 2);
+    await vi.advanceTimersByTimeAsync(RESUBSCRIBE_AFTER_MS * 4);
+    expect(reads()).toBe(before + 3);
+    expect(session.connection).toBe("connected");
+    expect(session.watch).toBe(8);
+  });
+
+  it("takes no end from a stopped watch for the one running now", async () => {
+    const session = new TargetSession();
+    await session.loadTargets();
+    await session.refresh();
+    await settle();
+    const first = watchChannel!;
+    expect(session.watch).toBe(7);
+    // a -> b -> a: the first watch is stopped, a new one runs; the first one's end comes late.
+    session.select("b");
+    session.select("a");
+    await session.refresh();
+    await settle();
+    expect(watchChannel).not.toBe(first);
+    expect(session.watch).toBe(7);
+    push(first, 0, { kind: "ended", error: null });
+    expect(session.watch).toBe(7);
+    session.stopWatch();
+    expect(calls.filter((c) => c === "stop_watch").length).toBeGreaterThanOrEqual(2);
+  });
 });
