@@ -109,6 +109,25 @@ fn looks_like_private_key(path: &Path) -> bool {
     first.starts_with("-----BEGIN") && first.contains("PRIVATE KEY")
 }
 
+/// The SHA-256 fingerprint of the key in the private key file at `path`, without its
+/// passphrase: an OpenSSH key file holds its public half in the clear, and a PEM one
+/// has it beside it in `PATH.pub`. `None` if neither says.
+pub(super) fn file_fingerprint(path: &Path) -> Option<String> {
+    use russh::keys::{HashAlg, PrivateKey, PublicKey};
+    let from_file = read_key_file(path)
+        .ok()
+        .and_then(|text| PrivateKey::from_openssh(text.expose()).ok())
+        .map(|key| key.public_key().fingerprint(HashAlg::Sha256).to_string());
+    let beside = || {
+        let mut public = path.as_os_str().to_owned();
+        public.push(".pub");
+        let text = std::fs::read_to_string(PathBuf::from(public)).ok()?;
+        let key = PublicKey::from_openssh(text.trim()).ok()?;
+        Some(key.fingerprint(HashAlg::Sha256).to_string())
+    };
+    from_file.or_else(beside)
+}
+
 /// A private key file is a few kilobytes; anything past this is not one.
 const MAX_KEY_FILE: u64 = 64 * 1024;
 
@@ -201,5 +220,27 @@ mod tests {
             refused.to_string().contains("inner (for its jump host)"),
             "{refused}"
         );
+    }
+
+    #[test]
+    fn a_key_files_fingerprint_is_read_without_its_passphrase() {
+        use russh::keys::{Algorithm, HashAlg, PrivateKey};
+        let dir = tempfile::tempdir().unwrap();
+        let key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
+        let expected = key.public_key().fingerprint(HashAlg::Sha256).to_string();
+        let plain = dir.path().join("plain");
+        let text = key
+            .to_openssh(russh::keys::ssh_key::LineEnding::LF)
+            .unwrap();
+        std::fs::write(&plain, text.as_bytes()).unwrap();
+        assert_eq!(file_fingerprint(&plain).as_deref(), Some(expected.as_str()));
+
+        // A PEM file's public half is beside it; a file that is no key says nothing.
+        let pem = dir.path().join("pem");
+        std::fs::write(&pem, "-----BEGIN RSA PRIVATE KEY-----\nnot read\n").unwrap();
+        assert_eq!(file_fingerprint(&pem), None);
+        let public = key.public_key().to_openssh().unwrap();
+        std::fs::write(dir.path().join("pem.pub"), format!("{public} me@laptop\n")).unwrap();
+        assert_eq!(file_fingerprint(&pem).as_deref(), Some(expected.as_str()));
     }
 }

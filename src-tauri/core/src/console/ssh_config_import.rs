@@ -217,10 +217,23 @@ impl Console {
         passphrase: Option<crate::secret::Secret>,
     ) -> Result<Option<String>> {
         let name = key_name_for(alias);
-        Ok(match identity {
-            None => None,
-            Some(_) if self.keys()?.iter().any(|k| k.name == name) => Some(name),
-            Some(file) => Some(self.import_key_file(&name, file, passphrase).await?.name),
-        })
+        let Some(file) = identity else {
+            return Ok(None);
+        };
+        let Some(kept) = self.keys()?.into_iter().find(|k| k.name == name) else {
+            return Ok(Some(
+                self.import_key_file(&name, file, passphrase).await?.name,
+            ));
+        };
+        // The key already named after the alias stands only if it is the file's own:
+        // another would log in where `ssh ALIAS` does not, with no word of why.
+        match super::key_custody::file_fingerprint(file) {
+            Some(fingerprint) if fingerprint != kept.fingerprint => Err(Error::BadInput(format!(
+                "The keyring's key {name} ({}) is not {}'s key ({fingerprint}), the IdentityFile of {alias}. Remove or rename that key, or import the file under another name (`shipshape key import`) and add the target with it.",
+                kept.fingerprint,
+                file.display()
+            ))),
+            _ => Ok(Some(name)),
+        }
     }
 }
