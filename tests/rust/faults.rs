@@ -321,7 +321,7 @@ fn a_stopped_migration_is_stopped_in_the_container_too() {
             }
             stop.cancel();
         };
-        let run = console.run_operation_streaming(&target, &operation, |_| {}, &cancel);
+        let run = console.run_operation_streaming(&target, &operation, |_, _| {}, &cancel);
         let (outcome, ()) = tokio::join!(run, watch);
         outcome
     });

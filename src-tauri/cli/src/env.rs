@@ -2,11 +2,12 @@
 //! standard input (never from an argument, where `ps` and the shell's history would keep
 //! it) and never printed.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 
 use clap::Subcommand;
 use shipshape_core::console::{EnvChange, EnvSaved};
 use shipshape_core::secret::Secret;
+use shipshape_core::terminal::printable;
 use shipshape_core::{Console, Error};
 
 /// Longest value read from standard input.
@@ -20,13 +21,22 @@ pub enum EnvCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Set KEY to the value read from standard input (one line; its line break dropped).
+    /// Set KEY to the value read from standard input (its last line break dropped), or
+    /// typed at a prompt that does not show it.
     Set { name: String, key: String },
     /// Remove KEY from the env file.
     Unset { name: String, key: String },
 }
 
-fn read_value() -> Result<Secret, Error> {
+fn read_value(key: &str) -> Result<Secret, Error> {
+    if std::io::stdin().is_terminal() {
+        // Typed on a terminal: asked there without echo, ended by Enter, never shown.
+        let prompt = format!("Value for {} (not shown): ", printable(key));
+        let typed = rpassword::prompt_password(prompt).map_err(|e| {
+            Error::BadInput(format!("Could not read the value from the terminal: {e}"))
+        })?;
+        return Ok(Secret::new(typed));
+    }
     let mut bytes = Vec::new();
     std::io::stdin()
         .take(MAX_VALUE + 1)
@@ -85,7 +95,7 @@ pub async fn run(console: &Console, command: EnvCommand) -> Result<(), Error> {
         EnvCommand::Set { name, key } => {
             shipshape_core::env_file::validate_key(&key)?;
             crate::announce_change(console, &name)?;
-            let value = read_value()?;
+            let value = read_value(&key)?;
             say(&console
                 .change_env(&name, EnvChange::Set { key, value })
                 .await?);

@@ -2,7 +2,7 @@
 //! then the host's output; a command that fails on the host exits 1.
 
 use clap::Subcommand;
-use shipshape_core::console::IncomingReview;
+use shipshape_core::console::{IncomingReview, Source};
 use shipshape_core::operations::{Operation, DEFAULT_LOG_LINES};
 use shipshape_core::ssh::CancellationToken;
 use shipshape_core::terminal::printable;
@@ -130,14 +130,24 @@ pub async fn run(console: &Console, command: OperationCommand) -> Result<(), Err
             stop.cancel();
         }
     });
+    // The exact command first, then its lines as they come (pull's progress, a
+    // migration's output), each on the stream the host wrote it to.
+    let plan = console.plan_operation(&name, &operation).await;
+    let plan = plan.inspect_err(|_| watcher.abort())?;
+    eprintln!("$ {}", plan.command);
     let outcome = console
-        .run_operation_streaming(&name, &operation, |_| {}, &cancel)
+        .run_operation_streaming(
+            &name,
+            &operation,
+            |source, text| match source {
+                Source::Stdout => print!("{}", printable(text)),
+                Source::Stderr => eprint!("{}", printable(text)),
+            },
+            &cancel,
+        )
         .await;
     watcher.abort();
     let outcome = outcome?;
-    eprintln!("$ {}", outcome.output.command);
-    print!("{}", printable(&outcome.output.stdout));
-    eprint!("{}", printable(&outcome.output.stderr));
     if cancel.is_cancelled() {
         eprintln!("{}: recorded in the history.", printable(&outcome.title));
         std::process::exit(130); // as a shell reports a command ended by Ctrl-C

@@ -300,11 +300,11 @@ async fn a_named_request_runs_once() {
         service: Some("db".into()),
     };
     console
-        .run_requested_operation("req-7", "fake", &restart, |_| {})
+        .run_requested_operation("req-7", "fake", &restart, |_, _| {})
         .await
         .unwrap();
     let again = console
-        .run_requested_operation("req-7", "fake", &restart, |_| {})
+        .run_requested_operation("req-7", "fake", &restart, |_, _| {})
         .await
         .unwrap_err();
     assert_eq!(again.code(), ErrorCode::BadInput);

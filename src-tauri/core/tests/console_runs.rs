@@ -29,7 +29,7 @@ async fn what_a_service_prints_is_shown_and_counted_without_the_env_files_values
     let cancel = shipshape_core::ssh::CancellationToken::new();
     let logs = Operation::logs("backend-aws");
     let outcome = console
-        .run_operation_streaming("fake", &logs, |text| streamed.push_str(text), &cancel)
+        .run_operation_streaming("fake", &logs, |_, text| streamed.push_str(text), &cancel)
         .await
         .unwrap();
     let shown = "backend-aws-1  | login with [redacted]\nbackend-aws-1  | calling [redacted]\n";

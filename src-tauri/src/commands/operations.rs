@@ -36,7 +36,7 @@ pub async fn run_operation(
     let started = Instant::now();
     let ran = state
         .console
-        .run_requested_operation(&request, &target, &operation, |text| {
+        .run_requested_operation(&request, &target, &operation, |_, text| {
             let _ = on_output.send(text.to_string());
         })
         .await;

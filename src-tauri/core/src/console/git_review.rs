@@ -89,7 +89,13 @@ impl Console {
         commands: &mut Vec<String>,
     ) -> Result<String> {
         let ran = self
-            .run_operation_on(target, operation, None, |_| {}, &CancellationToken::new())
+            .run_operation_on(
+                target,
+                operation,
+                None,
+                |_, _| {},
+                &CancellationToken::new(),
+            )
             .await?;
         let outcome = ran.shown;
         commands.push(outcome.output.command.clone());

@@ -13,7 +13,7 @@
 //! redacted as verification evidence is before it leaves the core.
 
 mod file;
-pub(super) mod lines;
+pub mod lines;
 
 use std::sync::Arc;
 

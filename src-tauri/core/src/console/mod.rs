@@ -22,6 +22,7 @@ pub use git_review::IncomingReview;
 pub use host_check::HostCheck;
 pub use key_custody::KeyFile;
 pub use live_status::{events_command, LiveStatus};
+pub use logs::lines::Source;
 pub use logs::{LogEvent, LogFollow, LogFollowEnd, LogFollowStarted};
 pub use operate::{OperationOutcome, PlannedOperation};
 pub use reports::ReportExport;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use ts_rs::TS;
 
+use super::logs::lines::Source;
 use super::shown::{redacted, secrets_of, ShownLines};
 use super::Console;
 use crate::checks::redact::Redactor;
@@ -165,7 +166,7 @@ impl Console {
         target: &str,
         operation: &Operation,
     ) -> Result<OperationOutcome> {
-        self.run_operation_streaming(target, operation, |_| {}, &CancellationToken::new())
+        self.run_operation_streaming(target, operation, |_, _| {}, &CancellationToken::new())
             .await
     }
 
@@ -180,7 +181,7 @@ impl Console {
         &self,
         target: &str,
         operation: &Operation,
-        on_output: impl FnMut(&str) + Send,
+        on_output: impl FnMut(Source, &str) + Send,
         cancel: &CancellationToken,
     ) -> Result<OperationOutcome> {
         let ran = self
@@ -198,7 +199,7 @@ impl Console {
         target: &str,
         operation: &Operation,
         pinned: Option<&Arc<Connection>>,
-        mut on_output: impl FnMut(&str) + Send,
+        mut on_output: impl FnMut(Source, &str) + Send,
         cancel: &CancellationToken,
     ) -> Result<Ran> {
         if matches!(operation, Operation::Logs { follow: true, .. }) {
@@ -412,7 +413,7 @@ impl Console {
         request: &str,
         target: &str,
         operation: &Operation,
-        on_output: impl FnMut(&str) + Send,
+        on_output: impl FnMut(Source, &str) + Send,
     ) -> Result<OperationOutcome> {
         let task = self
             .tasks

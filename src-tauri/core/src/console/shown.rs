@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::shell::RemoteCommand;
 use crate::ssh::{CommandOutput, Connection, Deadline, StreamChunk};
 
-use super::logs::lines::LineSplitter;
+use super::logs::lines::{LineSplitter, Source};
 
 /// A redactor for the values of the env file `read_env` prints; one that knows none
 /// (secret-looking keys only) if the file is absent or cannot be read. Only a lost
@@ -35,16 +35,16 @@ pub(super) async fn secrets_of(
     Ok(text.map(Redactor::from_env_file).unwrap_or_default())
 }
 
-/// A command's streamed output handed on as redacted whole lines, each with its newline:
-/// what `on_output` receives, joined, is the redacted output.
-pub(super) struct ShownLines<'a, F: FnMut(&str)> {
+/// A command's streamed output handed on as redacted whole lines, each with its newline
+/// and the stream it came on: what `on_output` receives, joined, is the redacted output.
+pub(super) struct ShownLines<'a, F: FnMut(Source, &str)> {
     redactor: &'a Redactor,
     stdout: LineSplitter,
     stderr: LineSplitter,
     on_output: F,
 }
 
-impl<'a, F: FnMut(&str)> ShownLines<'a, F> {
+impl<'a, F: FnMut(Source, &str)> ShownLines<'a, F> {
     pub fn new(redactor: &'a Redactor, on_output: F) -> Self {
         ShownLines {
             redactor,
@@ -56,24 +56,34 @@ impl<'a, F: FnMut(&str)> ShownLines<'a, F> {
 
     pub fn push(&mut self, chunk: &StreamChunk) {
         let mut lines = Vec::new();
-        match chunk {
-            StreamChunk::Stdout(bytes) => self.stdout.push(bytes, &mut lines),
-            StreamChunk::Stderr(bytes) => self.stderr.push(bytes, &mut lines),
-        }
+        let source = match chunk {
+            StreamChunk::Stdout(bytes) => {
+                self.stdout.push(bytes, &mut lines);
+                Source::Stdout
+            }
+            StreamChunk::Stderr(bytes) => {
+                self.stderr.push(bytes, &mut lines);
+                Source::Stderr
+            }
+        };
         for line in lines {
             let mut shown = self.redactor.redact(&line);
             shown.push('\n');
-            (self.on_output)(&shown);
+            (self.on_output)(source, &shown);
         }
     }
 
     /// The last line of each stream, if it ended without a newline.
     pub fn finish(mut self) {
-        let mut last = Vec::new();
-        self.stdout.finish(&mut last);
-        self.stderr.finish(&mut last);
-        for line in last {
-            (self.on_output)(&self.redactor.redact(&line));
+        for (source, splitter) in [
+            (Source::Stdout, &mut self.stdout),
+            (Source::Stderr, &mut self.stderr),
+        ] {
+            let mut last = Vec::new();
+            splitter.finish(&mut last);
+            for line in last {
+                (self.on_output)(source, &self.redactor.redact(&line));
+            }
         }
     }
 }
@@ -94,7 +104,7 @@ mod tests {
     fn shown(chunks: &[StreamChunk]) -> String {
         let redactor = Redactor::from_env_file("DB_URL=postgres://app:Xq7-fake-pass@db/app\n");
         let mut text = String::new();
-        let mut lines = ShownLines::new(&redactor, |piece: &str| text.push_str(piece));
+        let mut lines = ShownLines::new(&redactor, |_, piece: &str| text.push_str(piece));
         for chunk in chunks {
             lines.push(chunk);
         }

@@ -195,7 +195,7 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
                 &target,
                 &operation,
                 Some(&self.connection),
-                |text| {
+                |_, text| {
                     on_event(DeployEvent::Output {
                         text: text.to_string(),
                     })
@@ -267,7 +267,7 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
                 &target,
                 &Operation::GitHead,
                 Some(&self.connection),
-                |_| {},
+                |_, _| {},
                 &CancellationToken::new(),
             )
             .await?;
