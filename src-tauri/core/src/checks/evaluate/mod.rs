@@ -307,7 +307,19 @@ fn migrations(out: &Outputs, policy: &Policy) -> Verdict {
         .map(|name| policy.migration_path(name.trim()))
         .filter(|path| policy.matches_migration(path))
         .collect();
-    if !listing.ok() || scripts.is_empty() {
+    // No scripts directory: no migrations, as an empty one. Anything else that kept `ls`
+    // from answering (the project directory gone, a timeout) is not "nothing to apply".
+    let no_dir = listing.exit_code.is_some()
+        && listing.stderr.contains("No such file or directory")
+        && listing.stderr.contains(policy.migration_dir())
+        && !listing.stderr.contains("cd");
+    if !listing.ok() && !no_dir {
+        return fail(format!(
+            "The migration scripts could not be listed ({}): whether any is due is unknown.",
+            listing.problem()
+        ));
+    }
+    if scripts.is_empty() {
         return verdict(
             CheckStatus::Na,
             format!(

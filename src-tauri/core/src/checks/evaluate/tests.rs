@@ -411,3 +411,32 @@ fn an_override_file_outside_git_fails_code_deployed_and_other_untracked_files_do
     let tracked = status(CheckId::CodeDeployed, &with_status(" M backend/app.py\n"));
     assert_eq!(tracked.status, CheckStatus::Fail);
 }
+
+#[test]
+fn migrations_not_listed_are_not_nothing_to_apply() {
+    let listing = |stderr: &str, exit_code: Option<i64>| {
+        let out = ProbeOutput {
+            stdout: String::new(),
+            stderr: stderr.into(),
+            exit_code,
+        };
+        status(CheckId::Migrations, &outputs(&[(Probe::Migrations, out)]))
+    };
+    let listed = status(
+        CheckId::Migrations,
+        &outputs(&[(Probe::Migrations, ok("apply_migration_001.py\n"))]),
+    );
+    assert_eq!(listed.status, CheckStatus::Manual, "{}", listed.note);
+    // No scripts directory: nothing to apply.
+    let none = listing(
+        "ls: cannot access 'scripts': No such file or directory\n",
+        Some(2),
+    );
+    assert_eq!(none.status, CheckStatus::Na, "{}", none.note);
+    // The project directory gone, or no answer in time: unknown, so it fails.
+    let gone = listing("sh: 1: cd: can't cd to /home/ubuntu/atp\n", Some(2));
+    assert_eq!(gone.status, CheckStatus::Fail, "{}", gone.note);
+    assert!(gone.note.contains("could not be listed"), "{}", gone.note);
+    let late = listing("", None);
+    assert_eq!(late.status, CheckStatus::Fail, "{}", late.note);
+}
