@@ -92,3 +92,16 @@ async fn a_verification_stopped_on_request_ends_its_probes_and_is_recorded_as_ca
         .unwrap_err();
     assert_eq!(again.code(), ErrorCode::BadInput);
 }
+
+#[tokio::test]
+async fn a_verification_that_never_reached_its_host_is_recorded_as_not_started() {
+    let host = FakeHost::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing listens on port 1 of the loopback: the connection is refused.
+    let console =
+        host::console::console(dir.path(), &[("fake", 1, &host.fingerprint)], &host, None);
+    let refused = console.verify("fake", |_| {}).await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::ConnectionRefused, "{refused}");
+    let record = console.history().unwrap().pop().unwrap();
+    assert_eq!(record.outcome, RunOutcome::NotStarted, "{}", record.title);
+}

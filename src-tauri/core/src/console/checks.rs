@@ -55,8 +55,18 @@ impl Console {
             &Entry::VerificationStarted(RunStart::now(&target.name, &title, &summary)),
         )?;
         let started_at = now();
+        let stopped = || Error::Cancelled {
+            what: title.clone(),
+        };
+        // Never reached the host: nothing of it ran there.
+        let connection = tokio::select! {
+            connected = self.connect(&target.name) => match connected {
+                Ok(connection) => connection,
+                Err(error) => return Err(journal.not_started(&id, error)),
+            },
+            _ = cancel.cancelled() => return Err(journal.cancelled(&id, stopped())),
+        };
         let run = async {
-            let connection = self.connect(&target.name).await?;
             let (items, deployed) = checks::run(
                 connection.clone(),
                 &CheckId::ALL,
@@ -89,9 +99,7 @@ impl Console {
         };
         let result: Result<Checklist> = tokio::select! {
             result = run => result,
-            _ = cancel.cancelled() => {
-                return Err(journal.cancelled(&id, Error::Cancelled { what: title }));
-            }
+            _ = cancel.cancelled() => return Err(journal.cancelled(&id, stopped())),
         };
         match result {
             Ok(checklist) => {
