@@ -76,8 +76,9 @@ fn ps_and_verify_take_several_targets_and_answer_for_each() {
     let refused = shipshape(&lab, home.path(), &["verify", "Local lab", "Nowhere"]);
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
 
-    // One of several that cannot be reached is said once, on its own line, and the
-    // others still answer; the exit code is its error's.
+    // One of several that cannot be reached is said once, on its own line with its
+    // remedy, and the others still answer; the exit code is its error's (a host that
+    // cannot be reached outweighs failed checks elsewhere).
     let closed = [
         "target",
         "add",
@@ -95,6 +96,8 @@ fn ps_and_verify_take_several_targets_and_answer_for_each() {
     assert_eq!(partly.status.code(), Some(3), "{said}");
     assert_eq!(said.matches("refused the connection").count(), 1, "{said}");
     assert!(said.contains("shipshape: Closed: "), "{said}");
+    // With what to do about it, once too.
+    assert_eq!(said.matches("Check that sshd runs").count(), 1, "{said}");
 
     // A target named twice is asked once (several names: still an array).
     let twice: Value = serde_json::from_str(&ok(&shipshape(

@@ -186,6 +186,13 @@ pub async fn verify(console: &Console, args: VerifyArgs) -> Result<(), Error> {
             });
         }
     }
+    // A host that cannot be reached or trusted (exit 3) outweighs failed checks (1).
+    let unreachable = last_error
+        .as_ref()
+        .is_some_and(|e| e.code().exit_code() == 3 || e.code().is_danger());
+    if unreachable {
+        return Err(last_error.expect("checked just above"));
+    }
     match (failed_targets.pop(), last_error) {
         (Some(failed), _) => Err(failed),
         // A run that finished before the stop reached it stands (and was reported above).

@@ -118,20 +118,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::warn!(code = ?error.code(), "{error}");
-            // An error can quote what the host said: printed, it must not act.
-            let printable = |text: &str| {
-                shipshape_core::terminal::printable(&shipshape_core::input::brief(text))
-            };
-            // Of several targets, the failing one's error was said on its own line.
+            // Of several targets, the failing one's error was said in full already.
             if SAID_FOR_A_TARGET.lock().unwrap().take() != Some(error.to_string()) {
-                eprintln!("shipshape: {}", printable(&error.to_string()));
-            }
-            let remedy = error.remedy();
-            if !remedy.is_empty() {
-                eprintln!("{}", printable(&remedy));
-            }
-            if let Some(detail) = error.detail() {
-                eprintln!("{}", printable(&detail));
+                say_error(None, &error);
             }
             ExitCode::from(error.code().exit_code() as u8)
         }
@@ -210,19 +199,41 @@ where
         match outcome {
             Ok(answer) => answers.push((name, answer)),
             Err(error) if names.len() > 1 => {
-                let printable = shipshape_core::terminal::printable;
-                eprintln!(
-                    "shipshape: {}: {}",
-                    printable(name),
-                    printable(&error.to_string())
-                );
+                say_error(Some(name), &error);
                 *SAID_FOR_A_TARGET.lock().unwrap() = Some(error.to_string());
-                last_error = Some(error);
+                // A host that cannot be reached or trusted outweighs a failure elsewhere.
+                let worse = |e: &Error| e.code().exit_code() == 3 || e.code().is_danger();
+                if !last_error.as_ref().is_some_and(worse) {
+                    last_error = Some(error);
+                }
             }
             Err(error) => return Err(error),
         }
     }
     Ok((answers, last_error))
+}
+
+/// An error as the terminal shows it: the message (after the target's name, when several
+/// ran), what to do, and its detail. An error can quote what the host said: printed, it
+/// must not act.
+fn say_error(target: Option<&str>, error: &Error) {
+    let printable =
+        |text: &str| shipshape_core::terminal::printable(&shipshape_core::input::brief(text));
+    match target {
+        Some(name) => eprintln!(
+            "shipshape: {}: {}",
+            printable(name),
+            printable(&error.to_string())
+        ),
+        None => eprintln!("shipshape: {}", printable(&error.to_string())),
+    }
+    let remedy = error.remedy();
+    if !remedy.is_empty() {
+        eprintln!("{}", printable(&remedy));
+    }
+    if let Some(detail) = error.detail() {
+        eprintln!("{}", printable(&detail));
+    }
 }
 
 /// Writes `command`'s page into `dir` and, below it, one per subcommand, each named
