@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 use shipshape_core::target::Target;
+use shipshape_core::terminal::printable;
 use shipshape_core::{Console, Error};
 
 #[derive(Subcommand)]
@@ -113,7 +114,9 @@ pub async fn run(console: &Console, command: TargetCommand) -> Result<(), Error>
             let saved = console.save_target(target, None).await?;
             println!(
                 "added {} ({}); next: shipshape target trust {}",
-                saved.target.name, saved.address, saved.target.name
+                printable(&saved.target.name),
+                saved.address,
+                shipshape_core::shell::quote(&saved.target.name)
             );
         }
         TargetCommand::List { json } => {
@@ -180,7 +183,9 @@ pub async fn run(console: &Console, command: TargetCommand) -> Result<(), Error>
             let key = saved.target.key.as_deref().unwrap_or("none");
             println!(
                 "added {} ({}, key {key}); next: shipshape target trust {}",
-                saved.target.name, saved.address, saved.target.name
+                printable(&saved.target.name),
+                saved.address,
+                shipshape_core::shell::quote(&saved.target.name)
             );
             if saved.target.key.is_none() {
                 eprintln!(

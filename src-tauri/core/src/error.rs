@@ -266,7 +266,7 @@ impl Error {
     pub fn remedy(&self) -> String {
         match self {
             Error::HostKeyMismatch { .. } => "This can mean the host was rebuilt or re-keyed, or that someone is impersonating it. Shipshape stopped before sending your key. Compare the offered fingerprint with the one in the EC2 console's system log (or ask whoever rebuilt the host) before re-pinning.".into(),
-            Error::HostKeyUnknown { .. } => "Compare the fingerprint with the one in the EC2 console's system log, then pin it (Targets screen, or `shipshape target trust`).".into(),
+            Error::HostKeyUnknown { .. } => "Compare the fingerprint with the one in the EC2 console's system log, then pin it: on the Targets screen, or `shipshape target trust NAME --fingerprint SHA256:…` (or `--known-hosts FILE`, or on a terminal, where it asks).".into(),
             Error::AuthRejected { user, key, .. } => format!("Add this public key to ~/.ssh/authorized_keys for user {user} on the host: {key}"),
             Error::NameNotResolved { .. } => "Check the target's host name or IP address.".into(),
             Error::ConnectionRefused { .. } => "Check that sshd runs on the host and that the port is right.".into(),
@@ -280,7 +280,7 @@ impl Error {
             Error::KeyringUnavailable { .. } => "Unlock your keyring, or start a Secret Service (for example gnome-keyring) in your desktop session, then try again.".into(),
             Error::KeyNotFound(_) => "Import or generate it on the Keys screen (or `shipshape key import`).".into(),
             Error::KeyInvalid { .. } => "Check that the file is an OpenSSH private key.".into(),
-            Error::PassphraseRequired(_) => "Enter its passphrase to import the key.".into(),
+            Error::PassphraseRequired(_) => "Enter its passphrase to import the key (the CLI asks on a terminal, or reads it with --passphrase-stdin).".into(),
             Error::PassphraseWrong(_) => "Check the passphrase and try again.".into(),
             Error::TargetNotFound(_) => "Pick one of the targets listed (`shipshape target list`).".into(),
             Error::BadInput(_) => String::new(),
@@ -303,7 +303,7 @@ impl Error {
             Error::HostKeyMismatch {
                 expected, actual, ..
             } => Some(format!(
-                "pinned: {expected}\noffered: {actual}\nNo authentication was attempted."
+                "expected: {expected}\noffered: {actual}\nNo authentication was attempted."
             )),
             _ => None,
         }

@@ -94,6 +94,6 @@ impl Console {
 
 pub(super) fn no_key(target: &str) -> Error {
     Error::BadInput(format!(
-        "The target {target} has no key. Choose one on the Targets screen."
+        "The target {target} has no key. Choose one on the Targets screen (with the CLI: remove the target and add it again with --key)."
     ))
 }
