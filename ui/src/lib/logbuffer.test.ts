@@ -178,4 +178,20 @@ describe("search highlighting", () => {
     ]);
     expect(lines.map((line) => line.segments !== undefined)).toEqual([false, false, true]);
   });
+
+  it("holds a note where lines were skipped, numbered as the last of them, and counts only the host's lines", () => {
+    const buffer = new LogBuffer(4, 1_000_000, 2);
+    buffer.push(["a", "b"]);
+    buffer.skip(10, "10 skipped");
+    buffer.push(["c"]);
+    expect(buffer.raw()).toEqual(["a", "b", "10 skipped", "c"]);
+    expect(Array.from({ length: 4 }, (_, i) => buffer.seqAt(i))).toEqual([1, 2, 12, 13]);
+    expect(buffer.received).toBe(13);
+    expect(buffer.dropped).toBe(10);
+    expect(buffer.tail({ ...noFilter, errorsOnly: true }, 10).matching).toBe(1); // the note shows with errors
+    // The ring drops the oldest, the note too in its turn: the count stays the host's.
+    buffer.push(["d", "e", "f"]);
+    expect(buffer.raw()).toEqual(["c", "d", "e", "f"]);
+    expect(buffer.dropped).toBe(12);
+  });
 });

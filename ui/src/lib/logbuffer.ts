@@ -60,6 +60,8 @@ export function isErrorLine(text: string): boolean {
 const ERROR = 1;
 /** The line has escapes or control characters: its text is not its raw form. */
 const ESCAPED = 2;
+/** Not the host's: a note of where lines were skipped, numbered as the last of them. */
+const MARKER = 4;
 
 /** Up to `size` consecutive lines. Open, it holds them as strings; full, as one string
  *  for the lines as sent and, if any had escapes, one for their text without them. */
@@ -167,6 +169,8 @@ export class LogBuffer {
   received = 0;
   /** The text held, in code units (as sent, and without escapes where that differs). */
   private chars = 0;
+  /** Held lines that are skip markers, not the host's. */
+  private markers = 0;
   /** Bumped by each clear: `seq`s start again from 1. */
   private generation = 0;
 
@@ -180,9 +184,9 @@ export class LogBuffer {
     return this.count;
   }
 
-  /** Lines pushed out of the buffer because it was full. */
+  /** The host's lines not held: pushed out because the buffer was full, or skipped. */
   get dropped(): number {
-    return this.received - this.count;
+    return this.received - (this.count - this.markers);
   }
 
   /** The `seq` of the newest line (0 when empty). */
@@ -193,19 +197,24 @@ export class LogBuffer {
   push(lines: string[]): void {
     for (const raw of lines) {
       const text = stripAnsi(raw);
-      const flags = (isErrorLine(text) ? ERROR : 0) | (text === raw ? 0 : ESCAPED);
-      if (this.count === this.capacity) this.dropOldest();
-      let last = this.blocks.at(-1);
-      if (!last || last.count === this.blockLines) this.blocks.push((last = new Block(this.blockLines)));
-      last.add(raw, text, ++this.received, flags);
-      this.count++;
-      this.chars += last.chars(last.count - 1);
-      while (this.chars > this.maxChars && this.count > 1) this.dropOldest();
+      this.add(raw, text, ++this.received, (isErrorLine(text) ? ERROR : 0) | (text === raw ? 0 : ESCAPED));
     }
+  }
+
+  private add(raw: string, text: string, seq: number, flags: number): void {
+    if (this.count === this.capacity) this.dropOldest();
+    let last = this.blocks.at(-1);
+    if (!last || last.count === this.blockLines) this.blocks.push((last = new Block(this.blockLines)));
+    last.add(raw, text, seq, flags);
+    this.count++;
+    if (flags & MARKER) this.markers++;
+    this.chars += last.chars(last.count - 1);
+    while (this.chars > this.maxChars && this.count > 1) this.dropOldest();
   }
 
   private dropOldest(): void {
     const first = this.blocks[0];
+    if (first.flags[this.start] & MARKER) this.markers--;
     this.chars -= first.chars(this.start);
     first.release(this.start);
     this.count--;
@@ -215,14 +224,18 @@ export class LogBuffer {
     }
   }
 
-  /** Counts `count` lines the core skipped before they reached the viewer as dropped. */
-  skip(count: number): void {
+  /** Counts `count` lines the core skipped before they reached the viewer as dropped,
+   *  and, given a `note`, holds it where they were: the view and a saved file show the
+   *  gap instead of joining the lines on either side as if nothing came between. It is
+   *  marked as an error line, so a search for errors shows where some may have been. */
+  skip(count: number, note?: string): void {
     this.received += count;
+    if (count > 0 && note !== undefined) this.add(note, note, this.received, MARKER | ERROR);
   }
 
   clear(): void {
     this.blocks = [];
-    this.start = this.count = this.received = this.chars = 0;
+    this.start = this.count = this.received = this.chars = this.markers = 0;
     this.generation++;
   }
 

@@ -90,7 +90,7 @@ export class LogFollow {
       // it skipped meanwhile is counted with the dropped lines.
       if (this.#id !== null) void commands.ackLogBatch({ id: this.#id });
       else this.#unacknowledged++;
-      this.buffer.skip(event.skipped);
+      this.buffer.skip(event.skipped, skippedNote(event.skipped));
       this.buffer.push(event.lines);
       this.version++;
       return;
@@ -134,3 +134,9 @@ export class LogFollow {
 }
 
 export const logFollow = new LogFollow();
+
+/** The line held where lines were skipped. */
+export function skippedNote(count: number): string {
+  const lines = count === 1 ? "1 line" : `${count.toLocaleString("en-US")} lines`;
+  return `[shipshape] ${lines} skipped here: the host wrote faster than the window shows. Follow again, or read them with \`logs -n\`.`;
+}

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Channel } from "@tauri-apps/api/core";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import type { ErrorCode, ErrorReport, LogEvent } from "../bindings";
-import { LogFollow } from "./logs.svelte";
+import { LogFollow, skippedNote } from "./logs.svelte";
 
 /** What Rust's `Channel::send` does: delivers message number `index` to the channel. */
 function push<T>(channel: Channel<T>, index: number, message: T) {
@@ -86,7 +86,9 @@ describe("the log follow store", () => {
     ]);
     expect(follow.buffer.received).toBe(1_002);
     expect(follow.buffer.dropped).toBe(1_000);
-    expect(follow.buffer.raw()).toEqual(["early", "newest"]);
+    // The gap is held where it was, not joined over.
+    expect(follow.buffer.raw()).toEqual(["early", skippedNote(1_000), "newest"]);
+    expect(follow.buffer.raw()[1]).toContain("1,000 lines skipped here");
   });
 
   it("says how a follow ended: stopped on request, or failed with the core's error", async () => {
