@@ -108,7 +108,7 @@ impl Walk<'_> {
                     let value = single_argument(line, &origin)?;
                     let port = parse_port(&value).ok_or_else(|| {
                         Error::BadInput(format!(
-                            "{origin}: Port must be a number between 1 and 65535."
+                            "{origin}: Port must be a number between 1 and 65535, or a service /etc/services names."
                         ))
                     })?;
                     if *active && self.settings.port.is_none() {
@@ -367,8 +367,42 @@ fn single_argument(line: &ConfigLine, origin: &str) -> Result<String> {
 /// As ssh's a2port: a whole number 1..=65535, leading blanks allowed. (ssh also accepts
 /// service names from /etc/services, such as `ssh`; Shipshape does not.)
 fn parse_port(text: &str) -> Option<u16> {
-    text.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c'])
+    let number = text
+        .trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c'])
         .parse::<u16>()
-        .ok()
+        .ok();
+    // As ssh's a2port: a number, or a TCP service's name (`Port ssh`).
+    number
+        .or_else(|| service_port(text, &std::fs::read_to_string("/etc/services").ok()?))
         .filter(|&port| port > 0)
+}
+
+/// The TCP port `/etc/services` (`services`, its text) gives the service `name`, by its
+/// name or an alias.
+fn service_port(name: &str, services: &str) -> Option<u16> {
+    services.lines().find_map(|line| {
+        let line = line.split('#').next().unwrap_or_default();
+        let mut words = line.split_whitespace();
+        let service = words.next()?;
+        let (port, protocol) = words.next()?.split_once('/')?;
+        let named = service == name || words.any(|alias| alias == name);
+        (named && protocol == "tcp")
+            .then(|| port.parse().ok())
+            .flatten()
+    })
+}
+
+#[cfg(test)]
+mod port_tests {
+    use super::service_port;
+
+    #[test]
+    fn a_port_may_be_a_tcp_services_name_or_alias() {
+        let services =
+            "# comment\nssh\t\t22/tcp\t\t\t# SSH\nhttp 80/tcp www\nhttp 80/udp\nsyslog 514/udp\n";
+        assert_eq!(service_port("ssh", services), Some(22));
+        assert_eq!(service_port("www", services), Some(80));
+        assert_eq!(service_port("syslog", services), None);
+        assert_eq!(service_port("nope", services), None);
+    }
 }

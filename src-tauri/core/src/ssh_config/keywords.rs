@@ -96,7 +96,9 @@ pub(super) fn check(line: &ConfigLine, origin: &str, ignore_unknown: Option<&str
             "{origin}: {problem} ssh refuses the whole file for it; correct that line first."
         ))
     };
-    if !KEYWORDS.contains(&line.keyword.as_str()) {
+    // Apple's ssh knows one more: a macOS operator's file uses it, and ssh there takes it.
+    let apple = cfg!(target_os = "macos") && line.keyword == "usekeychain";
+    if !KEYWORDS.contains(&line.keyword.as_str()) && !apple {
         let ignored = ignore_unknown.is_some_and(|patterns| {
             super::pattern::pattern_list_match(&line.keyword, &patterns.to_ascii_lowercase(), false)
                 == super::pattern::ListMatch::Positive

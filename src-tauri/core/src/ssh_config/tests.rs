@@ -53,7 +53,7 @@ fn bad_port_names_file_and_line() {
         let message = bad_input_message(home.resolve("web"));
         assert_eq!(
             message,
-            "~/.ssh/config line 4: Port must be a number between 1 and 65535."
+            "~/.ssh/config line 4: Port must be a number between 1 and 65535, or a service /etc/services names."
         );
     }
 }
@@ -372,7 +372,7 @@ fn errors_outside_the_home_show_the_full_path() {
     assert_eq!(
         message,
         format!(
-            "{} line 1: Port must be a number between 1 and 65535.",
+            "{} line 1: Port must be a number between 1 and 65535, or a service /etc/services names.",
             config.display()
         )
     );
