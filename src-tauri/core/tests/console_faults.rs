@@ -432,3 +432,30 @@ async fn a_target_redefined_elsewhere_is_reached_as_it_is_now_not_over_the_old_c
         old.received()
     );
 }
+
+#[tokio::test]
+async fn a_host_key_pinned_by_the_cli_is_noticed_like_a_settings_change() {
+    let host = FakeHost::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let console = one(&host, dir.path(), None);
+    let (told, heard) = std::sync::mpsc::channel();
+    let cancel = shipshape_core::ssh::CancellationToken::new();
+    let watching = {
+        let (console, cancel) = (console.clone(), cancel.clone());
+        tokio::spawn(async move {
+            console
+                .watch_settings(move || told.send(()).is_ok(), &cancel)
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(heard.try_recv().is_err(), "nothing changed yet");
+    // `shipshape target trust` in a terminal beside the window.
+    let mut pins = shipshape_core::trust::KnownHosts::load(dir.path().join("known_hosts")).unwrap();
+    pins.pin("127.0.0.1", 2999, &host.fingerprint, Some("ssh-ed25519"))
+        .unwrap();
+    let noticed = tokio::task::spawn_blocking(move || heard.recv_timeout(Duration::from_secs(3)));
+    assert!(noticed.await.unwrap().is_ok(), "the new pin went unnoticed");
+    cancel.cancel();
+    watching.await.unwrap();
+}

@@ -186,21 +186,27 @@ impl Console {
         self.settings.check()
     }
 
-    /// Calls `on_change` whenever the settings change on disk (a target added with the
-    /// CLI, say), until it returns false or `cancel` fires. Polls the file's version:
-    /// one `stat` every half second.
+    /// Calls `on_change` whenever the settings or the pinned host keys change on disk (a
+    /// target added or trusted with the CLI, say), until it returns false or `cancel`
+    /// fires. Polls the files' versions: two `stat`s every half second.
     pub async fn watch_settings(
         &self,
         on_change: impl Fn() -> bool + Send,
         cancel: &crate::ssh::CancellationToken,
     ) {
-        let mut seen = self.settings.version();
+        let version = || {
+            let pins = std::fs::metadata(&self.known_hosts_path)
+                .ok()
+                .map(|m| (m.modified().ok(), m.len()));
+            (self.settings.version(), pins)
+        };
+        let mut seen = version();
         loop {
             tokio::select! {
                 () = cancel.cancelled() => return,
                 () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
             }
-            let now = self.settings.version();
+            let now = version();
             if now != seen {
                 seen = now;
                 tracing::debug!("settings changed on disk");
