@@ -186,6 +186,26 @@ fn a_changed_host_key_on_any_hop_is_refused_before_authenticating_there() {
             "hop {index}: its sshd saw an authentication attempt:\n{logged}"
         );
     }
+    // The first bastion's key changed and the target is not pinned yet: trust shows
+    // the bastion (it cannot be passed through until then), and refuses it as changed.
+    let target_pin = lab.field(WAY[2].2);
+    let bastion_pin = lab.field(WAY[0].2);
+    let without_target: String = pins
+        .lines()
+        .filter(|line| !line.contains(&target_pin))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    std::fs::write(&pins_file, without_target.replace(&bastion_pin, WRONG)).unwrap();
+    let looked = shipshape(&lab, home.path(), &["target", "trust", "hidden"]);
+    let said = text(&looked.stderr);
+    assert_eq!(looked.status.code(), Some(3), "{said}");
+    assert!(said.contains("hidden's jump host"), "{said}");
+    assert!(
+        said.contains(&format!("currently pinned: {WRONG} (DIFFERENT)")),
+        "{said}"
+    );
+    assert!(said.contains("does not match"), "{said}");
+
     std::fs::write(&pins_file, &pins).unwrap();
     ok(&shipshape(&lab, home.path(), &["ps", "hidden"]));
 }

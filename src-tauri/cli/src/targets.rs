@@ -289,10 +289,18 @@ async fn trust_by_eye(console: &Console, name: &str, hop: Option<usize>) -> Resu
         }
         eprintln!("Compare it with the fingerprint from the host's console output (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub).");
         if !std::io::stdin().is_terminal() {
-            return Err(Error::HostKeyUnknown {
-                host: host.clone(),
-                key_type: offer.key_type.clone(),
-                fingerprint: offer.fingerprint.clone(),
+            return Err(match &trust.pinned {
+                // A key that changed is said as one, with its warning, not as a new host.
+                Some(pinned) => Error::HostKeyMismatch {
+                    host: host.clone(),
+                    expected: pinned.clone(),
+                    actual: offer.fingerprint.clone(),
+                },
+                None => Error::HostKeyUnknown {
+                    host: host.clone(),
+                    key_type: offer.key_type.clone(),
+                    fingerprint: offer.fingerprint.clone(),
+                },
             });
         }
         eprint!("Type yes to trust it: ");

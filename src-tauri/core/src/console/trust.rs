@@ -52,9 +52,9 @@ impl Console {
     }
 
     /// Asks a host of the target's way for its keys, without authenticating there:
-    /// `hop` if given; else the first host not pinned yet, or the first whose key no
-    /// longer matches its pin, or the target. A host is asked through the ones before
-    /// it, which must be trusted already.
+    /// `hop` if given; else the first host not pinned yet (or, if a jump host before it
+    /// changed its key, that one), or the first whose key no longer matches its pin, or
+    /// the target. A host is asked through the ones before it, which must be trusted.
     pub async fn probe_host_key(&self, name: &str, hop: Option<usize>) -> Result<HostTrust> {
         let target = self.target(name)?;
         let stops = route::stops(&target, &self.known_hosts()?);
@@ -63,7 +63,20 @@ impl Console {
             return self.probe_stop(&target, &stops, hop).await;
         }
         if let Some(first_unpinned) = stops.iter().position(|s| s.pin.is_none()) {
-            return self.probe_stop(&target, &stops, first_unpinned).await;
+            return match self.probe_stop(&target, &stops, first_unpinned).await {
+                // A jump host before it changed its key: that is the host to look at
+                // first (it cannot be passed through until then).
+                Err(mismatch @ Error::HostKeyMismatch { .. }) => {
+                    for index in 0..first_unpinned {
+                        let trust = self.probe_stop(&target, &stops, index).await?;
+                        if !trust.matches {
+                            return Ok(trust);
+                        }
+                    }
+                    Err(mismatch)
+                }
+                other => other,
+            };
         }
         for index in 0..stops.len() {
             let trust = self.probe_stop(&target, &stops, index).await?;
