@@ -236,14 +236,60 @@ fn say_error(target: Option<&str>, error: &Error) {
     }
 }
 
+/// What the top page says beyond the options: exit codes (DESIGN.md's contract) and the
+/// environment, as roff.
+const MANUAL_SECTIONS: &str = r#".SH "EXIT STATUS"
+.TP
+0
+Success.
+.TP
+1
+A remote command or a check failed, or the journal's hash chain is broken.
+.TP
+2
+Bad usage or input (a damaged settings file too).
+.TP
+3
+A connection, host\-trust or authentication failure, a lost connection, or a command past its deadline.
+.TP
+4
+The target is busy: a change already runs, or another operator's deploy holds the host's lock.
+.TP
+130
+An operation or a verification stopped with Ctrl\-C (recorded in the history as cancelled).
+.SH ENVIRONMENT
+.TP
+SHIPSHAPE_HOME
+The data directory: settings, pinned host keys, the journal, logs (default ~/.local/share/shipshape).
+.TP
+SHIPSHAPE_LOG
+The diagnostic log's level, e.g. debug.
+.SH FILES
+.TP
+$SHIPSHAPE_HOME/settings.json
+Targets and keys' public facts, shared with the console (no secrets: private keys live in the OS keyring).
+.TP
+$SHIPSHAPE_HOME/known_hosts
+Pinned host keys.
+.TP
+$SHIPSHAPE_HOME/journal.sqlite3
+The hash\-chained journal of every operation, verification, tick, waiver and report (shipshape history verify).
+"#;
+
 /// Writes `command`'s page into `dir` and, below it, one per subcommand, each named
 /// as `man` finds it (`shipshape-target-add.1`, whose synopsis says `shipshape target
 /// add`).
-fn write_manual(command: clap::Command, dir: &std::path::Path) -> std::io::Result<()> {
+fn write_manual(mut command: clap::Command, dir: &std::path::Path) -> std::io::Result<()> {
+    // Built, as the page renders it: its `help` subcommand, which each page lists, has a
+    // page of its own too.
+    command.build();
     let name = command.get_name().to_string();
     let typed = command.get_bin_name().unwrap_or(&name).to_string();
     let mut page = Vec::new();
     clap_mangen::Man::new(command.clone().bin_name(&typed)).render(&mut page)?;
+    if !typed.contains(' ') {
+        page.extend_from_slice(MANUAL_SECTIONS.as_bytes());
+    }
     std::fs::write(dir.join(format!("{name}.1")), page)?;
     for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
         let page_name = format!("{name}-{}", sub.get_name());

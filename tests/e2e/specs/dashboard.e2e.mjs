@@ -51,4 +51,16 @@ describe("dashboard", () => {
     await waitForState("market-updater-aws", "running");
     await screenshot("dashboard-live");
   });
+
+  it("follows a service's logs from its row", async () => {
+    await waitForState("market-updater-aws", "running");
+    await (await row("market-updater-aws")).$('[data-testid="service-logs"]').click();
+    await browser.waitUntil(async () => (await $('[data-testid="log-state"]').getAttribute("data-state")) === "following", {
+      timeoutMsg: "the row's Logs never started a follow",
+    });
+    expect(await $('[data-testid="log-command"]').getText()).toContain("logs -n 200 -f market-updater-aws");
+    await $('[data-testid="log-stop"]').click();
+    await browser.waitUntil(async () => (await $('[data-testid="log-state"]').getAttribute("data-state")) === "stopped");
+  });
 });
+
