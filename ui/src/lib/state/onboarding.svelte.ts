@@ -11,12 +11,14 @@ export type OnboardingForm = {
   draft: Target | null;
   /** Its jump hosts as typed (`ssh -J` syntax). */
   jumpSpec: string;
+  /** Where the host comes from: typed, or a Host of ~/.ssh/config (imported as typed). */
+  source: "typed" | "ssh-config";
   keyMode: "existing" | "import" | "generate";
   /** The key imported or generated in the key step, once it is in the keyring. */
   madeKey: KeyInfo | null;
 };
 
-const emptyForm = (): OnboardingForm => ({ draft: null, jumpSpec: "", keyMode: "import", madeKey: null });
+const emptyForm = (): OnboardingForm => ({ draft: null, jumpSpec: "", source: "typed", keyMode: "import", madeKey: null });
 
 class Onboarding {
   /** Began (no target at start, or asked for from the palette) and not yet finished. */
