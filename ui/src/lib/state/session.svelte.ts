@@ -7,8 +7,9 @@ import type { ErrorReport, LiveStatus, LockStatus, StatusReport, TargetSummary }
 
 export type Connection = "disconnected" | "connecting" | "connected" | "failed";
 
-/** Errors after which the live view subscribes again by itself; not trust problems. */
-const RESUBSCRIBE_ON: ErrorReport["code"][] = ["connection_lost", "timeout", "remote_failed"];
+/** Errors after which the live view subscribes again by itself; not trust problems. A
+ *  host rebooting refuses connections between its kernel coming up and sshd listening. */
+const RESUBSCRIBE_ON: ErrorReport["code"][] = ["connection_lost", "timeout", "remote_failed", "connection_refused"];
 export const RESUBSCRIBE_AFTER_MS = 5000;
 /** Retries after a lost live view wait twice as long each time, up to this. */
 export const RESUBSCRIBE_MAX_MS = 60_000;
@@ -39,7 +40,15 @@ export class TargetSession {
     const read = ++this.#targetReads;
     const targets = await commands.listTargets();
     if (read !== this.#targetReads) return;
+    const before = JSON.stringify(this.current?.target ?? null);
     this.targets = targets;
+    // The selected target redefined elsewhere (the CLI, another window): its live view
+    // watches the old definition's host, so it starts again on the new one.
+    const after = this.targets.find((t) => t.target.name === this.selected);
+    if (after && before !== "null" && JSON.stringify(after.target) !== before && this.watch !== null) {
+      this.stopWatch();
+      void this.refresh();
+    }
     if (!this.targets.some((t) => t.target.name === this.selected)) this.select(this.targets[0]?.target.name ?? null);
   }
 

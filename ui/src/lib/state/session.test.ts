@@ -151,11 +151,18 @@ describe("the target session store", () => {
     vi.useFakeTimers();
     // Once the view is lost, the host is down for two retries (an EC2 reboot), then answers.
     let down = 0;
+    let refusing = false;
     mockIPC((command, args) => {
       calls.push(command);
       if (command === "list_targets") return [summary("a")];
       if (command === "service_status") {
-        if (down-- > 0) throw failure("timeout", "no answer");
+        if (down-- > 0) {
+          if (refusing) {
+            refusing = false;
+            throw failure("connection_refused", "h:22 refused the connection.");
+          }
+          throw failure("timeout", "no answer");
+        }
         return report((args as { target: string }).target);
       }
       if (command === "watch_status") {
@@ -170,6 +177,7 @@ describe("the target session store", () => {
     await vi.runOnlyPendingTimersAsync();
     const lost = failure("connection_lost", "The connection to h was lost.");
     down = 2;
+    refusing = true; // the first retry finds sshd not listening yet, the second no answer
     push(watchChannel!, 0, { kind: "ended", error: lost });
     const reads = () => calls.filter((c) => c === "service_status").length;
     const before = reads();
@@ -205,4 +213,31 @@ describe("the target session store", () => {
     session.stopWatch();
     expect(calls.filter((c) => c === "stop_watch").length).toBeGreaterThanOrEqual(2);
   });
+
+  it("starts the live view again when the selected target is redefined elsewhere", async () => {
+    let host = "h";
+    mockIPC((command, args) => {
+      calls.push(command);
+      if (command === "list_targets") return [{ ...summary("a"), target: { ...summary("a").target, host } }];
+      if (command === "service_status") return report((args as { target: string }).target);
+      if (command === "watch_status") return 9;
+      return null;
+    });
+    const session = new TargetSession();
+    await session.loadTargets();
+    await session.refresh();
+    await settle();
+    expect(session.watch).toBe(9);
+    const watches = () => calls.filter((c) => c === "watch_status").length;
+    const before = watches();
+    await session.loadTargets(); // unchanged: nothing restarts
+    await settle();
+    expect(watches()).toBe(before);
+    host = "h2"; // the CLI moved `a` to another host
+    await session.loadTargets();
+    await settle();
+    expect(calls.filter((c) => c === "stop_watch").length).toBe(1);
+    expect(watches()).toBe(before + 1);
+  });
 });
+
