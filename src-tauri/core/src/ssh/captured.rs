@@ -50,8 +50,9 @@ impl Captured {
     }
 
     /// The text kept, with a line where bytes were left out (invalid UTF-8 replaced).
+    /// Around that line only whole lines are kept where there are any: a secret cut in
+    /// two there would be past its redactor, which finds only whole values.
     pub fn text(&self) -> String {
-        let head = String::from_utf8_lossy(&self.head);
         if self.dropped == 0 {
             let (a, b) = self.tail.as_slices();
             let mut all = self.head.clone();
@@ -60,10 +61,17 @@ impl Captured {
             return String::from_utf8_lossy(&all).into_owned();
         }
         let tail: Vec<u8> = self.tail.iter().copied().collect();
+        let head_end = self
+            .head
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .unwrap_or(self.head.len());
+        let tail_start = tail.iter().position(|&b| b == b'\n').map_or(0, |at| at + 1);
+        let dropped = self.dropped + (self.head.len() - head_end + tail_start) as u64;
         format!(
-            "{head}\n[… {} bytes not kept …]\n{}",
-            self.dropped,
-            String::from_utf8_lossy(&tail)
+            "{}\n[… {dropped} bytes not kept …]\n{}",
+            String::from_utf8_lossy(&self.head[..head_end]),
+            String::from_utf8_lossy(&tail[tail_start..])
         )
     }
 }
@@ -89,5 +97,42 @@ mod tests {
         let mut small = Captured::with_limit(10);
         small.push(b"abcdefgh");
         assert_eq!(small.text(), "abcdefgh");
+    }
+
+    #[test]
+    fn only_whole_lines_are_kept_around_the_cut() {
+        let mut kept = Captured::with_limit(40);
+        kept.push(b"first line\nsecret=Xq7-fake-pass-value\n");
+        for _ in 0..100 {
+            kept.push(b"filler line\n");
+        }
+        kept.push(b"DB=Xq7-fake-pass-value\nlast line\n");
+        let text = kept.text();
+        // No piece of a line cut in two: each kept line is one the host wrote whole.
+        for line in text.lines().filter(|l| !l.starts_with("[…")) {
+            assert!(
+                [
+                    "first line",
+                    "filler line",
+                    "last line",
+                    "DB=Xq7-fake-pass-value",
+                    ""
+                ]
+                .contains(&line),
+                "{line:?} in {text:?}"
+            );
+        }
+        assert!(text.starts_with("first line\n[… "), "{text:?}");
+        assert!(text.ends_with("last line\n"), "{text:?}");
+        let said: usize = text
+            .split("[… ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap();
+        assert_eq!(
+            said + "first line".len() + "last line\n".len(),
+            38 + 1200 + 33
+        );
     }
 }

@@ -65,7 +65,9 @@ impl LineSplitter {
         }
         self.partial.extend_from_slice(bytes);
         while self.partial.len() >= MAX_LINE_BYTES {
-            let rest = self.partial.split_off(MAX_LINE_BYTES);
+            let rest = self
+                .partial
+                .split_off(cut_at(&self.partial[..MAX_LINE_BYTES]));
             lines.push(decode(&std::mem::replace(&mut self.partial, rest)));
         }
     }
@@ -76,6 +78,21 @@ impl LineSplitter {
             lines.push(decode(&std::mem::take(&mut self.partial)));
         }
     }
+}
+
+/// How far back from the end of a piece of an endless line a cut looks for a separator.
+const CUT_LOOKBACK: usize = 4 * 1024;
+
+/// Where to cut `piece` (at most [`MAX_LINE_BYTES`]): just after the last space, tab,
+/// comma, semicolon or quote near its end if there is one. Each piece is redacted on its
+/// own, and a value (a token, a password) cut in two would pass as two harmless halves;
+/// such values hold none of those bytes, so a cut there leaves them whole.
+fn cut_at(piece: &[u8]) -> usize {
+    let from = piece.len().saturating_sub(CUT_LOOKBACK);
+    piece[from..]
+        .iter()
+        .rposition(|b| matches!(b, b' ' | b'\t' | b',' | b';' | b'"' | b'\''))
+        .map_or(piece.len(), |at| from + at + 1)
 }
 
 fn decode(line: &[u8]) -> String {
@@ -251,6 +268,22 @@ mod tests {
             split(&[b"\x1b[31mERROR\x1b[0m boom\n"]),
             ["\x1b[31mERROR\x1b[0m boom"]
         );
+    }
+
+    #[test]
+    fn an_endless_line_is_cut_between_words_so_no_value_is_cut_in_two() {
+        let value = "Xq7-fake-pass-value";
+        // The value would straddle the cut at MAX_LINE_BYTES; its newline comes later.
+        let mut line = "x".repeat(MAX_LINE_BYTES - 8);
+        line.push_str(&format!(" {value} and more"));
+        let lines = split(&[line.as_bytes(), b"\n"]);
+        assert_eq!(lines.len(), 2);
+        assert!(
+            lines.iter().any(|piece| piece.contains(value)),
+            "{:?}",
+            &lines[1]
+        );
+        assert_eq!(lines.concat(), line);
     }
 
     #[test]
