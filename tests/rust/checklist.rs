@@ -100,7 +100,9 @@ fn a_clean_lab_passes_and_its_reports_hold_up_to_their_readers() {
             ],
         ));
     }
-    ok(&shipshape(&lab, dir, &["key", "generate", "lab-reviewer"]));
+    let reviewer = run_key("lab-reviewer");
+    let reviewer = reviewer.as_str();
+    ok(&shipshape(&lab, dir, &["key", "generate", reviewer]));
     ok(&shipshape(
         &lab,
         dir,
@@ -109,12 +111,12 @@ fn a_clean_lab_passes_and_its_reports_hold_up_to_their_readers() {
             "cosign",
             out.join("r.pdf").to_str().unwrap(),
             "--key",
-            "lab-reviewer",
+            reviewer,
         ],
     ));
     let allowed = dir.join("allowed_signers");
     let operator_key = ok(&shipshape(&lab, dir, &["key", "public", "local-lab"]));
-    let reviewer_key = ok(&shipshape(&lab, dir, &["key", "public", "lab-reviewer"]));
+    let reviewer_key = ok(&shipshape(&lab, dir, &["key", "public", reviewer]));
     std::fs::write(
         &allowed,
         format!("operator {}reviewer {}", operator_key, reviewer_key),
@@ -149,7 +151,7 @@ fn a_clean_lab_passes_and_its_reports_hold_up_to_their_readers() {
     }
     assert!(ssh_verify(
         &out.join("r.pdf"),
-        &out.join("r.pdf.lab-reviewer.sig"),
+        &out.join(format!("r.pdf.{reviewer}.sig")),
         "reviewer"
     ));
     let mut changed = std::fs::read(out.join("r.pdf")).unwrap();
@@ -162,7 +164,7 @@ fn a_clean_lab_passes_and_its_reports_hold_up_to_their_readers() {
     );
     assert!(!ssh_verify(
         &out.join("r2.pdf"),
-        &out.join("r.pdf.lab-reviewer.sig"),
+        &out.join(format!("r.pdf.{reviewer}.sig")),
         "reviewer"
     ));
 

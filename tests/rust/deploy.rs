@@ -157,17 +157,18 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
         review["images"]
     );
     let review_id = review["id"].as_str().unwrap().to_string();
+    let reviewer = run_key("reviewer");
     ok(&shipshape(
         &lab,
         home.path(),
-        &["key", "generate", "reviewer"],
+        &["key", "generate", &reviewer],
     ));
     let approve = |review: &str| {
         let args = [
             "approve",
             review,
             "--key",
-            "reviewer",
+            &reviewer,
             "--as",
             "Rita Reviewer",
         ];
@@ -210,10 +211,11 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
         .to_string();
     // An approval by a key this console does not hold is not taken: a journal entry
     // could carry any key it was signed with.
+    let passer_by = run_key("passer-by");
     ok(&shipshape(
         &lab,
         home.path(),
-        &["key", "generate", "passer-by"],
+        &["key", "generate", &passer_by],
     ));
     ok(&shipshape(
         &lab,
@@ -222,7 +224,7 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
             "approve",
             &review_id,
             "--key",
-            "passer-by",
+            &passer_by,
             "--as",
             "Passer By",
         ],
@@ -230,7 +232,7 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
     ok(&shipshape(
         &lab,
         home.path(),
-        &["key", "remove", "passer-by"],
+        &["key", "remove", &passer_by],
     ));
     let unknown = deploy_under(&review_id, &[]);
     let said = text(&unknown.stderr);

@@ -77,18 +77,20 @@ fn no_private_key_bytes_outside_the_keyring_after_a_full_session() {
     let home = tempfile::tempdir().unwrap();
     let keys = tempfile::tempdir().unwrap();
     let imported = keys.path().join("id_import");
-    // A keyring that outlived an earlier run holds that run's "imported": an import
-    // never replaces a key the keyring holds, so it goes first (secret-tool says 1 when
-    // there is none).
-    let _ = std::process::Command::new("secret-tool")
-        .args([
-            "clear",
-            "service",
-            "shipshape",
-            "username",
-            "ssh-key:imported",
-        ])
-        .status();
+    // A keyring that outlived an earlier run holds that run's "imported" and "generated":
+    // neither an import nor a generate replaces a key the keyring holds, so they go
+    // first (secret-tool says 1 when there is none).
+    for name in ["imported", "generated"] {
+        let _ = std::process::Command::new("secret-tool")
+            .args([
+                "clear",
+                "service",
+                "shipshape",
+                "username",
+                &format!("ssh-key:{name}"),
+            ])
+            .status();
+    }
     run(
         "ssh-keygen",
         &[

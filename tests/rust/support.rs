@@ -105,6 +105,13 @@ impl Lab {
 }
 
 /// The `shipshape` CLI built beside this test binary (tests/run-all.sh builds it).
+/// A key name of this run's own: the keyring outlives a run (a developer's does), and
+/// `key generate` never replaces a key it holds, so a fixed name would be refused the
+/// second time.
+pub fn run_key(base: &str) -> String {
+    format!("{base}-{}", std::process::id())
+}
+
 pub fn shipshape_binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(Path::parent).unwrap();

@@ -185,13 +185,23 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
         }
     };
     say_how_it_ended(&run);
-    if let (Some(path), Some(checklist)) = (&report, &run.record.checklist) {
-        let export =
-            shipshape_report::export(console, checklist, path, args.sign.as_deref()).await?;
-        eprintln!("Report written to {}", export.path);
-        for removed in &export.removed_signatures {
-            eprintln!("Removed {removed}: it signed the file this report replaced");
+    match (&report, &run.record.checklist) {
+        (Some(path), Some(checklist)) => {
+            let export =
+                shipshape_report::export(console, checklist, path, args.sign.as_deref()).await?;
+            eprintln!("Report written to {}", export.path);
+            if let Some(signature) = &export.signature {
+                eprintln!("Signature written to {signature}");
+            }
+            for removed in &export.removed_signatures {
+                eprintln!("Removed {removed}: it signed the file this report replaced");
+            }
         }
+        (Some(path), None) => eprintln!(
+            "No report was written to {}: the deploy ended before its verification.",
+            path.display()
+        ),
+        (None, _) => {}
     }
     match run.error {
         Some(error) => Err(error),

@@ -99,7 +99,7 @@ fn main() -> ExitCode {
             };
         }
         Command::Man { dir } => {
-            return match write_manual(Cli::command(), &dir) {
+            return match write_manual(without_help_commands(Cli::command()), &dir) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("shipshape: could not write the manual pages: {e}");
@@ -119,7 +119,11 @@ fn main() -> ExitCode {
         Err(error) => {
             tracing::warn!(code = ?error.code(), "{error}");
             // Of several targets, the failing one's error was said in full already.
-            if SAID_FOR_A_TARGET.lock().unwrap().take() != Some(error.to_string()) {
+            if !SAID_FOR_A_TARGET
+                .lock()
+                .unwrap()
+                .contains(&error.to_string())
+            {
                 say_error(None, &error);
             }
             ExitCode::from(error.code().exit_code() as u8)
@@ -170,9 +174,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
     }
 }
 
-/// The error [`side_by_side`] said last for one of several targets, so that `main`
-/// does not say it twice when it ends the run.
-static SAID_FOR_A_TARGET: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+/// The errors [`side_by_side`] said for one of several targets, so that `main` does not
+/// say the one it ends the run with twice.
+static SAID_FOR_A_TARGET: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
 /// What `ask` answered for each target in `names`, asked side by side (each over its own
 /// connection) once every name is known to be a target, in the order named. Of several,
@@ -200,7 +204,7 @@ where
             Ok(answer) => answers.push((name, answer)),
             Err(error) if names.len() > 1 => {
                 say_error(Some(name), &error);
-                *SAID_FOR_A_TARGET.lock().unwrap() = Some(error.to_string());
+                SAID_FOR_A_TARGET.lock().unwrap().push(error.to_string());
                 // A host that cannot be reached or trusted outweighs a failure elsewhere.
                 let worse = |e: &Error| e.code().exit_code() == 3 || e.code().is_danger();
                 if !last_error.as_ref().is_some_and(worse) {
@@ -234,6 +238,14 @@ fn say_error(target: Option<&str>, error: &Error) {
     if let Some(detail) = error.detail() {
         eprintln!("{}", printable(&detail));
     }
+}
+
+/// `command` without its `help` subcommands, for the manual: `shipshape help deploy` is
+/// `man shipshape-deploy` there, and pages would otherwise list `help` pages no one needs.
+fn without_help_commands(command: clap::Command) -> clap::Command {
+    command
+        .disable_help_subcommand(true)
+        .mut_subcommands(without_help_commands)
 }
 
 /// What the top page says beyond the options: exit codes (DESIGN.md's contract) and the
@@ -279,10 +291,7 @@ The hash\-chained journal of every operation, verification, tick, waiver and rep
 /// Writes `command`'s page into `dir` and, below it, one per subcommand, each named
 /// as `man` finds it (`shipshape-target-add.1`, whose synopsis says `shipshape target
 /// add`).
-fn write_manual(mut command: clap::Command, dir: &std::path::Path) -> std::io::Result<()> {
-    // Built, as the page renders it: its `help` subcommand, which each page lists, has a
-    // page of its own too.
-    command.build();
+fn write_manual(command: clap::Command, dir: &std::path::Path) -> std::io::Result<()> {
     let name = command.get_name().to_string();
     let typed = command.get_bin_name().unwrap_or(&name).to_string();
     let mut page = Vec::new();

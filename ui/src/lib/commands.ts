@@ -335,7 +335,10 @@ export function runOperation(args: {
   return call<OperationOutcome>("run_operation", { ...args, onOutput: channel(args.onOutput) });
 }
 
-/** Stops the run the UI named `request` (its remote command is ended on the host). */
+/**
+ * Stops the run the UI named `request`, an operation or a verification (its remote
+ * commands are ended on the host).
+ */
 export function cancelOperation(args: { request: string }): Promise<null> {
   return call<null>("cancel_operation", args);
 }

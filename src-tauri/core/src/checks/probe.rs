@@ -73,6 +73,12 @@ impl Probe {
     ];
 }
 
+/// The migration scripts' directory listed, or [`NO_MIGRATIONS_DIR`] if there is none.
+const MIGRATIONS_SCRIPT: &str =
+    r#"[ -d "$1" ] || { echo '== no directory'; exit 0; }; exec ls -1A -- "$1""#;
+/// What [`MIGRATIONS_SCRIPT`] says when there is no directory.
+pub const NO_MIGRATIONS_DIR: &str = "== no directory";
+
 /// The label compose puts on every container it makes: the project directory.
 pub const WORKING_DIR_LABEL: &str = "com.docker.compose.project.working_dir";
 /// The services whose logs are scanned.
@@ -299,8 +305,14 @@ impl Probe {
             Probe::Logs => script("shipshape-logs", LOGS_SCRIPT, &filter)
                 .arg(LOG_LINES.to_string())
                 .args(LOGGED_SERVICES),
-            Probe::Migrations => RemoteCommand::new("ls")
-                .args(["-1A", "--", policy.migration_dir()])
+            // A missing directory is said as such, in no language of the host's.
+            Probe::Migrations => RemoteCommand::new("sh")
+                .args([
+                    "-c",
+                    MIGRATIONS_SCRIPT,
+                    "shipshape-migrations",
+                    policy.migration_dir(),
+                ])
                 .in_dir(project_dir),
         }
     }

@@ -62,7 +62,7 @@ impl Console {
             .collect();
         if !users.is_empty() {
             return Err(Error::BadInput(format!(
-                "The key {name} is used by {}. Give those targets another key first (on the Targets screen; with the CLI, remove the target and add it again with --key), or remove them.",
+                "The key {name} is used by {}. Give those targets (or their jump hosts) another key on the Targets screen first, or remove them.",
                 users.join(", ")
             )));
         }
@@ -110,14 +110,22 @@ fn looks_like_private_key(path: &Path) -> bool {
 }
 
 /// The SHA-256 fingerprint of the key in the private key file at `path`, without its
-/// passphrase: an OpenSSH key file holds its public half in the clear, and a PEM one
-/// has it beside it in `PATH.pub`. `None` if neither says.
+/// passphrase: an OpenSSH key file holds its public half in the clear, an unencrypted PEM
+/// one (EC2's `.pem`) is read whole, and an encrypted PEM one may have it beside it in
+/// `PATH.pub`. `None` if none of them says.
 pub(super) fn file_fingerprint(path: &Path) -> Option<String> {
     use russh::keys::{HashAlg, PrivateKey, PublicKey};
-    let from_file = read_key_file(path)
-        .ok()
-        .and_then(|text| PrivateKey::from_openssh(text.expose()).ok())
-        .map(|key| key.public_key().fingerprint(HashAlg::Sha256).to_string());
+    let text = read_key_file(path).ok();
+    let from_file = text.as_ref().and_then(|text| {
+        let public = match PrivateKey::from_openssh(text.expose()) {
+            Ok(key) => key.public_key().clone(),
+            Err(_) => keys::decode("the file", text, None)
+                .ok()?
+                .public_key()
+                .clone(),
+        };
+        Some(public.fingerprint(HashAlg::Sha256).to_string())
+    });
     let beside = || {
         let mut public = path.as_os_str().to_owned();
         public.push(".pub");
@@ -235,7 +243,23 @@ mod tests {
         std::fs::write(&plain, text.as_bytes()).unwrap();
         assert_eq!(file_fingerprint(&plain).as_deref(), Some(expected.as_str()));
 
-        // A PEM file's public half is beside it; a file that is no key says nothing.
+        // Encrypted, its public half is still read, with no passphrase.
+        let encrypted = key.encrypt(&mut rand::rng(), "fake-passphrase").unwrap();
+        let locked = dir.path().join("locked");
+        let text = encrypted
+            .to_openssh(russh::keys::ssh_key::LineEnding::LF)
+            .unwrap();
+        std::fs::write(&locked, text.as_bytes()).unwrap();
+        assert!(!std::fs::read_to_string(&locked)
+            .unwrap()
+            .contains(&expected));
+        assert_eq!(
+            file_fingerprint(&locked).as_deref(),
+            Some(expected.as_str())
+        );
+
+        // An encrypted PEM file's public half is beside it; a file that is no key says
+        // nothing.
         let pem = dir.path().join("pem");
         std::fs::write(&pem, "-----BEGIN RSA PRIVATE KEY-----\nnot read\n").unwrap();
         assert_eq!(file_fingerprint(&pem), None);

@@ -229,7 +229,7 @@ impl Console {
         // another would log in where `ssh ALIAS` does not, with no word of why.
         match super::key_custody::file_fingerprint(file) {
             Some(fingerprint) if fingerprint != kept.fingerprint => Err(Error::BadInput(format!(
-                "The keyring's key {name} ({}) is not {}'s key ({fingerprint}), the IdentityFile of {alias}. Remove or rename that key, or import the file under another name (`shipshape key import`) and add the target with it.",
+                "The keyring's key {name} ({}) is not {}'s key ({fingerprint}), the IdentityFile of {alias}. Import the file under another name (`shipshape key import`) and add the target with that key, or remove the keyring's key first (`shipshape key remove`, once no target uses it).",
                 kept.fingerprint,
                 file.display()
             ))),

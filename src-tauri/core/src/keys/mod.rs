@@ -157,7 +157,7 @@ pub fn generate(settings: &dyn Settings, name: &str, comment: &str) -> Result<Ke
     // Another Shipshape home on the same keyring may log in with it: never overwrite.
     if in_keyring(name)? {
         return Err(Error::BadInput(format!(
-            "The key {name} is already in the keyring (kept for another Shipshape, or before the settings were reset). Import that key's file to use it here, or choose another name."
+            "The key {name} is already in the keyring (kept for another Shipshape, or before the settings were reset), and a new one would replace it: choose another name (or, if you have that key's file, import it under this name)."
         )));
     }
     let mut key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).map_err(|e| {

@@ -364,14 +364,13 @@ fn single_argument(line: &ConfigLine, origin: &str) -> Result<String> {
     }
 }
 
-/// As ssh's a2port: a whole number 1..=65535, leading blanks allowed. (ssh also accepts
-/// service names from /etc/services, such as `ssh`; Shipshape does not.)
+/// As ssh's a2port: a whole number 1..=65535, leading blanks allowed, or the name of a
+/// TCP service in /etc/services, such as `ssh`.
 fn parse_port(text: &str) -> Option<u16> {
     let number = text
         .trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c'])
         .parse::<u16>()
         .ok();
-    // As ssh's a2port: a number, or a TCP service's name (`Port ssh`).
     number
         .or_else(|| service_port(text, &std::fs::read_to_string("/etc/services").ok()?))
         .filter(|&port| port > 0)

@@ -8,7 +8,7 @@ mod services;
 use std::collections::BTreeMap;
 
 use super::host_state::{self, ConfigService, Container};
-use super::probe::{Probe, LOGGED_SERVICES, LOG_LINES};
+use super::probe::{Probe, LOGGED_SERVICES, LOG_LINES, NO_MIGRATIONS_DIR};
 use crate::checklist::{CheckId, CheckStatus};
 use crate::policy::Policy;
 
@@ -307,26 +307,27 @@ fn migrations(out: &Outputs, policy: &Policy) -> Verdict {
         .map(|name| policy.migration_path(name.trim()))
         .filter(|path| policy.matches_migration(path))
         .collect();
-    // No scripts directory: no migrations, as an empty one. Anything else that kept `ls`
-    // from answering (the project directory gone, a timeout) is not "nothing to apply".
-    let no_dir = listing.exit_code.is_some()
-        && listing.stderr.contains("No such file or directory")
-        && listing.stderr.contains(policy.migration_dir())
-        && !listing.stderr.contains("cd");
-    if !listing.ok() && !no_dir {
+    // No scripts directory: no migrations, as an empty one. Anything that kept the
+    // listing from answering (the project directory gone, a timeout) is not "nothing to
+    // apply".
+    if !listing.ok() {
         return fail(format!(
             "The migration scripts could not be listed ({}): whether any is due is unknown.",
             listing.problem()
         ));
     }
     if scripts.is_empty() {
-        return verdict(
-            CheckStatus::Na,
-            format!(
+        let note = match listing.stdout.starts_with(NO_MIGRATIONS_DIR) {
+            true => format!(
+                "No {} directory on the host, so no migration script: nothing to apply.",
+                policy.migration_dir()
+            ),
+            false => format!(
                 "No migration script ({}) on the host: nothing to apply.",
                 policy.migration_glob
             ),
-        );
+        };
+        return verdict(CheckStatus::Na, note);
     }
     verdict(
         CheckStatus::Manual,

@@ -427,12 +427,16 @@ fn migrations_not_listed_are_not_nothing_to_apply() {
         &outputs(&[(Probe::Migrations, ok("apply_migration_001.py\n"))]),
     );
     assert_eq!(listed.status, CheckStatus::Manual, "{}", listed.note);
-    // No scripts directory: nothing to apply.
-    let none = listing(
-        "ls: cannot access 'scripts': No such file or directory\n",
-        Some(2),
+    // No scripts directory (said by the probe, in no host's language): nothing to apply.
+    let none = status(
+        CheckId::Migrations,
+        &outputs(&[(Probe::Migrations, ok("== no directory\n"))]),
     );
     assert_eq!(none.status, CheckStatus::Na, "{}", none.note);
+    assert!(none.note.contains("No scripts directory"), "{}", none.note);
+    // A host's own words for it are not how it is told.
+    let localized = listing("ls: Datei oder Verzeichnis nicht gefunden\n", Some(2));
+    assert_eq!(localized.status, CheckStatus::Fail, "{}", localized.note);
     // The project directory gone, or no answer in time: unknown, so it fails.
     let gone = listing("sh: 1: cd: can't cd to /home/ubuntu/atp\n", Some(2));
     assert_eq!(gone.status, CheckStatus::Fail, "{}", gone.note);
