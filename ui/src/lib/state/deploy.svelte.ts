@@ -21,6 +21,8 @@ export type StepView = { title: string; running: boolean; output: string; record
 
 /** How much of a running step's output is kept for the screen. */
 export const OUTPUT_TAIL = 4000;
+/** How often a run this window did not start is looked for in the history. */
+export const ELSEWHERE_POLL_MS = 3000;
 
 export class DeployStore {
   target = $state<string | null>(null);
@@ -41,6 +43,11 @@ export class DeployStore {
   /** The target's newest deploy or rollback, if it never ended (the app or its
    *  connection died midway): the screen offers what can be done about it. */
   interrupted = $state<HistoryRecord | null>(null);
+  /** The target's newest deploy or rollback, still running but not from this window
+   *  (started before the window was reloaded, or by the CLI): its steps are not shown
+   *  here, and it is watched until it ends. */
+  elsewhere = $state<HistoryRecord | null>(null);
+  #watchingElsewhere: ReturnType<typeof setTimeout> | undefined;
   /** The snapshots a rollback can return to, newest first. */
   snapshots = $state<Snapshot[]>([]);
   /** The operator asked the run to stop once its current step ends. */
@@ -68,6 +75,7 @@ export class DeployStore {
     this.lock = null;
     this.error = null;
     this.interrupted = null;
+    this.elsewhere = null;
     this.snapshots = [];
     await this.refresh();
   }
@@ -95,6 +103,9 @@ export class DeployStore {
       // A run that never reached the host changed nothing: the one before it tells.
       const last = history.filter((r) => r.kind === "deploy" && r.target === target && r.outcome !== "not_started").at(-1);
       this.interrupted = last?.outcome === "interrupted" ? last : null;
+      this.elsewhere = last?.outcome === "running" && !this.running ? last : null;
+      if (this.elsewhere) this.#watchElsewhere(target, this.elsewhere.id);
+      if (!this.running && !this.elsewhere) this.stopping = false;
     } catch (e) {
       if (this.target === target) this.error = e as ErrorReport;
     }
@@ -168,6 +179,38 @@ export class DeployStore {
     const shown = this.review;
     const seen = shown ? (shown.commits[0]?.hash ?? shown.head) : null;
     return this.#run("deploy", (onEvent) => commands.deploy({ target, request: { message, migrations, review, resume, seen }, onEvent }));
+  }
+
+  /** Looks at the history every few seconds until the run `id` on `target` ends, then
+   *  reads everything again (its lock is freed, its record complete). */
+  #watchElsewhere(target: string, id: string) {
+    clearTimeout(this.#watchingElsewhere);
+    this.#watchingElsewhere = setTimeout(async () => {
+      if (this.target !== target || this.elsewhere?.id !== id) return;
+      try {
+        const record = (await commands.history()).find((r) => r.id === id);
+        if (record?.outcome === "running") return this.#watchElsewhere(target, id);
+      } catch {
+        return this.#watchElsewhere(target, id);
+      }
+      if (this.target === target) void this.refresh();
+    }, ELSEWHERE_POLL_MS);
+  }
+
+  /** Asks a run this window did not start (it was reloaded since) to stop once its
+   *  current step ends; a run of another process (the CLI) is stopped there. */
+  async stopElsewhere() {
+    const target = this.target;
+    if (target === null || !this.elsewhere) return;
+    this.error = null;
+    try {
+      await commands.stopDeploy({ target });
+      this.stopping = true;
+      this.announcement = "Stopping once the current step ends.";
+    } catch (e) {
+      const error = e as ErrorReport;
+      this.error = { ...error, remedy: "It runs in another process (the CLI, or another window): stop it there (Ctrl-C in its terminal stops it after the current step)." };
+    }
   }
 
   /** Asks the running deploy or rollback to stop once its current step ends. */

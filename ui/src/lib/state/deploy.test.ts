@@ -1,8 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Channel } from "@tauri-apps/api/core";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import type { Approval, DeployEvent, DeployRecord, DeployResult, DeployReview, LockStatus, StepRecord } from "../bindings";
-import { DeployStore } from "./deploy.svelte";
+import { DeployStore, ELSEWHERE_POLL_MS } from "./deploy.svelte";
 
 function push<T>(channel: Channel<T>, index: number, message: T) {
   const internals = (window as unknown as { __TAURI_INTERNALS__: { runCallback(id: number, data: unknown): void } })
@@ -188,5 +188,41 @@ describe("an interrupted deploy", () => {
     expect(store.interrupted?.id).toBe("d2");
     await store.useTarget("b");
     expect(store.interrupted).toBeNull();
+  });
+});
+
+describe("a run this window did not start", () => {
+  it("is shown while the history says it runs, can be asked to stop, and is read again once it ended", async () => {
+    vi.useFakeTimers();
+    let outcome: "running" | "exited" = "running";
+    const seen: string[] = [];
+    mockIPC((command) => {
+      seen.push(command);
+      if (command === "review_deploy") return review;
+      if (command === "lock_status") return free;
+      if (command === "history")
+        return [{
+          id: "d9", kind: "deploy", target: "a", operator: "ops", title: "Deploy a: m", command: "guided",
+          started_at: "t", finished_at: "", duration_ms: 0, exit_code: null, outcome, output_sha256: "", output_bytes: 0,
+        }];
+      if (command === "deploy_snapshots") return [];
+      if (command === "stop_deploy") return null;
+    });
+    const store = new DeployStore();
+    await store.useTarget("a");
+    expect(store.elsewhere?.id).toBe("d9");
+    await store.stopElsewhere();
+    expect(seen).toContain("stop_deploy");
+    expect(store.stopping).toBe(true);
+    const reviews = () => seen.filter((c) => c === "review_deploy").length;
+    const before = reviews();
+    await vi.advanceTimersByTimeAsync(ELSEWHERE_POLL_MS);
+    expect(reviews()).toBe(before); // still running: only the history is read
+    outcome = "exited";
+    await vi.advanceTimersByTimeAsync(ELSEWHERE_POLL_MS);
+    expect(reviews()).toBe(before + 1);
+    expect(store.elsewhere).toBeNull();
+    expect(store.stopping).toBe(false);
+    vi.useRealTimers();
   });
 });
