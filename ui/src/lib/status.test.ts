@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ServiceState } from "./bindings";
-import { checkedAt, formatCount, presentState, shortFingerprint, summarize, wrapPoints } from "./status";
+import { checkedAt, formatCount, presentState, shortFingerprint, summarize, utcTime, wrapPoints } from "./status";
 
 function service(state: ServiceState["state"], health: string | null = null): ServiceState {
   return { service: "backend-aws", container: "c", state, health, status: "", image: null, exit_code: null, ports: [], image_id: null, restarts: null };
@@ -61,5 +61,13 @@ describe("wrapPoints", () => {
     expect(wrapPoints("127.0.0.1:5000/atp/backend:lab")).toEqual(["127.0.0.1:", "5000/", "atp/", "backend:", "lab"]);
     expect(wrapPoints("127.0.0.1:8002->8002/tcp", ":")).toEqual(["127.0.0.1:", "8002->8002/tcp"]);
     expect(wrapPoints("postgres")).toEqual(["postgres"]);
+  });
+});
+
+describe("a recorded time", () => {
+  it("reads as reports and the CLI print it, with its zone", () => {
+    expect(utcTime("2026-12-05T14:00:31.298Z")).toBe("2026-12-05 14:00:31 UTC");
+    expect(utcTime("2026-12-05T14:00:31Z")).toBe("2026-12-05 14:00:31 UTC");
+    expect(utcTime("not a time")).toBe("not a time");
   });
 });

@@ -68,3 +68,11 @@ export function checkedAt(rfc3339: string): string {
   const time = /T(\d\d:\d\d:\d\d)/.exec(rfc3339)?.[1];
   return time && rfc3339.endsWith("Z") ? `${time} UTC` : rfc3339;
 }
+
+/** A time the core recorded (RFC 3339, UTC) as reports and the CLI print it, with its
+ *  zone: `2026-12-05 14:00:31 UTC`, so the window and a report read the same hour. */
+export function utcTime(rfc3339: string): string {
+  const found = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?Z$/.exec(rfc3339);
+  return found ? `${found[1]} ${found[2]} UTC` : rfc3339;
+}
+
