@@ -154,9 +154,25 @@ fn a_save_cut_off_mid_write_leaves_the_old_file() {
     let half = new.len() / 2;
     input.write_all(&new[..half]).unwrap();
     input.flush().unwrap();
-    let partial = lab.project_dir().join(".env.aws.shipshape-new");
+    // Each write has a temporary file of its own beside the env file.
+    let project = lab.project_dir();
+    let partial = || {
+        std::fs::read_dir(&project)
+            .unwrap()
+            .flatten()
+            .map(|entry| entry.path())
+            .find(|path| {
+                path.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(".env.aws.shipshape-"))
+            })
+    };
+    let written = || {
+        partial()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .map_or(0, |m| m.len())
+    };
     let deadline = Instant::now() + Duration::from_secs(10);
-    while std::fs::metadata(&partial).map(|m| m.len()).unwrap_or(0) < half as u64 {
+    while written() < half as u64 {
         assert!(
             Instant::now() < deadline,
             "the half-written file never appeared on the host"
@@ -168,7 +184,7 @@ fn a_save_cut_off_mid_write_leaves_the_old_file() {
     drop(input);
 
     let deadline = Instant::now() + Duration::from_secs(10);
-    while partial.exists() {
+    while partial().is_some() {
         assert!(
             Instant::now() < deadline,
             "the half-written file was left on the host"
@@ -197,4 +213,75 @@ fn a_save_cut_off_mid_write_leaves_the_old_file() {
         "the write script still runs: {}",
         text(&left.stdout)
     );
+}
+
+#[test]
+fn two_saves_at_once_never_mix_and_each_says_what_happened() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let env_file = lab.project_dir().join(".env.aws");
+    let mut restore = Restore::default();
+    restore.as_lab_user(&lab, &["rm", "-rf", "/home/ubuntu/.shipshape/env-backups"]);
+    restore.file(&env_file);
+    let before = std::fs::read_to_string(&env_file).unwrap();
+
+    // Two operators (two homes, two processes) save different keys at the same moment,
+    // the second value ending in a backslash (a Windows path).
+    let homes = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let saves = [
+        ("SHIPSHAPE_TEST_ONE", "fake-one".to_string()),
+        ("SHIPSHAPE_TEST_TWO", r"C:\fake\path\".to_string()),
+    ];
+    let outputs: Vec<std::process::Output> = std::thread::scope(|scope| {
+        let running: Vec<_> = saves
+            .iter()
+            .zip(&homes)
+            .map(|((key, value), home)| {
+                let lab = &lab;
+                scope.spawn(move || set(lab, home.path(), key, value))
+            })
+            .collect();
+        running.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+
+    let now = std::fs::read_to_string(&env_file).unwrap();
+    let read: std::collections::BTreeMap<String, String> =
+        shipshape_core::dotenv::assignments(&now)
+            .into_iter()
+            .collect();
+    // Every key the file had is still there, as it was.
+    for (key, value) in shipshape_core::dotenv::assignments(&before) {
+        assert_eq!(read.get(&key), Some(&value), "{key} changed:\n{now}");
+    }
+    for ((key, value), output) in saves.iter().zip(&outputs) {
+        let said = text(&output.stderr);
+        match output.status.code() {
+            // Saved: it reads back exactly as given.
+            Some(0) => assert_eq!(read.get(*key), Some(value), "{said}\n{now}"),
+            // Refused: it says why and wrote nothing.
+            Some(2) | Some(4) => {
+                assert!(said.contains("nothing was written"), "{said}");
+                assert!(!read.contains_key(*key), "{now}");
+            }
+            other => panic!("{key}: exit {other:?}: {said}"),
+        }
+    }
+    assert!(
+        outputs.iter().any(|o| o.status.success()),
+        "neither save went through"
+    );
+    eprintln!(
+        "two saves at once: exits {:?}",
+        outputs.iter().map(|o| o.status.code()).collect::<Vec<_>>()
+    );
+    // Compose reads the file.
+    let config = as_lab_user(
+        &lab,
+        &[
+            "sh",
+            "-c",
+            "cd /home/ubuntu/automated-trading-platform && docker compose --env-file .env.aws --profile aws config -q && echo read",
+        ],
+    );
+    assert!(config.contains("read"), "{config}");
 }

@@ -71,9 +71,10 @@ fn say(saved: &EnvSaved) {
     if let Some(backup) = &saved.backup {
         eprintln!("The old file is kept on the host as {backup}.");
     }
+    // A restart keeps a container's environment: only one made anew reads the file.
     eprintln!(
-        "Services read it when they start: `shipshape restart \"{}\" SERVICE` or `shipshape up \"{}\"` applies it.",
-        saved.target, saved.target
+        "Services read it when their containers are made: `shipshape up \"{}\"` applies it (a restart keeps the old values).",
+        saved.target
     );
 }
 

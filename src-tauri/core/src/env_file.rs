@@ -16,12 +16,18 @@ use crate::shell::RemoteCommand;
 /// Writes the new env file from standard input. `$1` the file, `$2` the byte count and
 /// `$3` the SHA-256 of the new text, `$4` the SHA-256 of the file as it was read (empty:
 /// it did not exist), `$5` the backup's name. Exit 3: the file changed since it was read.
-const WRITE_SCRIPT: &str = r#"f=$1; tmp="$f.shipshape-new"; umask 077
+/// Each write has a temporary file of its own, and from the check that the file is still
+/// the one read to the rename over it, writes take turns (an flock), so two saves at
+/// once (the window and the CLI, two operators) never mix or lose one another.
+const WRITE_SCRIPT: &str = r#"f=$1; umask 077
+tmp=$(mktemp "$f.shipshape-XXXXXX") || exit 1
 cat > "$tmp" || { rm -f -- "$tmp"; exit 1; }
 n=$(wc -c < "$tmp")
 if [ "$n" -ne "$2" ] || [ "$(sha256sum < "$tmp" | cut -d ' ' -f 1)" != "$3" ]; then
   rm -f -- "$tmp"; echo "only $n of $2 bytes of the new $f arrived: the old file is unchanged" >&2; exit 1
 fi
+mkdir -p "$HOME/.shipshape" && exec 8>>"$HOME/.shipshape/env-write.lock" || { rm -f -- "$tmp"; exit 1; }
+flock -w 10 8 || { rm -f -- "$tmp"; echo "another write of $f is under way: nothing was written" >&2; exit 3; }
 now=; [ -e "$f" ] && now=$(sha256sum < "$f" | cut -d ' ' -f 1)
 if [ "$now" != "$4" ]; then rm -f -- "$tmp"; echo "$f changed on the host since it was read: nothing was written" >&2; exit 3; fi
 if [ -e "$f" ]; then
@@ -98,6 +104,10 @@ pub fn validate_key(name: &str) -> Result<()> {
         && name.len() <= 128;
     match good {
         true => Ok(()),
+        // `KEY=value` typed as the key: its value is not repeated, in the error or a log.
+        false if name.contains(['=', ':']) => Err(Error::BadInput(
+            "Give the key's name alone, without = or : and a value: the value is read from standard input, or typed at a prompt that does not show it.".into(),
+        )),
         false => Err(Error::BadInput(format!(
             "\"{}\" is not a key name: letters, digits and _ only, not starting with a digit.",
             name.chars().take(40).collect::<String>()
@@ -117,7 +127,9 @@ fn assignment(key: &str, value: &str) -> Result<String> {
         .all(|c| c.is_ascii_graphic() && !"'\"#$\\`".contains(c));
     Ok(if plain {
         format!("{key}={value}")
-    } else if !value.contains('\'') {
+    } else if !value.contains(['\'', '\\']) {
+        // Single quotes take the value as it is, but compose reads `\'` as an escaped
+        // quote there: a value ending in a backslash would never close its quote.
         format!("{key}='{value}'")
     } else {
         let escaped = value
@@ -199,6 +211,41 @@ pub fn read_output(stdout: &str) -> Option<(&str, bool)> {
     }
 }
 
+/// Refuses `new` unless compose would read it as `old` with exactly `change` made: the
+/// one key set to the value asked for (or gone), every other key as it was. A text that
+/// would read otherwise (a quote that never closes swallowing the keys after it) is
+/// never written.
+pub fn reads_back_as_asked(old: &str, new: &str, change: &crate::console::EnvChange) -> Result<()> {
+    use crate::console::EnvChange;
+    let changes = KeyChanges::between(old, new);
+    let key = match change {
+        EnvChange::Set { key, .. } | EnvChange::Unset { key } => key.as_str(),
+    };
+    let only = |names: &[String]| names.iter().all(|name| name == key);
+    let as_asked = match change {
+        EnvChange::Set { value, .. } => {
+            let read = dotenv::assignments(new)
+                .into_iter()
+                .rev()
+                .find(|(name, _)| name == key)
+                .map(|(_, read)| crate::secret::Secret::new(read));
+            changes.removed.is_empty()
+                && only(&changes.added)
+                && only(&changes.changed)
+                && read.is_some_and(|read| read.expose() == value.expose())
+        }
+        EnvChange::Unset { .. } => {
+            changes.removed == [key] && changes.added.is_empty() && changes.changed.is_empty()
+        }
+    };
+    match as_asked {
+        true => Ok(()),
+        false => Err(Error::BadInput(format!(
+            "The file would not read back as asked (the change to {key} would alter other keys, or its value would not read as given), so nothing was written. Attach the diagnostic log to a bug report; the value is not in it."
+        ))),
+    }
+}
+
 /// The command that writes the new text (sent on its input) over the env file.
 pub fn write_command(
     env_file: &str,
@@ -238,6 +285,32 @@ mod tests {
         assert_eq!(unset(text, "B").unwrap(), "# comment\nA=1\nA=again\nC=\n");
         assert!(unset(text, "Z").is_err());
         assert!(set(text, "1A", "v").is_err() && set(text, "A", "a\nb").is_err());
+        // A value ending in a backslash is written so compose closes its quote.
+        let windows = set("A=1\nK=old\nB=2\n", "K", "C:\\temp\\").unwrap();
+        assert_eq!(windows, "A=1\nK=\"C:\\\\temp\\\\\"\nB=2\n");
+        let read: Vec<(String, String)> = dotenv::assignments(&windows);
+        assert_eq!(read[1], ("K".to_string(), "C:\\temp\\".to_string()));
+        assert_eq!(read.len(), 3);
+        // What the old writing made of it (a quote never closed, B swallowed) is refused.
+        let set_k = crate::console::EnvChange::Set {
+            key: "K".into(),
+            value: crate::secret::Secret::new("C:\\temp\\".into()),
+        };
+        let old = "A=1\nK=old\nB=2\n";
+        assert!(reads_back_as_asked(old, &windows, &set_k).is_ok());
+        let broken = "A=1\nK='C:\\temp\\'\nB=2\n";
+        let refused = reads_back_as_asked(old, broken, &set_k)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("nothing was written") && !refused.contains("temp"),
+            "{refused}"
+        );
+        // A value typed as the key is not repeated.
+        let said = set(text, "DB_PASSWORD=Xq7-fake", "v")
+            .unwrap_err()
+            .to_string();
+        assert!(!said.contains("Xq7-fake"), "{said}");
         let names: Vec<(String, u32, bool)> = keys("X_TOKEN=s\n# c\nY=\n")
             .into_iter()
             .map(|k| (k.name, k.line, k.looks_secret))

@@ -101,6 +101,7 @@ impl Console {
                 "{title}: the file already says so; nothing was written."
             )));
         }
+        env_file::reads_back_as_asked(old.expose(), new.expose(), &change)?;
         // One change at a time on a target, a deploy's included: the file must not move
         // under an `up` that reads it.
         let _change = self.session(target).begin_change(target, &title, false)?;

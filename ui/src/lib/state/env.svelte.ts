@@ -11,6 +11,15 @@ export class EnvStore {
   error = $state<ErrorReport | null>(null);
   busy = $state(false);
 
+  /** The screen is shown for `target`: its keys are read afresh (the CLI or another
+   *  operator may have changed the file), and a save's report is kept only while the
+   *  same target stays on show. */
+  async show(target: string) {
+    if (this.target !== target) return this.useTarget(target);
+    this.error = null;
+    await this.refresh();
+  }
+
   async useTarget(target: string) {
     if (this.target === target) return;
     this.target = target;

@@ -37,4 +37,15 @@ describe("the env file store", () => {
     expect(store.error?.code).toBe("bad_input");
     expect(store.busy).toBe(false);
   });
+
+  it("reads the keys afresh each time the screen is shown for the same target", async () => {
+    const store = new EnvStore();
+    await store.show("a");
+    expect(store.keys?.keys.map((k) => k.name)).toEqual(["A"]);
+    // The CLI adds a key meanwhile.
+    keys = { ...keys, keys: [...keys.keys, { name: "C", line: 2, looks_secret: false, empty: false }] };
+    await store.show("a");
+    expect(store.keys?.keys.map((k) => k.name)).toEqual(["A", "C"]);
+  });
 });
+
