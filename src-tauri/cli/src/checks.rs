@@ -38,6 +38,11 @@ enum HistoryAction {
     Verify {
         #[arg(long)]
         json: bool,
+        /// A report's journal head (its `journal_head`): also check that the journal
+        /// still holds that entry, which entries removed from its end or a chain
+        /// rebuilt would not.
+        #[arg(long)]
+        head: Option<String>,
     },
 }
 
@@ -206,10 +211,16 @@ pub async fn verify(console: &Console, args: VerifyArgs) -> Result<(), Error> {
 
 pub async fn history(console: &Console, args: HistoryArgs) -> Result<(), Error> {
     match args.action {
-        Some(HistoryAction::Verify { json }) => {
+        Some(HistoryAction::Verify { json, head }) => {
             // `history --json verify` as well as `history verify --json`.
             let json = json || args.json;
-            let report = console.verify_journal()?;
+            let (report, reaches) = match &head {
+                Some(head) => {
+                    let (report, at) = console.verify_journal_reaches(head)?;
+                    (report, Some(at))
+                }
+                None => (console.verify_journal()?, None),
+            };
             if json {
                 crate::print_json(&report);
             }
@@ -221,7 +232,16 @@ pub async fn history(console: &Console, args: HistoryArgs) -> Result<(), Error> 
                             report.entries, report.head
                         );
                     }
-                    Ok(())
+                    match (reaches, &head) {
+                        (Some(Some(seq)), Some(head)) if !json => {
+                            println!("It holds the report's head {head} at entry {seq}.");
+                            Ok(())
+                        }
+                        (Some(None), Some(head)) => Err(Error::JournalMissing {
+                            head: printable(head),
+                        }),
+                        _ => Ok(()),
+                    }
                 }
                 Some(broken) => Err(Error::JournalBroken {
                     seq: broken.seq,

@@ -197,6 +197,9 @@ pub enum Error {
         record: String,
         reason: String,
     },
+    /// A report's journal head that the journal (its chain intact) does not hold.
+    #[error("The journal holds no entry with hash {head}, the head the report names: entries were removed from its end, or its chain was rewritten, since the report was made.")]
+    JournalMissing { head: String },
     #[error("Could not use {path}: {cause}")]
     Storage { path: String, cause: String },
     #[error("The settings file {path} is damaged ({}).", damage(*.line, .problem))]
@@ -233,7 +236,7 @@ impl Error {
             Error::RemoteFailed { .. } | Error::StepFailed { .. } => ErrorCode::RemoteFailed,
             Error::Stopped { .. } | Error::Cancelled { .. } => ErrorCode::Stopped,
             Error::ChecksFailed { .. } => ErrorCode::ChecksFailed,
-            Error::JournalBroken { .. } => ErrorCode::JournalBroken,
+            Error::JournalBroken { .. } | Error::JournalMissing { .. } => ErrorCode::JournalBroken,
             Error::Storage { .. } => ErrorCode::Storage,
             Error::SettingsDamaged { .. } => ErrorCode::SettingsDamaged,
             Error::Protocol(_) => ErrorCode::Protocol,
@@ -290,6 +293,7 @@ impl Error {
             Error::StepFailed { .. } => "The steps after it did not run. Read its output in the deploy record (`shipshape history`); if the host was changed, roll back with `shipshape rollback NAME --reason TEXT`.".into(),
             Error::ChecksFailed { .. } => "Read each failed item's evidence, fix the cause on the host and verify again, or waive the item with a written reason.".into(),
             Error::JournalBroken { .. } => "Entries from that one on cannot be trusted. Keep the journal file as it is for whoever audits it, and compare it with a backup.".into(),
+            Error::JournalMissing { .. } => "Keep the journal file as it is for whoever audits it, and compare it with a backup, and with the journal of whoever made the report.".into(),
             Error::Storage { .. } => "Check that file and its permissions.".into(),
             Error::SettingsDamaged { .. } => "Shipshape will not change the file, so nothing is lost: repair it in a text editor, or move the file aside to start afresh, then try again.".into(),
             Error::Protocol(_) => "Try again; if it keeps happening, check the host's sshd log and attach Shipshape's diagnostic log to a bug report.".into(),

@@ -105,3 +105,34 @@ async fn a_verification_that_never_reached_its_host_is_recorded_as_not_started()
     let record = console.history().unwrap().pop().unwrap();
     assert_eq!(record.outcome, RunOutcome::NotStarted, "{}", record.title);
 }
+
+#[tokio::test]
+async fn a_reports_journal_head_is_found_only_while_the_entries_up_to_it_are_there() {
+    let host = FakeHost::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let console = one(&host, dir.path(), None);
+    answer_as_a_healthy_host(&host);
+    console
+        .run_operation("fake", &Operation::Health)
+        .await
+        .unwrap();
+    // A report made now carries this head.
+    let head = console.verify_journal().unwrap().head;
+    console
+        .run_operation("fake", &Operation::Health)
+        .await
+        .unwrap();
+    let (report, at) = console.verify_journal_reaches(&head).unwrap();
+    assert!(report.broken.is_none());
+    let at = at.expect("the head is in the journal");
+
+    // The entries from the report's own on are deleted: the chain left still holds,
+    // but the report's head is no longer in it.
+    let db = rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
+    db.execute("DELETE FROM entries WHERE seq >= ?1", [at])
+        .unwrap();
+    drop(db);
+    let (report, at) = console.verify_journal_reaches(&head).unwrap();
+    assert!(report.broken.is_none(), "{report:?}");
+    assert_eq!(at, None);
+}

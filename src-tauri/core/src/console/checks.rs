@@ -180,6 +180,19 @@ impl Console {
         self.journal()?.verify()
     }
 
+    /// [`Console::verify_journal`], and where in the chain `head` (a report's journal
+    /// head) is: a journal cut short before it, or its chain rebuilt, does not hold it,
+    /// which the chain alone cannot show (its last entries gone, it still holds).
+    pub fn verify_journal_reaches(&self, head: &str) -> Result<(ChainReport, Option<i64>)> {
+        let journal = self.journal()?;
+        let report = journal.verify()?;
+        let at = match head.trim() == crate::journal::chain::GENESIS {
+            true => Some(0), // before the first entry: nothing to miss
+            false => journal.seq_of_hash(head.trim())?,
+        };
+        Ok((report, at))
+    }
+
     /// Who acts now: this account, and the key of the live connection to `target` (or
     /// the key the target is set to use, when there is no connection).
     fn actor(&self, target: &str) -> Actor {

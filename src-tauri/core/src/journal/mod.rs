@@ -152,6 +152,18 @@ impl Journal {
         Ok(chain::verify(entries))
     }
 
+    /// The sequence number of the entry whose hash is `hash`, if the journal holds one:
+    /// a report's chain head is found in an intact journal only if the entries up to it
+    /// are all still there, unchanged.
+    pub fn seq_of_hash(&self, hash: &str) -> Result<Option<i64>> {
+        let db = self.db.lock().expect("journal lock");
+        db.query_row("SELECT seq FROM entries WHERE hash = ?1", [hash], |row| {
+            row.get(0)
+        })
+        .optional()
+        .map_err(|e| self.fail(e))
+    }
+
     /// Every readable entry, oldest first, with its record id. An entry whose body no
     /// longer parses is skipped here; `verify` names it.
     pub fn entries(&self) -> Result<Vec<(String, Entry)>> {
