@@ -57,8 +57,7 @@ pub fn part(report: &Report) -> Option<DeployPart> {
                 (DeployOutcome::Stopped, _) => format!(
                     "Stopped by the operator after: {}",
                     deploy
-                        .steps
-                        .last()
+                        .last_step_before_unlock()
                         .map_or("its start", |s| s.title.as_str())
                 ),
             },

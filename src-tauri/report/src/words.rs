@@ -25,7 +25,7 @@ pub fn verdict(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Passed => "Passed",
         Verdict::Failed => "Failed",
-        Verdict::Incomplete => "Incomplete: items await a tick",
+        Verdict::Incomplete => "Incomplete: items (or warnings) await a tick",
     }
 }
 

@@ -151,11 +151,17 @@ impl DeployRecord {
             started_at: self.started_at.clone(),
             finished_at: self.finished_at.clone(),
             duration_ms: self.steps.iter().map(|s| s.duration_ms).sum(),
-            exit_code: Some(match self.outcome {
-                DeployOutcome::Succeeded => 0,
-                DeployOutcome::Failed | DeployOutcome::Stopped => 1,
-            }),
-            outcome: RunOutcome::Exited,
+            // Stopped on request is said as any run the operator stopped is, not as a
+            // failure with an exit code no command returned.
+            exit_code: match self.outcome {
+                DeployOutcome::Succeeded => Some(0),
+                DeployOutcome::Failed => Some(1),
+                DeployOutcome::Stopped => None,
+            },
+            outcome: match self.outcome {
+                DeployOutcome::Stopped => RunOutcome::Cancelled,
+                _ => RunOutcome::Exited,
+            },
             output_sha256: String::new(),
             output_bytes: 0,
         }

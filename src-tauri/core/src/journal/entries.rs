@@ -154,12 +154,21 @@ pub fn verification_record(checklist: &Checklist) -> HistoryRecord {
             .filter(|i| i.status == status)
             .count()
     };
-    let title = format!(
+    let mut title = format!(
         "Verify: {} passed, {} failed, {} to tick",
         count(CheckStatus::Pass) + count(CheckStatus::Waived),
         count(CheckStatus::Fail),
         count(CheckStatus::Manual)
     );
+    // Every item is counted somewhere: warnings and items that do not apply too.
+    for (status, words) in [
+        (CheckStatus::Warn, "warned"),
+        (CheckStatus::Na, "not applicable"),
+    ] {
+        if count(status) > 0 {
+            title.push_str(&format!(", {} {words}", count(status)));
+        }
+    }
     HistoryRecord {
         id: checklist.id.clone(),
         kind: RecordKind::Verification,

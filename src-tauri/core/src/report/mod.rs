@@ -133,7 +133,13 @@ impl Report {
         let count = |s| summary.get(&s).copied().unwrap_or(0);
         let verdict = if count(CheckStatus::Fail) > 0 {
             Verdict::Failed
-        } else if count(CheckStatus::Manual) + count(CheckStatus::Pending) > 0 {
+        } else if count(CheckStatus::Manual)
+            + count(CheckStatus::Warn)
+            + count(CheckStatus::Pending)
+            > 0
+        {
+            // A warning nobody acknowledged (ticked, or waived) is not a pass: what it
+            // could not tell (is HEAD origin/main?) is still unknown.
             Verdict::Incomplete
         } else {
             Verdict::Passed
@@ -229,5 +235,48 @@ mod tests {
         for status in CheckStatus::ALL {
             assert!(required(summary, status.as_str()), "{status:?}");
         }
+    }
+
+    #[test]
+    fn a_warning_nobody_ticked_leaves_the_verdict_incomplete() {
+        use crate::checklist::{Actor, CheckId, CheckItem, ChecklistChange, ItemChange};
+        let ops = Actor {
+            user: "ops".into(),
+            key_fingerprint: None,
+        };
+        let mut checklist = Checklist {
+            id: "verify-1".into(),
+            target: ReportTarget {
+                name: "prod".into(),
+                host: "10.0.0.1".into(),
+                port: 22,
+                user: "ubuntu".into(),
+                project_dir: "/srv".into(),
+                host_key: "SHA256:x".into(),
+            },
+            operator: ops.clone(),
+            started_at: "t0".into(),
+            finished_at: "t1".into(),
+            git_commit: None,
+            images: vec![],
+            items: vec![
+                CheckItem::new(CheckId::Health, CheckStatus::Pass, "200".into(), vec![]),
+                CheckItem::new(
+                    CheckId::CodeDeployed,
+                    CheckStatus::Warn,
+                    "origin could not be asked".into(),
+                    vec![],
+                ),
+            ],
+        };
+        assert_eq!(Report::of(&checklist, "h").verdict, Verdict::Incomplete);
+        checklist.apply(&ChecklistChange {
+            checklist: "verify-1".into(),
+            item: CheckId::CodeDeployed,
+            by: ops,
+            at: "t2".into(),
+            change: ItemChange::Tick,
+        });
+        assert_eq!(Report::of(&checklist, "h").verdict, Verdict::Passed);
     }
 }

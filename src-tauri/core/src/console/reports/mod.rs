@@ -169,7 +169,7 @@ impl Console {
             .find(|e| e.sha256 == sha256)
             .ok_or_else(|| {
                 Error::BadInput(format!(
-                    "{} is not a report Shipshape exported, or it changed since: its hash is in no export record.",
+                    "{} is in no export record of this journal: it was exported elsewhere, or it changed since. Co-sign it where it was exported, or sign it with your own key: ssh-keygen -Y sign -n shipshape-report -f KEY FILE (the signature checks the same way).",
                     crate::input::shown(&path.to_string_lossy())
                 ))
             })?;
