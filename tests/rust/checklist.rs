@@ -75,6 +75,9 @@ fn a_clean_lab_passes_and_its_reports_hold_up_to_their_readers() {
     assert_eq!(code, 0, "nothing failed, so exit 0");
     assert_eq!(report["schema"], "shipshape.report/v1");
     assert_eq!(report["summary"]["fail"], 0);
+    // Which policy judged it: the builtin one, by a digest of the rules in effect.
+    assert_eq!(report["policy"]["source"], "builtin");
+    assert_eq!(report["policy"]["sha256"].as_str().unwrap().len(), 64);
     assert!(item(&report, "env-configured")["note"]
         .as_str()
         .unwrap()

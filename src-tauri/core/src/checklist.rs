@@ -287,6 +287,17 @@ pub struct ImageDigest {
     pub digests: Vec<String>,
 }
 
+/// Which policy judged the host: where it came from, and a digest of the rules in effect
+/// (the builtin policy with the file's fields laid over it), so a report says which
+/// ports, services, probes and patterns its verdict was reached by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+pub struct PolicyUsed {
+    /// `builtin`, or the target's policy file.
+    pub source: String,
+    /// SHA-256 of the policy in effect, as JSON.
+    pub sha256: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Checklist {
     /// The journal record it belongs to.
@@ -299,6 +310,10 @@ pub struct Checklist {
     pub git_commit: Option<String>,
     pub images: Vec<ImageDigest>,
     pub items: Vec<CheckItem>,
+    /// The policy the items were decided by (absent in checklists made before it was
+    /// recorded).
+    #[serde(default)]
+    pub policy: Option<PolicyUsed>,
 }
 
 /// What an operator did to one item.
@@ -446,6 +461,7 @@ mod tests {
             started_at: "t0".into(),
             finished_at: "t1".into(),
             git_commit: None,
+            policy: None,
             images: vec![],
             items: vec![
                 CheckItem::new(

@@ -2,7 +2,7 @@
 //! This test fails when the committed file is stale; `SHIPSHAPE_BLESS=1` rewrites it.
 
 use shipshape_core::checklist::{Actor, CheckGroup, CheckId, CheckItem, CheckStatus, Checklist};
-use shipshape_core::checklist::{Evidence, ImageDigest, ItemChange, ReportTarget};
+use shipshape_core::checklist::{Evidence, ImageDigest, ItemChange, PolicyUsed, ReportTarget};
 use shipshape_core::compose::{RunState, ServiceState};
 use shipshape_core::console::IncomingReview;
 use shipshape_core::console::ReportExport;
@@ -71,6 +71,7 @@ fn render() -> String {
         CheckItem::decl(&cfg),
         ReportTarget::decl(&cfg),
         ImageDigest::decl(&cfg),
+        PolicyUsed::decl(&cfg),
         Checklist::decl(&cfg),
         StepId::decl(&cfg),
         StepStatus::decl(&cfg),

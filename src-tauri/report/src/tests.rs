@@ -48,6 +48,7 @@ fn report() -> Report {
         finished_at: "2026-11-26T05:00:01.000Z".into(),
         git_commit: Some(format!("abc123 {HOSTILE}")),
         images: vec![],
+        policy: None,
         items: vec![
             failed,
             CheckItem::new(

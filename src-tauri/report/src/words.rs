@@ -69,6 +69,13 @@ pub fn header_fields(report: &Report) -> Vec<(&'static str, String)> {
                 .clone()
                 .unwrap_or_else(|| "unknown".into()),
         ),
+        (
+            "Policy",
+            match &report.policy {
+                Some(policy) => format!("{} (sha256 {})", policy.source, policy.sha256),
+                None => "not recorded".into(),
+            },
+        ),
         ("Journal record", report.record_id.clone()),
         ("Journal chain head", report.journal_head.clone()),
         ("Report made", report.generated_at.clone()),

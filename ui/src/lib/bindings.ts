@@ -370,6 +370,16 @@ host_key: string, };
 
 export type ImageDigest = { service: string, image: string, id: string, digests: Array<string>, };
 
+export type PolicyUsed = { 
+/**
+ * `builtin`, or the target's policy file.
+ */
+source: string, 
+/**
+ * SHA-256 of the policy in effect, as JSON.
+ */
+sha256: string, };
+
 export type Checklist = { 
 /**
  * The journal record it belongs to.
@@ -378,7 +388,12 @@ id: string, target: ReportTarget, operator: Actor, started_at: string, finished_
 /**
  * The commit the project is on.
  */
-git_commit: string | null, images: Array<ImageDigest>, items: Array<CheckItem>, };
+git_commit: string | null, images: Array<ImageDigest>, items: Array<CheckItem>, 
+/**
+ * The policy the items were decided by (absent in checklists made before it was
+ * recorded).
+ */
+policy: PolicyUsed | null, };
 
 export type StepId = "preflight" | "review" | "lock" | "snapshot" | "git_pull" | "pull" | "migrate" | "up" | "verify" | "unlock" | "restore";
 

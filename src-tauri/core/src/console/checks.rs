@@ -5,7 +5,7 @@
 
 use super::Console;
 use crate::checklist::{
-    Actor, CheckId, CheckItem, Checklist, ChecklistChange, ItemChange, ReportTarget,
+    Actor, CheckId, CheckItem, Checklist, ChecklistChange, ItemChange, PolicyUsed, ReportTarget,
 };
 use crate::checks;
 use crate::error::{Error, Result};
@@ -95,6 +95,13 @@ impl Console {
                 git_commit,
                 images,
                 items,
+                policy: Some(PolicyUsed {
+                    source: target
+                        .policy_file
+                        .clone()
+                        .unwrap_or_else(|| "builtin".into()),
+                    sha256: policy.digest(),
+                }),
             })
         };
         let result: Result<Checklist> = tokio::select! {

@@ -86,6 +86,11 @@ impl Default for Policy {
 }
 
 impl Policy {
+    /// SHA-256 of the policy in effect, as JSON: what a report names it by.
+    pub fn digest(&self) -> String {
+        crate::checklist::sha256_hex(&serde_json::to_vec(self).expect("a policy serializes"))
+    }
+
     /// The policy exactly as DEPLOYMENT_POLICY.md writes it.
     pub fn builtin() -> Self {
         Policy {

@@ -113,6 +113,9 @@ pub struct Report {
     pub generated_at: String,
     pub git_commit: Option<String>,
     pub images: Vec<ImageDigest>,
+    /// The policy the verdict was reached by; null for a checklist made before it was
+    /// recorded.
+    pub policy: Option<crate::checklist::PolicyUsed>,
     pub items: Vec<CheckItem>,
     /// How many items have each status (every status named, zeros too).
     #[schemars(schema_with = "summary_schema")]
@@ -155,6 +158,7 @@ impl Report {
             generated_at: crate::history::now(),
             git_commit: checklist.git_commit.clone(),
             images: checklist.images.clone(),
+            policy: checklist.policy.clone(),
             items: checklist.items.clone(),
             summary,
             verdict,
@@ -259,6 +263,7 @@ mod tests {
             finished_at: "t1".into(),
             git_commit: None,
             images: vec![],
+            policy: None,
             items: vec![
                 CheckItem::new(CheckId::Health, CheckStatus::Pass, "200".into(), vec![]),
                 CheckItem::new(

@@ -18,7 +18,7 @@ const item = (id: CheckItem["id"], status: CheckItem["status"]): CheckItem => ({
 const list = (id: string, items: CheckItem[]): Checklist => ({
   id, target: { name: "a", host: "h", port: 22, user: "ubuntu", project_dir: "/p", host_key: "SHA256:x" },
   operator: { user: "ops", key_fingerprint: "SHA256:k" }, started_at: "2026-11-26T00:00:00Z",
-  finished_at: "2026-11-26T00:00:01Z", git_commit: null, images: [], items,
+  finished_at: "2026-11-26T00:00:01Z", git_commit: null, images: [], items, policy: null,
 });
 
 let calls: [string, unknown][];

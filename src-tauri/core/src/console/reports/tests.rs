@@ -34,6 +34,7 @@ fn record_failed_verification(console: &Console) {
         finished_at: "2026-11-26T05:00:01.000Z".into(),
         git_commit: None,
         images: vec![],
+        policy: None,
         items: vec![CheckItem::new(
             CheckId::Health,
             CheckStatus::Fail,
