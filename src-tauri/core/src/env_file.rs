@@ -20,6 +20,7 @@ use crate::shell::RemoteCommand;
 /// the one read to the rename over it, writes take turns (an flock), so two saves at
 /// once (the window and the CLI, two operators) never mix or lose one another.
 const WRITE_SCRIPT: &str = r#"f=$1; umask 077
+[ -L "$f" ] && { f=$(readlink -f -- "$f") || exit 1; }
 tmp=$(mktemp "$f.shipshape-XXXXXX") || exit 1
 cat > "$tmp" || { rm -f -- "$tmp"; exit 1; }
 n=$(wc -c < "$tmp")
@@ -94,13 +95,14 @@ impl KeyChanges {
     }
 }
 
-/// A key name the file and compose both accept.
+/// A key name the file and compose both accept (`.` and `-` after the first character,
+/// as the keys the editor lists may have them).
 pub fn validate_key(name: &str) -> Result<()> {
     let mut chars = name.chars();
     let good = chars
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
         && name.len() <= 128;
     match good {
         true => Ok(()),
@@ -109,7 +111,7 @@ pub fn validate_key(name: &str) -> Result<()> {
             "Give the key's name alone, without = or : and a value: the value is read from standard input, or typed at a prompt that does not show it.".into(),
         )),
         false => Err(Error::BadInput(format!(
-            "\"{}\" is not a key name: letters, digits and _ only, not starting with a digit.",
+            "\"{}\" is not a key name: letters, digits, _, . and - only, starting with a letter or _.",
             name.chars().take(40).collect::<String>()
         ))),
     }

@@ -85,6 +85,14 @@ impl Console {
     pub async fn change_env(&self, target: &str, change: EnvChange) -> Result<EnvSaved> {
         let (target_config, policy) = self.target_and_policy(target)?;
         let (old, exists, _) = self.read_env(target).await?;
+        // Bytes that are not UTF-8 were replaced as they were read: a text edited from
+        // that would not be the file, and its hash would never match the host's.
+        if old.expose().contains('\u{FFFD}') {
+            return Err(Error::BadInput(format!(
+                "{} holds bytes that are not UTF-8 text, which Shipshape cannot edit without changing them: convert it to UTF-8 on the host (compose reads it as UTF-8 too), then edit it here.",
+                policy.env_file
+            )));
+        }
         let (new, title) = match &change {
             EnvChange::Set { key, value } => (
                 env_file::set(old.expose(), key, value.expose())?,
