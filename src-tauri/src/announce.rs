@@ -95,13 +95,7 @@ impl<'a> Ended<'a> {
 
     /// A verification: failed items first, then items awaiting a tick.
     pub fn of_verification(checklist: &Checklist, target: &'a str, took: Duration) -> Self {
-        let count = |status| {
-            checklist
-                .items
-                .iter()
-                .filter(|i| i.status == status)
-                .count()
-        };
+        let count = |status| checklist.count(status);
         let items = |n| {
             if n == 1 {
                 "1 item".to_string()

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use shipshape_core::checklist::{CheckItem, CheckStatus};
 use shipshape_core::history::RunOutcome;
-use shipshape_core::ssh::CancellationToken;
 use shipshape_core::terminal::printable;
 use shipshape_core::{Console, Error};
 
@@ -123,14 +122,7 @@ pub async fn verify(console: &Console, args: VerifyArgs) -> Result<(), Error> {
     };
     let several = args.names.len() > 1;
     // Ctrl-C ends the probes on the host and the history records the run as cancelled.
-    let cancel = CancellationToken::new();
-    let stop = cancel.clone();
-    let watcher = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("Stopping…");
-            stop.cancel();
-        }
-    });
+    let (cancel, watcher) = crate::cancelled_by_ctrl_c();
     let cancel = &cancel;
     let ran = crate::side_by_side(console, &args.names, |name| async move {
         eprintln!("Verifying {}…", printable(name));

@@ -217,6 +217,23 @@ where
     Ok((answers, last_error))
 }
 
+/// A token Ctrl-C cancels (saying so on the terminal), and the task that waits for it:
+/// abort it once the work ends.
+fn cancelled_by_ctrl_c() -> (
+    shipshape_core::ssh::CancellationToken,
+    tokio::task::JoinHandle<()>,
+) {
+    let cancel = shipshape_core::ssh::CancellationToken::new();
+    let stop = cancel.clone();
+    let watcher = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("Stopping…");
+            stop.cancel();
+        }
+    });
+    (cancel, watcher)
+}
+
 /// An error as the terminal shows it: the message (after the target's name, when several
 /// ran), what to do, and its detail. An error can quote what the host said: printed, it
 /// must not act.

@@ -122,14 +122,7 @@ pub async fn run(console: &Console, command: OperationCommand) -> Result<(), Err
     }
     // Ctrl-C stops the command on the host (and a migration in its container too), and
     // the history records it as cancelled.
-    let cancel = CancellationToken::new();
-    let stop = cancel.clone();
-    let watcher = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("Stopping…");
-            stop.cancel();
-        }
-    });
+    let (cancel, watcher) = crate::cancelled_by_ctrl_c();
     // The exact command first, then its lines as they come (pull's progress, a
     // migration's output), each on the stream the host wrote it to.
     let plan = console.plan_operation(&name, &operation).await;

@@ -429,21 +429,18 @@ impl Checklist {
     pub fn summary(&self) -> Vec<(CheckStatus, usize)> {
         CheckStatus::ALL
             .iter()
-            .map(|s| (*s, self.items.iter().filter(|i| i.status == *s).count()))
+            .map(|s| (*s, self.count(*s)))
             .collect()
     }
 
-    /// True if an item failed (items awaiting a tick are not failures).
-    pub fn failed(&self) -> bool {
-        self.items.iter().any(|i| i.status == CheckStatus::Fail)
+    /// How many items have `status`.
+    pub fn count(&self, status: CheckStatus) -> usize {
+        self.items.iter().filter(|i| i.status == status).count()
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn checklist() -> Checklist {
+    /// A checklist of `items` on a target `prod`, recorded as `verify-1`, for tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests(items: Vec<CheckItem>) -> Checklist {
         Checklist {
             id: "verify-1".into(),
             target: ReportTarget {
@@ -461,18 +458,32 @@ mod tests {
             started_at: "t0".into(),
             finished_at: "t1".into(),
             git_commit: None,
-            policy: None,
             images: vec![],
-            items: vec![
-                CheckItem::new(
-                    CheckId::Migrations,
-                    CheckStatus::Manual,
-                    "tick".into(),
-                    vec![],
-                ),
-                CheckItem::new(CheckId::Health, CheckStatus::Fail, "502".into(), vec![]),
-            ],
+            policy: None,
+            items,
         }
+    }
+
+    /// True if an item failed (items awaiting a tick are not failures).
+    pub fn failed(&self) -> bool {
+        self.items.iter().any(|i| i.status == CheckStatus::Fail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checklist() -> Checklist {
+        Checklist::for_tests(vec![
+            CheckItem::new(
+                CheckId::Migrations,
+                CheckStatus::Manual,
+                "tick".into(),
+                vec![],
+            ),
+            CheckItem::new(CheckId::Health, CheckStatus::Fail, "502".into(), vec![]),
+        ])
     }
 
     fn change(item: CheckId, change: ItemChange) -> ChecklistChange {

@@ -147,13 +147,7 @@ fn boot_id() -> String {
 
 /// The history line of a finished verification.
 pub fn verification_record(checklist: &Checklist) -> HistoryRecord {
-    let count = |status| {
-        checklist
-            .items
-            .iter()
-            .filter(|i| i.status == status)
-            .count()
-    };
+    let count = |status| checklist.count(status);
     let mut title = format!(
         "Verify: {} passed, {} failed, {} to tick",
         count(CheckStatus::Pass) + count(CheckStatus::Waived),

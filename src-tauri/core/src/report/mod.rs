@@ -248,32 +248,15 @@ mod tests {
             user: "ops".into(),
             key_fingerprint: None,
         };
-        let mut checklist = Checklist {
-            id: "verify-1".into(),
-            target: ReportTarget {
-                name: "prod".into(),
-                host: "10.0.0.1".into(),
-                port: 22,
-                user: "ubuntu".into(),
-                project_dir: "/srv".into(),
-                host_key: "SHA256:x".into(),
-            },
-            operator: ops.clone(),
-            started_at: "t0".into(),
-            finished_at: "t1".into(),
-            git_commit: None,
-            images: vec![],
-            policy: None,
-            items: vec![
-                CheckItem::new(CheckId::Health, CheckStatus::Pass, "200".into(), vec![]),
-                CheckItem::new(
-                    CheckId::CodeDeployed,
-                    CheckStatus::Warn,
-                    "origin could not be asked".into(),
-                    vec![],
-                ),
-            ],
-        };
+        let mut checklist = Checklist::for_tests(vec![
+            CheckItem::new(CheckId::Health, CheckStatus::Pass, "200".into(), vec![]),
+            CheckItem::new(
+                CheckId::CodeDeployed,
+                CheckStatus::Warn,
+                "origin could not be asked".into(),
+                vec![],
+            ),
+        ]);
         assert_eq!(Report::of(&checklist, "h").verdict, Verdict::Incomplete);
         checklist.apply(&ChecklistChange {
             checklist: "verify-1".into(),
