@@ -103,7 +103,8 @@ impl<'a> Ended<'a> {
                 format!("{n} items")
             }
         };
-        let summary = match (count(CheckStatus::Fail), count(CheckStatus::Manual)) {
+        let to_tick = count(CheckStatus::Manual) + count(CheckStatus::Warn);
+        let summary = match (count(CheckStatus::Fail), to_tick) {
             (0, 0) => "Verification passed".to_string(),
             (0, manual) => format!("Verification done: {} to tick", items(manual)),
             (failed, _) => format!("Verification failed: {}", items(failed)),

@@ -214,7 +214,12 @@ pub async fn history(console: &Console, args: HistoryArgs) -> Result<(), Error> 
                 None => (console.verify_journal()?, None),
             };
             if json {
-                crate::print_json(&report);
+                // With --head, whether the journal holds it, beside what the walk found.
+                let mut said = serde_json::to_value(&report).expect("a chain report serializes");
+                if let Some(at) = reaches {
+                    said["head_found_at"] = serde_json::json!(at);
+                }
+                crate::print_json(&said);
             }
             match report.broken {
                 None => {

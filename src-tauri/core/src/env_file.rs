@@ -219,27 +219,34 @@ pub fn read_output(stdout: &str) -> Option<(&str, bool)> {
 /// never written.
 pub fn reads_back_as_asked(old: &str, new: &str, change: &crate::console::EnvChange) -> Result<()> {
     use crate::console::EnvChange;
-    let changes = KeyChanges::between(old, new);
+    use std::collections::BTreeMap;
+    // Other keys as written, not as compose expands them: a key another one refers to
+    // (`${POSTGRES_PASSWORD}` in DATABASE_URL) changes what that one reads as, never
+    // what it is.
+    let written = |text: &str| -> BTreeMap<String, String> {
+        dotenv::parse(text)
+            .into_iter()
+            .map(|found| (found.key, found.written))
+            .collect()
+    };
+    let (mut before, mut after) = (written(old), written(new));
     let key = match change {
         EnvChange::Set { key, .. } | EnvChange::Unset { key } => key.as_str(),
     };
-    let only = |names: &[String]| names.iter().all(|name| name == key);
-    let as_asked = match change {
-        EnvChange::Set { value, .. } => {
-            let read = dotenv::assignments(new)
-                .into_iter()
-                .rev()
-                .find(|(name, _)| name == key)
-                .map(|(_, read)| crate::secret::Secret::new(read));
-            changes.removed.is_empty()
-                && only(&changes.added)
-                && only(&changes.changed)
-                && read.is_some_and(|read| read.expose() == value.expose())
-        }
-        EnvChange::Unset { .. } => {
-            changes.removed == [key] && changes.added.is_empty() && changes.changed.is_empty()
-        }
-    };
+    let had = before.remove(key).is_some();
+    let has = after.remove(key).is_some();
+    let as_asked = before == after
+        && match change {
+            EnvChange::Set { value, .. } => {
+                let read = dotenv::assignments(new)
+                    .into_iter()
+                    .rev()
+                    .find(|(name, _)| name == key)
+                    .map(|(_, read)| crate::secret::Secret::new(read));
+                has && read.is_some_and(|read| read.expose() == value.expose())
+            }
+            EnvChange::Unset { .. } => had && !has,
+        };
     match as_asked {
         true => Ok(()),
         false => Err(Error::BadInput(format!(
@@ -308,6 +315,19 @@ mod tests {
             refused.contains("nothing was written") && !refused.contains("temp"),
             "{refused}"
         );
+        // A key another one refers to can change: the other reads differently, as written
+        // it is the same.
+        let env = "POSTGRES_PASSWORD=old\nDATABASE_URL=postgresql://t:${POSTGRES_PASSWORD}@db/a\n";
+        let rotate = crate::console::EnvChange::Set {
+            key: "POSTGRES_PASSWORD".into(),
+            value: crate::secret::Secret::new("new-fake".into()),
+        };
+        let rotated = set(env, "POSTGRES_PASSWORD", "new-fake").unwrap();
+        assert!(reads_back_as_asked(env, &rotated, &rotate).is_ok());
+        let gone = crate::console::EnvChange::Unset {
+            key: "POSTGRES_PASSWORD".into(),
+        };
+        assert!(reads_back_as_asked(env, &unset(env, "POSTGRES_PASSWORD").unwrap(), &gone).is_ok());
         // A value typed as the key is not repeated.
         let said = set(text, "DB_PASSWORD=Xq7-fake", "v")
             .unwrap_err()

@@ -198,7 +198,7 @@ pub enum Error {
         reason: String,
     },
     /// A report's journal head that the journal (its chain intact) does not hold.
-    #[error("The journal holds no entry with hash {head}, the head the report names: entries were removed from its end, or its chain was rewritten, since the report was made.")]
+    #[error("The journal holds no entry with hash {head}, the head the report names. Either the report was made from another journal, or entries were removed from this one's end, or its chain was rewritten, since the report was made.")]
     JournalMissing { head: String },
     #[error("Could not use {path}: {cause}")]
     Storage { path: String, cause: String },

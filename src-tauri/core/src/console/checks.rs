@@ -191,11 +191,20 @@ impl Console {
     /// head) is: a journal cut short before it, or its chain rebuilt, does not hold it,
     /// which the chain alone cannot show (its last entries gone, it still holds).
     pub fn verify_journal_reaches(&self, head: &str) -> Result<(ChainReport, Option<i64>)> {
+        // As the journal writes hashes: lower-case hex, 64 digits. Checked before the
+        // journal is opened, so a bad one changes nothing.
+        let head = head.trim().to_ascii_lowercase();
+        if head.len() != 64 || !head.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::BadInput(format!(
+                "{} is not a journal head: a report's journal_head is 64 hexadecimal digits.",
+                crate::input::shown(&head)
+            )));
+        }
         let journal = self.journal()?;
         let report = journal.verify()?;
-        let at = match head.trim() == crate::journal::chain::GENESIS {
+        let at = match head == crate::journal::chain::GENESIS {
             true => Some(0), // before the first entry: nothing to miss
-            false => journal.seq_of_hash(head.trim())?,
+            false => journal.seq_of_hash(&head)?,
         };
         Ok((report, at))
     }

@@ -154,6 +154,12 @@ impl Console {
                 RunOutcome::Exited,
             )),
         )?;
+        if output.exit_code == Some(3) && output.stderr.contains("under way") {
+            return Err(Error::Busy {
+                target: target.to_string(),
+                running: format!("another save of {} (on the host)", policy.env_file),
+            });
+        }
         if output.exit_code == Some(3) {
             return Err(Error::BadInput(format!(
                 "{} changed on the host since it was read, so nothing was written: read it again and redo the change.",

@@ -169,7 +169,7 @@ impl Console {
             .find(|e| e.sha256 == sha256)
             .ok_or_else(|| {
                 Error::BadInput(format!(
-                    "{} is in no export record of this journal: it was exported elsewhere, or it changed since. Co-sign it where it was exported, or sign it with your own key: ssh-keygen -Y sign -n shipshape-report -f KEY FILE (the signature checks the same way).",
+                    "{} is in no export record of this journal: it was exported elsewhere, or it changed since. Co-sign it where it was exported, or sign it with your own key beside the operator's signature, never over it: ssh-keygen -Y sign -n shipshape-report -f KEY < FILE > FILE.YOURNAME.sig (it checks the same way).",
                     crate::input::shown(&path.to_string_lossy())
                 ))
             })?;
