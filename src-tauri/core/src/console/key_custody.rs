@@ -258,10 +258,10 @@ mod tests {
             Some(expected.as_str())
         );
 
-        // An encrypted PEM file's public half is beside it; a file that is no key says
-        // nothing.
+        // A file that cannot be read as a key (as an encrypted PEM one cannot, without
+        // its passphrase) says nothing, until its public half is beside it.
         let pem = dir.path().join("pem");
-        std::fs::write(&pem, "-----BEGIN RSA PRIVATE KEY-----\nnot read\n").unwrap();
+        std::fs::write(&pem, "not a key that can be read\n").unwrap();
         assert_eq!(file_fingerprint(&pem), None);
         let public = key.public_key().to_openssh().unwrap();
         std::fs::write(dir.path().join("pem.pub"), format!("{public} me@laptop\n")).unwrap();
