@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use shipshape_core::checklist::{CheckItem, CheckStatus};
-use shipshape_core::history::RunOutcome;
+use shipshape_core::history::{RecordKind, RunOutcome};
 use shipshape_core::terminal::printable;
 use shipshape_core::{Console, Error};
 
@@ -253,15 +253,12 @@ pub async fn history(console: &Console, args: HistoryArgs) -> Result<(), Error> 
                 crate::print_json(&records);
                 return Ok(());
             }
+            // Each report made from a verification, under its line, as the window shows.
+            let exports = console.report_exports()?;
             for r in records {
-                let end = match (r.outcome, r.exit_code) {
-                    (RunOutcome::Exited, Some(code)) => format!("exit {code}"),
-                    (RunOutcome::Exited, None) => "exit -".into(),
-                    (RunOutcome::Cancelled, _) => "cancelled".into(),
-                    (RunOutcome::TimedOut, _) => "timed out".into(),
-                    (RunOutcome::Interrupted, _) => "interrupted".into(),
-                    (RunOutcome::NotStarted, _) => "not started".into(),
-                    (RunOutcome::Running, _) => "running".into(),
+                let end = match (r.kind, r.outcome, r.exit_code) {
+                    (RecordKind::Event, _, _) => "recorded".into(),
+                    (_, outcome, code) => ended(outcome, code),
                 };
                 let line = format!(
                     "{}\t{}\t{}\t{}\t{}\t{}\t{}",
@@ -269,9 +266,38 @@ pub async fn history(console: &Console, args: HistoryArgs) -> Result<(), Error> 
                 );
                 // A title or command can hold a commit message or a line break.
                 println!("{}", printable(&line.replace('\n', " ")));
+                for x in exports.iter().filter(|x| x.record_id == r.id) {
+                    let mut said = format!(
+                        "  report {}: {} ({}, by {})",
+                        x.format.extension(),
+                        x.path,
+                        x.exported_at,
+                        x.exported_by.user
+                    );
+                    if let Some(signature) = &x.signature {
+                        said.push_str(&format!(", signed: {signature}"));
+                    }
+                    for c in &x.cosigners {
+                        said.push_str(&format!(", co-signed by {} ({})", c.user, c.fingerprint));
+                    }
+                    println!("{}", printable(&said.replace('\n', " ")));
+                }
             }
             Ok(())
         }
+    }
+}
+
+/// How a run ended, in a word or two.
+fn ended(outcome: RunOutcome, exit_code: Option<i64>) -> String {
+    match (outcome, exit_code) {
+        (RunOutcome::Exited, Some(code)) => format!("exit {code}"),
+        (RunOutcome::Exited, None) => "exit -".into(),
+        (RunOutcome::Cancelled, _) => "cancelled".into(),
+        (RunOutcome::TimedOut, _) => "timed out".into(),
+        (RunOutcome::Interrupted, _) => "interrupted".into(),
+        (RunOutcome::NotStarted, _) => "not started".into(),
+        (RunOutcome::Running, _) => "running".into(),
     }
 }
 

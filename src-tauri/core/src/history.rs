@@ -44,6 +44,9 @@ pub enum RecordKind {
     Operation,
     Verification,
     Deploy,
+    /// Recorded, with no run of its own: a deploy review and its approval, the host's
+    /// lock broken, a target renamed.
+    Event,
 }
 
 /// How a run ended, as the history, the console and the CLI report it.

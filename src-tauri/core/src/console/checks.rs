@@ -121,9 +121,25 @@ impl Console {
     pub async fn rerun_check(&self, checklist: &str, item: CheckId) -> Result<Checklist> {
         let journal = self.journal()?;
         let mut recorded = journal.checklist(checklist)?;
-        let (target, policy) = self.target_and_policy(&recorded.target.name)?;
+        let name = journal.target_now(checklist, &recorded.target.name)?;
+        let (target, policy) = self.target_and_policy(&name)?;
+        let then = &recorded.target;
+        let points_at = (&target.host, target.port, &target.user, &target.project_dir);
+        if points_at != (&then.host, then.port, &then.user, &then.project_dir) {
+            return Err(Error::BadInput(format!(
+                "This verification checked {}@{}:{} in {}, and {name} now points elsewhere: one checklist never mixes two places. Run the whole verification again.",
+                then.user, then.host, then.port, then.project_dir
+            )));
+        }
         let connection = self.connect(&target.name).await?;
-        let (items, _) = checks::run(
+        if connection.host_key() != then.host_key {
+            return Err(Error::BadInput(format!(
+                "The host answered with key {}, not {} that this verification checked: one checklist never mixes two hosts. Run the whole verification again.",
+                connection.host_key(),
+                then.host_key
+            )));
+        }
+        let (items, deployed) = checks::run(
             connection.clone(),
             &[item],
             &policy,
@@ -131,6 +147,19 @@ impl Console {
             |_| {},
         )
         .await?;
+        // A service started or stopped since is what a re-run is for; one running
+        // another image, or another commit, is another deploy.
+        let moved = deployed.images.iter().any(|now| {
+            recorded
+                .images
+                .iter()
+                .any(|then| then.service == now.service && then.id != now.id)
+        });
+        if deployed.git_commit != recorded.git_commit || moved {
+            return Err(Error::BadInput(format!(
+                "{name} changed since this verification (its commit or its services' images are not the ones it recorded), so a new result would not belong under its header. Run the whole verification again."
+            )));
+        }
         let new = items
             .into_iter()
             .next()
@@ -162,10 +191,11 @@ impl Console {
         }
         let journal = self.journal()?;
         let mut recorded = journal.checklist(checklist)?;
+        let name = journal.target_now(checklist, &recorded.target.name)?;
         let change = ChecklistChange {
             checklist: checklist.to_string(),
             item,
-            by: self.actor(&recorded.target.name),
+            by: self.actor(&name),
             at: now(),
             change,
         };

@@ -5,6 +5,7 @@ use ts_rs::TS;
 
 use super::Console;
 use crate::error::{Error, Result};
+use crate::journal::Entry;
 use crate::keys;
 use crate::operations::Operation;
 use crate::policy::Policy;
@@ -92,7 +93,19 @@ impl Console {
         }
         let name = target.name.clone();
         match renamed_from {
-            Some(old) => target::rename(self.settings.as_ref(), old, target)?,
+            Some(old) => {
+                target::rename(self.settings.as_ref(), old, target)?;
+                // Its snapshots and verifications are found under the new name by this.
+                self.journal()?.append(
+                    &crate::history::new_record_id("rename"),
+                    &Entry::TargetRenamed {
+                        from: old.to_string(),
+                        to: name.clone(),
+                        operator: crate::history::operator(),
+                        at: crate::history::now(),
+                    },
+                )?;
+            }
             None => target::save(self.settings.as_ref(), target)?,
         }
         self.targets()?

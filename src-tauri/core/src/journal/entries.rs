@@ -23,16 +23,23 @@ pub enum Entry {
     VerificationEnded(Checklist),
     ChecklistChanged(ChecklistChange),
     /// A run that ended in an error before it could finish: it may have begun on the host.
+    /// `at` (absent in entries of earlier versions) is when it ended, as in the others.
     Aborted {
         reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<String>,
     },
     /// A run that never reached the host: it could not connect, so nothing ran there.
     NotStarted {
         reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<String>,
     },
     /// A run the operator stopped before it ended.
     Cancelled {
         reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<String>,
     },
     /// A report file made from a verification.
     ReportExported(ReportExport),
@@ -49,12 +56,22 @@ pub enum Entry {
     DeployStep(StepRecord),
     /// ...and the whole of it once it ends.
     DeployEnded(Box<DeployRecord>),
-    /// The host's deploy lock broken deliberately, and why.
+    /// The host's deploy lock broken deliberately, and why (`at` is absent in entries of
+    /// earlier versions).
     LockBroken {
         target: String,
         operator: String,
         reason: String,
         holder: Option<LockHolder>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<String>,
+    },
+    /// A target renamed: entries before it name the target `from`, those after `to`.
+    TargetRenamed {
+        from: String,
+        to: String,
+        operator: String,
+        at: String,
     },
     /// What a deploy would change, as a reviewer saw it (its id is the record id)...
     ReviewRecorded(Box<DeployReview>),
@@ -81,6 +98,7 @@ impl Entry {
             Entry::DeployStep(_) => "deploy_step",
             Entry::DeployEnded(_) => "deploy_ended",
             Entry::LockBroken { .. } => "lock_broken",
+            Entry::TargetRenamed { .. } => "target_renamed",
             Entry::ReviewRecorded(_) => "review_recorded",
             Entry::ReviewApproved(_) => "review_approved",
         }
@@ -190,6 +208,33 @@ fn duration_ms(from: &str, to: &str) -> u64 {
     }
 }
 
+/// A history line for something recorded that ran nothing of its own.
+fn event(id: &str, target: &str, operator: &str, at: &str, title: String) -> HistoryRecord {
+    HistoryRecord {
+        id: id.to_string(),
+        kind: RecordKind::Event,
+        target: target.to_string(),
+        operator: operator.to_string(),
+        title,
+        command: String::new(),
+        started_at: at.to_string(),
+        finished_at: at.to_string(),
+        duration_ms: 0,
+        exit_code: Some(0),
+        outcome: RunOutcome::Exited,
+        output_sha256: String::new(),
+        output_bytes: 0,
+    }
+}
+
+/// A run that ended without its own end record takes the time its end was noted.
+fn ended_at(record: &mut HistoryRecord, ended: Option<String>) {
+    if let Some(ended) = ended {
+        record.duration_ms = duration_ms(&record.started_at, &ended);
+        record.finished_at = ended;
+    }
+}
+
 fn unfinished(id: &str, kind: RecordKind, start: &RunStart) -> HistoryRecord {
     let outcome = match start.still_running() {
         true => RunOutcome::Running,
@@ -212,7 +257,8 @@ fn unfinished(id: &str, kind: RecordKind, start: &RunStart) -> HistoryRecord {
     }
 }
 
-/// One line per run, in the order the runs started.
+/// One line per run, in the order the runs started, and one for each thing recorded that
+/// ran nothing of its own (an approval, a lock broken, a rename) when it was recorded.
 pub fn fold_history(entries: Vec<(String, Entry)>) -> Vec<HistoryRecord> {
     let mut records: Vec<HistoryRecord> = Vec::new();
     let mut at: HashMap<String, usize> = HashMap::new();
@@ -227,6 +273,7 @@ pub fn fold_history(entries: Vec<(String, Entry)>) -> Vec<HistoryRecord> {
         }
     };
     let mut checklists: HashMap<String, Checklist> = HashMap::new();
+    let mut reviews: HashMap<String, Box<DeployReview>> = HashMap::new();
     for (id, entry) in entries {
         match entry {
             Entry::OperationStarted(start) => place(
@@ -248,25 +295,28 @@ pub fn fold_history(entries: Vec<(String, Entry)>) -> Vec<HistoryRecord> {
                 place(&id, verification_record(&checklist), &mut records, &mut at);
                 checklists.insert(id, checklist);
             }
-            Entry::Aborted { reason } => {
+            Entry::Aborted { reason, at: ended } => {
                 if let Some(&i) = at.get(&id) {
                     let record = &mut records[i];
                     record.outcome = RunOutcome::Interrupted;
                     record.title = format!("{} (failed: {reason})", record.title);
+                    ended_at(record, ended);
                 }
             }
-            Entry::NotStarted { reason } => {
+            Entry::NotStarted { reason, at: ended } => {
                 if let Some(&i) = at.get(&id) {
                     let record = &mut records[i];
                     record.outcome = RunOutcome::NotStarted;
                     record.title = format!("{} (not started: {reason})", record.title);
+                    ended_at(record, ended);
                 }
             }
-            Entry::Cancelled { .. } => {
+            Entry::Cancelled { at: ended, .. } => {
                 if let Some(&i) = at.get(&id) {
                     let record = &mut records[i];
                     record.outcome = RunOutcome::Cancelled;
                     record.title = format!("{} (cancelled)", record.title);
+                    ended_at(record, ended);
                 }
             }
             Entry::ReportExported(_) | Entry::ReportCosigned { .. } => {}
@@ -287,7 +337,67 @@ pub fn fold_history(entries: Vec<(String, Entry)>) -> Vec<HistoryRecord> {
             Entry::DeployEnded(deploy) => {
                 place(&id, deploy.history_record(), &mut records, &mut at)
             }
-            Entry::LockBroken { .. } | Entry::ReviewRecorded(_) | Entry::ReviewApproved(_) => {}
+            Entry::LockBroken {
+                target,
+                operator,
+                reason,
+                holder,
+                at: when,
+            } => {
+                let held_by = holder.map_or("nobody known".into(), |h| h.describe());
+                let title = format!("Deploy lock broken (held by {held_by}): {reason}");
+                let when = when.unwrap_or_default();
+                place(
+                    &id,
+                    event(&id, &target, &operator, &when, title),
+                    &mut records,
+                    &mut at,
+                );
+            }
+            Entry::TargetRenamed {
+                from,
+                to,
+                operator,
+                at: when,
+            } => {
+                let title = format!("Target {from} renamed {to}");
+                place(
+                    &id,
+                    event(&id, &to, &operator, &when, title),
+                    &mut records,
+                    &mut at,
+                );
+            }
+            // A review is recorded each time one is looked at: only an approved one is a
+            // line of the history.
+            Entry::ReviewRecorded(review) => {
+                reviews.insert(id, review);
+            }
+            Entry::ReviewApproved(approval) => {
+                let Some(review) = reviews.get(&id) else {
+                    continue;
+                };
+                let moved = review.images.iter().filter(|i| i.changes).count();
+                let migrations = match approval.migrations.is_empty() {
+                    true => String::new(),
+                    false => format!(", to run {}", approval.migrations.join(", ")),
+                };
+                let title = format!(
+                    "Deploy review approved by {} ({}){migrations}: {} commit(s), {} file(s), {moved} image(s) move",
+                    approval.reviewer,
+                    approval.key_fingerprint,
+                    review.commits.len(),
+                    review.files.len()
+                );
+                let record = event(
+                    &id,
+                    &review.target,
+                    &approval.user,
+                    &approval.approved_at,
+                    title,
+                );
+                place(&id, record, &mut records, &mut at);
+            }
             Entry::ChecklistChanged(change) => {
                 if let Some(checklist) = checklists.get_mut(&id) {
                     checklist.apply(&change);

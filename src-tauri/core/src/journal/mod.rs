@@ -8,6 +8,7 @@
 
 pub mod chain;
 mod entries;
+mod lineage;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -21,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::history::HistoryRecord;
 pub use chain::{BrokenEntry, ChainReport};
 pub use entries::{Entry, RunStart};
+pub use lineage::Lineages;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS entries (
@@ -246,21 +248,42 @@ impl Journal {
     /// the error back (or the journal's own, if it could not be written).
     pub fn aborted(&self, record_id: &str, error: Error) -> Error {
         let reason = error.to_string();
-        self.ended_in(record_id, Entry::Aborted { reason }, error)
+        self.ended_in(
+            record_id,
+            Entry::Aborted {
+                reason,
+                at: Some(crate::history::now()),
+            },
+            error,
+        )
     }
 
     /// Records that run `record_id` never reached the host because of `error` (it could
     /// not connect), and hands the error back like [`Journal::aborted`].
     pub fn not_started(&self, record_id: &str, error: Error) -> Error {
         let reason = error.to_string();
-        self.ended_in(record_id, Entry::NotStarted { reason }, error)
+        self.ended_in(
+            record_id,
+            Entry::NotStarted {
+                reason,
+                at: Some(crate::history::now()),
+            },
+            error,
+        )
     }
 
     /// Records that the operator stopped run `record_id` before it ended, and hands the
     /// error back like [`Journal::aborted`].
     pub fn cancelled(&self, record_id: &str, error: Error) -> Error {
         let reason = error.to_string();
-        self.ended_in(record_id, Entry::Cancelled { reason }, error)
+        self.ended_in(
+            record_id,
+            Entry::Cancelled {
+                reason,
+                at: Some(crate::history::now()),
+            },
+            error,
+        )
     }
 
     fn ended_in(&self, record_id: &str, entry: Entry, error: Error) -> Error {
@@ -270,20 +293,78 @@ impl Journal {
         }
     }
 
-    /// The newest finished verification of `target`, if any.
+    /// The newest finished verification of `target`, under whichever name it had.
     pub fn latest_checklist(&self, target: &str) -> Result<Option<Checklist>> {
-        let id = {
-            let db = self.db.lock().expect("journal lock");
-            db.query_row(
-                "SELECT record_id FROM entries WHERE kind = 'verification_ended'
-                 AND json_extract(body, '$.target.name') = ?1 ORDER BY seq DESC LIMIT 1",
-                [target],
-                |row| row.get::<_, String>(0),
-            )
-            .optional()
-            .map_err(|e| self.fail(e))?
-        };
+        let mut lineages = Lineages::default();
+        let mut newest = std::collections::HashMap::new();
+        for named in self.verifications_and_renames()? {
+            match named {
+                Named::Renamed { from, to } => lineages.renamed(&from, &to),
+                Named::Verification { id, target } => {
+                    newest.insert(lineages.of(&target), id);
+                }
+            }
+        }
+        let id = newest.remove(&lineages.of(target));
         id.map(|id| self.checklist(&id)).transpose()
+    }
+
+    /// The name the target of verification `id` goes by now, if it still has one
+    /// (`then`, the name the verification gives, unless it was renamed since).
+    pub fn target_now(&self, id: &str, then: &str) -> Result<String> {
+        let mut lineages = Lineages::default();
+        let mut of_it = None;
+        for named in self.verifications_and_renames()? {
+            match named {
+                Named::Renamed { from, to } => lineages.renamed(&from, &to),
+                Named::Verification { id: found, target } if found == id => {
+                    of_it = Some(lineages.of(&target))
+                }
+                Named::Verification { .. } => {}
+            }
+        }
+        let now = of_it.and_then(|lineage| lineages.name_of(lineage));
+        Ok(now.unwrap_or(then).to_string())
+    }
+
+    /// Each finished verification and each rename, oldest first, by their names alone
+    /// (a checklist's body is read only once one is chosen).
+    fn verifications_and_renames(&self) -> Result<Vec<Named>> {
+        let db = self.db.lock().expect("journal lock");
+        let mut statement = db
+            .prepare(
+                "SELECT record_id, kind, json_extract(body, '$.target.name'),
+                 json_extract(body, '$.from'), json_extract(body, '$.to') FROM entries
+                 WHERE kind IN ('verification_ended', 'target_renamed') ORDER BY seq",
+            )
+            .map_err(|e| self.fail(e))?;
+        let rows = statement
+            .query_map([], |row| {
+                let text = |i: usize| row.get::<_, Option<String>>(i);
+                Ok(
+                    match (
+                        row.get::<_, String>(1)?.as_str(),
+                        text(2)?,
+                        text(3)?,
+                        text(4)?,
+                    ) {
+                        ("target_renamed", _, Some(from), Some(to)) => {
+                            Some(Named::Renamed { from, to })
+                        }
+                        ("verification_ended", Some(target), _, _) => Some(Named::Verification {
+                            id: row.get(0)?,
+                            target,
+                        }),
+                        _ => None,
+                    },
+                )
+            })
+            .map_err(|e| self.fail(e))?;
+        let mut found = Vec::new();
+        for row in rows {
+            found.extend(row.map_err(|e| self.fail(e))?);
+        }
+        Ok(found)
     }
 
     /// A recorded deploy review, with its approval if a reviewer gave one.
@@ -374,6 +455,12 @@ fn last_hash(db: &Connection) -> rusqlite::Result<String> {
         )
         .optional()?
         .unwrap_or_else(|| chain::GENESIS.to_string()))
+}
+
+/// An entry that names a target, as `latest_checklist` walks them.
+enum Named {
+    Renamed { from: String, to: String },
+    Verification { id: String, target: String },
 }
 
 fn append_in(db: &Connection, record_id: &str, kind: &str, body: &str) -> rusqlite::Result<String> {
@@ -478,6 +565,43 @@ mod tests {
         let report = journal.verify().unwrap();
         assert_eq!((report.entries, report.broken), (6, None));
         assert_eq!(report.head, journal.head().unwrap());
+    }
+
+    #[test]
+    fn a_run_ended_by_an_error_or_a_stop_reads_back_with_its_end_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(&dir.path().join("j.sqlite3"), None).unwrap();
+        let mut start = RunStart::now("prod", "Verify", "verify");
+        start.started_at = "2026-11-26T05:00:00.000Z".into();
+        for id in ["v-1", "v-2", "v-3", "v-old"] {
+            journal
+                .append(id, &Entry::VerificationStarted(start.clone()))
+                .unwrap();
+        }
+        let _ = journal.aborted("v-1", Error::Protocol("lost".into()));
+        let _ = journal.not_started("v-2", Error::Protocol("refused".into()));
+        let _ = journal.cancelled("v-3", Error::Protocol("stopped".into()));
+        // As an earlier version wrote it: no `at`.
+        let old = r#"{"entry":"cancelled","reason":"stopped"}"#;
+        let old: Entry = serde_json::from_str(old).unwrap();
+        journal.append("v-old", &old).unwrap();
+
+        let history = journal.history().unwrap();
+        let ended: Vec<(RunOutcome, bool)> = history
+            .iter()
+            .map(|r| (r.outcome, r.finished_at.is_empty()))
+            .collect();
+        assert_eq!(
+            ended,
+            [
+                (RunOutcome::Interrupted, false),
+                (RunOutcome::NotStarted, false),
+                (RunOutcome::Cancelled, false),
+                (RunOutcome::Cancelled, true),
+            ]
+        );
+        assert!(history[2].duration_ms > 0, "{:?}", history[2]);
+        assert_eq!(journal.verify().unwrap().broken, None);
     }
 
     #[test]

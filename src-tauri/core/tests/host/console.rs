@@ -44,6 +44,20 @@ pub fn console(
     policy: Option<&str>,
 ) -> Arc<Console> {
     let settings = JsonFileSettings::open(dir.join("settings.json")).unwrap();
+    // The key `k` as the settings list it (the loader below hands it over).
+    let public = host.client_key.public_key();
+    let key = shipshape_core::keys::KeyInfo {
+        name: "k".into(),
+        algorithm: public.algorithm().to_string(),
+        fingerprint: public.fingerprint(russh::keys::HashAlg::Sha256).to_string(),
+        comment: String::new(),
+        created_at: "2026-12-05T00:00:00Z".into(),
+        public_key: public.to_openssh().unwrap(),
+    };
+    use shipshape_core::settings::Settings;
+    settings
+        .set("keys", serde_json::to_value([key]).unwrap())
+        .unwrap();
     let mut pins = KnownHosts::load(dir.join("known_hosts")).unwrap();
     for (name, port, fingerprint) in targets {
         let mut target = Target::new(name, "127.0.0.1", Some("k"));

@@ -78,6 +78,7 @@ impl Console {
                 operator: operator(),
                 reason: reason.to_string(),
                 holder: before.holder.clone(),
+                at: Some(crate::history::now()),
             },
         )?;
         let breaker = LockHolder::new(operator(), connection.client_key(), reason, "-");

@@ -10,29 +10,37 @@ use crate::console::Console;
 use crate::deploy::snapshot;
 use crate::deploy::{DeployKind, Snapshot, StepId};
 use crate::error::{Error, Result};
-use crate::journal::Entry;
+use crate::journal::{Entry, Lineages};
 use crate::operations::Operation;
 
 impl Console {
-    /// Every snapshot taken for `target`, oldest first, with the deploy whose step
-    /// recorded it (a resumed deploy records the snapshot it kept, under its own id).
+    /// Every snapshot taken for `target`, oldest first, under whichever name it had, with
+    /// the deploy whose step recorded it (a resumed deploy records the snapshot it kept,
+    /// under its own id).
     pub(super) fn recorded_snapshots(&self, target: &str) -> Result<Vec<(String, Snapshot)>> {
-        let mut of_target = std::collections::HashSet::new();
+        let mut lineages = Lineages::default();
+        let mut deploys = std::collections::HashMap::new();
         let mut found = Vec::new();
         for (id, entry) in self.journal()?.entries()? {
             match entry {
-                Entry::DeployStarted(start) if start.target == target => {
-                    of_target.insert(id);
+                Entry::TargetRenamed { from, to, .. } => lineages.renamed(&from, &to),
+                Entry::DeployStarted(start) => {
+                    deploys.insert(id, lineages.of(&start.target));
                 }
-                Entry::DeployStep(step) if of_target.contains(&id) => {
-                    if let Some(snapshot) = step.snapshot {
-                        found.push((id, snapshot));
+                Entry::DeployStep(step) => {
+                    if let (Some(&lineage), Some(snapshot)) = (deploys.get(&id), step.snapshot) {
+                        found.push((lineage, id, snapshot));
                     }
                 }
                 _ => {}
             }
         }
-        Ok(found)
+        let ours = lineages.of(target);
+        Ok(found
+            .into_iter()
+            .filter(|(lineage, ..)| *lineage == ours)
+            .map(|(_, id, snapshot)| (id, snapshot))
+            .collect())
     }
 
     /// Every snapshot a rollback of `target` can return to, newest first.
@@ -146,6 +154,8 @@ impl Console {
                     Ok(done)
                 }
             };
+            // The env file may be the snapshot's now: a follow reads it before `up`.
+            self.session(target).env_written.send_modify(|n| *n += 1);
             run.end(began, done).await?;
             self.forget_facts(target);
             run.operation_step(
