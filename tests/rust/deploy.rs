@@ -243,6 +243,17 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
         .trim()
         .to_string();
     approve(&review_id);
+    // What runs on the database is part of what was approved: none, here.
+    let migrating = deploy_under(
+        &review_id,
+        &["--migrate", "apply_migration_backfill_prices.py"],
+    );
+    let said = text(&migrating.stderr);
+    assert_eq!(migrating.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("approved to run none as migrations"),
+        "{said}"
+    );
 
     // Reports go beside the data folder, never in it: Shipshape refuses that.
     let reports = tempfile::tempdir().unwrap();

@@ -104,24 +104,37 @@ fn warn_if_interrupted(console: &Console, name: &str) -> Result<(), Error> {
             r.kind == RecordKind::Deploy && r.target == name && r.outcome != RunOutcome::NotStarted
         });
     if let Some(last) = last.filter(|r| r.outcome == RunOutcome::Interrupted) {
+        let resume = match console.can_resume(name, &last.id) {
+            true => format!(
+                ", or resume it (shipshape deploy \"{name}\" --resume {})",
+                last.id
+            ),
+            false => String::new(),
+        };
         eprintln!(
             "The last deploy of {name} ({}) was interrupted: {}.\n\
-             Verify it (shipshape verify \"{name}\"), roll it back (shipshape rollback \"{name}\" --reason TEXT), \
-             or resume it (shipshape deploy \"{name}\" --resume {}); the host's lock was freed when its connection closed (shipshape lock status \"{name}\").",
-            last.id, last.title, last.id
+             Verify it (shipshape verify \"{name}\") or roll it back (shipshape rollback \"{name}\" --reason TEXT){resume}; \
+             the host's lock was freed when its connection closed (shipshape lock status \"{name}\").",
+            last.id, last.title
         );
     }
     Ok(())
 }
 
-fn say_how_it_ended(run: &DeployRun) {
+fn say_how_it_ended(console: &Console, run: &DeployRun) {
     let record = &run.record;
+    let (target, id) = (&record.target, &record.id);
+    // Offered only where it can go on: a deploy that took its snapshot.
+    let resume = match console.can_resume(target, id) {
+        true => format!("; resume it with `shipshape deploy \"{target}\" --resume {id}`"),
+        false => String::new(),
+    };
     match record.outcome {
-        DeployOutcome::Succeeded => eprintln!("{}: done (record {}).", record.target, record.id),
-        DeployOutcome::Failed => eprintln!("{}: failed (record {}).", record.target, record.id),
-        DeployOutcome::Stopped => eprintln!(
-            "{}: stopped as asked (record {}); resume it with `shipshape deploy \"{}\" --resume {}`.",
-            record.target, record.id, record.target, record.id
+        DeployOutcome::Succeeded => eprintln!("{target}: done (record {id})."),
+        DeployOutcome::Failed => eprintln!("{target}: failed (record {id})."),
+        DeployOutcome::Stopped => eprintln!("{target}: stopped as asked (record {id}){resume}."),
+        DeployOutcome::Interrupted => eprintln!(
+            "{target}: interrupted, its connection lost (record {id}); what the host is in now is not known: verify it (shipshape verify \"{target}\"){resume}, or roll it back."
         ),
     }
 }
@@ -184,7 +197,7 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
             }
         }
     };
-    say_how_it_ended(&run);
+    say_how_it_ended(console, &run);
     match (&report, &run.record.checklist) {
         (Some(path), Some(checklist)) => {
             let export =
@@ -243,7 +256,7 @@ pub async fn rollback(console: &Console, args: RollbackArgs) -> Result<(), Error
     let run = console
         .rollback(&args.name, args.to.as_deref(), &args.reason, print_event)
         .await?;
-    say_how_it_ended(&run);
+    say_how_it_ended(console, &run);
     match run.error {
         Some(error) => Err(error),
         None => Ok(()),

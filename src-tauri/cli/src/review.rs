@@ -25,6 +25,10 @@ pub struct ApproveArgs {
     /// The reviewer's name, as the report should show it.
     #[arg(long = "as", value_name = "NAME")]
     reviewer: String,
+    /// A migration script the deploy runs (repeat, in order): `deploy --review` then
+    /// runs exactly these.
+    #[arg(long = "migrate", value_name = "SCRIPT")]
+    migrations: Vec<String>,
 }
 
 /// The review for a person: what comes, what changes, what moves.
@@ -91,10 +95,14 @@ pub async fn review(console: &Console, args: ReviewArgs) -> Result<(), Error> {
 
 pub async fn approve(console: &Console, args: ApproveArgs) -> Result<(), Error> {
     let approval = console
-        .approve_review(&args.review, &args.key, &args.reviewer)
+        .approve_review(&args.review, &args.key, &args.reviewer, &args.migrations)
         .await?;
+    let migrations = match approval.migrations.is_empty() {
+        true => "no migration".to_string(),
+        false => format!("the migrations {}", approval.migrations.join(", ")),
+    };
     eprintln!(
-        "Review {} approved by {} with key {} at {}.",
+        "Review {} approved by {} with key {} at {}, to run {migrations}.",
         approval.review, approval.reviewer, approval.key_fingerprint, approval.approved_at
     );
     Ok(())

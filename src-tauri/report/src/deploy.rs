@@ -60,6 +60,10 @@ pub fn part(report: &Report) -> Option<DeployPart> {
                         .last_step_before_unlock()
                         .map_or("its start", |s| s.title.as_str())
                 ),
+                (DeployOutcome::Interrupted, step) => format!(
+                    "Interrupted (the connection was lost) at: {}; what that step did on the host is not known",
+                    step.map_or("its start", |s| s.title.as_str())
+                ),
             },
         ),
         ("Reviewer approval", approval(deploy)),
@@ -199,8 +203,21 @@ pub fn part(report: &Report) -> Option<DeployPart> {
 fn approval(deploy: &DeployRecord) -> String {
     match &deploy.approval {
         Some(a) => format!(
-            "Approved by {} (account {}, key {} \"{}\") at {}; SSHSIG over review digest {}",
-            a.reviewer, a.user, a.key_fingerprint, a.key_name, a.approved_at, a.digest
+            "Approved by {} (account {}, key {} \"{}\") at {}, to run {}; SSHSIG over review digest {}{}",
+            a.reviewer,
+            a.user,
+            a.key_fingerprint,
+            a.key_name,
+            a.approved_at,
+            match a.migrations.is_empty() {
+                true => "no migration".to_string(),
+                false => format!("the migrations {}", a.migrations.join(", ")),
+            },
+            a.digest,
+            match a.migrations.is_empty() {
+                true => "",
+                false => " and those migrations",
+            }
         ),
         None => "None: no reviewer approved this deploy's review".to_string(),
     }

@@ -20,17 +20,19 @@ pub async fn review_deploy(
     Ok(state.console.review_deploy(&target).await?)
 }
 
-/// A reviewer's approval of review `review`, signed with their key `key_name`.
+/// A reviewer's approval of review `review`, signed with their key `key_name`, for a
+/// deploy that runs `migrations` (in order; none for a deploy that runs none).
 #[tauri::command]
 pub async fn approve_review(
     state: State<'_, AppState>,
     review: String,
     key_name: String,
     reviewer: String,
+    migrations: Vec<String>,
 ) -> Result<Approval, ErrorReport> {
     Ok(state
         .console
-        .approve_review(&review, &key_name, &reviewer)
+        .approve_review(&review, &key_name, &reviewer, &migrations)
         .await?)
 }
 
@@ -90,6 +92,13 @@ pub fn deploy_snapshots(
     target: String,
 ) -> Result<Vec<Snapshot>, ErrorReport> {
     Ok(state.console.deploy_snapshots(&target)?)
+}
+
+/// Whether deploy `id` of `target` can be resumed (a deploy cut short after its
+/// snapshot): the screen offers Resume only then.
+#[tauri::command]
+pub fn can_resume(state: State<'_, AppState>, target: String, id: String) -> bool {
+    state.console.can_resume(&target, &id)
 }
 
 /// Whether `target`'s host is locked for a deploy, and by whom.

@@ -328,7 +328,7 @@ output_sha256: string, output_bytes: number, };
 
 export type RunOutcome = "exited" | "cancelled" | "timed_out" | "interrupted" | "not_started" | "running";
 
-export type RecordKind = "operation" | "verification" | "deploy";
+export type RecordKind = "operation" | "verification" | "deploy" | "event";
 
 export type CheckId = "code-deployed" | "images-pulled" | "services-updated" | "services-running" | "env-configured" | "migrations" | "health" | "logs-clean" | "no-reload" | "no-systemd-mix" | "aws-profile-only" | "compose-only";
 
@@ -439,7 +439,7 @@ snapshot: Snapshot | null, };
 
 export type DeployKind = "deploy" | "rollback";
 
-export type DeployOutcome = "succeeded" | "failed" | "stopped";
+export type DeployOutcome = "succeeded" | "failed" | "stopped" | "interrupted";
 
 export type DiffKind = "same" | "removed" | "added" | "changed" | "folded";
 
@@ -500,7 +500,11 @@ digest: string, };
 
 export type Approval = { review: string, digest: string, reviewer: string, user: string, key_name: string, key_fingerprint: string, approved_at: string, 
 /**
- * Armored SSHSIG over `digest`, namespace [`APPROVAL_NAMESPACE`].
+ * The migration scripts a deploy under it runs, in order (none: it runs none).
+ */
+migrations: Array<string>, 
+/**
+ * Armored SSHSIG over [`Approval::signed_text`], namespace [`APPROVAL_NAMESPACE`].
  */
 signature: string, };
 

@@ -124,11 +124,15 @@ export function reviewDeploy(args: { target: string }): Promise<DeployReview> {
   return call<DeployReview>("review_deploy", args);
 }
 
-/** A reviewer's approval of review `review`, signed with their key `keyName`. */
+/**
+ * A reviewer's approval of review `review`, signed with their key `keyName`, for a
+ * deploy that runs `migrations` (in order; none for a deploy that runs none).
+ */
 export function approveReview(args: {
   review: string;
   keyName: string;
   reviewer: string;
+  migrations: string[];
 }): Promise<Approval> {
   return call<Approval>("approve_review", args);
 }
@@ -168,6 +172,14 @@ export function stopDeploy(args: { target: string }): Promise<null> {
 /** The snapshots a rollback of `target` can return to, newest first. */
 export function deploySnapshots(args: { target: string }): Promise<Snapshot[]> {
   return call<Snapshot[]>("deploy_snapshots", args);
+}
+
+/**
+ * Whether deploy `id` of `target` can be resumed (a deploy cut short after its
+ * snapshot): the screen offers Resume only then.
+ */
+export function canResume(args: { target: string; id: string }): Promise<boolean> {
+  return call<boolean>("can_resume", args);
 }
 
 /** Whether `target`'s host is locked for a deploy, and by whom. */

@@ -81,6 +81,9 @@ pub enum DeployOutcome {
     Failed,
     /// The operator stopped it between two steps.
     Stopped,
+    /// Its connection was lost during a step: what that step did on the host is not
+    /// known (a verification tells; a resume or a rollback goes on from there).
+    Interrupted,
 }
 
 /// A whole deploy or rollback, as the journal keeps it and reports show it.
@@ -140,6 +143,11 @@ impl DeployRecord {
                     .map_or("its start", |s| s.title.as_str()),
                 self.message
             ),
+            (DeployOutcome::Interrupted, step) => format!(
+                "{what} interrupted at {}: {}",
+                step.map_or("its start", |s| s.title.as_str()),
+                self.message
+            ),
         };
         HistoryRecord {
             id: self.id.clone(),
@@ -156,10 +164,13 @@ impl DeployRecord {
             exit_code: match self.outcome {
                 DeployOutcome::Succeeded => Some(0),
                 DeployOutcome::Failed => Some(1),
-                DeployOutcome::Stopped => None,
+                DeployOutcome::Stopped | DeployOutcome::Interrupted => None,
             },
+            // An interrupted one reads as any run cut short does, so the next deploy
+            // offers what can be done about it.
             outcome: match self.outcome {
                 DeployOutcome::Stopped => RunOutcome::Cancelled,
+                DeployOutcome::Interrupted => RunOutcome::Interrupted,
                 _ => RunOutcome::Exited,
             },
             output_sha256: String::new(),

@@ -173,7 +173,8 @@ impl DeployReview {
 }
 
 /// A reviewer's approval of a review: their name as they gave it, the local account,
-/// the key that signed, and the signature over the review's digest.
+/// the key that signed, the migrations the deploy may run, and the signature over the
+/// review's digest and those migrations ([`Approval::signed_text`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct Approval {
     pub review: String,
@@ -183,8 +184,22 @@ pub struct Approval {
     pub key_name: String,
     pub key_fingerprint: String,
     pub approved_at: String,
-    /// Armored SSHSIG over `digest`, namespace [`APPROVAL_NAMESPACE`].
+    /// The migration scripts a deploy under it runs, in order (none: it runs none).
+    #[serde(default)]
+    pub migrations: Vec<String>,
+    /// Armored SSHSIG over [`Approval::signed_text`], namespace [`APPROVAL_NAMESPACE`].
     pub signature: String,
+}
+
+impl Approval {
+    /// What the signature covers: the digest, then the migrations if there are any (an
+    /// approval without any signs the digest alone, as those of earlier versions did).
+    pub fn signed_text(digest: &str, migrations: &[String]) -> String {
+        match migrations.is_empty() {
+            true => digest.to_string(),
+            false => format!("{digest}\nmigrations {}", migrations.join(" ")),
+        }
+    }
 }
 
 pub fn compose_at_command(revision: &str, project_dir: &str) -> RemoteCommand {
@@ -283,6 +298,27 @@ pub fn env_key_changes(output: &str, env_file: &str) -> EnvKeyChanges {
         changed: changes.changed,
         note,
     }
+}
+
+/// The repository digests of each local image `references` name, after a pull: one
+/// line each, the reference then its digests (none if there is no such image).
+pub fn pulled_digests_command(references: &[&str]) -> RemoteCommand {
+    let script = r#"for ref in "$@"; do printf '%s ' "$ref"; docker image inspect --format '{{join .RepoDigests " "}}' -- "$ref" 2>/dev/null || echo; done"#;
+    RemoteCommand::new("sh")
+        .args(["-c", script, "shipshape-pulled-digests"])
+        .args(references.iter().copied())
+}
+
+/// [`pulled_digests_command`]'s output by reference.
+pub fn pulled_digests(output: &str) -> BTreeMap<String, Vec<String>> {
+    output
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            let reference = words.next()?.to_string();
+            Some((reference, words.map(str::to_string).collect()))
+        })
+        .collect()
 }
 
 /// Each service's image change from [`images_command`]'s output and the services'

@@ -20,18 +20,22 @@ git rev-parse HEAD || exit
 if [ -e "$2" ]; then cp -- "$2" "$d/env.aws" && chmod 600 "$d/env.aws" && echo 'env saved' || exit; else echo 'env absent'; fi"#;
 
 /// Puts the saved env file back in one rename (a copy beside it first, so a cut
-/// connection leaves the old file or the new one, never half of one), keeping the
-/// current owner's mode 0600; the file it replaces is kept in
-/// `~/.shipshape/env-backups/` first (a secret rotated since the deploy is not lost);
-/// `$1` the deploy id, `$2` the env file.
+/// connection leaves the old file or the new one, never half of one), through a
+/// symlink to the file it names and with the mode and owner of the file it replaces,
+/// as the env editor writes it (0600 where there was none); the file it replaces is
+/// kept in `~/.shipshape/env-backups/` first (a secret rotated since the deploy is not
+/// lost); `$1` the deploy id, `$2` the env file.
 const RESTORE_ENV_SCRIPT: &str = r#"saved="$HOME/.shipshape/snapshots/$1/env.aws"
 [ -e "$saved" ] || { echo "no saved $2 in snapshot $1" >&2; exit 1; }
 umask 077
-if [ -e "$2" ]; then
+f=$2; [ -L "$f" ] && { f=$(readlink -f -- "$f") || exit 1; }
+cp -- "$saved" "$f.shipshape-restore" && chmod 600 "$f.shipshape-restore" || exit 1
+if [ -e "$f" ]; then
   kept="$HOME/.shipshape/env-backups/$(date -u +%Y%m%dT%H%M%SZ).before-rollback.env.aws"
-  mkdir -p "$HOME/.shipshape/env-backups" && cp -p -- "$2" "$kept" && chmod 600 "$kept" || exit 1
+  mkdir -p "$HOME/.shipshape/env-backups" && cp -p -- "$f" "$kept" && chmod 600 "$kept" || { rm -f -- "$f.shipshape-restore"; exit 1; }
+  chmod --reference="$f" "$f.shipshape-restore" && { chown --reference="$f" "$f.shipshape-restore" 2>/dev/null || true; }
 fi
-cp -- "$saved" "$2.shipshape-restore" && chmod 600 "$2.shipshape-restore" && mv -f -- "$2.shipshape-restore" "$2""#;
+mv -f -- "$f.shipshape-restore" "$f""#;
 
 /// Whether all a rollback puts back is still on the host, before anything changes:
 /// `$1` the commit, `$2` the snapshot whose env copy is needed (empty: none), then the
@@ -101,16 +105,21 @@ pub fn read_snapshot(
         .lines()
         .any(|l| l.trim() == "env saved")
         .then(|| format!("~/.shipshape/snapshots/{deploy}/env.aws"));
-    let mut images: Vec<ServiceImage> = containers
+    // Stopped services too: their tag moves with the pull as well. A running container
+    // speaks for its service before a stopped one.
+    let mut found: Vec<&Container> = containers
         .iter()
-        .filter(|c| !c.one_off && !c.service.is_empty() && c.state == "running")
+        .filter(|c| !c.one_off && !c.service.is_empty() && !c.image_id.is_empty())
+        .collect();
+    found.sort_by_key(|c| (c.service.as_str(), c.state != "running"));
+    let mut images: Vec<ServiceImage> = found
+        .into_iter()
         .map(|c| ServiceImage {
             service: c.service.clone(),
             tag: c.image_tag.clone(),
             image_id: c.image_id.clone(),
         })
         .collect();
-    images.sort_by(|a, b| a.service.cmp(&b.service));
     images.dedup_by(|a, b| a.service == b.service);
     Some(Snapshot {
         deploy: deploy.to_string(),
@@ -146,7 +155,9 @@ pub fn rollback_commands(
     let mut commands = vec![RemoteCommand::new("git")
         .args(["checkout", "-q", "-B", &policy.branch, &snapshot.git_commit])
         .in_dir(project_dir)];
-    for image in &snapshot.images {
+    // An image named by digest (`repo@sha256:…`) cannot be tagged, and needs no tag:
+    // the snapshot's compose file names that very image.
+    for image in snapshot.images.iter().filter(|i| !i.tag.contains('@')) {
         commands.push(RemoteCommand::new("docker").args(["tag", &image.image_id, &image.tag]));
     }
     if snapshot.env_backup.is_some() {
@@ -178,10 +189,17 @@ mod tests {
             image_id: format!("sha256:{service}"),
             ..Default::default()
         };
+        let mut stale_db = container("db", "exited");
+        stale_db.image_id = "sha256:old-db".into();
+        let mut pinned = container("market-updater-aws", "running");
+        pinned.image_tag = "reg/market@sha256:0123".into();
         let containers = [
+            stale_db,
             container("db", "running"),
             container("backend-aws", "running"),
-            container("old", "exited"),
+            // Stopped, yet the pull moves its tag too: its image is kept.
+            container("frontend-aws", "exited"),
+            pinned,
         ];
         let head = "0123456789abcdef0123456789abcdef01234567";
         let snapshot = read_snapshot(
@@ -192,8 +210,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(snapshot.git_commit, head);
-        assert_eq!(snapshot.images.len(), 2);
-        assert_eq!(snapshot.images[0].service, "backend-aws");
+        let kept: Vec<(&str, &str)> = snapshot
+            .images
+            .iter()
+            .map(|i| (i.service.as_str(), i.image_id.as_str()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("backend-aws", "sha256:backend-aws"),
+                ("db", "sha256:db"),
+                ("frontend-aws", "sha256:frontend-aws"),
+                ("market-updater-aws", "sha256:market-updater-aws"),
+            ]
+        );
         assert!(snapshot.env_backup.is_some());
         assert!(read_snapshot(
             "deploy-1",
@@ -215,10 +245,13 @@ mod tests {
             commands[1],
             "docker tag sha256:backend-aws reg/backend-aws:lab"
         );
+        // Three tags put back; the image pinned by digest needs none.
+        assert_eq!(commands.len(), 5, "{commands:?}");
+        assert!(commands.iter().all(|c| !c.contains("market@sha256")));
         assert!(
-            commands[3].contains("shipshape-restore-env deploy-1 .env.aws"),
+            commands[4].contains("shipshape-restore-env deploy-1 .env.aws"),
             "{}",
-            commands[3]
+            commands[4]
         );
     }
 }

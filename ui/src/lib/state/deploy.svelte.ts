@@ -43,6 +43,9 @@ export class DeployStore {
   /** The target's newest deploy or rollback, if it never ended (the app or its
    *  connection died midway): the screen offers what can be done about it. */
   interrupted = $state<HistoryRecord | null>(null);
+  /** The id of the interrupted or stopped deploy that can be resumed (it took its
+   *  snapshot; a rollback never can): Resume is offered for it alone. */
+  resumable = $state<string | null>(null);
   /** The target's newest deploy or rollback, still running but not from this window
    *  (started before the window was reloaded, or by the CLI): its steps are not shown
    *  here, and it is watched until it ends. */
@@ -75,6 +78,7 @@ export class DeployStore {
     this.lock = null;
     this.error = null;
     this.interrupted = null;
+    this.resumable = null;
     this.elsewhere = null;
     this.snapshots = [];
     await this.refresh();
@@ -102,7 +106,13 @@ export class DeployStore {
       if (session.selected === target) session.lock = lock; // the status strip shows it too
       // A run that never reached the host changed nothing: the one before it tells.
       const last = history.filter((r) => r.kind === "deploy" && r.target === target && r.outcome !== "not_started").at(-1);
-      this.interrupted = last?.outcome === "interrupted" ? last : null;
+      const interrupted = last?.outcome === "interrupted" ? last : null;
+      // Resume is offered with the rest, never a moment after them.
+      const cutShort = interrupted?.id ?? (this.record && this.runTarget === target && this.record.outcome !== "succeeded" ? this.record.id : null);
+      const resumable = cutShort !== null && (await commands.canResume({ target, id: cutShort }));
+      if (this.target !== target || mine !== this.#reads) return;
+      this.resumable = resumable ? cutShort : null;
+      this.interrupted = interrupted;
       this.elsewhere = last?.outcome === "running" && !this.running ? last : null;
       if (this.elsewhere) this.#watchElsewhere(target, this.elsewhere.id);
       if (!this.running && !this.elsewhere) this.stopping = false;
@@ -126,6 +136,20 @@ export class DeployStore {
       const view = { title: event.step.title, running: false, output: "", record: event.step };
       this.steps = i < 0 ? [...this.steps, view] : this.steps.map((s, j) => (j === i ? view : s));
       this.announcement = `${event.step.title}: ${event.step.status}.`;
+      // The run holds the host's lock now: the header and the status strip say so.
+      if (event.step.step === "lock" && event.step.status === "done") void this.#readLock();
+    }
+  }
+
+  async #readLock() {
+    const target = this.runTarget;
+    if (target === null) return;
+    try {
+      const lock = await commands.lockStatus({ target });
+      if (this.target === target) this.lock = lock;
+      if (session.selected === target) session.lock = lock;
+    } catch {
+      // The run's own steps say how it goes; the lock is read again when it ends.
     }
   }
 
@@ -162,7 +186,8 @@ export class DeployStore {
     if (review === null) return false;
     this.error = null;
     try {
-      const approval = await commands.approveReview({ review: review.id, keyName, reviewer });
+      // The window runs no migration in a deploy, so it approves none.
+      const approval = await commands.approveReview({ review: review.id, keyName, reviewer, migrations: [] });
       if (this.review?.id === review.id) this.approval = approval;
       return true;
     } catch (e) {

@@ -18,7 +18,7 @@ const reviewWith = (id: string, digest: string): DeployReview => ({
 });
 const approval: Approval = {
   review: "review-1", digest: "d1", reviewer: "Rita", user: "rita", key_name: "rita",
-  key_fingerprint: "SHA256:x", approved_at: "t", signature: "-----BEGIN SSH SIGNATURE-----",
+  key_fingerprint: "SHA256:x", approved_at: "t", migrations: [], signature: "-----BEGIN SSH SIGNATURE-----",
 };
 const free: LockStatus = { held: false, holder: null };
 const step = (title: string, status: StepRecord["status"]): StepRecord => ({
@@ -99,6 +99,29 @@ describe("the deploy store", () => {
   });
 });
 
+describe("the host's lock during a run", () => {
+  it("reads as held by the run once its lock step is done", async () => {
+    const store = new DeployStore();
+    await store.useTarget("a");
+    expect(store.lock?.held).toBe(false);
+    const held: LockStatus = { held: true, holder: null };
+    mockIPC((command, args) => {
+      calls.push(command);
+      if (command === "lock_status") return held;
+      if (command === "deploy") {
+        onEvent = (args as { onEvent: Channel<DeployEvent> }).onEvent;
+        return new Promise<DeployResult>((resolve) => (finish = resolve));
+      }
+    });
+    void store.deploy("m", []);
+    await settle();
+    push(onEvent!, 0, { kind: "step_ended", step: { ...step("Lock the host for this deploy", "done"), step: "lock" } });
+    await settle();
+    await settle();
+    expect(store.lock?.held).toBe(true);
+  });
+});
+
 describe("a run while another target is chosen", () => {
   it("goes on, ends as itself, and is stopped on its own target", async () => {
     const store = new DeployStore();
@@ -170,24 +193,31 @@ describe("the screen shown again", () => {
 });
 
 describe("an interrupted deploy", () => {
-  it("is offered on the screen when the target's newest deploy never ended", async () => {
+  it("is offered on the screen when the target's newest deploy never ended, and Resume only where it can go on", async () => {
     const run = (id: string, target: string, outcome: "exited" | "interrupted" | "not_started") => ({
       id, kind: "deploy" as const, target, operator: "ops", title: `Deploy ${target}: m (last step: Pull the images)`,
       command: "guided", started_at: "t", finished_at: "", duration_ms: 0, exit_code: null, outcome,
       output_sha256: "", output_bytes: 0,
     });
-    mockIPC((command) => {
+    mockIPC((command, args) => {
       if (command === "review_deploy") return review;
       if (command === "lock_status") return free;
       // d4 never reached the host: it hides nothing of d2.
-      if (command === "history") return [run("d1", "a", "exited"), run("d2", "a", "interrupted"), run("d3", "b", "exited"), run("d4", "a", "not_started")];
+      if (command === "history") return [run("d1", "a", "exited"), run("d2", "a", "interrupted"), run("d3", "b", "exited"), run("d4", "a", "not_started"), run("r5", "c", "interrupted")];
       if (command === "deploy_snapshots") return [];
+      // d2 took its snapshot; r5 is a rollback, which is never resumed.
+      if (command === "can_resume") return (args as { id: string }).id === "d2";
     });
     const store = new DeployStore();
     await store.useTarget("a");
     expect(store.interrupted?.id).toBe("d2");
+    expect(store.resumable).toBe("d2");
     await store.useTarget("b");
     expect(store.interrupted).toBeNull();
+    expect(store.resumable).toBeNull();
+    await store.useTarget("c");
+    expect(store.interrupted?.id).toBe("r5");
+    expect(store.resumable).toBeNull();
   });
 });
 

@@ -1,7 +1,8 @@
 //! The "Never Do" rules: no `--reload`, no systemd beside compose, no profile but
 //! `aws`, no production port served outside compose.
 
-use super::{clip, fail, pass, Outputs, Verdict};
+use super::{clip, fail, pass, verdict, Outputs, Verdict};
+use crate::checklist::CheckStatus;
 use crate::checks::host_state::{self, covers};
 use crate::checks::probe::Probe;
 use crate::policy::{Policy, PROFILE};
@@ -108,7 +109,12 @@ pub fn no_reload(out: &Outputs, policy: &Policy) -> Verdict {
         .iter()
         .find(|c| &c.service == backend && c.state == "running" && !c.one_off);
     match running_backend {
-        None => fail(format!("{backend} is not running, so what serves it cannot be checked.")),
+        // Nothing breaks the rule while nothing runs (a deploy may be what starts it):
+        // a person looks, and the services' own item fails.
+        None => verdict(
+            CheckStatus::Warn,
+            format!("{backend} is not running, so what serves it cannot be checked: start it, then verify again."),
+        ),
         Some(c) if !c.process.contains("gunicorn") && !gunicorn_in_backend => fail(format!(
             "{backend} does not run under Gunicorn: its main process is \"{}\".",
             clip(&c.process, 120)

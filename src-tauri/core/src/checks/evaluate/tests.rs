@@ -136,6 +136,23 @@ fn reload_in_the_compose_config_or_a_process_fails_and_is_quoted() {
 }
 
 #[test]
+fn a_backend_that_is_not_running_breaks_no_rule_but_is_looked_at_and_fails_its_own_item() {
+    let stopped = serde_json::json!([
+        container("backend-aws", "exited", "/usr/local/bin/gunicorn app:app"),
+        container("db", "running", "postgres")
+    ]);
+    let out = outputs(&[(Probe::Containers, ok(&stopped.to_string()))]);
+    let verdict = status(CheckId::NoReload, &out);
+    // A deploy's preflight stops only on a failure: a stopped backend can be deployed.
+    assert_eq!(verdict.status, CheckStatus::Warn, "{}", verdict.note);
+    assert!(verdict.note.contains("not running"), "{}", verdict.note);
+    assert_eq!(
+        status(CheckId::ServicesRunning, &out).status,
+        CheckStatus::Fail
+    );
+}
+
+#[test]
 fn a_processes_probe_that_listed_nothing_is_no_pass() {
     // What mawk left when a process ended between the glob and the read: nothing.
     for probe in [

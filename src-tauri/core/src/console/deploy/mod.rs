@@ -137,20 +137,12 @@ impl Console {
             ));
         }
         crate::input::line("The deploy's message", &request.message)?;
-        for script in &request.migrations {
-            if !crate::operations::is_script_path(script)
-                || !policy.matches_migration(&policy.migration_path(script))
-            {
-                return Err(Error::BadInput(format!(
-                    "{} is not a migration script of the policy ({}).",
-                    crate::input::shown(script),
-                    policy.migration_glob
-                )));
-            }
-        }
+        check_migrations(&policy, &request.migrations)?;
         if let Some(id) = &request.review {
             crate::history::check_record_id("review", id)?;
-            self.journal()?.review(id)?;
+            if let (_, Some(approval)) = self.journal()?.review(id)? {
+                review::unapproved_migrations(id, &approval, &request.migrations)?;
+            }
         }
         match &request.resume {
             Some(id) => {
@@ -159,6 +151,12 @@ impl Console {
             }
             None => Ok(None),
         }
+    }
+
+    /// Whether deploy `id` of `target` can be resumed: a deploy (a rollback never is)
+    /// that did not finish, took its snapshot, and was not followed by another.
+    pub fn can_resume(&self, target: &str, id: &str) -> bool {
+        crate::history::check_record_id("deploy", id).is_ok() && self.resumable(target, id).is_ok()
     }
 
     /// The snapshot of deploy `id`, if it is a deploy of `target` that did not finish
@@ -252,7 +250,7 @@ impl Console {
                     }
                 }
                 let approval = match &request.review {
-                    Some(id) => Some(self.approval_for(id, &review)?),
+                    Some(id) => Some(self.approval_for(id, &review, &request.migrations)?),
                     None => None,
                 };
                 let moved = review.images.iter().filter(|i| i.changes).count();
@@ -289,7 +287,7 @@ impl Console {
         let undo_pull = crate::shell::RemoteCommand::new("git")
             .args(["checkout", "-q", "-B", &policy.branch, &review.head])
             .in_dir(&target_config.project_dir);
-        run.record.review = Some(review);
+        run.record.review = Some(review.clone());
         run.record.approval = approval;
         run.lock_step(
             StepId::Lock,
@@ -318,8 +316,7 @@ impl Console {
             }
         }
         run.pull_reviewed_code(&reviewed, &undo_pull).await?;
-        run.operation_step(StepId::Pull, "Pull the images", Operation::Pull)
-            .await?;
+        run.pull_reviewed_images(&review).await?;
         run.operation_step(
             StepId::Up,
             "Update the services (up -d --remove-orphans)",
@@ -383,6 +380,25 @@ impl Console {
         });
         run.end(began, done).await
     }
+}
+
+/// Refuses a migration that is not a script of the policy's.
+pub(super) fn check_migrations(
+    policy: &crate::policy::Policy,
+    migrations: &[String],
+) -> Result<()> {
+    for script in migrations {
+        if !crate::operations::is_script_path(script)
+            || !policy.matches_migration(&policy.migration_path(script))
+        {
+            return Err(Error::BadInput(format!(
+                "{} is not a migration script of the policy ({}).",
+                crate::input::shown(script),
+                policy.migration_glob
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Whether two names of a commit (a full hash, or one `git rev-parse --short` gave) name

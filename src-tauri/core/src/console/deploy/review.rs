@@ -127,13 +127,15 @@ impl Console {
         Ok(found)
     }
 
-    /// A reviewer approves review `id` with their key from the keyring: a signature over
-    /// its digest, recorded with their name, account, key and the time.
+    /// A reviewer approves review `id` with their key from the keyring, and the
+    /// migrations a deploy under it runs: a signature over its digest and them, recorded
+    /// with their name, account, key and the time.
     pub async fn approve_review(
         &self,
         id: &str,
         key_name: &str,
         reviewer: &str,
+        migrations: &[String],
     ) -> Result<Approval> {
         crate::keys::validate_name(key_name)?;
         let reviewer = reviewer.trim();
@@ -147,6 +149,8 @@ impl Console {
         }
         let journal = self.journal()?;
         let (review, approval) = journal.review(id)?;
+        let (_, policy) = self.target_and_policy(&review.target)?;
+        super::check_migrations(&policy, migrations)?;
         if let Some(approval) = approval {
             return Err(Error::BadInput(format!(
                 "Review {id} was already approved by {} at {}.",
@@ -167,15 +171,25 @@ impl Console {
                 .fingerprint(russh::keys::HashAlg::Sha256)
                 .to_string(),
             approved_at: now(),
-            signature: sign::sign_in(&key, APPROVAL_NAMESPACE, review.digest.as_bytes())?,
+            migrations: migrations.to_vec(),
+            signature: sign::sign_in(
+                &key,
+                APPROVAL_NAMESPACE,
+                Approval::signed_text(&review.digest, migrations).as_bytes(),
+            )?,
         };
         journal.append(id, &Entry::ReviewApproved(approval.clone()))?;
         Ok(approval)
     }
 
     /// The approved review a deploy was asked to run under, checked against what the
-    /// deploy's own review found now.
-    pub(super) fn approval_for(&self, id: &str, found: &DeployReview) -> Result<Approval> {
+    /// deploy's own review found now and the migrations it was asked to run.
+    pub(super) fn approval_for(
+        &self,
+        id: &str,
+        found: &DeployReview,
+        migrations: &[String],
+    ) -> Result<Approval> {
         let (approved, approval) = self.journal()?.review(id)?;
         let approval = approval.ok_or_else(|| {
             Error::BadInput(format!(
@@ -205,7 +219,7 @@ impl Console {
             (true, true) => sign::check_in(
                 &approval.signature,
                 APPROVAL_NAMESPACE,
-                approval.digest.as_bytes(),
+                Approval::signed_text(&approval.digest, &approval.migrations).as_bytes(),
                 &approval.key_fingerprint,
             ),
         };
@@ -214,6 +228,7 @@ impl Console {
                 "Review {id}'s approval does not hold ({why}): the deploy does not go ahead under it. Have the review approved again."
             )));
         }
+        unapproved_migrations(id, &approval, migrations)?;
         if approval.digest != found.digest {
             let what = found.differences(&approved);
             return Err(Error::BadInput(format!(
@@ -223,4 +238,25 @@ impl Console {
         }
         Ok(approval)
     }
+}
+
+/// Refuses a deploy under approval `id` that would run other migrations than the
+/// reviewer approved: what runs on the database is part of what they signed.
+pub(super) fn unapproved_migrations(
+    id: &str,
+    approval: &Approval,
+    migrations: &[String],
+) -> Result<()> {
+    if approval.migrations == migrations {
+        return Ok(());
+    }
+    let list = |m: &[String]| match m.is_empty() {
+        true => "none".to_string(),
+        false => m.join(", "),
+    };
+    Err(Error::BadInput(format!(
+        "Review {id} was approved to run {} as migrations, and this deploy asks for {}: have it approved with the migrations it runs (`shipshape approve {id} --migrate SCRIPT`), or ask for those.",
+        list(&approval.migrations),
+        list(migrations)
+    )))
 }

@@ -13,9 +13,9 @@ use crate::checks;
 use crate::checks::host_state;
 use crate::console::Console;
 use crate::deploy::lock::{self, LockHolder};
-use crate::deploy::snapshot;
+use crate::deploy::{review, snapshot};
 use crate::deploy::{
-    DeployKind, DeployOutcome, DeployRecord, Snapshot, StepId, StepRecord, StepStatus,
+    DeployKind, DeployOutcome, DeployRecord, DeployReview, Snapshot, StepId, StepRecord, StepStatus,
 };
 use crate::error::{Error, Result};
 use crate::history::{new_record_id, now, operator};
@@ -148,7 +148,10 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
             step: Box::new(record),
         });
         let value = result?;
-        match self.console.stop_asked(&self.record.target) {
+        // After the verification, the last step, nothing is left to stop: the run is
+        // finished, and a stop asked meanwhile changes nothing.
+        let finished = matches!(began.step, StepId::Verify | StepId::Unlock);
+        match !finished && self.console.stop_asked(&self.record.target) {
             true => Err(Error::Stopped { after: began.title }),
             false => Ok(value),
         }
@@ -236,6 +239,57 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
         self.end(began, done).await
     }
 
+    /// `pull`, then each image it brought checked against the digest the review showed
+    /// the registry serving (and a reviewer approved): a tag pushed again since would
+    /// otherwise go live unreviewed. A mismatch stops the deploy before `up`, with the
+    /// services still on their old images.
+    pub(super) async fn pull_reviewed_images(&mut self, review: &DeployReview) -> Result<()> {
+        let began = self.begin(StepId::Pull, "Pull the images");
+        let done = match self.operation(Operation::Pull).await {
+            Ok(pulled) if pulled.ok => self.check_pulled(pulled, review).await,
+            other => other,
+        };
+        self.end(began, done).await
+    }
+
+    async fn check_pulled(
+        &mut self,
+        mut pulled: Done<()>,
+        review: &DeployReview,
+    ) -> Result<Done<()>> {
+        let expected: Vec<(&str, &str)> = review
+            .images
+            .iter()
+            .filter_map(|i| Some((i.reference.as_str(), i.registry.as_deref()?)))
+            .collect();
+        if expected.is_empty() {
+            return Ok(pulled);
+        }
+        let references: Vec<&str> = expected.iter().map(|(r, _)| *r).collect();
+        let command = review::pulled_digests_command(&references);
+        let said = self.exec(&command, &mut pulled.commands).await?;
+        let found = review::pulled_digests(&said);
+        let moved: Vec<String> = expected
+            .iter()
+            .filter(|(reference, digest)| {
+                !found
+                    .get(*reference)
+                    .is_some_and(|digests| digests.iter().any(|d| d == digest))
+            })
+            .map(|(reference, digest)| format!("{reference} is not {digest}"))
+            .collect();
+        if moved.is_empty() {
+            pulled.note = "Done: each image is the one the review showed.".into();
+            return Ok(pulled);
+        }
+        pulled.ok = false;
+        pulled.note = format!(
+            "The registry served other images than the review showed ({}), so no service was started on them; the code is on the reviewed commit. Review again, or roll back to return the code to the snapshot.",
+            moved.join("; ")
+        );
+        Ok(pulled)
+    }
+
     /// `git pull origin main`, then the commit it brought checked against `reviewed`,
     /// the one the review showed: origin may have moved since, and a deploy goes ahead
     /// only on what was reviewed (and approved). A pull that brought more is undone
@@ -302,9 +356,22 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
         let mut commands = Vec::new();
         let command = snapshot::snapshot_command(deploy_id, policy, project_dir);
         let out = self.exec(&command, &mut commands).await?;
+        // Every service's image, or no snapshot: one left out would keep the new image
+        // through a rollback. A container gone between listing and reading it (a
+        // one-off ending) spoils one listing; a second is asked for.
         let probe = checks::probe::Probe::Containers.command(policy, project_dir);
-        let listed = self.exec(&probe, &mut commands).await?;
-        let containers = host_state::containers(&listed).unwrap_or_default();
+        let mut containers = None;
+        for _ in 0..2 {
+            let listed = self.exec(&probe, &mut commands).await?;
+            containers = host_state::containers(&listed);
+            if containers.is_some() {
+                break;
+            }
+        }
+        let containers = containers.ok_or_else(|| Error::StepFailed {
+            step: "Recording the snapshot".into(),
+            detail: "the services' containers could not be read twice, so their images are not known and nothing was changed: deploy again in a moment".into(),
+        })?;
         let snapshot =
             snapshot::read_snapshot(deploy_id, &out, &containers, now()).ok_or_else(|| {
                 Error::StepFailed {
@@ -456,6 +523,9 @@ impl Console {
         run.record.outcome = match result {
             Ok(()) => DeployOutcome::Succeeded,
             Err(Error::Stopped { .. }) => DeployOutcome::Stopped,
+            Err(Error::Interrupted { .. } | Error::ConnectionLost { .. }) => {
+                DeployOutcome::Interrupted
+            }
             Err(_) => DeployOutcome::Failed,
         };
         self.journal()?.append(
