@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use shipshape_core::env_file::write_command;
+use shipshape_core::env_file::{write_command, write_input};
 use shipshape_tests::verification::{as_lab_user, Restore, TARGET};
 use shipshape_tests::*;
 
@@ -110,12 +110,12 @@ fn a_save_cut_off_mid_write_leaves_the_old_file() {
     let mut new = old.clone();
     new.extend(format!("SHIPSHAPE_TEST_TOKEN={VALUE}\n").bytes());
     let old_sha = shipshape_core::checklist::sha256_hex(&old);
-    let command = write_command(
-        ".env.aws",
-        &lab.field("project_dir"),
-        &new,
-        Some(&old_sha),
-        "cut.env.aws",
+    let command = write_command(".env.aws", &lab.field("project_dir"), "cut.env.aws");
+    let input = write_input(&new, Some(&old_sha));
+    let input = input.expose().as_bytes();
+    assert!(
+        !command.render().contains(&old_sha),
+        "no hash of the file in `ps`"
     );
     let known_hosts = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(
@@ -150,10 +150,12 @@ fn a_save_cut_off_mid_write_leaves_the_old_file() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut input = ssh.stdin.take().unwrap();
+    let mut stdin = ssh.stdin.take().unwrap();
+    // The header line and half the text.
+    let header = input.len() - new.len();
     let half = new.len() / 2;
-    input.write_all(&new[..half]).unwrap();
-    input.flush().unwrap();
+    stdin.write_all(&input[..header + half]).unwrap();
+    stdin.flush().unwrap();
     // Each write has a temporary file of its own beside the env file.
     let project = lab.project_dir();
     let partial = || {
@@ -181,7 +183,7 @@ fn a_save_cut_off_mid_write_leaves_the_old_file() {
     }
     ssh.kill().unwrap();
     ssh.wait().unwrap();
-    drop(input);
+    drop(stdin);
 
     let deadline = Instant::now() + Duration::from_secs(10);
     while partial().is_some() {

@@ -13,29 +13,36 @@ use crate::dotenv;
 use crate::error::{Error, Result};
 use crate::shell::RemoteCommand;
 
-/// Writes the new env file from standard input. `$1` the file, `$2` the byte count and
-/// `$3` the SHA-256 of the new text, `$4` the SHA-256 of the file as it was read (empty:
-/// it did not exist), `$5` the backup's name. Exit 3: the file changed since it was read.
+/// Writes the new env file from standard input: a first line with the new text's byte
+/// count, its SHA-256 and that of the file as it was read (`-`: it did not exist), then
+/// the text ([`write_input`]); on the input, not the command line, which any login on
+/// the host can read in `ps`. `$1` the file, `$2` the backup's name. Exit 3: the file
+/// changed since it was read.
+/// The newest 20 backups are kept: a secret unset or rotated leaves the host's disk
+/// within 20 saves.
 /// Each write has a temporary file of its own, and from the check that the file is still
 /// the one read to the rename over it, writes take turns (an flock), so two saves at
 /// once (the window and the CLI, two operators) never mix or lose one another.
 const WRITE_SCRIPT: &str = r#"f=$1; umask 077
+read -r size sha was || exit 1
+[ "$was" = - ] && was=
 [ -L "$f" ] && { f=$(readlink -f -- "$f") || exit 1; }
 tmp=$(mktemp "$f.shipshape-XXXXXX") || exit 1
 cat > "$tmp" || { rm -f -- "$tmp"; exit 1; }
 n=$(wc -c < "$tmp")
-if [ "$n" -ne "$2" ] || [ "$(sha256sum < "$tmp" | cut -d ' ' -f 1)" != "$3" ]; then
-  rm -f -- "$tmp"; echo "only $n of $2 bytes of the new $f arrived: the old file is unchanged" >&2; exit 1
+if [ "$n" -ne "$size" ] || [ "$(sha256sum < "$tmp" | cut -d ' ' -f 1)" != "$sha" ]; then
+  rm -f -- "$tmp"; echo "only $n of $size bytes of the new $f arrived: the old file is unchanged" >&2; exit 1
 fi
 mkdir -p "$HOME/.shipshape" && exec 8>>"$HOME/.shipshape/env-write.lock" || { rm -f -- "$tmp"; exit 1; }
 flock -w 10 8 || { rm -f -- "$tmp"; echo "another write of $f is under way: nothing was written" >&2; exit 3; }
 now=; [ -e "$f" ] && now=$(sha256sum < "$f" | cut -d ' ' -f 1)
-if [ "$now" != "$4" ]; then rm -f -- "$tmp"; echo "$f changed on the host since it was read: nothing was written" >&2; exit 3; fi
+if [ "$now" != "$was" ]; then rm -f -- "$tmp"; echo "$f changed on the host since it was read: nothing was written" >&2; exit 3; fi
 if [ -e "$f" ]; then
-  mkdir -p "$HOME/.shipshape/env-backups" && cp -p -- "$f" "$HOME/.shipshape/env-backups/$5" && chmod 600 "$HOME/.shipshape/env-backups/$5" || { rm -f -- "$tmp"; exit 1; }
+  mkdir -p "$HOME/.shipshape/env-backups" && cp -p -- "$f" "$HOME/.shipshape/env-backups/$2" && chmod 600 "$HOME/.shipshape/env-backups/$2" || { rm -f -- "$tmp"; exit 1; }
+  ls -1t "$HOME/.shipshape/env-backups" | tail -n +21 | while IFS= read -r old; do rm -f -- "$HOME/.shipshape/env-backups/$old"; done
   chmod --reference="$f" "$tmp" && { chown --reference="$f" "$tmp" 2>/dev/null || true; }
 fi
-mv -f -- "$tmp" "$f" && echo "backup ~/.shipshape/env-backups/$5""#;
+mv -f -- "$tmp" "$f" && echo "backup ~/.shipshape/env-backups/$2""#;
 
 /// A key of the env file, as the editor lists it: never its value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -203,13 +210,18 @@ pub fn read_command(env_file: &str, project_dir: &str) -> RemoteCommand {
 }
 
 /// The file's text from [`read_command`]'s output, and whether it exists; `None` if the
-/// output is not that command's.
+/// output is not that command's. Lines before its first marker are what a login's
+/// start-up files printed (bash reads `~/.bashrc` for sshd's commands), not the file.
 pub fn read_output(stdout: &str) -> Option<(&str, bool)> {
-    let (head, rest) = stdout.split_once('\n').unwrap_or((stdout, ""));
-    match head {
-        "== present" => Some((rest, true)),
-        "== absent" => Some(("", false)),
-        _ => None,
+    let mut rest = stdout;
+    loop {
+        let (head, tail) = rest.split_once('\n').unwrap_or((rest, ""));
+        match head {
+            "== present" => return Some((tail, true)),
+            "== absent" => return Some(("", false)),
+            _ if tail.is_empty() => return None,
+            _ => rest = tail,
+        }
     }
 }
 
@@ -255,31 +267,92 @@ pub fn reads_back_as_asked(old: &str, new: &str, change: &crate::console::EnvCha
     }
 }
 
-/// The command that writes the new text (sent on its input) over the env file.
-pub fn write_command(
-    env_file: &str,
-    project_dir: &str,
-    new_text: &[u8],
-    old_sha256: Option<&str>,
-    backup: &str,
-) -> RemoteCommand {
+/// The command that writes the new text over the env file; its input is
+/// [`write_input`].
+pub fn write_command(env_file: &str, project_dir: &str, backup: &str) -> RemoteCommand {
     RemoteCommand::new("sh")
-        .args([
-            "-c",
-            WRITE_SCRIPT,
-            "shipshape-env-write",
-            env_file,
-            &new_text.len().to_string(),
-            &crate::checklist::sha256_hex(new_text),
-            old_sha256.unwrap_or_default(),
-            backup,
-        ])
+        .args(["-c", WRITE_SCRIPT, "shipshape-env-write", env_file, backup])
         .in_dir(project_dir)
+}
+
+/// What [`write_command`] reads: the line that says what must arrive and what must be
+/// there still, then the new text.
+pub fn write_input(new_text: &[u8], old_sha256: Option<&str>) -> crate::secret::Secret {
+    let mut input = format!(
+        "{} {} {}\n",
+        new_text.len(),
+        crate::checklist::sha256_hex(new_text),
+        old_sha256.unwrap_or("-")
+    );
+    input.push_str(&String::from_utf8_lossy(new_text));
+    crate::secret::Secret::new(input)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_write_script_checks_what_arrived_keeps_the_newest_20_backups_and_refuses_a_moved_file() {
+        let home = tempfile::tempdir().unwrap();
+        let project = home.path().join("p");
+        std::fs::create_dir(&project).unwrap();
+        let file = project.join(".env.aws");
+        let write = |text: &str, was: Option<&str>, backup: &str| {
+            let command = write_command(".env.aws", project.to_str().unwrap(), backup);
+            let mut child = std::process::Command::new("sh")
+                .args(["-c", &command.render()])
+                .env("HOME", home.path())
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let input = write_input(text.as_bytes(), was);
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.expose().as_bytes())
+                .unwrap();
+            child.wait_with_output().unwrap()
+        };
+        let mut was: Option<String> = None;
+        for i in 0..23 {
+            let text = format!("A={i}\n");
+            let out = write(&text, was.as_deref(), &format!("b{i:02}.env.aws"));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            was = Some(crate::checklist::sha256_hex(text.as_bytes()));
+            std::thread::sleep(std::time::Duration::from_millis(15)); // distinct mtimes
+        }
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "A=22\n");
+        let backups = std::fs::read_dir(home.path().join(".shipshape/env-backups"))
+            .unwrap()
+            .count();
+        assert_eq!(backups, 20);
+        // The file moved since it was read: nothing is written (exit 3).
+        let stale = crate::checklist::sha256_hex(b"A=21\n");
+        let out = write("A=x\n", Some(&stale), "late.env.aws");
+        assert_eq!(out.status.code(), Some(3));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "A=22\n");
+    }
+
+    #[test]
+    fn the_read_is_found_after_what_a_logins_start_up_files_print() {
+        assert_eq!(read_output("== present\nA=1\n"), Some(("A=1\n", true)));
+        assert_eq!(
+            read_output("Welcome to the bastion\n== present\nA=1\n== absent\n"),
+            Some(("A=1\n== absent\n", true))
+        );
+        assert_eq!(read_output("motd\n== absent\n"), Some(("", false)));
+        assert_eq!(read_output("cat: .env.aws: Permission denied\n"), None);
+        assert_eq!(read_output(""), None);
+    }
 
     #[test]
     fn set_and_unset_keep_the_rest_of_the_file() {
@@ -344,7 +417,7 @@ mod tests {
                 ("Y".to_string(), 3, false)
             ]
         );
-        let written = write_command(".env.aws", "/p", b"A=1\n", None, "b").render();
+        let written = write_command(".env.aws", "/p", "b").render();
         assert!(
             !written.contains("A=1"),
             "the new text must not be in the command: {written}"
@@ -368,7 +441,7 @@ mod tests {
         let changes = KeyChanges::between(text, &set(text, "TLS_KEY", "new").unwrap());
         assert_eq!(changes.changed, ["TLS_KEY"]);
         assert!(changes.added.is_empty() && changes.removed.is_empty());
-        let written = write_command(".env.aws", "/p", b"A=1\n", None, "b").render();
+        let written = write_command(".env.aws", "/p", "b").render();
         assert!(
             !written.contains("A=1"),
             "the new text must not be in the command: {written}"

@@ -13,6 +13,8 @@ use std::fmt;
 pub struct RemoteCommand {
     dir: Option<String>,
     words: Vec<String>,
+    /// Run by the supervisor if the command is abandoned (its input ends first).
+    cleanup: Option<String>,
 }
 
 impl RemoteCommand {
@@ -20,7 +22,16 @@ impl RemoteCommand {
         RemoteCommand {
             dir: None,
             words: vec![program.to_string()],
+            cleanup: None,
         }
+    }
+
+    /// `cleanup` runs on the host if this command is abandoned (cancelled, or its
+    /// connection gone) after its process group is ended: for work the group does not
+    /// hold, like a script `docker compose exec` started in a container.
+    pub fn cleaned_up_by(mut self, cleanup: &RemoteCommand) -> Self {
+        self.cleanup = Some(cleanup.render());
+        self
     }
 
     pub fn arg(mut self, word: impl Into<String>) -> Self {
@@ -59,14 +70,16 @@ impl RemoteCommand {
 /// watches its own input with the shell's `read` (a fork, no program to start: each one
 /// would cost host CPU on every command). The end of that input, which comes when
 /// Shipshape cancels or the connection closes for any reason, ends the whole group
-/// (TERM, then KILL if it still runs 2 s later). SIGTERM from the client ends the group
-/// and the watcher at once. When the command ends by itself, the watcher is ended and
-/// the command's exit status is passed on.
+/// (TERM, then KILL if it still runs 2 s later), then runs the command's cleanup (`$2`)
+/// if it has one, which the supervisor's own end no longer interrupts: the one process
+/// meant to outlive the connection, and only as long as the cleanup takes. SIGTERM from
+/// the client ends the group and the watcher at once. When the command ends by itself,
+/// the watcher is ended and the command's exit status is passed on.
 const SUPERVISOR: &str = r#"S=setsid; command -v setsid >/dev/null 2>&1 || S=
 $S sh -c 'eval "$1"' shipshape-command "$1" </dev/null & c=$!
 end() { kill -"${2:-TERM}" -"$1" 2>/dev/null || kill -"${2:-TERM}" "$1" 2>/dev/null; }
 exec 3<&0
-(while read -r _; do :; done; end "$c"; for i in 1 2; do kill -0 -"$c" 2>/dev/null || kill -0 "$c" 2>/dev/null || exit 0; sleep 1; done; end "$c" KILL) <&3 >/dev/null 2>&1 & w=$!
+(while read -r _; do :; done; trap '' TERM HUP; end "$c"; [ -z "$2" ] || sh -c "$2"; for i in 1 2; do kill -0 -"$c" 2>/dev/null || kill -0 "$c" 2>/dev/null || exit 0; sleep 1; done; end "$c" KILL) <&3 >/dev/null 2>&1 & w=$!
 exec 3<&-
 trap 'end "$c"; kill "$w" 2>/dev/null; exit 143' TERM HUP INT
 wait "$c"; s=$?
@@ -80,11 +93,16 @@ impl RemoteCommand {
     /// The text actually sent to the host: [`RemoteCommand::render`] run under the
     /// supervisor. What the operator is shown stays `render()`, the command itself.
     pub fn supervised(&self) -> String {
-        format!(
+        let mut text = format!(
             "sh -c {} {SUPERVISOR_NAME} {}",
             quote(SUPERVISOR),
             quote(&self.render())
-        )
+        );
+        if let Some(cleanup) = &self.cleanup {
+            text.push(' ');
+            text.push_str(&quote(cleanup));
+        }
+        text
     }
 }
 
@@ -92,7 +110,22 @@ impl RemoteCommand {
 /// commands from a table (the in-process test host). `None` if it is not one.
 pub fn unsupervised(text: &str) -> Option<String> {
     let prefix = format!("sh -c {} {SUPERVISOR_NAME} ", quote(SUPERVISOR));
-    unquote(text.strip_prefix(&prefix)?)
+    let words = text.strip_prefix(&prefix)?;
+    // The command, then its cleanup if it has one: each one word as `quote` made it.
+    let command = match words.strip_prefix('\'') {
+        Some(_) => {
+            let mut end = 1;
+            loop {
+                let close = end + words[end..].find('\'')?;
+                match words[close..].starts_with(r"'\''") {
+                    true => end = close + 4,
+                    false => break close + 1,
+                }
+            }
+        }
+        None => words.find(' ').unwrap_or(words.len()),
+    };
+    unquote(&words[..command])
 }
 
 /// The inverse of [`quote`] for a single word it produced.
@@ -217,6 +250,51 @@ mod tests {
             );
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
+    }
+
+    #[test]
+    fn an_abandoned_command_is_cleaned_up_and_one_that_ended_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = |command: &str, name: &str| {
+            let marker = dir.path().join(name);
+            let cleanup = RemoteCommand::new("touch").arg(marker.to_str().unwrap());
+            let command = RemoteCommand::new("sh")
+                .args(["-c", command])
+                .cleaned_up_by(&cleanup);
+            assert_eq!(
+                unsupervised(&command.supervised()).as_deref(),
+                Some(command.render().as_str())
+            );
+            let mut child = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(command.supervised())
+                .stdin(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            (child.stdin.take(), child, marker)
+        };
+        let seen = |marker: &std::path::Path| {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while !marker.exists() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            marker.exists()
+        };
+
+        let (input, mut child, marker) = run("sleep 30", "abandoned");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        drop(input); // the connection is gone
+        child.wait().unwrap();
+        assert!(seen(&marker), "the cleanup ran");
+
+        let (input, mut child, marker) = run("exit 0", "ended");
+        assert!(child.wait().unwrap().success());
+        drop(input);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        assert!(
+            !marker.exists(),
+            "a command that ended is not cleaned up after"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! What the operator sees of a run and can do to it, against the in-process host: a
-//! service's output reaches them redacted, and a verification stops when asked.
+//! service's output reaches them redacted (a value written mid-follow too), a
+//! verification stops when asked, and a renamed target keeps its past.
 
 mod host;
 
@@ -135,4 +136,131 @@ async fn a_reports_journal_head_is_found_only_while_the_entries_up_to_it_are_the
     let (report, at) = console.verify_journal_reaches(&head).unwrap();
     assert!(report.broken.is_none(), "{report:?}");
     assert_eq!(at, None);
+}
+
+#[tokio::test]
+async fn a_renamed_target_keeps_its_snapshots_and_verifications_and_a_new_one_under_its_old_name_does_not(
+) {
+    use shipshape_core::checklist::CheckId;
+    use shipshape_core::journal::{Entry, RunStart};
+
+    let host = FakeHost::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let console = one(&host, dir.path(), None);
+    answer_as_a_healthy_host(&host);
+    let checked = console.verify("fake", |_| {}).await.unwrap();
+    // A deploy of `fake` that took a snapshot, as its steps journal it.
+    let journal = console.journal().unwrap();
+    let started = RunStart::now("fake", "Deploy fake", "guided deploy");
+    journal
+        .append("deploy-1", &Entry::DeployStarted(started))
+        .unwrap();
+    let step: Entry = serde_json::from_value(serde_json::json!({
+        "entry": "deploy_step", "step": "snapshot", "title": "Snapshot", "status": "done",
+        "commands": [], "started_at": "2026-12-05T10:00:00Z", "duration_ms": 5, "note": "",
+        "record_ids": [], "snapshot": {"deploy": "deploy-1", "taken_at": "2026-12-05T10:00:00Z",
+        "git_commit": "0123456789abcdef0123456789abcdef01234567", "images": [], "env_backup": null}
+    }))
+    .unwrap();
+    journal.append("deploy-1", &step).unwrap();
+
+    let mut renamed = console.targets().unwrap().remove(0).target;
+    renamed.name = "prod".into();
+    console
+        .save_target(renamed.clone(), Some("fake"))
+        .await
+        .unwrap();
+    let snapshots = console.deploy_snapshots("prod").unwrap();
+    assert_eq!(snapshots.len(), 1, "the rollback finds its snapshot");
+    let latest = console.latest_checklist("prod").unwrap();
+    assert_eq!(latest.map(|c| c.id), Some(checked.id.clone()));
+    // Its items can be re-run under the new name.
+    console
+        .rerun_check(&checked.id, CheckId::AwsProfileOnly)
+        .await
+        .unwrap();
+
+    // A new target under the old name starts with none of that past.
+    let mut fresh = renamed.clone();
+    fresh.name = "fake".into();
+    console.save_target(fresh, None).await.unwrap();
+    assert!(console.deploy_snapshots("fake").unwrap().is_empty());
+    assert!(console.latest_checklist("fake").unwrap().is_none());
+
+    // Pointed elsewhere, the target's old checklist takes no new results.
+    renamed.project_dir = "/srv/other".into();
+    console.save_target(renamed, Some("prod")).await.unwrap();
+    let refused = console
+        .rerun_check(&checked.id, CheckId::AwsProfileOnly)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::BadInput, "{refused}");
+    assert!(
+        refused.to_string().contains("points elsewhere"),
+        "{refused}"
+    );
+}
+
+#[tokio::test]
+async fn a_value_written_to_the_env_file_mid_follow_is_taken_out_of_the_lines_after_it() {
+    use std::sync::{Arc, Mutex};
+
+    let host = FakeHost::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let console = one(&host, dir.path(), None);
+    answer_as_a_healthy_host(&host);
+    // Read as the follow starts and as the change reads it: no such value yet. Then the
+    // file as the change left it.
+    let before = "== present\nOLD=aaaa-old\n";
+    host.answer("shipshape-env-read", Reply::ok(before), Some(2));
+    let after = "== present\nOLD=aaaa-old\nNEW=\"ine 1\"\n";
+    host.answer("shipshape-env-read", Reply::ok(after), None);
+    host.answer("shipshape-env-write", Reply::ok("backup b\n"), None);
+    let every = Duration::from_millis(5);
+    host.answer("logs -n 200", Reply::Stream { every }, None);
+
+    let shown = Arc::new(Mutex::new(Vec::<String>::new()));
+    let cancel = shipshape_core::ssh::CancellationToken::new();
+    let follow = {
+        let (console, shown, cancel) = (console.clone(), shown.clone(), cancel.clone());
+        tokio::spawn(async move {
+            let on_lines = move |lines: Vec<String>| shown.lock().unwrap().extend(lines);
+            console
+                .follow_logs("fake", "backend-aws", 200, false, on_lines, &cancel)
+                .await
+        })
+    };
+    let seen = |line: &str| shown.lock().unwrap().iter().any(|l| l == line);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !seen("line 20") && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        seen("line 1") && seen("line 15"),
+        "shown as said before the change"
+    );
+
+    let value = shipshape_core::secret::Secret::new("ine 1".into());
+    let set = shipshape_core::console::EnvChange::Set {
+        key: "NEW".into(),
+        value,
+    };
+    console.change_env("fake", set).await.unwrap();
+    // The follow reads the file again at once: a moment for that round trip.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let from = shown.lock().unwrap().len();
+    while !seen("l[redacted]99") && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    cancel.cancel();
+    follow.await.unwrap().unwrap();
+    let shown = shown.lock().unwrap();
+    let later = &shown[from..];
+    assert!(later.len() > 100, "{} lines", later.len());
+    assert!(
+        later.iter().all(|l| !l.contains("ine 1")),
+        "{:?}",
+        later.iter().find(|l| l.contains("ine 1"))
+    );
+    assert!(later.iter().any(|l| l == "l[redacted]50"));
 }

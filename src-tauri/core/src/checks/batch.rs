@@ -23,7 +23,8 @@ done"#;
 /// The probes grouped into batches, the slowest first. Compose, the logs and each engine
 /// query (when the engine is read by commands, [`super::engine`]) run alone, side by
 /// side (on two cores the slowest chain sets the wall time);
-/// the health probe alone too, under its own deadline; the cheap rest share one batch.
+/// the health probe alone too, under its own deadline; the env file's reads together;
+/// the cheap rest share one batch.
 /// Eight commands at most: sshd allows ten sessions per connection, and a live watch
 /// and a log follow may hold two.
 pub fn group(probes: &[Probe]) -> Vec<Vec<Probe>> {
@@ -33,10 +34,10 @@ pub fn group(probes: &[Probe]) -> Vec<Vec<Probe>> {
         Probe::Logs => 2,
         Probe::Images => 3,
         Probe::Containers => 4,
-        Probe::EnvStat
-        | Probe::EnvRead
-        | Probe::EnvTemplate
-        | Probe::Migrations
+        // The env file alone, with nothing that could make it wait (a remote `git`): its
+        // values redact every other output, which is withheld until it is read.
+        Probe::EnvStat | Probe::EnvRead | Probe::EnvTemplate => 7,
+        Probe::Migrations
         | Probe::GitHead
         | Probe::GitRemoteHead
         | Probe::GitStatus
@@ -156,7 +157,12 @@ mod tests {
     #[test]
     fn cheap_probes_share_a_few_batches_and_compose_runs_alone() {
         let groups = group(&Probe::ALL);
-        assert_eq!(groups.len(), 7);
+        assert_eq!(groups.len(), 8);
+        // The env file's reads wait on nothing remote: they redact every other output.
+        assert_eq!(
+            groups[7],
+            [Probe::EnvStat, Probe::EnvRead, Probe::EnvTemplate]
+        );
         assert_eq!(groups[0], [Probe::ComposeConfig]);
         assert_eq!(groups[1], [Probe::ComposeDryRun]);
         assert!(

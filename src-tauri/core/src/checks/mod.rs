@@ -48,6 +48,7 @@ pub fn probes_needed(ids: &[CheckId]) -> Vec<Probe> {
 type Finished = (Vec<Probe>, CommandOutput);
 
 /// A probe's part of a batch as it ran, before redaction.
+#[derive(Clone)]
 struct Ran {
     /// Which batch it ran in (its evidence).
     batch: usize,
@@ -165,8 +166,18 @@ pub async fn run(
     mut on_item: impl FnMut(&CheckItem),
 ) -> Result<(Vec<CheckItem>, Deployed)> {
     let mut needed: Vec<Probe> = probes_needed(ids);
-    if !needed.contains(&Probe::EnvRead) {
-        needed.push(Probe::EnvRead);
+    // The env file redacts every output; what is deployed is read by every run, so a
+    // re-run of one item can tell the host changed since the checklist's header was.
+    for always in [
+        Probe::EnvStat,
+        Probe::EnvRead,
+        Probe::GitHead,
+        Probe::Containers,
+        Probe::Images,
+    ] {
+        if !needed.contains(&always) {
+            needed.push(always);
+        }
     }
     let (engine_probes, commands): (Vec<Probe>, Vec<Probe>) =
         needed.iter().partition(|p| engine::answers(**p));
@@ -201,15 +212,14 @@ pub async fn run(
         for (probes, output) in finished {
             let index = outputs_of.len();
             for (probe, part) in parts(index, &probes, &output, &nonce) {
-                if probe == Probe::EnvRead {
-                    redactor = Some(match part.exit_code {
-                        Some(0) => Redactor::from_env_file(&part.stdout),
-                        _ => Redactor::default(),
-                    });
-                }
                 ran.insert(probe, part);
             }
             outputs_of.insert(index, output);
+        }
+        if redactor.is_none() {
+            redactor = ran
+                .get(&Probe::EnvRead)
+                .map(|read| env_redactor(read, ran.get(&Probe::EnvStat)));
         }
         let Some(redactor) = &redactor else { continue };
         let outputs = outputs_as_said(&ran);
@@ -248,6 +258,17 @@ pub async fn run(
         })
         .collect();
     Ok((items, deployed_state(&outputs, &redactor)))
+}
+
+/// What takes the env file's values out of every output: those it holds; none if there
+/// is no such file (`stat` failed on it); and if it is there but was not read (a
+/// timeout, no permission), a redactor that withholds every output whole.
+fn env_redactor(read: &Ran, stat: Option<&Ran>) -> Redactor {
+    match (read.exit_code, stat.and_then(|s| s.exit_code)) {
+        (Some(0), _) => Redactor::from_env_file(&read.stdout),
+        (_, Some(code)) if code != 0 => Redactor::default(),
+        _ => Redactor::withholding(),
+    }
 }
 
 /// Each probe's output as the host printed it: what the items are decided on, never
@@ -440,6 +461,46 @@ mod tests {
             ran.insert(probe, part);
         }
         (ran, batches)
+    }
+
+    #[test]
+    fn an_env_file_that_is_there_but_was_not_read_withholds_every_output() {
+        let ran = |stdout: &str, exit_code: Option<i64>| Ran {
+            batch: 0,
+            stdout: stdout.into(),
+            stderr: String::new(),
+            exit_code,
+        };
+        let said = "DATABASE_URL=postgresql://trader:Xq7-fake@db/atp";
+        let read = ran(
+            "DATABASE_URL=postgresql://trader:Xq7-fake@db/atp\n",
+            Some(0),
+        );
+        let there = ran("600 ubuntu ubuntu 120\n", Some(0));
+        let redacted = env_redactor(&read, Some(&there)).redact(said);
+        assert!(!redacted.contains("Xq7-fake"), "{redacted}");
+        // Timed out, or refused: the values are unknown, so nothing is shown.
+        for (read, stat) in [
+            (ran("", None), Some(ran("", None))),
+            (
+                ran("cat: .env.aws: Permission denied\n", Some(1)),
+                Some(there.clone()),
+            ),
+            (ran("", None), None),
+        ] {
+            let shown = env_redactor(&read, stat.as_ref()).redact(said);
+            assert_eq!(shown, redact::WITHHELD);
+        }
+        // No such file: nothing to take out.
+        let absent = ran(
+            "stat: cannot statx '.env.aws': No such file or directory\n",
+            Some(1),
+        );
+        let missing = ran("cat: .env.aws: No such file or directory\n", Some(1));
+        assert_eq!(
+            env_redactor(&missing, Some(&absent)).redact("plain"),
+            "plain"
+        );
     }
 
     #[test]

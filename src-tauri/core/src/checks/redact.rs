@@ -19,7 +19,14 @@ pub struct Redactor {
     values: Vec<Secret>,
     /// The env file's keys: their values are redacted wherever they are assigned.
     keys: Vec<String>,
+    /// The env file is there but could not be read: its values are unknown, so any
+    /// output could hold one, and none is shown.
+    withhold: bool,
 }
+
+/// What stands for output withheld by [`Redactor::withholding`].
+pub const WITHHELD: &str =
+    "[withheld: the env file could not be read, so this output could hold its values unredacted]";
 
 impl Redactor {
     /// A redactor for the values an env file defines, read as compose reads it
@@ -51,10 +58,44 @@ impl Redactor {
         Redactor {
             values: values.into_iter().map(Secret::new).collect(),
             keys,
+            withhold: false,
+        }
+    }
+
+    /// For an env file that exists but could not be read (a timeout, no permission):
+    /// every output is withheld whole, since any value might be in it.
+    pub fn withholding() -> Redactor {
+        Redactor {
+            withhold: true,
+            ..Redactor::default()
+        }
+    }
+
+    /// What this one takes out and what `newer` does: a value the env file no longer
+    /// holds may still be printed by a service that read it earlier.
+    pub fn merged(&self, newer: Redactor) -> Redactor {
+        let mut values: Vec<String> = self
+            .values
+            .iter()
+            .chain(&newer.values)
+            .map(|v| v.expose().to_string())
+            .collect();
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        values.dedup();
+        let mut keys = self.keys.clone();
+        keys.extend(newer.keys.into_iter().filter(|k| !self.keys.contains(k)));
+        Redactor {
+            values: values.into_iter().map(Secret::new).collect(),
+            keys,
+            // A file read now knows its values again.
+            withhold: false,
         }
     }
 
     pub fn redact(&self, text: &str) -> String {
+        if self.withhold && !text.is_empty() {
+            return WITHHELD.to_string();
+        }
         let mut out = text.to_string();
         for value in &self.values {
             let value = value.expose();

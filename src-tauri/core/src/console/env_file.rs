@@ -115,13 +115,9 @@ impl Console {
         let _change = self.session(target).begin_change(target, &title, false)?;
         let old_sha = exists.then(|| crate::checklist::sha256_hex(old.expose().as_bytes()));
         let backup = format!("{}.env.aws", crate::history::now().replace([':', '.'], ""));
-        let command = env_file::write_command(
-            &policy.env_file,
-            &target_config.project_dir,
-            new.expose().as_bytes(),
-            old_sha.as_deref(),
-            &backup,
-        );
+        let command =
+            env_file::write_command(&policy.env_file, &target_config.project_dir, &backup);
+        let input = env_file::write_input(new.expose().as_bytes(), old_sha.as_deref());
         let journal = self.journal()?;
         let record_id = new_record_id("env");
         journal.append(
@@ -138,12 +134,15 @@ impl Console {
             return Err(journal.not_started(&record_id, error));
         }
         let output = match connection
-            .exec_with_input(&command, new.expose().as_bytes(), deadline)
+            .exec_with_input(&command, input.expose().as_bytes(), deadline)
             .await
         {
             Ok(output) => output,
             Err(error) => return Err(journal.aborted(&record_id, error)),
         };
+        // A follow of this target's logs reads the file again before a restart could
+        // print the new value.
+        self.session(target).env_written.send_modify(|n| *n += 1);
         journal.append(
             &record_id,
             &Entry::OperationEnded(HistoryRecord::of(

@@ -10,12 +10,15 @@
 //!
 //! A service may print a secret (a connection string at start-up), and no secret may
 //! reach the window: `.env.aws` is read first on the same connection, and every line is
-//! redacted as verification evidence is before it leaves the core.
+//! redacted as verification evidence is before it leaves the core. A follow outlives
+//! edits of the file, so it reads it again at once when this console writes it, and
+//! every [`ENV_REREAD`] for edits made elsewhere, keeping the values it knew.
 
 mod file;
 pub mod lines;
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use serde::Serialize;
 use tokio::sync::mpsc::unbounded_channel;
@@ -100,13 +103,20 @@ impl LogEvent {
     }
 }
 
+/// How often a follow reads `.env.aws` again for values added by another process.
+pub const ENV_REREAD: Duration = Duration::from_secs(10);
+
 /// `logs -f` running on the host, its output not read yet.
 pub struct LogFollow {
     /// Held so the connection outlives the follow even if the console lets it go.
     connection: Arc<Connection>,
     stream: StreamingCommand,
-    /// `.env.aws`'s values, taken out of every line.
-    redactor: Redactor,
+    /// `.env.aws`'s values, taken out of every line; read again while the follow runs.
+    redactor: RwLock<Redactor>,
+    /// How the env file is read, and when this console wrote it.
+    read_env: RemoteCommand,
+    read_deadline: Deadline,
+    env_written: tokio::sync::watch::Receiver<u64>,
     target: String,
     service: String,
     address: String,
@@ -147,12 +157,23 @@ impl LogFollow {
         mut on_lines: impl FnMut(Vec<String>, u64) + Send,
         cancel: &CancellationToken,
     ) -> Result<LogFollowEnd> {
-        let redactor = &self.redactor;
+        let LogFollow {
+            connection,
+            stream,
+            redactor,
+            read_env,
+            read_deadline,
+            env_written,
+            service,
+            ..
+        } = self;
+        let shown = &redactor;
         let on_lines = move |lines: Vec<String>, skipped| {
+            let redactor = shown.read().expect("redactor lock");
             on_lines(lines.iter().map(|l| redactor.redact(l)).collect(), skipped)
         };
         let (chunks, received) = unbounded_channel();
-        let pump = self.stream.pump(
+        let pump = stream.pump(
             move |chunk| {
                 let _ = chunks.send(match chunk {
                     StreamChunk::Stdout(bytes) => (lines::Source::Stdout, bytes.to_vec()),
@@ -161,22 +182,72 @@ impl LogFollow {
             },
             cancel,
         );
-        // The pump owns the sender: when it finishes, delivery drains and finishes too.
-        let (summary, delivered) =
-            tokio::join!(pump, lines::deliver_in_batches(received, credits, on_lines));
+        // The pump owns the sender: when it finishes, delivery drains and finishes too;
+        // the env file is read again until then.
+        let followed =
+            async { tokio::join!(pump, lines::deliver_in_batches(received, credits, on_lines)) };
+        let reread = reread_env(
+            &connection,
+            &read_env,
+            read_deadline,
+            env_written,
+            &redactor,
+        );
+        let (summary, delivered) = tokio::select! {
+            ended = followed => ended,
+            never = reread => match never {},
+        };
         if summary.end == CommandEnd::ConnectionLost {
             return Err(Error::ConnectionLost {
-                host: self.connection.host().to_string(),
+                host: connection.host().to_string(),
             });
         }
+        let stderr_tail = redactor
+            .read()
+            .expect("redactor lock")
+            .redact(&delivered.stderr_tail);
         Ok(LogFollowEnd {
-            service: self.service,
+            service,
             exit_code: summary.exit_code,
             cancelled: summary.cancelled(),
             lines: delivered.lines,
             duration_ms: summary.duration_ms,
-            stderr_tail: self.redactor.redact(&delivered.stderr_tail),
+            stderr_tail,
         })
+    }
+}
+
+/// Reads the env file again when this console wrote it, or every [`ENV_REREAD`], adding
+/// what it holds now to what the follow takes out. Runs until dropped.
+async fn reread_env(
+    connection: &Connection,
+    read_env: &RemoteCommand,
+    deadline: Deadline,
+    written: tokio::sync::watch::Receiver<u64>,
+    redactor: &RwLock<Redactor>,
+) -> std::convert::Infallible {
+    let mut written = Some(written);
+    loop {
+        let open = {
+            let changed = async {
+                match written.as_mut() {
+                    Some(written) => written.changed().await.is_ok(),
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(ENV_REREAD) => true,
+                open = changed => open,
+            }
+        };
+        if !open {
+            // The session is gone: only the timer is left.
+            written = None;
+        }
+        if let Ok(now) = super::shown::secrets_of(connection, read_env, deadline).await {
+            let mut redactor = redactor.write().expect("redactor lock");
+            *redactor = redactor.merged(now);
+        }
     }
 }
 
@@ -232,10 +303,12 @@ impl Console {
         let (_, policy) = self.target_and_policy(&target.name)?;
         let read_env = crate::env_file::read_command(&policy.env_file, &target.project_dir);
         let deadline = Deadline::total(policy.deadlines.read_seconds);
-        let (command, read_env) = (&command, &read_env);
+        let env_written = self.session(&target.name).env_written.subscribe();
+        let (command, read_env_ref) = (&command, &read_env);
         let (connection, stream, redactor) = self
             .read_with_retry(&target.name, |connection| async move {
-                let redactor = super::shown::secrets_of(&connection, read_env, deadline).await?;
+                let redactor =
+                    super::shown::secrets_of(&connection, read_env_ref, deadline).await?;
                 let stream = connection
                     .start_streaming(command, Deadline::Unbounded)
                     .await?;
@@ -245,7 +318,10 @@ impl Console {
         Ok(LogFollow {
             connection,
             stream,
-            redactor,
+            redactor: RwLock::new(redactor),
+            read_env,
+            read_deadline: deadline,
+            env_written,
             address: target.address(),
             target: target.name,
             service: service.to_string(),

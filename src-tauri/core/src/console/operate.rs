@@ -275,7 +275,7 @@ impl Console {
                     // A connection lost here is found lost by the command too, just below.
                     true => secrets_of(&connection, &read_env, Deadline::total(read_seconds))
                         .await
-                        .unwrap_or_default(),
+                        .unwrap_or_else(|_| Redactor::withholding()),
                     false => Redactor::default(),
                 }
             };

@@ -28,6 +28,9 @@ pub(super) struct Session {
     change: Mutex<Option<String>>,
     /// A deploy or rollback runs on this target: `Some(stop asked)`.
     pub(super) deploy: Mutex<Option<bool>>,
+    /// Counts this console's writes of the env file, so a log follow takes a new value
+    /// out before a restart could print it.
+    pub(super) env_written: tokio::sync::watch::Sender<u64>,
 }
 
 /// A connection, and the target as it was defined when it was opened: a target since

@@ -12,9 +12,10 @@ use crate::ssh::{CommandOutput, Connection, Deadline, StreamChunk};
 
 use super::logs::lines::{LineSplitter, Source};
 
-/// A redactor for the values of the env file `read_env` prints; one that knows none
-/// (secret-looking keys only) if the file is absent or cannot be read. Only a lost
-/// connection is an error.
+/// A redactor for the values of the env file `read_env` prints; one that knows none if
+/// there is no such file, and one that withholds every output if the file could not be
+/// read (a timeout, no permission, an answer that is not the read's): its values are
+/// unknown then, and any output could hold one. Only a lost connection is an error.
 pub(super) async fn secrets_of(
     connection: &Connection,
     read_env: &RemoteCommand,
@@ -24,15 +25,24 @@ pub(super) async fn secrets_of(
         Ok(output) => output,
         Err(lost @ Error::ConnectionLost { .. }) => return Err(lost),
         Err(other) => {
-            tracing::warn!("the env file could not be read to redact the output: {other}");
-            return Ok(Redactor::default());
+            tracing::warn!("the env file could not be read, so output is withheld: {other}");
+            return Ok(Redactor::withholding());
         }
     };
-    let text = match output.exit_code {
-        Some(0) => crate::env_file::read_output(&output.stdout).map(|(text, _)| text),
-        _ => None,
-    };
-    Ok(text.map(Redactor::from_env_file).unwrap_or_default())
+    match (
+        output.exit_code,
+        crate::env_file::read_output(&output.stdout),
+    ) {
+        (Some(0), Some((text, true))) => Ok(Redactor::from_env_file(text)),
+        (Some(0), Some((_, false))) => Ok(Redactor::default()),
+        (code, _) => {
+            tracing::warn!(
+                ?code,
+                "the env file could not be read, so output is withheld"
+            );
+            Ok(Redactor::withholding())
+        }
+    }
 }
 
 /// A command's streamed output handed on as redacted whole lines, each with its newline

@@ -184,9 +184,16 @@ impl Operation {
                 .args(["-fsS", "-m", &HEALTH_TIMEOUT_SECONDS.to_string()])
                 .args(["-w", HEALTH_WRITE_OUT, &policy.health_url])
                 .in_dir(project_dir),
-            Operation::Migrate { script } => {
-                compose_cmd().args(["exec", "-T", &policy.migration_service, "python", script])
-            }
+            // Abandoned, it is stopped in the container too: ending `docker compose exec`
+            // on the host does not end the script.
+            Operation::Migrate { script } => compose_cmd()
+                .args(["exec", "-T", &policy.migration_service, "python", script])
+                .cleaned_up_by(&stop_migration_command(
+                    policy,
+                    project_dir,
+                    compose,
+                    script,
+                )),
             Operation::ListMigrations => RemoteCommand::new("ls")
                 .args(["-1A", policy.migration_dir()])
                 .in_dir(project_dir),
