@@ -18,8 +18,9 @@ use crate::shell::RemoteCommand;
 /// the text ([`write_input`]); on the input, not the command line, which any login on
 /// the host can read in `ps`. `$1` the file, `$2` the backup's name. Exit 3: the file
 /// changed since it was read.
-/// The newest 20 backups are kept: a secret unset or rotated leaves the host's disk
-/// within 20 saves.
+/// Backups are named by the file (a hash of its path: a login may keep several
+/// projects) and the time; the newest 20 of each file are kept, so a secret unset or
+/// rotated leaves the host's disk within 20 saves.
 /// Each write has a temporary file of its own, and from the check that the file is still
 /// the one read to the rename over it, writes take turns (an flock), so two saves at
 /// once (the window and the CLI, two operators) never mix or lose one another.
@@ -37,12 +38,15 @@ mkdir -p "$HOME/.shipshape" && exec 8>>"$HOME/.shipshape/env-write.lock" || { rm
 flock -w 10 8 || { rm -f -- "$tmp"; echo "another write of $f is under way: nothing was written" >&2; exit 3; }
 now=; [ -e "$f" ] && now=$(sha256sum < "$f" | cut -d ' ' -f 1)
 if [ "$now" != "$was" ]; then rm -f -- "$tmp"; echo "$f changed on the host since it was read: nothing was written" >&2; exit 3; fi
+d="$HOME/.shipshape/env-backups"
+case $f in /*) p=$f ;; *) p=$(pwd -P)/$f ;; esac
+k=$(printf '%s' "$p" | sha256sum | cut -c 1-12)
 if [ -e "$f" ]; then
-  mkdir -p "$HOME/.shipshape/env-backups" && cp -p -- "$f" "$HOME/.shipshape/env-backups/$2" && chmod 600 "$HOME/.shipshape/env-backups/$2" || { rm -f -- "$tmp"; exit 1; }
-  ls -1t "$HOME/.shipshape/env-backups" | tail -n +21 | while IFS= read -r old; do rm -f -- "$HOME/.shipshape/env-backups/$old"; done
+  mkdir -p "$d" && cp -- "$f" "$d/$k.$2" && chmod 600 "$d/$k.$2" || { rm -f -- "$tmp"; exit 1; }
+  ls -1t "$d" | grep "^$k\." | tail -n +21 | while IFS= read -r old; do rm -f -- "$d/$old"; done
   chmod --reference="$f" "$tmp" && { chown --reference="$f" "$tmp" 2>/dev/null || true; }
 fi
-mv -f -- "$tmp" "$f" && echo "backup ~/.shipshape/env-backups/$2""#;
+mv -f -- "$tmp" "$f" && echo "backup ~/.shipshape/env-backups/$k.$2""#;
 
 /// A key of the env file, as the editor lists it: never its value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -296,9 +300,11 @@ mod tests {
     fn the_write_script_checks_what_arrived_keeps_the_newest_20_backups_and_refuses_a_moved_file() {
         let home = tempfile::tempdir().unwrap();
         let project = home.path().join("p");
+        let other = home.path().join("q");
         std::fs::create_dir(&project).unwrap();
+        std::fs::create_dir(&other).unwrap();
         let file = project.join(".env.aws");
-        let write = |text: &str, was: Option<&str>, backup: &str| {
+        let write_in = |project: &std::path::Path, text: &str, was: Option<&str>, backup: &str| {
             let command = write_command(".env.aws", project.to_str().unwrap(), backup);
             let mut child = std::process::Command::new("sh")
                 .args(["-c", &command.render()])
@@ -318,6 +324,17 @@ mod tests {
                 .unwrap();
             child.wait_with_output().unwrap()
         };
+        let write =
+            |text: &str, was: Option<&str>, backup: &str| write_in(&project, text, was, backup);
+        // Another project of the same login, saved twice: one backup, never pruned by
+        // the first project's saves.
+        assert!(write_in(&other, "Q=1\n", None, "q1.env.aws")
+            .status
+            .success());
+        let q1 = crate::checklist::sha256_hex(b"Q=1\n");
+        assert!(write_in(&other, "Q=2\n", Some(&q1), "q2.env.aws")
+            .status
+            .success());
         let mut was: Option<String> = None;
         for i in 0..23 {
             let text = format!("A={i}\n");
@@ -331,10 +348,29 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(15)); // distinct mtimes
         }
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "A=22\n");
-        let backups = std::fs::read_dir(home.path().join(".shipshape/env-backups"))
+        let backups: Vec<String> = std::fs::read_dir(home.path().join(".shipshape/env-backups"))
             .unwrap()
-            .count();
-        assert_eq!(backups, 20);
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(backups.len(), 21, "{backups:?}");
+        assert_eq!(
+            backups
+                .iter()
+                .filter(|b| b.ends_with(".q2.env.aws"))
+                .count(),
+            1
+        );
+        // The newest 20 of the first project's 22: the two oldest went.
+        assert!(
+            !backups
+                .iter()
+                .any(|b| b.ends_with(".b01.env.aws") || b.ends_with(".b02.env.aws")),
+            "{backups:?}"
+        );
+        assert!(
+            backups.iter().any(|b| b.ends_with(".b22.env.aws")),
+            "{backups:?}"
+        );
         // The file moved since it was read: nothing is written (exit 3).
         let stale = crate::checklist::sha256_hex(b"A=21\n");
         let out = write("A=x\n", Some(&stale), "late.env.aws");

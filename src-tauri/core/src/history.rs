@@ -153,6 +153,15 @@ pub fn new_record_id(prefix: &str) -> String {
     format!("{prefix}-{nanos:x}")
 }
 
+/// When a record id [`new_record_id`] made was made, as [`now`] writes times.
+pub fn time_of_record_id(id: &str) -> Option<String> {
+    let (_, hex) = id.rsplit_once('-')?;
+    let nanos = u128::from_str_radix(hex, 16).ok()?;
+    let since = std::time::Duration::from_nanos(u64::try_from(nanos).ok()?);
+    let at = std::time::UNIX_EPOCH.checked_add(since)?;
+    Some(humantime::format_rfc3339_millis(at).to_string())
+}
+
 /// Refuses what [`new_record_id`] with `prefix` could not have made (`deploy-18ebb…`),
 /// before the journal is opened for it.
 pub fn check_record_id(prefix: &str, id: &str) -> crate::Result<()> {
@@ -174,6 +183,16 @@ pub fn check_record_id(prefix: &str, id: &str) -> crate::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_ids_time_reads_back_to_the_millisecond() {
+        let before = now();
+        let id = new_record_id("lock");
+        let at = time_of_record_id(&id).unwrap();
+        assert!(at >= before && at <= now(), "{before} {at}");
+        assert_eq!(time_of_record_id("lock-zz"), None);
+        assert_eq!(time_of_record_id("nothing"), None);
+    }
 
     #[test]
     fn a_record_carries_the_output_hash_and_its_end_time() {

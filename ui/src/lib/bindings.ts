@@ -500,9 +500,10 @@ digest: string, };
 
 export type Approval = { review: string, digest: string, reviewer: string, user: string, key_name: string, key_fingerprint: string, approved_at: string, 
 /**
- * The migration scripts a deploy under it runs, in order (none: it runs none).
+ * The migration scripts a deploy under it runs, in order (none: it runs none;
+ * absent then, as in approvals and reports of earlier versions).
  */
-migrations: Array<string>, 
+migrations?: Array<string>, 
 /**
  * Armored SSHSIG over [`Approval::signed_text`], namespace [`APPROVAL_NAMESPACE`].
  */

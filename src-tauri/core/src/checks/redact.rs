@@ -53,8 +53,7 @@ impl Redactor {
             values.push(value);
         }
         values.retain(|v| v.len() >= MIN_FREE_VALUE);
-        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
-        values.dedup();
+        longest_first(&mut values);
         Redactor {
             values: values.into_iter().map(Secret::new).collect(),
             keys,
@@ -80,15 +79,14 @@ impl Redactor {
             .chain(&newer.values)
             .map(|v| v.expose().to_string())
             .collect();
-        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
-        values.dedup();
+        longest_first(&mut values);
         let mut keys = self.keys.clone();
         keys.extend(newer.keys.into_iter().filter(|k| !self.keys.contains(k)));
         Redactor {
             values: values.into_iter().map(Secret::new).collect(),
             keys,
-            // A file read now knows its values again.
-            withhold: false,
+            // Values are known once a read succeeded; two failed reads know none.
+            withhold: self.withhold && newer.withhold,
         }
     }
 
@@ -160,6 +158,13 @@ impl Redactor {
         }
         out
     }
+}
+
+/// Longest first (a value containing another is replaced whole), each once: equal
+/// values end up side by side, whatever their number.
+fn longest_first(values: &mut Vec<String>) {
+    values.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    values.dedup();
 }
 
 /// How JSON prints `value` inside its quotes: as serde writes it, and as Go does
@@ -254,6 +259,23 @@ fn closing_quote(text: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merging_keeps_each_value_once_and_two_failed_reads_still_withhold() {
+        let file = "A=prod\nB=5432\nC=long-secret-value\n";
+        let mut redactor = Redactor::from_env_file(file);
+        let once = redactor.values.len();
+        for _ in 0..5 {
+            redactor = redactor.merged(Redactor::from_env_file(file));
+        }
+        assert_eq!(redactor.values.len(), once, "no copy added by a re-read");
+        let blind = Redactor::withholding().merged(Redactor::withholding());
+        assert_eq!(blind.redact("DATABASE_URL=x"), WITHHELD);
+        let known = Redactor::withholding().merged(Redactor::from_env_file(file));
+        assert_eq!(known.redact("port 5432"), "port [redacted]");
+        let kept = Redactor::from_env_file(file).merged(Redactor::withholding());
+        assert_eq!(kept.redact("port 5432"), "port [redacted]");
+    }
 
     const ENV: &str = "# lab\nENVIRONMENT=aws-lab\nexport DATABASE_URL=postgresql://trader:lab-pass-7@db:5432/atp\nEXCHANGE_API_SECRET=\"FAKE-SECRET-1\"\nDEBUG=1\n";
 

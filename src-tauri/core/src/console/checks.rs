@@ -155,9 +155,15 @@ impl Console {
                 .iter()
                 .any(|then| then.service == now.service && then.id != now.id)
         });
+        if deployed.git_commit.as_deref() == Some(crate::checks::redact::WITHHELD) {
+            return Err(Error::BadInput(format!(
+                "{} could not be read on the host just now, so this re-run's output would be withheld: try again in a moment.",
+                policy.env_file
+            )));
+        }
         if deployed.git_commit != recorded.git_commit || moved {
             return Err(Error::BadInput(format!(
-                "{name} changed since this verification (its commit or its services' images are not the ones it recorded), so a new result would not belong under its header. Run the whole verification again."
+                "{name} changed since this verification (its commit or its services' images are not the ones it recorded, as after a pull or an up), so a new result would not belong under its header: run the whole verification again (Run all again)."
             )));
         }
         let new = items

@@ -39,6 +39,16 @@ pub enum StepId {
     Restore,
 }
 
+impl StepId {
+    /// Whether the step changes the host (the snapshot, written there, onwards).
+    pub fn changes_host(self) -> bool {
+        !matches!(
+            self,
+            StepId::Preflight | StepId::Review | StepId::Lock | StepId::Unlock
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum StepStatus {

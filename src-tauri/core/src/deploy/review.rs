@@ -184,8 +184,9 @@ pub struct Approval {
     pub key_name: String,
     pub key_fingerprint: String,
     pub approved_at: String,
-    /// The migration scripts a deploy under it runs, in order (none: it runs none).
-    #[serde(default)]
+    /// The migration scripts a deploy under it runs, in order (none: it runs none;
+    /// absent then, as in approvals and reports of earlier versions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub migrations: Vec<String>,
     /// Armored SSHSIG over [`Approval::signed_text`], namespace [`APPROVAL_NAMESPACE`].
     pub signature: String,

@@ -105,22 +105,30 @@ pub fn read_snapshot(
         .lines()
         .any(|l| l.trim() == "env saved")
         .then(|| format!("~/.shipshape/snapshots/{deploy}/env.aws"));
-    // Stopped services too: their tag moves with the pull as well. A running container
-    // speaks for its service before a stopped one.
+    // Stopped services too: their tag moves with the pull as well. Running containers
+    // speak first, for their service and for their tag: a stopped one (an old replica,
+    // another profile's service on the same tag) never puts its older image back on a
+    // tag a running one names.
     let mut found: Vec<&Container> = containers
         .iter()
         .filter(|c| !c.one_off && !c.service.is_empty() && !c.image_id.is_empty())
         .collect();
-    found.sort_by_key(|c| (c.service.as_str(), c.state != "running"));
-    let mut images: Vec<ServiceImage> = found
-        .into_iter()
-        .map(|c| ServiceImage {
+    found.sort_by_key(|c| (c.state != "running", c.service.as_str()));
+    let mut images: Vec<ServiceImage> = Vec::new();
+    for c in found {
+        if images
+            .iter()
+            .any(|i| i.service == c.service || i.tag == c.image_tag)
+        {
+            continue;
+        }
+        images.push(ServiceImage {
             service: c.service.clone(),
             tag: c.image_tag.clone(),
             image_id: c.image_id.clone(),
-        })
-        .collect();
-    images.dedup_by(|a, b| a.service == b.service);
+        });
+    }
+    images.sort_by(|a, b| a.service.cmp(&b.service));
     Some(Snapshot {
         deploy: deploy.to_string(),
         taken_at,
@@ -193,9 +201,13 @@ mod tests {
         stale_db.image_id = "sha256:old-db".into();
         let mut pinned = container("market-updater-aws", "running");
         pinned.image_tag = "reg/market@sha256:0123".into();
+        // Another profile's service on backend-aws's tag, stopped on an older image.
+        let mut local_backend = container("backend", "exited");
+        local_backend.image_tag = "reg/backend-aws:lab".into();
         let containers = [
             stale_db,
             container("db", "running"),
+            local_backend,
             container("backend-aws", "running"),
             // Stopped, yet the pull moves its tag too: its image is kept.
             container("frontend-aws", "exited"),

@@ -346,7 +346,10 @@ pub fn fold_history(entries: Vec<(String, Entry)>) -> Vec<HistoryRecord> {
             } => {
                 let held_by = holder.map_or("nobody known".into(), |h| h.describe());
                 let title = format!("Deploy lock broken (held by {held_by}): {reason}");
-                let when = when.unwrap_or_default();
+                // Entries of earlier versions have no time: their id has it.
+                let when = when
+                    .or_else(|| crate::history::time_of_record_id(&id))
+                    .unwrap_or_default();
                 place(
                     &id,
                     event(&id, &target, &operator, &when, title),

@@ -272,9 +272,12 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
         let moved: Vec<String> = expected
             .iter()
             .filter(|(reference, digest)| {
+                // By content alone: Docker writes a repository its own short way
+                // (`postgres@…` for `docker.io/library/postgres`).
+                let content = |d: &str| d.rsplit('@').next().unwrap_or_default().to_string();
                 !found
                     .get(*reference)
-                    .is_some_and(|digests| digests.iter().any(|d| d == digest))
+                    .is_some_and(|digests| digests.iter().any(|d| content(d) == content(digest)))
             })
             .map(|(reference, digest)| format!("{reference} is not {digest}"))
             .collect();
@@ -523,7 +526,11 @@ impl Console {
         run.record.outcome = match result {
             Ok(()) => DeployOutcome::Succeeded,
             Err(Error::Stopped { .. }) => DeployOutcome::Stopped,
-            Err(Error::Interrupted { .. } | Error::ConnectionLost { .. }) => {
+            // Lost before anything changed (the checks, the review, the lock), it failed;
+            // lost once a change began, what the host is in is not known.
+            Err(Error::Interrupted { .. } | Error::ConnectionLost { .. })
+                if run.record.steps.iter().any(|s| s.step.changes_host()) =>
+            {
                 DeployOutcome::Interrupted
             }
             Err(_) => DeployOutcome::Failed,
