@@ -73,15 +73,16 @@ impl RemoteCommand {
 /// (TERM, then KILL if it still runs 2 s later), then runs the command's cleanup (`$2`)
 /// if it has one, which the supervisor's own end no longer interrupts: the one process
 /// meant to outlive the connection, and only as long as the cleanup takes. SIGTERM from
-/// the client ends the group and the watcher at once. When the command ends by itself,
-/// the watcher is ended and the command's exit status is passed on.
+/// the client ends the group and the watcher at once, then runs the cleanup too. When
+/// the command ends by itself, the watcher is ended and the command's exit status is
+/// passed on.
 const SUPERVISOR: &str = r#"S=setsid; command -v setsid >/dev/null 2>&1 || S=
 $S sh -c 'eval "$1"' shipshape-command "$1" </dev/null & c=$!
 end() { kill -"${2:-TERM}" -"$1" 2>/dev/null || kill -"${2:-TERM}" "$1" 2>/dev/null; }
 exec 3<&0
 (while read -r _; do :; done; trap '' TERM HUP; end "$c"; [ -z "$2" ] || sh -c "$2"; for i in 1 2; do kill -0 -"$c" 2>/dev/null || kill -0 "$c" 2>/dev/null || exit 0; sleep 1; done; end "$c" KILL) <&3 >/dev/null 2>&1 & w=$!
 exec 3<&-
-trap 'end "$c"; kill "$w" 2>/dev/null; exit 143' TERM HUP INT
+trap 'end "$c"; kill "$w" 2>/dev/null; [ -z "$2" ] || sh -c "$2" >/dev/null 2>&1; exit 143' TERM HUP INT
 wait "$c"; s=$?
 kill "$w" 2>/dev/null
 exit "$s""#;
@@ -286,6 +287,17 @@ mod tests {
         drop(input); // the connection is gone
         child.wait().unwrap();
         assert!(seen(&marker), "the cleanup ran");
+
+        // The client's SIGTERM (a dropped channel) runs it too.
+        let (_input, mut child, marker) = run("sleep 30", "signalled");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        // To the supervisor itself, as sshd signals the login shell that runs it (bash
+        // runs it in its place; this test's `sh` keeps it as a child).
+        let _ = std::process::Command::new("pkill")
+            .args(["-TERM", "-P", &child.id().to_string()])
+            .status();
+        child.wait().unwrap();
+        assert!(seen(&marker), "the cleanup ran on SIGTERM");
 
         let (input, mut child, marker) = run("exit 0", "ended");
         assert!(child.wait().unwrap().success());
