@@ -109,7 +109,7 @@ export class DeployStore {
       const interrupted = last?.outcome === "interrupted" ? last : null;
       // Resume is offered with the rest, never a moment after them.
       const cutShort = interrupted?.id ?? (this.record && this.runTarget === target && this.record.outcome !== "succeeded" ? this.record.id : null);
-      const resumable = cutShort !== null && (await commands.canResume({ target, id: cutShort }));
+      const resumable = cutShort !== null && (await commands.canResume({ target, id: cutShort }).catch(() => false));
       if (this.target !== target || mine !== this.#reads) return;
       this.resumable = resumable ? cutShort : null;
       this.interrupted = interrupted;
