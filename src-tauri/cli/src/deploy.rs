@@ -104,7 +104,7 @@ fn warn_if_interrupted(console: &Console, name: &str) -> Result<(), Error> {
             r.kind == RecordKind::Deploy && r.target == name && r.outcome != RunOutcome::NotStarted
         });
     if let Some(last) = last.filter(|r| r.outcome == RunOutcome::Interrupted) {
-        let resume = match console.can_resume(name, &last.id) {
+        let resume = match console.can_resume(name, &last.id).unwrap_or(false) {
             true => format!(
                 ", or resume it (shipshape deploy \"{name}\" --resume {})",
                 last.id
@@ -125,7 +125,7 @@ fn say_how_it_ended(console: &Console, run: &DeployRun) {
     let record = &run.record;
     let (target, id) = (&record.target, &record.id);
     // Offered only where it can go on: a deploy that took its snapshot.
-    let resume = match console.can_resume(target, id) {
+    let resume = match console.can_resume(target, id).unwrap_or(false) {
         true => format!("; resume it with `shipshape deploy \"{target}\" --resume {id}`"),
         false => String::new(),
     };

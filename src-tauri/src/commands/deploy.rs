@@ -97,8 +97,12 @@ pub fn deploy_snapshots(
 /// Whether deploy `id` of `target` can be resumed (a deploy cut short after its
 /// snapshot): the screen offers Resume only then.
 #[tauri::command]
-pub fn can_resume(state: State<'_, AppState>, target: String, id: String) -> bool {
-    state.console.can_resume(&target, &id)
+pub fn can_resume(
+    state: State<'_, AppState>,
+    target: String,
+    id: String,
+) -> Result<bool, ErrorReport> {
+    Ok(state.console.can_resume(&target, &id)?)
 }
 
 /// Whether `target`'s host is locked for a deploy, and by whom.

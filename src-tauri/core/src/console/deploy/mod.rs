@@ -154,9 +154,12 @@ impl Console {
     }
 
     /// Whether deploy `id` of `target` can be resumed: a deploy (a rollback never is)
-    /// that did not finish, took its snapshot, and was not followed by another.
-    pub fn can_resume(&self, target: &str, id: &str) -> bool {
-        crate::history::check_record_id("deploy", id).is_ok() && self.resumable(target, id).is_ok()
+    /// that did not finish, took its snapshot, and was not followed by another. A target
+    /// that does not exist, or an id no deploy could have, is refused.
+    pub fn can_resume(&self, target: &str, id: &str) -> Result<bool> {
+        crate::target::find(self.settings.as_ref(), target)?;
+        crate::history::check_record_id("deploy", id)?;
+        Ok(self.resumable(target, id).is_ok())
     }
 
     /// The snapshot of deploy `id`, if it is a deploy of `target` that did not finish
