@@ -344,8 +344,10 @@ pub fn fold_history(entries: Vec<(String, Entry)>) -> Vec<HistoryRecord> {
                 holder,
                 at: when,
             } => {
-                let held_by = holder.map_or("nobody known".into(), |h| h.describe());
-                let title = format!("Deploy lock broken (held by {held_by}): {reason}");
+                let held_by = holder.map_or("no holder known".into(), |h| {
+                    format!("held by {}", h.describe())
+                });
+                let title = format!("Deploy lock broken ({held_by}): {reason}");
                 // Entries of earlier versions have no time: their id has it.
                 let when = when
                     .or_else(|| crate::history::time_of_record_id(&id))

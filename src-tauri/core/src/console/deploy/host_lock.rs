@@ -77,13 +77,15 @@ impl Console {
                 target: target.to_string(),
                 operator: operator(),
                 reason: reason.to_string(),
-                holder: before.holder.clone(),
+                // The last holder of a free lock held nothing when it was broken.
+                holder: before.holder.clone().filter(|_| before.held),
                 at: Some(crate::history::now()),
             },
         )?;
         let breaker = LockHolder::new(operator(), connection.client_key(), reason, "-");
         let held_by = before
             .holder
+            .filter(|_| before.held)
             .map(|h| h.describe())
             .unwrap_or_else(|| "nobody known".into());
         let line = lock::audit_command(
