@@ -234,8 +234,13 @@ fn a_full_disk_on_the_host_while_env_aws_is_written_changes_nothing_and_says_so(
         [".env.aws", "filler"],
         "a half-written file is left"
     );
+    // The journal says the write ran and failed.
     let last = history(&lab, home.path()).last().unwrap().clone();
-    assert_ne!(last["outcome"], "succeeded", "{last:#}");
+    assert_eq!(last["outcome"], "exited", "{last:#}");
+    assert!(
+        last["exit_code"].as_i64().is_some_and(|code| code != 0),
+        "{last:#}"
+    );
 }
 
 #[test]

@@ -110,7 +110,7 @@ fn a_save_cut_off_mid_write_leaves_the_old_file() {
     let mut new = old.clone();
     new.extend(format!("SHIPSHAPE_TEST_TOKEN={VALUE}\n").bytes());
     let old_sha = shipshape_core::checklist::sha256_hex(&old);
-    let command = write_command(".env.aws", &lab.field("project_dir"), "cut.env.aws");
+    let command = write_command(".env.aws", &lab.field("project_dir"));
     let input = write_input(&new, Some(&old_sha));
     let input = input.expose().as_bytes();
     assert!(

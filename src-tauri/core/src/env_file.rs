@@ -16,8 +16,9 @@ use crate::shell::RemoteCommand;
 /// Writes the new env file from standard input: a first line with the new text's byte
 /// count, its SHA-256 and that of the file as it was read (`-`: it did not exist), then
 /// the text ([`write_input`]); on the input, not the command line, which any login on
-/// the host can read in `ps`. `$1` the file, `$2` the backup's name. Exit 3: the file
-/// changed since it was read.
+/// the host can read in `ps`. `$1` the file; the backup is named by the file and the
+/// host's time, so the command is the same for every save and is shown before it runs.
+/// Exit 3: the file changed since it was read.
 /// Backups are named by the file (a hash of its path: a login may keep several
 /// projects) and the time; the newest 20 of each file are kept, so a secret unset or
 /// rotated leaves the host's disk within 20 saves.
@@ -41,12 +42,13 @@ if [ "$now" != "$was" ]; then rm -f -- "$tmp"; echo "$f changed on the host sinc
 d="$HOME/.shipshape/env-backups"
 case $f in /*) p=$f ;; *) p=$(pwd -P)/$f ;; esac
 k=$(printf '%s' "$p" | sha256sum | cut -c 1-12)
+b=$k.$(date -u +%Y%m%dT%H%M%S.%NZ).env.aws
 if [ -e "$f" ]; then
-  mkdir -p "$d" && cp -- "$f" "$d/$k.$2" && chmod 600 "$d/$k.$2" || { rm -f -- "$tmp"; exit 1; }
+  mkdir -p "$d" && cp -- "$f" "$d/$b" && chmod 600 "$d/$b" || { rm -f -- "$tmp"; exit 1; }
   ls -1t "$d" | grep "^$k\." | tail -n +21 | while IFS= read -r old; do rm -f -- "$d/$old"; done
   chmod --reference="$f" "$tmp" && { chown --reference="$f" "$tmp" 2>/dev/null || true; }
 fi
-mv -f -- "$tmp" "$f" && echo "backup ~/.shipshape/env-backups/$k.$2""#;
+mv -f -- "$tmp" "$f" && echo "backup ~/.shipshape/env-backups/$b""#;
 
 /// A key of the env file, as the editor lists it: never its value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -273,9 +275,9 @@ pub fn reads_back_as_asked(old: &str, new: &str, change: &crate::console::EnvCha
 
 /// The command that writes the new text over the env file; its input is
 /// [`write_input`].
-pub fn write_command(env_file: &str, project_dir: &str, backup: &str) -> RemoteCommand {
+pub fn write_command(env_file: &str, project_dir: &str) -> RemoteCommand {
     RemoteCommand::new("sh")
-        .args(["-c", WRITE_SCRIPT, "shipshape-env-write", env_file, backup])
+        .args(["-c", WRITE_SCRIPT, "shipshape-env-write", env_file])
         .in_dir(project_dir)
 }
 
@@ -304,8 +306,8 @@ mod tests {
         std::fs::create_dir(&project).unwrap();
         std::fs::create_dir(&other).unwrap();
         let file = project.join(".env.aws");
-        let write_in = |project: &std::path::Path, text: &str, was: Option<&str>, backup: &str| {
-            let command = write_command(".env.aws", project.to_str().unwrap(), backup);
+        let write_in = |project: &std::path::Path, text: &str, was: Option<&str>| {
+            let command = write_command(".env.aws", project.to_str().unwrap());
             let mut child = std::process::Command::new("sh")
                 .args(["-c", &command.render()])
                 .env("HOME", home.path())
@@ -324,56 +326,48 @@ mod tests {
                 .unwrap();
             child.wait_with_output().unwrap()
         };
-        let write =
-            |text: &str, was: Option<&str>, backup: &str| write_in(&project, text, was, backup);
+        let write = |text: &str, was: Option<&str>| write_in(&project, text, was);
         // Another project of the same login, saved twice: one backup, never pruned by
         // the first project's saves.
-        assert!(write_in(&other, "Q=1\n", None, "q1.env.aws")
-            .status
-            .success());
+        assert!(write_in(&other, "Q=1\n", None).status.success());
         let q1 = crate::checklist::sha256_hex(b"Q=1\n");
-        assert!(write_in(&other, "Q=2\n", Some(&q1), "q2.env.aws")
-            .status
-            .success());
+        assert!(write_in(&other, "Q=2\n", Some(&q1)).status.success());
         let mut was: Option<String> = None;
         for i in 0..23 {
             let text = format!("A={i}\n");
-            let out = write(&text, was.as_deref(), &format!("b{i:02}.env.aws"));
+            let out = write(&text, was.as_deref());
+            let said = String::from_utf8_lossy(&out.stdout);
             assert!(
                 out.status.success(),
                 "{}",
                 String::from_utf8_lossy(&out.stderr)
             );
+            // The backup it names holds the file as it was.
+            if i > 0 {
+                let named = said.trim().strip_prefix("backup ~/").unwrap();
+                let kept = std::fs::read_to_string(home.path().join(named)).unwrap();
+                assert_eq!(kept, format!("A={}\n", i - 1));
+            }
             was = Some(crate::checklist::sha256_hex(text.as_bytes()));
             std::thread::sleep(std::time::Duration::from_millis(15)); // distinct mtimes
         }
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "A=22\n");
         let backups: Vec<String> = std::fs::read_dir(home.path().join(".shipshape/env-backups"))
             .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
             .collect();
         assert_eq!(backups.len(), 21, "{backups:?}");
-        assert_eq!(
-            backups
-                .iter()
-                .filter(|b| b.ends_with(".q2.env.aws"))
-                .count(),
-            1
-        );
-        // The newest 20 of the first project's 22: the two oldest went.
+        assert_eq!(backups.iter().filter(|b| *b == "Q=1\n").count(), 1);
+        // The newest 20 of the first project's 22 (the file before writes 1 to 22): the
+        // two oldest went.
         assert!(
-            !backups
-                .iter()
-                .any(|b| b.ends_with(".b01.env.aws") || b.ends_with(".b02.env.aws")),
+            !backups.iter().any(|b| b == "A=0\n" || b == "A=1\n"),
             "{backups:?}"
         );
-        assert!(
-            backups.iter().any(|b| b.ends_with(".b22.env.aws")),
-            "{backups:?}"
-        );
+        assert!(backups.iter().any(|b| b == "A=21\n"), "{backups:?}");
         // The file moved since it was read: nothing is written (exit 3).
         let stale = crate::checklist::sha256_hex(b"A=21\n");
-        let out = write("A=x\n", Some(&stale), "late.env.aws");
+        let out = write("A=x\n", Some(&stale));
         assert_eq!(out.status.code(), Some(3));
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "A=22\n");
     }
@@ -453,7 +447,7 @@ mod tests {
                 ("Y".to_string(), 3, false)
             ]
         );
-        let written = write_command(".env.aws", "/p", "b").render();
+        let written = write_command(".env.aws", "/p").render();
         assert!(
             !written.contains("A=1"),
             "the new text must not be in the command: {written}"
@@ -477,7 +471,7 @@ mod tests {
         let changes = KeyChanges::between(text, &set(text, "TLS_KEY", "new").unwrap());
         assert_eq!(changes.changed, ["TLS_KEY"]);
         assert!(changes.added.is_empty() && changes.removed.is_empty());
-        let written = write_command(".env.aws", "/p", "b").render();
+        let written = write_command(".env.aws", "/p").render();
         assert!(
             !written.contains("A=1"),
             "the new text must not be in the command: {written}"

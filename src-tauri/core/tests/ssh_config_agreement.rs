@@ -27,8 +27,9 @@ struct LocalAccount {
 #[test]
 fn resolve_agrees_with_ssh_on_the_corpus() {
     let Some(account) = probe_local_account() else {
-        eprintln!("skipping: no working `ssh -G` on this machine");
-        return;
+        panic!(
+            "this test compares with `ssh -G`, which does not work here (Debian: openssh-client)"
+        );
     };
     let folders = corpus("ssh_config_corpus");
     assert!(
@@ -298,8 +299,9 @@ fn copy_tree(from: &Path, to: &Path) {
 #[test]
 fn resolve_refuses_what_ssh_refuses() {
     let Some(account) = probe_local_account() else {
-        eprintln!("skipping: no working `ssh -G` on this machine");
-        return;
+        panic!(
+            "this test compares with `ssh -G`, which does not work here (Debian: openssh-client)"
+        );
     };
     let folders = corpus("ssh_config_refused");
     assert!(

@@ -7,7 +7,7 @@
 // client words as bad input), and nothing may change: the data dir, the keyring, the
 // host's env file, audit log and containers.
 import { createHash } from "node:crypto";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { appendFileSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { lab } from "./support.mjs";
@@ -48,10 +48,9 @@ function state() {
   for (const file of filesBelow(home).filter((f) => !relative(home, f).startsWith("logs/"))) {
     out[`data dir: ${relative(home, file)}`] = sha256(file);
   }
-  let keyring = "";
-  try {
-    keyring = execFileSync("secret-tool", ["search", "--all", "service", "shipshape"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  } catch {}
+  // secret-tool prints each item's attributes on its error stream.
+  const found = spawnSync("secret-tool", ["search", "--all", "service", "shipshape"], { encoding: "utf8" });
+  const keyring = `${found.stdout ?? ""}\n${found.stderr ?? ""}`;
   out.keyring = keyring.split("\n").filter((l) => l.startsWith("attribute.username")).sort().join(", ");
   out["host: .env.aws"] = sha256(join(lab.project_dir, ".env.aws"));
   out["host: audit log"] = String(statSync(`/home/${lab.user}/.shipshape/audit.log`, { throwIfNoEntry: false })?.size ?? 0);
@@ -127,6 +126,8 @@ describe("every IPC command given bad input", () => {
   it("refuses it with an error code and a short message, and changes nothing", async () => {
     await $('[data-testid="target"]').waitForDisplayed({ timeout: 30000 });
     let before = state();
+    // The lab's key is in the keyring: a keyring that reads as empty would hide a change.
+    expect(before.keyring).toContain("attribute.username");
     const failures = [];
     let calls = 0;
     const swept = commands.filter((c) => c.args.some((a) => a.kind !== "channel") && !NOT_SWEPT.has(c.name));

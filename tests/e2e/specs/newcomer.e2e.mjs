@@ -75,7 +75,8 @@ describe("a newcomer's first run", () => {
     const statuses = [];
     for (const r of rows) statuses.push(`${await r.getAttribute("data-check")}=${await r.getAttribute("data-status")}`);
     console.log(`newcomer's checks: ${statuses.join(" ")}`);
-    expect(statuses.filter((s) => s.endsWith("=pending"))).toEqual([]);
+    // The lab as built: every check passes but the migrations, which await a tick.
+    expect(statuses.filter((s) => !s.endsWith("=pass") && s !== "migrations=manual")).toEqual([]);
     await axe("check");
 
     await tabTo("onboard-finish");

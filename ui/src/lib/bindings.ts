@@ -581,7 +581,11 @@ export type LockStatus = { held: boolean,
 /**
  * The holder now, or the last one if the lock is free (`None`: never taken).
  */
-holder: LockHolder | null, };
+holder: LockHolder | null, 
+/**
+ * Exactly what breaking it runs on the host, shown before anyone does.
+ */
+break_command: string, };
 
 export type ItemChange = { "change": "tick" } | { "change": "untick" } | { "change": "waive", reason: string, } | { "change": "rerun", item: CheckItem, };
 
@@ -690,6 +694,11 @@ export type EnvKeys = { target: string,
 /**
  * The file, relative to the project dir (the policy's `env_file`).
  */
-file: string, exists: boolean, keys: Array<EnvKey>, command: string, };
+file: string, exists: boolean, keys: Array<EnvKey>, command: string, 
+/**
+ * Exactly what a save runs on the host (the new text goes on its input): the same
+ * for every save, shown before one.
+ */
+write_command: string, };
 
 export type EnvSaved = { target: string, file: string, added: Array<string>, removed: Array<string>, changed: Array<string>, backup: string | null, record_id: string, command: string, };

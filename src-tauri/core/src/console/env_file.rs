@@ -23,6 +23,9 @@ pub struct EnvKeys {
     pub exists: bool,
     pub keys: Vec<EnvKey>,
     pub command: String,
+    /// Exactly what a save runs on the host (the new text goes on its input): the same
+    /// for every save, shown before one.
+    pub write_command: String,
 }
 
 /// A save as it ended: what changed (names only) and the backup on the host.
@@ -69,7 +72,7 @@ impl Console {
 
     /// The env file's keys (names only).
     pub async fn env_keys(&self, target: &str) -> Result<EnvKeys> {
-        let (_, policy) = self.target_and_policy(target)?;
+        let (target_config, policy) = self.target_and_policy(target)?;
         let (text, exists, command) = self.read_env(target).await?;
         Ok(EnvKeys {
             target: target.to_string(),
@@ -77,6 +80,8 @@ impl Console {
             exists,
             keys: env_file::keys(text.expose()),
             command,
+            write_command: env_file::write_command(&policy.env_file, &target_config.project_dir)
+                .render(),
         })
     }
 
@@ -114,9 +119,7 @@ impl Console {
         // under an `up` that reads it.
         let _change = self.session(target).begin_change(target, &title, false)?;
         let old_sha = exists.then(|| crate::checklist::sha256_hex(old.expose().as_bytes()));
-        let backup = format!("{}.env.aws", crate::history::now().replace([':', '.'], ""));
-        let command =
-            env_file::write_command(&policy.env_file, &target_config.project_dir, &backup);
+        let command = env_file::write_command(&policy.env_file, &target_config.project_dir);
         let input = env_file::write_input(new.expose().as_bytes(), old_sha.as_deref());
         let journal = self.journal()?;
         let record_id = new_record_id("env");

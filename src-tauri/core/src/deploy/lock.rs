@@ -88,6 +88,8 @@ pub struct LockStatus {
     pub held: bool,
     /// The holder now, or the last one if the lock is free (`None`: never taken).
     pub holder: Option<LockHolder>,
+    /// Exactly what breaking it runs on the host, shown before anyone does.
+    pub break_command: String,
 }
 
 pub fn acquire_command(holder: &LockHolder) -> RemoteCommand {
@@ -127,6 +129,7 @@ pub fn parse_status(text: &str) -> LockStatus {
     LockStatus {
         held,
         holder: lines.next().and_then(parse_holder),
+        break_command: break_command().render(),
     }
 }
 
@@ -162,7 +165,8 @@ mod tests {
             parse_status("free\n"),
             LockStatus {
                 held: false,
-                holder: None
+                holder: None,
+                break_command: break_command().render(),
             }
         );
         let audit = audit_command(&holder(), "lock", "x\ny").render();

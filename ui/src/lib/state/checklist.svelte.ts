@@ -16,7 +16,13 @@ export class ChecklistStore {
   checklist = $state<Checklist | null>(null);
   /** Items decided so far in the run in progress. */
   arriving = $state<CheckItem[]>([]);
-  running = $state(false);
+  /** The target a run is in progress on (one at a time): it goes on while another
+   *  target's checklist is shown, and shows again when its target is chosen again. */
+  runTarget = $state<string | null>(null);
+  /** A run is in progress on the target shown. */
+  readonly running = $derived(this.runTarget !== null && this.runTarget === this.target);
+  /** A run is in progress on another target than the one shown: its name. */
+  readonly runningElsewhere = $derived(this.runTarget !== null && this.runTarget !== this.target ? this.runTarget : null);
   /** The run in progress was asked to stop. */
   stopping = $state(false);
   /** The item an action (tick, waive, re-run) is working on. */
@@ -40,9 +46,6 @@ export class ChecklistStore {
     this.#generation++;
     this.target = target;
     this.checklist = null;
-    this.arriving = [];
-    this.running = false;
-    this.stopping = false;
     this.error = null;
     try {
       const latest = await commands.latestChecklist({ target });
@@ -53,11 +56,11 @@ export class ChecklistStore {
     }
   }
 
-  async run() {
+  /** Runs the verification of the target shown; refused (false) while one runs. */
+  async run(): Promise<boolean> {
     const target = this.target;
-    if (target === null || this.running) return;
-    const mine = ++this.#generation;
-    this.running = true;
+    if (target === null || this.runTarget !== null) return false;
+    this.runTarget = target;
     this.stopping = false;
     this.arriving = [];
     this.error = null;
@@ -68,26 +71,25 @@ export class ChecklistStore {
         request,
         target,
         onItem: (item) => {
-          if (mine === this.#generation) this.arriving = [...this.arriving, item];
+          if (this.#request === request) this.arriving = [...this.arriving, item];
         },
       });
-      if (mine !== this.#generation) return;
-      this.checklist = checklist;
+      // Shown if its target is (another target's checklist reads it when chosen again).
+      if (this.target === target) this.checklist = checklist;
       const failed = checklist.items.filter((i) => i.status === "fail").length;
-      this.announcement = failed ? `Verification done: ${failed} failed.` : "Verification done: nothing failed.";
+      this.announcement = failed ? `Verification of ${target} done: ${failed} failed.` : `Verification of ${target} done: nothing failed.`;
     } catch (e) {
-      if (mine !== this.#generation) return;
       const error = e as ErrorReport;
       // Stopped on request: the screen goes back to the newest checklist, said so.
       if (this.stopping && error.code === "stopped") this.announcement = "Verification stopped: nothing was recorded.";
-      else this.error = error;
+      else if (this.target === target) this.error = error;
     } finally {
       if (this.#request === request) this.#request = null;
-      if (mine === this.#generation) {
-        this.running = false;
-        this.stopping = false;
-      }
+      this.runTarget = null;
+      this.arriving = [];
+      this.stopping = false;
     }
+    return true;
   }
 
   /** Stops the run in progress: its commands end on the host and the journal records

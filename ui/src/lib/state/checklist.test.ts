@@ -47,6 +47,28 @@ beforeEach(() => {
 
 afterEach(() => clearMocks());
 
+describe("a run while another target is shown", () => {
+  it("goes on, can be stopped from there, lets no second one start, and shows again on its target", async () => {
+    const store = new ChecklistStore();
+    await store.useTarget("a");
+    const running = store.run();
+    await new Promise((r) => setTimeout(r, 0));
+    push(onItem!, 0, item("code-deployed", "pass"));
+    await store.useTarget("b");
+    expect(store.running).toBe(false);
+    expect(store.runningElsewhere).toBe("a");
+    expect(await store.run()).toBe(false);
+    expect(calls.filter(([command]) => command === "verify").length).toBe(1);
+    await store.useTarget("a");
+    expect(store.running).toBe(true);
+    expect(store.items.map((i) => i.id)).toEqual(["code-deployed"]);
+    finish!(list("v-new", [item("code-deployed", "pass")]));
+    await running;
+    expect(store.checklist?.id).toBe("v-new");
+    expect(store.runningElsewhere).toBeNull();
+  });
+});
+
 describe("the checklist store", () => {
   it("shows the newest verification, then items one by one while a run goes, then the result", async () => {
     const store = new ChecklistStore();
@@ -64,7 +86,7 @@ describe("the checklist store", () => {
     await running;
     expect(store.running).toBe(false);
     expect(store.checklist?.id).toBe("v-new");
-    expect(store.announcement).toBe("Verification done: nothing failed.");
+    expect(store.announcement).toBe("Verification of a done: nothing failed.");
 
     await store.change("migrations", { change: "tick" });
     expect(calls.at(-1)).toEqual(["change_check", { checklist: "v-new", item: "migrations", change: { change: "tick" } }]);

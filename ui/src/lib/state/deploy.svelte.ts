@@ -53,6 +53,10 @@ export class DeployStore {
   #watchingElsewhere: ReturnType<typeof setTimeout> | undefined;
   /** The snapshots a rollback can return to, newest first. */
   snapshots = $state<Snapshot[]>([]);
+  /** The last read of the review and the lock failed: the screen offers to read again. */
+  readFailed = $state(false);
+  /** That failure's error, as written (the state holds a proxy of it). */
+  #readError: string | null = null;
   /** The operator asked the run to stop once its current step ends. */
   stopping = $state(false);
   /** For screen readers: the step that just started or ended. */
@@ -79,6 +83,8 @@ export class DeployStore {
     this.error = null;
     this.interrupted = null;
     this.resumable = null;
+    this.readFailed = false;
+    this.#readError = null;
     this.elsewhere = null;
     this.snapshots = [];
     await this.refresh();
@@ -114,10 +120,18 @@ export class DeployStore {
       this.resumable = resumable ? cutShort : null;
       this.interrupted = interrupted;
       this.elsewhere = last?.outcome === "running" && !this.running ? last : null;
+      // A read that works again takes its own earlier failure away (not a run's).
+      if (this.error !== null && JSON.stringify(this.error) === this.#readError) this.error = null;
+      this.#readError = null;
+      this.readFailed = false;
       if (this.elsewhere) this.#watchElsewhere(target, this.elsewhere.id);
       if (!this.running && !this.elsewhere) this.stopping = false;
     } catch (e) {
-      if (this.target === target) this.error = e as ErrorReport;
+      if (this.target === target) {
+        this.error = e as ErrorReport;
+        this.#readError = JSON.stringify(e);
+        this.readFailed = true;
+      }
     }
   }
 

@@ -20,7 +20,7 @@ const approval: Approval = {
   review: "review-1", digest: "d1", reviewer: "Rita", user: "rita", key_name: "rita",
   key_fingerprint: "SHA256:x", approved_at: "t", migrations: [], signature: "-----BEGIN SSH SIGNATURE-----",
 };
-const free: LockStatus = { held: false, holder: null };
+const free: LockStatus = { held: false, holder: null, break_command: "sh -c break" };
 const step = (title: string, status: StepRecord["status"]): StepRecord => ({
   step: "pull", title, status, commands: ["cd /p && docker compose --profile aws pull"], started_at: "t",
   duration_ms: 5, note: `${title}: ${status}`, record_ids: [], snapshot: null,
@@ -99,12 +99,47 @@ describe("the deploy store", () => {
   });
 });
 
+describe("a read of the review that failed", () => {
+  it("is offered again, and a read that works takes its error away but never a run's", async () => {
+    let fail = true;
+    mockIPC((command, args) => {
+      if (command === "review_deploy") {
+        if (fail) throw { code: "timeout", title: "Timed out", message: "origin did not answer", remedy: "", detail: null, danger: false };
+        return review;
+      }
+      if (command === "lock_status") return free;
+      if (command === "history") return [];
+      if (command === "deploy_snapshots") return [];
+      if (command === "deploy") {
+        onEvent = (args as { onEvent: Channel<DeployEvent> }).onEvent;
+        return new Promise<DeployResult>((resolve) => (finish = resolve));
+      }
+    });
+    const store = new DeployStore();
+    await store.useTarget("a");
+    expect(store.readFailed).toBe(true);
+    expect(store.error?.code).toBe("timeout");
+    fail = false;
+    await store.refresh();
+    expect(store.readFailed).toBe(false);
+    expect(store.error).toBeNull();
+
+    const run = store.deploy("m", []);
+    await settle();
+    const error = { code: "remote_failed", title: "Failed", message: "pull failed", remedy: "", detail: null, danger: false } as const;
+    finish!({ record: record("failed"), error });
+    await run;
+    await settle();
+    expect(store.error?.message).toBe("pull failed"); // the read after the run keeps it
+  });
+});
+
 describe("the host's lock during a run", () => {
   it("reads as held by the run once its lock step is done", async () => {
     const store = new DeployStore();
     await store.useTarget("a");
     expect(store.lock?.held).toBe(false);
-    const held: LockStatus = { held: true, holder: null };
+    const held: LockStatus = { held: true, holder: null, break_command: "sh -c break" };
     mockIPC((command, args) => {
       calls.push(command);
       if (command === "lock_status") return held;

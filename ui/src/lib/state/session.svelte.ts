@@ -41,12 +41,18 @@ export class TargetSession {
     const targets = await commands.listTargets();
     if (read !== this.#targetReads) return;
     const before = JSON.stringify(this.current?.target ?? null);
+    const pinnedBefore = this.current?.host_key ?? null;
     this.targets = targets;
     // The selected target redefined elsewhere (the CLI, another window): its live view
     // watches the old definition's host, so it starts again on the new one.
     const after = this.targets.find((t) => t.target.name === this.selected);
     if (after && before !== "null" && JSON.stringify(after.target) !== before && this.watch !== null) {
       this.stopWatch();
+      void this.refresh();
+    } else if (after && this.connection === "failed" && after.host_key !== pinnedBefore) {
+      // Its host key pinned anew (the Targets screen, the CLI): the failure it caused is
+      // past, so the dashboard connects again rather than keep showing it.
+      this.error = null;
       void this.refresh();
     }
     if (!this.targets.some((t) => t.target.name === this.selected)) this.select(this.targets[0]?.target.name ?? null);

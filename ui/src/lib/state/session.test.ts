@@ -241,3 +241,36 @@ describe("the target session store", () => {
   });
 });
 
+describe("a host key pinned anew", () => {
+  it("takes the failure it caused away and connects again", async () => {
+    let pin = "SHA256:old";
+    let refused = true;
+    mockIPC((command, args) => {
+      calls.push(command);
+      const target = (args as { target?: string }).target ?? "";
+      if (command === "list_targets") return [{ ...summary("a"), host_key: pin }];
+      if (command === "service_status") {
+        if (refused) throw failure("host_key_mismatch", "the host key changed");
+        return report(target);
+      }
+      if (command === "lock_status") return { held: false, holder: null };
+      if (command === "watch_status") return 7;
+      return null;
+    });
+    const session = new TargetSession();
+    await session.loadTargets();
+    session.select("a");
+    await session.refresh();
+    expect(session.connection).toBe("failed");
+    expect(session.error?.code).toBe("host_key_mismatch");
+    // Trusted again on the Targets screen: the list comes back with the new pin.
+    pin = "SHA256:new";
+    refused = false;
+    await session.loadTargets();
+    await settle();
+    await settle();
+    expect(session.error).toBeNull();
+    expect(session.connection).toBe("connected");
+  });
+});
+

@@ -59,6 +59,7 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
             LockStatus {
                 held: true,
                 holder: Some(holder),
+                ..
             } if holder.deploy == self.record.id => Ok(()),
             _ => Err(lost),
         }

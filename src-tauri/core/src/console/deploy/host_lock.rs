@@ -35,7 +35,9 @@ impl Console {
             .await?
             .required("Reading the host's deploy lock")?;
         match lock::parse_status(&output.stdout) {
-            LockStatus { held: true, holder } => Err(Error::HostLocked {
+            LockStatus {
+                held: true, holder, ..
+            } => Err(Error::HostLocked {
                 host: connection.host().to_string(),
                 holder: holder.map_or("someone (its holder file cannot be read)".into(), |h| {
                     h.describe()
