@@ -299,15 +299,26 @@ async fn a_named_request_runs_once() {
     let restart = Operation::Restart {
         service: Some("db".into()),
     };
+    let address = format!("ubuntu@127.0.0.1:{}", host.port);
     console
-        .run_requested_operation("req-7", "fake", &restart, |_, _| {})
+        .run_requested_operation("req-7", "fake", &address, &restart, |_, _| {})
         .await
         .unwrap();
     let again = console
-        .run_requested_operation("req-7", "fake", &restart, |_, _| {})
+        .run_requested_operation("req-7", "fake", &address, &restart, |_, _| {})
         .await
         .unwrap_err();
     assert_eq!(again.code(), ErrorCode::BadInput);
+    // Confirmed for another host than the target names now: nothing runs.
+    let elsewhere = console
+        .run_requested_operation("req-8", "fake", "ubuntu@10.0.0.9:22", &restart, |_, _| {})
+        .await
+        .unwrap_err();
+    assert_eq!(elsewhere.code(), ErrorCode::BadInput);
+    assert!(
+        elsewhere.to_string().contains("nothing was run"),
+        "{elsewhere}"
+    );
     assert_eq!(host.received_containing("restart db"), 1);
 }
 

@@ -23,20 +23,22 @@ pub async fn plan_operation(
 /// Runs one of the policy's typed operations, streaming its output to `on_output` as it
 /// comes. The UI sends an `Operation` value, never command text; the core builds and
 /// quotes the command. `request` is the UI's name for this run: a repeat of it never
-/// runs again, and `cancel_operation` stops it.
+/// runs again, and `cancel_operation` stops it. `address` is the host the plan showed
+/// (`user@host:port`): if the target points elsewhere now, nothing runs.
 #[tauri::command]
 pub async fn run_operation(
     app: AppHandle,
     state: State<'_, AppState>,
     request: String,
     target: String,
+    address: String,
     operation: Operation,
     on_output: Channel<String>,
 ) -> Result<OperationOutcome, ErrorReport> {
     let started = Instant::now();
     let ran = state
         .console
-        .run_requested_operation(&request, &target, &operation, |_, text| {
+        .run_requested_operation(&request, &target, &address, &operation, |_, text| {
             let _ = on_output.send(text.to_string());
         })
         .await;

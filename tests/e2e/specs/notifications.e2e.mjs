@@ -31,10 +31,14 @@ async function runInWindow(operation) {
     const internals = window.__TAURI_INTERNALS__;
     const request = `notify-${Date.now()}`;
     const onOutput = `__CHANNEL__:${internals.transformCallback(() => {})}`;
-    internals.invoke("run_operation", { request, target: "Local lab", operation, onOutput }).then(
-      (outcome) => done({ ok: true, title: outcome.title }),
-      (refusal) => done({ ok: false, refusal }),
-    );
+    // Planned first, as the dialog does: a run names the host its plan showed.
+    internals
+      .invoke("plan_operation", { target: "Local lab", operation })
+      .then((plan) => internals.invoke("run_operation", { request, target: "Local lab", address: plan.address, operation, onOutput }))
+      .then(
+        (outcome) => done({ ok: true, title: outcome.title }),
+        (refusal) => done({ ok: false, refusal }),
+      );
   }, operation);
 }
 

@@ -336,11 +336,13 @@ export function planOperation(args: {
  * Runs one of the policy's typed operations, streaming its output to `onOutput` as it
  * comes. The UI sends an `Operation` value, never command text; the core builds and
  * quotes the command. `request` is the UI's name for this run: a repeat of it never
- * runs again, and `cancelOperation` stops it.
+ * runs again, and `cancelOperation` stops it. `address` is the host the plan showed
+ * (`user@host:port`): if the target points elsewhere now, nothing runs.
  */
 export function runOperation(args: {
   request: string;
   target: string;
+  address: string;
   operation: Operation;
   onOutput: (message: string) => void;
 }): Promise<OperationOutcome> {

@@ -73,6 +73,7 @@ describe("the generated commands", () => {
     const outcome = await commands.runOperation({
       request: "r1",
       target: "t",
+      address: "ubuntu@h:22",
       operation: { op: "restart", service: "db" },
       onOutput: (text) => texts.push(text),
     });

@@ -412,9 +412,19 @@ impl Console {
         &self,
         request: &str,
         target: &str,
+        address: &str,
         operation: &Operation,
         on_output: impl FnMut(Source, &str) + Send,
     ) -> Result<OperationOutcome> {
+        // The host the operator confirmed: a target redefined since (the CLI, another
+        // window) runs nothing until they have seen where it points now.
+        let now = crate::target::find(self.settings.as_ref(), target)?.address();
+        if now != address {
+            return Err(Error::BadInput(format!(
+                "{target} now points at {now}, not {} as shown when you confirmed: nothing was run. Open the operation again to see where it runs.",
+                crate::input::shown(address)
+            )));
+        }
         let task = self
             .tasks
             .start_once(request, format!("{} on {target}", operation.title()))?;
