@@ -37,6 +37,8 @@ export class ChecklistStore {
   readonly items = $derived(this.running ? this.arriving : (this.checklist?.items ?? []));
   readonly recordExports = $derived(this.exports.filter((e) => e.record_id === this.checklist?.id));
   #generation = 0;
+  /** How a run ended in error on a target not shown then: shown when it is chosen again. */
+  #runError: { target: string; error: ErrorReport } | null = null;
   /** The core's name for the run in progress, by which it is stopped. */
   #request: string | null = null;
 
@@ -47,6 +49,10 @@ export class ChecklistStore {
     this.target = target;
     this.checklist = null;
     this.error = null;
+    if (this.#runError?.target === target) {
+      this.error = this.#runError.error;
+      this.#runError = null;
+    }
     try {
       const latest = await commands.latestChecklist({ target });
       if (this.target === target) this.checklist = latest;
@@ -64,6 +70,7 @@ export class ChecklistStore {
     this.stopping = false;
     this.arriving = [];
     this.error = null;
+    this.#runError = null;
     this.announcement = `Verifying ${target}…`;
     const request = (this.#request = newRequest());
     try {
@@ -82,7 +89,11 @@ export class ChecklistStore {
       const error = e as ErrorReport;
       // Stopped on request: the screen goes back to the newest checklist, said so.
       if (this.stopping && error.code === "stopped") this.announcement = "Verification stopped: nothing was recorded.";
-      else if (this.target === target) this.error = error;
+      else {
+        this.announcement = `Verification of ${target} failed: ${error.title}.`;
+        if (this.target === target) this.error = error;
+        else this.#runError = { target, error };
+      }
     } finally {
       if (this.#request === request) this.#request = null;
       this.runTarget = null;

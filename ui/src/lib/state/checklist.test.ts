@@ -69,6 +69,28 @@ describe("a run while another target is shown", () => {
   });
 });
 
+describe("a run that fails while another target is shown", () => {
+  it("says so when its target is chosen again", async () => {
+    const store = new ChecklistStore();
+    await store.useTarget("a");
+    let reject: ((error: unknown) => void) | null = null;
+    mockIPC((command) => {
+      if (command === "verify") return new Promise((_, no) => (reject = no));
+      if (command === "latest_checklist") return null;
+      return [];
+    });
+    const running = store.run();
+    await new Promise((r) => setTimeout(r, 0));
+    await store.useTarget("b");
+    reject!({ code: "connection_lost", title: "Connection lost", message: "a went away", remedy: "r", detail: null, danger: false });
+    await running;
+    expect(store.error).toBeNull();
+    expect(store.announcement).toBe("Verification of a failed: Connection lost.");
+    await store.useTarget("a");
+    expect(store.error?.code).toBe("connection_lost");
+  });
+});
+
 describe("the checklist store", () => {
   it("shows the newest verification, then items one by one while a run goes, then the result", async () => {
     const store = new ChecklistStore();
