@@ -71,6 +71,17 @@ pub fn assert_fails(report: &Value, code: i32, id: &str, cause: &str, in_evidenc
 /// Asserts a verification of the lab finds it as clean as it is built: every item
 /// passed but the migrations, which await a person's tick; and exits 0.
 pub fn assert_lab_clean(lab: &Lab, home: &Path) {
+    // A backend just recreated (by a deploy, a rollback, a restore) reports "starting"
+    // for a few seconds: the lab as built is the one whose healthcheck passed.
+    let backend = lab.container("backend-aws");
+    crate::wait_until(std::time::Duration::from_secs(60), || {
+        let health = Command::new("docker")
+            .args(["inspect", "-f", "{{.State.Health.Status}}", &backend])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default();
+        health == "healthy"
+    });
     let (code, report) = verify(lab, home);
     let items = report["items"].as_array().unwrap();
     assert_eq!(items.len(), 12, "{report:#}");
