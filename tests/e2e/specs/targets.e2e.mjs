@@ -6,6 +6,11 @@ describe("targets", () => {
     await $('[data-testid="nav-targets"]').click();
     await $('[data-testid="add-target"]').click();
     await $('[data-testid="target-name"]').setValue("Rebuilt lab");
+    // Away to the Keys screen (to import the key the target needs, say) and back: what
+    // was typed is still there.
+    await $('[data-testid="nav-keys"]').click();
+    await $('[data-testid="nav-targets"]').click();
+    expect(await $('[data-testid="target-name"]').getValue()).toBe("Rebuilt lab");
     await $('[data-testid="target-host"]').setValue(lab.host);
     await $('[data-testid="target-port"]').setValue(String(lab.rebuilt_port));
     await $('[data-testid="target-key"]').selectByVisibleText("local-lab (ssh-ed25519)");
