@@ -157,26 +157,24 @@ pub struct Deployed {
 }
 
 /// Runs the checks `ids` on `connection` and returns their items, in `ids`' order,
-/// handing each to `on_item` as soon as it is decided.
+/// handing each to `on_item` as soon as it is decided; with `header`, also what is
+/// deployed (a whole verification reads it anyway).
 pub async fn run(
     connection: Arc<Connection>,
     ids: &[CheckId],
+    header: bool,
     policy: &Policy,
     project_dir: &str,
     mut on_item: impl FnMut(&CheckItem),
 ) -> Result<(Vec<CheckItem>, Deployed)> {
     let mut needed: Vec<Probe> = probes_needed(ids);
-    // The env file redacts every output; what is deployed is read by every run, so a
+    // The env file redacts every output. With `header`, what is deployed is read too, so a
     // re-run of one item can tell the host changed since the checklist's header was.
-    for always in [
-        Probe::EnvStat,
-        Probe::EnvRead,
-        Probe::GitHead,
-        Probe::Containers,
-        Probe::Images,
-    ] {
-        if !needed.contains(&always) {
-            needed.push(always);
+    let header_probes = [Probe::GitHead, Probe::Containers, Probe::Images];
+    let extra = header_probes.iter().filter(|_| header);
+    for always in [Probe::EnvStat, Probe::EnvRead].iter().chain(extra) {
+        if !needed.contains(always) {
+            needed.push(*always);
         }
     }
     let (engine_probes, commands): (Vec<Probe>, Vec<Probe>) =

@@ -70,6 +70,7 @@ impl Console {
             let (items, deployed) = checks::run(
                 connection.clone(),
                 &CheckId::ALL,
+                true,
                 &policy,
                 &target.project_dir,
                 on_item,
@@ -142,6 +143,7 @@ impl Console {
         let (items, deployed) = checks::run(
             connection.clone(),
             &[item],
+            true,
             &policy,
             &target.project_dir,
             |_| {},

@@ -5,6 +5,10 @@
 
 use std::collections::HashMap;
 
+use super::Journal;
+use crate::checklist::Checklist;
+use crate::error::Result;
+
 /// Names over time, walked oldest entry first: a name stands for one target (a lineage)
 /// until a rename moves that target to its new name.
 #[derive(Debug, Default)]
@@ -38,6 +42,88 @@ impl Lineages {
             .find(|(_, l)| **l == lineage)
             .map(|(name, _)| name.as_str())
     }
+}
+
+impl Journal {
+    /// The newest finished verification of `target`, under whichever name it had.
+    pub fn latest_checklist(&self, target: &str) -> Result<Option<Checklist>> {
+        let mut lineages = Lineages::default();
+        let mut newest = std::collections::HashMap::new();
+        for named in self.verifications_and_renames()? {
+            match named {
+                Named::Renamed { from, to } => lineages.renamed(&from, &to),
+                Named::Verification { id, target } => {
+                    newest.insert(lineages.of(&target), id);
+                }
+            }
+        }
+        let id = newest.remove(&lineages.of(target));
+        id.map(|id| self.checklist(&id)).transpose()
+    }
+
+    /// The name the target of verification `id` goes by now, if it still has one
+    /// (`then`, the name the verification gives, unless it was renamed since).
+    pub fn target_now(&self, id: &str, then: &str) -> Result<String> {
+        let mut lineages = Lineages::default();
+        let mut of_it = None;
+        for named in self.verifications_and_renames()? {
+            match named {
+                Named::Renamed { from, to } => lineages.renamed(&from, &to),
+                Named::Verification { id: found, target } if found == id => {
+                    of_it = Some(lineages.of(&target))
+                }
+                Named::Verification { .. } => {}
+            }
+        }
+        let now = of_it.and_then(|lineage| lineages.name_of(lineage));
+        Ok(now.unwrap_or(then).to_string())
+    }
+
+    /// Each finished verification and each rename, oldest first, by their names alone
+    /// (a checklist's body is read only once one is chosen).
+    fn verifications_and_renames(&self) -> Result<Vec<Named>> {
+        let db = self.db.lock().expect("journal lock");
+        let mut statement = db
+            .prepare(
+                "SELECT record_id, kind, json_extract(body, '$.target.name'),
+                 json_extract(body, '$.from'), json_extract(body, '$.to') FROM entries
+                 WHERE kind IN ('verification_ended', 'target_renamed') ORDER BY seq",
+            )
+            .map_err(|e| self.fail(e))?;
+        let rows = statement
+            .query_map([], |row| {
+                let text = |i: usize| row.get::<_, Option<String>>(i);
+                Ok(
+                    match (
+                        row.get::<_, String>(1)?.as_str(),
+                        text(2)?,
+                        text(3)?,
+                        text(4)?,
+                    ) {
+                        ("target_renamed", _, Some(from), Some(to)) => {
+                            Some(Named::Renamed { from, to })
+                        }
+                        ("verification_ended", Some(target), _, _) => Some(Named::Verification {
+                            id: row.get(0)?,
+                            target,
+                        }),
+                        _ => None,
+                    },
+                )
+            })
+            .map_err(|e| self.fail(e))?;
+        let mut found = Vec::new();
+        for row in rows {
+            found.extend(row.map_err(|e| self.fail(e))?);
+        }
+        Ok(found)
+    }
+}
+
+/// An entry that names a target, as `latest_checklist` walks them.
+enum Named {
+    Renamed { from: String, to: String },
+    Verification { id: String, target: String },
 }
 
 #[cfg(test)]

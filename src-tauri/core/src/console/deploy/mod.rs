@@ -205,6 +205,7 @@ impl Console {
             let (items, _) = checks::run(
                 connection.clone(),
                 &GUARDRAILS,
+                false,
                 &policy,
                 &target_config.project_dir,
                 |_| {},
