@@ -52,6 +52,31 @@ async fn what_a_service_prints_is_shown_and_counted_without_the_env_files_values
 }
 
 #[tokio::test]
+async fn a_change_stopped_before_its_command_was_sent_never_reaches_the_host() {
+    let host = FakeHost::start().await;
+    answer_as_a_healthy_host(&host);
+    let dir = tempfile::tempdir().unwrap();
+    let console = one(&host, dir.path(), None);
+    // The operator pressed Stop (or Ctrl-C) while it connected and read the lock.
+    let cancel = shipshape_core::ssh::CancellationToken::new();
+    cancel.cancel();
+    let down = Operation::Down;
+    let stopped = console
+        .run_operation_streaming("fake", &down, |_, _| {}, &cancel)
+        .await
+        .unwrap_err();
+    assert_eq!(stopped.code(), ErrorCode::Stopped, "{stopped}");
+    assert_eq!(
+        host.received_containing(" down"),
+        0,
+        "{:#?}",
+        host.received()
+    );
+    let record = console.history().unwrap().pop().unwrap();
+    assert_eq!(record.outcome, RunOutcome::NotStarted, "{}", record.title);
+}
+
+#[tokio::test]
 async fn a_verification_stopped_on_request_ends_its_probes_and_is_recorded_as_cancelled() {
     let host = FakeHost::start().await;
     let dir = tempfile::tempdir().unwrap();

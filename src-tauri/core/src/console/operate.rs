@@ -283,6 +283,13 @@ impl Console {
             if let Err(error) = deploying {
                 return Err(journal.not_started(&record_id, error));
             }
+            // Stopped while it connected or read the lock: nothing is sent.
+            if cancel.is_cancelled() {
+                let stopped = Error::Cancelled {
+                    what: operation.title(),
+                };
+                return Err(journal.not_started(&record_id, stopped));
+            }
             let (mut stdout, mut stderr) = (Captured::default(), Captured::default());
             let mut shown = ShownLines::new(&redactor, &mut on_output);
             let started = connection
