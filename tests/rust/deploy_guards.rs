@@ -1,7 +1,8 @@
 //! What stops a deploy or a rollback before it changes what it must not: origin moving
 //! between the review and the pull (another push landing meanwhile) stops the deploy
 //! after the pull, before any image or service changes; a rollback whose snapshot lost
-//! a part on the host (a pruned image, the saved env file) changes nothing at all.
+//! a part on the host (a pruned image, the saved env file) changes nothing at all; a
+//! target redefined midway (by another process) stops the deploy before its next command.
 
 use std::io::BufRead;
 
@@ -132,6 +133,78 @@ fn a_rollback_whose_snapshot_lost_a_part_changes_nothing() {
     assert!(said.contains(refused), "{said}");
     assert!(!said.contains("git checkout"), "{said}");
     assert_eq!(as_lab_user(&lab, &["git", "rev-parse", "HEAD"]), head);
+    ok(&shipshape(&lab, home.path(), &["history", "verify"]));
+    drop(restore);
+    assert_lab_clean(&lab, home.path());
+}
+
+#[test]
+fn a_deploy_stops_when_its_target_is_redefined_midway() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    let before = as_lab_user(&lab, &["git", "rev-parse", "HEAD"]);
+    let mut restore = Restore::default();
+    restore.as_lab_user(&lab, &["rm", "-rf", "/home/ubuntu/.shipshape"]);
+    let port = lab.field("port");
+    // Another process (the CLI beside the window) points the name at another project on
+    // the same host; it is not the lab's first run, so it does not put the lab's back.
+    let redefine = |args: &[&str]| {
+        let said = shipshape_with(&lab, home.path(), args, |c| {
+            c.env_remove("SHIPSHAPE_LAB");
+        });
+        assert_eq!(said.status.code(), Some(0), "{}", text(&said.stderr));
+    };
+
+    let mut deploy = spawn_deploy(&lab, home.path(), "Redefined midway", &[]);
+    let pid = deploy.id().to_string();
+    let stderr = deploy.stderr.take().unwrap();
+    let mut redefined = false;
+    let mut said = String::new();
+    for line in std::io::BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        if line.contains("→ Record a snapshot") && !redefined {
+            run("kill", &["-STOP", &pid]);
+            let changed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                redefine(&["target", "remove", TARGET]);
+                let dir = "/home/ubuntu/another-project";
+                redefine(&[
+                    "target",
+                    "add",
+                    TARGET,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    &port,
+                    "--key",
+                    "local-lab",
+                    "--dir",
+                    dir,
+                    "--env",
+                    "staging",
+                ]);
+            }));
+            run("kill", &["-CONT", &pid]);
+            changed.expect("the target is redefined");
+            redefined = true;
+        }
+        said.push_str(&line);
+        said.push('\n');
+    }
+    let status = deploy.wait().unwrap();
+    assert!(redefined, "the deploy never reached its snapshot: {said}");
+    assert_eq!(status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("was changed (or removed) while this ran"),
+        "{said}"
+    );
+    assert!(said.contains("automated-trading-platform"), "{said}");
+    assert!(!said.contains("→ Pull the latest code"), "{said}");
+    assert!(said.contains("Free the host's deploy lock"), "{said}");
+    assert_eq!(as_lab_user(&lab, &["git", "rev-parse", "HEAD"]), before);
+    // The lab's own definition comes back with the next run pointed at it.
+    let lock = ok(&shipshape(&lab, home.path(), &["lock", "status", TARGET]));
+    assert!(lock.contains("free"), "{lock}");
     ok(&shipshape(&lab, home.path(), &["history", "verify"]));
     drop(restore);
     assert_lab_clean(&lab, home.path());

@@ -126,7 +126,8 @@ impl Console {
                     "the target changed since it connected; connecting anew"
                 );
                 *session.compose.lock().unwrap() = None;
-                // A run that holds it (a deploy under its lock) keeps it until it ends.
+                session.forget_facts(); // another host's, or another project's
+                                        // A run that holds it (a deploy under its lock) keeps it until it ends.
                 if Arc::strong_count(&opened.connection) == 1 {
                     opened.connection.close().await;
                 }

@@ -358,7 +358,10 @@ impl Console {
     ) -> Result<()> {
         let target = run.record.target.clone();
         let began = run.begin(StepId::Verify, "Run the verification checklist");
-        let verified = self.verify(&target, |_| {}).await;
+        let verified = match run.same_place() {
+            Ok(()) => self.verify(&target, |_| {}).await,
+            Err(moved) => Err(moved),
+        };
         run.record.checklist = verified.as_ref().ok().map(|c| c.id.clone());
         let done = verified.map(|checklist| {
             let (expected, failed): (Vec<_>, Vec<_>) = checklist

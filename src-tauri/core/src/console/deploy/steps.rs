@@ -76,6 +76,10 @@ pub(super) struct Run<'a, F> {
     pub(super) lock: Option<HeldLock>,
     /// Who holds (or held) the lock: the audit lines name them.
     pub(super) holder: Option<LockHolder>,
+    /// Where the run works, as its target named it when the run began: the steps read
+    /// the target by name, so one redefined meanwhile (by the CLI, another window) stops
+    /// the run rather than send its rest elsewhere.
+    place: Place,
     /// The policy's deadline for changes, for the deploy's own commands.
     change_deadline: Deadline,
     /// The policy's deadline for reads: how long the host may take to say it took its
@@ -189,6 +193,7 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
     /// An operation of the policy's, through the one path every operation takes, on the
     /// connection that holds the lock.
     async fn operation(&mut self, operation: Operation) -> Result<Done<()>> {
+        self.same_place()?;
         self.still_locked().await?;
         let target = self.record.target.clone();
         let on_event = &mut self.on_event;
@@ -404,10 +409,48 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
         command: &RemoteCommand,
         commands: &mut Vec<String>,
     ) -> Result<String> {
+        self.same_place()?;
         self.still_locked().await?;
         let output = self.connection.exec(command, self.change_deadline).await?;
         commands.push(output.command.clone());
         Ok(output.required(&command.render())?.stdout)
+    }
+}
+
+/// A target's address, project dir and policy file: what a run's commands depend on.
+#[derive(PartialEq)]
+struct Place {
+    address: String,
+    project_dir: String,
+    policy_file: Option<String>,
+}
+
+impl Place {
+    fn of(target: &crate::target::Target) -> Place {
+        Place {
+            address: target.address(),
+            project_dir: target.project_dir.clone(),
+            policy_file: target.policy_file.clone(),
+        }
+    }
+}
+
+impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
+    /// Whether the target still names the place the run began in.
+    pub(super) fn same_place(&self) -> Result<()> {
+        let name = &self.record.target;
+        let now = crate::target::find(self.console.settings.as_ref(), name).ok();
+        if now.as_ref().map(Place::of).as_ref() == Some(&self.place) {
+            return Ok(());
+        }
+        Err(Error::StepFailed {
+            step: "Keeping to the target".into(),
+            detail: format!(
+                "{name} was changed (or removed) while this ran: it began on {} in {}, so nothing more is run. Check that host with a verification, then start again.",
+                crate::input::shown(&self.place.address),
+                crate::input::shown(&self.place.project_dir)
+            ),
+        })
     }
 }
 
@@ -420,7 +463,8 @@ impl Console {
         message: &str,
         on_event: F,
     ) -> Result<Run<'_, F>> {
-        let (_, policy) = self.target_and_policy(target)?;
+        let (target_config, policy) = self.target_and_policy(target)?;
+        let place = Place::of(&target_config);
         let change_deadline = Deadline::total(policy.deadlines.change_seconds);
         let read_deadline =
             std::time::Duration::from_secs(u64::from(policy.deadlines.read_seconds));
@@ -491,6 +535,7 @@ impl Console {
             record,
             lock: None,
             holder: None,
+            place,
             change_deadline,
             read_deadline,
             on_event,
