@@ -73,7 +73,9 @@ impl RemoteCommand {
 /// (TERM, then KILL if it still runs 2 s later), then runs the command's cleanup (`$2`)
 /// if it has one, which the supervisor's own end no longer interrupts: the one process
 /// meant to outlive the connection, and only as long as the cleanup takes. SIGTERM from
-/// the client ends the group and the watcher at once, then runs the cleanup too. When
+/// the client (which sshd sends to the whole session, the watcher too) ends the group
+/// and the watcher at once, runs the cleanup, and sends KILL to a group still running
+/// 2 s later, as the watcher would have. When
 /// the command ends by itself, the watcher is ended and the command's exit status is
 /// passed on.
 const SUPERVISOR: &str = r#"S=setsid; command -v setsid >/dev/null 2>&1 || S=
@@ -82,7 +84,7 @@ end() { kill -"${2:-TERM}" -"$1" 2>/dev/null || kill -"${2:-TERM}" "$1" 2>/dev/n
 exec 3<&0
 (while read -r _; do :; done; trap '' TERM HUP; end "$c"; [ -z "$2" ] || sh -c "$2"; for i in 1 2; do kill -0 -"$c" 2>/dev/null || kill -0 "$c" 2>/dev/null || exit 0; sleep 1; done; end "$c" KILL) <&3 >/dev/null 2>&1 & w=$!
 exec 3<&-
-trap 'end "$c"; kill "$w" 2>/dev/null; [ -z "$2" ] || sh -c "$2" >/dev/null 2>&1; exit 143' TERM HUP INT
+trap 'trap "" TERM HUP INT; end "$c"; kill "$w" 2>/dev/null; [ -z "$2" ] || sh -c "$2" >/dev/null 2>&1; for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 -"$c" 2>/dev/null || kill -0 "$c" 2>/dev/null || exit 143; sleep 0.2 2>/dev/null || sleep 1; done; end "$c" KILL; exit 143' TERM HUP INT
 wait "$c"; s=$?
 kill "$w" 2>/dev/null
 exit "$s""#;
@@ -248,6 +250,52 @@ mod tests {
             assert!(
                 std::time::Instant::now() < deadline,
                 "the command's child {sleeper} still runs"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    #[test]
+    fn a_command_deaf_to_sigterm_is_killed_after_the_clients_signal() {
+        use std::os::unix::process::CommandExt;
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("deaf");
+        let command = RemoteCommand::new("sh").arg("-c").arg(format!(
+            "trap '' TERM; sleep 30 & echo $! > {}; wait",
+            quote(marker.to_str().unwrap())
+        ));
+        // A session of its own, as sshd gives a command: its signal goes to the whole
+        // process group (killpg), the supervisor's watcher included.
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(command.supervised())
+            .stdin(std::process::Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !marker.exists() || std::fs::read_to_string(&marker).unwrap().trim().is_empty() {
+            assert!(std::time::Instant::now() < deadline, "the command started");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let sleeper = std::fs::read_to_string(&marker).unwrap().trim().to_string();
+        let group = format!("-{}", child.id());
+        let signalled = std::process::Command::new("kill")
+            .args(["-TERM", "--", &group])
+            .status()
+            .unwrap();
+        assert!(signalled.success());
+        drop(child.stdin.take()); // and the end of input, as the client sends both
+        child.wait().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(6);
+        while std::path::Path::new(&format!("/proc/{sleeper}")).exists()
+            && !std::fs::read_to_string(format!("/proc/{sleeper}/stat"))
+                .unwrap_or_default()
+                .contains(") Z ")
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the command {sleeper}, deaf to TERM, still runs"
             );
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
