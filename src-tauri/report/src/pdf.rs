@@ -47,9 +47,10 @@ const SHADE: Colour = (246, 248, 250);
 
 fn status_colour(status: CheckStatus) -> Colour {
     match status {
-        CheckStatus::Pass | CheckStatus::Waived => (26, 127, 55),
+        CheckStatus::Pass => (26, 127, 55),
         CheckStatus::Fail => (207, 34, 46),
-        CheckStatus::Warn | CheckStatus::Manual => (154, 103, 0),
+        // A waived item failed and was accepted: not the colour of a pass.
+        CheckStatus::Warn | CheckStatus::Manual | CheckStatus::Waived => (154, 103, 0),
         _ => MUTED,
     }
 }
@@ -98,6 +99,7 @@ impl Fonts {
         let mut buffer = rustybuzz::UnicodeBuffer::new();
         buffer.push_str(text);
         buffer.guess_segment_properties();
+        buffer.set_direction(rustybuzz::Direction::LeftToRight); // widths, whichever way
         let shaped = rustybuzz::shape(shaper, &[], buffer);
         let units: i32 = shaped.glyph_positions().iter().map(|p| p.x_advance).sum();
         units as f32 / font.units_per_em() * size
@@ -179,6 +181,13 @@ impl<'f> Layout<'f> {
         lines
     }
 
+    /// Monospaced text cut at the width, every space kept: indentation is what tells
+    /// structure in YAML, diffs and tracebacks, and word wrapping would drop it.
+    fn cut(&self, size: f32, text: &str, width: f32) -> Vec<String> {
+        let per_line = (width / self.fonts.width(Face::Mono, size, "0")).floor();
+        cut(text, per_line.max(1.0) as usize)
+    }
+
     /// A paragraph across the page's width (or from `x`).
     fn paragraph(&mut self, face: Face, size: f32, colour: Colour, text: &str) {
         let lead = size * 1.4;
@@ -230,7 +239,7 @@ impl<'f> Layout<'f> {
     fn code(&mut self, text: &str) {
         let size = 7.5;
         let lead = size * 1.3;
-        let lines = self.wrap(Face::Mono, size, text, WIDTH - 2.0 * MARGIN - 8.0);
+        let lines = self.cut(size, text, WIDTH - 2.0 * MARGIN - 8.0);
         for line in lines {
             self.room(lead);
             self.rect(MARGIN, self.y, WIDTH - 2.0 * MARGIN, lead, SHADE);
@@ -246,6 +255,40 @@ impl<'f> Layout<'f> {
         }
         self.y += 4.0;
     }
+}
+
+/// `text`, cleaned, in lines of at most `per_line` characters.
+pub(crate) fn cut(text: &str, per_line: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    for paragraph in clean(text).split('\n') {
+        let chars: Vec<char> = paragraph.chars().collect();
+        match chars.is_empty() {
+            true => lines.push(String::new()),
+            false => lines.extend(chars.chunks(per_line).map(|c| c.iter().collect())),
+        }
+    }
+    lines
+}
+
+/// A line's runs in the order they are drawn, left to right, each with its direction
+/// (Unicode's bidirectional algorithm, the line read as left-to-right text): a line that
+/// starts with Hebrew or Arabic keeps its Latin part readable, and each part reads as it
+/// would in the HTML report.
+pub(crate) fn visual_runs(line: &str) -> Vec<(&str, TextDirection)> {
+    let bidi = unicode_bidi::BidiInfo::new(line, Some(unicode_bidi::Level::ltr()));
+    let Some(paragraph) = bidi.paragraphs.first() else {
+        return Vec::new();
+    };
+    let (levels, runs) = bidi.visual_runs(paragraph, paragraph.range.clone());
+    runs.into_iter()
+        .map(|run| {
+            let direction = match levels[run.start].is_rtl() {
+                true => TextDirection::RightToLeft,
+                false => TextDirection::LeftToRight,
+            };
+            (&line[run], direction)
+        })
+        .collect()
 }
 
 /// Text a PDF can show: control characters and bidi overrides written out as every
@@ -535,14 +578,19 @@ pub fn render(report: &Report) -> Result<Vec<u8>, String> {
                     surface.set_fill(Some(fill(*colour)));
                     let font = fonts.get(*face).0.clone();
                     // The page footers' target name and record come here unwrapped.
-                    surface.draw_text(
-                        Point::from_xy(*x, *y),
-                        font,
-                        *size,
-                        &clean(text),
-                        false,
-                        TextDirection::Auto,
-                    );
+                    let text = clean(text);
+                    let mut x = *x;
+                    for (run, direction) in visual_runs(&text) {
+                        surface.draw_text(
+                            Point::from_xy(x, *y),
+                            font.clone(),
+                            *size,
+                            run,
+                            false,
+                            direction,
+                        );
+                        x += fonts.width(*face, *size, run);
+                    }
                 }
             }
         }

@@ -105,6 +105,33 @@ fn the_pdf_writes_control_characters_out_as_the_others_do() {
 }
 
 #[test]
+fn the_pdf_keeps_code_indentation_and_draws_each_direction_the_way_it_reads() {
+    use krilla::text::TextDirection::{LeftToRight, RightToLeft};
+    // A compose diff's unchanged lines keep their indent; long lines are cut, not lost.
+    assert_eq!(
+        crate::pdf::cut("services:\n  backend:\n\n      - 8000", 40),
+        ["services:", "  backend:", "", "      - 8000"]
+    );
+    assert_eq!(crate::pdf::cut("  abcdef", 4), ["  ab", "cdef"]);
+    // A line that starts in Hebrew: its Latin part is still drawn left to right.
+    let runs = crate::pdf::visual_runs("\u{05e9}\u{05dc}\u{05d5}\u{05dd}: connection to db failed");
+    let latin = runs
+        .iter()
+        .find(|(text, _)| text.contains("connection"))
+        .unwrap();
+    assert!(matches!(latin.1, LeftToRight), "{runs:?}");
+    let hebrew = runs
+        .iter()
+        .find(|(text, _)| text.contains('\u{05e9}'))
+        .unwrap();
+    assert!(matches!(hebrew.1, RightToLeft), "{runs:?}");
+    assert!(matches!(
+        crate::pdf::visual_runs("plain")[..],
+        [("plain", LeftToRight)]
+    ));
+}
+
+#[test]
 fn what_the_reports_say_of_their_hashes_holds() {
     let report = report();
     let evidence = &report.items[0].evidence[0];
@@ -122,4 +149,28 @@ fn what_the_reports_say_of_their_hashes_holds() {
             "{format:?}"
         );
     }
+}
+
+#[test]
+fn the_html_colours_its_verdict_and_tells_a_waiver_from_a_pass_and_opens_its_evidence() {
+    let html = text(ReportFormat::Html);
+    let style = &html[html.find("<style>").unwrap()..html.find("</style>").unwrap()];
+    let verdict = html.split("class=\"verdict ").nth(1).unwrap();
+    let class = &verdict[..verdict.find('"').unwrap()];
+    let rule_of = |class: &str| {
+        let selector = |s: &str| s.split([',', ' ']).any(|w| w == class);
+        style
+            .split('}')
+            .find(|rule| selector(rule.split('{').next().unwrap()))
+            .map(str::to_string)
+    };
+    assert!(
+        rule_of(&format!(".{class}")).is_some(),
+        "no colour for .{class}"
+    );
+    let pass_rule = rule_of(".pass").unwrap();
+    assert!(!pass_rule.contains(".waived"), "{pass_rule}");
+    // Printed or read, the evidence shows without a click; the item links to it.
+    assert!(html.contains("<details id=\"health\" open>"), "{html}");
+    assert!(html.contains("<a href=\"#health\">"), "{html}");
 }
