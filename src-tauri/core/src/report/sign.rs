@@ -57,21 +57,6 @@ pub fn check_in(
         .map_err(|_| "its signature does not match what it signs".to_string())
 }
 
-/// Signs `bytes`, the report as written at `report` (the bytes the caller wrote or
-/// checked, not the file read again: it could have been swapped meanwhile), and writes
-/// the signature beside it; returns its path.
-pub fn sign_report(
-    key: &PrivateKey,
-    report: &Path,
-    bytes: &[u8],
-    cosigner_key: Option<&str>,
-) -> Result<PathBuf> {
-    let armored = sign(key, bytes)?;
-    let path = signature_path(report, cosigner_key);
-    crate::settings::write_atomically(&path, armored.as_bytes())?;
-    Ok(path)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

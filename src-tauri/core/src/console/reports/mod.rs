@@ -125,14 +125,21 @@ impl Console {
     ) -> Result<ReportExport> {
         self.check_report_destination(path, sign_with)?;
         let (journal, _) = self.intact_journal()?;
+        // Signed before anything is written: a key that cannot sign (a keyring that said
+        // no) leaves an earlier report there, and its signatures, as they were.
+        let signed = match sign_with {
+            Some(name) => Some(self.signature_by(name, bytes).await?),
+            None => None,
+        };
         crate::settings::write_atomically(path, bytes)?;
         let removed_signatures = files::remove_stale_signatures(path)?;
         // Only a key that signed the file is recorded as the exporter's: an unsigned
         // export names none (the verification's own key is in the report already).
-        let (signature, key_fingerprint) = match sign_with {
-            Some(name) => {
-                let (written, fingerprint) = self.sign_with(name, path, bytes, None).await?;
-                (Some(written), Some(fingerprint))
+        let (signature, key_fingerprint) = match signed {
+            Some((armored, fingerprint)) => {
+                let written = sign::signature_path(path, None);
+                crate::settings::write_atomically(&written, armored.as_bytes())?;
+                (Some(written.display().to_string()), Some(fingerprint))
             }
             None => (None, None),
         };
@@ -274,6 +281,15 @@ impl Console {
         bytes: &[u8],
         cosigner: Option<&str>,
     ) -> Result<(String, String)> {
+        let (armored, fingerprint) = self.signature_by(key_name, bytes).await?;
+        let written = sign::signature_path(path, cosigner);
+        crate::settings::write_atomically(&written, armored.as_bytes())?;
+        Ok((written.display().to_string(), fingerprint))
+    }
+
+    /// `bytes` signed with the keyring's key `key_name`: the armored signature and the
+    /// key's fingerprint.
+    async fn signature_by(&self, key_name: &str, bytes: &[u8]) -> Result<(String, String)> {
         let loader = self.key_loader.clone();
         let name = key_name.to_string();
         let key = super::blocking(move || loader(&name)).await?;
@@ -281,8 +297,7 @@ impl Console {
             .public_key()
             .fingerprint(russh::keys::HashAlg::Sha256)
             .to_string();
-        let written = sign::sign_report(&key, path, bytes, cosigner)?;
-        Ok((written.display().to_string(), fingerprint))
+        Ok((sign::sign(&key, bytes)?, fingerprint))
     }
 }
 

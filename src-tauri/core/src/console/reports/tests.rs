@@ -182,3 +182,62 @@ async fn a_report_is_not_written_over_shipshapes_own_files() {
         .broken
         .is_none());
 }
+
+#[tokio::test]
+async fn an_export_whose_key_cannot_sign_leaves_the_earlier_signed_report_as_it_was() {
+    let home = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let key =
+        russh::keys::PrivateKey::random(&mut rand::rng(), russh::keys::Algorithm::Ed25519).unwrap();
+    let public = key.public_key();
+    let listed = crate::keys::KeyInfo {
+        name: "ops".into(),
+        algorithm: public.algorithm().to_string(),
+        fingerprint: public.fingerprint(russh::keys::HashAlg::Sha256).to_string(),
+        comment: String::new(),
+        created_at: "2026-12-05T00:00:00Z".into(),
+        public_key: public.to_openssh().unwrap(),
+    };
+    let settings = JsonFileSettings::open(home.path().join("settings.json")).unwrap();
+    crate::settings::Settings::set(&settings, "keys", serde_json::to_value([listed]).unwrap())
+        .unwrap();
+    let settings = Arc::new(settings);
+    let signing = Console::in_dir(settings.clone(), home.path())
+        .with_key_loader(Arc::new(move |_| Ok(key.clone())));
+    record_failed_verification(&signing);
+    let report = signing.report("verify-1").unwrap();
+    let path = out.path().join("r.json");
+    let first = report.to_json().into_bytes();
+    signing
+        .save_report(&report, ReportFormat::Json, &path, &first, Some("ops"))
+        .await
+        .unwrap();
+    let signature = std::fs::read(out.path().join("r.json.sig")).unwrap();
+
+    // The keyring says no this time (locked, the prompt declined).
+    let refused = Console::in_dir(settings, home.path()).with_key_loader(Arc::new(|_| {
+        Err(Error::KeyringUnavailable {
+            cause: "the prompt was dismissed".into(),
+        })
+    }));
+    let error = refused
+        .save_report(
+            &report,
+            ReportFormat::Json,
+            &path,
+            b"{\"other\":1}",
+            Some("ops"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), ErrorCode::KeyringUnavailable, "{error}");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        first,
+        "the report is as it was"
+    );
+    assert_eq!(
+        std::fs::read(out.path().join("r.json.sig")).unwrap(),
+        signature
+    );
+}
