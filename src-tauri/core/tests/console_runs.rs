@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use host::console::{answer_as_a_healthy_host, one};
 use host::{FakeHost, Reply};
+use shipshape_core::checklist::CheckId;
 use shipshape_core::history::RunOutcome;
 use shipshape_core::operations::Operation;
 use shipshape_core::ErrorCode;
@@ -288,4 +289,65 @@ async fn a_value_written_to_the_env_file_mid_follow_is_taken_out_of_the_lines_af
         later.iter().find(|l| l.contains("ine 1"))
     );
     assert!(later.iter().any(|l| l == "l[redacted]50"));
+}
+
+#[tokio::test]
+async fn a_probe_past_its_deadline_keeps_what_the_rest_of_its_batch_said() {
+    let host = FakeHost::start().await;
+    answer_as_a_healthy_host(&host);
+    // The batch of cheap probes: two parts end, then `git ls-remote` waits on a network
+    // the host cannot reach, past the read deadline.
+    host.answer(
+        "GitRemoteHead",
+        Reply::Frames {
+            parts: vec![
+                ("Migrations", "apply_migration_001.py", 0),
+                ("GitHead", "0123456789abcdef0123456789abcdef01234567", 0),
+            ],
+            hang: true,
+        },
+        None,
+    );
+    host.answer(
+        "EnvRead",
+        Reply::Frames {
+            parts: vec![("EnvStat", "600 ubuntu", 0), ("EnvRead", "API_URL=x\n", 0)],
+            hang: false,
+        },
+        None,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let console = one(&host, dir.path(), Some("deadline_read_seconds = 2\n"));
+    let began = std::time::SystemTime::now();
+    let checklist = console.verify("fake", |_| {}).await.unwrap();
+    let migrations = checklist
+        .items
+        .iter()
+        .find(|i| i.id == CheckId::Migrations)
+        .unwrap();
+    assert!(!migrations.note.contains("not run"), "{}", migrations.note);
+    let batch = migrations
+        .evidence
+        .iter()
+        .find(|e| e.command.contains("shipshape-batch"))
+        .unwrap();
+    assert!(
+        batch.output.contains("apply_migration_001.py"),
+        "{}",
+        batch.output
+    );
+    assert!(
+        batch.output.contains("timed out after 2 s"),
+        "{}",
+        batch.output
+    );
+    assert_eq!(batch.exit_code, None);
+    // It started when the batch did, not when its deadline passed.
+    let started = humantime::parse_rfc3339(&batch.started_at).unwrap();
+    let late = started.duration_since(began).unwrap_or_default();
+    assert!(
+        late < Duration::from_secs(1),
+        "started {late:?} after the run"
+    );
+    assert!(batch.duration_ms >= 1_900, "{}", batch.duration_ms);
 }

@@ -25,7 +25,9 @@ use tokio::task::JoinSet;
 use crate::checklist::{CheckId, CheckItem, Evidence, ImageDigest};
 use crate::error::{Error, Result};
 use crate::policy::Policy;
-use crate::ssh::{CommandOutput, Connection, Deadline};
+use crate::ssh::{
+    CancellationToken, Captured, CommandEnd, CommandOutput, Connection, Deadline, StreamChunk,
+};
 use evaluate::{Outputs, ProbeOutput};
 use probe::Probe;
 use redact::Redactor;
@@ -70,20 +72,38 @@ async fn run_batch(
         _ => policy.deadlines.read_seconds,
     };
     let deadline = Deadline::Total(std::time::Duration::from_secs(seconds as u64));
-    match connection.exec(&command, deadline).await {
-        Ok(output) => Ok(output),
+    let (mut stdout, mut stderr) = (Captured::default(), Captured::default());
+    let summary = connection
+        .exec_streaming(
+            &command,
+            deadline,
+            |chunk| match chunk {
+                StreamChunk::Stdout(bytes) => stdout.push(bytes),
+                StreamChunk::Stderr(bytes) => stderr.push(bytes),
+            },
+            &CancellationToken::new(),
+        )
+        .await?;
+    let (stderr, exit_code) = match summary.end {
+        CommandEnd::ConnectionLost => {
+            return Err(Error::ConnectionLost {
+                host: connection.host().to_string(),
+            })
+        }
         // A probe past its deadline decides its items (as a failure); it does not end
-        // the verification.
-        Err(Error::CommandTimeout { seconds, .. }) => Ok(CommandOutput {
-            command: command.render(),
-            stdout: String::new(),
-            stderr: format!("timed out after {seconds} s"),
-            exit_code: None,
-            started_at: crate::history::now(),
-            duration_ms: seconds * 1000,
-        }),
-        Err(other) => Err(other),
-    }
+        // the verification, nor lose what the batch's other parts said before it (a
+        // remote `git ls-remote` that hangs holds back none of its batch's evidence).
+        CommandEnd::TimedOut => (format!("timed out after {seconds} s"), None),
+        CommandEnd::Exited(_) | CommandEnd::Cancelled => (stderr.text(), summary.exit_code),
+    };
+    Ok(CommandOutput {
+        command: summary.command,
+        stdout: stdout.text(),
+        stderr,
+        exit_code,
+        started_at: summary.started_at,
+        duration_ms: summary.duration_ms,
+    })
 }
 
 /// The engine's probes asked of its socket ([`engine`]); if the host refuses socket
@@ -134,7 +154,11 @@ fn parts(index: usize, probes: &[Probe], output: &CommandOutput, nonce: &str) ->
                 Some(part) => Ran {
                     batch: index,
                     stdout: part.output,
-                    stderr: String::new(),
+                    // Begun and never ended: the batch says why (its deadline).
+                    stderr: match part.exit_code {
+                        Some(_) => String::new(),
+                        None => output.stderr.trim().to_string(),
+                    },
                     exit_code: part.exit_code,
                 },
                 None => Ran {

@@ -35,6 +35,13 @@ pub enum Reply {
     /// Refuses to start it (OpenSSH when it cannot fork): a failure reply, and the
     /// channel left open.
     Refuse,
+    /// A batch of probes (`shipshape-batch NONCE ...`) whose listed parts end with their
+    /// output and status, framed with the batch's nonce; then it exits, or with `hang`
+    /// it hangs: a part that never ends (a remote `git` that waits on the network).
+    Frames {
+        parts: Vec<(&'static str, &'static str, i32)>,
+        hang: bool,
+    },
 }
 
 impl Reply {
@@ -161,6 +168,32 @@ impl server::Handler for Handler {
             Reply::Drop => return Err(russh::Error::Disconnect),
             Reply::Hang => {
                 self.state.lock().unwrap().hanging.insert(channel, command);
+            }
+            Reply::Frames { parts, hang } => {
+                let nonce = command
+                    .split("shipshape-batch ")
+                    .nth(1)
+                    .and_then(|rest| rest.split(' ').next())
+                    .expect("a batch names its nonce")
+                    .to_string();
+                let framed: String = parts
+                    .iter()
+                    .map(|(name, output, status)| {
+                        format!("{nonce} begin {name}\n{output}\n{nonce} end {name} {status}\n")
+                    })
+                    .collect();
+                if hang {
+                    self.state.lock().unwrap().hanging.insert(channel, command);
+                }
+                let handle = session.handle();
+                tokio::spawn(async move {
+                    let _ = handle.data(channel, framed.into_bytes()).await;
+                    if !hang {
+                        let _ = handle.exit_status_request(channel, 0).await;
+                        let _ = handle.eof(channel).await;
+                        let _ = handle.close(channel).await;
+                    }
+                });
             }
             Reply::Stream { every } => {
                 self.state.lock().unwrap().hanging.insert(channel, command);
