@@ -2,7 +2,8 @@
 //! between the review and the pull (another push landing meanwhile) stops the deploy
 //! after the pull, before any image or service changes; a rollback whose snapshot lost
 //! a part on the host (a pruned image, the saved env file) changes nothing at all; a
-//! target redefined midway (by another process) stops the deploy before its next command.
+//! target redefined midway (by another process) stops the deploy before its next command;
+//! Ctrl-C during a rollback's restore stops it only once its `up` has run.
 
 use std::io::BufRead;
 
@@ -205,6 +206,54 @@ fn a_deploy_stops_when_its_target_is_redefined_midway() {
     // The lab's own definition comes back with the next run pointed at it.
     let lock = ok(&shipshape(&lab, home.path(), &["lock", "status", TARGET]));
     assert!(lock.contains("free"), "{lock}");
+    ok(&shipshape(&lab, home.path(), &["history", "verify"]));
+    drop(restore);
+    assert_lab_clean(&lab, home.path());
+}
+
+#[test]
+fn ctrl_c_during_a_rollbacks_restore_still_brings_the_services_to_it() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    let mut restore = Restore::default();
+    restore.as_lab_user(&lab, &["rm", "-rf", "/home/ubuntu/.shipshape"]);
+    let deployed = spawn_deploy(&lab, home.path(), "Something to roll back to", &[])
+        .wait_with_output()
+        .unwrap();
+    assert_eq!(
+        deployed.status.code(),
+        Some(0),
+        "{}",
+        text(&deployed.stderr)
+    );
+
+    let reason = "test: Ctrl-C midway";
+    let mut rollback = spawn_cli(
+        &lab,
+        home.path(),
+        &["rollback", TARGET, "--yes", "--reason", reason],
+    );
+    let pid = rollback.id().to_string();
+    let stderr = rollback.stderr.take().unwrap();
+    let mut said = String::new();
+    for line in std::io::BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        if line.contains("→ Restore the snapshot") {
+            run("kill", &["-INT", &pid]);
+        }
+        said.push_str(&line);
+        said.push('\n');
+    }
+    let status = rollback.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{said}");
+    assert!(said.contains("Stopping once this step ends"), "{said}");
+    // The restore and its `up` are one change: the stop comes after both.
+    assert!(said.contains("✔ Restore the snapshot"), "{said}");
+    assert!(said.contains("✔ Update the services"), "{said}");
+    assert!(!said.contains("→ Run the verification checklist"), "{said}");
+    assert!(said.contains("Free the host's deploy lock"), "{said}");
+    assert!(said.contains("shipshape verify NAME"), "{said}");
     ok(&shipshape(&lab, home.path(), &["history", "verify"]));
     drop(restore);
     assert_lab_clean(&lab, home.path());

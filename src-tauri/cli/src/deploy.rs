@@ -178,25 +178,8 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
         // Held to what was shown: if origin moves meanwhile, nothing is deployed.
         request.seen = Some(review.tip().to_string());
     }
-    // Ctrl-C stops the deploy once its current step ends; a second one ends Shipshape
-    // at once (the host's lock is freed either way, with the connection).
     let deploy = console.deploy(&args.name, &request, print_event);
-    tokio::pin!(deploy);
-    let mut asked = false;
-    let run = loop {
-        tokio::select! {
-            run = &mut deploy => break run?,
-            _ = tokio::signal::ctrl_c() => {
-                if asked {
-                    eprintln!("Ended at once: the host is as far as it got; `shipshape history` shows the last step.");
-                    std::process::exit(130);
-                }
-                asked = true;
-                let _ = console.stop_deploy(&args.name);
-                eprintln!("Stopping once this step ends (Ctrl-C again ends Shipshape now).");
-            }
-        }
-    };
+    let run = stoppable(console, &args.name, deploy).await?;
     say_how_it_ended(console, &run);
     match (&report, &run.record.checklist) {
         (Some(path), Some(checklist)) => {
@@ -253,13 +236,38 @@ pub async fn rollback(console: &Console, args: RollbackArgs) -> Result<(), Error
             return Err(Error::BadInput("Nothing was rolled back.".into()));
         }
     }
-    let run = console
-        .rollback(&args.name, args.to.as_deref(), &args.reason, print_event)
-        .await?;
+    let rollback = console.rollback(&args.name, args.to.as_deref(), &args.reason, print_event);
+    let run = stoppable(console, &args.name, rollback).await?;
     say_how_it_ended(console, &run);
     match run.error {
         Some(error) => Err(error),
         None => Ok(()),
+    }
+}
+
+/// A deploy or rollback under way: Ctrl-C stops it once its current step ends (a
+/// rollback's restore goes on to its `up`); a second one ends Shipshape at once (the
+/// host's lock is freed either way, with the connection).
+async fn stoppable(
+    console: &Console,
+    name: &str,
+    run: impl std::future::Future<Output = Result<DeployRun, Error>>,
+) -> Result<DeployRun, Error> {
+    tokio::pin!(run);
+    let mut asked = false;
+    loop {
+        tokio::select! {
+            run = &mut run => return run,
+            _ = tokio::signal::ctrl_c() => {
+                if asked {
+                    eprintln!("Ended at once: the host is as far as it got; `shipshape history` shows the last step.");
+                    std::process::exit(130);
+                }
+                asked = true;
+                let _ = console.stop_deploy(name);
+                eprintln!("Stopping once this step ends (Ctrl-C again ends Shipshape now).");
+            }
+        }
     }
 }
 

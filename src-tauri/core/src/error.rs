@@ -288,7 +288,7 @@ impl Error {
             Error::TargetNotFound(_) => "Pick one of the targets listed (`shipshape target list`).".into(),
             Error::BadInput(_) => String::new(),
             Error::RemoteFailed { .. } => "Read the host's output; nothing else was run.".into(),
-            Error::Stopped { .. } => "The host is as that step left it and the lock is free. Resume with `shipshape deploy NAME --resume DEPLOY_ID` (the snapshot it took stays the one a rollback returns to), or roll back with `shipshape rollback NAME --reason TEXT`.".into(),
+            Error::Stopped { .. } => "The host is as that step left it and the lock is free. A deploy resumes with `shipshape deploy NAME --resume DEPLOY_ID` (the snapshot it took stays the one a rollback returns to), or is rolled back with `shipshape rollback NAME --reason TEXT`; a rollback is checked with `shipshape verify NAME`, or run again.".into(),
             Error::Cancelled { .. } => "Nothing on the host was changed, and nothing of it was recorded as checked. Run it again when ready.".into(),
             Error::StepFailed { .. } => "The steps after it did not run. Read its output in the deploy record (`shipshape history`); if the host was changed, roll back with `shipshape rollback NAME --reason TEXT`.".into(),
             Error::ChecksFailed { .. } => "Read each failed item's evidence, fix the cause on the host and verify again, or waive the item with a written reason.".into(),

@@ -153,9 +153,12 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
         });
         let value = result?;
         // After the verification, the last step, nothing is left to stop: the run is
-        // finished, and a stop asked meanwhile changes nothing.
+        // finished, and a stop asked meanwhile changes nothing. A rollback's restore and
+        // its `up` are one change: stopped between them, the services would run the
+        // deployed images over the snapshot's code and env file.
         let finished = matches!(began.step, StepId::Verify | StepId::Unlock);
-        match !finished && self.console.stop_asked(&self.record.target) {
+        let halfway = began.step == StepId::Restore;
+        match !finished && !halfway && self.console.stop_asked(&self.record.target) {
             true => Err(Error::Stopped { after: began.title }),
             false => Ok(value),
         }
