@@ -3,9 +3,11 @@
 //! after the pull, before any image or service changes; a rollback whose snapshot lost
 //! a part on the host (a pruned image, the saved env file) changes nothing at all; a
 //! target redefined midway (by another process) stops the deploy before its next command;
-//! Ctrl-C during a rollback's restore stops it only once its `up` has run.
+//! Ctrl-C during a rollback's restore stops it only once its `up` has run; a change another
+//! process started before the deploy took the lock (a long migration) holds the deploy back.
 
 use std::io::BufRead;
+use std::time::Duration;
 
 use shipshape_tests::verification::{as_lab_user, assert_lab_clean, Restore, TARGET};
 use shipshape_tests::*;
@@ -255,6 +257,46 @@ fn ctrl_c_during_a_rollbacks_restore_still_brings_the_services_to_it() {
     assert!(said.contains("Free the host's deploy lock"), "{said}");
     assert!(said.contains("shipshape verify NAME"), "{said}");
     ok(&shipshape(&lab, home.path(), &["history", "verify"]));
+    drop(restore);
+    assert_lab_clean(&lab, home.path());
+}
+
+#[test]
+fn a_deploy_waits_for_a_change_another_process_started_before_it() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    let before = as_lab_user(&lab, &["git", "rev-parse", "HEAD"]);
+    let mut restore = Restore::default();
+    restore.as_lab_user(&lab, &["rm", "-rf", "/home/ubuntu/.shipshape"]);
+    // Another operator's CLI runs a long migration; the lock was free when it started.
+    let script = "apply_migration_backfill_prices.py";
+    let mut migrate = spawn_cli(&lab, home.path(), &["migrate", TARGET, script]);
+    let running = wait_until(Duration::from_secs(20), || {
+        !host_processes(&lab, "shipshape-change.*apply_migration").is_empty()
+    });
+    let deploy = spawn_deploy(&lab, home.path(), "Beside a migration", &[])
+        .wait_with_output()
+        .unwrap();
+    let migration_went_on = host_processes(&lab, "shipshape-change.*apply_migration");
+    let _ = migrate.kill(); // its supervisor ends the migration with its channel
+    let _ = migrate.wait();
+    let said = text(&deploy.stderr);
+    assert!(running, "the migration started");
+    assert_eq!(deploy.status.code(), Some(4), "{said}");
+    assert!(said.contains("is busy") && said.contains(script), "{said}");
+    assert!(!said.contains("→ Record a snapshot"), "{said}");
+    assert!(
+        !migration_went_on.is_empty(),
+        "the deploy left the migration alone"
+    );
+    assert_eq!(as_lab_user(&lab, &["git", "rev-parse", "HEAD"]), before);
+    let gone = wait_until(Duration::from_secs(20), || {
+        host_processes(&lab, "shipshape-change.*apply_migration").is_empty()
+    });
+    assert!(gone, "the migration ended with its CLI");
+    let lock = ok(&shipshape(&lab, home.path(), &["lock", "status", TARGET]));
+    assert!(lock.contains("free"), "{lock}");
     drop(restore);
     assert_lab_clean(&lab, home.path());
 }

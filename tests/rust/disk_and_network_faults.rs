@@ -149,7 +149,7 @@ fn a_connection_whose_packets_are_dropped_mid_migration_exits_3_and_is_recorded_
     assert!(
         wait_until(Duration::from_secs(20), || !host_processes(
             &lab,
-            "shipshape-supervisor.*apply_migration"
+            "shipshape-change.*apply_migration"
         )
         .is_empty()),
         "the migration started"

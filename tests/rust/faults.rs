@@ -112,12 +112,7 @@ fn a_frozen_sshd_session_during_a_migration_exits_3_and_is_recorded_as_interrupt
         wait_until(Duration::from_secs(20), || {
             supervisor = text(
                 &Command::new("pgrep")
-                    .args([
-                        "-u",
-                        "ubuntu",
-                        "-f",
-                        "shipshape-supervisor.*apply_migration",
-                    ])
+                    .args(["-u", "ubuntu", "-f", "shipshape-change.*apply_migration"])
                     .output()
                     .unwrap()
                     .stdout,

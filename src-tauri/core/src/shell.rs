@@ -15,6 +15,9 @@ pub struct RemoteCommand {
     words: Vec<String>,
     /// Run by the supervisor if the command is abandoned (its input ends first).
     cleanup: Option<String>,
+    /// A change to the host: its supervisor goes by [`CHANGE_NAME`], which a deploy
+    /// taking the host's lock looks for (a change already running holds it back).
+    change: bool,
 }
 
 impl RemoteCommand {
@@ -23,7 +26,14 @@ impl RemoteCommand {
             dir: None,
             words: vec![program.to_string()],
             cleanup: None,
+            change: false,
         }
+    }
+
+    /// Marks this command as a change to the host ([`RemoteCommand::change`]).
+    pub fn as_change(mut self) -> Self {
+        self.change = true;
+        self
     }
 
     /// `cleanup` runs on the host if this command is abandoned (cancelled, or its
@@ -91,13 +101,19 @@ exit "$s""#;
 
 /// The name the supervisor gives itself (`$0`), so it can be recognised on the host.
 pub const SUPERVISOR_NAME: &str = "shipshape-supervisor";
+/// The supervisor's name when its command changes the host.
+pub const CHANGE_NAME: &str = "shipshape-change";
 
 impl RemoteCommand {
     /// The text actually sent to the host: [`RemoteCommand::render`] run under the
     /// supervisor. What the operator is shown stays `render()`, the command itself.
     pub fn supervised(&self) -> String {
+        let name = match self.change {
+            true => CHANGE_NAME,
+            false => SUPERVISOR_NAME,
+        };
         let mut text = format!(
-            "sh -c {} {SUPERVISOR_NAME} {}",
+            "sh -c {} {name} {}",
             quote(SUPERVISOR),
             quote(&self.render())
         );
@@ -112,8 +128,11 @@ impl RemoteCommand {
 /// The command inside a [`RemoteCommand::supervised`] text, for hosts that answer
 /// commands from a table (the in-process test host). `None` if it is not one.
 pub fn unsupervised(text: &str) -> Option<String> {
-    let prefix = format!("sh -c {} {SUPERVISOR_NAME} ", quote(SUPERVISOR));
-    let words = text.strip_prefix(&prefix)?;
+    let supervisor = format!("sh -c {} ", quote(SUPERVISOR));
+    let named = text.strip_prefix(&supervisor)?;
+    let words = [SUPERVISOR_NAME, CHANGE_NAME]
+        .iter()
+        .find_map(|name| named.strip_prefix(name)?.strip_prefix(' '))?;
     // The command, then its cleanup if it has one: each one word as `quote` made it.
     let command = match words.strip_prefix('\'') {
         Some(_) => {

@@ -120,6 +120,11 @@ impl Console {
             self.compose_for(&target)
         };
         let command = operation.command(&policy, &target.project_dir, compose);
+        // A change is named as one on the host, where a deploy taking the lock sees it.
+        let command = match operation.changes_host() {
+            true => command.as_change(),
+            false => command,
+        };
         Ok(Prepared {
             target,
             policy,

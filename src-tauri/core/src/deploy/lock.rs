@@ -13,11 +13,18 @@ use crate::shell::RemoteCommand;
 
 /// Takes the lock (waiting 0.2 s at most, so a status check in flight does not
 /// refuse a deploy), writes the holder, says `acquired` and holds it until the channel
-/// closes. Held by someone else: says `held`, then the holder, and exits 4. `$1` is the
-/// holder (one line of JSON).
+/// closes. Held by someone else: says `held`, then the holder, and exits 4. A change
+/// already running (its supervisor named `shipshape-change`: a migration, an `up`
+/// another console or CLI started before the lock was taken; changes check the lock
+/// before they start) holds it back too: says `busy`, then that change's command, and
+/// exits 4. `$1` is the holder (one line of JSON).
 const ACQUIRE_SCRIPT: &str = r#"d="$HOME/.shipshape"
 mkdir -p "$d" && chmod 700 "$d" && exec 9>>"$d/deploy.lock" || exit 2
 if ! flock -w 0.2 9; then echo held; cat "$d/deploy.holder" 2>/dev/null; exit 4; fi
+for p in $(pgrep -u "$(id -u)" -f '[s]hipshape-change ' 2>/dev/null); do
+  c=$(tr '\0\n' '\n ' <"/proc/$p/cmdline" 2>/dev/null | sed -n '4{/^shipshape-change$/!q;};5p')
+  [ -z "$c" ] || { echo busy; printf '%s\n' "$c" | head -c 500; echo; exit 4; }
+done
 printf '%s\npid=%s\n' "$1" "$$" >"$d/deploy.holder"
 echo acquired
 exec sleep 2147483647"#;

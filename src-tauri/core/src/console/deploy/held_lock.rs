@@ -145,6 +145,17 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
             Ok(Err(said)) => said,
             Err(_) => String::new(),
         };
+        if let Some(running) = said.strip_prefix("busy\n") {
+            return Err(Error::Busy {
+                target: self.record.target.clone(),
+                // The host's words, whole (its end names the script or service), quoted
+                // with any control character written out.
+                running: format!(
+                    "a change started by another console or CLI before this deploy, {:?},",
+                    running.trim().chars().take(300).collect::<String>()
+                ),
+            });
+        }
         let status = lock::parse_status(&said);
         Err(match (status.held, status.holder) {
             (true, holder) => Error::HostLocked {
