@@ -28,17 +28,24 @@ pub fn default_config() -> Option<PathBuf> {
 }
 
 impl Console {
-    /// Every host alias of `config` (default `~/.ssh/config`), resolved.
+    /// Every host alias of `config` (default `~/.ssh/config`) that resolves. One that
+    /// does not (a `${VARIABLE}` unset here, a token Shipshape does not expand) is left
+    /// out, not the whole list: importing it by name says what is wrong with it.
     pub fn ssh_config_hosts(&self, config: Option<&Path>) -> Result<Vec<ResolvedHost>> {
         let (home, user) = home_and_user();
         let config = match config.map(Path::to_path_buf).or_else(default_config) {
             Some(path) => path,
             None => return Ok(Vec::new()),
         };
-        ssh_config::list_aliases_with_home(&config, &home)?
+        let aliases = ssh_config::list_aliases_with_home(&config, &home)?;
+        Ok(aliases
             .iter()
-            .map(|alias| ssh_config::resolve(&config, alias, &home, &user))
-            .collect()
+            .filter_map(|alias| {
+                ssh_config::resolve(&config, alias, &home, &user)
+                    .inspect_err(|e| tracing::warn!("Host {alias} of the SSH config left out: {e}"))
+                    .ok()
+            })
+            .collect())
     }
 
     /// A target for `alias` of `config`, with the policy's defaults where the config is
@@ -73,11 +80,19 @@ impl Console {
 
     /// `alias` of `config`, resolved; refused if ssh reaches it in a way Shipshape does not.
     fn ssh_config_host(&self, config: Option<&Path>, alias: &str) -> Result<ResolvedHost> {
-        let host = self
-            .ssh_config_hosts(config)?
-            .into_iter()
-            .find(|h| h.alias == alias)
-            .ok_or_else(|| Error::BadInput(format!("No Host {alias} in the SSH config.")))?;
+        let (home, user) = home_and_user();
+        let missing = || Error::BadInput(format!("No Host {alias} in the SSH config."));
+        let config = config
+            .map(Path::to_path_buf)
+            .or_else(default_config)
+            .ok_or_else(missing)?;
+        if !ssh_config::list_aliases_with_home(&config, &home)?
+            .iter()
+            .any(|a| a == alias)
+        {
+            return Err(missing());
+        }
+        let host = ssh_config::resolve(&config, alias, &home, &user)?;
         if let Some(why) = host.unsupported() {
             return Err(Error::BadInput(why));
         }
@@ -235,5 +250,44 @@ impl Console {
             ))),
             _ => Ok(Some(name)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::console::Console;
+    use crate::settings::JsonFileSettings;
+
+    #[test]
+    fn a_host_that_does_not_resolve_leaves_the_others_listed_and_importable() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        std::fs::write(
+            &config,
+            "Host work\n  IdentityFile ~/.ssh/id_%l\nHost prod\n  HostName 10.0.0.5\n  User deploy\n",
+        )
+        .unwrap();
+        let settings = JsonFileSettings::open(dir.path().join("settings.json")).unwrap();
+        let console = Console::in_dir(Arc::new(settings), dir.path());
+        let hosts = console.ssh_config_hosts(Some(&config)).unwrap();
+        let aliases: Vec<&str> = hosts.iter().map(|h| h.alias.as_str()).collect();
+        assert_eq!(aliases, ["prod"]);
+        let target = console
+            .target_from_ssh_config(Some(&config), "prod", None)
+            .unwrap();
+        assert_eq!(
+            (target.host.as_str(), target.user.as_str()),
+            ("10.0.0.5", "deploy")
+        );
+        let refused = console
+            .target_from_ssh_config(Some(&config), "work", None)
+            .unwrap_err();
+        assert!(refused.to_string().contains("%l"), "{refused}");
+        let missing = console
+            .target_from_ssh_config(Some(&config), "nowhere", None)
+            .unwrap_err();
+        assert!(missing.to_string().contains("No Host nowhere"), "{missing}");
     }
 }
