@@ -1,5 +1,7 @@
-//! Targets from the operator's `~/.ssh/config`, resolved as OpenSSH resolves them, so an
-//! imported target reaches the same host, user and port that `ssh ALIAS` would.
+//! Targets from the operator's `~/.ssh/config`, resolved as OpenSSH resolves them (the
+//! system's `/etc/ssh/ssh_config` read after it, as ssh reads it), so an imported target
+//! reaches the same host, user and port, through the same jump hosts, that `ssh ALIAS`
+//! would.
 
 use std::path::{Path, PathBuf};
 
@@ -27,12 +29,48 @@ pub fn default_config() -> Option<PathBuf> {
     path.exists().then_some(path)
 }
 
+/// The system's config when ssh would read it: after the user's own (`config` not
+/// named), never after a file named as `ssh -F` names one.
+fn system_config(config: Option<&Path>) -> Option<PathBuf> {
+    let system = Path::new(ssh_config::SYSTEM_CONFIG);
+    (config.is_none() && system.is_file()).then(|| system.to_path_buf())
+}
+
+/// `alias` resolved as ssh resolves it, the system's config after the user's. A system
+/// config Shipshape cannot read (a keyword or algorithm newer than it knows) does not
+/// block the import: the host is resolved from the user's alone, and says so among the
+/// things that may differ from ssh.
+fn resolve_as_ssh(
+    config: &Path,
+    system: Option<&Path>,
+    alias: &str,
+    home: &Path,
+    user: &str,
+) -> Result<ResolvedHost> {
+    match (
+        system,
+        ssh_config::resolve_with_system(config, system, alias, home, user),
+    ) {
+        (_, Ok(host)) => Ok(host),
+        (Some(system), Err(problem)) => {
+            let mut host = ssh_config::resolve(config, alias, home, user)?;
+            host.unevaluated.push(format!(
+                "{} was not read ({problem}): what it sets for this host is not seen here",
+                system.display()
+            ));
+            Ok(host)
+        }
+        (None, Err(problem)) => Err(problem),
+    }
+}
+
 impl Console {
     /// Every host alias of `config` (default `~/.ssh/config`) that resolves. One that
     /// does not (a `${VARIABLE}` unset here, a token Shipshape does not expand) is left
     /// out, not the whole list: importing it by name says what is wrong with it.
     pub fn ssh_config_hosts(&self, config: Option<&Path>) -> Result<Vec<ResolvedHost>> {
         let (home, user) = home_and_user();
+        let system = system_config(config);
         let config = match config.map(Path::to_path_buf).or_else(default_config) {
             Some(path) => path,
             None => return Ok(Vec::new()),
@@ -41,7 +79,7 @@ impl Console {
         Ok(aliases
             .iter()
             .filter_map(|alias| {
-                ssh_config::resolve(&config, alias, &home, &user)
+                resolve_as_ssh(&config, system.as_deref(), alias, &home, &user)
                     .inspect_err(|e| tracing::warn!("Host {alias} of the SSH config left out: {e}"))
                     .ok()
             })
@@ -81,6 +119,7 @@ impl Console {
     /// `alias` of `config`, resolved; refused if ssh reaches it in a way Shipshape does not.
     fn ssh_config_host(&self, config: Option<&Path>, alias: &str) -> Result<ResolvedHost> {
         let (home, user) = home_and_user();
+        let system = system_config(config);
         let missing = || Error::BadInput(format!("No Host {alias} in the SSH config."));
         let config = config
             .map(Path::to_path_buf)
@@ -92,7 +131,7 @@ impl Console {
         {
             return Err(missing());
         }
-        let host = ssh_config::resolve(&config, alias, &home, &user)?;
+        let host = resolve_as_ssh(&config, system.as_deref(), alias, &home, &user)?;
         if let Some(why) = host.unsupported() {
             return Err(Error::BadInput(why));
         }
@@ -111,6 +150,7 @@ impl Console {
             return Ok(Vec::new());
         };
         let (home, local_user) = home_and_user();
+        let system = system_config(config);
         let config = config
             .map(Path::to_path_buf)
             .or_else(default_config)
@@ -123,7 +163,8 @@ impl Console {
         })?;
         let mut imported = Vec::new();
         for (index, hop) in hops.iter().enumerate() {
-            let resolved = ssh_config::resolve(&config, &hop.host, &home, &local_user)?;
+            let resolved =
+                resolve_as_ssh(&config, system.as_deref(), &hop.host, &home, &local_user)?;
             let refuse = |why: String| {
                 Err(Error::BadInput(format!(
                     "Host {} is reached through the jump host {}, which {why}",
@@ -259,6 +300,22 @@ mod tests {
 
     use crate::console::Console;
     use crate::settings::JsonFileSettings;
+
+    #[test]
+    fn a_system_config_shipshape_cannot_read_leaves_the_users_hosts_importable() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        let system = dir.path().join("ssh_config");
+        std::fs::write(&config, "Host prod\n  HostName 10.0.0.5\n").unwrap();
+        std::fs::write(&system, "Host *\n  SomeKeywordOfTomorrow yes\n").unwrap();
+        let prod = super::resolve_as_ssh(&config, Some(&system), "prod", dir.path(), "op").unwrap();
+        assert_eq!(prod.hostname, "10.0.0.5");
+        assert!(
+            prod.unevaluated.iter().any(|n| n.contains("was not read")),
+            "{:?}",
+            prod.unevaluated
+        );
+    }
 
     #[test]
     fn a_host_that_does_not_resolve_leaves_the_others_listed_and_importable() {

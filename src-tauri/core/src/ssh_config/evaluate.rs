@@ -3,7 +3,7 @@
 //! files (and so which value wins) depends on `Include`s being read where they stand, so
 //! this walks the files the same way rather than building a tree first.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::pattern::{hostname_matches_list, pattern_list_match, wildcard_match, ListMatch};
 use super::syntax::{read_config_file, ConfigFile, ConfigLine};
@@ -46,22 +46,29 @@ pub(super) struct Settings {
     pub ignore_unknown: Option<String>,
 }
 
-pub(super) fn collect_settings(config: &Path, request: &Request) -> Result<Settings> {
+/// A config file read at the top, and where its relative `Include`s live.
+pub(super) struct TopFile {
+    pub path: PathBuf,
+    pub include_dir: PathBuf,
+}
+
+/// The settings `files` give the host, read in turn as ssh reads the user's config and
+/// then the system's: the first value still wins.
+pub(super) fn collect_settings(files: &[TopFile], request: &Request) -> Result<Settings> {
     let mut walk = Walk {
         request,
         settings: Settings::default(),
+        include_dir: PathBuf::new(),
         final_pass: false,
         wants_final_pass: false,
     };
-    let mut active = true;
-    walk.read(config, 0, &mut active, false)?;
+    walk.read_all(files)?;
     // As ssh: a `Match final` seen reads the whole config once more, with the host now
     // its HostName, `final` and `canonical` matching, and the first value still winning.
     if walk.wants_final_pass {
         walk.final_pass = true;
         walk.settings.unevaluated.clear();
-        let mut active = true;
-        walk.read(config, 0, &mut active, false)?;
+        walk.read_all(files)?;
     }
     Ok(walk.settings)
 }
@@ -69,12 +76,23 @@ pub(super) fn collect_settings(config: &Path, request: &Request) -> Result<Setti
 struct Walk<'a> {
     request: &'a Request<'a>,
     settings: Settings,
+    /// Where the file being read (and those it includes) has its relative `Include`s.
+    include_dir: PathBuf,
     /// The second reading ssh does when a `Match final` asks for it.
     final_pass: bool,
     wants_final_pass: bool,
 }
 
 impl Walk<'_> {
+    fn read_all(&mut self, files: &[TopFile]) -> Result<()> {
+        for file in files {
+            self.include_dir = file.include_dir.clone();
+            let mut active = true;
+            self.read(&file.path, 0, &mut active, false)?;
+        }
+        Ok(())
+    }
+
     /// Reads one file. `active` is shared with the including file, as in ssh; with
     /// `never_match` (an Include inside a block that did not apply) nothing in the file
     /// applies, but it is still checked for errors.
@@ -163,7 +181,7 @@ impl Walk<'_> {
     ) -> Result<()> {
         let outer_active = *active;
         for argument in &line.args {
-            let files = include::included_files(argument, self.request.home)
+            let files = include::included_files(argument, self.request.home, &self.include_dir)
                 .map_err(|problem| refused_include(file, line, problem))?;
             for included in files {
                 if depth + 1 > MAX_INCLUDE_DEPTH {
@@ -329,7 +347,7 @@ fn collect_aliases_from(
             }
             "include" => {
                 for argument in &line.args {
-                    let files = include::included_files(argument, home)
+                    let files = include::included_files(argument, home, &home.join(".ssh"))
                         .map_err(|problem| refused_include(&file, line, problem))?;
                     for included in files {
                         if depth + 1 > MAX_INCLUDE_DEPTH {

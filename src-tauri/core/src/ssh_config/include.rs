@@ -1,5 +1,5 @@
 //! `Include` arguments are shell globs that OpenSSH hands to glob(3): relative ones live
-//! in ~/.ssh, matches come back sorted byte-wise, dot-files are skipped unless the pattern
+//! in ~/.ssh (in /etc/ssh for the system's config), matches come back sorted byte-wise, dot-files are skipped unless the pattern
 //! names them, and a pattern matching nothing is fine. The order files are read in
 //! decides which value wins, so that order is reproduced here.
 
@@ -12,8 +12,12 @@ const MAX_GLOB_ENTRIES: usize = 10_000;
 /// The files an `Include` argument names, in the order OpenSSH reads them. Directories
 /// are left out (OpenSSH reads them as empty files). `Err` says, in a sentence, why the
 /// argument is refused.
-pub(super) fn included_files(argument: &str, home: &Path) -> Result<Vec<PathBuf>, String> {
-    let Some(pattern) = anchored_pattern(argument, home) else {
+pub(super) fn included_files(
+    argument: &str,
+    home: &Path,
+    relative_to: &Path,
+) -> Result<Vec<PathBuf>, String> {
+    let Some(pattern) = anchored_pattern(argument, home, relative_to) else {
         return Ok(Vec::new());
     };
     let mut found = expand_glob(&pattern).ok_or_else(|| {
@@ -31,9 +35,10 @@ pub(super) fn included_files(argument: &str, home: &Path) -> Result<Vec<PathBuf>
     Ok(found)
 }
 
-/// `~/x` and `~` against `home`, relative paths against `~/.ssh`. `~user/x` is not
-/// supported (it would need the password database) and matches nothing.
-fn anchored_pattern(argument: &str, home: &Path) -> Option<PathBuf> {
+/// `~/x` and `~` against `home`, relative paths against `relative_to` (`~/.ssh`, or
+/// `/etc/ssh` in the system's config). `~user/x` is not supported (it would need the
+/// password database) and matches nothing.
+fn anchored_pattern(argument: &str, home: &Path, relative_to: &Path) -> Option<PathBuf> {
     if argument == "~" {
         return Some(home.to_path_buf());
     }
@@ -47,7 +52,7 @@ fn anchored_pattern(argument: &str, home: &Path) -> Option<PathBuf> {
     if path.is_absolute() {
         Some(path.to_path_buf())
     } else {
-        Some(home.join(".ssh").join(path))
+        Some(relative_to.join(path))
     }
 }
 
@@ -182,18 +187,18 @@ mod tests {
     fn relative_includes_live_in_dot_ssh() {
         let home = Path::new("/home/op");
         assert_eq!(
-            anchored_pattern("conf.d/*", home),
+            anchored_pattern("conf.d/*", home, &home.join(".ssh")),
             Some(PathBuf::from("/home/op/.ssh/conf.d/*"))
         );
         assert_eq!(
-            anchored_pattern("~/extra", home),
+            anchored_pattern("~/extra", home, &home.join(".ssh")),
             Some(PathBuf::from("/home/op/extra"))
         );
         assert_eq!(
-            anchored_pattern("/etc/ssh/x", home),
+            anchored_pattern("/etc/ssh/x", home, &home.join(".ssh")),
             Some(PathBuf::from("/etc/ssh/x"))
         );
-        assert_eq!(anchored_pattern("~other/x", home), None);
+        assert_eq!(anchored_pattern("~other/x", home, &home.join(".ssh")), None);
     }
 
     #[test]
@@ -204,21 +209,28 @@ mod tests {
         for name in ["b.conf", "a.conf", "B.conf", ".x.conf", "c.txt"] {
             std::fs::write(dir.join(name), "").unwrap();
         }
-        let names: Vec<String> = included_files("conf.d/*.conf", home.path())
-            .unwrap()
-            .iter()
-            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-            .collect();
+        let names: Vec<String> =
+            included_files("conf.d/*.conf", home.path(), &home.path().join(".ssh"))
+                .unwrap()
+                .iter()
+                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+                .collect();
         assert_eq!(names, ["B.conf", "a.conf", "b.conf"]);
-        assert!(included_files("conf.d/none*", home.path())
-            .unwrap()
-            .is_empty());
+        assert!(
+            included_files("conf.d/none*", home.path(), &home.path().join(".ssh"))
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(
-            included_files("conf.d/c.txt", home.path()).unwrap().len(),
+            included_files("conf.d/c.txt", home.path(), &home.path().join(".ssh"))
+                .unwrap()
+                .len(),
             1
         );
-        assert!(included_files("conf.d/missing", home.path())
-            .unwrap()
-            .is_empty());
+        assert!(
+            included_files("conf.d/missing", home.path(), &home.path().join(".ssh"))
+                .unwrap()
+                .is_empty()
+        );
     }
 }

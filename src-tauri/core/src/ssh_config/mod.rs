@@ -87,12 +87,38 @@ pub fn list_aliases_with_home(config: &Path, home: &Path) -> Result<Vec<String>>
 /// Resolve `alias` as `ssh -G -F config alias` would. `home` is the user's home dir (for
 /// ~ and relative Include), `local_user` the local login name (default user for %r/%u).
 pub fn resolve(config: &Path, alias: &str, home: &Path, local_user: &str) -> Result<ResolvedHost> {
+    resolve_with_system(config, None, alias, home, local_user)
+}
+
+/// The system's config, which ssh reads after the user's when no `-F` is given.
+pub const SYSTEM_CONFIG: &str = "/etc/ssh/ssh_config";
+
+/// Resolve `alias` as `ssh -G alias` would with `config` as the user's file and `system`
+/// (its relative `Include`s in its own directory) read after it: a jump host or a
+/// `ProxyCommand` set system-wide applies too, and the first value still wins.
+pub fn resolve_with_system(
+    config: &Path,
+    system: Option<&Path>,
+    alias: &str,
+    home: &Path,
+    local_user: &str,
+) -> Result<ResolvedHost> {
     let request = evaluate::Request {
         alias,
         home,
         local_user,
     };
-    let settings = evaluate::collect_settings(config, &request)?;
+    let mut files = vec![evaluate::TopFile {
+        path: config.to_path_buf(),
+        include_dir: home.join(".ssh"),
+    }];
+    if let Some(system) = system {
+        files.push(evaluate::TopFile {
+            path: system.to_path_buf(),
+            include_dir: system.parent().unwrap_or(Path::new("/")).to_path_buf(),
+        });
+    }
+    let settings = evaluate::collect_settings(&files, &request)?;
     let hostname = match &settings.hostname {
         Some(written) => expand::expand_host_name(&written.value, alias, &written.origin)?,
         None => alias.to_string(),

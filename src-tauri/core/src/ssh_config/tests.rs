@@ -377,3 +377,35 @@ fn errors_outside_the_home_show_the_full_path() {
         )
     );
 }
+
+#[test]
+fn the_systems_config_is_read_after_the_users_and_its_includes_are_its_own() {
+    let home = Home::with(&[
+        (
+            ".ssh/config",
+            "Host app\n  HostName 10.20.1.5\nHost mine\n  User me\n",
+        ),
+        // Relative to the system file's directory, not to ~/.ssh.
+        (
+            "etc/ssh/ssh_config",
+            "Include ssh_config.d/*.conf\nHost *\n  User sysuser\n",
+        ),
+        (
+            "etc/ssh/ssh_config.d/corp.conf",
+            "Match host 10.20.*\n  ProxyJump bastion.corp\n",
+        ),
+        (
+            ".ssh/ssh_config.d/corp.conf",
+            "Host *\n  ProxyJump wrong.dir\n",
+        ),
+    ]);
+    let system = home.path().join("etc/ssh/ssh_config");
+    let app = resolve_with_system(&home.config(), Some(&system), "app", home.path(), "op").unwrap();
+    assert_eq!(app.proxy_jump.as_deref(), Some("bastion.corp"));
+    assert_eq!(app.user.as_deref(), Some("sysuser"));
+    // The user's value wins; with `-F` (no system file) the system's are not seen.
+    let mine =
+        resolve_with_system(&home.config(), Some(&system), "mine", home.path(), "op").unwrap();
+    assert_eq!(mine.user.as_deref(), Some("me"));
+    assert_eq!(home.resolve("app").unwrap().proxy_jump, None);
+}
