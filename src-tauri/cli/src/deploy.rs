@@ -101,7 +101,9 @@ fn warn_if_interrupted(console: &Console, name: &str) -> Result<(), Error> {
         .rev()
         // A run that never reached the host changed nothing: the one before it tells.
         .find(|r| {
-            r.kind == RecordKind::Deploy && r.target == name && r.outcome != RunOutcome::NotStarted
+            // Under the names the target had too (cut short, then renamed).
+            let of_it = !r.target_removed && r.target_now.as_deref().unwrap_or(&r.target) == name;
+            r.kind == RecordKind::Deploy && of_it && r.outcome != RunOutcome::NotStarted
         });
     if let Some(last) = last.filter(|r| r.outcome == RunOutcome::Interrupted) {
         let resume = match console.can_resume(name, &last.id).unwrap_or(false) {

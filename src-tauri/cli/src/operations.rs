@@ -140,7 +140,14 @@ pub async fn run(console: &Console, command: OperationCommand) -> Result<(), Err
         )
         .await;
     watcher.abort();
-    let outcome = outcome?;
+    let outcome = match outcome {
+        // Stopped before its command was sent: nothing ran on the host.
+        Err(stopped @ Error::Cancelled { .. }) => {
+            eprintln!("shipshape: {stopped} Nothing was sent to the host; it is recorded in the history as cancelled.");
+            std::process::exit(130); // as a shell reports a command ended by Ctrl-C
+        }
+        outcome => outcome?,
+    };
     if cancel.is_cancelled() {
         eprintln!("{}: recorded in the history.", printable(&outcome.title));
         std::process::exit(130); // as a shell reports a command ended by Ctrl-C

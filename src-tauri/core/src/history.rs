@@ -14,7 +14,18 @@ pub struct HistoryRecord {
     /// An operation, or a verification (whose checklist the journal keeps).
     #[serde(default)]
     pub kind: RecordKind,
+    /// The target's name when it ran.
     pub target: String,
+    /// The name that target goes by now, when it was renamed since (the history is read
+    /// with the journal's renames; `None`: still `target`). Never stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub target_now: Option<String>,
+    /// That target was removed since (a target added under its name is another one).
+    /// Never stored.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[ts(as = "Option<bool>", optional)]
+    pub target_removed: bool,
     /// The local account that ran it.
     pub operator: String,
     /// Plain words, e.g. "Restart backend-aws".
@@ -130,6 +141,8 @@ impl HistoryRecord {
             id: id.to_string(),
             kind: RecordKind::Operation,
             target: target.to_string(),
+            target_now: None,
+            target_removed: false,
             operator: operator(),
             title: title.to_string(),
             command: output.command.clone(),

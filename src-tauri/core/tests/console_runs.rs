@@ -74,7 +74,7 @@ async fn a_change_stopped_before_its_command_was_sent_never_reaches_the_host() {
         host.received()
     );
     let record = console.history().unwrap().pop().unwrap();
-    assert_eq!(record.outcome, RunOutcome::NotStarted, "{}", record.title);
+    assert_eq!(record.outcome, RunOutcome::Cancelled, "{}", record.title);
 }
 
 #[tokio::test]
@@ -212,6 +212,20 @@ async fn a_renamed_target_keeps_its_snapshots_and_verifications_and_a_new_one_un
     console.save_target(fresh, None).await.unwrap();
     assert!(console.deploy_snapshots("fake").unwrap().is_empty());
     assert!(console.latest_checklist("fake").unwrap().is_none());
+    // The history names each run's target as it was, and as it is now: the deploy cut
+    // short before the rename is found under `prod` (the Deploy screen's banner), and
+    // not under the new `fake`.
+    let history = console.history().unwrap();
+    let deploy = history.iter().find(|r| r.id == "deploy-1").unwrap();
+    assert_eq!(
+        (deploy.target.as_str(), deploy.target_now.as_deref()),
+        ("fake", Some("prod"))
+    );
+    let rename = history
+        .iter()
+        .find(|r| r.title.contains("renamed"))
+        .unwrap();
+    assert_eq!(rename.target_now, None, "{rename:?}");
 
     // Pointed elsewhere, the target's old checklist takes no new results.
     renamed.project_dir = "/srv/other".into();
@@ -223,6 +237,32 @@ async fn a_renamed_target_keeps_its_snapshots_and_verifications_and_a_new_one_un
     assert_eq!(refused.code(), ErrorCode::BadInput, "{refused}");
     assert!(
         refused.to_string().contains("points elsewhere"),
+        "{refused}"
+    );
+
+    // Removed, then added again under its name: the new one starts with none of its past.
+    let again = console
+        .targets()
+        .unwrap()
+        .into_iter()
+        .find(|t| t.target.name == "prod")
+        .unwrap()
+        .target;
+    console.remove_target("prod").await.unwrap();
+    console.save_target(again, None).await.unwrap();
+    assert!(console.deploy_snapshots("prod").unwrap().is_empty());
+    assert!(console.latest_checklist("prod").unwrap().is_none());
+    let history = console.history().unwrap();
+    assert!(history.iter().any(|r| r.title == "Target prod removed"));
+    let deploy = history.iter().find(|r| r.id == "deploy-1").unwrap();
+    assert!(deploy.target_removed, "its target is gone: {deploy:?}");
+    assert_eq!(deploy.target_now, None);
+    let refused = console
+        .rerun_check(&checked.id, CheckId::AwsProfileOnly)
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("was removed since"),
         "{refused}"
     );
 }

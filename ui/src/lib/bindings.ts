@@ -302,7 +302,21 @@ export type HistoryRecord = { id: string,
 /**
  * An operation, or a verification (whose checklist the journal keeps).
  */
-kind: RecordKind, target: string, 
+kind: RecordKind, 
+/**
+ * The target's name when it ran.
+ */
+target: string, 
+/**
+ * The name that target goes by now, when it was renamed since (the history is read
+ * with the journal's renames; `None`: still `target`). Never stored.
+ */
+target_now?: string, 
+/**
+ * That target was removed since (a target added under its name is another one).
+ * Never stored.
+ */
+target_removed?: boolean, 
 /**
  * The local account that ran it.
  */

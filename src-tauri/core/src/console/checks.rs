@@ -122,7 +122,12 @@ impl Console {
     pub async fn rerun_check(&self, checklist: &str, item: CheckId) -> Result<Checklist> {
         let journal = self.journal()?;
         let mut recorded = journal.checklist(checklist)?;
-        let name = journal.target_now(checklist, &recorded.target.name)?;
+        let Some(name) = journal.target_now(checklist, &recorded.target.name)? else {
+            return Err(Error::BadInput(format!(
+                "The target this verification checked ({}) was removed since: run a verification of a target as it is now.",
+                recorded.target.name
+            )));
+        };
         let (target, policy) = self.target_and_policy(&name)?;
         let then = &recorded.target;
         let points_at = (&target.host, target.port, &target.user, &target.project_dir);
@@ -199,7 +204,9 @@ impl Console {
         }
         let journal = self.journal()?;
         let mut recorded = journal.checklist(checklist)?;
-        let name = journal.target_now(checklist, &recorded.target.name)?;
+        let name = journal
+            .target_now(checklist, &recorded.target.name)?
+            .unwrap_or_else(|| recorded.target.name.clone());
         let change = ChecklistChange {
             checklist: checklist.to_string(),
             item,

@@ -293,7 +293,7 @@ impl Console {
                 let stopped = Error::Cancelled {
                     what: operation.title(),
                 };
-                return Err(journal.not_started(&record_id, stopped));
+                return Err(journal.cancelled(&record_id, stopped));
             }
             let (mut stdout, mut stderr) = (Captured::default(), Captured::default());
             let mut shown = ShownLines::new(&redactor, &mut on_output);

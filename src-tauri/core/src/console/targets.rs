@@ -94,17 +94,23 @@ impl Console {
         let name = target.name.clone();
         match renamed_from {
             Some(old) => {
-                target::rename(self.settings.as_ref(), old, target)?;
-                // Its snapshots and verifications are found under the new name by this.
-                self.journal()?.append(
-                    &crate::history::new_record_id("rename"),
-                    &Entry::TargetRenamed {
-                        from: old.to_string(),
-                        to: name.clone(),
-                        operator: crate::history::operator(),
-                        at: crate::history::now(),
-                    },
-                )?;
+                // Its snapshots and verifications are found under the new name by this,
+                // so it is journalled first: a journal that cannot be written leaves the
+                // target as it was, not renamed with its past left behind.
+                let journal = self.journal()?;
+                let renamed = |from: &str, to: &str| Entry::TargetRenamed {
+                    from: from.to_string(),
+                    to: to.to_string(),
+                    operator: crate::history::operator(),
+                    at: crate::history::now(),
+                };
+                let id = crate::history::new_record_id("rename");
+                journal.append(&id, &renamed(old, &name))?;
+                if let Err(error) = target::rename(self.settings.as_ref(), old, target) {
+                    let back = crate::history::new_record_id("rename");
+                    journal.append(&back, &renamed(&name, old))?;
+                    return Err(error);
+                }
             }
             None => target::save(self.settings.as_ref(), target)?,
         }
@@ -117,6 +123,16 @@ impl Console {
     pub async fn remove_target(&self, name: &str) -> Result<()> {
         self.idle(name)?;
         self.disconnect(name).await;
-        target::remove(self.settings.as_ref(), name)
+        target::remove(self.settings.as_ref(), name)?;
+        // A target added under this name later starts with none of this one's past.
+        self.journal()?.append(
+            &crate::history::new_record_id("remove"),
+            &Entry::TargetRemoved {
+                name: name.to_string(),
+                operator: crate::history::operator(),
+                at: crate::history::now(),
+            },
+        )?;
+        Ok(())
     }
 }

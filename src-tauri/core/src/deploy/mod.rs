@@ -163,6 +163,8 @@ impl DeployRecord {
             id: self.id.clone(),
             kind: RecordKind::Deploy,
             target: self.target.clone(),
+            target_now: None,
+            target_removed: false,
             operator: self.operator.user.clone(),
             title,
             command: format!("{} steps", self.steps.len()),

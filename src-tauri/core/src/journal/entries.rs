@@ -73,6 +73,13 @@ pub enum Entry {
         operator: String,
         at: String,
     },
+    /// A target removed: its name is free, and a target added under it later starts
+    /// with none of this one's past.
+    TargetRemoved {
+        name: String,
+        operator: String,
+        at: String,
+    },
     /// What a deploy would change, as a reviewer saw it (its id is the record id)...
     ReviewRecorded(Box<DeployReview>),
     /// ...and a reviewer's signed approval of it.
@@ -99,6 +106,7 @@ impl Entry {
             Entry::DeployEnded(_) => "deploy_ended",
             Entry::LockBroken { .. } => "lock_broken",
             Entry::TargetRenamed { .. } => "target_renamed",
+            Entry::TargetRemoved { .. } => "target_removed",
             Entry::ReviewRecorded(_) => "review_recorded",
             Entry::ReviewApproved(_) => "review_approved",
         }
@@ -185,6 +193,8 @@ pub fn verification_record(checklist: &Checklist) -> HistoryRecord {
         id: checklist.id.clone(),
         kind: RecordKind::Verification,
         target: checklist.target.name.clone(),
+        target_now: None,
+        target_removed: false,
         operator: checklist.operator.user.clone(),
         title,
         command: format!("{} checks", checklist.items.len()),
@@ -214,6 +224,8 @@ fn event(id: &str, target: &str, operator: &str, at: &str, title: String) -> His
         id: id.to_string(),
         kind: RecordKind::Event,
         target: target.to_string(),
+        target_now: None,
+        target_removed: false,
         operator: operator.to_string(),
         title,
         command: String::new(),
@@ -244,6 +256,8 @@ fn unfinished(id: &str, kind: RecordKind, start: &RunStart) -> HistoryRecord {
         id: id.to_string(),
         kind,
         target: start.target.clone(),
+        target_now: None,
+        target_removed: false,
         operator: start.operator.clone(),
         title: start.title.clone(),
         command: start.command.clone(),
@@ -274,7 +288,21 @@ pub fn fold_history(entries: Vec<(String, Entry)>) -> Vec<HistoryRecord> {
     };
     let mut checklists: HashMap<String, Checklist> = HashMap::new();
     let mut reviews: HashMap<String, Box<DeployReview>> = HashMap::new();
+    // Which target each line is of, across renames: it is shown by the name it goes by
+    // now, beside the one it had (a deploy interrupted before a rename is still its own).
+    let mut lineages = super::lineage::Lineages::default();
+    let mut lineage_of: HashMap<String, usize> = HashMap::new();
     for (id, entry) in entries {
+        match &entry {
+            Entry::TargetRenamed { from, to, .. } => lineages.renamed(from, to),
+            Entry::TargetRemoved { name, .. } => {
+                // Its own line belongs to it, before its name is freed.
+                lineage_of.insert(id.clone(), lineages.of(name));
+                lineages.removed(name);
+            }
+            _ => {}
+        }
+        let key = id.clone();
         match entry {
             Entry::OperationStarted(start) => place(
                 &id,
@@ -373,6 +401,19 @@ pub fn fold_history(entries: Vec<(String, Entry)>) -> Vec<HistoryRecord> {
                     &mut at,
                 );
             }
+            Entry::TargetRemoved {
+                name,
+                operator,
+                at: when,
+            } => {
+                let title = format!("Target {name} removed");
+                place(
+                    &id,
+                    event(&id, &name, &operator, &when, title),
+                    &mut records,
+                    &mut at,
+                );
+            }
             // A review is recorded each time one is looked at: only an approved one is a
             // line of the history.
             Entry::ReviewRecorded(review) => {
@@ -409,6 +450,20 @@ pub fn fold_history(entries: Vec<(String, Entry)>) -> Vec<HistoryRecord> {
                     place(&id, verification_record(checklist), &mut records, &mut at);
                 }
             }
+        }
+        if let Some(&i) = at.get(&key) {
+            let target = &records[i].target;
+            lineage_of.entry(key).or_insert_with(|| lineages.of(target));
+        }
+    }
+    for (id, &i) in &at {
+        let Some(&lineage) = lineage_of.get(id) else {
+            continue;
+        };
+        match lineages.name_of(lineage) {
+            Some(now) if now != records[i].target => records[i].target_now = Some(now.to_string()),
+            Some(_) => {}
+            None => records[i].target_removed = true,
         }
     }
     records

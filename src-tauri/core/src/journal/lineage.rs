@@ -35,6 +35,11 @@ impl Lineages {
         self.named.insert(to.to_string(), lineage);
     }
 
+    /// The target named `name` was removed: the name stands for a new target from here.
+    pub fn removed(&mut self, name: &str) {
+        self.named.remove(name);
+    }
+
     /// The name `lineage` goes by now, if it has one.
     pub fn name_of(&self, lineage: usize) -> Option<&str> {
         self.named
@@ -52,6 +57,7 @@ impl Journal {
         for named in self.verifications_and_renames()? {
             match named {
                 Named::Renamed { from, to } => lineages.renamed(&from, &to),
+                Named::Removed { name } => lineages.removed(&name),
                 Named::Verification { id, target } => {
                     newest.insert(lineages.of(&target), id);
                 }
@@ -61,22 +67,26 @@ impl Journal {
         id.map(|id| self.checklist(&id)).transpose()
     }
 
-    /// The name the target of verification `id` goes by now, if it still has one
-    /// (`then`, the name the verification gives, unless it was renamed since).
-    pub fn target_now(&self, id: &str, then: &str) -> Result<String> {
+    /// The name the target of verification `id` goes by now (`then`, the name the
+    /// verification gives, unless it was renamed since); `None` once it was removed (a
+    /// target added under its name since is another one).
+    pub fn target_now(&self, id: &str, then: &str) -> Result<Option<String>> {
         let mut lineages = Lineages::default();
         let mut of_it = None;
         for named in self.verifications_and_renames()? {
             match named {
                 Named::Renamed { from, to } => lineages.renamed(&from, &to),
+                Named::Removed { name } => lineages.removed(&name),
                 Named::Verification { id: found, target } if found == id => {
                     of_it = Some(lineages.of(&target))
                 }
                 Named::Verification { .. } => {}
             }
         }
-        let now = of_it.and_then(|lineage| lineages.name_of(lineage));
-        Ok(now.unwrap_or(then).to_string())
+        Ok(match of_it {
+            Some(lineage) => lineages.name_of(lineage).map(str::to_string),
+            None => Some(then.to_string()),
+        })
     }
 
     /// Each finished verification and each rename, oldest first, by their names alone
@@ -86,8 +96,10 @@ impl Journal {
         let mut statement = db
             .prepare(
                 "SELECT record_id, kind, json_extract(body, '$.target.name'),
-                 json_extract(body, '$.from'), json_extract(body, '$.to') FROM entries
-                 WHERE kind IN ('verification_ended', 'target_renamed') ORDER BY seq",
+                 json_extract(body, '$.from'), json_extract(body, '$.to'),
+                 json_extract(body, '$.name') FROM entries
+                 WHERE kind IN ('verification_ended', 'target_renamed', 'target_removed')
+                 ORDER BY seq",
             )
             .map_err(|e| self.fail(e))?;
         let rows = statement
@@ -103,6 +115,7 @@ impl Journal {
                         ("target_renamed", _, Some(from), Some(to)) => {
                             Some(Named::Renamed { from, to })
                         }
+                        ("target_removed", ..) => text(5)?.map(|name| Named::Removed { name }),
                         ("verification_ended", Some(target), _, _) => Some(Named::Verification {
                             id: row.get(0)?,
                             target,
@@ -123,6 +136,7 @@ impl Journal {
 /// An entry that names a target, as `latest_checklist` walks them.
 enum Named {
     Renamed { from: String, to: String },
+    Removed { name: String },
     Verification { id: String, target: String },
 }
 

@@ -8,6 +8,8 @@ fn record(id: &str) -> HistoryRecord {
         id: id.into(),
         kind: RecordKind::Operation,
         target: "prod".into(),
+        target_now: None,
+        target_removed: false,
         operator: "ops".into(),
         title: "Restart db".into(),
         command: "cd /srv && docker compose --profile aws restart db".into(),

@@ -63,6 +63,8 @@ export class DeployStore {
   announcement = $state("");
   /** Runs started so far: events and the end of an older run are not this one's. */
   #runs = 0;
+  /** How the last run ended, if it failed, and on which target. */
+  #runError: { target: string; error: ErrorReport } | null = null;
   /** Reads of the review started so far. */
   #reads = 0;
 
@@ -80,7 +82,8 @@ export class DeployStore {
     this.review = null;
     this.approval = null;
     this.lock = null;
-    this.error = null;
+    // A run of this target that failed while another was shown still says why.
+    this.error = this.#runError?.target === target ? this.#runError.error : null;
     this.interrupted = null;
     this.resumable = null;
     this.readFailed = false;
@@ -97,21 +100,31 @@ export class DeployStore {
     const target = this.target;
     if (target === null) return;
     const mine = ++this.#reads;
+    // Read on their own (the journal here, no host): a review that cannot be read (origin
+    // out of reach, the connection down) must not hide the rollback, nor leave the
+    // rollback dialog naming an older snapshot than the newest.
+    const snapshotsRead = commands.deploySnapshots({ target }).catch(() => null);
+    const keepSnapshots = async () => {
+      const snapshots = await snapshotsRead;
+      if (snapshots && this.target === target && mine === this.#reads) this.snapshots = snapshots;
+    };
     try {
-      const [review, lock, history, snapshots] = await Promise.all([
+      const [review, lock, history] = await Promise.all([
         commands.reviewDeploy({ target }),
         commands.lockStatus({ target }),
         commands.history(),
-        commands.deploySnapshots({ target }),
       ]);
+      await keepSnapshots();
       if (this.target !== target || mine !== this.#reads) return;
-      this.snapshots = snapshots;
       if (this.approval && this.approval.digest !== review.digest) this.approval = null;
       this.review = review;
       this.lock = lock;
       if (session.selected === target) session.lock = lock; // the status strip shows it too
       // A run that never reached the host changed nothing: the one before it tells.
-      const last = history.filter((r) => r.kind === "deploy" && r.target === target && r.outcome !== "not_started").at(-1);
+      // Its deploys under the names it had too (one cut short, then the target renamed),
+      // and none of a removed target that had its name.
+      const ours = (r: HistoryRecord) => !r.target_removed && (r.target_now ?? r.target) === target;
+      const last = history.filter((r) => r.kind === "deploy" && ours(r) && r.outcome !== "not_started").at(-1);
       const interrupted = last?.outcome === "interrupted" ? last : null;
       // Resume is offered with the rest, never a moment after them.
       const cutShort = interrupted?.id ?? (this.record && this.runTarget === target && this.record.outcome !== "succeeded" ? this.record.id : null);
@@ -127,6 +140,7 @@ export class DeployStore {
       if (this.elsewhere) this.#watchElsewhere(target, this.elsewhere.id);
       if (!this.running && !this.elsewhere) this.stopping = false;
     } catch (e) {
+      await keepSnapshots();
       if (this.target === target) {
         this.error = e as ErrorReport;
         this.#readError = JSON.stringify(e);
@@ -177,14 +191,20 @@ export class DeployStore {
     this.steps = [];
     this.record = null;
     this.error = null;
+    this.#runError = null;
     try {
       const result = await start((event) => this.#onEvent(mine, event));
       if (mine !== this.#runs) return;
       this.record = result.record;
+      // Shown on its own target's page, now or when the operator comes back to it.
+      this.#runError = result.error ? { target, error: result.error } : null;
       if (this.target === target) this.error = result.error;
       this.announcement = result.error ? `Stopped: ${result.error.title}.` : `${kind === "deploy" ? "Deploy" : "Rollback"} done.`;
     } catch (e) {
-      if (mine === this.#runs && this.target === target) this.error = e as ErrorReport;
+      if (mine === this.#runs) {
+        this.#runError = { target, error: e as ErrorReport };
+        if (this.target === target) this.error = e as ErrorReport;
+      }
     } finally {
       if (mine === this.#runs) {
         this.running = null;
@@ -264,10 +284,12 @@ export class DeployStore {
     }
   }
 
-  /** Back to the snapshot of deploy `to`, or of the newest deploy. */
+  /** Back to the snapshot of deploy `to`, or of the newest deploy on show: named, so
+   *  what runs is the snapshot the dialog showed. */
   rollback(reason: string, to: string | null = null) {
     const target = this.target!;
-    return this.#run("rollback", (onEvent) => commands.rollback({ target, to, reason, onEvent }));
+    const chosen = to ?? this.snapshots[0]?.deploy ?? null;
+    return this.#run("rollback", (onEvent) => commands.rollback({ target, to: chosen, reason, onEvent }));
   }
 
   async releaseLock(reason: string) {

@@ -254,6 +254,45 @@ describe("an interrupted deploy", () => {
     expect(store.interrupted?.id).toBe("r5");
     expect(store.resumable).toBeNull();
   });
+
+  it("is found after its target was renamed, and not under the old name's new target", async () => {
+    const cut = {
+      id: "d7", kind: "deploy" as const, target: "old", target_now: "new", operator: "ops", title: "Deploy old: m",
+      command: "guided", started_at: "t", finished_at: "", duration_ms: 0, exit_code: null, outcome: "interrupted" as const,
+      output_sha256: "", output_bytes: 0,
+    };
+    mockIPC((command) => {
+      if (command === "review_deploy") return review;
+      if (command === "lock_status") return free;
+      if (command === "history") return [cut];
+      if (command === "deploy_snapshots") return [];
+      if (command === "can_resume") return true;
+    });
+    const store = new DeployStore();
+    await store.useTarget("new");
+    expect(store.interrupted?.id).toBe("d7");
+    expect(store.resumable).toBe("d7");
+    await store.useTarget("old");
+    expect(store.interrupted).toBeNull();
+  });
+
+  it("is not another target's when the one it ran on was removed and its name given again", async () => {
+    const gone = {
+      id: "d8", kind: "deploy" as const, target: "prod", target_removed: true, operator: "ops", title: "Deploy prod: m",
+      command: "guided", started_at: "t", finished_at: "", duration_ms: 0, exit_code: null, outcome: "interrupted" as const,
+      output_sha256: "", output_bytes: 0,
+    };
+    mockIPC((command) => {
+      if (command === "review_deploy") return review;
+      if (command === "lock_status") return free;
+      if (command === "history") return [gone];
+      if (command === "deploy_snapshots") return [];
+      if (command === "can_resume") return false;
+    });
+    const store = new DeployStore();
+    await store.useTarget("prod");
+    expect(store.interrupted).toBeNull();
+  });
 });
 
 describe("a run this window did not start", () => {
@@ -289,5 +328,46 @@ describe("a run this window did not start", () => {
     expect(store.elsewhere).toBeNull();
     expect(store.stopping).toBe(false);
     vi.useRealTimers();
+  });
+});
+
+describe("the rollback", () => {
+  it("is offered when the review cannot be read, and runs the snapshot the dialog showed", async () => {
+    const snapshot = (deploy: string) => ({ deploy, taken_at: "t", git_commit: "abc", images: [], env_backup: null });
+    let rollbackArgs: Record<string, unknown> | null = null;
+    mockIPC((command, args) => {
+      // origin is out of reach: the review's git fetch fails.
+      if (command === "review_deploy") throw { code: "remote_failed", title: "The command failed on the host", message: "fetch failed", remedy: "", detail: null };
+      if (command === "lock_status") return free;
+      if (command === "history") return [];
+      if (command === "deploy_snapshots") return [snapshot("deploy-2"), snapshot("deploy-1")];
+      if (command === "rollback") {
+        rollbackArgs = args as Record<string, unknown>;
+        return { record: record("succeeded"), error: null };
+      }
+    });
+    const store = new DeployStore();
+    await store.useTarget("a");
+    expect(store.readFailed).toBe(true);
+    expect(store.snapshots.map((s) => s.deploy)).toEqual(["deploy-2", "deploy-1"]);
+    await store.rollback("bad release");
+    expect(rollbackArgs).toMatchObject({ target: "a", to: "deploy-2", reason: "bad release" });
+  });
+});
+
+describe("a run that failed while another target was shown", () => {
+  it("still says why on its own page", async () => {
+    const store = new DeployStore();
+    await store.useTarget("a");
+    void store.deploy("m", []);
+    await settle();
+    await store.useTarget("b");
+    const failed = { code: "remote_failed", title: "The command failed on the host", message: "pull failed", remedy: "Check the registry.", detail: null };
+    finish!({ record: record("failed"), error: failed as never });
+    await settle();
+    await settle();
+    expect(store.error).toBeNull(); // b's page
+    await store.useTarget("a");
+    expect(store.error?.message).toBe("pull failed");
   });
 });

@@ -24,6 +24,7 @@ impl Console {
         for (id, entry) in self.journal()?.entries()? {
             match entry {
                 Entry::TargetRenamed { from, to, .. } => lineages.renamed(&from, &to),
+                Entry::TargetRemoved { name, .. } => lineages.removed(&name),
                 Entry::DeployStarted(start) => {
                     deploys.insert(id, lineages.of(&start.target));
                 }

@@ -575,10 +575,13 @@ impl Console {
             Ok(()) => DeployOutcome::Succeeded,
             Err(Error::Stopped { .. }) => DeployOutcome::Stopped,
             // Lost before anything changed (the checks, the review, the lock), it failed;
-            // lost once a change began, what the host is in is not known.
-            Err(Error::Interrupted { .. } | Error::ConnectionLost { .. })
-                if run.record.steps.iter().any(|s| s.step.changes_host()) =>
-            {
+            // lost once a change began, or a change ended by its deadline midway, what
+            // the host is in is not known.
+            Err(
+                Error::Interrupted { .. }
+                | Error::ConnectionLost { .. }
+                | Error::CommandTimeout { .. },
+            ) if run.record.steps.iter().any(|s| s.step.changes_host()) => {
                 DeployOutcome::Interrupted
             }
             Err(_) => DeployOutcome::Failed,
