@@ -25,8 +25,14 @@ export class ChecklistStore {
   readonly runningElsewhere = $derived(this.runTarget !== null && this.runTarget !== this.target ? this.runTarget : null);
   /** The run in progress was asked to stop. */
   stopping = $state(false);
-  /** The item an action (tick, waive, re-run) is working on. */
-  busy = $state<CheckId | null>(null);
+  /** The action (tick, waive, re-run) under way, and the checklist it works on. */
+  #working = $state.raw<{ checklist: string; item: CheckId } | null>(null);
+  /** The item of the checklist on show an action is working on: another target's
+   *  checklist, shown meanwhile, is not held up by it. */
+  get busy(): CheckId | null {
+    const working = this.#working;
+    return working !== null && working.checklist === this.checklist?.id ? working.item : null;
+  }
   /** An item just changed: its buttons wait a moment, so the second click of a double
    * click does not land on the button that replaced the first (Tick, then Untick). */
   settling = $state<CheckId | null>(null);
@@ -121,7 +127,8 @@ export class ChecklistStore {
   async change(item: CheckId, change: ItemChange) {
     const checklist = this.checklist;
     if (!checklist || this.busy !== null || this.settling === item) return;
-    this.busy = item;
+    const mine = { checklist: checklist.id, item };
+    this.#working = mine;
     this.error = null;
     try {
       const changed = await commands.changeCheck({ checklist: checklist.id, item, change });
@@ -134,16 +141,17 @@ export class ChecklistStore {
         if (this.settling === item) this.settling = null;
       }, SETTLE_MS);
     } catch (e) {
-      this.error = e as ErrorReport;
+      if (this.checklist?.id === checklist.id) this.error = e as ErrorReport;
     } finally {
-      this.busy = null;
+      if (this.#working === mine) this.#working = null;
     }
   }
 
   async rerun(item: CheckId) {
     const checklist = this.checklist;
-    if (!checklist) return;
-    this.busy = item;
+    if (!checklist || this.busy !== null) return;
+    const mine = { checklist: checklist.id, item };
+    this.#working = mine;
     this.error = null;
     try {
       const rerun = await commands.rerunCheck({ checklist: checklist.id, item });
@@ -151,9 +159,10 @@ export class ChecklistStore {
       this.checklist = rerun;
       this.announcement = `${item} ran again.`;
     } catch (e) {
-      this.error = e as ErrorReport;
+      // Failed on a checklist no longer on show: its page is not this one.
+      if (this.checklist?.id === checklist.id) this.error = e as ErrorReport;
     } finally {
-      this.busy = null;
+      if (this.#working === mine) this.#working = null;
     }
   }
 

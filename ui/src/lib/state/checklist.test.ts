@@ -171,3 +171,25 @@ describe("the checklist store", () => {
     expect(store.error).toBeNull();
   });
 });
+
+describe("re-running one item while another target is shown", () => {
+  it("holds up neither that target's buttons nor shows its failure there", async () => {
+    let fail: ((reason: unknown) => void) | null = null;
+    mockIPC((command, args) => {
+      const target = (args as { target?: string }).target;
+      if (command === "latest_checklist") return list(target === "b" ? "v-b" : "v-a", [item("health", "fail")]);
+      if (command === "rerun_check") return new Promise((_, reject) => (fail = reject));
+      return [];
+    });
+    const store = new ChecklistStore();
+    await store.useTarget("a");
+    void store.rerun("health");
+    expect(store.busy).toBe("health");
+    await store.useTarget("b");
+    expect(store.busy).toBeNull();
+    fail!({ code: "connection_lost", title: "t", message: "gone", remedy: "r", detail: null, danger: false });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(store.error).toBeNull();
+    expect(store.busy).toBeNull();
+  });
+});
