@@ -124,15 +124,17 @@ impl Console {
         self.idle(name)?;
         self.disconnect(name).await;
         target::remove(self.settings.as_ref(), name)?;
-        // A target added under this name later starts with none of this one's past.
-        self.journal()?.append(
-            &crate::history::new_record_id("remove"),
-            &Entry::TargetRemoved {
-                name: name.to_string(),
-                operator: crate::history::operator(),
-                at: crate::history::now(),
-            },
-        )?;
+        // A target added under this name later starts with none of this one's past. A
+        // journal that cannot take it does not undo the removal the operator asked for.
+        let removed = Entry::TargetRemoved {
+            name: name.to_string(),
+            operator: crate::history::operator(),
+            at: crate::history::now(),
+        };
+        let id = crate::history::new_record_id("remove");
+        if let Err(error) = self.journal().and_then(|j| j.append(&id, &removed)) {
+            tracing::warn!(target = name, "the removal could not be journalled: {error}");
+        }
         Ok(())
     }
 }
