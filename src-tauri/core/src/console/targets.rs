@@ -133,7 +133,10 @@ impl Console {
         };
         let id = crate::history::new_record_id("remove");
         if let Err(error) = self.journal().and_then(|j| j.append(&id, &removed)) {
-            tracing::warn!(target = name, "the removal could not be journalled: {error}");
+            tracing::warn!(
+                target = name,
+                "the removal could not be journalled: {error}"
+            );
         }
         Ok(())
     }

@@ -204,22 +204,33 @@ impl<'f> Layout<'f> {
             .map(|((face, _, text), w)| self.wrap(*face, size, text, w - 8.0))
             .collect();
         let lines = wrapped.iter().map(Vec::len).max().unwrap_or(1).max(1);
-        let height = lines as f32 * lead + 6.0;
-        self.room(height);
         let total: f32 = widths.iter().sum();
-        if shade {
-            self.rect(MARGIN, self.y, total, height, SHADE);
-        }
-        let mut x = MARGIN;
-        for (((face, colour, _), lines), w) in cells.iter().zip(&wrapped).zip(widths) {
-            for (i, line) in lines.iter().enumerate() {
-                let baseline = self.y + 3.0 + (i as f32 + 1.0) * lead - size * 0.3;
-                self.text(x + 4.0, baseline, *face, size, *colour, line);
+        // A row taller than a page (a step's long note) goes on over the pages it needs,
+        // each part a row of its own: nothing is drawn past the page's foot.
+        let fits = |y: f32| (((BOTTOM - y - 6.0) / lead).floor().max(0.0)) as usize;
+        let mut from = 0;
+        while from < lines {
+            if fits(self.y) == 0 || (from == 0 && fits(self.y) < lines && fits(MARGIN) >= lines) {
+                self.pages.push(Vec::new());
+                self.y = MARGIN;
             }
-            x += w;
+            let part = fits(self.y).max(1).min(lines - from);
+            let height = part as f32 * lead + 6.0;
+            if shade {
+                self.rect(MARGIN, self.y, total, height, SHADE);
+            }
+            let mut x = MARGIN;
+            for (((face, colour, _), cell), w) in cells.iter().zip(&wrapped).zip(widths) {
+                for (i, line) in cell.iter().skip(from).take(part).enumerate() {
+                    let baseline = self.y + 3.0 + (i as f32 + 1.0) * lead - size * 0.3;
+                    self.text(x + 4.0, baseline, *face, size, *colour, line);
+                }
+                x += w;
+            }
+            self.y += height;
+            self.rect(MARGIN, self.y, total, 0.5, RULE);
+            from += part;
         }
-        self.y += height;
-        self.rect(MARGIN, self.y, total, 0.5, RULE);
     }
 
     /// Monospaced text in a shaded box, split across pages as needed.
@@ -331,5 +342,37 @@ fn fill(colour: Colour) -> Fill {
     Fill {
         paint: rgb::Color::new(colour.0, colour.1, colour.2).into(),
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_taller_than_a_page_goes_on_over_the_next_pages() {
+        let fonts = Fonts::load();
+        let mut layout = Layout::new(&fonts);
+        layout.y = BOTTOM - 100.0;
+        let note: Vec<String> = (0..150).map(|i| format!("line{i}")).collect();
+        let cells = [
+            (Face::Bold, INK, "Step".to_string()),
+            (Face::Sans, INK, note.join("\n")),
+        ];
+        layout.row(&[100.0, 399.0], &cells, true);
+        assert!(layout.pages.len() >= 3, "{} pages", layout.pages.len());
+        let mut drawn = Vec::new();
+        for op in layout.pages.iter().flatten() {
+            if let Op::Text { y, text, .. } = op {
+                assert!(
+                    *y <= BOTTOM,
+                    "{text} drawn at {y}, past the foot at {BOTTOM}"
+                );
+                drawn.push(text.clone());
+            }
+        }
+        let lines: Vec<&String> = drawn.iter().filter(|t| t.starts_with("line")).collect();
+        assert_eq!(lines.len(), 150);
+        assert_eq!(lines.last().map(|s| s.as_str()), Some("line149"));
     }
 }
