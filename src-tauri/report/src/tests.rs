@@ -129,6 +129,10 @@ fn the_pdf_keeps_code_indentation_and_draws_each_direction_the_way_it_reads() {
         crate::pdf::visual_runs("plain")[..],
         [("plain", LeftToRight)]
     ));
+    // A paragraph separator inside a line: what follows it is drawn too.
+    let runs = crate::pdf::visual_runs("Fix typo\u{2029}and disable TLS verification");
+    let drawn: String = runs.iter().map(|(text, _)| *text).collect();
+    assert!(drawn.contains("disable TLS verification"), "{runs:?}");
 }
 
 #[test]

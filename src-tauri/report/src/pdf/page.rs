@@ -274,19 +274,19 @@ pub(crate) fn cut(text: &str, per_line: usize) -> Vec<String> {
 /// would in the HTML report.
 pub(crate) fn visual_runs(line: &str) -> Vec<(&str, TextDirection)> {
     let bidi = unicode_bidi::BidiInfo::new(line, Some(unicode_bidi::Level::ltr()));
-    let Some(paragraph) = bidi.paragraphs.first() else {
-        return Vec::new();
-    };
-    let (levels, runs) = bidi.visual_runs(paragraph, paragraph.range.clone());
-    runs.into_iter()
-        .map(|run| {
+    // Every paragraph: a U+2029 inside a line starts another, which must not be lost.
+    let mut drawn = Vec::new();
+    for paragraph in &bidi.paragraphs {
+        let (levels, runs) = bidi.visual_runs(paragraph, paragraph.range.clone());
+        drawn.extend(runs.into_iter().map(|run| {
             let direction = match levels[run.start].is_rtl() {
                 true => TextDirection::RightToLeft,
                 false => TextDirection::LeftToRight,
             };
             (&line[run], direction)
-        })
-        .collect()
+        }));
+    }
+    drawn
 }
 
 /// Text a PDF can show: control characters and bidi overrides written out as every
