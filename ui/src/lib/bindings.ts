@@ -282,6 +282,11 @@ command: string,
  */
 destructive: boolean, 
 /**
+ * Changes the host (pulls, updates, stops...): a deploy holding the host's lock
+ * refuses it.
+ */
+changes_host: boolean, 
+/**
  * The operator confirms by typing the target's name: `down` and stopping every
  * service anywhere, and any change on a production target.
  */

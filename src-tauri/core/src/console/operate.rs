@@ -34,6 +34,9 @@ pub struct PlannedOperation {
     pub command: String,
     /// Stops, removes or changes something: the UI asks to confirm.
     pub destructive: bool,
+    /// Changes the host (pulls, updates, stops...): a deploy holding the host's lock
+    /// refuses it.
+    pub changes_host: bool,
     /// The operator confirms by typing the target's name: `down` and stopping every
     /// service anywhere, and any change on a production target.
     pub confirm_by_name: bool,
@@ -98,12 +101,33 @@ struct Prepared {
     compose: Compose,
 }
 
+/// A deploy's hold on its target: the connection that holds the host's lock, and the
+/// target and policy as they were when the run began (its steps never read them anew,
+/// so a target redefined meanwhile cannot send a step elsewhere).
+pub(super) struct Held<'a> {
+    pub connection: &'a Arc<Connection>,
+    pub target: &'a Target,
+    pub policy: &'a Policy,
+}
+
 impl Console {
     /// Checks `operation` against the policy (before anything connects) and, only if
     /// it names something of the host's (a service, a migration script), against the
     /// host's facts; then renders its exact command for the Compose the host has.
     async fn prepare(&self, target: &str, operation: &Operation) -> Result<Prepared> {
         let (target, policy) = self.target_and_policy(target)?;
+        self.prepare_for(target, policy, None, operation).await
+    }
+
+    /// [`Console::prepare`] for `target` and `policy` as given; with `on`, the host's facts
+    /// are read on that connection (a deploy's, held to the target as its run began).
+    async fn prepare_for(
+        &self,
+        target: Target,
+        policy: Policy,
+        on: Option<&Connection>,
+        operation: &Operation,
+    ) -> Result<Prepared> {
         precheck(operation, &policy)?;
         // `migrate NAME apply_migration_x.py` means the policy's scripts/apply_migration_x.py.
         let operation = match operation {
@@ -113,7 +137,10 @@ impl Console {
             other => other.clone(),
         };
         let compose = if operation.needs_facts() {
-            let facts = self.host_facts(&target, &policy).await?;
+            let facts = match on {
+                Some(connection) => self.facts_for(&target, connection, &policy).await?,
+                None => self.host_facts(&target, &policy).await?,
+            };
             operation.validate(&policy, &facts)?;
             facts.compose
         } else {
@@ -149,6 +176,7 @@ impl Console {
             title: operation.title(),
             command: prepared.command.render(),
             destructive: operation.is_destructive(),
+            changes_host: operation.changes_host(),
             confirm_by_name: matches!(
                 operation,
                 Operation::Down | Operation::Stop { service: None }
@@ -195,7 +223,7 @@ impl Console {
         Ok(ran.shown)
     }
 
-    /// [`Console::run_operation_streaming`] on `pinned`, when given, and on no other
+    /// [`Console::run_operation_streaming`] on `held`'s connection, when given, and on no other
     /// connection: a deploy's operations run on the connection that holds the host's
     /// lock, so a lost connection stops the deploy instead of going on unlocked over a
     /// new one. `on_output` gets whole lines, redacted ([`super::shown`]).
@@ -203,16 +231,24 @@ impl Console {
         &self,
         target: &str,
         operation: &Operation,
-        pinned: Option<&Arc<Connection>>,
+        held: Option<Held<'_>>,
         mut on_output: impl FnMut(Source, &str) + Send,
         cancel: &CancellationToken,
     ) -> Result<Ran> {
+        let pinned = held.as_ref().map(|held| held.connection);
         if matches!(operation, Operation::Logs { follow: true, .. }) {
             return Err(Error::BadInput(
                 "Following logs never ends: use the log viewer (follow_logs) for that.".into(),
             ));
         }
-        let prepared = self.prepare(target, operation).await?;
+        let prepared = match &held {
+            Some(held) => {
+                let (target, policy) = (held.target.clone(), held.policy.clone());
+                self.prepare_for(target, policy, Some(held.connection.as_ref()), operation)
+                    .await?
+            }
+            None => self.prepare(target, operation).await?,
+        };
         let Prepared {
             target,
             policy,

@@ -11,6 +11,7 @@ use super::{DeployEvent, DeployRun};
 use crate::checklist::Actor;
 use crate::checks;
 use crate::checks::host_state;
+use crate::console::operate::Held;
 use crate::console::Console;
 use crate::deploy::lock::{self, LockHolder};
 use crate::deploy::{review, snapshot};
@@ -24,6 +25,7 @@ use crate::operations::Operation;
 use crate::policy::Policy;
 use crate::shell::RemoteCommand;
 use crate::ssh::{CancellationToken, Connection, Deadline};
+use crate::target::Target;
 
 /// What a step did: its value, whether it succeeded, and what shows for it.
 pub(super) struct Done<T> {
@@ -76,10 +78,11 @@ pub(super) struct Run<'a, F> {
     pub(super) lock: Option<HeldLock>,
     /// Who holds (or held) the lock: the audit lines name them.
     pub(super) holder: Option<LockHolder>,
-    /// Where the run works, as its target named it when the run began: the steps read
-    /// the target by name, so one redefined meanwhile (by the CLI, another window) stops
+    /// The target and its policy as they were when the run began: its operations run
+    /// with them, and a target redefined meanwhile (by the CLI, another window) stops
     /// the run rather than send its rest elsewhere.
-    place: Place,
+    pub(super) defined: Target,
+    pub(super) policy: Policy,
     /// The policy's deadline for changes, for the deploy's own commands.
     change_deadline: Deadline,
     /// The policy's deadline for reads: how long the host may take to say it took its
@@ -199,13 +202,18 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
         self.same_place()?;
         self.still_locked().await?;
         let target = self.record.target.clone();
+        let held = Held {
+            connection: &self.connection,
+            target: &self.defined,
+            policy: &self.policy,
+        };
         let on_event = &mut self.on_event;
         let outcome = self
             .console
             .run_operation_on(
                 &target,
                 &operation,
-                Some(&self.connection),
+                Some(held),
                 |_, text| {
                     on_event(DeployEvent::Output {
                         text: text.to_string(),
@@ -331,7 +339,7 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
             .run_operation_on(
                 &target,
                 &Operation::GitHead,
-                Some(&self.connection),
+                Some(self.held()),
                 |_, _| {},
                 &CancellationToken::new(),
             )
@@ -429,7 +437,7 @@ struct Place {
 }
 
 impl Place {
-    fn of(target: &crate::target::Target) -> Place {
+    fn of(target: &Target) -> Place {
         Place {
             address: target.address(),
             project_dir: target.project_dir.clone(),
@@ -439,19 +447,29 @@ impl Place {
 }
 
 impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
+    /// The run's connection, target and policy, for the operations it runs.
+    fn held(&self) -> Held<'_> {
+        Held {
+            connection: &self.connection,
+            target: &self.defined,
+            policy: &self.policy,
+        }
+    }
+
     /// Whether the target still names the place the run began in.
     pub(super) fn same_place(&self) -> Result<()> {
         let name = &self.record.target;
         let now = crate::target::find(self.console.settings.as_ref(), name).ok();
-        if now.as_ref().map(Place::of).as_ref() == Some(&self.place) {
+        let then = Place::of(&self.defined);
+        if now.as_ref().map(Place::of).as_ref() == Some(&then) {
             return Ok(());
         }
         Err(Error::StepFailed {
             step: "Keeping to the target".into(),
             detail: format!(
                 "{name} was changed (or removed) while this ran: it began on {} in {}, so nothing more is run. Check that host with a verification, then start again.",
-                crate::input::shown(&self.place.address),
-                crate::input::shown(&self.place.project_dir)
+                crate::input::shown(&then.address),
+                crate::input::shown(&then.project_dir)
             ),
         })
     }
@@ -466,8 +484,7 @@ impl Console {
         message: &str,
         on_event: F,
     ) -> Result<Run<'_, F>> {
-        let (target_config, policy) = self.target_and_policy(target)?;
-        let place = Place::of(&target_config);
+        let (defined, policy) = self.target_and_policy(target)?;
         let change_deadline = Deadline::total(policy.deadlines.change_seconds);
         let read_deadline =
             std::time::Duration::from_secs(u64::from(policy.deadlines.read_seconds));
@@ -538,7 +555,8 @@ impl Console {
             record,
             lock: None,
             holder: None,
-            place,
+            defined,
+            policy,
             change_deadline,
             read_deadline,
             on_event,
