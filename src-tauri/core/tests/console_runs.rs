@@ -265,6 +265,24 @@ async fn a_renamed_target_keeps_its_snapshots_and_verifications_and_a_new_one_un
         refused.to_string().contains("was removed since"),
         "{refused}"
     );
+    // A waiver on it names no key: the new `prod`'s key never touched that checklist.
+    let failed = checked
+        .items
+        .iter()
+        .find(|i| i.status == shipshape_core::checklist::CheckStatus::Fail)
+        .expect("the fake host fails an item")
+        .id;
+    let reason = "accepted for the test, in writing".to_string();
+    let waived = console
+        .change_check(
+            &checked.id,
+            failed,
+            shipshape_core::checklist::ItemChange::Waive { reason },
+        )
+        .unwrap();
+    let item = waived.items.iter().find(|i| i.id == failed).unwrap();
+    let by = item.ticked_by.as_deref().unwrap_or_default();
+    assert!(!by.is_empty() && !by.contains("SHA256"), "{item:?}");
 }
 
 #[tokio::test]

@@ -204,13 +204,19 @@ impl Console {
         }
         let journal = self.journal()?;
         let mut recorded = journal.checklist(checklist)?;
-        let name = journal
-            .target_now(checklist, &recorded.target.name)?
-            .unwrap_or_else(|| recorded.target.name.clone());
+        // Its target removed since, no key of a target speaks for the change (another
+        // target may have its name now): the operator alone is recorded.
+        let by = match journal.target_now(checklist, &recorded.target.name)? {
+            Some(name) => self.actor(&name),
+            None => Actor {
+                user: operator(),
+                key_fingerprint: None,
+            },
+        };
         let change = ChecklistChange {
             checklist: checklist.to_string(),
             item,
-            by: self.actor(&name),
+            by,
             at: now(),
             change,
         };
