@@ -52,6 +52,12 @@ fn resolve_as_ssh(
         ssh_config::resolve_with_system(config, system, alias, home, user),
     ) {
         (_, Ok(host)) => Ok(host),
+        // One that routes hosts could route this one: going around it could reach
+        // whatever answers at the HostName directly, so nothing is imported.
+        (Some(system), Err(problem)) if routes_hosts(system) => Err(Error::BadInput(format!(
+            "{} sets ProxyJump or ProxyCommand, and Shipshape cannot read it ({problem}), so it cannot tell how ssh reaches {alias}: add the target by hand, with its jump hosts.",
+            system.display()
+        ))),
         (Some(system), Err(problem)) => {
             let mut host = ssh_config::resolve(config, alias, home, user)?;
             host.unevaluated.push(format!(
@@ -62,6 +68,25 @@ fn resolve_as_ssh(
         }
         (None, Err(problem)) => Err(problem),
     }
+}
+
+/// Whether the system's config (or a file of its `ssh_config.d`) names a jump host or a
+/// proxy command anywhere.
+fn routes_hosts(system: &Path) -> bool {
+    let conf_d = system.parent().map(|dir| dir.join("ssh_config.d"));
+    let included = conf_d
+        .and_then(|dir| std::fs::read_dir(dir).ok())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path());
+    std::iter::once(system.to_path_buf())
+        .chain(included)
+        .filter_map(|path| std::fs::read_to_string(path).ok())
+        .any(|text| {
+            let text = text.to_ascii_lowercase();
+            text.contains("proxyjump") || text.contains("proxycommand")
+        })
 }
 
 impl Console {
@@ -314,6 +339,27 @@ mod tests {
             prod.unevaluated.iter().any(|n| n.contains("was not read")),
             "{:?}",
             prod.unevaluated
+        );
+    }
+
+    #[test]
+    fn a_system_config_that_routes_hosts_and_cannot_be_read_refuses_the_import() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        let system = dir.path().join("ssh_config");
+        std::fs::write(&config, "Host prod\n  HostName 10.0.0.5\n").unwrap();
+        std::fs::create_dir(dir.path().join("ssh_config.d")).unwrap();
+        std::fs::write(
+            dir.path().join("ssh_config.d/corp.conf"),
+            "Match host 10.*\n  ProxyJump bastion\n  SomeKeywordOfTomorrow yes\n",
+        )
+        .unwrap();
+        std::fs::write(&system, "Include ssh_config.d/*.conf\n").unwrap();
+        let refused =
+            super::resolve_as_ssh(&config, Some(&system), "prod", dir.path(), "op").unwrap_err();
+        assert!(
+            refused.to_string().contains("ProxyJump or ProxyCommand"),
+            "{refused}"
         );
     }
 
