@@ -25,13 +25,28 @@ export class ChecklistStore {
   readonly runningElsewhere = $derived(this.runTarget !== null && this.runTarget !== this.target ? this.runTarget : null);
   /** The run in progress was asked to stop. */
   stopping = $state(false);
-  /** The action (tick, waive, re-run) under way, and the checklist it works on. */
-  #working = $state.raw<{ checklist: string; item: CheckId } | null>(null);
+  /** The actions (tick, waive, re-run) under way, by the checklist each works on. */
+  #working = $state.raw(new Map<string, CheckId>());
+  /** How an action on a checklist not on show failed: shown when it is again. */
+  #failed = new Map<string, ErrorReport>();
   /** The item of the checklist on show an action is working on: another target's
    *  checklist, shown meanwhile, is not held up by it. */
   get busy(): CheckId | null {
-    const working = this.#working;
-    return working !== null && working.checklist === this.checklist?.id ? working.item : null;
+    const id = this.checklist?.id;
+    return (id !== undefined && this.#working.get(id)) || null;
+  }
+
+  #begin(checklist: string, item: CheckId) {
+    this.#working = new Map(this.#working).set(checklist, item);
+  }
+
+  #end(checklist: string, error: ErrorReport | null) {
+    const working = new Map(this.#working);
+    working.delete(checklist);
+    this.#working = working;
+    if (error === null) return;
+    if (this.checklist?.id === checklist) this.error = error;
+    else this.#failed.set(checklist, error);
   }
   /** An item just changed: its buttons wait a moment, so the second click of a double
    * click does not land on the button that replaced the first (Tick, then Untick). */
@@ -61,7 +76,14 @@ export class ChecklistStore {
     }
     try {
       const latest = await commands.latestChecklist({ target });
-      if (this.target === target) this.checklist = latest;
+      if (this.target === target) {
+        this.checklist = latest;
+        const failed = latest ? this.#failed.get(latest.id) : undefined;
+        if (latest && failed) {
+          this.#failed.delete(latest.id);
+          this.error = failed;
+        }
+      }
       await this.loadExports();
     } catch (e) {
       if (this.target === target) this.error = e as ErrorReport;
@@ -127,9 +149,9 @@ export class ChecklistStore {
   async change(item: CheckId, change: ItemChange) {
     const checklist = this.checklist;
     if (!checklist || this.busy !== null || this.settling === item) return;
-    const mine = { checklist: checklist.id, item };
-    this.#working = mine;
+    this.#begin(checklist.id, item);
     this.error = null;
+    let failed: ErrorReport | null = null;
     try {
       const changed = await commands.changeCheck({ checklist: checklist.id, item, change });
       // Another target's checklist may be on show by now: this answer is not for it.
@@ -141,28 +163,28 @@ export class ChecklistStore {
         if (this.settling === item) this.settling = null;
       }, SETTLE_MS);
     } catch (e) {
-      if (this.checklist?.id === checklist.id) this.error = e as ErrorReport;
+      failed = e as ErrorReport;
     } finally {
-      if (this.#working === mine) this.#working = null;
+      this.#end(checklist.id, failed);
     }
   }
 
   async rerun(item: CheckId) {
     const checklist = this.checklist;
     if (!checklist || this.busy !== null) return;
-    const mine = { checklist: checklist.id, item };
-    this.#working = mine;
+    this.#begin(checklist.id, item);
     this.error = null;
+    let failed: ErrorReport | null = null;
     try {
       const rerun = await commands.rerunCheck({ checklist: checklist.id, item });
       if (this.checklist?.id !== checklist.id) return;
       this.checklist = rerun;
       this.announcement = `${item} ran again.`;
     } catch (e) {
-      // Failed on a checklist no longer on show: its page is not this one.
-      if (this.checklist?.id === checklist.id) this.error = e as ErrorReport;
+      // Failed on a checklist no longer on show: said when it is shown again.
+      failed = e as ErrorReport;
     } finally {
-      if (this.#working === mine) this.#working = null;
+      this.#end(checklist.id, failed);
     }
   }
 

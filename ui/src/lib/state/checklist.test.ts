@@ -191,5 +191,34 @@ describe("re-running one item while another target is shown", () => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(store.error).toBeNull();
     expect(store.busy).toBeNull();
+    // Back on its own page, the failure is said there.
+    await store.useTarget("a");
+    expect(store.error?.message).toBe("gone");
+  });
+
+  it("keeps each checklist's action its own when both run at once", async () => {
+    const pending: Record<string, () => void> = {};
+    mockIPC((command, args) => {
+      const target = (args as { target?: string }).target;
+      if (command === "latest_checklist") return list(target === "b" ? "v-b" : "v-a", [item("health", "fail")]);
+      if (command === "rerun_check") {
+        const id = (args as { checklist: string }).checklist;
+        return new Promise((resolve) => (pending[id] = () => resolve(list(id, [item("health", "pass")]))));
+      }
+      return [];
+    });
+    const store = new ChecklistStore();
+    await store.useTarget("a");
+    void store.rerun("health");
+    await store.useTarget("b");
+    void store.rerun("health");
+    await store.useTarget("a");
+    expect(store.busy).toBe("health"); // a's own re-run still runs
+    pending["v-b"]();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(store.busy).toBe("health");
+    pending["v-a"]();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(store.busy).toBeNull();
   });
 });
