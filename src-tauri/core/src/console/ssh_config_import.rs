@@ -47,46 +47,28 @@ fn resolve_as_ssh(
     home: &Path,
     user: &str,
 ) -> Result<ResolvedHost> {
-    match (
-        system,
-        ssh_config::resolve_with_system(config, system, alias, home, user),
-    ) {
-        (_, Ok(host)) => Ok(host),
-        // One that routes hosts could route this one: going around it could reach
-        // whatever answers at the HostName directly, so nothing is imported.
-        (Some(system), Err(problem)) if routes_hosts(system) => Err(Error::BadInput(format!(
-            "{} sets ProxyJump or ProxyCommand, and Shipshape cannot read it ({problem}), so it cannot tell how ssh reaches {alias}: add the target by hand, with its jump hosts.",
+    let Some(system) = system else {
+        return ssh_config::resolve(config, alias, home, user);
+    };
+    let problem = match ssh_config::resolve_with_system(config, Some(system), alias, home, user) {
+        Ok(host) => return Ok(host),
+        Err(problem) => problem,
+    };
+    // The user's own file first: its problem is the one to say.
+    let mut host = ssh_config::resolve(config, alias, home, user)?;
+    // One that routes hosts could route this one: going around it could reach whatever
+    // answers at the HostName directly, so nothing is imported.
+    if ssh_config::routes_hosts(system, home) {
+        return Err(Error::BadInput(format!(
+            "{} (or a file it includes) sets ProxyJump or ProxyCommand, and Shipshape cannot read it ({problem}), so it cannot tell how ssh reaches {alias}: add the target by hand, with its jump hosts.",
             system.display()
-        ))),
-        (Some(system), Err(problem)) => {
-            let mut host = ssh_config::resolve(config, alias, home, user)?;
-            host.unevaluated.push(format!(
-                "{} was not read ({problem}): what it sets for this host is not seen here",
-                system.display()
-            ));
-            Ok(host)
-        }
-        (None, Err(problem)) => Err(problem),
+        )));
     }
-}
-
-/// Whether the system's config (or a file of its `ssh_config.d`) names a jump host or a
-/// proxy command anywhere.
-fn routes_hosts(system: &Path) -> bool {
-    let conf_d = system.parent().map(|dir| dir.join("ssh_config.d"));
-    let included = conf_d
-        .and_then(|dir| std::fs::read_dir(dir).ok())
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|entry| entry.path());
-    std::iter::once(system.to_path_buf())
-        .chain(included)
-        .filter_map(|path| std::fs::read_to_string(path).ok())
-        .any(|text| {
-            let text = text.to_ascii_lowercase();
-            text.contains("proxyjump") || text.contains("proxycommand")
-        })
+    host.unevaluated.push(format!(
+        "{} was not read ({problem}): what it sets for this host is not seen here",
+        system.display()
+    ));
+    Ok(host)
 }
 
 impl Console {
@@ -361,6 +343,28 @@ mod tests {
             refused.to_string().contains("ProxyJump or ProxyCommand"),
             "{refused}"
         );
+    }
+
+    #[test]
+    fn a_system_config_that_only_mentions_a_proxy_in_a_comment_is_left_out_with_a_note() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        let system = dir.path().join("ssh_config");
+        std::fs::write(&config, "Host prod\n  HostName 10.0.0.5\n").unwrap();
+        // Debian's, Ubuntu's and macOS's stock file carries this example, commented out.
+        std::fs::write(
+            &system,
+            "#   ProxyCommand ssh -q -W %h:%p gateway.example.com\nHost *\n  SomeKeywordOfTomorrow yes\n",
+        )
+        .unwrap();
+        let prod = super::resolve_as_ssh(&config, Some(&system), "prod", dir.path(), "op").unwrap();
+        assert_eq!(prod.hostname, "10.0.0.5");
+        // And the user's own problem is said as the user's.
+        std::fs::write(&config, "Host prod\n  IdentityFile ~/.ssh/id_%l\n").unwrap();
+        let refused =
+            super::resolve_as_ssh(&config, Some(&system), "prod", dir.path(), "op").unwrap_err();
+        assert!(refused.to_string().contains("%l"), "{refused}");
+        assert!(!refused.to_string().contains("ProxyJump"), "{refused}");
     }
 
     #[test]

@@ -151,6 +151,33 @@ pub fn resolve_with_system(
     })
 }
 
+/// Whether `system` (a config read after the user's, its relative `Include`s in its own
+/// directory) or a file it includes sets `ProxyJump` or `ProxyCommand` on any line, applied
+/// or not (comments aside): for a config Shipshape cannot evaluate, whether it might
+/// route a host. A file that cannot be read or split into lines might.
+pub fn routes_hosts(system: &Path, home: &Path) -> bool {
+    fn walk(path: &Path, include_dir: &Path, home: &Path, depth: usize) -> bool {
+        let Ok(file) = syntax::read_config_file(path, path.display().to_string()) else {
+            return true;
+        };
+        file.lines.iter().any(|line| match line.keyword.as_str() {
+            "proxyjump" | "proxycommand" => true,
+            "include" if depth < evaluate::MAX_INCLUDE_DEPTH => {
+                line.args.iter().any(
+                    |arg| match include::included_files(arg, home, include_dir) {
+                        Ok(files) => files.iter().any(|f| walk(f, include_dir, home, depth + 1)),
+                        Err(_) => true,
+                    },
+                )
+            }
+            "include" => true,
+            _ => false,
+        })
+    }
+    let include_dir = system.parent().unwrap_or(Path::new("/"));
+    walk(system, include_dir, home, 0)
+}
+
 /// How messages name a file: `~/.ssh/config` rather than the full path when it is under
 /// the home directory.
 fn shown_path(path: &Path, home: &Path) -> String {
