@@ -156,7 +156,10 @@ impl Console {
         connection: &Connection,
         policy: &Policy,
     ) -> Result<HostFacts> {
-        if let Some(facts) = self.session(&target.name).facts.lock().unwrap().clone() {
+        // The session remembers its own connection's facts, not another's.
+        let session = self.session(&target.name);
+        let remembered = session.holds(connection);
+        if let Some(facts) = session.facts.lock().unwrap().clone().filter(|_| remembered) {
             return Ok(facts);
         }
         let cached = FactsCache::load(&self.facts_cache_path)
@@ -165,7 +168,9 @@ impl Console {
             .filter(|c| c.host_key == connection.host_key() && c.project_dir == target.project_dir)
             .cloned();
         let Some(cached) = cached else {
-            return self.relearn_facts(target, connection, policy).await;
+            return self
+                .learn_facts_kept(target, connection, policy, remembered)
+                .await;
         };
         let deadline = Operation::ComposeServices.deadline(policy);
         let output = connection
@@ -173,14 +178,18 @@ impl Console {
             .await?;
         let parts = sections(&output.stdout);
         if parts.get("stamp").map(|s| s.trim()) != Some(cached.stamp.as_str()) {
-            return self.relearn_facts(target, connection, policy).await;
+            return self
+                .learn_facts_kept(target, connection, policy, remembered)
+                .await;
         }
         tracing::debug!(target = %target.name, "facts reused: compose file unchanged");
         let facts = HostFacts {
             migrations: parse_migration_list(parts.get("migrations").map_or("", |s| s), policy),
             ..cached.facts
         };
-        self.keep_facts(target, &facts);
+        if remembered {
+            self.keep_facts(target, &facts);
+        }
         Ok(facts)
     }
 
@@ -194,6 +203,22 @@ impl Console {
     ) -> Result<HostFacts> {
         let facts = self.learn_facts(target, connection, policy).await?;
         self.keep_facts(target, &facts);
+        Ok(facts)
+    }
+
+    /// Facts learned from the host; kept on the session only if `remembered` (it holds
+    /// `connection`), in the cache file (by host key and project) either way.
+    async fn learn_facts_kept(
+        &self,
+        target: &Target,
+        connection: &Connection,
+        policy: &Policy,
+        remembered: bool,
+    ) -> Result<HostFacts> {
+        let facts = self.learn_facts(target, connection, policy).await?;
+        if remembered {
+            self.keep_facts(target, &facts);
+        }
         Ok(facts)
     }
 

@@ -96,6 +96,17 @@ impl Session {
     pub(super) fn forget_facts(&self) {
         *self.facts.lock().unwrap() = None;
     }
+
+    /// Whether `connection` is the one this session holds now: the facts it remembers
+    /// are that connection's. A deploy's connection, held to its target as the run
+    /// began, is not once the target was redefined (nor while one is being opened).
+    pub(super) fn holds(&self, connection: &Connection) -> bool {
+        let Ok(slot) = self.connection.try_lock() else {
+            return false;
+        };
+        slot.as_ref()
+            .is_some_and(|opened| std::ptr::eq(Arc::as_ptr(&opened.connection), connection))
+    }
 }
 
 impl Console {

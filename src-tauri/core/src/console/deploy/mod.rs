@@ -199,7 +199,8 @@ impl Console {
         resumed: Option<Snapshot>,
     ) -> Result<()> {
         let target = run.record.target.clone();
-        let (target_config, policy) = self.target_and_policy(&target)?;
+        // The target and policy as the run began: every step holds to them.
+        let (target_config, policy) = (run.defined.clone(), run.policy.clone());
         let connection = run.connection.clone();
         run.step(StepId::Preflight, "Check the Never Do rules", async {
             let (items, _) = checks::run(

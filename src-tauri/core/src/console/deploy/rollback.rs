@@ -96,11 +96,12 @@ impl Console {
         reason: &str,
         on_event: impl FnMut(DeployEvent) + Send,
     ) -> Result<DeployRun> {
-        let (target_config, policy) = self.target_and_policy(target)?;
         let snapshot = self.check_rollback(target, to, reason)?;
         let mut run = self
             .begin_run(target, DeployKind::Rollback, reason, on_event)
             .await?;
+        // The target and policy as the run began: the restore and the `up` hold to them.
+        let (target_config, policy) = (run.defined.clone(), run.policy.clone());
         run.record.rolled_back_to = Some(snapshot.deploy.clone());
         let result: Result<()> = async {
             run.lock_step(StepId::Lock, "Lock the host for this rollback", reason)
