@@ -119,9 +119,10 @@ pub fn validate_key(name: &str) -> Result<()> {
         && name.len() <= 128;
     match good {
         true => Ok(()),
-        // `KEY=value` typed as the key: its value is not repeated, in the error or a log.
-        false if name.contains(['=', ':']) => Err(Error::BadInput(
-            "Give the key's name alone, without = or : and a value: the value is read from standard input, or typed at a prompt that does not show it.".into(),
+        // `KEY=value` (or `KEY value`) typed as the key: its value is not repeated, in
+        // the error or a log.
+        false if name.contains(['=', ':']) || name.contains(char::is_whitespace) => Err(Error::BadInput(
+            "Give the key's name alone, without =, : or a space and a value: the value is read from standard input, or typed at a prompt that does not show it.".into(),
         )),
         false => Err(Error::BadInput(format!(
             "\"{}\" is not a key name: letters, digits, _, . and - only, starting with a letter or _.",
@@ -382,6 +383,22 @@ mod tests {
         assert_eq!(read_output("motd\n== absent\n"), Some(("", false)));
         assert_eq!(read_output("cat: .env.aws: Permission denied\n"), None);
         assert_eq!(read_output(""), None);
+    }
+
+    #[test]
+    fn a_value_typed_into_the_key_is_never_repeated() {
+        for typed in [
+            "DB_PASSWORD hunter2",
+            "DB_PASSWORD\thunter2",
+            "DB_PASSWORD=hunter2",
+        ] {
+            let refused = validate_key(typed).unwrap_err().to_string();
+            assert!(!refused.contains("hunter2"), "{refused}");
+        }
+        assert!(validate_key("1A")
+            .unwrap_err()
+            .to_string()
+            .contains("\"1A\""));
     }
 
     #[test]

@@ -231,10 +231,20 @@ pub async fn run(
     while let Some(joined) = running.join_next().await {
         let finished =
             joined.map_err(|e| Error::Protocol(format!("a probe task failed: {e}")))??;
-        for (probes, output) in finished {
+        for (probes, mut output) in finished {
             let index = outputs_of.len();
             for (probe, part) in parts(index, &probes, &output, &nonce) {
                 ran.insert(probe, part);
+            }
+            // Decided on what the host said; kept as evidence without the file's lines.
+            if probes.contains(&Probe::EnvRead) {
+                let name = batch::name(Probe::EnvRead);
+                let (begin, end) = (
+                    format!("{nonce} begin {name}"),
+                    format!("{nonce} end {name} "),
+                );
+                let frame = (probes.len() > 1).then_some((begin.as_str(), end.as_str()));
+                output.stdout = redact::env_text_withheld(&output.stdout, frame);
             }
             outputs_of.insert(index, output);
         }

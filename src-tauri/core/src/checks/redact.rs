@@ -256,9 +256,75 @@ fn closing_quote(text: &str) -> Option<usize> {
     None
 }
 
+/// The env file's own text, as evidence keeps it: each key with its value withheld, and
+/// nothing else of the file. A comment (an old credential left commented out) or a line
+/// that assigns nothing (a token pasted on a line of its own) holds no value the
+/// redactor knows, so the file's lines are never kept as they are. `begin` and `end`
+/// frame the file's part of a batch's output (`None`: the whole output is the file).
+pub fn env_text_withheld(stdout: &str, frame: Option<(&str, &str)>) -> String {
+    let mut inside = frame.is_none();
+    let mut kept = String::with_capacity(stdout.len().min(1 << 16));
+    for line in stdout.split_inclusive('\n') {
+        let bare = line.trim_end_matches('\n');
+        if let Some((begin, end)) = frame {
+            if bare == begin || bare.starts_with(end) {
+                inside = bare == begin;
+                kept.push_str(line);
+                continue;
+            }
+        }
+        if !inside {
+            kept.push_str(line);
+            continue;
+        }
+        let text = bare.trim();
+        let assigned = text
+            .strip_prefix("export ")
+            .unwrap_or(text)
+            .split_once(['=', ':'])
+            .map(|(key, _)| key.trim())
+            .filter(|key| {
+                key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                    && key
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+            });
+        match (text.is_empty(), text.starts_with('#'), assigned) {
+            (true, ..) => {}
+            (_, true, _) => kept.push_str("# (a comment: withheld)"),
+            (_, _, Some(key)) => kept.push_str(&format!("{key}=[withheld]")),
+            _ => kept.push_str("(a line that assigns nothing: withheld)"),
+        }
+        if line.ends_with('\n') {
+            kept.push('\n');
+        }
+    }
+    kept
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_env_files_text_is_kept_as_its_keys_alone() {
+        let file = "# OLD_DATABASE_URL=postgresql://trader:old-pw@db/atp\nSTRIPE_SECRET_KEY=\nsk_live_fake51Hxyz\nexport PIN='42'\n\nDB = x y\n";
+        let kept = env_text_withheld(file, None);
+        for secret in ["old-pw", "sk_live_fake51Hxyz", "42", "x y"] {
+            assert!(!kept.contains(secret), "{secret} in {kept}");
+        }
+        assert_eq!(
+            kept,
+            "# (a comment: withheld)\nSTRIPE_SECRET_KEY=[withheld]\n(a line that assigns nothing: withheld)\nPIN=[withheld]\n\nDB=[withheld]\n"
+        );
+        // In a batch, only the file's part.
+        let batch = "N begin EnvStat\n600 ubuntu\n\nN end EnvStat 0\nN begin EnvRead\nA=secret-a\n\nN end EnvRead 0\n";
+        let kept = env_text_withheld(batch, Some(("N begin EnvRead", "N end EnvRead ")));
+        assert_eq!(
+            kept,
+            "N begin EnvStat\n600 ubuntu\n\nN end EnvStat 0\nN begin EnvRead\nA=[withheld]\n\nN end EnvRead 0\n"
+        );
+    }
 
     #[test]
     fn merging_keeps_each_value_once_and_two_failed_reads_still_withhold() {
