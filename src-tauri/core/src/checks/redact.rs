@@ -216,20 +216,32 @@ fn redact_line(line: &str, secret: &dyn Fn(&str) -> bool) -> String {
         if j < bytes.len() && bytes[j] == b'"' {
             j += 1;
         }
-        let separator = match bytes.get(j) {
-            Some(b'=') => j + 1,
-            Some(b':') => j + 1,
+        // `KEY = value` as compose reads it, spaces around the separator.
+        while j < bytes.len() && matches!(bytes[j], b' ' | b'\t') {
+            j += 1;
+        }
+        let (separator, yaml) = match bytes.get(j) {
+            Some(b'=') => (j + 1, false),
+            Some(b':') => (j + 1, true),
             _ => continue,
         };
         let mut value_start = separator;
-        while value_start < bytes.len() && bytes[value_start] == b' ' {
+        while value_start < bytes.len() && matches!(bytes[value_start], b' ' | b'\t') {
             value_start += 1;
         }
-        let quoted = bytes.get(value_start) == Some(&b'"');
-        let value_from = value_start + quoted as usize;
-        let value_end = match quoted {
-            true => closing_quote(&line[value_from..]).map_or(line.len(), |n| value_from + n),
-            false => line[value_from..]
+        let quote = bytes
+            .get(value_start)
+            .copied()
+            .filter(|q| matches!(q, b'"' | b'\''));
+        let value_from = value_start + quote.is_some() as usize;
+        let rest = &line[value_from..];
+        let value_end = match quote {
+            Some(b'"') => closing_quote(rest).map_or(line.len(), |n| value_from + n),
+            Some(_) => closing_single_quote(rest).map_or(line.len(), |n| value_from + n),
+            // A YAML plain value runs to the end of its line (or a flow's `,` or `}`);
+            // `KEY=value` in a log ends at a space.
+            None if yaml => rest.find([',', '}']).map_or(line.len(), |n| value_from + n),
+            None => rest
                 .find(|c: char| c.is_whitespace() || matches!(c, ',' | '}' | '"' | '\''))
                 .map_or(line.len(), |n| value_from + n),
         };
@@ -244,6 +256,22 @@ fn redact_line(line: &str, secret: &dyn Fn(&str) -> bool) -> String {
 }
 
 /// Where the `"` that closes a JSON string starts (its escaped quotes are inside it).
+/// Where a single-quoted value ends: its next `'` that is not one of YAML's `''`.
+fn closing_single_quote(text: &str) -> Option<usize> {
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '\'' {
+            match chars.peek() {
+                Some((_, '\'')) => {
+                    chars.next();
+                }
+                _ => return Some(i),
+            }
+        }
+    }
+    None
+}
+
 fn closing_quote(text: &str) -> Option<usize> {
     let mut escaped = false;
     for (i, c) in text.char_indices() {
@@ -305,6 +333,20 @@ pub fn env_text_withheld(stdout: &str, frame: Option<(&str, &str)>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn assignments_single_quoted_spaced_or_in_yaml_are_redacted() {
+        let redactor = Redactor::from_env_file("PIN=42\nDB_PASSWORD=!pa'ss\n");
+        assert_eq!(redactor.redact("PIN='42'"), "PIN='[redacted]'");
+        assert_eq!(redactor.redact("PIN = 42"), "PIN = [redacted]");
+        let yaml = redactor.redact("      DB_PASSWORD: '!pa''ss'\n");
+        assert!(
+            !yaml.contains("pa''ss") && yaml.contains(REDACTED),
+            "{yaml}"
+        );
+        let plain = Redactor::default().redact("API_TOKEN: correct horse battery\n");
+        assert!(!plain.contains("horse"), "{plain}");
+    }
 
     #[test]
     fn the_env_files_text_is_kept_as_its_keys_alone() {
