@@ -18,11 +18,12 @@ shift
 
 # What must never appear: each line of the private key's body (64 base64 characters, long
 # enough never to occur by chance), the passphrase the e2e run types to import a key, the
-# values of .env.aws keys that look secret, and the password inside DATABASE_URL.
+# value it types into the env editor (written to the host on stdin, never in an argument),
+# the values of .env.aws keys that look secret, and the password inside DATABASE_URL.
 needles=$(mktemp)
 trap 'rm -f "$needles"' EXIT
 grep -v -e '^-----' "$lab_dir/client/id_ed25519" | awk 'length($0) >= 40' >>"$needles"
-sed -n 's/^export const KEY_PASSPHRASE = "\(.*\)";$/\1/p' "$(dirname "$0")/e2e/specs/homes.mjs" >>"$needles"
+sed -n 's/^export const \(KEY_PASSPHRASE\|TYPED_ENV_VALUE\) = "\(.*\)";$/\2/p' "$(dirname "$0")/e2e/specs/homes.mjs" >>"$needles"
 while IFS='=' read -r key value; do
   [[ $key =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || continue
   case "${key^^}" in

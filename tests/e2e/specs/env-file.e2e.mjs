@@ -5,10 +5,10 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { TYPED_ENV_VALUE as VALUE } from "./homes.mjs";
 import { lab, screenshot } from "./support.mjs";
 
 const file = join(lab.project_dir, ".env.aws");
-const VALUE = "fake-e2e-value-7d41";
 let was;
 
 describe("the env file editor", () => {

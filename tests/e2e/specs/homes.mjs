@@ -6,6 +6,8 @@ import { join } from "node:path";
 
 export const WRONG_FINGERPRINT = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 export const KEY_PASSPHRASE = "e2e lab passphrase, not a secret";
+/** The value the env editor's spec types: the secret scan looks for it everywhere too. */
+export const TYPED_ENV_VALUE = "fake-e2e-value-7d41";
 
 function rebuiltTarget(lab, name) {
   return { name, host: lab.host, port: lab.rebuilt_port, user: lab.user, project_dir: lab.project_dir, key: "local-lab" };
