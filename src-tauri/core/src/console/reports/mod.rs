@@ -297,7 +297,12 @@ impl Console {
             .public_key()
             .fingerprint(russh::keys::HashAlg::Sha256)
             .to_string();
-        Ok((sign::sign(&key, bytes)?, fingerprint))
+        // A key that cannot sign is the key's problem (exit 2), not the connection's.
+        let armored = sign::sign(&key, bytes).map_err(|e| Error::KeyInvalid {
+            name: key_name.to_string(),
+            cause: e.to_string(),
+        })?;
+        Ok((armored, fingerprint))
     }
 }
 
