@@ -84,8 +84,10 @@ impl RemoteCommand {
 /// if it has one, which the supervisor's own end no longer interrupts: the one process
 /// meant to outlive the connection, and only as long as the cleanup takes. SIGTERM from
 /// the client (which sshd sends to the whole session, the watcher too) ends the group
-/// and the watcher at once, runs the cleanup, and sends KILL to a group still running
-/// 2 s later, as the watcher would have. When
+/// and the watcher at once, runs the cleanup, and leaves behind one short-lived process
+/// that sends KILL to a group still running 2 s later, as the watcher would have: the
+/// supervisor itself exits at once, so its caller is not kept waiting (waiting for the
+/// group in the supervisor also saw the ended command's unreaped zombie as running). When
 /// the command ends by itself, the watcher is ended and the command's exit status is
 /// passed on.
 const SUPERVISOR: &str = r#"S=setsid; command -v setsid >/dev/null 2>&1 || S=
@@ -94,7 +96,7 @@ end() { kill -"${2:-TERM}" -"$1" 2>/dev/null || kill -"${2:-TERM}" "$1" 2>/dev/n
 exec 3<&0
 (while read -r _; do :; done; trap '' TERM HUP; end "$c"; [ -z "$2" ] || sh -c "$2"; for i in 1 2; do kill -0 -"$c" 2>/dev/null || kill -0 "$c" 2>/dev/null || exit 0; sleep 1; done; end "$c" KILL) <&3 >/dev/null 2>&1 & w=$!
 exec 3<&-
-trap 'trap "" TERM HUP INT; end "$c"; kill "$w" 2>/dev/null; [ -z "$2" ] || sh -c "$2" >/dev/null 2>&1; for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 -"$c" 2>/dev/null || kill -0 "$c" 2>/dev/null || exit 143; sleep 0.2 2>/dev/null || sleep 1; done; end "$c" KILL; exit 143' TERM HUP INT
+trap 'trap "" TERM HUP INT; end "$c"; kill "$w" 2>/dev/null; [ -z "$2" ] || sh -c "$2" >/dev/null 2>&1; (for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.2 2>/dev/null || sleep 1; kill -0 -"$c" 2>/dev/null || exit 0; done; end "$c" KILL) </dev/null >/dev/null 2>&1 & exit 143' TERM HUP INT
 wait "$c"; s=$?
 kill "$w" 2>/dev/null
 exit "$s""#;
