@@ -10,6 +10,7 @@ mod held_lock;
 mod host_lock;
 mod review;
 mod rollback;
+mod run;
 mod steps;
 
 use serde::{Deserialize, Serialize};
