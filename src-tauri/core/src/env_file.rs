@@ -24,7 +24,9 @@ use crate::shell::RemoteCommand;
 /// rotated leaves the host's disk within 20 saves.
 /// Each write has a temporary file of its own, and from the check that the file is still
 /// the one read to the rename over it, writes take turns (an flock), so two saves at
-/// once (the window and the CLI, two operators) never mix or lose one another.
+/// once (the window and the CLI, two operators) never mix or lose one another. A save
+/// is a change: it holds the host's deploy lock shared while it writes, and exits 75
+/// having written nothing under a deploy ([`crate::deploy::lock::CHANGE_GATE`]).
 const WRITE_SCRIPT: &str = r#"f=$1; umask 077
 read -r size sha was || exit 1
 [ "$was" = - ] && was=
@@ -37,6 +39,7 @@ if [ "$n" -ne "$size" ] || [ "$(sha256sum < "$tmp" | cut -d ' ' -f 1)" != "$sha"
 fi
 mkdir -p "$HOME/.shipshape" && exec 8>>"$HOME/.shipshape/env-write.lock" || { rm -f -- "$tmp"; exit 1; }
 flock -w 10 8 || { rm -f -- "$tmp"; echo "another write of $f is under way: nothing was written" >&2; exit 3; }
+exec 9>>"$HOME/.shipshape/deploy.lock" && flock -s -n 9 || { rm -f -- "$tmp"; echo "shipshape: a deploy holds this host's lock; nothing was written" >&2; exit 75; }
 now=; [ -e "$f" ] && now=$(sha256sum < "$f" | cut -d ' ' -f 1)
 if [ "$now" != "$was" ]; then rm -f -- "$tmp"; echo "$f changed on the host since it was read: nothing was written" >&2; exit 3; fi
 d="$HOME/.shipshape/env-backups"

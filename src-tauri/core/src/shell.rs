@@ -15,9 +15,21 @@ pub struct RemoteCommand {
     words: Vec<String>,
     /// Run by the supervisor if the command is abandoned (its input ends first).
     cleanup: Option<String>,
-    /// A change to the host: its supervisor goes by [`CHANGE_NAME`], which a deploy
-    /// taking the host's lock looks for (a change already running holds it back).
-    change: bool,
+    /// What it is to the host's deploy lock.
+    role: Role,
+}
+
+/// A command's part in the host's deploy lock ([`crate::deploy::lock`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Reads the host: the lock is not its concern.
+    Read,
+    /// Changes the host outside a deploy: it holds the lock shared while it runs
+    /// ([`crate::deploy::lock::CHANGE_GATE`]), so no deploy begins under it, and it does
+    /// not begin under a deploy.
+    Change,
+    /// Changes the host as a step of the deploy that holds the lock on this connection.
+    DeployStep,
 }
 
 impl RemoteCommand {
@@ -26,13 +38,21 @@ impl RemoteCommand {
             dir: None,
             words: vec![program.to_string()],
             cleanup: None,
-            change: false,
+            role: Role::Read,
         }
     }
 
-    /// Marks this command as a change to the host ([`RemoteCommand::change`]).
+    /// Marks this command as a change to the host, run outside any deploy: it refuses
+    /// to begin while a deploy holds the host's lock, and holds a deploy back while it
+    /// runs (on the host, in one step the kernel decides, whatever was read before).
     pub fn as_change(mut self) -> Self {
-        self.change = true;
+        self.role = Role::Change;
+        self
+    }
+
+    /// Marks this command as a change made by the deploy that holds the host's lock.
+    pub fn as_deploy_step(mut self) -> Self {
+        self.role = Role::DeployStep;
         self
     }
 
@@ -89,9 +109,11 @@ impl RemoteCommand {
 /// supervisor itself exits at once, so its caller is not kept waiting (waiting for the
 /// group in the supervisor also saw the ended command's unreaped zombie as running). When
 /// the command ends by itself, the watcher is ended and the command's exit status is
-/// passed on.
+/// passed on. A change's share of the deploy lock (descriptor 9, [`gated_supervisor`]) is
+/// kept by the supervisor, its watcher and that last process, never by the command: what
+/// the command leaves running cannot hold deploys back.
 const SUPERVISOR: &str = r#"S=setsid; command -v setsid >/dev/null 2>&1 || S=
-$S sh -c 'eval "$1"' shipshape-command "$1" </dev/null & c=$!
+$S sh -c 'eval "$1"' shipshape-command "$1" </dev/null 9>&- & c=$!
 end() { kill -"${2:-TERM}" -"$1" 2>/dev/null || kill -"${2:-TERM}" "$1" 2>/dev/null; }
 exec 3<&0
 (while read -r _; do :; done; trap '' TERM HUP; end "$c"; [ -z "$2" ] || sh -c "$2"; for i in 1 2; do kill -0 -"$c" 2>/dev/null || kill -0 "$c" 2>/dev/null || exit 0; sleep 1; done; end "$c" KILL) <&3 >/dev/null 2>&1 & w=$!
@@ -110,15 +132,15 @@ impl RemoteCommand {
     /// The text actually sent to the host: [`RemoteCommand::render`] run under the
     /// supervisor. What the operator is shown stays `render()`, the command itself.
     pub fn supervised(&self) -> String {
-        let name = match self.change {
-            true => CHANGE_NAME,
-            false => SUPERVISOR_NAME,
+        let name = match self.role {
+            Role::Read => SUPERVISOR_NAME,
+            Role::Change | Role::DeployStep => CHANGE_NAME,
         };
-        let mut text = format!(
-            "sh -c {} {name} {}",
-            quote(SUPERVISOR),
-            quote(&self.render())
-        );
+        let script = match self.role {
+            Role::Change => gated_supervisor(),
+            Role::Read | Role::DeployStep => SUPERVISOR.to_string(),
+        };
+        let mut text = format!("sh -c {} {name} {}", quote(&script), quote(&self.render()));
         if let Some(cleanup) = &self.cleanup {
             text.push(' ');
             text.push_str(&quote(cleanup));
@@ -127,11 +149,18 @@ impl RemoteCommand {
     }
 }
 
+/// The supervisor of a change made outside a deploy: the host's lock taken shared
+/// first, in the supervisor's own shell.
+fn gated_supervisor() -> String {
+    format!("{}\n{SUPERVISOR}", crate::deploy::lock::CHANGE_GATE)
+}
+
 /// The command inside a [`RemoteCommand::supervised`] text, for hosts that answer
 /// commands from a table (the in-process test host). `None` if it is not one.
 pub fn unsupervised(text: &str) -> Option<String> {
-    let supervisor = format!("sh -c {} ", quote(SUPERVISOR));
-    let named = text.strip_prefix(&supervisor)?;
+    let named = [SUPERVISOR.to_string(), gated_supervisor()]
+        .iter()
+        .find_map(|script| text.strip_prefix(&format!("sh -c {} ", quote(script))))?;
     let words = [SUPERVISOR_NAME, CHANGE_NAME]
         .iter()
         .find_map(|name| named.strip_prefix(name)?.strip_prefix(' '))?;

@@ -143,6 +143,11 @@ impl Console {
             Ok(output) => output,
             Err(error) => return Err(journal.aborted(&record_id, error)),
         };
+        // A deploy took the host's lock after it was read above: nothing was written.
+        if crate::deploy::lock::refused_by_gate(output.exit_code, &output.stderr) {
+            let locked = Self::locked_after_reading(&connection, read_seconds).await;
+            return Err(journal.not_started(&record_id, locked));
+        }
         // A follow of this target's logs reads the file again before a restart could
         // print the new value.
         self.session(target).env_written.send_modify(|n| *n += 1);

@@ -12,6 +12,7 @@ use super::logs::lines::Source;
 use super::shown::{redacted, secrets_of, ShownLines};
 use super::Console;
 use crate::checks::redact::Redactor;
+use crate::deploy::lock;
 use crate::error::{Error, Result};
 use crate::history::{new_record_id, HistoryRecord, RunOutcome};
 use crate::journal::{Entry, RunStart};
@@ -147,10 +148,12 @@ impl Console {
             self.compose_for(&target)
         };
         let command = operation.command(&policy, &target.project_dir, compose);
-        // A change is named as one on the host, where a deploy taking the lock sees it.
-        let command = match operation.changes_host() {
-            true => command.as_change(),
-            false => command,
+        // A change holds the host's lock shared while it runs, and refuses to begin under
+        // a deploy's; a deploy's own steps run under the lock it holds.
+        let command = match (operation.changes_host(), on) {
+            (true, None) => command.as_change(),
+            (true, Some(_)) => command.as_deploy_step(),
+            (false, _) => command,
         };
         Ok(Prepared {
             target,
@@ -363,6 +366,11 @@ impl Console {
                 continue;
             }
             match started {
+                // A deploy took the host's lock after it was read above: nothing ran.
+                Ok(end) if lock::refused_by_gate(end.exit_code, &stderr.text()) => {
+                    let locked = Self::locked_after_reading(&connection, read_seconds).await;
+                    return Err(journal.not_started(&record_id, locked));
+                }
                 Ok(end) => break (connection, end, stdout, stderr, redactor),
                 Err(error) => return Err(journal.aborted(&record_id, error)),
             }

@@ -26,6 +26,8 @@ pub enum Reply {
         exit: u32,
         delay: Duration,
     },
+    /// Prints `stderr` to standard error and exits with `exit`.
+    Fails { stderr: String, exit: u32 },
     /// Never answers; ends (as the supervisor would end it) when its input ends.
     Hang,
     /// Drops the whole connection.
@@ -205,6 +207,15 @@ impl server::Handler for Handler {
                         }
                         tokio::time::sleep(every).await;
                     }
+                });
+            }
+            Reply::Fails { stderr, exit } => {
+                let handle = session.handle();
+                tokio::spawn(async move {
+                    let _ = handle.extended_data(channel, 1, stderr.into_bytes()).await;
+                    let _ = handle.exit_status_request(channel, exit).await;
+                    let _ = handle.eof(channel).await;
+                    let _ = handle.close(channel).await;
                 });
             }
             Reply::Exit {

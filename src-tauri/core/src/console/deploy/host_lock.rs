@@ -47,6 +47,22 @@ impl Console {
         }
     }
 
+    /// Why a change the host refused to begin ([`lock::refused_by_gate`]) never ran: a
+    /// deploy took the lock after [`Console::refuse_if_deploying`] read it free. Read
+    /// again, to name the holder.
+    pub(in crate::console) async fn locked_after_reading(
+        connection: &Connection,
+        read_seconds: u32,
+    ) -> Error {
+        match Self::refuse_if_deploying(connection, read_seconds).await {
+            Err(error) => error,
+            Ok(()) => Error::HostLocked {
+                host: connection.host().to_string(),
+                holder: "a deploy that has since ended".into(),
+            },
+        }
+    }
+
     /// Breaks the deploy lock on `target`'s host deliberately (its holder's process is
     /// ended), recording why in the journal and on the host.
     pub async fn break_lock(&self, target: &str, reason: &str) -> Result<LockStatus> {
