@@ -15,6 +15,12 @@
 //! - double-quoted values may span lines, have `\n`, `\r`, `\"` and `\\` unescaped and
 //!   variables expanded;
 //! - blank lines and lines starting with `#` are skipped.
+//!
+//! A line with a key alone is read as compose reads it only when the key reads as an
+//! environment variable's name (`API_URL`, `DEBUG`): one that does not (`ghp_…`,
+//! `AKIA…`, `sk-live-…`) is more likely a value pasted on a line of its own than a name,
+//! so it goes by [`NO_VALUE_LINE`] wherever keys are listed, compared or cited, and its
+//! text is a value to take out of what the host prints.
 
 /// One assignment of an env file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +33,24 @@ pub struct Assignment {
     pub written: String,
     /// The lines it takes, 0-based, end exclusive (a quoted value can span several).
     pub lines: std::ops::Range<usize>,
+    /// A key alone on its line, with no `=`: compose takes its value from its own
+    /// environment. One whose key does not read as a name is [`NO_VALUE_LINE`], its
+    /// text in `written`.
+    pub inherited: bool,
+}
+
+/// What a line with no `=` goes by when its text does not read as a variable's name.
+pub const NO_VALUE_LINE: &str = "(a line with no '=', not shown: it may be a value)";
+
+/// Whether a key alone on its line reads as an environment variable's name, as names in
+/// env files are written (capitals, digits and `_`, not too long), rather than as a
+/// value: a long run with no `_` (an access key id) does not.
+fn reads_as_a_name(key: &str) -> bool {
+    let conventional = key.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+        && key
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    conventional && key.len() <= 64 && (key.len() < 16 || key.contains('_'))
 }
 
 /// The assignments of `text`, in order; a later one of a key wins, as in compose. A line
@@ -50,11 +74,14 @@ pub fn parse(text: &str) -> Vec<Assignment> {
             rest = next_line();
             continue;
         };
-        let (value, written, after) = if inherited {
-            (String::new(), String::new(), after_key)
+        let (key, value, written, after) = if inherited {
+            match reads_as_a_name(&key) {
+                true => (key, String::new(), String::new(), after_key),
+                false => (NO_VALUE_LINE.to_string(), String::new(), key, after_key),
+            }
         } else {
             match value_of(after_key, &found) {
-                Some(parsed) => parsed,
+                Some((value, written, after)) => (key, value, written, after),
                 // A quote never closed: compose refuses the file. The rest of it is
                 // that value (known, to be redacted), never keys of their own: the
                 // lines of a PEM block must not be listed.
@@ -66,6 +93,7 @@ pub fn parse(text: &str) -> Vec<Assignment> {
                         value: open.clone(),
                         written: open,
                         lines,
+                        inherited: false,
                     });
                     break;
                 }
@@ -77,6 +105,7 @@ pub fn parse(text: &str) -> Vec<Assignment> {
             value,
             written,
             lines,
+            inherited,
         });
         rest = after;
     }
@@ -303,6 +332,40 @@ mod tests {
                 pair("I", ""),
             ]
         );
+    }
+
+    #[test]
+    fn a_line_with_no_equals_is_a_name_only_if_it_reads_as_one() {
+        let pasted = [
+            "ghp_fakeFAKEfake0123456789",
+            "AKIAFAKEFAKEFAKE0123",
+            "sk-live-fake.1",
+        ];
+        let text = format!(
+            "API_URL\n{}\nDEBUG\n{}\nLOG_LEVEL_2\n{}\n",
+            pasted[0], pasted[1], pasted[2]
+        );
+        let parsed = parse(&text);
+        let keys: Vec<&str> = parsed.iter().map(|a| a.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "API_URL",
+                NO_VALUE_LINE,
+                "DEBUG",
+                NO_VALUE_LINE,
+                "LOG_LEVEL_2",
+                NO_VALUE_LINE
+            ]
+        );
+        let texts: Vec<&str> = parsed
+            .iter()
+            .filter(|a| a.key == NO_VALUE_LINE)
+            .map(|a| a.written.as_str())
+            .collect();
+        assert_eq!(texts, pasted);
+        assert!(parsed.iter().all(|a| a.inherited && a.value.is_empty()));
+        assert_eq!(parsed[3].lines, 3..4);
     }
 
     #[test]

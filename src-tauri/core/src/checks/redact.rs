@@ -38,6 +38,11 @@ impl Redactor {
         let mut keys = Vec::new();
         for assignment in crate::dotenv::parse(text) {
             keys.push(assignment.key);
+            // A line with no `=` that does not read as a name: its text may be a value.
+            if assignment.inherited {
+                values.push(assignment.written);
+                continue;
+            }
             let value = assignment.value;
             if value.is_empty() {
                 continue;
@@ -346,6 +351,21 @@ mod tests {
         );
         let plain = Redactor::default().redact("API_TOKEN: correct horse battery\n");
         assert!(!plain.contains("horse"), "{plain}");
+    }
+
+    #[test]
+    fn a_value_pasted_on_a_line_of_its_own_is_taken_out_and_never_named() {
+        let pasted = "ghp_fakeFAKEfake0123456789";
+        let file = format!("API_URL=https://fake.invalid\n{pasted}\nDEBUG\n");
+        let said = Redactor::from_env_file(&file).redact(&format!("auth failed for {pasted}\n"));
+        assert!(!said.contains(pasted) && said.contains(REDACTED), "{said}");
+        let changes = crate::env_file::KeyChanges::between("A=1\n", &format!("A=1\n{pasted}\n"));
+        assert_eq!(changes.added, [crate::dotenv::NO_VALUE_LINE]);
+        let listed: Vec<String> = crate::env_file::keys(&file)
+            .into_iter()
+            .map(|k| k.name)
+            .collect();
+        assert_eq!(listed, ["API_URL", crate::dotenv::NO_VALUE_LINE, "DEBUG"]);
     }
 
     #[test]
