@@ -105,6 +105,12 @@ fn compare(
         first("port"),
     );
     check("proxyjump", ours.proxy_jump.clone(), first("proxyjump"));
+    // ssh prints the command's words joined by one space, or `none`.
+    check(
+        "proxycommand",
+        ours.proxy_command.clone(),
+        first("proxycommand").map(|_| theirs["proxycommand"].join(" ").trim().to_string()),
+    );
 
     let listed = theirs.get("identityfile").cloned().unwrap_or_default();
     if ours.identity_files.is_empty() {

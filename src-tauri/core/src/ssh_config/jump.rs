@@ -89,7 +89,8 @@ fn parse_hop(hop: &str) -> Result<Hop, ()> {
         return Err(());
     }
     let port = match port_text.filter(|text| !text.is_empty()) {
-        Some(text) => Some(text.parse::<u16>().ok().filter(|&p| p > 0).ok_or(())?),
+        // A number, or a service's name (`ssh`), as ssh reads a port.
+        Some(text) => Some(super::evaluate::parse_port(text).ok_or(())?),
         None => None,
     };
     Ok(Hop {
@@ -123,6 +124,7 @@ mod tests {
         assert_eq!(written("ssh://u;x=y@h").as_deref(), Some("u@h"));
         assert_eq!(written("[jump]:22").as_deref(), Some("jump:22"));
         assert_eq!(written("a@b:3,c").as_deref(), Some("a@b:3,c"));
+        assert_eq!(written("bob@jump:ssh").as_deref(), Some("bob@jump:22"));
         assert_eq!(
             written("first,ssh://x@last:9").as_deref(),
             Some("first,x@last:9")
