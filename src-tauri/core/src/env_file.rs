@@ -71,7 +71,8 @@ pub fn keys(text: &str) -> Vec<EnvKey> {
         .into_iter()
         .map(|found| EnvKey {
             looks_secret: looks_secret(&found.key),
-            empty: found.value.is_empty(),
+            // A line with no `=` that is not a name holds text: masked, not "empty".
+            empty: found.value.is_empty() && found.key != dotenv::NO_VALUE_LINE,
             name: found.key,
             line: found.lines.start as u32 + 1,
         })

@@ -1,7 +1,8 @@
 // The env file editor in the real window: keys listed by name with their values masked;
 // a key added through the dialog (value typed into a password field) lands in the lab's
 // .env.aws with its mode kept, the window never shows the value, and removing the key
-// puts the file back byte for byte.
+// puts the file back byte for byte. A value pasted on a line of its own is listed as a
+// line with no '=', never by its text.
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -50,5 +51,24 @@ describe("the env file editor", () => {
     await $('[data-testid="env-save"]').click();
     await browser.waitUntil(async () => !(await keys.getText()).includes("E2E_TOKEN"), { timeout: 20000 });
     expect(readFileSync(file).equals(was)).toBe(true);
+  });
+
+  it("lists a value pasted on a line of its own without its text, and offers no edit of it", async () => {
+    const pasted = "ghp_FAKEpastedALONE0123456789"; // obviously fake
+    writeFileSync(file, Buffer.concat([was, Buffer.from(`${pasted}\n`)]));
+    await $('[data-testid="nav-dashboard"]').click();
+    await $('[data-testid="nav-env"]').click();
+    const keys = await $('[data-testid="env-keys"]');
+    await keys.waitForDisplayed({ timeout: 20000 });
+    await browser.waitUntil(async () => (await keys.getText()).includes("(a line with no '=', not shown"), {
+      timeout: 20000,
+      timeoutMsg: "the pasted line was not listed as one with no '='",
+    });
+    expect(await $("body").getText()).not.toContain(pasted);
+    const row = await $(`[data-key="(a line with no '=', not shown: it may be a value)"]`);
+    expect(await row.getText()).toContain("change it on the host");
+    expect(await row.getText()).not.toContain("empty");
+    expect(await row.$$("button").length).toBe(0);
+    await screenshot("env-file-pasted-line");
   });
 });
