@@ -40,8 +40,16 @@ fn main() {
         // window is in the background.
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
-        .on_page_load(|_, load| {
-            if load.event() == tauri::webview::PageLoadEvent::Finished {
+        .on_page_load(|webview, load| match load.event() {
+            // A reload (WebKit's context menu offers one): the old page's watches and
+            // follows would go on, unstoppable, each holding a channel and a process on
+            // its host, until the console exits. The new page starts its own.
+            tauri::webview::PageLoadEvent::Started => {
+                if let Some(state) = webview.try_state::<AppState>() {
+                    state.console.tasks.cancel_streams();
+                }
+            }
+            tauri::webview::PageLoadEvent::Finished => {
                 let ms = diagnostics::since_start().as_millis();
                 tracing::info!(ms, "window page loaded, {ms} ms after start");
             }

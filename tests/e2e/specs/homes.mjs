@@ -44,6 +44,7 @@ exit 1`;
   },
   "console-sigterm": () => ({}),
   "console-sigkill": () => ({}),
+  "window-reload": () => ({}),
 
   // First run on the lab; the spec changes the targets with the CLI in the same data dir.
   "shared-settings": (home) => {

@@ -118,6 +118,20 @@ impl Tasks {
         }
     }
 
+    /// Stops every task no request named (the live watches, the log follows, the
+    /// settings watch): the window that asked for them reloaded, and nobody can stop
+    /// them now (their ids went with the page; their channels still take what they
+    /// send). Each held a channel of its host's connection and a process on the host.
+    /// A named request (an operation, a deploy) goes on: its end is in the history.
+    pub fn cancel_streams(&self) {
+        for (id, task) in self.registry.running.lock().unwrap().iter() {
+            if task.request.is_none() {
+                tracing::debug!(task = id, what = %task.what, "task cancelled: its window reloaded");
+                task.cancel.cancel();
+            }
+        }
+    }
+
     /// Stops every task: the console is closing.
     pub fn cancel_all(&self) {
         for (id, task) in self.registry.running.lock().unwrap().iter() {
@@ -164,5 +178,15 @@ mod tests {
         let other = tasks.start("watch");
         tasks.cancel_all();
         assert!(other.cancel.is_cancelled());
+    }
+
+    #[test]
+    fn a_reloaded_window_stops_its_streams_but_not_its_requests() {
+        let tasks = Tasks::default();
+        let follow = tasks.start("logs of db on prod");
+        let deploy = tasks.start_once("r1", "deploy prod").unwrap();
+        tasks.cancel_streams();
+        assert!(follow.cancel.is_cancelled());
+        assert!(!deploy.cancel.is_cancelled());
     }
 }
