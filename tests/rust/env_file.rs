@@ -80,6 +80,26 @@ fn a_key_is_set_and_removed_by_name_and_its_value_is_kept_nowhere_else() {
     );
     assert_eq!(unset_again.status.code(), Some(2));
 
+    // A value typed after the key, and a pipe that brought nothing: refused (exit 2),
+    // nothing written, and the value typed never repeated.
+    let typed = shipshape(
+        &lab,
+        home.path(),
+        &["env", "set", TARGET, "SHIPSHAPE_TEST_TOKEN", VALUE],
+    );
+    let said = format!("{}{}", text(&typed.stdout), text(&typed.stderr));
+    assert_eq!(typed.status.code(), Some(2), "{said}");
+    assert!(!said.contains(VALUE), "{said}");
+    let nothing = shipshape(
+        &lab,
+        home.path(),
+        &["env", "set", TARGET, "SHIPSHAPE_TEST_TOKEN"],
+    );
+    let said = text(&nothing.stderr);
+    assert_eq!(nothing.status.code(), Some(2), "{said}");
+    assert!(said.contains("No value arrived"), "{said}");
+    assert_eq!(sha256_of(&env_file), before);
+
     // Nothing Shipshape keeps holds the value: the journal, the diagnostic log, history.
     for file in files_below(home.path()) {
         let bytes = std::fs::read(&file).unwrap();

@@ -221,7 +221,7 @@ pub async fn rollback(console: &Console, args: RollbackArgs) -> Result<(), Error
             snapshot
                 .images
                 .iter()
-                .map(|i| format!("{} {}", i.service, printable(&i.tag)))
+                .map(|i| format!("{} {}", printable(&i.service), printable(&i.tag)))
                 .collect::<Vec<_>>()
                 .join(", "),
             match snapshot.env_backup {

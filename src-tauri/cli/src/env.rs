@@ -23,7 +23,14 @@ pub enum EnvCommand {
     },
     /// Set KEY to the value read from standard input (its last line break dropped), or
     /// typed at a prompt that does not show it.
-    Set { name: String, key: String },
+    Set {
+        name: String,
+        key: String,
+        /// A value typed after the key by mistake: refused without being repeated (an
+        /// error quoting it would print it where logs and screen recordings keep it).
+        #[arg(hide = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        typed_after: Vec<String>,
+    },
     /// Remove KEY from the env file.
     Unset { name: String, key: String },
 }
@@ -50,6 +57,12 @@ fn read_value(key: &str) -> Result<Secret, Error> {
             MAX_VALUE / 1024
         )));
     }
+    // Nothing at all arrived (a command before the pipe that failed): not an empty value.
+    if bytes.is_empty() {
+        return Err(Error::BadInput(
+            "No value arrived on standard input, so nothing was written. Pipe the value (one line); for an empty value, pipe an empty line (`echo | shipshape env set …`).".into(),
+        ));
+    }
     let text = String::from_utf8(bytes)
         .map_err(|_| Error::BadInput("The value on standard input is not UTF-8 text.".into()))?;
     let value = text.strip_suffix('\n').unwrap_or(&text);
@@ -65,11 +78,12 @@ fn say(saved: &EnvSaved) {
         ("removed", &saved.removed),
     ] {
         if !names.is_empty() {
-            eprintln!("{}: {what} {}", saved.file, list(names));
+            eprintln!("{}: {what} {}", saved.file, printable(&list(names)));
         }
     }
+    // The host's words: printed, they must not act on the terminal.
     if let Some(backup) = &saved.backup {
-        eprintln!("The old file is kept on the host as {backup}.");
+        eprintln!("The old file is kept on the host as {}.", printable(backup));
     }
     // A restart keeps a container's environment: only one made anew reads the file.
     eprintln!(
@@ -89,11 +103,22 @@ pub async fn run(console: &Console, command: EnvCommand) -> Result<(), Error> {
             } else {
                 for key in &keys.keys {
                     let mark = if key.empty { " (empty)" } else { "" };
-                    println!("{}{mark}", key.name);
+                    println!("{}{mark}", printable(&key.name));
                 }
             }
         }
-        EnvCommand::Set { name, key } => {
+        EnvCommand::Set {
+            name,
+            key,
+            typed_after,
+        } => {
+            if !typed_after.is_empty() {
+                return Err(Error::BadInput(format!(
+                    "env set takes no value after the key, so nothing was written: the value is read from standard input or a prompt that does not show it, never from the command line (where `ps` and the shell's history keep it). If it is a real value, change it now. Run `shipshape env set {} {}` and type or pipe it.",
+                    printable(&name),
+                    printable(&key)
+                )));
+            }
             shipshape_core::env_file::validate_key(&key)?;
             crate::announce_change(console, &name)?;
             let value = read_value(&key)?;

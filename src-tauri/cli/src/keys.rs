@@ -41,12 +41,10 @@ pub async fn run(console: &Console, command: KeyCommand) -> Result<(), Error> {
             file,
             passphrase_stdin,
         } => {
-            let passphrase = if passphrase_stdin {
-                Some(read_passphrase()?)
-            } else {
-                None
-            };
-            let info = console.import_key_file(&name, &file, passphrase).await?;
+            let info = with_passphrase(passphrase_stdin, |passphrase| {
+                console.import_key_file(&name, &file, passphrase)
+            })
+            .await?;
             println!(
                 "imported {} ({} {})",
                 info.name, info.algorithm, info.fingerprint
@@ -87,6 +85,25 @@ pub async fn run(console: &Console, command: KeyCommand) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// Runs `import` with the passphrase `--passphrase-stdin` read; without it, on a
+/// terminal, asks for the passphrase once the key turns out to need one, and runs it
+/// again (as the error's remedy says the CLI does).
+pub async fn with_passphrase<T, F, Fut>(passphrase_stdin: bool, import: F) -> Result<T, Error>
+where
+    F: Fn(Option<Secret>) -> Fut,
+    Fut: std::future::Future<Output = Result<T, Error>>,
+{
+    if passphrase_stdin {
+        return import(Some(read_passphrase()?)).await;
+    }
+    match import(None).await {
+        Err(Error::PassphraseRequired(_)) if std::io::stdin().is_terminal() => {
+            import(Some(read_passphrase()?)).await
+        }
+        other => other,
+    }
 }
 
 pub fn read_passphrase() -> Result<Secret, Error> {

@@ -218,7 +218,9 @@ where
 }
 
 /// A token Ctrl-C cancels (saying so on the terminal), and the task that waits for it:
-/// abort it once the work ends.
+/// abort it once the work ends. A second Ctrl-C, while stopping takes its time (a stop
+/// in a container whose engine does not answer), exits 130 at once: the host's
+/// supervisor ends what still runs there when this process's connection closes.
 fn cancelled_by_ctrl_c() -> (
     shipshape_core::ssh::CancellationToken,
     tokio::task::JoinHandle<()>,
@@ -227,8 +229,12 @@ fn cancelled_by_ctrl_c() -> (
     let stop = cancel.clone();
     let watcher = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("Stopping…");
+            eprintln!("Stopping… (Ctrl-C again to leave at once)");
             stop.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("Left without waiting for the stop.");
+                std::process::exit(130);
+            }
         }
     });
     (cancel, watcher)

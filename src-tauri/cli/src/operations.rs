@@ -3,6 +3,7 @@
 
 use clap::Subcommand;
 use shipshape_core::console::{IncomingReview, Source};
+use shipshape_core::history::RunOutcome;
 use shipshape_core::operations::{Operation, DEFAULT_LOG_LINES};
 use shipshape_core::ssh::CancellationToken;
 use shipshape_core::terminal::printable;
@@ -148,7 +149,9 @@ pub async fn run(console: &Console, command: OperationCommand) -> Result<(), Err
         }
         outcome => outcome?,
     };
-    if cancel.is_cancelled() {
+    // Stopped by Ctrl-C, as the history says: one that ended by itself as Ctrl-C came
+    // keeps its own result.
+    if outcome.outcome == RunOutcome::Cancelled {
         eprintln!("{}: recorded in the history.", printable(&outcome.title));
         std::process::exit(130); // as a shell reports a command ended by Ctrl-C
     }

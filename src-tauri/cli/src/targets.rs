@@ -172,14 +172,10 @@ pub async fn run(console: &Console, command: TargetCommand) -> Result<(), Error>
             config,
             passphrase_stdin,
         } => {
-            let passphrase = if passphrase_stdin {
-                Some(crate::keys::read_passphrase()?)
-            } else {
-                None
-            };
-            let saved = console
-                .import_ssh_config_host(config.as_deref(), &alias, passphrase)
-                .await?;
+            let saved = crate::keys::with_passphrase(passphrase_stdin, |passphrase| {
+                console.import_ssh_config_host(config.as_deref(), &alias, passphrase)
+            })
+            .await?;
             let key = saved.target.key.as_deref().unwrap_or("none");
             println!(
                 "added {} ({}, key {key}); next: shipshape target trust {}",
