@@ -18,13 +18,15 @@ use crate::shell::RemoteCommand;
 /// started) holds it back too: each holds the lock shared for its whole run
 /// ([`CHANGE_GATE`]), so the kernel refuses the exclusive lock while one runs, however
 /// close together the two began. Then it says `busy`, then that change's command (its
-/// supervisor goes by `shipshape-change`), and exits 4. `$1` is the holder (one line of
-/// JSON).
+/// supervisor goes by `shipshape-change`), and exits 4. Once it holds the lock, it
+/// still looks for changes that took no share of it (a deploy's step still ending), but
+/// not for one whose gate is yet to run: that one will be refused, and counting it too
+/// would refuse both. `$1` is the holder (one line of JSON).
 const ACQUIRE_SCRIPT: &str = r#"d="$HOME/.shipshape"
 mkdir -p "$d" && chmod 700 "$d" && exec 9>>"$d/deploy.lock" || exit 2
 changes() {
   for p in $(pgrep -u "$(id -u)" -f '[s]hipshape-change ' 2>/dev/null); do
-    c=$(tr '\0\n' '\n ' <"/proc/$p/cmdline" 2>/dev/null | sed -n '4{/^shipshape-change$/!q;};5p')
+    c=$(tr '\0\n' '\n ' <"/proc/$p/cmdline" 2>/dev/null | sed -n "${1}4{/^shipshape-change\$/!q;};5p")
     [ -z "$c" ] || { echo busy; printf '%s\n' "$c" | head -c 500; echo; exit 4; }
   done
 }
@@ -33,7 +35,7 @@ if ! flock -w 0.2 9; then
   if flock -s -n 8; then changes; echo busy; echo 'a save of the env file, or a change just ending'; exit 4; fi
   echo held; cat "$d/deploy.holder" 2>/dev/null; exit 4
 fi
-changes
+changes '3{/deploy\.lock/q;};'
 printf '%s\npid=%s\n' "$1" "$$" >"$d/deploy.holder"
 echo acquired
 exec sleep 2147483647"#;
