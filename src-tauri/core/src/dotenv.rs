@@ -17,10 +17,12 @@
 //! - blank lines and lines starting with `#` are skipped.
 //!
 //! A line with a key alone is read as compose reads it only when the key reads as an
-//! environment variable's name (`API_URL`, `DEBUG`): one that does not (`ghp_…`,
-//! `AKIA…`, `sk-live-…`) is more likely a value pasted on a line of its own than a name,
-//! so it goes by [`NO_VALUE_LINE`] wherever keys are listed, compared or cited, and its
-//! text is a value to take out of what the host prints.
+//! environment variable's name (`API_URL`, `DEBUG`, `no_proxy`): one that does not
+//! (`ghp_…`, `AKIA…`, `sk-live-…`) is more likely a value pasted on a line of its own
+//! than a name. So is a line compose cannot read as an assignment at all (a secret key
+//! with `/` or `+` in it), and one whose "key" is not a name and whose value is only
+//! `=`s (base64's padding). Each goes by [`NO_VALUE_LINE`] wherever keys are listed,
+//! compared or cited, and its text is a value to take out of what the host prints.
 
 /// One assignment of an env file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,24 +35,40 @@ pub struct Assignment {
     pub written: String,
     /// The lines it takes, 0-based, end exclusive (a quoted value can span several).
     pub lines: std::ops::Range<usize>,
-    /// A key alone on its line, with no `=`: compose takes its value from its own
-    /// environment. One whose key does not read as a name is [`NO_VALUE_LINE`], its
-    /// text in `written`.
+    /// No value from the file: a key alone on its line (compose takes its value from
+    /// its own environment), or a line that may be a value ([`NO_VALUE_LINE`], its
+    /// text in `written`).
     pub inherited: bool,
 }
 
-/// What a line with no `=` goes by when its text does not read as a variable's name.
-pub const NO_VALUE_LINE: &str = "(a line with no '=', not shown: it may be a value)";
+/// What a line goes by when it may be a value pasted on a line of its own.
+pub const NO_VALUE_LINE: &str = "(not a KEY=value line, not shown: it may be a value)";
 
-/// Whether a key alone on its line reads as an environment variable's name, as names in
-/// env files are written (capitals, digits and `_`, not too long), rather than as a
-/// value: a long run with no `_` (an access key id) does not.
-fn reads_as_a_name(key: &str) -> bool {
-    let conventional = key.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+/// Whether a key reads as an environment variable's name, as names in env files are
+/// written, rather than as a value: capitals, digits and `_` (a long run with no `_`,
+/// an access key id, does not), or a short lower-case name with `_` and no digit
+/// (`no_proxy`).
+pub fn reads_as_a_name(key: &str) -> bool {
+    let capitals = key.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
         && key
             .chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-    conventional && key.len() <= 64 && (key.len() < 16 || key.contains('_'))
+    let lower = key.len() <= 24
+        && key.contains('_')
+        && key.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+    (capitals && key.len() <= 64 && (key.len() < 16 || key.contains('_'))) || lower
+}
+
+/// The line at the start of `src` as a possible value: [`NO_VALUE_LINE`] with its text.
+fn maybe_a_value(src: &str, first_line: usize) -> Assignment {
+    let line = src.split('\n').next().unwrap_or_default().trim();
+    Assignment {
+        key: NO_VALUE_LINE.to_string(),
+        value: String::new(),
+        written: line.to_string(),
+        lines: first_line..first_line + 1,
+        inherited: true,
+    }
 }
 
 /// The assignments of `text`, in order; a later one of a key wins, as in compose. A line
@@ -70,7 +88,10 @@ pub fn parse(text: &str) -> Vec<Assignment> {
         }
         let first_line = line_of(text, rest);
         let next_line = || rest.split_once('\n').map_or("", |(_, after)| after);
+        // A line compose cannot read as an assignment: passed over, its text kept as
+        // a possible value.
         let Some((key, after_key, inherited)) = key_name(rest) else {
+            found.push(maybe_a_value(rest, first_line));
             rest = next_line();
             continue;
         };
@@ -81,6 +102,16 @@ pub fn parse(text: &str) -> Vec<Assignment> {
             }
         } else {
             match value_of(after_key, &found) {
+                // `dGhpcyBpcyBmYWtl==`: base64, read as a key and a value of `=`s.
+                Some((_, written, after))
+                    if !reads_as_a_name(&key)
+                        && !written.is_empty()
+                        && written.bytes().all(|b| b == b'=') =>
+                {
+                    found.push(maybe_a_value(rest, first_line));
+                    rest = after;
+                    continue;
+                }
                 Some((value, written, after)) => (key, value, written, after),
                 // A quote never closed: compose refuses the file. The rest of it is
                 // that value (known, to be redacted), never keys of their own: the
@@ -335,6 +366,30 @@ mod tests {
     }
 
     #[test]
+    fn a_pasted_secret_key_or_base64_line_is_a_possible_value() {
+        let secret = "wJalrXUtnFEMI/K7MDENG/bFAKEfakeFAKEKEY"; // obviously fake
+        let base64 = "c2VjcmV0LWZha2UtZmFrZQ==";
+        let text = format!("AWS_SECRET_ACCESS_KEY=\n{secret}\n{base64}\nno_proxy\nPAD==\n");
+        let parsed = parse(&text);
+        let keys: Vec<&str> = parsed.iter().map(|a| a.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "AWS_SECRET_ACCESS_KEY",
+                NO_VALUE_LINE,
+                NO_VALUE_LINE,
+                "no_proxy",
+                "PAD"
+            ]
+        );
+        assert_eq!(
+            (parsed[1].written.as_str(), parsed[2].written.as_str()),
+            (secret, base64)
+        );
+        assert_eq!(parsed[4].value, "=", "a name's value of `=` is a value");
+    }
+
+    #[test]
     fn a_line_with_no_equals_is_a_name_only_if_it_reads_as_one() {
         let pasted = [
             "ghp_fakeFAKEfake0123456789",
@@ -402,12 +457,20 @@ mod tests {
     }
 
     #[test]
-    fn a_line_compose_refuses_is_passed_over_and_the_rest_still_read() {
+    fn a_line_compose_refuses_is_passed_over_as_a_possible_value_and_the_rest_still_read() {
+        let parsed = parse("A=1\nB C!=2\nD=3\n");
         assert_eq!(
-            pairs("A=1\nB C!=2\nD=3\n"),
-            vec![pair("A", "1"), pair("D", "3")]
+            assignments("A=1\nB C!=2\nD=3\n"),
+            vec![pair("A", "1"), pair(NO_VALUE_LINE, ""), pair("D", "3")]
         );
-        assert_eq!(pairs("== now\nA=1\n"), vec![pair("A", "1")]);
+        assert_eq!(
+            (parsed[1].written.as_str(), parsed[1].lines.clone()),
+            ("B C!=2", 1..2)
+        );
+        assert_eq!(
+            pairs("== now\nA=1\n"),
+            vec![pair(NO_VALUE_LINE, ""), pair("A", "1")]
+        );
         // A quote never closed: compose would refuse the file; the rest is its value.
         assert_eq!(
             pairs("A=1\nKEY=\"-----BEGIN-----\nMIIEbody\nC=3\n"),

@@ -1,8 +1,8 @@
 // The env file editor in the real window: keys listed by name with their values masked;
 // a key added through the dialog (value typed into a password field) lands in the lab's
 // .env.aws with its mode kept, the window never shows the value, and removing the key
-// puts the file back byte for byte. A value pasted on a line of its own is listed as a
-// line with no '=', never by its text.
+// puts the file back byte for byte. A value pasted on a line of its own is listed as not a
+// KEY=value line, never by its text.
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -60,12 +60,12 @@ describe("the env file editor", () => {
     await $('[data-testid="nav-env"]').click();
     const keys = await $('[data-testid="env-keys"]');
     await keys.waitForDisplayed({ timeout: 20000 });
-    await browser.waitUntil(async () => (await keys.getText()).includes("(a line with no '=', not shown"), {
+    await browser.waitUntil(async () => (await keys.getText()).includes("(not a KEY=value line, not shown"), {
       timeout: 20000,
-      timeoutMsg: "the pasted line was not listed as one with no '='",
+      timeoutMsg: "the pasted line was not listed as not a KEY=value line",
     });
     expect(await $("body").getText()).not.toContain(pasted);
-    const row = await $(`[data-key="(a line with no '=', not shown: it may be a value)"]`);
+    const row = await $(`[data-key="(not a KEY=value line, not shown: it may be a value)"]`);
     expect(await row.getText()).toContain("change it on the host");
     expect(await row.getText()).not.toContain("empty");
     expect(await row.$$("button").length).toBe(0);

@@ -221,7 +221,21 @@ pub fn env_configured(out: &Outputs, policy: &Policy) -> Verdict {
     if !read.ok() {
         return fail(format!("{file} could not be read ({}).", read.problem()));
     }
-    let assigned = crate::dotenv::assignments(&read.stdout);
+    let parsed = crate::dotenv::parse(&read.stdout);
+    // A line that may be a value pasted on a line of its own: named by its line only.
+    let pasted: Vec<String> = parsed
+        .iter()
+        .filter(|a| a.key == crate::dotenv::NO_VALUE_LINE)
+        .map(|a| (a.lines.start + 1).to_string())
+        .collect();
+    if !pasted.is_empty() {
+        return fail(format!(
+            "{file} has {} line(s) that are not KEY=value (line {}), perhaps a value pasted on a line of its own: fix them on the host (their text is not shown here).",
+            pasted.len(),
+            pasted.join(", ")
+        ));
+    }
+    let assigned: Vec<(String, String)> = parsed.into_iter().map(|a| (a.key, a.value)).collect();
     let keys: BTreeSet<&str> = assigned.iter().map(|(k, _)| k.as_str()).collect();
     let empty: Vec<&str> = assigned
         .iter()
@@ -229,10 +243,14 @@ pub fn env_configured(out: &Outputs, policy: &Policy) -> Verdict {
         .map(|(k, _)| k.as_str())
         .collect();
     let template = out.get(Probe::EnvTemplate);
+    // The example file's lines are names, whatever they look like (it holds no values).
     let required: Vec<String> = match template.ok() {
-        true => crate::dotenv::assignments(&template.stdout)
+        true => crate::dotenv::parse(&template.stdout)
             .into_iter()
-            .map(|(k, _)| k)
+            .map(|a| match a.key == crate::dotenv::NO_VALUE_LINE {
+                true => a.written,
+                false => a.key,
+            })
             .collect(),
         false => Vec::new(),
     };

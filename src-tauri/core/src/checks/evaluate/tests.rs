@@ -248,6 +248,41 @@ fn env_fails_on_loose_mode_and_on_a_missing_key() {
 }
 
 #[test]
+fn env_fails_on_a_pasted_line_by_its_number_alone_and_reads_an_example_of_bare_names() {
+    let pasted = "ghp_FAKEfakeFAKE0123456789";
+    let verdict = status(
+        CheckId::EnvConfigured,
+        &outputs(&[(
+            Probe::EnvRead,
+            ok(&format!(
+                "DATABASE_URL=[redacted]\n{pasted}\nAPI_KEY=[redacted]\n"
+            )),
+        )]),
+    );
+    assert_eq!(verdict.status, CheckStatus::Fail);
+    assert!(
+        verdict.note.contains("(line 2)") && !verdict.note.contains(pasted),
+        "{}",
+        verdict.note
+    );
+
+    // An example file that lists names alone, lower-case ones too.
+    let verdict = status(
+        CheckId::EnvConfigured,
+        &outputs(&[(
+            Probe::EnvTemplate,
+            ok("DATABASE_URL\nAPI_KEY\nsecretkeybase\n"),
+        )]),
+    );
+    assert_eq!(verdict.status, CheckStatus::Fail);
+    assert!(
+        verdict.note.contains("lacks 1 key(s)") && verdict.note.contains("secretkeybase"),
+        "{}",
+        verdict.note
+    );
+}
+
+#[test]
 fn code_logs_and_updates_are_read_from_their_probes() {
     let head = "1111111111111111111111111111111111111111";
     let other = "2222222222222222222222222222222222222222";
