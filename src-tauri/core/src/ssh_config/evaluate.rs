@@ -281,8 +281,11 @@ impl Walk<'_> {
                 applies &= self.final_pass != negated;
                 continue;
             }
+            // `tagged` and `command` may be matched against nothing (`tagged=`), as ssh
+            // reads them.
+            let may_be_empty = criterion == "tagged" || criterion == "command";
             let argument = match inline.or_else(|| args.next().map(String::as_str)) {
-                Some(argument) if !argument.is_empty() => argument,
+                Some(argument) if !argument.is_empty() || may_be_empty => argument,
                 _ => return Err(bad_input(format!("Match {word} needs a value."))),
             };
             let holds = match criterion.as_str() {
@@ -301,7 +304,8 @@ impl Walk<'_> {
                         == ListMatch::Positive
                 }
                 "exec" | "tagged" | "localnetwork" | "sessiontype" | "command" | "version" => {
-                    unsupported.push(format!("Match {word} {argument}"));
+                    let not = if negated { "!" } else { "" };
+                    unsupported.push(format!("Match {not}{criterion} {argument}"));
                     continue;
                 }
                 _ => {

@@ -213,6 +213,31 @@ fn unevaluated_match_criteria_never_match_and_are_named() {
 }
 
 #[test]
+fn match_criteria_written_with_equals_read_as_ssh_reads_them() {
+    let home = config_with(
+        "Match tagged=\n  User tagged\nMatch !exec=false\n  Port 2\n\
+         Match Host=web originalhost=web\n  User eq\n",
+    );
+    let web = home.resolve("web").unwrap();
+    assert_eq!(web.user.as_deref(), Some("eq"));
+    assert_eq!(web.port, None);
+    assert!(
+        web.unevaluated[0].contains("Match tagged  was not evaluated"),
+        "{:?}",
+        web.unevaluated
+    );
+    assert!(
+        web.unevaluated[1].contains("Match !exec false was not evaluated"),
+        "{:?}",
+        web.unevaluated
+    );
+    // Only the criteria that take a value do so: `all=x` is no criterion.
+    assert!(config_with("Match all=x\n  User a\n")
+        .resolve("web")
+        .is_err());
+}
+
+#[test]
 fn match_final_reads_the_config_again_with_the_host_name() {
     let home = config_with(
         "Host web\n  HostName web.example.com\nMatch final host web.example.com\n  User final\n  Port 2200\n\

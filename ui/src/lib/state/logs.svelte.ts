@@ -17,6 +17,8 @@ export class LogFollow {
   state = $state<FollowState>("idle");
   /** The command running on the host, as the core reported it. */
   command = $state<string | null>(null);
+  /** Where it runs (`user@host:port`), as the core reported it when it started. */
+  address = $state<string | null>(null);
   error = $state<ErrorReport | null>(null);
   timestamps = $state(false);
   /** The buffer position the view is frozen at, while paused. */
@@ -29,10 +31,23 @@ export class LogFollow {
   #unacknowledged = 0;
   /** Events of a follow started before the current one are ignored. */
   #generation = 0;
+  /** The target's definition (its address, key, route) the store is about. */
+  #definition: string | null = null;
 
-  /** Makes the store about `target`: a follow of another target ends. */
-  useTarget(target: string) {
-    if (this.target === target) return;
+  /** Makes the store about `target` as `definition` defines it: a follow of another
+   *  target ends, and so does one of this target redefined meanwhile (the CLI, another
+   *  window), which reads the old definition's host: its lines stay, said to be over. */
+  useTarget(target: string, definition: string) {
+    if (this.target === target && this.#definition === definition) return;
+    const redefined = this.target === target;
+    this.#definition = definition;
+    if (redefined) {
+      if (!this.active) return;
+      this.#stopCurrent();
+      this.state = "stopped";
+      this.announcement = `${target} was redefined: the follow of its old host ended.`;
+      return;
+    }
     this.#stopCurrent();
     this.target = target;
     this.service = null;
@@ -55,6 +70,7 @@ export class LogFollow {
     this.pausedAt = null;
     this.error = null;
     this.command = null;
+    this.address = null;
     this.state = "starting";
     try {
       const started = await commands.followLogs({
@@ -69,6 +85,7 @@ export class LogFollow {
         return;
       }
       this.command = started.command;
+      this.address = started.address;
       if (this.state === "starting") {
         this.#id = started.id;
         for (; this.#unacknowledged > 0; this.#unacknowledged--) void commands.ackLogBatch({ id: started.id });

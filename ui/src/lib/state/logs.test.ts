@@ -37,7 +37,7 @@ afterEach(() => clearMocks());
 describe("the log follow store", () => {
   it("keeps the lines of a follow with no screen open, and ends it when another target is chosen", async () => {
     const follow = new LogFollow();
-    follow.useTarget("a");
+    follow.useTarget("a", "def-a");
     await follow.follow("db");
     expect(follow.state).toBe("following");
     expect(follow.command).toContain("logs -n 200 -f db");
@@ -45,11 +45,11 @@ describe("the log follow store", () => {
     push(events!, 1, { event: "lines", lines: ["three"], skipped: 0 });
     expect(follow.buffer.received).toBe(3);
 
-    follow.useTarget("a"); // the same target again (the screen reopened): nothing changes
+    follow.useTarget("a", "def-a"); // the same target again (the screen reopened): nothing changes
     expect(follow.buffer.received).toBe(3);
     expect(calls.some(([c]) => c === "stop_logs")).toBe(false);
 
-    follow.useTarget("b");
+    follow.useTarget("b", "def-b");
     expect(calls).toContainEqual(["stop_logs", { id: 3 }]);
     expect(follow.service).toBeNull();
     expect(follow.state).toBe("idle");
@@ -57,6 +57,22 @@ describe("the log follow store", () => {
     // Late lines of the ended follow are ignored.
     push(events!, 2, { event: "lines", lines: ["late"], skipped: 0 });
     expect(follow.buffer.received).toBe(0);
+  });
+
+  it("ends a follow whose target was redefined meanwhile, keeping its lines, and says where a follow runs", async () => {
+    const follow = new LogFollow();
+    follow.useTarget("a", "def-a");
+    await follow.follow("db");
+    expect(follow.address).toBe("ubuntu@h:22");
+    push(events!, 0, { event: "lines", lines: ["one"], skipped: 0 });
+    follow.useTarget("a", "def-a moved to another host");
+    expect(calls).toContainEqual(["stop_logs", { id: 3 }]);
+    expect(follow.state).toBe("stopped");
+    expect(follow.buffer.received).toBe(1);
+    expect(follow.announcement).toContain("redefined");
+    // Late lines from the old host are ignored.
+    push(events!, 1, { event: "lines", lines: ["late"], skipped: 0 });
+    expect(follow.buffer.received).toBe(1);
   });
 
   it("acknowledges every batch, those before the follow's id too, and counts skipped lines as dropped", async () => {
@@ -72,7 +88,7 @@ describe("the log follow store", () => {
       });
     });
     const follow = new LogFollow();
-    follow.useTarget("a");
+    follow.useTarget("a", "def-a");
     const started = follow.follow("db");
     await new Promise((resolve) => setTimeout(resolve, 0));
     push(events!, 0, { event: "lines", lines: ["early"], skipped: 0 });
@@ -93,7 +109,7 @@ describe("the log follow store", () => {
 
   it("says how a follow ended: stopped on request, or failed with the core's error", async () => {
     const follow = new LogFollow();
-    follow.useTarget("a");
+    follow.useTarget("a", "def-a");
     await follow.follow("db");
     follow.stop();
     expect(follow.state).toBe("stopping");

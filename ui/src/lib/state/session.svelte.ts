@@ -113,8 +113,10 @@ export class TargetSession {
       const known = this.report?.checked_at ?? null;
       const onStatus = (status: LiveStatus) => this.#onStatus(name, status, mine);
       const id = await commands.watchStatus({ target: name, known, onStatus });
-      if (mine === this.#watches && this.selected === name) this.watch = id;
-      else void commands.stopWatch({ id }); // stopped, or another target chosen, meanwhile
+      // Still starting: a watch that already ended (its end can beat this answer) or was
+      // stopped, or another target chosen, meanwhile, is not kept as the one running.
+      if (mine === this.#watches && this.selected === name && this.watch === "starting") this.watch = id;
+      else void commands.stopWatch({ id });
     } catch {
       if (mine === this.#watches) this.watch = null;
     }

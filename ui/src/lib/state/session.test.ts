@@ -194,6 +194,29 @@ describe("the target session store", () => {
     expect(session.watch).toBe(8);
   });
 
+  it("keeps no watch whose end came before its id", async () => {
+    clearMocks();
+    mockIPC((command, args) => {
+      calls.push(command);
+      const target = (args as { target?: string }).target ?? "";
+      if (command === "list_targets") return [summary("a"), summary("b")];
+      if (command === "service_status") return report(target);
+      if (command === "watch_status") {
+        // `docker events` failed at once: the end arrives before the answer with the id.
+        push((args as { onStatus: Channel<LiveStatus> }).onStatus, 0, { kind: "ended", error: null });
+        return 7;
+      }
+      return null;
+    });
+    const session = new TargetSession();
+    await session.loadTargets();
+    await session.refresh();
+    await settle();
+    await settle();
+    expect(session.watch).toBeNull();
+    expect(calls).toContain("stop_watch");
+  });
+
   it("takes no end from a stopped watch for the one running now", async () => {
     const session = new TargetSession();
     await session.loadTargets();

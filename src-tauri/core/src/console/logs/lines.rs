@@ -154,7 +154,7 @@ pub async fn deliver_in_batches(
     mut on_lines: impl FnMut(Vec<String>, u64) + Send,
 ) -> Delivered {
     let (mut stdout, mut stderr) = (LineSplitter::default(), LineSplitter::default());
-    let mut stderr_tail = Vec::new();
+    let mut stderr_tail = Tail::default();
     let mut waiting = Waiting {
         bounded: credits.is_some(),
         ..Waiting::default()
@@ -189,7 +189,7 @@ pub async fn deliver_in_batches(
                 match source {
                     Source::Stdout => stdout.push(&bytes, &mut new),
                     Source::Stderr => {
-                        keep_tail(&mut stderr_tail, &bytes);
+                        stderr_tail.keep(&bytes);
                         stderr.push(&bytes, &mut new);
                     }
                 }
@@ -218,20 +218,64 @@ pub async fn deliver_in_batches(
     }
     Delivered {
         lines: delivered,
-        stderr_tail: String::from_utf8_lossy(&stderr_tail).trim().to_string(),
+        stderr_tail: stderr_tail.text(),
     }
 }
 
-fn keep_tail(tail: &mut Vec<u8>, bytes: &[u8]) {
-    tail.extend_from_slice(bytes);
-    if tail.len() > STDERR_TAIL_BYTES {
-        tail.drain(..tail.len() - STDERR_TAIL_BYTES);
+/// The last [`STDERR_TAIL_BYTES`] of standard error, in whole lines: a tail that began
+/// mid-line could begin mid-value, with only the end of a secret, which no redaction
+/// would know.
+#[derive(Default)]
+struct Tail {
+    bytes: Vec<u8>,
+    /// What was cut off ended mid-line: the rest of that line is dropped as it comes.
+    mid_line: bool,
+}
+
+impl Tail {
+    fn keep(&mut self, mut bytes: &[u8]) {
+        if self.mid_line {
+            match bytes.iter().position(|&b| b == b'\n') {
+                Some(end) => {
+                    bytes = &bytes[end + 1..];
+                    self.mid_line = false;
+                }
+                None => return,
+            }
+        }
+        self.bytes.extend_from_slice(bytes);
+        if self.bytes.len() > STDERR_TAIL_BYTES {
+            let cut = self.bytes.len() - STDERR_TAIL_BYTES;
+            match self.bytes[cut..].iter().position(|&b| b == b'\n') {
+                Some(at) => drop(self.bytes.drain(..cut + at + 1)),
+                None => {
+                    self.mid_line = true;
+                    self.bytes.clear();
+                }
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).trim().to_string()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
+
+    #[test]
+    fn the_error_tail_keeps_whole_lines_only() {
+        let mut tail = Tail::default();
+        tail.keep(b"first\n");
+        // A line longer than the tail, in two pieces: none of it is kept.
+        tail.keep(format!("password=fake{}", "x".repeat(STDERR_TAIL_BYTES)).as_bytes());
+        tail.keep(b"yyyy-end-of-a-fake-secret\ncompose: the service stopped\n");
+        assert_eq!(tail.text(), "compose: the service stopped");
+        tail.keep(format!("{}\nlast", "z".repeat(STDERR_TAIL_BYTES)).as_bytes());
+        assert_eq!(tail.text(), "last");
+    }
 
     use tokio::sync::mpsc::unbounded_channel;
 
