@@ -124,6 +124,23 @@ impl Redactor {
 const CUT: char = '…';
 
 impl Redactor {
+    /// How many bytes at the end of `text` are the beginning of a value this takes out
+    /// (the longest such beginning; 0 if none): a line cut there would show the value
+    /// in two pieces, neither of which it would know.
+    pub fn begun_at_end(&self, text: &[u8]) -> usize {
+        self.values
+            .iter()
+            .filter_map(|value| {
+                let value = value.expose();
+                (1..value.len().min(text.len() + 1))
+                    .rev()
+                    .filter(|at| value.is_char_boundary(*at))
+                    .find(|at| text.ends_with(&value.as_bytes()[..*at]))
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
     /// [`Redactor::redact`] for text that clips what it quotes (a verdict's note), where
     /// the beginning of a value cut at a [`CUT`] is taken out too.
     pub fn redact_clipped(&self, text: &str) -> String {

@@ -184,8 +184,14 @@ impl LogFollow {
         );
         // The pump owns the sender: when it finishes, delivery drains and finishes too;
         // the env file is read again until then.
-        let followed =
-            async { tokio::join!(pump, lines::deliver_in_batches(received, credits, on_lines)) };
+        // A line too long to keep whole is cut before a secret it ends with.
+        let begun = |text: &[u8]| shown.read().expect("redactor lock").begun_at_end(text);
+        let followed = async {
+            tokio::join!(
+                pump,
+                lines::deliver_in_batches(received, credits, begun, on_lines)
+            )
+        };
         let reread = reread_env(
             &connection,
             &read_env,

@@ -66,13 +66,15 @@ impl<'a, F: FnMut(Source, &str)> ShownLines<'a, F> {
 
     pub fn push(&mut self, chunk: &StreamChunk) {
         let mut lines = Vec::new();
+        let redactor = self.redactor;
+        let begun = |text: &[u8]| redactor.begun_at_end(text);
         let source = match chunk {
             StreamChunk::Stdout(bytes) => {
-                self.stdout.push(bytes, &mut lines);
+                self.stdout.push(bytes, &mut lines, &begun);
                 Source::Stdout
             }
             StreamChunk::Stderr(bytes) => {
-                self.stderr.push(bytes, &mut lines);
+                self.stderr.push(bytes, &mut lines, &begun);
                 Source::Stderr
             }
         };

@@ -57,7 +57,16 @@ pub struct LineSplitter {
 }
 
 impl LineSplitter {
-    pub fn push(&mut self, mut bytes: &[u8], lines: &mut Vec<String>) {
+    /// Takes `bytes`, adding each line they end to `lines`. A line too long to keep
+    /// whole is cut, before the beginning of a secret it ends with (`begun`: how many of
+    /// its last bytes begin one, as [`crate::checks::redact::Redactor::begun_at_end`]
+    /// says): each piece is redacted on its own.
+    pub fn push(
+        &mut self,
+        mut bytes: &[u8],
+        lines: &mut Vec<String>,
+        begun: &dyn Fn(&[u8]) -> usize,
+    ) {
         while let Some(end) = bytes.iter().position(|&b| b == b'\n') {
             self.partial.extend_from_slice(&bytes[..end]);
             lines.push(decode(&std::mem::take(&mut self.partial)));
@@ -65,9 +74,13 @@ impl LineSplitter {
         }
         self.partial.extend_from_slice(bytes);
         while self.partial.len() >= MAX_LINE_BYTES {
-            let rest = self
-                .partial
-                .split_off(cut_at(&self.partial[..MAX_LINE_BYTES]));
+            let at = cut_at(&self.partial[..MAX_LINE_BYTES]);
+            // (A value longer than the piece is cut where it falls: nothing else can be.)
+            let at = match begun(&self.partial[..at]) {
+                back if back < at => at - back,
+                _ => at,
+            };
+            let rest = self.partial.split_off(at);
             lines.push(decode(&std::mem::replace(&mut self.partial, rest)));
         }
     }
@@ -86,7 +99,8 @@ const CUT_LOOKBACK: usize = 4 * 1024;
 /// Where to cut `piece` (at most [`MAX_LINE_BYTES`]): just after the last space, tab,
 /// comma, semicolon or quote near its end if there is one. Each piece is redacted on its
 /// own, and a value (a token, a password) cut in two would pass as two harmless halves;
-/// such values hold none of those bytes, so a cut there leaves them whole.
+/// most values hold none of those bytes, so a cut there leaves them whole (and one that
+/// does is kept whole by [`LineSplitter::push`]).
 fn cut_at(piece: &[u8]) -> usize {
     let from = piece.len().saturating_sub(CUT_LOOKBACK);
     piece[from..]
@@ -151,6 +165,7 @@ impl Waiting {
 pub async fn deliver_in_batches(
     mut chunks: UnboundedReceiver<(Source, Vec<u8>)>,
     credits: Option<Arc<Semaphore>>,
+    begun: impl Fn(&[u8]) -> usize + Send,
     mut on_lines: impl FnMut(Vec<String>, u64) + Send,
 ) -> Delivered {
     let (mut stdout, mut stderr) = (LineSplitter::default(), LineSplitter::default());
@@ -187,10 +202,10 @@ pub async fn deliver_in_batches(
             chunk = chunks.recv() => {
                 let Some((source, bytes)) = chunk else { break };
                 match source {
-                    Source::Stdout => stdout.push(&bytes, &mut new),
+                    Source::Stdout => stdout.push(&bytes, &mut new, &begun),
                     Source::Stderr => {
                         stderr_tail.keep(&bytes);
-                        stderr.push(&bytes, &mut new);
+                        stderr.push(&bytes, &mut new, &begun);
                     }
                 }
                 waiting.push(std::mem::take(&mut new));
@@ -266,6 +281,36 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     #[test]
+    fn a_long_line_is_never_cut_inside_a_secret() {
+        use crate::checks::redact::Redactor;
+        // A secret with a comma and a space in it, across the 64 KiB cut, and one
+        // across a cut with no separator near it.
+        let redactor = Redactor::from_env_file("PW=\"p4ss, w0rd!x\"\nTOKEN=fakeTOKENfakeTOKEN\n");
+        for (secret, filler) in [("p4ss, w0rd!x", b'a'), ("fakeTOKENfakeTOKEN", b'b')] {
+            for shift in 0..secret.len() {
+                let mut line = vec![filler; MAX_LINE_BYTES - shift];
+                line.extend_from_slice(secret.as_bytes());
+                line.extend_from_slice(b" end\n");
+                // As it arrives over SSH: in pieces, the line's end not yet there.
+                let (mut splitter, mut lines) = (LineSplitter::default(), Vec::new());
+                for piece in line.chunks(16 * 1024) {
+                    splitter.push(piece, &mut lines, &|text| redactor.begun_at_end(text));
+                }
+                assert!(lines.len() >= 2, "cut into pieces");
+                for shown in lines.iter().map(|l| redactor.redact(l)) {
+                    for half in [&secret[..secret.len() / 2], &secret[secret.len() / 2..]] {
+                        assert!(
+                            !shown.contains(half),
+                            "{secret} shown cut at {shift}: …{}",
+                            &shown[shown.len().saturating_sub(40)..]
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn the_error_tail_keeps_whole_lines_only() {
         let mut tail = Tail::default();
         tail.keep(b"first\n");
@@ -284,7 +329,7 @@ mod tests {
     fn split(chunks: &[&[u8]]) -> Vec<String> {
         let (mut splitter, mut lines) = (LineSplitter::default(), Vec::new());
         for chunk in chunks {
-            splitter.push(chunk, &mut lines);
+            splitter.push(chunk, &mut lines, &|_| 0);
         }
         splitter.finish(&mut lines);
         lines
@@ -354,7 +399,7 @@ mod tests {
     async fn lines_arriving_together_go_out_as_one_batch_after_the_interval() {
         let (tx, rx) = unbounded_channel();
         let (batches, on_lines) = collector();
-        let delivery = tokio::spawn(deliver_in_batches(rx, None, on_lines));
+        let delivery = tokio::spawn(deliver_in_batches(rx, None, |_: &[u8]| 0, on_lines));
         tx.send((Source::Stdout, b"one\ntw".to_vec())).unwrap();
         tokio::time::sleep(Duration::from_millis(10)).await;
         tx.send((Source::Stdout, b"o\n".to_vec())).unwrap();
@@ -383,7 +428,7 @@ mod tests {
     async fn a_flood_goes_out_in_full_batches_at_once() {
         let (tx, rx) = unbounded_channel();
         let (batches, on_lines) = collector();
-        let delivery = tokio::spawn(deliver_in_batches(rx, None, on_lines));
+        let delivery = tokio::spawn(deliver_in_batches(rx, None, |_: &[u8]| 0, on_lines));
         let flood: String = (0..1_200).map(|i| format!("line {i}\n")).collect();
         tx.send((Source::Stdout, flood.into_bytes())).unwrap();
         tokio::task::yield_now().await;
@@ -407,6 +452,7 @@ mod tests {
         let delivery = tokio::spawn(deliver_in_batches(
             rx,
             Some(credits.clone()),
+            |_: &[u8]| 0,
             move |lines, skipped| {
                 into.lock()
                     .unwrap()
@@ -450,7 +496,9 @@ mod tests {
         tx.send((Source::Stdout, flood.into_bytes())).unwrap();
         drop(tx);
         assert_eq!(
-            deliver_in_batches(rx, None, on_lines).await.lines,
+            deliver_in_batches(rx, None, |_: &[u8]| 0, on_lines)
+                .await
+                .lines,
             MAX_WAITING_LINES as u64 * 3
         );
         assert!(batches
@@ -467,7 +515,7 @@ mod tests {
         tx.send((Source::Stdout, b"done without newline".to_vec()))
             .unwrap();
         drop(tx);
-        deliver_in_batches(rx, None, on_lines).await;
+        deliver_in_batches(rx, None, |_: &[u8]| 0, on_lines).await;
         assert_eq!(*batches.lock().unwrap(), [vec!["done without newline"]]);
     }
 }
