@@ -112,6 +112,9 @@ pub async fn run(console: &Console, command: EnvCommand) -> Result<(), Error> {
             key,
             typed_after,
         } => {
+            // The key first: one that holds a value (`KEY=value`) is refused without
+            // repeating it.
+            shipshape_core::env_file::validate_key(&key)?;
             if !typed_after.is_empty() {
                 return Err(Error::BadInput(format!(
                     "env set takes no value after the key, so nothing was written: the value is read from standard input or a prompt that does not show it, never from the command line (where `ps` and the shell's history keep it). If it is a real value, change it now. Run `shipshape env set {} {}` and type or pipe it.",
@@ -119,7 +122,6 @@ pub async fn run(console: &Console, command: EnvCommand) -> Result<(), Error> {
                     printable(&key)
                 )));
             }
-            shipshape_core::env_file::validate_key(&key)?;
             crate::announce_change(console, &name)?;
             let value = read_value(&key)?;
             say(&console

@@ -59,6 +59,22 @@ pub fn reads_as_a_name(key: &str) -> bool {
     (capitals && key.len() <= 64 && (key.len() < 16 || key.contains('_'))) || lower
 }
 
+/// Whether `key=written` reads as base64 cut at its padding rather than as a key: a
+/// key that is not a name with a value of `=`s, or a long run of letters and digits
+/// with no `_` and an empty value.
+fn looks_like_padded_base64(key: &str, written: &str) -> bool {
+    if reads_as_a_name(key) {
+        return false;
+    }
+    let padding = !written.is_empty() && written.bytes().all(|b| b == b'=');
+    let run = written.is_empty()
+        && key.len() >= 16
+        && key.bytes().all(|b| b.is_ascii_alphanumeric())
+        && key.bytes().any(|b| b.is_ascii_digit())
+        && key.bytes().any(|b| b.is_ascii_alphabetic());
+    padding || run
+}
+
 /// The line at the start of `src` as a possible value: [`NO_VALUE_LINE`] with its text.
 fn maybe_a_value(src: &str, first_line: usize) -> Assignment {
     let line = src.split('\n').next().unwrap_or_default().trim();
@@ -102,12 +118,9 @@ pub fn parse(text: &str) -> Vec<Assignment> {
             }
         } else {
             match value_of(after_key, &found) {
-                // `dGhpcyBpcyBmYWtl==`: base64, read as a key and a value of `=`s.
-                Some((_, written, after))
-                    if !reads_as_a_name(&key)
-                        && !written.is_empty()
-                        && written.bytes().all(|b| b == b'=') =>
-                {
+                // `dGhpcyBpcyBmYWtl==` or `…=`: base64, read as a key and a value of `=`s
+                // or of nothing.
+                Some((_, written, after)) if looks_like_padded_base64(&key, &written) => {
                     found.push(maybe_a_value(rest, first_line));
                     rest = after;
                     continue;
@@ -369,7 +382,10 @@ mod tests {
     fn a_pasted_secret_key_or_base64_line_is_a_possible_value() {
         let secret = "wJalrXUtnFEMI/K7MDENG/bFAKEfakeFAKEKEY"; // obviously fake
         let base64 = "c2VjcmV0LWZha2UtZmFrZQ==";
-        let text = format!("AWS_SECRET_ACCESS_KEY=\n{secret}\n{base64}\nno_proxy\nPAD==\n");
+        let one_pad = "c2VjcmV0LWZha2UtZmFrZTE=";
+        let text = format!(
+            "AWS_SECRET_ACCESS_KEY=\n{secret}\n{base64}\nno_proxy\nPAD==\n{one_pad}\nMyApplicationKey=\n"
+        );
         let parsed = parse(&text);
         let keys: Vec<&str> = parsed.iter().map(|a| a.key.as_str()).collect();
         assert_eq!(
@@ -379,13 +395,13 @@ mod tests {
                 NO_VALUE_LINE,
                 NO_VALUE_LINE,
                 "no_proxy",
-                "PAD"
+                "PAD",
+                NO_VALUE_LINE,
+                "MyApplicationKey"
             ]
         );
-        assert_eq!(
-            (parsed[1].written.as_str(), parsed[2].written.as_str()),
-            (secret, base64)
-        );
+        let texts = [&parsed[1].written, &parsed[2].written, &parsed[5].written];
+        assert_eq!(texts, [secret, base64, one_pad]);
         assert_eq!(parsed[4].value, "=", "a name's value of `=` is a value");
     }
 

@@ -409,3 +409,50 @@ async fn a_probe_past_its_deadline_keeps_what_the_rest_of_its_batch_said() {
     );
     assert!(batch.duration_ms >= 1_900, "{}", batch.duration_ms);
 }
+
+#[tokio::test]
+async fn a_follow_still_starting_stops_with_the_window_that_asked_for_it() {
+    let host = FakeHost::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let console = one(&host, dir.path(), None);
+    answer_as_a_healthy_host(&host);
+    // The env file is slow to read: the follow is still starting when the window reloads.
+    host.answer(
+        "shipshape-env-read",
+        Reply::Exit {
+            stdout: "== present\nA=1\n".into(),
+            exit: 0,
+            delay: Duration::from_secs(3),
+        },
+        None,
+    );
+    host.answer(
+        "logs -n 200",
+        Reply::Stream {
+            every: Duration::from_millis(50),
+        },
+        None,
+    );
+    let starting = {
+        let console = console.clone();
+        tokio::spawn(async move {
+            console
+                .start_log_follow("fake", "db", 200, false, |_| true)
+                .await
+        })
+    };
+    while host.received_containing("shipshape-env-read") == 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let reloaded = Instant::now();
+    console.tasks.cancel_streams();
+    let stopped = starting.await.unwrap().unwrap_err();
+    assert_eq!(stopped.code(), ErrorCode::Stopped, "{stopped}");
+    assert!(reloaded.elapsed() < Duration::from_secs(2));
+    assert_eq!(console.tasks.running(), 0);
+    assert_eq!(
+        host.received_containing("logs -n 200"),
+        0,
+        "the follow's command was sent"
+    );
+}

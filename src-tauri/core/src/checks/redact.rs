@@ -131,11 +131,12 @@ impl Redactor {
         self.values
             .iter()
             .filter_map(|value| {
-                let value = value.expose();
+                // Byte by byte: a cut can fall inside a character, and the cut moved
+                // back lands on the value's first byte, a character's start.
+                let value = value.expose().as_bytes();
                 (1..value.len().min(text.len() + 1))
                     .rev()
-                    .filter(|at| value.is_char_boundary(*at))
-                    .find(|at| text.ends_with(&value.as_bytes()[..*at]))
+                    .find(|at| text.ends_with(&value[..*at]))
             })
             .max()
             .unwrap_or(0)

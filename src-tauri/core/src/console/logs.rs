@@ -366,8 +366,17 @@ impl Console {
         timestamps: bool,
         on_event: impl Fn(LogEvent) -> bool + Send + Sync + 'static,
     ) -> Result<LogFollowStarted> {
-        let follow = self.start_logs(target, service, lines, timestamps).await?;
+        // A task from the start: a window reloaded while this one connects stops it too
+        // ([`super::tasks::Tasks::cancel_streams`]), before or after its command starts.
         let handle = self.tasks.start(format!("logs of {service} on {target}"));
+        let follow = tokio::select! {
+            follow = self.start_logs(target, service, lines, timestamps) => follow?,
+            () = handle.cancel.cancelled() => {
+                return Err(Error::Cancelled {
+                    what: format!("Following the logs of {service}"),
+                })
+            }
+        };
         tracing::info!(target, service, "log follow started");
         let started = follow.started(handle.id);
         let credits = Arc::new(Semaphore::new(lines::BATCHES_IN_FLIGHT));

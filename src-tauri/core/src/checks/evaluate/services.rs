@@ -243,13 +243,16 @@ pub fn env_configured(out: &Outputs, policy: &Policy) -> Verdict {
         .map(|(k, _)| k.as_str())
         .collect();
     let template = out.get(Probe::EnvTemplate);
-    // The example file's lines are names, whatever they look like (it holds no values).
+    // The example file's bare names are names, whatever they look like (it holds no
+    // values); a line that is no key at all (a heading) names none.
     let required: Vec<String> = match template.ok() {
         true => crate::dotenv::parse(&template.stdout)
             .into_iter()
-            .map(|a| match a.key == crate::dotenv::NO_VALUE_LINE {
-                true => a.written,
-                false => a.key,
+            .filter_map(|a| match a.key == crate::dotenv::NO_VALUE_LINE {
+                true => crate::env_file::validate_key(&a.written)
+                    .is_ok()
+                    .then_some(a.written),
+                false => Some(a.key),
             })
             .collect(),
         false => Vec::new(),

@@ -271,7 +271,7 @@ fn env_fails_on_a_pasted_line_by_its_number_alone_and_reads_an_example_of_bare_n
         CheckId::EnvConfigured,
         &outputs(&[(
             Probe::EnvTemplate,
-            ok("DATABASE_URL\nAPI_KEY\nsecretkeybase\n"),
+            ok("DATABASE_URL\nAPI_KEY\nsecretkeybase\nOptional (leave empty):\n"),
         )]),
     );
     assert_eq!(verdict.status, CheckStatus::Fail);

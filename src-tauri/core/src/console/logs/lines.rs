@@ -283,10 +283,21 @@ mod tests {
     #[test]
     fn a_long_line_is_never_cut_inside_a_secret() {
         use crate::checks::redact::Redactor;
-        // A secret with a comma and a space in it, across the 64 KiB cut, and one
-        // across a cut with no separator near it.
-        let redactor = Redactor::from_env_file("PW=\"p4ss, w0rd!x\"\nTOKEN=fakeTOKENfakeTOKEN\n");
-        for (secret, filler) in [("p4ss, w0rd!x", b'a'), ("fakeTOKENfakeTOKEN", b'b')] {
+        // A secret with a comma and a space in it, across the 64 KiB cut, one across a
+        // cut with no separator near it, and one a cut there could split mid-character.
+        let redactor = Redactor::from_env_file(
+            "PW=\"p4ss, w0rd!x\"\nTOKEN=fakeTOKENfakeTOKEN\nDE=pässwort-fake-geheim\n",
+        );
+        for (secret, filler) in [
+            ("p4ss, w0rd!x", b'a'),
+            ("fakeTOKENfakeTOKEN", b'b'),
+            ("pässwort-fake-geheim", b'c'),
+        ] {
+            let middle = secret
+                .char_indices()
+                .nth(secret.chars().count() / 2)
+                .unwrap()
+                .0;
             for shift in 0..secret.len() {
                 let mut line = vec![filler; MAX_LINE_BYTES - shift];
                 line.extend_from_slice(secret.as_bytes());
@@ -298,11 +309,11 @@ mod tests {
                 }
                 assert!(lines.len() >= 2, "cut into pieces");
                 for shown in lines.iter().map(|l| redactor.redact(l)) {
-                    for half in [&secret[..secret.len() / 2], &secret[secret.len() / 2..]] {
+                    for half in [&secret[..middle], &secret[middle..]] {
                         assert!(
                             !shown.contains(half),
                             "{secret} shown cut at {shift}: …{}",
-                            &shown[shown.len().saturating_sub(40)..]
+                            shown.chars().rev().take(40).collect::<String>()
                         );
                     }
                 }
