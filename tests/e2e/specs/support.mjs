@@ -85,7 +85,8 @@ export function consolePid() {
 
 /** With the live view on and a log follow running, the console process is killed with
  *  `signal`; within 5 s nothing it started may be left on the host. */
-export async function killedConsoleLeavesNothing(signal) {
+/** Connects the dashboard's target (its live view) and follows market-updater-aws's logs. */
+export async function liveViewAndFollow() {
   await $('[data-testid="target"]').waitForDisplayed();
   await $('[data-testid="connect"]').click();
   await $('[data-testid="live"]').waitForDisplayed({ timeout: 30000 });
@@ -95,6 +96,10 @@ export async function killedConsoleLeavesNothing(signal) {
     timeout: 30000,
     timeoutMsg: "the follow never started",
   });
+}
+
+export async function killedConsoleLeavesNothing(signal) {
+  await liveViewAndFollow();
   await browser.waitUntil(
     () => {
       const running = shipshapeProcessesOnHost().join("\n");
