@@ -208,15 +208,17 @@ fn a_full_disk_on_the_host_while_env_aws_is_written_changes_nothing_and_says_so(
         &lab.field("port"),
         &dir,
     );
+    // The value on standard input, from a file: one empty line (an empty value).
+    let value = home.path().join("value");
+    std::fs::write(&value, "\n").unwrap();
     let set = shipshape_with(
         &lab,
         home.path(),
         &["env", "set", "Full disk", "SHIPSHAPE_FULL_DISK_PROBE"],
         |command| {
-            command.stdin(Stdio::piped());
+            command.stdin(std::fs::File::open(&value).unwrap());
         },
     );
-    // stdin is piped and closed at once: the value is empty, which env set allows.
     let said = text(&set.stderr);
     println!(
         "full disk on the host: exit {:?}: {said}",
