@@ -50,9 +50,29 @@ pub fn validate_name(name: &str) -> Result<()> {
 }
 
 /// Decodes an OpenSSH (or PEM RSA) private key, decrypting it with `passphrase` if needed.
+/// The OpenSSH form (every key the keyring holds, read for each connection) is read
+/// straight into the key's own zeroized storage; russh's general decoder first copies
+/// the whole body, as base64 and then as bytes, into buffers it frees without wiping, so
+/// it reads only the other forms (met on import).
 pub fn decode(name: &str, private_key: &Secret, passphrase: Option<&Secret>) -> Result<PrivateKey> {
     let passphrase = passphrase.map(Secret::expose).filter(|p| !p.is_empty());
-    match russh::keys::decode_secret_key(private_key.expose(), passphrase) {
+    let text = private_key.expose();
+    if text
+        .trim_start()
+        .starts_with("-----BEGIN OPENSSH PRIVATE KEY-----")
+    {
+        // (One ssh-key cannot read, a line ending it does not take, goes on below.)
+        if let Ok(key) = PrivateKey::from_openssh(text) {
+            return match (key.is_encrypted(), passphrase) {
+                (false, _) => Ok(key),
+                (true, None) => Err(Error::PassphraseRequired(name.to_string())),
+                (true, Some(passphrase)) => key
+                    .decrypt(passphrase)
+                    .map_err(|_| Error::PassphraseWrong(name.to_string())),
+            };
+        }
+    }
+    match russh::keys::decode_secret_key(text, passphrase) {
         Ok(key) => Ok(key),
         Err(russh::keys::Error::KeyIsEncrypted) => Err(Error::PassphraseRequired(name.to_string())),
         Err(error) if passphrase.is_some() && is_decryption_failure(&error) => {
@@ -229,4 +249,43 @@ pub fn in_keyring(name: &str) -> Result<bool> {
 pub fn load(name: &str) -> Result<PrivateKey> {
     let secret = keyring_store::load(name)?;
     decode(name, &secret, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_openssh_key_decodes_with_its_passphrase_only() {
+        let key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
+        let fingerprint = key.public_key().fingerprint(HashAlg::Sha256);
+        let text =
+            |key: &PrivateKey| Secret::new(key.to_openssh(LineEnding::LF).unwrap().to_string());
+        // The keyring's form is read by ssh-key itself, not copied by russh's decoder.
+        assert!(PrivateKey::from_openssh(text(&key).expose()).is_ok());
+        let plain = decode("k", &text(&key), None).unwrap();
+        assert_eq!(plain.public_key().fingerprint(HashAlg::Sha256), fingerprint);
+
+        let locked = text(&key.encrypt(&mut rand::rng(), "fake-passphrase").unwrap());
+        let asked = |passphrase: Option<&str>| {
+            let passphrase = passphrase.map(|p| Secret::new(p.into()));
+            decode("k", &locked, passphrase.as_ref())
+        };
+        assert!(matches!(asked(None), Err(Error::PassphraseRequired(_))));
+        assert!(matches!(asked(Some("")), Err(Error::PassphraseRequired(_))));
+        assert!(matches!(
+            asked(Some("not it")),
+            Err(Error::PassphraseWrong(_))
+        ));
+        let opened = asked(Some("fake-passphrase")).unwrap();
+        assert_eq!(
+            opened.public_key().fingerprint(HashAlg::Sha256),
+            fingerprint
+        );
+        assert!(!opened.is_encrypted());
+        // Windows line endings, which ssh-key does not read, go to russh's decoder.
+        let crlf = Secret::new(text(&key).expose().replace('\n', "\r\n"));
+        let read = decode("k", &crlf, None).unwrap();
+        assert_eq!(read.public_key().fingerprint(HashAlg::Sha256), fingerprint);
+    }
 }
