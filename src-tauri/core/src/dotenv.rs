@@ -35,10 +35,14 @@ pub struct Assignment {
     pub written: String,
     /// The lines it takes, 0-based, end exclusive (a quoted value can span several).
     pub lines: std::ops::Range<usize>,
-    /// No value from the file: a key alone on its line (compose takes its value from
-    /// its own environment), or a line that may be a value ([`NO_VALUE_LINE`], its
-    /// text in `written`).
-    pub inherited: bool,
+}
+
+impl Assignment {
+    /// A line that may be a value pasted on its own: it goes by [`NO_VALUE_LINE`], its
+    /// text in `written`.
+    pub fn may_be_a_value(&self) -> bool {
+        self.key == NO_VALUE_LINE
+    }
 }
 
 /// What a line goes by when it may be a value pasted on a line of its own.
@@ -48,7 +52,7 @@ pub const NO_VALUE_LINE: &str = "(not a KEY=value line, not shown: it may be a v
 /// written, rather than as a value: capitals, digits and `_` (a long run with no `_`,
 /// an access key id, does not), or a short lower-case name with `_` and no digit
 /// (`no_proxy`).
-pub fn reads_as_a_name(key: &str) -> bool {
+fn reads_as_a_name(key: &str) -> bool {
     let capitals = key.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
         && key
             .chars()
@@ -83,7 +87,6 @@ fn maybe_a_value(src: &str, first_line: usize) -> Assignment {
         value: String::new(),
         written: line.to_string(),
         lines: first_line..first_line + 1,
-        inherited: true,
     }
 }
 
@@ -137,7 +140,6 @@ pub fn parse(text: &str) -> Vec<Assignment> {
                         value: open.clone(),
                         written: open,
                         lines,
-                        inherited: false,
                     });
                     break;
                 }
@@ -149,7 +151,6 @@ pub fn parse(text: &str) -> Vec<Assignment> {
             value,
             written,
             lines,
-            inherited,
         });
         rest = after;
     }
@@ -435,7 +436,7 @@ mod tests {
             .map(|a| a.written.as_str())
             .collect();
         assert_eq!(texts, pasted);
-        assert!(parsed.iter().all(|a| a.inherited && a.value.is_empty()));
+        assert!(parsed.iter().all(|a| a.value.is_empty()));
         assert_eq!(parsed[3].lines, 3..4);
     }
 

@@ -72,7 +72,7 @@ pub fn keys(text: &str) -> Vec<EnvKey> {
         .map(|found| EnvKey {
             looks_secret: looks_secret(&found.key),
             // A line with no `=` that is not a name holds text: masked, not "empty".
-            empty: found.value.is_empty() && found.key != dotenv::NO_VALUE_LINE,
+            empty: found.value.is_empty() && !found.may_be_a_value(),
             name: found.key,
             line: found.lines.start as u32 + 1,
         })

@@ -37,12 +37,12 @@ impl Redactor {
         let mut values: Vec<String> = Vec::new();
         let mut keys = Vec::new();
         for assignment in crate::dotenv::parse(text) {
-            keys.push(assignment.key);
-            // A line with no `=` that does not read as a name: its text may be a value.
-            if assignment.inherited {
+            // A line that is not `KEY=value`: its text may be a value, and it has no key.
+            if assignment.may_be_a_value() {
                 values.push(assignment.written);
                 continue;
             }
+            keys.push(assignment.key);
             let value = assignment.value;
             if value.is_empty() {
                 continue;

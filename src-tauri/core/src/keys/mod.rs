@@ -57,20 +57,16 @@ pub fn validate_name(name: &str) -> Result<()> {
 pub fn decode(name: &str, private_key: &Secret, passphrase: Option<&Secret>) -> Result<PrivateKey> {
     let passphrase = passphrase.map(Secret::expose).filter(|p| !p.is_empty());
     let text = private_key.expose();
-    if text
-        .trim_start()
-        .starts_with("-----BEGIN OPENSSH PRIVATE KEY-----")
-    {
-        // (One ssh-key cannot read, a line ending it does not take, goes on below.)
-        if let Ok(key) = PrivateKey::from_openssh(text) {
-            return match (key.is_encrypted(), passphrase) {
-                (false, _) => Ok(key),
-                (true, None) => Err(Error::PassphraseRequired(name.to_string())),
-                (true, Some(passphrase)) => key
-                    .decrypt(passphrase)
-                    .map_err(|_| Error::PassphraseWrong(name.to_string())),
-            };
-        }
+    // ssh-key reads the OpenSSH form only (it checks the PEM label first): any other
+    // form, or one it cannot take (CRLF line endings), goes on to russh's decoder.
+    if let Ok(key) = PrivateKey::from_openssh(text) {
+        return match (key.is_encrypted(), passphrase) {
+            (false, _) => Ok(key),
+            (true, None) => Err(Error::PassphraseRequired(name.to_string())),
+            (true, Some(passphrase)) => key
+                .decrypt(passphrase)
+                .map_err(|_| Error::PassphraseWrong(name.to_string())),
+        };
     }
     match russh::keys::decode_secret_key(text, passphrase) {
         Ok(key) => Ok(key),

@@ -225,7 +225,7 @@ pub fn env_configured(out: &Outputs, policy: &Policy) -> Verdict {
     // A line that may be a value pasted on a line of its own: named by its line only.
     let pasted: Vec<String> = parsed
         .iter()
-        .filter(|a| a.key == crate::dotenv::NO_VALUE_LINE)
+        .filter(|a| a.may_be_a_value())
         .map(|a| (a.lines.start + 1).to_string())
         .collect();
     if !pasted.is_empty() {
@@ -248,7 +248,7 @@ pub fn env_configured(out: &Outputs, policy: &Policy) -> Verdict {
     let required: Vec<String> = match template.ok() {
         true => crate::dotenv::parse(&template.stdout)
             .into_iter()
-            .filter_map(|a| match a.key == crate::dotenv::NO_VALUE_LINE {
+            .filter_map(|a| match a.may_be_a_value() {
                 true => crate::env_file::validate_key(&a.written)
                     .is_ok()
                     .then_some(a.written),
