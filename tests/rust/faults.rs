@@ -1,6 +1,7 @@
 //! Faults against the real lab: a Docker engine that stops answering, an sshd session
 //! that freezes mid-command, a client killed mid-stream. Each must end as a typed error
-//! (exit 3, never 0 or 1) within its deadline, and leave nothing running on the host.
+//! (exit 3, never 0 or 1) within its deadline, and leave nothing running on the host;
+//! Ctrl-C while the CLI waits on a silent host ends it at once (exit 130).
 
 use std::path::Path;
 use std::process::{Child, Command};
@@ -383,4 +384,43 @@ fn a_flood_of_output_is_kept_bounded() {
     assert!(output.stdout.contains("bytes not kept"));
     assert!(output.stdout.len() <= shipshape_core::ssh::KEPT_BYTES + 100);
     assert!(grew < 96 * 1024 * 1024, "memory grew by {grew} bytes");
+}
+
+#[test]
+fn ctrl_c_while_a_change_waits_on_a_silent_host_exits_130_at_once_and_records_nothing() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    let port = lab.field("rebuilt_port");
+    add_lab_target(&shipshape_binary(), &lab, home.path(), "silent", &port, &[]);
+    let fingerprint = lab.field("rebuilt_host_key_fingerprint");
+    ok(&shipshape(
+        &lab,
+        home.path(),
+        &["target", "trust", "silent", "--fingerprint", &fingerprint],
+    ));
+    // Then its sshd stops answering: the kernel still takes the connection, and reading
+    // the host's services (to check the one named) waits up to the 15 s connect deadline.
+    let sshd = std::fs::read_to_string(lab.dir().join("sshd-rebuilt.pid")).unwrap();
+    let frozen = Stopped::stop(sshd.trim());
+
+    let mut restart = spawn_cli(&lab, home.path(), &["restart", "silent", "frontend-aws"]);
+    let stderr = restart.stderr.take().unwrap();
+    let said = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap());
+    std::thread::sleep(Duration::from_secs(2));
+    run("kill", &["-INT", &restart.id().to_string()]);
+    let interrupted = Instant::now();
+    let code = wait_for_exit(&mut restart, Duration::from_secs(40));
+    let took = interrupted.elapsed();
+    drop(frozen);
+    let said = said.join().unwrap();
+    assert_eq!(code, Some(130), "{said}");
+    assert!(
+        took < Duration::from_secs(3),
+        "took {took:?} after Ctrl-C: {said}"
+    );
+    assert!(said.contains("before anything was sent to it"), "{said}");
+    let history = ok(&shipshape(&lab, home.path(), &["history", "--json"]));
+    let history: Value = serde_json::from_str(&history).unwrap();
+    assert_eq!(history.as_array().map(Vec::len), Some(0), "{history}");
 }

@@ -125,9 +125,16 @@ pub async fn run(console: &Console, command: OperationCommand) -> Result<(), Err
     // the history records it as cancelled.
     let (cancel, watcher) = crate::cancelled_by_ctrl_c();
     // The exact command first, then its lines as they come (pull's progress, a
-    // migration's output), each on the stream the host wrote it to.
-    let plan = console.plan_operation(&name, &operation).await;
-    let plan = plan.inspect_err(|_| watcher.abort())?;
+    // migration's output), each on the stream the host wrote it to. Planning reads the
+    // host (its services, its Compose), which can wait on a slow one: Ctrl-C ends that
+    // wait too, before anything has run or been recorded.
+    let plan = tokio::select! {
+        plan = console.plan_operation(&name, &operation) => plan.inspect_err(|_| watcher.abort())?,
+        () = cancel.cancelled() => {
+            eprintln!("shipshape: stopped while reading the host, before anything was sent to it; nothing is recorded in the history.");
+            std::process::exit(130); // as a shell reports a command ended by Ctrl-C
+        }
+    };
     eprintln!("$ {}", plan.command);
     let outcome = console
         .run_operation_streaming(
