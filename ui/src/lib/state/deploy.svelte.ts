@@ -108,18 +108,27 @@ export class DeployStore {
       const snapshots = await snapshotsRead;
       if (snapshots && this.target === target && mine === this.#reads) this.snapshots = snapshots;
     };
+    // The lock too: a deploy that holds it must be shown, with the way to break it, when
+    // origin cannot be reached for the review.
+    const lockRead = commands.lockStatus({ target }).then(
+      (lock) => ({ lock }),
+      (error: ErrorReport) => ({ error }),
+    );
+    const keepLock = async () => {
+      const read = await lockRead;
+      if (!("lock" in read) || this.target !== target || mine !== this.#reads) return read;
+      this.lock = read.lock;
+      if (session.selected === target) session.lock = read.lock; // the status strip shows it too
+      return read;
+    };
     try {
-      const [review, lock, history] = await Promise.all([
-        commands.reviewDeploy({ target }),
-        commands.lockStatus({ target }),
-        commands.history(),
-      ]);
+      const [review, history] = await Promise.all([commands.reviewDeploy({ target }), commands.history()]);
+      const lock = await keepLock();
+      if ("error" in lock) throw lock.error;
       await keepSnapshots();
       if (this.target !== target || mine !== this.#reads) return;
       if (this.approval && this.approval.digest !== review.digest) this.approval = null;
       this.review = review;
-      this.lock = lock;
-      if (session.selected === target) session.lock = lock; // the status strip shows it too
       // A run that never reached the host changed nothing: the one before it tells.
       // Its deploys under the names it had too (one cut short, then the target renamed),
       // and none of a removed target that had its name.
@@ -141,6 +150,7 @@ export class DeployStore {
       if (!this.running && !this.elsewhere) this.stopping = false;
     } catch (e) {
       await keepSnapshots();
+      await keepLock();
       if (this.target === target) {
         this.error = e as ErrorReport;
         this.#readError = JSON.stringify(e);

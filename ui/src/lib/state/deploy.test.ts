@@ -355,6 +355,42 @@ describe("the rollback", () => {
   });
 });
 
+describe("the lock", () => {
+  it("is shown, with its holder, when the review cannot be read", async () => {
+    const held: LockStatus = {
+      held: true, holder: { operator: "sam", key_fingerprint: "SHA256:x", machine: "laptop", since: "t", message: "deploy", deploy: "deploy-9" },
+      break_command: "sh -c break",
+    };
+    mockIPC((command) => {
+      // origin is out of reach: the review's git fetch fails; the lock is read all the same.
+      if (command === "review_deploy") throw { code: "remote_failed", title: "The command failed on the host", message: "fetch failed", remedy: "", detail: null };
+      if (command === "lock_status") return held;
+      if (command === "history") return [];
+      if (command === "deploy_snapshots") return [];
+    });
+    const store = new DeployStore();
+    await store.useTarget("a");
+    expect(store.readFailed).toBe(true);
+    expect(store.error?.message).toBe("fetch failed");
+    expect(store.lock?.held).toBe(true);
+    expect(store.lock?.holder?.operator).toBe("sam");
+  });
+
+  it("that cannot be read fails the read even when the review can be", async () => {
+    mockIPC((command) => {
+      if (command === "review_deploy") return review;
+      if (command === "lock_status") throw { code: "connection_lost", title: "Lost", message: "lock unread", remedy: "", detail: null };
+      if (command === "history") return [];
+      if (command === "deploy_snapshots") return [];
+    });
+    const store = new DeployStore();
+    await store.useTarget("a");
+    expect(store.readFailed).toBe(true);
+    expect(store.error?.message).toBe("lock unread");
+    expect(store.lock).toBeNull();
+  });
+});
+
 describe("a run that failed while another target was shown", () => {
   it("still says why on its own page", async () => {
     const store = new DeployStore();
