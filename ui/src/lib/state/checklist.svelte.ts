@@ -63,6 +63,23 @@ export class ChecklistStore {
   /** The core's name for the run in progress, by which it is stopped. */
   #request: string | null = null;
 
+  /** The Checklist screen is shown for `target`: shown again, its newest verification
+   *  is read afresh (a deploy's last step, or `shipshape verify`, may have recorded a
+   *  newer one meanwhile), unless a run of it or an action on it is under way. */
+  async show(target: string) {
+    if (this.target !== target) return this.useTarget(target);
+    if (this.running || this.#working.size > 0) return;
+    const generation = this.#generation;
+    try {
+      const latest = await commands.latestChecklist({ target });
+      const current = this.target === target && generation === this.#generation;
+      if (current && !this.running && this.#working.size === 0) this.checklist = latest;
+      if (current) await this.loadExports();
+    } catch {
+      // What is shown stays: the next showing reads again.
+    }
+  }
+
   /** Makes the store about `target`, showing its newest verification. */
   async useTarget(target: string) {
     if (this.target === target) return;

@@ -222,3 +222,35 @@ describe("re-running one item while another target is shown", () => {
     expect(store.busy).toBeNull();
   });
 });
+
+describe("the screen shown again", () => {
+  it("reads the target's newest verification afresh (a deploy or the CLI recorded one meanwhile), but not during a run", async () => {
+    let latest = list("v-old", [item("health", "fail")]);
+    mockIPC((command, args) => {
+      calls.push([command, args]);
+      if (command === "latest_checklist") return latest;
+      if (command === "report_exports") return [];
+      if (command === "verify") {
+        onItem = (args as { onItem: Channel<CheckItem> }).onItem;
+        return new Promise<Checklist>((resolve) => (finish = resolve));
+      }
+      return null;
+    });
+    const store = new ChecklistStore();
+    await store.show("a");
+    expect(store.checklist?.id).toBe("v-old");
+    latest = list("v-deploy", [item("health", "pass")]);
+    await store.show("a");
+    expect(store.checklist?.id).toBe("v-deploy");
+
+    const running = store.run();
+    await new Promise((r) => setTimeout(r, 0));
+    latest = list("v-cli", [item("health", "pass")]);
+    await store.show("a");
+    expect(store.running).toBe(true);
+    expect(store.checklist?.id).toBe("v-deploy");
+    finish!(list("v-run", [item("health", "pass")]));
+    await running;
+    expect(store.checklist?.id).toBe("v-run");
+  });
+});
