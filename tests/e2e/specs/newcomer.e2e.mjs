@@ -39,8 +39,17 @@ describe("a newcomer's first run", () => {
     await tabTo(["key-existing", "key-import", "key-generate"]);
     for (let i = 0; i < 3 && !(await $('[data-testid="key-import"]').isSelected()); i++) await browser.keys("ArrowDown");
     expect(await $('[data-testid="key-import"]').isSelected()).toBe(true);
-    await typeInto("onboard-key-name", `newcomer-${Date.now()}`);
+    const keyName = `newcomer-${Date.now()}`;
+    await typeInto("onboard-key-name", keyName);
     await typeInto("onboard-key-path", lab.client_key);
+    // A look at the Keys screen and back (Ctrl+3, Ctrl+1): what was chosen and typed stays.
+    await browser.keys(["Control", "3"]);
+    await $('[data-testid="onboarding"]').waitForDisplayed({ reverse: true });
+    await browser.keys(["Control", "1"]);
+    await $('[data-testid="onboard-key-next"]').waitForDisplayed();
+    expect(await $('[data-testid="key-import"]').isSelected()).toBe(true);
+    expect(await $('[data-testid="onboard-key-name"]').getValue()).toBe(keyName);
+    expect(await $('[data-testid="onboard-key-path"]').getValue()).toBe(lab.client_key);
     await axe("key");
     await tabTo("onboard-key-next");
     await browser.keys("Enter");

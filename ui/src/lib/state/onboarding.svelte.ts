@@ -14,11 +14,21 @@ export type OnboardingForm = {
   /** Where the host comes from: typed, or a Host of ~/.ssh/config (imported as typed). */
   source: "typed" | "ssh-config";
   keyMode: "existing" | "import" | "generate";
+  /** The Host of ~/.ssh/config picked. */
+  alias: string;
+  /** The key step's choices: a key already in the keyring, or the name and file of one
+   *  to import or generate. */
+  existingKey: string;
+  keyName: string;
+  keyPath: string;
   /** The key imported or generated in the key step, once it is in the keyring. */
   madeKey: KeyInfo | null;
 };
 
-const emptyForm = (): OnboardingForm => ({ draft: null, jumpSpec: "", source: "typed", keyMode: "import", madeKey: null });
+const emptyForm = (): OnboardingForm => ({
+  draft: null, jumpSpec: "", source: "typed", keyMode: "import", alias: "", existingKey: "", keyName: "operator",
+  keyPath: "", madeKey: null,
+});
 
 class Onboarding {
   /** Began (no target at start, or asked for from the palette) and not yet finished. */
