@@ -125,6 +125,12 @@ fn a_deploy_whose_lock_is_broken_midway_changes_nothing_more() {
                         ],
                     );
                     run("kill", &["-CONT", &pid]);
+                    // A change of the host: its environment and address are said first.
+                    let marked = text(&broken.stderr);
+                    assert!(
+                        marked.contains("target") && marked.contains("127.0.0.1"),
+                        "{marked}"
+                    );
                     said.push_str(&format!("[lock released: {}]\n", ok(&broken).trim()));
                 }
                 said.push_str(&line);

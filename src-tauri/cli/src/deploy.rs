@@ -296,6 +296,8 @@ pub async fn lock(console: &Console, command: LockCommand) -> Result<(), Error> 
             }
         }
         LockCommand::Release { name, reason } => {
+            // It changes the host (another run may then deploy beside the holder's).
+            crate::announce_change(console, &name)?;
             let status = console.break_lock(&name, &reason).await?;
             print_status(&name, &status);
         }
