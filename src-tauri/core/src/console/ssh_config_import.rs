@@ -1,7 +1,8 @@
 //! Targets from the operator's `~/.ssh/config`, resolved as OpenSSH resolves them (the
 //! system's `/etc/ssh/ssh_config` read after it, as ssh reads it), so an imported target
 //! reaches the same host, user and port, through the same jump hosts, that `ssh ALIAS`
-//! would.
+//! would. One difference, on purpose: a target with no `User` logs in as the policy's
+//! `ubuntu` (the EC2 image's login), where ssh would use the local login name.
 
 use std::path::{Path, PathBuf};
 
@@ -16,10 +17,35 @@ fn home_and_user() -> (PathBuf, String) {
     let home = std::env::var_os("HOME")
         .map(PathBuf::from)
         .unwrap_or_default();
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| policy::DEFAULT_USER.to_string());
+    // ssh takes the login name from the password database, not from $USER.
+    let user = login_name()
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("LOGNAME").ok())
+        .unwrap_or_else(|| policy::DEFAULT_USER.to_string());
     (home, user)
+}
+
+/// This process's login name, from the password database.
+fn login_name() -> Option<String> {
+    let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut buffer = vec![0 as libc::c_char; 4096];
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is to memory owned here, `buffer`'s length is the one given,
+    // and `pw_name` is read only when the call says it filled `entry`.
+    let name = unsafe {
+        let status = libc::getpwuid_r(
+            libc::getuid(),
+            &mut entry,
+            buffer.as_mut_ptr(),
+            buffer.len(),
+            &mut found,
+        );
+        if status != 0 || found.is_null() || entry.pw_name.is_null() {
+            return None;
+        }
+        std::ffi::CStr::from_ptr(entry.pw_name)
+    };
+    name.to_str().ok().map(str::to_string)
 }
 
 /// `~/.ssh/config`, or `None` when there is none.
@@ -192,11 +218,13 @@ impl Console {
                 hop: JumpHost {
                     host: resolved.hostname,
                     port: hop.port.or(resolved.port).unwrap_or(22),
+                    // A hop with no User logs in as the local login name, as ssh does (the
+                    // policy's `ubuntu` is the EC2 host's login, not a bastion's).
                     user: hop
                         .user
                         .clone()
                         .or(resolved.user)
-                        .unwrap_or_else(|| policy::DEFAULT_USER.to_string()),
+                        .unwrap_or_else(|| local_user.clone()),
                     key: None,
                 },
                 identity,
@@ -396,5 +424,33 @@ mod tests {
             .target_from_ssh_config(Some(&config), "nowhere", None)
             .unwrap_err();
         assert!(missing.to_string().contains("No Host nowhere"), "{missing}");
+    }
+
+    #[test]
+    fn a_jump_host_with_no_user_logs_in_as_the_local_user_as_ssh_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        std::fs::write(
+            &config,
+            "Host bastion\n  HostName 10.0.0.1\nHost gate\n  User gatekeeper\nHost prod\n  HostName 10.0.0.5\n  ProxyJump bastion,gate\n",
+        )
+        .unwrap();
+        let settings = JsonFileSettings::open(dir.path().join("settings.json")).unwrap();
+        let console = Console::in_dir(Arc::new(settings), dir.path());
+        let target = console
+            .target_from_ssh_config(Some(&config), "prod", None)
+            .unwrap();
+        let local = super::home_and_user().1;
+        assert_ne!(
+            local, "ubuntu",
+            "this test runs as another user than ubuntu"
+        );
+        let hops: Vec<(&str, &str)> = target
+            .jump
+            .iter()
+            .map(|h| (h.host.as_str(), h.user.as_str()))
+            .collect();
+        assert_eq!(hops, [("10.0.0.1", local.as_str()), ("gate", "gatekeeper")]);
+        assert_eq!(target.user, "ubuntu");
     }
 }
