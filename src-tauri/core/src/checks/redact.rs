@@ -310,42 +310,58 @@ fn closing_quote(text: &str) -> Option<usize> {
 /// The env file's own text, as evidence keeps it: each key with its value withheld, and
 /// nothing else of the file. A comment (an old credential left commented out) or a line
 /// that assigns nothing (a token pasted on a line of its own) holds no value the
-/// redactor knows, so the file's lines are never kept as they are. `begin` and `end`
-/// frame the file's part of a batch's output (`None`: the whole output is the file).
+/// redactor knows, so the file's lines are never kept as they are. The file is read as
+/// [`crate::dotenv`] reads it, as the redactor's values are: a split of its own would
+/// take a pasted base64 value's `…==` for a key and its padding, and keep the key.
+/// `begin` and `end` frame the file's part of a batch's output (`None`: the whole output
+/// is the file).
 pub fn env_text_withheld(stdout: &str, frame: Option<(&str, &str)>) -> String {
     let mut inside = frame.is_none();
     let mut kept = String::with_capacity(stdout.len().min(1 << 16));
+    let mut file = String::new();
     for line in stdout.split_inclusive('\n') {
         let bare = line.trim_end_matches('\n');
         if let Some((begin, end)) = frame {
             if bare == begin || bare.starts_with(end) {
+                kept.push_str(&file_withheld(&std::mem::take(&mut file)));
                 inside = bare == begin;
                 kept.push_str(line);
                 continue;
             }
         }
-        if !inside {
-            kept.push_str(line);
-            continue;
+        match inside {
+            true => file.push_str(line),
+            false => kept.push_str(line),
         }
-        let text = bare.trim();
-        let assigned = text
-            .strip_prefix("export ")
-            .unwrap_or(text)
-            .split_once(['=', ':'])
-            .map(|(key, _)| key.trim())
-            .filter(|key| {
-                key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-                    && key
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    }
+    kept.push_str(&file_withheld(&file));
+    kept
+}
+
+/// [`env_text_withheld`] of a whole file: line for line, each assignment's first line
+/// as `KEY=[withheld]`, every other line said for what it is.
+fn file_withheld(file: &str) -> String {
+    let lines: Vec<&str> = file.split_inclusive('\n').collect();
+    let mut said: Vec<Option<String>> = vec![None; lines.len()];
+    for assignment in crate::dotenv::parse(file) {
+        let first = assignment.lines.start;
+        for line in assignment.lines.clone().filter(|&l| l < lines.len()) {
+            said[line] = Some(match (line == first, assignment.may_be_a_value()) {
+                (true, false) => format!("{}=[withheld]", assignment.key),
+                (true, true) => "(a line that assigns nothing: withheld)".to_string(),
+                (false, _) => "(the value's next line: withheld)".to_string(),
             });
-        match (text.is_empty(), text.starts_with('#'), assigned) {
-            (true, ..) => {}
-            (_, true, _) => kept.push_str("# (a comment: withheld)"),
-            (_, _, Some(key)) => kept.push_str(&format!("{key}=[withheld]")),
-            _ => kept.push_str("(a line that assigns nothing: withheld)"),
         }
+    }
+    let mut kept = String::with_capacity(file.len());
+    for (line, said) in lines.iter().zip(said) {
+        let text = line.trim_end_matches('\n').trim();
+        kept.push_str(&match said {
+            Some(said) => said,
+            None if text.is_empty() => String::new(),
+            None if text.starts_with('#') => "# (a comment: withheld)".to_string(),
+            None => "(a line that assigns nothing: withheld)".to_string(),
+        });
         if line.ends_with('\n') {
             kept.push('\n');
         }

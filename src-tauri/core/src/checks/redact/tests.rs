@@ -157,3 +157,25 @@ fn short_values_are_redacted_only_where_assigned() {
         r#""WORKERS": "[redacted]""#
     );
 }
+
+#[test]
+fn a_pasted_base64_value_and_a_quoted_values_lines_are_withheld_whole() {
+    // `openssl rand -base64 16` pasted on its own line reads as a key and its padding to a
+    // simple split, which kept 22 of its 24 characters; and a PEM block's last line.
+    let pasted = "q1Jm3Yk9vX2Lr8Tn5Wc0Pg==";
+    let file = format!(
+        "A=1\n{pasted}\nKEY=\"-----BEGIN FAKE-----\nMIIBfakeLINEone\nfakeLASTlineAB==\n-----END FAKE-----\"\nB=2\n"
+    );
+    let kept = env_text_withheld(&file, None);
+    for part in [
+        "q1Jm3Yk9vX2Lr8Tn5Wc0Pg",
+        "MIIBfakeLINEone",
+        "fakeLASTlineAB",
+    ] {
+        assert!(!kept.contains(part), "{part} in {kept}");
+    }
+    assert_eq!(
+        kept,
+        "A=[withheld]\n(a line that assigns nothing: withheld)\nKEY=[withheld]\n(the value's next line: withheld)\n(the value's next line: withheld)\n(the value's next line: withheld)\nB=[withheld]\n"
+    );
+}
