@@ -292,13 +292,18 @@ pub async fn run(
     Ok((items, deployed_state(&outputs, &redactor)))
 }
 
-/// What takes the env file's values out of every output: those it holds; none if there
-/// is no such file (`stat` failed on it); and if it is there but was not read (a
-/// timeout, no permission), a redactor that withholds every output whole.
+/// What takes the env file's values out of every output: those it holds; none if the
+/// host said there is no such file ([`probe::NO_ENV_FILE`]); and otherwise (a timeout,
+/// the project directory or the file out of the login's reach) a redactor that
+/// withholds every output whole.
 fn env_redactor(read: &Ran, stat: Option<&Ran>) -> Redactor {
-    match (read.exit_code, stat.and_then(|s| s.exit_code)) {
+    let absent = stat.is_some_and(|s| {
+        s.exit_code.is_some_and(|code| code != 0)
+            && s.stdout.lines().any(|l| l == probe::NO_ENV_FILE)
+    });
+    match (read.exit_code, absent) {
         (Some(0), _) => Redactor::from_env_file(&read.stdout),
-        (_, Some(code)) if code != 0 => Redactor::default(),
+        (_, true) => Redactor::default(),
         _ => Redactor::withholding(),
     }
 }

@@ -79,6 +79,14 @@ const MIGRATIONS_SCRIPT: &str =
 /// What [`MIGRATIONS_SCRIPT`] says when there is no directory.
 pub const NO_MIGRATIONS_DIR: &str = "== no directory";
 
+/// The env file's mode, owner, group and size; or [`NO_ENV_FILE`], said only where the
+/// project directory was entered and the file is not in it. A failure with no such word
+/// (the directory not entered, the file not readable by `stat`) is never taken for a
+/// file that is not there: the redactor then withholds every output.
+const ENV_STAT_SCRIPT: &str = r#"[ -e "$1" ] || [ -L "$1" ] || { echo '== no file'; exit 1; }; exec stat -c '%a %U %G %s' -- "$1""#;
+/// What [`ENV_STAT_SCRIPT`] says when there is no env file.
+pub const NO_ENV_FILE: &str = "== no file";
+
 /// The label compose puts on every container it makes: the project directory.
 pub const WORKING_DIR_LABEL: &str = "com.docker.compose.project.working_dir";
 /// The services whose logs are scanned.
@@ -288,9 +296,9 @@ impl Probe {
             Probe::Processes => script("shipshape-processes", PROCESSES_SCRIPT, "/proc"),
             Probe::Systemd => script("shipshape-systemd", SYSTEMD_SCRIPT, project_dir)
                 .args(policy.services.iter().cloned()),
-            Probe::EnvStat => RemoteCommand::new("stat")
-                .args(["-c", "%a %U %G %s", "--", &policy.env_file])
-                .in_dir(project_dir),
+            Probe::EnvStat => {
+                script("shipshape-env-stat", ENV_STAT_SCRIPT, &policy.env_file).in_dir(project_dir)
+            }
             Probe::EnvRead => RemoteCommand::new("cat")
                 .args(["--", &policy.env_file])
                 .in_dir(project_dir),
@@ -447,5 +455,32 @@ mod tests {
             said.contains("no arguments could be read for processes 100"),
             "{said}"
         );
+    }
+
+    #[test]
+    fn the_env_file_is_said_to_be_missing_only_where_it_is_not_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let stat = |file: &str| {
+            let out = std::process::Command::new("sh")
+                .args(["-c", ENV_STAT_SCRIPT, "shipshape-env-stat", file])
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+            )
+        };
+        assert_eq!(stat(".env.aws"), (Some(1), format!("{NO_ENV_FILE}\n")));
+        std::fs::write(dir.path().join(".env.aws"), "A=1\n").unwrap();
+        let (code, said) = stat(".env.aws");
+        assert_eq!(code, Some(0), "{said}");
+        assert!(
+            said.ends_with(" 4\n") && !said.contains(NO_ENV_FILE),
+            "{said}"
+        );
+        // A link to nowhere is there (compose would fail on it): never "no file".
+        std::os::unix::fs::symlink("nowhere", dir.path().join("linked")).unwrap();
+        assert!(!stat("linked").1.contains(NO_ENV_FILE));
     }
 }

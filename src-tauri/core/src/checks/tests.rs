@@ -69,15 +69,25 @@ fn an_env_file_that_is_there_but_was_not_read_withholds_every_output() {
             Some(there.clone()),
         ),
         (ran("", None), None),
+        // The project directory not entered (another login, a home of mode 750): the
+        // file may well be there.
+        (
+            ran("", Some(2)),
+            Some(ran("sh: 1: cd: can't cd to /home/ubuntu/atp\n", Some(2))),
+        ),
+        (
+            ran("", Some(1)),
+            Some(ran(
+                "stat: cannot statx '.env.aws': Permission denied\n",
+                Some(1),
+            )),
+        ),
     ] {
         let shown = env_redactor(&read, stat.as_ref()).redact(said);
         assert_eq!(shown, redact::WITHHELD);
     }
-    // No such file: nothing to take out.
-    let absent = ran(
-        "stat: cannot statx '.env.aws': No such file or directory\n",
-        Some(1),
-    );
+    // No such file, as the host says it: nothing to take out.
+    let absent = ran(&format!("{}\n", probe::NO_ENV_FILE), Some(1));
     let missing = ran("cat: .env.aws: No such file or directory\n", Some(1));
     assert_eq!(
         env_redactor(&missing, Some(&absent)).redact("plain"),
