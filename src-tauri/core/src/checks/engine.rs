@@ -79,6 +79,22 @@ impl Transcript {
         }
     }
 
+    /// A container's log, as `docker logs` prints it. One the engine does not give (the
+    /// container's logging driver `none`, the container gone since it was listed) fails
+    /// the probe, as a listing's would: a log not read is no log free of errors.
+    fn add_log(&mut self, path: &str, answer: &Answer) {
+        self.add_listing(path, answer);
+        let text = match answer.status {
+            200 => log_text(answer),
+            _ => answer.body.clone(),
+        };
+        let text = String::from_utf8_lossy(&text);
+        self.stdout.push_str(&text);
+        if !text.is_empty() && !text.ends_with('\n') {
+            self.stdout.push('\n');
+        }
+    }
+
     fn output(self, started_at: String, clock: std::time::Instant) -> CommandOutput {
         CommandOutput {
             command: format!(
@@ -236,17 +252,7 @@ async fn logs(connection: &Connection, list_path: &str, list: &Answer) -> Result
             let Some((path, answer)) = answers.next() else {
                 continue;
             };
-            transcript.add(&path, &answer);
-            let text = if answer.status == 200 {
-                log_text(&answer)
-            } else {
-                answer.body.clone()
-            };
-            let text = String::from_utf8_lossy(&text);
-            transcript.stdout.push_str(&text);
-            if !text.is_empty() && !text.ends_with('\n') {
-                transcript.stdout.push('\n');
-            }
+            transcript.add_log(&path, &answer);
         }
     }
     Ok(transcript)

@@ -147,12 +147,13 @@ const PUBLISHERS_SCRIPT: &str = concat!(engine_api!(), "api http://docker/contai
 const LOGS_SCRIPT: &str = concat!(
     engine_api!(),
     project_ids!(),
-    r#"lines=$2; shift 2
+    r#"lines=$2; shift 2; failed=0
 for service in "$@"; do
   printf '== %s\n' "$service"
   ids=$(printf '%s' "$list" | grep -o '"Id":"[0-9a-f]*"\|"com.docker.compose.oneoff":"[^"]*"\|"com.docker.compose.service":"[^"]*"' | awk -F '"' -v s="$service" '$2 == "Id" { id = $4; once = "" } $2 == "com.docker.compose.oneoff" { once = $4 } $2 == "com.docker.compose.service" && $4 == s && once != "True" { print id }')
-  if [ -n "$ids" ]; then for id in $ids; do docker logs --tail "$lines" "$id" 2>&1; done; else echo '(no container)'; fi
-done"#
+  if [ -n "$ids" ]; then for id in $ids; do docker logs --tail "$lines" "$id" 2>&1 || failed=1; done; else echo '(no container)'; fi
+done
+exit $failed"#
 );
 
 /// Compose, by its plugin binary where the docker CLI would find it (the CLI's own

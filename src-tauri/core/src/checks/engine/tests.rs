@@ -101,3 +101,33 @@ fn filters_are_encoded_and_odd_ids_and_names_are_left_out() {
     assert!(!plain_reference("x/../../containers/json"));
     assert!(!plain_reference("x?all=1"));
 }
+
+#[test]
+fn a_log_the_engine_does_not_give_fails_the_probe() {
+    let path = "/containers/bb02/logs?stdout=1&stderr=1&tail=200";
+    let mut read = Transcript::default();
+    read.add_log(
+        path,
+        &Answer {
+            status: 200,
+            body: b"started\n".to_vec(),
+            problem: None,
+        },
+    );
+    assert!(read.stderr.is_empty(), "{}", read.stderr);
+    // The container's logging driver is `none`: no log to find errors in.
+    let mut unread = Transcript::default();
+    unread.add_log(
+        path,
+        &Answer {
+            status: 501,
+            body: br#"{"message":"configured logging driver does not support reading"}"#.to_vec(),
+            problem: None,
+        },
+    );
+    assert!(
+        unread.stderr.contains("HTTP 501") && unread.stderr.contains("does not support reading"),
+        "{}",
+        unread.stderr
+    );
+}
