@@ -51,6 +51,12 @@ pub fn group(probes: &[Probe]) -> Vec<Vec<Probe>> {
     for probe in probes {
         groups.entry(family(probe)).or_default().push(*probe);
     }
+    // Asking origin (`git ls-remote`) waits on the network, with no deadline of its own:
+    // last in its batch, an origin out of reach costs its own part, not the Never Do
+    // rules' probes after it.
+    for group in groups.values_mut() {
+        group.sort_by_key(|p| *p == Probe::GitRemoteHead);
+    }
     groups.into_values().collect()
 }
 
@@ -125,6 +131,23 @@ pub fn split(stdout: &str, nonce: &str) -> BTreeMap<String, Part> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn asking_origin_comes_last_in_its_batch() {
+        let groups = group(&[
+            Probe::GitRemoteHead,
+            Probe::GitHead,
+            Probe::Processes,
+            Probe::Health,
+        ]);
+        assert_eq!(
+            groups,
+            [
+                vec![Probe::GitHead, Probe::Processes, Probe::GitRemoteHead],
+                vec![Probe::Health]
+            ]
+        );
+    }
 
     #[test]
     fn parts_come_back_with_their_status_and_forged_frames_do_not_count() {
