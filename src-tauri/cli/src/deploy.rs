@@ -238,7 +238,10 @@ pub async fn rollback(console: &Console, args: RollbackArgs) -> Result<(), Error
             return Err(Error::BadInput("Nothing was rolled back.".into()));
         }
     }
-    let rollback = console.rollback(&args.name, args.to.as_deref(), &args.reason, print_event);
+    // The snapshot shown and confirmed, by its deploy: a deploy that ended meanwhile (from
+    // the window, or another CLI) must not make another one "the newest".
+    let to = Some(snapshot.deploy.as_str());
+    let rollback = console.rollback(&args.name, to, &args.reason, print_event);
     let run = stoppable(console, &args.name, rollback).await?;
     say_how_it_ended(console, &run);
     match run.error {
