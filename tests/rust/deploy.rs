@@ -457,6 +457,30 @@ fn ctrl_c_stops_a_deploy_between_steps_and_a_resume_keeps_its_snapshot() {
     );
     assert_eq!(again.status.code(), Some(2), "{}", text(&again.stderr));
     assert!(text(&again.stderr).contains("nothing to resume"));
+    // Nor the deploy it resumed, now finished by the resume (its command recalled from
+    // the shell's history, say): it would record its old snapshot as the newest.
+    let recalled = shipshape(
+        &lab,
+        home.path(),
+        &["deploy", TARGET, "--yes", "--resume", id],
+    );
+    assert_eq!(
+        recalled.status.code(),
+        Some(2),
+        "{}",
+        text(&recalled.stderr)
+    );
+    assert!(
+        [
+            finished.as_str(),
+            id,
+            "and finished: there is nothing to resume"
+        ]
+        .iter()
+        .all(|part| text(&recalled.stderr).contains(part)),
+        "{}",
+        text(&recalled.stderr)
+    );
     ok(&shipshape(&lab, home.path(), &["history", "verify"]));
     drop(restore);
     assert_lab_clean(&lab, home.path());

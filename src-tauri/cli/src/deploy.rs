@@ -108,7 +108,7 @@ fn warn_if_interrupted(console: &Console, name: &str) -> Result<(), Error> {
     if let Some(last) = last.filter(|r| r.outcome == RunOutcome::Interrupted) {
         let resume = match console.can_resume(name, &last.id).unwrap_or(false) {
             true => format!(
-                ", or resume it (shipshape deploy \"{name}\" --resume {})",
+                ", or resume it (shipshape deploy \"{name}\" --resume {}, with --migrate for each of its migrations still to run: a resume runs only those given)",
                 last.id
             ),
             false => String::new(),
@@ -128,7 +128,7 @@ fn say_how_it_ended(console: &Console, run: &DeployRun) {
     let (target, id) = (&record.target, &record.id);
     // Offered only where it can go on: a deploy that took its snapshot.
     let resume = match console.can_resume(target, id).unwrap_or(false) {
-        true => format!("; resume it with `shipshape deploy \"{target}\" --resume {id}`"),
+        true => format!("; resume it with `shipshape deploy \"{target}\" --resume {id}`, with --migrate for each of its migrations still to run (a resume runs only those given)"),
         false => String::new(),
     };
     match record.outcome {

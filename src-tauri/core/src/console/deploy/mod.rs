@@ -19,9 +19,10 @@ use ts_rs::TS;
 use super::Console;
 use crate::checklist::{CheckId, CheckStatus};
 use crate::checks;
-use crate::deploy::{DeployKind, DeployRecord, Snapshot, StepId, StepRecord};
+use crate::deploy::{DeployKind, DeployRecord, Snapshot, StepId, StepRecord, StepStatus};
 use crate::error::{Error, ErrorReport, Result};
 use crate::operations::Operation;
+use crate::policy::Policy;
 use steps::{Done, Run};
 
 /// What the operator asks of a deploy.
@@ -56,6 +57,9 @@ pub enum DeployEvent {
         step: Box<StepRecord>,
     },
 }
+
+/// A migration's step, before its script as the operator named it.
+const MIGRATION_STEP: &str = "Run the migration ";
 
 const GUARDRAILS: [CheckId; 4] = [
     CheckId::NoReload,
@@ -148,9 +152,44 @@ impl Console {
         match &request.resume {
             Some(id) => {
                 crate::history::check_record_id("deploy", id)?;
-                Ok(Some(self.resumable(target, id)?))
+                let snapshot = self.resumable(target, id)?;
+                self.refuse_migrations_run_by(id, &policy, &request.migrations)?;
+                Ok(Some(snapshot))
             }
             None => Ok(None),
+        }
+    }
+
+    /// Refuses to run again a migration the deploy being resumed ran to its end (as its
+    /// record says: one killed outright left none, and is not known to have run any).
+    fn refuse_migrations_run_by(
+        &self,
+        id: &str,
+        policy: &Policy,
+        migrations: &[String],
+    ) -> Result<()> {
+        let Some(cut_short) = self.journal()?.deploy(id)? else {
+            return Ok(());
+        };
+        let ran: Vec<String> = cut_short
+            .steps
+            .iter()
+            .filter(|s| s.step == StepId::Migrate && s.status == StepStatus::Done)
+            .filter_map(|s| s.title.strip_prefix(MIGRATION_STEP))
+            .map(|script| policy.migration_path(script))
+            .collect();
+        let again: Vec<&str> = migrations
+            .iter()
+            .filter(|script| ran.contains(&policy.migration_path(script)))
+            .map(String::as_str)
+            .collect();
+        match again.is_empty() {
+            true => Ok(()),
+            false => Err(Error::BadInput(format!(
+                "{} ran {} to its end already: a resume must not run it again. Give only the migrations still to run (--migrate).",
+                crate::input::shown(id),
+                again.join(", ")
+            ))),
         }
     }
 
@@ -186,6 +225,18 @@ impl Console {
             if later != id && newest.deploy != snapshot.deploy {
                 return Err(Error::BadInput(format!(
                     "{later} has deployed {target} since {}: there is nothing to resume, deploy without --resume.",
+                    crate::input::shown(id)
+                )));
+            }
+            // A resume of `id` that finished it: a deploy on top of that must take a
+            // snapshot of its own.
+            let finished = match later != id {
+                true => self.journal()?.deploy(&later)?,
+                false => None,
+            };
+            if finished.is_some_and(|d| d.outcome == crate::deploy::DeployOutcome::Succeeded) {
+                return Err(Error::BadInput(format!(
+                    "{later} resumed {} and finished: there is nothing to resume. Deploy without --resume.",
                     crate::input::shown(id)
                 )));
             }
@@ -343,7 +394,7 @@ impl Console {
             };
             run.operation_step(
                 StepId::Migrate,
-                &format!("Run the migration {script}"),
+                &format!("{MIGRATION_STEP}{script}"),
                 migrate,
             )
             .await?;
