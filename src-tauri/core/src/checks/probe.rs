@@ -126,12 +126,15 @@ api -w '\n' $(printf 'http://docker/containers/%s/json ' $ids)"#
 );
 
 /// The images the project's containers name, as the engine knows them now, one JSON
-/// object a line (image references hold no quote, so `grep` finds them safely).
+/// object a line (image references hold no quote, so `grep` finds them safely). A label
+/// of the compose file's named `Image` is found too: only what reads as an image
+/// reference is asked for (never `..`, never a query), as the engine path asks only for
+/// plain references.
 const IMAGES_SCRIPT: &str = concat!(
     engine_api!(),
     project_ids!(),
     r#"[ -z "$ids" ] && exit 0
-names=$(api -w '\n' $(printf 'http://docker/containers/%s/json ' $ids) | grep -o '"Image":"[^"]*"' | cut -d '"' -f 4 | grep -v '^sha256:' | sort -u) || exit
+names=$(api -w '\n' $(printf 'http://docker/containers/%s/json ' $ids) | grep -o '"Image":"[^"]*"' | cut -d '"' -f 4 | grep -v '^sha256:' | grep -E '^[A-Za-z0-9][A-Za-z0-9._/:@-]*$' | grep -v '[.][.]' | sort -u) || exit
 [ -z "$names" ] && exit 0
 api -w '\n' $(printf 'http://docker/images/%s/json ' $names)"#
 );
