@@ -10,3 +10,11 @@ export class TargetForm {
 }
 
 export const targetForm = new TargetForm();
+
+/** A target's jump hosts as `ssh -J` writes them, for the form to show and the core to
+ *  parse back: each hop with its own user (one left out would take the target's user as
+ *  it is when saved, changed or not) and an IPv6 address in brackets. */
+export const jumpSpecOf = (target: Target) =>
+  target.jump
+    .map((j) => `${j.user}@${j.host.includes(":") ? `[${j.host}]` : j.host}${j.port === 22 ? "" : `:${j.port}`}`)
+    .join(",");
