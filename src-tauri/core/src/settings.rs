@@ -177,7 +177,7 @@ impl JsonFileSettings {
         if text.trim().is_empty() {
             return Ok(Map::new());
         }
-        match serde_json::from_str::<Value>(&text) {
+        match serde_json::from_str::<KeysOnce>(&text).map(|read| read.0) {
             Ok(Value::Object(map)) => Ok(map),
             Ok(_) => Err(Error::SettingsDamaged {
                 path: self.path.display().to_string(),
@@ -234,9 +234,112 @@ impl Settings for JsonFileSettings {
     }
 }
 
+/// A JSON value read with each object's keys once. serde_json keeps the last of a key
+/// written twice (a hand-merged file's two `"targets"`), and the next write, of any key,
+/// would drop the other for good: such a file is damaged, said where.
+struct KeysOnce(Value);
+
+impl<'de> serde::Deserialize<'de> for KeysOnce {
+    fn deserialize<D: serde::Deserializer<'de>>(reader: D) -> std::result::Result<Self, D::Error> {
+        reader.deserialize_any(KeysOnceVisitor).map(KeysOnce)
+    }
+}
+
+struct KeysOnceVisitor;
+
+impl<'de> serde::de::Visitor<'de> for KeysOnceVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> std::result::Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> std::result::Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut items: A,
+    ) -> std::result::Result<Value, A::Error> {
+        let mut read = Vec::new();
+        while let Some(KeysOnce(item)) = items.next_element()? {
+            read.push(item);
+        }
+        Ok(Value::Array(read))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut entries: A,
+    ) -> std::result::Result<Value, A::Error> {
+        let mut read = Map::new();
+        while let Some(key) = entries.next_key::<String>()? {
+            if read.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "\"{}\" is written twice in one object (which one is meant?)",
+                    crate::input::shown(&key)
+                )));
+            }
+            let KeysOnce(value) = entries.next_value()?;
+            read.insert(key, value);
+        }
+        Ok(Value::Object(read))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_written_twice_is_damage_said_where_and_nothing_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        let text = "{\n  \"targets\": [{\"name\": \"prod\"}],\n  \"keys\": [],\n  \"targets\": [{\"name\": \"staging\"}]\n}\n";
+        std::fs::write(&path, text).unwrap();
+        let settings = JsonFileSettings::open(&path).unwrap();
+        let damaged = settings.get("targets").unwrap_err();
+        assert!(
+            matches!(&damaged, Error::SettingsDamaged { line: 4, problem, .. } if problem.contains("targets")),
+            "{damaged:?}"
+        );
+        assert!(settings.set("theme", Value::from("dark")).is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+        // Within a target too.
+        std::fs::write(
+            &path,
+            r#"{"targets": [{"name": "prod", "host": "a", "host": "b"}]}"#,
+        )
+        .unwrap();
+        assert!(settings.get("targets").is_err());
+        // Keys once read as before, numbers and nulls included.
+        std::fs::write(&path, r#"{"a": [1, -2, 2.5, null, true, {"b": "c"}]}"#).unwrap();
+        assert_eq!(
+            settings.get("a").unwrap(),
+            Some(serde_json::json!([1, -2, 2.5, null, true, {"b": "c"}]))
+        );
+    }
 
     #[test]
     fn values_survive_a_reopen() {
