@@ -366,16 +366,43 @@ pub fn rename(settings: &dyn Settings, from: &str, mut target: Target) -> Result
     })
 }
 
+/// Adds `target`, refused if its name was taken meanwhile (under the settings' lock:
+/// the CLI and the window may add the same name at the same moment).
+pub fn add(settings: &dyn Settings, target: Target) -> Result<()> {
+    put(settings, target, Some(false))
+}
+
+/// Replaces the target of `target`'s name, refused if it was removed meanwhile (an edit
+/// open in the window must not bring back a target the CLI removed).
+pub fn update(settings: &dyn Settings, target: Target) -> Result<()> {
+    put(settings, target, Some(true))
+}
+
 /// Adds a target, or replaces the one with the same name.
-pub fn save(settings: &dyn Settings, mut target: Target) -> Result<()> {
+pub fn save(settings: &dyn Settings, target: Target) -> Result<()> {
+    put(settings, target, None)
+}
+
+/// [`save`], held to whether the name is there already (`Some`), under the lock.
+fn put(settings: &dyn Settings, mut target: Target, there: Option<bool>) -> Result<()> {
     target.project_dir = clean_dir(&target.project_dir);
     target.validate()?;
     change(settings, |targets| {
-        match targets.iter_mut().find(|t| t.name == target.name) {
-            Some(existing) => *existing = target.clone(),
-            None => targets.push(target.clone()),
+        match (targets.iter_mut().find(|t| t.name == target.name), there) {
+            (Some(_), Some(false)) => Err(Error::BadInput(format!(
+                "A target named {} already exists.",
+                target.name
+            ))),
+            (None, Some(true)) => Err(Error::TargetNotFound(target.name.clone())),
+            (Some(existing), _) => {
+                *existing = target.clone();
+                Ok(())
+            }
+            (None, _) => {
+                targets.push(target.clone());
+                Ok(())
+            }
         }
-        Ok(())
     })
 }
 

@@ -112,7 +112,10 @@ impl Console {
                     return Err(error);
                 }
             }
-            None => target::save(self.settings.as_ref(), target)?,
+            // Asked again under the settings' lock: another process may have added or
+            // removed the name since the checks above.
+            None if previous_name.is_none() => target::add(self.settings.as_ref(), target)?,
+            None => target::update(self.settings.as_ref(), target)?,
         }
         self.targets()?
             .into_iter()

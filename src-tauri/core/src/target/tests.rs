@@ -181,3 +181,31 @@ fn a_project_dir_is_kept_as_compose_labels_it_and_a_spaced_name_is_refused() {
         "{refused}"
     );
 }
+
+#[test]
+fn adding_a_name_taken_meanwhile_or_updating_one_removed_meanwhile_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = crate::settings::JsonFileSettings::open(dir.path().join("s.json")).unwrap();
+    let first = Target::new("prod", "10.0.0.5", None);
+    add(&settings, first.clone()).unwrap();
+    // Another process's add of the same name, checked before this one saved.
+    let other = Target::new("prod", "10.0.0.9", None);
+    let taken = add(&settings, other.clone()).unwrap_err();
+    assert!(taken.to_string().contains("already exists"), "{taken}");
+    assert_eq!(list(&settings).unwrap()[0].host, "10.0.0.5");
+    // An edit of a target removed meanwhile does not bring it back.
+    remove(&settings, "prod").unwrap();
+    let gone = update(&settings, first).unwrap_err();
+    assert!(matches!(gone, Error::TargetNotFound(_)), "{gone}");
+    assert!(list(&settings).unwrap().is_empty());
+    add(&settings, other.clone()).unwrap();
+    update(
+        &settings,
+        Target {
+            host: "10.0.0.10".into(),
+            ..other
+        },
+    )
+    .unwrap();
+    assert_eq!(list(&settings).unwrap()[0].host, "10.0.0.10");
+}
