@@ -300,6 +300,21 @@ impl Error {
         }
     }
 
+    /// [`Error::remedy`] as the window says it: by its screens and buttons where the
+    /// terminal's names a command (the window cannot run one, and has the button).
+    pub fn remedy_in_window(&self) -> String {
+        match self {
+            Error::HostKeyUnknown { .. } => "Compare the fingerprint with the one in the EC2 console's system log, then pin it: Targets screen, Trust….".into(),
+            Error::HostLocked { .. } => "Wait for that deploy to end. If its holder can no longer be reached, break the lock deliberately on the Deploy screen (Break the lock…): the reason is recorded here and on the host.".into(),
+            Error::KeyNotFound(_) => "Import or generate it on the Keys screen.".into(),
+            Error::PassphraseRequired(_) => "Enter its passphrase to import the key.".into(),
+            Error::TargetNotFound(_) => "Pick one of the targets listed on the Targets screen.".into(),
+            Error::Stopped { .. } => "The host is as that step left it and the lock is free. On the Deploy screen, Resume… goes on (the snapshot it took stays the one a rollback returns to) and Roll back… returns the host to it; the Checklist screen verifies the host.".into(),
+            Error::StepFailed { .. } => "The steps after it did not run; what it printed last is under the step. If the host was changed, return it to the snapshot with Roll back… on the Deploy screen.".into(),
+            other => other.remedy(),
+        }
+    }
+
     /// Technical detail worth showing folded below the message.
     pub fn detail(&self) -> Option<String> {
         match self {
@@ -326,7 +341,8 @@ fn remote_failed(what: &str, exit_code: i64) -> String {
 }
 
 /// An error as it crosses to the UI: the code decides the screen, the title heads it,
-/// the message says what happened, the remedy what to do, the detail is folded below.
+/// the message says what happened, the remedy what to do (as the window says it), the
+/// detail is folded below.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ErrorReport {
     pub code: ErrorCode,
@@ -351,7 +367,7 @@ impl From<&Error> for ErrorReport {
             code,
             title: code.title().to_string(),
             message: shown(&error.to_string()),
-            remedy: shown(&error.remedy()),
+            remedy: shown(&error.remedy_in_window()),
             detail: error
                 .detail()
                 .map(|detail| crate::terminal::printable(&detail)),
@@ -420,5 +436,41 @@ mod tests {
         assert!(mismatch.remedy.contains("impersonating"));
         // What to do is said once: never in the message as well.
         assert!(!mismatch.message.contains("impersonating"));
+    }
+
+    #[test]
+    fn the_window_is_told_its_screens_and_buttons_never_a_command_to_type() {
+        let errors = [
+            Error::HostKeyUnknown {
+                host: "h:22".into(),
+                key_type: "ssh-ed25519".into(),
+                fingerprint: "SHA256:a".into(),
+            },
+            Error::HostLocked {
+                host: "h".into(),
+                holder: "ann@laptop".into(),
+            },
+            Error::KeyNotFound("k".into()),
+            Error::PassphraseRequired("k".into()),
+            Error::TargetNotFound("t".into()),
+            Error::Stopped {
+                after: "Pull".into(),
+            },
+            Error::StepFailed {
+                step: "Pull".into(),
+                detail: "x".into(),
+            },
+        ];
+        for error in errors {
+            let report = ErrorReport::from(&error);
+            assert!(
+                !report.remedy.contains("shipshape ") && !report.remedy.contains("CLI"),
+                "{error:?}: {}",
+                report.remedy
+            );
+            assert!(!report.remedy.is_empty());
+            // The terminal is still told the commands.
+            assert!(error.remedy().contains("shipshape ") || error.remedy().contains("CLI"));
+        }
     }
 }

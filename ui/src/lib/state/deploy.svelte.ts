@@ -2,6 +2,7 @@
 // host's deploy lock, and a run in progress as a list of steps that fill in as the core
 // reports them. In a store so that leaving the screen keeps the run and its steps.
 import * as commands from "../commands";
+import { progressOf, type Stage } from "../progress";
 import { session } from "./session.svelte";
 import type {
   Approval,
@@ -15,9 +16,16 @@ import type {
   StepRecord,
 } from "../bindings";
 
-/** A step as the screen shows it: running (with the tail of its output, e.g. pull
- *  progress) until the core says how it ended. */
-export type StepView = { title: string; running: boolean; output: string; record: StepRecord | null };
+/** A step as the screen shows it: running (with the tail of its output and each
+ *  service's progress, read from every line as it came) until the core says how it
+ *  ended; a step that failed keeps its output's tail, to read why. */
+export type StepView = {
+  title: string;
+  running: boolean;
+  output: string;
+  progress: Record<string, Stage>;
+  record: StepRecord | null;
+};
 
 /** How much of a running step's output is kept for the screen. */
 export const OUTPUT_TAIL = 4000;
@@ -67,6 +75,8 @@ export class DeployStore {
   #runError: { target: string; error: ErrorReport } | null = null;
   /** Reads of the review started so far. */
   #reads = 0;
+  /** The running step's last line, until its end arrives. */
+  #partialLine = "";
 
   /** The Deploy screen is shown for `target`: a target shown again is read afresh
    *  (origin may have moved since), unless a run is under way (its own fetch must not
@@ -162,16 +172,32 @@ export class DeployStore {
   #onEvent(mine: number, event: DeployEvent) {
     if (mine !== this.#runs) return;
     if (event.kind === "step_started") {
-      this.steps = [...this.steps, { title: event.title, running: true, output: "", record: null }];
+      this.#partialLine = "";
+      this.steps = [...this.steps, { title: event.title, running: true, output: "", progress: {}, record: null }];
       this.announcement = `${event.title}…`;
     } else if (event.kind === "output") {
       const i = this.steps.length - 1;
       if (i < 0 || !this.steps[i].running) return;
       const output = (this.steps[i].output + event.text).slice(-OUTPUT_TAIL);
-      this.steps = this.steps.map((s, j) => (j === i ? { ...s, output } : s));
+      // Each whole line read once, as it comes: a pull's per-layer lines soon push the
+      // services' own lines out of the tail.
+      const text = this.#partialLine + event.text;
+      const cut = text.lastIndexOf("\n") + 1;
+      this.#partialLine = text.slice(cut).slice(-OUTPUT_TAIL);
+      const services = session.targets.find((t) => t.target.name === this.runTarget)?.services ?? [];
+      const progress = { ...this.steps[i].progress, ...progressOf(text.slice(0, cut), services) };
+      this.steps = this.steps.map((s, j) => (j === i ? { ...s, output, progress } : s));
     } else if (event.kind === "step_ended") {
       const i = this.steps.map((s) => s.running).lastIndexOf(true);
-      const view = { title: event.step.title, running: false, output: "", record: event.step };
+      const before = i < 0 ? null : this.steps[i];
+      const failed = event.step.status === "failed";
+      const view = {
+        title: event.step.title,
+        running: false,
+        output: failed ? (before?.output ?? "") : "",
+        progress: before?.progress ?? {},
+        record: event.step,
+      };
       this.steps = i < 0 ? [...this.steps, view] : this.steps.map((s, j) => (j === i ? view : s));
       this.announcement = `${event.step.title}: ${event.step.status}.`;
       // The run holds the host's lock now: the header and the status strip say so.

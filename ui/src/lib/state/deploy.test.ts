@@ -3,6 +3,7 @@ import { Channel } from "@tauri-apps/api/core";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import type { Approval, DeployEvent, DeployRecord, DeployResult, DeployReview, LockStatus, StepRecord } from "../bindings";
 import { DeployStore, ELSEWHERE_POLL_MS } from "./deploy.svelte";
+import { session } from "./session.svelte";
 
 function push<T>(channel: Channel<T>, index: number, message: T) {
   const internals = (window as unknown as { __TAURI_INTERNALS__: { runCallback(id: number, data: unknown): void } })
@@ -79,7 +80,7 @@ describe("the deploy store", () => {
     expect(store.running).toBe("deploy");
     push(onEvent!, 0, { kind: "step_started", step: "lock", title: "Lock the host" });
     await settle();
-    expect(store.steps).toEqual([{ title: "Lock the host", running: true, output: "", record: null }]);
+    expect(store.steps).toEqual([{ title: "Lock the host", running: true, output: "", progress: {}, record: null }]);
     push(onEvent!, 1, { kind: "output", text: "db Pulling\n" });
     push(onEvent!, 2, { kind: "output", text: "db Pulled\n" });
     await settle();
@@ -88,6 +89,8 @@ describe("the deploy store", () => {
     await settle();
     expect(store.steps[0].running).toBe(false);
     expect(store.steps[0].record?.status).toBe("failed");
+    // A failed step keeps what it printed last, to read why.
+    expect(store.steps[0].output).toBe("db Pulling\ndb Pulled\n");
 
     const error = { code: "busy", title: "Busy", message: "locked by ann", remedy: "", detail: null, danger: false } as const;
     finish!({ record: record("failed"), error });
@@ -352,6 +355,31 @@ describe("the rollback", () => {
     expect(store.snapshots.map((s) => s.deploy)).toEqual(["deploy-2", "deploy-1"]);
     await store.rollback("bad release");
     expect(rollbackArgs).toMatchObject({ target: "a", to: "deploy-2", reason: "bad release" });
+  });
+});
+
+describe("a pull's progress per service", () => {
+  it("is read from every line as it came, not from the tail the layers' lines soon fill", async () => {
+    session.targets = [{ target: { name: "a" }, services: ["backend-aws", "db"] } as never];
+    const store = new DeployStore();
+    await store.useTarget("a");
+    void store.deploy("m", []);
+    await settle();
+    push(onEvent!, 0, { kind: "step_started", step: "pull", title: "Pull the images" });
+    // A line cut between two chunks is read whole.
+    push(onEvent!, 1, { kind: "output", text: " db Pulled\n backend-aws Pul" });
+    push(onEvent!, 2, { kind: "output", text: "ling\n" });
+    let i = 3;
+    for (let n = 0; n < 400; n++) push(onEvent!, i++, { kind: "output", text: ` e23cdbba0406 Downloading [==>    ] ${n}MB/139MB\n` });
+    await settle();
+    const pull = store.steps[0];
+    expect(pull.output).not.toContain("db Pulled");
+    expect(pull.progress).toEqual({ db: "done", "backend-aws": "working" });
+    push(onEvent!, i++, { kind: "output", text: " backend-aws Pulled\n" });
+    push(onEvent!, i++, { kind: "step_ended", step: step("Pull the images", "done") });
+    await settle();
+    expect(store.steps[0].output).toBe("");
+    session.targets = [];
   });
 });
 
