@@ -205,6 +205,22 @@ async fn a_renamed_target_keeps_its_snapshots_and_verifications_and_a_new_one_un
         .rerun_check(&checked.id, CheckId::AwsProfileOnly)
         .await
         .unwrap();
+    // Judged by other rules since (its policy file names another health URL), it takes
+    // no new result: the header would name the old rules.
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, "health_url = \"http://localhost:8002/healthz\"\n").unwrap();
+    let mut ruled = renamed.clone();
+    ruled.policy_file = Some(policy.display().to_string());
+    console.save_target(ruled, Some("prod")).await.unwrap();
+    let refused = console
+        .rerun_check(&checked.id, CheckId::AwsProfileOnly)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("policy changed"), "{refused}");
+    console
+        .save_target(renamed.clone(), Some("prod"))
+        .await
+        .unwrap();
 
     // A new target under the old name starts with none of that past.
     let mut fresh = renamed.clone();

@@ -129,6 +129,15 @@ impl Console {
             )));
         };
         let (target, policy) = self.target_and_policy(&name)?;
+        // One checklist is judged by one policy: the header names it, and a verdict
+        // reached by other rules (a port, a health URL changed since) must not sit under it.
+        if let Some(used) = &recorded.policy {
+            if used.sha256 != policy.digest() {
+                return Err(Error::BadInput(format!(
+                    "{name}'s policy changed since this verification (its rules are not the ones it recorded), so a new result would not belong under its header: run the whole verification again (Run all again)."
+                )));
+            }
+        }
         let then = &recorded.target;
         let points_at = (&target.host, target.port, &target.user, &target.project_dir);
         if points_at != (&then.host, then.port, &then.user, &then.project_dir) {
