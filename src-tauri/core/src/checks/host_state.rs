@@ -87,6 +87,9 @@ pub struct Container {
     pub restart_policy: String,
     /// The main process: path and arguments, joined by spaces.
     pub process: String,
+    /// Its environment's server settings (`KEY=value`, [`SERVER_SETTINGS`] only: the
+    /// rest of it holds the env file's values), the image's `ENV` included.
+    pub server_settings: Vec<String>,
 }
 
 /// JSON values: an array's items (as `docker inspect` prints them) or one a line (as the
@@ -151,6 +154,19 @@ pub fn containers(json: &str) -> Option<Vec<Container>> {
                 health: text(c, &["State", "Health", "Status"]),
                 restart_policy: text(c, &["HostConfig", "RestartPolicy", "Name"]),
                 process: process.join(" "),
+                server_settings: match c.pointer("/Config/Env") {
+                    Some(Value::Array(env)) => env
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .filter(|e| {
+                            SERVER_SETTINGS
+                                .iter()
+                                .any(|k| e.split_once('=').is_some_and(|(key, _)| key == *k))
+                        })
+                        .map(str::to_string)
+                        .collect(),
+                    _ => Vec::new(),
+                },
             }
         })
         .collect();

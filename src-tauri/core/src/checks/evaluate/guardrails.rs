@@ -23,6 +23,18 @@ pub fn no_reload(out: &Outputs, policy: &Policy) -> Verdict {
             .find(|p| text.contains(p.as_str()))
             .cloned()
     };
+    // A server setting that turns reloading on: `UVICORN_RELOAD=true`, or a forbidden
+    // pattern in its value (`GUNICORN_CMD_ARGS=--reload`).
+    let reloads = |setting: &String| {
+        let (key, value) = setting.split_once('=').unwrap_or((setting, ""));
+        match key {
+            "UVICORN_RELOAD" => matches!(
+                value.trim().to_ascii_lowercase().as_str(),
+                "1" | "true" | "yes" | "on"
+            ),
+            _ => forbidden(value).is_some(),
+        }
+    };
     let mut found = Vec::new();
     for service in services {
         if let Some(pattern) = forbidden(&service.command) {
@@ -33,24 +45,12 @@ pub fn no_reload(out: &Outputs, policy: &Policy) -> Verdict {
             ));
         }
         // Gunicorn and Uvicorn also take their options from the environment.
-        for setting in &service.server_settings {
-            let (key, value) = setting.split_once('=').unwrap_or((setting, ""));
-            let reloads = match key {
-                "UVICORN_RELOAD" => {
-                    matches!(
-                        value.trim().to_ascii_lowercase().as_str(),
-                        "1" | "true" | "yes" | "on"
-                    )
-                }
-                _ => forbidden(value).is_some(),
-            };
-            if reloads {
-                found.push(format!(
-                    "the compose config sets {} {}",
-                    service.name,
-                    clip(setting, 120)
-                ));
-            }
+        for setting in service.server_settings.iter().filter(|s| reloads(s)) {
+            found.push(format!(
+                "the compose config sets {} {}",
+                service.name,
+                clip(setting, 120)
+            ));
         }
     }
     for c in containers.iter().filter(|c| c.state == "running") {
@@ -60,6 +60,17 @@ pub fn no_reload(out: &Outputs, policy: &Policy) -> Verdict {
                 c.name,
                 clip(&c.process, 120)
             ));
+        }
+        // Its environment as it runs: the image's `ENV` too, which the config never shows.
+        for setting in c.server_settings.iter().filter(|s| reloads(s)) {
+            let said = format!(
+                "the compose config sets {} {}",
+                c.service,
+                clip(setting, 120)
+            );
+            if !found.contains(&said) {
+                found.push(format!("container {} has {}", c.name, clip(setting, 120)));
+            }
         }
     }
     let processes = out.get(Probe::Processes);

@@ -432,6 +432,28 @@ fn reload_set_through_the_environment_fails_and_gunicorn_behind_a_script_passes(
         status(CheckId::NoReload, &nothing).status,
         CheckStatus::Fail
     );
+    // Set by the image's ENV, which the config never shows: the container's own
+    // environment says it (and none of its other values is quoted).
+    let mut imaged = container("backend-aws", "running", "/usr/local/bin/gunicorn");
+    imaged["Config"]["Env"] = serde_json::json!([
+        "GUNICORN_CMD_ARGS=--reload",
+        "DATABASE_URL=postgresql://u:fake-pw@db/atp"
+    ]);
+    let listed = serde_json::json!([imaged, container("db", "running", "postgres")]);
+    let out = outputs(&[
+        (Probe::Containers, ok(&listed.to_string())),
+        (Probe::Processes, ok(gunicorn)),
+    ]);
+    let verdict = status(CheckId::NoReload, &out);
+    assert_eq!(verdict.status, CheckStatus::Fail, "{}", verdict.note);
+    assert!(
+        verdict
+            .note
+            .contains("atp-backend-aws-1 has GUNICORN_CMD_ARGS=--reload")
+            && !verdict.note.contains("fake-pw"),
+        "{}",
+        verdict.note
+    );
 }
 
 #[test]
