@@ -116,6 +116,17 @@ pub fn no_reload(out: &Outputs, policy: &Policy) -> Verdict {
     if !found.is_empty() {
         return fail(format!("{}.", found.join("; ")));
     }
+    // Containers run, yet none of their processes was seen (`/proc` mounted with
+    // `hidepid`, say): a `--reload` a script started is not ruled out by seeing nothing.
+    let running = containers
+        .iter()
+        .filter(|c| c.state == "running" && !c.one_off)
+        .count();
+    if running > 0 && counted == 0 {
+        return fail(format!(
+            "None of the processes of the {running} running container(s) could be read on the host (is /proc mounted with hidepid for this login?), so a reload started inside one is not ruled out."
+        ));
+    }
     let running_backend = containers
         .iter()
         .find(|c| &c.service == backend && c.state == "running" && !c.one_off);
