@@ -316,18 +316,27 @@ fn migrations(out: &Outputs, policy: &Policy) -> Verdict {
             listing.problem()
         ));
     }
-    if scripts.is_empty() {
-        let note = match listing.stdout.starts_with(NO_MIGRATIONS_DIR) {
-            true => format!(
-                "No {} directory on the host, so no migration script: nothing to apply.",
-                policy.migration_dir()
+    // No directory where the policy looks is not "nothing to apply": the project may keep
+    // its scripts elsewhere (beside the backend's code, say) than the policy says. A
+    // person who knows ticks it.
+    if listing.stdout.starts_with(NO_MIGRATIONS_DIR) {
+        return verdict(
+            CheckStatus::Manual,
+            format!(
+                "No {} directory in the project on the host, where the policy looks for migration scripts ({}): if the project keeps them elsewhere, set migration_glob in its policy file; tick once you know none is due.",
+                policy.migration_dir(),
+                policy.migration_glob
             ),
-            false => format!(
+        );
+    }
+    if scripts.is_empty() {
+        return verdict(
+            CheckStatus::Na,
+            format!(
                 "No migration script ({}) on the host: nothing to apply.",
                 policy.migration_glob
             ),
-        };
-        return verdict(CheckStatus::Na, note);
+        );
     }
     verdict(
         CheckStatus::Manual,

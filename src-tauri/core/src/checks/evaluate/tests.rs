@@ -379,13 +379,21 @@ fn migrations_not_listed_are_not_nothing_to_apply() {
         &outputs(&[(Probe::Migrations, ok("apply_migration_001.py\n"))]),
     );
     assert_eq!(listed.status, CheckStatus::Manual, "{}", listed.note);
-    // No scripts directory (said by the probe, in no host's language): nothing to apply.
+    // No scripts directory (said by the probe, in no host's language): not known to be
+    // nothing to apply (the project may keep them elsewhere), so a person ticks it.
     let none = status(
         CheckId::Migrations,
         &outputs(&[(Probe::Migrations, ok("== no directory\n"))]),
     );
-    assert_eq!(none.status, CheckStatus::Na, "{}", none.note);
+    assert_eq!(none.status, CheckStatus::Manual, "{}", none.note);
     assert!(none.note.contains("No scripts directory"), "{}", none.note);
+    assert!(none.note.contains("migration_glob"), "{}", none.note);
+    // An empty one is.
+    let empty = status(
+        CheckId::Migrations,
+        &outputs(&[(Probe::Migrations, ok(""))]),
+    );
+    assert_eq!(empty.status, CheckStatus::Na, "{}", empty.note);
     // A host's own words for it are not how it is told.
     let localized = listing("ls: Datei oder Verzeichnis nicht gefunden\n", Some(2));
     assert_eq!(localized.status, CheckStatus::Fail, "{}", localized.note);
