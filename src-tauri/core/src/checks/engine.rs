@@ -182,8 +182,9 @@ pub async fn read(
     ))
 }
 
-/// A read past `seconds`: what each probe's evidence says instead.
-pub fn timed_out(probes: &[Probe], seconds: u32) -> Vec<(Probe, CommandOutput)> {
+/// A read begun at `started_at` and past `seconds`: what each probe's evidence says
+/// instead.
+pub fn timed_out(probes: &[Probe], started_at: &str, seconds: u32) -> Vec<(Probe, CommandOutput)> {
     probes
         .iter()
         .map(|probe| {
@@ -192,7 +193,7 @@ pub fn timed_out(probes: &[Probe], seconds: u32) -> Vec<(Probe, CommandOutput)> 
                 stdout: String::new(),
                 stderr: format!("timed out after {seconds} s"),
             };
-            let mut output = transcript.output(now(), std::time::Instant::now());
+            let mut output = transcript.output(started_at.to_string(), std::time::Instant::now());
             output.exit_code = None;
             output.duration_ms = u64::from(seconds) * 1000;
             (*probe, output)

@@ -115,6 +115,7 @@ async fn engine_or_commands(
     dir: &str,
 ) -> Result<Vec<Finished>> {
     let seconds = policy.deadlines.read_seconds;
+    let started_at = crate::history::now();
     let asked = engine::read(connection, probes, dir);
     match tokio::time::timeout(std::time::Duration::from_secs(seconds as u64), asked).await {
         Ok(Ok(Some(outputs))) => {
@@ -123,7 +124,7 @@ async fn engine_or_commands(
         Ok(Ok(None)) => {}
         Ok(Err(error)) => return Err(error),
         Err(_) => {
-            let outputs = engine::timed_out(probes, seconds);
+            let outputs = engine::timed_out(probes, &started_at, seconds);
             return Ok(outputs.into_iter().map(|(p, o)| (vec![p], o)).collect());
         }
     }
