@@ -4,7 +4,8 @@
 //! a part on the host (a pruned image, the saved env file) changes nothing at all; a
 //! target redefined midway (by another process) stops the deploy before its next command;
 //! Ctrl-C during a rollback's restore stops it only once its `up` has run; a change another
-//! process started before the deploy took the lock (a long migration) holds the deploy back.
+//! process started before the deploy took the lock (a long migration) holds the deploy back;
+//! a resume of a deploy killed before its pull was checked refuses the code it finds.
 
 use std::io::BufRead;
 use std::time::Duration;
@@ -96,6 +97,89 @@ fn a_deploy_stops_when_origin_moved_after_its_review() {
     let review = ok(&shipshape(&lab, home.path(), &["review", TARGET, "--json"]));
     assert!(review.contains("Unreviewed change"), "{review}");
     ok(&shipshape(&lab, home.path(), &["history", "verify"]));
+    drop(restore);
+    assert_lab_clean(&lab, home.path());
+}
+
+#[test]
+fn a_resume_refuses_code_its_cut_short_deploy_pulled_and_never_checked() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    let before = as_lab_user(&lab, &["git", "rev-parse", "HEAD"])
+        .trim()
+        .to_string();
+    let mut restore = Restore::default();
+    restore.as_lab_user(&lab, &["rm", "-rf", "/home/ubuntu/.shipshape"]);
+    restore.as_lab_user(&lab, &["git", "checkout", "-q", "-B", "main", &before]);
+
+    // Killed as its pull of the code begins: after its snapshot, before the pull's check.
+    let mut deploy = spawn_deploy(&lab, home.path(), "Cut short in its pull", &[]);
+    let stderr = deploy.stderr.take().unwrap();
+    let mut said = String::new();
+    for line in std::io::BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        said.push_str(&line);
+        said.push('\n');
+        if line.contains("→ Pull the latest code") {
+            deploy.kill().unwrap(); // SIGKILL
+            break;
+        }
+    }
+    deploy.wait().unwrap();
+    assert!(said.contains("→ Pull the latest code"), "{said}");
+    // What that pull brought (origin moved between its review and its pull, say): a
+    // commit nobody was shown.
+    let identity = [
+        "-c",
+        "user.name=Guard Test",
+        "-c",
+        "user.email=guard@example.invalid",
+    ];
+    let mut commit = vec!["git"];
+    commit.extend_from_slice(&identity);
+    commit.extend_from_slice(&[
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "Pulled, never checked",
+    ]);
+    as_lab_user(&lab, &commit);
+    let head = as_lab_user(&lab, &["git", "rev-parse", "HEAD"]);
+    let history: serde_json::Value =
+        serde_json::from_str(&ok(&shipshape(&lab, home.path(), &["history", "--json"]))).unwrap();
+    let cut_short = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|r| r["kind"] == "deploy")
+        .unwrap();
+    let id = cut_short["id"].as_str().unwrap();
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            text(&shipshape(&lab, home.path(), &["lock", "status", TARGET]).stdout).contains("free")
+        }),
+        "the killed deploy's lock was never freed"
+    );
+
+    let resumed = shipshape(
+        &lab,
+        home.path(),
+        &["deploy", TARGET, "--yes", "--resume", id],
+    );
+    let said = format!("{}\n{}", text(&resumed.stdout), text(&resumed.stderr));
+    assert_eq!(resumed.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("before its pull was checked against its review"),
+        "{said}"
+    );
+    assert!(!said.contains("→ Pull the images"), "{said}");
+    assert_eq!(
+        as_lab_user(&lab, &["git", "rev-parse", "HEAD"]),
+        head,
+        "{said}"
+    );
     drop(restore);
     assert_lab_clean(&lab, home.path());
 }

@@ -322,6 +322,19 @@ impl Journal {
         }))
     }
 
+    /// The steps deploy `id` journalled as each ended, oldest first: all there is of one
+    /// killed before it ended.
+    pub fn deploy_steps(&self, id: &str) -> Result<Vec<crate::deploy::StepRecord>> {
+        let entries = self.entries_where("record_id = ?1 AND kind = 'deploy_step'", [id])?;
+        Ok(entries
+            .into_iter()
+            .filter_map(|(_, entry)| match entry {
+                Entry::DeployStep(step) => Some(step),
+                _ => None,
+            })
+            .collect())
+    }
+
     /// The deploy or rollback that ended with the verification `checklist`, if one did.
     pub fn deploy_of_checklist(&self, checklist: &str) -> Result<Option<DeployRecord>> {
         let entries = self.entries_where(

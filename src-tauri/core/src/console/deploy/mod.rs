@@ -193,6 +193,33 @@ impl Console {
         }
     }
 
+    /// Refuses to resume deploy `id` when the host's code moved since its snapshot (to
+    /// `head`) and `id`'s pull of it was never checked against what its review showed
+    /// (cut short in that step): the review made now starts from `head`, so the commits
+    /// that pull brought (origin may have moved between its review and its pull) would
+    /// go live unseen.
+    fn refuse_unchecked_code(&self, id: &str, snapshot: &Snapshot, head: &str) -> Result<()> {
+        if same_commit(&snapshot.git_commit, head) {
+            return Ok(());
+        }
+        let checked = self
+            .journal()?
+            .deploy_steps(id)?
+            .iter()
+            .any(|s| s.step == StepId::GitPull && s.status == StepStatus::Done);
+        match checked {
+            true => Ok(()),
+            false => Err(Error::StepFailed {
+                step: "Review what the deploy changes".into(),
+                detail: format!(
+                    "the host's code is on {head}, not on {}, where {} took its snapshot, and that deploy was cut short before its pull was checked against its review: what the host would run was never shown. Nothing was changed; roll back to the snapshot, then deploy afresh.",
+                    snapshot.short_commit(),
+                    crate::input::shown(id)
+                ),
+            }),
+        }
+    }
+
     /// Whether deploy `id` of `target` can be resumed: a deploy (a rollback never is)
     /// that did not finish, took its snapshot, and was not followed by another. A target
     /// that does not exist, or an id no deploy could have, is refused.
@@ -293,6 +320,9 @@ impl Console {
         let (review, approval) = run
             .step(StepId::Review, "Review what the deploy changes", async {
                 let review = self.find_review(&target).await?;
+                if let (Some(id), Some(snapshot)) = (&request.resume, &resumed) {
+                    self.refuse_unchecked_code(id, snapshot, &review.head)?;
+                }
                 if let Some(seen) = &request.seen {
                     let now = review.tip();
                     if !same_commit(seen, now) {
