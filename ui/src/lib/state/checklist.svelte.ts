@@ -65,15 +65,20 @@ export class ChecklistStore {
 
   /** The Checklist screen is shown for `target`: shown again, its newest verification
    *  is read afresh (a deploy's last step, or `shipshape verify`, may have recorded a
-   *  newer one meanwhile), unless a run of it or an action on it is under way. */
+   *  newer one meanwhile), unless a run of it or an action on the one shown is under
+   *  way. */
   async show(target: string) {
     if (this.target !== target) return this.useTarget(target);
-    if (this.running || this.#working.size > 0) return;
+    if (this.running || this.busy !== null) return;
     const generation = this.#generation;
     try {
       const latest = await commands.latestChecklist({ target });
       const current = this.target === target && generation === this.#generation;
-      if (current && !this.running && this.#working.size === 0) this.checklist = latest;
+      if (current && !this.running && this.busy === null) {
+        // An error about the checklist it replaces (a refused re-run) is not about it.
+        if (latest?.id !== this.checklist?.id) this.error = null;
+        this.checklist = latest;
+      }
       if (current) await this.loadExports();
     } catch {
       // What is shown stays: the next showing reads again.

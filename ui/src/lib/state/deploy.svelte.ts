@@ -221,6 +221,9 @@ export class DeployStore {
     const target = this.target;
     if (target === null || this.running) return;
     const mine = ++this.#runs;
+    // A read of the review and lock begun before the run must not land over what the
+    // run shows (its own lock, held).
+    this.#reads++;
     this.runTarget = target;
     this.running = kind;
     this.stopping = false;
