@@ -304,13 +304,13 @@ impl Error {
     /// terminal's names a command (the window cannot run one, and has the button).
     pub fn remedy_in_window(&self) -> String {
         match self {
-            Error::HostKeyUnknown { .. } => "Compare the fingerprint with the one in the EC2 console's system log, then pin it: Targets screen, Trust….".into(),
+            Error::HostKeyUnknown { .. } => "Compare the fingerprint with the one in the EC2 console's system log, then pin it on the Targets screen: Trust… on the target's row (Check key once its own key is pinned and a jump host's is not).".into(),
             Error::HostLocked { .. } => "Wait for that deploy to end. If its holder can no longer be reached, break the lock deliberately on the Deploy screen (Break the lock…): the reason is recorded here and on the host.".into(),
             Error::KeyNotFound(_) => "Import or generate it on the Keys screen.".into(),
             Error::PassphraseRequired(_) => "Enter its passphrase to import the key.".into(),
             Error::TargetNotFound(_) => "Pick one of the targets listed on the Targets screen.".into(),
-            Error::Stopped { .. } => "The host is as that step left it and the lock is free. On the Deploy screen, Resume… goes on (the snapshot it took stays the one a rollback returns to) and Roll back… returns the host to it; the Checklist screen verifies the host.".into(),
-            Error::StepFailed { .. } => "The steps after it did not run; what it printed last is under the step. If the host was changed, return it to the snapshot with Roll back… on the Deploy screen.".into(),
+            Error::Stopped { .. } => "The host is as that step left it and the lock is free. On the Deploy screen, Resume… goes on where it is offered (a deploy that took its snapshot, which stays the one a rollback returns to), Roll back… returns the host to a snapshot, and a stopped rollback is run again from there; the Checklist screen verifies the host.".into(),
+            Error::StepFailed { .. } => "The steps after it did not run; the step's note, and what it printed last if anything, are under it on the Deploy screen. If the host was changed, return it to the snapshot with Roll back… there.".into(),
             other => other.remedy(),
         }
     }

@@ -80,10 +80,12 @@ const MIGRATIONS_SCRIPT: &str =
 pub const NO_MIGRATIONS_DIR: &str = "== no directory";
 
 /// The env file's mode, owner, group and size; or [`NO_ENV_FILE`], said only where the
-/// project directory was entered and the file is not in it. A failure with no such word
-/// (the directory not entered, the file not readable by `stat`) is never taken for a
-/// file that is not there: the redactor then withholds every output.
-const ENV_STAT_SCRIPT: &str = r#"[ -e "$1" ] || [ -L "$1" ] || { echo '== no file'; exit 1; }; exec stat -c '%a %U %G %s' -- "$1""#;
+/// project directory was entered, the file's own directory (`config/` of
+/// `config/.env.prod`) can be searched, and the file is not in it. A failure with no such
+/// word (a directory out of the login's reach, where `-e` is false for a file that is
+/// there) is never taken for a file that is not there: the redactor then withholds
+/// every output.
+const ENV_STAT_SCRIPT: &str = r#"case $1 in */*) [ -d "${1%/*}" ] && [ -x "${1%/*}" ] || exit 1 ;; esac; [ -e "$1" ] || [ -L "$1" ] || { echo '== no file'; exit 1; }; exec stat -c '%a %U %G %s' -- "$1""#;
 /// What [`ENV_STAT_SCRIPT`] says when there is no env file.
 pub const NO_ENV_FILE: &str = "== no file";
 
@@ -486,5 +488,12 @@ mod tests {
         // A link to nowhere is there (compose would fail on it): never "no file".
         std::os::unix::fs::symlink("nowhere", dir.path().join("linked")).unwrap();
         assert!(!stat("linked").1.contains(NO_ENV_FILE));
+        // In a directory that cannot be looked into (here: not there), not "no file".
+        assert_eq!(stat("config/.env.prod"), (Some(1), String::new()));
+        std::fs::create_dir(dir.path().join("config")).unwrap();
+        assert_eq!(
+            stat("config/.env.prod"),
+            (Some(1), format!("{NO_ENV_FILE}\n"))
+        );
     }
 }

@@ -8,6 +8,7 @@
 
 mod held_lock;
 mod host_lock;
+mod resume;
 mod review;
 mod rollback;
 mod run;
@@ -19,10 +20,9 @@ use ts_rs::TS;
 use super::Console;
 use crate::checklist::{CheckId, CheckStatus};
 use crate::checks;
-use crate::deploy::{DeployKind, DeployRecord, Snapshot, StepId, StepRecord, StepStatus};
+use crate::deploy::{DeployKind, DeployRecord, Snapshot, StepId, StepRecord};
 use crate::error::{Error, ErrorReport, Result};
 use crate::operations::Operation;
-use crate::policy::Policy;
 use steps::{Done, Run};
 
 /// What the operator asks of a deploy.
@@ -153,122 +153,11 @@ impl Console {
             Some(id) => {
                 crate::history::check_record_id("deploy", id)?;
                 let snapshot = self.resumable(target, id)?;
-                self.refuse_migrations_run_by(id, &policy, &request.migrations)?;
+                self.refuse_migrations_run_by(target, &snapshot, &policy, &request.migrations)?;
                 Ok(Some(snapshot))
             }
             None => Ok(None),
         }
-    }
-
-    /// Refuses to run again a migration the deploy being resumed ran to its end (as its
-    /// record says: one killed outright left none, and is not known to have run any).
-    fn refuse_migrations_run_by(
-        &self,
-        id: &str,
-        policy: &Policy,
-        migrations: &[String],
-    ) -> Result<()> {
-        let Some(cut_short) = self.journal()?.deploy(id)? else {
-            return Ok(());
-        };
-        let ran: Vec<String> = cut_short
-            .steps
-            .iter()
-            .filter(|s| s.step == StepId::Migrate && s.status == StepStatus::Done)
-            .filter_map(|s| s.title.strip_prefix(MIGRATION_STEP))
-            .map(|script| policy.migration_path(script))
-            .collect();
-        let again: Vec<&str> = migrations
-            .iter()
-            .filter(|script| ran.contains(&policy.migration_path(script)))
-            .map(String::as_str)
-            .collect();
-        match again.is_empty() {
-            true => Ok(()),
-            false => Err(Error::BadInput(format!(
-                "{} ran {} to its end already: a resume must not run it again. Give only the migrations still to run (--migrate).",
-                crate::input::shown(id),
-                again.join(", ")
-            ))),
-        }
-    }
-
-    /// Refuses to resume deploy `id` when the host's code moved since its snapshot (to
-    /// `head`) and `id`'s pull of it was never checked against what its review showed
-    /// (cut short in that step): the review made now starts from `head`, so the commits
-    /// that pull brought (origin may have moved between its review and its pull) would
-    /// go live unseen.
-    fn refuse_unchecked_code(&self, id: &str, snapshot: &Snapshot, head: &str) -> Result<()> {
-        if same_commit(&snapshot.git_commit, head) {
-            return Ok(());
-        }
-        let checked = self
-            .journal()?
-            .deploy_steps(id)?
-            .iter()
-            .any(|s| s.step == StepId::GitPull && s.status == StepStatus::Done);
-        match checked {
-            true => Ok(()),
-            false => Err(Error::StepFailed {
-                step: "Review what the deploy changes".into(),
-                detail: format!(
-                    "the host's code is on {head}, not on {}, where {} took its snapshot, and that deploy was cut short before its pull was checked against its review: what the host would run was never shown. Nothing was changed; roll back to the snapshot, then deploy afresh.",
-                    snapshot.short_commit(),
-                    crate::input::shown(id)
-                ),
-            }),
-        }
-    }
-
-    /// Whether deploy `id` of `target` can be resumed: a deploy (a rollback never is)
-    /// that did not finish, took its snapshot, and was not followed by another. A target
-    /// that does not exist, or an id no deploy could have, is refused.
-    pub fn can_resume(&self, target: &str, id: &str) -> Result<bool> {
-        crate::target::find(self.settings.as_ref(), target)?;
-        crate::history::check_record_id("deploy", id)?;
-        Ok(self.resumable(target, id).is_ok())
-    }
-
-    /// The snapshot of deploy `id`, if it is a deploy of `target` that did not finish
-    /// and took one.
-    fn resumable(&self, target: &str, id: &str) -> Result<Snapshot> {
-        if let Some(ended) = self.journal()?.deploy(id)? {
-            if ended.outcome == crate::deploy::DeployOutcome::Succeeded {
-                return Err(Error::BadInput(format!(
-                    "{} finished: there is nothing to resume. Deploy without --resume.",
-                    crate::input::shown(id)
-                )));
-            }
-        }
-        let snapshot = self.snapshot_to_restore(target, Some(id)).map_err(|_| {
-            Error::BadInput(format!(
-                "{} is no deploy of {target} that took a snapshot before it ended: there is nothing to resume, deploy without --resume.",
-                crate::input::shown(id)
-            ))
-        })?;
-        // Only the newest: a later deploy's snapshot is what a rollback must return to,
-        // and resuming an older one would record its stale snapshot as the newest.
-        if let Some((later, newest)) = self.recorded_snapshots(target)?.pop() {
-            if later != id && newest.deploy != snapshot.deploy {
-                return Err(Error::BadInput(format!(
-                    "{later} has deployed {target} since {}: there is nothing to resume, deploy without --resume.",
-                    crate::input::shown(id)
-                )));
-            }
-            // A resume of `id` that finished it: a deploy on top of that must take a
-            // snapshot of its own.
-            let finished = match later != id {
-                true => self.journal()?.deploy(&later)?,
-                false => None,
-            };
-            if finished.is_some_and(|d| d.outcome == crate::deploy::DeployOutcome::Succeeded) {
-                return Err(Error::BadInput(format!(
-                    "{later} resumed {} and finished: there is nothing to resume. Deploy without --resume.",
-                    crate::input::shown(id)
-                )));
-            }
-        }
-        Ok(snapshot)
     }
 
     async fn deploy_steps<F: FnMut(DeployEvent) + Send>(
@@ -320,8 +209,8 @@ impl Console {
         let (review, approval) = run
             .step(StepId::Review, "Review what the deploy changes", async {
                 let review = self.find_review(&target).await?;
-                if let (Some(id), Some(snapshot)) = (&request.resume, &resumed) {
-                    self.refuse_unchecked_code(id, snapshot, &review.head)?;
+                if let Some(snapshot) = &resumed {
+                    self.refuse_unchecked_code(&target, snapshot, &review.head)?;
                 }
                 if let Some(seen) = &request.seen {
                     let now = review.tip();

@@ -77,31 +77,14 @@ impl Console {
     /// snapshot to return to): the snapshot it would restore. The CLI asks this before
     /// it asks the operator.
     pub fn check_rollback(&self, target: &str, to: Option<&str>, reason: &str) -> Result<Snapshot> {
-        let (_, policy) = self.target_and_policy(target)?;
+        self.target_and_policy(target)?;
         if reason.trim().chars().count() < 10 {
             return Err(Error::BadInput(
                 "Say why you roll back, in at least 10 characters (--reason): a rollback is recorded as an emergency change.".into(),
             ));
         }
         crate::input::line("The rollback's reason", reason)?;
-        let snapshot = self.snapshot_to_restore(target, to)?;
-        // A service with no container when the snapshot was taken (after a `down`) has no
-        // image in it: its tag now names the new image, and the old code would start on
-        // it, the state a rollback exists to avoid.
-        let missing: Vec<&str> = policy
-            .services
-            .iter()
-            .filter(|s| !snapshot.images.iter().any(|i| &i.service == *s))
-            .map(String::as_str)
-            .collect();
-        if !missing.is_empty() {
-            return Err(Error::BadInput(format!(
-                "The snapshot {} took holds no image of {} (no container of theirs was on the host then, as after a down), so a rollback to it would start its code on their images of today. Deploy a fix forward instead, or restore by hand.",
-                snapshot.deploy,
-                missing.join(", ")
-            )));
-        }
-        Ok(snapshot)
+        self.snapshot_to_restore(target, to)
     }
 
     /// Returns `target` to a deploy's snapshot (the newest, or `to`'s): an emergency

@@ -36,6 +36,16 @@ pub(super) struct Done<T> {
     pub(super) snapshot: Option<Snapshot>,
 }
 
+/// How a pull of the code that was checked against its review begins its note, the
+/// commit after it: a resume reads it back ([`checked_commit`]).
+pub(super) const CHECKED_ON: &str = "Done: the host is on ";
+
+/// The commit a pull step's note says was checked against the review, if it says one.
+pub(super) fn checked_commit(note: &str) -> Option<&str> {
+    let rest = note.strip_prefix(CHECKED_ON)?;
+    rest.split(',').next().filter(|c| !c.is_empty())
+}
+
 impl Done<()> {
     pub(super) fn skipped(note: impl Into<String>) -> Done<()> {
         Done {
@@ -345,7 +355,7 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
         done.record_ids.push(head.shown.record_id.clone());
         let now = head.said.stdout.trim().to_string();
         if super::same_commit(reviewed, &now) {
-            done.note = format!("Done: the host is on {now}, the commit the review showed.");
+            done.note = format!("{CHECKED_ON}{now}, the commit the review showed.");
             return Ok(done);
         }
         let undone = self.exec(undo, &mut done.commands).await;
@@ -395,13 +405,28 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
                     detail: format!("its output was not a commit: {}", out.trim()),
                 }
             })?;
+        // A policy service with no container now has no image to put back: said, so the
+        // operator knows before the deploy goes on what a rollback cannot restore.
+        let missing: Vec<&str> = policy
+            .services
+            .iter()
+            .filter(|s| !snapshot.images.iter().any(|i| &i.service == *s))
+            .map(String::as_str)
+            .collect();
         let note = format!(
-            "Commit {}, {} service image(s){}.",
+            "Commit {}, {} service image(s){}.{}",
             snapshot.short_commit(),
             snapshot.images.len(),
             match snapshot.env_backup {
                 Some(_) => ", and a copy of the env file kept on the host (0600)",
                 None => "; there is no env file to keep",
+            },
+            match missing.is_empty() {
+                true => String::new(),
+                false => format!(
+                    " No image of {}: none of its containers is on the host, so a rollback to this snapshot cannot put one back.",
+                    missing.join(", ")
+                ),
             }
         );
         let mut done = Done::new((), true, note);

@@ -49,7 +49,7 @@ fn running_containers_whose_processes_cannot_be_read_are_no_pass() {
     // `/proc` mounted with hidepid: the probe's sections are there, and empty.
     let hidden = outputs(&[(Probe::Processes, ok("== cgroups\n== processes\n"))]);
     let verdict = status(CheckId::NoReload, &hidden);
-    assert_eq!(verdict.status, CheckStatus::Fail, "{}", verdict.note);
+    assert_eq!(verdict.status, CheckStatus::Warn, "{}", verdict.note);
     assert!(verdict.note.contains("hidepid"), "{}", verdict.note);
 }
 
