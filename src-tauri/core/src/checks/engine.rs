@@ -310,8 +310,9 @@ fn listed_containers(list: &Answer) -> Vec<(String, String)> {
         .collect()
 }
 
-/// An image reference safe to put in a path as it is (what `docker` accepts as a name).
-fn plain_reference(name: &str) -> bool {
+/// An image reference safe to put in a path of the engine's API as it is (what `docker`
+/// accepts as a name): never `..`, a query or a fragment that would ask for another path.
+pub(crate) fn plain_reference(name: &str) -> bool {
     !name.is_empty()
         && !name.contains("..")
         && name

@@ -215,6 +215,9 @@ pub fn compose_at_command(revision: &str, project_dir: &str) -> RemoteCommand {
         .in_dir(project_dir)
 }
 
+/// Only what reads as an image reference is asked of the engine, whose API path it
+/// becomes: the incoming commit, not yet reviewed, must not choose the request
+/// (`image: "../containers/…/archive?path=…"`) whose answer the review records.
 pub fn images_command(project_dir: &str, references: &[String]) -> RemoteCommand {
     let filter = serde_json::json!({
         "label": [format!("{}={project_dir}", crate::checks::probe::WORKING_DIR_LABEL)]
@@ -222,7 +225,12 @@ pub fn images_command(project_dir: &str, references: &[String]) -> RemoteCommand
     .to_string();
     RemoteCommand::new("sh")
         .args(["-c", IMAGES_SCRIPT, "shipshape-review-images", &filter])
-        .args(references.iter().cloned())
+        .args(
+            references
+                .iter()
+                .filter(|r| crate::checks::engine::plain_reference(r))
+                .cloned(),
+        )
 }
 
 pub fn env_command(policy: &Policy, project_dir: &str) -> RemoteCommand {
@@ -365,6 +373,9 @@ pub fn image_changes(output: &str, references: &BTreeMap<String, String>) -> Vec
                 .map(|digest| format!("{repo}@{digest}"));
             let changes = running.is_some() && registry.is_some() && running != registry;
             let note = match (&running, &registry) {
+                _ if !crate::checks::engine::plain_reference(reference) => format!(
+                    "{reference} is not an image reference, so the engine was not asked about it: compose will refuse it."
+                ),
                 (_, None) => format!(
                     "The registry did not say what {reference} names now: {}",
                     answer.trim().lines().next().unwrap_or("no answer")
@@ -458,5 +469,22 @@ mod tests {
         assert!(backend.changes);
         assert!(!changes[1].changes && changes[1].registry.is_none());
         assert!(changes[1].note.contains("404"), "{}", changes[1].note);
+    }
+
+    #[test]
+    fn an_incoming_image_that_is_no_reference_never_becomes_an_engine_request() {
+        let bad = "../containers/atp-db-1/archive?path=/etc/passwd&x=".to_string();
+        let good = "127.0.0.1:5000/atp/backend:lab".to_string();
+        let command = images_command("/p", &[bad.clone(), good.clone()]).render();
+        assert!(!command.contains("archive"), "{command}");
+        assert!(command.contains(&good), "{command}");
+        // Said as such in the review, whatever the output holds under its name.
+        let output = format!("== containers\n== images\n== registry {bad}\nroot:x:0:0\n");
+        let references = BTreeMap::from([("db".to_string(), bad)]);
+        let note = &image_changes(&output, &references)[0].note;
+        assert!(
+            note.contains("not an image reference") && !note.contains("root:x"),
+            "{note}"
+        );
     }
 }
