@@ -189,7 +189,7 @@ fn health_and_migrate_run_the_policys_commands_and_are_recorded() {
         serde_json::from_str(&ok(&shipshape(&lab, home.path(), &["history", "--json"]))).unwrap();
     let records = history.as_array().unwrap();
     assert_eq!(records.len(), 2, "{history}");
-    assert_eq!(records[0]["command"], "cd /home/ubuntu/automated-trading-platform && curl -fsS -m 10 -w '\\n%{http_code}\\n' http://localhost:8002/api/health");
+    assert_eq!(records[0]["command"], "cd /home/ubuntu/automated-trading-platform && curl -fsS -m 10 --noproxy '*' -w '\\n%{http_code}\\n' http://localhost:8002/api/health");
     assert_eq!(records[1]["command"], "cd /home/ubuntu/automated-trading-platform && docker compose --profile aws exec -T backend-aws python scripts/apply_migration_previous_price.py");
     for record in records {
         assert_eq!(record["exit_code"], 0);

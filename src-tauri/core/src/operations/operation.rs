@@ -180,8 +180,11 @@ impl Operation {
             ]),
             Operation::GitHead => git().args(["rev-parse", "--short", "HEAD"]),
             Operation::GitPull => git().args(["pull", &policy.remote, &policy.branch]),
+            // Never through a proxy the host's environment names (`http_proxy` with no
+            // `no_proxy` for localhost): the URL is on the host itself.
             Operation::Health => RemoteCommand::new("curl")
                 .args(["-fsS", "-m", &HEALTH_TIMEOUT_SECONDS.to_string()])
+                .args(["--noproxy", "*"])
                 .args(["-w", HEALTH_WRITE_OUT, &policy.health_url])
                 .in_dir(project_dir),
             // Abandoned, it is stopped in the container too: ending `docker compose exec`

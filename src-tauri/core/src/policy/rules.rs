@@ -167,6 +167,11 @@ pub(crate) fn port(value: i64) -> Result<u16, Reason> {
 }
 
 pub(crate) fn ports(ports: &[u16]) -> Result<(), Reason> {
+    // With none, "only compose serves the production ports" would pass with nothing
+    // checked: a Never Do rule turned off by a policy file.
+    if ports.is_empty() {
+        return Err("the policy needs at least one production port.".into());
+    }
     if let Some(zero) = ports.iter().find(|p| **p == 0) {
         return Err(format!("{zero} is not a port number (1 to 65535)."));
     }

@@ -313,6 +313,7 @@ fn ports_are_one_to_65535() {
     }
     assert!(refused("production_ports = [\n8002,\n\n70000]").starts_with("policy.toml line 4"));
     assert!(refused("production_ports = [8002, 8002]").contains("listed twice"));
+    assert!(refused("production_ports = []").contains("at least one production port"));
     assert_eq!(
         Policy::from_toml("production_ports = [1, 65535]", "p")
             .unwrap()

@@ -145,7 +145,7 @@ fn git_health_and_listing_render_the_policys_commands() {
         assert_eq!(
             render(Operation::Health),
             format!(
-                "{CD}curl -fsS -m 10 -w '\\n%{{http_code}}\\n' http://localhost:8002/api/health"
+                "{CD}curl -fsS -m 10 --noproxy '*' -w '\\n%{{http_code}}\\n' http://localhost:8002/api/health"
             )
         );
         assert_eq!(
