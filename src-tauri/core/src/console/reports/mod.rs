@@ -314,6 +314,10 @@ fn exports_in(journal: &Journal) -> Result<Vec<ReportExport>> {
             Entry::ReportExported(export) => exports.push(export),
             Entry::ReportCosigned { sha256, signer } => {
                 if let Some(export) = exports.iter_mut().rev().find(|e| e.sha256 == sha256) {
+                    // Co-signed again into the same file: that file holds the newer one.
+                    export
+                        .cosigners
+                        .retain(|c| c.signature_file != signer.signature_file);
                     export.cosigners.push(signer);
                 }
             }

@@ -241,3 +241,33 @@ async fn an_export_whose_key_cannot_sign_leaves_the_earlier_signed_report_as_it_
         signature
     );
 }
+
+#[tokio::test]
+async fn a_file_cosigned_twice_by_one_key_lists_that_cosigner_once() {
+    let home = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let console = console(home.path());
+    record_failed_verification(&console);
+    let report = console.report("verify-1").unwrap();
+    let exported = export(&console, &report, &out.path().join("r.json"))
+        .await
+        .unwrap();
+    let signer = |signed_at: &str| crate::report::Signer {
+        user: "rita".into(),
+        key_name: "reviewer".into(),
+        fingerprint: "SHA256:reviewer".into(),
+        signed_at: signed_at.into(),
+        signature_file: format!("{}.reviewer.sig", exported.path),
+    };
+    // Co-signed again (unsure the first worked): the file holds the second signature.
+    let journal = console.journal().unwrap();
+    for at in ["2026-12-06T10:00:00Z", "2026-12-06T10:01:00Z"] {
+        let cosigned = Entry::ReportCosigned {
+            sha256: exported.sha256.clone(),
+            signer: signer(at),
+        };
+        journal.append("verify-1", &cosigned).unwrap();
+    }
+    let recorded = console.report_exports().unwrap();
+    assert_eq!(recorded[0].cosigners, [signer("2026-12-06T10:01:00Z")]);
+}
