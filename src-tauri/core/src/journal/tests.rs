@@ -177,3 +177,26 @@ fn an_entry_stored_as_a_blob_breaks_the_chain_though_its_bytes_hash_the_same() {
         broken.reason
     );
 }
+
+#[test]
+fn a_verifications_history_line_counts_a_waived_failure_apart_from_the_passes() {
+    use crate::checklist::{CheckId, CheckItem, CheckStatus, Checklist};
+    let item = |id, status| CheckItem::new(id, status, String::new(), vec![]);
+    let checklist = Checklist {
+        items: vec![
+            item(CheckId::Health, CheckStatus::Waived),
+            item(CheckId::LogsClean, CheckStatus::Pass),
+            item(CheckId::Migrations, CheckStatus::Manual),
+        ],
+        ..serde_json::from_value(serde_json::json!({
+            "id": "verify-1", "target": {"name": "prod", "host": "h", "port": 22, "user": "ubuntu",
+            "project_dir": "/p", "host_key": "SHA256:k"}, "operator": {"user": "ops", "key_fingerprint": null},
+            "started_at": "t", "finished_at": "t", "git_commit": null, "images": [], "items": []
+        }))
+        .unwrap()
+    };
+    assert_eq!(
+        entries::verification_record(&checklist).title,
+        "Verify: 1 passed, 0 failed, 1 to tick, 1 waived"
+    );
+}
