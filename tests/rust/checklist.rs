@@ -39,6 +39,17 @@ fn a_clean_lab_passes_and_its_reports_hold_up_to_their_readers() {
     let _lab_lock = exclusive();
     let lab = Lab::from_env();
     let home = tempfile::tempdir().unwrap();
+    // A log longer than a page of the PDF (its evidence is printed whole there too).
+    run(
+        "docker",
+        &[
+            "exec",
+            &lab.container("backend-aws"),
+            "sh",
+            "-c",
+            "i=0; while [ $i -lt 90 ]; do i=$((i+1)); echo \"request $i served in 3 ms\"; done > /proc/1/fd/1",
+        ],
+    );
     let (code, report) = verify(&lab, home.path());
     let items = report["items"].as_array().unwrap();
     let ids: Vec<&str> = items.iter().map(|i| i["id"].as_str().unwrap()).collect();
@@ -211,6 +222,13 @@ fn a_clean_lab_passes_and_its_reports_hold_up_to_their_readers() {
         );
     }
     assert!(pdf_text.contains("Page 1 of"));
+    // Each evidence's output whole, as in the other formats: the logs' last line too.
+    let logs = items.iter().find(|i| i["id"] == "logs-clean").unwrap();
+    let output = logs["evidence"][0]["output"].as_str().unwrap();
+    let last = output.lines().rev().find(|l| l.trim().len() > 8).unwrap();
+    let last = last.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(output.lines().count() > 90, "{output}");
+    assert!(pdf_text.contains(&last), "pdftotext does not find {last:?}");
 
     // The Markdown renders its tables (GitHub's extension) and escapes nothing away.
     let html = run(

@@ -21,10 +21,6 @@ use crate::words;
 
 mod page;
 
-/// A PDF keeps the start of each long output: the full output is in the JSON and HTML
-/// reports, and its hash is printed either way.
-const MAX_OUTPUT_LINES: usize = 60;
-
 fn status_colour(status: CheckStatus) -> Colour {
     match status {
         CheckStatus::Pass => (26, 127, 55),
@@ -233,17 +229,9 @@ fn evidence(layout: &mut Layout, item: &CheckItem) {
             true => layout.code(&e.command),
             false => layout.code(&format!("$ {}", e.command)),
         }
-        // Cleaned before it is split, so a carriage return is shown, not dropped.
-        let output = clean(&e.output);
-        let lines: Vec<&str> = output.lines().collect();
-        let shown = lines.len().min(MAX_OUTPUT_LINES);
-        let mut text = lines[..shown].join("\n");
-        if lines.len() > shown {
-            text += &format!(
-                "\n[… {} more lines: the full output is in the HTML report, and byte for byte in the JSON report]",
-                lines.len() - shown
-            );
-        }
+        // Whole, as the other formats print it (the signed PDF is what an auditor files,
+        // and its hash above is of all of it); cleaned, so a carriage return is shown.
+        let mut text = clean(&e.output).trim_end_matches('\n').to_string();
         if text.is_empty() {
             text = "(no output)".into();
         }
