@@ -178,3 +178,11 @@ fn the_html_colours_its_verdict_and_tells_a_waiver_from_a_pass_and_opens_its_evi
     assert!(html.contains("<details id=\"health\" open>"), "{html}");
     assert!(html.contains("<a href=\"#health\">"), "{html}");
 }
+
+#[test]
+fn the_html_keeps_an_outputs_leading_blank_line() {
+    // A newline right after <pre> is dropped by the HTML parser: the template writes one
+    // of its own there, so the output's own first line break is kept.
+    let html = text(ReportFormat::Html);
+    assert!(html.contains("<pre>\ndb-1 | ready"), "{html}");
+}

@@ -86,16 +86,16 @@ fn lay_out(report: &Report, layout: &mut Layout) {
             &[
                 (Face::Bold, INK, "Service".into()),
                 (Face::Bold, INK, "Image".into()),
-                (Face::Bold, INK, "Registry digest or image id".into()),
+                (Face::Bold, INK, "Image id, registry digests".into()),
             ],
             true,
         );
         for image in &report.images {
-            let digest = image
-                .digests
-                .first()
-                .cloned()
-                .unwrap_or_else(|| image.id.clone());
+            // All of them, as the other formats print them.
+            let digest = std::iter::once(image.id.as_str())
+                .chain(image.digests.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(", ");
             layout.row(
                 &widths,
                 &[
