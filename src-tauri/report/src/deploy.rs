@@ -1,7 +1,8 @@
 //! The deploy a verification ended, in the words every rendering shares: who changed
 //! what under whose approval (the change record an auditor asks for), the review that
 //! was approved (commits, files, images, the env file's key names, the compose config
-//! before → after), and each step as it ended. Renderers only lay these parts out.
+//! before → after), and each step as it ended, with the commands it sent and when it
+//! began. Renderers only lay these parts out.
 
 use shipshape_core::deploy::compose_diff::unified;
 use shipshape_core::deploy::{DeployKind, DeployOutcome, DeployRecord, StepStatus};
@@ -185,6 +186,21 @@ pub fn part(report: &Report) -> Option<DeployPart> {
                     format!("{:.1} s", s.duration_ms as f64 / 1000.0),
                     s.note.clone(),
                 ]
+            })
+            .collect(),
+    });
+    // Exactly the text each step sent to the host, when it began: what an auditor of the
+    // change checks it against.
+    tables.push(Table {
+        title: "Commands sent",
+        columns: vec!["Step", "Step began", "Command"],
+        rows: deploy
+            .steps
+            .iter()
+            .flat_map(|s| {
+                s.commands
+                    .iter()
+                    .map(|c| vec![s.title.clone(), s.started_at.clone(), c.clone()])
             })
             .collect(),
     });

@@ -186,3 +186,31 @@ fn the_html_keeps_an_outputs_leading_blank_line() {
     let html = text(ReportFormat::Html);
     assert!(html.contains("<pre>\ndb-1 | ready"), "{html}");
 }
+
+#[test]
+fn a_deploys_report_gives_each_command_its_steps_sent_in_every_format() {
+    let mut report = report();
+    report.deploy = Some(
+        serde_json::from_value(serde_json::json!({
+            "id": "deploy-1", "kind": "deploy", "target": "prod",
+            "operator": {"user": "ops", "key_fingerprint": null}, "message": "Release 1.4",
+            "started_at": "2026-12-06T10:00:00Z", "finished_at": "2026-12-06T10:01:00Z",
+            "outcome": "succeeded", "commits": [], "checklist": "verify-1", "rolled_back_to": null,
+            "resumes": null, "review": null, "approval": null,
+            "steps": [{"step": "pull", "title": "Pull the images", "status": "done",
+                "commands": ["cd /srv/app && docker compose --profile aws pull"],
+                "started_at": "2026-12-06T10:00:20Z", "duration_ms": 5000, "note": "Pulled.",
+                "record_ids": [], "snapshot": null}]
+        }))
+        .unwrap(),
+    );
+    let markdown =
+        String::from_utf8(crate::render(&report, ReportFormat::Markdown).unwrap()).unwrap();
+    let html = String::from_utf8(crate::render(&report, ReportFormat::Html).unwrap()).unwrap();
+    for (name, text) in [("markdown", &markdown), ("html", &html)] {
+        assert!(text.contains("Commands sent"), "{name}");
+        assert!(text.contains("docker compose --profile aws pull"), "{name}");
+        assert!(text.contains("2026-12-06T10:00:20Z"), "{name}");
+    }
+    assert!(crate::render(&report, ReportFormat::Pdf).is_ok());
+}
