@@ -54,7 +54,23 @@ impl Console {
     /// and the journal's current chain head.
     /// Refused if the journal's chain does not hold.
     pub fn report(&self, record_id: &str) -> Result<Report> {
-        let (journal, head) = self.intact_journal()?;
+        // Its head names the journal it was made from: an entry written by another
+        // process between the walk and the reads (a waiver in the window) would show in
+        // it under an older head, so it is made again until the head held throughout.
+        for _ in 0..5 {
+            let (journal, head) = self.intact_journal()?;
+            let report = Self::report_from(&journal, &head, record_id)?;
+            if journal.head()? == head {
+                return Ok(report);
+            }
+        }
+        Err(Error::Busy {
+            target: "The journal".into(),
+            running: "another Shipshape writing to it".into(),
+        })
+    }
+
+    fn report_from(journal: &Journal, head: &str, record_id: &str) -> Result<Report> {
         let record_id = match journal.deploy(record_id)? {
             Some(deploy) => deploy.checklist.ok_or_else(|| {
                 Error::BadInput(format!(
@@ -65,7 +81,7 @@ impl Console {
         };
         let record_id = record_id.as_str();
         let checklist = journal.checklist(record_id)?;
-        let mut report = Report::of(&checklist, &head);
+        let mut report = Report::of(&checklist, head);
         report.deploy = journal.deploy_of_checklist(record_id)?;
         Ok(report)
     }
