@@ -11,9 +11,9 @@ use crate::error::{Error, Result};
 use crate::policy::Policy;
 
 impl Console {
-    /// The runs that share deploy `id`'s snapshot (`id`, and the resumes of it since), in
-    /// the journal's order, with the steps each journalled as it ended: all there is of
-    /// one killed outright.
+    /// The runs that share `snapshot` (the deploy that took it, and the resumes of it
+    /// since), in the journal's order, with the steps each journalled as it ended: all
+    /// there is of one killed outright.
     fn runs_sharing_snapshot_of(
         &self,
         target: &str,
@@ -31,8 +31,8 @@ impl Console {
             .collect()
     }
 
-    /// Refuses to run again a migration that the deploy being resumed, or a resume of it,
-    /// ran to its end.
+    /// Refuses to run again a migration that a run sharing `snapshot` (the deploy that
+    /// took it, or a resume of it) ran to its end.
     pub(super) fn refuse_migrations_run_by(
         &self,
         target: &str,
@@ -56,18 +56,18 @@ impl Console {
         match again.is_empty() {
             true => Ok(()),
             false => Err(Error::BadInput(format!(
-                "{} ran {} to its end already: a resume must not run it again. Give only the migrations still to run (--migrate).",
+                "{}, or a resume of it, ran {} to its end already: a resume must not run it again. Give only the migrations still to run (--migrate).",
                 crate::input::shown(&snapshot.deploy),
                 again.join(", ")
             ))),
         }
     }
 
-    /// Refuses to resume deploy `id` when the host's code moved since its snapshot (to
-    /// `head`) and the last run to pull it (`id`, or a resume of it since) was cut short
-    /// before that pull was checked against what its review showed: the review made now
-    /// starts from `head`, so what that pull brought (origin may have moved between its
-    /// review and its pull) would go live unseen.
+    /// Refuses a resume when the host's code moved since `snapshot` (to `head`) and no run
+    /// sharing it checked `head` against its review after pulling it, nor showed it as its
+    /// review's tip (one cut short in its pull, say): the review made now starts from
+    /// `head`, so what that pull brought (origin may have moved between its review and its
+    /// pull) would go live unseen.
     pub(super) fn refuse_unchecked_code(
         &self,
         target: &str,
