@@ -298,10 +298,7 @@ pub async fn run(
 /// the project directory or the file out of the login's reach) a redactor that
 /// withholds every output whole.
 fn env_redactor(read: &Ran, stat: Option<&Ran>) -> Redactor {
-    let absent = stat.is_some_and(|s| {
-        s.exit_code.is_some_and(|code| code != 0)
-            && s.stdout.lines().any(|l| l == probe::NO_ENV_FILE)
-    });
+    let absent = stat.is_some_and(|s| probe::says_no_env_file(s.exit_code, &s.stdout));
     match (read.exit_code, absent) {
         (Some(0), _) => Redactor::from_env_file(&read.stdout),
         (_, true) => Redactor::default(),

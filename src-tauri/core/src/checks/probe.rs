@@ -89,6 +89,12 @@ const ENV_STAT_SCRIPT: &str = r#"case $1 in */*) [ -d "${1%/*}" ] && [ -x "${1%/
 /// What [`ENV_STAT_SCRIPT`] says when there is no env file.
 pub const NO_ENV_FILE: &str = "== no file";
 
+/// Whether the env file's probe, ended with `exit_code` and `stdout`, said there is no
+/// such file: the one answer that counts as absent (redaction, the env item).
+pub fn says_no_env_file(exit_code: Option<i64>, stdout: &str) -> bool {
+    exit_code.is_some_and(|code| code != 0) && stdout.lines().any(|l| l == NO_ENV_FILE)
+}
+
 /// The label compose puts on every container it makes: the project directory.
 pub const WORKING_DIR_LABEL: &str = "com.docker.compose.project.working_dir";
 /// The services whose logs are scanned.

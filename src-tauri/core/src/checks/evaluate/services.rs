@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use super::{clip, fail, pass, short, verdict, Outputs, Verdict};
 use crate::checklist::CheckStatus;
 use crate::checks::host_state;
-use crate::checks::probe::{Probe, NO_ENV_FILE};
+use crate::checks::probe::{says_no_env_file, Probe};
 use crate::policy::Policy;
 
 pub fn images_pulled(out: &Outputs) -> Verdict {
@@ -197,7 +197,7 @@ pub fn services_running(out: &Outputs, policy: &Policy) -> Verdict {
 pub fn env_configured(out: &Outputs, policy: &Policy) -> Verdict {
     let file = &policy.env_file;
     let stat = out.get(Probe::EnvStat);
-    if !stat.ok() && stat.stdout.lines().any(|l| l == NO_ENV_FILE) {
+    if says_no_env_file(stat.exit_code, &stat.stdout) {
         return fail(format!(
             "{file} is missing: create it from {file}.example on the host."
         ));
