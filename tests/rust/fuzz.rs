@@ -96,7 +96,7 @@ fn targets() -> Vec<Target> {
         Target {
             name: "policy TOML",
             seeds: vec![
-                "services = [\"backend-aws\", \"db\"]\nproject_dir = \"/srv/app\"\nbranch = \"main\"\nhealth_url = \"http://127.0.0.1:8002/api/health\"\nmigration_glob = \"*.py\"\nproduction_ports = [8002, 3000]\nforbidden_patterns = [\"--reload\"]\ndeadline_read_seconds = 30\n",
+                "services = [\"backend-aws\", \"db\"]\nlogged_services = [\"backend-aws\"]\nproject_dir = \"/srv/app\"\nbranch = \"main\"\nhealth_url = \"http://127.0.0.1:8002/api/health\"\nmigration_glob = \"*.py\"\nproduction_ports = [8002, 3000]\nforbidden_patterns = [\"--reload\"]\ndeadline_read_seconds = 30\n",
             ],
             run: |text, _| {
                 let _ = Policy::from_toml(text, "fuzz.toml");

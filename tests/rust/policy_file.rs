@@ -1,7 +1,7 @@
 //! A target governed by its own policy file: the file narrows what may run (here, the
-//! frontend is not the policy's), and a file that tries another profile is refused when
-//! the target is added, naming the line and the field; its project directory is the
-//! target's unless --dir names another.
+//! frontend is not the policy's, nor are its logs read), and a file that tries another
+//! profile is refused when the target is added, naming the line and the field; its
+//! project directory is the target's unless --dir names another.
 
 use shipshape_tests::*;
 
@@ -12,7 +12,7 @@ fn a_policy_file_narrows_the_operations_and_can_never_change_the_profile() {
     let home = tempfile::tempdir().unwrap();
     let files = tempfile::tempdir().unwrap();
     let narrow = files.path().join("narrow.toml");
-    std::fs::write(&narrow, "# only these may be operated\nservices = [\"backend-aws\", \"db\", \"market-updater-aws\"]\n").unwrap();
+    std::fs::write(&narrow, "# only these may be operated\nservices = [\"backend-aws\", \"db\", \"market-updater-aws\"]\nlogged_services = [\"backend-aws\"]\n").unwrap();
     let port = lab.field("port");
     let policy = ["--policy", narrow.to_str().unwrap()];
     add_lab_target(
@@ -42,6 +42,32 @@ fn a_policy_file_narrows_the_operations_and_can_never_change_the_profile() {
     assert!(
         listed.starts_with(&["backend-aws", "db", "market-updater-aws"]),
         "{listed:?}"
+    );
+    // The checklist reads the logs of the services the file names, and no others.
+    let report = files.path().join("narrow.json");
+    let verify = ["verify", "narrow", "--report", report.to_str().unwrap()];
+    let verified = shipshape(&lab, home.path(), &verify);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap_or_default())
+            .unwrap_or_else(|_| panic!("no report: {}", text(&verified.stderr)));
+    let logs = report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["id"] == "logs-clean")
+        .unwrap();
+    assert_eq!(logs["status"], "pass", "{logs}");
+    assert!(
+        logs["note"]
+            .as_str()
+            .unwrap()
+            .ends_with("lines of backend-aws."),
+        "{logs}"
+    );
+    let read = logs["evidence"][0]["output"].as_str().unwrap_or_default();
+    assert!(
+        read.contains("== backend-aws\n") && !read.contains("== frontend-aws"),
+        "{read}"
     );
 
     // A target of the lab governed by the policy file `policy`.

@@ -13,9 +13,10 @@
 use futures::future::try_join_all;
 use serde_json::Value;
 
-use super::probe::{project_filter, Probe, LOGGED_SERVICES, LOG_LINES};
+use super::probe::{project_filter, Probe, LOG_LINES};
 use crate::error::Result;
 use crate::history::now;
+use crate::policy::Policy;
 use crate::ssh::{CommandOutput, Connection};
 
 /// Where the engine listens on a Linux host.
@@ -115,6 +116,7 @@ impl Transcript {
 pub async fn read(
     connection: &Connection,
     probes: &[Probe],
+    policy: &Policy,
     project_dir: &str,
 ) -> Result<Option<Vec<(Probe, CommandOutput)>>> {
     let started_at = now();
@@ -138,7 +140,9 @@ pub async fn read(
     let (logs, inspected) = tokio::join!(
         async {
             match wants(Probe::Logs) {
-                true => logs(connection, &list_path, &list).await.map(Some),
+                true => logs(connection, &policy.logged_services, &list_path, &list)
+                    .await
+                    .map(Some),
                 false => Ok(None),
             }
         },
@@ -230,10 +234,15 @@ async fn images(connection: &Connection, containers: &Transcript) -> Result<Tran
 }
 
 /// The last lines of each logged service's container, under `== SERVICE` lines.
-async fn logs(connection: &Connection, list_path: &str, list: &Answer) -> Result<Transcript> {
+async fn logs(
+    connection: &Connection,
+    logged: &[String],
+    list_path: &str,
+    list: &Answer,
+) -> Result<Transcript> {
     let mut transcript = Transcript::default();
     transcript.add_listing(list_path, list);
-    let ids: Vec<Vec<String>> = LOGGED_SERVICES
+    let ids: Vec<Vec<String>> = logged
         .iter()
         .map(|service| service_containers(list, service))
         .collect();
@@ -243,7 +252,7 @@ async fn logs(connection: &Connection, list_path: &str, list: &Answer) -> Result
         .map(|id| format!("/containers/{id}/logs?stdout=1&stderr=1&tail={LOG_LINES}"))
         .collect();
     let mut answers = all(connection, &paths).await?.into_iter();
-    for (service, ids) in LOGGED_SERVICES.iter().zip(ids) {
+    for (service, ids) in logged.iter().zip(ids) {
         transcript.stdout.push_str(&format!("== {service}\n"));
         if ids.is_empty() {
             transcript.stdout.push_str("(no container)\n");

@@ -116,7 +116,7 @@ async fn engine_or_commands(
 ) -> Result<Vec<Finished>> {
     let seconds = policy.deadlines.read_seconds;
     let started_at = crate::history::now();
-    let asked = engine::read(connection, probes, dir);
+    let asked = engine::read(connection, probes, policy, dir);
     match tokio::time::timeout(std::time::Duration::from_secs(seconds as u64), asked).await {
         Ok(Ok(Some(outputs))) => {
             return Ok(outputs.into_iter().map(|(p, o)| (vec![p], o)).collect());

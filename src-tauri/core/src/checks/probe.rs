@@ -97,8 +97,6 @@ pub fn says_no_env_file(exit_code: Option<i64>, stdout: &str) -> bool {
 
 /// The label compose puts on every container it makes: the project directory.
 pub const WORKING_DIR_LABEL: &str = "com.docker.compose.project.working_dir";
-/// The services whose logs are scanned.
-pub const LOGGED_SERVICES: [&str; 2] = ["backend-aws", "frontend-aws"];
 pub const LOG_LINES: u32 = 200;
 
 /// The Docker engine's API over its local socket, by `curl`: the engine's own answer
@@ -324,7 +322,7 @@ impl Probe {
             ),
             Probe::Logs => script("shipshape-logs", LOGS_SCRIPT, &filter)
                 .arg(LOG_LINES.to_string())
-                .args(LOGGED_SERVICES),
+                .args(policy.logged_services.iter().cloned()),
             // A missing directory is said as such, in no language of the host's.
             Probe::Migrations => RemoteCommand::new("sh")
                 .args([

@@ -116,7 +116,15 @@ pub async fn service_status(
         let mut records = Vec::new();
         let asked = async {
             match with_details {
-                true => engine::read(connection, &[Probe::Containers], &target.project_dir).await,
+                true => {
+                    engine::read(
+                        connection,
+                        &[Probe::Containers],
+                        policy,
+                        &target.project_dir,
+                    )
+                    .await
+                }
                 false => Ok(Some(Vec::new())),
             }
         };

@@ -8,12 +8,13 @@ use toml::Spanned;
 use super::{rules, Policy};
 use crate::error::{Error, Result};
 
-const FIELDS: [&str; 16] = [
+const FIELDS: [&str; 17] = [
     "profile",
     "project_dir",
     "remote",
     "branch",
     "services",
+    "logged_services",
     "health_url",
     "env_file",
     "migration_glob",
@@ -79,6 +80,13 @@ impl PolicyFile<'_> {
             };
             return Err(self.refuse(line, field, reason));
         }
+        if let Err(reason) = rules::logged_services(&policy.logged_services, &policy.services) {
+            let (field, line) = match line_of("logged_services") {
+                Some(line) => ("logged_services", line),
+                None => ("services", line_of("services").unwrap_or(1)),
+            };
+            return Err(self.refuse(line, field, reason));
+        }
         Ok(policy)
     }
 
@@ -118,6 +126,9 @@ impl PolicyFile<'_> {
                 let services = self.strings(field, value, rules::service_name)?;
                 rules::services(&services).map_err(|r| self.refuse(line, field, r))?;
                 policy.services = services;
+            }
+            "logged_services" => {
+                policy.logged_services = self.strings(field, value, rules::service_name)?
             }
             "forbidden_patterns" => {
                 let patterns = self.strings(field, value, rules::forbidden_pattern)?;

@@ -20,6 +20,8 @@ pub const PROJECT_DIR: &str = "/home/ubuntu/automated-trading-platform";
 /// The services of the `aws` profile, in the policy's order.
 pub const SERVICES: [&str; 4] = ["backend-aws", "frontend-aws", "db", "market-updater-aws"];
 pub const HEALTH_URL: &str = "http://localhost:8002/api/health";
+/// The services whose logs the policy's checklist reads ("Logs checked for errors").
+pub const LOGGED_SERVICES: [&str; 2] = ["backend-aws", "frontend-aws"];
 
 /// What the policy prescribes for one deployment. Only [`Policy::builtin`] and
 /// [`Policy::from_toml`] make one, so every policy in use has passed validation.
@@ -34,6 +36,9 @@ pub struct Policy {
     pub branch: String,
     /// The compose services of the `aws` profile, in display order.
     pub services: Vec<String>,
+    /// The services whose last lines `logs-clean` reads for errors, each one of
+    /// `services`: a team that renames its services names these too.
+    pub logged_services: Vec<String>,
     /// The health probe, run on the host itself.
     pub health_url: String,
     /// The environment file the services read, relative to the project directory.
@@ -99,6 +104,7 @@ impl Policy {
             remote: "origin".into(),
             branch: "main".into(),
             services: SERVICES.iter().map(|s| s.to_string()).collect(),
+            logged_services: LOGGED_SERVICES.iter().map(|s| s.to_string()).collect(),
             health_url: HEALTH_URL.into(),
             env_file: ".env.aws".into(),
             migration_glob: "scripts/apply_migration_*.py".into(),
@@ -141,6 +147,13 @@ impl Policy {
         rules::service_name(&self.migration_service)
             .and_then(|()| rules::migration_service_listed(&self.migration_service, &self.services))
             .map_err(|r| problem("migration_service", r))?;
+        each(
+            "logged_services",
+            &self.logged_services,
+            rules::service_name,
+        )?;
+        rules::logged_services(&self.logged_services, &self.services)
+            .map_err(|r| problem("logged_services", r))?;
         rules::ports(&self.production_ports).map_err(|r| problem("production_ports", r))?;
         each(
             "forbidden_patterns",

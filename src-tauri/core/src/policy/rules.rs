@@ -217,6 +217,23 @@ pub(crate) fn migration_service_listed(service: &str, services: &[String]) -> Re
     }
 }
 
+/// The services whose logs are read: at least one, each one of the policy's services.
+pub(crate) fn logged_services(logged: &[String], services: &[String]) -> Result<(), Reason> {
+    if logged.is_empty() {
+        return Err("name at least one service whose logs the checklist reads.".into());
+    }
+    if let Some(name) = duplicate(logged) {
+        return Err(format!("the service {name} is listed twice."));
+    }
+    match logged.iter().find(|l| !services.contains(l)) {
+        Some(name) => Err(format!(
+            "the logged service {name} must be one of the services ({}): name the services whose logs the checklist reads in logged_services.",
+            services.join(", ")
+        )),
+        None => Ok(()),
+    }
+}
+
 fn duplicate<T: PartialEq>(items: &[T]) -> Option<&T> {
     items
         .iter()

@@ -154,7 +154,8 @@ fn service_names_must_be_compose_names() {
         );
     }
     for good in ["db", "frontend-aws", "a", "9x", "svc_1.v2"] {
-        let text = format!("services = [\"backend-aws\", {good:?}]");
+        let text =
+            format!("services = [\"backend-aws\", {good:?}]\nlogged_services = [\"backend-aws\"]");
         Policy::from_toml(&text, "p").unwrap();
     }
     assert!(refused("services = []").contains("at least one service"));
@@ -174,11 +175,44 @@ fn the_migration_service_must_be_a_policy_service() {
         message.starts_with("policy.toml line 2, field `services`"),
         "{message}"
     );
-    let text = "services = [\"api\", \"db\"]\nmigration_service = \"api\"\n";
+    let text =
+        "services = [\"api\", \"db\"]\nmigration_service = \"api\"\nlogged_services = [\"api\"]\n";
     assert_eq!(
         Policy::from_toml(text, "p").unwrap().migration_service,
         "api"
     );
+}
+
+#[test]
+fn the_logged_services_are_policy_services() {
+    let policy = Policy::builtin();
+    assert_eq!(policy.logged_services, ["backend-aws", "frontend-aws"]);
+    // Services renamed, the logs left to the defaults: said at `services`, with what to add.
+    let text = "migration_service = \"api\"\nservices = [\"api\", \"web\"]\n";
+    assert_eq!(
+        refused(text),
+        "policy.toml line 2, field `services`: the logged service backend-aws must be one of \
+         the services (api, web): name the services whose logs the checklist reads in \
+         logged_services."
+    );
+    let text = "logged_services = [\"worker\"]\n";
+    assert!(refused(text)
+        .starts_with("policy.toml line 1, field `logged_services`: the logged service worker"));
+    assert!(refused("logged_services = []").contains("at least one service"));
+    assert!(refused("logged_services = [\"db\", \"db\"]").contains("listed twice"));
+    assert!(refused("logged_services = [\"d b\"]").contains("is not a compose service name"));
+    let text = "services = [\"api\", \"web\"]\nmigration_service = \"api\"\nlogged_services = [\"web\", \"api\"]\n";
+    assert_eq!(
+        Policy::from_toml(text, "p").unwrap().logged_services,
+        ["web", "api"]
+    );
+    let mut policy = Policy::builtin();
+    policy.logged_services = vec!["worker".into()];
+    assert!(policy
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("`logged_services`"));
 }
 
 #[test]

@@ -8,7 +8,7 @@ mod services;
 use std::collections::BTreeMap;
 
 use super::host_state::{self, ConfigService, Container};
-use super::probe::{Probe, LOGGED_SERVICES, LOG_LINES, NO_MIGRATIONS_DIR};
+use super::probe::{Probe, LOG_LINES, NO_MIGRATIONS_DIR};
 use crate::checklist::{CheckId, CheckStatus};
 use crate::policy::Policy;
 
@@ -162,7 +162,7 @@ pub fn evaluate(id: CheckId, out: &Outputs, policy: &Policy, project_dir: &str) 
         CheckId::EnvConfigured => services::env_configured(out, policy),
         CheckId::Migrations => migrations(out, policy),
         CheckId::Health => health(out, policy),
-        CheckId::LogsClean => logs_clean(out),
+        CheckId::LogsClean => logs_clean(out, policy),
         CheckId::NoReload => guardrails::no_reload(out, policy),
         CheckId::NoSystemdMix => guardrails::no_systemd_mix(out, policy),
         CheckId::AwsProfileOnly => guardrails::aws_profile_only(out),
@@ -382,17 +382,20 @@ const ERROR_MARKS: [&str; 9] = [
     "Error:",
 ];
 
-/// Each logged service's lines. Its heading comes in [`LOGGED_SERVICES`]' order, so a
-/// log line that starts with `== ` (a banner) stays a line of its service's log.
-fn logged_sections(text: &str) -> std::collections::BTreeMap<&'static str, Vec<String>> {
+/// Each logged service's lines. Its heading comes in `logged`'s order, so a log line
+/// that starts with `== ` (a banner) stays a line of its service's log.
+fn logged_sections<'a>(
+    text: &str,
+    logged: &'a [String],
+) -> std::collections::BTreeMap<&'a str, Vec<String>> {
     let mut found = std::collections::BTreeMap::new();
-    let mut expected = LOGGED_SERVICES.iter().peekable();
-    let mut current: Option<&'static str> = None;
+    let mut expected = logged.iter().map(String::as_str).peekable();
+    let mut current: Option<&'a str> = None;
     for line in text.lines() {
-        if let Some(next) = expected.peek() {
-            if line.strip_prefix("== ") == Some(**next) {
-                current = Some(**next);
-                found.insert(**next, Vec::new());
+        if let Some(next) = expected.peek().copied() {
+            if line.strip_prefix("== ") == Some(next) {
+                current = Some(next);
+                found.insert(next, Vec::new());
                 expected.next();
                 continue;
             }
@@ -407,16 +410,17 @@ fn logged_sections(text: &str) -> std::collections::BTreeMap<&'static str, Vec<S
     found
 }
 
-fn logs_clean(out: &Outputs) -> Verdict {
+fn logs_clean(out: &Outputs, policy: &Policy) -> Verdict {
     let probe = out.get(Probe::Logs);
     if !probe.ok() {
         return fail(format!("The logs could not be read ({}).", probe.problem()));
     }
-    let sections = logged_sections(&probe.stdout);
+    let logged = &policy.logged_services;
+    let sections = logged_sections(&probe.stdout, logged);
     let mut found = Vec::new();
     let mut missing = Vec::new();
-    for service in LOGGED_SERVICES {
-        let Some(lines) = sections.get(service) else {
+    for service in logged {
+        let Some(lines) = sections.get(service.as_str()) else {
             missing.push(format!("{service} (its logs were not read)"));
             continue;
         };
@@ -449,7 +453,7 @@ fn logs_clean(out: &Outputs) -> Verdict {
     }
     pass(format!(
         "No error line in the last {LOG_LINES} lines of {}.",
-        LOGGED_SERVICES.join(" and ")
+        logged.join(" and ")
     ))
 }
 

@@ -307,6 +307,31 @@ fn a_banner_line_in_a_log_does_not_hide_the_lines_after_it_and_an_unread_log_is_
 }
 
 #[test]
+fn the_logs_read_are_the_policys_logged_services() {
+    let mut policy = Policy::builtin();
+    policy.services = vec!["api".into(), "web".into()];
+    policy.migration_service = "api".into();
+    policy.logged_services = vec!["web".into(), "api".into()];
+    let probe = Probe::Logs.command(&policy, DIR).render();
+    assert!(probe.ends_with(" 200 web api"), "{probe}");
+    let logs = |text: &str| outputs(&[(Probe::Logs, ok(text))]);
+    let judge = |text: &str| evaluate(CheckId::LogsClean, &logs(text), &policy, DIR);
+    let clean = judge("== web\nready\n== api\nstarted\n");
+    assert_eq!(clean.status, CheckStatus::Pass, "{}", clean.note);
+    assert!(clean.note.ends_with("of web and api."), "{}", clean.note);
+    let failing = judge("== web\nready\n== api\nTraceback (most recent call last)\n");
+    assert_eq!(failing.status, CheckStatus::Fail, "{}", failing.note);
+    assert!(
+        failing.note.contains("api: \"Traceback"),
+        "{}",
+        failing.note
+    );
+    // The built-in names are not looked for: their sections are just lines of `api`.
+    let other = judge("== web\nready\n== api\n== backend-aws\nERROR x\n");
+    assert_eq!(other.status, CheckStatus::Fail, "{}", other.note);
+}
+
+#[test]
 fn an_image_pinned_by_digest_or_named_without_a_tag_is_found() {
     let mut backend = container("backend-aws", "running", "gunicorn app:app");
     backend["Config"]["Image"] = "reg/backend@sha256:abc".into();
