@@ -38,10 +38,14 @@ pub fn dashboard_shown() {
     shipshape_core::diagnostics::note_dashboard_shown()
 }
 
-/// A new target with the policy's defaults (user, port, project directory).
+/// A new target with the policy's defaults (user, port, project directory), the
+/// directory from `policy_file` if one is given.
 #[tauri::command]
-pub fn target_draft(state: State<'_, AppState>) -> Target {
-    state.console.target_draft()
+pub fn target_draft(
+    state: State<'_, AppState>,
+    policy_file: Option<String>,
+) -> Result<Target, ErrorReport> {
+    Ok(state.console.target_draft(policy_file.as_deref())?)
 }
 
 /// Jump hosts as `ssh -J` takes them (`[user@]host[:port]`, comma-separated); a hop

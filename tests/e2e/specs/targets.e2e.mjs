@@ -1,4 +1,9 @@
-// Add a target → trust its host key by pasting the expected fingerprint → connect.
+// Add a target → trust its host key by pasting the expected fingerprint → connect. A
+// policy file typed in the form is read when the field is left: its project directory
+// taken, a file that does not read said beside it.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { lab, waitForState, screenshot } from "./support.mjs";
 
 describe("targets", () => {
@@ -41,5 +46,28 @@ describe("targets", () => {
     for (const service of ["backend-aws", "frontend-aws", "db", "market-updater-aws"]) {
       await waitForState(service, "running");
     }
+  });
+
+  it("takes a policy file's project directory, and says at once why a file does not read", async () => {
+    const files = mkdtempSync(join(tmpdir(), "shipshape-e2e-policy-"));
+    const team = join(files, "team.toml");
+    writeFileSync(team, 'project_dir = "/srv/team-app"\n');
+    await $('[data-testid="nav-targets"]').click();
+    await $('[data-testid="add-target"]').click();
+    const dir = await $('[data-testid="target-dir"]');
+    const builtin = await dir.getValue();
+    const policy = await $('[data-testid="target-policy"]');
+    await policy.setValue(join(files, "missing.toml"));
+    await browser.keys("Tab");
+    const problem = await $('[data-testid="target-policy-problem"]');
+    await problem.waitForDisplayed();
+    expect(await problem.getText()).toContain("missing.toml");
+    await screenshot("target-policy-problem");
+    expect(await dir.getValue()).toBe(builtin);
+    await policy.setValue(team);
+    await browser.keys("Tab");
+    await browser.waitUntil(async () => (await dir.getValue()) === "/srv/team-app", { timeoutMsg: "the policy's directory was not taken" });
+    expect(await problem.isExisting()).toBe(false);
+    await $('//form[@data-testid="target-form"]//button[.="Cancel"]').click();
   });
 });

@@ -411,9 +411,12 @@ export function dashboardShown(): Promise<null> {
   return call<null>("dashboard_shown");
 }
 
-/** A new target with the policy's defaults (user, port, project directory). */
-export function targetDraft(): Promise<Target> {
-  return call<Target>("target_draft");
+/**
+ * A new target with the policy's defaults (user, port, project directory), the
+ * directory from `policyFile` if one is given.
+ */
+export function targetDraft(args: { policyFile: string | null }): Promise<Target> {
+  return call<Target>("target_draft", args);
 }
 
 /**

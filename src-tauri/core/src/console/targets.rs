@@ -51,10 +51,21 @@ impl Console {
             .collect())
     }
 
-    /// A new target as the policy would have it: its user, port and project directory;
-    /// the operator fills in the name, host and key.
-    pub fn target_draft(&self) -> Target {
-        Target::new("", "", None)
+    /// A new target as the policy would have it: its user, port and project directory,
+    /// the directory from `policy_file` when one is given (as `target add` without
+    /// `--dir` takes it), so the form shows what the target will be; the operator fills
+    /// in the name, host and key. A policy file that does not read is refused here,
+    /// with its line and field, before anything is typed after it.
+    pub fn target_draft(&self, policy_file: Option<&str>) -> Result<Target> {
+        if policy_file.is_some_and(|p| p.trim().is_empty()) {
+            return Err(Error::BadInput(
+                "The policy file's path is empty: leave it out for the built-in policy.".into(),
+            ));
+        }
+        let mut draft = Target::new("", "", None);
+        draft.policy_file = policy_file.map(str::to_string);
+        draft.project_dir = self.policy_for(&draft)?.project_dir;
+        Ok(draft)
     }
 
     /// Adds a target, or updates the one named `previous_name` (which may rename it).
