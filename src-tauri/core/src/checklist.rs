@@ -247,6 +247,11 @@ pub struct CheckItem {
     pub ticked_at: Option<String>,
     /// The written reason an operator accepted a failure.
     pub waiver: Option<String>,
+    /// Who ran the item's probes again after the verification, and when: its note and
+    /// evidence are from then, not from the run the header names. (Absent in records
+    /// written before it was kept: read as never re-run.)
+    pub rerun_by: Option<String>,
+    pub rerun_at: Option<String>,
 }
 
 impl CheckItem {
@@ -262,6 +267,8 @@ impl CheckItem {
             ticked_by: None,
             ticked_at: None,
             waiver: None,
+            rerun_by: None,
+            rerun_at: None,
         }
     }
 }
@@ -326,12 +333,16 @@ pub enum ItemChange {
     Untick,
     /// Accepts a failed item, with the reason in writing.
     Waive { reason: String },
-    /// New probe results for the item.
-    Rerun { item: Box<CheckItem> },
+    /// New probe results for the item, written as `result`: the change's own `item`
+    /// names which one.
+    Rerun {
+        #[serde(rename = "result")]
+        item: Box<CheckItem>,
+    },
 }
 
 /// A change to one item of a recorded checklist, with who and when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct ChecklistChange {
     pub checklist: String,
     pub item: CheckId,
@@ -339,6 +350,50 @@ pub struct ChecklistChange {
     pub at: String,
     #[serde(flatten)]
     pub change: ItemChange,
+}
+
+/// [`ChecklistChange`] as it is read: the same fields.
+#[derive(Deserialize)]
+struct ChangeRead {
+    checklist: String,
+    item: CheckId,
+    by: Actor,
+    at: String,
+    #[serde(flatten)]
+    change: ItemChange,
+}
+
+/// Earlier versions wrote a re-run's results under a second `item` key, beside the
+/// change's own (the item's id): JSON that a strict read refuses, so every re-run was
+/// left out of each later reading of the journal (reports, the Checklist screen). Read
+/// as a map, the results are the last `item`, and they carry the item's id.
+impl<'de> Deserialize<'de> for ChecklistChange {
+    fn deserialize<D: serde::Deserializer<'de>>(reader: D) -> std::result::Result<Self, D::Error> {
+        let fields = serde_json::Map::deserialize(reader)?;
+        ChecklistChange::try_from(fields).map_err(serde::de::Error::custom)
+    }
+}
+
+impl TryFrom<serde_json::Map<String, serde_json::Value>> for ChecklistChange {
+    type Error = serde_json::Error;
+
+    fn try_from(
+        mut fields: serde_json::Map<String, serde_json::Value>,
+    ) -> serde_json::Result<Self> {
+        if let Some(serde_json::Value::Object(results)) = fields.get("item") {
+            let id = results.get("id").cloned().unwrap_or_default();
+            let results = fields.insert("item".into(), id);
+            fields.insert("result".into(), results.unwrap_or_default());
+        }
+        let read: ChangeRead = serde_json::from_value(serde_json::Value::Object(fields))?;
+        Ok(ChecklistChange {
+            checklist: read.checklist,
+            item: read.item,
+            by: read.by,
+            at: read.at,
+            change: read.change,
+        })
+    }
 }
 
 impl Checklist {
@@ -421,7 +476,10 @@ impl Checklist {
                 (item.ticked_by, item.ticked_at) = (by, at);
                 item.waiver = Some(reason.trim().to_string());
             }
-            ItemChange::Rerun { item: new } => *item = (**new).clone(),
+            ItemChange::Rerun { item: new } => {
+                *item = (**new).clone();
+                (item.rerun_by, item.rerun_at) = (by, at);
+            }
         }
     }
 

@@ -200,11 +200,22 @@ async fn a_renamed_target_keeps_its_snapshots_and_verifications_and_a_new_one_un
     assert_eq!(snapshots.len(), 1, "the rollback finds its snapshot");
     let latest = console.latest_checklist("prod").unwrap();
     assert_eq!(latest.map(|c| c.id), Some(checked.id.clone()));
-    // Its items can be re-run under the new name.
-    console
+    // Its items can be re-run under the new name, and the journal read again has the
+    // re-run: who, when, and its evidence (what a report and a reopened screen show).
+    let rerun = console
         .rerun_check(&checked.id, CheckId::AwsProfileOnly)
         .await
         .unwrap();
+    let read_again = console.latest_checklist("prod").unwrap().unwrap();
+    let item = |list: &shipshape_core::checklist::Checklist| {
+        list.item(CheckId::AwsProfileOnly).unwrap().clone()
+    };
+    assert!(
+        item(&read_again).rerun_by.is_some(),
+        "{:?}",
+        item(&read_again)
+    );
+    assert_eq!(item(&read_again), item(&rerun));
     // Judged by other rules since (its policy file names another health URL), it takes
     // no new result: the header would name the old rules.
     let policy = dir.path().join("policy.toml");

@@ -90,7 +90,9 @@ fn document(report: &Report) -> String {
 
     for group in [CheckGroup::Verification, CheckGroup::NeverDo] {
         let _ = writeln!(out, "\n## {}\n", words::group(group));
-        out.push_str("| Status | Item | Verdict | Ticked or waived |\n| --- | --- | --- | --- |\n");
+        out.push_str(
+            "| Status | Item | Verdict | Ticked, waived or re-run |\n| --- | --- | --- | --- |\n",
+        );
         for item in report.items.iter().filter(|i| i.group == group) {
             let _ = writeln!(
                 out,

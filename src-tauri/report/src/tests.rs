@@ -30,6 +30,8 @@ fn report() -> Report {
     failed.waiver = Some(format!("known outage {HOSTILE}"));
     failed.ticked_by = Some(format!("ops{HOSTILE}"));
     failed.ticked_at = Some("2026-11-26T05:01:00.000Z".into());
+    failed.rerun_by = Some("reviewer (SHA256:r)".into());
+    failed.rerun_at = Some("2026-11-26T05:00:30.000Z".into());
     let checklist = Checklist {
         id: "verify-1".into(),
         target: ReportTarget {
@@ -213,4 +215,14 @@ fn a_deploys_report_gives_each_command_its_steps_sent_in_every_format() {
         assert!(text.contains("2026-12-06T10:00:20Z"), "{name}");
     }
     assert!(crate::render(&report, ReportFormat::Pdf).is_ok());
+}
+
+#[test]
+fn every_format_says_who_re_ran_an_item_and_when() {
+    let said = "Re-run by reviewer (SHA256:r) at 2026-11-26T05:00:30.000Z; waived by ops";
+    for format in [ReportFormat::Markdown, ReportFormat::Html] {
+        assert!(text(format).contains(said), "{format:?}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&text(ReportFormat::Json)).unwrap();
+    assert_eq!(json["items"][0]["rerun_by"], "reviewer (SHA256:r)");
 }

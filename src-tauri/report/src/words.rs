@@ -36,13 +36,31 @@ pub fn group(group: CheckGroup) -> &'static str {
     }
 }
 
-/// "Ticked by ops (SHA256:…) at …", or empty.
+/// "Re-run by ops (SHA256:…) at …; ticked by ops (SHA256:…) at …", either part, or
+/// empty: what a person did to the item after the verification.
 pub fn ticked(item: &CheckItem) -> String {
-    match (&item.ticked_by, &item.ticked_at) {
-        (Some(by), Some(at)) if item.waiver.is_some() => format!("Waived by {by} at {at}"),
-        (Some(by), Some(at)) => format!("Ticked by {by} at {at}"),
-        _ => String::new(),
+    let rerun = match (&item.rerun_by, &item.rerun_at) {
+        (Some(by), Some(at)) => Some(format!("Re-run by {by} at {at}")),
+        _ => None,
+    };
+    let ticked = match (&item.ticked_by, &item.ticked_at) {
+        (Some(by), Some(at)) if item.waiver.is_some() => Some(format!("waived by {by} at {at}")),
+        (Some(by), Some(at)) => Some(format!("ticked by {by} at {at}")),
+        _ => None,
+    };
+    match (rerun, ticked) {
+        (Some(rerun), Some(ticked)) => format!("{rerun}; {ticked}"),
+        (Some(rerun), None) => rerun,
+        (None, Some(ticked)) => capitalized(&ticked),
+        (None, None) => String::new(),
     }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 /// The header: what an auditor's change record asks for, in order.

@@ -1,6 +1,7 @@
 // The checklist in the real window against the lab, broken in one way first (a systemd
 // unit for a compose service): run the verification, read an item's evidence, tick
-// `migrations`, waive the failing item with a written reason, export PDF and Markdown,
+// `migrations`, waive the failing item with a written reason, run `health` again (who
+// and when said), export PDF and Markdown,
 // and see both exports listed. No value of the lab's .env.aws ever reaches the page.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -98,6 +99,11 @@ describe("checklist", () => {
     await $('[data-testid="waive-confirm"]').click();
     await browser.waitUntil(async () => (await statusOf("no-systemd-mix")) === "waived", { timeoutMsg: "the waiver did not land" });
     expect(await (await item("no-systemd-mix")).getText()).toContain("Waiver: Unit is disabled; removal scheduled in CHG-1234");
+    // An item run again says who ran it and when: its evidence is from then.
+    await (await item("health")).$('[data-testid="check-rerun"]').click();
+    const rerunBy = await (await item("health")).$('[data-testid="check-rerun-by"]');
+    await rerunBy.waitForDisplayed({ timeoutMsg: "the re-run did not land" });
+    expect(await rerunBy.getText()).toMatch(/^Re-run by \S+ \(SHA256:.+\) at /);
     await screenshot("checklist-ticked-and-waived");
   });
 
@@ -108,6 +114,7 @@ describe("checklist", () => {
     expect(existsSync(join(out, "verification.pdf.sig"))).toBe(true);
     const markdown = readFileSync(join(out, "verification.md"), "utf8");
     expect(markdown).toContain("Waiver: Unit is disabled; removal scheduled in CHG-1234");
+    expect(markdown).toMatch(/\| Re-run by \S+ \(SHA256:.+\) at \S+ \|/);
     const listed = await $$('[data-testid="report-export"]');
     expect(listed.length).toBe(2);
     expect(await $('[data-testid="report-exports"]').getText()).toContain(join(out, "verification.pdf"));

@@ -379,7 +379,13 @@ ticked_by: string | null, ticked_at: string | null,
 /**
  * The written reason an operator accepted a failure.
  */
-waiver: string | null, };
+waiver: string | null, 
+/**
+ * Who ran the item's probes again after the verification, and when: its note and
+ * evidence are from then, not from the run the header names. (Absent in records
+ * written before it was kept: read as never re-run.)
+ */
+rerun_by: string | null, rerun_at: string | null, };
 
 export type ReportTarget = { name: string, host: string, port: number, user: string, project_dir: string, 
 /**
@@ -606,7 +612,7 @@ holder: LockHolder | null,
  */
 break_command: string, };
 
-export type ItemChange = { "change": "tick" } | { "change": "untick" } | { "change": "waive", reason: string, } | { "change": "rerun", item: CheckItem, };
+export type ItemChange = { "change": "tick" } | { "change": "untick" } | { "change": "waive", reason: string, } | { "change": "rerun", result: CheckItem, };
 
 export type ChainReport = { entries: number, 
 /**

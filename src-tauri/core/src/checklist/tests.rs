@@ -91,3 +91,62 @@ fn evidence_hash_is_of_the_output_as_stored() {
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     );
 }
+
+#[test]
+fn a_rerun_says_who_ran_it_and_when_and_a_record_from_before_reads_as_never_rerun() {
+    let mut list = checklist();
+    let mut tick = change(CheckId::Migrations, ItemChange::Tick);
+    tick.at = "t1".into();
+    list.apply(&tick);
+    let again = CheckItem::new(
+        CheckId::Migrations,
+        CheckStatus::Manual,
+        "new".into(),
+        vec![],
+    );
+    list.apply(&change(
+        CheckId::Migrations,
+        ItemChange::Rerun {
+            item: Box::new(again),
+        },
+    ));
+    let item = list.item(CheckId::Migrations).unwrap();
+    assert_eq!(item.rerun_by.as_deref(), Some("ops (SHA256:k)"));
+    assert_eq!(item.rerun_at.as_deref(), Some("t2"));
+    // The new results stand alone: the tick was for the old ones.
+    assert_eq!((item.note.as_str(), item.ticked_by.as_ref()), ("new", None));
+
+    let mut old = serde_json::to_value(item).unwrap();
+    let fields = old.as_object_mut().unwrap();
+    fields.remove("rerun_by");
+    fields.remove("rerun_at");
+    let read: CheckItem = serde_json::from_value(old).unwrap();
+    assert_eq!((read.rerun_by, read.rerun_at), (None, None));
+}
+
+#[test]
+fn a_rerun_reads_back_as_written_and_as_earlier_versions_wrote_it() {
+    let new = CheckItem::new(CheckId::Health, CheckStatus::Pass, "200".into(), vec![]);
+    let rerun = change(
+        CheckId::Health,
+        ItemChange::Rerun {
+            item: Box::new(new.clone()),
+        },
+    );
+    let entry = crate::journal::Entry::ChecklistChanged(rerun.clone());
+    let written = serde_json::to_string(&entry).unwrap();
+    assert_eq!(written.matches("\"item\"").count(), 1, "{written}");
+    let read: crate::journal::Entry = serde_json::from_str(&written).unwrap();
+    assert_eq!(read, entry);
+
+    // As earlier versions wrote it: the results under a second `item`.
+    let old = written.replace("\"result\":", "\"item\":");
+    let read: crate::journal::Entry = serde_json::from_str(&old).unwrap();
+    assert_eq!(read, entry);
+    // The other changes read as they always did.
+    let tick =
+        crate::journal::Entry::ChecklistChanged(change(CheckId::Migrations, ItemChange::Tick));
+    let read: crate::journal::Entry =
+        serde_json::from_str(&serde_json::to_string(&tick).unwrap()).unwrap();
+    assert_eq!(read, tick);
+}

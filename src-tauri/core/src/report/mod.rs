@@ -231,7 +231,7 @@ mod tests {
             "absent for a verification on its own"
         );
         assert!(required(&schema["$defs"]["Evidence"], "exit_code"));
-        for field in ["ticked_by", "ticked_at", "waiver"] {
+        for field in ["ticked_by", "ticked_at", "waiver", "rerun_by", "rerun_at"] {
             assert!(required(&schema["$defs"]["CheckItem"], field), "{field}");
         }
         let summary = &report["summary"];

@@ -12,7 +12,7 @@ function push<T>(channel: Channel<T>, index: number, message: T) {
 
 const item = (id: CheckItem["id"], status: CheckItem["status"]): CheckItem => ({
   id, title: id, group: "verification", status, note: `${id} is ${status}`, probed_status: status,
-  evidence: [], ticked_by: null, ticked_at: null, waiver: null,
+  evidence: [], ticked_by: null, ticked_at: null, waiver: null, rerun_by: null, rerun_at: null,
 });
 
 const list = (id: string, items: CheckItem[]): Checklist => ({
