@@ -221,6 +221,13 @@ pub async fn history(console: &Console, args: HistoryArgs) -> Result<(), Error> 
                 }
                 crate::print_json(&said);
             }
+            if let (None, Some(unreadable)) = (&report.broken, report.unreadable) {
+                return Err(Error::JournalUnreadable {
+                    seq: unreadable.seq,
+                    record: unreadable.record_id,
+                    reason: unreadable.reason,
+                });
+            }
             match report.broken {
                 None => {
                     if !json {

@@ -202,6 +202,12 @@ pub enum Error {
     JournalMissing { head: String },
     #[error("Could not use {path}: {cause}")]
     Storage { path: String, cause: String },
+    #[error("Entry {seq} ({record}) of the journal holds in its chain, but {reason}: the history and reports leave out what it records.")]
+    JournalUnreadable {
+        seq: i64,
+        record: String,
+        reason: String,
+    },
     #[error("The settings file {path} is damaged ({}).", damage(*.line, .problem))]
     SettingsDamaged {
         /// 0: no one line (the file is not text, or a part of it is not what it must be).
@@ -237,7 +243,7 @@ impl Error {
             Error::Stopped { .. } | Error::Cancelled { .. } => ErrorCode::Stopped,
             Error::ChecksFailed { .. } => ErrorCode::ChecksFailed,
             Error::JournalBroken { .. } | Error::JournalMissing { .. } => ErrorCode::JournalBroken,
-            Error::Storage { .. } => ErrorCode::Storage,
+            Error::Storage { .. } | Error::JournalUnreadable { .. } => ErrorCode::Storage,
             Error::SettingsDamaged { .. } => ErrorCode::SettingsDamaged,
             Error::Protocol(_) => ErrorCode::Protocol,
         }
@@ -295,6 +301,7 @@ impl Error {
             Error::JournalBroken { .. } => "Entries from that one on cannot be trusted. Keep the journal file as it is for whoever audits it, and compare it with a backup.".into(),
             Error::JournalMissing { .. } => "Keep the journal file as it is for whoever audits it, and compare it with a backup, and with the journal of whoever made the report.".into(),
             Error::Storage { .. } => "Check that file and its permissions.".into(),
+            Error::JournalUnreadable { .. } => "Nothing in it was changed. Read it with the Shipshape version that wrote it (a newer one, if this one is older), and keep the journal file as it is; if this version wrote it, attach Shipshape's diagnostic log to a bug report.".into(),
             Error::SettingsDamaged { .. } => "Shipshape will not change the file, so nothing is lost: repair it in a text editor, or move the file aside to start afresh, then try again.".into(),
             Error::Protocol(_) => "Try again; if it keeps happening, check the host's sshd log and attach Shipshape's diagnostic log to a bug report.".into(),
         }

@@ -622,7 +622,12 @@ head: string,
 /**
  * The first entry that does not hold, if any.
  */
-broken: BrokenEntry | null, };
+broken: BrokenEntry | null, 
+/**
+ * The first entry that holds but that this version cannot read (written by a
+ * newer one, or by a bug): the history and reports leave out what it records.
+ */
+unreadable: BrokenEntry | null, };
 
 export type BrokenEntry = { seq: number, record_id: string, reason: string, };
 

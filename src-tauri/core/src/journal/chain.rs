@@ -49,6 +49,9 @@ pub struct ChainReport {
     pub head: String,
     /// The first entry that does not hold, if any.
     pub broken: Option<BrokenEntry>,
+    /// The first entry that holds but that this version cannot read (written by a
+    /// newer one, or by a bug): the history and reports leave out what it records.
+    pub unreadable: Option<BrokenEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -74,6 +77,7 @@ pub fn verify(entries: impl IntoIterator<Item = StoredEntry>) -> ChainReport {
                 record_id: String::from_utf8_lossy(&entry.record_id).into_owned(),
                 reason,
             }),
+            unreadable: None,
         };
         if let Some(column) = entry.not_text {
             return broken(format!(
@@ -111,6 +115,7 @@ pub fn verify(entries: impl IntoIterator<Item = StoredEntry>) -> ChainReport {
         entries: count,
         head,
         broken: None,
+        unreadable: None,
     }
 }
 

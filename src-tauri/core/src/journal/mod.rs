@@ -151,7 +151,25 @@ impl Journal {
         let entries: Vec<_> = rows
             .collect::<rusqlite::Result<_>>()
             .map_err(|e| self.fail(e))?;
-        Ok(chain::verify(entries))
+        // Every other read skips an entry it cannot parse (with a warning); here it is
+        // named, so an entry the history leaves out is never silent.
+        let unreadable = entries.iter().find_map(|entry| {
+            let error = serde_json::from_slice::<Entry>(&entry.body)
+                .err()?
+                .to_string();
+            // serde lists every kind it knows after "expected": the first words say it.
+            let error = error.split(", expected").next().unwrap_or_default();
+            Some(chain::BrokenEntry {
+                seq: entry.seq,
+                record_id: String::from_utf8_lossy(&entry.record_id).into_owned(),
+                reason: format!("this version of Shipshape cannot read it ({error})"),
+            })
+        });
+        let mut report = chain::verify(entries);
+        if report.broken.is_none() {
+            report.unreadable = unreadable;
+        }
+        Ok(report)
     }
 
     /// The sequence number of the entry whose hash is `hash`, if the journal holds one:
@@ -166,8 +184,9 @@ impl Journal {
         .map_err(|e| self.fail(e))
     }
 
-    /// Every readable entry, oldest first, with its record id. An entry whose body no
-    /// longer parses is skipped here; `verify` names it.
+    /// Every readable entry, oldest first, with its record id. An entry whose body does
+    /// not parse is skipped here; `verify` names it (broken if its bytes changed,
+    /// unreadable if they hold).
     pub fn entries(&self) -> Result<Vec<(String, Entry)>> {
         self.entries_where("1 = 1", [])
     }

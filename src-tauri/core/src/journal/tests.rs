@@ -200,3 +200,42 @@ fn a_verifications_history_line_counts_a_waived_failure_apart_from_the_passes() 
         "Verify: 1 passed, 0 failed, 1 to tick, 1 waived"
     );
 }
+
+#[test]
+fn an_entry_that_holds_but_does_not_read_is_named_not_skipped_in_silence() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.sqlite3");
+    let journal = Journal::open(&path, None).unwrap();
+    journal
+        .append("op-1", &Entry::OperationEnded(record("op-1")))
+        .unwrap();
+    drop(journal);
+    // Written as this version would chain it, in a shape it cannot read (a newer
+    // version's entry, or a bug's).
+    let db = Connection::open(&path).unwrap();
+    append_in(
+        &db,
+        "v-9",
+        "from_the_future",
+        r#"{"entry":"from_the_future"}"#,
+    )
+    .unwrap();
+    drop(db);
+    let journal = Journal::open(&path, None).unwrap();
+    assert_eq!(
+        journal.history().unwrap().len(),
+        1,
+        "the history reads the rest"
+    );
+    let report = journal.verify().unwrap();
+    assert_eq!(report.broken, None);
+    let unreadable = report.unreadable.expect("the entry is named");
+    assert_eq!((unreadable.seq, unreadable.record_id.as_str()), (2, "v-9"));
+    assert!(
+        unreadable
+            .reason
+            .contains("cannot read it (unknown variant `from_the_future`"),
+        "{}",
+        unreadable.reason
+    );
+}
