@@ -3,7 +3,7 @@
 //! they hold together, and an X display of a test's own to show it on. The start-up
 //! benchmark measures the console and a blank window this way.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -154,4 +154,38 @@ impl Drop for PrivateDisplay {
             let _ = self.server.wait();
         }
     }
+}
+
+/// A screenshot of `display` in `SHIPSHAPE_BENCH_SCREENSHOTS` (default the temp dir),
+/// its path printed with `what` it shows.
+pub fn screenshot(display: &str, file: &str, what: &str) {
+    let dir = std::env::var_os("SHIPSHAPE_BENCH_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    let path = dir.join(file);
+    let taken = Command::new("import")
+        .args(["-window", "root"])
+        .arg(&path)
+        .env("DISPLAY", display)
+        .status()
+        .is_ok_and(|s| s.success());
+    match taken {
+        true => println!("  screenshot of {what}: {}", path.display()),
+        false => println!("  no screenshot of {what} (ImageMagick's `import` is missing)"),
+    }
+}
+
+/// Runs `program` on `display` (xdotool, xprop), which must succeed; its output.
+pub fn run_ok(program: &str, args: &[&str], display: &str) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .env("DISPLAY", display)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -36,7 +36,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use shipshape_tests::app_processes::{cpu_of_tree, descendants, Memory, PrivateDisplay};
+use shipshape_tests::app_processes::{
+    cpu_of_tree, descendants, run_ok, screenshot, Memory, PrivateDisplay,
+};
 use shipshape_tests::{exclusive, release_cli, Lab};
 
 fn main() {
@@ -472,37 +474,6 @@ fn log_len(dir: &Path) -> u64 {
         .filter_map(|p| p.metadata().ok())
         .map(|m| m.len())
         .sum()
-}
-
-fn screenshot(display: &str, file: &str, what: &str) {
-    let dir = std::env::var_os("SHIPSHAPE_BENCH_SCREENSHOTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    let path = dir.join(file);
-    let taken = Command::new("import")
-        .args(["-window", "root"])
-        .arg(&path)
-        .env("DISPLAY", display)
-        .status()
-        .is_ok_and(|s| s.success());
-    match taken {
-        true => println!("  screenshot of {what}: {}", path.display()),
-        false => println!("  no screenshot of {what} (ImageMagick's `import` is missing)"),
-    }
-}
-
-fn run_ok(program: &str, args: &[&str], display: &str) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .env("DISPLAY", display)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {

@@ -1,8 +1,8 @@
 //! The guided deploy against the lab: a commit pushed to origin and a new image behind
 //! the same tag in the registry are deployed (asserted through git and Docker
 //! directly), a rollback puts back the commit, the images and `.env.aws` (its hash), a
-//! Ctrl-C stops between steps and a resume keeps the snapshot, and without a terminal
-//! nothing is read before --yes is asked for. The host's lock: `deploy_lock.rs`.
+//! Ctrl-C stops between steps and a resume keeps the snapshot. The host's lock:
+//! `deploy_lock.rs`; what stops a deploy before it changes anything: `deploy_guards.rs`.
 
 use shipshape_tests::verification::{as_lab_user, assert_lab_clean, Restore, TARGET};
 use shipshape_tests::*;
@@ -484,38 +484,4 @@ fn ctrl_c_stops_a_deploy_between_steps_and_a_resume_keeps_its_snapshot() {
     ok(&shipshape(&lab, home.path(), &["history", "verify"]));
     drop(restore);
     assert_lab_clean(&lab, home.path());
-}
-
-#[test]
-fn without_a_terminal_or_yes_a_deploy_or_rollback_is_refused_before_it_reads_the_host() {
-    let _lab_lock = exclusive();
-    let lab = Lab::from_env();
-    let home = tempfile::tempdir().unwrap();
-    ok(&shipshape(&lab, home.path(), &["target", "list"]));
-    let deploy = shipshape(
-        &lab,
-        home.path(),
-        &["deploy", TARGET, "--message", "No terminal"],
-    );
-    assert_eq!(deploy.status.code(), Some(2), "{}", text(&deploy.stderr));
-    assert!(
-        text(&deploy.stderr).contains("--yes"),
-        "{}",
-        text(&deploy.stderr)
-    );
-    // A short reason is the first thing said, not the missing terminal.
-    let rollback = shipshape(
-        &lab,
-        home.path(),
-        &["rollback", TARGET, "--reason", "short"],
-    );
-    assert_eq!(rollback.status.code(), Some(2));
-    assert!(
-        text(&rollback.stderr).contains("at least 10 characters"),
-        "{}",
-        text(&rollback.stderr)
-    );
-    // Nothing was fetched, read or recorded: the review's git fetch included.
-    let history = ok(&shipshape(&lab, home.path(), &["history", "--json"]));
-    assert_eq!(history.trim(), "[]", "{history}");
 }

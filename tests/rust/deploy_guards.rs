@@ -5,7 +5,8 @@
 //! target redefined midway (by another process) stops the deploy before its next command;
 //! Ctrl-C during a rollback's restore stops it only once its `up` has run; a change another
 //! process started before the deploy took the lock (a long migration) holds the deploy back;
-//! a resume of a deploy killed before its pull was checked refuses the code it finds.
+//! a resume of a deploy killed before its pull was checked refuses the code it finds;
+//! without a terminal nothing is read before --yes is asked for.
 
 use std::io::BufRead;
 use std::time::Duration;
@@ -383,4 +384,38 @@ fn a_deploy_waits_for_a_change_another_process_started_before_it() {
     assert!(lock.contains("free"), "{lock}");
     drop(restore);
     assert_lab_clean(&lab, home.path());
+}
+
+#[test]
+fn without_a_terminal_or_yes_a_deploy_or_rollback_is_refused_before_it_reads_the_host() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    ok(&shipshape(&lab, home.path(), &["target", "list"]));
+    let deploy = shipshape(
+        &lab,
+        home.path(),
+        &["deploy", TARGET, "--message", "No terminal"],
+    );
+    assert_eq!(deploy.status.code(), Some(2), "{}", text(&deploy.stderr));
+    assert!(
+        text(&deploy.stderr).contains("--yes"),
+        "{}",
+        text(&deploy.stderr)
+    );
+    // A short reason is the first thing said, not the missing terminal.
+    let rollback = shipshape(
+        &lab,
+        home.path(),
+        &["rollback", TARGET, "--reason", "short"],
+    );
+    assert_eq!(rollback.status.code(), Some(2));
+    assert!(
+        text(&rollback.stderr).contains("at least 10 characters"),
+        "{}",
+        text(&rollback.stderr)
+    );
+    // Nothing was fetched, read or recorded: the review's git fetch included.
+    let history = ok(&shipshape(&lab, home.path(), &["history", "--json"]));
+    assert_eq!(history.trim(), "[]", "{history}");
 }
