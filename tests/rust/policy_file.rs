@@ -12,7 +12,7 @@ fn a_policy_file_narrows_the_operations_and_can_never_change_the_profile() {
     let home = tempfile::tempdir().unwrap();
     let files = tempfile::tempdir().unwrap();
     let narrow = files.path().join("narrow.toml");
-    std::fs::write(&narrow, "# only these may be operated\nservices = [\"backend-aws\", \"db\", \"market-updater-aws\"]\nlogged_services = [\"backend-aws\"]\n").unwrap();
+    std::fs::write(&narrow, "# only these may be operated\nservices = [\"backend-aws\", \"db\", \"market-updater-aws\"]\n").unwrap();
     let port = lab.field("port");
     let policy = ["--policy", narrow.to_str().unwrap()];
     add_lab_target(

@@ -221,37 +221,38 @@ pub async fn history(console: &Console, args: HistoryArgs) -> Result<(), Error> 
                 }
                 crate::print_json(&said);
             }
-            if let (None, Some(unreadable)) = (&report.broken, report.unreadable) {
-                return Err(Error::JournalUnreadable {
-                    seq: unreadable.seq,
-                    record: unreadable.record_id,
-                    reason: unreadable.reason,
-                });
-            }
-            match report.broken {
-                None => {
-                    if !json {
-                        println!(
-                            "The journal holds: {} entries, chain head {}.",
-                            report.entries, report.head
-                        );
-                    }
-                    match (reaches, &head) {
-                        (Some(Some(seq)), Some(head)) if !json => {
-                            println!("It holds the report's head {head} at entry {seq}.");
-                            Ok(())
-                        }
-                        (Some(None), Some(head)) => Err(Error::JournalMissing {
-                            head: printable(head),
-                        }),
-                        _ => Ok(()),
-                    }
-                }
-                Some(broken) => Err(Error::JournalBroken {
+            if let Some(broken) = report.broken {
+                return Err(Error::JournalBroken {
                     seq: broken.seq,
                     record: broken.record_id,
                     reason: broken.reason,
+                });
+            }
+            if !json {
+                println!(
+                    "The journal holds: {} entries, chain head {}.",
+                    report.entries, report.head
+                );
+            }
+            // A head the journal lacks says more than an entry it cannot read.
+            match (reaches, &head) {
+                (Some(Some(seq)), Some(head)) if !json => {
+                    println!("It holds the report's head {head} at entry {seq}.")
+                }
+                (Some(None), Some(head)) => {
+                    return Err(Error::JournalMissing {
+                        head: printable(head),
+                    })
+                }
+                _ => {}
+            }
+            match report.unreadable {
+                Some(unreadable) => Err(Error::JournalUnreadable {
+                    seq: unreadable.seq,
+                    record: unreadable.record_id,
+                    reason: unreadable.reason,
                 }),
+                None => Ok(()),
             }
         }
         None => {

@@ -248,9 +248,12 @@ pub struct CheckItem {
     /// The written reason an operator accepted a failure.
     pub waiver: Option<String>,
     /// Who ran the item's probes again after the verification, and when: its note and
-    /// evidence are from then, not from the run the header names. (Absent in records
-    /// written before it was kept: read as never re-run.)
+    /// evidence are from then, not from the run the header names. Written only for an
+    /// item re-run, so records and reports from before it was kept read (and validate
+    /// against the report schema) as never re-run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rerun_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rerun_at: Option<String>,
 }
 

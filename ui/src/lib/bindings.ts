@@ -382,10 +382,11 @@ ticked_by: string | null, ticked_at: string | null,
 waiver: string | null, 
 /**
  * Who ran the item's probes again after the verification, and when: its note and
- * evidence are from then, not from the run the header names. (Absent in records
- * written before it was kept: read as never re-run.)
+ * evidence are from then, not from the run the header names. Written only for an
+ * item re-run, so records and reports from before it was kept read (and validate
+ * against the report schema) as never re-run.
  */
-rerun_by: string | null, rerun_at: string | null, };
+rerun_by?: string | null, rerun_at?: string | null, };
 
 export type ReportTarget = { name: string, host: string, port: number, user: string, project_dir: string, 
 /**

@@ -154,16 +154,9 @@ impl Journal {
         // Every other read skips an entry it cannot parse (with a warning); here it is
         // named, so an entry the history leaves out is never silent.
         let unreadable = entries.iter().find_map(|entry| {
-            let error = serde_json::from_slice::<Entry>(&entry.body)
-                .err()?
-                .to_string();
-            // serde lists every kind it knows after "expected": the first words say it.
-            let error = error.split(", expected").next().unwrap_or_default();
-            Some(chain::BrokenEntry {
-                seq: entry.seq,
-                record_id: String::from_utf8_lossy(&entry.record_id).into_owned(),
-                reason: format!("this version of Shipshape cannot read it ({error})"),
-            })
+            let error = serde_json::from_slice::<Entry>(&entry.body).err()?;
+            let record_id = String::from_utf8_lossy(&entry.record_id);
+            Some(unreadable(entry.seq, &record_id, &error))
         });
         let mut report = chain::verify(entries);
         if report.broken.is_none() {
@@ -182,6 +175,30 @@ impl Journal {
         })
         .optional()
         .map_err(|e| self.fail(e))
+    }
+
+    /// The first entry of `record_id` that this version cannot read, if any: a report
+    /// of that record would leave it out.
+    pub fn unreadable_of(&self, record_id: &str) -> Result<Option<chain::BrokenEntry>> {
+        let db = self.db.lock().expect("journal lock");
+        let mut statement = db
+            .prepare("SELECT seq, body FROM entries WHERE record_id = ?1 ORDER BY seq")
+            .map_err(|e| self.fail(e))?;
+        let rows = statement
+            .query_map([record_id], |row| {
+                let body = row.get_ref(1)?.as_bytes_or_null()?.unwrap_or_default();
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    serde_json::from_slice::<Entry>(body).err(),
+                ))
+            })
+            .map_err(|e| self.fail(e))?;
+        for row in rows {
+            if let (seq, Some(error)) = row.map_err(|e| self.fail(e))? {
+                return Ok(Some(unreadable(seq, record_id, &error)));
+            }
+        }
+        Ok(None)
     }
 
     /// Every readable entry, oldest first, with its record id. An entry whose body does
@@ -413,6 +430,18 @@ fn last_hash(db: &Connection) -> rusqlite::Result<String> {
         )
         .optional()?
         .unwrap_or_else(|| chain::GENESIS.to_string()))
+}
+
+/// An entry that holds but does not parse, said in a few words.
+fn unreadable(seq: i64, record_id: &str, error: &serde_json::Error) -> chain::BrokenEntry {
+    let error = error.to_string();
+    // serde lists every kind it knows after "expected": the first words say it.
+    let error = error.split(", expected").next().unwrap_or_default();
+    chain::BrokenEntry {
+        seq,
+        record_id: record_id.to_string(),
+        reason: format!("this version of Shipshape cannot read it ({error})"),
+    }
 }
 
 fn append_in(db: &Connection, record_id: &str, kind: &str, body: &str) -> rusqlite::Result<String> {

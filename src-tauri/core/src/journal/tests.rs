@@ -234,8 +234,14 @@ fn an_entry_that_holds_but_does_not_read_is_named_not_skipped_in_silence() {
     assert!(
         unreadable
             .reason
-            .contains("cannot read it (unknown variant `from_the_future`"),
+            .contains("cannot read it (unknown variant `from_the_future`)"),
         "{}",
         unreadable.reason
     );
+    // A report of that record would leave it out: it is found by its record too.
+    assert_eq!(
+        journal.unreadable_of("v-9").unwrap().map(|e| e.seq),
+        Some(2)
+    );
+    assert_eq!(journal.unreadable_of("op-1").unwrap(), None);
 }

@@ -80,6 +80,13 @@ impl PolicyFile<'_> {
             };
             return Err(self.refuse(line, field, reason));
         }
+        // Not named: the built-in ones the file's services keep (a file that narrows
+        // the services narrows the logs read with them).
+        if line_of("logged_services").is_none() {
+            policy
+                .logged_services
+                .retain(|s| policy.services.contains(s));
+        }
         if let Err(reason) = rules::logged_services(&policy.logged_services, &policy.services) {
             let (field, line) = match line_of("logged_services") {
                 Some(line) => ("logged_services", line),

@@ -37,7 +37,10 @@ pub struct Policy {
     /// The compose services of the `aws` profile, in display order.
     pub services: Vec<String>,
     /// The services whose last lines `logs-clean` reads for errors, each one of
-    /// `services`: a team that renames its services names these too.
+    /// `services`: a team that renames its services names these too. Left out of the
+    /// digest while it is the built-in list, so policies from before it was a field
+    /// keep the digest their verifications recorded.
+    #[serde(skip_serializing_if = "is_builtin_logged")]
     pub logged_services: Vec<String>,
     /// The health probe, run on the host itself.
     pub health_url: String,
@@ -82,6 +85,10 @@ impl Default for Deadlines {
             migrate_seconds: 1800,
         }
     }
+}
+
+fn is_builtin_logged(logged: &[String]) -> bool {
+    logged.iter().map(String::as_str).eq(LOGGED_SERVICES)
 }
 
 impl Default for Policy {

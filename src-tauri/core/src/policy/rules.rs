@@ -220,7 +220,10 @@ pub(crate) fn migration_service_listed(service: &str, services: &[String]) -> Re
 /// The services whose logs are read: at least one, each one of the policy's services.
 pub(crate) fn logged_services(logged: &[String], services: &[String]) -> Result<(), Reason> {
     if logged.is_empty() {
-        return Err("name at least one service whose logs the checklist reads.".into());
+        return Err(format!(
+            "name at least one of the services ({}) whose logs the checklist reads, in logged_services (by default backend-aws and frontend-aws, those listed).",
+            services.join(", ")
+        ));
     }
     if let Some(name) = duplicate(logged) {
         return Err(format!("the service {name} is listed twice."));

@@ -15,10 +15,14 @@ export class TargetForm {
   /** Why the policy file typed does not read (its line and field), shown beside it. */
   policyProblem = $state<ErrorReport | null>(null);
   #asked = 0;
+  #reading: Promise<void> = Promise.resolve();
+  /** The policy file last read (`null`: the built-in policy). */
+  #readFile: string | null = null;
 
   /** Begins a new target from the policy's defaults, as the core has them. */
   async begin() {
     const draft = await commands.targetDraft({ policyFile: null });
+    this.#readFile = null;
     this.editing = { draft, previous: null };
     this.policyDir = draft.project_dir;
     this.policyProblem = null;
@@ -34,11 +38,25 @@ export class TargetForm {
 
   /** The policy file field was left: the file is read now (a problem is said at once,
    *  not at Save) and its project directory taken, unless the operator chose one. */
-  async policyChosen() {
+  policyChosen(): Promise<void> {
+    this.#reading = this.#read();
+    return this.#reading;
+  }
+
+  /** The policy file as typed, read: Save waits for it (Enter in the policy field
+   *  submits at once, its read under way or not begun), so the directory it brings is
+   *  the one saved. */
+  settled(): Promise<void> {
+    const file = this.editing?.draft.policy_file?.trim() || null;
+    return this.editing && file !== this.#readFile ? this.policyChosen() : this.#reading;
+  }
+
+  async #read() {
     const editing = this.editing;
     if (!editing) return;
     const asked = ++this.#asked;
     const policyFile = editing.draft.policy_file?.trim() || null;
+    this.#readFile = policyFile;
     try {
       const { project_dir } = await commands.targetDraft({ policyFile });
       if (asked !== this.#asked || this.editing !== editing) return;

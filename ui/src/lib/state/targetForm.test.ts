@@ -79,6 +79,19 @@ describe("the project directory of a new target", () => {
     expect(form.editing!.draft.project_dir).toBe("/srv/saved");
   });
 
+  it("is read before a save, whether its read was under way or not begun (Enter in the field)", async () => {
+    core();
+    const form = new TargetForm();
+    await form.begin();
+    form.editing!.draft.policy_file = "/slow.toml";
+    void form.policyChosen();
+    await form.settled();
+    expect(form.editing!.draft.project_dir).toBe("/srv/from-slow");
+    form.editing!.draft.policy_file = "/team.toml";
+    await form.settled();
+    expect(form.editing!.draft.project_dir).toBe("/srv/from-team");
+  });
+
   it("uses no answer that a later choice overtook", async () => {
     core();
     const form = new TargetForm();

@@ -71,6 +71,16 @@ impl Console {
     }
 
     fn report_from(journal: &Journal, head: &str, record_id: &str) -> Result<Report> {
+        // A change to it that this version cannot read would be left out unsaid.
+        let readable = |record_id: &str| match journal.unreadable_of(record_id)? {
+            Some(entry) => Err(Error::JournalUnreadable {
+                seq: entry.seq,
+                record: entry.record_id,
+                reason: format!("{}; no report is made of it without that", entry.reason),
+            }),
+            None => Ok(()),
+        };
+        readable(record_id)?;
         let record_id = match journal.deploy(record_id)? {
             Some(deploy) => deploy.checklist.ok_or_else(|| {
                 Error::BadInput(format!(
@@ -80,6 +90,7 @@ impl Console {
             None => record_id.to_string(),
         };
         let record_id = record_id.as_str();
+        readable(record_id)?;
         let checklist = journal.checklist(record_id)?;
         let mut report = Report::of(&checklist, head);
         report.deploy = journal.deploy_of_checklist(record_id)?;
