@@ -99,6 +99,22 @@ impl Redactor {
         if self.withhold && !text.is_empty() {
             return WITHHELD.to_string();
         }
+        let redacted = self.redact_as_written(text);
+        // A secret split by escape codes (a colour inside a value, or between a key and
+        // its `=`) is whole again once a screen drops them: where taking them out shows
+        // one, the text goes without them (its colours lost), redacted.
+        if !text.contains(|c: char| c.is_control() && c != '\n' && c != '\t') {
+            return redacted;
+        }
+        let shown = without_controls(&redacted);
+        let again = self.redact_as_written(&shown);
+        match again == shown {
+            true => redacted,
+            false => again,
+        }
+    }
+
+    fn redact_as_written(&self, text: &str) -> String {
         let mut out = text.to_string();
         for value in &self.values {
             let value = value.expose();
@@ -117,6 +133,53 @@ impl Redactor {
         }
         redacted
     }
+}
+
+/// `text` as a screen shows it: escape sequences (CSI, OSC, the two-character ones,
+/// their C1 forms) and every other control character but line breaks and tabs gone.
+fn without_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            // CSI: parameters and intermediates, then a final byte.
+            '\u{1b}' if chars.peek() == Some(&'[') => {
+                chars.next();
+                for c in chars.by_ref() {
+                    if ('\u{40}'..='\u{7e}').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            '\u{9b}' => {
+                for c in chars.by_ref() {
+                    if ('\u{40}'..='\u{7e}').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            // OSC and its kin: to BEL or ST.
+            '\u{1b}' if matches!(chars.peek(), Some(']' | 'P' | '_' | '^')) => {
+                chars.next();
+                while let Some(c) = chars.next() {
+                    if c == '\u{7}' || c == '\u{9c}' {
+                        break;
+                    }
+                    if c == '\u{1b}' && chars.peek() == Some(&'\\') {
+                        chars.next();
+                        break;
+                    }
+                }
+            }
+            '\u{1b}' => {
+                chars.next();
+            }
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Where a verdict's note cut a long line short. A value cut there is only its

@@ -179,3 +179,25 @@ fn a_pasted_base64_value_and_a_quoted_values_lines_are_withheld_whole() {
         "A=[withheld]\n(a line that assigns nothing: withheld)\nKEY=[withheld]\n(the value's next line: withheld)\n(the value's next line: withheld)\n(the value's next line: withheld)\nB=[withheld]\n"
     );
 }
+
+#[test]
+fn a_secret_split_by_colour_codes_is_taken_out_as_the_screen_shows_it() {
+    let redactor = Redactor::from_env_file("DB_URL=postgres://app:pa55-2024@db:5432/app\n");
+    // A highlighter colours the digits inside the env file's value.
+    let coloured = "db ready at postgres://app:pa55-\u{1b}[1;36m2024\u{1b}[0m@db:5432/app";
+    let shown = redactor.redact(coloured);
+    assert!(!shown.contains("pa55"), "{shown}");
+    assert!(!shown.contains("2024"), "{shown}");
+    // A structured logger colours the key apart from its `=`.
+    let shown = Redactor::default()
+        .redact("connected \u{1b}[36mapi_token\u{1b}[0m=\u{1b}[35mabc123LIVEtoken\u{1b}[0m");
+    assert!(!shown.contains("abc123LIVE"), "{shown}");
+    // The C1 form, and an OSC title between the halves.
+    let shown = redactor.redact("pa55-\u{9b}1m2024");
+    assert!(!shown.contains("2024"), "{shown}");
+    let shown = redactor.redact("pa55-\u{1b}]0;x\u{7}2024");
+    assert!(!shown.contains("2024"), "{shown}");
+    // Colour that splits no secret is kept.
+    let plain = "\u{1b}[32mready\u{1b}[0m on :8002";
+    assert_eq!(redactor.redact(plain), plain);
+}
