@@ -35,6 +35,8 @@ pub struct Assignment {
     pub written: String,
     /// The lines it takes, 0-based, end exclusive (a quoted value can span several).
     pub lines: std::ops::Range<usize>,
+    /// Its quote never closes: compose refuses the file, and its value runs to the end.
+    pub unclosed: bool,
 }
 
 impl Assignment {
@@ -87,6 +89,7 @@ fn maybe_a_value(src: &str, first_line: usize) -> Assignment {
         value: String::new(),
         written: line.to_string(),
         lines: first_line..first_line + 1,
+        unclosed: false,
     }
 }
 
@@ -140,6 +143,7 @@ pub fn parse(text: &str) -> Vec<Assignment> {
                         value: open.clone(),
                         written: open,
                         lines,
+                        unclosed: true,
                     });
                     break;
                 }
@@ -151,6 +155,7 @@ pub fn parse(text: &str) -> Vec<Assignment> {
             value,
             written,
             lines,
+            unclosed: false,
         });
         rest = after;
     }

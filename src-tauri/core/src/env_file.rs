@@ -128,9 +128,11 @@ pub fn validate_key(name: &str) -> Result<()> {
         false if name.contains(['=', ':']) || name.contains(char::is_whitespace) => Err(Error::BadInput(
             "Give the key's name alone, without =, : or a space and a value: the value is read from standard input, or typed at a prompt that does not show it.".into(),
         )),
+        // Nor any other: a value typed where the key goes (a secret with a `/` or `+`)
+        // must not reach the terminal or the log either.
         false => Err(Error::BadInput(format!(
-            "\"{}\" is not a key name: letters, digits, _, . and - only, starting with a letter or _.",
-            name.chars().take(40).collect::<String>()
+            "That is not a key name ({} characters): letters, digits, _, . and - only, starting with a letter or _, at most 128 (it is not repeated here, in case it is a value).",
+            name.chars().count()
         ))),
     }
 }
@@ -161,12 +163,27 @@ fn assignment(key: &str, value: &str) -> Result<String> {
 }
 
 /// The lines `key`'s assignments take in `text` (a quoted value can span several).
-fn lines_of(text: &str, key: &str) -> Vec<std::ops::Range<usize>> {
-    dotenv::parse(text)
+/// A quote never closed takes only its own line: what follows it (keys compose would
+/// read once it is closed) is kept. A change to another key while one is open is
+/// refused: compose reads nothing after the open quote, the new line included.
+fn lines_of(text: &str, key: &str) -> Result<Vec<std::ops::Range<usize>>> {
+    let found = dotenv::parse(text);
+    if let Some(open) = found.iter().find(|a| a.unclosed && a.key != key) {
+        return Err(Error::BadInput(format!(
+            "Line {} of the env file opens a quote for {} that never closes, so compose refuses the file and reads nothing after it: set {} first (the lines after it are kept), or fix that line on the host.",
+            open.lines.start + 1,
+            open.key,
+            open.key
+        )));
+    }
+    Ok(found
         .into_iter()
-        .filter(|found| found.key == key)
-        .map(|found| found.lines)
-        .collect()
+        .filter(|a| a.key == key)
+        .map(|a| match a.unclosed {
+            true => a.lines.start..a.lines.start + 1,
+            false => a.lines,
+        })
+        .collect())
 }
 
 /// `text` with `key` set to `value`: its lines replaced where it first is (later
@@ -174,7 +191,7 @@ fn lines_of(text: &str, key: &str) -> Vec<std::ops::Range<usize>> {
 pub fn set(text: &str, key: &str, value: &str) -> Result<String> {
     validate_key(key)?;
     let line = assignment(key, value)?;
-    let spans = lines_of(text, key);
+    let spans = lines_of(text, key)?;
     let mut out = String::with_capacity(text.len() + line.len() + 1);
     for (i, existing) in text.split_inclusive('\n').enumerate() {
         match spans.iter().find(|span| span.contains(&i)) {
@@ -199,7 +216,7 @@ pub fn set(text: &str, key: &str, value: &str) -> Result<String> {
 /// `text` without `key` (every line its value takes); an error if it has no such key.
 pub fn unset(text: &str, key: &str) -> Result<String> {
     validate_key(key)?;
-    let spans = lines_of(text, key);
+    let spans = lines_of(text, key)?;
     if spans.is_empty() {
         return Err(Error::BadInput(format!("The env file has no key {key}.")));
     }

@@ -96,10 +96,35 @@ fn a_value_typed_into_the_key_is_never_repeated() {
         let refused = validate_key(typed).unwrap_err().to_string();
         assert!(!refused.contains("hunter2"), "{refused}");
     }
-    assert!(validate_key("1A")
-        .unwrap_err()
-        .to_string()
-        .contains("\"1A\""));
+    // Nor a value with no space or `=` in it (an AWS secret key, 40 characters).
+    let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    let refused = validate_key(secret).unwrap_err().to_string();
+    assert!(!refused.contains("wJalrXUtn"), "{refused}");
+    assert!(refused.contains("(40 characters)"), "{refused}");
+}
+
+#[test]
+fn a_quote_never_closed_loses_no_line_after_it() {
+    let text = "A=1\nAPI_TOKEN=\"abc\nDB_URL=postgres://x\nSMTP_PASSWORD=p\n";
+    // Set anew, it is closed and the lines after it are keys again.
+    let fixed = set(text, "API_TOKEN", "new").unwrap();
+    assert_eq!(
+        fixed,
+        "A=1\nAPI_TOKEN=new\nDB_URL=postgres://x\nSMTP_PASSWORD=p\n"
+    );
+    let removed = unset(text, "API_TOKEN").unwrap();
+    assert_eq!(removed, "A=1\nDB_URL=postgres://x\nSMTP_PASSWORD=p\n");
+    // Another key is refused, naming the open one: compose would read nothing after it.
+    for refused in [set(text, "OTHER", "v"), unset(text, "A")] {
+        let said = refused.unwrap_err().to_string();
+        assert!(
+            said.contains("Line 2") && said.contains("set API_TOKEN first"),
+            "{said}"
+        );
+    }
+    // A later repeat of a key with an open quote takes only its own line with it.
+    let text = "K=1\nB=2\nK=\"open\nC=3\n";
+    assert_eq!(set(text, "K", "v").unwrap(), "K=v\nB=2\nC=3\n");
 }
 
 #[test]
