@@ -339,4 +339,25 @@ fn a_generated_key_connects_once_its_public_line_is_in_authorized_keys() {
             .code(),
         Some(2)
     );
+
+    // Settings that cannot be read: no key is made (one would stay in the keyring, its
+    // name taken, with nothing to list or remove it), so once repaired the name is free.
+    let damaged = tempfile::tempdir().unwrap();
+    let settings = damaged.path().join("settings.json");
+    // JSON whose keys list is not one: the CLI starts, and only that part is damaged.
+    std::fs::write(&settings, "{\"keys\": 5}").unwrap();
+    let refused = shipshape(&lab, damaged.path(), &["key", "generate", fresh]);
+    assert_ne!(refused.status.code(), Some(0));
+    assert!(
+        text(&refused.stderr).contains("damaged"),
+        "{}",
+        text(&refused.stderr)
+    );
+    std::fs::remove_file(&settings).unwrap();
+    ok(&shipshape(
+        &lab,
+        damaged.path(),
+        &["key", "generate", fresh],
+    ));
+    ok(&shipshape(&lab, damaged.path(), &["key", "remove", fresh]));
 }

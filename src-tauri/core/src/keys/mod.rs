@@ -112,12 +112,21 @@ fn keep(settings: &dyn Settings, name: &str, key: &PrivateKey) -> Result<KeyInfo
             name: name.to_string(),
             cause: e.to_string(),
         })?;
-    keyring_store::store(name, &Secret::new(text.to_string()))?;
     let info = info_for(name, key)?;
-    change(settings, |infos| {
+    let was_kept = in_keyring(name)?;
+    keyring_store::store(name, &Secret::new(text.to_string()))?;
+    let recorded = change(settings, |infos| {
         infos.retain(|k| k.name != name);
         infos.push(info.clone());
-    })?;
+    });
+    // Settings that cannot be written (damaged, say) would leave a key in the keyring
+    // that no command lists or removes, its name taken: it goes again.
+    if let Err(error) = recorded {
+        if !was_kept {
+            let _ = keyring_store::delete(name);
+        }
+        return Err(error);
+    }
     Ok(info)
 }
 
@@ -133,7 +142,12 @@ pub fn import(
     passphrase: Option<&Secret>,
 ) -> Result<KeyInfo> {
     validate_name(name)?;
-    let recorded = find(settings, name).ok();
+    // Settings that cannot be read say so: not "no such key".
+    let recorded = match find(settings, name) {
+        Ok(recorded) => Some(recorded),
+        Err(Error::KeyNotFound(_)) => None,
+        Err(other) => return Err(other),
+    };
     let stored = in_keyring(name)?;
     if recorded.is_some() && stored {
         return Err(Error::BadInput(format!(
@@ -165,10 +179,15 @@ pub fn import(
 /// the keyring holds.
 pub fn generate(settings: &dyn Settings, name: &str, comment: &str) -> Result<KeyInfo> {
     validate_name(name)?;
-    if find(settings, name).is_ok() {
-        return Err(Error::BadInput(format!(
-            "A key named {name} already exists."
-        )));
+    // Settings that cannot be read say so: not "no such key".
+    match find(settings, name) {
+        Ok(_) => {
+            return Err(Error::BadInput(format!(
+                "A key named {name} already exists."
+            )))
+        }
+        Err(Error::KeyNotFound(_)) => {}
+        Err(other) => return Err(other),
     }
     // Another Shipshape home on the same keyring may log in with it: never overwrite.
     if in_keyring(name)? {
