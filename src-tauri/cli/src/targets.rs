@@ -215,7 +215,7 @@ pub async fn run(console: &Console, command: TargetCommand) -> Result<(), Error>
             known_hosts: Some(file),
             ..
         } => {
-            for pinned in console.trust_from_known_hosts(&name, &file).await? {
+            for pinned in console.trust_from_known_hosts(&name, &file, true).await? {
                 println!(
                     "pinned {} {} for {} (vouched for by {})",
                     pinned.offer.key_type,

@@ -41,6 +41,6 @@ pub async fn trust_from_known_hosts(
         .unwrap_or_default();
     Ok(state
         .console
-        .trust_from_known_hosts(&target, &home.join(".ssh/known_hosts"))
+        .trust_from_known_hosts(&target, &home.join(".ssh/known_hosts"), false)
         .await?)
 }

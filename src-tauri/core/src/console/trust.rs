@@ -163,11 +163,15 @@ impl Console {
 
     /// Pins each host of the target's way that is not pinned yet, in order, if an
     /// OpenSSH known_hosts file (hashed entries too) already vouches for one of the keys
-    /// it holds; stops at the first it does not vouch for. Returns what was pinned.
+    /// it holds; stops at the first it does not vouch for. With `repin`, a pinned host
+    /// the file speaks for is pinned to the file's key (the CLI's `--known-hosts`, named
+    /// by the operator); without it (the window, where replacing a pin takes the target's
+    /// name typed) a pinned host keeps its pin. Returns what was pinned.
     pub async fn trust_from_known_hosts(
         &self,
         name: &str,
         known_hosts: &Path,
+        repin: bool,
     ) -> Result<Vec<PinnedKey>> {
         let target = self.target(name)?;
         let mut stops = route::stops(&target, &self.known_hosts()?);
@@ -176,8 +180,9 @@ impl Console {
         for hop in 0..stops.len() {
             let endpoint = &stops[hop].endpoint;
             let known = known_hosts_import::keys_for(known_hosts, &endpoint.host, endpoint.port)?;
-            // A host already pinned keeps its pin unless the file speaks for it.
-            if known.is_empty() && stops[hop].pin.is_some() {
+            // A host already pinned keeps its pin unless the file speaks for it, and
+            // may replace it.
+            if stops[hop].pin.is_some() && (known.is_empty() || !repin) {
                 continue;
             }
             spoke = true;
