@@ -9,7 +9,9 @@ import { BACKLOG_LINES, LogBuffer } from "../logbuffer";
 export type FollowState = "idle" | "starting" | "following" | "stopping" | "stopped" | "ended" | "failed";
 
 export class LogFollow {
-  readonly buffer = new LogBuffer();
+  /** `buffer`: the lines held (a test's smaller one). */
+  constructor(readonly buffer = new LogBuffer()) {}
+
   /** Bumped whenever the (non-reactive) buffer changes. */
   version = $state(0);
   target = $state<string | null>(null);
@@ -128,6 +130,14 @@ export class LogFollow {
     if (this.#id === null) return;
     this.state = "stopping";
     void commands.stopLogs({ id: this.#id });
+  }
+
+  /** Paused, and every line from before the pause pushed out by newer ones the buffer
+   *  keeps: an empty view then says so, not "no line matches". */
+  get pausedLinesGone(): boolean {
+    void this.version;
+    const at = this.pausedAt;
+    return at !== null && this.buffer.length > 0 && this.buffer.seqAt(0) > at;
   }
 
   togglePause() {

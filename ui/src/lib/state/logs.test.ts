@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Channel } from "@tauri-apps/api/core";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import type { ErrorCode, ErrorReport, LogEvent } from "../bindings";
+import { LogBuffer } from "../logbuffer";
 import { LogFollow, skippedNote } from "./logs.svelte";
 
 /** What Rust's `Channel::send` does: delivers message number `index` to the channel. */
@@ -35,6 +36,22 @@ beforeEach(() => {
 afterEach(() => clearMocks());
 
 describe("the log follow store", () => {
+  it("says when the lines from before a pause were all pushed out", async () => {
+    const follow = new LogFollow(new LogBuffer(4));
+    follow.useTarget("a", "def-a");
+    await follow.follow("db");
+    push(events!, 0, { event: "lines", lines: ["one", "two"], skipped: 0 });
+    follow.togglePause();
+    push(events!, 1, { event: "lines", lines: ["3", "4"], skipped: 0 });
+    expect(follow.pausedLinesGone).toBe(false);
+    push(events!, 2, { event: "lines", lines: ["5"], skipped: 0 });
+    expect(follow.pausedLinesGone).toBe(false); // "two" is still held
+    push(events!, 3, { event: "lines", lines: ["6"], skipped: 0 });
+    expect(follow.pausedLinesGone).toBe(true);
+    follow.togglePause();
+    expect(follow.pausedLinesGone).toBe(false);
+  });
+
   it("keeps the lines of a follow with no screen open, and ends it when another target is chosen", async () => {
     const follow = new LogFollow();
     follow.useTarget("a", "def-a");
