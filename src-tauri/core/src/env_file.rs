@@ -269,11 +269,22 @@ pub fn reads_back_as_asked(old: &str, new: &str, change: &crate::console::EnvCha
             .map(|found| (found.key, found.written))
             .collect()
     };
-    let (mut before, mut after) = (written(old), written(new));
     let key = match change {
         EnvChange::Set { key, .. } | EnvChange::Unset { key } => key.as_str(),
     };
-    let had = before.remove(key).is_some();
+    let had = written(old).contains_key(key);
+    // The key's quote never closed: it swallowed the lines after it, which read as the
+    // keys they are once it is closed (or gone). Those keys are compared as the file
+    // holds them, not as the open quote hid them.
+    let reference = match dotenv::parse(old)
+        .iter()
+        .any(|a| a.unclosed && a.key == key)
+    {
+        true => unset(old, key)?,
+        false => old.to_string(),
+    };
+    let (mut before, mut after) = (written(&reference), written(new));
+    before.remove(key);
     let has = after.remove(key).is_some();
     let as_asked = before == after
         && match change {

@@ -114,6 +114,19 @@ fn a_quote_never_closed_loses_no_line_after_it() {
     );
     let removed = unset(text, "API_TOKEN").unwrap();
     assert_eq!(removed, "A=1\nDB_URL=postgres://x\nSMTP_PASSWORD=p\n");
+    // And the checks before a write take them as asked: the keys after the quote were
+    // there all along, not added by the change.
+    let set_it = crate::console::EnvChange::Set {
+        key: "API_TOKEN".into(),
+        value: crate::secret::Secret::new("new".into()),
+    };
+    assert!(reads_back_as_asked(text, &fixed, &set_it).is_ok());
+    let unset_it = crate::console::EnvChange::Unset {
+        key: "API_TOKEN".into(),
+    };
+    assert!(reads_back_as_asked(text, &removed, &unset_it).is_ok());
+    // Nor does a change that drops them pass as asked.
+    assert!(reads_back_as_asked(text, "A=1\nAPI_TOKEN=new\n", &set_it).is_err());
     // Another key is refused, naming the open one: compose would read nothing after it.
     for refused in [set(text, "OTHER", "v"), unset(text, "A")] {
         let said = refused.unwrap_err().to_string();
