@@ -100,18 +100,32 @@ impl Redactor {
             return WITHHELD.to_string();
         }
         let redacted = self.redact_as_written(text);
-        // A secret split by escape codes (a colour inside a value, or between a key and
-        // its `=`) is whole again once a screen drops them: where taking them out shows
-        // one, the text goes without them (its colours lost), redacted.
-        if !text.contains(|c: char| c.is_control() && c != '\n' && c != '\t') {
+        if !text.contains(is_hidden) {
             return redacted;
         }
-        let shown = without_controls(&redacted);
-        let again = self.redact_as_written(&shown);
-        match again == shown {
-            true => redacted,
-            false => again,
+        let lines: Vec<String> = redacted.split('\n').map(|l| self.as_shown(l)).collect();
+        lines.join("\n")
+    }
+
+    /// A secret split by escape codes (a colour inside a value, or between a key and
+    /// its `=`) is whole again once a screen drops them: the window and a download drop
+    /// whole sequences, and a lone ESC alone. Where either reading of `line` shows one,
+    /// the line goes as that reading (its colours lost), redacted.
+    fn as_shown(&self, line: &str) -> String {
+        if !line.contains(is_hidden) {
+            return line.to_string();
         }
+        let readings = [
+            crate::terminal::plain_text(line),
+            line.chars().filter(|c| !is_hidden(*c)).collect(),
+        ];
+        for shown in readings {
+            let again = self.redact_as_written(&shown);
+            if again != shown {
+                return again;
+            }
+        }
+        line.to_string()
     }
 
     fn redact_as_written(&self, text: &str) -> String {
@@ -135,51 +149,10 @@ impl Redactor {
     }
 }
 
-/// `text` as a screen shows it: escape sequences (CSI, OSC, the two-character ones,
-/// their C1 forms) and every other control character but line breaks and tabs gone.
-fn without_controls(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\n' | '\t' => out.push(c),
-            // CSI: parameters and intermediates, then a final byte.
-            '\u{1b}' if chars.peek() == Some(&'[') => {
-                chars.next();
-                for c in chars.by_ref() {
-                    if ('\u{40}'..='\u{7e}').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            '\u{9b}' => {
-                for c in chars.by_ref() {
-                    if ('\u{40}'..='\u{7e}').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            // OSC and its kin: to BEL or ST.
-            '\u{1b}' if matches!(chars.peek(), Some(']' | 'P' | '_' | '^')) => {
-                chars.next();
-                while let Some(c) = chars.next() {
-                    if c == '\u{7}' || c == '\u{9c}' {
-                        break;
-                    }
-                    if c == '\u{1b}' && chars.peek() == Some(&'\\') {
-                        chars.next();
-                        break;
-                    }
-                }
-            }
-            '\u{1b}' => {
-                chars.next();
-            }
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
+/// A character a screen does not show as itself: a control other than a tab (line
+/// breaks split lines before this is asked).
+fn is_hidden(c: char) -> bool {
+    c.is_control() && c != '\t' && c != '\n'
 }
 
 /// Where a verdict's note cut a long line short. A value cut there is only its

@@ -192,12 +192,23 @@ fn a_secret_split_by_colour_codes_is_taken_out_as_the_screen_shows_it() {
     let shown = Redactor::default()
         .redact("connected \u{1b}[36mapi_token\u{1b}[0m=\u{1b}[35mabc123LIVEtoken\u{1b}[0m");
     assert!(!shown.contains("abc123LIVE"), "{shown}");
-    // The C1 form, and an OSC title between the halves.
-    let shown = redactor.redact("pa55-\u{9b}1m2024");
-    assert!(!shown.contains("2024"), "{shown}");
+    // An OSC title between the halves.
     let shown = redactor.redact("pa55-\u{1b}]0;x\u{7}2024");
     assert!(!shown.contains("2024"), "{shown}");
-    // Colour that splits no secret is kept.
+    // A string sequence (SOS) and a lone ESC, as the window drops them.
+    let shown = redactor.redact("pa55-\u{1b}Xab\u{1b}\\2024");
+    assert!(!shown.contains("2024"), "{shown}");
+    let shown = redactor.redact("pa55-\u{1b}2024");
+    assert!(!shown.contains("2024"), "{shown}");
+    // Colour that splits no secret is kept, and only the line that needs it loses its
+    // escapes: the next line's colour and a progress line's carriage return stay.
     let plain = "\u{1b}[32mready\u{1b}[0m on :8002";
     assert_eq!(redactor.redact(plain), plain);
+    let two = "pa55-\u{1b}[1m2024\n\u{1b}[32mok\u{1b}[0m 10%\r20%";
+    let shown = redactor.redact(two);
+    assert!(!shown.contains("2024"), "{shown}");
+    assert!(
+        shown.ends_with("\n\u{1b}[32mok\u{1b}[0m 10%\r20%"),
+        "{shown:?}"
+    );
 }

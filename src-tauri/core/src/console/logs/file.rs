@@ -32,7 +32,7 @@ impl Console {
         let stem = log_file_stem(&target.name, service, SystemTime::now());
         let mut text = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
         for line in lines {
-            text.push_str(&plain_text(line));
+            text.push_str(&crate::terminal::plain_text(line));
             text.push('\n');
         }
         for attempt in 1..=100 {
@@ -100,40 +100,6 @@ fn file_name_part(name: &str) -> String {
     }
 }
 
-/// The text of a log line without its escape sequences (colours, cursor movement,
-/// titles) or other control characters; tabs stay.
-pub fn plain_text(line: &str) -> String {
-    let mut text = String::with_capacity(line.len());
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\x1b' => match chars.next() {
-                // CSI: parameters and intermediates up to a final byte in @..~
-                Some('[') => {
-                    for c in chars.by_ref() {
-                        if ('@'..='~').contains(&c) {
-                            break;
-                        }
-                    }
-                }
-                // OSC and other strings: up to BEL or ST (ESC \)
-                Some(']' | 'P' | '_' | '^' | 'X') => {
-                    while let Some(c) = chars.next() {
-                        if c == '\x07' || (c == '\x1b' && chars.next_if_eq(&'\\').is_some()) {
-                            break;
-                        }
-                    }
-                }
-                _ => {} // a two-character escape
-            },
-            '\t' => text.push(c),
-            c if c.is_control() => {}
-            c => text.push(c),
-        }
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, UNIX_EPOCH};
@@ -151,19 +117,5 @@ mod tests {
         assert_eq!(file_name_part("a/b\\c\0d"), "a-b-c-d");
         assert_eq!(file_name_part("..."), "unnamed");
         assert_eq!(file_name_part(&"x".repeat(200)).len(), NAME_PART_MAX);
-    }
-
-    #[test]
-    fn escape_sequences_and_controls_are_removed() {
-        assert_eq!(
-            plain_text("\x1b[2Kdb-1  | \x1b[1;31mERROR\x1b[0m boom"),
-            "db-1  | ERROR boom"
-        );
-        assert_eq!(
-            plain_text("a\x1b]0;title\x07b\x1b]8;;http://x\x1b\\c"),
-            "abc"
-        );
-        assert_eq!(plain_text("tab\there\r\x08"), "tab\there");
-        assert_eq!(plain_text("prix 12 €"), "prix 12 €");
     }
 }
