@@ -175,6 +175,12 @@ impl Console {
     ) -> Result<Vec<PinnedKey>> {
         let target = self.target(name)?;
         let mut stops = route::stops(&target, &self.known_hosts()?);
+        if !repin && stops.iter().all(|stop| stop.pin.is_some()) {
+            return Err(Error::BadInput(format!(
+                "Every host of {name}'s way is pinned already, so {} changes nothing here. A changed key is pinned anew by its fingerprint, with the target's name typed.",
+                known_hosts.display()
+            )));
+        }
         let mut pinned = Vec::new();
         let mut spoke = false;
         for hop in 0..stops.len() {

@@ -137,7 +137,8 @@ export class LogFollow {
   get pausedLinesGone(): boolean {
     void this.version;
     const at = this.pausedAt;
-    return at !== null && this.buffer.length > 0 && this.buffer.seqAt(0) > at;
+    // Paused with nothing held yet (at 0), nothing was there to push out.
+    return at !== null && at > 0 && this.buffer.length > 0 && this.buffer.seqAt(0) > at;
   }
 
   togglePause() {

@@ -50,6 +50,13 @@ describe("the log follow store", () => {
     expect(follow.pausedLinesGone).toBe(true);
     follow.togglePause();
     expect(follow.pausedLinesGone).toBe(false);
+    // Paused before any line came: none was pushed out.
+    const early = new LogFollow(new LogBuffer(2));
+    early.useTarget("a", "def-a");
+    await early.follow("db");
+    early.togglePause();
+    push(events!, 0, { event: "lines", lines: ["1", "2", "3"], skipped: 0 });
+    expect(early.pausedLinesGone).toBe(false);
   });
 
   it("keeps the lines of a follow with no screen open, and ends it when another target is chosen", async () => {
