@@ -46,6 +46,7 @@ export class LogFollow {
     if (redefined) {
       if (!this.active) return;
       this.#stopCurrent();
+      this.pausedAt = null; // its end is ignored now, which is what would unpause
       this.state = "stopped";
       this.announcement = `${target} was redefined: the follow of its old host ended.`;
       return;
@@ -61,7 +62,27 @@ export class LogFollow {
     this.pausedAt = null;
   }
 
+  /** Follows `service`: a follow of it already running goes on, lines and pause kept
+   *  (the dashboard's Logs button and the palette only bring its screen back). */
   async follow(service: string) {
+    if (this.service === service && this.active) return;
+    await this.#start(service);
+  }
+
+  /** No target any more (the last one removed): the follow ends on the host. */
+  reset() {
+    this.#stopCurrent();
+    this.target = this.service = this.#definition = null;
+    this.buffer.clear();
+    this.version++;
+    this.state = "idle";
+    this.command = null;
+    this.address = null;
+    this.error = null;
+    this.pausedAt = null;
+  }
+
+  async #start(service: string) {
     const target = this.target;
     if (target === null) return;
     this.#stopCurrent();
@@ -150,7 +171,7 @@ export class LogFollow {
   /** Timestamps are part of the command: a running (or finished) follow starts again. */
   toggleTimestamps() {
     this.timestamps = !this.timestamps;
-    if (this.service && (this.active || this.state === "stopped" || this.state === "ended")) void this.follow(this.service);
+    if (this.service && (this.active || this.state === "stopped" || this.state === "ended")) void this.#start(this.service);
   }
 
   /** Ends the current follow on the host; its events are ignored from now on. */

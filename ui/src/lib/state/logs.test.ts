@@ -99,6 +99,48 @@ describe("the log follow store", () => {
     expect(follow.buffer.received).toBe(1);
   });
 
+  it("goes on with a follow of the service asked for again, lines and pause kept; another service starts afresh", async () => {
+    const follow = new LogFollow();
+    follow.useTarget("a", "def-a");
+    await follow.follow("db");
+    push(events!, 0, { event: "lines", lines: ["Traceback (most recent call last):"], skipped: 0 });
+    follow.togglePause();
+    await follow.follow("db"); // the dashboard's Logs button, the palette
+    expect(calls.filter(([c]) => c === "follow_logs")).toHaveLength(1);
+    expect(calls.some(([c]) => c === "stop_logs")).toBe(false);
+    expect(follow.buffer.received).toBe(1);
+    expect(follow.pausedAt).toBe(1);
+    await follow.follow("web");
+    expect(calls).toContainEqual(["stop_logs", { id: 3 }]);
+    expect(follow.buffer.received).toBe(0);
+    expect(follow.pausedAt).toBeNull();
+    // Timestamps still start the same service's follow again (they are in its command).
+    follow.toggleTimestamps();
+    await Promise.resolve();
+    expect(calls.filter(([c]) => c === "follow_logs")).toHaveLength(3);
+  });
+
+  it("unpauses a view whose follow ended because its target was redefined, and ends the follow when no target is left", async () => {
+    const follow = new LogFollow();
+    follow.useTarget("a", "def-a");
+    await follow.follow("db");
+    push(events!, 0, { event: "lines", lines: ["one"], skipped: 0 });
+    follow.togglePause();
+    follow.useTarget("a", "def-a moved");
+    expect(follow.state).toBe("stopped");
+    expect(follow.pausedAt).toBeNull();
+
+    const last = new LogFollow();
+    last.useTarget("a", "def-a");
+    await last.follow("db");
+    calls = [];
+    last.reset();
+    expect(calls).toContainEqual(["stop_logs", { id: 3 }]);
+    expect([last.target, last.service, last.state, last.buffer.received]).toEqual([null, null, "idle", 0]);
+    push(events!, 1, { event: "lines", lines: ["late"], skipped: 0 });
+    expect(last.buffer.received).toBe(0);
+  });
+
   it("acknowledges every batch, those before the follow's id too, and counts skipped lines as dropped", async () => {
     // follow_logs answers only after a first batch arrived: its id is not known yet.
     let answer: () => void = () => {};
