@@ -8,8 +8,18 @@ import type { ErrorReport, LiveStatus, LockStatus, StatusReport, TargetSummary }
 export type Connection = "disconnected" | "connecting" | "connected" | "failed";
 
 /** Errors after which the live view subscribes again by itself; not trust problems. A
- *  host rebooting refuses connections between its kernel coming up and sshd listening. */
-const RESUBSCRIBE_ON: ErrorReport["code"][] = ["connection_lost", "timeout", "remote_failed", "connection_refused"];
+ *  host rebooting refuses connections between its kernel coming up and sshd listening
+ *  (or resets them in the handshake: `protocol`); a laptop whose Wi-Fi or VPN drops
+ *  cannot resolve the host's name for a while. Only a live view that was up retries,
+ *  so a mistyped host never loops. */
+const RESUBSCRIBE_ON: ErrorReport["code"][] = [
+  "connection_lost",
+  "timeout",
+  "remote_failed",
+  "connection_refused",
+  "name_not_resolved",
+  "protocol",
+];
 export const RESUBSCRIBE_AFTER_MS = 5000;
 /** Retries after a lost live view wait twice as long each time, up to this. */
 export const RESUBSCRIBE_MAX_MS = 60_000;
@@ -129,6 +139,7 @@ export class TargetSession {
     if (status.kind === "snapshot") {
       this.report = status.report;
       this.connection = "connected";
+      this.error = null; // a failed Refresh meanwhile is mended by the watch's news
       return;
     }
     this.watch = null;

@@ -194,6 +194,64 @@ describe("the target session store", () => {
     expect(session.watch).toBe(8);
   });
 
+  it("keeps trying through a dropped network: the host's name unresolved, a handshake reset", async () => {
+    vi.useFakeTimers();
+    const outage = [failure("name_not_resolved", "h is not known."), failure("protocol", "connection reset")];
+    mockIPC((command, args) => {
+      calls.push(command);
+      if (command === "list_targets") return [summary("a")];
+      if (command === "service_status") {
+        const fault = calls.filter((c) => c === "service_status").length > 1 ? outage.shift() : undefined;
+        if (fault) throw fault;
+        return report((args as { target: string }).target);
+      }
+      if (command === "watch_status") {
+        watchChannel = (args as { onStatus: Channel<LiveStatus> }).onStatus;
+        return 8;
+      }
+      return null;
+    });
+    const session = new TargetSession();
+    await session.loadTargets();
+    await session.refresh();
+    await vi.runOnlyPendingTimersAsync();
+    push(watchChannel!, 0, { kind: "ended", error: failure("connection_lost", "lost") });
+    await vi.advanceTimersByTimeAsync(RESUBSCRIBE_AFTER_MS);
+    expect(session.error?.code).toBe("name_not_resolved");
+    await vi.advanceTimersByTimeAsync(RESUBSCRIBE_AFTER_MS * 2);
+    expect(session.error?.code).toBe("protocol");
+    await vi.advanceTimersByTimeAsync(RESUBSCRIBE_AFTER_MS * 4);
+    expect(session.connection).toBe("connected");
+    expect(session.error).toBeNull();
+  });
+
+  it("takes a failed Refresh's error down when the live view brings the services back", async () => {
+    let failing = false;
+    mockIPC((command, args) => {
+      calls.push(command);
+      if (command === "list_targets") return [summary("a")];
+      if (command === "service_status") {
+        if (failing) throw failure("timeout", "no answer in time");
+        return report((args as { target: string }).target);
+      }
+      if (command === "watch_status") {
+        watchChannel = (args as { onStatus: Channel<LiveStatus> }).onStatus;
+        return 8;
+      }
+      return null;
+    });
+    const session = new TargetSession();
+    await session.loadTargets();
+    await session.refresh();
+    await settle();
+    failing = true;
+    await session.refresh(); // Ctrl+R under load: ps times out, the watch runs on
+    expect(session.error?.code).toBe("timeout");
+    push(watchChannel!, 0, { kind: "snapshot", report: report("a") });
+    expect(session.connection).toBe("connected");
+    expect(session.error).toBeNull();
+  });
+
   it("keeps no watch whose end came before its id", async () => {
     clearMocks();
     mockIPC((command, args) => {
