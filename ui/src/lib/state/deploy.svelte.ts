@@ -146,7 +146,10 @@ export class DeployStore {
       const last = history.filter((r) => r.kind === "deploy" && ours(r) && r.outcome !== "not_started").at(-1);
       const interrupted = last?.outcome === "interrupted" ? last : null;
       // Resume is offered with the rest, never a moment after them.
-      const cutShort = interrupted?.id ?? (this.record && this.runTarget === target && this.record.outcome !== "succeeded" ? this.record.id : null);
+      // A resume that failed before its snapshot step leaves the deploy it resumed to go on.
+      const cutShort =
+        interrupted?.id ??
+        (this.record && this.runTarget === target && this.record.outcome !== "succeeded" ? (this.record.resumes ?? this.record.id) : null);
       const resumable = cutShort !== null && (await commands.canResume({ target, id: cutShort }).catch(() => false));
       if (this.target !== target || mine !== this.#reads) return;
       this.resumable = resumable ? cutShort : null;
@@ -248,6 +251,8 @@ export class DeployStore {
       if (mine === this.#runs) {
         this.running = null;
         this.stopping = false;
+        // The run's own lock went with it; the refresh reads who holds it now.
+        if (this.target === target) this.lock = null;
         void this.refresh();
       }
     }

@@ -258,6 +258,31 @@ describe("an interrupted deploy", () => {
     expect(store.resumable).toBeNull();
   });
 
+  it("keeps Resume on the deploy a failed resume of it left cut short", async () => {
+    const base = (command: string, args: unknown) => {
+      calls.push(command);
+      if (command === "review_deploy") return review;
+      if (command === "lock_status") return free;
+      if (command === "history") return [];
+      if (command === "deploy_snapshots") return [];
+      // Only d2 took a snapshot: its resume r1 failed before taking one of its own.
+      if (command === "can_resume") return (args as { id: string }).id === "d2";
+      if (command === "deploy") {
+        deployArgs = args as Record<string, unknown>;
+        return new Promise<DeployResult>((resolve) => (finish = resolve));
+      }
+    };
+    mockIPC(base);
+    const store = new DeployStore();
+    await store.useTarget("a");
+    const run = store.deploy("Resume d2", [], "d2");
+    await settle();
+    expect(deployArgs).toMatchObject({ request: { resume: "d2" } });
+    finish!({ record: { ...record("failed"), id: "r1", resumes: "d2" }, error: null });
+    await run;
+    await vi.waitFor(() => expect(store.resumable).toBe("d2"));
+  });
+
   it("is found after its target was renamed, and not under the old name's new target", async () => {
     const cut = {
       id: "d7", kind: "deploy" as const, target: "old", target_now: "new", operator: "ops", title: "Deploy old: m",
