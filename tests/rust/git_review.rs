@@ -268,6 +268,98 @@ fn a_fetch_that_fails_ends_the_review_with_exit_1() {
     );
 }
 
+/// A commit on origin that would break a Never Do rule (`--reload` in the backend's
+/// command) is refused by the deploy's review, before the lock, the snapshot or the
+/// pull: the host's checkout, containers and lock stay as they were.
+#[test]
+fn a_deploy_refuses_a_commit_whose_config_would_reload() {
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    let origin = lab.field("origin");
+    let project = lab.project_dir();
+    let head = || git_as_lab_user(&project, &["rev-parse", "HEAD"]);
+    let before = head();
+    let mut restore = verification::Restore::default();
+    restore.as_lab_user(&lab, &["rm", "-rf", "/home/ubuntu/.shipshape"]);
+    restore.as_lab_user(&lab, &["git", "fetch", "-q", "origin", "main"]);
+    restore.as_lab_user(
+        &lab,
+        &[
+            "git",
+            "-C",
+            &origin,
+            "update-ref",
+            "refs/heads/main",
+            &before,
+        ],
+    );
+    // Should the deploy go through (the check broken), the host is put back too (undone
+    // last first: the checkout, then the services).
+    restore.as_lab_user(
+        &lab,
+        &[
+            "docker",
+            "compose",
+            "--profile",
+            "aws",
+            "up",
+            "-d",
+            "--wait",
+        ],
+    );
+    restore.as_lab_user(&lab, &["git", "checkout", "-q", "-B", "main", &before]);
+
+    let clone = OriginClone::new(&lab);
+    let compose = clone.dir.join("docker-compose.yml");
+    let config = std::fs::read_to_string(&compose).unwrap();
+    let reloading = config.replace("\"--workers\", \"2\"", "\"--workers\", \"2\", \"--reload\"");
+    assert_ne!(
+        config, reloading,
+        "the lab's backend command has --workers 2"
+    );
+    std::fs::write(&compose, reloading).unwrap();
+    clone.commit(
+        "docker-compose.yml",
+        "# reload for development",
+        "Reload the backend",
+    );
+    git_as_lab_user(&clone.dir, &["push", "-q", "origin", "main"]);
+    let containers = || run("docker", &["ps", "-q", "--no-trunc"]);
+    let running = containers();
+
+    let output = shipshape(
+        &lab,
+        home.path(),
+        &[
+            "deploy",
+            verification::TARGET,
+            "--yes",
+            "--message",
+            "Reload (test)",
+        ],
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("would break the Never Do rules"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("backend-aws \"--reload\""), "{stderr}");
+    assert!(
+        !stderr.contains("→ Lock the host"),
+        "it went on to the lock: {stderr}"
+    );
+    assert_eq!(head(), before, "the host's checkout moved");
+    assert_eq!(containers(), running, "a container changed");
+    let lock = ok(&shipshape(
+        &lab,
+        home.path(),
+        &["lock", "status", verification::TARGET],
+    ));
+    assert!(lock.contains("free"), "{lock}");
+}
+
 #[test]
 fn an_unknown_target_is_bad_input() {
     let lab = Lab::from_env();

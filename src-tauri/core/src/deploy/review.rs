@@ -26,16 +26,18 @@ use crate::shell::RemoteCommand;
 pub const APPROVAL_NAMESPACE: &str = "shipshape-approval";
 
 /// Renders the compose file of revision `$1` (the first of compose's own names that
-/// the revision has), the profile `$2`, without interpolation, from the project dir so
-/// relative paths resolve as they will. The file's name comes first, on stderr.
-const COMPOSE_AT_SCRIPT: &str = r#"for f in compose.yaml compose.yml docker-compose.yaml docker-compose.yml; do
-  if git cat-file -e "$1:$f" 2>/dev/null; then
+/// the revision has), the profile `$2`, with `config`'s options after them, from the
+/// project dir so relative paths resolve as they will. The file's name comes first, on
+/// stderr.
+const COMPOSE_AT_SCRIPT: &str = r#"rev=$1 profile=$2; shift 2
+for f in compose.yaml compose.yml docker-compose.yaml docker-compose.yml; do
+  if git cat-file -e "$rev:$f" 2>/dev/null; then
     echo "compose file: $f" >&2
-    git show "$1:$f" | docker compose -f - --project-directory . --profile "$2" config --no-interpolate
+    git show "$rev:$f" | docker compose -f - --project-directory . --profile "$profile" config "$@"
     exit
   fi
 done
-echo "$1 has no compose file" >&2; exit 1"#;
+echo "$rev has no compose file" >&2; exit 1"#;
 
 /// The project's containers and the images they run (engine JSON, one a line), then what
 /// the registry serves now for each reference given after the filter `$1`: asked side
@@ -203,7 +205,18 @@ impl Approval {
     }
 }
 
+/// The `aws` config at `revision` as the review shows it: YAML, its variables as written.
 pub fn compose_at_command(revision: &str, project_dir: &str) -> RemoteCommand {
+    compose_at(revision, project_dir, &["--no-interpolate"])
+}
+
+/// The `aws` config at `revision` as compose will run it (interpolated), in the JSON
+/// the checks read: what a deploy holds to the Never Do rules before it pulls.
+pub fn compose_json_at_command(revision: &str, project_dir: &str) -> RemoteCommand {
+    compose_at(revision, project_dir, &["--format", "json"])
+}
+
+fn compose_at(revision: &str, project_dir: &str, options: &[&str]) -> RemoteCommand {
     RemoteCommand::new("sh")
         .args([
             "-c",
@@ -212,6 +225,7 @@ pub fn compose_at_command(revision: &str, project_dir: &str) -> RemoteCommand {
             revision,
             PROFILE,
         ])
+        .args(options.iter().copied())
         .in_dir(project_dir)
 }
 

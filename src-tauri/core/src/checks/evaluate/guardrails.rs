@@ -3,9 +3,80 @@
 
 use super::{clip, fail, pass, verdict, Outputs, Verdict};
 use crate::checklist::CheckStatus;
-use crate::checks::host_state::{self, covers};
+use crate::checks::host_state::{self, covers, ConfigService};
 use crate::checks::probe::Probe;
 use crate::policy::{Policy, PROFILE};
+
+/// The first of the policy's forbidden patterns (`--reload`) that `text` holds.
+fn forbidden<'p>(policy: &'p Policy, text: &str) -> Option<&'p str> {
+    policy
+        .forbidden_patterns
+        .iter()
+        .map(String::as_str)
+        .find(|p| text.contains(p))
+}
+
+/// A server setting that turns reloading on: `UVICORN_RELOAD=true`, or a forbidden
+/// pattern in its value (`GUNICORN_CMD_ARGS=--reload`).
+fn reloads(policy: &Policy, setting: &str) -> bool {
+    let (key, value) = setting.split_once('=').unwrap_or((setting, ""));
+    match key {
+        "UVICORN_RELOAD" => matches!(
+            value.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on"
+        ),
+        _ => forbidden(policy, value).is_some(),
+    }
+}
+
+/// What a rendered compose config itself breaks: a service started with a forbidden
+/// pattern or told to reload by its environment, and a service without the `aws`
+/// profile. Read from the host's config by the checks, and from the incoming commit's
+/// by a deploy before it pulls that commit.
+pub fn config_breaks(services: &[ConfigService], policy: &Policy) -> Vec<String> {
+    let mut found = config_reloads(services, policy);
+    found.extend(config_without_profile(services));
+    found
+}
+
+fn config_reloads(services: &[ConfigService], policy: &Policy) -> Vec<String> {
+    let mut found = Vec::new();
+    for service in services {
+        if let Some(pattern) = forbidden(policy, &service.command) {
+            found.push(format!(
+                "the compose config gives {} \"{pattern}\": \"{}\"",
+                service.name,
+                clip(&service.command, 120)
+            ));
+        }
+        // Gunicorn and Uvicorn also take their options from the environment.
+        for setting in service
+            .server_settings
+            .iter()
+            .filter(|s| reloads(policy, s))
+        {
+            found.push(format!(
+                "the compose config sets {} {}",
+                service.name,
+                clip(setting, 120)
+            ));
+        }
+    }
+    found
+}
+
+fn config_without_profile(services: &[ConfigService]) -> Vec<String> {
+    services
+        .iter()
+        .filter(|s| !s.profiles.iter().any(|p| p == PROFILE))
+        .map(|s| {
+            format!(
+                "service {} has no {PROFILE} profile, so it runs under any profile",
+                s.name
+            )
+        })
+        .collect()
+}
 
 pub fn no_reload(out: &Outputs, policy: &Policy) -> Verdict {
     let (_, services) = match out.read_config() {
@@ -16,45 +87,9 @@ pub fn no_reload(out: &Outputs, policy: &Policy) -> Verdict {
         Ok(found) => found,
         Err(failed) => return failed,
     };
-    let forbidden = |text: &str| {
-        policy
-            .forbidden_patterns
-            .iter()
-            .find(|p| text.contains(p.as_str()))
-            .cloned()
-    };
-    // A server setting that turns reloading on: `UVICORN_RELOAD=true`, or a forbidden
-    // pattern in its value (`GUNICORN_CMD_ARGS=--reload`).
-    let reloads = |setting: &String| {
-        let (key, value) = setting.split_once('=').unwrap_or((setting, ""));
-        match key {
-            "UVICORN_RELOAD" => matches!(
-                value.trim().to_ascii_lowercase().as_str(),
-                "1" | "true" | "yes" | "on"
-            ),
-            _ => forbidden(value).is_some(),
-        }
-    };
-    let mut found = Vec::new();
-    for service in services {
-        if let Some(pattern) = forbidden(&service.command) {
-            found.push(format!(
-                "the compose config gives {} \"{pattern}\": \"{}\"",
-                service.name,
-                clip(&service.command, 120)
-            ));
-        }
-        // Gunicorn and Uvicorn also take their options from the environment.
-        for setting in service.server_settings.iter().filter(|s| reloads(s)) {
-            found.push(format!(
-                "the compose config sets {} {}",
-                service.name,
-                clip(setting, 120)
-            ));
-        }
-    }
+    let mut found = config_reloads(services, policy);
     for c in containers.iter().filter(|c| c.state == "running") {
-        if let Some(pattern) = forbidden(&c.process) {
+        if let Some(pattern) = forbidden(policy, &c.process) {
             found.push(format!(
                 "container {} runs \"{pattern}\": \"{}\"",
                 c.name,
@@ -62,7 +97,7 @@ pub fn no_reload(out: &Outputs, policy: &Policy) -> Verdict {
             ));
         }
         // Its environment as it runs: the image's `ENV` too, which the config never shows.
-        for setting in c.server_settings.iter().filter(|s| reloads(s)) {
+        for setting in c.server_settings.iter().filter(|s| reloads(policy, s)) {
             let said = format!(
                 "the compose config sets {} {}",
                 c.service,
@@ -105,7 +140,7 @@ pub fn no_reload(out: &Outputs, policy: &Policy) -> Verdict {
         };
         counted += 1;
         gunicorn_in_backend |= &owner.service == backend && args.contains("gunicorn");
-        if let Some(pattern) = forbidden(args) {
+        if let Some(pattern) = forbidden(policy, args) {
             found.push(format!(
                 "process {pid} in {} runs \"{pattern}\": \"{}\"",
                 owner.name,
@@ -209,16 +244,7 @@ pub fn aws_profile_only(out: &Outputs) -> Verdict {
         Ok(found) => found,
         Err(failed) => return failed,
     };
-    let mut found = Vec::new();
-    for service in services
-        .iter()
-        .filter(|s| !s.profiles.iter().any(|p| p == PROFILE))
-    {
-        found.push(format!(
-            "service {} has no {PROFILE} profile, so it runs under any profile",
-            service.name
-        ));
-    }
+    let mut found = config_without_profile(services);
     for c in containers {
         if !project.is_empty() && c.project != *project {
             found.push(format!(

@@ -5,6 +5,8 @@
 mod guardrails;
 mod services;
 
+pub use guardrails::config_breaks;
+
 use std::collections::BTreeMap;
 
 use super::host_state::{self, ConfigService, Container};

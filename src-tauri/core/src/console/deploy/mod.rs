@@ -91,6 +91,19 @@ impl From<DeployRun> for DeployResult {
 }
 
 impl Console {
+    /// The targets a deploy or rollback runs on in this console now, by name: what
+    /// closing it would cut short on the host.
+    pub fn running_deploys(&self) -> Vec<String> {
+        let sessions = self.sessions.lock().expect("sessions");
+        let mut running: Vec<String> = sessions
+            .iter()
+            .filter(|(_, session)| session.deploy.lock().expect("deploy flag").is_some())
+            .map(|(name, _)| name.clone())
+            .collect();
+        running.sort();
+        running
+    }
+
     /// Asks the deploy or rollback running on `target` to stop once its current step
     /// ends (the lock is then freed as after any stop).
     pub fn stop_deploy(&self, target: &str) -> Result<()> {
@@ -180,14 +193,26 @@ impl Console {
                 |_| {},
             )
             .await?;
-            let broken: Vec<String> = items
-                .iter()
-                .filter(|i| i.status == CheckStatus::Fail)
-                .map(|i| format!("{}: {}", i.id.as_str(), i.note))
-                .collect();
-            let mut done = match broken.is_empty() {
-                true => Done::new((), true, "The host keeps the Never Do rules."),
-                false => Done::new(
+            let noted = |status: CheckStatus| -> Vec<String> {
+                items
+                    .iter()
+                    .filter(|i| i.status == status)
+                    .map(|i| format!("{}: {}", i.id.as_str(), i.note))
+                    .collect()
+            };
+            let (broken, unsure) = (noted(CheckStatus::Fail), noted(CheckStatus::Warn));
+            let mut done = match (broken.is_empty(), unsure.is_empty()) {
+                (true, true) => Done::new((), true, "The host keeps the Never Do rules."),
+                // A rule that could not be checked is said, not passed over as kept.
+                (true, false) => Done::new(
+                    (),
+                    true,
+                    format!(
+                        "The host breaks no Never Do rule seen; not confirmed: {}",
+                        unsure.join(" ")
+                    ),
+                ),
+                (false, _) => Done::new(
                     (),
                     false,
                     format!(
@@ -209,6 +234,9 @@ impl Console {
         let (review, approval) = run
             .step(StepId::Review, "Review what the deploy changes", async {
                 let review = self.find_review(&target).await?;
+                let checked = self
+                    .check_incoming_config(&connection, &review, &target_config.project_dir, &policy)
+                    .await?;
                 if let Some(snapshot) = &resumed {
                     self.refuse_unchecked_code(&target, snapshot, &review.head)?;
                 }
@@ -254,6 +282,7 @@ impl Console {
                 }
                 let mut done = Done::new((review.clone(), approval), true, note);
                 done.commands = review.commands.clone();
+                done.commands.extend(checked);
                 Ok(done)
             })
             .await?;

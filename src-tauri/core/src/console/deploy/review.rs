@@ -127,6 +127,50 @@ impl Console {
         Ok(found)
     }
 
+    /// Holds the commit a deploy is about to pull to the Never Do rules its compose config
+    /// can break (a reload, a service outside the `aws` profile), as compose will run it:
+    /// the preflight read only the config the host runs now, so without this a commit
+    /// adding `--reload` went through `up` and was caught only by the verification
+    /// after. Gives the command it ran; a config that does not render, or breaks a rule,
+    /// fails the step with nothing changed.
+    pub(super) async fn check_incoming_config(
+        &self,
+        connection: &crate::ssh::Connection,
+        review: &DeployReview,
+        project_dir: &str,
+        policy: &crate::policy::Policy,
+    ) -> Result<Vec<String>> {
+        if review.is_up_to_date() {
+            return Ok(Vec::new()); // the preflight read this very config
+        }
+        let command = review::compose_json_at_command(review.tip(), project_dir);
+        let deadline = Deadline::total(policy.deadlines.read_seconds);
+        let rendered = connection.exec(&command, deadline).await?;
+        let commit = review.tip().get(..12).unwrap_or(review.tip());
+        let services = match rendered.succeeded() {
+            true => crate::checks::host_state::config_services(&rendered.stdout),
+            false => None,
+        };
+        let refused = |detail: String| Error::StepFailed {
+            step: "Review what the deploy changes".into(),
+            detail,
+        };
+        let Some((_, services)) = services else {
+            return Err(refused(format!(
+                "Compose cannot render commit {commit}'s config as it will run, so it cannot be held to the Never Do rules ({}). Nothing was changed: fix the compose file on origin, then deploy.",
+                review.compose.note.trim_end_matches('.')
+            )));
+        };
+        let broken = crate::checks::evaluate::config_breaks(&services, policy);
+        if !broken.is_empty() {
+            return Err(refused(format!(
+                "Commit {commit} would break the Never Do rules: {}. Nothing was changed: fix it on origin, then deploy.",
+                broken.join("; ")
+            )));
+        }
+        Ok(vec![rendered.command.clone()])
+    }
+
     /// A reviewer approves review `id` with their key from the keyring, and the
     /// migrations a deploy under it runs: a signature over its digest and them, recorded
     /// with their name, account, key and the time.

@@ -123,6 +123,11 @@ impl Console {
             let done = match failed {
                 // Cut off: what ran is not known for sure.
                 Some((_, lost)) if lost.code().exit_code() == 3 => Err(lost),
+                // Stopped before the check or git's checkout ran (the lock was lost, the
+                // target changed): the snapshot and git are not to blame, so say why.
+                Some((i, stopped)) if i < 2 && !matches!(stopped, Error::RemoteFailed { .. }) => {
+                    Err(stopped)
+                }
                 // Refused: the commands that ran are kept with the failure.
                 Some((i, refused)) => {
                     let said = refused.detail().unwrap_or_else(|| refused.to_string());
