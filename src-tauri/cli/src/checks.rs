@@ -159,14 +159,21 @@ pub async fn verify(console: &Console, args: VerifyArgs) -> Result<(), Error> {
         );
         if let Some(path) = &report {
             let export =
-                shipshape_report::export(console, &checklist.id, path, args.sign.as_deref())
-                    .await?;
-            eprintln!("Report written to {}", export.path);
-            if let Some(signature) = &export.signature {
-                eprintln!("Signature written to {signature}");
-            }
-            for removed in &export.removed_signatures {
-                eprintln!("Removed {removed}: it signed the file this report replaced");
+                shipshape_report::export(console, &checklist.id, path, args.sign.as_deref());
+            match export.await {
+                Ok(export) => {
+                    eprintln!("Report written to {}", export.path);
+                    if let Some(signature) = &export.signature {
+                        eprintln!("Signature written to {signature}");
+                    }
+                    for removed in &export.removed_signatures {
+                        eprintln!("Removed {removed}: it signed the file this report replaced");
+                    }
+                }
+                // A report that cannot be written or signed is said; the failed checks
+                // still decide the exit code.
+                Err(error) if checklist.failed() => crate::say_error(Some(name), &error),
+                Err(error) => return Err(error),
             }
         }
         if checklist.failed() {

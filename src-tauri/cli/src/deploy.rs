@@ -20,7 +20,7 @@ pub struct DeployArgs {
     /// What this deploy is for: the lock and the host's audit log show it.
     #[arg(long, default_value = "Deploy the latest origin/main")]
     message: String,
-    /// A migration script to run after the pull (repeat for several; none by default).
+    /// A migration script to run once the services are updated (repeat for several; none by default).
     #[arg(long = "migrate", value_name = "SCRIPT")]
     migrations: Vec<String>,
     /// A review a reviewer approved (`shipshape review`, `shipshape approve`): the deploy
@@ -185,14 +185,19 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
     say_how_it_ended(console, &run);
     match (&report, &run.record.checklist) {
         (Some(path), Some(checklist)) => {
-            let export =
-                shipshape_report::export(console, checklist, path, args.sign.as_deref()).await?;
-            eprintln!("Report written to {}", export.path);
-            if let Some(signature) = &export.signature {
-                eprintln!("Signature written to {signature}");
-            }
-            for removed in &export.removed_signatures {
-                eprintln!("Removed {removed}: it signed the file this report replaced");
+            match shipshape_report::export(console, checklist, path, args.sign.as_deref()).await {
+                Ok(export) => {
+                    eprintln!("Report written to {}", export.path);
+                    if let Some(signature) = &export.signature {
+                        eprintln!("Signature written to {signature}");
+                    }
+                    for removed in &export.removed_signatures {
+                        eprintln!("Removed {removed}: it signed the file this report replaced");
+                    }
+                }
+                // Said; the deploy's own failure (its verification's) decides the exit code.
+                Err(error) if run.error.is_some() => crate::say_error(None, &error),
+                Err(error) => return Err(error),
             }
         }
         (Some(path), None) => eprintln!(

@@ -42,7 +42,7 @@ enum Command {
     Key(keys::KeyCommand),
     #[command(flatten)]
     Operation(operations::OperationCommand),
-    /// Run the verification checklist on targets: every check with its evidence.
+    /// Run the verification checklist on targets: each check's status and why (its evidence goes to the history and to --report).
     Verify(checks::VerifyArgs),
     /// Everything Shipshape ran and verified (`history verify` checks the journal).
     History(checks::HistoryArgs),
@@ -198,23 +198,39 @@ where
     let names: Vec<&'a String> = names.iter().filter(|n| seen.insert(*n)).collect();
     let outcomes = futures::future::join_all(names.iter().map(|n| ask(n))).await;
     let mut answers = Vec::new();
-    let mut last_error = None;
+    let mut worst: Option<Error> = None;
     for (name, outcome) in names.iter().copied().zip(outcomes) {
         match outcome {
             Ok(answer) => answers.push((name, answer)),
             Err(error) if names.len() > 1 => {
                 say_error(Some(name), &error);
                 SAID_FOR_A_TARGET.lock().unwrap().push(error.to_string());
-                // A host that cannot be reached or trusted outweighs a failure elsewhere.
-                let worse = |e: &Error| e.code().exit_code() == 3 || e.code().is_danger();
-                if !last_error.as_ref().is_some_and(worse) {
-                    last_error = Some(error);
+                if worst
+                    .as_ref()
+                    .is_none_or(|kept| weight(&error) > weight(kept))
+                {
+                    worst = Some(error);
                 }
             }
             Err(error) => return Err(error),
         }
     }
-    Ok((answers, last_error))
+    Ok((answers, worst))
+}
+
+/// Which of several targets' errors decides the exit code, whatever order they were
+/// named in: a host that cannot be reached or trusted, then Ctrl-C, a held lock, a
+/// failure on the host, and bad input last.
+fn weight(error: &Error) -> u8 {
+    match error.code().exit_code() {
+        _ if error.code().is_danger() => 6,
+        3 => 5,
+        130 => 4,
+        4 => 3,
+        1 => 2,
+        2 => 1,
+        _ => 0,
+    }
 }
 
 /// A token Ctrl-C cancels (saying so on the terminal), and the task that waits for it:
@@ -295,7 +311,7 @@ An operation or a verification stopped with Ctrl\-C (recorded in the history as 
 .SH ENVIRONMENT
 .TP
 SHIPSHAPE_HOME
-The data directory: settings, pinned host keys, the journal, logs (default ~/.local/share/shipshape).
+The data directory: settings, pinned host keys, the journal, logs (default $XDG_DATA_HOME/shipshape, or ~/.local/share/shipshape without it).
 .TP
 SHIPSHAPE_LOG
 The diagnostic log's level, e.g. debug.

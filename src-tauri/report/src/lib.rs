@@ -27,7 +27,11 @@ pub fn render(report: &Report, format: ReportFormat) -> Result<Vec<u8>> {
         ReportFormat::Markdown => markdown::render(report).into_bytes(),
         ReportFormat::Html => html::render(report).into_bytes(),
         ReportFormat::Json => report.to_json().into_bytes(),
-        ReportFormat::Pdf => pdf::render(report).map_err(Error::Protocol)?,
+        // A local failure (exit 1), not the SSH error it was once called.
+        ReportFormat::Pdf => pdf::render(report).map_err(|cause| Error::Storage {
+            path: "the PDF report".into(),
+            cause,
+        })?,
     })
 }
 
