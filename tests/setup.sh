@@ -18,9 +18,11 @@ build_packages=(build-essential pkg-config curl libwebkit2gtk-4.1-dev libayatana
 # and desktop-file-utils to check the package's manual page and desktop entry;
 # debootstrap and xdotool to try the package on a fresh Debian and find its window;
 # dunst, a real notification daemon, for the console's desktop notifications; ImageMagick
-# (`import`) for the screenshot of the console's first render in the start-up benchmark.
+# (`import`) for the screenshot of the console's first render in the start-up benchmark;
+# python3-xlib to close the window as a window manager does (tests/e2e/wm-close.py).
 test_packages=(webkit2gtk-driver xauth libsecret-tools openssh-client qpdf poppler-utils cmark-gfm
-  python3-venv iptables iproute2 man-db desktop-file-utils debootstrap xdotool dunst imagemagick)
+  python3-venv iptables iproute2 man-db desktop-file-utils debootstrap xdotool dunst imagemagick
+  python3-xlib)
 packages=("${build_packages[@]}")
 [ "${1:-}" = --build-only ] || packages+=("${test_packages[@]}")
 command -v node >/dev/null || packages+=(nodejs npm)

@@ -3,6 +3,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod announce;
+mod close_guard;
 mod commands;
 mod webview;
 
@@ -20,6 +21,8 @@ pub struct AppState {
     pub startup_problems: Vec<ErrorReport>,
     /// Where the diagnostic log is written, shown so an operator can attach it.
     pub log_dir: String,
+    /// Holds a close while a deploy runs, until the page says to close anyway.
+    pub close_guard: close_guard::CloseGuard,
 }
 
 fn main() {
@@ -47,11 +50,23 @@ fn main() {
             tauri::webview::PageLoadEvent::Started => {
                 if let Some(state) = webview.try_state::<AppState>() {
                     state.console.tasks.cancel_streams();
+                    state.close_guard.forget_asker();
                 }
             }
             tauri::webview::PageLoadEvent::Finished => {
                 let ms = diagnostics::since_start().as_millis();
                 tracing::info!(ms, "window page loaded, {ms} ms after start");
+            }
+        })
+        .on_window_event(|window, event| {
+            // Closing cuts a running deploy's step short on the host: the page asks first.
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                if let Some(state) = window.try_state::<AppState>() {
+                    if state.close_guard.holds(state.console.running_deploys()) {
+                        tracing::info!("close held: a deploy runs, the window asks first");
+                        api.prevent_close();
+                    }
+                }
             }
         })
         .setup(move |app| {
@@ -76,6 +91,7 @@ fn main() {
                 console,
                 startup_problems,
                 log_dir: log_dir.display().to_string(),
+                close_guard: Default::default(),
             });
             Ok(())
         })

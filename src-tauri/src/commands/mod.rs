@@ -16,3 +16,4 @@ pub mod operations;
 pub mod status;
 pub mod targets;
 pub mod trust;
+pub mod window;

@@ -42,6 +42,11 @@ exit 1`;
     process.env.SHIPSHAPE_E2E_HOME = home;
     return {};
   },
+  // The spec reads the journal and the lock with the CLI once the console has closed.
+  "close-during-deploy": (home) => {
+    process.env.SHIPSHAPE_E2E_HOME = home;
+    return {};
+  },
   "console-sigterm": () => ({}),
   "console-sigkill": () => ({}),
   "window-reload": () => ({}),

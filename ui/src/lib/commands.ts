@@ -486,3 +486,21 @@ export function trustHost(args: {
 export function trustFromKnownHosts(args: { target: string }): Promise<PinnedKey[]> {
   return call<PinnedKey[]>("trust_from_known_hosts", args);
 }
+
+// src-tauri/src/commands/window.rs
+
+/**
+ * Asks the page (on `onClose`) before the window closes while a deploy or rollback
+ * runs, with the targets closing would cut short; until it answers, the window stays.
+ */
+export function guardClose(args: { onClose: (message: string[]) => void }): Promise<null> {
+  return call<null>("guard_close", { ...args, onClose: channel(args.onClose) });
+}
+
+/**
+ * Closes the window after all, cutting short the runs on `targets`: those it was
+ * asked about last (anything else is refused, and nothing closes).
+ */
+export function closeAnyway(args: { targets: string[] }): Promise<null> {
+  return call<null>("close_anyway", args);
+}

@@ -1,0 +1,92 @@
+// Closing the window while a deploy runs, as a window manager's close button does (the
+// lab's registry frozen with SIGSTOP holds the deploy in its pull): the close is held
+// and the window asks. Kept open, the deploy goes on; asked again, "Stop after this
+// step, then close" lets the pull finish, the deploy stops there and frees the lock,
+// and then the window closes and the console exits, leaving nothing on the host.
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { brieflyListed, cli, consolePid, container, docker, lab, running, screenshot, shipshapeProcessesOnHost } from "./support.mjs";
+
+const asLabUser = (...args) =>
+  execFileSync("runuser", ["-u", "ubuntu", "--", "sh", "-c", `cd ${lab.project_dir} && "$@"`, "sh", ...args], {
+    encoding: "utf8",
+  }).trim();
+const tag = `${lab.registry}/atp/market-updater:lab`;
+const registry = () => execFileSync("pgrep", ["-o", "-f", "docker-registry"], { encoding: "utf8" }).trim();
+/** The window manager's close: WM_DELETE_WINDOW to the console's window. */
+const closeWindow = (pid) =>
+  execFileSync("/usr/bin/python3", [new URL("../wm-close.py", import.meta.url).pathname, pid], { encoding: "utf8" });
+const was = { image: "", env: null };
+
+const pullRunning = async () => {
+  const steps = await $$('[data-testid="deploy-step"]').map(async (s) => [await s.getText(), await s.getAttribute("data-state")]);
+  return steps.some(([text, state]) => text.includes("Pull the images") && state === "running");
+};
+
+describe("closing the window during a deploy", () => {
+  before(() => {
+    was.image = docker("image", "inspect", "-f", "{{.Id}}", tag).trim();
+    was.env = readFileSync(join(lab.project_dir, ".env.aws"));
+    docker("commit", "-c", "LABEL shipshape.test=close-during-deploy", container("market-updater-aws"), tag);
+    docker("push", "-q", tag);
+    docker("tag", was.image, tag);
+  });
+
+  after(() => {
+    try { execFileSync("kill", ["-CONT", registry()]); } catch { /* already running */ }
+    docker("tag", was.image, tag);
+    docker("push", "-q", tag);
+    writeFileSync(join(lab.project_dir, ".env.aws"), was.env);
+    asLabUser("docker", "compose", "--profile", "aws", "up", "-d", "--wait");
+    asLabUser("rm", "-rf", "/home/ubuntu/.shipshape");
+  });
+
+  it("asks first, stays open when told, and closes once the deploy stopped after its step", async () => {
+    await $('[data-testid="target"]').waitForDisplayed();
+    await $('[data-testid="nav-deploy"]').click();
+    await $('[data-testid="review-approval"]').waitForDisplayed({ timeout: 30000 });
+    execFileSync("kill", ["-STOP", registry()]);
+    await $('[data-testid="deploy-message"]').setValue("Closed during the pull (e2e)");
+    await $('[data-testid="deploy-start"]').click();
+    await $('[data-testid="confirm-button"]').click();
+    await browser.waitUntil(pullRunning, { timeout: 60000, timeoutMsg: "the pull never started" });
+    const pid = consolePid();
+    expect(pid).not.toBeNull();
+
+    closeWindow(pid);
+    const dialog = await $('[data-testid="close-during-deploy"]');
+    await dialog.waitForDisplayed({ timeout: 10000 });
+    expect(await dialog.getText()).toContain("Pull the images");
+    await screenshot("close-during-deploy");
+    await $('[data-testid="close-keep-open"]').click();
+    await dialog.waitForDisplayed({ reverse: true });
+    await browser.pause(1000);
+    expect(running(pid)).toBe(true);
+    expect(await pullRunning()).toBe(true);
+
+    closeWindow(pid);
+    await dialog.waitForDisplayed({ timeout: 10000 });
+    await $('[data-testid="close-after-step"]').click();
+    await $('[data-testid="close-after-stop"]').waitForDisplayed();
+    expect(running(pid)).toBe(true); // the pull still waits on the frozen registry
+    execFileSync("kill", ["-CONT", registry()]);
+
+    const thawedAt = Date.now();
+    while (running(pid) && Date.now() - thawedAt < 120000) await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(running(pid) ? `console ${pid} still running` : "console gone").toBe("console gone");
+    // Its connections closed with it: what it ran on the host ends (the live view's
+    // watch too) as the host notices.
+    const goneAt = Date.now();
+    let left = shipshapeProcessesOnHost();
+    while (left.length > 0 && Date.now() - goneAt < 10000) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      left = shipshapeProcessesOnHost();
+    }
+    expect(brieflyListed(left)).toBe("");
+    expect(cli("lock", "status", "Local lab")).toContain("free");
+    const deploy = JSON.parse(cli("history", "--json")).filter((r) => r.kind === "deploy").at(-1);
+    expect(deploy.outcome).toBe("cancelled"); // stopped after its step, not cut off
+    expect(deploy.title).toContain("stopped after Pull the images");
+  });
+});
