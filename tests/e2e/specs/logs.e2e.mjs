@@ -144,6 +144,22 @@ describe("logs", () => {
       timeout: 10000,
       timeoutMsg: "the view did not show the newest line",
     });
+    // Scrolled up while following, the line read stays put: each new tick pushes the
+    // oldest of the view's 2000 lines out above it, which used to slide the text up.
+    const topRow = () =>
+      browser.execute(() => {
+        const view = document.querySelector('[data-testid="log-view"]');
+        const top = view.getBoundingClientRect().top;
+        const row = [...view.querySelectorAll('[data-testid="log-line"]')].find((r) => r.getBoundingClientRect().bottom > top + 1);
+        return { seq: Number(row?.getAttribute("data-seq")), offset: Math.round(row.getBoundingClientRect().top - top) };
+      });
+    await browser.execute(() => { document.querySelector('[data-testid="log-view"]').scrollTop = 1000 * 19; });
+    await browser.pause(300);
+    const reading = await topRow();
+    const receivedThen = await received();
+    await browser.waitUntil(async () => (await lastShown()) >= receivedThen + 2, { timeout: 10000, timeoutMsg: "no tick arrived" });
+    await browser.pause(300);
+    expect(await topRow()).toEqual(reading);
     // Paused (the view still), Home goes to the oldest line the view holds; resumed,
     // End goes back to the newest.
     await $('[data-testid="log-pause"]').click();
