@@ -99,8 +99,12 @@ impl Console {
                 target.name
             )));
         }
+        // Its connection goes with its old definition; saved as it was (the form saved
+        // unchanged), the live view and a log follow on it go on.
         if let Some(old) = previous_name {
-            self.disconnect(old).await;
+            if !existing.iter().any(|t| t.name == old && *t == target) {
+                self.disconnect(old).await;
+            }
         }
         let name = target.name.clone();
         match renamed_from {
