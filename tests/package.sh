@@ -12,7 +12,11 @@ log() { echo "[package] $*"; }
 cd "$root"
 
 log "building the UI, the release CLI and console"
-(cd ui && npm run --silent build)
+# The console embeds ui/dist, and a rewrite of it (even the same bytes) makes cargo build
+# the console again: a UI built as it already is (run-all.sh built it) is left alone.
+fresh_ui=$(mktemp -d)
+(cd ui && npx --no-install vite build --logLevel warn --outDir "$fresh_ui" --emptyOutDir)
+if diff -rq "$fresh_ui" ui/dist >/dev/null 2>&1; then rm -rf "$fresh_ui"; else rm -rf ui/dist && mv "$fresh_ui" ui/dist; fi
 cargo build --release --quiet -p shipshape-cli -p shipshape-app # as run-all.sh builds them: one feature set
 cli=$CARGO_TARGET_DIR/release/shipshape
 
@@ -52,9 +56,11 @@ $(for page in "$stage"/man/*.1.gz; do echo "          \"/usr/share/man/man1/$(ba
 }
 JSON
 
-log "bundling the console (a release build of the app)"
+# `tauri bundle` packs the release console built above: `tauri build` would build it
+# again (its --config changes what the console embeds), minutes of a cold run.
+log "bundling the console"
 rm -rf "$CARGO_TARGET_DIR/release/bundle/deb"
-(cd src-tauri && "$root/ui/node_modules/.bin/tauri" build --ci --bundles deb --config "$stage/tauri.package.json")
+(cd src-tauri && "$root/ui/node_modules/.bin/tauri" bundle --ci --bundles deb --config "$stage/tauri.package.json")
 built=$(ls "$CARGO_TARGET_DIR"/release/bundle/deb/*.deb)
 name=shipshape_$(dpkg-deb -f "$built" Version)_$(dpkg-deb -f "$built" Architecture).deb
 mkdir -p dist
