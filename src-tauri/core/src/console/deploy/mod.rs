@@ -233,10 +233,17 @@ impl Console {
         .await?;
         let (review, approval) = run
             .step(StepId::Review, "Review what the deploy changes", async {
-                let review = self.find_review(&target).await?;
-                let checked = self
-                    .check_incoming_config(&connection, &review, &target_config.project_dir, &policy)
+                let (review, redactor) = self.find_review(&target).await?;
+                let (checked, unchecked) = self
+                    .check_incoming_config(
+                        &connection,
+                        &review,
+                        &redactor,
+                        &target_config.project_dir,
+                        &policy,
+                    )
                     .await?;
+                drop(redactor);
                 if let Some(snapshot) = &resumed {
                     self.refuse_unchecked_code(&target, snapshot, &review.head)?;
                 }
@@ -279,6 +286,10 @@ impl Console {
                         " Approved by {} ({}) at {}.",
                         approval.reviewer, approval.key_fingerprint, approval.approved_at
                     ));
+                }
+                if let Some(unchecked) = unchecked {
+                    note.push(' ');
+                    note.push_str(&unchecked);
                 }
                 let mut done = Done::new((review.clone(), approval), true, note);
                 done.commands = review.commands.clone();

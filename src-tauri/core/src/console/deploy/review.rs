@@ -19,13 +19,15 @@ impl Console {
     /// Finds out what a deploy of `target` would change and records it in the journal.
     /// Changes nothing the services run (the fetch moves only the remote-tracking branch).
     pub async fn review_deploy(&self, target: &str) -> Result<DeployReview> {
-        let review = self.find_review(target).await?;
+        let (review, _) = self.find_review(target).await?;
         self.journal()?
             .append(&review.id, &Entry::ReviewRecorded(Box::new(review.clone())))?;
         Ok(review)
     }
 
-    pub(super) async fn find_review(&self, target: &str) -> Result<DeployReview> {
+    /// The review, and the redactor of the env file's values it read (for what the
+    /// deploy says of the incoming config).
+    pub(super) async fn find_review(&self, target: &str) -> Result<(DeployReview, Redactor)> {
         let incoming = self.review_incoming(target).await?;
         let (target_config, policy) = self.target_and_policy(target)?;
         let dir = &target_config.project_dir;
@@ -124,24 +126,27 @@ impl Console {
             digest: String::new(),
         };
         found.digest = found.content_digest();
-        Ok(found)
+        Ok((found, redactor))
     }
 
     /// Holds the commit a deploy is about to pull to the Never Do rules its compose config
     /// can break (a reload, a service outside the `aws` profile), as compose will run it:
     /// the preflight read only the config the host runs now, so without this a commit
     /// adding `--reload` went through `up` and was caught only by the verification
-    /// after. Gives the command it ran; a config that does not render, or breaks a rule,
-    /// fails the step with nothing changed.
+    /// after. A commit that breaks a rule fails the step with nothing changed; one whose
+    /// config does not render here (it names a file only the commit adds: compose reads
+    /// it from the checkout) goes on, said, to the verification after the pull. Gives
+    /// the command it ran and what to add to the step's note.
     pub(super) async fn check_incoming_config(
         &self,
         connection: &crate::ssh::Connection,
         review: &DeployReview,
+        redactor: &Redactor,
         project_dir: &str,
         policy: &crate::policy::Policy,
-    ) -> Result<Vec<String>> {
+    ) -> Result<(Vec<String>, Option<String>)> {
         if review.is_up_to_date() {
-            return Ok(Vec::new()); // the preflight read this very config
+            return Ok((Vec::new(), None)); // the preflight read this very config
         }
         let command = review::compose_json_at_command(review.tip(), project_dir);
         let deadline = Deadline::total(policy.deadlines.read_seconds);
@@ -151,24 +156,27 @@ impl Console {
             true => crate::checks::host_state::config_services(&rendered.stdout),
             false => None,
         };
-        let refused = |detail: String| Error::StepFailed {
-            step: "Review what the deploy changes".into(),
-            detail,
-        };
+        let commands = vec![rendered.command.clone()];
         let Some((_, services)) = services else {
-            return Err(refused(format!(
-                "Compose cannot render commit {commit}'s config as it will run, so it cannot be held to the Never Do rules ({}). Nothing was changed: fix the compose file on origin, then deploy.",
-                review.compose.note.trim_end_matches('.')
-            )));
+            let said = redactor.redact(rendered.stderr.trim());
+            let said = said.lines().last().unwrap_or("no message");
+            let note = format!(
+                "Commit {commit}'s config could not be rendered before the pull to hold it to the Never Do rules (compose: {}); the verification after the pull checks them.",
+                crate::checks::evaluate::clip(said, 200)
+            );
+            return Ok((commands, Some(note)));
         };
         let broken = crate::checks::evaluate::config_breaks(&services, policy);
         if !broken.is_empty() {
-            return Err(refused(format!(
-                "Commit {commit} would break the Never Do rules: {}. Nothing was changed: fix it on origin, then deploy.",
-                broken.join("; ")
-            )));
+            return Err(Error::StepFailed {
+                step: "Review what the deploy changes".into(),
+                detail: redactor.redact(&format!(
+                    "Commit {commit} would break the Never Do rules: {}. Nothing was changed: fix it on origin, then deploy.",
+                    broken.join("; ")
+                )),
+            });
         }
-        Ok(vec![rendered.command.clone()])
+        Ok((commands, None))
     }
 
     /// A reviewer approves review `id` with their key from the keyring, and the
