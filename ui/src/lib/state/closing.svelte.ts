@@ -11,6 +11,9 @@ export class CloseAsk {
   targets = $state<string[] | null>(null);
   /** The run was asked to stop: the window closes once it has. */
   afterStop = $state(false);
+  /** Whether this page runs the run asked about: one started before a reload runs on
+   *  in the core, unseen here, so its end cannot be awaited here. */
+  seen = $state(false);
   error = $state<ErrorReport | null>(null);
 
   /** From start-up on, a close during a run is asked about here. */
@@ -20,6 +23,7 @@ export class CloseAsk {
 
   ask(targets: string[]) {
     this.targets = targets;
+    this.seen = deploy.running !== null;
     this.error = null;
   }
 

@@ -51,6 +51,15 @@ describe("closing the window during a deploy", () => {
     expect(calls).toContainEqual(["close_anyway", { targets: ["prod"] }]);
   });
 
+  it("knows a run it did not start (one from before a reload) is not one it can wait for", () => {
+    const closing = new CloseAsk();
+    closing.ask(["prod"]); // this page runs nothing: the core's run began before a reload
+    expect(closing.seen).toBe(false);
+    deploy.running = "rollback";
+    closing.ask(["prod"]);
+    expect(closing.seen).toBe(true);
+  });
+
   it("kept open, a run ending closes nothing", async () => {
     const closing = new CloseAsk();
     deploy.running = "deploy";
