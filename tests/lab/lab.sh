@@ -470,6 +470,11 @@ cmd_reset() {
   ensure_packages
   ensure_dockerd
   remove_project_containers
+  # A systemd unit a checklist test writes for a service of the project (a run cut off
+  # before its undo leaves it, and every later deploy's preflight would refuse the host).
+  for unit in /etc/systemd/system/*-aws.service; do
+    [ -f "$unit" ] && grep -qx "WorkingDirectory=$PROJECT_DIR" "$unit" && rm -f "$unit"
+  done
   if pid_alive "$LAB_DIR/registry.pid"; then
     kill "$(cat "$LAB_DIR/registry.pid")" 2>/dev/null || true
     for _ in $(seq 50); do pid_alive "$LAB_DIR/registry.pid" || break; sleep 0.2; done
