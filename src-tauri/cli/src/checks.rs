@@ -161,15 +161,7 @@ pub async fn verify(console: &Console, args: VerifyArgs) -> Result<(), Error> {
             let export =
                 shipshape_report::export(console, &checklist.id, path, args.sign.as_deref());
             match export.await {
-                Ok(export) => {
-                    eprintln!("Report written to {}", export.path);
-                    if let Some(signature) = &export.signature {
-                        eprintln!("Signature written to {signature}");
-                    }
-                    for removed in &export.removed_signatures {
-                        eprintln!("Removed {removed}: it signed the file this report replaced");
-                    }
-                }
+                Ok(export) => say_written(&export),
                 // A report that cannot be written or signed is said; the failed checks
                 // still decide the exit code.
                 Err(error) if checklist.failed() => crate::say_error(Some(name), &error),
@@ -345,4 +337,15 @@ pub async fn report(console: &Console, args: ReportArgs) -> Result<(), Error> {
         println!("Removed {removed}: it signed the file this report replaced");
     }
     Ok(())
+}
+
+/// What a run's report export wrote, on standard error (standard output is the run's).
+pub(crate) fn say_written(export: &shipshape_core::console::ReportExport) {
+    eprintln!("Report written to {}", export.path);
+    if let Some(signature) = &export.signature {
+        eprintln!("Signature written to {signature}");
+    }
+    for removed in &export.removed_signatures {
+        eprintln!("Removed {removed}: it signed the file this report replaced");
+    }
 }

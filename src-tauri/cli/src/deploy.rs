@@ -186,15 +186,7 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
     match (&report, &run.record.checklist) {
         (Some(path), Some(checklist)) => {
             match shipshape_report::export(console, checklist, path, args.sign.as_deref()).await {
-                Ok(export) => {
-                    eprintln!("Report written to {}", export.path);
-                    if let Some(signature) = &export.signature {
-                        eprintln!("Signature written to {signature}");
-                    }
-                    for removed in &export.removed_signatures {
-                        eprintln!("Removed {removed}: it signed the file this report replaced");
-                    }
-                }
+                Ok(export) => crate::checks::say_written(&export),
                 // Said; the deploy's own failure (its verification's) decides the exit code.
                 Err(error) if run.error.is_some() => crate::say_error(None, &error),
                 Err(error) => return Err(error),

@@ -4,20 +4,12 @@
 // step, then close" lets the pull finish, the deploy stops there and frees the lock,
 // and then the window closes and the console exits, leaving nothing on the host.
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { brieflyListed, cli, consolePid, container, docker, lab, running, screenshot, shipshapeProcessesOnHost } from "./support.mjs";
+import { brieflyListed, cli, consolePid, newImageOnRegistry, registry, running, screenshot, shipshapeProcessesOnHost } from "./support.mjs";
 
-const asLabUser = (...args) =>
-  execFileSync("runuser", ["-u", "ubuntu", "--", "sh", "-c", `cd ${lab.project_dir} && "$@"`, "sh", ...args], {
-    encoding: "utf8",
-  }).trim();
-const tag = `${lab.registry}/atp/market-updater:lab`;
-const registry = () => execFileSync("pgrep", ["-o", "-f", "docker-registry"], { encoding: "utf8" }).trim();
 /** The window manager's close: WM_DELETE_WINDOW to the console's window. */
 const closeWindow = (pid) =>
   execFileSync("/usr/bin/python3", [new URL("../wm-close.py", import.meta.url).pathname, pid], { encoding: "utf8" });
-const was = { image: "", env: null };
+let pushed = { previous: "", undo: () => {} };
 
 const pullRunning = async () => {
   const steps = await $$('[data-testid="deploy-step"]').map(async (s) => [await s.getText(), await s.getAttribute("data-state")]);
@@ -26,21 +18,10 @@ const pullRunning = async () => {
 
 describe("closing the window during a deploy", () => {
   before(() => {
-    was.image = docker("image", "inspect", "-f", "{{.Id}}", tag).trim();
-    was.env = readFileSync(join(lab.project_dir, ".env.aws"));
-    docker("commit", "-c", "LABEL shipshape.test=close-during-deploy", container("market-updater-aws"), tag);
-    docker("push", "-q", tag);
-    docker("tag", was.image, tag);
+    pushed = newImageOnRegistry("close-during-deploy");
   });
 
-  after(() => {
-    try { execFileSync("kill", ["-CONT", registry()]); } catch { /* already running */ }
-    docker("tag", was.image, tag);
-    docker("push", "-q", tag);
-    writeFileSync(join(lab.project_dir, ".env.aws"), was.env);
-    asLabUser("docker", "compose", "--profile", "aws", "up", "-d", "--wait");
-    asLabUser("rm", "-rf", "/home/ubuntu/.shipshape");
-  });
+  after(() => pushed.undo());
 
   it("asks first, stays open when told, and closes once the deploy stopped after its step", async () => {
     await $('[data-testid="target"]').waitForDisplayed();

@@ -4,35 +4,16 @@
 // interrupted with its last step and its chain verifies; the next start offers to
 // resume, verify or roll back, and resuming keeps the snapshot the first run took.
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { brieflyListed, cli, consolePid, container, docker, lab, running, screenshot, shipshapeProcessesOnHost } from "./support.mjs";
+import { brieflyListed, cli, consolePid, container, docker, newImageOnRegistry, registry, running, screenshot, shipshapeProcessesOnHost } from "./support.mjs";
 
-const asLabUser = (...args) =>
-  execFileSync("runuser", ["-u", "ubuntu", "--", "sh", "-c", `cd ${lab.project_dir} && "$@"`, "sh", ...args], {
-    encoding: "utf8",
-  }).trim();
-const tag = `${lab.registry}/atp/market-updater:lab`;
-const registry = () => execFileSync("pgrep", ["-o", "-f", "docker-registry"], { encoding: "utf8" }).trim();
-const was = { image: "", env: null };
+let pushed = { previous: "", undo: () => {} };
 
 describe("the console killed during a deploy's pull", () => {
   before(() => {
-    was.image = docker("image", "inspect", "-f", "{{.Id}}", tag).trim();
-    was.env = readFileSync(join(lab.project_dir, ".env.aws"));
-    docker("commit", "-c", "LABEL shipshape.test=killed-in-pull", container("market-updater-aws"), tag);
-    docker("push", "-q", tag);
-    docker("tag", was.image, tag);
+    pushed = newImageOnRegistry("killed-in-pull");
   });
 
-  after(() => {
-    try { execFileSync("kill", ["-CONT", registry()]); } catch { /* already running */ }
-    docker("tag", was.image, tag);
-    docker("push", "-q", tag);
-    writeFileSync(join(lab.project_dir, ".env.aws"), was.env);
-    asLabUser("docker", "compose", "--profile", "aws", "up", "-d", "--wait");
-    asLabUser("rm", "-rf", "/home/ubuntu/.shipshape");
-  });
+  after(() => pushed.undo());
 
   it("leaves an interrupted deploy that the next start offers to resume", async () => {
     await $('[data-testid="target"]').waitForDisplayed();
@@ -93,6 +74,6 @@ describe("the console killed during a deploy's pull", () => {
     expect(await result.getAttribute("data-outcome")).toBe("succeeded");
     const steps = await $$('[data-testid="deploy-step"]').map((s) => s.getText());
     expect(steps.some((s) => s.includes("Keep the snapshot of the deploy resumed") && s.includes(deploy.id))).toBe(true);
-    expect(docker("inspect", "-f", "{{.Image}}", container("market-updater-aws")).trim()).not.toBe(was.image);
+    expect(docker("inspect", "-f", "{{.Image}}", container("market-updater-aws")).trim()).not.toBe(pushed.previous);
   });
 });

@@ -1,7 +1,8 @@
 // Helpers the specs share: the lab's descriptor and Docker access as the lab operator.
 import { execFileSync } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { join } from "node:path";
 
 export const lab = JSON.parse(readFileSync(process.env.SHIPSHAPE_LAB, "utf8"));
 export const project = lab.project_dir.split("/").pop();
@@ -42,6 +43,35 @@ export async function screenshot(name) {
   // never answers when WebKit draws with its shared-memory renderer, the console's
   // choice on a machine with no GPU.)
   execFileSync("import", ["-window", "root", `${dir}/${name}.png`]);
+}
+
+/** The lab registry's process: frozen with SIGSTOP, it holds a deploy in its pull. */
+export const registry = () => execFileSync("pgrep", ["-o", "-f", "docker-registry"], { encoding: "utf8" }).trim();
+
+export const asLabUser = (...args) =>
+  execFileSync("runuser", ["-u", "ubuntu", "--", "sh", "-c", `cd ${lab.project_dir} && "$@"`, "sh", ...args], {
+    encoding: "utf8",
+  }).trim();
+
+/** A new market-updater image on the lab registry, so a deploy has an image to pull
+ *  (the host keeps running the old one, `previous`); `undo` puts the registry, the env
+ *  file, the services and the host's lock dir back as they were. */
+export function newImageOnRegistry(label) {
+  const tag = `${lab.registry}/atp/market-updater:lab`;
+  const image = docker("image", "inspect", "-f", "{{.Id}}", tag).trim();
+  const env = readFileSync(join(lab.project_dir, ".env.aws"));
+  docker("commit", "-c", `LABEL shipshape.test=${label}`, container("market-updater-aws"), tag);
+  docker("push", "-q", tag);
+  docker("tag", image, tag);
+  const undo = () => {
+    try { execFileSync("kill", ["-CONT", registry()]); } catch { /* already running */ }
+    docker("tag", image, tag);
+    docker("push", "-q", tag);
+    writeFileSync(join(lab.project_dir, ".env.aws"), env);
+    asLabUser("docker", "compose", "--profile", "aws", "up", "-d", "--wait");
+    asLabUser("rm", "-rf", "/home/ubuntu/.shipshape");
+  };
+  return { previous: image, undo };
 }
 
 /** The lab user's processes that a console started on the host: supervisors, watchers,
