@@ -15,7 +15,7 @@ log "building the UI, the release CLI and console"
 # The console embeds ui/dist, and a rewrite of it (even the same bytes) makes cargo build
 # the console again: a UI built as it already is (run-all.sh built it) is left alone.
 fresh_ui=$(mktemp -d)
-(cd ui && npx --no-install vite build --logLevel warn --outDir "$fresh_ui" --emptyOutDir)
+(cd ui && npm run --silent build -- --logLevel warn --outDir "$fresh_ui" --emptyOutDir)
 if diff -rq "$fresh_ui" ui/dist >/dev/null 2>&1; then rm -rf "$fresh_ui"; else rm -rf ui/dist && mv "$fresh_ui" ui/dist; fi
 cargo build --release --quiet -p shipshape-cli -p shipshape-app # as run-all.sh builds them: one feature set
 cli=$CARGO_TARGET_DIR/release/shipshape

@@ -179,7 +179,8 @@ pub(crate) fn clip(text: &str, max: usize) -> String {
     }
 }
 
-fn short(hash: &str) -> &str {
+/// A commit as notes name it: its first 12 characters.
+pub(crate) fn short(hash: &str) -> &str {
     prefix(hash, 12)
 }
 

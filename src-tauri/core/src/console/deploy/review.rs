@@ -151,7 +151,7 @@ impl Console {
         let command = review::compose_json_at_command(review.tip(), project_dir);
         let deadline = Deadline::total(policy.deadlines.read_seconds);
         let rendered = connection.exec(&command, deadline).await?;
-        let commit = review.tip().get(..12).unwrap_or(review.tip());
+        let commit = crate::checks::evaluate::short(review.tip());
         let services = match rendered.succeeded() {
             true => crate::checks::host_state::config_services(&rendered.stdout),
             false => None,
