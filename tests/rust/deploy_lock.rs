@@ -86,6 +86,13 @@ fn two_deploys_at_once_let_one_through_and_a_killed_holder_frees_the_lock() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    // The step it was in (its change on the host) ends too, as the host's supervisor
+    // sees the connection gone: a moment after the lock, which the next deploy would
+    // otherwise find still busy.
+    let ended = wait_until(Duration::from_secs(20), || {
+        host_processes(&lab, "shipshape-change").is_empty()
+    });
+    assert!(ended, "the killed deploy's step still runs on the host");
     let history = ok(&shipshape(&lab, home_a.path(), &["history", "--json"]));
     assert!(history.contains("\"interrupted\""), "{history}");
     ok(&shipshape(&lab, home_a.path(), &["history", "verify"]));
