@@ -255,6 +255,14 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
         "{said}"
     );
 
+    // The dry run shows what changes the host, exactly as the deploy then runs it.
+    let plan = ok(&shipshape(
+        &lab,
+        home.path(),
+        &["deploy", TARGET, "--dry-run"],
+    ));
+    let planned = printed_commands(&plan);
+    assert!(plan.contains("$ cd /home/ubuntu/automated-trading-platform && docker compose --profile aws up -d --remove-orphans"), "{plan}");
     // Reports go beside the data folder, never in it: Shipshape refuses that.
     let reports = tempfile::tempdir().unwrap();
     let report = reports.path().join("deploy.md");
@@ -277,6 +285,7 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
         said.contains("$ cd /home/ubuntu/automated-trading-platform && git pull origin main"),
         "{said}"
     );
+    assert_ran_as_planned(&planned, &said);
     assert_eq!(
         as_lab_user(&lab, &["git", "rev-parse", "HEAD"]).trim(),
         new_commit
@@ -344,20 +353,25 @@ fn a_deploy_brings_the_new_commit_and_image_and_a_rollback_puts_everything_back(
     // The env file changes after the deploy; a rollback puts all three back.
     as_lab_user(&lab, &["sh", "-c", "printf 'LATE_CHANGE=1\\n' >> .env.aws"]);
     assert_ne!(sha256_of(&env_file), before_env);
-    let output = shipshape(
-        &lab,
-        home.path(),
-        &[
-            "rollback",
-            TARGET,
-            "--yes",
-            "--reason",
-            "Three workers overload the database",
-        ],
-    );
+    let rollback = |extra: &str| {
+        let reason = "Three workers overload the database";
+        shipshape(
+            &lab,
+            home.path(),
+            &["rollback", TARGET, extra, "--reason", reason],
+        )
+    };
+    // Its dry run names the image each tag goes back to, and changes nothing.
+    let plan = ok(&rollback("--dry-run"));
+    let planned = printed_commands(&plan);
+    let retag = format!("docker tag {before_image} {tag}");
+    assert!(planned.contains(&retag), "no {retag:?} in:\n{plan}");
+    assert_eq!(running_image(&lab, "market-updater-aws"), new_image);
+    let output = rollback("--yes");
     let said = format!("{}\n{}", text(&output.stdout), text(&output.stderr));
     assert_eq!(output.status.code(), Some(0), "{said}");
     assert!(said.contains("Restore the snapshot"), "{said}");
+    assert_ran_as_planned(&planned, &said);
     assert_eq!(
         as_lab_user(&lab, &["git", "rev-parse", "HEAD"]).trim(),
         before_commit

@@ -145,6 +145,29 @@ pub fn finished_deploy_id(said: &str) -> String {
         .to_string()
 }
 
+/// The commands a `--dry-run` or a run printed, by their first lines (`$ ...`).
+pub fn printed_commands(said: &str) -> Vec<String> {
+    said.lines()
+        .filter_map(|l| l.trim_start().strip_prefix("$ "))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Every command a dry run showed was run, in that order, as the run printed them.
+pub fn assert_ran_as_planned(planned: &[String], said: &str) {
+    assert!(!planned.is_empty(), "the dry run showed no command");
+    let ran = printed_commands(said);
+    let mut next = 0;
+    for command in planned {
+        match ran[next..].iter().position(|r| r == command) {
+            Some(i) => next += i + 1,
+            None => {
+                panic!("shown by the dry run, not run (in that order): {command}\nran:\n{said}")
+            }
+        }
+    }
+}
+
 /// The SHA-256 of a file on this machine, as `sha256sum` prints it.
 pub fn sha256_of(path: &Path) -> String {
     run("sha256sum", &[path.to_str().unwrap()])

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use shipshape_core::console::{DeployEvent, DeployRequest, DeployRun};
+use shipshape_core::console::{DeployEvent, DeployRequest, DeployRun, RunPlan};
 use shipshape_core::deploy::{DeployOutcome, LockStatus, StepStatus};
 use shipshape_core::history::{RecordKind, RunOutcome};
 use shipshape_core::terminal::printable;
@@ -37,6 +37,10 @@ pub struct DeployArgs {
     /// Sign the report with this key from the keyring (writes FILE.sig).
     #[arg(long, requires = "report")]
     sign: Option<String>,
+    /// Print the deploy's steps and the exact commands of those that change the host,
+    /// and change nothing.
+    #[arg(long, conflicts_with_all = ["yes", "report"])]
+    dry_run: bool,
 }
 
 #[derive(Args)]
@@ -51,6 +55,10 @@ pub struct RollbackArgs {
     /// Roll back without asking.
     #[arg(long)]
     yes: bool,
+    /// Print the rollback's steps and the exact commands of its restore, and change
+    /// nothing.
+    #[arg(long, conflicts_with = "yes")]
+    dry_run: bool,
 }
 
 #[derive(Subcommand)]
@@ -89,6 +97,25 @@ fn print_event(event: DeployEvent) {
                 step.duration_ms,
                 printable(&step.note)
             );
+        }
+    }
+}
+
+/// A run's steps before it runs: each changing command whole, as it will be sent.
+fn print_plan(plan: &RunPlan, out: &mut dyn std::io::Write) {
+    let mut say = |line: String| {
+        let _ = writeln!(out, "{}", printable(&line));
+    };
+    say(format!("On {}:", plan.address));
+    for (i, step) in plan.steps.iter().enumerate() {
+        say(format!("  {}. {}", i + 1, step.title));
+        if let Some(note) = &step.note {
+            say(format!("     {note}"));
+        }
+        for command in &step.commands {
+            for (j, line) in command.lines().enumerate() {
+                say(format!("     {} {line}", if j == 0 { "$" } else { " " }));
+            }
         }
     }
 }
@@ -151,6 +178,14 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
     };
     // A typo in any argument is refused before the review is fetched and recorded.
     console.check_deploy(&args.name, &request)?;
+    let resuming = request.resume.is_some();
+    if args.dry_run {
+        let plan = console
+            .plan_deploy(&args.name, &request.migrations, resuming)
+            .await?;
+        print_plan(&plan, &mut std::io::stdout());
+        return Ok(());
+    }
     let report = match &args.report {
         Some(path) => {
             let path = crate::checks::report_path(path)?;
@@ -168,6 +203,10 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
     if !args.yes {
         let review = console.review_deploy(&args.name).await?;
         crate::review::print_review(&review);
+        let plan = console
+            .plan_deploy(&args.name, &request.migrations, resuming)
+            .await?;
+        print_plan(&plan, &mut std::io::stderr());
         let question = format!(
             "Deploy {} commit(s) from {} to {}?",
             review.commits.len(),
@@ -206,6 +245,15 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
 
 pub async fn rollback(console: &Console, args: RollbackArgs) -> Result<(), Error> {
     let snapshot = console.check_rollback(&args.name, args.to.as_deref(), &args.reason)?;
+    // Held to the snapshot checked: one taken meanwhile must not become "the newest".
+    let to = Some(snapshot.deploy.as_str());
+    if args.dry_run {
+        print_plan(
+            &console.plan_rollback(&args.name, to).await?,
+            &mut std::io::stdout(),
+        );
+        return Ok(());
+    }
     let target = crate::announce_change(console, &args.name)?;
     if !args.yes {
         // What it puts back, before it is asked for.
@@ -226,6 +274,10 @@ pub async fn rollback(console: &Console, args: RollbackArgs) -> Result<(), Error
                 None => "",
             }
         );
+        print_plan(
+            &console.plan_rollback(&args.name, to).await?,
+            &mut std::io::stderr(),
+        );
         let question = format!(
             "Roll {} back to the snapshot of {}?",
             args.name,
@@ -237,7 +289,6 @@ pub async fn rollback(console: &Console, args: RollbackArgs) -> Result<(), Error
     }
     // The snapshot shown and confirmed, by its deploy: a deploy that ended meanwhile (from
     // the window, or another CLI) must not make another one "the newest".
-    let to = Some(snapshot.deploy.as_str());
     let rollback = console.rollback(&args.name, to, &args.reason, print_event);
     let run = stoppable(console, &args.name, rollback).await?;
     say_how_it_ended(console, &run);

@@ -6,7 +6,7 @@ use shipshape_core::checklist::{Evidence, ImageDigest, ItemChange, PolicyUsed, R
 use shipshape_core::compose::{RunState, ServiceState};
 use shipshape_core::console::IncomingReview;
 use shipshape_core::console::ReportExport;
-use shipshape_core::console::{DeployEvent, DeployRequest, DeployResult};
+use shipshape_core::console::{DeployEvent, DeployRequest, DeployResult, PlannedStep, RunPlan};
 use shipshape_core::console::{EnvKeys, EnvSaved};
 use shipshape_core::console::{HostCheck, PinnedKey, RouteHost};
 use shipshape_core::console::{HostTrust, KeyFile, LiveStatus, OperationOutcome, PlannedOperation};
@@ -91,6 +91,8 @@ fn render() -> String {
         DeployEvent::decl(&cfg),
         DeployResult::decl(&cfg),
         DeployRequest::decl(&cfg),
+        PlannedStep::decl(&cfg),
+        RunPlan::decl(&cfg),
         LockHolder::decl(&cfg),
         LockStatus::decl(&cfg),
         ItemChange::decl(&cfg),

@@ -2,7 +2,7 @@
 //! `on_event` as they start and end; the run comes back with its record and, if a step
 //! stopped it, the error (the record is kept either way).
 
-use shipshape_core::console::{DeployEvent, DeployRequest, DeployResult};
+use shipshape_core::console::{DeployEvent, DeployRequest, DeployResult, RunPlan};
 use shipshape_core::deploy::{Approval, DeployReview, LockStatus, Snapshot};
 use shipshape_core::ErrorReport;
 use tauri::ipc::Channel;
@@ -54,6 +54,31 @@ pub async fn deploy(
     let result: DeployResult = state.console.deploy(&target, &request, send).await?.into();
     announce::if_unseen(&app, announce::Ended::of_deploy(&result.record));
     Ok(result)
+}
+
+/// What a deploy of `target` will run (its changing commands exactly), shown in its
+/// confirmation; `resuming`: it keeps the snapshot of the deploy it resumes.
+#[tauri::command]
+pub async fn plan_deploy(
+    state: State<'_, AppState>,
+    target: String,
+    migrations: Vec<String>,
+    resuming: bool,
+) -> Result<RunPlan, ErrorReport> {
+    Ok(state
+        .console
+        .plan_deploy(&target, &migrations, resuming)
+        .await?)
+}
+
+/// What a rollback of `target` to deploy `to`'s snapshot (the newest if none) will run.
+#[tauri::command]
+pub async fn plan_rollback(
+    state: State<'_, AppState>,
+    target: String,
+    to: Option<String>,
+) -> Result<RunPlan, ErrorReport> {
+    Ok(state.console.plan_rollback(&target, to.as_deref()).await?)
 }
 
 /// Returns `target` to the snapshot of deploy `to` (the newest if none), with the

@@ -4,7 +4,7 @@
 // step, then close" lets the pull finish, the deploy stops there and frees the lock,
 // and then the window closes and the console exits, leaving nothing on the host.
 import { execFileSync } from "node:child_process";
-import { brieflyListed, cli, consolePid, newImageOnRegistry, registry, running, screenshot, shipshapeProcessesOnHost } from "./support.mjs";
+import { brieflyListed, cli, confirmRun, consolePid, newImageOnRegistry, registry, running, screenshot, shipshapeProcessesOnHost } from "./support.mjs";
 
 /** The window manager's close: WM_DELETE_WINDOW to the console's window. */
 const closeWindow = (pid) =>
@@ -30,7 +30,7 @@ describe("closing the window during a deploy", () => {
     execFileSync("kill", ["-STOP", registry()]);
     await $('[data-testid="deploy-message"]').setValue("Closed during the pull (e2e)");
     await $('[data-testid="deploy-start"]').click();
-    await $('[data-testid="confirm-button"]').click();
+    await confirmRun();
     await browser.waitUntil(pullRunning, { timeout: 60000, timeoutMsg: "the pull never started" });
     const pid = consolePid();
     expect(pid).not.toBeNull();

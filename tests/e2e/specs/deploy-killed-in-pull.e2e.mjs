@@ -4,7 +4,7 @@
 // interrupted with its last step and its chain verifies; the next start offers to
 // resume, verify or roll back, and resuming keeps the snapshot the first run took.
 import { execFileSync } from "node:child_process";
-import { brieflyListed, cli, consolePid, container, docker, newImageOnRegistry, registry, running, screenshot, shipshapeProcessesOnHost } from "./support.mjs";
+import { brieflyListed, cli, confirmRun, consolePid, container, docker, newImageOnRegistry, registry, running, screenshot, shipshapeProcessesOnHost } from "./support.mjs";
 
 let pushed = { previous: "", undo: () => {} };
 
@@ -22,7 +22,7 @@ describe("the console killed during a deploy's pull", () => {
     execFileSync("kill", ["-STOP", registry()]);
     await $('[data-testid="deploy-message"]').setValue("Killed in pull (e2e)");
     await $('[data-testid="deploy-start"]').click();
-    await $('[data-testid="confirm-button"]').click();
+    await confirmRun();
     await browser.waitUntil(
       async () => {
         const steps = await $$('[data-testid="deploy-step"]').map(async (s) => [await s.getText(), await s.getAttribute("data-state")]);
@@ -68,7 +68,10 @@ describe("the console killed during a deploy's pull", () => {
 
     await $('[data-testid="interrupted-resume"]').click();
     await $('[data-testid="confirm-dialog"]').waitForDisplayed();
-    await $('[data-testid="confirm-button"]').click();
+    // A resume keeps the snapshot it resumes, and says so among what it will run.
+    await $('[data-testid="run-plan"]').waitForDisplayed({ timeout: 15000 });
+    expect(await $('[data-testid="run-plan"]').getText()).toContain("Keep the snapshot of the deploy resumed");
+    expect((await confirmRun()).some((c) => c.endsWith("up -d --remove-orphans"))).toBe(true);
     const result = await $('[data-testid="deploy-result"]');
     await result.waitForDisplayed({ timeout: 120000 });
     expect(await result.getAttribute("data-outcome")).toBe("succeeded");

@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { container, docker, lab, screenshot } from "./support.mjs";
+import { confirmRun, container, docker, lab, screenshot } from "./support.mjs";
 
 const asLabUser = (...args) =>
   execFileSync("runuser", ["-u", "ubuntu", "--", "sh", "-c", `cd ${lab.project_dir} && "$@"`, "sh", ...args], {
@@ -81,7 +81,7 @@ describe("the guided deploy", () => {
     git("push", "-q", "origin", "main");
     await $('[data-testid="deploy-message"]').setValue("Not what was shown");
     await $('[data-testid="deploy-start"]').click();
-    await $('[data-testid="confirm-button"]').click();
+    await confirmRun();
     expect(await waitForOutcome("Deploy")).toBe("failed");
     const steps = await $$('[data-testid="deploy-step"]').map((s) => s.getText());
     expect(steps.some((s) => s.includes("origin moved since the deploy was shown"))).toBe(true);
@@ -118,7 +118,13 @@ describe("the guided deploy", () => {
     expect(await $('[data-testid="lock-state"]').getAttribute("data-held")).toBe("false");
     await $('[data-testid="deploy-message"]').setValue("Three workers, new market updater");
     await $('[data-testid="deploy-start"]').click();
-    await $('[data-testid="confirm-button"]').click();
+    await $('[data-testid="run-plan"]').waitForDisplayed({ timeout: 15000 });
+    await screenshot("deploy-confirm-plan");
+    // The commands that change the host, shown before the deploy is confirmed, are the
+    // ones its steps then run.
+    const planned = await confirmRun();
+    expect(planned).toContain(`cd ${lab.project_dir} && git pull origin main`);
+    expect(planned).toContain(`cd ${lab.project_dir} && docker compose --profile aws up -d --remove-orphans`);
     expect(await waitForOutcome("Deploy")).toBe("succeeded");
     const steps = await $$('[data-testid="deploy-step"]').map((s) => s.getText());
     for (const title of ["Check the Never Do rules", "Lock the host", "Record a snapshot", "Pull the latest code", "Pull the images", "Run the verification checklist", "Free the host's deploy lock"]) {
@@ -157,6 +163,11 @@ describe("the guided deploy", () => {
     await $('[data-testid="rollback-start"]').click();
     const confirm = await $('[data-testid="rollback-confirm"]');
     expect(await confirm.isEnabled()).toBe(false);
+    // What the restore will run, before it is confirmed: the image each tag returns to.
+    await $('[data-testid="run-plan"]').waitForDisplayed({ timeout: 15000 });
+    const restore = await $$('[data-testid="run-plan-command"]').map((c) => c.getText());
+    expect(restore).toContain(`docker tag ${was.image} ${tag}`);
+    await screenshot("rollback-confirm-plan");
     await $('[data-testid="rollback-reason"]').setValue("e2e: the new image is to be undone");
     // A reason is not enough: the target's name is typed too.
     expect(await confirm.isEnabled()).toBe(false);

@@ -45,6 +45,16 @@ export async function screenshot(name) {
   execFileSync("import", ["-window", "root", `${dir}/${name}.png`]);
 }
 
+/** Confirms a deploy or resume once its dialog shows what it will run (the button waits
+ *  for that); the commands shown are returned. */
+export async function confirmRun() {
+  const button = await $('[data-testid="confirm-button"]');
+  await button.waitForEnabled({ timeout: 15000, timeoutMsg: "the run's commands were never shown" });
+  const shown = await $$('[data-testid="run-plan-command"]').map((c) => c.getText());
+  await button.click();
+  return shown;
+}
+
 /** The lab registry's process: frozen with SIGSTOP, it holds a deploy in its pull. */
 export const registry = () => execFileSync("pgrep", ["-o", "-f", "docker-registry"], { encoding: "utf8" }).trim();
 

@@ -589,6 +589,23 @@ resume: string | null,
  */
 seen: string | null, };
 
+export type PlannedStep = { title: string, 
+/**
+ * Exactly the text each command sends to the host.
+ */
+commands: Array<string>, 
+/**
+ * What the step does, where its commands are not listed (they only read, or only
+ * the run can write them).
+ */
+note: string | null, };
+
+export type RunPlan = { 
+/**
+ * Where it runs: `user@host:port`.
+ */
+address: string, steps: Array<PlannedStep>, };
+
 export type LockHolder = { operator: string, 
 /**
  * The fingerprint of the key the holder's session authenticated with.

@@ -35,6 +35,7 @@ import type {
   ReportExport,
   ReportFormat,
   ResolvedHost,
+  RunPlan,
   Snapshot,
   StatusReport,
   Target,
@@ -149,6 +150,23 @@ export function deploy(args: {
   onEvent: (message: DeployEvent) => void;
 }): Promise<DeployResult> {
   return call<DeployResult>("deploy", { ...args, onEvent: channel(args.onEvent) });
+}
+
+/**
+ * What a deploy of `target` will run (its changing commands exactly), shown in its
+ * confirmation; `resuming`: it keeps the snapshot of the deploy it resumes.
+ */
+export function planDeploy(args: {
+  target: string;
+  migrations: string[];
+  resuming: boolean;
+}): Promise<RunPlan> {
+  return call<RunPlan>("plan_deploy", args);
+}
+
+/** What a rollback of `target` to deploy `to`'s snapshot (the newest if none) will run. */
+export function planRollback(args: { target: string; to: string | null }): Promise<RunPlan> {
+  return call<RunPlan>("plan_rollback", args);
 }
 
 /**

@@ -16,7 +16,7 @@ use crate::target::{self, Target};
 
 use crate::trust::KnownHosts;
 use crate::{lab, paths};
-pub use deploy::{DeployEvent, DeployRequest, DeployResult, DeployRun};
+pub use deploy::{DeployEvent, DeployRequest, DeployResult, DeployRun, PlannedStep, RunPlan};
 pub use env_file::{EnvChange, EnvKeys, EnvSaved};
 pub use git_review::IncomingReview;
 pub use host_check::HostCheck;

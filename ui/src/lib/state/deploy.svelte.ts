@@ -12,6 +12,7 @@ import type {
   ErrorReport,
   HistoryRecord,
   LockStatus,
+  RunPlan,
   Snapshot,
   StepRecord,
 } from "../bindings";
@@ -65,6 +66,12 @@ export class DeployStore {
   readFailed = $state(false);
   /** That failure's error, as written (the state holds a proxy of it). */
   #readError: string | null = null;
+  /** What the confirmation open now will run: its steps, each changing command exactly. */
+  plan = $state<RunPlan | null>(null);
+  /** Why that could not be read: the confirmation is not offered without it. */
+  planError = $state<ErrorReport | null>(null);
+  /** Plans asked for so far: only the newest lands. */
+  #plans = 0;
   /** The operator asked the run to stop once its current step ends. */
   stopping = $state(false);
   /** For screen readers: the step that just started or ended. */
@@ -325,6 +332,31 @@ export class DeployStore {
       this.announcement = "Stopping once the current step ends.";
     } catch (e) {
       this.error = e as ErrorReport;
+    }
+  }
+
+  /** Reads what a deploy (`resuming`: one that keeps its snapshot) will run. */
+  planDeploy(resuming: boolean) {
+    return this.#plan((target) => commands.planDeploy({ target, migrations: [], resuming }));
+  }
+
+  /** Reads what a rollback to the snapshot of deploy `to` (the newest on show) will run. */
+  planRollback(to: string | null) {
+    const chosen = to ?? this.snapshots[0]?.deploy ?? null;
+    return this.#plan((target) => commands.planRollback({ target, to: chosen }));
+  }
+
+  async #plan(read: (target: string) => Promise<RunPlan>) {
+    const target = this.target;
+    const mine = ++this.#plans;
+    this.plan = null;
+    this.planError = null;
+    if (target === null) return;
+    try {
+      const plan = await read(target);
+      if (mine === this.#plans && this.target === target) this.plan = plan;
+    } catch (e) {
+      if (mine === this.#plans && this.target === target) this.planError = e as ErrorReport;
     }
   }
 

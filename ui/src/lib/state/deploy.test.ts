@@ -381,6 +381,39 @@ describe("the rollback", () => {
     await store.rollback("bad release");
     expect(rollbackArgs).toMatchObject({ target: "a", to: "deploy-2", reason: "bad release" });
   });
+
+  it("shows what it will run for the snapshot the dialog shows, and only the newest plan asked for", async () => {
+    const snapshot = (deploy: string) => ({ deploy, taken_at: "t", git_commit: "abc", images: [], env_backup: null });
+    const plan = (to: unknown) => ({ address: "u@h:22", steps: [{ title: "Restore the snapshot", commands: [`restore ${to}`], note: null }] });
+    const asked: unknown[] = [];
+    let answer: ((value: unknown) => void) | null = null;
+    mockIPC((command, args) => {
+      if (command === "lock_status") return free;
+      if (command === "history") return [];
+      if (command === "review_deploy") return review;
+      if (command === "deploy_snapshots") return [snapshot("deploy-2"), snapshot("deploy-1")];
+      if (command === "plan_rollback") {
+        const to = (args as { to: unknown }).to;
+        asked.push(to);
+        // The first answer comes last: it must not replace the one asked for since.
+        if (asked.length === 1) return new Promise((resolve) => (answer = () => resolve(plan(to))));
+        return plan(to);
+      }
+      if (command === "plan_deploy") throw { code: "bad_input", title: "Bad input", message: "not a migration", remedy: "", detail: null, danger: false };
+    });
+    const store = new DeployStore();
+    await store.useTarget("a");
+    const first = store.planRollback(null);
+    await store.planRollback("deploy-1");
+    answer!(null);
+    await first;
+    expect(asked).toEqual(["deploy-2", "deploy-1"]);
+    expect(store.plan?.steps[0].commands).toEqual(["restore deploy-1"]);
+    // A plan that cannot be made says why, and leaves nothing to confirm.
+    await store.planDeploy(false);
+    expect(store.plan).toBeNull();
+    expect(store.planError?.message).toBe("not a migration");
+  });
 });
 
 describe("a pull's progress per service", () => {

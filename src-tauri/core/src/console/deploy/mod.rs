@@ -8,11 +8,14 @@
 
 mod held_lock;
 mod host_lock;
+mod plan;
 mod resume;
 mod review;
 mod rollback;
 mod run;
 mod steps;
+
+pub use plan::{PlannedStep, RunPlan};
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -58,8 +61,22 @@ pub enum DeployEvent {
     },
 }
 
-/// A migration's step, before its script as the operator named it.
-const MIGRATION_STEP: &str = "Run the migration ";
+/// The steps' titles, as the run records them and its plan shows them.
+mod titles {
+    pub const PREFLIGHT: &str = "Check the Never Do rules";
+    pub const REVIEW: &str = "Review what the deploy changes";
+    pub const LOCK_DEPLOY: &str = "Lock the host for this deploy";
+    pub const LOCK_ROLLBACK: &str = "Lock the host for this rollback";
+    pub const SNAPSHOT: &str = "Record a snapshot to roll back to";
+    pub const KEEP_SNAPSHOT: &str = "Keep the snapshot of the deploy resumed";
+    pub const GIT_PULL: &str = "Pull the latest code";
+    pub const PULL: &str = "Pull the images";
+    pub const UP: &str = "Update the services (up -d --remove-orphans)";
+    pub const RESTORE: &str = "Restore the snapshot";
+    /// A migration's step, before its script as the operator named it.
+    pub const MIGRATION: &str = "Run the migration ";
+    pub const VERIFY: &str = "Run the verification checklist";
+}
 
 const GUARDRAILS: [CheckId; 4] = [
     CheckId::NoReload,
@@ -183,7 +200,7 @@ impl Console {
         // The target and policy as the run began: every step holds to them.
         let (target_config, policy) = (run.defined.clone(), run.policy.clone());
         let connection = run.connection.clone();
-        run.step(StepId::Preflight, "Check the Never Do rules", async {
+        run.step(StepId::Preflight, titles::PREFLIGHT, async {
             let (items, _) = checks::run(
                 connection.clone(),
                 &GUARDRAILS,
@@ -232,7 +249,7 @@ impl Console {
         })
         .await?;
         let (review, approval) = run
-            .step(StepId::Review, "Review what the deploy changes", async {
+            .step(StepId::Review, titles::REVIEW, async {
                 let (review, redactor) = self.find_review(&target).await?;
                 let (checked, unchecked) = self
                     .check_incoming_config(
@@ -251,7 +268,7 @@ impl Console {
                     let now = review.tip();
                     if !same_commit(seen, now) {
                         return Err(Error::StepFailed {
-                            step: "Review what the deploy changes".into(),
+                            step: titles::REVIEW.into(),
                             detail: format!(
                                 "origin moved since the deploy was shown: it was to bring the host to {}, it would now bring it to {}. Nothing was changed; look at the review again, then deploy.",
                                 crate::input::shown(seen),
@@ -305,15 +322,11 @@ impl Console {
             .in_dir(&target_config.project_dir);
         run.record.review = Some(review.clone());
         run.record.approval = approval;
-        run.lock_step(
-            StepId::Lock,
-            "Lock the host for this deploy",
-            &request.message,
-        )
-        .await?;
+        run.lock_step(StepId::Lock, titles::LOCK_DEPLOY, &request.message)
+            .await?;
         match resumed {
             Some(snapshot) => {
-                run.step(StepId::Snapshot, "Keep the snapshot of the deploy resumed", async {
+                run.step(StepId::Snapshot, titles::KEEP_SNAPSHOT, async {
                     let note = format!(
                         "Kept the snapshot {} took before it changed anything (commit {}): a rollback returns there.",
                         snapshot.deploy,
@@ -326,19 +339,15 @@ impl Console {
                 .await?
             }
             None => {
-                let began = run.begin(StepId::Snapshot, "Record a snapshot to roll back to");
+                let began = run.begin(StepId::Snapshot, titles::SNAPSHOT);
                 let taken = run.take_snapshot(&policy, &target_config.project_dir).await;
                 run.end(began, taken).await?;
             }
         }
         run.pull_reviewed_code(&reviewed, &undo_pull).await?;
         run.pull_reviewed_images(&review).await?;
-        run.operation_step(
-            StepId::Up,
-            "Update the services (up -d --remove-orphans)",
-            Operation::Up,
-        )
-        .await?;
+        run.operation_step(StepId::Up, titles::UP, Operation::Up)
+            .await?;
         // After `up`, as the policy's checklist orders them: a migration runs in the new
         // release's container, where the scripts it brought are.
         if request.migrations.is_empty() {
@@ -353,7 +362,7 @@ impl Console {
             };
             run.operation_step(
                 StepId::Migrate,
-                &format!("{MIGRATION_STEP}{script}"),
+                &format!("{}{script}", titles::MIGRATION),
                 migrate,
             )
             .await?;
@@ -369,7 +378,7 @@ impl Console {
         expected: &[CheckId],
     ) -> Result<()> {
         let target = run.record.target.clone();
-        let began = run.begin(StepId::Verify, "Run the verification checklist");
+        let began = run.begin(StepId::Verify, titles::VERIFY);
         let verified = match run.same_place() {
             Ok(()) => self.verify(&target, |_| {}).await,
             Err(moved) => Err(moved),

@@ -4,7 +4,7 @@
 //! against a review.
 
 use super::steps;
-use super::{same_commit, MIGRATION_STEP};
+use super::{same_commit, titles};
 use crate::console::Console;
 use crate::deploy::{Snapshot, StepId, StepRecord, StepStatus};
 use crate::error::{Error, Result};
@@ -45,7 +45,7 @@ impl Console {
             .iter()
             .flat_map(|(_, steps)| steps)
             .filter(|s| s.step == StepId::Migrate && s.status == StepStatus::Done)
-            .filter_map(|s| s.title.strip_prefix(MIGRATION_STEP))
+            .filter_map(|s| s.title.strip_prefix(titles::MIGRATION))
             .map(|script| policy.migration_path(script))
             .collect();
         let again: Vec<&str> = migrations
@@ -96,7 +96,7 @@ impl Console {
         match checked {
             true => Ok(()),
             false => Err(Error::StepFailed {
-                step: "Review what the deploy changes".into(),
+                step: titles::REVIEW.into(),
                 detail: format!(
                     "the host's code is on {head}, not on {}, where {} took its snapshot, and the last run of it was cut short before its pull was checked against its review: what the host would run was never shown. Nothing was changed; roll back to the snapshot, then deploy afresh.",
                     snapshot.short_commit(),

@@ -169,7 +169,7 @@ impl Console {
         let broken = crate::checks::evaluate::config_breaks(&services, policy);
         if !broken.is_empty() {
             return Err(Error::StepFailed {
-                step: "Review what the deploy changes".into(),
+                step: super::titles::REVIEW.into(),
                 detail: redactor.redact(&format!(
                     "Commit {commit} would break the Never Do rules: {}. Nothing was changed: fix it on origin, then deploy.",
                     broken.join("; ")

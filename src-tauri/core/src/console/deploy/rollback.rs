@@ -4,7 +4,7 @@
 //! new images) is worse than none.
 
 use super::steps::Done;
-use super::{DeployEvent, DeployRun};
+use super::{titles, DeployEvent, DeployRun};
 use crate::checklist::CheckId;
 use crate::console::Console;
 use crate::deploy::snapshot;
@@ -104,9 +104,9 @@ impl Console {
         let (target_config, policy) = (run.defined.clone(), run.policy.clone());
         run.record.rolled_back_to = Some(snapshot.deploy.clone());
         let result: Result<()> = async {
-            run.lock_step(StepId::Lock, "Lock the host for this rollback", reason)
+            run.lock_step(StepId::Lock, titles::LOCK_ROLLBACK, reason)
                 .await?;
-            let began = run.begin(StepId::Restore, "Restore the snapshot");
+            let began = run.begin(StepId::Restore, titles::RESTORE);
             let dir = &target_config.project_dir;
             // Everything it needs is checked first: a rollback that stopped halfway
             // would leave old code beside new images.
@@ -167,7 +167,7 @@ impl Console {
             self.forget_facts(target);
             run.operation_step(
                 StepId::Up,
-                "Update the services (up -d --remove-orphans)",
+                titles::UP,
                 Operation::Up,
             )
             .await?;

@@ -267,7 +267,7 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
     /// otherwise go live unreviewed. A mismatch stops the deploy before `up`, with the
     /// services still on their old images.
     pub(super) async fn pull_reviewed_images(&mut self, review: &DeployReview) -> Result<()> {
-        let began = self.begin(StepId::Pull, "Pull the images");
+        let began = self.begin(StepId::Pull, super::titles::PULL);
         let done = match self.operation(Operation::Pull).await {
             Ok(pulled) if pulled.ok => self.check_pulled(pulled, review).await,
             other => other,
@@ -326,7 +326,7 @@ impl<F: FnMut(DeployEvent) + Send> Run<'_, F> {
         reviewed: &str,
         undo: &RemoteCommand,
     ) -> Result<()> {
-        let began = self.begin(StepId::GitPull, "Pull the latest code");
+        let began = self.begin(StepId::GitPull, super::titles::GIT_PULL);
         let done = match self.operation(Operation::GitPull).await {
             Ok(pulled) if pulled.ok => self.check_head(pulled, reviewed, undo).await,
             other => other,

@@ -1,0 +1,127 @@
+//! What a deploy or a rollback will run on the host, shown before the operator confirms
+//! it: the console's rule is that a command is seen before it runs, and a deploy is the
+//! largest change there is. The policy's operations and the restore are rendered by the
+//! very functions their steps run them with, so the plan cannot drift from the run.
+//! What only the run knows (its record id, the time, the lock holder's line) goes into
+//! Shipshape's own lock, snapshot and audit commands: those steps are described, and
+//! show their commands as they run.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use super::titles;
+use crate::console::Console;
+use crate::deploy::snapshot;
+use crate::error::Result;
+use crate::operations::Operation;
+
+/// A deploy's or rollback's steps before it runs.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RunPlan {
+    /// Where it runs: `user@host:port`.
+    pub address: String,
+    pub steps: Vec<PlannedStep>,
+}
+
+/// A step of a run ahead of it: its commands as they will be sent, or what it does when
+/// they are the run's own bookkeeping, known only once it starts.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PlannedStep {
+    pub title: String,
+    /// Exactly the text each command sends to the host.
+    pub commands: Vec<String>,
+    /// What the step does, where its commands are not listed (they only read, or only
+    /// the run can write them).
+    pub note: Option<String>,
+}
+
+impl PlannedStep {
+    fn described(title: &str, note: &str) -> PlannedStep {
+        PlannedStep {
+            title: title.to_string(),
+            commands: Vec::new(),
+            note: Some(note.to_string()),
+        }
+    }
+
+    fn running(title: &str, commands: Vec<String>) -> PlannedStep {
+        PlannedStep {
+            title: title.to_string(),
+            commands,
+            note: None,
+        }
+    }
+}
+
+const READS_RULES: &str =
+    "Reads only: the host's compose config, processes and units, held to the Never Do rules.";
+const READS_REVIEW: &str = "Reads only: the commits, files, config, env keys and images the pull brings, and the incoming config held to the Never Do rules.";
+const LOCKS: &str = "Takes the host's deploy lock (~/.shipshape/deploy.lock, held until the run ends), naming you, your key and this run in ~/.shipshape/deploy.holder; each step leaves a line in ~/.shipshape/audit.log.";
+const SNAPSHOTS: &str = "Records the commit, each service's image and a copy of the env file (0600), in ~/.shipshape/snapshots on the host, to roll back to.";
+const KEEPS: &str = "Keeps the snapshot the deploy it resumes took: a rollback returns to the host as it was before it.";
+const VERIFIES: &str = "Reads only: the verification checklist, recorded with its evidence.";
+
+impl Console {
+    /// The steps a deploy of `target` running `migrations` will take (`resuming`: a
+    /// deploy whose snapshot it keeps), with the exact commands of those that change the
+    /// host. Nothing runs; a migration is checked on the host as a run checks it.
+    pub async fn plan_deploy(
+        &self,
+        target: &str,
+        migrations: &[String],
+        resuming: bool,
+    ) -> Result<RunPlan> {
+        let (defined, policy) = self.target_and_policy(target)?;
+        super::check_migrations(&policy, migrations)?;
+        let command = |operation: Operation| async move {
+            let planned = self.plan_operation(target, &operation).await?;
+            Result::Ok(vec![planned.command])
+        };
+        let mut steps = vec![
+            PlannedStep::described(titles::PREFLIGHT, READS_RULES),
+            PlannedStep::described(titles::REVIEW, READS_REVIEW),
+            PlannedStep::described(titles::LOCK_DEPLOY, LOCKS),
+            match resuming {
+                true => PlannedStep::described(titles::KEEP_SNAPSHOT, KEEPS),
+                false => PlannedStep::described(titles::SNAPSHOT, SNAPSHOTS),
+            },
+            PlannedStep::running(titles::GIT_PULL, command(Operation::GitPull).await?),
+            PlannedStep::running(titles::PULL, command(Operation::Pull).await?),
+            PlannedStep::running(titles::UP, command(Operation::Up).await?),
+        ];
+        for script in migrations {
+            let migrate = Operation::Migrate {
+                script: script.clone(),
+            };
+            let title = format!("{}{script}", titles::MIGRATION);
+            steps.push(PlannedStep::running(&title, command(migrate).await?));
+        }
+        steps.push(PlannedStep::described(titles::VERIFY, VERIFIES));
+        Ok(RunPlan {
+            address: defined.address(),
+            steps,
+        })
+    }
+
+    /// The steps a rollback of `target` to deploy `to`'s snapshot (the newest if none)
+    /// will take, the restore's commands exactly as it sends them. Nothing runs.
+    pub async fn plan_rollback(&self, target: &str, to: Option<&str>) -> Result<RunPlan> {
+        let (defined, policy) = self.target_and_policy(target)?;
+        let snapshot = self.snapshot_to_restore(target, to)?;
+        let dir = &defined.project_dir;
+        let restore = std::iter::once(snapshot::rollback_check_command(&snapshot, dir))
+            .chain(snapshot::rollback_commands(&snapshot, &policy, dir))
+            .map(|c| c.render())
+            .collect();
+        let up = self.plan_operation(target, &Operation::Up).await?.command;
+        Ok(RunPlan {
+            address: defined.address(),
+            steps: vec![
+                PlannedStep::described(titles::LOCK_ROLLBACK, LOCKS),
+                PlannedStep::running(titles::RESTORE, restore),
+                PlannedStep::running(titles::UP, vec![up]),
+                PlannedStep::described(titles::VERIFY, VERIFIES),
+            ],
+        })
+    }
+}
