@@ -69,5 +69,17 @@ describe("closing the window during a deploy", () => {
     const deploy = JSON.parse(cli("history", "--json")).filter((r) => r.kind === "deploy").at(-1);
     expect(deploy.outcome).toBe("cancelled"); // stopped after its step, not cut off
     expect(deploy.title).toContain("stopped after Pull the images");
+
+    // The next start offers to go on from it: it took its snapshot.
+    await browser.reloadSession();
+    await $('[data-testid="target"]').waitForDisplayed();
+    await $('[data-testid="nav-deploy"]').click();
+    const offer = await $('[data-testid="deploy-unfinished"]');
+    await offer.waitForDisplayed({ timeout: 30000 });
+    expect(await offer.getText()).toContain("Closed during the pull (e2e)");
+    for (const choice of ["unfinished-resume", "unfinished-rollback"]) {
+      expect(await $(`[data-testid="${choice}"]`).isEnabled()).toBe(true);
+    }
+    await screenshot("stopped-deploy-next-start");
   });
 });

@@ -52,6 +52,9 @@ export class DeployStore {
   /** The target's newest deploy or rollback, if it never ended (the app or its
    *  connection died midway): the screen offers what can be done about it. */
   interrupted = $state<HistoryRecord | null>(null);
+  /** The target's newest deploy, if it stopped or failed after its snapshot and this
+   *  window did not run it (the console was closed since): it can be resumed. */
+  unfinished = $state<HistoryRecord | null>(null);
   /** The id of the interrupted or stopped deploy that can be resumed (it took its
    *  snapshot; a rollback never can): Resume is offered for it alone. */
   resumable = $state<string | null>(null);
@@ -102,6 +105,7 @@ export class DeployStore {
     // A run of this target that failed while another was shown still says why.
     this.error = this.#runError?.target === target ? this.#runError.error : null;
     this.interrupted = null;
+    this.unfinished = null;
     this.resumable = null;
     this.readFailed = false;
     this.#readError = null;
@@ -152,15 +156,21 @@ export class DeployStore {
       const ours = (r: HistoryRecord) => !r.target_removed && (r.target_now ?? r.target) === target;
       const last = history.filter((r) => r.kind === "deploy" && ours(r) && r.outcome !== "not_started").at(-1);
       const interrupted = last?.outcome === "interrupted" ? last : null;
+      // Stopped or failed, and not this window's run (whose result shows on its own).
+      const ranHere = this.record !== null && this.runTarget === target;
+      const endedShort = last && !ranHere && (last.outcome === "cancelled" || (last.outcome === "exited" && (last.exit_code ?? 0) !== 0)) ? last : null;
       // Resume is offered with the rest, never a moment after them.
       // A resume that failed before its snapshot step leaves the deploy it resumed to go on.
       const cutShort =
         interrupted?.id ??
-        (this.record && this.runTarget === target && this.record.outcome !== "succeeded" ? (this.record.resumes ?? this.record.id) : null);
+        (ranHere && this.record!.outcome !== "succeeded" ? (this.record!.resumes ?? this.record!.id) : null) ??
+        endedShort?.id ??
+        null;
       const resumable = cutShort !== null && (await commands.canResume({ target, id: cutShort }).catch(() => false));
       if (this.target !== target || mine !== this.#reads) return;
       this.resumable = resumable ? cutShort : null;
       this.interrupted = interrupted;
+      this.unfinished = resumable && endedShort?.id === cutShort ? endedShort : null;
       this.elsewhere = last?.outcome === "running" && !this.running ? last : null;
       // A read that works again takes its own earlier failure away (not a run's).
       if (this.error !== null && JSON.stringify(this.error) === this.#readError) this.error = null;

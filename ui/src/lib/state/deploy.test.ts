@@ -258,6 +258,32 @@ describe("an interrupted deploy", () => {
     expect(store.resumable).toBeNull();
   });
 
+  it("offers Resume, after a restart, for a deploy that stopped or failed after its snapshot", async () => {
+    const run = (id: string, outcome: "exited" | "cancelled", exit_code: number | null) => ({
+      id, kind: "deploy" as const, target: "a", operator: "ops", title: `Deploy ${id}`, command: "guided",
+      started_at: "t", finished_at: "t", duration_ms: 0, exit_code, outcome, output_sha256: "", output_bytes: 0,
+    });
+    let history = [run("d1", "exited", 0), run("d2", "cancelled", null)];
+    mockIPC((command, args) => {
+      if (command === "review_deploy") return review;
+      if (command === "lock_status") return free;
+      if (command === "history") return history;
+      if (command === "deploy_snapshots") return [];
+      // d2 and d3 took their snapshots; d1 finished.
+      if (command === "can_resume") return ["d2", "d3"].includes((args as { id: string }).id);
+    });
+    const store = new DeployStore();
+    await store.useTarget("a");
+    expect([store.unfinished?.id, store.resumable, store.interrupted]).toEqual(["d2", "d2", null]);
+    history = [...history, run("d3", "exited", 1)];
+    await store.refresh();
+    expect([store.unfinished?.id, store.resumable]).toEqual(["d3", "d3"]);
+    // A deploy that finished after them leaves nothing to go on from.
+    history = [...history, run("d4", "exited", 0)];
+    await store.refresh();
+    expect([store.unfinished, store.resumable]).toEqual([null, null]);
+  });
+
   it("keeps Resume on the deploy a failed resume of it left cut short", async () => {
     const base = (command: string, args: unknown) => {
       calls.push(command);
