@@ -50,8 +50,8 @@ pub struct RollbackArgs {
     #[arg(long)]
     to: Option<String>,
     /// Why: a rollback is recorded as an emergency change.
-    #[arg(long)]
-    reason: String,
+    #[arg(long, required_unless_present = "dry_run")]
+    reason: Option<String>,
     /// Roll back without asking.
     #[arg(long)]
     yes: bool,
@@ -244,16 +244,17 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
 }
 
 pub async fn rollback(console: &Console, args: RollbackArgs) -> Result<(), Error> {
-    let snapshot = console.check_rollback(&args.name, args.to.as_deref(), &args.reason)?;
-    // Held to the snapshot checked: one taken meanwhile must not become "the newest".
-    let to = Some(snapshot.deploy.as_str());
     if args.dry_run {
-        print_plan(
-            &console.plan_rollback(&args.name, to).await?,
-            &mut std::io::stdout(),
-        );
+        let plan = console
+            .plan_rollback(&args.name, args.to.as_deref())
+            .await?;
+        print_plan(&plan, &mut std::io::stdout());
         return Ok(());
     }
+    let reason = args.reason.unwrap_or_default(); // clap requires it without --dry-run
+    let snapshot = console.check_rollback(&args.name, args.to.as_deref(), &reason)?;
+    // Held to the snapshot checked: one taken meanwhile must not become "the newest".
+    let to = Some(snapshot.deploy.as_str());
     let target = crate::announce_change(console, &args.name)?;
     if !args.yes {
         // What it puts back, before it is asked for.
@@ -289,7 +290,7 @@ pub async fn rollback(console: &Console, args: RollbackArgs) -> Result<(), Error
     }
     // The snapshot shown and confirmed, by its deploy: a deploy that ended meanwhile (from
     // the window, or another CLI) must not make another one "the newest".
-    let rollback = console.rollback(&args.name, to, &args.reason, print_event);
+    let rollback = console.rollback(&args.name, to, &reason, print_event);
     let run = stoppable(console, &args.name, rollback).await?;
     say_how_it_ended(console, &run);
     match run.error {

@@ -61,6 +61,9 @@ pub enum DeployEvent {
     },
 }
 
+/// What a deploy that runs no migration says at that step.
+const NO_MIGRATION: &str = "No migration was picked.";
+
 /// The steps' titles, as the run records them and its plan shows them.
 mod titles {
     pub const PREFLIGHT: &str = "Check the Never Do rules";
@@ -73,9 +76,12 @@ mod titles {
     pub const PULL: &str = "Pull the images";
     pub const UP: &str = "Update the services (up -d --remove-orphans)";
     pub const RESTORE: &str = "Restore the snapshot";
+    /// The step of a deploy that runs none.
+    pub const MIGRATIONS: &str = "Run migrations";
     /// A migration's step, before its script as the operator named it.
     pub const MIGRATION: &str = "Run the migration ";
     pub const VERIFY: &str = "Run the verification checklist";
+    pub const UNLOCK: &str = "Free the host's deploy lock";
 }
 
 const GUARDRAILS: [CheckId; 4] = [
@@ -351,8 +357,8 @@ impl Console {
         // After `up`, as the policy's checklist orders them: a migration runs in the new
         // release's container, where the scripts it brought are.
         if request.migrations.is_empty() {
-            run.step(StepId::Migrate, "Run migrations", async {
-                Ok(Done::skipped("No migration was picked."))
+            run.step(StepId::Migrate, titles::MIGRATIONS, async {
+                Ok(Done::skipped(NO_MIGRATION))
             })
             .await?;
         }

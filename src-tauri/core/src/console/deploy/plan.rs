@@ -9,7 +9,7 @@
 use serde::Serialize;
 use ts_rs::TS;
 
-use super::titles;
+use super::{titles, NO_MIGRATION};
 use crate::console::Console;
 use crate::deploy::snapshot;
 use crate::error::Result;
@@ -57,14 +57,17 @@ const READS_RULES: &str =
     "Reads only: the host's compose config, processes and units, held to the Never Do rules.";
 const READS_REVIEW: &str = "Reads only: the commits, files, config, env keys and images the pull brings, and the incoming config held to the Never Do rules.";
 const LOCKS: &str = "Takes the host's deploy lock (~/.shipshape/deploy.lock, held until the run ends), naming you, your key and this run in ~/.shipshape/deploy.holder; each step leaves a line in ~/.shipshape/audit.log.";
-const SNAPSHOTS: &str = "Records the commit, each service's image and a copy of the env file (0600), in ~/.shipshape/snapshots on the host, to roll back to.";
+const SNAPSHOTS: &str = "Records the commit and each service's image in this console's history, and keeps a copy of the env file (0600) on the host, in ~/.shipshape/snapshots/<this deploy>/.";
 const KEEPS: &str = "Keeps the snapshot the deploy it resumes took: a rollback returns to the host as it was before it.";
+const PULL_HELD: &str = "If it brings another commit than the review showed (origin moved), the branch is put back on the commit it was on, with git checkout, and the deploy stops.";
+const MIGRATES: &str = "Checked on the host after the pull, which may bring the script.";
 const VERIFIES: &str = "Reads only: the verification checklist, recorded with its evidence.";
+const UNLOCKS: &str = "Frees the lock: its process on the host ends with its channel.";
 
 impl Console {
     /// The steps a deploy of `target` running `migrations` will take (`resuming`: a
     /// deploy whose snapshot it keeps), with the exact commands of those that change the
-    /// host. Nothing runs; a migration is checked on the host as a run checks it.
+    /// host. Nothing runs.
     pub async fn plan_deploy(
         &self,
         target: &str,
@@ -77,6 +80,7 @@ impl Console {
             let planned = self.plan_operation(target, &operation).await?;
             Result::Ok(vec![planned.command])
         };
+        let dir = &defined.project_dir;
         let mut steps = vec![
             PlannedStep::described(titles::PREFLIGHT, READS_RULES),
             PlannedStep::described(titles::REVIEW, READS_REVIEW),
@@ -85,18 +89,33 @@ impl Console {
                 true => PlannedStep::described(titles::KEEP_SNAPSHOT, KEEPS),
                 false => PlannedStep::described(titles::SNAPSHOT, SNAPSHOTS),
             },
-            PlannedStep::running(titles::GIT_PULL, command(Operation::GitPull).await?),
+            PlannedStep {
+                note: Some(PULL_HELD.into()),
+                ..PlannedStep::running(titles::GIT_PULL, command(Operation::GitPull).await?)
+            },
             PlannedStep::running(titles::PULL, command(Operation::Pull).await?),
             PlannedStep::running(titles::UP, command(Operation::Up).await?),
         ];
+        if migrations.is_empty() {
+            steps.push(PlannedStep::described(titles::MIGRATIONS, NO_MIGRATION));
+        }
+        // Rendered, not checked on the host: the script may come with the pull, and the
+        // step checks it then, as an operation does.
         for script in migrations {
             let migrate = Operation::Migrate {
-                script: script.clone(),
+                script: policy.migration_path(script),
             };
-            let title = format!("{}{script}", titles::MIGRATION);
-            steps.push(PlannedStep::running(&title, command(migrate).await?));
+            let command = migrate.command(&policy, dir, self.compose_for(&defined));
+            steps.push(PlannedStep {
+                note: Some(MIGRATES.into()),
+                ..PlannedStep::running(
+                    &format!("{}{script}", titles::MIGRATION),
+                    vec![command.render()],
+                )
+            });
         }
         steps.push(PlannedStep::described(titles::VERIFY, VERIFIES));
+        steps.push(PlannedStep::described(titles::UNLOCK, UNLOCKS));
         Ok(RunPlan {
             address: defined.address(),
             steps,
@@ -121,6 +140,7 @@ impl Console {
                 PlannedStep::running(titles::RESTORE, restore),
                 PlannedStep::running(titles::UP, vec![up]),
                 PlannedStep::described(titles::VERIFY, VERIFIES),
+                PlannedStep::described(titles::UNLOCK, UNLOCKS),
             ],
         })
     }

@@ -163,7 +163,7 @@ impl Console {
             .lock()
             .expect("deploy flag") = None;
         if let Some(lock) = run.lock.take() {
-            let began = run.begin(StepId::Unlock, "Free the host's deploy lock");
+            let began = run.begin(StepId::Unlock, super::titles::UNLOCK);
             let command = lock.command.clone();
             lock.release().await;
             let mut done = Done::new(
