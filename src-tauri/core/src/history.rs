@@ -46,6 +46,11 @@ pub struct HistoryRecord {
     pub output_sha256: String,
     #[ts(type = "number")]
     pub output_bytes: u64,
+    /// A deploy that resumed another: the one whose snapshot it kept (and which can
+    /// still be resumed if this one failed before it changed anything).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub resumes: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -153,6 +158,7 @@ impl HistoryRecord {
             outcome,
             output_sha256: data_encoding::HEXLOWER.encode(&hash.finalize()),
             output_bytes: (output.stdout.len() + output.stderr.len()) as u64,
+            resumes: None,
         }
     }
 }

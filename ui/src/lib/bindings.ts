@@ -343,7 +343,12 @@ outcome: RunOutcome,
 /**
  * SHA-256 of stdout followed by stderr, hex.
  */
-output_sha256: string, output_bytes: number, };
+output_sha256: string, output_bytes: number, 
+/**
+ * A deploy that resumed another: the one whose snapshot it kept (and which can
+ * still be resumed if this one failed before it changed anything).
+ */
+resumes?: string, };
 
 export type RunOutcome = "exited" | "cancelled" | "timed_out" | "interrupted" | "not_started" | "running";
 

@@ -187,6 +187,7 @@ impl DeployRecord {
             },
             output_sha256: String::new(),
             output_bytes: 0,
+            resumes: self.resumes.clone(),
         }
     }
 }

@@ -207,6 +207,7 @@ pub fn verification_record(checklist: &Checklist) -> HistoryRecord {
         outcome: RunOutcome::Exited,
         output_sha256: String::new(),
         output_bytes: 0,
+        resumes: None,
     }
 }
 
@@ -238,6 +239,7 @@ fn event(id: &str, target: &str, operator: &str, at: &str, title: String) -> His
         outcome: RunOutcome::Exited,
         output_sha256: String::new(),
         output_bytes: 0,
+        resumes: None,
     }
 }
 
@@ -270,6 +272,7 @@ fn unfinished(id: &str, kind: RecordKind, start: &RunStart) -> HistoryRecord {
         outcome,
         output_sha256: String::new(),
         output_bytes: 0,
+        resumes: None,
     }
 }
 

@@ -20,6 +20,7 @@ fn record(id: &str) -> HistoryRecord {
         outcome: RunOutcome::Exited,
         output_sha256: String::new(),
         output_bytes: 0,
+        resumes: None,
     }
 }
 

@@ -156,21 +156,21 @@ export class DeployStore {
       const ours = (r: HistoryRecord) => !r.target_removed && (r.target_now ?? r.target) === target;
       const last = history.filter((r) => r.kind === "deploy" && ours(r) && r.outcome !== "not_started").at(-1);
       const interrupted = last?.outcome === "interrupted" ? last : null;
-      // Stopped or failed, and not this window's run (whose result shows on its own).
-      const ranHere = this.record !== null && this.runTarget === target;
+      // Stopped or failed, and not this window's run (whose result shows on its own;
+      // a run elsewhere since is the newest, and the one that counts).
+      const ranHere = this.record !== null && this.runTarget === target && (!last || last.id === this.record.id);
       const endedShort = last && !ranHere && (last.outcome === "cancelled" || (last.outcome === "exited" && (last.exit_code ?? 0) !== 0)) ? last : null;
       // Resume is offered with the rest, never a moment after them.
       // A resume that failed before its snapshot step leaves the deploy it resumed to go on.
       const cutShort =
         interrupted?.id ??
         (ranHere && this.record!.outcome !== "succeeded" ? (this.record!.resumes ?? this.record!.id) : null) ??
-        endedShort?.id ??
-        null;
+        (endedShort ? (endedShort.resumes ?? endedShort.id) : null);
       const resumable = cutShort !== null && (await commands.canResume({ target, id: cutShort }).catch(() => false));
       if (this.target !== target || mine !== this.#reads) return;
       this.resumable = resumable ? cutShort : null;
       this.interrupted = interrupted;
-      this.unfinished = resumable && endedShort?.id === cutShort ? endedShort : null;
+      this.unfinished = resumable && endedShort !== null && (endedShort.resumes ?? endedShort.id) === cutShort ? endedShort : null;
       this.elsewhere = last?.outcome === "running" && !this.running ? last : null;
       // A read that works again takes its own earlier failure away (not a run's).
       if (this.error !== null && JSON.stringify(this.error) === this.#readError) this.error = null;
@@ -247,6 +247,10 @@ export class DeployStore {
     this.runTarget = target;
     this.running = kind;
     this.stopping = false;
+    // What was offered about the last run is read again once this one ends.
+    this.interrupted = null;
+    this.unfinished = null;
+    this.resumable = null;
     this.steps = [];
     this.record = null;
     this.error = null;

@@ -278,10 +278,37 @@ describe("an interrupted deploy", () => {
     history = [...history, run("d3", "exited", 1)];
     await store.refresh();
     expect([store.unfinished?.id, store.resumable]).toEqual(["d3", "d3"]);
+    // A resume of d3 that failed before its snapshot step leaves d3 to go on from.
+    history = [...history, Object.assign(run("d4", "exited", 1), { resumes: "d3" })];
+    await store.refresh();
+    expect([store.unfinished?.id, store.resumable]).toEqual(["d4", "d3"]);
     // A deploy that finished after them leaves nothing to go on from.
     history = [...history, run("d4", "exited", 0)];
     await store.refresh();
     expect([store.unfinished, store.resumable]).toEqual([null, null]);
+  });
+
+  it("goes by the target's newest deploy, not an older one this window ran", async () => {
+    const run = (id: string, outcome: "exited" | "cancelled", exit_code: number | null) => ({
+      id, kind: "deploy" as const, target: "a", operator: "ops", title: `Deploy ${id}`, command: "guided",
+      started_at: "t", finished_at: "t", duration_ms: 0, exit_code, outcome, output_sha256: "", output_bytes: 0,
+    });
+    let history = [run("d1", "exited", 0)];
+    mockIPC((command, args) => {
+      if (command === "review_deploy") return review;
+      if (command === "lock_status") return free;
+      if (command === "history") return history;
+      if (command === "deploy_snapshots") return [];
+      if (command === "can_resume") return (args as { id: string }).id === "d2";
+      if (command === "deploy") return { record: { ...record("succeeded"), id: "d1" }, error: null };
+    });
+    const store = new DeployStore();
+    await store.useTarget("a");
+    await store.deploy("m", []);
+    // The CLI deploys since, and stops after its snapshot.
+    history = [...history, run("d2", "cancelled", null)];
+    await store.refresh();
+    expect([store.unfinished?.id, store.resumable]).toEqual(["d2", "d2"]);
   });
 
   it("keeps Resume on the deploy a failed resume of it left cut short", async () => {
