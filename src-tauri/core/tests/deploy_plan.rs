@@ -66,6 +66,10 @@ async fn a_deploy_is_planned_in_its_steps_order_without_asking_the_host() {
         .await
         .unwrap_err();
     assert_eq!(refused.code(), ErrorCode::BadInput, "{refused}");
+    // A deploy id that is none is refused before the journal is opened (or created).
+    let bad = console.plan_rollback("fake", Some("")).await.unwrap_err();
+    assert_eq!(bad.code(), ErrorCode::BadInput, "{bad}");
+    assert!(!dir.path().join("journal.sqlite3").exists());
     // No snapshot yet: a rollback has nothing to show.
     let none = console.plan_rollback("fake", None).await.unwrap_err();
     assert_eq!(none.code(), ErrorCode::BadInput, "{none}");

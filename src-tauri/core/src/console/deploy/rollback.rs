@@ -59,6 +59,10 @@ impl Console {
     /// The snapshot to return `target` to: that of deploy `to` (the deploy that took it,
     /// or one that resumed it), or the newest one.
     pub(super) fn snapshot_to_restore(&self, target: &str, to: Option<&str>) -> Result<Snapshot> {
+        // Refused before the journal is opened (a first open creates it).
+        if let Some(to) = to {
+            crate::history::check_record_id("deploy", to)?;
+        }
         let found = self
             .recorded_snapshots(target)?
             .into_iter()
