@@ -7,21 +7,6 @@
 use shipshape_tests::verification::{as_lab_user, assert_lab_clean, Restore, TARGET};
 use shipshape_tests::*;
 
-fn image_id(reference: &str) -> String {
-    run("docker", &["image", "inspect", "-f", "{{.Id}}", reference])
-        .trim()
-        .to_string()
-}
-
-fn running_image(lab: &Lab, service: &str) -> String {
-    run(
-        "docker",
-        &["inspect", "-f", "{{.Image}}", &lab.container(service)],
-    )
-    .trim()
-    .to_string()
-}
-
 /// Puts the lab back as the seed has it after a test moved origin, the registry's
 /// market-updater tag, the project's checkout and `.env.aws` (a `Restore` runs its
 /// undos last first, so they are registered in reverse).
@@ -446,6 +431,18 @@ fn ctrl_c_stops_a_deploy_between_steps_and_a_resume_keeps_its_snapshot() {
         "{stopped}"
     );
     let id = stopped["id"].as_str().unwrap();
+    // The next deploy says so, and how to go on from it; its resume does not.
+    let dry = |args: &[&str]| text(&shipshape(&lab, home.path(), args).stderr);
+    let said = dry(&["deploy", TARGET, "--dry-run"]);
+    assert!(
+        said.contains(&format!(
+            "did not finish: {}",
+            stopped["title"].as_str().unwrap()
+        )),
+        "{said}"
+    );
+    assert!(said.contains(&format!("--resume {id}")), "{said}");
+    assert!(!dry(&["deploy", TARGET, "--dry-run", "--resume", id]).contains("did not finish"));
 
     // Resuming keeps that snapshot (a new one would record a half-deployed host).
     let resumed = shipshape(

@@ -168,6 +168,21 @@ pub fn assert_ran_as_planned(planned: &[String], said: &str) {
     }
 }
 
+/// The id of the image `reference` names on this machine's engine.
+pub fn image_id(reference: &str) -> String {
+    run("docker", &["image", "inspect", "-f", "{{.Id}}", reference])
+        .trim()
+        .to_string()
+}
+
+/// The id of the image the lab's `service` container runs.
+pub fn running_image(lab: &Lab, service: &str) -> String {
+    let container = lab.container(service);
+    run("docker", &["inspect", "-f", "{{.Image}}", &container])
+        .trim()
+        .to_string()
+}
+
 /// The SHA-256 of a file on this machine, as `sha256sum` prints it.
 pub fn sha256_of(path: &Path) -> String {
     run("sha256sum", &[path.to_str().unwrap()])

@@ -120,8 +120,9 @@ fn print_plan(plan: &RunPlan, out: &mut dyn std::io::Write) {
     }
 }
 
-/// Says so when the target's last deploy never ended, with what can be done about it.
-fn warn_if_interrupted(console: &Console, name: &str) -> Result<(), Error> {
+/// Says so when the target's last deploy never ended, or stopped or failed after its
+/// snapshot, with what can be done about it (unless this deploy resumes it).
+fn warn_if_unfinished(console: &Console, name: &str, resuming: Option<&str>) -> Result<(), Error> {
     let last = console
         .history()?
         .into_iter()
@@ -132,18 +133,34 @@ fn warn_if_interrupted(console: &Console, name: &str) -> Result<(), Error> {
             let of_it = !r.target_removed && r.target_now.as_deref().unwrap_or(&r.target) == name;
             r.kind == RecordKind::Deploy && of_it && r.outcome != RunOutcome::NotStarted
         });
-    if let Some(last) = last.filter(|r| r.outcome == RunOutcome::Interrupted) {
-        let resume = match console.can_resume(name, &last.id).unwrap_or(false) {
-            true => format!(
-                ", or resume it (shipshape deploy \"{name}\" --resume {}, with --migrate for each of its migrations still to run: a resume runs only those given)",
-                last.id
-            ),
+    let Some(last) = last else { return Ok(()) };
+    // A resume that failed before its snapshot leaves the deploy it resumed to go on.
+    let id = last.resumes.clone().unwrap_or_else(|| last.id.clone());
+    if resuming == Some(id.as_str()) {
+        return Ok(());
+    }
+    let can_resume = console.can_resume(name, &id).unwrap_or(false);
+    let resume = format!(
+        "resume it (shipshape deploy \"{name}\" --resume {id}, with --migrate for each of its migrations still to run: a resume runs only those given)"
+    );
+    let ended_short = last.outcome == RunOutcome::Cancelled
+        || (last.outcome == RunOutcome::Exited && last.exit_code.is_some_and(|c| c != 0));
+    if last.outcome == RunOutcome::Interrupted {
+        let resume = match can_resume {
+            true => format!(", or {resume}"),
             false => String::new(),
         };
         eprintln!(
             "The last deploy of {name} ({}) was interrupted: {}.\n\
              Verify it (shipshape verify \"{name}\") or roll it back (shipshape rollback \"{name}\" --reason TEXT){resume}; \
              the host's lock was freed when its connection closed (shipshape lock status \"{name}\").",
+            last.id, last.title
+        );
+    } else if ended_short && can_resume {
+        eprintln!(
+            "The last deploy of {name} ({}) did not finish: {}.\n\
+             It took its snapshot: {resume}, or roll it back (shipshape rollback \"{name}\" --reason TEXT). \
+             A new deploy would snapshot the host as it was left.",
             last.id, last.title
         );
     }
@@ -180,6 +197,7 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
     console.check_deploy(&args.name, &request)?;
     let resuming = request.resume.is_some();
     if args.dry_run {
+        warn_if_unfinished(console, &args.name, request.resume.as_deref())?;
         let plan = console
             .plan_deploy(&args.name, &request.migrations, resuming)
             .await?;
@@ -198,7 +216,7 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
         // Asked before the review is fetched and recorded, not after.
         crate::can_ask(&format!("Deploying {} asks for a confirmation.", args.name))?;
     }
-    warn_if_interrupted(console, &args.name)?;
+    warn_if_unfinished(console, &args.name, request.resume.as_deref())?;
     let target = crate::announce_change(console, &args.name)?;
     if !args.yes {
         let review = console.review_deploy(&args.name).await?;
