@@ -136,7 +136,8 @@ fn warn_if_unfinished(console: &Console, name: &str, resuming: Option<&str>) -> 
     let Some(last) = last else { return Ok(()) };
     // A resume that failed before its snapshot leaves the deploy it resumed to go on.
     let id = last.resumes.clone().unwrap_or_else(|| last.id.clone());
-    if resuming == Some(id.as_str()) {
+    // This deploy resumes it (by the id of the deploy, or of a resume of it).
+    if resuming.is_some_and(|r| r == id || r == last.id) {
         return Ok(());
     }
     let can_resume = console.can_resume(name, &id).unwrap_or(false);
@@ -197,7 +198,8 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
     console.check_deploy(&args.name, &request)?;
     let resuming = request.resume.is_some();
     if args.dry_run {
-        warn_if_unfinished(console, &args.name, request.resume.as_deref())?;
+        // A word of advice: a journal that cannot be read does not stop the plan.
+        let _ = warn_if_unfinished(console, &args.name, request.resume.as_deref());
         let plan = console
             .plan_deploy(&args.name, &request.migrations, resuming)
             .await?;
