@@ -128,6 +128,10 @@ pub struct RunStart {
     /// process is gone, and then names another. Absent in entries of earlier versions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process_start: Option<u64>,
+    /// A deploy that resumes another: that one's id, so a resume cut off before it ends
+    /// still names the deploy that can go on. Absent in entries of earlier versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumes: Option<String>,
 }
 
 impl RunStart {
@@ -141,6 +145,7 @@ impl RunStart {
             pid: std::process::id(),
             boot: boot_id(),
             process_start: process_start(std::process::id()),
+            resumes: None,
         }
     }
 
@@ -272,7 +277,7 @@ fn unfinished(id: &str, kind: RecordKind, start: &RunStart) -> HistoryRecord {
         outcome,
         output_sha256: String::new(),
         output_bytes: 0,
-        resumes: None,
+        resumes: start.resumes.clone(),
     }
 }
 

@@ -82,6 +82,21 @@ fn every_entry_reads_back_and_a_start_alone_is_running_or_interrupted() {
 }
 
 #[test]
+fn a_resume_cut_off_names_the_deploy_it_resumed() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::open(&dir.path().join("j.sqlite3"), None).unwrap();
+    let mut start = RunStart::now("prod", "Deploy prod: Resume deploy-1", "guided");
+    start.pid = u32::MAX; // gone: cut off
+    start.resumes = Some("deploy-1".into());
+    journal
+        .append("deploy-2", &Entry::DeployStarted(start))
+        .unwrap();
+    let cut = journal.history().unwrap().pop().unwrap();
+    assert_eq!(cut.outcome, RunOutcome::Interrupted);
+    assert_eq!(cut.resumes.as_deref(), Some("deploy-1"));
+}
+
+#[test]
 fn a_run_ended_by_an_error_or_a_stop_reads_back_with_its_end_time() {
     let dir = tempfile::tempdir().unwrap();
     let journal = Journal::open(&dir.path().join("j.sqlite3"), None).unwrap();

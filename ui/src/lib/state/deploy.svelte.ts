@@ -163,7 +163,8 @@ export class DeployStore {
       // Resume is offered with the rest, never a moment after them.
       // A resume that failed before its snapshot step leaves the deploy it resumed to go on.
       const cutShort =
-        interrupted?.id ??
+        // (A resume cut off names the deploy it resumed: that one goes on.)
+        (interrupted ? (interrupted.resumes ?? interrupted.id) : null) ??
         (ranHere && this.record!.outcome !== "succeeded" ? (this.record!.resumes ?? this.record!.id) : null) ??
         (endedShort ? (endedShort.resumes ?? endedShort.id) : null);
       const resumable = cutShort !== null && (await commands.canResume({ target, id: cutShort }).catch(() => false));

@@ -258,6 +258,24 @@ describe("an interrupted deploy", () => {
     expect(store.resumable).toBeNull();
   });
 
+  it("offers the deploy a resume cut off was resuming", async () => {
+    const cut = {
+      id: "d3", kind: "deploy" as const, target: "a", operator: "ops", title: "Deploy a: Resume d2", command: "guided",
+      started_at: "t", finished_at: "", duration_ms: 0, exit_code: null, outcome: "interrupted" as const,
+      output_sha256: "", output_bytes: 0, resumes: "d2",
+    };
+    mockIPC((command, args) => {
+      if (command === "review_deploy") return review;
+      if (command === "lock_status") return free;
+      if (command === "history") return [cut];
+      if (command === "deploy_snapshots") return [];
+      if (command === "can_resume") return (args as { id: string }).id === "d2";
+    });
+    const store = new DeployStore();
+    await store.useTarget("a");
+    expect([store.interrupted?.id, store.resumable]).toEqual(["d3", "d2"]);
+  });
+
   it("offers Resume, after a restart, for a deploy that stopped or failed after its snapshot", async () => {
     const run = (id: string, outcome: "exited" | "cancelled", exit_code: number | null) => ({
       id, kind: "deploy" as const, target: "a", operator: "ops", title: `Deploy ${id}`, command: "guided",

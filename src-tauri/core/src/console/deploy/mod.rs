@@ -159,7 +159,13 @@ impl Console {
     ) -> Result<DeployRun> {
         let resumed = self.check_deploy(target, request)?;
         let mut run = self
-            .begin_run(target, DeployKind::Deploy, &request.message, on_event)
+            .begin_run(
+                target,
+                DeployKind::Deploy,
+                &request.message,
+                request.resume.as_deref(),
+                on_event,
+            )
             .await?;
         run.record.resumes = request.resume.clone();
         let result = self.deploy_steps(&mut run, request, resumed).await;

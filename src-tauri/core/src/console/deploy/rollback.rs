@@ -102,7 +102,7 @@ impl Console {
     ) -> Result<DeployRun> {
         let snapshot = self.check_rollback(target, to, reason)?;
         let mut run = self
-            .begin_run(target, DeployKind::Rollback, reason, on_event)
+            .begin_run(target, DeployKind::Rollback, reason, None, on_event)
             .await?;
         // The target and policy as the run began: the restore and the `up` hold to them.
         let (target_config, policy) = (run.defined.clone(), run.policy.clone());

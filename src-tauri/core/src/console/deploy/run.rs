@@ -68,6 +68,7 @@ impl Console {
         target: &str,
         kind: DeployKind,
         message: &str,
+        resumes: Option<&str>,
         on_event: F,
     ) -> Result<Run<'_, F>> {
         let (defined, policy) = self.target_and_policy(target)?;
@@ -97,14 +98,13 @@ impl Console {
                 DeployKind::Deploy => "deploy",
                 DeployKind::Rollback => "rollback",
             });
-            journal.append(
-                &id,
-                &Entry::DeployStarted(RunStart::now(
-                    target,
-                    &format!("{what} {target}: {message}"),
-                    "guided, step by step",
-                )),
-            )?;
+            let mut start = RunStart::now(
+                target,
+                &format!("{what} {target}: {message}"),
+                "guided, step by step",
+            );
+            start.resumes = resumes.map(str::to_string);
+            journal.append(&id, &Entry::DeployStarted(start))?;
             Ok((journal, id))
         });
         let (journal, id) = started.inspect_err(|_| free())?;
