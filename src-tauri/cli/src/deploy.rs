@@ -200,9 +200,7 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
     if args.dry_run {
         // A word of advice: a journal that cannot be read does not stop the plan.
         let _ = warn_if_unfinished(console, &args.name, request.resume.as_deref());
-        let plan = console
-            .plan_deploy(&args.name, &request.migrations, resuming)
-            .await?;
+        let plan = console.plan_deploy(&args.name, &request.migrations, resuming)?;
         print_plan(&plan, &mut std::io::stdout());
         return Ok(());
     }
@@ -223,9 +221,7 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
     if !args.yes {
         let review = console.review_deploy(&args.name).await?;
         crate::review::print_review(&review);
-        let plan = console
-            .plan_deploy(&args.name, &request.migrations, resuming)
-            .await?;
+        let plan = console.plan_deploy(&args.name, &request.migrations, resuming)?;
         print_plan(&plan, &mut std::io::stderr());
         let question = format!(
             "Deploy {} commit(s) from {} to {}?",
@@ -265,9 +261,7 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
 
 pub async fn rollback(console: &Console, args: RollbackArgs) -> Result<(), Error> {
     if args.dry_run {
-        let plan = console
-            .plan_rollback(&args.name, args.to.as_deref())
-            .await?;
+        let plan = console.plan_rollback(&args.name, args.to.as_deref())?;
         print_plan(&plan, &mut std::io::stdout());
         return Ok(());
     }
@@ -296,7 +290,7 @@ pub async fn rollback(console: &Console, args: RollbackArgs) -> Result<(), Error
             }
         );
         print_plan(
-            &console.plan_rollback(&args.name, to).await?,
+            &console.plan_rollback(&args.name, to)?,
             &mut std::io::stderr(),
         );
         let question = format!(

@@ -17,10 +17,7 @@ async fn a_deploy_is_planned_in_its_steps_order_without_asking_the_host() {
     // A script the host does not have yet: the pull may bring it, and the run's step
     // checks it on the host then.
     let migrations = vec!["apply_migration_x.py".to_string()];
-    let plan = console
-        .plan_deploy("fake", &migrations, false)
-        .await
-        .unwrap();
+    let plan = console.plan_deploy("fake", &migrations, false).unwrap();
     let titles: Vec<&str> = plan.steps.iter().map(|s| s.title.as_str()).collect();
     assert_eq!(
         titles,
@@ -54,7 +51,7 @@ async fn a_deploy_is_planned_in_its_steps_order_without_asking_the_host() {
     assert!(host.received().is_empty(), "{:?}", host.received());
 
     // Resuming keeps the snapshot, and none is picked: the step is said as skipped.
-    let plan = console.plan_deploy("fake", &[], true).await.unwrap();
+    let plan = console.plan_deploy("fake", &[], true).unwrap();
     assert!(plan
         .steps
         .iter()
@@ -63,14 +60,13 @@ async fn a_deploy_is_planned_in_its_steps_order_without_asking_the_host() {
     // A script outside the policy is refused before anything, as the run refuses it.
     let refused = console
         .plan_deploy("fake", &["../../etc/passwd".to_string()], false)
-        .await
         .unwrap_err();
     assert_eq!(refused.code(), ErrorCode::BadInput, "{refused}");
     // A deploy id that is none is refused before the journal is opened (or created).
-    let bad = console.plan_rollback("fake", Some("")).await.unwrap_err();
+    let bad = console.plan_rollback("fake", Some("")).unwrap_err();
     assert_eq!(bad.code(), ErrorCode::BadInput, "{bad}");
     assert!(!dir.path().join("journal.sqlite3").exists());
     // No snapshot yet: a rollback has nothing to show.
-    let none = console.plan_rollback("fake", None).await.unwrap_err();
+    let none = console.plan_rollback("fake", None).unwrap_err();
     assert_eq!(none.code(), ErrorCode::BadInput, "{none}");
 }

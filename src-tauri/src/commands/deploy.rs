@@ -65,10 +65,7 @@ pub async fn plan_deploy(
     migrations: Vec<String>,
     resuming: bool,
 ) -> Result<RunPlan, ErrorReport> {
-    Ok(state
-        .console
-        .plan_deploy(&target, &migrations, resuming)
-        .await?)
+    Ok(state.console.plan_deploy(&target, &migrations, resuming)?)
 }
 
 /// What a rollback of `target` to deploy `to`'s snapshot (the newest if none) will run.
@@ -78,7 +75,7 @@ pub async fn plan_rollback(
     target: String,
     to: Option<String>,
 ) -> Result<RunPlan, ErrorReport> {
-    Ok(state.console.plan_rollback(&target, to.as_deref()).await?)
+    Ok(state.console.plan_rollback(&target, to.as_deref())?)
 }
 
 /// Returns `target` to the snapshot of deploy `to` (the newest if none), with the

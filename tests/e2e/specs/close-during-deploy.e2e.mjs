@@ -4,7 +4,7 @@
 // step, then close" lets the pull finish, the deploy stops there and frees the lock,
 // and then the window closes and the console exits, leaving nothing on the host.
 import { execFileSync } from "node:child_process";
-import { brieflyListed, cli, confirmRun, consolePid, newImageOnRegistry, registry, running, screenshot, shipshapeProcessesOnHost } from "./support.mjs";
+import { brieflyListed, cli, confirmRun, consolePid, deployScreenAfterRestart, newImageOnRegistry, registry, running, screenshot, shipshapeProcessesOnHost } from "./support.mjs";
 
 /** The window manager's close: WM_DELETE_WINDOW to the console's window. */
 const closeWindow = (pid) =>
@@ -71,11 +71,7 @@ describe("closing the window during a deploy", () => {
     expect(deploy.title).toContain("stopped after Pull the images");
 
     // The next start offers to go on from it: it took its snapshot.
-    await browser.reloadSession();
-    await $('[data-testid="target"]').waitForDisplayed();
-    await $('[data-testid="nav-deploy"]').click();
-    const offer = await $('[data-testid="deploy-unfinished"]');
-    await offer.waitForDisplayed({ timeout: 30000 });
+    const offer = await deployScreenAfterRestart("deploy-unfinished");
     expect(await offer.getText()).toContain("Closed during the pull (e2e)");
     for (const choice of ["unfinished-resume", "unfinished-rollback"]) {
       expect(await $(`[data-testid="${choice}"]`).isEnabled()).toBe(true);

@@ -4,7 +4,7 @@
 // interrupted with its last step and its chain verifies; the next start offers to
 // resume, verify or roll back, and resuming keeps the snapshot the first run took.
 import { execFileSync } from "node:child_process";
-import { brieflyListed, cli, confirmRun, consolePid, container, docker, newImageOnRegistry, registry, running, screenshot, shipshapeProcessesOnHost } from "./support.mjs";
+import { brieflyListed, cli, confirmRun, consolePid, deployScreenAfterRestart, container, docker, newImageOnRegistry, registry, running, screenshot, shipshapeProcessesOnHost } from "./support.mjs";
 
 let pushed = { previous: "", undo: () => {} };
 
@@ -55,11 +55,7 @@ describe("the console killed during a deploy's pull", () => {
     expect(deploy.title).toContain("last step: Pull the latest code");
     cli("history", "verify");
 
-    await browser.reloadSession();
-    await $('[data-testid="target"]').waitForDisplayed();
-    await $('[data-testid="nav-deploy"]').click();
-    const banner = await $('[data-testid="deploy-interrupted"]');
-    await banner.waitForDisplayed({ timeout: 30000 });
+    const banner = await deployScreenAfterRestart("deploy-interrupted");
     expect(await banner.getText()).toContain("Killed in pull (e2e)");
     for (const choice of ["interrupted-resume", "interrupted-verify", "interrupted-rollback"]) {
       expect(await $(`[data-testid="${choice}"]`).isDisplayed()).toBe(true);

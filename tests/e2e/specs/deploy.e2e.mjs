@@ -10,12 +10,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { confirmRun, container, docker, lab, screenshot } from "./support.mjs";
+import { asLabUser, confirmRun, container, docker, lab, screenshot } from "./support.mjs";
 
-const asLabUser = (...args) =>
-  execFileSync("runuser", ["-u", "ubuntu", "--", "sh", "-c", `cd ${lab.project_dir} && "$@"`, "sh", ...args], {
-    encoding: "utf8",
-  }).trim();
 const tag = `${lab.registry}/atp/market-updater:lab`;
 const imageId = (ref) => docker("image", "inspect", "-f", "{{.Id}}", ref).trim();
 const runningImage = (service) => docker("inspect", "-f", "{{.Image}}", container(service)).trim();

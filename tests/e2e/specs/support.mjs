@@ -55,6 +55,17 @@ export async function confirmRun() {
   return shown;
 }
 
+/** A new start of the console (a new session), on the Deploy screen: `panel`, what it
+ *  offers about the last run, once shown. */
+export async function deployScreenAfterRestart(panel) {
+  await browser.reloadSession();
+  await $('[data-testid="target"]').waitForDisplayed();
+  await $('[data-testid="nav-deploy"]').click();
+  const shown = await $(`[data-testid="${panel}"]`);
+  await shown.waitForDisplayed({ timeout: 30000 });
+  return shown;
+}
+
 /** The lab registry's process: frozen with SIGSTOP, it holds a deploy in its pull. */
 export const registry = () => execFileSync("pgrep", ["-o", "-f", "docker-registry"], { encoding: "utf8" }).trim();
 

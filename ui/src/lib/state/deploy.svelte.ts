@@ -155,23 +155,18 @@ export class DeployStore {
       // and none of a removed target that had its name.
       const ours = (r: HistoryRecord) => !r.target_removed && (r.target_now ?? r.target) === target;
       const last = history.filter((r) => r.kind === "deploy" && ours(r) && r.outcome !== "not_started").at(-1);
-      const interrupted = last?.outcome === "interrupted" ? last : null;
-      // Stopped or failed, and not this window's run (whose result shows on its own;
-      // a run elsewhere since is the newest, and the one that counts).
-      const ranHere = this.record !== null && this.runTarget === target && (!last || last.id === this.record.id);
-      const endedShort = last && !ranHere && (last.outcome === "cancelled" || (last.outcome === "exited" && (last.exit_code ?? 0) !== 0)) ? last : null;
+      // Cut off, stopped or failed: Resume is offered if it took its snapshot. A resume
+      // that ended before its own names the deploy it resumed, which goes on instead.
+      const ended = last && (last.outcome === "interrupted" || last.outcome === "cancelled" || (last.outcome === "exited" && (last.exit_code ?? 0) !== 0)) ? last : null;
+      const cutShort = ended ? (ended.resumes ?? ended.id) : null;
       // Resume is offered with the rest, never a moment after them.
-      // A resume that failed before its snapshot step leaves the deploy it resumed to go on.
-      const cutShort =
-        // (A resume cut off names the deploy it resumed: that one goes on.)
-        (interrupted ? (interrupted.resumes ?? interrupted.id) : null) ??
-        (ranHere && this.record!.outcome !== "succeeded" ? (this.record!.resumes ?? this.record!.id) : null) ??
-        (endedShort ? (endedShort.resumes ?? endedShort.id) : null);
       const resumable = cutShort !== null && (await commands.canResume({ target, id: cutShort }).catch(() => false));
       if (this.target !== target || mine !== this.#reads) return;
       this.resumable = resumable ? cutShort : null;
-      this.interrupted = interrupted;
-      this.unfinished = resumable && endedShort !== null && (endedShort.resumes ?? endedShort.id) === cutShort ? endedShort : null;
+      this.interrupted = ended?.outcome === "interrupted" ? ended : null;
+      // This window's own run shows its result, Resume with it.
+      const ranHere = this.runTarget === target && this.record?.id === ended?.id;
+      this.unfinished = resumable && !this.interrupted && !ranHere ? ended : null;
       this.elsewhere = last?.outcome === "running" && !this.running ? last : null;
       // A read that works again takes its own earlier failure away (not a run's).
       if (this.error !== null && JSON.stringify(this.error) === this.#readError) this.error = null;

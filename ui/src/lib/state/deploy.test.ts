@@ -330,11 +330,13 @@ describe("an interrupted deploy", () => {
   });
 
   it("keeps Resume on the deploy a failed resume of it left cut short", async () => {
+    // The journal's history, as the run leaves it.
+    let history: unknown[] = [];
     const base = (command: string, args: unknown) => {
       calls.push(command);
       if (command === "review_deploy") return review;
       if (command === "lock_status") return free;
-      if (command === "history") return [];
+      if (command === "history") return history;
       if (command === "deploy_snapshots") return [];
       // Only d2 took a snapshot: its resume r1 failed before taking one of its own.
       if (command === "can_resume") return (args as { id: string }).id === "d2";
@@ -349,9 +351,13 @@ describe("an interrupted deploy", () => {
     const run = store.deploy("Resume d2", [], "d2");
     await settle();
     expect(deployArgs).toMatchObject({ request: { resume: "d2" } });
+    history = [{ id: "r1", kind: "deploy", target: "a", operator: "ops", title: "Deploy failed", command: "guided", started_at: "t",
+      finished_at: "t", duration_ms: 0, exit_code: 1, outcome: "exited", output_sha256: "", output_bytes: 0, resumes: "d2" }];
     finish!({ record: { ...record("failed"), id: "r1", resumes: "d2" }, error: null });
     await run;
     await vi.waitFor(() => expect(store.resumable).toBe("d2"));
+    // Offered with this window's result of r1, not a second time beside it.
+    expect(store.unfinished).toBeNull();
   });
 
   it("is found after its target was renamed, and not under the old name's new target", async () => {

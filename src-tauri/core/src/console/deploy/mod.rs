@@ -167,7 +167,6 @@ impl Console {
                 on_event,
             )
             .await?;
-        run.record.resumes = request.resume.clone();
         let result = self.deploy_steps(&mut run, request, resumed).await;
         self.end_run(run, result).await
     }

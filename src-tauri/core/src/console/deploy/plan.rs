@@ -68,7 +68,7 @@ impl Console {
     /// The steps a deploy of `target` running `migrations` will take (`resuming`: a
     /// deploy whose snapshot it keeps), with the exact commands of those that change the
     /// host. Nothing runs.
-    pub async fn plan_deploy(
+    pub fn plan_deploy(
         &self,
         target: &str,
         migrations: &[String],
@@ -76,11 +76,14 @@ impl Console {
     ) -> Result<RunPlan> {
         let (defined, policy) = self.target_and_policy(target)?;
         super::check_migrations(&policy, migrations)?;
-        let command = |operation: Operation| async move {
-            let planned = self.plan_operation(target, &operation).await?;
-            Result::Ok(vec![planned.command])
+        // As the steps render them: no host facts are read for these (a migration's
+        // script is checked on the host by its step, after the pull that may bring it).
+        let compose = self.compose_for(&defined);
+        let command = |operation: Operation| {
+            vec![operation
+                .command(&policy, &defined.project_dir, compose)
+                .render()]
         };
-        let dir = &defined.project_dir;
         let mut steps = vec![
             PlannedStep::described(titles::PREFLIGHT, READS_RULES),
             PlannedStep::described(titles::REVIEW, READS_REVIEW),
@@ -91,27 +94,21 @@ impl Console {
             },
             PlannedStep {
                 note: Some(PULL_HELD.into()),
-                ..PlannedStep::running(titles::GIT_PULL, command(Operation::GitPull).await?)
+                ..PlannedStep::running(titles::GIT_PULL, command(Operation::GitPull))
             },
-            PlannedStep::running(titles::PULL, command(Operation::Pull).await?),
-            PlannedStep::running(titles::UP, command(Operation::Up).await?),
+            PlannedStep::running(titles::PULL, command(Operation::Pull)),
+            PlannedStep::running(titles::UP, command(Operation::Up)),
         ];
         if migrations.is_empty() {
             steps.push(PlannedStep::described(titles::MIGRATIONS, NO_MIGRATION));
         }
-        // Rendered, not checked on the host: the script may come with the pull, and the
-        // step checks it then, as an operation does.
         for script in migrations {
             let migrate = Operation::Migrate {
                 script: policy.migration_path(script),
             };
-            let command = migrate.command(&policy, dir, self.compose_for(&defined));
             steps.push(PlannedStep {
                 note: Some(MIGRATES.into()),
-                ..PlannedStep::running(
-                    &format!("{}{script}", titles::MIGRATION),
-                    vec![command.render()],
-                )
+                ..PlannedStep::running(&format!("{}{script}", titles::MIGRATION), command(migrate))
             });
         }
         steps.push(PlannedStep::described(titles::VERIFY, VERIFIES));
@@ -124,7 +121,7 @@ impl Console {
 
     /// The steps a rollback of `target` to deploy `to`'s snapshot (the newest if none)
     /// will take, the restore's commands exactly as it sends them. Nothing runs.
-    pub async fn plan_rollback(&self, target: &str, to: Option<&str>) -> Result<RunPlan> {
+    pub fn plan_rollback(&self, target: &str, to: Option<&str>) -> Result<RunPlan> {
         let (defined, policy) = self.target_and_policy(target)?;
         let snapshot = self.snapshot_to_restore(target, to)?;
         let dir = &defined.project_dir;
@@ -132,7 +129,8 @@ impl Console {
             .chain(snapshot::rollback_commands(&snapshot, &policy, dir))
             .map(|c| c.render())
             .collect();
-        let up = self.plan_operation(target, &Operation::Up).await?.command;
+        let compose = self.compose_for(&defined);
+        let up = Operation::Up.command(&policy, dir, compose).render();
         Ok(RunPlan {
             address: defined.address(),
             steps: vec![

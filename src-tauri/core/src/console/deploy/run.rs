@@ -131,7 +131,7 @@ impl Console {
             steps: Vec::new(),
             checklist: None,
             rolled_back_to: None,
-            resumes: None,
+            resumes: resumes.map(str::to_string),
             review: None,
             approval: None,
         };
