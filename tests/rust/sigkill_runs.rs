@@ -2,8 +2,9 @@
 //! deploy` (release builds, against the lab) are started one after another and each is
 //! sent SIGKILL after a random delay within its usual run time. After each kill, within
 //! 10 s, nothing of Shipshape's runs on the host and its deploy lock is free; the data
-//! dir's files still parse, `.env.aws` is untouched and the host's audit log ends on a
-//! whole line. At the end the journal's chain verifies and every record is complete or
+//! dir's files still parse, `.env.aws` is untouched, the host's audit log ends on a
+//! whole line and git left no lock file in the checkout (one would stop every later
+//! pull). At the end the journal's chain verifies and every record is complete or
 //! marked interrupted (none left "running"). Prints one row for the proving ground's
 //! table; exits 1 on any loss.
 //!
@@ -31,6 +32,7 @@ fn main() {
     let cli = release_cli();
     let env_file = Path::new(&lab.field("project_dir")).join(".env.aws");
     let env_before = sha256_of(&env_file);
+    let git_dir = Path::new(&lab.field("project_dir")).join(".git");
     let audit_log = Path::new("/home")
         .join(lab.field("user"))
         .join(".shipshape/audit.log");
@@ -111,6 +113,13 @@ fn main() {
         if sha256_of(&env_file) != env_before {
             problems.push(format!("{what}: .env.aws changed"));
         }
+        let left = git_locks(&git_dir);
+        if !left.is_empty() {
+            problems.push(format!(
+                "{what}: git's lock files left in the checkout: {left:?}; git on the host: {:?}",
+                host_processes(&lab, "git")
+            ));
+        }
         let log = std::fs::read(&audit_log).unwrap_or_default();
         if log.last().is_some_and(|&byte| byte != b'\n') {
             problems.push(format!("{what}: the host's audit log ends mid-line"));
@@ -154,6 +163,29 @@ fn main() {
         eprintln!("sigkill: {problem}");
     }
     std::process::exit(i32::from(!problems.is_empty()));
+}
+
+/// git's own lock files (`index.lock`, a ref's `.lock`): one left behind stops every
+/// later `git pull` of the checkout until someone removes it by hand.
+fn git_locks(git_dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut dirs = vec![git_dir.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() && entry.file_name() != "objects" {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "lock") {
+                found.push(
+                    path.strip_prefix(git_dir)
+                        .unwrap_or(&path)
+                        .display()
+                        .to_string(),
+                );
+            }
+        }
+    }
+    found
 }
 
 fn lock_held(cli: &Path, lab: &Lab, home: &Path) -> bool {
