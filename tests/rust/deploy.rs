@@ -443,6 +443,23 @@ fn ctrl_c_stops_a_deploy_between_steps_and_a_resume_keeps_its_snapshot() {
     );
     assert!(said.contains(&format!("--resume {id}")), "{said}");
     assert!(!dry(&["deploy", TARGET, "--dry-run", "--resume", id]).contains("did not finish"));
+    // A new deploy refused at the host's lock (held by hand) changed nothing: the
+    // stopped one can still go on, and is still said to.
+    let mut holder = std::process::Command::new("runuser")
+        .args(["-u", "ubuntu", "--", "flock", "-o"])
+        .args(["/home/ubuntu/.shipshape/deploy.lock", "sleep", "61"])
+        .spawn()
+        .unwrap();
+    let held = wait_until(std::time::Duration::from_secs(10), || {
+        !host_processes(&lab, "^sleep 61$").is_empty()
+    });
+    let refused = shipshape(&lab, home.path(), &["deploy", TARGET, "--yes"]);
+    run("pkill", &["-u", "ubuntu", "-f", "^sleep 61$"]);
+    holder.wait().unwrap();
+    assert!(held, "the lock was never taken by hand");
+    assert_eq!(refused.status.code(), Some(4), "{}", text(&refused.stderr));
+    let said = dry(&["deploy", TARGET, "--dry-run"]);
+    assert!(said.contains(&format!("--resume {id}")), "{said}");
 
     // Resuming keeps that snapshot (a new one would record a half-deployed host).
     let resumed = shipshape(

@@ -127,11 +127,13 @@ fn warn_if_unfinished(console: &Console, name: &str, resuming: Option<&str>) -> 
         .history()?
         .into_iter()
         .rev()
-        // A run that never reached the host changed nothing: the one before it tells.
+        // A run that never reached the host, or a deploy that ended before its snapshot,
+        // changed nothing: the one before it tells.
         .find(|r| {
             // Under the names the target had too (cut short, then renamed).
             let of_it = !r.target_removed && r.target_now.as_deref().unwrap_or(&r.target) == name;
-            r.kind == RecordKind::Deploy && of_it && r.outcome != RunOutcome::NotStarted
+            let changed_nothing = r.outcome == RunOutcome::NotStarted || r.ended_before_snapshot;
+            r.kind == RecordKind::Deploy && of_it && !changed_nothing
         });
     let Some(last) = last else { return Ok(()) };
     // A resume that failed before its snapshot leaves the deploy it resumed to go on.
@@ -159,7 +161,7 @@ fn warn_if_unfinished(console: &Console, name: &str, resuming: Option<&str>) -> 
         );
     } else if ended_short && can_resume {
         eprintln!(
-            "The last deploy of {name} ({}) did not finish: {}.\n\
+            "A deploy of {name} ({}) did not finish: {}.\n\
              It took its snapshot: {resume}, or roll it back (shipshape rollback \"{name}\" --reason TEXT). \
              A new deploy would snapshot the host as it was left.",
             last.id, last.title

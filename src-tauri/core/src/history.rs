@@ -51,6 +51,13 @@ pub struct HistoryRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub resumes: Option<String>,
+    /// A deploy that ended short (failed, stopped, cut off) before its snapshot, the
+    /// step before the first that changes what the host runs: the host is as the runs
+    /// before it left it, so what can be done about those still can. Derived from the
+    /// journal's steps, never stored.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[ts(as = "Option<bool>", optional)]
+    pub ended_before_snapshot: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -159,6 +166,7 @@ impl HistoryRecord {
             output_sha256: data_encoding::HEXLOWER.encode(&hash.finalize()),
             output_bytes: (output.stdout.len() + output.stderr.len()) as u64,
             resumes: None,
+            ended_before_snapshot: false,
         }
     }
 }

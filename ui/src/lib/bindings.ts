@@ -348,7 +348,14 @@ output_sha256: string, output_bytes: number,
  * A deploy that resumed another: the one whose snapshot it kept (and which can
  * still be resumed if this one failed before it changed anything).
  */
-resumes?: string, };
+resumes?: string, 
+/**
+ * A deploy that ended short (failed, stopped, cut off) before its snapshot, the
+ * step before the first that changes what the host runs: the host is as the runs
+ * before it left it, so what can be done about those still can. Derived from the
+ * journal's steps, never stored.
+ */
+ended_before_snapshot?: boolean, };
 
 export type RunOutcome = "exited" | "cancelled" | "timed_out" | "interrupted" | "not_started" | "running";
 

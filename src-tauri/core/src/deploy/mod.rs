@@ -188,6 +188,8 @@ impl DeployRecord {
             output_sha256: String::new(),
             output_bytes: 0,
             resumes: self.resumes.clone(),
+            // Known once the journal's steps are read with it (`fold_history`).
+            ended_before_snapshot: false,
         }
     }
 }

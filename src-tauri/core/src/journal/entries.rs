@@ -1,7 +1,7 @@
 //! What the journal stores, and how its entries read back as the history: a run's end
 //! replaces its start; a start whose process is gone is a run that was interrupted.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -213,6 +213,7 @@ pub fn verification_record(checklist: &Checklist) -> HistoryRecord {
         output_sha256: String::new(),
         output_bytes: 0,
         resumes: None,
+        ended_before_snapshot: false,
     }
 }
 
@@ -245,6 +246,7 @@ fn event(id: &str, target: &str, operator: &str, at: &str, title: String) -> His
         output_sha256: String::new(),
         output_bytes: 0,
         resumes: None,
+        ended_before_snapshot: false,
     }
 }
 
@@ -278,6 +280,7 @@ fn unfinished(id: &str, kind: RecordKind, start: &RunStart) -> HistoryRecord {
         output_sha256: String::new(),
         output_bytes: 0,
         resumes: start.resumes.clone(),
+        ended_before_snapshot: false,
     }
 }
 
@@ -302,6 +305,8 @@ pub fn fold_history(entries: Vec<(String, Entry)>) -> Vec<HistoryRecord> {
     // now, beside the one it had (a deploy interrupted before a rename is still its own).
     let mut lineages = super::lineage::Lineages::default();
     let mut lineage_of: HashMap<String, usize> = HashMap::new();
+    // The runs that journalled a snapshot (a deploy's, or the one a resume kept).
+    let mut snapshotted: HashSet<String> = HashSet::new();
     for (id, entry) in entries {
         match &entry {
             Entry::TargetRenamed { from, to, .. } => lineages.renamed(from, to),
@@ -366,6 +371,9 @@ pub fn fold_history(entries: Vec<(String, Entry)>) -> Vec<HistoryRecord> {
             ),
             // An unfinished deploy names the last step it completed.
             Entry::DeployStep(step) => {
+                if step.snapshot.is_some() {
+                    snapshotted.insert(id.clone());
+                }
                 if let Some(&i) = at.get(&id) {
                     let record = &mut records[i];
                     let title = record.title.split(" (last step").next().unwrap_or_default();
@@ -475,6 +483,17 @@ pub fn fold_history(entries: Vec<(String, Entry)>) -> Vec<HistoryRecord> {
             Some(_) => {}
             None => records[i].target_removed = true,
         }
+    }
+    for record in &mut records {
+        let ended_short = match record.outcome {
+            RunOutcome::Exited => record.exit_code != Some(0),
+            RunOutcome::Interrupted | RunOutcome::Cancelled | RunOutcome::TimedOut => true,
+            RunOutcome::NotStarted | RunOutcome::Running => false,
+        };
+        record.ended_before_snapshot = record.kind == RecordKind::Deploy
+            && record.id.starts_with("deploy-")
+            && ended_short
+            && !snapshotted.contains(&record.id);
     }
     records
 }

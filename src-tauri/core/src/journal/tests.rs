@@ -21,6 +21,7 @@ fn record(id: &str) -> HistoryRecord {
         output_sha256: String::new(),
         output_bytes: 0,
         resumes: None,
+        ended_before_snapshot: false,
     }
 }
 
@@ -94,6 +95,69 @@ fn a_resume_cut_off_names_the_deploy_it_resumed() {
     let cut = journal.history().unwrap().pop().unwrap();
     assert_eq!(cut.outcome, RunOutcome::Interrupted);
     assert_eq!(cut.resumes.as_deref(), Some("deploy-1"));
+}
+
+#[test]
+fn a_deploy_cut_off_before_its_snapshot_is_told_apart_from_one_after_it() {
+    use crate::deploy::{Snapshot, StepId, StepRecord, StepStatus};
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::open(&dir.path().join("j.sqlite3"), None).unwrap();
+    let mut start = RunStart::now("prod", "Deploy prod: ship it", "guided");
+    start.pid = u32::MAX; // gone: each one was cut off
+    let step = |step: StepId, snapshot: Option<Snapshot>| {
+        Entry::DeployStep(StepRecord {
+            step,
+            title: "a step".into(),
+            status: StepStatus::Done,
+            commands: Vec::new(),
+            started_at: "2026-11-26T05:00:00.000Z".into(),
+            duration_ms: 1,
+            note: String::new(),
+            record_ids: Vec::new(),
+            snapshot,
+        })
+    };
+    let snapshot = Snapshot {
+        deploy: "deploy-1".into(),
+        taken_at: "2026-11-26T05:00:00.000Z".into(),
+        git_commit: "0".repeat(40),
+        images: Vec::new(),
+        env_backup: None,
+    };
+    for id in ["deploy-1", "deploy-2", "rollback-3"] {
+        journal
+            .append(id, &Entry::DeployStarted(start.clone()))
+            .unwrap();
+        journal.append(id, &step(StepId::Lock, None)).unwrap();
+    }
+    journal
+        .append("deploy-1", &step(StepId::Snapshot, Some(snapshot)))
+        .unwrap();
+    journal
+        .append(
+            "deploy-4",
+            &Entry::DeployStarted(RunStart::now("prod", "Deploy", "guided")),
+        )
+        .unwrap();
+
+    let before: Vec<(String, RunOutcome, bool)> = journal
+        .history()
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.id, r.outcome, r.ended_before_snapshot))
+        .collect();
+    let interrupted = RunOutcome::Interrupted;
+    assert_eq!(
+        before,
+        [
+            ("deploy-1".into(), interrupted, false),
+            ("deploy-2".into(), interrupted, true),
+            // A rollback changes the host without a snapshot of its own; one running has
+            // not ended.
+            ("rollback-3".into(), interrupted, false),
+            ("deploy-4".into(), RunOutcome::Running, false),
+        ]
+    );
 }
 
 #[test]

@@ -150,11 +150,15 @@ export class DeployStore {
       if (this.target !== target || mine !== this.#reads) return;
       if (this.approval && this.approval.digest !== review.digest) this.approval = null;
       this.review = review;
-      // A run that never reached the host changed nothing: the one before it tells.
+      // A run that never reached the host, or a deploy that ended before its snapshot,
+      // changed nothing: the one before it tells (a deploy stopped, then a new one
+      // refused at its lock: the stopped one can still go on).
       // Its deploys under the names it had too (one cut short, then the target renamed),
       // and none of a removed target that had its name.
       const ours = (r: HistoryRecord) => !r.target_removed && (r.target_now ?? r.target) === target;
-      const last = history.filter((r) => r.kind === "deploy" && ours(r) && r.outcome !== "not_started").at(-1);
+      const last = history
+        .filter((r) => r.kind === "deploy" && ours(r) && r.outcome !== "not_started" && !r.ended_before_snapshot)
+        .at(-1);
       // Cut off, stopped or failed: Resume is offered if it took its snapshot. A resume
       // that ended before its own names the deploy it resumed, which goes on instead.
       const ended = last && (last.outcome === "interrupted" || last.outcome === "cancelled" || (last.outcome === "exited" && (last.exit_code ?? 0) !== 0)) ? last : null;

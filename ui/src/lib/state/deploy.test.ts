@@ -300,6 +300,11 @@ describe("an interrupted deploy", () => {
     history = [...history, Object.assign(run("d4", "exited", 1), { resumes: "d3" })];
     await store.refresh();
     expect([store.unfinished?.id, store.resumable]).toEqual(["d4", "d3"]);
+    // A new deploy refused before its snapshot (the lock held, say) changed nothing:
+    // d3 can still go on.
+    history = [...history, Object.assign(run("d5", "exited", 1), { ended_before_snapshot: true })];
+    await store.refresh();
+    expect([store.unfinished?.id, store.resumable]).toEqual(["d4", "d3"]);
     // A deploy that finished after them leaves nothing to go on from.
     history = [...history, run("d4", "exited", 0)];
     await store.refresh();
