@@ -445,19 +445,36 @@ fn ctrl_c_stops_a_deploy_between_steps_and_a_resume_keeps_its_snapshot() {
     assert!(!dry(&["deploy", TARGET, "--dry-run", "--resume", id]).contains("did not finish"));
     // A new deploy refused at the host's lock (held by hand) changed nothing: the
     // stopped one can still go on, and is still said to.
+    let user = lab.field("user");
+    let lock_file = format!("/home/{user}/.shipshape/deploy.lock");
     let mut holder = std::process::Command::new("runuser")
-        .args(["-u", "ubuntu", "--", "flock", "-o"])
-        .args(["/home/ubuntu/.shipshape/deploy.lock", "sleep", "61"])
+        .args(["-u", &user, "--", "flock", "-o", &lock_file, "sleep", "600"])
         .spawn()
         .unwrap();
-    let held = wait_until(std::time::Duration::from_secs(10), || {
-        !host_processes(&lab, "^sleep 61$").is_empty()
-    });
+    // Let go even if an assertion below fails (a `Restore` runs on a panic too).
+    restore.command("pkill", &["-u", &user, "-f", "^sleep 600$"]);
+    assert!(
+        wait_until(std::time::Duration::from_secs(10), || {
+            !host_processes(&lab, "^sleep 600$").is_empty()
+        }),
+        "the lock was never taken by hand"
+    );
     let refused = shipshape(&lab, home.path(), &["deploy", TARGET, "--yes"]);
-    run("pkill", &["-u", "ubuntu", "-f", "^sleep 61$"]);
+    let _ = std::process::Command::new("pkill")
+        .args(["-u", &user, "-f", "^sleep 600$"])
+        .status();
     holder.wait().unwrap();
-    assert!(held, "the lock was never taken by hand");
     assert_eq!(refused.status.code(), Some(4), "{}", text(&refused.stderr));
+    let history: serde_json::Value =
+        serde_json::from_str(&ok(&shipshape(&lab, home.path(), &["history", "--json"]))).unwrap();
+    let newest = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|r| r["kind"] == "deploy")
+        .unwrap();
+    assert_ne!(newest["id"], id, "{newest}");
+    assert_eq!(newest["ended_before_snapshot"], true, "{newest}");
     let said = dry(&["deploy", TARGET, "--dry-run"]);
     assert!(said.contains(&format!("--resume {id}")), "{said}");
 

@@ -19,6 +19,9 @@ use serde_json::Value;
 use shipshape_tests::*;
 
 const TARGET: &str = "Local lab";
+/// A git process, by its arguments (`git pull`, `.../git-core/git merge`,
+/// `git-upload-pack`).
+const GIT: &str = "(^|/)git( |-|$)";
 
 fn main() {
     let runs: u64 = number("SHIPSHAPE_SIGKILL_RUNS", 100);
@@ -115,12 +118,18 @@ fn main() {
         if sha256_of(&env_file) != env_before {
             problems.push(format!("{what}: .env.aws changed"));
         }
+        // Once no git runs there: a lock git still holds is not left behind.
+        let git_gone = wait_until(Duration::from_secs(10), || {
+            host_processes(&lab, GIT).is_empty()
+        });
         let left = git_locks(&git_dir);
-        if !left.is_empty() {
+        if !git_gone {
             stale_git_locks.push(format!(
-                "{what}: {left:?}; git on the host: {:?}",
-                host_processes(&lab, "git")
+                "{what}: git still runs on the host 10 s on: {:?} (locks: {left:?})",
+                host_processes(&lab, GIT)
             ));
+        } else if !left.is_empty() {
+            stale_git_locks.push(format!("{what}: {left:?}"));
             // Removed, so the runs after it still reach their pull.
             for lock in &left {
                 let _ = std::fs::remove_file(git_dir.join(lock));
@@ -168,10 +177,10 @@ fn main() {
     // Seen in two CI runs and in none of five runs by hand since; its cause is not
     // found yet, so it is counted and shown, not (yet) a failure of the suite.
     println!(
-        "| git's lock file left in the lab checkout by a SIGKILLed run (an open bug: counted, not failed) | {runs} | {} | {} |",
+        "| git's lock file left in the lab checkout (or git still running) after a SIGKILLed run: an open bug, counted, not failed | {runs} | {} | {} |",
         match stale_git_locks.len() {
             0 => "none left".to_string(),
-            n => format!("{n} left: the next pull fails until it is removed"),
+            n => format!("{n} found (listed in the log): a lock left stops every later pull until it is removed"),
         },
         stale_git_locks.len()
     );

@@ -120,15 +120,16 @@ fn print_plan(plan: &RunPlan, out: &mut dyn std::io::Write) {
     }
 }
 
-/// Says so when the target's last deploy never ended, or stopped or failed after its
-/// snapshot, with what can be done about it (unless this deploy resumes it).
+/// Says so when the target's newest deploy that got as far as its snapshot (or was cut
+/// off) never ended, or stopped or failed after it, with what can be done about it
+/// (unless this deploy resumes it).
 fn warn_if_unfinished(console: &Console, name: &str, resuming: Option<&str>) -> Result<(), Error> {
     let last = console
         .history()?
         .into_iter()
         .rev()
-        // A run that never reached the host, or a deploy that ended before its snapshot,
-        // changed nothing: the one before it tells.
+        // A run that never reached the host, or a deploy that failed or stopped before its
+        // snapshot, changed nothing: the one before it tells.
         .find(|r| {
             // Under the names the target had too (cut short, then renamed).
             let of_it = !r.target_removed && r.target_now.as_deref().unwrap_or(&r.target) == name;
@@ -136,7 +137,7 @@ fn warn_if_unfinished(console: &Console, name: &str, resuming: Option<&str>) -> 
             r.kind == RecordKind::Deploy && of_it && !changed_nothing
         });
     let Some(last) = last else { return Ok(()) };
-    // A resume that failed before its snapshot leaves the deploy it resumed to go on.
+    // A resume names the deploy it resumed, whose snapshot it kept: that one goes on.
     let id = last.resumes.clone().unwrap_or_else(|| last.id.clone());
     // This deploy resumes it (by the id of the deploy, or of a resume of it).
     if resuming.is_some_and(|r| r == id || r == last.id) {
@@ -154,7 +155,7 @@ fn warn_if_unfinished(console: &Console, name: &str, resuming: Option<&str>) -> 
             false => String::new(),
         };
         eprintln!(
-            "The last deploy of {name} ({}) was interrupted: {}.\n\
+            "A deploy of {name} ({}) was interrupted: {}.\n\
              Verify it (shipshape verify \"{name}\") or roll it back (shipshape rollback \"{name}\" --reason TEXT){resume}; \
              the host's lock was freed when its connection closed (shipshape lock status \"{name}\").",
             last.id, last.title

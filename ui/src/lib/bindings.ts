@@ -350,10 +350,10 @@ output_sha256: string, output_bytes: number,
  */
 resumes?: string, 
 /**
- * A deploy that ended short (failed, stopped, cut off) before its snapshot, the
- * step before the first that changes what the host runs: the host is as the runs
- * before it left it, so what can be done about those still can. Derived from the
- * journal's steps, never stored.
+ * A deploy that failed or was stopped before its snapshot, the step before the
+ * first that changes what the host runs: the host is as the runs before it left it,
+ * so what can be done about those still can. (One cut off is never marked: it may
+ * have been cut off in its snapshot.) Derived from the journal, never stored.
  */
 ended_before_snapshot?: boolean, };
 

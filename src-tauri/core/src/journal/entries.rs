@@ -484,15 +484,18 @@ pub fn fold_history(entries: Vec<(String, Entry)>) -> Vec<HistoryRecord> {
             None => records[i].target_removed = true,
         }
     }
+    // Only a deploy that ended by itself (failed or stopped, its end journalled): one cut
+    // off may have been cut off in its snapshot, and is said to have been, with what the
+    // host is in not known.
     for record in &mut records {
-        let ended_short = match record.outcome {
+        let ended_by_itself = match record.outcome {
             RunOutcome::Exited => record.exit_code != Some(0),
-            RunOutcome::Interrupted | RunOutcome::Cancelled | RunOutcome::TimedOut => true,
-            RunOutcome::NotStarted | RunOutcome::Running => false,
+            RunOutcome::Cancelled => true,
+            _ => false,
         };
         record.ended_before_snapshot = record.kind == RecordKind::Deploy
             && record.id.starts_with("deploy-")
-            && ended_short
+            && ended_by_itself
             && !snapshotted.contains(&record.id);
     }
     records

@@ -98,24 +98,22 @@ fn a_resume_cut_off_names_the_deploy_it_resumed() {
 }
 
 #[test]
-fn a_deploy_cut_off_before_its_snapshot_is_told_apart_from_one_after_it() {
-    use crate::deploy::{Snapshot, StepId, StepRecord, StepStatus};
+fn a_deploy_that_failed_or_stopped_before_its_snapshot_is_marked() {
+    use crate::deploy::{DeployKind, DeployOutcome, DeployRecord, Snapshot, StepId, StepRecord};
     let dir = tempfile::tempdir().unwrap();
     let journal = Journal::open(&dir.path().join("j.sqlite3"), None).unwrap();
     let mut start = RunStart::now("prod", "Deploy prod: ship it", "guided");
-    start.pid = u32::MAX; // gone: each one was cut off
-    let step = |step: StepId, snapshot: Option<Snapshot>| {
-        Entry::DeployStep(StepRecord {
-            step,
-            title: "a step".into(),
-            status: StepStatus::Done,
-            commands: Vec::new(),
-            started_at: "2026-11-26T05:00:00.000Z".into(),
-            duration_ms: 1,
-            note: String::new(),
-            record_ids: Vec::new(),
-            snapshot,
-        })
+    start.pid = u32::MAX; // gone: one without an end record was cut off
+    let step = |step: StepId, snapshot: Option<Snapshot>| StepRecord {
+        step,
+        title: "a step".into(),
+        status: crate::deploy::StepStatus::Done,
+        commands: Vec::new(),
+        started_at: "2026-11-26T05:00:00.000Z".into(),
+        duration_ms: 1,
+        note: String::new(),
+        record_ids: Vec::new(),
+        snapshot,
     };
     let snapshot = Snapshot {
         deploy: "deploy-1".into(),
@@ -124,38 +122,79 @@ fn a_deploy_cut_off_before_its_snapshot_is_told_apart_from_one_after_it() {
         images: Vec::new(),
         env_backup: None,
     };
-    for id in ["deploy-1", "deploy-2", "rollback-3"] {
+    let ended = |id: &str, kind: DeployKind, outcome: DeployOutcome, steps: Vec<StepRecord>| {
+        Entry::DeployEnded(Box::new(DeployRecord {
+            id: id.into(),
+            kind,
+            target: "prod".into(),
+            operator: crate::checklist::Actor {
+                user: "ops".into(),
+                key_fingerprint: None,
+            },
+            message: "ship it".into(),
+            started_at: "2026-11-26T05:00:00.000Z".into(),
+            finished_at: "2026-11-26T05:00:01.000Z".into(),
+            outcome,
+            commits: Vec::new(),
+            steps,
+            checklist: None,
+            rolled_back_to: None,
+            resumes: None,
+            review: None,
+            approval: None,
+        }))
+    };
+    let ids = ["deploy-1", "deploy-2", "deploy-3", "deploy-4", "rollback-5"];
+    for id in ids {
         journal
             .append(id, &Entry::DeployStarted(start.clone()))
             .unwrap();
-        journal.append(id, &step(StepId::Lock, None)).unwrap();
+        journal
+            .append(id, &Entry::DeployStep(step(StepId::Lock, None)))
+            .unwrap();
+    }
+    let took = step(StepId::Snapshot, Some(snapshot));
+    journal
+        .append("deploy-1", &Entry::DeployStep(took.clone()))
+        .unwrap();
+    let (deploy, rollback) = (DeployKind::Deploy, DeployKind::Rollback);
+    let lock = vec![step(StepId::Lock, None)];
+    for (id, kind, outcome, steps) in [
+        ("deploy-1", deploy, DeployOutcome::Failed, vec![took]),
+        ("deploy-2", deploy, DeployOutcome::Failed, lock.clone()),
+        ("deploy-3", deploy, DeployOutcome::Stopped, lock.clone()),
+        ("rollback-5", rollback, DeployOutcome::Failed, lock),
+    ] {
+        journal
+            .append(id, &ended(id, kind, outcome, steps))
+            .unwrap();
     }
     journal
-        .append("deploy-1", &step(StepId::Snapshot, Some(snapshot)))
-        .unwrap();
-    journal
         .append(
-            "deploy-4",
+            "deploy-6",
             &Entry::DeployStarted(RunStart::now("prod", "Deploy", "guided")),
         )
         .unwrap();
 
-    let before: Vec<(String, RunOutcome, bool)> = journal
+    let marked: Vec<(String, RunOutcome, bool)> = journal
         .history()
         .unwrap()
         .into_iter()
         .map(|r| (r.id, r.outcome, r.ended_before_snapshot))
         .collect();
-    let interrupted = RunOutcome::Interrupted;
+    let (exited, cancelled) = (RunOutcome::Exited, RunOutcome::Cancelled);
     assert_eq!(
-        before,
+        marked,
         [
-            ("deploy-1".into(), interrupted, false),
-            ("deploy-2".into(), interrupted, true),
-            // A rollback changes the host without a snapshot of its own; one running has
-            // not ended.
-            ("rollback-3".into(), interrupted, false),
-            ("deploy-4".into(), RunOutcome::Running, false),
+            ("deploy-1".into(), exited, false),
+            ("deploy-2".into(), exited, true),
+            ("deploy-3".into(), cancelled, true),
+            // Cut off: it may have been cut off in its snapshot.
+            ("deploy-4".into(), RunOutcome::Interrupted, false),
+            // A rollback changes the host without a snapshot of its own.
+            ("rollback-5".into(), exited, false),
+            // Running: not ended.
+            ("deploy-6".into(), RunOutcome::Running, false),
         ]
     );
 }

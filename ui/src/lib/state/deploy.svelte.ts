@@ -150,9 +150,9 @@ export class DeployStore {
       if (this.target !== target || mine !== this.#reads) return;
       if (this.approval && this.approval.digest !== review.digest) this.approval = null;
       this.review = review;
-      // A run that never reached the host, or a deploy that ended before its snapshot,
-      // changed nothing: the one before it tells (a deploy stopped, then a new one
-      // refused at its lock: the stopped one can still go on).
+      // A run that never reached the host, or a deploy that failed or stopped before its
+      // snapshot, changed nothing: the one before it tells (a deploy stopped, then a new
+      // one refused at the lock: the stopped one can still go on).
       // Its deploys under the names it had too (one cut short, then the target renamed),
       // and none of a removed target that had its name.
       const ours = (r: HistoryRecord) => !r.target_removed && (r.target_now ?? r.target) === target;
@@ -160,7 +160,7 @@ export class DeployStore {
         .filter((r) => r.kind === "deploy" && ours(r) && r.outcome !== "not_started" && !r.ended_before_snapshot)
         .at(-1);
       // Cut off, stopped or failed: Resume is offered if it took its snapshot. A resume
-      // that ended before its own names the deploy it resumed, which goes on instead.
+      // names the deploy it resumed, whose snapshot it kept: that one goes on.
       const ended = last && (last.outcome === "interrupted" || last.outcome === "cancelled" || (last.outcome === "exited" && (last.exit_code ?? 0) !== 0)) ? last : null;
       const cutShort = ended ? (ended.resumes ?? ended.id) : null;
       // Resume is offered with the rest, never a moment after them.

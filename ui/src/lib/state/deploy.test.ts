@@ -296,7 +296,8 @@ describe("an interrupted deploy", () => {
     history = [...history, run("d3", "exited", 1)];
     await store.refresh();
     expect([store.unfinished?.id, store.resumable]).toEqual(["d3", "d3"]);
-    // A resume of d3 that failed before its snapshot step leaves d3 to go on from.
+    // A resume of d3 that failed after keeping its snapshot (at `up`, say) leaves d3 to
+    // go on from.
     history = [...history, Object.assign(run("d4", "exited", 1), { resumes: "d3" })];
     await store.refresh();
     expect([store.unfinished?.id, store.resumable]).toEqual(["d4", "d3"]);
