@@ -415,14 +415,7 @@ fn ctrl_c_stops_a_deploy_between_steps_and_a_resume_keeps_its_snapshot() {
     assert!(said.contains("Free the host's deploy lock"), "{said}");
     let lock = ok(&shipshape(&lab, home.path(), &["lock", "status", TARGET]));
     assert!(lock.contains("free"), "{lock}");
-    let history: serde_json::Value =
-        serde_json::from_str(&ok(&shipshape(&lab, home.path(), &["history", "--json"]))).unwrap();
-    let stopped = history
-        .as_array()
-        .unwrap()
-        .iter()
-        .rfind(|r| r["kind"] == "deploy")
-        .unwrap();
+    let stopped = newest_deploy_record(&lab, home.path());
     assert!(
         stopped["title"]
             .as_str()
@@ -465,14 +458,7 @@ fn ctrl_c_stops_a_deploy_between_steps_and_a_resume_keeps_its_snapshot() {
         .status();
     holder.wait().unwrap();
     assert_eq!(refused.status.code(), Some(4), "{}", text(&refused.stderr));
-    let history: serde_json::Value =
-        serde_json::from_str(&ok(&shipshape(&lab, home.path(), &["history", "--json"]))).unwrap();
-    let newest = history
-        .as_array()
-        .unwrap()
-        .iter()
-        .rfind(|r| r["kind"] == "deploy")
-        .unwrap();
+    let newest = newest_deploy_record(&lab, home.path());
     assert_ne!(newest["id"], id, "{newest}");
     assert_eq!(newest["ended_before_snapshot"], true, "{newest}");
     let said = dry(&["deploy", TARGET, "--dry-run"]);

@@ -148,14 +148,7 @@ fn a_resume_refuses_code_its_cut_short_deploy_pulled_and_never_checked() {
     ]);
     as_lab_user(&lab, &commit);
     let head = as_lab_user(&lab, &["git", "rev-parse", "HEAD"]);
-    let history: serde_json::Value =
-        serde_json::from_str(&ok(&shipshape(&lab, home.path(), &["history", "--json"]))).unwrap();
-    let cut_short = history
-        .as_array()
-        .unwrap()
-        .iter()
-        .rfind(|r| r["kind"] == "deploy")
-        .unwrap();
+    let cut_short = newest_deploy_record(&lab, home.path());
     let id = cut_short["id"].as_str().unwrap();
     assert!(
         wait_until(Duration::from_secs(10), || {

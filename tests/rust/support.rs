@@ -289,6 +289,19 @@ pub fn wait_until(limit: std::time::Duration, mut done: impl FnMut() -> bool) ->
 }
 
 /// Asserts that `shipshape` succeeded and returns its standard output.
+/// The newest deploy or rollback record of `shipshape history --json`.
+pub fn newest_deploy_record(lab: &Lab, home: &Path) -> Value {
+    let history: serde_json::Value =
+        serde_json::from_str(&ok(&shipshape(lab, home, &["history", "--json"]))).unwrap();
+    history
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|r| r["kind"] == "deploy")
+        .cloned()
+        .expect("a deploy record")
+}
+
 pub fn ok(output: &Output) -> String {
     assert!(
         output.status.success(),
