@@ -288,10 +288,9 @@ pub fn wait_until(limit: std::time::Duration, mut done: impl FnMut() -> bool) ->
     done()
 }
 
-/// Asserts that `shipshape` succeeded and returns its standard output.
 /// The newest deploy or rollback record of `shipshape history --json`.
 pub fn newest_deploy_record(lab: &Lab, home: &Path) -> Value {
-    let history: serde_json::Value =
+    let history: Value =
         serde_json::from_str(&ok(&shipshape(lab, home, &["history", "--json"]))).unwrap();
     history
         .as_array()
@@ -302,6 +301,7 @@ pub fn newest_deploy_record(lab: &Lab, home: &Path) -> Value {
         .expect("a deploy record")
 }
 
+/// Asserts that `shipshape` succeeded and returns its standard output.
 pub fn ok(output: &Output) -> String {
     assert!(
         output.status.success(),

@@ -143,13 +143,16 @@ fn warn_if_unfinished(console: &Console, name: &str, resuming: Option<&str>) -> 
     if resuming.is_some_and(|r| r == id || r == last.id) {
         return Ok(());
     }
+    let interrupted = last.outcome == RunOutcome::Interrupted;
+    if !interrupted && !last.failed_or_stopped() {
+        return Ok(());
+    }
+    // Read only now: it reads the journal again, and most deploys follow one that ended.
     let can_resume = console.can_resume(name, &id).unwrap_or(false);
     let resume = format!(
         "resume it (shipshape deploy \"{name}\" --resume {id}, with --migrate for each of its migrations still to run: a resume runs only those given)"
     );
-    let ended_short = last.outcome == RunOutcome::Cancelled
-        || (last.outcome == RunOutcome::Exited && last.exit_code.is_some_and(|c| c != 0));
-    if last.outcome == RunOutcome::Interrupted {
+    if interrupted {
         let resume = match can_resume {
             true => format!(", or {resume}"),
             false => String::new(),
@@ -160,7 +163,7 @@ fn warn_if_unfinished(console: &Console, name: &str, resuming: Option<&str>) -> 
              the host's lock was freed when its connection closed (shipshape lock status \"{name}\").",
             last.id, last.title
         );
-    } else if ended_short && can_resume {
+    } else if can_resume {
         eprintln!(
             "A deploy of {name} ({}) did not finish: {}.\n\
              It took its snapshot: {resume}, or roll it back (shipshape rollback \"{name}\" --reason TEXT). \

@@ -60,6 +60,18 @@ pub struct HistoryRecord {
     pub ended_before_snapshot: bool,
 }
 
+impl HistoryRecord {
+    /// It ended by itself short of its end: failed (a non-zero exit) or stopped as asked.
+    /// Not one cut off (`Interrupted`), whose end nobody saw.
+    pub fn failed_or_stopped(&self) -> bool {
+        match self.outcome {
+            RunOutcome::Exited => self.exit_code.is_some_and(|code| code != 0),
+            RunOutcome::Cancelled => true,
+            _ => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {

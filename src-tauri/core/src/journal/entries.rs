@@ -488,14 +488,9 @@ pub fn fold_history(entries: Vec<(String, Entry)>) -> Vec<HistoryRecord> {
     // off may have been cut off in its snapshot, and is said to have been, with what the
     // host is in not known.
     for record in &mut records {
-        let ended_by_itself = match record.outcome {
-            RunOutcome::Exited => record.exit_code != Some(0),
-            RunOutcome::Cancelled => true,
-            _ => false,
-        };
         record.ended_before_snapshot = record.kind == RecordKind::Deploy
             && record.id.starts_with("deploy-")
-            && ended_by_itself
+            && record.failed_or_stopped()
             && !snapshotted.contains(&record.id);
     }
     records
