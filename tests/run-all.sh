@@ -13,6 +13,14 @@ export CARGO_TERM_COLOR=never NO_COLOR=1 FORCE_COLOR=0
 # keyring session: the start is passed on).
 export SHIPSHAPE_SUITE_START=${SHIPSHAPE_SUITE_START:-$(date +%s)}
 step() { printf '\n==> %s (at %d s)\n' "$*" "$(($(date +%s) - SHIPSHAPE_SUITE_START))"; }
+# The debug build and the tests' build, linted as they compile: clippy-driver stands in
+# for rustc on the workspace's own crates (what `cargo clippy` runs), and the dependencies
+# are compiled once, by rustc, where `cargo clippy` first compiled each of them again in
+# its own check mode (cold, minutes of this run). Not for the release build: clippy-driver
+# turns MIR optimisations off, and the release build is the product.
+linted_cargo() {
+  RUSTC_WORKSPACE_WRAPPER=clippy-driver CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__ cargo "$@"
+}
 
 if [ -z "${SHIPSHAPE_SUITE_INNER:-}" ]; then
   t0=$SECONDS
@@ -21,17 +29,18 @@ if [ -z "${SHIPSHAPE_SUITE_INNER:-}" ]; then
   step "lab: sshd, Docker + compose v2, registry, git origin, the four aws services (reset to the seed)"
   tests/lab/lab.sh reset
   eval "$(tests/lab/lab.sh env)"
-  step "static checks: rustfmt, svelte-check, clippy"
+  step "static checks: rustfmt, svelte-check"
   cargo fmt --all -- --check
   if cargo tree -p shipshape-core -e normal --prefix none --format '{p}' | grep -E '^tauri'; then
     echo "shipshape-core must not depend on tauri" >&2
     exit 1
   fi
   (cd ui && npm run --silent check)
-  step "build: UI, CLI, console"
+  step "build: UI, CLI, console, tests (clippy lints them as they compile)"
   (cd ui && npm run --silent build)
-  cargo clippy --workspace --all-targets --quiet -- -D warnings
-  cargo build --workspace --quiet
+  # What `cargo test` builds (with `--all-targets`, each library and binary would be
+  # compiled once more as a benchmark).
+  linted_cargo build --workspace --lib --bins --tests --examples --quiet
   # The release CLI (the proving ground and bench-cli run it) with the console: built
   # together, they share one set of dependency features, the console's, so the package
   # step's release console reuses all of it (built alone, the CLI's set differs and every
@@ -86,7 +95,7 @@ step "Rust unit and integration tests (real sshd, Docker, Secret Service)"
 ground=$logs/proving-ground
 : >"$ground"
 export SHIPSHAPE_PROVING_GROUND=$ground
-if ! timeout 1500 cargo test --workspace --no-fail-fast 2>&1 | tee "$logs/cargo.log"; then broken+=("cargo test"); fi
+if ! timeout 1500 linted_cargo test --workspace --no-fail-fast 2>&1 | tee "$logs/cargo.log"; then broken+=("cargo test"); fi
 results=$(grep -E '^test result:' "$logs/cargo.log" || true)
 binaries=$(grep -cE '^ +(Running|Doc-tests) ' "$logs/cargo.log" || true)
 finished=$(grep -cE '^test result:' "$logs/cargo.log" || true)
