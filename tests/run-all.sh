@@ -18,9 +18,8 @@ step() { printf '\n==> %s (at %d s)\n' "$*" "$(($(date +%s) - SHIPSHAPE_SUITE_ST
 # are compiled once, by rustc, where `cargo clippy` first compiled each of them again in
 # its own check mode (cold, minutes of this run). Not for the release build: clippy-driver
 # turns MIR optimisations off, and the release build is the product.
-linted_cargo() {
-  RUSTC_WORKSPACE_WRAPPER=clippy-driver CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__ cargo "$@"
-}
+# (A command, not a function: `timeout` runs it.)
+linted_cargo=(env RUSTC_WORKSPACE_WRAPPER=clippy-driver CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__ cargo)
 
 if [ -z "${SHIPSHAPE_SUITE_INNER:-}" ]; then
   t0=$SECONDS
@@ -40,7 +39,7 @@ if [ -z "${SHIPSHAPE_SUITE_INNER:-}" ]; then
   (cd ui && npm run --silent build)
   # What `cargo test` builds (with `--all-targets`, each library and binary would be
   # compiled once more as a benchmark).
-  linted_cargo build --workspace --lib --bins --tests --examples --quiet
+  "${linted_cargo[@]}" build --workspace --lib --bins --tests --examples --quiet
   # The release CLI (the proving ground and bench-cli run it) with the console: built
   # together, they share one set of dependency features, the console's, so the package
   # step's release console reuses all of it (built alone, the CLI's set differs and every
@@ -95,18 +94,19 @@ step "Rust unit and integration tests (real sshd, Docker, Secret Service)"
 ground=$logs/proving-ground
 : >"$ground"
 export SHIPSHAPE_PROVING_GROUND=$ground
-if ! timeout 1500 linted_cargo test --workspace --no-fail-fast 2>&1 | tee "$logs/cargo.log"; then broken+=("cargo test"); fi
+if ! timeout 1500 "${linted_cargo[@]}" test --workspace --no-fail-fast 2>&1 | tee "$logs/cargo.log"; then broken+=("cargo test"); fi
 results=$(grep -E '^test result:' "$logs/cargo.log" || true)
 binaries=$(grep -cE '^ +(Running|Doc-tests) ' "$logs/cargo.log" || true)
 finished=$(grep -cE '^test result:' "$logs/cargo.log" || true)
-rust_failed=$(grep -oE '[0-9]+ failed' <<<"$results" | awk '{s+=$1} END {print s+0}')
+# (No result at all, a build that failed, must still reach the summary: hence `|| true`.)
+rust_failed=$({ grep -oE '[0-9]+ failed' <<<"$results" || true; } | awk '{s+=$1} END {print s+0}')
 if [ "$finished" -lt "$binaries" ]; then
   # A test binary that crashed or hung reports no result: each counts as a failure.
   echo "test binaries that reported no result: $((binaries - finished)) of $binaries" >&2
   rust_failed=$((rust_failed + binaries - finished))
 fi
 echo "test binaries run: $binaries, with results: $finished" >>"$logs/summary"
-count rust "$(grep -oE '[0-9]+ passed' <<<"$results" | awk '{s+=$1} END {print s+0}')" "$rust_failed"
+count rust "$({ grep -oE '[0-9]+ passed' <<<"$results" || true; } | awk '{s+=$1} END {print s+0}')" "$rust_failed"
 
 step "UI unit tests (vitest)"
 if ! (cd ui && timeout 300 npx vitest run --reporter=default --reporter=json --outputFile.json="$logs/vitest.json"); then
