@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use shipshape_core::console::{DeployEvent, DeployRequest, DeployRun, RunPlan};
 use shipshape_core::deploy::{DeployOutcome, LockStatus, StepStatus};
-use shipshape_core::history::{RecordKind, RunOutcome};
+use shipshape_core::history::{LastRun, RunOutcome};
 use shipshape_core::terminal::printable;
 use shipshape_core::{Console, Error};
 
@@ -124,31 +124,22 @@ fn print_plan(plan: &RunPlan, out: &mut dyn std::io::Write) {
 /// off) never ended, or stopped or failed after it, with what can be done about it
 /// (unless this deploy resumes it).
 fn warn_if_unfinished(console: &Console, name: &str, resuming: Option<&str>) -> Result<(), Error> {
-    let last = console
-        .history()?
-        .into_iter()
-        .rev()
-        // A run that never reached the host, or a deploy that failed or stopped before its
-        // snapshot, changed nothing: the one before it tells.
-        .find(|r| {
-            // Under the names the target had too (cut short, then renamed).
-            let of_it = !r.target_removed && r.target_now.as_deref().unwrap_or(&r.target) == name;
-            let changed_nothing = r.outcome == RunOutcome::NotStarted || r.ended_before_snapshot;
-            r.kind == RecordKind::Deploy && of_it && !changed_nothing
-        });
-    let Some(last) = last else { return Ok(()) };
-    // A resume names the deploy it resumed, whose snapshot it kept: that one goes on.
-    let id = last.resumes.clone().unwrap_or_else(|| last.id.clone());
+    let Some(LastRun {
+        record: last,
+        resumable,
+    }) = console.last_run(name)?
+    else {
+        return Ok(());
+    };
+    let id = last.deploy_to_resume();
     // This deploy resumes it (by the id of the deploy, or of a resume of it).
     if resuming.is_some_and(|r| r == id || r == last.id) {
         return Ok(());
     }
-    let interrupted = last.outcome == RunOutcome::Interrupted;
-    if !interrupted && !last.failed_or_stopped() {
+    if !last.ended_short() {
         return Ok(());
     }
-    // Read only now: it reads the journal again, and most deploys follow one that ended.
-    let can_resume = console.can_resume(name, &id).unwrap_or(false);
+    let (interrupted, can_resume) = (last.outcome == RunOutcome::Interrupted, resumable.is_some());
     let resume = format!(
         "resume it (shipshape deploy \"{name}\" --resume {id}, with --migrate for each of its migrations still to run: a resume runs only those given)"
     );

@@ -72,6 +72,45 @@ impl HistoryRecord {
     }
 }
 
+/// A target's newest deploy or rollback that may have changed its host, and what can be
+/// done about it: the Deploy screen and `shipshape deploy` read it to warn and to offer
+/// Resume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LastRun {
+    /// Running, finished, cut off, failed or stopped.
+    pub record: HistoryRecord,
+    /// The deploy a Resume goes on with (the record's own, or the one it resumed, whose
+    /// snapshot it kept), when the run ended short of its end and that deploy can go on.
+    pub resumable: Option<String>,
+}
+
+impl HistoryRecord {
+    /// It ended short of its end: cut off, failed or stopped.
+    pub fn ended_short(&self) -> bool {
+        self.outcome == RunOutcome::Interrupted || self.failed_or_stopped()
+    }
+
+    /// The deploy a Resume of this run would go on with: the one it resumed, whose
+    /// snapshot it kept, or itself.
+    pub fn deploy_to_resume(&self) -> &str {
+        self.resumes.as_deref().unwrap_or(&self.id)
+    }
+}
+
+/// The newest deploy or rollback of `target` in `history` (oldest first) that may have
+/// changed its host. A run that never reached the host, or a deploy that failed or
+/// stopped before its snapshot, changed nothing: the one before it tells (a deploy
+/// stopped, then a new one refused at the lock: the stopped one can still go on). Found
+/// under the names the target had too (one cut short, then the target renamed), never
+/// one of a removed target that had its name.
+pub fn last_run<'a>(history: &'a [HistoryRecord], target: &str) -> Option<&'a HistoryRecord> {
+    history.iter().rev().find(|r| {
+        let of_it = !r.target_removed && r.target_now.as_deref().unwrap_or(&r.target) == target;
+        let changed_nothing = r.outcome == RunOutcome::NotStarted || r.ended_before_snapshot;
+        r.kind == RecordKind::Deploy && of_it && !changed_nothing
+    })
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
@@ -222,6 +261,86 @@ pub fn check_record_id(prefix: &str, id: &str) -> crate::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn run(id: &str, target: &str, outcome: RunOutcome, exit_code: Option<i64>) -> HistoryRecord {
+        HistoryRecord {
+            id: id.into(),
+            kind: RecordKind::Deploy,
+            target: target.into(),
+            target_now: None,
+            target_removed: false,
+            operator: "ops".into(),
+            title: format!("Deploy {target}"),
+            command: "guided".into(),
+            started_at: "t".into(),
+            finished_at: "t".into(),
+            duration_ms: 0,
+            exit_code,
+            outcome,
+            output_sha256: String::new(),
+            output_bytes: 0,
+            resumes: None,
+            ended_before_snapshot: false,
+        }
+    }
+
+    #[test]
+    fn the_last_run_is_the_newest_that_may_have_changed_the_host() {
+        use RunOutcome::*;
+        let last = |history: &[HistoryRecord], target: &str| {
+            last_run(history, target).map(|r| r.id.clone())
+        };
+        let mut history = vec![
+            run("deploy-1", "a", Exited, Some(0)),
+            run("deploy-2", "a", Interrupted, None),
+            run("deploy-3", "b", Exited, Some(0)),
+            // Never reached the host: it hides nothing of deploy-2.
+            run("deploy-4", "a", NotStarted, None),
+            run("rollback-5", "c", Interrupted, None),
+        ];
+        let mut op = run("op-6", "a", Exited, Some(0));
+        op.kind = RecordKind::Operation;
+        history.push(op);
+        assert_eq!(last(&history, "a").as_deref(), Some("deploy-2"));
+        assert_eq!(last(&history, "b").as_deref(), Some("deploy-3"));
+        assert_eq!(last(&history, "c").as_deref(), Some("rollback-5"));
+        assert_eq!(last(&history, "d"), None);
+
+        // A deploy that failed before its snapshot (refused at the lock) changed nothing.
+        let mut refused = run("deploy-7", "a", Exited, Some(4));
+        refused.ended_before_snapshot = true;
+        history.push(refused);
+        assert_eq!(last(&history, "a").as_deref(), Some("deploy-2"));
+
+        // Renamed since: found under its new name, not under the old one's new target.
+        let mut renamed = run("deploy-8", "old", Interrupted, None);
+        renamed.target_now = Some("new".into());
+        history.push(renamed);
+        assert_eq!(last(&history, "new").as_deref(), Some("deploy-8"));
+        assert_eq!(last(&history, "old"), None);
+
+        // Its target removed, its name given to another: not that one's.
+        let mut gone = run("deploy-9", "b", Interrupted, None);
+        gone.target_removed = true;
+        history.push(gone);
+        assert_eq!(last(&history, "b").as_deref(), Some("deploy-3"));
+    }
+
+    #[test]
+    fn a_run_ended_short_resumes_the_deploy_it_resumed() {
+        use RunOutcome::*;
+        let ended = |outcome, code| run("deploy-1", "a", outcome, code).ended_short();
+        assert!(ended(Interrupted, None));
+        assert!(ended(Cancelled, None));
+        assert!(ended(Exited, Some(1)));
+        assert!(!ended(Exited, Some(0)));
+        assert!(!ended(Exited, None));
+        assert!(!ended(Running, None));
+        let mut resume = run("deploy-2", "a", Exited, Some(1));
+        assert_eq!(resume.deploy_to_resume(), "deploy-2");
+        resume.resumes = Some("deploy-1".into());
+        assert_eq!(resume.deploy_to_resume(), "deploy-1");
+    }
 
     #[test]
     fn a_record_ids_time_reads_back_to_the_millisecond() {

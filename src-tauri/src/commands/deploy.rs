@@ -4,6 +4,7 @@
 
 use shipshape_core::console::{DeployEvent, DeployRequest, DeployResult, RunPlan};
 use shipshape_core::deploy::{Approval, DeployReview, LockStatus, Snapshot};
+use shipshape_core::history::LastRun;
 use shipshape_core::ErrorReport;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
@@ -116,15 +117,14 @@ pub fn deploy_snapshots(
     Ok(state.console.deploy_snapshots(&target)?)
 }
 
-/// Whether deploy `id` of `target` can be resumed (a deploy cut short after its
-/// snapshot): the screen offers Resume only then.
+/// `target`'s newest deploy or rollback that may have changed its host, and the deploy a
+/// Resume would go on with: what the screen warns of and offers.
 #[tauri::command]
-pub fn can_resume(
+pub fn last_run(
     state: State<'_, AppState>,
     target: String,
-    id: String,
-) -> Result<bool, ErrorReport> {
-    Ok(state.console.can_resume(&target, &id)?)
+) -> Result<Option<LastRun>, ErrorReport> {
+    Ok(state.console.last_run(&target)?)
 }
 
 /// Whether `target`'s host is locked for a deploy, and by whom.

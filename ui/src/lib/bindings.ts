@@ -357,6 +357,17 @@ resumes?: string,
  */
 ended_before_snapshot?: boolean, };
 
+export type LastRun = { 
+/**
+ * Running, finished, cut off, failed or stopped.
+ */
+record: HistoryRecord, 
+/**
+ * The deploy a Resume goes on with (the record's own, or the one it resumed, whose
+ * snapshot it kept), when the run ended short of its end and that deploy can go on.
+ */
+resumable: string | null, };
+
 export type RunOutcome = "exited" | "cancelled" | "timed_out" | "interrupted" | "not_started" | "running";
 
 export type RecordKind = "operation" | "verification" | "deploy" | "event";

@@ -24,6 +24,7 @@ import type {
   JumpHost,
   KeyFile,
   KeyInfo,
+  LastRun,
   LiveStatus,
   LockStatus,
   LogEvent,
@@ -193,11 +194,11 @@ export function deploySnapshots(args: { target: string }): Promise<Snapshot[]> {
 }
 
 /**
- * Whether deploy `id` of `target` can be resumed (a deploy cut short after its
- * snapshot): the screen offers Resume only then.
+ * `target`'s newest deploy or rollback that may have changed its host, and the deploy a
+ * Resume would go on with: what the screen warns of and offers.
  */
-export function canResume(args: { target: string; id: string }): Promise<boolean> {
-  return call<boolean>("can_resume", args);
+export function lastRun(args: { target: string }): Promise<LastRun | null> {
+  return call<LastRun | null>("last_run", args);
 }
 
 /** Whether `target`'s host is locked for a deploy, and by whom. */

@@ -143,35 +143,23 @@ export class DeployStore {
       return read;
     };
     try {
-      const [review, history] = await Promise.all([commands.reviewDeploy({ target }), commands.history()]);
+      // The target's newest run that may have changed its host, and the deploy a
+      // Resume would go on with (the core decides both): Resume is offered with the
+      // rest, never a moment after them.
+      const [review, last] = await Promise.all([commands.reviewDeploy({ target }), commands.lastRun({ target })]);
       const lock = await keepLock();
       if ("error" in lock) throw lock.error;
       await keepSnapshots();
       if (this.target !== target || mine !== this.#reads) return;
       if (this.approval && this.approval.digest !== review.digest) this.approval = null;
       this.review = review;
-      // A run that never reached the host, or a deploy that failed or stopped before its
-      // snapshot, changed nothing: the one before it tells (a deploy stopped, then a new
-      // one refused at the lock: the stopped one can still go on).
-      // Its deploys under the names it had too (one cut short, then the target renamed),
-      // and none of a removed target that had its name.
-      const ours = (r: HistoryRecord) => !r.target_removed && (r.target_now ?? r.target) === target;
-      const last = history
-        .filter((r) => r.kind === "deploy" && ours(r) && r.outcome !== "not_started" && !r.ended_before_snapshot)
-        .at(-1);
-      // Cut off, stopped or failed: Resume is offered if it took its snapshot. A resume
-      // names the deploy it resumed, whose snapshot it kept: that one goes on.
-      const ended = last && (last.outcome === "interrupted" || last.outcome === "cancelled" || (last.outcome === "exited" && (last.exit_code ?? 0) !== 0)) ? last : null;
-      const cutShort = ended ? (ended.resumes ?? ended.id) : null;
-      // Resume is offered with the rest, never a moment after them.
-      const resumable = cutShort !== null && (await commands.canResume({ target, id: cutShort }).catch(() => false));
-      if (this.target !== target || mine !== this.#reads) return;
-      this.resumable = resumable ? cutShort : null;
-      this.interrupted = ended?.outcome === "interrupted" ? ended : null;
+      const run = last?.record ?? null;
+      this.resumable = last?.resumable ?? null;
+      this.interrupted = run?.outcome === "interrupted" ? run : null;
       // This window's own run shows its result, Resume with it.
-      const ranHere = this.runTarget === target && this.record?.id === ended?.id;
-      this.unfinished = resumable && !this.interrupted && !ranHere ? ended : null;
-      this.elsewhere = last?.outcome === "running" && !this.running ? last : null;
+      const ranHere = this.runTarget === target && this.record?.id === run?.id;
+      this.unfinished = this.resumable !== null && !this.interrupted && !ranHere ? run : null;
+      this.elsewhere = run?.outcome === "running" && !this.running ? run : null;
       // A read that works again takes its own earlier failure away (not a run's).
       if (this.error !== null && JSON.stringify(this.error) === this.#readError) this.error = null;
       this.#readError = null;
@@ -305,15 +293,15 @@ export class DeployStore {
     return this.#run("deploy", (onEvent) => commands.deploy({ target, request: { message, migrations, review, resume, seen }, onEvent }));
   }
 
-  /** Looks at the history every few seconds until the run `id` on `target` ends, then
+  /** Looks at the target's last run every few seconds until the run `id` ends, then
    *  reads everything again (its lock is freed, its record complete). */
   #watchElsewhere(target: string, id: string) {
     clearTimeout(this.#watchingElsewhere);
     this.#watchingElsewhere = setTimeout(async () => {
       if (this.target !== target || this.elsewhere?.id !== id) return;
       try {
-        const record = (await commands.history()).find((r) => r.id === id);
-        if (record?.outcome === "running") return this.#watchElsewhere(target, id);
+        const record = (await commands.lastRun({ target }))?.record;
+        if (record?.id === id && record.outcome === "running") return this.#watchElsewhere(target, id);
       } catch {
         return this.#watchElsewhere(target, id);
       }

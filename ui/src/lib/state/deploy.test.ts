@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Channel } from "@tauri-apps/api/core";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
-import type { Approval, DeployEvent, DeployRecord, DeployResult, DeployReview, LockStatus, StepRecord } from "../bindings";
+import type { Approval, DeployEvent, DeployRecord, DeployResult, DeployReview, HistoryRecord, LastRun, LockStatus, StepRecord } from "../bindings";
 import { DeployStore, ELSEWHERE_POLL_MS } from "./deploy.svelte";
 import { session } from "./session.svelte";
 
@@ -50,7 +50,7 @@ beforeEach(() => {
     if (command === "review_deploy") return review;
     if (command === "approve_review") return approval;
     if (command === "lock_status") return free;
-    if (command === "history") return [];
+    if (command === "last_run") return null;
     if (command === "deploy_snapshots") return [];
     if (command === "stop_deploy") {
       stopArgs = args as Record<string, unknown>;
@@ -111,7 +111,7 @@ describe("a read of the review that failed", () => {
         return review;
       }
       if (command === "lock_status") return free;
-      if (command === "history") return [];
+      if (command === "last_run") return null;
       if (command === "deploy_snapshots") return [];
       if (command === "deploy") {
         onEvent = (args as { onEvent: Channel<DeployEvent> }).onEvent;
@@ -231,183 +231,112 @@ describe("the screen shown again", () => {
 });
 
 describe("an interrupted deploy", () => {
-  it("is offered on the screen when the target's newest deploy never ended, and Resume only where it can go on", async () => {
-    const run = (id: string, target: string, outcome: "exited" | "interrupted" | "not_started") => ({
-      id, kind: "deploy" as const, target, operator: "ops", title: `Deploy ${target}: m (last step: Pull the images)`,
-      command: "guided", started_at: "t", finished_at: "", duration_ms: 0, exit_code: null, outcome,
-      output_sha256: "", output_bytes: 0,
-    });
+  // Which run is the target's last (the core's `last_run`) is tested in Rust
+  // (`history::last_run`): here, what the screen makes of it.
+  const run = (id: string, outcome: HistoryRecord["outcome"], exit_code: number | null = null, resumes?: string): HistoryRecord => ({
+    id, kind: "deploy", target: "a", operator: "ops", title: `Deploy a: ${id}`, command: "guided", started_at: "t",
+    finished_at: outcome === "interrupted" || outcome === "running" ? "" : "t", duration_ms: 0, exit_code, outcome,
+    output_sha256: "", output_bytes: 0, ...(resumes ? { resumes } : {}),
+  });
+  const withLast = (last: () => LastRun | null, extra?: (command: string, args: unknown) => unknown) =>
     mockIPC((command, args) => {
+      calls.push(command);
       if (command === "review_deploy") return review;
       if (command === "lock_status") return free;
-      // d4 never reached the host: it hides nothing of d2.
-      if (command === "history") return [run("d1", "a", "exited"), run("d2", "a", "interrupted"), run("d3", "b", "exited"), run("d4", "a", "not_started"), run("r5", "c", "interrupted")];
+      if (command === "last_run") return last();
       if (command === "deploy_snapshots") return [];
-      // d2 took its snapshot; r5 is a rollback, which is never resumed.
-      if (command === "can_resume") return (args as { id: string }).id === "d2";
+      return extra?.(command, args);
     });
+
+  it("is offered on the screen when the target's last run never ended, and Resume only where it can go on", async () => {
+    const last: Record<string, LastRun> = {
+      a: { record: run("d2", "interrupted"), resumable: "d2" },
+      b: { record: run("d3", "exited", 0), resumable: null },
+      // A rollback is never resumed.
+      c: { record: run("r5", "interrupted"), resumable: null },
+    };
+    let target = "a";
+    withLast(() => last[target]);
     const store = new DeployStore();
     await store.useTarget("a");
-    expect(store.interrupted?.id).toBe("d2");
-    expect(store.resumable).toBe("d2");
+    expect([store.interrupted?.id, store.resumable, store.unfinished]).toEqual(["d2", "d2", null]);
+    target = "b";
     await store.useTarget("b");
-    expect(store.interrupted).toBeNull();
-    expect(store.resumable).toBeNull();
+    expect([store.interrupted, store.resumable, store.unfinished]).toEqual([null, null, null]);
+    target = "c";
     await store.useTarget("c");
-    expect(store.interrupted?.id).toBe("r5");
-    expect(store.resumable).toBeNull();
+    expect([store.interrupted?.id, store.resumable]).toEqual(["r5", null]);
   });
 
   it("offers the deploy a resume cut off was resuming", async () => {
-    const cut = {
-      id: "d3", kind: "deploy" as const, target: "a", operator: "ops", title: "Deploy a: Resume d2", command: "guided",
-      started_at: "t", finished_at: "", duration_ms: 0, exit_code: null, outcome: "interrupted" as const,
-      output_sha256: "", output_bytes: 0, resumes: "d2",
-    };
-    mockIPC((command, args) => {
-      if (command === "review_deploy") return review;
-      if (command === "lock_status") return free;
-      if (command === "history") return [cut];
-      if (command === "deploy_snapshots") return [];
-      if (command === "can_resume") return (args as { id: string }).id === "d2";
-    });
+    withLast(() => ({ record: run("d3", "interrupted", null, "d2"), resumable: "d2" }));
     const store = new DeployStore();
     await store.useTarget("a");
     expect([store.interrupted?.id, store.resumable]).toEqual(["d3", "d2"]);
   });
 
   it("offers Resume, after a restart, for a deploy that stopped or failed after its snapshot", async () => {
-    const run = (id: string, outcome: "exited" | "cancelled", exit_code: number | null) => ({
-      id, kind: "deploy" as const, target: "a", operator: "ops", title: `Deploy ${id}`, command: "guided",
-      started_at: "t", finished_at: "t", duration_ms: 0, exit_code, outcome, output_sha256: "", output_bytes: 0,
-    });
-    let history = [run("d1", "exited", 0), run("d2", "cancelled", null)];
-    mockIPC((command, args) => {
-      if (command === "review_deploy") return review;
-      if (command === "lock_status") return free;
-      if (command === "history") return history;
-      if (command === "deploy_snapshots") return [];
-      // d2 and d3 took their snapshots; d1 finished.
-      if (command === "can_resume") return ["d2", "d3"].includes((args as { id: string }).id);
-    });
+    let last: LastRun | null = { record: run("d2", "cancelled"), resumable: "d2" };
+    withLast(() => last);
     const store = new DeployStore();
     await store.useTarget("a");
     expect([store.unfinished?.id, store.resumable, store.interrupted]).toEqual(["d2", "d2", null]);
-    history = [...history, run("d3", "exited", 1)];
+    // A resume of d2 that failed after keeping its snapshot leaves d2 to go on from.
+    last = { record: run("d4", "exited", 1, "d2"), resumable: "d2" };
     await store.refresh();
-    expect([store.unfinished?.id, store.resumable]).toEqual(["d3", "d3"]);
-    // A resume of d3 that failed after keeping its snapshot (at `up`, say) leaves d3 to
-    // go on from.
-    history = [...history, Object.assign(run("d4", "exited", 1), { resumes: "d3" })];
-    await store.refresh();
-    expect([store.unfinished?.id, store.resumable]).toEqual(["d4", "d3"]);
-    // A new deploy refused before its snapshot (the lock held, say) changed nothing:
-    // d3 can still go on.
-    history = [...history, Object.assign(run("d5", "exited", 1), { ended_before_snapshot: true })];
-    await store.refresh();
-    expect([store.unfinished?.id, store.resumable]).toEqual(["d4", "d3"]);
-    // A deploy that finished after them leaves nothing to go on from.
-    history = [...history, run("d4", "exited", 0)];
+    expect([store.unfinished?.id, store.resumable]).toEqual(["d4", "d2"]);
+    // One that failed where it cannot go on (a later deploy's snapshot is newer, say).
+    last = { record: run("d5", "exited", 1), resumable: null };
     await store.refresh();
     expect([store.unfinished, store.resumable]).toEqual([null, null]);
+    // A deploy that finished leaves nothing to go on from.
+    last = { record: run("d6", "exited", 0), resumable: null };
+    await store.refresh();
+    expect([store.unfinished, store.resumable, store.interrupted]).toEqual([null, null, null]);
   });
 
-  it("goes by the target's newest deploy, not an older one this window ran", async () => {
-    const run = (id: string, outcome: "exited" | "cancelled", exit_code: number | null) => ({
-      id, kind: "deploy" as const, target: "a", operator: "ops", title: `Deploy ${id}`, command: "guided",
-      started_at: "t", finished_at: "t", duration_ms: 0, exit_code, outcome, output_sha256: "", output_bytes: 0,
-    });
-    let history = [run("d1", "exited", 0)];
-    mockIPC((command, args) => {
-      if (command === "review_deploy") return review;
-      if (command === "lock_status") return free;
-      if (command === "history") return history;
-      if (command === "deploy_snapshots") return [];
-      if (command === "can_resume") return (args as { id: string }).id === "d2";
-      if (command === "deploy") return { record: { ...record("succeeded"), id: "d1" }, error: null };
-    });
+  it("goes by the target's last run, not an older one this window ran", async () => {
+    let last: LastRun | null = null;
+    withLast(
+      () => last,
+      (command) => (command === "deploy" ? { record: { ...record("succeeded"), id: "d1" }, error: null } : undefined),
+    );
     const store = new DeployStore();
     await store.useTarget("a");
     await store.deploy("m", []);
     // The CLI deploys since, and stops after its snapshot.
-    history = [...history, run("d2", "cancelled", null)];
+    last = { record: run("d2", "cancelled"), resumable: "d2" };
     await store.refresh();
     expect([store.unfinished?.id, store.resumable]).toEqual(["d2", "d2"]);
   });
 
-  it("keeps Resume on the deploy a failed resume of it left cut short", async () => {
-    // The journal's history, as the run leaves it.
-    let history: unknown[] = [];
-    const base = (command: string, args: unknown) => {
-      calls.push(command);
-      if (command === "review_deploy") return review;
-      if (command === "lock_status") return free;
-      if (command === "history") return history;
-      if (command === "deploy_snapshots") return [];
-      // Only d2 took a snapshot: its resume r1 failed before taking one of its own.
-      if (command === "can_resume") return (args as { id: string }).id === "d2";
-      if (command === "deploy") {
+  it("keeps Resume on the deploy a failed resume of it left cut short, shown once", async () => {
+    let last: LastRun | null = { record: run("d2", "cancelled"), resumable: "d2" };
+    withLast(
+      () => last,
+      (command, args) => {
+        if (command !== "deploy") return undefined;
         deployArgs = args as Record<string, unknown>;
         return new Promise<DeployResult>((resolve) => (finish = resolve));
-      }
-    };
-    mockIPC(base);
+      },
+    );
     const store = new DeployStore();
     await store.useTarget("a");
-    const run = store.deploy("Resume d2", [], "d2");
+    const running = store.deploy("Resume d2", [], "d2");
     await settle();
     expect(deployArgs).toMatchObject({ request: { resume: "d2" } });
-    history = [{ id: "r1", kind: "deploy", target: "a", operator: "ops", title: "Deploy failed", command: "guided", started_at: "t",
-      finished_at: "t", duration_ms: 0, exit_code: 1, outcome: "exited", output_sha256: "", output_bytes: 0, resumes: "d2" }];
+    // Its resume r1 failed before taking a snapshot of its own.
+    last = { record: run("r1", "exited", 1, "d2"), resumable: "d2" };
     finish!({ record: { ...record("failed"), id: "r1", resumes: "d2" }, error: null });
-    await run;
+    await running;
     await vi.waitFor(() => expect(store.resumable).toBe("d2"));
     // Offered with this window's result of r1, not a second time beside it.
     expect(store.unfinished).toBeNull();
   });
-
-  it("is found after its target was renamed, and not under the old name's new target", async () => {
-    const cut = {
-      id: "d7", kind: "deploy" as const, target: "old", target_now: "new", operator: "ops", title: "Deploy old: m",
-      command: "guided", started_at: "t", finished_at: "", duration_ms: 0, exit_code: null, outcome: "interrupted" as const,
-      output_sha256: "", output_bytes: 0,
-    };
-    mockIPC((command) => {
-      if (command === "review_deploy") return review;
-      if (command === "lock_status") return free;
-      if (command === "history") return [cut];
-      if (command === "deploy_snapshots") return [];
-      if (command === "can_resume") return true;
-    });
-    const store = new DeployStore();
-    await store.useTarget("new");
-    expect(store.interrupted?.id).toBe("d7");
-    expect(store.resumable).toBe("d7");
-    await store.useTarget("old");
-    expect(store.interrupted).toBeNull();
-  });
-
-  it("is not another target's when the one it ran on was removed and its name given again", async () => {
-    const gone = {
-      id: "d8", kind: "deploy" as const, target: "prod", target_removed: true, operator: "ops", title: "Deploy prod: m",
-      command: "guided", started_at: "t", finished_at: "", duration_ms: 0, exit_code: null, outcome: "interrupted" as const,
-      output_sha256: "", output_bytes: 0,
-    };
-    mockIPC((command) => {
-      if (command === "review_deploy") return review;
-      if (command === "lock_status") return free;
-      if (command === "history") return [gone];
-      if (command === "deploy_snapshots") return [];
-      if (command === "can_resume") return false;
-    });
-    const store = new DeployStore();
-    await store.useTarget("prod");
-    expect(store.interrupted).toBeNull();
-  });
 });
 
 describe("a run this window did not start", () => {
-  it("is shown while the history says it runs, can be asked to stop, and is read again once it ended", async () => {
+  it("is shown while it runs, can be asked to stop, and is read again once it ended", async () => {
     vi.useFakeTimers();
     let outcome: "running" | "exited" = "running";
     const seen: string[] = [];
@@ -415,11 +344,15 @@ describe("a run this window did not start", () => {
       seen.push(command);
       if (command === "review_deploy") return review;
       if (command === "lock_status") return free;
-      if (command === "history")
-        return [{
-          id: "d9", kind: "deploy", target: "a", operator: "ops", title: "Deploy a: m", command: "guided",
-          started_at: "t", finished_at: "", duration_ms: 0, exit_code: null, outcome, output_sha256: "", output_bytes: 0,
-        }];
+      if (command === "last_run")
+        return {
+          record: {
+            id: "d9", kind: "deploy", target: "a", operator: "ops", title: "Deploy a: m", command: "guided",
+            started_at: "t", finished_at: "", duration_ms: 0, exit_code: outcome === "exited" ? 0 : null, outcome,
+            output_sha256: "", output_bytes: 0,
+          },
+          resumable: null,
+        };
       if (command === "deploy_snapshots") return [];
       if (command === "stop_deploy") return null;
     });
@@ -432,7 +365,7 @@ describe("a run this window did not start", () => {
     const reviews = () => seen.filter((c) => c === "review_deploy").length;
     const before = reviews();
     await vi.advanceTimersByTimeAsync(ELSEWHERE_POLL_MS);
-    expect(reviews()).toBe(before); // still running: only the history is read
+    expect(reviews()).toBe(before); // still running: only its last run is read
     outcome = "exited";
     await vi.advanceTimersByTimeAsync(ELSEWHERE_POLL_MS);
     expect(reviews()).toBe(before + 1);
@@ -450,7 +383,7 @@ describe("the rollback", () => {
       // origin is out of reach: the review's git fetch fails.
       if (command === "review_deploy") throw { code: "remote_failed", title: "The command failed on the host", message: "fetch failed", remedy: "", detail: null };
       if (command === "lock_status") return free;
-      if (command === "history") return [];
+      if (command === "last_run") return null;
       if (command === "deploy_snapshots") return [snapshot("deploy-2"), snapshot("deploy-1")];
       if (command === "rollback") {
         rollbackArgs = args as Record<string, unknown>;
@@ -472,7 +405,7 @@ describe("the rollback", () => {
     let answer: ((value: unknown) => void) | null = null;
     mockIPC((command, args) => {
       if (command === "lock_status") return free;
-      if (command === "history") return [];
+      if (command === "last_run") return null;
       if (command === "review_deploy") return review;
       if (command === "deploy_snapshots") return [snapshot("deploy-2"), snapshot("deploy-1")];
       if (command === "plan_rollback") {
@@ -534,7 +467,7 @@ describe("the lock", () => {
       // origin is out of reach: the review's git fetch fails; the lock is read all the same.
       if (command === "review_deploy") throw { code: "remote_failed", title: "The command failed on the host", message: "fetch failed", remedy: "", detail: null };
       if (command === "lock_status") return held;
-      if (command === "history") return [];
+      if (command === "last_run") return null;
       if (command === "deploy_snapshots") return [];
     });
     const store = new DeployStore();
@@ -549,7 +482,7 @@ describe("the lock", () => {
     mockIPC((command) => {
       if (command === "review_deploy") return review;
       if (command === "lock_status") throw { code: "connection_lost", title: "Lost", message: "lock unread", remedy: "", detail: null };
-      if (command === "history") return [];
+      if (command === "last_run") return null;
       if (command === "deploy_snapshots") return [];
     });
     const store = new DeployStore();

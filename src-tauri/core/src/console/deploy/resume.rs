@@ -8,6 +8,7 @@ use super::{same_commit, titles};
 use crate::console::Console;
 use crate::deploy::{Snapshot, StepId, StepRecord, StepStatus};
 use crate::error::{Error, Result};
+use crate::history::LastRun;
 use crate::policy::Policy;
 
 impl Console {
@@ -104,6 +105,27 @@ impl Console {
                 ),
             }),
         }
+    }
+
+    /// `target`'s newest deploy or rollback that may have changed its host
+    /// ([`crate::history::last_run`]), and the deploy a Resume would go on with, if one
+    /// can; `None`: there is none.
+    pub fn last_run(&self, target: &str) -> Result<Option<LastRun>> {
+        crate::target::find(self.settings.as_ref(), target)?;
+        let history = self.history()?;
+        let Some(record) = crate::history::last_run(&history, target) else {
+            return Ok(None);
+        };
+        let id = record.deploy_to_resume();
+        // Asked only of a deploy ended short (it reads the journal again): a rollback is
+        // never resumed.
+        let resumable = record.ended_short()
+            && crate::history::check_record_id("deploy", id).is_ok()
+            && self.resumable(target, id).is_ok();
+        Ok(Some(LastRun {
+            resumable: resumable.then(|| id.to_string()),
+            record: record.clone(),
+        }))
     }
 
     /// Whether deploy `id` of `target` can be resumed: a deploy (a rollback never is)
