@@ -148,8 +148,9 @@ fn warn_if_unfinished(console: &Console, name: &str, resuming: Option<&str>) -> 
             true => format!(", or {resume}"),
             false => String::new(),
         };
+        // A rollback cut off is said too (it is never resumed).
         eprintln!(
-            "A deploy of {name} ({}) was interrupted: {}.\n\
+            "A run of {name} ({}) was interrupted: {}.\n\
              Verify it (shipshape verify \"{name}\") or roll it back (shipshape rollback \"{name}\" --reason TEXT){resume}; \
              the host's lock was freed when its connection closed (shipshape lock status \"{name}\").",
             last.id, last.title

@@ -70,6 +70,17 @@ impl HistoryRecord {
             _ => false,
         }
     }
+
+    /// It ended short of its end: cut off, failed or stopped.
+    pub fn ended_short(&self) -> bool {
+        self.outcome == RunOutcome::Interrupted || self.failed_or_stopped()
+    }
+
+    /// The deploy a Resume of this run would go on with: the one it resumed, whose
+    /// snapshot it kept, or itself.
+    pub fn deploy_to_resume(&self) -> &str {
+        self.resumes.as_deref().unwrap_or(&self.id)
+    }
 }
 
 /// A target's newest deploy or rollback that may have changed its host, and what can be
@@ -82,19 +93,6 @@ pub struct LastRun {
     /// The deploy a Resume goes on with (the record's own, or the one it resumed, whose
     /// snapshot it kept), when the run ended short of its end and that deploy can go on.
     pub resumable: Option<String>,
-}
-
-impl HistoryRecord {
-    /// It ended short of its end: cut off, failed or stopped.
-    pub fn ended_short(&self) -> bool {
-        self.outcome == RunOutcome::Interrupted || self.failed_or_stopped()
-    }
-
-    /// The deploy a Resume of this run would go on with: the one it resumed, whose
-    /// snapshot it kept, or itself.
-    pub fn deploy_to_resume(&self) -> &str {
-        self.resumes.as_deref().unwrap_or(&self.id)
-    }
 }
 
 /// The newest deploy or rollback of `target` in `history` (oldest first) that may have
