@@ -19,7 +19,8 @@ step() { printf '\n==> %s (at %d s)\n' "$*" "$(($(date +%s) - SHIPSHAPE_SUITE_ST
 # its own check mode (cold, minutes of this run). Not for the release build: clippy-driver
 # turns MIR optimisations off, and the release build is the product.
 # (A command, not a function: `timeout` runs it.)
-linted_cargo=(env RUSTC_WORKSPACE_WRAPPER=clippy-driver CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__ cargo)
+clippy_args=CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
+linted_cargo=(env RUSTC_WORKSPACE_WRAPPER=clippy-driver "$clippy_args" cargo)
 
 if [ -z "${SHIPSHAPE_SUITE_INNER:-}" ]; then
   t0=$SECONDS
@@ -36,6 +37,19 @@ if [ -z "${SHIPSHAPE_SUITE_INNER:-}" ]; then
   fi
   (cd ui && npm run --silent check)
   step "build: UI, CLI, console, tests (clippy lints them as they compile)"
+  # CLIPPY_ARGS is how `cargo clippy` hands clippy-driver its flags, not a documented
+  # interface: were it to change, the lints would only warn and the build would pass.
+  # So first a known lint must fail a build the same way.
+  lint_probe=$(mktemp -d)
+  echo 'pub fn copied(n: &u32) -> u32 { n.clone() }' >"$lint_probe/probe.rs"
+  if env "$clippy_args" clippy-driver rustc --edition 2021 --crate-type lib \
+    --emit metadata -o "$lint_probe/probe.rmeta" "$lint_probe/probe.rs" >"$lint_probe/log" 2>&1 ||
+    ! grep -q 'error: using `clone` on type `u32`' "$lint_probe/log"; then
+    cat "$lint_probe/log" >&2
+    echo "clippy's lints no longer fail the build (see the comment above): the lint build would pass anything" >&2
+    exit 1
+  fi
+  rm -rf "$lint_probe"
   (cd ui && npm run --silent build)
   # What `cargo test` builds (with `--all-targets`, each library and binary would be
   # compiled once more as a benchmark).
