@@ -191,6 +191,7 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
         review: args.review,
         resume: args.resume,
         seen: None,
+        plan: None,
     };
     // A typo in any argument is refused before the review is fetched and recorded.
     console.check_deploy(&args.name, &request)?;
@@ -230,8 +231,10 @@ pub async fn deploy(console: &Console, args: DeployArgs) -> Result<(), Error> {
         if !crate::confirm(&target, &question)? {
             return Err(Error::BadInput("Nothing was deployed.".into()));
         }
-        // Held to what was shown: if origin moves meanwhile, nothing is deployed.
+        // Held to what was shown: if origin moves, or the target or its policy is
+        // redefined meanwhile, nothing is deployed.
         request.seen = Some(review.tip().to_string());
+        request.plan = Some(plan.digest);
     }
     let deploy = console.deploy(&args.name, &request, print_event);
     let run = stoppable(console, &args.name, deploy).await?;
@@ -268,6 +271,8 @@ pub async fn rollback(console: &Console, args: RollbackArgs) -> Result<(), Error
     // Held to the snapshot checked: one taken meanwhile must not become "the newest".
     let to = Some(snapshot.deploy.as_str());
     let target = crate::announce_change(console, &args.name)?;
+    // The digest of the plan confirmed: a target or policy redefined meanwhile runs nothing.
+    let mut shown = None;
     if !args.yes {
         // What it puts back, before it is asked for.
         eprintln!(
@@ -287,10 +292,9 @@ pub async fn rollback(console: &Console, args: RollbackArgs) -> Result<(), Error
                 None => "",
             }
         );
-        print_plan(
-            &console.plan_rollback(&args.name, to)?,
-            &mut std::io::stderr(),
-        );
+        let plan = console.plan_rollback(&args.name, to)?;
+        print_plan(&plan, &mut std::io::stderr());
+        shown = Some(plan.digest);
         let question = format!(
             "Roll {} back to the snapshot of {}?",
             args.name,
@@ -302,7 +306,7 @@ pub async fn rollback(console: &Console, args: RollbackArgs) -> Result<(), Error
     }
     // The snapshot shown and confirmed, by its deploy: a deploy that ended meanwhile (from
     // the window, or another CLI) must not make another one "the newest".
-    let rollback = console.rollback(&args.name, to, &reason, print_event);
+    let rollback = console.rollback(&args.name, to, &reason, shown.as_deref(), print_event);
     let run = stoppable(console, &args.name, rollback).await?;
     say_how_it_ended(console, &run);
     match run.error {

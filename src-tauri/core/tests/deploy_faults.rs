@@ -20,6 +20,7 @@ fn request() -> DeployRequest {
         review: None,
         resume: None,
         seen: None,
+        plan: None,
     }
 }
 

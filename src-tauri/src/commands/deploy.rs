@@ -80,7 +80,7 @@ pub async fn plan_rollback(
 }
 
 /// Returns `target` to the snapshot of deploy `to` (the newest if none), with the
-/// operator's reason.
+/// operator's reason; `plan`, the digest of the plan they confirmed.
 #[tauri::command]
 pub async fn rollback(
     app: AppHandle,
@@ -88,6 +88,7 @@ pub async fn rollback(
     target: String,
     to: Option<String>,
     reason: String,
+    plan: Option<String>,
     on_event: Channel<DeployEvent>,
 ) -> Result<DeployResult, ErrorReport> {
     let send = |event: DeployEvent| {
@@ -95,7 +96,7 @@ pub async fn rollback(
     };
     let result: DeployResult = state
         .console
-        .rollback(&target, to.as_deref(), &reason, send)
+        .rollback(&target, to.as_deref(), &reason, plan.as_deref(), send)
         .await?
         .into();
     announce::if_unseen(&app, announce::Ended::of_deploy(&result.record));

@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { asLabUser, confirmRun, container, docker, lab, screenshot } from "./support.mjs";
+import { asLabUser, cli, confirmRun, container, docker, lab, screenshot } from "./support.mjs";
 
 const tag = `${lab.registry}/atp/market-updater:lab`;
 const imageId = (ref) => docker("image", "inspect", "-f", "{{.Id}}", ref).trim();
@@ -92,6 +92,41 @@ describe("the guided deploy", () => {
       const text = await $('[data-testid="deploy-review"]').getText();
       return text.includes("Backend: three workers (e2e)") && !text.includes("Pushed after the review");
     }, { timeout: 30000, timeoutMsg: "the review still shows the commit taken back" });
+  });
+
+  it("runs nothing when the target was redefined after its plan was shown", async () => {
+    await openReview();
+    await $('[data-testid="deploy-message"]').setValue("Not the plan shown");
+    // Once the lock is read again after the last test's run.
+    await $('[data-testid="deploy-start"]').waitForEnabled({ timeout: 15000 });
+    await $('[data-testid="deploy-start"]').click();
+    await $('[data-testid="run-plan"]').waitForDisplayed({ timeout: 15000 });
+    // Meanwhile another process (the CLI, another window: the settings are shared) gives
+    // the target a policy file of its own.
+    const settings = join(process.env.SHIPSHAPE_E2E_HOME, "settings.json");
+    const before = readFileSync(settings, "utf8");
+    const policyDir = mkdtempSync(join(tmpdir(), "shipshape-e2e-policy-"));
+    writeFileSync(join(policyDir, "policy.toml"), "deadline_read_seconds = 30\n");
+    const runs = () => JSON.parse(cli("history", "--json")).filter((r) => r.kind === "deploy").length;
+    const runsBefore = runs();
+    const redefined = JSON.parse(before);
+    redefined.targets.find((t) => t.name === "Local lab").policy_file = join(policyDir, "policy.toml");
+    writeFileSync(settings, JSON.stringify(redefined, null, 2));
+    try {
+      await confirmRun();
+      const error = await $('[data-testid="error"]');
+      // In sight, though it comes below the deploy's form.
+      await error.waitForDisplayed({ withinViewport: true, timeout: 15000, timeoutMsg: "the refusal was never shown" });
+      expect(await error.getAttribute("data-code")).toBe("bad_input");
+      expect(await $('[data-testid="error-message"]').getText()).toContain("changed after its plan was shown");
+      await screenshot("deploy-plan-outdated");
+      // Nothing ran or was recorded: the host still on its commit.
+      expect(runs()).toBe(runsBefore);
+      expect(asLabUser("git", "rev-parse", "HEAD")).toBe(was.commit);
+    } finally {
+      writeFileSync(settings, before);
+      rmSync(policyDir, { recursive: true, force: true });
+    }
   });
 
   it("reviews, deploys under the lock and leaves the lab on the new commit and image", async () => {

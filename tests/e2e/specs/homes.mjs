@@ -21,7 +21,11 @@ const homes = {
   logs: () => ({}),
   "git-review": () => ({}),
   checklist: () => ({}),
-  deploy: () => ({}),
+  // The spec redefines the target in the console's settings file, as another process would.
+  deploy: (home) => {
+    process.env.SHIPSHAPE_E2E_HOME = home;
+    return {};
+  },
 
   // A deploy cut short: the CLI, on this data dir, killed with SIGKILL while it holds the
   // host's lock during the lab's minute-long migration.

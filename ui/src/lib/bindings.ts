@@ -610,7 +610,12 @@ resume: string | null,
  * The commit the operator was shown this deploy would bring the host to (the newest
  * incoming one, or the one it is on): if origin moved since, nothing is deployed.
  */
-seen: string | null, };
+seen: string | null, 
+/**
+ * The digest of the plan the operator confirmed ([`RunPlan::digest`]): if the
+ * target or its policy changed since, nothing runs.
+ */
+plan: string | null, };
 
 export type PlannedStep = { title: string, 
 /**
@@ -627,7 +632,12 @@ export type RunPlan = {
 /**
  * Where it runs: `user@host:port`.
  */
-address: string, steps: Array<PlannedStep>, };
+address: string, steps: Array<PlannedStep>, 
+/**
+ * SHA-256 (hex) of the target's definition, its policy and the steps: handed back
+ * with the run, the run starts only if it is still the same.
+ */
+digest: string, };
 
 export type LockHolder = { operator: string, 
 /**

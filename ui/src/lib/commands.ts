@@ -172,12 +172,13 @@ export function planRollback(args: { target: string; to: string | null }): Promi
 
 /**
  * Returns `target` to the snapshot of deploy `to` (the newest if none), with the
- * operator's reason.
+ * operator's reason; `plan`, the digest of the plan they confirmed.
  */
 export function rollback(args: {
   target: string;
   to: string | null;
   reason: string;
+  plan: string | null;
   onEvent: (message: DeployEvent) => void;
 }): Promise<DeployResult> {
   return call<DeployResult>("rollback", { ...args, onEvent: channel(args.onEvent) });

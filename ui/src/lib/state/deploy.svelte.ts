@@ -290,7 +290,9 @@ export class DeployStore {
     // Held to the review on show: if origin moved since, nothing is deployed.
     const shown = this.review;
     const seen = shown ? (shown.commits[0]?.hash ?? shown.head) : null;
-    return this.#run("deploy", (onEvent) => commands.deploy({ target, request: { message, migrations, review, resume, seen }, onEvent }));
+    // And to the plan its dialog showed: if the target or its policy changed since, nothing runs.
+    const plan = this.plan?.digest ?? null;
+    return this.#run("deploy", (onEvent) => commands.deploy({ target, request: { message, migrations, review, resume, seen, plan }, onEvent }));
   }
 
   /** Looks at the target's last run every few seconds until the run `id` ends, then
@@ -363,11 +365,12 @@ export class DeployStore {
   }
 
   /** Back to the snapshot of deploy `to`, or of the newest deploy on show: named, so
-   *  what runs is the snapshot the dialog showed. */
+   *  what runs is the snapshot the dialog showed (and its plan, held by its digest). */
   rollback(reason: string, to: string | null = null) {
     const target = this.target!;
     const chosen = to ?? this.snapshots[0]?.deploy ?? null;
-    return this.#run("rollback", (onEvent) => commands.rollback({ target, to: chosen, reason, onEvent }));
+    const plan = this.plan?.digest ?? null;
+    return this.#run("rollback", (onEvent) => commands.rollback({ target, to: chosen, reason, plan, onEvent }));
   }
 
   async releaseLock(reason: string) {

@@ -52,6 +52,7 @@ beforeEach(() => {
     if (command === "lock_status") return free;
     if (command === "last_run") return null;
     if (command === "deploy_snapshots") return [];
+    if (command === "plan_deploy") return { address: "u@h:22", steps: [], digest: "plan-1" };
     if (command === "stop_deploy") {
       stopArgs = args as Record<string, unknown>;
       return null;
@@ -194,13 +195,16 @@ describe("a reviewer's approval", () => {
     await store.useTarget("a");
     expect(await store.approve("rita", "Rita")).toBe(true);
     expect(store.approval?.reviewer).toBe("Rita");
+    await store.planDeploy(false);
     void store.deploy("m", []);
     await settle();
     const request = deployArgs?.request as Record<string, unknown>;
     expect(request.review).toBe("review-1");
     expect(request.resume).toBeNull();
-    // Held to the review on show: its commit goes with the deploy.
+    // Held to the review on show: its commit goes with the deploy, and to the plan its
+    // dialog showed, by its digest.
     expect(request.seen).toBe("abc1234");
+    expect(request.plan).toBe("plan-1");
     await store.stop();
     expect(calls).toContain("stop_deploy");
     expect(store.stopping).toBe(true);
@@ -400,8 +404,9 @@ describe("the rollback", () => {
 
   it("shows what it will run for the snapshot the dialog shows, and only the newest plan asked for", async () => {
     const snapshot = (deploy: string) => ({ deploy, taken_at: "t", git_commit: "abc", images: [], env_backup: null });
-    const plan = (to: unknown) => ({ address: "u@h:22", steps: [{ title: "Restore the snapshot", commands: [`restore ${to}`], note: null }] });
+    const plan = (to: unknown) => ({ address: "u@h:22", steps: [{ title: "Restore the snapshot", commands: [`restore ${to}`], note: null }], digest: `plan of ${to}` });
     const asked: unknown[] = [];
+    let rollbackArgs: Record<string, unknown> | null = null;
     let answer: ((value: unknown) => void) | null = null;
     mockIPC((command, args) => {
       if (command === "lock_status") return free;
@@ -416,6 +421,10 @@ describe("the rollback", () => {
         return plan(to);
       }
       if (command === "plan_deploy") throw { code: "bad_input", title: "Bad input", message: "not a migration", remedy: "", detail: null, danger: false };
+      if (command === "rollback") {
+        rollbackArgs = args as Record<string, unknown>;
+        return { record: record("succeeded"), error: null };
+      }
     });
     const store = new DeployStore();
     await store.useTarget("a");
@@ -425,6 +434,9 @@ describe("the rollback", () => {
     await first;
     expect(asked).toEqual(["deploy-2", "deploy-1"]);
     expect(store.plan?.steps[0].commands).toEqual(["restore deploy-1"]);
+    // The rollback confirmed is held to that plan, by its digest.
+    await store.rollback("bad release", "deploy-1");
+    expect(rollbackArgs).toMatchObject({ to: "deploy-1", plan: "plan of deploy-1" });
     // A plan that cannot be made says why, and leaves nothing to confirm.
     await store.planDeploy(false);
     expect(store.plan).toBeNull();

@@ -42,6 +42,10 @@ pub struct DeployRequest {
     /// The commit the operator was shown this deploy would bring the host to (the newest
     /// incoming one, or the one it is on): if origin moved since, nothing is deployed.
     pub seen: Option<String>,
+    /// The digest of the plan the operator confirmed ([`RunPlan::digest`]): if the
+    /// target or its policy changed since, nothing runs.
+    #[serde(default)]
+    pub plan: Option<String>,
 }
 
 /// What a deploy reports as it goes.
@@ -172,8 +176,8 @@ impl Console {
     }
 
     /// Everything a deploy request can be refused for before anything runs or is
-    /// recorded: the target, the message, the migrations' names, the review and the
-    /// deploy to resume (whose snapshot it returns). The CLI asks this before it shows
+    /// recorded: the target, the message, the migrations' names, the review, the
+    /// deploy to resume (whose snapshot it returns) and the plan the operator confirmed. The CLI asks this before it shows
     /// the review, so a typo costs nothing.
     pub fn check_deploy(&self, target: &str, request: &DeployRequest) -> Result<Option<Snapshot>> {
         let (_, policy) = self.target_and_policy(target)?;
@@ -190,15 +194,20 @@ impl Console {
                 review::unapproved_migrations(id, &approval, &request.migrations)?;
             }
         }
-        match &request.resume {
+        let resumed = match &request.resume {
             Some(id) => {
                 crate::history::check_record_id("deploy", id)?;
                 let snapshot = self.resumable(target, id)?;
                 self.refuse_migrations_run_by(target, &snapshot, &policy, &request.migrations)?;
-                Ok(Some(snapshot))
+                Some(snapshot)
             }
-            None => Ok(None),
+            None => None,
+        };
+        if request.plan.is_some() {
+            self.plan_deploy(target, &request.migrations, resumed.is_some())?
+                .check_shown(request.plan.as_deref(), target)?;
         }
+        Ok(resumed)
     }
 
     async fn deploy_steps<F: FnMut(DeployEvent) + Send>(

@@ -5,6 +5,12 @@
 //! What only the run knows (its record id, the time, the lock holder's line) goes into
 //! Shipshape's own lock, snapshot and audit commands: those steps are described, and
 //! show their commands as they run.
+//!
+//! A plan carries a digest of all it was made from (the target's definition, its
+//! policy, the steps): a run handed the digest of the plan its operator confirmed starts
+//! only if the plan would be the same now. Settings are shared by every window and the
+//! CLI, so a target redefined between the dialog and the click (another host, another
+//! policy file) would otherwise run where no one looked.
 
 use serde::Serialize;
 use ts_rs::TS;
@@ -12,8 +18,10 @@ use ts_rs::TS;
 use super::{titles, NO_MIGRATION};
 use crate::console::Console;
 use crate::deploy::snapshot;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::operations::Operation;
+use crate::policy::Policy;
+use crate::target::Target;
 
 /// A deploy's or rollback's steps before it runs.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -21,6 +29,31 @@ pub struct RunPlan {
     /// Where it runs: `user@host:port`.
     pub address: String,
     pub steps: Vec<PlannedStep>,
+    /// SHA-256 (hex) of the target's definition, its policy and the steps: handed back
+    /// with the run, the run starts only if it is still the same.
+    pub digest: String,
+}
+
+impl RunPlan {
+    fn new(defined: &Target, policy: &Policy, steps: Vec<PlannedStep>) -> RunPlan {
+        let made_from = serde_json::to_vec(&(defined, policy, &steps)).expect("plain data");
+        RunPlan {
+            address: defined.address(),
+            steps,
+            digest: crate::checklist::sha256_hex(&made_from),
+        }
+    }
+
+    /// Refuses a run whose operator confirmed another plan (`shown`, its digest) than
+    /// the one it would run now; a run handed no digest (scripts, `--yes`) runs as it is.
+    pub(super) fn check_shown(&self, shown: Option<&str>, target: &str) -> Result<()> {
+        match shown {
+            Some(shown) if shown != self.digest => Err(Error::BadInput(format!(
+                "{target} or its policy changed after its plan was shown (in another window, or from the command line): nothing ran. Look at the plan again before you confirm."
+            ))),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A step of a run ahead of it: its commands as they will be sent, or what it does when
@@ -113,10 +146,7 @@ impl Console {
         }
         steps.push(PlannedStep::described(titles::VERIFY, VERIFIES));
         steps.push(PlannedStep::described(titles::UNLOCK, UNLOCKS));
-        Ok(RunPlan {
-            address: defined.address(),
-            steps,
-        })
+        Ok(RunPlan::new(&defined, &policy, steps))
     }
 
     /// The steps a rollback of `target` to deploy `to`'s snapshot (the newest if none)
@@ -131,15 +161,13 @@ impl Console {
             .collect();
         let compose = self.compose_for(&defined);
         let up = Operation::Up.command(&policy, dir, compose).render();
-        Ok(RunPlan {
-            address: defined.address(),
-            steps: vec![
-                PlannedStep::described(titles::LOCK_ROLLBACK, LOCKS),
-                PlannedStep::running(titles::RESTORE, restore),
-                PlannedStep::running(titles::UP, vec![up]),
-                PlannedStep::described(titles::VERIFY, VERIFIES),
-                PlannedStep::described(titles::UNLOCK, UNLOCKS),
-            ],
-        })
+        let steps = vec![
+            PlannedStep::described(titles::LOCK_ROLLBACK, LOCKS),
+            PlannedStep::running(titles::RESTORE, restore),
+            PlannedStep::running(titles::UP, vec![up]),
+            PlannedStep::described(titles::VERIFY, VERIFIES),
+            PlannedStep::described(titles::UNLOCK, UNLOCKS),
+        ];
+        Ok(RunPlan::new(&defined, &policy, steps))
     }
 }

@@ -92,15 +92,21 @@ impl Console {
     }
 
     /// Returns `target` to a deploy's snapshot (the newest, or `to`'s): an emergency
-    /// change, under the lock, recorded with its reason, then verified.
+    /// change, under the lock, recorded with its reason, then verified. `plan`: the
+    /// digest of the plan the operator confirmed; if it would differ now, nothing runs.
     pub async fn rollback(
         &self,
         target: &str,
         to: Option<&str>,
         reason: &str,
+        plan: Option<&str>,
         on_event: impl FnMut(DeployEvent) + Send,
     ) -> Result<DeployRun> {
         let snapshot = self.check_rollback(target, to, reason)?;
+        if plan.is_some() {
+            self.plan_rollback(target, Some(&snapshot.deploy))?
+                .check_shown(plan, target)?;
+        }
         let mut run = self
             .begin_run(target, DeployKind::Rollback, reason, None, on_event)
             .await?;
