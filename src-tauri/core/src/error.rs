@@ -34,6 +34,9 @@ pub enum ErrorCode {
     TargetNotFound,
     /// Input that fails validation before anything runs.
     BadInput,
+    /// The target or its policy changed between the plan the operator confirmed and
+    /// the run: nothing ran.
+    PlanChanged,
     /// A remote command ran and failed, or its output was not what the policy expects.
     RemoteFailed,
     /// A verification ran and at least one of its checks failed.
@@ -70,6 +73,7 @@ impl ErrorCode {
             PassphraseWrong => "Wrong passphrase",
             TargetNotFound => "Unknown target",
             BadInput => "That input is not valid",
+            PlanChanged => "What you confirmed has changed",
             RemoteFailed => "The command failed on the host",
             ChecksFailed => "Checks failed",
             JournalBroken => "The journal was tampered with",
@@ -96,8 +100,8 @@ impl ErrorCode {
         match self {
             HostKeyMismatch | HostKeyUnknown | AuthRejected | NameNotResolved
             | ConnectionRefused | Timeout | ConnectionLost | Protocol => 3,
-            BadInput | TargetNotFound | KeyNotFound | KeyInvalid | PassphraseRequired
-            | PassphraseWrong => 2,
+            BadInput | PlanChanged | TargetNotFound | KeyNotFound | KeyInvalid
+            | PassphraseRequired | PassphraseWrong => 2,
             KeyringUnavailable => 3,
             Busy => 4,
             SettingsDamaged => 2,
@@ -172,6 +176,8 @@ pub enum Error {
     TargetNotFound(String),
     #[error("{0}")]
     BadInput(String),
+    #[error("{} or its policy changed after its plan was shown (in another window, or from the command line): nothing ran.", crate::input::shown(.target))]
+    PlanChanged { target: String },
     #[error("{}", remote_failed(.what, *.exit_code))]
     RemoteFailed {
         what: String,
@@ -239,6 +245,7 @@ impl Error {
             Error::PassphraseWrong(_) => ErrorCode::PassphraseWrong,
             Error::TargetNotFound(_) => ErrorCode::TargetNotFound,
             Error::BadInput(_) => ErrorCode::BadInput,
+            Error::PlanChanged { .. } => ErrorCode::PlanChanged,
             Error::RemoteFailed { .. } | Error::StepFailed { .. } => ErrorCode::RemoteFailed,
             Error::Stopped { .. } | Error::Cancelled { .. } => ErrorCode::Stopped,
             Error::ChecksFailed { .. } => ErrorCode::ChecksFailed,
@@ -293,6 +300,7 @@ impl Error {
             Error::PassphraseWrong(_) => "Check the passphrase and try again.".into(),
             Error::TargetNotFound(_) => "Pick one of the targets listed (`shipshape target list`).".into(),
             Error::BadInput(_) => String::new(),
+            Error::PlanChanged { .. } => "Look at its plan again (`--dry-run` prints it; without `--yes`, it is shown before the question) and confirm what it shows now.".into(),
             Error::RemoteFailed { .. } => "Read the host's output; nothing else was run.".into(),
             Error::Stopped { .. } => "The host is as that step left it and the lock is free. A deploy resumes with `shipshape deploy NAME --resume DEPLOY_ID` (the snapshot it took stays the one a rollback returns to), or is rolled back with `shipshape rollback NAME --reason TEXT`; a rollback is checked with `shipshape verify NAME`, or run again.".into(),
             Error::Cancelled { .. } => "Nothing on the host was changed, and nothing of it was recorded as checked. Run it again when ready.".into(),
@@ -316,6 +324,7 @@ impl Error {
             Error::KeyNotFound(_) => "Import or generate it on the Keys screen.".into(),
             Error::PassphraseRequired(_) => "Enter its passphrase to import the key.".into(),
             Error::TargetNotFound(_) => "Pick one of the targets listed on the Targets screen.".into(),
+            Error::PlanChanged { .. } => "Open the confirmation again: it shows the plan as it is now.".into(),
             Error::Stopped { .. } => "The host is as that step left it and the lock is free. On the Deploy screen, Resume… goes on where it is offered (a deploy that took its snapshot, which stays the one a rollback returns to), Roll back… returns the host to a snapshot, and a stopped rollback is run again from there; the Checklist screen verifies the host.".into(),
             Error::StepFailed { .. } => "The steps after it did not run; the step's note, and what it printed last if anything, are under it on the Deploy screen. If the host was changed, return it to the snapshot with Roll back… there.".into(),
             other => other.remedy(),

@@ -112,7 +112,7 @@ async fn a_run_confirmed_on_a_plan_does_not_run_another() {
     else {
         panic!("a deploy confirmed on another plan ran");
     };
-    assert_eq!(refused.code(), ErrorCode::BadInput, "{refused}");
+    assert_eq!(refused.code(), ErrorCode::PlanChanged, "{refused}");
     assert!(refused
         .to_string()
         .contains("changed after its plan was shown"));
@@ -132,7 +132,7 @@ async fn a_run_confirmed_on_a_plan_does_not_run_another() {
     let refused = console
         .check_deploy("fake", &request(&shown.digest))
         .unwrap_err();
-    assert_eq!(refused.code(), ErrorCode::BadInput, "{refused}");
+    assert_eq!(refused.code(), ErrorCode::PlanChanged, "{refused}");
     // Without a digest (a script's `--yes`), the request runs as the target is now.
     console
         .check_deploy(
@@ -180,7 +180,7 @@ async fn a_rollback_confirmed_on_a_plan_does_not_restore_another_snapshot() {
     else {
         panic!("a rollback confirmed on another snapshot ran");
     };
-    assert_eq!(refused.code(), ErrorCode::BadInput, "{refused}");
+    assert_eq!(refused.code(), ErrorCode::PlanChanged, "{refused}");
     assert!(host.received().is_empty(), "{:?}", host.received());
     // The plan of the snapshot named is the one shown, however it is named.
     let named = console.plan_rollback("fake", Some("deploy-1")).unwrap();

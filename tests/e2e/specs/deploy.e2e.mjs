@@ -117,7 +117,7 @@ describe("the guided deploy", () => {
       const error = await $('[data-testid="error"]');
       // In sight, though it comes below the deploy's form.
       await error.waitForDisplayed({ withinViewport: true, timeout: 15000, timeoutMsg: "the refusal was never shown" });
-      expect(await error.getAttribute("data-code")).toBe("bad_input");
+      expect(await error.getAttribute("data-code")).toBe("plan_changed");
       expect(await $('[data-testid="error-message"]').getText()).toContain("changed after its plan was shown");
       await screenshot("deploy-plan-outdated");
       // Nothing ran or was recorded: the host still on its commit.

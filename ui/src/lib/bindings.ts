@@ -2,7 +2,7 @@
 // Do not edit. After changing those types run:
 //   SHIPSHAPE_BLESS=1 cargo test -p shipshape-core --test bindings
 
-export type ErrorCode = "host_key_mismatch" | "host_key_unknown" | "auth_rejected" | "name_not_resolved" | "connection_refused" | "timeout" | "connection_lost" | "busy" | "keyring_unavailable" | "key_not_found" | "key_invalid" | "passphrase_required" | "passphrase_wrong" | "target_not_found" | "bad_input" | "remote_failed" | "checks_failed" | "journal_broken" | "storage" | "settings_damaged" | "protocol" | "stopped";
+export type ErrorCode = "host_key_mismatch" | "host_key_unknown" | "auth_rejected" | "name_not_resolved" | "connection_refused" | "timeout" | "connection_lost" | "busy" | "keyring_unavailable" | "key_not_found" | "key_invalid" | "passphrase_required" | "passphrase_wrong" | "target_not_found" | "bad_input" | "plan_changed" | "remote_failed" | "checks_failed" | "journal_broken" | "storage" | "settings_damaged" | "protocol" | "stopped";
 
 export type ErrorReport = { code: ErrorCode, 
 /**

@@ -48,9 +48,9 @@ impl RunPlan {
     /// the one it would run now; a run handed no digest (scripts, `--yes`) runs as it is.
     pub(super) fn check_shown(&self, shown: Option<&str>, target: &str) -> Result<()> {
         match shown {
-            Some(shown) if shown != self.digest => Err(Error::BadInput(format!(
-                "{target} or its policy changed after its plan was shown (in another window, or from the command line): nothing ran. Look at the plan again before you confirm."
-            ))),
+            Some(shown) if shown != self.digest => Err(Error::PlanChanged {
+                target: target.to_string(),
+            }),
             _ => Ok(()),
         }
     }
