@@ -13,6 +13,8 @@ use shipshape_core::settings::JsonFileSettings;
 use shipshape_core::{diagnostics, paths, Console, ErrorReport};
 use tauri::{Manager, RunEvent};
 
+use close_guard::Hold;
+
 /// What the app holds for its commands.
 pub struct AppState {
     pub console: Arc<Console>,
@@ -59,12 +61,20 @@ fn main() {
             }
         })
         .on_window_event(|window, event| {
-            // Closing cuts a running deploy's step short on the host: the page asks first.
+            // Closing cuts a running deploy's step short on the host: the page asks first,
+            // or the desktop does for a page that does not answer.
             if let tauri::WindowEvent::CloseRequested { api, .. } = event {
                 if let Some(state) = window.try_state::<AppState>() {
-                    if state.close_guard.holds(state.console.running_deploys()) {
-                        tracing::info!("close held: a deploy runs, the window asks first");
-                        api.prevent_close();
+                    match state.close_guard.holds(state.console.running_deploys()) {
+                        Hold::Close => {}
+                        Hold::Asked => {
+                            tracing::info!("close held: a deploy runs, the window asks first");
+                            api.prevent_close();
+                        }
+                        Hold::PageSilent(targets) => {
+                            api.prevent_close();
+                            close_guard::ask_natively(window, targets);
+                        }
                     }
                 }
             }

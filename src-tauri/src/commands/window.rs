@@ -12,6 +12,20 @@ pub fn guard_close(state: State<'_, AppState>, on_close: Channel<Vec<String>>) {
     state.close_guard.ask_through(on_close);
 }
 
+/// The page shows the question about closing on `targets` (those it was asked about
+/// last; anything else is refused): it answers, so a close asked again waits for it (a
+/// page that never says so is asked past, in the desktop's dialog).
+#[tauri::command]
+pub fn close_asked(
+    state: State<'_, AppState>,
+    targets: Vec<String>,
+) -> Result<(), shipshape_core::ErrorReport> {
+    match state.close_guard.seen(&targets) {
+        true => Ok(()),
+        false => Err(not_asked()),
+    }
+}
+
 /// Closes the window after all, cutting short the runs on `targets`: those it was
 /// asked about last (anything else is refused, and nothing closes).
 #[tauri::command]
@@ -21,12 +35,16 @@ pub fn close_anyway(
     targets: Vec<String>,
 ) -> Result<(), shipshape_core::ErrorReport> {
     if !state.close_guard.let_go(&targets) {
-        return Err(shipshape_core::Error::BadInput(
-            "Those are not the targets the window was asked to close on: close it again.".into(),
-        )
-        .into());
+        return Err(not_asked());
     }
     window.close().map_err(|e| {
         shipshape_core::ErrorReport::from(shipshape_core::Error::Protocol(e.to_string()))
     })
+}
+
+fn not_asked() -> shipshape_core::ErrorReport {
+    shipshape_core::Error::BadInput(
+        "Those are not the targets the window was asked to close on: close it again.".into(),
+    )
+    .into()
 }

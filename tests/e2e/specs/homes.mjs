@@ -51,6 +51,11 @@ exit 1`;
     process.env.SHIPSHAPE_E2E_HOME = home;
     return {};
   },
+  // The spec reads the journal and the lock with the CLI once the console has closed.
+  "close-frozen-page": (home) => {
+    process.env.SHIPSHAPE_E2E_HOME = home;
+    return {};
+  },
   "console-sigterm": () => ({}),
   "console-sigkill": () => ({}),
   "window-reload": () => ({}),

@@ -518,6 +518,15 @@ export function guardClose(args: { onClose: (message: string[]) => void }): Prom
 }
 
 /**
+ * The page shows the question about closing on `targets` (those it was asked about
+ * last; anything else is refused): it answers, so a close asked again waits for it (a
+ * page that never says so is asked past, in the desktop's dialog).
+ */
+export function closeAsked(args: { targets: string[] }): Promise<null> {
+  return call<null>("close_asked", args);
+}
+
+/**
  * Closes the window after all, cutting short the runs on `targets`: those it was
  * asked about last (anything else is refused, and nothing closes).
  */

@@ -25,6 +25,9 @@ export class CloseAsk {
     this.targets = targets;
     this.seen = deploy.running !== null;
     this.error = null;
+    // Said, so a close asked again waits for this answer: a page that never says so is
+    // taken for one that hangs, and the desktop's own dialog asks instead.
+    void commands.closeAsked({ targets }).catch(() => {});
   }
 
   keepOpen() {

@@ -28,6 +28,8 @@ describe("closing the window during a deploy", () => {
   it("closes now with the targets it was asked about, and keeps a refusal's error", async () => {
     const closing = new CloseAsk();
     closing.ask(["prod"]);
+    // Shown: the core then waits for this answer instead of taking the page for frozen.
+    expect(calls).toContainEqual(["close_asked", { targets: ["prod"] }]);
     await closing.closeNow();
     expect(calls).toContainEqual(["close_anyway", { targets: ["prod"] }]);
     refuse = true;
