@@ -189,7 +189,7 @@ impl LogFollow {
         let followed = async {
             tokio::join!(
                 pump,
-                lines::deliver_in_batches(received, credits, begun, on_lines)
+                lines::deliver_in_batches(received, credits, cancel.clone(), begun, on_lines)
             )
         };
         let reread = reread_env(

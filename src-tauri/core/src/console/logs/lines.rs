@@ -17,6 +17,8 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
+use crate::ssh::CancellationToken;
+
 /// The longest a line waits before it is delivered.
 pub const BATCH_INTERVAL: Duration = Duration::from_millis(50);
 /// The most lines in one batch; a full batch is delivered at once.
@@ -37,7 +39,8 @@ pub const BATCHES_IN_FLIGHT: usize = 4;
 /// older lines are skipped.
 pub const MAX_WAITING_LINES: usize = 5_000;
 pub const MAX_WAITING_BYTES: usize = 16 * 1024 * 1024;
-/// How long lines left when the stream ended wait for a viewer's credits.
+/// How long lines left when the stream ended by itself wait for a viewer's credits
+/// (none wait once the operator stopped the follow: they asked for no more).
 const FINAL_WAIT: Duration = Duration::from_secs(10);
 /// How much of the command's stderr is kept for an error's detail.
 const STDERR_TAIL_BYTES: usize = 4 * 1024;
@@ -159,12 +162,14 @@ impl Waiting {
 /// lines, each with the count of lines skipped before it: as soon as
 /// [`BATCH_MAX_LINES`] are waiting, otherwise [`BATCH_INTERVAL`] after the first
 /// waiting line arrived; with `credits`, only while one is free and [`PACED_GAP`] after
-/// the last. Both streams become
+/// the last. Once the stream ended, what waits still goes out as credits come, for up
+/// to [`FINAL_WAIT`], unless `stopped` fired: then it ends at once. Both streams become
 /// lines alike (compose writes its containers' output to stdout and its own complaints
 /// to stderr).
 pub async fn deliver_in_batches(
     mut chunks: UnboundedReceiver<(Source, Vec<u8>)>,
     credits: Option<Arc<Semaphore>>,
+    stopped: CancellationToken,
     begun: impl Fn(&[u8]) -> usize + Send,
     mut on_lines: impl FnMut(Vec<String>, u64) + Send,
 ) -> Delivered {
@@ -228,7 +233,7 @@ pub async fn deliver_in_batches(
     stderr.finish(&mut new);
     waiting.push(new);
     let give_up = Instant::now() + FINAL_WAIT;
-    while !deliver(&mut waiting) && Instant::now() < give_up {
+    while !deliver(&mut waiting) && Instant::now() < give_up && !stopped.is_cancelled() {
         tokio::time::sleep(BATCH_INTERVAL).await;
     }
     Delivered {

@@ -130,7 +130,13 @@ fn collector() -> (Batches, impl FnMut(Vec<String>, u64) + Send) {
 async fn lines_arriving_together_go_out_as_one_batch_after_the_interval() {
     let (tx, rx) = unbounded_channel();
     let (batches, on_lines) = collector();
-    let delivery = tokio::spawn(deliver_in_batches(rx, None, |_: &[u8]| 0, on_lines));
+    let delivery = tokio::spawn(deliver_in_batches(
+        rx,
+        None,
+        CancellationToken::new(),
+        |_: &[u8]| 0,
+        on_lines,
+    ));
     tx.send((Source::Stdout, b"one\ntw".to_vec())).unwrap();
     tokio::time::sleep(Duration::from_millis(10)).await;
     tx.send((Source::Stdout, b"o\n".to_vec())).unwrap();
@@ -159,7 +165,13 @@ async fn lines_arriving_together_go_out_as_one_batch_after_the_interval() {
 async fn a_flood_goes_out_in_full_batches_at_once() {
     let (tx, rx) = unbounded_channel();
     let (batches, on_lines) = collector();
-    let delivery = tokio::spawn(deliver_in_batches(rx, None, |_: &[u8]| 0, on_lines));
+    let delivery = tokio::spawn(deliver_in_batches(
+        rx,
+        None,
+        CancellationToken::new(),
+        |_: &[u8]| 0,
+        on_lines,
+    ));
     let flood: String = (0..1_200).map(|i| format!("line {i}\n")).collect();
     tx.send((Source::Stdout, flood.into_bytes())).unwrap();
     tokio::task::yield_now().await;
@@ -183,6 +195,7 @@ async fn a_viewer_that_is_behind_gets_batches_for_its_credits_and_the_newest_lin
     let delivery = tokio::spawn(deliver_in_batches(
         rx,
         Some(credits.clone()),
+        CancellationToken::new(),
         |_: &[u8]| 0,
         move |lines, skipped| {
             into.lock()
@@ -227,7 +240,7 @@ async fn without_credits_every_line_goes_out_however_many_come_at_once() {
     tx.send((Source::Stdout, flood.into_bytes())).unwrap();
     drop(tx);
     assert_eq!(
-        deliver_in_batches(rx, None, |_: &[u8]| 0, on_lines)
+        deliver_in_batches(rx, None, CancellationToken::new(), |_: &[u8]| 0, on_lines)
             .await
             .lines,
         MAX_WAITING_LINES as u64 * 3
@@ -246,6 +259,34 @@ async fn the_last_unfinished_line_is_delivered_at_the_end() {
     tx.send((Source::Stdout, b"done without newline".to_vec()))
         .unwrap();
     drop(tx);
-    deliver_in_batches(rx, None, |_: &[u8]| 0, on_lines).await;
+    deliver_in_batches(rx, None, CancellationToken::new(), |_: &[u8]| 0, on_lines).await;
     assert_eq!(*batches.lock().unwrap(), [vec!["done without newline"]]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_follow_the_operator_stopped_ends_at_once_with_lines_its_viewer_has_not_taken() {
+    // A viewer behind (no credit free) when the stream ends: lines wait for it, up to
+    // FINAL_WAIT if the stream ended by itself, not at all if the follow was stopped.
+    for stop in [false, true] {
+        let (tx, rx) = unbounded_channel();
+        let stopped = CancellationToken::new();
+        let delivery = tokio::spawn(deliver_in_batches(
+            rx,
+            Some(Arc::new(Semaphore::new(0))),
+            stopped.clone(),
+            |_: &[u8]| 0,
+            |_, _| {},
+        ));
+        tx.send((Source::Stdout, b"one\ntwo\n".to_vec())).unwrap();
+        if stop {
+            stopped.cancel();
+        }
+        drop(tx);
+        let began = Instant::now();
+        assert_eq!(delivery.await.unwrap().lines, 0);
+        match stop {
+            true => assert!(began.elapsed() < BATCH_INTERVAL, "{:?}", began.elapsed()),
+            false => assert!(began.elapsed() >= FINAL_WAIT, "{:?}", began.elapsed()),
+        }
+    }
 }
