@@ -4,17 +4,9 @@
 // step, then close" lets the pull finish, the deploy stops there and frees the lock,
 // and then the window closes and the console exits, leaving nothing on the host.
 import { execFileSync } from "node:child_process";
-import { brieflyListed, cli, confirmRun, consolePid, deployScreenAfterRestart, newImageOnRegistry, registry, running, screenshot, shipshapeProcessesOnHost } from "./support.mjs";
+import { brieflyListed, cli, closeWindow, consolePid, deployHeldInPull, deployScreenAfterRestart, newImageOnRegistry, pullRunning, registry, running, screenshot, shipshapeProcessesOnHost } from "./support.mjs";
 
-/** The window manager's close: WM_DELETE_WINDOW to the console's window. */
-const closeWindow = (pid) =>
-  execFileSync("/usr/bin/python3", [new URL("../wm-close.py", import.meta.url).pathname, pid], { encoding: "utf8" });
 let pushed = { previous: "", undo: () => {} };
-
-const pullRunning = async () => {
-  const steps = await $$('[data-testid="deploy-step"]').map(async (s) => [await s.getText(), await s.getAttribute("data-state")]);
-  return steps.some(([text, state]) => text.includes("Pull the images") && state === "running");
-};
 
 describe("closing the window during a deploy", () => {
   before(() => {
@@ -24,14 +16,7 @@ describe("closing the window during a deploy", () => {
   after(() => pushed.undo());
 
   it("asks first, stays open when told, and closes once the deploy stopped after its step", async () => {
-    await $('[data-testid="target"]').waitForDisplayed();
-    await $('[data-testid="nav-deploy"]').click();
-    await $('[data-testid="review-approval"]').waitForDisplayed({ timeout: 30000 });
-    execFileSync("kill", ["-STOP", registry()]);
-    await $('[data-testid="deploy-message"]').setValue("Closed during the pull (e2e)");
-    await $('[data-testid="deploy-start"]').click();
-    await confirmRun();
-    await browser.waitUntil(pullRunning, { timeout: 60000, timeoutMsg: "the pull never started" });
+    await deployHeldInPull("Closed during the pull (e2e)");
     const pid = consolePid();
     expect(pid).not.toBeNull();
 

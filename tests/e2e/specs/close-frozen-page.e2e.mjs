@@ -5,10 +5,8 @@
 // goes on; closed, the console exits and its run ends on the host as a cut-off one does:
 // the lock freed, nothing of it left running.
 import { execFileSync } from "node:child_process";
-import { brieflyListed, cli, confirmRun, consolePid, newImageOnRegistry, registry, running, shipshapeProcessesOnHost } from "./support.mjs";
+import { brieflyListed, cli, closeWindow, consolePid, deployHeldInPull, newImageOnRegistry, registry, running, shipshapeProcessesOnHost } from "./support.mjs";
 
-const closeWindow = (pid) =>
-  execFileSync("/usr/bin/python3", [new URL("../wm-close.py", import.meta.url).pathname, pid], { encoding: "utf8" });
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** The X window of the desktop's dialog, or null: xdotool on the app's display. */
 const desktopDialog = () => {
@@ -45,17 +43,7 @@ describe("closing the window during a deploy, its page frozen", () => {
   after(() => pushed.undo());
 
   it("asks in the desktop's dialog once the page leaves a close unanswered", async () => {
-    await $('[data-testid="target"]').waitForDisplayed();
-    await $('[data-testid="nav-deploy"]').click();
-    await $('[data-testid="review-approval"]').waitForDisplayed({ timeout: 30000 });
-    execFileSync("kill", ["-STOP", registry()]);
-    await $('[data-testid="deploy-message"]').setValue("Closed with its page frozen (e2e)");
-    await $('[data-testid="deploy-start"]').click();
-    await confirmRun();
-    await browser.waitUntil(
-      async () => (await $$('[data-testid="deploy-step"]').map((s) => s.getText())).some((t) => t.includes("Pull the images")),
-      { timeout: 60000, timeoutMsg: "the pull never started" },
-    );
+    await deployHeldInPull("Closed with its page frozen (e2e)");
     const pid = consolePid();
     expect(pid).not.toBeNull();
 

@@ -4,7 +4,7 @@
 // interrupted with its last step and its chain verifies; the next start offers to
 // resume, verify or roll back, and resuming keeps the snapshot the first run took.
 import { execFileSync } from "node:child_process";
-import { brieflyListed, cli, confirmRun, consolePid, deployScreenAfterRestart, container, docker, newImageOnRegistry, registry, running, screenshot, shipshapeProcessesOnHost } from "./support.mjs";
+import { brieflyListed, cli, confirmRun, consolePid, deployHeldInPull, deployScreenAfterRestart, container, docker, newImageOnRegistry, registry, running, screenshot, shipshapeProcessesOnHost } from "./support.mjs";
 
 let pushed = { previous: "", undo: () => {} };
 
@@ -16,20 +16,7 @@ describe("the console killed during a deploy's pull", () => {
   after(() => pushed.undo());
 
   it("leaves an interrupted deploy that the next start offers to resume", async () => {
-    await $('[data-testid="target"]').waitForDisplayed();
-    await $('[data-testid="nav-deploy"]').click();
-    await $('[data-testid="review-approval"]').waitForDisplayed({ timeout: 30000 });
-    execFileSync("kill", ["-STOP", registry()]);
-    await $('[data-testid="deploy-message"]').setValue("Killed in pull (e2e)");
-    await $('[data-testid="deploy-start"]').click();
-    await confirmRun();
-    await browser.waitUntil(
-      async () => {
-        const steps = await $$('[data-testid="deploy-step"]').map(async (s) => [await s.getText(), await s.getAttribute("data-state")]);
-        return steps.some(([text, state]) => text.includes("Pull the images") && state === "running");
-      },
-      { timeout: 60000, timeoutMsg: "the pull never started" },
-    );
+    await deployHeldInPull("Killed in pull (e2e)");
     await browser.waitUntil(() => shipshapeProcessesOnHost().join("\n").includes("pull"), {
       timeout: 10000,
       timeoutMsg: "no pull was running on the host",

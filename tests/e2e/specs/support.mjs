@@ -69,6 +69,30 @@ export async function deployScreenAfterRestart(panel) {
 /** The lab registry's process: frozen with SIGSTOP, it holds a deploy in its pull. */
 export const registry = () => execFileSync("pgrep", ["-o", "-f", "docker-registry"], { encoding: "utf8" }).trim();
 
+/** Whether the deploy on screen is in its image pull. */
+export async function pullRunning() {
+  const steps = await $$('[data-testid="deploy-step"]').map(async (s) => [await s.getText(), await s.getAttribute("data-state")]);
+  return steps.some(([text, state]) => text.includes("Pull the images") && state === "running");
+}
+
+/** A deploy started on the Deploy screen with `message` and confirmed, held in its image
+ *  pull by the lab's registry frozen with SIGSTOP (thawed by `newImageOnRegistry`'s undo
+ *  if the spec does not): returns once the pull runs. */
+export async function deployHeldInPull(message) {
+  await $('[data-testid="target"]').waitForDisplayed();
+  await $('[data-testid="nav-deploy"]').click();
+  await $('[data-testid="review-approval"]').waitForDisplayed({ timeout: 30000 });
+  execFileSync("kill", ["-STOP", registry()]);
+  await $('[data-testid="deploy-message"]').setValue(message);
+  await $('[data-testid="deploy-start"]').click();
+  await confirmRun();
+  await browser.waitUntil(pullRunning, { timeout: 60000, timeoutMsg: "the pull never started" });
+}
+
+/** The window manager's close: WM_DELETE_WINDOW to the windows of process `pid`. */
+export const closeWindow = (pid) =>
+  execFileSync("/usr/bin/python3", [new URL("../wm-close.py", import.meta.url).pathname, pid], { encoding: "utf8" });
+
 export const asLabUser = (...args) =>
   execFileSync("runuser", ["-u", "ubuntu", "--", "sh", "-c", `cd ${lab.project_dir} && "$@"`, "sh", ...args], {
     encoding: "utf8",

@@ -53,7 +53,7 @@ fn the_error_tail_keeps_whole_lines_only() {
     assert_eq!(tail.text(), "last");
 }
 
-use tokio::sync::mpsc::unbounded_channel;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
 use super::*;
 
@@ -126,17 +126,19 @@ fn collector() -> (Batches, impl FnMut(Vec<String>, u64) + Send) {
     })
 }
 
+/// Delivery to a viewer that is not paced (no credits), never stopped.
+fn unpaced(
+    rx: UnboundedReceiver<(Source, Vec<u8>)>,
+    on_lines: impl FnMut(Vec<String>, u64) + Send,
+) -> impl std::future::Future<Output = Delivered> + Send {
+    deliver_in_batches(rx, None, CancellationToken::new(), |_: &[u8]| 0, on_lines)
+}
+
 #[tokio::test(start_paused = true)]
 async fn lines_arriving_together_go_out_as_one_batch_after_the_interval() {
     let (tx, rx) = unbounded_channel();
     let (batches, on_lines) = collector();
-    let delivery = tokio::spawn(deliver_in_batches(
-        rx,
-        None,
-        CancellationToken::new(),
-        |_: &[u8]| 0,
-        on_lines,
-    ));
+    let delivery = tokio::spawn(unpaced(rx, on_lines));
     tx.send((Source::Stdout, b"one\ntw".to_vec())).unwrap();
     tokio::time::sleep(Duration::from_millis(10)).await;
     tx.send((Source::Stdout, b"o\n".to_vec())).unwrap();
@@ -165,13 +167,7 @@ async fn lines_arriving_together_go_out_as_one_batch_after_the_interval() {
 async fn a_flood_goes_out_in_full_batches_at_once() {
     let (tx, rx) = unbounded_channel();
     let (batches, on_lines) = collector();
-    let delivery = tokio::spawn(deliver_in_batches(
-        rx,
-        None,
-        CancellationToken::new(),
-        |_: &[u8]| 0,
-        on_lines,
-    ));
+    let delivery = tokio::spawn(unpaced(rx, on_lines));
     let flood: String = (0..1_200).map(|i| format!("line {i}\n")).collect();
     tx.send((Source::Stdout, flood.into_bytes())).unwrap();
     tokio::task::yield_now().await;
@@ -240,9 +236,7 @@ async fn without_credits_every_line_goes_out_however_many_come_at_once() {
     tx.send((Source::Stdout, flood.into_bytes())).unwrap();
     drop(tx);
     assert_eq!(
-        deliver_in_batches(rx, None, CancellationToken::new(), |_: &[u8]| 0, on_lines)
-            .await
-            .lines,
+        unpaced(rx, on_lines).await.lines,
         MAX_WAITING_LINES as u64 * 3
     );
     assert!(batches
@@ -259,7 +253,7 @@ async fn the_last_unfinished_line_is_delivered_at_the_end() {
     tx.send((Source::Stdout, b"done without newline".to_vec()))
         .unwrap();
     drop(tx);
-    deliver_in_batches(rx, None, CancellationToken::new(), |_: &[u8]| 0, on_lines).await;
+    unpaced(rx, on_lines).await;
     assert_eq!(*batches.lock().unwrap(), [vec!["done without newline"]]);
 }
 
