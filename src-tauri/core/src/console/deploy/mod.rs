@@ -177,8 +177,8 @@ impl Console {
 
     /// Everything a deploy request can be refused for before anything runs or is
     /// recorded: the target, the message, the migrations' names, the review, the
-    /// deploy to resume (whose snapshot it returns) and the plan the operator confirmed. The CLI asks this before it shows
-    /// the review, so a typo costs nothing.
+    /// deploy to resume (whose snapshot it returns) and the plan the operator
+    /// confirmed. The CLI asks this before it shows the review, so a typo costs nothing.
     pub fn check_deploy(&self, target: &str, request: &DeployRequest) -> Result<Option<Snapshot>> {
         let (_, policy) = self.target_and_policy(target)?;
         if request.message.trim().is_empty() {
@@ -203,9 +203,9 @@ impl Console {
             }
             None => None,
         };
-        if request.plan.is_some() {
+        if let Some(shown) = &request.plan {
             self.plan_deploy(target, &request.migrations, resumed.is_some())?
-                .check_shown(request.plan.as_deref(), target)?;
+                .check_shown(shown, target)?;
         }
         Ok(resumed)
     }

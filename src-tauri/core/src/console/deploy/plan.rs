@@ -45,13 +45,14 @@ impl RunPlan {
     }
 
     /// Refuses a run whose operator confirmed another plan (`shown`, its digest) than
-    /// the one it would run now; a run handed no digest (scripts, `--yes`) runs as it is.
-    pub(super) fn check_shown(&self, shown: Option<&str>, target: &str) -> Result<()> {
-        match shown {
-            Some(shown) if shown != self.digest => Err(Error::PlanChanged {
+    /// the one it would run now. (A run handed no digest, a script's `--yes`, confirmed
+    /// none and is not checked.)
+    pub(super) fn check_shown(&self, shown: &str, target: &str) -> Result<()> {
+        match shown == self.digest {
+            true => Ok(()),
+            false => Err(Error::PlanChanged {
                 target: target.to_string(),
             }),
-            _ => Ok(()),
         }
     }
 }

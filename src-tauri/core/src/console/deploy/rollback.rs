@@ -103,9 +103,9 @@ impl Console {
         on_event: impl FnMut(DeployEvent) + Send,
     ) -> Result<DeployRun> {
         let snapshot = self.check_rollback(target, to, reason)?;
-        if plan.is_some() {
+        if let Some(shown) = plan {
             self.plan_rollback(target, Some(&snapshot.deploy))?
-                .check_shown(plan, target)?;
+                .check_shown(shown, target)?;
         }
         let mut run = self
             .begin_run(target, DeployKind::Rollback, reason, None, on_event)
