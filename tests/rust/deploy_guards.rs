@@ -6,6 +6,8 @@
 //! Ctrl-C during a rollback's restore stops it only once its `up` has run; a change another
 //! process started before the deploy took the lock (a long migration) holds the deploy back;
 //! a resume of a deploy killed before its pull was checked refuses the code it finds;
+//! a deploy confirmed at the CLI's question runs nothing if its target was redefined
+//! while it asked;
 //! without a terminal nothing is read before --yes is asked for.
 
 use std::io::BufRead;
@@ -219,6 +221,34 @@ fn a_rollback_whose_snapshot_lost_a_part_changes_nothing() {
     assert_lab_clean(&lab, home.path());
 }
 
+/// Another process (the CLI beside the window) points the lab target's name at another
+/// project on the same host; it is not the lab's first run, so it does not put the lab's
+/// definition back.
+fn point_elsewhere(lab: &Lab, home: &std::path::Path) {
+    let port = lab.field("port");
+    let add = [
+        "target",
+        "add",
+        TARGET,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--key",
+        "local-lab",
+        "--dir",
+        "/home/ubuntu/another-project",
+        "--env",
+        "staging",
+    ];
+    for args in [&["target", "remove", TARGET][..], &add] {
+        let said = shipshape_with(lab, home, args, |c| {
+            c.env_remove("SHIPSHAPE_LAB");
+        });
+        assert_eq!(said.status.code(), Some(0), "{}", text(&said.stderr));
+    }
+}
+
 #[test]
 fn a_deploy_stops_when_its_target_is_redefined_midway() {
     let _lab_lock = exclusive();
@@ -227,16 +257,6 @@ fn a_deploy_stops_when_its_target_is_redefined_midway() {
     let before = as_lab_user(&lab, &["git", "rev-parse", "HEAD"]);
     let mut restore = Restore::default();
     restore.as_lab_user(&lab, &["rm", "-rf", "/home/ubuntu/.shipshape"]);
-    let port = lab.field("port");
-    // Another process (the CLI beside the window) points the name at another project on
-    // the same host; it is not the lab's first run, so it does not put the lab's back.
-    let redefine = |args: &[&str]| {
-        let said = shipshape_with(&lab, home.path(), args, |c| {
-            c.env_remove("SHIPSHAPE_LAB");
-        });
-        assert_eq!(said.status.code(), Some(0), "{}", text(&said.stderr));
-    };
-
     let mut deploy = spawn_deploy(&lab, home.path(), "Redefined midway", &[]);
     let pid = deploy.id().to_string();
     let stderr = deploy.stderr.take().unwrap();
@@ -247,23 +267,7 @@ fn a_deploy_stops_when_its_target_is_redefined_midway() {
         if line.contains("→ Record a snapshot") && !redefined {
             run("kill", &["-STOP", &pid]);
             let changed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                redefine(&["target", "remove", TARGET]);
-                let dir = "/home/ubuntu/another-project";
-                redefine(&[
-                    "target",
-                    "add",
-                    TARGET,
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    &port,
-                    "--key",
-                    "local-lab",
-                    "--dir",
-                    dir,
-                    "--env",
-                    "staging",
-                ]);
+                point_elsewhere(&lab, home.path());
             }));
             run("kill", &["-CONT", &pid]);
             changed.expect("the target is redefined");
@@ -287,6 +291,54 @@ fn a_deploy_stops_when_its_target_is_redefined_midway() {
     let lock = ok(&shipshape(&lab, home.path(), &["lock", "status", TARGET]));
     assert!(lock.contains("free"), "{lock}");
     ok(&shipshape(&lab, home.path(), &["history", "verify"]));
+    drop(restore);
+    assert_lab_clean(&lab, home.path());
+}
+
+#[test]
+fn a_deploy_confirmed_at_the_question_runs_nothing_once_its_target_is_redefined() {
+    use std::io::{Read, Write};
+    let _lab_lock = exclusive();
+    let lab = Lab::from_env();
+    let home = tempfile::tempdir().unwrap();
+    let before = as_lab_user(&lab, &["git", "rev-parse", "HEAD"]);
+    let mut restore = Restore::default();
+    restore.as_lab_user(&lab, &["rm", "-rf", "/home/ubuntu/.shipshape"]);
+    // On a terminal (util-linux's `script` gives it one), as an operator runs it: the
+    // review and the plan are shown, then the question.
+    let command = format!(
+        "{} deploy '{TARGET}' --message 'Confirmed on another plan'",
+        shipshape_binary().display()
+    );
+    let mut deploy = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("SHIPSHAPE_HOME", home.path())
+        .env("SHIPSHAPE_LAB", &lab.descriptor)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut terminal = deploy.stdout.take().unwrap();
+    let mut said = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !text(&said).contains("[y/N]") {
+        let read = terminal.read(&mut chunk).unwrap();
+        assert!(read > 0, "no question asked: {}", text(&said));
+        said.extend_from_slice(&chunk[..read]);
+    }
+    assert!(text(&said).contains("docker compose --profile aws up -d"));
+    point_elsewhere(&lab, home.path());
+    deploy.stdin.take().unwrap().write_all(b"y\n").unwrap();
+    terminal.read_to_end(&mut said).unwrap();
+    let status = deploy.wait().unwrap();
+    let said = text(&said);
+    assert_eq!(status.code(), Some(2), "{said}");
+    assert!(said.contains("changed after its plan was shown"), "{said}");
+    assert!(said.contains("nothing ran"), "{said}");
+    assert!(!said.contains("→ Lock the host"), "{said}");
+    assert_eq!(as_lab_user(&lab, &["git", "rev-parse", "HEAD"]), before);
+    let history = ok(&shipshape(&lab, home.path(), &["history", "--json"]));
+    assert!(!history.contains("\"kind\": \"deploy\""), "{history}");
     drop(restore);
     assert_lab_clean(&lab, home.path());
 }
