@@ -94,10 +94,10 @@ impl CloseGuard {
     /// ask. False for anything else.
     pub fn seen(&self, targets: &[String]) -> bool {
         let mut asked = self.asked.lock().expect("close asked");
-        match asked.as_mut().filter(|a| a.targets == targets) {
-            Some(ask) => ask.seen = true,
-            None => return false,
-        }
+        let Some(ask) = asked.as_mut().filter(|a| a.targets == targets) else {
+            return false;
+        };
+        ask.seen = true;
         true
     }
 

@@ -180,7 +180,7 @@ impl Console {
     /// deploy to resume (whose snapshot it returns) and the plan the operator
     /// confirmed. The CLI asks this before it shows the review, so a typo costs nothing.
     pub fn check_deploy(&self, target: &str, request: &DeployRequest) -> Result<Option<Snapshot>> {
-        let (_, policy) = self.target_and_policy(target)?;
+        let (defined, policy) = self.target_and_policy(target)?;
         if request.message.trim().is_empty() {
             return Err(Error::BadInput(
                 "Say in a few words what this deploy is for (--message): the lock and the audit line show it to other operators.".into(),
@@ -204,7 +204,7 @@ impl Console {
             None => None,
         };
         if let Some(shown) = &request.plan {
-            self.plan_deploy(target, &request.migrations, resumed.is_some())?
+            self.deploy_plan(&defined, &policy, &request.migrations, resumed.is_some())?
                 .check_shown(shown, target)?;
         }
         Ok(resumed)

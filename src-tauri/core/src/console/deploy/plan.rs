@@ -109,13 +109,25 @@ impl Console {
         resuming: bool,
     ) -> Result<RunPlan> {
         let (defined, policy) = self.target_and_policy(target)?;
-        super::check_migrations(&policy, migrations)?;
+        self.deploy_plan(&defined, &policy, migrations, resuming)
+    }
+
+    /// [`Console::plan_deploy`] from a definition and policy already read (a deploy's
+    /// checks hold the request to the plan made from the pair they checked).
+    pub(super) fn deploy_plan(
+        &self,
+        defined: &Target,
+        policy: &Policy,
+        migrations: &[String],
+        resuming: bool,
+    ) -> Result<RunPlan> {
+        super::check_migrations(policy, migrations)?;
         // As the steps render them: no host facts are read for these (a migration's
         // script is checked on the host by its step, after the pull that may bring it).
-        let compose = self.compose_for(&defined);
+        let compose = self.compose_for(defined);
         let command = |operation: Operation| {
             vec![operation
-                .command(&policy, &defined.project_dir, compose)
+                .command(policy, &defined.project_dir, compose)
                 .render()]
         };
         let mut steps = vec![
@@ -147,7 +159,7 @@ impl Console {
         }
         steps.push(PlannedStep::described(titles::VERIFY, VERIFIES));
         steps.push(PlannedStep::described(titles::UNLOCK, UNLOCKS));
-        Ok(RunPlan::new(&defined, &policy, steps))
+        Ok(RunPlan::new(defined, policy, steps))
     }
 
     /// The steps a rollback of `target` to deploy `to`'s snapshot (the newest if none)
