@@ -176,8 +176,8 @@ pub enum Error {
     TargetNotFound(String),
     #[error("{0}")]
     BadInput(String),
-    #[error("{} or its policy changed after its plan was shown (in another window, or from the command line): nothing ran.", crate::input::shown(.target))]
-    PlanChanged { target: String },
+    #[error("{}", plan_changed(.target, *.what))]
+    PlanChanged { target: String, what: PlanChange },
     #[error("{}", remote_failed(.what, *.exit_code))]
     RemoteFailed {
         what: String,
@@ -346,6 +346,24 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What changed under a plan an operator confirmed ([`Error::PlanChanged`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanChange {
+    /// The target's definition or its policy (another window, the CLI).
+    Definition,
+    /// The steps, the definition unchanged: a newer snapshot to return to, or the other
+    /// Compose found on the host.
+    Steps,
+}
+
+fn plan_changed(target: &str, what: PlanChange) -> String {
+    let target = crate::input::shown(target);
+    match what {
+        PlanChange::Definition => format!("{target} or its policy changed after its plan was shown (in another window, or from the command line): nothing ran."),
+        PlanChange::Steps => format!("What would run on {target} changed after its plan was shown (a deploy since took a newer snapshot, or the host was found to run the other Compose): nothing ran."),
+    }
+}
 
 /// A remote command that exited 0 but answered with what Shipshape cannot read (a host
 /// that prints garbage) did not fail on the host: saying "exit code 0" would confuse.

@@ -113,9 +113,12 @@ async fn a_run_confirmed_on_a_plan_does_not_run_another() {
         panic!("a deploy confirmed on another plan ran");
     };
     assert_eq!(refused.code(), ErrorCode::PlanChanged, "{refused}");
-    assert!(refused
-        .to_string()
-        .contains("changed after its plan was shown"));
+    assert!(
+        refused
+            .to_string()
+            .contains("\"fake\" or its policy changed after its plan was shown"),
+        "{refused}"
+    );
     assert!(host.received().is_empty(), "{:?}", host.received());
     assert!(console.history().unwrap().is_empty());
 
@@ -181,6 +184,13 @@ async fn a_rollback_confirmed_on_a_plan_does_not_restore_another_snapshot() {
         panic!("a rollback confirmed on another snapshot ran");
     };
     assert_eq!(refused.code(), ErrorCode::PlanChanged, "{refused}");
+    // The target and its policy did not change: the refusal does not say they did.
+    assert!(
+        refused
+            .to_string()
+            .contains("a deploy since took a newer snapshot"),
+        "{refused}"
+    );
     assert!(host.received().is_empty(), "{:?}", host.received());
     // The plan of the snapshot named is the one shown, however it is named.
     let named = console.plan_rollback("fake", Some("deploy-1")).unwrap();

@@ -634,8 +634,8 @@ export type RunPlan = {
  */
 address: string, steps: Array<PlannedStep>, 
 /**
- * SHA-256 (hex) of the target's definition, its policy and the steps: handed back
- * with the run, the run starts only if it is still the same.
+ * SHA-256 (hex) of the target's definition and its policy, a `-`, then SHA-256 of
+ * the steps: handed back with the run, the run starts only if it is still the same.
  */
 digest: string, };
 

@@ -6,11 +6,14 @@
 //! Shipshape's own lock, snapshot and audit commands: those steps are described, and
 //! show their commands as they run.
 //!
-//! A plan carries a digest of all it was made from (the target's definition, its
-//! policy, the steps): a run handed the digest of the plan its operator confirmed starts
-//! only if the plan would be the same now. Settings are shared by every window and the
-//! CLI, so a target redefined between the dialog and the click (another host, another
-//! policy file) would otherwise run where no one looked.
+//! A plan carries a digest of all it was made from (the target's definition and its
+//! policy, then the steps): a run handed the digest of the plan its operator confirmed
+//! starts only if the plan would be the same now. Settings are shared by every window
+//! and the CLI, so a target redefined between the dialog and the click (another host,
+//! another policy file) would otherwise run where no one looked; and the steps can move
+//! under a definition that stays (a deploy since took a newer snapshot for a rollback to
+//! return to, the host turned out to run the other Compose). The two halves of the
+//! digest let the refusal say which.
 
 use serde::Serialize;
 use ts_rs::TS;
@@ -18,7 +21,7 @@ use ts_rs::TS;
 use super::{titles, NO_MIGRATION};
 use crate::console::Console;
 use crate::deploy::snapshot;
-use crate::error::{Error, Result};
+use crate::error::{Error, PlanChange, Result};
 use crate::operations::Operation;
 use crate::policy::Policy;
 use crate::target::Target;
@@ -29,18 +32,20 @@ pub struct RunPlan {
     /// Where it runs: `user@host:port`.
     pub address: String,
     pub steps: Vec<PlannedStep>,
-    /// SHA-256 (hex) of the target's definition, its policy and the steps: handed back
-    /// with the run, the run starts only if it is still the same.
+    /// SHA-256 (hex) of the target's definition and its policy, a `-`, then SHA-256 of
+    /// the steps: handed back with the run, the run starts only if it is still the same.
     pub digest: String,
 }
 
 impl RunPlan {
     fn new(defined: &Target, policy: &Policy, steps: Vec<PlannedStep>) -> RunPlan {
-        let made_from = serde_json::to_vec(&(defined, policy, &steps)).expect("plain data");
+        let hash = |made_from: Vec<u8>| crate::checklist::sha256_hex(&made_from);
+        let definition = hash(serde_json::to_vec(&(defined, policy)).expect("plain data"));
+        let commands = hash(serde_json::to_vec(&steps).expect("plain data"));
         RunPlan {
             address: defined.address(),
             steps,
-            digest: crate::checklist::sha256_hex(&made_from),
+            digest: format!("{definition}-{commands}"),
         }
     }
 
@@ -48,12 +53,19 @@ impl RunPlan {
     /// the one it would run now. (A run handed no digest, a script's `--yes`, confirmed
     /// none and is not checked.)
     pub(super) fn check_shown(&self, shown: &str, target: &str) -> Result<()> {
-        match shown == self.digest {
-            true => Ok(()),
-            false => Err(Error::PlanChanged {
-                target: target.to_string(),
-            }),
+        if shown == self.digest {
+            return Ok(());
         }
+        let definition = |digest: &str| digest.split_once('-').map(|(d, _)| d.to_string());
+        let what =
+            match definition(shown).is_some() && definition(shown) == definition(&self.digest) {
+                true => PlanChange::Steps,
+                false => PlanChange::Definition,
+            };
+        Err(Error::PlanChanged {
+            target: target.to_string(),
+            what,
+        })
     }
 }
 
