@@ -192,6 +192,14 @@ async fn a_rollback_confirmed_on_a_plan_does_not_restore_another_snapshot() {
         "{refused}"
     );
     assert!(host.received().is_empty(), "{:?}", host.received());
+    // The snapshots hold no image: the restore says which services it cannot put back.
+    let restore = &shown.steps[1];
+    assert_eq!(restore.title, "Restore the snapshot");
+    let note = restore.note.as_deref().unwrap_or_default();
+    assert!(
+        note.contains("Not in the snapshot: ") && note.contains("backend-aws"),
+        "{note}"
+    );
     // The plan of the snapshot named is the one shown, however it is named.
     let named = console.plan_rollback("fake", Some("deploy-1")).unwrap();
     assert_eq!(named.digest, shown.digest);

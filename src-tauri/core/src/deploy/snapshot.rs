@@ -138,6 +138,27 @@ pub fn read_snapshot(
     })
 }
 
+/// What a rollback to `snapshot` cannot put back, in words, if anything: the policy's
+/// services that had no container when it was taken (stopped and removed, never
+/// started), so it holds no image of theirs; `up` then starts them on whatever their
+/// tags name by then, the deploy's images, and the operator confirming must know.
+pub fn images_not_kept(snapshot: &Snapshot, policy: &Policy) -> Option<String> {
+    let kept = |service: &String| snapshot.images.iter().any(|i| &i.service == service);
+    let missing: Vec<&str> = policy
+        .services
+        .iter()
+        .filter(|s| !kept(s))
+        .map(String::as_str)
+        .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "Not in the snapshot: {} (no container when {} took it). No image of theirs is put back: up starts them on what their tags name then.",
+            missing.join(", "),
+            crate::input::shown(&snapshot.deploy)
+        )
+    })
+}
+
 /// The check that everything `snapshot` needs is still on the host, run before any of
 /// [`rollback_commands`].
 pub fn rollback_check_command(snapshot: &Snapshot, project_dir: &str) -> RemoteCommand {
@@ -265,5 +286,40 @@ mod tests {
             "{}",
             commands[4]
         );
+        assert_eq!(images_not_kept(&snapshot, &Policy::builtin()), None);
+    }
+
+    #[test]
+    fn a_service_with_no_container_at_the_snapshot_is_named_as_not_put_back() {
+        let mut snapshot = read_snapshot(
+            "deploy-1",
+            "0123456789abcdef0123456789abcdef01234567\n",
+            &[Container {
+                service: "backend-aws".into(),
+                state: "running".into(),
+                image_tag: "reg/backend-aws:lab".into(),
+                image_id: "sha256:b".into(),
+                ..Default::default()
+            }],
+            "t".into(),
+        )
+        .unwrap();
+        let policy = Policy::builtin();
+        let said = images_not_kept(&snapshot, &policy).unwrap();
+        let others: Vec<&String> = policy
+            .services
+            .iter()
+            .filter(|s| *s != "backend-aws")
+            .collect();
+        assert!(!others.is_empty());
+        for service in others {
+            assert!(said.contains(service.as_str()), "{said}");
+        }
+        assert!(!said.contains("backend-aws"), "{said}");
+        assert!(said.contains("deploy-1"), "{said}");
+        snapshot.images.clear();
+        assert!(images_not_kept(&snapshot, &policy)
+            .unwrap()
+            .contains("backend-aws"));
     }
 }

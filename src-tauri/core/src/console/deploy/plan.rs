@@ -188,7 +188,10 @@ impl Console {
         let up = Operation::Up.command(&policy, dir, compose).render();
         let steps = vec![
             PlannedStep::described(titles::LOCK_ROLLBACK, LOCKS),
-            PlannedStep::running(titles::RESTORE, restore),
+            PlannedStep {
+                note: snapshot::images_not_kept(&snapshot, &policy),
+                ..PlannedStep::running(titles::RESTORE, restore)
+            },
             PlannedStep::running(titles::UP, vec![up]),
             PlannedStep::described(titles::VERIFY, VERIFIES),
             PlannedStep::described(titles::UNLOCK, UNLOCKS),

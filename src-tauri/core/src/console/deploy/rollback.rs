@@ -156,7 +156,7 @@ impl Console {
                     Ok(done)
                 }
                 None => {
-                    let note = format!(
+                    let mut note = format!(
                         "Back to commit {}, {} image(s){}.",
                         snapshot.short_commit(),
                         snapshot.images.len(),
@@ -166,6 +166,9 @@ impl Console {
                             ""
                         }
                     );
+                    if let Some(not_kept) = snapshot::images_not_kept(&snapshot, &policy) {
+                        note = format!("{note} {not_kept}");
+                    }
                     let mut done = Done::new((), true, note);
                     done.commands = commands;
                     Ok(done)
