@@ -4,11 +4,14 @@
 //! side by side <= 1.3 x the slower alone.
 //!
 //! Twice. First both targets are the lab's one sshd, so their host work shares this
-//! machine's two cores: a verification keeps both busy, so two of them take about twice
-//! as long whatever the client does (beside it, this machine's own floor: two CPU-bound
-//! loops at once against one). Then each target is an sshd of its own pinned to a
-//! core of its own (`taskset`; what it starts inherits the pin), as two hosts each with
-//! their own CPU would be: what is left of the ratio is the client's doing.
+//! machine's two cores. Beside that figure, the bound it lives under: the CPU the whole
+//! machine spent during one verification alone (its host's work and the client's, from
+//! `/proc/stat`); two need twice that, so on this machine's cores they cannot end
+//! sooner than `2 × CPU / cores`, whatever the client does (and this machine's own floor:
+//! two CPU-bound loops at once against one). Then each target is an sshd of its own
+//! pinned to a core of its own (`taskset`; what it starts inherits the pin), as two
+//! hosts each with their own CPU would be: what is left of the ratio is the client's
+//! doing.
 //!
 //! Run as root: tests/with-keyring.sh cargo run -p shipshape-tests --bin bench-verify-targets
 //! (SHIPSHAPE_BENCH_ROUNDS, default 7).
@@ -32,8 +35,8 @@ fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(7);
-    let run = |args: &[&str]| -> Duration {
-        let started = Instant::now();
+    let run_counting_cpu = |args: &[&str]| -> (Duration, Duration) {
+        let (started, cpu_before) = (Instant::now(), machine_cpu());
         let out = cli_command(&cli, &lab, home.path(), args).output().unwrap();
         if !out.status.success() {
             // The home is temporary: what failed (its report's rows) is printed before it goes.
@@ -52,18 +55,23 @@ fn main() {
             }
             panic!("{args:?}: {said}");
         }
-        started.elapsed()
+        (started.elapsed(), machine_cpu().saturating_sub(cpu_before))
     };
-    // A, B alone and then side by side, taking turns; medians of the rounds.
-    let compare = |a: &str, b: &str| -> (f64, f64, f64) {
+    let run = |args: &[&str]| -> Duration { run_counting_cpu(args).0 };
+    // A, B alone and then side by side, taking turns; medians of the rounds, and of
+    // the machine's CPU during A alone.
+    let compare = |a: &str, b: &str| -> (f64, f64, f64, f64) {
         run(&["verify", a, b]); // warm: images, caches, the journal
         let (mut first, mut second, mut both) = (Vec::new(), Vec::new(), Vec::new());
+        let mut cpu = Vec::new();
         for _ in 0..rounds {
-            first.push(run(&["verify", a]));
+            let (took, used) = run_counting_cpu(&["verify", a]);
+            first.push(took);
+            cpu.push(used);
             second.push(run(&["verify", b]));
             both.push(run(&["verify", a, b]));
         }
-        (median(first), median(second), median(both))
+        (median(first), median(second), median(both), median(cpu))
     };
     run(&["target", "list"]);
 
@@ -75,12 +83,21 @@ fn main() {
         &lab.field("port"),
         &[],
     );
-    let (first, second, both) = compare("Local lab", "Lab again");
+    let (first, second, both, cpu) = compare("Local lab", "Lab again");
     println!(
         "verify of two targets side by side, sharing the lab's {} cores: {both:.2} s; alone: {first:.2} s and {second:.2} s; \
          {:.2} x the slower alone (goal <= 1.3; median of {rounds} rounds, release build)",
         cores(),
         both / first.max(second)
+    );
+    let bound = 2.0 * cpu / cores() as f64;
+    println!(
+        "  one verification alone used {:.0} ms of this machine's CPU in {:.0} ms ({:.1} cores busy): two cannot end in less than {:.0} ms here, {:.2} x one alone",
+        cpu * 1000.0,
+        first * 1000.0,
+        cpu / first,
+        bound * 1000.0,
+        bound / first
     );
     println!(
         "  this machine's own floor: two CPU-bound loops side by side take {:.2} x one alone",
@@ -92,7 +109,7 @@ fn main() {
         let name = format!("Lab on core {}", sshd.core);
         add_trusted_lab_target(&cli, &lab, home.path(), &name, &sshd.port.to_string(), &[]);
     }
-    let (first, second, both) = compare("Lab on core 0", "Lab on core 1");
+    let (first, second, both, _) = compare("Lab on core 0", "Lab on core 1");
     println!(
         "  each host's work on a core of its own (an sshd pinned per target): {both:.2} s; alone: {first:.2} s and {second:.2} s; \
          {:.2} x the slower alone (goal <= 1.3)",
@@ -110,6 +127,24 @@ fn failed_records(said: &str) -> Vec<String> {
         .collect()
 }
 
+/// The CPU time every core of this machine has spent busy so far (`/proc/stat`'s first
+/// line: all but idle and iowait; in the kernel's 10 ms ticks).
+fn machine_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: u64 = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4)
+        .take(6)
+        .filter_map(|(_, n)| n.parse::<u64>().ok())
+        .sum();
+    Duration::from_millis(ticks * 10)
+}
+
 fn median(mut runs: Vec<Duration>) -> f64 {
     runs.sort();
     runs[runs.len() / 2].as_secs_f64()
@@ -121,7 +156,7 @@ fn two_loops_ratio() -> f64 {
     let spin = || {
         let started = Instant::now();
         let mut sum: u64 = 0;
-        for i in 0..20_000_000u64 {
+        for i in 0..100_000_000u64 {
             sum = std::hint::black_box(sum.wrapping_add(i.wrapping_mul(i)));
         }
         started.elapsed()
