@@ -34,6 +34,63 @@ impl Memory {
     }
 }
 
+/// Where the PSS of `root` and its descendants goes, by what the memory is: the part
+/// the console makes (its binary, the heap and anonymous memory of its processes: the
+/// page, its scripts' data, buffers) and the libraries WebKitGTK brings with it, which
+/// any Tauri window on this system pays too. One line, largest first.
+pub fn pss_by_kind(root: u32) -> String {
+    let kind = |mapping: &str| -> &'static str {
+        let file = mapping.rsplit('/').next().unwrap_or(mapping);
+        match file {
+            "" | "[heap]" | "[stack]" => "heap and anonymous memory (pages, scripts, buffers)",
+            f if f.starts_with("[anon") || f.starts_with("memfd:") => {
+                "heap and anonymous memory (pages, scripts, buffers)"
+            }
+            f if f.starts_with("libwebkit2gtk") || f.starts_with("libjavascriptcoregtk") => {
+                "WebKitGTK and JavaScriptCore"
+            }
+            f if f.starts_with("libLLVM") || f.contains("_dri.so") || f.contains("mesa") => {
+                "Mesa and LLVM (GL drawn by the CPU: no GPU here)"
+            }
+            f if f.starts_with("libflite") => "flite's voices (linked by WebKitGTK)",
+            f if f.starts_with("SYSV") => "shared with the X server (window pixels)",
+            f if f.starts_with("shipshape-console") => "the console's own binary",
+            f if f.contains(".so") => "other system libraries (GTK, ICU, GLib...)",
+            _ => "other mappings",
+        }
+    };
+    let mut kb: Vec<(&'static str, u64)> = Vec::new();
+    let pids = std::iter::once(root).chain(descendants(root).into_iter().map(|(pid, _)| pid));
+    for pid in pids {
+        let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+        let mut current = "other mappings";
+        for line in smaps.lines() {
+            let mut words = line.split_whitespace();
+            let first = words.next().unwrap_or_default();
+            if first.contains('-') && first.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+                current = kind(words.nth(4).unwrap_or_default());
+            } else if let Some(value) = line.strip_prefix("Pss:") {
+                let value: u64 = value
+                    .trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse()
+                    .unwrap_or(0);
+                match kb.iter_mut().find(|(k, _)| *k == current) {
+                    Some((_, sum)) => *sum += value,
+                    None => kb.push((current, value)),
+                }
+            }
+        }
+    }
+    kb.sort_by_key(|(_, value)| std::cmp::Reverse(*value));
+    let parts: Vec<String> = kb
+        .iter()
+        .map(|(k, v)| format!("{k} {:.0} MB", *v as f64 / 1024.0))
+        .collect();
+    parts.join(", ")
+}
+
 /// Every process below `root` (WebKit's web and network processes, and theirs).
 pub fn descendants(root: u32) -> Vec<(u32, String)> {
     let mut parents = Vec::new();

@@ -37,7 +37,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use shipshape_tests::app_processes::{
-    cpu_of_tree, descendants, run_ok, screenshot, Memory, PrivateDisplay,
+    cpu_of_tree, descendants, pss_by_kind, run_ok, screenshot, Memory, PrivateDisplay,
 };
 use shipshape_tests::{exclusive, release_cli, Lab};
 
@@ -158,6 +158,7 @@ fn soak(app: &App, console_binary: &Path) {
     let burst: u32 = env_number("SHIPSHAPE_BENCH_SOAK_BURST", 1);
     let console = app.console(console_binary).until_dashboard();
     let at_dashboard = console.settled_memory();
+    let kinds_at_dashboard = pss_by_kind(console.child.id());
     let window = run_ok(
         "xdotool",
         &["search", "--sync", "--name", "^Shipshape$"],
@@ -254,6 +255,11 @@ fn soak(app: &App, console_binary: &Path) {
     println!(
         "  PSS each minute, and the CPU the app used in that minute: {}",
         curve.join(", ")
+    );
+    println!("  where the PSS went at the dashboard: {kinds_at_dashboard}");
+    println!(
+        "  and after {seconds} s: {}",
+        pss_by_kind(console.child.id())
     );
     console.stop();
 }
