@@ -176,6 +176,18 @@ fn a_resume_refuses_code_its_cut_short_deploy_pulled_and_never_checked() {
         head,
         "{said}"
     );
+    // Resume is still offered (the host may be put right), with why the last one was
+    // refused beside it.
+    let offered = text(&shipshape(&lab, home.path(), &["deploy", TARGET, "--dry-run"]).stderr);
+    assert!(offered.contains(&format!("--resume {id}")), "{offered}");
+    let refusal = offered
+        .lines()
+        .find(|l| l.starts_with("Its last resume ("))
+        .unwrap_or_else(|| panic!("no word of the refused resume in:\n{offered}"));
+    assert!(
+        refusal.contains("before its pull was checked against its review"),
+        "{refusal}"
+    );
     drop(restore);
     assert_lab_clean(&lab, home.path());
 }

@@ -127,6 +127,7 @@ fn warn_if_unfinished(console: &Console, name: &str, resuming: Option<&str>) -> 
     let Some(LastRun {
         record: last,
         resumable,
+        last_attempt,
     }) = console.last_run(name)?
     else {
         return Ok(());
@@ -161,6 +162,12 @@ fn warn_if_unfinished(console: &Console, name: &str, resuming: Option<&str>) -> 
              It took its snapshot: {resume}, or roll it back (shipshape rollback \"{name}\" --reason TEXT). \
              A new deploy would snapshot the host as it was left.",
             last.id, last.title
+        );
+    }
+    if let (Some(attempt), true) = (last_attempt, can_resume) {
+        eprintln!(
+            "Its last resume ({}, {}) was refused at \"{}\": {}",
+            attempt.id, attempt.started_at, attempt.step, attempt.note
         );
     }
     Ok(())

@@ -93,6 +93,21 @@ pub struct LastRun {
     /// The deploy a Resume goes on with (the record's own, or the one it resumed, whose
     /// snapshot it kept), when the run ended short of its end and that deploy can go on.
     pub resumable: Option<String>,
+    /// The newest resume of that deploy since `record`, if it ended before its snapshot
+    /// (refused at its review, the lock held...): a Resume offered again meets the same
+    /// unless the host changed, so it is said beside it.
+    pub last_attempt: Option<ResumeAttempt>,
+}
+
+/// A resume that ended before it changed anything, and the step it ended in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ResumeAttempt {
+    /// Its record.
+    pub id: String,
+    pub started_at: String,
+    /// The step that failed or was stopped, and what it said.
+    pub step: String,
+    pub note: String,
 }
 
 /// The newest deploy or rollback of `target` in `history` (oldest first) that may have
@@ -103,10 +118,35 @@ pub struct LastRun {
 /// one of a removed target that had its name.
 pub fn last_run<'a>(history: &'a [HistoryRecord], target: &str) -> Option<&'a HistoryRecord> {
     history.iter().rev().find(|r| {
-        let of_it = !r.target_removed && r.target_now.as_deref().unwrap_or(&r.target) == target;
         let changed_nothing = r.outcome == RunOutcome::NotStarted || r.ended_before_snapshot;
-        r.kind == RecordKind::Deploy && of_it && !changed_nothing
+        r.kind == RecordKind::Deploy && deploy_of(r, target) && !changed_nothing
     })
+}
+
+/// The newest resume of deploy `id` recorded after `since` (the target's last run, from
+/// [`last_run`]) that ended before its snapshot; none if a later one got further.
+pub fn last_resume_attempt<'a>(
+    history: &'a [HistoryRecord],
+    target: &str,
+    since: &HistoryRecord,
+    id: &str,
+) -> Option<&'a HistoryRecord> {
+    history
+        .iter()
+        .rev()
+        .take_while(|r| r.id != since.id)
+        .find(|r| {
+            r.kind == RecordKind::Deploy
+                && deploy_of(r, target)
+                && r.ended_before_snapshot
+                && r.resumes.as_deref() == Some(id)
+        })
+}
+
+/// Whether `record` ran on `target`, under the name it has now or had then (never one
+/// of a removed target that had its name).
+fn deploy_of(record: &HistoryRecord, target: &str) -> bool {
+    !record.target_removed && record.target_now.as_deref().unwrap_or(&record.target) == target
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -322,6 +362,35 @@ mod tests {
         gone.target_removed = true;
         history.push(gone);
         assert_eq!(last(&history, "b").as_deref(), Some("deploy-3"));
+    }
+
+    #[test]
+    fn a_resume_refused_since_the_last_run_is_found_and_an_older_one_is_not() {
+        use RunOutcome::*;
+        let resume_of = |id: &str, target: &str, of: &str| {
+            let mut r = run(id, target, Exited, Some(1));
+            (r.resumes, r.ended_before_snapshot) = (Some(of.into()), true);
+            r
+        };
+        let attempt = |history: &[HistoryRecord]| {
+            let since = last_run(history, "a").unwrap();
+            last_resume_attempt(history, "a", since, "deploy-1").map(|r| r.id.clone())
+        };
+        let mut history = vec![
+            run("deploy-1", "a", Exited, Some(1)),
+            resume_of("deploy-2", "a", "deploy-1"),
+            resume_of("deploy-3", "b", "deploy-1"),
+            resume_of("deploy-4", "a", "deploy-9"),
+        ];
+        assert_eq!(attempt(&history).as_deref(), Some("deploy-2"));
+        history.push(resume_of("deploy-5", "a", "deploy-1"));
+        assert_eq!(attempt(&history).as_deref(), Some("deploy-5"));
+        // A resume that got past its snapshot is the last run now: the refusals before it
+        // are old news.
+        let mut further = run("deploy-6", "a", Exited, Some(1));
+        further.resumes = Some("deploy-1".into());
+        history.push(further);
+        assert_eq!(attempt(&history), None);
     }
 
     #[test]

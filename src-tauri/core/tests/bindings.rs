@@ -17,7 +17,7 @@ use shipshape_core::deploy::{Approval, DeployReview};
 use shipshape_core::deploy::{DeployKind, DeployOutcome, DeployRecord, LockHolder, LockStatus};
 use shipshape_core::deploy::{ServiceImage, Snapshot, StepId, StepRecord, StepStatus};
 use shipshape_core::env_file::EnvKey;
-use shipshape_core::history::{HistoryRecord, LastRun, RecordKind, RunOutcome};
+use shipshape_core::history::{HistoryRecord, LastRun, RecordKind, ResumeAttempt, RunOutcome};
 use shipshape_core::journal::{BrokenEntry, ChainReport};
 use shipshape_core::keys::KeyInfo;
 use shipshape_core::operations::StatusReport;
@@ -62,6 +62,7 @@ fn render() -> String {
         OperationOutcome::decl(&cfg),
         HistoryRecord::decl(&cfg),
         LastRun::decl(&cfg),
+        ResumeAttempt::decl(&cfg),
         RunOutcome::decl(&cfg),
         RecordKind::decl(&cfg),
         CheckId::decl(&cfg),

@@ -89,3 +89,77 @@ async fn a_change_a_deploy_got_ahead_of_on_the_host_is_refused_and_recorded_as_n
     let record = console.history().unwrap().pop().unwrap();
     assert_eq!(record.outcome, RunOutcome::NotStarted, "{}", record.title);
 }
+
+#[tokio::test]
+async fn a_resume_refused_before_its_snapshot_is_said_beside_the_resume_offered_again() {
+    use shipshape_core::journal::{Entry, RunStart};
+
+    let host = FakeHost::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let console = one(&host, dir.path(), None);
+    let journal = console.journal().unwrap();
+    let step = |step: &str, status: &str, note: &str| {
+        serde_json::json!({
+            "step": step, "title": format!("The {step} step"), "status": status, "commands": [],
+            "started_at": "2026-12-05T10:00:00Z", "duration_ms": 5, "note": note, "record_ids": [],
+            "snapshot": (step == "snapshot").then(|| serde_json::json!({
+                "deploy": "deploy-1", "taken_at": "2026-12-05T10:00:00Z",
+                "git_commit": "a".repeat(40), "images": [], "env_backup": null
+            }))
+        })
+    };
+    // `id` ran `steps` and failed; `resumes`: the deploy whose snapshot it kept.
+    let failed = |id: &str, resumes: Option<&str>, steps: Vec<serde_json::Value>| {
+        let mut started = RunStart::now("fake", "Deploy fake", "guided deploy");
+        started.resumes = resumes.map(String::from);
+        journal.append(id, &Entry::DeployStarted(started)).unwrap();
+        for s in &steps {
+            let mut entry = s.clone();
+            entry["entry"] = "deploy_step".into();
+            journal
+                .append(id, &serde_json::from_value::<Entry>(entry).unwrap())
+                .unwrap();
+        }
+        let ended: Entry = serde_json::from_value(serde_json::json!({
+            "entry": "deploy_ended", "id": id, "kind": "deploy", "target": "fake",
+            "operator": {"user": "ops", "key_fingerprint": null}, "message": "Release 1.4",
+            "started_at": "2026-12-05T10:00:00Z", "finished_at": "2026-12-05T10:00:01Z",
+            "outcome": "failed", "commits": [], "steps": steps, "checklist": null,
+            "rolled_back_to": null, "resumes": resumes, "review": null, "approval": null
+        }))
+        .unwrap();
+        journal.append(id, &ended).unwrap();
+    };
+    failed(
+        "deploy-1",
+        None,
+        vec![
+            step("snapshot", "done", ""),
+            step("pull", "failed", "the registry did not answer"),
+        ],
+    );
+    let offered = console.last_run("fake").unwrap().unwrap();
+    assert_eq!(offered.resumable.as_deref(), Some("deploy-1"));
+    assert_eq!(offered.last_attempt, None);
+
+    // Its resume is refused at its review (the host's code moved unchecked): Resume is
+    // still offered (the host may be put right), with why the last one was refused.
+    let moved = "the host's code is on bbbbbbbbbbbb, not on aaaaaaaaaaaa";
+    // Noted as the step's error says it; said without the step's name twice.
+    let noted = format!("The step \"The review step\" did not succeed: {moved}");
+    failed(
+        "deploy-2",
+        Some("deploy-1"),
+        vec![
+            step("preflight", "done", ""),
+            step("review", "failed", &noted),
+        ],
+    );
+    let offered = console.last_run("fake").unwrap().unwrap();
+    assert_eq!(offered.record.id, "deploy-1");
+    assert_eq!(offered.resumable.as_deref(), Some("deploy-1"));
+    let attempt = offered.last_attempt.expect("the refused resume is said");
+    assert_eq!(attempt.id, "deploy-2");
+    assert_eq!(attempt.step, "The review step");
+    assert_eq!(attempt.note, moved);
+}

@@ -366,7 +366,23 @@ record: HistoryRecord,
  * The deploy a Resume goes on with (the record's own, or the one it resumed, whose
  * snapshot it kept), when the run ended short of its end and that deploy can go on.
  */
-resumable: string | null, };
+resumable: string | null, 
+/**
+ * The newest resume of that deploy since `record`, if it ended before its snapshot
+ * (refused at its review, the lock held...): a Resume offered again meets the same
+ * unless the host changed, so it is said beside it.
+ */
+last_attempt: ResumeAttempt | null, };
+
+export type ResumeAttempt = { 
+/**
+ * Its record.
+ */
+id: string, started_at: string, 
+/**
+ * The step that failed or was stopped, and what it said.
+ */
+step: string, note: string, };
 
 export type RunOutcome = "exited" | "cancelled" | "timed_out" | "interrupted" | "not_started" | "running";
 

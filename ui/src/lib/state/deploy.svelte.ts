@@ -12,6 +12,7 @@ import type {
   ErrorReport,
   HistoryRecord,
   LockStatus,
+  ResumeAttempt,
   RunPlan,
   Snapshot,
   StepRecord,
@@ -58,6 +59,9 @@ export class DeployStore {
   /** The id of the interrupted or stopped deploy that can be resumed (it took its
    *  snapshot; a rollback never can): Resume is offered for it alone. */
   resumable = $state<string | null>(null);
+  /** The newest resume of that deploy since, if it was refused before its snapshot: said
+   *  beside the Resume that would meet the same unless the host changed. */
+  lastAttempt = $state<ResumeAttempt | null>(null);
   /** The target's newest deploy or rollback, still running but not from this window
    *  (started before the window was reloaded, or by the CLI): its steps are not shown
    *  here, and it is watched until it ends. */
@@ -107,6 +111,7 @@ export class DeployStore {
     this.interrupted = null;
     this.unfinished = null;
     this.resumable = null;
+    this.lastAttempt = null;
     this.readFailed = false;
     this.#readError = null;
     this.elsewhere = null;
@@ -155,6 +160,7 @@ export class DeployStore {
       this.review = review;
       const run = last?.record ?? null;
       this.resumable = last?.resumable ?? null;
+      this.lastAttempt = last?.last_attempt ?? null;
       this.interrupted = run?.outcome === "interrupted" ? run : null;
       // This window's own run shows its result, Resume with it.
       const ranHere = this.runTarget === target && this.record?.id === run?.id;
@@ -239,6 +245,7 @@ export class DeployStore {
     this.interrupted = null;
     this.unfinished = null;
     this.resumable = null;
+    this.lastAttempt = null;
     this.steps = [];
     this.record = null;
     this.error = null;

@@ -254,10 +254,10 @@ describe("an interrupted deploy", () => {
 
   it("is offered on the screen when the target's last run never ended, and Resume only where it can go on", async () => {
     const last: Record<string, LastRun> = {
-      a: { record: run("d2", "interrupted"), resumable: "d2" },
-      b: { record: run("d3", "exited", 0), resumable: null },
+      a: { record: run("d2", "interrupted"), resumable: "d2", last_attempt: null },
+      b: { record: run("d3", "exited", 0), resumable: null, last_attempt: null },
       // A rollback is never resumed.
-      c: { record: run("r5", "interrupted"), resumable: null },
+      c: { record: run("r5", "interrupted"), resumable: null, last_attempt: null },
     };
     let target = "a";
     withLast(() => last[target]);
@@ -273,30 +273,49 @@ describe("an interrupted deploy", () => {
   });
 
   it("offers the deploy a resume cut off was resuming", async () => {
-    withLast(() => ({ record: run("d3", "interrupted", null, "d2"), resumable: "d2" }));
+    withLast(() => ({ record: run("d3", "interrupted", null, "d2"), resumable: "d2", last_attempt: null }));
     const store = new DeployStore();
     await store.useTarget("a");
     expect([store.interrupted?.id, store.resumable]).toEqual(["d3", "d2"]);
   });
 
   it("offers Resume, after a restart, for a deploy that stopped or failed after its snapshot", async () => {
-    let last: LastRun | null = { record: run("d2", "cancelled"), resumable: "d2" };
+    let last: LastRun | null = { record: run("d2", "cancelled"), resumable: "d2", last_attempt: null };
     withLast(() => last);
     const store = new DeployStore();
     await store.useTarget("a");
     expect([store.unfinished?.id, store.resumable, store.interrupted]).toEqual(["d2", "d2", null]);
     // A resume of d2 that failed after keeping its snapshot leaves d2 to go on from.
-    last = { record: run("d4", "exited", 1, "d2"), resumable: "d2" };
+    last = { record: run("d4", "exited", 1, "d2"), resumable: "d2", last_attempt: null };
     await store.refresh();
     expect([store.unfinished?.id, store.resumable]).toEqual(["d4", "d2"]);
     // One that failed where it cannot go on (a later deploy's snapshot is newer, say).
-    last = { record: run("d5", "exited", 1), resumable: null };
+    last = { record: run("d5", "exited", 1), resumable: null, last_attempt: null };
     await store.refresh();
     expect([store.unfinished, store.resumable]).toEqual([null, null]);
     // A deploy that finished leaves nothing to go on from.
-    last = { record: run("d6", "exited", 0), resumable: null };
+    last = { record: run("d6", "exited", 0), resumable: null, last_attempt: null };
     await store.refresh();
     expect([store.unfinished, store.resumable, store.interrupted]).toEqual([null, null, null]);
+  });
+
+  it("says why the last resume of the deploy offered was refused, beside its Resume", async () => {
+    const attempt = { id: "d3", started_at: "2026-12-05T10:00:00Z", step: "Review what the deploy changes", note: "the host's code moved" };
+    let last: LastRun | null = { record: run("d2", "cancelled"), resumable: "d2", last_attempt: attempt };
+    withLast(() => last);
+    const store = new DeployStore();
+    await store.useTarget("a");
+    expect([store.unfinished?.id, store.resumable, store.lastAttempt]).toEqual(["d2", "d2", attempt]);
+    // A resume got further since: nothing refused to say.
+    last = { record: run("d4", "exited", 1, "d2"), resumable: "d2", last_attempt: null };
+    await store.refresh();
+    expect([store.resumable, store.lastAttempt]).toEqual(["d2", null]);
+    // Another target says nothing of this one's refusals.
+    last = { record: run("d2", "cancelled"), resumable: "d2", last_attempt: attempt };
+    await store.refresh();
+    last = null;
+    await store.useTarget("b");
+    expect(store.lastAttempt).toBeNull();
   });
 
   it("goes by the target's last run, not an older one this window ran", async () => {
@@ -309,13 +328,13 @@ describe("an interrupted deploy", () => {
     await store.useTarget("a");
     await store.deploy("m", []);
     // The CLI deploys since, and stops after its snapshot.
-    last = { record: run("d2", "cancelled"), resumable: "d2" };
+    last = { record: run("d2", "cancelled"), resumable: "d2", last_attempt: null };
     await store.refresh();
     expect([store.unfinished?.id, store.resumable]).toEqual(["d2", "d2"]);
   });
 
   it("keeps Resume on the deploy a failed resume of it left cut short, shown once", async () => {
-    let last: LastRun | null = { record: run("d2", "cancelled"), resumable: "d2" };
+    let last: LastRun | null = { record: run("d2", "cancelled"), resumable: "d2", last_attempt: null };
     withLast(
       () => last,
       (command, args) => {
@@ -330,7 +349,7 @@ describe("an interrupted deploy", () => {
     await settle();
     expect(deployArgs).toMatchObject({ request: { resume: "d2" } });
     // Its resume r1 failed before taking a snapshot of its own.
-    last = { record: run("r1", "exited", 1, "d2"), resumable: "d2" };
+    last = { record: run("r1", "exited", 1, "d2"), resumable: "d2", last_attempt: null };
     finish!({ record: { ...record("failed"), id: "r1", resumes: "d2" }, error: null });
     await running;
     await vi.waitFor(() => expect(store.resumable).toBe("d2"));

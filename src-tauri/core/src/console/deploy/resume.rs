@@ -8,7 +8,7 @@ use super::{same_commit, titles};
 use crate::console::Console;
 use crate::deploy::{Snapshot, StepId, StepRecord, StepStatus};
 use crate::error::{Error, Result};
-use crate::history::LastRun;
+use crate::history::{HistoryRecord, LastRun, ResumeAttempt};
 use crate::policy::Policy;
 
 impl Console {
@@ -122,10 +122,45 @@ impl Console {
         let resumable = record.ended_short()
             && crate::history::check_record_id("deploy", id).is_ok()
             && self.resumable(target, id).is_ok();
+        let last_attempt = match resumable {
+            true => self.last_resume_attempt(&history, target, record, id)?,
+            false => None,
+        };
         Ok(Some(LastRun {
             resumable: resumable.then(|| id.to_string()),
             record: record.clone(),
+            last_attempt,
         }))
+    }
+
+    /// The newest resume of `id` since `record` that ended before its snapshot, with the
+    /// step it ended in (one that never reached a step, refused before it connected,
+    /// says nothing a step would).
+    fn last_resume_attempt(
+        &self,
+        history: &[HistoryRecord],
+        target: &str,
+        record: &HistoryRecord,
+        id: &str,
+    ) -> Result<Option<ResumeAttempt>> {
+        let Some(attempt) = crate::history::last_resume_attempt(history, target, record, id) else {
+            return Ok(None);
+        };
+        let steps = self.journal()?.deploy_steps(&attempt.id)?;
+        Ok(steps
+            .into_iter()
+            .rfind(|s| s.status == StepStatus::Failed)
+            .map(|ended| {
+                // A step's failure is noted as its error says it, which names the step.
+                let named = format!("The step \"{}\" did not succeed: ", ended.title);
+                let note = ended.note.strip_prefix(&named).unwrap_or(&ended.note);
+                ResumeAttempt {
+                    id: attempt.id.clone(),
+                    started_at: attempt.started_at.clone(),
+                    note: note.to_string(),
+                    step: ended.title,
+                }
+            }))
     }
 
     /// Whether deploy `id` of `target` can be resumed: a deploy (a rollback never is)
