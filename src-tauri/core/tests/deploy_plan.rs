@@ -166,7 +166,8 @@ async fn a_rollback_confirmed_on_a_plan_does_not_restore_another_snapshot() {
             "entry": "deploy_step", "step": "snapshot", "title": "Snapshot", "status": "done",
             "commands": [], "started_at": "2026-12-05T10:00:00Z", "duration_ms": 5, "note": "",
             "record_ids": [], "snapshot": {"deploy": deploy, "taken_at": "2026-12-05T10:00:00Z",
-            "git_commit": commit.to_string().repeat(40), "images": [], "env_backup": null}
+            "git_commit": commit.to_string().repeat(40), "images": [], "env_backup": null,
+            "services": []}
         }))
         .unwrap();
         journal.append(deploy, &step).unwrap();

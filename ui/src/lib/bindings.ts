@@ -482,7 +482,12 @@ deploy: string, taken_at: string, git_commit: string, images: Array<ServiceImage
 /**
  * Where the copy of the env file is on the host (`None`: there was none).
  */
-env_backup: string | null, };
+env_backup: string | null, 
+/**
+ * Every service that had a container when it was taken: services sharing an image
+ * have one entry in `images`, by its tag. `None` in snapshots of earlier versions.
+ */
+services?: Array<string>, };
 
 export type StepRecord = { step: StepId, title: string, status: StepStatus, 
 /**

@@ -67,6 +67,11 @@ pub struct Snapshot {
     pub images: Vec<ServiceImage>,
     /// Where the copy of the env file is on the host (`None`: there was none).
     pub env_backup: Option<String>,
+    /// Every service that had a container when it was taken: services sharing an image
+    /// have one entry in `images`, by its tag. `None` in snapshots of earlier versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub services: Option<Vec<String>>,
 }
 
 impl Snapshot {
@@ -114,6 +119,9 @@ pub fn read_snapshot(
         .filter(|c| !c.one_off && !c.service.is_empty() && !c.image_id.is_empty())
         .collect();
     found.sort_by_key(|c| (c.state != "running", c.service.as_str()));
+    let mut services: Vec<String> = found.iter().map(|c| c.service.clone()).collect();
+    services.sort();
+    services.dedup();
     let mut images: Vec<ServiceImage> = Vec::new();
     for c in found {
         if images
@@ -135,19 +143,21 @@ pub fn read_snapshot(
         git_commit,
         images,
         env_backup,
+        services: Some(services),
     })
 }
 
 /// What a rollback to `snapshot` cannot put back, in words, if anything: the policy's
 /// services that had no container when it was taken (stopped and removed, never
 /// started), so it holds no image of theirs; `up` then starts them on whatever their
-/// tags name by then, the deploy's images, and the operator confirming must know.
+/// tags name by then, the deploy's images, and the operator confirming must know. (A
+/// snapshot of an earlier version did not list its services: nothing is said.)
 pub fn images_not_kept(snapshot: &Snapshot, policy: &Policy) -> Option<String> {
-    let kept = |service: &String| snapshot.images.iter().any(|i| &i.service == service);
+    let seen = snapshot.services.as_ref()?;
     let missing: Vec<&str> = policy
         .services
         .iter()
-        .filter(|s| !kept(s))
+        .filter(|s| !seen.contains(s))
         .map(String::as_str)
         .collect();
     (!missing.is_empty()).then(|| {
@@ -287,39 +297,51 @@ mod tests {
             commands[4]
         );
         assert_eq!(images_not_kept(&snapshot, &Policy::builtin()), None);
+        // One from before snapshots listed their services says nothing.
+        let earlier = Snapshot {
+            services: None,
+            images: Vec::new(),
+            ..snapshot
+        };
+        assert_eq!(images_not_kept(&earlier, &Policy::builtin()), None);
     }
 
     #[test]
     fn a_service_with_no_container_at_the_snapshot_is_named_as_not_put_back() {
-        let mut snapshot = read_snapshot(
+        let running = |service: &str, tag: &str| Container {
+            service: service.into(),
+            state: "running".into(),
+            image_tag: tag.into(),
+            image_id: "sha256:b".into(),
+            ..Default::default()
+        };
+        // Two services on one image: one entry by its tag, both services seen.
+        let snapshot = read_snapshot(
             "deploy-1",
             "0123456789abcdef0123456789abcdef01234567\n",
-            &[Container {
-                service: "backend-aws".into(),
-                state: "running".into(),
-                image_tag: "reg/backend-aws:lab".into(),
-                image_id: "sha256:b".into(),
-                ..Default::default()
-            }],
+            &[
+                running("backend-aws", "reg/backend:lab"),
+                running("market-updater-aws", "reg/backend:lab"),
+            ],
             "t".into(),
         )
         .unwrap();
+        assert_eq!(snapshot.images.len(), 1);
         let policy = Policy::builtin();
         let said = images_not_kept(&snapshot, &policy).unwrap();
+        let seen = ["backend-aws", "market-updater-aws"];
         let others: Vec<&String> = policy
             .services
             .iter()
-            .filter(|s| *s != "backend-aws")
+            .filter(|s| !seen.contains(&s.as_str()))
             .collect();
         assert!(!others.is_empty());
         for service in others {
             assert!(said.contains(service.as_str()), "{said}");
         }
-        assert!(!said.contains("backend-aws"), "{said}");
+        for service in seen {
+            assert!(!said.contains(service), "{said}");
+        }
         assert!(said.contains("deploy-1"), "{said}");
-        snapshot.images.clear();
-        assert!(images_not_kept(&snapshot, &policy)
-            .unwrap()
-            .contains("backend-aws"));
     }
 }

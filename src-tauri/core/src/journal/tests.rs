@@ -121,6 +121,7 @@ fn a_deploy_that_failed_or_stopped_before_its_snapshot_is_marked() {
         git_commit: "0".repeat(40),
         images: Vec::new(),
         env_backup: None,
+        services: None,
     };
     let ended = |id: &str, kind: DeployKind, outcome: DeployOutcome, steps: Vec<StepRecord>| {
         Entry::DeployEnded(Box::new(DeployRecord {
