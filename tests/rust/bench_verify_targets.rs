@@ -127,22 +127,24 @@ fn failed_records(said: &str) -> Vec<String> {
         .collect()
 }
 
-/// The CPU time every core of this machine has spent busy so far (`/proc/stat`'s first
-/// line: all but idle and iowait; in the kernel's 10 ms ticks).
+/// The CPU time every core of this machine has spent busy so far: `/proc/stat`'s first
+/// line, in the kernel's 10 ms ticks, is user nice system idle iowait irq softirq steal
+/// (guest time is counted in user); busy is all but idle and iowait.
 fn machine_cpu() -> Duration {
     let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let ticks: u64 = stat
+    let ticks: Vec<u64> = stat
         .lines()
         .next()
         .unwrap_or_default()
         .split_whitespace()
         .skip(1)
-        .enumerate()
-        .filter(|(i, _)| *i != 3 && *i != 4)
-        .take(6)
-        .filter_map(|(_, n)| n.parse::<u64>().ok())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let busy: u64 = [0, 1, 2, 5, 6, 7]
+        .iter()
+        .filter_map(|&i| ticks.get(i))
         .sum();
-    Duration::from_millis(ticks * 10)
+    Duration::from_millis(busy * 10)
 }
 
 fn median(mut runs: Vec<Duration>) -> f64 {

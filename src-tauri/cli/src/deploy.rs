@@ -164,7 +164,7 @@ fn warn_if_unfinished(console: &Console, name: &str, resuming: Option<&str>) -> 
             last.id, last.title
         );
     }
-    if let (Some(attempt), true) = (last_attempt, can_resume) {
+    if let Some(attempt) = last_attempt {
         eprintln!(
             "Its last resume ({}, {}) was refused at \"{}\": {}",
             attempt.id, attempt.started_at, attempt.step, attempt.note

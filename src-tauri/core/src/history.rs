@@ -93,9 +93,9 @@ pub struct LastRun {
     /// The deploy a Resume goes on with (the record's own, or the one it resumed, whose
     /// snapshot it kept), when the run ended short of its end and that deploy can go on.
     pub resumable: Option<String>,
-    /// The newest resume of that deploy since `record`, if it ended before its snapshot
-    /// (refused at its review, the lock held...): a Resume offered again meets the same
-    /// unless the host changed, so it is said beside it.
+    /// The newest resume of that deploy since `record` (only with `resumable`), if it
+    /// ended before its snapshot (refused at its review, the lock held...): a Resume
+    /// offered again meets the same unless the host changed, so it is said beside it.
     pub last_attempt: Option<ResumeAttempt>,
 }
 

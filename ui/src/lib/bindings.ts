@@ -368,9 +368,9 @@ record: HistoryRecord,
  */
 resumable: string | null, 
 /**
- * The newest resume of that deploy since `record`, if it ended before its snapshot
- * (refused at its review, the lock held...): a Resume offered again meets the same
- * unless the host changed, so it is said beside it.
+ * The newest resume of that deploy since `record` (only with `resumable`), if it
+ * ended before its snapshot (refused at its review, the lock held...): a Resume
+ * offered again meets the same unless the host changed, so it is said beside it.
  */
 last_attempt: ResumeAttempt | null, };
 

@@ -56,12 +56,13 @@ impl RunPlan {
         if shown == self.digest {
             return Ok(());
         }
-        let definition = |digest: &str| digest.split_once('-').map(|(d, _)| d.to_string());
-        let what =
-            match definition(shown).is_some() && definition(shown) == definition(&self.digest) {
-                true => PlanChange::Steps,
-                false => PlanChange::Definition,
-            };
+        fn definition(digest: &str) -> Option<&str> {
+            digest.split_once('-').map(|(half, _)| half)
+        }
+        let what = match definition(shown).is_some_and(|d| Some(d) == definition(&self.digest)) {
+            true => PlanChange::Steps,
+            false => PlanChange::Definition,
+        };
         Err(Error::PlanChanged {
             target: target.to_string(),
             what,
